@@ -1,0 +1,512 @@
+/*
+ * cmd_capture.c - procsnap capture: connects capture (the /proc walk) to the
+ * store's writer, then builds the index from the finished archive.
+ *
+ * Output safety: the archive is created mode 0600 under a temporary name in
+ * the target directory and renamed into place only when complete (with
+ * RENAME_NOREPLACE unless --force); on any failure the temporary file is
+ * removed and the exit status is 2.
+ */
+#include "cli.h"
+
+#include "capture.h"
+#include "common.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: procsnap capture [options]\n"
+    "Snapshot the whole /proc tree into one .tar.zst archive and index it.\n\n"
+    "  -o, --output FILE|-   archive to write (default procsnap-HOST-UTCTIME.tar.zst;\n"
+    "                        '-' streams to stdout, no index is written then)\n"
+    "  -f, --force           replace an existing output (and its index)\n"
+    "  -p, --pid PID         capture only this process (repeatable)\n"
+    "  -x, --exclude GLOB    skip archive paths matching GLOB, e.g. 'proc/*/environ'\n"
+    "      --no-threads      skip task/<tid>/ directories\n"
+    "      --no-smaps        skip smaps (smaps_rollup is kept)\n"
+    "      --no-pagemap      skip pagemap sections\n"
+    "      --numa-maps       also read numa_maps (costly)\n"
+    "      --pagemap-max N   per-process cap on pagemap entry bytes (default 256 MiB)\n"
+    "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
+    "      --no-index        do not build the SQLite index (procsnap index later)\n"
+    "      --case ID  --examiner NAME  --evidence ID  --note TEXT\n"
+    "                        case fields recorded in procsnap/meta.json\n"
+    "  -q, --quiet           no progress line and no summary (the SHA-256 line stays)\n\n"
+    "On stderr: a progress line on a terminal, then a one-line summary and\n"
+    "'sha256 <hex>  <archive>' (the chain-of-custody hash, also in the index).\n"
+    "Exit status: 0 done (unreadable paths are recorded, not fatal), 2 failure.\n";
+
+enum {
+	OPT_NO_THREADS = 256,
+	OPT_NO_SMAPS,
+	OPT_NO_PAGEMAP,
+	OPT_NUMA,
+	OPT_PAGEMAP_MAX,
+	OPT_ROOT,
+	OPT_NO_INDEX,
+	OPT_CASE,
+	OPT_EXAMINER,
+	OPT_EVIDENCE,
+	OPT_NOTE,
+};
+
+struct sink_ctx {
+	struct ps_writer *w;
+	struct ps_buf procs; /* processes.tsv */
+	int progress;
+	uint64_t start_ns;
+	uint64_t nprocs, nthreads, npartial, nhidden;
+	struct ps_buf hidden; /* JSON list */
+};
+
+static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_err *err)
+{
+	struct sink_ctx *c = vctx;
+	struct ps_member m = {
+	    .path = r->path,
+	    .kind = (enum ps_member_kind)r->kind,
+	    .mode = r->mode,
+	    .uid = r->uid,
+	    .gid = r->gid,
+	    .mtime = r->mtime,
+	    .target = r->target,
+	    .data = r->data,
+	    .len = r->len,
+	    .err = r->err,
+	    .read_ns = r->read_ns,
+	};
+	return ps_writer_add(c->w, &m, err);
+}
+
+static int on_process(void *vctx, const struct ps_capture_proc *p, struct ps_err *err)
+{
+	(void)err;
+	struct sink_ctx *c = vctx;
+	ps_buf_addf(&c->procs, "%d\t%llu\t%d\t%d\t%d\t%d\n", p->pid,
+		    (unsigned long long)p->starttime, p->partial, p->hidden, p->nthreads,
+		    p->on_disk);
+	c->nprocs++;
+	c->nthreads += (uint64_t)p->nthreads;
+	c->npartial += p->partial != 0;
+	if (p->hidden) {
+		ps_buf_addf(&c->hidden, "%s%d", c->nhidden ? "," : "", p->pid);
+		c->nhidden++;
+	}
+	return 0;
+}
+
+static void on_progress(void *vctx, int done, int total, uint64_t files, uint64_t bytes)
+{
+	struct sink_ctx *c = vctx;
+	if (!c->progress)
+		return;
+	char hb[32];
+	ps_human_bytes(hb, sizeof(hb), bytes);
+	fprintf(stderr, "\rprocsnap: %d/%d processes, %llu files, %s, %.1f s   ", done, total,
+		(unsigned long long)files, hb, (double)(ps_mono_ns() - c->start_ns) / 1e9);
+	fflush(stderr);
+}
+
+static void json_kv_str(struct ps_buf *b, const char *k, const char *v)
+{
+	ps_buf_addf(b, "\"%s\":", k);
+	if (v)
+		ps_buf_add_json(b, v, strlen(v));
+	else
+		ps_buf_adds(b, "null");
+	ps_buf_adds(b, ",\n");
+}
+
+static int add_json_member(struct ps_writer *w, const char *path, const struct ps_buf *b,
+			   uint64_t read_ns, struct ps_err *err)
+{
+	struct ps_member m = {.path = path,
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .mtime = (int64_t)(ps_real_ns() / 1000000000u),
+			      .data = b->buf,
+			      .len = b->len,
+			      .read_ns = read_ns};
+	return ps_writer_add(w, &m, err);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"exclude", required_argument, NULL, 'x'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"no-threads", no_argument, NULL, OPT_NO_THREADS},
+	    {"no-smaps", no_argument, NULL, OPT_NO_SMAPS},
+	    {"no-pagemap", no_argument, NULL, OPT_NO_PAGEMAP},
+	    {"numa-maps", no_argument, NULL, OPT_NUMA},
+	    {"pagemap-max", required_argument, NULL, OPT_PAGEMAP_MAX},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"no-index", no_argument, NULL, OPT_NO_INDEX},
+	    {"case", required_argument, NULL, OPT_CASE},
+	    {"examiner", required_argument, NULL, OPT_EXAMINER},
+	    {"evidence", required_argument, NULL, OPT_EVIDENCE},
+	    {"note", required_argument, NULL, OPT_NOTE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *case_id = NULL, *examiner = NULL, *evidence = NULL, *note = NULL;
+	int force = 0, quiet = cli->verbosity == 0, no_index = 0;
+	int *pids = NULL;
+	size_t npids = 0;
+	const char **excl = NULL;
+	size_t nexcl = 0;
+	struct ps_capture_opts o;
+	memset(&o, 0, sizeof(o));
+	o.root = "/proc";
+	o.pagemap_max = 256u << 20;
+	o.exe_bodies = PS_EXE_BODIES_DELETED;
+	o.exe_body_max = 64u << 20;
+
+	int c, rc = 2;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:fp:x:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > INT_MAX) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad pid '%s'", optarg);
+			}
+			pids = ps_xrealloc(pids, (npids + 1) * sizeof(*pids));
+			pids[npids++] = (int)v;
+			break;
+		}
+		case 'x':
+			excl = ps_xrealloc(excl, (nexcl + 1) * sizeof(*excl));
+			excl[nexcl++] = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case OPT_NO_THREADS:
+			o.no_threads = 1;
+			break;
+		case OPT_NO_SMAPS:
+			o.no_smaps = 1;
+			break;
+		case OPT_NO_PAGEMAP:
+			o.no_pagemap = 1;
+			break;
+		case OPT_NUMA:
+			o.numa_maps = 1;
+			break;
+		case OPT_PAGEMAP_MAX:
+			if (parse_size(optarg, &o.pagemap_max) < 0) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad size '%s'", optarg);
+			}
+			break;
+		case OPT_ROOT:
+			o.root = optarg;
+			break;
+		case OPT_NO_INDEX:
+			no_index = 1;
+			break;
+		case OPT_CASE:
+			case_id = optarg;
+			break;
+		case OPT_EXAMINER:
+			examiner = optarg;
+			break;
+		case OPT_EVIDENCE:
+			evidence = optarg;
+			break;
+		case OPT_NOTE:
+			note = optarg;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			free(pids);
+			free(excl);
+			return 0;
+		default:
+			free(pids);
+			free(excl);
+			return cli_usage("capture", "bad option");
+		}
+	}
+	if (optind < argc) {
+		free(pids);
+		free(excl);
+		return cli_usage("capture", "unexpected argument '%s'", argv[optind]);
+	}
+	o.pids = pids;
+	o.npids = npids;
+	o.excludes = excl;
+	o.nexcludes = nexcl;
+
+	struct ps_buf defname = PS_BUF_INIT, tmp = PS_BUF_INIT, meta = PS_BUF_INIT,
+		      summary = PS_BUF_INIT, dbpath = PS_BUF_INIT;
+	struct sink_ctx sc;
+	struct ps_err err = {0, ""};
+	struct ps_writer *w = NULL;
+	int fd = -1, dirfd = -1, to_stdout = 0;
+	memset(&sc, 0, sizeof(sc));
+	ps_buf_init(&sc.procs);
+	ps_buf_init(&sc.hidden);
+	signal(SIGPIPE, SIG_IGN);
+
+	uint64_t start_real = ps_real_ns();
+	o.start_ns = sc.start_ns = ps_mono_ns();
+	if (!out) {
+		char host[256] = "host";
+		gethostname(host, sizeof(host) - 1);
+		time_t now = (time_t)(start_real / 1000000000u);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		char ts[32];
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		ps_buf_addf(&defname, "procsnap-%s-%s.tar.zst", host, ts);
+		out = defname.buf;
+	}
+	if (strcmp(out, "-") == 0) {
+		to_stdout = 1;
+		no_index = 1;
+		if (isatty(STDOUT_FILENO)) {
+			rc = cli_fail("capture", "refusing to write an archive to a terminal "
+						 "(redirect stdout or use -o FILE)");
+			goto out;
+		}
+		fd = STDOUT_FILENO;
+	} else {
+		if (!force && access(out, F_OK) == 0) {
+			rc = cli_fail("capture", "%s exists (use --force to replace it)", out);
+			goto out;
+		}
+		char *dcopy = ps_xstrdup(out), *bcopy = ps_xstrdup(out);
+		const char *dir = dirname(dcopy), *base = basename(bcopy);
+		dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			rc = cli_fail("capture", "cannot write to %s: %s", dir, strerror(errno));
+			free(dcopy);
+			free(bcopy);
+			goto out;
+		}
+		ps_buf_addf(&tmp, "%s/.%s.%d.tmp", dir, base, (int)getpid());
+		free(dcopy);
+		free(bcopy);
+		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			rc = cli_fail("capture", "cannot create %s: %s", tmp.buf, strerror(errno));
+			goto out;
+		}
+		/* Evidence holds environments and command lines: owner only. */
+		fchmod(fd, 0600);
+	}
+
+	struct ps_writer_opts wo = {.level = 3, .frame_size = 1 << 20, .spill_dirfd = dirfd};
+	if (ps_writer_open(&w, fd, &wo, &err) < 0)
+		goto fail;
+
+	/* procsnap/meta.json: first member. */
+	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
+	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
+	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
+	ps_capture_host_facts(o.root, &meta);
+	json_kv_str(&meta, "case_id", case_id);
+	json_kv_str(&meta, "examiner", examiner);
+	json_kv_str(&meta, "evidence", evidence);
+	json_kv_str(&meta, "note", note);
+	ps_buf_adds(&meta, "\"never_read\":[\"kcore\",\"kmsg\",\"vmcore\",\"sysrq-trigger\","
+			   "\"kpageflags\",\"kpagecount\",\"kpagecgroup\",\"<pid>/mem\","
+			   "\"<pid>/clear_refs\",\"write-only files\"],\n");
+	ps_buf_adds(&meta, "\"options\":{\"pids\":[");
+	for (size_t i = 0; i < npids; i++)
+		ps_buf_addf(&meta, "%s%d", i ? "," : "", pids[i]);
+	ps_buf_adds(&meta, "],\"exclude\":[");
+	for (size_t i = 0; i < nexcl; i++) {
+		if (i)
+			ps_buf_addc(&meta, ',');
+		ps_buf_add_json(&meta, excl[i], strlen(excl[i]));
+	}
+	ps_buf_addf(&meta,
+		    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
+		    "\"pagemap_max\":%llu,\"root\":",
+		    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
+		    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
+		    (unsigned long long)o.pagemap_max);
+	ps_buf_add_json(&meta, o.root, strlen(o.root));
+	ps_buf_adds(&meta, "}\n}\n");
+	if (add_json_member(w, PS_META_PATH, &meta, ps_mono_ns() - o.start_ns, &err) < 0)
+		goto fail;
+
+	sc.w = w;
+	sc.progress = !quiet && isatty(STDERR_FILENO);
+	struct ps_capture_sink sink = {&sc, on_record, on_process, on_progress};
+	struct ps_capture_stats cst;
+	memset(&cst, 0, sizeof(cst));
+	if (ps_capture_run(&o, &sink, &cst, &err) < 0)
+		goto fail;
+	if (sc.progress)
+		fputs("\r\033[K", stderr);
+
+	struct ps_buf procs_hdr = PS_BUF_INIT;
+	ps_buf_adds(&procs_hdr, "# pid\tstarttime\tpartial\thidden\tnthreads\ton_disk\n");
+	ps_buf_add(&procs_hdr, sc.procs.buf, sc.procs.len);
+	int prc = add_json_member(w, PS_PROCS_PATH, &procs_hdr, ps_mono_ns() - o.start_ns, &err);
+	ps_buf_release(&procs_hdr);
+	if (prc < 0)
+		goto fail;
+
+	const struct ps_writer_stats *ws = ps_writer_peek(w);
+	uint64_t end_real = ps_real_ns();
+	ps_buf_addf(&summary,
+		    "{\n\"end_ns\":%llu,\n\"duration_ns\":%llu,\n\"processes\":%llu,\n"
+		    "\"threads\":%llu,\n\"partial_processes\":%llu,\n\"hidden_pids\":[%s],\n"
+		    "\"files\":%llu,\n\"links\":%llu,\n\"dirs\":%llu,\n\"absent\":%llu,\n"
+		    "\"raw_bytes\":%llu,\n\"errors\":{",
+		    (unsigned long long)end_real, (unsigned long long)(end_real - start_real),
+		    (unsigned long long)sc.nprocs, (unsigned long long)sc.nthreads,
+		    (unsigned long long)sc.npartial, sc.hidden.buf, (unsigned long long)ws->files,
+		    (unsigned long long)ws->links, (unsigned long long)ws->dirs,
+		    (unsigned long long)ws->absent, (unsigned long long)ws->raw_bytes);
+	int first = 1;
+	for (int e = 1; e < 160; e++) {
+		if (!ws->errors[e])
+			continue;
+		ps_buf_addf(&summary, "%s\"%s\":%llu", first ? "" : ",",
+			    e == 159 ? "other" : ps_errno_name(e), (unsigned long long)ws->errors[e]);
+		first = 0;
+	}
+	ps_buf_adds(&summary, "}\n}\n");
+	if (add_json_member(w, PS_SUMMARY_PATH, &summary, ps_mono_ns() - o.start_ns, &err) < 0)
+		goto fail;
+
+	struct ps_writer_stats fin;
+	if (ps_writer_finish(w, &fin, &err) < 0)
+		goto fail;
+	if (!to_stdout) {
+		if (fsync(fd) < 0 && errno != EINVAL) {
+			ps_err_set(&err, errno, "fsync %s: %s", tmp.buf, strerror(errno));
+			goto fail;
+		}
+		if (close(fd) < 0) {
+			fd = -1;
+			ps_err_set(&err, errno, "close %s: %s", tmp.buf, strerror(errno));
+			goto fail;
+		}
+		fd = -1;
+		if (renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, out, force ? 0 : RENAME_NOREPLACE) < 0) {
+			ps_err_set(&err, errno, "cannot rename to %s: %s", out, strerror(errno));
+			goto fail;
+		}
+		fsync(dirfd);
+		ps_buf_reset(&tmp);
+	}
+
+	char shahex[65];
+	ps_hex(shahex, fin.sha256, 32);
+	double secs = (double)(ps_mono_ns() - o.start_ns) / 1e9;
+	if (!quiet) {
+		char raw[32], comp[32];
+		ps_human_bytes(raw, sizeof(raw), fin.raw_bytes);
+		ps_human_bytes(comp, sizeof(comp), fin.out_bytes);
+		struct ps_buf line = PS_BUF_INIT;
+		ps_buf_addf(&line,
+			    "procsnap: captured %llu processes (%llu partial, %llu hidden), %llu "
+			    "threads, %llu files, %llu links, %llu dirs, %llu unreadable; errors:",
+			    (unsigned long long)sc.nprocs, (unsigned long long)sc.npartial,
+			    (unsigned long long)sc.nhidden, (unsigned long long)sc.nthreads,
+			    (unsigned long long)fin.files, (unsigned long long)fin.links,
+			    (unsigned long long)fin.dirs, (unsigned long long)fin.absent);
+		int any = 0;
+		for (int e = 1; e < 160; e++)
+			if (fin.errors[e]) {
+				ps_buf_addf(&line, " %s %llu", e == 159 ? "other" : ps_errno_name(e),
+					    (unsigned long long)fin.errors[e]);
+				any = 1;
+			}
+		if (!any)
+			ps_buf_adds(&line, " none");
+		ps_buf_addf(&line, "; %s raw -> %s (%llu hardlinks, %llu frames) in %.2f s\n", raw,
+			    comp, (unsigned long long)fin.hardlinks, (unsigned long long)fin.frames,
+			    secs);
+		fputs(line.buf, stderr);
+		ps_buf_release(&line);
+	}
+	fprintf(stderr, "sha256 %s  %s\n", shahex, to_stdout ? "-" : out);
+
+	rc = 0;
+	if (!no_index) {
+		ps_buf_addf(&dbpath, "%s.db", out);
+		if (ps_index_build(out, dbpath.buf, force, &err) < 0) {
+			rc = cli_fail("capture", "archive %s written, but its index failed: %s", out,
+				      err.msg);
+		} else if (!quiet) {
+			fprintf(stderr, "procsnap: index %s (%.2f s)\n", dbpath.buf,
+				(double)(ps_mono_ns() - o.start_ns) / 1e9 - secs);
+		}
+	}
+	goto out;
+
+fail:
+	if (sc.progress)
+		fputs("\n", stderr);
+	rc = cli_fail("capture", "%s", err.msg);
+out:
+	ps_writer_free(w);
+	if (fd >= 0 && !to_stdout)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	if (dirfd >= 0)
+		close(dirfd);
+	ps_buf_release(&defname);
+	ps_buf_release(&tmp);
+	ps_buf_release(&meta);
+	ps_buf_release(&summary);
+	ps_buf_release(&dbpath);
+	ps_buf_release(&sc.procs);
+	ps_buf_release(&sc.hidden);
+	free(pids);
+	free(excl);
+	return rc;
+}

@@ -1,0 +1,256 @@
+/*
+ * cmd_read.c - commands that read one snapshot: index, info, ls, cat.
+ * SNAP may name the archive or its index (store.h ps_snap_open).
+ */
+#include "cli.h"
+
+#include "common.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char index_help[] =
+    "usage: procsnap index [-o DB] [--force] ARCHIVE\n"
+    "Rebuild the SQLite index of ARCHIVE from the archive alone (default\n"
+    "ARCHIVE.db).  An existing index is replaced only with --force.\n";
+
+int cmd_index(const struct ps_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 {"force", no_argument, NULL, 'f'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	int force = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:fh", longopts, NULL)) != -1) {
+		if (c == 'o')
+			db = optarg;
+		else if (c == 'f')
+			force = 1;
+		else if (c == 'h') {
+			fputs(index_help, stdout);
+			return 0;
+		} else
+			return cli_usage("index", "bad option");
+	}
+	if (argc - optind != 1)
+		return cli_usage("index", "expects one ARCHIVE");
+	const char *archive = argv[optind];
+	struct ps_buf def = PS_BUF_INIT;
+	if (!db) {
+		ps_buf_addf(&def, "%s.db", archive);
+		db = def.buf;
+	}
+	struct ps_err err = {0, ""};
+	uint64_t t0 = ps_mono_ns();
+	int rc = 0;
+	if (ps_index_build(archive, db, force, &err) < 0)
+		rc = cli_fail("index", "%s", err.msg);
+	else if (cli->verbosity)
+		fprintf(stderr, "procsnap: index %s written in %.2f s\n", db,
+			(double)(ps_mono_ns() - t0) / 1e9);
+	ps_buf_release(&def);
+	return rc;
+}
+
+static int open_snap(const char *cmd, const char *path, struct ps_snap **s)
+{
+	struct ps_err err = {0, ""};
+	if (ps_snap_open(path, s, &err) < 0)
+		return cli_fail(cmd, "%s", err.msg);
+	return 0;
+}
+
+static const char info_help[] = "usage: procsnap info SNAP\n"
+				"Show a snapshot's metadata (host, kernel, case fields, times),\n"
+				"its counts and errors by errno, and the archive's SHA-256.\n";
+
+static void print_time(const char *label, sqlite3_stmt *q, int col)
+{
+	if (sqlite3_column_type(q, col) == SQLITE_NULL) {
+		printf("%-16s -\n", label);
+		return;
+	}
+	int64_t ns = sqlite3_column_int64(q, col);
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%-16s %s.%03dZ\n", label, buf, (int)((ns / 1000000) % 1000));
+}
+
+int cmd_info(const struct ps_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_want_help(argc, argv, info_help))
+		return 0;
+	if (argc != 2)
+		return cli_usage("info", "expects one SNAP");
+	struct ps_snap *s;
+	if (open_snap("info", argv[1], &s))
+		return 2;
+	sqlite3 *db = ps_snap_db(s);
+	sqlite3_stmt *q;
+	static const char *const cols[] = {
+	    "snapshot_id", "hostname",	"kernel_release", "kernel_version", "boot_id",
+	    "machine_id",  "proc_root", "uid",		  "cap_eff",	    "case_id",
+	    "examiner",	   "evidence",	"note",		  "tool_version",   "format_version",
+	    "n_processes", "n_threads", "n_files",	  "n_links",	    "n_dirs",
+	    "n_absent",	   "n_errors",	"raw_bytes",	  "tar_bytes",	    "archive_name",
+	    "archive_size", "archive_sha256", "hash_mismatches", "page_size", "clock_ticks",
+	    "start_ns",	   "end_ns",
+	};
+	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; i < ncols; i++)
+		ps_buf_addf(&sql, "%s%s", i ? "," : "", cols[i]);
+	ps_buf_adds(&sql, ", (SELECT count(*) FROM frames f WHERE f.snapshot_id = "
+			  "snapshots.snapshot_id) FROM snapshots ORDER BY snapshot_id");
+	int rc = 0;
+	if (sqlite3_prepare_v2(db, sql.buf, -1, &q, NULL) != SQLITE_OK) {
+		rc = cli_fail("info", "%s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		for (size_t i = 0; i < ncols - 2; i++) {
+			const unsigned char *v = sqlite3_column_text(q, (int)i);
+			printf("%-16s %s\n", cols[i], v ? (const char *)v : "-");
+		}
+		printf("%-16s %lld\n", "frames", (long long)sqlite3_column_int64(q, (int)ncols));
+		print_time("start", q, (int)ncols - 2);
+		print_time("end", q, (int)ncols - 1);
+		if (sqlite3_column_type(q, (int)ncols - 1) != SQLITE_NULL)
+			printf("%-16s %.3f s\n", "duration",
+			       (double)(sqlite3_column_int64(q, (int)ncols - 1) -
+					sqlite3_column_int64(q, (int)ncols - 2)) /
+				   1e9);
+		sqlite3_stmt *e;
+		if (sqlite3_prepare_v2(db,
+				       "SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
+				       "errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
+				       -1, &e, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
+			printf("%-16s", "errors");
+			int any = 0;
+			while (sqlite3_step(e) == SQLITE_ROW) {
+				printf(" %s=%lld", sqlite3_column_text(e, 0),
+				       (long long)sqlite3_column_int64(e, 1));
+				any = 1;
+			}
+			printf("%s\n", any ? "" : " none");
+			sqlite3_finalize(e);
+		}
+	}
+	sqlite3_finalize(q);
+out:
+	ps_buf_release(&sql);
+	ps_snap_close(s);
+	return rc;
+}
+
+static const char ls_help[] =
+    "usage: procsnap ls [-l] SNAP [GLOB]\n"
+    "List captured paths in capture order, optionally those matching GLOB\n"
+    "(SQLite GLOB: '*' also matches '/').  -l adds kind, size, errno and the\n"
+    "link target.  Paths are printed escaped as in the manifest.\n";
+
+int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	int longfmt = 0, c;
+	static const struct option longopts[] = {{"long", no_argument, NULL, 'l'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {
+		if (c == 'l')
+			longfmt = 1;
+		else if (c == 'h') {
+			fputs(ls_help, stdout);
+			return 0;
+		} else
+			return cli_usage("ls", "bad option");
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return cli_usage("ls", "expects SNAP [GLOB]");
+	struct ps_snap *s;
+	if (open_snap("ls", argv[optind], &s))
+		return 2;
+	sqlite3 *db = ps_snap_db(s);
+	sqlite3_stmt *q;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT path, kind, size, errno, link_target FROM files "
+			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, rowid",
+			       -1, &q, NULL) != SQLITE_OK) {
+		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
+		goto out;
+	}
+	if (argc - optind == 2)
+		sqlite3_bind_text(q, 1, argv[optind + 1], -1, SQLITE_STATIC);
+	struct ps_buf esc = PS_BUF_INIT;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		ps_buf_reset(&esc);
+		ps_escape(&esc, (const char *)sqlite3_column_text(q, 0),
+			  (size_t)sqlite3_column_bytes(q, 0));
+		if (!longfmt) {
+			printf("%s\n", esc.buf);
+			continue;
+		}
+		const unsigned char *e = sqlite3_column_text(q, 3);
+		printf("%-6s %10lld %-7s %s", sqlite3_column_text(q, 1),
+		       (long long)sqlite3_column_int64(q, 2), e ? (const char *)e : "-", esc.buf);
+		if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+			ps_buf_reset(&esc);
+			ps_escape(&esc, (const char *)sqlite3_column_text(q, 4),
+				  (size_t)sqlite3_column_bytes(q, 4));
+			printf(" -> %s", esc.buf);
+		}
+		putchar('\n');
+	}
+	ps_buf_release(&esc);
+	sqlite3_finalize(q);
+out:
+	ps_snap_close(s);
+	return rc;
+}
+
+static const char cat_help[] =
+    "usage: procsnap cat SNAP PATH\n"
+    "Print the exact bytes captured for PATH (e.g. proc/1/cmdline); a symlink\n"
+    "prints its target and a newline.  Content is checked against its XXH3.\n";
+
+int cmd_cat(const struct ps_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_want_help(argc, argv, cat_help))
+		return 0;
+	if (argc != 3)
+		return cli_usage("cat", "expects SNAP PATH");
+	struct ps_snap *s;
+	if (open_snap("cat", argv[1], &s))
+		return 2;
+	struct ps_buf out = PS_BUF_INIT;
+	struct ps_err err = {0, ""};
+	int kind = -1, rc = 0;
+	const char *path = argv[2];
+	while (path[0] == '/')
+		path++; /* accept /proc/1/stat as well */
+	if (ps_snap_read(s, path, &out, &kind, &err) < 0) {
+		rc = cli_fail("cat", "%s", err.msg);
+	} else {
+		fwrite(out.buf, 1, out.len, stdout);
+		if (kind == PS_M_LINK)
+			putchar('\n');
+	}
+	ps_buf_release(&out);
+	ps_snap_close(s);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * main.c - procsnap [-v|-q] <command> [options] [args]
+ * One static command table (as git.c); stdout is checked before exit.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cmd {
+	const char *name;
+	int (*fn)(const struct ps_cli *, int, char **);
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+    {"capture", cmd_capture, "snapshot /proc into one .tar.zst archive (+ its index)"},
+    {"index", cmd_index, "rebuild the SQLite index of an archive"},
+    {"info", cmd_info, "show a snapshot's metadata and counts"},
+    {"ls", cmd_ls, "list captured paths (optionally matching a glob)"},
+    {"cat", cmd_cat, "print the exact bytes of a captured path"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: procsnap [-v|-q] <command> [options] [args]\n\ncommands:\n");
+	for (const struct cmd *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\n'procsnap help <command>' or '<command> --help' for its options.\n"
+		   "Exit status: 0 ok, 1 a finding (differences, mismatches), 2 trouble.\n");
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "procsnap: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "procsnap: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(try 'procsnap help %s')\n", cmd);
+	return 2;
+}
+
+int cli_want_help(int argc, char **argv, const char *help)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(help, stdout);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static const struct cmd *find(const char *name)
+{
+	for (const struct cmd *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ps_cli cli = {1, argv[0]};
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			cli.verbosity = 0;
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			cli.verbosity = 2;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("procsnap %s\n", PROCSNAP_VERSION);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const struct cmd *c;
+	int rc;
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		c = find(argv[i + 1]);
+		if (!c)
+			return cli_fail("help", "no command '%s'", argv[i + 1]);
+		char *hv[] = {argv[i + 1], (char *)"--help", NULL};
+		rc = c->fn(&cli, 2, hv);
+	} else {
+		c = find(argv[i]);
+		if (!c) {
+			fprintf(stderr, "procsnap: '%s' is not a command\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+		rc = c->fn(&cli, argc - i, argv + i);
+	}
+	/* A full disk or closed pipe on stdout must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "procsnap: %s: cannot write to stdout: %s\n", c->name,
+				strerror(errno));
+		return 2;
+	}
+	return rc;
+}

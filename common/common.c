@@ -1,0 +1,511 @@
+/*
+ * common.c - see common.h.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+char ps_buf_empty[1];
+
+void *ps_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fputs("procsnap: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *ps_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p) {
+		fputs("procsnap: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *ps_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q) {
+		fputs("procsnap: out of memory\n", stderr);
+		abort();
+	}
+	return q;
+}
+
+char *ps_xstrdup(const char *s)
+{
+	return ps_xstrndup(s, strlen(s));
+}
+
+char *ps_xstrndup(const char *s, size_t n)
+{
+	char *p = ps_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void ps_buf_init(struct ps_buf *b)
+{
+	b->buf = ps_buf_empty;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void ps_buf_release(struct ps_buf *b)
+{
+	if (b->cap)
+		free(b->buf);
+	ps_buf_init(b);
+}
+
+void ps_buf_grow(struct ps_buf *b, size_t extra)
+{
+	if (extra >= SIZE_MAX / 2 - b->len) {
+		fputs("procsnap: buffer size overflow\n", stderr);
+		abort();
+	}
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap * 2;
+	if (b->cap) {
+		b->buf = ps_xrealloc(b->buf, cap);
+	} else {
+		b->buf = ps_xmalloc(cap);
+		b->buf[0] = '\0';
+	}
+	b->cap = cap;
+}
+
+void ps_buf_reset(struct ps_buf *b)
+{
+	b->len = 0;
+	b->buf[0] = '\0';
+}
+
+void ps_buf_add(struct ps_buf *b, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	ps_buf_grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+void ps_buf_adds(struct ps_buf *b, const char *s)
+{
+	ps_buf_add(b, s, strlen(s));
+}
+
+void ps_buf_addc(struct ps_buf *b, char c)
+{
+	ps_buf_grow(b, 1);
+	b->buf[b->len++] = c;
+	b->buf[b->len] = '\0';
+}
+
+void ps_buf_vaddf(struct ps_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	ps_buf_grow(b, 64);
+	int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->cap - b->len) {
+		ps_buf_grow(b, (size_t)n);
+		vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+void ps_buf_addf(struct ps_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ps_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *ps_buf_detach(struct ps_buf *b, size_t *len)
+{
+	char *p;
+	if (len)
+		*len = b->len;
+	if (b->cap) {
+		p = b->buf;
+	} else {
+		p = ps_xmalloc(1);
+		p[0] = '\0';
+	}
+	ps_buf_init(b);
+	return p;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need;
+	uint32_t cp;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		need = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		need = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		need = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (need > n)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+void ps_buf_add_json(struct ps_buf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	ps_buf_addc(b, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = u[i];
+		if (c == '"' || c == '\\') {
+			ps_buf_addc(b, '\\');
+			ps_buf_addc(b, (char)c);
+			i++;
+		} else if (c == '\n') {
+			ps_buf_adds(b, "\\n");
+			i++;
+		} else if (c == '\t') {
+			ps_buf_adds(b, "\\t");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			ps_buf_addf(b, "\\u%04x", c);
+			i++;
+		} else {
+			size_t n = utf8_len(u + i, len - i);
+			if (n == 0) {
+				/* Not UTF-8: keep the byte value visible, lossless for ASCII. */
+				ps_buf_addf(b, "\\u%04x", c);
+				i++;
+			} else {
+				ps_buf_add(b, u + i, n);
+				i += n;
+			}
+		}
+	}
+	ps_buf_addc(b, '"');
+}
+
+int ps_err_set(struct ps_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		err->code = code;
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int ps_err_prefix(struct ps_err *err, const char *fmt, ...)
+{
+	if (err) {
+		char pre[sizeof(err->msg)];
+		char old[sizeof(err->msg)];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(pre, sizeof(pre), fmt, ap);
+		va_end(ap);
+		memcpy(old, err->msg, sizeof(old));
+		/* Truncation is fine: the message just gets cut. */
+		size_t n = strlen(pre);
+		if (n > sizeof(err->msg) - 3)
+			n = sizeof(err->msg) - 3;
+		memcpy(err->msg, pre, n);
+		memcpy(err->msg + n, ": ", 2);
+		size_t room = sizeof(err->msg) - n - 3;
+		size_t ol = strnlen(old, room);
+		memcpy(err->msg + n + 2, old, ol);
+		err->msg[n + 2 + ol] = '\0';
+	}
+	return -1;
+}
+
+#define E(x) {x, #x}
+static const struct {
+	int e;
+	const char *name;
+} errnames[] = {
+    E(EPERM),	 E(ENOENT),    E(ESRCH),     E(EINTR),	 E(EIO),	E(ENXIO),
+    E(E2BIG),	 E(ENOEXEC),   E(EBADF),     E(ECHILD),	 E(EAGAIN),	E(ENOMEM),
+    E(EACCES),	 E(EFAULT),    E(EBUSY),     E(EEXIST),	 E(EXDEV),	E(ENODEV),
+    E(ENOTDIR),	 E(EISDIR),    E(EINVAL),    E(ENFILE),	 E(EMFILE),	E(ENOTTY),
+    E(EFBIG),	 E(ENOSPC),    E(ESPIPE),    E(EROFS),	 E(EMLINK),	E(EPIPE),
+    E(ERANGE),	 E(ENAMETOOLONG), E(ENOSYS), E(ELOOP),	 E(ENODATA),	E(EOVERFLOW),
+    E(EOPNOTSUPP), E(ETIMEDOUT), E(ESTALE), E(EDQUOT),	 E(ENOTSUP),	E(ENOTCONN),
+    E(ENOMSG),	 E(ENOLINK),   E(EPROTO),    E(EBADMSG), E(EILSEQ),	E(ECANCELED),
+    E(EOWNERDEAD), E(ENOKEY), E(EKEYREJECTED), E(ENOTEMPTY),
+};
+#undef E
+
+const char *ps_errno_name(int e)
+{
+	static __thread char other[16];
+	if (e == 0)
+		return "-";
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].e == e)
+			return errnames[i].name;
+	snprintf(other, sizeof(other), "E%d", e);
+	return other;
+}
+
+int ps_errno_parse(const char *name)
+{
+	if (strcmp(name, "-") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (strcmp(errnames[i].name, name) == 0)
+			return errnames[i].e;
+	if (name[0] == 'E' && name[1] >= '0' && name[1] <= '9') {
+		uint64_t v;
+		if (ps_parse_u64(name + 1, strlen(name + 1), &v) == 0 && v < 100000)
+			return (int)v;
+	}
+	return -1;
+}
+
+int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
+{
+	/* The first read asks for at least 64 KiB: a seq_file is only consistent
+	 * within one read() (Documentation/filesystems/proc.rst on maps). */
+	const size_t first = 64 * 1024;
+	ps_buf_reset(out);
+	if (truncated)
+		*truncated = 0;
+	for (;;) {
+		size_t want = out->cap - out->len > 1 ? out->cap - out->len - 1 : 0;
+		if (want < first / 2) {
+			ps_buf_grow(out, out->len < first ? first : out->len);
+			want = out->cap - out->len - 1;
+		}
+		if (max && out->len + want > max)
+			want = max - out->len;
+		if (want == 0) {
+			/* At the cap: probe one byte to know whether more exists. */
+			char c;
+			ssize_t n = read(fd, &c, 1);
+			if (n > 0 && truncated)
+				*truncated = 1;
+			return 0;
+		}
+		ssize_t n = read(fd, out->buf + out->len, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			out->buf[out->len] = '\0';
+			return e;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+	}
+	return 0;
+}
+
+int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated)
+{
+	ps_buf_reset(out);
+	if (truncated)
+		*truncated = 0;
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return errno;
+	int e = ps_read_fd(fd, out, max, truncated);
+	close(fd);
+	return e;
+}
+
+int ps_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+uint64_t ps_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ps_real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void ps_escape(struct ps_buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\') {
+			ps_buf_add(out, "\\\\", 2);
+		} else if (c == '\t') {
+			ps_buf_add(out, "\\t", 2);
+		} else if (c == '\n') {
+			ps_buf_add(out, "\\n", 2);
+		} else if (c < 0x20 || c > 0x7e) {
+			char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+			ps_buf_add(out, e, 4);
+		} else {
+			ps_buf_addc(out, (char)c);
+		}
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ps_unescape(struct ps_buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\\') {
+			ps_buf_addc(out, s[i]);
+			continue;
+		}
+		if (++i >= len)
+			return -1;
+		switch (s[i]) {
+		case '\\':
+			ps_buf_addc(out, '\\');
+			break;
+		case 't':
+			ps_buf_addc(out, '\t');
+			break;
+		case 'n':
+			ps_buf_addc(out, '\n');
+			break;
+		case 'x': {
+			if (i + 2 >= len)
+				return -1;
+			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			ps_buf_addc(out, (char)(h << 4 | l));
+			i += 2;
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ps_hex(char *out, const void *data, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int ps_unhex(void *out, const char *hex, size_t n)
+{
+	unsigned char *p = out;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(hex[2 * i]);
+		int l = h < 0 ? -1 : hexval(hex[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		p[i] = (unsigned char)(h << 4 | l);
+	}
+	return 0;
+}
+
+void ps_human_bytes(char *out, size_t outlen, uint64_t n)
+{
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outlen, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, outlen, "%.1f %s", v, units[u]);
+}
+
+int ps_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}

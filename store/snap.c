@@ -1,0 +1,186 @@
+/*
+ * snap.c - open a snapshot by either of its names (archive or index) and
+ * read members through the index's offsets and the archive's seek table.
+ */
+#include "store.h"
+#include "store_int.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ps_snap {
+	sqlite3 *db;
+	char *archive;
+	char *index;
+};
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+/* Is this file an SQLite database?  (16-byte magic) */
+static int is_sqlite(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char magic[16];
+	int r = 0;
+	if (!f)
+		return 0;
+	if (fread(magic, 1, 16, f) == 16 && memcmp(magic, "SQLite format 3", 16) == 0)
+		r = 1;
+	fclose(f);
+	return r;
+}
+
+int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
+{
+	struct ps_snap *s = ps_xcalloc(1, sizeof(*s));
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		ps_err_set(err, errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (is_sqlite(path)) {
+		s->index = ps_xstrdup(path);
+		if (ends_with(path, ".db"))
+			s->archive = ps_xstrndup(path, strlen(path) - 3);
+	} else {
+		struct ps_buf b = PS_BUF_INIT;
+		ps_buf_addf(&b, "%s.db", path);
+		s->archive = ps_xstrdup(path);
+		s->index = ps_buf_detach(&b, NULL);
+		if (access(s->index, F_OK) != 0) {
+			ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)", path,
+				   path);
+			goto fail;
+		}
+	}
+	if (sqlite3_open_v2(s->index, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		ps_err_set(err, EIO, "%s: cannot open index: %s", s->index, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	sqlite3_stmt *q;
+	int ver = -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		ver = sqlite3_column_int(q, 0);
+	else {
+		sqlite3_finalize(q);
+		ps_err_set(err, EINVAL, "%s: not a procsnap index (%s)", s->index,
+			   sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	if (ver != PS_SCHEMA_VERSION) {
+		ps_err_set(err, EINVAL,
+			   "%s: index schema version %d, this procsnap reads %d; rebuild it with: "
+			   "procsnap index --force ARCHIVE",
+			   s->index, ver, PS_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM snapshots", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		ps_err_set(err, EINVAL, "%s: not a procsnap index (%s)", s->index,
+			   sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	if (s->archive && access(s->archive, R_OK) != 0) {
+		free(s->archive);
+		s->archive = NULL;
+	}
+	*sp = s;
+	return 0;
+fail:
+	ps_snap_close(s);
+	return -1;
+}
+
+struct sqlite3 *ps_snap_db(struct ps_snap *s)
+{
+	return s->db;
+}
+
+const char *ps_snap_archive(struct ps_snap *s)
+{
+	return s->archive;
+}
+
+int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
+		 struct ps_err *err)
+{
+	sqlite3_stmt *q;
+	int rc = -1;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT f.kind, f.size, f.link_target, f.data_off, f.errno, f.xxh3 "
+			       "FROM files f WHERE f.path = ?1 ORDER BY f.snapshot_id LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return ps_sql_err(err, s->db, "files");
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		ps_err_set(err, ENOENT, "%s: not in the snapshot", path);
+		goto out;
+	}
+	const char *kind = (const char *)sqlite3_column_text(q, 0);
+	int k = kind ? ps_member_kind_parse(kind, strlen(kind)) : -1;
+	if (kind_out)
+		*kind_out = k;
+	ps_buf_reset(out);
+	if (k == PS_M_LINK) {
+		const char *t = (const char *)sqlite3_column_text(q, 2);
+		ps_buf_add(out, t ? t : "", t ? (size_t)sqlite3_column_bytes(q, 2) : 0);
+		rc = 0;
+	} else if (k == PS_M_DIR) {
+		rc = 0;
+	} else if (k == PS_M_ABSENT) {
+		const char *e = (const char *)sqlite3_column_text(q, 4);
+		ps_err_set(err, ENOENT, "%s: was not captured (%s)", path, e ? e : "?");
+	} else if (k == PS_M_FILE) {
+		int64_t size = sqlite3_column_int64(q, 1);
+		if (size == 0) {
+			rc = 0;
+		} else if (!s->archive) {
+			ps_err_set(err, ENOENT, "%s: the archive is not beside the index", path);
+		} else if (sqlite3_column_type(q, 3) == SQLITE_NULL || size < 0) {
+			ps_err_set(err, EINVAL, "%s: no data offset in the index", path);
+		} else {
+			rc = ps_archive_read_at(s->archive, (uint64_t)sqlite3_column_int64(q, 3),
+						(uint64_t)size, out, err);
+			const char *hx = (const char *)sqlite3_column_text(q, 5);
+			unsigned char h[16];
+			char hex[33];
+			if (rc == 0 && hx) {
+				ps_xxh3_128(out->buf, out->len, h);
+				ps_hex(hex, h, 16);
+				if (strcmp(hex, hx) != 0)
+					rc = ps_err_set(err, EIO,
+							"%s: content does not match its XXH3 in the "
+							"manifest (archive corrupt?)",
+							path);
+			}
+		}
+	} else {
+		ps_err_set(err, EINVAL, "%s: unknown kind in the index", path);
+	}
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+void ps_snap_close(struct ps_snap *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s->archive);
+	free(s->index);
+	free(s);
+}

@@ -1,0 +1,166 @@
+/*
+ * store.h - the snapshot archive (.tar.zst) and its SQLite index.
+ *
+ * Writer: pax tar through libarchive (format only), cut into independent
+ * zstd frames of about 1 MiB at member boundaries by a compressor thread,
+ * followed by a zstd seekable-format trailer.  Every member is hashed with
+ * XXH3-128 as it passes; identical content becomes a tar hardlink; the
+ * manifest (procsnap/manifest.tsv) is the last member.
+ *
+ * Reader: a streaming member iterator over an archive (hostile input: every
+ * malformation is an error, never a crash), and random access to one member
+ * through the frame table.
+ *
+ * Index: ps_index_build() rebuilds the SQLite index from an archive alone;
+ * capture uses the same function, so both indexes are identical.
+ */
+#ifndef PS_STORE_H
+#define PS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define PS_FORMAT_VERSION 1
+#define PS_META_PATH "procsnap/meta.json"
+#define PS_SUMMARY_PATH "procsnap/summary.json"
+#define PS_PROCS_PATH "procsnap/processes.tsv"
+#define PS_MANIFEST_PATH "procsnap/manifest.tsv"
+
+/* Member kinds, as in the manifest ("file", "link", "dir", "absent"). */
+enum ps_member_kind { PS_M_FILE = 0, PS_M_LINK = 1, PS_M_DIR = 2, PS_M_ABSENT = 3 };
+const char *ps_member_kind_name(enum ps_member_kind k);
+int ps_member_kind_parse(const char *s, size_t len); /* -1 if unknown */
+
+/* ---- writer ------------------------------------------------------------ */
+
+struct ps_writer;
+
+struct ps_writer_opts {
+	int level;       /* zstd level, default 3 */
+	size_t frame_size; /* target tar bytes per frame, default 1 MiB */
+	int spill_dirfd; /* directory for an O_TMPFILE manifest spool, or -1: memory only */
+};
+
+struct ps_writer_stats {
+	uint64_t members, hardlinks, raw_bytes, tar_bytes, out_bytes, frames;
+	uint64_t files, links, dirs, absent;
+	uint64_t errors[160]; /* per errno (last = other) */
+	unsigned char sha256[32];
+};
+
+/* One path to store.  Borrowed for the call. */
+struct ps_member {
+	const char *path;   /* relative archive path */
+	enum ps_member_kind kind;
+	uint32_t mode, uid, gid;
+	int64_t mtime;
+	const char *target; /* PS_M_LINK */
+	const void *data;   /* PS_M_FILE */
+	size_t len;
+	int err;            /* errno recorded in the manifest */
+	uint64_t read_ns;
+};
+
+/*
+ * ps_writer_open - start an archive on out_fd (a file or a pipe; the writer
+ * does not close it).  Returns 0, or -1 with err.
+ */
+int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opts *opts,
+		   struct ps_err *err);
+/* Add one member (PS_M_ABSENT: manifest only).  0 or -1 with err (output
+ * failed: the archive is unusable). */
+int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err);
+/* Write the manifest, end the tar, flush frames, write the seek table.
+ * Fills stats (incl. SHA-256 of every byte written).  0 or -1. */
+int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct ps_err *err);
+/* Running totals (for progress and the summary member). */
+const struct ps_writer_stats *ps_writer_peek(const struct ps_writer *w);
+void ps_writer_free(struct ps_writer *w);
+
+/* ---- reader ------------------------------------------------------------ */
+
+struct ps_reader;
+
+/* One member as read back.  Pointers valid until the next ps_reader_next. */
+struct ps_rmember {
+	const char *path;
+	enum ps_member_kind kind; /* FILE, LINK or DIR (never ABSENT) */
+	uint32_t mode, uid, gid;
+	int64_t mtime;
+	const char *target;   /* symlink target, or NULL */
+	const char *hardlink; /* hardlink: path of the member holding the data, else NULL */
+	const void *data;     /* FILE content (hardlink: empty) */
+	size_t len;
+	uint64_t header_off;  /* tar offset of the member's first header block */
+	uint64_t data_off;    /* tar offset of its data */
+	unsigned char xxh3[16]; /* XXH3-128 of data (canonical big-endian) */
+};
+
+/* Open an archive file for streaming.  Also computes the SHA-256 of all the
+ * bytes of the file as they are read (available after the end). */
+int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err);
+/* 1 and *m filled, 0 at a clean end, -1 with err (corrupt/truncated). */
+int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err);
+/* After the end: SHA-256 of the whole file and whether a valid seek table
+ * trailer was present (frames: count and (c_off, t_off) pairs, owned by r). */
+void ps_reader_sha256(struct ps_reader *r, unsigned char out[32]);
+void ps_reader_close(struct ps_reader *r);
+
+/* Parse one manifest line (without its newline).  path is unescaped into
+ * pathbuf.  0 or -1. */
+struct ps_manifest_line {
+	enum ps_member_kind kind;
+	uint64_t size;
+	int has_hash;
+	unsigned char xxh3[16];
+	uint64_t read_ns;
+	int err;
+};
+int ps_manifest_parse_line(const char *line, size_t len, struct ps_buf *pathbuf,
+			   struct ps_manifest_line *out);
+
+/* Read the seek table trailer of an archive file: frames' compressed and
+ * decompressed sizes.  0 (arrays malloc'ed, caller frees) or -1. */
+int ps_seektable_read(int fd, uint32_t **csizes, uint32_t **dsizes, size_t *nframes,
+		      struct ps_err *err);
+
+/* Read `len` bytes at tar offset `off` from an archive through its seek
+ * table (decompressing only the frames needed).  0 or -1. */
+int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, struct ps_buf *out,
+		       struct ps_err *err);
+
+/* ---- index ------------------------------------------------------------- */
+
+#define PS_SCHEMA_VERSION 1
+
+/*
+ * ps_index_build - read archive_path and write a fresh SQLite index to
+ * db_path (temporary name, then rename; an existing db_path is refused
+ * unless force).  Returns 0, or -1 with err (corrupt archive, I/O).
+ */
+int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
+
+/* ---- opened snapshot (archive or index) -------------------------------- */
+
+struct ps_snap;
+struct sqlite3;
+
+/* Open a snapshot by either name: an archive (its index is <archive>.db) or
+ * an index (its archive is the index path without ".db", or the path
+ * recorded in it).  The index is opened read-only and its schema version
+ * checked.  0 or -1 with a one-line err. */
+int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err);
+struct sqlite3 *ps_snap_db(struct ps_snap *s);
+const char *ps_snap_archive(struct ps_snap *s); /* may be NULL */
+/* Exact bytes of a member (a symlink: its target; a hardlink: the data it
+ * points to).  kind_out gets the member kind.  0, or -1 (not found, I/O). */
+int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
+		 struct ps_err *err);
+void ps_snap_close(struct ps_snap *s);
+
+/* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
+void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
+
+#endif

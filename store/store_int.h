@@ -1,0 +1,41 @@
+/*
+ * store_int.h - private to store/: shared between writer, reader and index.
+ */
+#ifndef PS_STORE_INT_H
+#define PS_STORE_INT_H
+
+#include <stdint.h>
+
+/* Largest member the reader loads into memory (hostile sizes are refused). */
+#define PS_MEMBER_MAX ((uint64_t)1 << 30)
+
+/* Little-endian u32 at p. */
+static inline uint32_t ps_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+struct sqlite3;
+struct ps_err;
+struct ps_rmember;
+
+/* index.c */
+int ps_sql_err(struct ps_err *err, struct sqlite3 *db, const char *what);
+/* Run the schema files: the table files (post_load 0) or the 9x index files (1). */
+int ps_schema_apply(struct sqlite3 *db, int post_load, struct ps_err *err);
+/* pid/tid from proc/<pid>/task/<tid>/...; -1 when absent. */
+void ps_path_ids(const char *path, int64_t *pid, int64_t *tid);
+
+/*
+ * tables.c - the parsed tables (processes, threads, process_memory_map...).
+ * The index builder calls begin once (after meta.json), member for every
+ * member in archive order (members of one process are contiguous), end
+ * after the last member (frees), or abort on failure (frees).
+ */
+struct ps_tables;
+struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err);
+int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+int ps_tables_end(struct ps_tables *t, struct ps_err *err);
+void ps_tables_abort(struct ps_tables *t);
+
+#endif

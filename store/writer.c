@@ -1,0 +1,667 @@
+/*
+ * writer.c - the archive writer: pax tar (libarchive, format only) cut into
+ * independent zstd frames by a compressor thread, a seekable-format trailer,
+ * XXH3-128 per member, hardlinks for repeated content, the manifest last.
+ *
+ * Why libzstd directly: libarchive 3.6.2 (Debian 12) writes its zstd filter
+ * as one frame, so nothing could seek.  We give libarchive a write callback
+ * with blocking disabled, collect the tar bytes of whole members into a
+ * chunk, and hand each ~1 MiB chunk to a thread that compresses it as one
+ * frame and writes it out, hashing (SHA-256) the bytes it writes.  Reading
+ * /proc (the main thread) and compressing (the worker) overlap on two cores.
+ */
+#include "store.h"
+#include "store_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define QUEUE_SLOTS 4
+#define DEDUP_MAX (1u << 18) /* entries; bounds memory (about 12 MiB at most) */
+#define SPOOL_MEM_MAX (8u << 20)
+
+struct chunk {
+	char *data;
+	size_t len;
+};
+
+struct dedup_ent {
+	unsigned char h[16];
+	uint32_t path_off; /* into dedup_paths; 0 = empty slot (offset 0 is a NUL) */
+	uint32_t used;
+};
+
+struct ps_writer {
+	int out_fd;
+	struct ps_writer_opts opts;
+	struct archive *a;
+	/* tar side (main thread) */
+	struct ps_buf cur;	/* tar bytes not yet handed to the worker */
+	uint64_t tar_off;	/* total tar bytes produced */
+	int aerr;		/* callback saw a worker failure */
+	/* worker */
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_take;
+	struct chunk q[QUEUE_SLOTS];
+	size_t q_head, q_count;
+	int q_done;
+	int w_errno;		/* write failure in the worker */
+	char w_msg[256];
+	ZSTD_CCtx *cctx;
+	EVP_MD_CTX *sha;
+	uint32_t *fr_c, *fr_d;	/* frame table (worker-owned until join) */
+	size_t nframes, fr_cap;
+	uint64_t out_bytes;
+	/* dedup */
+	struct dedup_ent *dd;
+	size_t dd_cap, dd_count;
+	struct ps_buf dd_paths;
+	/* manifest spool: zstd-compressed lines */
+	ZSTD_CStream *man_cs;
+	struct ps_buf man_line;
+	struct ps_buf man_z;	/* compressed bytes in memory */
+	int man_spill_fd;	/* O_TMPFILE once man_z is large, else -1 */
+	uint64_t man_spilled;	/* compressed bytes in the spill file */
+	uint64_t man_len;	/* uncompressed manifest length */
+	struct ps_writer_stats st;
+	int finished;
+};
+
+const char *ps_member_kind_name(enum ps_member_kind k)
+{
+	switch (k) {
+	case PS_M_FILE:
+		return "file";
+	case PS_M_LINK:
+		return "link";
+	case PS_M_DIR:
+		return "dir";
+	case PS_M_ABSENT:
+		return "absent";
+	}
+	return "?";
+}
+
+int ps_member_kind_parse(const char *s, size_t len)
+{
+	static const char *const names[] = {"file", "link", "dir", "absent"};
+	for (int i = 0; i < 4; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- compressor thread ------------------------------------------------- */
+
+static int worker_write(struct ps_writer *w, const void *p, size_t n)
+{
+	int e = ps_write_all(w->out_fd, p, n);
+	if (e)
+		return e;
+	EVP_DigestUpdate(w->sha, p, n);
+	w->out_bytes += n;
+	return 0;
+}
+
+static void frame_push(struct ps_writer *w, size_t c, size_t d)
+{
+	if (w->nframes == w->fr_cap) {
+		w->fr_cap = w->fr_cap ? w->fr_cap * 2 : 256;
+		w->fr_c = ps_xrealloc(w->fr_c, w->fr_cap * sizeof(*w->fr_c));
+		w->fr_d = ps_xrealloc(w->fr_d, w->fr_cap * sizeof(*w->fr_d));
+	}
+	w->fr_c[w->nframes] = (uint32_t)c;
+	w->fr_d[w->nframes] = (uint32_t)d;
+	w->nframes++;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ps_writer *w = arg;
+	void *dst = NULL;
+	size_t dst_cap = 0;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->q_count == 0 && !w->q_done)
+			pthread_cond_wait(&w->can_take, &w->mu);
+		if (w->q_count == 0 && w->q_done) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		struct chunk c = w->q[w->q_head];
+		pthread_mutex_unlock(&w->mu);
+
+		if (!w->w_errno) {
+			size_t bound = ZSTD_compressBound(c.len);
+			if (bound > dst_cap) {
+				free(dst);
+				dst_cap = bound;
+				dst = ps_xmalloc(dst_cap);
+			}
+			size_t n = ZSTD_compress2(w->cctx, dst, dst_cap, c.data, c.len);
+			if (ZSTD_isError(n)) {
+				snprintf(w->w_msg, sizeof(w->w_msg), "zstd: %s", ZSTD_getErrorName(n));
+				w->w_errno = EIO;
+			} else if (n > UINT32_MAX || c.len > UINT32_MAX) {
+				snprintf(w->w_msg, sizeof(w->w_msg), "frame too large");
+				w->w_errno = EFBIG;
+			} else {
+				int e = worker_write(w, dst, n);
+				if (e) {
+					snprintf(w->w_msg, sizeof(w->w_msg), "write: %s", strerror(e));
+					w->w_errno = e;
+				} else {
+					frame_push(w, n, c.len);
+				}
+			}
+		}
+		free(c.data);
+
+		pthread_mutex_lock(&w->mu);
+		w->q_head = (w->q_head + 1) % QUEUE_SLOTS;
+		w->q_count--;
+		pthread_cond_signal(&w->can_put);
+		pthread_mutex_unlock(&w->mu);
+	}
+	free(dst);
+	return NULL;
+}
+
+/* Hand the current tar chunk to the worker (blocks while the queue is full). */
+static int submit_chunk(struct ps_writer *w)
+{
+	if (w->cur.len == 0)
+		return w->w_errno ? -1 : 0;
+	struct chunk c;
+	c.data = ps_buf_detach(&w->cur, &c.len);
+	pthread_mutex_lock(&w->mu);
+	while (w->q_count == QUEUE_SLOTS)
+		pthread_cond_wait(&w->can_put, &w->mu);
+	w->q[(w->q_head + w->q_count) % QUEUE_SLOTS] = c;
+	w->q_count++;
+	pthread_cond_signal(&w->can_take);
+	int failed = w->w_errno != 0;
+	pthread_mutex_unlock(&w->mu);
+	/* Pre-size the next chunk: one allocation per frame, not a dozen. */
+	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
+	return failed ? -1 : 0;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	(void)a;
+	struct ps_writer *w = ctx;
+	if (w->w_errno) {
+		w->aerr = 1;
+		return -1;
+	}
+	ps_buf_add(&w->cur, buf, n);
+	w->tar_off += n;
+	return (la_ssize_t)n;
+}
+
+/* ---- manifest spool ---------------------------------------------------- */
+
+static int spool_flush_out(struct ps_writer *w, ZSTD_outBuffer *ob)
+{
+	w->man_z.len += ob->pos;
+	w->man_z.buf[w->man_z.len] = '\0';
+	if (w->man_z.len >= SPOOL_MEM_MAX && w->man_spill_fd >= 0) {
+		int e = ps_write_all(w->man_spill_fd, w->man_z.buf, w->man_z.len);
+		if (e)
+			return e;
+		w->man_spilled += w->man_z.len;
+		ps_buf_reset(&w->man_z);
+	}
+	return 0;
+}
+
+static int spool_add(struct ps_writer *w, const char *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer ib = {p, n, 0};
+	for (;;) {
+		ps_buf_grow(&w->man_z, ZSTD_CStreamOutSize());
+		ZSTD_outBuffer ob = {w->man_z.buf + w->man_z.len, w->man_z.cap - w->man_z.len - 1, 0};
+		size_t r = ZSTD_compressStream2(w->man_cs, &ob, &ib, end);
+		if (ZSTD_isError(r))
+			return EIO;
+		int e = spool_flush_out(w, &ob);
+		if (e)
+			return e;
+		if (end == ZSTD_e_continue ? ib.pos == ib.size : r == 0)
+			return 0;
+	}
+}
+
+/* ---- dedup ------------------------------------------------------------- */
+
+static const char *dedup_find(struct ps_writer *w, const unsigned char h[16])
+{
+	if (!w->dd_cap)
+		return NULL;
+	size_t mask = w->dd_cap - 1, i;
+	memcpy(&i, h, sizeof(i));
+	for (i &= mask; w->dd[i].used; i = (i + 1) & mask)
+		if (memcmp(w->dd[i].h, h, 16) == 0)
+			return w->dd_paths.buf + w->dd[i].path_off;
+	return NULL;
+}
+
+static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path)
+{
+	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
+		return; /* bounded: later repeats are stored again, still correct */
+	if ((w->dd_count + 1) * 2 > w->dd_cap) {
+		size_t ncap = w->dd_cap ? w->dd_cap * 2 : 4096;
+		struct dedup_ent *nd = ps_xcalloc(ncap, sizeof(*nd));
+		for (size_t j = 0; j < w->dd_cap; j++) {
+			if (!w->dd[j].used)
+				continue;
+			size_t i;
+			memcpy(&i, w->dd[j].h, sizeof(i));
+			for (i &= ncap - 1; nd[i].used; i = (i + 1) & (ncap - 1))
+				;
+			nd[i] = w->dd[j];
+		}
+		free(w->dd);
+		w->dd = nd;
+		w->dd_cap = ncap;
+	}
+	size_t mask = w->dd_cap - 1, i;
+	memcpy(&i, h, sizeof(i));
+	for (i &= mask; w->dd[i].used; i = (i + 1) & mask)
+		;
+	memcpy(w->dd[i].h, h, 16);
+	w->dd[i].path_off = (uint32_t)w->dd_paths.len;
+	w->dd[i].used = 1;
+	ps_buf_add(&w->dd_paths, path, strlen(path) + 1);
+	w->dd_count++;
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opts *opts,
+		   struct ps_err *err)
+{
+	struct ps_writer *w = ps_xcalloc(1, sizeof(*w));
+	w->out_fd = out_fd;
+	w->opts.level = 3;
+	w->opts.frame_size = 1 << 20;
+	w->opts.spill_dirfd = -1;
+	if (opts) {
+		if (opts->level)
+			w->opts.level = opts->level;
+		if (opts->frame_size)
+			w->opts.frame_size = opts->frame_size;
+		w->opts.spill_dirfd = opts->spill_dirfd;
+	}
+	w->man_spill_fd = -1;
+	ps_buf_init(&w->cur);
+	ps_buf_init(&w->dd_paths);
+	ps_buf_init(&w->man_line);
+	ps_buf_init(&w->man_z);
+	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->can_put, NULL);
+	pthread_cond_init(&w->can_take, NULL);
+
+	w->cctx = ZSTD_createCCtx();
+	w->man_cs = ZSTD_createCStream();
+	w->sha = EVP_MD_CTX_new();
+	if (!w->cctx || !w->man_cs || !w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
+		ps_writer_free(w);
+		return ps_err_set(err, ENOMEM, "cannot set up zstd/sha256 contexts");
+	}
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->opts.level);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(w->man_cs, ZSTD_c_compressionLevel, 1);
+
+	w->a = archive_write_new();
+	if (!w->a || archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(w->a, w, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK) {
+		ps_err_set(err, EIO, "libarchive: %s",
+			   w->a ? archive_error_string(w->a) : "cannot allocate");
+		ps_writer_free(w);
+		return -1;
+	}
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		ps_writer_free(w);
+		return ps_err_set(err, EAGAIN, "cannot start the compressor thread");
+	}
+	w->thread_started = 1;
+	*wp = w;
+	return 0;
+}
+
+static int worker_error(struct ps_writer *w, struct ps_err *err)
+{
+	pthread_mutex_lock(&w->mu);
+	int e = w->w_errno;
+	char msg[256];
+	memcpy(msg, w->w_msg, sizeof(msg));
+	pthread_mutex_unlock(&w->mu);
+	return ps_err_set(err, e, "archive output: %s", msg);
+}
+
+static void manifest_line(struct ps_writer *w, const struct ps_member *m, const unsigned char *h)
+{
+	struct ps_buf *l = &w->man_line;
+	ps_buf_reset(l);
+	ps_escape(l, m->path, strlen(m->path));
+	char hex[33] = "-";
+	if (h)
+		ps_hex(hex, h, 16);
+	uint64_t size = m->kind == PS_M_FILE ? m->len : m->kind == PS_M_LINK && m->target ? strlen(m->target) : 0;
+	ps_buf_addf(l, "\t%s\t%llu\t%s\t%llu\t%s\n", ps_member_kind_name(m->kind),
+		    (unsigned long long)size, hex, (unsigned long long)m->read_ns,
+		    ps_errno_name(m->err));
+	w->man_len += l->len;
+}
+
+int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
+{
+	unsigned char h[16];
+	const unsigned char *hp = NULL;
+	const char *hardlink = NULL;
+
+	if (w->finished)
+		return ps_err_set(err, EINVAL, "writer already finished");
+	if (w->w_errno)
+		return worker_error(w, err);
+	if (m->kind == PS_M_FILE) {
+		ps_xxh3_128(m->data, m->len, h);
+		hp = h;
+	} else if (m->kind == PS_M_LINK && m->target) {
+		ps_xxh3_128(m->target, strlen(m->target), h);
+		hp = h;
+	}
+	if (m->kind != PS_M_ABSENT) {
+		/* Cut a frame at this member boundary once the chunk is big enough. */
+		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
+			return worker_error(w, err);
+		if (m->kind == PS_M_FILE && m->len > 0) {
+			hardlink = dedup_find(w, h);
+			if (!hardlink)
+				dedup_add(w, h, m->path);
+		}
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_copy_pathname(e, m->path);
+		archive_entry_set_uid(e, m->uid);
+		archive_entry_set_gid(e, m->gid);
+		archive_entry_set_mtime(e, m->mtime, 0);
+		unsigned perm = m->mode & 07777;
+		switch (m->kind) {
+		case PS_M_FILE:
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_perm(e, perm);
+			if (hardlink) {
+				archive_entry_copy_hardlink(e, hardlink);
+				archive_entry_set_size(e, 0);
+			} else {
+				archive_entry_set_size(e, (la_int64_t)m->len);
+			}
+			break;
+		case PS_M_LINK:
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_perm(e, perm ? perm : 0777);
+			archive_entry_copy_symlink(e, m->target ? m->target : "");
+			break;
+		default:
+			archive_entry_set_filetype(e, AE_IFDIR);
+			archive_entry_set_perm(e, perm ? perm : 0555);
+			break;
+		}
+		int r = archive_write_header(w->a, e);
+		archive_entry_free(e);
+		if (r < ARCHIVE_WARN || w->aerr) {
+			if (w->w_errno)
+				return worker_error(w, err);
+			return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
+					  archive_error_string(w->a));
+		}
+		if (m->kind == PS_M_FILE && !hardlink && m->len) {
+			la_ssize_t n = archive_write_data(w->a, m->data, m->len);
+			if (n < 0 || (size_t)n != m->len || w->aerr) {
+				if (w->w_errno)
+					return worker_error(w, err);
+				return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
+						  archive_error_string(w->a));
+			}
+		}
+		if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr) {
+			if (w->w_errno)
+				return worker_error(w, err);
+			return ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
+		}
+		w->st.members++;
+		if (hardlink)
+			w->st.hardlinks++;
+	}
+	switch (m->kind) {
+	case PS_M_FILE:
+		w->st.files++;
+		w->st.raw_bytes += m->len;
+		break;
+	case PS_M_LINK:
+		w->st.links++;
+		break;
+	case PS_M_DIR:
+		w->st.dirs++;
+		break;
+	case PS_M_ABSENT:
+		w->st.absent++;
+		break;
+	}
+	if (m->err)
+		w->st.errors[m->err > 0 && m->err < 159 ? m->err : 159]++;
+	manifest_line(w, m, hp);
+	int e = spool_add(w, w->man_line.buf, w->man_line.len, ZSTD_e_continue);
+	if (e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0)
+		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
+	if (!e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0 && w->man_z.len >= SPOOL_MEM_MAX) {
+		/* Large capture: move the spool out of memory, next to the output. */
+		w->man_spill_fd = openat(w->opts.spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	}
+	if (e)
+		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
+	return 0;
+}
+
+const struct ps_writer_stats *ps_writer_peek(const struct ps_writer *w)
+{
+	return &w->st;
+}
+
+/* Write the spooled manifest as the last member. */
+static int write_manifest(struct ps_writer *w, struct ps_err *err)
+{
+	if (spool_add(w, "", 0, ZSTD_e_end))
+		return ps_err_set(err, EIO, "manifest spool: cannot finish");
+	if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
+		return worker_error(w, err);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_pathname(e, PS_MANIFEST_PATH);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0444);
+	archive_entry_set_mtime(e, (time_t)(ps_real_ns() / 1000000000u), 0);
+	archive_entry_set_size(e, (la_int64_t)w->man_len);
+	int r = archive_write_header(w->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN || w->aerr)
+		return ps_err_set(err, EIO, "libarchive: manifest: %s", archive_error_string(w->a));
+
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	size_t outcap = ZSTD_DStreamOutSize();
+	char *out = ps_xmalloc(outcap);
+	char *spillbuf = NULL;
+	uint64_t written = 0;
+	int rc = 0;
+	/* The spool is the spill file (if any) followed by what is in memory. */
+	uint64_t spill_left = w->man_spilled;
+	if (w->man_spill_fd >= 0 && lseek(w->man_spill_fd, 0, SEEK_SET) < 0)
+		rc = ps_err_set(err, errno, "manifest spool: %s", strerror(errno));
+	if (spill_left)
+		spillbuf = ps_xmalloc(1 << 20);
+	int from_mem = spill_left == 0;
+	size_t mem_pos = 0;
+	while (rc == 0) {
+		ZSTD_inBuffer ib;
+		if (!from_mem) {
+			size_t want = spill_left < (1 << 20) ? (size_t)spill_left : (1 << 20);
+			ssize_t n = read(w->man_spill_fd, spillbuf, want);
+			if (n <= 0) {
+				rc = ps_err_set(err, n < 0 ? errno : EIO, "manifest spool: short read");
+				break;
+			}
+			spill_left -= (uint64_t)n;
+			if (spill_left == 0)
+				from_mem = 1;
+			ib = (ZSTD_inBuffer){spillbuf, (size_t)n, 0};
+		} else {
+			if (mem_pos >= w->man_z.len)
+				break;
+			ib = (ZSTD_inBuffer){w->man_z.buf, w->man_z.len, 0};
+			mem_pos = w->man_z.len;
+		}
+		while (ib.pos < ib.size && rc == 0) {
+			ZSTD_outBuffer ob = {out, outcap, 0};
+			size_t zr = ZSTD_decompressStream(ds, &ob, &ib);
+			if (ZSTD_isError(zr)) {
+				rc = ps_err_set(err, EIO, "manifest spool: %s", ZSTD_getErrorName(zr));
+				break;
+			}
+			if (ob.pos) {
+				la_ssize_t n = archive_write_data(w->a, out, ob.pos);
+				if (n < 0 || (size_t)n != ob.pos || w->aerr)
+					rc = w->w_errno ? worker_error(w, err)
+							: ps_err_set(err, EIO, "libarchive: manifest");
+				written += ob.pos;
+			}
+		}
+	}
+	free(out);
+	free(spillbuf);
+	ZSTD_freeDStream(ds);
+	if (rc == 0 && written != w->man_len)
+		rc = ps_err_set(err, EIO, "manifest spool: %llu of %llu bytes",
+				(unsigned long long)written, (unsigned long long)w->man_len);
+	if (rc == 0 && (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr))
+		rc = ps_err_set(err, EIO, "libarchive: manifest: %s", archive_error_string(w->a));
+	return rc;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* zstd seekable format v0.1 trailer: a skippable frame (magic 0x184D2A5E)
+ * holding (csize, dsize) per frame, then frame count, descriptor, magic. */
+static int write_seektable(struct ps_writer *w)
+{
+	size_t body = w->nframes * 8 + 9;
+	size_t total = 8 + body;
+	unsigned char *t = ps_xmalloc(total);
+	put_le32(t, 0x184D2A5E);
+	put_le32(t + 4, (uint32_t)body);
+	for (size_t i = 0; i < w->nframes; i++) {
+		put_le32(t + 8 + i * 8, w->fr_c[i]);
+		put_le32(t + 12 + i * 8, w->fr_d[i]);
+	}
+	put_le32(t + 8 + w->nframes * 8, (uint32_t)w->nframes);
+	t[12 + w->nframes * 8] = 0; /* descriptor: no checksums */
+	put_le32(t + 13 + w->nframes * 8, 0x8F92EAB1);
+	int e = worker_write(w, t, total);
+	free(t);
+	return e;
+}
+
+static void stop_worker(struct ps_writer *w)
+{
+	if (!w->thread_started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->q_done = 1;
+	pthread_cond_signal(&w->can_take);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->thread_started = 0;
+}
+
+int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct ps_err *err)
+{
+	if (w->finished)
+		return ps_err_set(err, EINVAL, "writer already finished");
+	w->finished = 1;
+	if (write_manifest(w, err) < 0) {
+		stop_worker(w);
+		return -1;
+	}
+	if (archive_write_close(w->a) != ARCHIVE_OK || w->aerr) {
+		int r = w->w_errno ? worker_error(w, err)
+				   : ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
+		stop_worker(w);
+		return r;
+	}
+	int r = submit_chunk(w);
+	stop_worker(w);
+	if (r < 0 || w->w_errno)
+		return worker_error(w, err);
+	int e = write_seektable(w);
+	if (e)
+		return ps_err_set(err, e, "archive output: write: %s", strerror(e));
+	unsigned int n = 0;
+	EVP_DigestFinal_ex(w->sha, w->st.sha256, &n);
+	w->st.tar_bytes = w->tar_off;
+	w->st.out_bytes = w->out_bytes;
+	w->st.frames = w->nframes;
+	if (stats)
+		*stats = w->st;
+	return 0;
+}
+
+void ps_writer_free(struct ps_writer *w)
+{
+	if (!w)
+		return;
+	stop_worker(w);
+	while (w->q_count) {
+		free(w->q[w->q_head].data);
+		w->q_head = (w->q_head + 1) % QUEUE_SLOTS;
+		w->q_count--;
+	}
+	if (w->a)
+		archive_write_free(w->a);
+	ZSTD_freeCCtx(w->cctx);
+	ZSTD_freeCStream(w->man_cs);
+	EVP_MD_CTX_free(w->sha);
+	if (w->man_spill_fd >= 0)
+		close(w->man_spill_fd);
+	ps_buf_release(&w->cur);
+	ps_buf_release(&w->dd_paths);
+	ps_buf_release(&w->man_line);
+	ps_buf_release(&w->man_z);
+	free(w->dd);
+	free(w->fr_c);
+	free(w->fr_d);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->can_put);
+	pthread_cond_destroy(&w->can_take);
+	free(w);
+}

@@ -1,0 +1,98 @@
+/*
+ * t.h - a tiny test harness.  One executable per test file, registered with
+ * CTest by tests/CMakeLists.txt.  Each TEST(name) is run by main() in order;
+ * a failed CHECK prints file:line and the values, the test goes on, and the
+ * process exits 1 at the end.  T_SKIP(reason) exits 77 (CTest SKIP_RETURN_CODE).
+ */
+#ifndef PS_T_H
+#define PS_T_H
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int t_failures;
+extern const char *t_argv0;
+extern const char *t_srcdir; /* PS_SOURCE_DIR, the project root */
+extern const char *t_bindir; /* PS_BINARY_DIR, the build root */
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
+			t_failures++;                                                              \
+		}                                                                                  \
+	} while (0)
+#define CHECK_INT(a, b)                                                                            \
+	do {                                                                                       \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);                            \
+		if (t_a_ != t_b_) {                                                                \
+			fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__,        \
+				__LINE__, #a, #b, t_a_, t_b_);                                     \
+			t_failures++;                                                              \
+		}                                                                                  \
+	} while (0)
+#define CHECK_U64(a, b)                                                                            \
+	do {                                                                                       \
+		unsigned long long t_a_ = (unsigned long long)(a), t_b_ = (unsigned long long)(b); \
+		if (t_a_ != t_b_) {                                                                \
+			fprintf(stderr, "%s:%d: %s == %s failed: %llu != %llu\n", __FILE__,        \
+				__LINE__, #a, #b, t_a_, t_b_);                                     \
+			t_failures++;                                                              \
+		}                                                                                  \
+	} while (0)
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *t_a_ = (a), *t_b_ = (b);                                               \
+		if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) {                                   \
+			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__,    \
+				__LINE__, #a, #b, t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)");  \
+			t_failures++;                                                              \
+		}                                                                                  \
+	} while (0)
+/* Compare a (ptr,len) slice with a C string. */
+#define CHECK_MEM(p, n, s)                                                                         \
+	do {                                                                                       \
+		const char *t_p_ = (const char *)(p), *t_s_ = (s);                                 \
+		size_t t_n_ = (size_t)(n);                                                         \
+		if (t_n_ != strlen(t_s_) || (t_n_ && memcmp(t_p_, t_s_, t_n_) != 0)) {             \
+			fprintf(stderr, "%s:%d: %s == \"%s\" failed: got \"%.*s\"\n", __FILE__,    \
+				__LINE__, #p, t_s_, (int)t_n_, t_p_ ? t_p_ : "");                  \
+			t_failures++;                                                              \
+		}                                                                                  \
+	} while (0)
+#define T_SKIP(reason)                                                                             \
+	do {                                                                                       \
+		printf("SKIP: %s\n", reason);                                                      \
+		exit(77);                                                                          \
+	} while (0)
+
+struct t_case {
+	const char *name;
+	void (*fn)(void);
+};
+/* Each test file defines: static const struct t_case t_cases[] = {T(foo), T(bar), {0,0}}; */
+#define T(fn) {#fn, fn}
+#define T_MAIN(cases) T_MAIN_SETUP(cases, NULL, NULL)
+/* setup() runs before the first test, teardown() after the last. */
+#define T_MAIN_SETUP(cases, setup, teardown)                                                       \
+	int t_failures;                                                                            \
+	const char *t_argv0, *t_srcdir = PS_SOURCE_DIR, *t_bindir = PS_BINARY_DIR;                 \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		void (*t_setup_)(void) = (setup), (*t_teardown_)(void) = (teardown);               \
+		t_argv0 = argv[0];                                                                 \
+		if (t_setup_)                                                                      \
+			t_setup_();                                                                \
+		for (const struct t_case *c = (cases); c->name; c++) {                             \
+			if (argc > 1 && strcmp(argv[1], c->name) != 0)                             \
+				continue;                                                          \
+			int before = t_failures;                                                   \
+			c->fn();                                                                   \
+			printf("%s %s\n", t_failures == before ? "ok  " : "FAIL", c->name);       \
+		}                                                                                  \
+		if (t_teardown_)                                                                   \
+			t_teardown_();                                                             \
+		return t_failures ? 1 : 0;                                                         \
+	}
+#endif

@@ -1,0 +1,344 @@
+/*
+ * test_store.c - the archive writer, reader, seek table and index, without
+ * capture: a synthetic member list with duplicates, links, dirs, absent
+ * paths, tricky names, and enough data to cut several frames.
+ */
+#include "t.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void mkscratch(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ps-test-store-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static const char big_seed[] = "0123456789abcdef";
+
+/* Deterministic pseudo-random bytes (poorly compressible). */
+static void fill(char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (char)(seed >> 16);
+	}
+}
+
+static const char *tricky = "proc/42/fd/a name\twith\ttabs\nand newline\\ \xff\xfe";
+
+/* Write the test archive; returns its path (static). */
+static const char *write_archive(int frames_small)
+{
+	static char path[300];
+	snprintf(path, sizeof(path), "%s/a.tar.zst", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = 3, .frame_size = frames_small ? 4096 : 0, .spill_dirfd = -1};
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	const char *meta = "{\"format_version\":1,\"hostname\":\"testhost\",\"start_ns\":5,"
+			   "\"options\":{\"pids\":[]}}";
+	struct ps_member m = {.path = PS_META_PATH, .kind = PS_M_FILE, .mode = 0100444,
+			      .data = meta, .len = strlen(meta)};
+	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+	struct ps_member d = {.path = "proc/42", .kind = PS_M_DIR, .mode = 040555};
+	CHECK_INT(ps_writer_add(w, &d, &err), 0);
+	struct ps_member f1 = {.path = "proc/42/status", .kind = PS_M_FILE, .mode = 0100444,
+			       .uid = 1000, .gid = 1000, .data = "Name:\tx\n", .len = 8,
+			       .read_ns = 123};
+	CHECK_INT(ps_writer_add(w, &f1, &err), 0);
+	struct ps_member f2 = f1;
+	f2.path = "proc/42/task/42/status"; /* same bytes: becomes a hardlink */
+	CHECK_INT(ps_writer_add(w, &f2, &err), 0);
+	struct ps_member l = {.path = "proc/42/exe", .kind = PS_M_LINK, .mode = 0120777,
+			      .target = "/usr/bin/x (deleted)"};
+	CHECK_INT(ps_writer_add(w, &l, &err), 0);
+	struct ps_member l2 = {.path = tricky, .kind = PS_M_LINK, .mode = 0120700,
+			       .target = "socket:[123]"};
+	CHECK_INT(ps_writer_add(w, &l2, &err), 0);
+	struct ps_member a = {.path = "proc/42/environ", .kind = PS_M_ABSENT, .err = EACCES,
+			      .read_ns = 9};
+	CHECK_INT(ps_writer_add(w, &a, &err), 0);
+	static char big[300000];
+	fill(big, sizeof(big), 7);
+	struct ps_member b = {.path = "proc/42/smaps", .kind = PS_M_FILE, .mode = 0100444,
+			      .data = big, .len = sizeof(big)};
+	CHECK_INT(ps_writer_add(w, &b, &err), 0);
+	for (int i = 0; i < 50; i++) {
+		char p[64], data[2000];
+		snprintf(p, sizeof(p), "proc/sys/x/%d", i);
+		fill(data, sizeof(data), (unsigned)i + 100);
+		struct ps_member x = {.path = p, .kind = PS_M_FILE, .mode = 0100644,
+				      .data = data, .len = sizeof(data)};
+		CHECK_INT(ps_writer_add(w, &x, &err), 0);
+	}
+	struct ps_member e = {.path = "proc/42/empty", .kind = PS_M_FILE, .mode = 0100444};
+	CHECK_INT(ps_writer_add(w, &e, &err), 0);
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "err: %s\n", err.msg);
+	ps_writer_free(w);
+	close(fd);
+	CHECK_U64(st.hardlinks, 1);
+	CHECK_U64(st.files, 55);
+	CHECK_U64(st.links, 2);
+	CHECK_U64(st.absent, 1);
+	CHECK_U64(st.errors[EACCES], 1);
+	if (frames_small)
+		CHECK(st.frames > 10);
+	return path;
+}
+
+static int run(const char *cmd)
+{
+	int r = system(cmd);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static void test_roundtrip(void)
+{
+	const char *path = write_archive(1);
+	struct ps_reader *r;
+	struct ps_err err = {0, ""};
+	CHECK_INT(ps_reader_open(&r, path, &err), 0);
+	struct ps_rmember m;
+	int n = 0, saw_hl = 0, saw_tricky = 0, saw_manifest = 0;
+	const char *first = NULL;
+	char firstbuf[64] = "";
+	while (ps_reader_next(r, &m, &err) == 1) {
+		if (n++ == 0) {
+			snprintf(firstbuf, sizeof(firstbuf), "%s", m.path);
+			first = firstbuf;
+		}
+		if (strcmp(m.path, "proc/42/task/42/status") == 0) {
+			CHECK_STR(m.hardlink, "proc/42/status");
+			saw_hl = 1;
+		}
+		if (strcmp(m.path, tricky) == 0) {
+			CHECK_STR(m.target, "socket:[123]");
+			CHECK_INT(m.kind, PS_M_LINK);
+			saw_tricky = 1;
+		}
+		if (strcmp(m.path, "proc/42/status") == 0) {
+			CHECK_MEM(m.data, m.len, "Name:\tx\n");
+			CHECK_INT(m.uid, 1000);
+			CHECK_INT(m.mode & 07777, 0444);
+		}
+		if (strcmp(m.path, PS_MANIFEST_PATH) == 0) {
+			saw_manifest = 1;
+			/* every line parses; the absent path is listed with its errno */
+			const char *p = m.data, *end = p + m.len;
+			struct ps_buf pb = PS_BUF_INIT;
+			int lines = 0, absent_ok = 0;
+			while (p < end) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				struct ps_manifest_line ml;
+				CHECK_INT(ps_manifest_parse_line(p, (size_t)(nl - p), &pb, &ml), 0);
+				if (strcmp(pb.buf, "proc/42/environ") == 0)
+					absent_ok = ml.kind == PS_M_ABSENT && ml.err == EACCES &&
+						    ml.read_ns == 9 && !ml.has_hash;
+				if (strcmp(pb.buf, tricky) == 0)
+					CHECK_INT(ml.kind, PS_M_LINK);
+				lines++;
+				p = nl + 1;
+			}
+			CHECK_INT(lines, 59); /* meta + 58 captured paths */
+			CHECK(absent_ok);
+			ps_buf_release(&pb);
+		}
+	}
+	CHECK(err.msg[0] == '\0');
+	CHECK_STR(first, PS_META_PATH);
+	CHECK(saw_hl && saw_tricky && saw_manifest);
+	ps_reader_close(r);
+
+	/* stock tools read it: tar lists it, zstd -t accepts the frames + trailer */
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "tar --zstd -tvf %s > %s/list.txt", path, dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "head -1 %s/list.txt | grep -q 'procsnap/meta.json$'", dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "tail -1 %s/list.txt | grep -q 'procsnap/manifest.tsv$'", dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q 'proc/42/task/42/status link to proc/42/status' %s/list.txt", dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "zstd -tq %s", path);
+	CHECK_INT(run(cmd), 0);
+}
+
+static void test_seek_and_index(void)
+{
+	const char *path = write_archive(1);
+	char db[320];
+	snprintf(db, sizeof(db), "%s.db", path);
+	unlink(db);
+	struct ps_err err = {0, ""};
+	CHECK_INT(ps_index_build(path, db, 0, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "%s\n", err.msg);
+	/* refuses to overwrite */
+	CHECK_INT(ps_index_build(path, db, 0, &err), -1);
+	CHECK(strstr(err.msg, "exists") != NULL);
+
+	struct ps_snap *s;
+	CHECK_INT(ps_snap_open(path, &s, &err), 0);
+	struct ps_buf out = PS_BUF_INIT;
+	int kind;
+	CHECK_INT(ps_snap_read(s, "proc/42/task/42/status", &out, &kind, &err), 0);
+	CHECK_MEM(out.buf, out.len, "Name:\tx\n");
+	CHECK_INT(kind, PS_M_FILE);
+	CHECK_INT(ps_snap_read(s, "proc/42/exe", &out, &kind, &err), 0);
+	CHECK_MEM(out.buf, out.len, "/usr/bin/x (deleted)");
+	CHECK_INT(ps_snap_read(s, "proc/42/smaps", &out, &kind, &err), 0);
+	static char big[300000];
+	fill(big, sizeof(big), 7);
+	CHECK(out.len == sizeof(big) && memcmp(out.buf, big, sizeof(big)) == 0);
+	CHECK_INT(ps_snap_read(s, "proc/sys/x/49", &out, &kind, &err), 0);
+	CHECK_INT(out.len, 2000);
+	CHECK_INT(ps_snap_read(s, "proc/42/environ", &out, &kind, &err), -1);
+	CHECK(strstr(err.msg, "EACCES") != NULL);
+
+	sqlite3 *d = ps_snap_db(s);
+	sqlite3_stmt *q;
+	CHECK_INT(sqlite3_prepare_v2(d,
+				     "SELECT kind, size, errno, pid, tid, xxh3, read_ns, uid FROM "
+				     "files WHERE path = ?",
+				     -1, &q, NULL),
+		  SQLITE_OK);
+	sqlite3_bind_text(q, 1, "proc/42/task/42/status", -1, SQLITE_STATIC);
+	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(q, 0), "file");
+	CHECK_INT(sqlite3_column_int(q, 1), 8);
+	CHECK_INT(sqlite3_column_type(q, 2), SQLITE_NULL);
+	CHECK_INT(sqlite3_column_int(q, 3), 42);
+	CHECK_INT(sqlite3_column_int(q, 4), 42);
+	unsigned char h[16];
+	char hex[33];
+	ps_xxh3_128("Name:\tx\n", 8, h);
+	ps_hex(hex, h, 16);
+	CHECK_STR((const char *)sqlite3_column_text(q, 5), hex);
+	CHECK_INT(sqlite3_column_int(q, 6), 123);
+	CHECK_INT(sqlite3_column_int(q, 7), 1000);
+	sqlite3_finalize(q);
+	CHECK_INT(sqlite3_prepare_v2(d,
+				     "SELECT hostname, n_files, n_links, n_absent, n_errors, "
+				     "hash_mismatches, archive_sha256 FROM snapshots",
+				     -1, &q, NULL),
+		  SQLITE_OK);
+	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(q, 0), "testhost");
+	CHECK_INT(sqlite3_column_int(q, 1), 55); /* incl. meta.json */
+	CHECK_INT(sqlite3_column_int(q, 2), 2);
+	CHECK_INT(sqlite3_column_int(q, 3), 1);
+	CHECK_INT(sqlite3_column_int(q, 4), 1);
+	CHECK_INT(sqlite3_column_int(q, 5), 0);
+	/* the recorded SHA-256 is the file's */
+	char cmd[512], want[80] = "";
+	snprintf(cmd, sizeof(cmd), "sha256sum %s", path);
+	FILE *p = popen(cmd, "r");
+	CHECK(p && fgets(want, sizeof(want), p));
+	if (p)
+		pclose(p);
+	want[64] = '\0';
+	CHECK_STR((const char *)sqlite3_column_text(q, 6), want);
+	sqlite3_finalize(q);
+	/* manifest XXH3 agrees with xxhsum -H2 on an extracted file */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir -p x && tar --zstd -xf a.tar.zst -C x proc/sys/x/3 && "
+		 "xxhsum -H2 x/proc/sys/x/3 | cut -d' ' -f1 > h.txt",
+		 dir);
+	CHECK_INT(run(cmd), 0);
+	CHECK_INT(ps_snap_read(s, "proc/sys/x/3", &out, &kind, &err), 0);
+	ps_xxh3_128(out.buf, out.len, h);
+	ps_hex(hex, h, 16);
+	snprintf(cmd, sizeof(cmd), "grep -q '^%s$' %s/h.txt", hex, dir);
+	CHECK_INT(run(cmd), 0);
+	ps_buf_release(&out);
+	ps_snap_close(s);
+}
+
+/* Truncated and corrupt archives give errors, never crashes. */
+static void test_corrupt(void)
+{
+	const char *path = write_archive(1);
+	struct stat st;
+	CHECK_INT(stat(path, &st), 0);
+	int fd = open(path, O_RDONLY);
+	char *all = malloc((size_t)st.st_size);
+	CHECK(read(fd, all, (size_t)st.st_size) == st.st_size);
+	close(fd);
+	char bad[320], db[340];
+	snprintf(bad, sizeof(bad), "%s/bad.tar.zst", dir);
+	snprintf(db, sizeof(db), "%s.db", bad);
+	off_t cuts[] = {0, 1, 17, st.st_size / 3, st.st_size / 2, st.st_size - 40, st.st_size - 1};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		CHECK(write(fd, all, (size_t)cuts[i]) == cuts[i]);
+		close(fd);
+		struct ps_err err = {0, ""};
+		int r = ps_index_build(bad, db, 1, &err);
+		CHECK_INT(r, -1);
+		CHECK(err.msg[0] != '\0');
+		CHECK(access(db, F_OK) != 0);
+	}
+	/* flip bytes in the middle */
+	for (int k = 0; k < 20; k++) {
+		char *copy = malloc((size_t)st.st_size);
+		memcpy(copy, all, (size_t)st.st_size);
+		for (int j = 0; j < 8; j++)
+			copy[((size_t)k * 7919 + (size_t)j * 104729) % (size_t)st.st_size] ^= 0x5a;
+		fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		CHECK(write(fd, copy, (size_t)st.st_size) == st.st_size);
+		close(fd);
+		free(copy);
+		struct ps_err err = {0, ""};
+		(void)ps_index_build(bad, db, 1, &err); /* must not crash */
+		unlink(db);
+	}
+	free(all);
+}
+
+static void test_escape(void)
+{
+	struct ps_buf b = PS_BUF_INIT, u = PS_BUF_INIT;
+	const char s[] = "a\tb\nc\\d\x01\xff e";
+	ps_escape(&b, s, sizeof(s) - 1);
+	CHECK_STR(b.buf, "a\\tb\\nc\\\\d\\x01\\xff e");
+	CHECK_INT(ps_unescape(&u, b.buf, b.len), 0);
+	CHECK(u.len == sizeof(s) - 1 && memcmp(u.buf, s, u.len) == 0);
+	ps_buf_reset(&u);
+	CHECK_INT(ps_unescape(&u, "bad\\", 4), -1);
+	CHECK_INT(ps_unescape(&u, "bad\\x4", 6), -1);
+	CHECK_INT(ps_unescape(&u, "bad\\q", 5), -1);
+	ps_buf_release(&b);
+	ps_buf_release(&u);
+	(void)big_seed;
+}
+
+static const struct t_case cases[] = {T(test_escape), T(test_roundtrip), T(test_seek_and_index),
+				      T(test_corrupt), {0, 0}};
+
+static void cleanup(void)
+{
+	char cmd[300];
+	if (getenv("PS_TEST_KEEP"))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+}
+
+T_MAIN_SETUP(cases, mkscratch, cleanup)
