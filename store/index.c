@@ -171,6 +171,10 @@ static int procs_rows(struct builder *b, const struct ps_rmember *m, struct ps_e
 		int64_t v[6];
 		int nv = 0;
 		const char *f = p;
+		if (nl == p || *p == '#') {
+			p = nl + 1;
+			continue;
+		}
 		for (const char *q = p; q <= nl && nv < 6; q++) {
 			if (q == nl || *q == '\t') {
 				uint64_t u;
@@ -182,15 +186,12 @@ static int procs_rows(struct builder *b, const struct ps_rmember *m, struct ps_e
 				f = q + 1;
 			}
 		}
-		if (nl > p && *p != '#') {
-			if (nv != 6)
-				return ps_err_set(err, EINVAL, "%s: corrupt %s", b->archive,
-						  PS_PROCS_PATH);
-			for (int i = 0; i < 6; i++)
-				sqlite3_bind_int64(b->ins_proc, i + 1, v[i]);
-			if (step_done(b, b->ins_proc, err, "capture_processes") < 0)
-				return -1;
-		}
+		if (nv != 6)
+			return ps_err_set(err, EINVAL, "%s: corrupt %s", b->archive, PS_PROCS_PATH);
+		for (int i = 0; i < 6; i++)
+			sqlite3_bind_int64(b->ins_proc, i + 1, v[i]);
+		if (step_done(b, b->ins_proc, err, "capture_processes") < 0)
+			return -1;
 		p = nl + 1;
 	}
 	return 0;

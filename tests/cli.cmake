@@ -1,0 +1,9 @@
+add_executable(victim victim.c)
+target_link_libraries(victim PRIVATE Threads::Threads)
+add_library(ps_tutil STATIC tutil.c)
+target_compile_definitions(ps_tutil PUBLIC PS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                           PS_BINARY_DIR="${PROJECT_BINARY_DIR}")
+target_link_libraries(ps_tutil PUBLIC ps_common PkgConfig::SQLITE)
+
+ps_test(test_cli_capture test_cli_capture.c LIBS ps_tutil ps_store)
+add_dependencies(test_cli_capture victim procsnap)

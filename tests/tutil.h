@@ -1,0 +1,46 @@
+/*
+ * tutil.h - helpers for the end-to-end tests: run commands, start the
+ * victim process (tests/victim.c), read answers out of an index.
+ */
+#ifndef PS_TUTIL_H
+#define PS_TUTIL_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+/* Run a shell command (printf-style); stdout into *out if non-NULL.
+ * Returns the exit status (or -1 if it did not exit normally). */
+int tu_sh(struct ps_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The procsnap binary under test ($PROCSNAP). */
+const char *tu_procsnap(void);
+/* A fresh scratch directory, removed by tu_cleanup() unless PS_TEST_KEEP is set. */
+const char *tu_tmpdir(void);
+void tu_cleanup(void);
+
+struct tu_victim {
+	pid_t pid;
+	FILE *in, *out;
+	int port, file_fd, pipe_r, pipe_w, sock_fd, pages;
+	unsigned long map;
+};
+/* Start tests/victim with argv {victim, file, args...} and envp exactly
+ * `env` (NULL-terminated).  Returns 0 when it printed its ready line. */
+int tu_victim_start(struct tu_victim *v, const char *file, const char *const *args,
+		    const char *const *env);
+/* Send one command line, read the one-line answer into reply (may be NULL). */
+int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void tu_victim_stop(struct tu_victim *v);
+
+/* First column of the first row of `sql` on database `db`, as text, into
+ * out (empty string and -1 if no row or error). */
+int tu_sql(const char *db, char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+long long tu_sql_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Read a whole file into b; 0 or -1. */
+int tu_slurp(const char *path, struct ps_buf *b);
+
+#endif
