@@ -74,11 +74,115 @@ void ps_path_ids(const char *path, int64_t *pid, int64_t *tid)
 	*tid = (int64_t)v;
 }
 
+/*
+ * Content cache for hardlinked members: the parsed tables need the bytes of
+ * a hardlink (e.g. task/<tid>/stat stored as a link to proc/<pid>/stat, or
+ * an environ shared by a hundred workers), which the tar stream holds only
+ * under the first path.  Members the tables want are kept here, FIFO,
+ * bounded in bytes; a miss falls back to a seek into the archive.
+ */
+#define CACHE_BYTES (16u << 20)
+#define CACHE_SLOTS 8192
+
+struct cache_ent {
+	char *path;
+	char *data;
+	size_t len;
+};
+
+struct content_cache {
+	struct cache_ent ring[CACHE_SLOTS];
+	size_t head, count, bytes;
+	/* open-addressing index: path hash -> ring slot + 1 (0 = empty) */
+	uint32_t idx[CACHE_SLOTS * 2];
+};
+
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+static void cache_reindex(struct content_cache *c)
+{
+	memset(c->idx, 0, sizeof(c->idx));
+	for (size_t k = 0; k < c->count; k++) {
+		size_t slot = (c->head + k) % CACHE_SLOTS;
+		size_t i = path_hash(c->ring[slot].path) & (CACHE_SLOTS * 2 - 1);
+		while (c->idx[i])
+			i = (i + 1) & (CACHE_SLOTS * 2 - 1);
+		c->idx[i] = (uint32_t)slot + 1;
+	}
+}
+
+static void cache_drop_oldest(struct content_cache *c)
+{
+	struct cache_ent *e = &c->ring[c->head];
+	c->bytes -= e->len;
+	free(e->path);
+	free(e->data);
+	e->path = e->data = NULL;
+	c->head = (c->head + 1) % CACHE_SLOTS;
+	c->count--;
+}
+
+static void cache_put(struct content_cache *c, const char *path, const void *data, size_t len)
+{
+	if (len > CACHE_BYTES / 4)
+		return;
+	int dropped = 0;
+	while (c->count && (c->count == CACHE_SLOTS || c->bytes + len > CACHE_BYTES)) {
+		cache_drop_oldest(c);
+		dropped = 1;
+	}
+	size_t slot = (c->head + c->count) % CACHE_SLOTS;
+	c->ring[slot].path = ps_xstrdup(path);
+	c->ring[slot].data = ps_xmalloc(len ? len : 1);
+	memcpy(c->ring[slot].data, data, len);
+	c->ring[slot].len = len;
+	c->count++;
+	c->bytes += len;
+	if (dropped) {
+		cache_reindex(c);
+	} else {
+		size_t i = path_hash(path) & (CACHE_SLOTS * 2 - 1);
+		while (c->idx[i])
+			i = (i + 1) & (CACHE_SLOTS * 2 - 1);
+		c->idx[i] = (uint32_t)slot + 1;
+	}
+}
+
+static const struct cache_ent *cache_get(const struct content_cache *c, const char *path)
+{
+	size_t i = path_hash(path) & (CACHE_SLOTS * 2 - 1);
+	while (c->idx[i]) {
+		const struct cache_ent *e = &c->ring[c->idx[i] - 1];
+		if (strcmp(e->path, path) == 0)
+			return e;
+		i = (i + 1) & (CACHE_SLOTS * 2 - 1);
+	}
+	return NULL;
+}
+
+static void cache_free(struct content_cache *c)
+{
+	if (!c)
+		return;
+	while (c->count)
+		cache_drop_oldest(c);
+	free(c);
+}
+
 struct builder {
 	sqlite3 *db;
 	const char *archive;
 	sqlite3_stmt *ins_member, *ins_file, *get_member, *ins_proc, *upd_hardlink;
 	struct ps_tables *tables;
+	struct content_cache *cache;
+	struct ps_buf linkdata;
+	sqlite3_stmt *get_off;
 	struct ps_buf path;
 	struct ps_buf line;
 	uint64_t mismatches, nfiles, nlinks, ndirs, nabsent, nerrors, raw_bytes;
@@ -355,6 +459,36 @@ static int frames_rows(struct builder *b, struct ps_err *err)
 	return rc;
 }
 
+/* Hand a member to the parsed tables, with a hardlink's content resolved. */
+static int tables_member(struct builder *b, struct ps_rmember *m, struct ps_err *err)
+{
+	if (m->kind != PS_M_FILE || !ps_tables_wants(m->path))
+		return ps_tables_member(b->tables, m, err);
+	if (!m->hardlink) {
+		cache_put(b->cache, m->path, m->data, m->len);
+		return ps_tables_member(b->tables, m, err);
+	}
+	const struct cache_ent *e = cache_get(b->cache, m->hardlink);
+	if (e) {
+		m->data = e->data;
+		m->len = e->len;
+	} else {
+		sqlite3_stmt *q = b->get_off;
+		sqlite3_bind_text(q, 1, m->hardlink, -1, SQLITE_STATIC);
+		int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+		int64_t off = ok ? sqlite3_column_int64(q, 0) : 0, size = ok ? sqlite3_column_int64(q, 1) : 0;
+		sqlite3_reset(q);
+		if (!ok || size < 0)
+			return ps_err_set(err, EINVAL, "%s: corrupt archive: hardlink %s to unknown %s",
+					  b->archive, m->path, m->hardlink);
+		if (ps_archive_read_at(b->archive, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
+			return -1;
+		m->data = b->linkdata.buf;
+		m->len = b->linkdata.len;
+	}
+	return ps_tables_member(b->tables, m, err);
+}
+
 static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 {
 	struct ps_rmember m;
@@ -383,8 +517,13 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 		 "UPDATE members SET (size, xxh3, data_off) = (SELECT size, xxh3, data_off "
 		 "FROM members t WHERE t.snapshot_id = 1 AND t.path = ?2 AND "
 		 "t.type = 'file') WHERE snapshot_id = 1 AND path = ?1",
+		 err) < 0 ||
+	    prep(b, &b->get_off,
+		 "SELECT data_off, size FROM members WHERE snapshot_id = 1 AND path = ?1 AND "
+		 "type = 'file'",
 		 err) < 0)
 		return -1;
+	b->cache = ps_xcalloc(1, sizeof(*b->cache));
 	while ((st = ps_reader_next(r, &m, err)) == 1) {
 		if (!b->saw_meta) {
 			if (strcmp(m.path, PS_META_PATH) != 0 || m.kind != PS_M_FILE)
@@ -416,7 +555,7 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 		} else if (strcmp(m.path, PS_PROCS_PATH) == 0) {
 			if (procs_rows(b, &m, err) < 0)
 				return -1;
-		} else if (ps_tables_member(b->tables, &m, err) < 0) {
+		} else if (tables_member(b, &m, err) < 0) {
 			return -1;
 		}
 	}
@@ -477,6 +616,7 @@ int ps_index_build(const char *archive_path, const char *db_path, int force, str
 	b.archive = archive_path;
 	ps_buf_init(&b.path);
 	ps_buf_init(&b.line);
+	ps_buf_init(&b.linkdata);
 
 	if (!force && access(db_path, F_OK) == 0)
 		return ps_err_set(err, EEXIST, "%s exists (use --force to replace it)", db_path);
@@ -507,6 +647,9 @@ out:
 	sqlite3_finalize(b.get_member);
 	sqlite3_finalize(b.ins_proc);
 	sqlite3_finalize(b.upd_hardlink);
+	sqlite3_finalize(b.get_off);
+	cache_free(b.cache);
+	ps_buf_release(&b.linkdata);
 	if (b.db && sqlite3_close(b.db) != SQLITE_OK && rc == 0)
 		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", tmp.buf);
 	ps_reader_close(r);

@@ -33,6 +33,9 @@ void ps_path_ids(const char *path, int64_t *pid, int64_t *tid);
  * after the last member (frees), or abort on failure (frees).
  */
 struct ps_tables;
+/* Does the parser need the content of this member?  (Hardlinked content is
+ * then resolved before ps_tables_member sees it.) */
+int ps_tables_wants(const char *path);
 struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err);
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
 int ps_tables_end(struct ps_tables *t, struct ps_err *err);
