@@ -307,8 +307,12 @@ int ps_errno_parse(const char *name)
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 {
 	/* The first read asks for at least 64 KiB: a seq_file is only consistent
-	 * within one read() (Documentation/filesystems/proc.rst on maps). */
-	const size_t first = 64 * 1024;
+	 * within one read() (Documentation/filesystems/proc.rst on maps).  No
+	 * read asks for more than 1 MiB: /proc/sys handlers kvzalloc() the whole
+	 * count and fail with ENOMEM from KMALLOC_MAX_SIZE (4 MiB) up
+	 * (proc_sys_call_handler), and seq_file hands out one buffer per read
+	 * anyway. */
+	const size_t first = 64 * 1024, most = 1024 * 1024;
 	ps_buf_reset(out);
 	if (truncated)
 		*truncated = 0;
@@ -318,6 +322,8 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 			ps_buf_grow(out, out->len < first ? first : out->len);
 			want = out->cap - out->len - 1;
 		}
+		if (want > most)
+			want = most;
 		if (max && out->len + want > max)
 			want = max - out->len;
 		if (want == 0) {
