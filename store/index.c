@@ -105,21 +105,36 @@ static uint64_t path_hash(const char *p)
 	return h;
 }
 
-static void cache_reindex(struct content_cache *c)
+#define IDX_MASK (CACHE_SLOTS * 2 - 1)
+
+/* Remove ring slot `slot` from the open-addressing index (linear probing
+ * with backward-shift deletion, so no tombstones accumulate). */
+static void cache_unindex(struct content_cache *c, size_t slot)
 {
-	memset(c->idx, 0, sizeof(c->idx));
-	for (size_t k = 0; k < c->count; k++) {
-		size_t slot = (c->head + k) % CACHE_SLOTS;
-		size_t i = path_hash(c->ring[slot].path) & (CACHE_SLOTS * 2 - 1);
-		while (c->idx[i])
-			i = (i + 1) & (CACHE_SLOTS * 2 - 1);
-		c->idx[i] = (uint32_t)slot + 1;
+	size_t i = path_hash(c->ring[slot].path) & IDX_MASK;
+	while (c->idx[i] != slot + 1)
+		i = (i + 1) & IDX_MASK;
+	for (;;) {
+		size_t j = i;
+		c->idx[i] = 0;
+		for (;;) {
+			j = (j + 1) & IDX_MASK;
+			if (!c->idx[j])
+				return;
+			size_t home = path_hash(c->ring[c->idx[j] - 1].path) & IDX_MASK;
+			/* move j back to i unless its home lies cyclically in (i, j] */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		c->idx[i] = c->idx[j];
+		i = j;
 	}
 }
 
 static void cache_drop_oldest(struct content_cache *c)
 {
 	struct cache_ent *e = &c->ring[c->head];
+	cache_unindex(c, c->head);
 	c->bytes -= e->len;
 	free(e->path);
 	free(e->data);
@@ -132,11 +147,8 @@ static void cache_put(struct content_cache *c, const char *path, const void *dat
 {
 	if (len > CACHE_BYTES / 4)
 		return;
-	int dropped = 0;
-	while (c->count && (c->count == CACHE_SLOTS || c->bytes + len > CACHE_BYTES)) {
+	while (c->count && (c->count == CACHE_SLOTS || c->bytes + len > CACHE_BYTES))
 		cache_drop_oldest(c);
-		dropped = 1;
-	}
 	size_t slot = (c->head + c->count) % CACHE_SLOTS;
 	c->ring[slot].path = ps_xstrdup(path);
 	c->ring[slot].data = ps_xmalloc(len ? len : 1);
@@ -144,14 +156,10 @@ static void cache_put(struct content_cache *c, const char *path, const void *dat
 	c->ring[slot].len = len;
 	c->count++;
 	c->bytes += len;
-	if (dropped) {
-		cache_reindex(c);
-	} else {
-		size_t i = path_hash(path) & (CACHE_SLOTS * 2 - 1);
-		while (c->idx[i])
-			i = (i + 1) & (CACHE_SLOTS * 2 - 1);
-		c->idx[i] = (uint32_t)slot + 1;
-	}
+	size_t i = path_hash(path) & IDX_MASK;
+	while (c->idx[i])
+		i = (i + 1) & IDX_MASK;
+	c->idx[i] = (uint32_t)slot + 1;
 }
 
 static const struct cache_ent *cache_get(const struct content_cache *c, const char *path)
@@ -181,6 +189,7 @@ struct builder {
 	sqlite3_stmt *ins_member, *ins_file, *get_member, *ins_proc, *upd_hardlink;
 	struct ps_tables *tables;
 	struct content_cache *cache;
+	struct ps_fetch *fetch; /* cache misses: seek into the archive */
 	struct ps_buf linkdata;
 	sqlite3_stmt *get_off;
 	struct ps_buf path;
@@ -481,7 +490,9 @@ static int tables_member(struct builder *b, struct ps_rmember *m, struct ps_err 
 		if (!ok || size < 0)
 			return ps_err_set(err, EINVAL, "%s: corrupt archive: hardlink %s to unknown %s",
 					  b->archive, m->path, m->hardlink);
-		if (ps_archive_read_at(b->archive, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
+		if (!b->fetch && ps_fetch_open(b->archive, &b->fetch, err) < 0)
+			return -1;
+		if (ps_fetch_read(b->fetch, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
 			return -1;
 		m->data = b->linkdata.buf;
 		m->len = b->linkdata.len;
@@ -649,6 +660,7 @@ out:
 	sqlite3_finalize(b.upd_hardlink);
 	sqlite3_finalize(b.get_off);
 	cache_free(b.cache);
+	ps_fetch_close(b.fetch);
 	ps_buf_release(&b.linkdata);
 	if (b.db && sqlite3_close(b.db) != SQLITE_OK && rc == 0)
 		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", tmp.buf);

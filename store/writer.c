@@ -28,6 +28,10 @@
 #define QUEUE_SLOTS 4
 #define DEDUP_MAX (1u << 18) /* entries; bounds memory (about 12 MiB at most) */
 #define SPOOL_MEM_MAX (8u << 20)
+/* Content shorter than this is stored again rather than hardlinked: a tar
+ * hardlink header costs as much as the member, and the index would have to
+ * resolve thousands of links to "0\n". */
+#define DEDUP_MIN 64
 
 struct chunk {
 	char *data;
@@ -392,7 +396,7 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 		/* Cut a frame at this member boundary once the chunk is big enough. */
 		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
 			return worker_error(w, err);
-		if (m->kind == PS_M_FILE && m->len > 0) {
+		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN) {
 			hardlink = dedup_find(w, h);
 			if (!hardlink)
 				dedup_add(w, h, m->path);

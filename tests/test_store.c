@@ -25,6 +25,7 @@ static void mkscratch(void)
 }
 
 static const char big_seed[] = "0123456789abcdef";
+#define STATUS "Name:\tx\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\nNgid:\t0\nPid:\t42\n"
 
 /* Deterministic pseudo-random bytes (poorly compressible). */
 static void fill(char *p, size_t n, unsigned seed)
@@ -56,7 +57,7 @@ static const char *write_archive(int frames_small)
 	struct ps_member d = {.path = "proc/42", .kind = PS_M_DIR, .mode = 040555};
 	CHECK_INT(ps_writer_add(w, &d, &err), 0);
 	struct ps_member f1 = {.path = "proc/42/status", .kind = PS_M_FILE, .mode = 0100444,
-			       .uid = 1000, .gid = 1000, .data = "Name:\tx\n", .len = 8,
+			       .uid = 1000, .gid = 1000, .data = STATUS, .len = sizeof(STATUS) - 1,
 			       .read_ns = 123};
 	CHECK_INT(ps_writer_add(w, &f1, &err), 0);
 	struct ps_member f2 = f1;
@@ -86,6 +87,12 @@ static const char *write_archive(int frames_small)
 	}
 	struct ps_member e = {.path = "proc/42/empty", .kind = PS_M_FILE, .mode = 0100444};
 	CHECK_INT(ps_writer_add(w, &e, &err), 0);
+	/* tiny repeats are stored again, not hardlinked (a link costs as much) */
+	struct ps_member t1 = {.path = "proc/42/oom_adj", .kind = PS_M_FILE, .mode = 0100644,
+			       .data = "0\n", .len = 2};
+	CHECK_INT(ps_writer_add(w, &t1, &err), 0);
+	t1.path = "proc/42/oom_score_adj";
+	CHECK_INT(ps_writer_add(w, &t1, &err), 0);
 	struct ps_writer_stats st;
 	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
 	if (err.msg[0])
@@ -93,7 +100,7 @@ static const char *write_archive(int frames_small)
 	ps_writer_free(w);
 	close(fd);
 	CHECK_U64(st.hardlinks, 1);
-	CHECK_U64(st.files, 55);
+	CHECK_U64(st.files, 57);
 	CHECK_U64(st.links, 2);
 	CHECK_U64(st.absent, 1);
 	CHECK_U64(st.errors[EACCES], 1);
@@ -133,7 +140,7 @@ static void test_roundtrip(void)
 			saw_tricky = 1;
 		}
 		if (strcmp(m.path, "proc/42/status") == 0) {
-			CHECK_MEM(m.data, m.len, "Name:\tx\n");
+			CHECK_MEM(m.data, m.len, STATUS);
 			CHECK_INT(m.uid, 1000);
 			CHECK_INT(m.mode & 07777, 0444);
 		}
@@ -155,7 +162,7 @@ static void test_roundtrip(void)
 				lines++;
 				p = nl + 1;
 			}
-			CHECK_INT(lines, 59); /* meta + 58 captured paths */
+			CHECK_INT(lines, 61); /* meta + 60 captured paths */
 			CHECK(absent_ok);
 			ps_buf_release(&pb);
 		}
@@ -198,7 +205,7 @@ static void test_seek_and_index(void)
 	struct ps_buf out = PS_BUF_INIT;
 	int kind;
 	CHECK_INT(ps_snap_read(s, "proc/42/task/42/status", &out, &kind, &err), 0);
-	CHECK_MEM(out.buf, out.len, "Name:\tx\n");
+	CHECK_MEM(out.buf, out.len, STATUS);
 	CHECK_INT(kind, PS_M_FILE);
 	CHECK_INT(ps_snap_read(s, "proc/42/exe", &out, &kind, &err), 0);
 	CHECK_MEM(out.buf, out.len, "/usr/bin/x (deleted)");
@@ -221,13 +228,13 @@ static void test_seek_and_index(void)
 	sqlite3_bind_text(q, 1, "proc/42/task/42/status", -1, SQLITE_STATIC);
 	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
 	CHECK_STR((const char *)sqlite3_column_text(q, 0), "file");
-	CHECK_INT(sqlite3_column_int(q, 1), 8);
+	CHECK_INT(sqlite3_column_int(q, 1), (int)sizeof(STATUS) - 1);
 	CHECK_INT(sqlite3_column_type(q, 2), SQLITE_NULL);
 	CHECK_INT(sqlite3_column_int(q, 3), 42);
 	CHECK_INT(sqlite3_column_int(q, 4), 42);
 	unsigned char h[16];
 	char hex[33];
-	ps_xxh3_128("Name:\tx\n", 8, h);
+	ps_xxh3_128(STATUS, sizeof(STATUS) - 1, h);
 	ps_hex(hex, h, 16);
 	CHECK_STR((const char *)sqlite3_column_text(q, 5), hex);
 	CHECK_INT(sqlite3_column_int(q, 6), 123);
@@ -240,7 +247,7 @@ static void test_seek_and_index(void)
 		  SQLITE_OK);
 	CHECK_INT(sqlite3_step(q), SQLITE_ROW);
 	CHECK_STR((const char *)sqlite3_column_text(q, 0), "testhost");
-	CHECK_INT(sqlite3_column_int(q, 1), 55); /* incl. meta.json */
+	CHECK_INT(sqlite3_column_int(q, 1), 57); /* incl. meta.json */
 	CHECK_INT(sqlite3_column_int(q, 2), 2);
 	CHECK_INT(sqlite3_column_int(q, 3), 1);
 	CHECK_INT(sqlite3_column_int(q, 4), 1);

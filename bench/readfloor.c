@@ -1,0 +1,567 @@
+/*
+ * readfloor.c - the read floor (DESIGN 8): read exactly the files a capture
+ * reads, in one thread, and throw the bytes away.  No capture can be faster,
+ * so capture time is reported as a ratio to this, measured in the same run.
+ *
+ *   readfloor [--root DIR] [--no-threads] [--pagemap] [--pagemap-max BYTES]
+ *             [--no-smaps] [--numa-maps] [--list]
+ *
+ * The selection mirrors capture/capture.c (keep the two in step):
+ *   - top level: every non-pid entry, recursively, never following a symlink
+ *     (readlink instead), never entering a directory on another device
+ *     (binfmt_misc automount), never opening kcore kmsg sysrq-trigger
+ *     kpageflags kpagecount kpagecgroup vmcore, nor a file with no read bit;
+ *   - per pid: every entry except mem clear_refs pagemap (and numa_maps unless
+ *     --numa-maps, smaps with --no-smaps); subdirectories (fd/ fdinfo/ ns/
+ *     attr/ map_files/ ...) recursively; links are readlink()ed;
+ *   - task/ is always listed; unless --no-threads each task/<tid>/ gets its
+ *     per-thread files only (stat status comm sched schedstat wchan syscall
+ *     stack children io cgroup cpuset personality arch_status);
+ *   - net/ once per network namespace (keyed by the ns/net inode);
+ *   - --pagemap: after maps, pagemap is pread() for each mapped range, at
+ *     most --pagemap-max bytes per process (default 256 MiB, as capture).
+ * Not done (they are capture's own work, not reading): the hidden-pid sweep,
+ * metadata (fstat/lstat per entry), parsing, hashing, compression, output.
+ *
+ * Like capture, a procfs pid directory and a task/<tid> directory are listed
+ * once and the listing reused (the kernel lists its fixed tables whole).
+ *
+ * Everything goes through one 64 KiB buffer; each file is read until read()
+ * returns 0.  Prints one line of key=value counts on stdout.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF_SZ (64 * 1024)
+#define MAX_DEPTH 48
+#define MAX_ENTS 512 /* per template listing; pid dirs have ~60 entries */
+
+struct opts {
+	const char *root;
+	int no_threads, pagemap, no_smaps, numa_maps, list;
+	unsigned long long pagemap_max; /* per-process cap on pagemap bytes */
+};
+
+struct counts {
+	uint64_t files, links, dirs, errors, bytes, pagemap_bytes;
+};
+
+/* A listing kept for reuse: names and d_types. */
+struct tpl {
+	int n;
+	char *name[MAX_ENTS];
+	unsigned char type[MAX_ENTS];
+};
+
+/* A growable copy of one file (maps, for --pagemap). */
+struct keep {
+	char *p;
+	size_t len, cap;
+};
+
+static void keep_add(struct keep *k, const char *data, size_t n)
+{
+	if (k->len + n + 1 > k->cap) {
+		while (k->len + n + 1 > k->cap)
+			k->cap = k->cap ? k->cap * 2 : BUF_SZ;
+		k->p = realloc(k->p, k->cap);
+		if (!k->p)
+			abort();
+	}
+	memcpy(k->p + k->len, data, n);
+	k->len += n;
+	k->p[k->len] = '\0';
+}
+
+static char buf[BUF_SZ];
+static char dents[BUF_SZ];
+static struct counts ct;
+static struct opts o;
+static dev_t rootdev;
+static uint64_t *netns;
+static size_t netns_n, netns_cap;
+
+static const char *const never_sys[] = {"kcore",      "kmsg",	     "sysrq-trigger", "kpageflags",
+					"kpagecount", "kpagecgroup", "vmcore",	      NULL};
+static const char *const never_pid[] = {"mem", "clear_refs", "pagemap", NULL};
+static const char *const thread_files[] = {
+    "stat",  "status", "comm",	 "sched",	"schedstat",   "wchan",	      "syscall",
+    "stack", "children", "io", "cgroup",	"cpuset",      "personality", "arch_status",
+    NULL};
+
+/* --list only: the archive-style path of the entry being visited. */
+static char path[16384] = "proc";
+static size_t plen = 4;
+
+static size_t enter(const char *name)
+{
+	size_t mark = plen;
+	if (o.list) {
+		size_t n = strlen(name);
+		if (plen + n + 2 < sizeof(path)) {
+			path[plen++] = '/';
+			memcpy(path + plen, name, n + 1);
+			plen += n;
+		}
+	}
+	return mark;
+}
+
+static void leave(size_t mark)
+{
+	plen = mark;
+	path[mark] = '\0';
+}
+
+/* --list: one line per entry: kind (F file, L link, D dir, E error), path,
+ * bytes read (links: target length). */
+static void note(char kind, uint64_t n)
+{
+	if (o.list)
+		printf("%c %s %llu\n", kind, path, (unsigned long long)n);
+}
+
+static int in_list(const char *const *l, const char *s)
+{
+	for (; *l; l++)
+		if (strcmp(*l, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_dots(const char *s)
+{
+	return s[0] == '.' && (s[1] == '\0' || (s[1] == '.' && s[2] == '\0'));
+}
+
+static int is_pid(const char *s)
+{
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Read dfd/name fully, 64 KiB at a time, and discard it.  Counted as a file
+ * when opened and not failing before the first byte (as capture records it).
+ * keep: if not NULL, the bytes are also collected there (maps, for --pagemap). */
+static void read_file(int dfd, const char *name, struct keep *keep)
+{
+	size_t mark = enter(name);
+	if (keep)
+		keep->len = 0;
+	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		ct.errors++;
+		note('E', 0);
+		leave(mark);
+		return;
+	}
+	uint64_t total = 0;
+	int err = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = 1;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if (keep)
+			keep_add(keep, buf, (size_t)n);
+	}
+	close(fd);
+	ct.errors += (uint64_t)err;
+	ct.files += !err || total > 0;
+	ct.bytes += total;
+	note(!err || total > 0 ? 'F' : 'E', total);
+	leave(mark);
+}
+
+static void do_file(int dfd, const char *name)
+{
+	read_file(dfd, name, NULL);
+}
+
+static void do_link(int dfd, const char *name)
+{
+	size_t mark = enter(name);
+	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf));
+	if (n < 0)
+		ct.errors++;
+	else
+		ct.links++;
+	note(n < 0 ? 'E' : 'L', n < 0 ? 0 : (uint64_t)n);
+	leave(mark);
+}
+
+/* Open the directory dfd/name (counted, noted); -1 on error. */
+static int open_dir(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ct.dirs++;
+	if (fd < 0)
+		ct.errors++;
+	note(fd < 0 ? 'E' : 'D', 0);
+	return fd;
+}
+
+/* Call fn(dfd, name, d_type, arg) for each entry of the directory at dfd. */
+static void each_entry(int dfd, void (*fn)(int, const char *, unsigned char, void *), void *arg)
+{
+	/* Names are consumed before the next getdents64, but fn may recurse
+	 * and reuse dents: copy each batch first. */
+	for (;;) {
+		ssize_t n = getdents64(dfd, dents, sizeof(dents));
+		if (n < 0) {
+			ct.errors++;
+			return;
+		}
+		if (n == 0)
+			return;
+		char *batch = malloc((size_t)n);
+		if (!batch)
+			abort();
+		memcpy(batch, dents, (size_t)n);
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(batch + off);
+			off += d->d_reclen;
+			if (!is_dots(d->d_name))
+				fn(dfd, d->d_name, d->d_type, arg);
+		}
+		free(batch);
+	}
+}
+
+/* ---- top level (system files) ------------------------------------------------- */
+
+static void sys_entry(int dfd, const char *name, unsigned char type, void *arg);
+
+static void sys_entry(int dfd, const char *name, unsigned char type, void *arg)
+{
+	int depth = (int)(intptr_t)arg;
+	(void)type;
+	if (depth == 1 && (is_pid(name) || in_list(never_sys, name)))
+		return;
+	/* lstat, never automounting: mode (write-only files) and device. */
+	struct stat sb;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0) {
+		ct.errors++;
+		return;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		do_link(dfd, name);
+	} else if (S_ISREG(sb.st_mode)) {
+		if (sb.st_mode & 0444)
+			do_file(dfd, name);
+	} else if (S_ISDIR(sb.st_mode)) {
+		size_t mark = enter(name);
+		if (sb.st_dev != rootdev || depth >= MAX_DEPTH) {
+			ct.dirs++;
+			note('D', 0);
+		} else {
+			int fd = open_dir(dfd, name);
+			if (fd >= 0) {
+				each_entry(fd, sys_entry, (void *)(intptr_t)(depth + 1));
+				close(fd);
+			}
+		}
+		leave(mark);
+	}
+}
+
+/* ---- per pid ------------------------------------------------------------------ */
+
+/* Below a subdirectory of a pid (fd/ fdinfo/ ns/ attr/ net/ ...): all. */
+static void sub_entry(int dfd, const char *name, unsigned char type, void *arg)
+{
+	int depth = (int)(intptr_t)arg;
+	if (type == DT_REG) {
+		do_file(dfd, name);
+	} else if (type == DT_LNK) {
+		do_link(dfd, name);
+	} else if (type == DT_DIR && depth < MAX_DEPTH) {
+		size_t mark = enter(name);
+		int fd = open_dir(dfd, name);
+		if (fd >= 0) {
+			each_entry(fd, sub_entry, (void *)(intptr_t)(depth + 1));
+			close(fd);
+		}
+		leave(mark);
+	}
+}
+
+static void tpl_add(int dfd, const char *name, unsigned char type, void *arg)
+{
+	(void)dfd;
+	struct tpl *t = arg;
+	if (t->n == MAX_ENTS)
+		return;
+	t->name[t->n] = strdup(name);
+	t->type[t->n] = type;
+	t->n++;
+}
+
+static struct tpl pid_tpl, tid_tpl;
+static struct keep maps_copy;
+static int have_pid_tpl, have_tid_tpl;
+
+/* The names of a task/<tid>/ directory worth reading (thread_files that
+ * exist), from the first thread listed. */
+static void walk_thread(int taskfd, const char *tid)
+{
+	size_t mark = enter(tid);
+	int fd = open_dir(taskfd, tid);
+	if (fd < 0) {
+		leave(mark);
+		return;
+	}
+	if (!have_tid_tpl) {
+		struct tpl all = {0};
+		each_entry(fd, tpl_add, &all);
+		for (int i = 0; i < all.n; i++) {
+			if (in_list(thread_files, all.name[i]))
+				tpl_add(fd, all.name[i], all.type[i], &tid_tpl);
+			free(all.name[i]);
+		}
+		have_tid_tpl = all.n > 0;
+	}
+	for (int i = 0; i < tid_tpl.n; i++)
+		do_file(fd, tid_tpl.name[i]);
+	close(fd);
+	leave(mark);
+}
+
+static void task_entry(int dfd, const char *name, unsigned char type, void *arg)
+{
+	(void)type;
+	(void)arg;
+	if (!o.no_threads)
+		walk_thread(dfd, name);
+}
+
+/* 1 if this pid's network namespace was not seen yet (or has no key). */
+static int first_in_netns(int pidfd)
+{
+	char l[256];
+	ssize_t n = readlinkat(pidfd, "ns/net", l, sizeof(l) - 1);
+	if (n <= 0)
+		return 1;
+	l[n] = '\0';
+	const char *b = strchr(l, '[');
+	uint64_t ino = b ? strtoull(b + 1, NULL, 10) : 0;
+	if (ino == 0)
+		return 1;
+	for (size_t i = 0; i < netns_n; i++)
+		if (netns[i] == ino)
+			return 0;
+	if (netns_n == netns_cap) {
+		netns_cap = netns_cap ? netns_cap * 2 : 16;
+		netns = realloc(netns, netns_cap * sizeof(*netns));
+		if (!netns)
+			abort();
+	}
+	netns[netns_n++] = ino;
+	return 1;
+}
+
+/* pagemap for each range in maps (8 bytes per page), in 64 KiB preads, at
+ * most pagemap_max bytes per process (capture's --pagemap-max, same default:
+ * an ASan or Go process reserves terabytes of address space). */
+static void read_pagemap(int pidfd, const struct keep *maps)
+{
+	if (maps->len == 0)
+		return;
+	const char *m = maps->p;
+	int pm = openat(pidfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm < 0) {
+		ct.errors++;
+		return;
+	}
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned long long left = o.pagemap_max;
+	for (const char *line = m; *line && left;) {
+		const char *nl = strchr(line, '\n');
+		char *end;
+		unsigned long long lo = strtoull(line, &end, 16);
+		unsigned long long hi = *end == '-' ? strtoull(end + 1, NULL, 16) : lo;
+		for (unsigned long long off = lo / (unsigned long long)pg * 8,
+					last = hi / (unsigned long long)pg * 8;
+		     off < last && left;) {
+			size_t want = last - off < sizeof(buf) ? (size_t)(last - off) : sizeof(buf);
+			if (want > left)
+				want = (size_t)left;
+			ssize_t n = pread(pm, buf, want, (off_t)off);
+			if (n <= 0) {
+				if (n < 0)
+					ct.errors++;
+				break;
+			}
+			ct.pagemap_bytes += (uint64_t)n;
+			off += (unsigned long long)n;
+			left -= (unsigned long long)n;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	close(pm);
+}
+
+static void walk_pid(int rootfd, const char *pid)
+{
+	size_t pmark = enter(pid);
+	int pidfd = open_dir(rootfd, pid);
+	if (pidfd < 0) {
+		leave(pmark);
+		return;
+	}
+	if (!have_pid_tpl) {
+		each_entry(pidfd, tpl_add, &pid_tpl);
+		have_pid_tpl = pid_tpl.n > 0;
+	}
+	for (int i = 0; i < pid_tpl.n; i++) {
+		const char *name = pid_tpl.name[i];
+		unsigned char type = pid_tpl.type[i];
+		if (in_list(never_pid, name) || (o.no_smaps && strcmp(name, "smaps") == 0) ||
+		    (!o.numa_maps && strcmp(name, "numa_maps") == 0))
+			continue;
+		if (type == DT_REG) {
+			if (o.pagemap && strcmp(name, "maps") == 0) {
+				read_file(pidfd, name, &maps_copy);
+				read_pagemap(pidfd, &maps_copy);
+			} else {
+				do_file(pidfd, name);
+			}
+		} else if (type == DT_LNK) {
+			do_link(pidfd, name);
+		} else if (type == DT_DIR) {
+			if (strcmp(name, "net") == 0 && !first_in_netns(pidfd))
+				continue;
+			size_t mark = enter(name);
+			int fd = open_dir(pidfd, name);
+			if (fd >= 0) {
+				if (strcmp(name, "task") == 0)
+					each_entry(fd, task_entry, NULL);
+				else
+					each_entry(fd, sub_entry, (void *)(intptr_t)3);
+				close(fd);
+			}
+			leave(mark);
+		}
+	}
+	close(pidfd);
+	leave(pmark);
+}
+
+static void pid_entry(int dfd, const char *name, unsigned char type, void *arg)
+{
+	(void)type;
+	(void)arg;
+	if (is_pid(name))
+		walk_pid(dfd, name);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: readfloor [--root DIR] [--no-threads] [--pagemap] [--pagemap-max BYTES]\n"
+	      "                 [--no-smaps] [--numa-maps] [--list]\n"
+	      "Read every file procsnap capture reads under DIR (default /proc), discard\n"
+	      "the bytes, print files= links= dirs= errors= bytes= pagemap_bytes= seconds=.\n"
+	      "--list also prints each entry (F file, L link, D dir, E error, path, bytes):\n"
+	      "for checking the selection against 'procsnap ls -l', not for timing.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"root", required_argument, NULL, 'r'},  {"no-threads", no_argument, NULL, 't'},
+	    {"pagemap", no_argument, NULL, 'p'},     {"no-smaps", no_argument, NULL, 's'},
+	    {"numa-maps", no_argument, NULL, 'n'},   {"list", no_argument, NULL, 'l'},
+	    {"pagemap-max", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	o.root = "/proc";
+	o.pagemap_max = 256ull << 20;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o.root = optarg;
+			break;
+		case 't':
+			o.no_threads = 1;
+			break;
+		case 'p':
+			o.pagemap = 1;
+			break;
+		case 's':
+			o.no_smaps = 1;
+			break;
+		case 'n':
+			o.numa_maps = 1;
+			break;
+		case 'l':
+			o.list = 1;
+			break;
+		case 'm': {
+			char *end;
+			o.pagemap_max = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-') {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat rsb;
+	if (rootfd < 0 || fstat(rootfd, &rsb) < 0) {
+		fprintf(stderr, "readfloor: %s: %s\n", o.root, strerror(errno));
+		return 2;
+	}
+	rootdev = rsb.st_dev;
+	/* Capture walks the system files first, then the pids. */
+	each_entry(rootfd, sys_entry, (void *)(intptr_t)1);
+	lseek(rootfd, 0, SEEK_SET);
+	each_entry(rootfd, pid_entry, NULL);
+	close(rootfd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("files=%llu links=%llu dirs=%llu errors=%llu bytes=%llu pagemap_bytes=%llu "
+	       "seconds=%.3f\n",
+	       (unsigned long long)ct.files, (unsigned long long)ct.links,
+	       (unsigned long long)ct.dirs, (unsigned long long)ct.errors,
+	       (unsigned long long)ct.bytes, (unsigned long long)ct.pagemap_bytes, secs);
+	return 0;
+}

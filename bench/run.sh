@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# bench/run.sh - measure procsnap against its DESIGN 8 budgets.
+#
+#   bench/run.sh [N...]          (default: 500; the DESIGN also asks for 2000 and 10000)
+#
+# For each N: start the standard workload (bench/workload: N processes x 4
+# threads, ~20 fds, several mappings), wait until all are up, then in the same
+# run, REPS times each (median reported):
+#   read floor   bench/readfloor (same file selection as capture, bytes discarded)
+#   capture      procsnap capture -q --no-index -o SNAP   (wall, peak RSS)
+#   archive      archive size / raw bytes read (procsnap info)
+#   index        procsnap index SNAP
+#   query        procsnap query SNAP "SELECT * FROM files WHERE pid=P" (P a workload pid),
+#                or sqlite3 on SNAP.db as a stand-in while there is no query command
+#   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots), skipped if absent
+# The floor and capture repetitions alternate, so background noise hits both.
+# Prints a markdown table and replaces the section for N in bench/RESULTS.md.
+#
+# Environment:
+#   BUILD=DIR       build tree holding cli/procsnap (default: <repo>/build)
+#   PROCSNAP=FILE   the procsnap binary (default: $BUILD/cli/procsnap)
+#   REPS=3          repetitions per measurement
+#   RESULTS=FILE    results file to update (default bench/RESULTS.md; '-' = do not write)
+#   BENCH_TMPDIR    where archives go (default: ${TMPDIR:-/tmp}); removed at the end
+#   KEEP=1          keep the work directory (archives, raw timings)
+#   BENCH_RAISE_PID_MAX=1  raise kernel.pid_max for the run when N x 4 threads does
+#                   not fit (N=10000 on a default 32768 pid_max), restored afterwards
+# bench/ is not part of CTest: timed tests do not belong in the suite.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$HERE")
+BUILD=${BUILD:-$REPO/build}
+PROCSNAP=${PROCSNAP:-$BUILD/cli/procsnap}
+REPS=${REPS:-3}
+RESULTS=${RESULTS:-$HERE/RESULTS.md}
+TMPBASE=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+
+case "${1:-}" in
+-h | --help)
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0
+	;;
+esac
+NS=("$@")
+[ ${#NS[@]} -gt 0 ] || NS=(500)
+for n in "${NS[@]}"; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: N must be a positive number: $n" >&2; exit 2; }
+done
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: REPS must be a positive number" >&2; exit 2; }
+[ -x "$PROCSNAP" ] || {
+	echo "run.sh: no procsnap at $PROCSNAP (build first, or set BUILD= / PROCSNAP=)" >&2
+	exit 2
+}
+[ "$(id -u)" = 0 ] || echo "run.sh: warning: not root; the floor and capture will miss other users' files" >&2
+
+WORK=$(mktemp -d "$TMPBASE/procsnap-bench.XXXXXX")
+WPID=
+OLD_PID_MAX=
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	if [ -n "$WPID" ] && kill -0 "$WPID" 2>/dev/null; then
+		kill -TERM "$WPID" 2>/dev/null || true
+		wait "$WPID" 2>/dev/null || true
+	fi
+	WPID=
+	if [ -n "$OLD_PID_MAX" ]; then
+		echo "$OLD_PID_MAX" >/proc/sys/kernel/pid_max || true
+		OLD_PID_MAX=
+	fi
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "run.sh: kept $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- tools: the build tree's if up to date, else compiled here --------------
+BIN=$WORK/bin
+mkdir -p "$BIN"
+for t in workload readfloor timeit; do
+	if [ -x "$BUILD/bench/$t" ] && [ "$BUILD/bench/$t" -nt "$HERE/$t.c" ]; then
+		ln -s "$BUILD/bench/$t" "$BIN/$t"
+	else
+		${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -pthread -o "$BIN/$t" "$HERE/$t.c"
+	fi
+done
+
+log() { echo "run.sh: $*" >&2; }
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# minmax FORMAT VALUE...: "lo-hi"
+minmax() {
+	local fmt=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v f="$fmt" 'NR==1{lo=$1} {hi=$1} END {printf f "-" f, lo, hi}'
+}
+# field KEY FILE: value of KEY=value in the last timeit/readfloor line of FILE
+field() { tail -n 1 "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+verdict() { awk -v v="$1" -v b="$2" 'BEGIN {print (v + 0 <= b + 0) ? "PASS" : "FAIL"}'; }
+info_field() { "$PROCSNAP" info "$2" | awk -v k="$1" '$1 == k {print $2}'; }
+has_cmd() { "$PROCSNAP" help "$1" >/dev/null 2>&1; }
+mib() { calc "%.1f" "$1 / 1048576"; }
+
+MACHINE="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
+REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null | head -n 1)" ]; then REV="$REV+uncommitted"; fi
+
+# ---- one N -----------------------------------------------------------------
+run_n() {
+	local n=$1 d=$WORK/n$1
+	mkdir -p "$d"
+
+	local pid_max tasks
+	pid_max=$(cat /proc/sys/kernel/pid_max)
+	tasks=$(ps -e -o nlwp= | awk '{s += $1} END {print s}')
+	if [ $((n * 4 + tasks + 2000)) -gt "$pid_max" ]; then
+		if [ "${BENCH_RAISE_PID_MAX:-0}" = 1 ]; then
+			[ -n "$OLD_PID_MAX" ] || OLD_PID_MAX=$pid_max
+			echo 4194304 >/proc/sys/kernel/pid_max
+			log "kernel.pid_max $pid_max -> 4194304 for this run"
+		else
+			log "N=$n needs ~$((n * 4 + tasks)) pids but kernel.pid_max is $pid_max; set BENCH_RAISE_PID_MAX=1"
+			return 2
+		fi
+	fi
+
+	log "N=$n: starting the workload"
+	local t0=$SECONDS
+	"$BIN/workload" -n "$n" -p "$d/pids" -d "$d" &
+	WPID=$!
+	until [ -s "$d/pids" ]; do
+		kill -0 "$WPID" 2>/dev/null || { log "workload died"; WPID=; return 2; }
+		[ $((SECONDS - t0)) -lt $((120 + n / 20)) ] || { log "workload not up in time"; return 2; }
+		sleep 0.2
+	done
+	local up=$((SECONDS - t0))
+	sleep 2 # let the last children settle into pause()
+	local qpid nprocs nthreads
+	qpid=$(sed -n "$(((n + 1) / 2))p" "$d/pids")
+	nprocs=$(ps -e --no-headers | wc -l)
+	nthreads=$(ps -e -o nlwp= | awk '{s += $1} END {print s}')
+	log "N=$n: up in ${up}s; $nprocs processes, $nthreads threads on the machine; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+	# Warm-up (not timed): one floor, one capture; its index tells whether
+	# this capture reads pagemap, so the floor reads what capture reads.
+	"$BIN/readfloor" >"$d/warm.floor"
+	"$PROCSNAP" capture -q -o "$d/warm.tar.zst" 2>"$d/warm.err"
+	local floor_args=() pagemap=no
+	if [ -n "$("$PROCSNAP" ls "$d/warm.tar.zst" 'proc/*/pagemap*' 2>/dev/null | head -n 1)" ]; then
+		floor_args=(--pagemap)
+		pagemap=yes
+	fi
+	rm -f "$d/warm.tar.zst" "$d/warm.tar.zst.db"
+
+	local r fw=() cw=() cr=() cu=() cs=() fu=() fs=() iw=() ar=() qw=() dw=()
+	for r in $(seq "$REPS"); do
+		log "N=$n rep $r/$REPS: floor, capture"
+		"$BIN/timeit" -o "$d/floor.$r.t" "$BIN/readfloor" "${floor_args[@]}" >"$d/floor.$r.out"
+		"$BIN/timeit" -o "$d/cap.$r.t" "$PROCSNAP" capture -q --no-index -o "$d/snap$r.tar.zst" 2>"$d/cap.$r.err" ||
+			{ log "capture failed: $(cat "$d/cap.$r.err")"; return 2; }
+		fw+=("$(field wall "$d/floor.$r.t")")
+		fu+=("$(field user "$d/floor.$r.t")")
+		fs+=("$(field sys "$d/floor.$r.t")")
+		cw+=("$(field wall "$d/cap.$r.t")")
+		cr+=("$(field maxrss_kib "$d/cap.$r.t")")
+		cu+=("$(field user "$d/cap.$r.t")")
+		cs+=("$(field sys "$d/cap.$r.t")")
+	done
+	for r in $(seq "$REPS"); do
+		log "N=$n rep $r/$REPS: index"
+		"$BIN/timeit" -o "$d/idx.$r.t" "$PROCSNAP" index "$d/snap$r.tar.zst" 2>"$d/idx.$r.err" ||
+			{ log "index failed: $(cat "$d/idx.$r.err")"; return 2; }
+		iw+=("$(field wall "$d/idx.$r.t")")
+		local raw size
+		raw=$(info_field raw_bytes "$d/snap$r.tar.zst")
+		size=$(info_field archive_size "$d/snap$r.tar.zst")
+		ar+=("$(calc "%.5f" "$size / $raw")")
+		echo "$raw $size" >"$d/size.$r"
+	done
+
+	local sql="SELECT * FROM files WHERE pid=$qpid" query_how plan
+	if has_cmd query; then
+		query_how="procsnap query"
+	else
+		query_how="sqlite3 stand-in (no query command yet)"
+	fi
+	plan=$(sqlite3 "$d/snap1.tar.zst.db" "EXPLAIN QUERY PLAN $sql" 2>/dev/null | sed 's/^[^A-Z]*//' | grep -v '^QUERY PLAN$' | paste -sd';' || true)
+	for r in $(seq "$REPS"); do
+		if has_cmd query; then
+			"$BIN/timeit" -o "$d/q.$r.t" "$PROCSNAP" query "$d/snap1.tar.zst" "$sql" >"$d/q.$r.out"
+		else
+			"$BIN/timeit" -o "$d/q.$r.t" sqlite3 "$d/snap1.tar.zst.db" "$sql" >"$d/q.$r.out"
+		fi
+		qw+=("$(field wall "$d/q.$r.t")")
+	done
+	local qrows
+	qrows=$(wc -l <"$d/q.1.out")
+
+	local diff_how="no diff command yet: skipped"
+	if has_cmd diff && [ "$REPS" -ge 2 ]; then
+		diff_how="procsnap diff snap1 snap2"
+		for r in $(seq "$REPS"); do
+			"$BIN/timeit" -o "$d/diff.$r.t" "$PROCSNAP" diff "$d/snap1.tar.zst" "$d/snap2.tar.zst" >"$d/diff.$r.out" || true
+			local st
+			st=$(field status "$d/diff.$r.t")
+			[ "$st" -le 1 ] || { log "diff failed (status $st)"; diff_how="diff failed (status $st)"; dw=(); break; }
+			dw+=("$(field wall "$d/diff.$r.t")")
+		done
+	fi
+
+	kill -TERM "$WPID" 2>/dev/null || true
+	wait "$WPID" 2>/dev/null || true
+	WPID=
+
+	# ---- figures --------------------------------------------------------
+	local f c ratio rss rss_mib a_med raw1 size1 idx q qms
+	f=$(median "${fw[@]}")
+	c=$(median "${cw[@]}")
+	ratio=$(calc "%.2f" "$c / $f")
+	rss=$(median "${cr[@]}")
+	rss_mib=$(calc "%.1f" "$rss / 1024")
+	a_med=$(median "${ar[@]}")
+	read -r raw1 size1 <"$d/size.1"
+	idx=$(median "${iw[@]}")
+	q=$(median "${qw[@]}")
+	qms=$(calc "%.1f" "$q * 1000")
+	local fl=$d/floor.1.out
+	local census
+	census="$(field files "$fl") files + $(field links "$fl") links, $(mib "$(field bytes "$fl")") MiB"
+	[ "$pagemap" = no ] || census="$census + pagemap $(mib "$(field pagemap_bytes "$fl")") MiB"
+
+	local out=$d/section.md
+	{
+		echo "<!-- bench N=$n -->"
+		echo "### N=$n ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+		echo
+		echo "Machine: $MACHINE. procsnap $REV. On the machine during the run: $nprocs processes / $nthreads threads (workload: $n x 4); workload up in ${up} s."
+		echo "Median of $REPS; floor and capture alternate. Floor reads: $census (pagemap: $pagemap)."
+		echo
+		echo "| figure | value | budget | result | detail |"
+		echo "|---|---:|---|---|---|"
+		echo "| capture / read floor | $ratio | ≤ 1.5 | $(verdict "$ratio" 1.5) | capture $(calc "%.2f" "$c") s ($(minmax %.2f "${cw[@]}")), user $(median "${cu[@]}") s / sys $(median "${cs[@]}") s; floor $(calc "%.2f" "$f") s ($(minmax %.2f "${fw[@]}")), user $(median "${fu[@]}") s / sys $(median "${fs[@]}") s |"
+		echo "| capture peak RSS | $rss_mib MiB | ≤ 64 MiB | $(verdict "$rss_mib" 64) | wait4 ru_maxrss, $(minmax %d "${cr[@]}") KiB |"
+		echo "| archive / raw bytes | $(calc "%.3f" "$a_med") (1/$(calc "%.1f" "1 / $a_med")) | ≤ 1/6 (0.167) | $(verdict "$a_med" 0.16667) | rep 1: $(mib "$size1") MiB archive / $(mib "$raw1") MiB raw |"
+		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ 2 s | $(verdict "$idx" 2) | procsnap index, $(minmax %.2f "${iw[@]}") s |"
+		echo "| point query | $qms ms | ≤ 10 ms | $(verdict "$qms" 10) | $query_how, whole command; $qrows rows; plan: ${plan:-?} |"
+		if [ ${#dw[@]} -gt 0 ]; then
+			local dm
+			dm=$(median "${dw[@]}")
+			echo "| diff | $(calc "%.2f" "$dm") s | ≤ 1 s | $(verdict "$dm" 1) | $diff_how, $(minmax %.2f "${dw[@]}") s |"
+		else
+			echo "| diff | - | ≤ 1 s | SKIP | $diff_how |"
+		fi
+		echo
+		echo "Reproduce: \`cd $REPO && BUILD=$BUILD REPS=$REPS bench/run.sh $n\`"
+		echo "<!-- /bench N=$n -->"
+	} >"$out"
+	cat "$out"
+	echo
+	if [ "$RESULTS" != - ]; then
+		update_results "$n" "$out"
+	fi
+}
+
+# Replace the section for N in RESULTS (sections sorted by N, after any
+# text that is not a section).
+update_results() {
+	local n=$1 new=$2 tmp
+	if [ ! -f "$RESULTS" ]; then
+		printf '# procsnap bench results\n\nWritten by bench/run.sh (see bench/README.md). Budgets: DESIGN 8.\n\n' >"$RESULTS"
+	fi
+	tmp=$(mktemp "$WORK/results.XXXXXX")
+	awk -v n="$n" -v newfile="$new" '
+		function flush_sections(   i, j, k, t) {
+			# insertion sort of section numbers
+			for (i = 2; i <= ns; i++) {
+				t = order[i]
+				for (j = i - 1; j >= 1 && order[j] + 0 > t + 0; j--) order[j + 1] = order[j]
+				order[j + 1] = t
+			}
+			for (i = 1; i <= ns; i++) { k = order[i]; printf "%s", sec[k]; print "" }
+		}
+		/^<!-- bench N=[0-9]+ -->$/ { cur = $3; sub(/^N=/, "", cur); insec = 1; buf = ""; }
+		insec { buf = buf $0 "\n" }
+		/^<!-- \/bench N=[0-9]+ -->$/ {
+			if (cur != n) { if (!(cur in sec)) order[++ns] = cur; sec[cur] = buf }
+			insec = 0; skipblank = 1; next
+		}
+		insec { next }
+		{ if (skipblank && $0 == "") next; skipblank = 0; pre = pre $0 "\n" }
+		END {
+			while ((getline line < newfile) > 0) newbuf = newbuf line "\n"
+			if (!(n in sec)) order[++ns] = n
+			sec[n] = newbuf
+			sub(/\n+$/, "\n", pre)
+			printf "%s\n", pre
+			flush_sections()
+		}' "$RESULTS" >"$tmp"
+	cat "$tmp" >"$RESULTS"
+	log "updated $RESULTS (N=$n)"
+}
+
+rc=0
+for n in "${NS[@]}"; do
+	run_n "$n" || rc=$?
+	[ -z "$WPID" ] || { kill -TERM "$WPID" 2>/dev/null || true; wait "$WPID" 2>/dev/null || true; WPID=; }
+	[ "$rc" = 0 ] || break
+done
+exit "$rc"
