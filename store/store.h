@@ -163,4 +163,24 @@ void ps_snap_close(struct ps_snap *s);
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
 
+/* ---- sequential fetch (used by diff) ----------------------------------- */
+
+/*
+ * A fetcher reads many members of one archive by tar offset (files.data_off
+ * and files.size of the index) with the seek table read once and the last
+ * decompressed zstd frame kept: asked in ascending offset order, each frame
+ * is decompressed at most once, and frames holding nothing asked for are
+ * never decompressed.  Any order works (a frame may then be decompressed
+ * again).  The caller checks the content against its XXH3 if it wants to.
+ */
+struct ps_fetch;
+/* 0, or -1 with err (cannot open; no/corrupt seek table: truncated archive). */
+int ps_fetch_open(const char *archive_path, struct ps_fetch **fp, struct ps_err *err);
+/* len bytes at tar offset off into out (reset first).  0 or -1 with err. */
+int ps_fetch_read(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_buf *out,
+		  struct ps_err *err);
+/* How many frames were decompressed so far (tests, -v). */
+uint64_t ps_fetch_frames_decompressed(const struct ps_fetch *f);
+void ps_fetch_close(struct ps_fetch *f); /* NULL ok */
+
 #endif
