@@ -306,24 +306,27 @@ int ps_errno_parse(const char *name)
 
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 {
-	/* The first read asks for at least 64 KiB: a seq_file is only consistent
-	 * within one read() (Documentation/filesystems/proc.rst on maps).  No
-	 * read asks for more than 1 MiB: /proc/sys handlers kvzalloc() the whole
-	 * count and fail with ENOMEM from KMALLOC_MAX_SIZE (4 MiB) up
-	 * (proc_sys_call_handler), and seq_file hands out one buffer per read
-	 * anyway. */
+	/* The first read asks for 64 KiB: a seq_file is only consistent within
+	 * one read() (Documentation/filesystems/proc.rst on maps).  Later reads
+	 * ask for twice as much each time, up to 1 MiB, whatever the buffer has
+	 * grown to: /proc/sys handlers kvzalloc() and zero the whole count
+	 * (proc_sys_call_handler; a 1 MiB ask per sysctl was a sixth of a
+	 * capture's CPU) and fail with ENOMEM from KMALLOC_MAX_SIZE (4 MiB). */
 	const size_t first = 64 * 1024, most = 1024 * 1024;
+	size_t step = first;
 	ps_buf_reset(out);
 	if (truncated)
 		*truncated = 0;
 	for (;;) {
 		size_t want = out->cap - out->len > 1 ? out->cap - out->len - 1 : 0;
-		if (want < first / 2) {
-			ps_buf_grow(out, out->len < first ? first : out->len);
+		if (want < step) {
+			ps_buf_grow(out, step);
 			want = out->cap - out->len - 1;
 		}
-		if (want > most)
-			want = most;
+		if (want > step)
+			want = step;
+		if (step < most)
+			step *= 2;
 		if (max && out->len + want > max)
 			want = max - out->len;
 		if (want == 0) {

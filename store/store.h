@@ -69,14 +69,16 @@ struct ps_member {
  */
 int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opts *opts,
 		   struct ps_err *err);
-/* Add one member (PS_M_ABSENT: manifest only).  0 or -1 with err (output
- * failed: the archive is unusable). */
+/* Add one member (PS_M_ABSENT: manifest only).  The member is copied and
+ * written asynchronously; a failure (output full, ...) is reported by a
+ * later call or by ps_writer_finish.  0 or -1 with err (the archive is
+ * then unusable). */
 int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err);
 /* Write the manifest, end the tar, flush frames, write the seek table.
  * Fills stats (incl. SHA-256 of every byte written).  0 or -1. */
 int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct ps_err *err);
-/* Running totals (for progress and the summary member). */
-const struct ps_writer_stats *ps_writer_peek(const struct ps_writer *w);
+/* Totals of everything added so far (waits for the formatter thread). */
+const struct ps_writer_stats *ps_writer_peek(struct ps_writer *w);
 void ps_writer_free(struct ps_writer *w);
 
 /* ---- reader ------------------------------------------------------------ */

@@ -7,8 +7,14 @@
  * as one frame, so nothing could seek.  We give libarchive a write callback
  * with blocking disabled, collect the tar bytes of whole members into a
  * chunk, and hand each ~1 MiB chunk to a thread that compresses it as one
- * frame and writes it out, hashing (SHA-256) the bytes it writes.  Reading
- * /proc (the main thread) and compressing (the worker) overlap on two cores.
+ * frame and writes it out, hashing (SHA-256) the bytes it writes.
+ *
+ * Three threads: the caller's (reading /proc) only copies each member into
+ * a batch; a formatter thread hashes, deduplicates, formats the tar headers
+ * (libarchive allocates a lot per entry) and writes the manifest lines; a
+ * compressor thread compresses and writes frames.  Both queues hold a few
+ * ~1 MiB items, so memory stays bounded.  A failure in either thread is
+ * reported by the next ps_writer_add() or by ps_writer_finish().
  */
 #include "store.h"
 #include "store_int.h"
@@ -19,6 +25,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +33,7 @@
 #include <zstd.h>
 
 #define QUEUE_SLOTS 4
+#define BATCH_BYTES (1u << 20)
 #define DEDUP_MAX (1u << 18) /* entries; bounds memory (about 12 MiB at most) */
 #define SPOOL_MEM_MAX (8u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
@@ -35,7 +43,154 @@
 
 struct chunk {
 	char *data;
-	size_t len;
+	size_t len, cap;
+};
+
+/*
+ * Recycled buffers: batches and tar chunks pass between threads about once
+ * per MiB; freeing and reallocating them made the kernel zero fresh pages
+ * for every one (clear_page was a fifth of the profile).
+ */
+#define POOL_MAX 12
+struct pool {
+	pthread_mutex_t mu;
+	struct chunk free[POOL_MAX];
+	size_t n;
+};
+
+/* Make b an empty buffer of at least `cap` bytes, from the pool if it can. */
+static void pool_get(struct pool *p, struct ps_buf *b, size_t cap)
+{
+	ps_buf_release(b);
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->free[i].cap >= cap) {
+			b->buf = p->free[i].data;
+			b->cap = p->free[i].cap;
+			p->free[i] = p->free[--p->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	b->len = 0;
+	ps_buf_grow(b, cap - 1);
+	b->buf[0] = '\0';
+}
+
+static void pool_put(struct pool *p, struct chunk c)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->n < POOL_MAX && c.cap) {
+		p->free[p->n++] = c;
+		c.data = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(c.data);
+}
+
+static struct chunk chunk_from(struct ps_buf *b)
+{
+	struct chunk c = {b->buf, b->len, b->cap};
+	if (!b->cap)
+		c.data = NULL; /* the shared empty buffer is not ours */
+	ps_buf_init(b);
+	return c;
+}
+
+/* A bounded single-producer single-consumer queue of chunks. */
+struct bq {
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_take, idle;
+	struct chunk q[QUEUE_SLOTS];
+	size_t head, count;
+	uint64_t put, done_n; /* items put / items fully handled */
+	int done;
+};
+
+static void bq_init(struct bq *b)
+{
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->can_put, NULL);
+	pthread_cond_init(&b->can_take, NULL);
+	pthread_cond_init(&b->idle, NULL);
+}
+
+static void bq_destroy(struct bq *b)
+{
+	while (b->count) {
+		free(b->q[b->head].data);
+		b->head = (b->head + 1) % QUEUE_SLOTS;
+		b->count--;
+	}
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->can_put);
+	pthread_cond_destroy(&b->can_take);
+	pthread_cond_destroy(&b->idle);
+}
+
+static void bq_put(struct bq *b, struct chunk c)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->count == QUEUE_SLOTS)
+		pthread_cond_wait(&b->can_put, &b->mu);
+	b->q[(b->head + b->count) % QUEUE_SLOTS] = c;
+	b->count++;
+	b->put++;
+	pthread_cond_signal(&b->can_take);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Next chunk (1), or 0 once the queue is closed and empty. */
+static int bq_take(struct bq *b, struct chunk *c)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->count == 0 && !b->done)
+		pthread_cond_wait(&b->can_take, &b->mu);
+	int got = b->count > 0;
+	if (got) {
+		*c = b->q[b->head];
+		b->head = (b->head + 1) % QUEUE_SLOTS;
+		b->count--;
+		pthread_cond_signal(&b->can_put);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return got;
+}
+
+/* The consumer finished handling one taken chunk. */
+static void bq_handled(struct bq *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->done_n++;
+	pthread_cond_broadcast(&b->idle);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Wait until every chunk put so far has been handled. */
+static void bq_drain(struct bq *b)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->done_n != b->put)
+		pthread_cond_wait(&b->idle, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void bq_close(struct bq *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->done = 1;
+	pthread_cond_broadcast(&b->can_take);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* One member as copied into a batch by ps_writer_add (8-byte aligned,
+ * followed by path NUL, target NUL, data). */
+struct rec {
+	uint64_t data_len, read_ns;
+	int64_t mtime;
+	uint32_t path_len, target_len, kind, mode, uid, gid;
+	int32_t err, has_target;
 };
 
 struct dedup_ent {
@@ -52,15 +207,21 @@ struct ps_writer {
 	struct ps_buf cur;	/* tar bytes not yet handed to the worker */
 	uint64_t tar_off;	/* total tar bytes produced */
 	int aerr;		/* callback saw a worker failure */
-	/* worker */
+	struct archive_entry *entry; /* reused for every member */
+	struct pool pool;
+	/* caller side */
+	struct ps_buf batch;	/* members not yet handed to the formatter */
+	/* formatter thread */
+	pthread_t fthread;
+	int fthread_started;
+	struct bq fq;
+	_Atomic int f_failed;	/* set after f_err is written */
+	struct ps_err f_err;
+	/* compressor thread */
 	pthread_t thread;
 	int thread_started;
-	pthread_mutex_t mu;
-	pthread_cond_t can_put, can_take;
-	struct chunk q[QUEUE_SLOTS];
-	size_t q_head, q_count;
-	int q_done;
-	int w_errno;		/* write failure in the worker */
+	struct bq cq;
+	_Atomic int w_errno;	/* write failure in the compressor (set after w_msg) */
 	char w_msg[256];
 	ZSTD_CCtx *cctx;
 	EVP_MD_CTX *sha;
@@ -135,17 +296,8 @@ static void *worker_main(void *arg)
 	struct ps_writer *w = arg;
 	void *dst = NULL;
 	size_t dst_cap = 0;
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (w->q_count == 0 && !w->q_done)
-			pthread_cond_wait(&w->can_take, &w->mu);
-		if (w->q_count == 0 && w->q_done) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		struct chunk c = w->q[w->q_head];
-		pthread_mutex_unlock(&w->mu);
-
+	struct chunk c;
+	while (bq_take(&w->cq, &c)) {
 		if (!w->w_errno) {
 			size_t bound = ZSTD_compressBound(c.len);
 			if (bound > dst_cap) {
@@ -154,52 +306,37 @@ static void *worker_main(void *arg)
 				dst = ps_xmalloc(dst_cap);
 			}
 			size_t n = ZSTD_compress2(w->cctx, dst, dst_cap, c.data, c.len);
+			int e = 0;
 			if (ZSTD_isError(n)) {
 				snprintf(w->w_msg, sizeof(w->w_msg), "zstd: %s", ZSTD_getErrorName(n));
-				w->w_errno = EIO;
+				e = EIO;
 			} else if (n > UINT32_MAX || c.len > UINT32_MAX) {
 				snprintf(w->w_msg, sizeof(w->w_msg), "frame too large");
-				w->w_errno = EFBIG;
+				e = EFBIG;
+			} else if ((e = worker_write(w, dst, n)) != 0) {
+				snprintf(w->w_msg, sizeof(w->w_msg), "write: %s", strerror(e));
 			} else {
-				int e = worker_write(w, dst, n);
-				if (e) {
-					snprintf(w->w_msg, sizeof(w->w_msg), "write: %s", strerror(e));
-					w->w_errno = e;
-				} else {
-					frame_push(w, n, c.len);
-				}
+				frame_push(w, n, c.len);
 			}
+			if (e)
+				w->w_errno = e;
 		}
-		free(c.data);
-
-		pthread_mutex_lock(&w->mu);
-		w->q_head = (w->q_head + 1) % QUEUE_SLOTS;
-		w->q_count--;
-		pthread_cond_signal(&w->can_put);
-		pthread_mutex_unlock(&w->mu);
+		pool_put(&w->pool, c);
+		bq_handled(&w->cq);
 	}
 	free(dst);
 	return NULL;
 }
 
-/* Hand the current tar chunk to the worker (blocks while the queue is full). */
+/* Hand the current tar chunk to the compressor (blocks while its queue is
+ * full).  -1 once the compressor has failed. */
 static int submit_chunk(struct ps_writer *w)
 {
 	if (w->cur.len == 0)
 		return w->w_errno ? -1 : 0;
-	struct chunk c;
-	c.data = ps_buf_detach(&w->cur, &c.len);
-	pthread_mutex_lock(&w->mu);
-	while (w->q_count == QUEUE_SLOTS)
-		pthread_cond_wait(&w->can_put, &w->mu);
-	w->q[(w->q_head + w->q_count) % QUEUE_SLOTS] = c;
-	w->q_count++;
-	pthread_cond_signal(&w->can_take);
-	int failed = w->w_errno != 0;
-	pthread_mutex_unlock(&w->mu);
-	/* Pre-size the next chunk: one allocation per frame, not a dozen. */
-	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
-	return failed ? -1 : 0;
+	bq_put(&w->cq, chunk_from(&w->cur));
+	pool_get(&w->pool, &w->cur, w->opts.frame_size + 64 * 1024);
+	return w->w_errno ? -1 : 0;
 }
 
 static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
@@ -212,6 +349,12 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 	}
 	ps_buf_add(&w->cur, buf, n);
 	w->tar_off += n;
+	/* A large member (smaps of 60k mappings, the manifest) may span frames,
+	 * or a chunk would grow with it. */
+	if (w->cur.len >= 4 * w->opts.frame_size && submit_chunk(w) < 0) {
+		w->aerr = 1;
+		return -1;
+	}
 	return (la_ssize_t)n;
 }
 
@@ -295,6 +438,8 @@ static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char
 
 /* ---- public API -------------------------------------------------------- */
 
+static void *formatter_main(void *arg);
+
 int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opts *opts,
 		   struct ps_err *err)
 {
@@ -315,10 +460,13 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_init(&w->dd_paths);
 	ps_buf_init(&w->man_line);
 	ps_buf_init(&w->man_z);
+	ps_buf_init(&w->batch);
 	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->can_put, NULL);
-	pthread_cond_init(&w->can_take, NULL);
+	ps_buf_grow(&w->batch, BATCH_BYTES + 64 * 1024);
+	bq_init(&w->fq);
+	bq_init(&w->cq);
+	pthread_mutex_init(&w->pool.mu, NULL);
+	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
 	w->man_cs = ZSTD_createCStream();
@@ -346,18 +494,18 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		return ps_err_set(err, EAGAIN, "cannot start the compressor thread");
 	}
 	w->thread_started = 1;
+	if (pthread_create(&w->fthread, NULL, formatter_main, w) != 0) {
+		ps_writer_free(w);
+		return ps_err_set(err, EAGAIN, "cannot start the formatter thread");
+	}
+	w->fthread_started = 1;
 	*wp = w;
 	return 0;
 }
 
 static int worker_error(struct ps_writer *w, struct ps_err *err)
 {
-	pthread_mutex_lock(&w->mu);
-	int e = w->w_errno;
-	char msg[256];
-	memcpy(msg, w->w_msg, sizeof(msg));
-	pthread_mutex_unlock(&w->mu);
-	return ps_err_set(err, e, "archive output: %s", msg);
+	return ps_err_set(err, w->w_errno, "archive output: %s", w->w_msg);
 }
 
 static void manifest_line(struct ps_writer *w, const struct ps_member *m, const unsigned char *h)
@@ -375,14 +523,13 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 	w->man_len += l->len;
 }
 
-int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
+/* Hash, deduplicate, format and spool one member (formatter thread). */
+static int format_member(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
 {
 	unsigned char h[16];
 	const unsigned char *hp = NULL;
 	const char *hardlink = NULL;
 
-	if (w->finished)
-		return ps_err_set(err, EINVAL, "writer already finished");
 	if (w->w_errno)
 		return worker_error(w, err);
 	if (m->kind == PS_M_FILE) {
@@ -401,7 +548,7 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 			if (!hardlink)
 				dedup_add(w, h, m->path);
 		}
-		struct archive_entry *e = archive_entry_new();
+		struct archive_entry *e = archive_entry_clear(w->entry);
 		archive_entry_copy_pathname(e, m->path);
 		archive_entry_set_uid(e, m->uid);
 		archive_entry_set_gid(e, m->gid);
@@ -429,7 +576,6 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 			break;
 		}
 		int r = archive_write_header(w->a, e);
-		archive_entry_free(e);
 		if (r < ARCHIVE_WARN || w->aerr) {
 			if (w->w_errno)
 				return worker_error(w, err);
@@ -484,8 +630,106 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 	return 0;
 }
 
-const struct ps_writer_stats *ps_writer_peek(const struct ps_writer *w)
+static void *formatter_main(void *arg)
 {
+	struct ps_writer *w = arg;
+	struct chunk c;
+	while (bq_take(&w->fq, &c)) {
+		for (size_t off = 0; !w->f_failed && off < c.len;) {
+			struct rec r;
+			memcpy(&r, c.data + off, sizeof(r));
+			const char *p = c.data + off + sizeof(r);
+			struct ps_member m = {
+			    .path = p,
+			    .kind = (enum ps_member_kind)r.kind,
+			    .mode = r.mode,
+			    .uid = r.uid,
+			    .gid = r.gid,
+			    .mtime = r.mtime,
+			    .target = r.has_target ? p + r.path_len + 1 : NULL,
+			    .data = p + r.path_len + 1 + r.target_len + 1,
+			    .len = (size_t)r.data_len,
+			    .err = r.err,
+			    .read_ns = r.read_ns,
+			};
+			if (format_member(w, &m, &w->f_err) < 0)
+				w->f_failed = 1;
+			off += (sizeof(r) + r.path_len + r.target_len + 2 + r.data_len + 7) & ~(size_t)7;
+		}
+		pool_put(&w->pool, c);
+		bq_handled(&w->fq);
+	}
+	return NULL;
+}
+
+static int formatter_error(struct ps_writer *w, struct ps_err *err)
+{
+	if (err)
+		*err = w->f_err;
+	return -1;
+}
+
+/* Hand the current batch to the formatter. */
+static void submit_batch(struct ps_writer *w)
+{
+	if (w->batch.len == 0)
+		return;
+	bq_put(&w->fq, chunk_from(&w->batch));
+	pool_get(&w->pool, &w->batch, BATCH_BYTES + 64 * 1024);
+}
+
+/* Wait until the formatter has handled everything added so far. */
+static void sync_formatter(struct ps_writer *w)
+{
+	submit_batch(w);
+	bq_drain(&w->fq);
+}
+
+int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
+{
+	if (w->finished)
+		return ps_err_set(err, EINVAL, "writer already finished");
+	if (w->f_failed)
+		return formatter_error(w, err);
+	size_t pl = strlen(m->path), tl = m->target ? strlen(m->target) : 0;
+	size_t dl = m->kind == PS_M_FILE ? m->len : 0;
+	if (pl > UINT32_MAX / 2 || tl > UINT32_MAX / 2)
+		return ps_err_set(err, ENAMETOOLONG, "%s: name too long", m->path);
+	struct rec r = {
+	    .data_len = dl,
+	    .read_ns = m->read_ns,
+	    .mtime = m->mtime,
+	    .path_len = (uint32_t)pl,
+	    .target_len = (uint32_t)tl,
+	    .kind = (uint32_t)m->kind,
+	    .mode = m->mode,
+	    .uid = m->uid,
+	    .gid = m->gid,
+	    .err = m->err,
+	    .has_target = m->target != NULL,
+	};
+	size_t total = (sizeof(r) + pl + tl + 2 + dl + 7) & ~(size_t)7;
+	ps_buf_grow(&w->batch, total);
+	char *p = w->batch.buf + w->batch.len;
+	memcpy(p, &r, sizeof(r));
+	p += sizeof(r);
+	memcpy(p, m->path, pl + 1);
+	p += pl + 1;
+	if (tl)
+		memcpy(p, m->target, tl);
+	p[tl] = '\0';
+	p += tl + 1;
+	if (dl)
+		memcpy(p, m->data, dl);
+	w->batch.len += total;
+	if (w->batch.len >= BATCH_BYTES)
+		submit_batch(w);
+	return 0;
+}
+
+const struct ps_writer_stats *ps_writer_peek(struct ps_writer *w)
+{
+	sync_formatter(w);
 	return &w->st;
 }
 
@@ -596,14 +840,21 @@ static int write_seektable(struct ps_writer *w)
 	return e;
 }
 
+static void stop_formatter(struct ps_writer *w)
+{
+	if (!w->fthread_started)
+		return;
+	bq_close(&w->fq);
+	pthread_join(w->fthread, NULL);
+	w->fthread_started = 0;
+}
+
 static void stop_worker(struct ps_writer *w)
 {
+	stop_formatter(w);
 	if (!w->thread_started)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->q_done = 1;
-	pthread_cond_signal(&w->can_take);
-	pthread_mutex_unlock(&w->mu);
+	bq_close(&w->cq);
 	pthread_join(w->thread, NULL);
 	w->thread_started = 0;
 }
@@ -613,6 +864,12 @@ int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct 
 	if (w->finished)
 		return ps_err_set(err, EINVAL, "writer already finished");
 	w->finished = 1;
+	submit_batch(w);
+	stop_formatter(w); /* from here on, this thread owns libarchive */
+	if (w->f_failed) {
+		stop_worker(w);
+		return formatter_error(w, err);
+	}
 	if (write_manifest(w, err) < 0) {
 		stop_worker(w);
 		return -1;
@@ -645,13 +902,16 @@ void ps_writer_free(struct ps_writer *w)
 	if (!w)
 		return;
 	stop_worker(w);
-	while (w->q_count) {
-		free(w->q[w->q_head].data);
-		w->q_head = (w->q_head + 1) % QUEUE_SLOTS;
-		w->q_count--;
-	}
+	bq_destroy(&w->fq);
+	bq_destroy(&w->cq);
+	for (size_t i = 0; i < w->pool.n; i++)
+		free(w->pool.free[i].data);
+	pthread_mutex_destroy(&w->pool.mu);
 	if (w->a)
 		archive_write_free(w->a);
+	if (w->entry)
+		archive_entry_free(w->entry);
+	ps_buf_release(&w->batch);
 	ZSTD_freeCCtx(w->cctx);
 	ZSTD_freeCStream(w->man_cs);
 	EVP_MD_CTX_free(w->sha);
@@ -664,8 +924,5 @@ void ps_writer_free(struct ps_writer *w)
 	free(w->dd);
 	free(w->fr_c);
 	free(w->fr_d);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->can_put);
-	pthread_cond_destroy(&w->can_take);
 	free(w);
 }
