@@ -35,7 +35,7 @@
 #define QUEUE_SLOTS 4
 #define BATCH_BYTES (1u << 20)
 #define DEDUP_MAX (1u << 18) /* entries; bounds memory (about 12 MiB at most) */
-#define SPOOL_MEM_MAX (8u << 20)
+#define SPOOL_MEM_MAX (4u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
  * resolve thousands of links to "0\n". */
@@ -51,7 +51,7 @@ struct chunk {
  * per MiB; freeing and reallocating them made the kernel zero fresh pages
  * for every one (clear_page was a fifth of the profile).
  */
-#define POOL_MAX 12
+#define POOL_MAX 6
 struct pool {
 	pthread_mutex_t mu;
 	struct chunk free[POOL_MAX];
