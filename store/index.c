@@ -187,6 +187,8 @@ struct builder {
 	sqlite3 *db;
 	const char *archive;
 	sqlite3_stmt *ins_member, *ins_file, *get_member, *ins_proc, *upd_hardlink;
+	sqlite3_stmt *seq; /* members in archive order, merged with the manifest */
+	int seq_started, seq_row;
 	struct ps_tables *tables;
 	struct content_cache *cache;
 	struct ps_fetch *fetch; /* cache misses: seek into the archive */
@@ -362,9 +364,26 @@ static int manifest_row(struct builder *b, const char *line, size_t len, struct 
 	struct ps_manifest_line ml;
 	if (ps_manifest_parse_line(line, len, &b->path, &ml) < 0)
 		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", b->archive, line);
-	sqlite3_stmt *g = b->get_member;
-	sqlite3_bind_text(g, 1, b->path.buf, (int)b->path.len, SQLITE_STATIC);
-	int have = sqlite3_step(g) == SQLITE_ROW;
+	/* The manifest lists members in the order they were written, so walk
+	 * both in step; look a path up only when they disagree (a crafted
+	 * archive). */
+	sqlite3_stmt *g = NULL;
+	if (ml.kind != PS_M_ABSENT) {
+		if (!b->seq_started) {
+			b->seq_started = 1;
+			b->seq_row = sqlite3_step(b->seq) == SQLITE_ROW;
+		}
+		const char *sp = b->seq_row ? (const char *)sqlite3_column_text(b->seq, 6) : NULL;
+		if (sp && strcmp(sp, b->path.buf) == 0) {
+			g = b->seq;
+		} else {
+			sqlite3_bind_text(b->get_member, 1, b->path.buf, (int)b->path.len,
+					  SQLITE_STATIC);
+			if (sqlite3_step(b->get_member) == SQLITE_ROW)
+				g = b->get_member;
+		}
+	}
+	int have = g != NULL;
 	sqlite3_stmt *st = b->ins_file;
 	char hex[33];
 	int64_t pid, tid;
@@ -399,7 +418,9 @@ static int manifest_row(struct builder *b, const char *line, size_t len, struct 
 		sqlite3_bind_int64(st, 11, pid);
 	if (tid >= 0)
 		sqlite3_bind_int64(st, 12, tid);
-	sqlite3_reset(g);
+	if (g == b->seq)
+		b->seq_row = sqlite3_step(b->seq) == SQLITE_ROW;
+	sqlite3_reset(b->get_member);
 	if (step_done(b, st, err, "files") < 0)
 		return -1;
 	switch (ml.kind) {
@@ -504,7 +525,9 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 {
 	struct ps_rmember m;
 	int st;
-	if (exec(b->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN", err) < 0)
+	if (exec(b->db,
+		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; BEGIN",
+		 err) < 0)
 		return -1;
 	if (ps_schema_apply(b->db, 0, err) < 0)
 		return -1;
@@ -521,6 +544,10 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 	    prep(b, &b->get_member,
 		 "SELECT mode, uid, gid, link_target, xxh3, data_off FROM members "
 		 "WHERE snapshot_id = 1 AND path = ?1",
+		 err) < 0 ||
+	    prep(b, &b->seq,
+		 "SELECT mode, uid, gid, link_target, xxh3, data_off, path FROM members "
+		 "WHERE snapshot_id = 1 ORDER BY rowid",
 		 err) < 0 ||
 	    prep(b, &b->ins_proc, "INSERT INTO capture_processes VALUES (1, ?, ?, ?, ?, ?, ?)",
 		 err) < 0 ||
@@ -656,6 +683,7 @@ out:
 	sqlite3_finalize(b.ins_member);
 	sqlite3_finalize(b.ins_file);
 	sqlite3_finalize(b.get_member);
+	sqlite3_finalize(b.seq);
 	sqlite3_finalize(b.ins_proc);
 	sqlite3_finalize(b.upd_hardlink);
 	sqlite3_finalize(b.get_off);
