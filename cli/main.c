@@ -22,6 +22,9 @@ static const struct cmd commands[] = {
     {"info", cmd_info, "show a snapshot's metadata and counts"},
     {"ls", cmd_ls, "list captured paths (optionally matching a glob)"},
     {"cat", cmd_cat, "print the exact bytes of a captured path"},
+    {"query", cmd_query, "run SQL over one or many snapshots (read-only)"},
+    {"merge", cmd_merge, "combine snapshots into one index"},
+    {"verify", cmd_verify, "re-hash an archive against its manifest and recorded SHA-256"},
     {NULL, NULL, NULL},
 };
 

@@ -88,6 +88,7 @@ struct cache_ent {
 	char *path;
 	char *data;
 	size_t len;
+	int ref; /* read since it was last passed over (second chance) */
 };
 
 struct content_cache {
@@ -143,32 +144,64 @@ static void cache_drop_oldest(struct content_cache *c)
 	c->count--;
 }
 
-static void cache_put(struct content_cache *c, const char *path, const void *data, size_t len)
+static void cache_index(struct content_cache *c, size_t slot)
 {
-	if (len > CACHE_BYTES / 4)
-		return;
-	while (c->count && (c->count == CACHE_SLOTS || c->bytes + len > CACHE_BYTES))
-		cache_drop_oldest(c);
-	size_t slot = (c->head + c->count) % CACHE_SLOTS;
-	c->ring[slot].path = ps_xstrdup(path);
-	c->ring[slot].data = ps_xmalloc(len ? len : 1);
-	memcpy(c->ring[slot].data, data, len);
-	c->ring[slot].len = len;
-	c->count++;
-	c->bytes += len;
-	size_t i = path_hash(path) & IDX_MASK;
+	size_t i = path_hash(c->ring[slot].path) & IDX_MASK;
 	while (c->idx[i])
 		i = (i + 1) & IDX_MASK;
 	c->idx[i] = (uint32_t)slot + 1;
 }
 
-static const struct cache_ent *cache_get(const struct content_cache *c, const char *path)
+/* Evict one entry, giving entries read since their last pass a second
+ * chance (CLOCK): popular content (a limits or environ shared by hundreds
+ * of processes) stays, one-off content goes. */
+static void cache_evict_one(struct content_cache *c)
+{
+	for (;;) {
+		struct cache_ent *e = &c->ring[c->head];
+		if (!e->ref) {
+			cache_drop_oldest(c);
+			return;
+		}
+		e->ref = 0;
+		size_t tail = (c->head + c->count) % CACHE_SLOTS;
+		if (tail != c->head) {
+			cache_unindex(c, c->head);
+			c->ring[tail] = *e;
+			e->path = e->data = NULL;
+			e->len = 0;
+			cache_index(c, tail);
+		}
+		c->head = (c->head + 1) % CACHE_SLOTS;
+	}
+}
+
+static void cache_put(struct content_cache *c, const char *path, const void *data, size_t len)
+{
+	if (len > CACHE_BYTES / 4)
+		return;
+	while (c->count && (c->count == CACHE_SLOTS || c->bytes + len > CACHE_BYTES))
+		cache_evict_one(c);
+	size_t slot = (c->head + c->count) % CACHE_SLOTS;
+	c->ring[slot].path = ps_xstrdup(path);
+	c->ring[slot].data = ps_xmalloc(len ? len : 1);
+	memcpy(c->ring[slot].data, data, len);
+	c->ring[slot].len = len;
+	c->ring[slot].ref = 0;
+	c->count++;
+	c->bytes += len;
+	cache_index(c, slot);
+}
+
+static const struct cache_ent *cache_get(struct content_cache *c, const char *path)
 {
 	size_t i = path_hash(path) & (CACHE_SLOTS * 2 - 1);
 	while (c->idx[i]) {
-		const struct cache_ent *e = &c->ring[c->idx[i] - 1];
-		if (strcmp(e->path, path) == 0)
+		struct cache_ent *e = &c->ring[c->idx[i] - 1];
+		if (strcmp(e->path, path) == 0) {
+			e->ref = 1;
 			return e;
+		}
 		i = (i + 1) & (CACHE_SLOTS * 2 - 1);
 	}
 	return NULL;

@@ -1,46 +1,1054 @@
 /*
- * tables.c - parsed index tables.  Placeholder until the parsed tables land:
- * accepts every member and writes nothing.
+ * tables.c - the parsed index tables (DESIGN 5), filled from archive members
+ * as the index builder streams them (store_int.h hook contract).
+ *
+ * Members of one process are contiguous (proc/<pid>/..., then its
+ * task/<tid>/...), so the state of exactly one process and one thread is
+ * held; its rows are written when the pid (or tid) changes.  Rows whose
+ * content spans many members (processes, threads, open files) are built
+ * from that state; the others (envs, limits, maps) are inserted as their
+ * member passes.  What needs every member first (sockets joined to fds,
+ * capture facts) is done in ps_tables_end (tables_sys.c).
+ *
+ * Hostile input: every parser is bounded (procfs.h); a member that does not
+ * parse leaves NULL columns or no row, never an error.  Only SQLite failures
+ * stop the build.
  */
 #include "store.h"
 #include "store_int.h"
+#include "tables_int.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct ps_tables {
-	struct sqlite3 *db;
-};
+/* ---- column lists (X-macros keep the enum and the SQL in step) ---------- */
+
+/* clang-format off */
+#define PROC_COLS(X)                                                                               \
+	X(pid) X(name) X(path) X(cmdline) X(state) X(cwd) X(root) X(uid) X(gid) X(euid) X(egid)    \
+	X(suid) X(sgid) X(on_disk) X(resident_size) X(total_size) X(user_time) X(system_time)      \
+	X(disk_bytes_read) X(disk_bytes_written) X(start_time) X(parent) X(pgroup) X(threads)      \
+	X(nice) X(cgroup_path) X(ppid) X(starttime) X(session) X(tty_nr) X(tracer_pid) X(seccomp)  \
+	X(no_new_privs) X(cap_eff) X(cap_prm) X(cap_bnd) X(cap_inh) X(cap_amb) X(oom_score)        \
+	X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread) X(vsize) X(minflt) \
+	X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(fd_count) X(ns_pid)    \
+	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)
+
+#define THREAD_COLS(X)                                                                             \
+	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
+	X(nice) X(priority) X(policy) X(rt_priority) X(minflt) X(majflt)                           \
+	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan)
+
+#define MAP_COLS(X)                                                                                \
+	X(pid) X(start) X(end) X(permissions) X(offset) X(device) X(inode) X(path) X(pseudo)       \
+	X(start_addr) X(end_addr) X(deleted) X(size_kb) X(kernel_page_size_kb) X(mmu_page_size_kb) \
+	X(rss_kb) X(pss_kb) X(pss_dirty_kb) X(shared_clean_kb) X(shared_dirty_kb)                  \
+	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(ksm_kb)         \
+	X(lazy_free_kb) X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb)         \
+	X(shared_hugetlb_kb) X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)          \
+	X(thp_eligible) X(protection_key) X(vmflags)
+
+#define FD_COLS(X) X(pid) X(fd) X(path) X(type) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
+
+#define NS_COLS(X)                                                                                 \
+	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
+	X(pid_namespace) X(pid_for_children_namespace) X(time_namespace)                           \
+	X(time_for_children_namespace) X(user_namespace) X(uts_namespace)
+
+#define ENUM_P(n) P_##n,
+#define ENUM_T(n) T_##n,
+#define ENUM_M(n) M_##n,
+#define ENUM_F(n) F_##n,
+#define ENUM_N(n) N_##n,
+#define NAME(n) #n,
+enum { P_0, PROC_COLS(ENUM_P) };
+enum { T_0, THREAD_COLS(ENUM_T) };
+enum { M_0, MAP_COLS(ENUM_M) };
+enum { F_0, FD_COLS(ENUM_F) };
+enum { N_0, NS_COLS(ENUM_N) };
+static const char *const proc_cols[] = {PROC_COLS(NAME) NULL};
+static const char *const thread_cols[] = {THREAD_COLS(NAME) NULL};
+static const char *const map_cols[] = {MAP_COLS(NAME) NULL};
+static const char *const fd_cols[] = {FD_COLS(NAME) NULL};
+static const char *const ns_cols[] = {NS_COLS(NAME) NULL};
+static const char *const env_cols[] = {"pid", "key", "value", NULL};
+static const char *const limit_cols[] = {"pid", "name", "soft_limit", "hard_limit", "units", NULL};
+/* clang-format on */
+
+/* ns/<name> links, in enum ns_kind order. */
+static const char *const ns_names[NS_COUNT] = {
+    "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
+    "user",   "uts"};
+
+/* PF_KTHREAD in stat field 9 (flags), include/linux/sched.h. */
+#define PF_KTHREAD     0x00200000u
+#define DELETED_SUFFIX " (deleted)"
+
+/* ---- shared helpers ------------------------------------------------------- */
+
+void tb_u64(sqlite3_stmt *st, int col, uint64_t v)
+{
+	if (v == PS_U64_UNKNOWN || v > (uint64_t)INT64_MAX)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, (int64_t)v);
+}
+
+void tb_i64(sqlite3_stmt *st, int col, int64_t v)
+{
+	if (v == PS_I64_UNKNOWN)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, v);
+}
+
+void tb_str(sqlite3_stmt *st, int col, const char *p, size_t len)
+{
+	if (len > INT32_MAX)
+		len = INT32_MAX; /* a 2 GiB string cannot come from a member (PS_MEMBER_MAX) */
+	sqlite3_bind_text(st, col, p ? p : "", (int)len, SQLITE_TRANSIENT);
+}
+
+void tb_slice(sqlite3_stmt *st, int col, struct ps_str s)
+{
+	tb_str(st, col, s.p, s.len);
+}
+
+int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err)
+{
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r != SQLITE_DONE)
+		return ps_sql_err(err, t->db, what);
+	return 0;
+}
+
+int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
+	       struct ps_err *err)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	int n = 0;
+	ps_buf_addf(&sql, "INSERT INTO %s(snapshot_id", table);
+	for (; cols[n]; n++)
+		ps_buf_addf(&sql, ", \"%s\"", cols[n]);
+	ps_buf_adds(&sql, ") VALUES (1");
+	for (int i = 1; i <= n; i++)
+		ps_buf_addf(&sql, ", ?%d", i);
+	ps_buf_adds(&sql, ")");
+	int rc = 0;
+	if (sqlite3_prepare_v2(t->db, sql.buf, -1, st, NULL) != SQLITE_OK)
+		rc = ps_sql_err(err, t->db, sql.buf);
+	ps_buf_release(&sql);
+	return rc;
+}
+
+int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(t->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ps_err_set(err, EIO, "sqlite: %.200s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- which members we parse ------------------------------------------------- */
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const sys_files[] = {"meminfo", "vmstat",  "stat", "loadavg",
+					"uptime",  "modules", NULL};
+static const char *const pid_files[] = {
+    "stat",   "status", "statm", "io",	      "cmdline",       "environ",   "maps", "smaps",
+    "limits", "cgroup", "comm",	 "oom_score", "oom_score_adj", "mountinfo", NULL};
+static const char *const tid_files[] = {"stat", "status", "wchan", NULL};
+
+/* Path below proc/<pid>/ (and below task/<tid>/ when tid >= 0): "" for the
+ * directory itself; NULL if the path is not of that shape. */
+static const char *rel_path(const char *path, int64_t tid)
+{
+	const char *p = path + 5; /* "proc/" */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (tid >= 0) {
+		p += 6; /* "/task/" */
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == '\0')
+		return p;
+	return *p == '/' ? p + 1 : NULL;
+}
 
 int ps_tables_wants(const char *path)
 {
-	(void)path;
+	int64_t pid, tid;
+	if (strncmp(path, "proc/", 5) != 0)
+		return 0;
+	ps_path_ids(path, &pid, &tid);
+	if (pid < 0)
+		return in_list(sys_files, path + 5) || strncmp(path + 5, "sys/", 4) == 0;
+	const char *rel = rel_path(path, tid);
+	if (!rel)
+		return 0;
+	if (tid >= 0)
+		return in_list(tid_files, rel);
+	return in_list(pid_files, rel) || strncmp(rel, "fdinfo/", 7) == 0 ||
+	       strncmp(rel, "net/", 4) == 0;
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+static void thread_reset(struct thread_state *th)
+{
+	th->tid = -1;
+	th->have_stat = th->have_status = th->have_wchan = 0;
+	th->tracer_pid = PS_I64_UNKNOWN;
+	th->vol = th->nonvol = PS_U64_UNKNOWN;
+	ps_buf_reset(&th->name);
+	ps_buf_reset(&th->wchan);
+}
+
+/* Give back buffers a huge process grew (60k mappings, 10k fds), so one
+ * outlier does not pin its memory for the rest of the build. */
+static void shrink(struct ps_buf *b)
+{
+	if (b->cap > ((size_t)1 << 20))
+		ps_buf_release(b);
+	else
+		ps_buf_reset(b);
+}
+
+static void proc_reset(struct proc_state *p)
+{
+	p->pid = -1;
+	p->have_stat = p->have_status = p->have_statm = p->have_io = 0;
+	p->have_cmdline = p->have_exe = p->have_cwd = p->have_root = 0;
+	p->have_cgroup = p->have_comm = p->have_ns = 0;
+	p->oom_score = p->oom_score_adj = PS_I64_UNKNOWN;
+	for (int i = 0; i < NS_COUNT; i++)
+		p->ns[i] = PS_U64_UNKNOWN;
+	p->fd_count = PS_I64_UNKNOWN;
+	p->nfds = 0;
+	p->fds_sorted = 1;
+	if (p->capfds > 4096) {
+		free(p->fds);
+		p->fds = NULL;
+		p->capfds = 0;
+	}
+	p->smaps_rows = 0;
+	p->have_maps = p->have_mountinfo = p->had_net = 0;
+	ps_buf_reset(&p->stat_comm);
+	shrink(&p->cmdline);
+	ps_buf_reset(&p->exe);
+	ps_buf_reset(&p->cwd);
+	ps_buf_reset(&p->root);
+	ps_buf_reset(&p->cgroup);
+	ps_buf_reset(&p->comm);
+	shrink(&p->arena);
+	shrink(&p->maps);
+	shrink(&p->mountinfo);
+}
+
+static void proc_release(struct proc_state *p)
+{
+	free(p->fds);
+	p->fds = NULL;
+	p->capfds = 0;
+	ps_buf_release(&p->stat_comm);
+	ps_buf_release(&p->cmdline);
+	ps_buf_release(&p->exe);
+	ps_buf_release(&p->cwd);
+	ps_buf_release(&p->root);
+	ps_buf_release(&p->cgroup);
+	ps_buf_release(&p->comm);
+	ps_buf_release(&p->arena);
+	ps_buf_release(&p->maps);
+	ps_buf_release(&p->mountinfo);
+}
+
+static void set_buf(struct ps_buf *b, const char *p, size_t n)
+{
+	ps_buf_reset(b);
+	ps_buf_add(b, p, n);
+}
+
+/* Strip one trailing newline (single-value files end with one). */
+static size_t chomp(const char *p, size_t n)
+{
+	return n && p[n - 1] == '\n' ? n - 1 : n;
+}
+
+static void bind_ms(const struct ps_tables *t, sqlite3_stmt *st, int col, uint64_t ticks)
+{
+	if (ticks == PS_U64_UNKNOWN || t->clock_ticks <= 0 || ticks > (uint64_t)INT64_MAX / 1000)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, (int64_t)(ticks * 1000 / (uint64_t)t->clock_ticks));
+}
+
+/* Capability masks as status prints them: 16 hex digits. */
+static void bind_cap(sqlite3_stmt *st, int col, uint64_t v)
+{
+	char hex[24];
+	if (v == PS_U64_UNKNOWN) {
+		/* An all-ones mask cannot be told from "unknown"; caps never
+		 * have bit 63 set, so NULL is right. */
+		sqlite3_bind_null(st, col);
+		return;
+	}
+	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+	sqlite3_bind_text(st, col, hex, -1, SQLITE_TRANSIENT);
+}
+
+/* kB count to bytes, NULL when unknown or absurd. */
+static void bind_kb_bytes(sqlite3_stmt *st, int col, uint64_t kb)
+{
+	tb_u64(st, col,
+	       kb == PS_U64_UNKNOWN || kb > (uint64_t)INT64_MAX / 1024 ? PS_U64_UNKNOWN
+								       : kb * 1024);
+}
+
+static void bind_pages_bytes(const struct ps_tables *t, sqlite3_stmt *st, int col, uint64_t pages)
+{
+	if (pages == PS_U64_UNKNOWN || t->page_size <= 0 ||
+	    pages > (uint64_t)INT64_MAX / (uint64_t)t->page_size)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_int64(st, col, (int64_t)(pages * (uint64_t)t->page_size));
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+static int flush_thread(struct ps_tables *t, struct ps_err *err)
+{
+	struct thread_state *th = &t->th;
+	if (th->tid < 0)
+		return 0;
+	sqlite3_stmt *st = t->ins_thread;
+	const struct ps_stat *s = &th->stat;
+	tb_i64(st, T_pid, t->p.pid);
+	tb_i64(st, T_tid, th->tid);
+	if (th->have_stat) {
+		if (PS_STAT_HAS(s, 2))
+			tb_str(st, T_name, th->name.buf, th->name.len);
+		if (PS_STAT_HAS(s, 3) && s->state)
+			tb_str(st, T_state, &s->state, 1);
+		if (PS_STAT_HAS(s, 14))
+			bind_ms(t, st, T_user_time, s->utime);
+		if (PS_STAT_HAS(s, 15))
+			bind_ms(t, st, T_system_time, s->stime);
+		if (PS_STAT_HAS(s, 22))
+			tb_u64(st, T_starttime, s->starttime);
+		if (PS_STAT_HAS(s, 39))
+			tb_i64(st, T_processor, s->processor);
+		if (PS_STAT_HAS(s, 19))
+			tb_i64(st, T_nice, s->nice);
+		if (PS_STAT_HAS(s, 18))
+			tb_i64(st, T_priority, s->priority);
+		if (PS_STAT_HAS(s, 41))
+			tb_u64(st, T_policy, s->policy);
+		if (PS_STAT_HAS(s, 40))
+			tb_u64(st, T_rt_priority, s->rt_priority);
+		if (PS_STAT_HAS(s, 10))
+			tb_u64(st, T_minflt, s->minflt);
+		if (PS_STAT_HAS(s, 12))
+			tb_u64(st, T_majflt, s->majflt);
+	}
+	if (th->have_status) {
+		tb_u64(st, T_voluntary_ctxt_switches, th->vol);
+		tb_u64(st, T_nonvoluntary_ctxt_switches, th->nonvol);
+		tb_i64(st, T_tracer_pid, th->tracer_pid);
+	}
+	if (th->have_wchan)
+		tb_str(st, T_wchan, th->wchan.buf, th->wchan.len);
+	thread_reset(th);
+	return tb_step(t, st, "threads", err);
+}
+
+static void thread_member(struct ps_tables *t, const char *rel, const struct ps_rmember *m)
+{
+	struct thread_state *th = &t->th;
+	if (m->kind != PS_M_FILE)
+		return;
+	if (strcmp(rel, "stat") == 0) {
+		ps_stat_parse(m->data, m->len, &th->stat);
+		set_buf(&th->name, th->stat.comm.p, th->stat.comm.len);
+		th->stat.comm.p = NULL;
+		th->stat.comm.len = 0;
+		th->have_stat = 1;
+	} else if (strcmp(rel, "status") == 0) {
+		struct ps_status s;
+		ps_status_parse(m->data, m->len, &s);
+		th->tracer_pid = s.tracer_pid;
+		th->vol = s.voluntary_ctxt_switches;
+		th->nonvol = s.nonvoluntary_ctxt_switches;
+		th->have_status = 1;
+	} else if (strcmp(rel, "wchan") == 0) {
+		set_buf(&th->wchan, m->data, chomp(m->data, m->len));
+		th->have_wchan = 1;
+	}
+}
+
+/* ---- process_memory_map ------------------------------------------------------ */
+
+static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
+		      struct ps_err *err)
+{
+	sqlite3_stmt *st = t->ins_map;
+	char buf[64];
+	tb_i64(st, M_pid, t->p.pid);
+	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->start);
+	sqlite3_bind_text(st, M_start, buf, -1, SQLITE_TRANSIENT);
+	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->end);
+	sqlite3_bind_text(st, M_end, buf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, M_permissions, mp->perms, -1, SQLITE_TRANSIENT);
+	tb_u64(st, M_offset, mp->offset);
+	snprintf(buf, sizeof(buf), "%02x:%02x", mp->dev_major, mp->dev_minor);
+	sqlite3_bind_text(st, M_device, buf, -1, SQLITE_TRANSIENT);
+	tb_u64(st, M_inode, mp->inode);
+	tb_slice(st, M_path, mp->path);
+	sqlite3_bind_int(st, M_pseudo, mp->inode == 0 && mp->path.len > 0);
+	tb_u64(st, M_start_addr, mp->start);
+	tb_u64(st, M_end_addr, mp->end);
+	size_t dl = sizeof(DELETED_SUFFIX) - 1;
+	sqlite3_bind_int(st, M_deleted,
+			 mp->path.len > dl &&
+			     memcmp(mp->path.p + mp->path.len - dl, DELETED_SUFFIX, dl) == 0);
+	if (!sm) {
+		tb_u64(st, M_size_kb, (mp->end - mp->start) / 1024);
+	} else {
+		tb_u64(st, M_size_kb, sm->size);
+		tb_u64(st, M_kernel_page_size_kb, sm->kernel_page_size);
+		tb_u64(st, M_mmu_page_size_kb, sm->mmu_page_size);
+		tb_u64(st, M_rss_kb, sm->rss);
+		tb_u64(st, M_pss_kb, sm->pss);
+		tb_u64(st, M_pss_dirty_kb, sm->pss_dirty);
+		tb_u64(st, M_shared_clean_kb, sm->shared_clean);
+		tb_u64(st, M_shared_dirty_kb, sm->shared_dirty);
+		tb_u64(st, M_private_clean_kb, sm->private_clean);
+		tb_u64(st, M_private_dirty_kb, sm->private_dirty);
+		tb_u64(st, M_referenced_kb, sm->referenced);
+		tb_u64(st, M_anonymous_kb, sm->anonymous);
+		tb_u64(st, M_ksm_kb, sm->ksm);
+		tb_u64(st, M_lazy_free_kb, sm->lazy_free);
+		tb_u64(st, M_anon_huge_pages_kb, sm->anon_huge_pages);
+		tb_u64(st, M_shmem_pmd_mapped_kb, sm->shmem_pmd_mapped);
+		tb_u64(st, M_file_pmd_mapped_kb, sm->file_pmd_mapped);
+		tb_u64(st, M_shared_hugetlb_kb, sm->shared_hugetlb);
+		tb_u64(st, M_private_hugetlb_kb, sm->private_hugetlb);
+		tb_u64(st, M_swap_kb, sm->swap);
+		tb_u64(st, M_swap_pss_kb, sm->swap_pss);
+		tb_u64(st, M_locked_kb, sm->locked);
+		tb_u64(st, M_thp_eligible, sm->thp_eligible);
+		tb_u64(st, M_protection_key, sm->protection_key);
+		if (sm->vm_flags.p)
+			tb_slice(st, M_vmflags, sm->vm_flags);
+	}
+	return tb_step(t, st, "process_memory_map", err);
+}
+
+static int smaps_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	size_t pos = 0;
+	struct ps_smaps sm;
+	int r;
+	while ((r = ps_smaps_next(data, len, &pos, &sm)) != 0) {
+		if (r < 0)
+			continue; /* a broken entry: no row rather than a wrong one */
+		if (insert_map(t, &sm.map, &sm, err) < 0)
+			return -1;
+		t->p.smaps_rows++;
+	}
 	return 0;
+}
+
+static int maps_rows(struct ps_tables *t, struct ps_err *err)
+{
+	size_t pos = 0;
+	struct ps_map mp;
+	int r;
+	while ((r = ps_maps_next(t->p.maps.buf, t->p.maps.len, &pos, &mp)) != 0) {
+		if (r > 0 && insert_map(t, &mp, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- per-process members --------------------------------------------------------- */
+
+static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	size_t pos = 0;
+	struct ps_str item, k, v;
+	sqlite3_stmt *st = t->ins_env;
+	while (ps_nul_next(data, len, &pos, &item) == 1) {
+		if (item.len == 0)
+			continue;
+		tb_i64(st, 1, t->p.pid);
+		if (ps_env_split(item, &k, &v) == 0) {
+			tb_slice(st, 2, k);
+			tb_slice(st, 3, v);
+		} else {
+			tb_slice(st, 2, item);
+		}
+		if (tb_step(t, st, "process_envs", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	size_t pos = 0;
+	struct ps_limit l;
+	int r;
+	sqlite3_stmt *st = t->ins_limit;
+	while ((r = ps_limits_next(data, len, &pos, &l)) != 0) {
+		if (r < 0 || l.name.len == 0)
+			continue;
+		tb_i64(st, 1, t->p.pid);
+		tb_slice(st, 2, l.name);
+		tb_i64(st, 3, l.soft);
+		tb_i64(st, 4, l.hard);
+		if (l.units.len)
+			tb_slice(st, 5, l.units);
+		if (tb_step(t, st, "process_limits", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* argv joined by single spaces, blanks trimmed at both ends (as osquery). */
+static void join_cmdline(struct ps_buf *out, const char *data, size_t len)
+{
+	size_t pos = 0;
+	struct ps_str item;
+	ps_buf_reset(out);
+	int first = 1;
+	while (ps_nul_next(data, len, &pos, &item) == 1) {
+		if (!first)
+			ps_buf_addc(out, ' ');
+		ps_buf_add(out, item.p, item.len);
+		first = 0;
+	}
+	size_t s = 0, e = out->len;
+	while (s < e && out->buf[s] == ' ')
+		s++;
+	while (e > s && out->buf[e - 1] == ' ')
+		e--;
+	if (s > 0)
+		memmove(out->buf, out->buf + s, e - s);
+	out->len = e - s;
+	out->buf[out->len] = '\0';
+}
+
+static int64_t parse_i64_file(const char *data, size_t len)
+{
+	struct ps_str s = {data, chomp(data, len)};
+	int64_t v;
+	return ps_str_i64(s, &v) == 0 ? v : PS_I64_UNKNOWN;
+}
+
+static struct fd_ent *fd_add(struct proc_state *p, int64_t fd)
+{
+	if (p->nfds == p->capfds) {
+		p->capfds = p->capfds ? p->capfds * 2 : 64;
+		p->fds = ps_xrealloc(p->fds, p->capfds * sizeof(*p->fds));
+	}
+	struct fd_ent *e = &p->fds[p->nfds++];
+	memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	if (p->nfds > 1 && p->fds[p->nfds - 2].fd > fd)
+		p->fds_sorted = 0;
+	return e;
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	int64_t x = ((const struct fd_ent *)a)->fd, y = ((const struct fd_ent *)b)->fd;
+	return (x > y) - (x < y);
+}
+
+static struct fd_ent *fd_find(struct proc_state *p, int64_t fd)
+{
+	if (!p->fds_sorted) {
+		qsort(p->fds, p->nfds, sizeof(*p->fds), cmp_fd);
+		p->fds_sorted = 1;
+	}
+	struct fd_ent key;
+	memset(&key, 0, sizeof(key));
+	key.fd = fd;
+	return p->nfds ? bsearch(&key, p->fds, p->nfds, sizeof(*p->fds), cmp_fd) : NULL;
+}
+
+/* "123" -> 123; -1 for anything else. */
+static int64_t small_num(const char *s)
+{
+	uint64_t v;
+	size_t n = strlen(s);
+	if (ps_parse_u64(s, n, &v) < 0 || v > INT32_MAX)
+		return -1;
+	return (int64_t)v;
+}
+
+static void link_member(struct ps_tables *t, const char *rel, const char *target)
+{
+	struct proc_state *p = &t->p;
+	size_t tl = strlen(target);
+	if (strcmp(rel, "exe") == 0) {
+		set_buf(&p->exe, target, tl);
+		p->have_exe = 1;
+	} else if (strcmp(rel, "cwd") == 0) {
+		set_buf(&p->cwd, target, tl);
+		p->have_cwd = 1;
+	} else if (strcmp(rel, "root") == 0) {
+		set_buf(&p->root, target, tl);
+		p->have_root = 1;
+	} else if (strncmp(rel, "fd/", 3) == 0) {
+		int64_t fd = small_num(rel + 3);
+		if (fd < 0)
+			return;
+		struct fd_ent *e = fd_add(p, fd);
+		e->toff = p->arena.len;
+		e->tlen = tl;
+		e->has_target = 1;
+		ps_buf_add(&p->arena, target, tl);
+		p->fd_count = p->fd_count == PS_I64_UNKNOWN ? 1 : p->fd_count + 1;
+	} else if (strncmp(rel, "ns/", 3) == 0) {
+		struct ps_link l;
+		for (int i = 0; i < NS_COUNT; i++) {
+			if (strcmp(rel + 3, ns_names[i]) != 0)
+				continue;
+			if (ps_link_parse(target, tl, &l) == 0 && l.inode != PS_U64_UNKNOWN) {
+				p->ns[i] = l.inode;
+				p->have_ns = 1;
+			}
+			break;
+		}
+	}
+}
+
+static int file_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
+		       struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	switch (rel[0]) {
+	case 'c':
+		if (strcmp(rel, "cmdline") == 0) {
+			join_cmdline(&p->cmdline, data, len);
+			p->have_cmdline = 1;
+		} else if (strcmp(rel, "cgroup") == 0) {
+			size_t pos = 0;
+			struct ps_cgroup cg;
+			/* osquery's cgroup_path: the path of the first line */
+			if (ps_cgroup_next(data, len, &pos, &cg) == 1) {
+				set_buf(&p->cgroup, cg.path.p, cg.path.len);
+				p->have_cgroup = 1;
+			}
+		} else if (strcmp(rel, "comm") == 0) {
+			set_buf(&p->comm, data, chomp(data, len));
+			p->have_comm = 1;
+		}
+		return 0;
+	case 'e':
+		return strcmp(rel, "environ") == 0 ? env_rows(t, data, len, err) : 0;
+	case 'f':
+		if (strncmp(rel, "fdinfo/", 7) == 0) {
+			int64_t fd = small_num(rel + 7);
+			if (fd < 0)
+				return 0;
+			struct fd_ent *e = fd_find(p, fd);
+			if (!e)
+				e = fd_add(p, fd); /* opened after fd/ was listed */
+			if (ps_fdinfo_parse(data, len, &e->info) == 0)
+				e->has_info = 1;
+		}
+		return 0;
+	case 'i':
+		if (strcmp(rel, "io") == 0) {
+			ps_io_parse(data, len, &p->io);
+			p->have_io = 1;
+		}
+		return 0;
+	case 'l':
+		return strcmp(rel, "limits") == 0 ? limit_rows(t, data, len, err) : 0;
+	case 'm':
+		if (strcmp(rel, "maps") == 0) {
+			set_buf(&p->maps, data, len);
+			p->have_maps = 1;
+		} else if (strcmp(rel, "mountinfo") == 0) {
+			set_buf(&p->mountinfo, data, len);
+			p->have_mountinfo = 1;
+		}
+		return 0;
+	case 'n':
+		if (strncmp(rel, "net/", 4) == 0) {
+			p->had_net = 1;
+			return net_member(t, rel + 4, data, len, err);
+		}
+		return 0;
+	case 'o':
+		if (strcmp(rel, "oom_score") == 0)
+			p->oom_score = parse_i64_file(data, len);
+		else if (strcmp(rel, "oom_score_adj") == 0)
+			p->oom_score_adj = parse_i64_file(data, len);
+		return 0;
+	case 's':
+		if (strcmp(rel, "stat") == 0) {
+			ps_stat_parse(data, len, &p->stat);
+			set_buf(&p->stat_comm, p->stat.comm.p, p->stat.comm.len);
+			p->stat.comm.p = NULL;
+			p->stat.comm.len = 0;
+			p->have_stat = 1;
+		} else if (strcmp(rel, "status") == 0) {
+			ps_status_parse(data, len, &p->status);
+			p->status.name.p = p->status.groups.p = NULL;
+			p->status.name.len = p->status.groups.len = 0;
+			p->have_status = 1;
+		} else if (strcmp(rel, "statm") == 0) {
+			ps_statm_parse(data, len, &p->statm);
+			p->have_statm = 1;
+		} else if (strcmp(rel, "smaps") == 0) {
+			return smaps_rows(t, data, len, err);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- the processes row and the rows built from the process state ------------ */
+
+static int fd_rows(struct ps_tables *t, struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	sqlite3_stmt *st = t->ins_fd;
+	for (size_t i = 0; i < p->nfds; i++) {
+		const struct fd_ent *e = &p->fds[i];
+		struct ps_link l;
+		tb_i64(st, F_pid, p->pid);
+		tb_i64(st, F_fd, e->fd);
+		uint64_t inode = PS_U64_UNKNOWN;
+		if (e->has_target) {
+			const char *tg = p->arena.buf + e->toff;
+			tb_str(st, F_path, tg, e->tlen);
+			ps_link_parse(tg, e->tlen, &l);
+			sqlite3_bind_text(st, F_type, ps_link_type_name(l.type), -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, F_deleted, l.deleted);
+			inode = l.inode;
+			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
+				sqlite3_stmt *s2 = t->ins_sockfd;
+				tb_i64(s2, 1, p->pid);
+				tb_i64(s2, 2, e->fd);
+				tb_u64(s2, 3, l.inode);
+				if (tb_step(t, s2, "socket fds", err) < 0)
+					return -1;
+			}
+		}
+		if (e->has_info) {
+			if (inode == PS_U64_UNKNOWN)
+				inode = e->info.ino;
+			tb_u64(st, F_pos, e->info.pos);
+			tb_u64(st, F_flags, e->info.flags);
+			tb_u64(st, F_mnt_id, e->info.mnt_id);
+		}
+		tb_u64(st, F_inode, inode);
+		if (tb_step(t, st, "process_open_files", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int ns_row(struct ps_tables *t, struct ps_err *err)
+{
+	const struct proc_state *p = &t->p;
+	sqlite3_stmt *st = t->ins_ns;
+	tb_i64(st, N_pid, p->pid);
+	for (int i = 0; i < NS_COUNT; i++)
+		tb_u64(st, N_cgroup_namespace + i, p->ns[i]);
+	return tb_step(t, st, "process_namespaces", err);
+}
+
+static int proc_row(struct ps_tables *t, struct ps_err *err)
+{
+	const struct proc_state *p = &t->p;
+	const struct ps_stat *s = &p->stat;
+	const struct ps_status *ss = &p->status;
+	sqlite3_stmt *st = t->ins_proc;
+	tb_i64(st, P_pid, p->pid);
+	if (p->have_stat) {
+		if (PS_STAT_HAS(s, 2))
+			tb_str(st, P_name, p->stat_comm.buf, p->stat_comm.len);
+		if (PS_STAT_HAS(s, 3) && s->state)
+			tb_str(st, P_state, &s->state, 1);
+		if (PS_STAT_HAS(s, 4)) {
+			tb_i64(st, P_parent, s->ppid);
+			tb_i64(st, P_ppid, s->ppid);
+		}
+		if (PS_STAT_HAS(s, 5))
+			tb_i64(st, P_pgroup, s->pgrp);
+		if (PS_STAT_HAS(s, 6))
+			tb_i64(st, P_session, s->session);
+		if (PS_STAT_HAS(s, 7))
+			tb_i64(st, P_tty_nr, s->tty_nr);
+		if (PS_STAT_HAS(s, 10))
+			tb_u64(st, P_minflt, s->minflt);
+		if (PS_STAT_HAS(s, 12))
+			tb_u64(st, P_majflt, s->majflt);
+		if (PS_STAT_HAS(s, 14))
+			bind_ms(t, st, P_user_time, s->utime);
+		if (PS_STAT_HAS(s, 15))
+			bind_ms(t, st, P_system_time, s->stime);
+		if (PS_STAT_HAS(s, 19))
+			tb_i64(st, P_nice, s->nice);
+		if (PS_STAT_HAS(s, 20))
+			tb_i64(st, P_threads, s->num_threads);
+		if (PS_STAT_HAS(s, 22)) {
+			tb_u64(st, P_starttime, s->starttime);
+			if (t->btime >= 0 && t->clock_ticks > 0 &&
+			    s->starttime <= (uint64_t)INT64_MAX)
+				sqlite3_bind_int64(
+				    st, P_start_time,
+				    t->btime + (int64_t)(s->starttime / (uint64_t)t->clock_ticks));
+		}
+		if (PS_STAT_HAS(s, 23))
+			tb_u64(st, P_vsize, s->vsize);
+	} else if (p->have_comm) {
+		tb_str(st, P_name, p->comm.buf, p->comm.len);
+	}
+	if (p->have_status) {
+		tb_u64(st, P_uid, ss->uid[0]);
+		tb_u64(st, P_euid, ss->uid[1]);
+		tb_u64(st, P_suid, ss->uid[2]);
+		tb_u64(st, P_gid, ss->gid[0]);
+		tb_u64(st, P_egid, ss->gid[1]);
+		tb_u64(st, P_sgid, ss->gid[2]);
+		tb_i64(st, P_tracer_pid, ss->tracer_pid);
+		tb_i64(st, P_seccomp, ss->seccomp);
+		tb_i64(st, P_no_new_privs, ss->no_new_privs);
+		bind_cap(st, P_cap_eff, ss->cap_eff);
+		bind_cap(st, P_cap_prm, ss->cap_prm);
+		bind_cap(st, P_cap_bnd, ss->cap_bnd);
+		bind_cap(st, P_cap_inh, ss->cap_inh);
+		bind_cap(st, P_cap_amb, ss->cap_amb);
+		tb_u64(st, P_voluntary_ctxt_switches, ss->voluntary_ctxt_switches);
+		tb_u64(st, P_nonvoluntary_ctxt_switches, ss->nonvoluntary_ctxt_switches);
+		tb_i64(st, P_ns_pid, ss->nspid_last);
+		if (!(p->have_stat && PS_STAT_HAS(s, 20)))
+			tb_i64(st, P_threads, ss->threads);
+		bind_kb_bytes(st, P_resident_size, ss->vm_rss);
+		bind_kb_bytes(st, P_total_size, ss->vm_size);
+	}
+	/* kernel threads have no VmRSS/VmSize lines: statm (zeros) fills in */
+	if (p->have_statm && (!p->have_status || ss->vm_rss == PS_U64_UNKNOWN))
+		bind_pages_bytes(t, st, P_resident_size, p->statm.resident);
+	if (p->have_statm && (!p->have_status || ss->vm_size == PS_U64_UNKNOWN))
+		bind_pages_bytes(t, st, P_total_size, p->statm.size);
+	if (p->have_status && ss->kthread != PS_I64_UNKNOWN)
+		tb_i64(st, P_kthread, ss->kthread);
+	else if (p->have_stat && PS_STAT_HAS(s, 9))
+		sqlite3_bind_int(st, P_kthread, (s->flags & PF_KTHREAD) != 0);
+	if (p->have_io) {
+		tb_u64(st, P_disk_bytes_read, p->io.read_bytes);
+		/* osquery: write_bytes - cancelled_write_bytes */
+		if (p->io.write_bytes <= (uint64_t)INT64_MAX &&
+		    p->io.cancelled_write_bytes <= (uint64_t)INT64_MAX)
+			sqlite3_bind_int64(st, P_disk_bytes_written,
+					   (int64_t)p->io.write_bytes -
+					       (int64_t)p->io.cancelled_write_bytes);
+	}
+	if (p->have_cmdline)
+		tb_str(st, P_cmdline, p->cmdline.buf, p->cmdline.len);
+	if (p->have_cgroup)
+		tb_str(st, P_cgroup_path, p->cgroup.buf, p->cgroup.len);
+	if (p->have_comm)
+		tb_str(st, P_comm, p->comm.buf, p->comm.len);
+	if (p->have_exe) {
+		size_t n = p->exe.len, dl = sizeof(DELETED_SUFFIX) - 1;
+		int del = n > dl && memcmp(p->exe.buf + n - dl, DELETED_SUFFIX, dl) == 0;
+		/* osquery drops the suffix from path; exe_deleted keeps the fact */
+		tb_str(st, P_path, p->exe.buf, del ? n - dl : n);
+		sqlite3_bind_int(st, P_exe_deleted, del);
+	}
+	if (p->have_cwd)
+		tb_str(st, P_cwd, p->cwd.buf, p->cwd.len);
+	if (p->have_root)
+		tb_str(st, P_root, p->root.buf, p->root.len);
+	tb_i64(st, P_oom_score, p->oom_score);
+	tb_i64(st, P_oom_score_adj, p->oom_score_adj);
+	tb_i64(st, P_fd_count, p->fd_count);
+	/* capture facts (capture_processes) are joined in at the end */
+	sqlite3_bind_int(st, P_on_disk, -1);
+	sqlite3_bind_int(st, P_partial, 0);
+	sqlite3_bind_int(st, P_hidden, 0);
+	tb_u64(st, P_net_ns, p->ns[NS_NET]);
+	tb_u64(st, P_mnt_ns, p->ns[NS_MNT]);
+	tb_u64(st, P_pid_ns, p->ns[NS_PID]);
+	tb_u64(st, P_user_ns, p->ns[NS_USER]);
+	tb_u64(st, P_uts_ns, p->ns[NS_UTS]);
+	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
+	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
+	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	return tb_step(t, st, "processes", err);
+}
+
+static int flush_process(struct ps_tables *t, struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	if (p->pid < 0)
+		return 0;
+	if (flush_thread(t, err) < 0 || proc_row(t, err) < 0)
+		return -1;
+	if (p->have_ns && ns_row(t, err) < 0)
+		return -1;
+	if (fd_rows(t, err) < 0)
+		return -1;
+	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, err) < 0)
+		return -1;
+	if (sys_proc_flush(t, err) < 0)
+		return -1;
+	proc_reset(p);
+	return 0;
+}
+
+/* ---- hooks ----------------------------------------------------------------- */
+
+static void tables_free(struct ps_tables *t)
+{
+	if (!t)
+		return;
+	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map, t->ins_fd,
+			       t->ins_env,  t->ins_limit,  t->ins_ns};
+	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
+		sqlite3_finalize(sts[i]);
+	sys_finalize(t);
+	proc_release(&t->p);
+	ps_buf_release(&t->th.name);
+	ps_buf_release(&t->th.wchan);
+	ps_buf_release(&t->sbuf);
+	free(t->mnt_seen);
+	free(t);
+}
+
+/* page_size and clock_ticks of the snapshot (meta.json, already inserted). */
+static void read_meta(struct ps_tables *t)
+{
+	sqlite3_stmt *q;
+	t->clock_ticks = -1;
+	t->page_size = -1;
+	if (sqlite3_prepare_v2(t->db,
+			       "SELECT clock_ticks, page_size FROM snapshots WHERE snapshot_id = 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+			t->clock_ticks = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+			t->page_size = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	/* a crafted meta.json must not make us divide by zero or overflow */
+	if (t->clock_ticks <= 0 || t->clock_ticks > 1000000)
+		t->clock_ticks = -1;
+	if (t->page_size <= 0 || t->page_size > ((int64_t)1 << 30))
+		t->page_size = -1;
 }
 
 struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 {
-	(void)err;
 	struct ps_tables *t = ps_xcalloc(1, sizeof(*t));
 	t->db = db;
+	t->btime = -1;
+	ps_buf_init(&t->sbuf);
+	struct proc_state *p = &t->p;
+	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,   &p->exe,	    &p->cwd,
+				 &p->root,	&p->cgroup,    &p->comm,    &p->arena,
+				 &p->maps,	&p->mountinfo, &t->th.name, &t->th.wchan};
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+		ps_buf_init(bufs[i]);
+	proc_reset(p);
+	thread_reset(&t->th);
+	read_meta(t);
+	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_thread, "threads", thread_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_map, "process_memory_map", map_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_fd, "process_open_files", fd_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_env, "process_envs", env_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_limit, "process_limits", limit_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
+	    sys_prepare(t, err) < 0) {
+		tables_free(t);
+		return NULL;
+	}
 	return t;
 }
 
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
 {
-	(void)t;
-	(void)m;
-	(void)err;
+	int64_t pid, tid;
+	ps_path_ids(m->path, &pid, &tid);
+	if (pid != t->p.pid) {
+		if (flush_process(t, err) < 0)
+			return -1;
+		t->p.pid = pid;
+	}
+	if (pid < 0) {
+		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
+			return sys_member(t, m->path + 5, m->data, m->len, err);
+		return 0;
+	}
+	const char *rel = rel_path(m->path, tid);
+	if (!rel)
+		return 0;
+	if (tid >= 0) {
+		if (tid != t->th.tid) {
+			if (flush_thread(t, err) < 0)
+				return -1;
+			t->th.tid = tid;
+		}
+		thread_member(t, rel, m);
+		return 0;
+	}
+	if (t->th.tid >= 0 && flush_thread(t, err) < 0)
+		return -1;
+	switch (m->kind) {
+	case PS_M_FILE:
+		return file_member(t, rel, m->data, m->len, err);
+	case PS_M_LINK:
+		if (m->target)
+			link_member(t, rel, m->target);
+		return 0;
+	case PS_M_DIR:
+		if (strcmp(rel, "fd") == 0 && t->p.fd_count == PS_I64_UNKNOWN)
+			t->p.fd_count = 0;
+		return 0;
+	case PS_M_ABSENT:
+		return 0;
+	}
 	return 0;
 }
 
 int ps_tables_end(struct ps_tables *t, struct ps_err *err)
 {
-	(void)err;
-	free(t);
-	return 0;
+	int rc = flush_process(t, err);
+	if (rc == 0)
+		rc = sys_end(t, err);
+	tables_free(t);
+	return rc;
 }
 
 void ps_tables_abort(struct ps_tables *t)
 {
-	free(t);
+	tables_free(t);
 }

@@ -375,10 +375,42 @@ static void test_output_safety(void)
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
+/* verify: intact archive 0; a changed byte or a wrong expected SHA-256 1;
+ * a truncated archive 2. */
+static void test_verify(void)
+{
+	const char *d = tu_tmpdir();
+	char snap[512];
+	snprintf(snap, sizeof(snap), "%s/v.tar.zst", d);
+	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap,
+			FIXTURE),
+		  0);
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), snap), 0);
+	CHECK(strncmp(out.buf, "OK ", 3) == 0);
+	CHECK(strstr(out.buf, "(matches)") != NULL);
+	struct ps_buf sha = PS_BUF_INIT;
+	CHECK_INT(tu_sh(&sha, "sha256sum %s | cut -c1-64 | tr -d '\\n'", snap), 0);
+	CHECK_INT(tu_sh(&out, "%s verify --sha256 %s %s.db", tu_procsnap(), sha.buf, snap), 0);
+	CHECK_INT(tu_sh(&out, "%s verify --sha256 %064d %s", tu_procsnap(), 0, snap), 1);
+	CHECK(strstr(out.buf, "SHA-256 MISMATCH") != NULL);
+	ps_buf_release(&sha);
+	/* an archive whose bytes changed after capture no longer matches the
+	 * SHA-256 recorded in its index (or fails its frame checksums) */
+	CHECK_INT(tu_sh(NULL, "cp %s %s/w.tar.zst && cp %s.db %s/w.tar.zst.db && "
+			      "printf 'XYZ' | dd of=%s/w.tar.zst bs=1 seek=3000 conv=notrunc 2>/dev/null",
+			snap, d, snap, d, d),
+		  0);
+	int r = tu_sh(&out, "%s verify %s/w.tar.zst 2>&1", tu_procsnap(), d);
+	CHECK(r == 1 || r == 2);
+	CHECK_INT(tu_sh(NULL, "head -c 5000 %s > %s/t.tar.zst", snap, d), 0);
+	CHECK_INT(tu_sh(&out, "%s verify %s/t.tar.zst 2>&1", tu_procsnap(), d), 2);
+	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
+}
+
 static const struct t_case cases[] = {
     T(test_live_victim),	  T(test_stock_tools_and_hashes), T(test_unreadable_recorded),
     T(test_fixture_deterministic), T(test_index_identical),	  T(test_output_safety),
-    {0, 0}};
+    T(test_verify),		   {0, 0}};
 
 static void teardown(void)
 {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,12 @@ void tu_cleanup(void)
 int tu_victim_start(struct tu_victim *v, const char *file, const char *const *args,
 		    const char *const *env)
 {
+	return tu_victim_start_as(v, -1, -1, file, args, env);
+}
+
+int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
+		       const char *const *args, const char *const *env)
+{
 	int in[2], out[2];
 	memset(v, 0, sizeof(*v));
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
@@ -81,6 +88,10 @@ int tu_victim_start(struct tu_victim *v, const char *file, const char *const *ar
 		argv[n] = NULL;
 		dup2(in[0], 0);
 		dup2(out[1], 1);
+		if (gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0))
+			_exit(126);
+		if (uid >= 0 && setuid((uid_t)uid) < 0)
+			_exit(126);
 		execve(argv[0], (char *const *)argv, (char *const *)env);
 		_exit(127);
 	}

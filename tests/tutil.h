@@ -29,6 +29,10 @@ struct tu_victim {
  * `env` (NULL-terminated).  Returns 0 when it printed its ready line. */
 int tu_victim_start(struct tu_victim *v, const char *file, const char *const *args,
 		    const char *const *env);
+/* Same, with the victim running as uid/gid (no supplementary groups); -1
+ * keeps the caller's.  FILE and the victim binary must be reachable by it. */
+int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
+		       const char *const *args, const char *const *env);
 /* Send one command line, read the one-line answer into reply (may be NULL). */
 int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

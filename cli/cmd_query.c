@@ -1,0 +1,783 @@
+/*
+ * cmd_query.c - SQL over snapshots: `query` (read-only, one or many
+ * snapshots) and `merge` (many snapshots into one index).
+ *
+ * One SNAP is queried as `main`, opened read-only by ps_snap_open.  Several
+ * are attached read-only to an in-memory database, and TEMP views named like
+ * each table UNION ALL them, shifting snapshot_id so that every (file,
+ * snapshot) pair keeps a distinct id; a TEMP `snapshots` view adds the file
+ * each id came from.  PRAGMA query_only then forbids any write, and each
+ * statement is checked with sqlite3_stmt_readonly before it runs.
+ */
+#include "cli.h"
+
+#include "common.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+static const char query_help[] =
+    "usage: procsnap query [--format table|csv|json] SNAP... SQL\n"
+    "Run SQL (SELECT, WITH, EXPLAIN...) over one or more snapshots, each named by\n"
+    "its archive or its index, opened read-only: a statement that would write\n"
+    "(INSERT, UPDATE, DROP...) is refused.  With several snapshots every table\n"
+    "is a view over all of them; snapshot_id tells them apart and the\n"
+    "`snapshots` view has a `file` column naming the index each id came from.\n"
+    "  -f, --format FMT  table (aligned, default), csv (RFC 4180) or json (an\n"
+    "                    array of objects per statement)\n"
+    "Tables and columns: schema/README.md.  Exit 0 (also for zero rows), 2 on error.\n";
+
+static const char merge_help[] =
+    "usage: procsnap merge [--force] OUT.db SNAP...\n"
+    "Write one index holding every snapshot of the SNAPs (archives or indexes),\n"
+    "each under a new snapshot_id, same schema as `procsnap index`.  OUT.db is\n"
+    "written under a temporary name and renamed; an existing OUT.db is replaced\n"
+    "only with --force.\n";
+
+/* ---- output ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t need;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+/* A cell for the aligned table: control bytes and invalid UTF-8 escaped so
+ * a value cannot break the layout; *width = display columns (code points). */
+static char *table_cell(const unsigned char *s, size_t n, size_t *width)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	size_t w = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t l = utf8_len(s + i, n - i);
+		if (c == '\n' || c == '\t' || c == '\r' || c == '\\') {
+			ps_buf_addc(&b, '\\');
+			ps_buf_addc(&b, c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\');
+			w += 2;
+			i++;
+		} else if (l == 0 || c < 0x20 || c == 0x7f) {
+			ps_buf_addf(&b, "\\x%02x", c);
+			w += 4;
+			i++;
+		} else {
+			ps_buf_add(&b, s + i, l);
+			w++;
+			i += l;
+		}
+	}
+	*width = w;
+	return ps_buf_detach(&b, NULL);
+}
+
+struct table_out {
+	int ncol;
+	char **cells; /* (nrows + 1) * ncol, row 0 = header */
+	size_t *widths;
+	size_t nrows, cap;
+	int *numeric; /* column holds only numbers (right-aligned) */
+	size_t *cellw;
+};
+
+static void table_add(struct table_out *t, size_t row, int col, const unsigned char *s, size_t n)
+{
+	size_t idx = row * (size_t)t->ncol + (size_t)col;
+	size_t w;
+	t->cells[idx] = table_cell(s, n, &w);
+	t->cellw[idx] = w;
+	if (w > t->widths[col])
+		t->widths[col] = w;
+}
+
+static void table_grow(struct table_out *t)
+{
+	if (t->nrows + 1 < t->cap)
+		return;
+	t->cap = t->cap ? t->cap * 2 : 64;
+	t->cells = ps_xrealloc(t->cells, t->cap * (size_t)t->ncol * sizeof(*t->cells));
+	t->cellw = ps_xrealloc(t->cellw, t->cap * (size_t)t->ncol * sizeof(*t->cellw));
+}
+
+static void table_print(const struct table_out *t)
+{
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (int c = 0; c < t->ncol; c++) {
+			size_t idx = r * (size_t)t->ncol + (size_t)c;
+			size_t pad = t->widths[c] - t->cellw[idx];
+			int right = r > 0 && t->numeric[c];
+			if (c)
+				fputs("  ", stdout);
+			if (right)
+				printf("%*s", (int)pad, "");
+			fputs(t->cells[idx], stdout);
+			if (!right && c + 1 < t->ncol)
+				printf("%*s", (int)pad, "");
+		}
+		fputc('\n', stdout);
+		if (r == 0) {
+			for (int c = 0; c < t->ncol; c++) {
+				if (c)
+					fputs("  ", stdout);
+				for (size_t i = 0; i < t->widths[c]; i++)
+					fputc('-', stdout);
+			}
+			fputc('\n', stdout);
+		}
+	}
+}
+
+static void table_free(struct table_out *t)
+{
+	for (size_t i = 0; t->cells && i < (t->nrows + 1) * (size_t)t->ncol; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->cellw);
+	free(t->widths);
+	free(t->numeric);
+}
+
+/* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes. */
+static void csv_field(const char *s, size_t n)
+{
+	int q = 0;
+	for (size_t i = 0; i < n && !q; i++)
+		q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!q) {
+		fwrite(s, 1, n, stdout);
+		return;
+	}
+	fputc('"', stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			fputc('"', stdout);
+		fputc(s[i], stdout);
+	}
+	fputc('"', stdout);
+}
+
+static void json_value(struct ps_buf *b, sqlite3_stmt *st, int c)
+{
+	switch (sqlite3_column_type(st, c)) {
+	case SQLITE_NULL:
+		ps_buf_adds(b, "null");
+		break;
+	case SQLITE_INTEGER:
+		ps_buf_addf(b, "%lld", (long long)sqlite3_column_int64(st, c));
+		break;
+	case SQLITE_FLOAT: {
+		double d = sqlite3_column_double(st, c);
+		if (isfinite(d))
+			ps_buf_addf(b, "%.17g", d);
+		else
+			ps_buf_adds(b, "null");
+		break;
+	}
+	default: {
+		const char *s = (const char *)sqlite3_column_blob(st, c);
+		ps_buf_add_json(b, s ? s : "", (size_t)sqlite3_column_bytes(st, c));
+		break;
+	}
+	}
+}
+
+/* Run one prepared statement and print its rows.  0 or -1 (message printed). */
+static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
+{
+	int ncol = sqlite3_column_count(st);
+	struct table_out t;
+	struct ps_buf jb = PS_BUF_INIT;
+	memset(&t, 0, sizeof(t));
+	if (ncol > 0 && fmt == FMT_TABLE) {
+		t.ncol = ncol;
+		t.widths = ps_xcalloc((size_t)ncol, sizeof(*t.widths));
+		t.numeric = ps_xcalloc((size_t)ncol, sizeof(*t.numeric));
+		table_grow(&t);
+		for (int c = 0; c < ncol; c++) {
+			const char *name = sqlite3_column_name(st, c);
+			table_add(&t, 0, c, (const unsigned char *)(name ? name : ""),
+				  name ? strlen(name) : 0);
+			t.numeric[c] = 1;
+		}
+	} else if (ncol > 0 && fmt == FMT_CSV) {
+		if (!*first_set)
+			fputs("\r\n", stdout);
+		for (int c = 0; c < ncol; c++) {
+			const char *name = sqlite3_column_name(st, c);
+			if (c)
+				fputc(',', stdout);
+			csv_field(name ? name : "", name ? strlen(name) : 0);
+		}
+		fputs("\r\n", stdout);
+	} else if (ncol > 0) {
+		fputc('[', stdout);
+	}
+	int r, nrow = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fmt == FMT_TABLE) {
+			table_grow(&t);
+			t.nrows++;
+			for (int c = 0; c < ncol; c++) {
+				int ty = sqlite3_column_type(st, c);
+				const unsigned char *s = sqlite3_column_text(st, c);
+				size_t n = (size_t)sqlite3_column_bytes(st, c);
+				if (ty != SQLITE_NULL && ty != SQLITE_INTEGER && ty != SQLITE_FLOAT)
+					t.numeric[c] = 0;
+				table_add(&t, t.nrows, c, s ? s : (const unsigned char *)"",
+					  s ? n : 0);
+			}
+		} else if (fmt == FMT_CSV) {
+			for (int c = 0; c < ncol; c++) {
+				const char *s = (const char *)sqlite3_column_text(st, c);
+				if (c)
+					fputc(',', stdout);
+				if (s)
+					csv_field(s, (size_t)sqlite3_column_bytes(st, c));
+			}
+			fputs("\r\n", stdout);
+		} else {
+			ps_buf_reset(&jb);
+			ps_buf_adds(&jb, nrow ? ",\n{" : "\n{");
+			for (int c = 0; c < ncol; c++) {
+				const char *name = sqlite3_column_name(st, c);
+				if (c)
+					ps_buf_addc(&jb, ',');
+				ps_buf_add_json(&jb, name ? name : "", name ? strlen(name) : 0);
+				ps_buf_addc(&jb, ':');
+				json_value(&jb, st, c);
+			}
+			ps_buf_addc(&jb, '}');
+			fwrite(jb.buf, 1, jb.len, stdout);
+		}
+		nrow++;
+	}
+	int rc = 0;
+	if (r != SQLITE_DONE) {
+		rc = -1;
+		cli_fail("query", "%s", sqlite3_errmsg(db));
+	}
+	if (ncol > 0 && fmt == FMT_TABLE) {
+		if (rc == 0) {
+			if (!*first_set)
+				fputc('\n', stdout);
+			table_print(&t);
+		}
+		table_free(&t);
+	} else if (ncol > 0 && fmt == FMT_JSON) {
+		fputs(nrow ? "\n]\n" : "]\n", stdout);
+	}
+	if (ncol > 0)
+		*first_set = 0;
+	ps_buf_release(&jb);
+	return rc;
+}
+
+/* Run every statement of sql.  0 or -1. */
+static int run_sql(sqlite3 *db, const char *sql, enum fmt fmt)
+{
+	const char *tail = sql;
+	int first_set = 1;
+	while (tail && *tail) {
+		sqlite3_stmt *st = NULL;
+		const char *start = tail;
+		if (sqlite3_prepare_v2(db, start, -1, &st, &tail) != SQLITE_OK) {
+			cli_fail("query", "%s", sqlite3_errmsg(db));
+			return -1;
+		}
+		if (!st)
+			continue; /* blank or comment */
+		if (!sqlite3_stmt_readonly(st)) {
+			size_t n = (size_t)(tail - start);
+			while (n && (start[0] == ' ' || start[0] == '\n' || start[0] == '\t')) {
+				start++;
+				n--;
+			}
+			cli_fail("query",
+				 "refused: snapshots are opened read-only and this statement "
+				 "would write: %.*s",
+				 (int)(n > 60 ? 60 : n), start);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		int rc = run_stmt(db, st, fmt, &first_set);
+		sqlite3_finalize(st);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- several snapshots ------------------------------------------------------ */
+
+static int exec(sqlite3 *db, const char *cmd, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		cli_fail(cmd, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* file:PATH?mode=ro with PATH percent-encoded (URI filenames, RFC 3986). */
+static char *ro_uri(const char *path)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	ps_buf_adds(&b, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
+			ps_buf_addc(&b, (char)*p);
+		else
+			ps_buf_addf(&b, "%%%02X", *p);
+	}
+	ps_buf_adds(&b, "?mode=ro");
+	return ps_buf_detach(&b, NULL);
+}
+
+/* ATTACH path read-only as schema `name`.  0 or -1. */
+static int attach_ro(sqlite3 *db, const char *cmd, const char *path, const char *name)
+{
+	sqlite3_stmt *st;
+	char *uri = ro_uri(path);
+	char *sql = sqlite3_mprintf("ATTACH ?1 AS \"%w\"", name);
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = 0;
+		sqlite3_finalize(st);
+	}
+	if (rc < 0)
+		cli_fail(cmd, "%s: cannot attach: %s", path, sqlite3_errmsg(db));
+	sqlite3_free(sql);
+	free(uri);
+	return rc;
+}
+
+/* Largest snapshot_id in schema `name` (0 if none, -1 on error). */
+static int64_t max_snapshot(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	char *sql =
+	    sqlite3_mprintf("SELECT coalesce(max(snapshot_id), 0) FROM \"%w\".snapshots", name);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_free(sql);
+	return v;
+}
+
+/* Column list of `schema`.`table` with snapshot_id shifted by `off`:
+ * "(snapshot_id + 3) AS snapshot_id, "pid", ..." (off < 0: no shift). */
+static int select_list(sqlite3 *db, const char *schema, const char *table, int64_t off,
+		       struct ps_buf *out)
+{
+	sqlite3_stmt *st;
+	ps_buf_reset(out);
+	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1, ?2)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		if (!c)
+			continue;
+		char *q = sqlite3_mprintf("\"%w\"", c);
+		if (n++)
+			ps_buf_adds(out, ", ");
+		if (off >= 0 && strcmp(c, "snapshot_id") == 0)
+			ps_buf_addf(out, "(snapshot_id + %lld) AS snapshot_id", (long long)off);
+		else
+			ps_buf_adds(out, q);
+		sqlite3_free(q);
+	}
+	sqlite3_finalize(st);
+	return n > 0 ? 0 : -1;
+}
+
+/* Names of the tables and views of schema `name` (NULL-terminated, malloc'ed). */
+static char **schema_objects(sqlite3 *db, const char *name, const char *types)
+{
+	sqlite3_stmt *st;
+	char **v = ps_xcalloc(1, sizeof(*v));
+	size_t n = 0;
+	char *sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_master WHERE type IN (%s) AND "
+				    "name NOT LIKE 'sqlite_%%' ORDER BY rowid",
+				    name, types);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+			v = ps_xrealloc(v, (n + 2) * sizeof(*v));
+			v[n++] = ps_xstrdup(t ? t : "");
+			v[n] = NULL;
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_free(sql);
+	return v;
+}
+
+static void free_names(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Index file behind an opened snapshot. */
+static const char *snap_index_path(struct ps_snap *s)
+{
+	const char *f = sqlite3_db_filename(ps_snap_db(s), "main");
+	return f && *f ? f : NULL;
+}
+
+/* An in-memory main with every snapshot attached and the union views. */
+static sqlite3 *open_union(struct ps_snap **snaps, int n)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
+		cli_fail("query", "sqlite: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	int max = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1);
+	if (n > max) {
+		cli_fail("query",
+			 "at most %d snapshots at once (this SQLite's attach limit); "
+			 "combine them first with procsnap merge",
+			 max);
+		sqlite3_close(db);
+		return NULL;
+	}
+	int64_t *off = ps_xcalloc((size_t)n, sizeof(*off));
+	char name[32];
+	int64_t next = 0;
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "s%d", i + 1);
+		const char *path = snap_index_path(snaps[i]);
+		if (!path || attach_ro(db, "query", path, name) < 0)
+			goto fail;
+		int64_t mx = max_snapshot(db, name);
+		if (mx < 0) {
+			cli_fail("query", "%s: no snapshots table", path);
+			goto fail;
+		}
+		off[i] = next;
+		next += mx;
+	}
+	char **objs = schema_objects(db, "s1", "'table','view'");
+	struct ps_buf sql = PS_BUF_INIT, cols = PS_BUF_INIT;
+	int ok = 1;
+	for (size_t k = 0; ok && objs[k]; k++) {
+		int snaps_view = strcmp(objs[k], "snapshots") == 0;
+		char *q = sqlite3_mprintf("\"%w\"", objs[k]);
+		ps_buf_reset(&sql);
+		ps_buf_addf(&sql, "CREATE TEMP VIEW %s AS ", q);
+		for (int i = 0; ok && i < n; i++) {
+			snprintf(name, sizeof(name), "s%d", i + 1);
+			if (select_list(db, name, objs[k], off[i], &cols) < 0) {
+				cli_fail("query",
+					 "%s: no table %s (snapshots of different schemas?)",
+					 snap_index_path(snaps[i]), objs[k]);
+				ok = 0;
+				break;
+			}
+			if (i)
+				ps_buf_adds(&sql, " UNION ALL ");
+			ps_buf_addf(&sql, "SELECT %s", cols.buf);
+			if (snaps_view) {
+				char *f =
+				    sqlite3_mprintf(", %Q AS file, snapshot_id AS file_snapshot_id",
+						    snap_index_path(snaps[i]));
+				ps_buf_adds(&sql, f);
+				sqlite3_free(f);
+			}
+			ps_buf_addf(&sql, " FROM %s.%s", name, q);
+		}
+		sqlite3_free(q);
+		if (ok && exec(db, "query", sql.buf) < 0)
+			ok = 0;
+	}
+	free_names(objs);
+	ps_buf_release(&sql);
+	ps_buf_release(&cols);
+	if (!ok)
+		goto fail;
+	free(off);
+	return db;
+fail:
+	free(off);
+	sqlite3_close(db);
+	return NULL;
+}
+
+int cmd_query(const struct ps_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	enum fmt fmt = FMT_TABLE;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		if (c == 'f') {
+			if (strcmp(optarg, "table") == 0)
+				fmt = FMT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				fmt = FMT_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = FMT_JSON;
+			else
+				return cli_usage("query", "unknown format '%s' (table, csv, json)",
+						 optarg);
+		} else if (c == 'h') {
+			fputs(query_help, stdout);
+			return 0;
+		} else {
+			return cli_usage("query", "bad option");
+		}
+	}
+	int nsnap = argc - optind - 1;
+	if (nsnap < 1)
+		return cli_usage("query", "expects SNAP... and SQL");
+	const char *sql = argv[argc - 1];
+	struct ps_snap **snaps = ps_xcalloc((size_t)nsnap, sizeof(*snaps));
+	struct ps_err err = {0, ""};
+	int rc = 2;
+	sqlite3 *db = NULL;
+	for (int i = 0; i < nsnap; i++) {
+		if (ps_snap_open(argv[optind + i], &snaps[i], &err) < 0) {
+			cli_fail("query", "%s", err.msg);
+			goto out;
+		}
+	}
+	if (nsnap == 1) {
+		db = ps_snap_db(snaps[0]);
+	} else {
+		db = open_union(snaps, nsnap);
+		if (!db)
+			goto out;
+	}
+	if (exec(db, "query", "PRAGMA query_only = 1") < 0)
+		goto out;
+	if (run_sql(db, sql, fmt) == 0)
+		rc = 0;
+out:
+	if (nsnap > 1 && db)
+		sqlite3_close(db);
+	for (int i = 0; i < nsnap; i++)
+		ps_snap_close(snaps[i]);
+	free(snaps);
+	return rc;
+}
+
+/* ---- merge ------------------------------------------------------------------ */
+
+/* Copy every table of `src` into main, snapshot ids shifted by off. */
+static int merge_one(sqlite3 *db, const char *src_path, int64_t off)
+{
+	if (attach_ro(db, "merge", src_path, "src") < 0)
+		return -1;
+	int rc = exec(db, "merge", "BEGIN");
+	char **tables = schema_objects(db, "src", "'table'");
+	struct ps_buf sql = PS_BUF_INIT, cols = PS_BUF_INIT, dst = PS_BUF_INIT;
+	for (size_t k = 0; rc == 0 && tables[k]; k++) {
+		if (select_list(db, "src", tables[k], off, &cols) < 0 ||
+		    select_list(db, "src", tables[k], -1, &dst) < 0) {
+			cli_fail("merge", "%s: cannot read table %s", src_path, tables[k]);
+			rc = -1;
+			break;
+		}
+		char *q = sqlite3_mprintf("\"%w\"", tables[k]);
+		ps_buf_reset(&sql);
+		ps_buf_addf(&sql, "INSERT INTO main.%s(%s) SELECT %s FROM src.%s", q, dst.buf,
+			    cols.buf, q);
+		sqlite3_free(q);
+		if (exec(db, "merge", sql.buf) < 0)
+			rc = -1;
+	}
+	free_names(tables);
+	ps_buf_release(&sql);
+	ps_buf_release(&cols);
+	ps_buf_release(&dst);
+	if (rc == 0)
+		rc = exec(db, "merge", "COMMIT");
+	else
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (exec(db, "merge", "DETACH src") < 0)
+		rc = -1;
+	return rc;
+}
+
+/* The DDL of the first source: its tables and views now, its indexes
+ * after the rows (faster than maintaining them row by row). */
+static int copy_schema(sqlite3 *db, const char *src_path, int indexes)
+{
+	if (attach_ro(db, "merge", src_path, "src") < 0)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = 0;
+	const char *q = indexes
+			    ? "SELECT sql FROM src.sqlite_master WHERE type = 'index' AND "
+			      "sql IS NOT NULL ORDER BY rowid"
+			    : "SELECT sql FROM src.sqlite_master WHERE type IN ('table', 'view') "
+			      "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid";
+	char **ddl = ps_xcalloc(1, sizeof(*ddl));
+	size_t n = 0;
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
+		cli_fail("merge", "%s: %s", src_path, sqlite3_errmsg(db));
+		rc = -1;
+	} else {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			ddl = ps_xrealloc(ddl, (n + 2) * sizeof(*ddl));
+			ddl[n++] = ps_xstrdup((const char *)sqlite3_column_text(st, 0));
+			ddl[n] = NULL;
+		}
+		sqlite3_finalize(st);
+	}
+	if (exec(db, "merge", "DETACH src") < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (exec(db, "merge", ddl[i]) < 0)
+			rc = -1;
+	free_names(ddl);
+	return rc;
+}
+
+int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	int force = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		if (c == 'f')
+			force = 1;
+		else if (c == 'h') {
+			fputs(merge_help, stdout);
+			return 0;
+		} else
+			return cli_usage("merge", "bad option");
+	}
+	if (argc - optind < 2)
+		return cli_usage("merge", "expects OUT.db and at least one SNAP");
+	const char *out = argv[optind];
+	int nsrc = argc - optind - 1;
+	char **argsrc = argv + optind + 1;
+	if (!force && access(out, F_OK) == 0)
+		return cli_fail("merge", "%s exists (use --force to replace it)", out);
+
+	/* Check every source first (exists, is an index of our schema). */
+	char **paths = ps_xcalloc((size_t)nsrc, sizeof(*paths));
+	struct ps_err err = {0, ""};
+	int rc = 2;
+	sqlite3 *db = NULL;
+	struct ps_buf tmp = PS_BUF_INIT;
+	for (int i = 0; i < nsrc; i++) {
+		struct ps_snap *s;
+		if (ps_snap_open(argsrc[i], &s, &err) < 0) {
+			cli_fail("merge", "%s", err.msg);
+			goto out;
+		}
+		const char *p = snap_index_path(s);
+		paths[i] = ps_xstrdup(p ? p : argsrc[i]);
+		ps_snap_close(s);
+	}
+	ps_buf_addf(&tmp, "%s.tmp.%d", out, (int)getpid());
+	unlink(tmp.buf);
+	int fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		cli_fail("merge", "%s: %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (sqlite3_open_v2(tmp.buf, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
+		cli_fail("merge", "%s: %s", tmp.buf, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (exec(db, "merge", "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") < 0 ||
+	    copy_schema(db, paths[0], 0) < 0)
+		goto out;
+	int64_t next = 0;
+	for (int i = 0; i < nsrc; i++) {
+		if (attach_ro(db, "merge", paths[i], "src") < 0)
+			goto out;
+		int64_t mx = max_snapshot(db, "src");
+		if (exec(db, "merge", "DETACH src") < 0)
+			goto out;
+		if (mx < 0) {
+			cli_fail("merge", "%s: no snapshots table", paths[i]);
+			goto out;
+		}
+		if (merge_one(db, paths[i], next) < 0)
+			goto out;
+		next += mx;
+	}
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", PS_SCHEMA_VERSION);
+	if (copy_schema(db, paths[0], 1) < 0 || exec(db, "merge", pragma) < 0)
+		goto out;
+	if (sqlite3_close(db) != SQLITE_OK) {
+		db = NULL;
+		cli_fail("merge", "%s: cannot close", tmp.buf);
+		goto out;
+	}
+	db = NULL;
+	if (!force && access(out, F_OK) == 0) {
+		cli_fail("merge", "%s appeared meanwhile (use --force to replace it)", out);
+		goto out;
+	}
+	if (rename(tmp.buf, out) < 0) {
+		cli_fail("merge", "%s: cannot rename into place: %s", out, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	if (cli->verbosity)
+		fprintf(stderr, "procsnap: merge: %s written from %d snapshot files\n", out, nsrc);
+out:
+	if (db)
+		sqlite3_close(db);
+	if (rc != 0 && tmp.len)
+		unlink(tmp.buf);
+	for (int i = 0; i < nsrc; i++)
+		free(paths[i]);
+	free(paths);
+	ps_buf_release(&tmp);
+	return rc;
+}

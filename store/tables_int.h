@@ -1,0 +1,137 @@
+/*
+ * tables_int.h - private to store/tables*.c: the state of one parsed-table
+ * build and the helpers its files share.
+ *
+ * tables.c      dispatch, per-process and per-thread state, the per-process
+ *               tables (processes, threads, maps, fds, envs, limits, ns)
+ * tables_sys.c  system files (system_kv, kernel_modules), mounts, sockets,
+ *               and the joins run once every member has been seen
+ */
+#ifndef PS_TABLES_INT_H
+#define PS_TABLES_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "procfs.h"
+
+/* A namespace kind, in the order of the ns/ links we record. */
+enum ns_kind {
+	NS_CGROUP,
+	NS_IPC,
+	NS_MNT,
+	NS_NET,
+	NS_PID,
+	NS_PID_CHILD,
+	NS_TIME,
+	NS_TIME_CHILD,
+	NS_USER,
+	NS_UTS,
+	NS_COUNT
+};
+
+/* One fd of the current process: fd/N link plus fdinfo/N. */
+struct fd_ent {
+	int64_t fd;
+	size_t toff, tlen; /* link target in proc_state.arena */
+	int has_target;
+	int has_info;
+	struct ps_fdinfo info;
+};
+
+/* The thread being read (task/<tid>/...). */
+struct thread_state {
+	int64_t tid; /* -1: none */
+	int have_stat;
+	struct ps_stat stat; /* comm slice cleared: the name is in `name` */
+	struct ps_buf name;
+	int have_status;
+	int64_t tracer_pid;
+	uint64_t vol, nonvol;
+	int have_wchan;
+	struct ps_buf wchan;
+};
+
+/* The process being read: everything the processes row needs, kept until
+ * the pid changes.  Only this one process is ever held. */
+struct proc_state {
+	int64_t pid; /* -1: none */
+	int have_stat;
+	struct ps_stat stat;
+	struct ps_buf stat_comm;
+	int have_status;
+	struct ps_status status; /* string slices cleared */
+	int have_statm;
+	struct ps_statm statm;
+	int have_io;
+	struct ps_io io;
+	int have_cmdline, have_exe, have_cwd, have_root, have_cgroup, have_comm;
+	struct ps_buf cmdline, exe, cwd, root, cgroup, comm;
+	int64_t oom_score, oom_score_adj;
+	uint64_t ns[NS_COUNT]; /* PS_U64_UNKNOWN when the link was not seen */
+	int have_ns;
+	int64_t fd_count;
+	struct fd_ent *fds;
+	size_t nfds, capfds;
+	int fds_sorted;
+	struct ps_buf arena; /* fd link targets */
+	int smaps_rows;	     /* mappings inserted from smaps */
+	int have_maps;
+	struct ps_buf maps; /* used when smaps gave nothing */
+	int have_mountinfo;
+	struct ps_buf mountinfo;
+	int had_net; /* net/ of its namespace was captured under this pid */
+};
+
+struct ps_tables {
+	sqlite3 *db;
+	int64_t clock_ticks, page_size;
+	int64_t btime; /* proc/stat btime, -1 unknown */
+	struct proc_state p;
+	struct thread_state th;
+	struct ps_buf sbuf; /* scratch */
+	/* prepared inserts */
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_fd, *ins_env, *ins_limit, *ins_ns;
+	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
+	/* namespaces whose mounts were recorded: mnt ns inodes, or content
+	 * hashes when the ns link was unreadable; grows with namespaces only */
+	uint64_t *mnt_seen;
+	size_t nmnt_seen, capmnt_seen;
+};
+
+/* ---- shared helpers (tables.c) ---- */
+
+/* Bind NULL for the unknown markers, else the value; u64 above INT64_MAX is
+ * stored NULL (no such real value in /proc counters we store). */
+void tb_u64(sqlite3_stmt *st, int col, uint64_t v);
+void tb_i64(sqlite3_stmt *st, int col, int64_t v);
+void tb_str(sqlite3_stmt *st, int col, const char *p, size_t len);
+void tb_slice(sqlite3_stmt *st, int col, struct ps_str s);
+/* Step an insert, reset it; 0 or -1 with err. */
+int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err);
+/*
+ * Prepare "INSERT INTO table(snapshot_id, c1..cn) VALUES (1, ?1..?n)" for
+ * the NULL-terminated column list; 0 or -1 with err.
+ */
+int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
+	       struct ps_err *err);
+int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
+
+/* ---- tables_sys.c ---- */
+
+int sys_prepare(struct ps_tables *t, struct ps_err *err);
+/* A proc/<name> member (not a pid); rel is the path after "proc/". */
+int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
+	       struct ps_err *err);
+/* proc/<pid>/net/<name> of the current process. */
+int net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
+	       struct ps_err *err);
+/* At the end of a process: its mounts (once per mount namespace), its
+ * socket fds and its network namespace for the socket join. */
+int sys_proc_flush(struct ps_tables *t, struct ps_err *err);
+/* After the last member: sockets, listening ports, capture facts. */
+int sys_end(struct ps_tables *t, struct ps_err *err);
+void sys_finalize(struct ps_tables *t);
+
+#endif

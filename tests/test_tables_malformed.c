@@ -1,0 +1,270 @@
+/*
+ * test_tables_malformed.c - the index builder over crafted archives whose
+ * /proc members are malformed (truncated stat, junk status, broken maps
+ * lines, bad numbers, binary garbage, every procfs sample fed to every
+ * parser, truncated and bit-flipped): the index must build, with the bad
+ * rows skipped or their columns NULL, and never crash or read out of bounds
+ * (run it in the -DPROCSNAP_SANITIZE=ON build).
+ */
+#include "t.h"
+#include "tutil.h"
+
+#include "store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static struct ps_writer *w;
+static struct ps_err err;
+
+static void add_file(const char *path, const void *data, size_t len)
+{
+	struct ps_member m = {
+	    .path = path, .kind = PS_M_FILE, .mode = 0100444, .data = data, .len = len};
+	if (ps_writer_add(w, &m, &err) < 0) {
+		fprintf(stderr, "writer: %s\n", err.msg);
+		t_failures++;
+	}
+}
+
+static void add_str(const char *path, const char *s)
+{
+	add_file(path, s, strlen(s));
+}
+
+static void add_link(const char *path, const char *target)
+{
+	struct ps_member m = {.path = path, .kind = PS_M_LINK, .mode = 0120777, .target = target};
+	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+}
+
+static void add_dir(const char *path)
+{
+	struct ps_member m = {.path = path, .kind = PS_M_DIR, .mode = 040555};
+	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+}
+
+static int open_archive(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct ps_writer_opts o = {.level = 1, .frame_size = 0, .spill_dirfd = -1};
+	CHECK(fd >= 0);
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	return fd;
+}
+
+static void finish(int fd)
+{
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	ps_writer_free(w);
+	w = NULL;
+	close(fd);
+}
+
+/* One process whose every parsed member holds `data`. */
+static void junk_process(int pid, const char *data, size_t len)
+{
+	static const char *const files[] = {
+	    "stat",	     "status",	  "statm",    "io",	  "cmdline", "environ",
+	    "maps",	     "smaps",	  "limits",   "cgroup",	  "comm",    "oom_score",
+	    "oom_score_adj", "mountinfo", "fdinfo/3", "fdinfo/x", "net/tcp", "net/tcp6",
+	    "net/udp",	     "net/raw",	  "net/unix", "net/icmp", NULL};
+	char p[128];
+	snprintf(p, sizeof(p), "proc/%d", pid);
+	add_dir(p);
+	for (int i = 0; files[i]; i++) {
+		snprintf(p, sizeof(p), "proc/%d/%s", pid, files[i]);
+		add_file(p, data, len);
+	}
+	static const char *const links[][2] = {
+	    {"exe", ""},	  {"cwd", "(deleted)"},	    {"fd/3", "socket:[abc]"},
+	    {"fd/4", "socket:["}, {"fd/99999999999", "/x"}, {"fd/5", "pipe:[18446744073709551616]"},
+	    {"ns/net", "net:[]"}, {"ns/bogus", "x:[1]"},    {"root", " (deleted)"}};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(p, sizeof(p), "proc/%d/%s", pid, links[i][0]);
+		add_link(p, links[i][1]);
+	}
+	/* a mount namespace of its own, so its mountinfo is parsed */
+	char ns[64];
+	snprintf(p, sizeof(p), "proc/%d/ns/mnt", pid);
+	snprintf(ns, sizeof(ns), "mnt:[%d]", pid);
+	add_link(p, ns);
+	snprintf(p, sizeof(p), "proc/%d/task/%d/stat", pid, pid);
+	add_file(p, data, len);
+	snprintf(p, sizeof(p), "proc/%d/task/%d/status", pid, pid);
+	add_file(p, data, len);
+	snprintf(p, sizeof(p), "proc/%d/task/%d/wchan", pid, pid);
+	add_file(p, data, len);
+}
+
+/* Hand-made malformed members with known expected rows. */
+static void test_crafted(void)
+{
+	char arc[512], db[600];
+	snprintf(arc, sizeof(arc), "%s/crafted.tar.zst", tu_tmpdir());
+	snprintf(db, sizeof(db), "%s.db", arc);
+	int fd = open_archive(arc);
+	/* clock_ticks 0 and a negative page size: no division by zero */
+	add_str(PS_META_PATH, "{\"format_version\":1,\"clock_ticks\":0,\"page_size\":-5}");
+	add_str("proc/stat",
+		"cpu 1 2 x 4\ncpu0\nbtime notanumber\nintr\n\n:::\nctxt 18446744073709551616\n");
+	static const char meminfo[] = "\xff\xfe\0\0MemTotal:\n:\n";
+	add_file("proc/meminfo", meminfo, sizeof(meminfo) - 1);
+	add_str("proc/loadavg", "junk");
+	add_str("proc/uptime", "");
+	add_str("proc/modules", "a b c\n\n(((\nm 1 - - Live 0xzz (\n");
+	add_file("proc/sys/kernel/bin", "\xff\x01", 2);
+	add_str("proc/sys/kernel/two", "1\t2\n");
+	add_str("proc/sys/kernel/neg", "-3\n");
+
+	/* pid 100: stat truncated before its ')', status with a bad Pid, maps
+	 * with one good line among broken ones */
+	add_dir("proc/100");
+	add_str("proc/100/stat", "100 (trunc");
+	add_str("proc/100/status", "Name:\tx\nPid:\tabc\nUid:\t1\nThreads:\t-\n");
+	add_str("proc/100/maps", "zzz\n00400000-00401000 r-xp 00000000 fe:00 1 /bin/x\n7f-\n"
+				 "00500000-00400000 r-xp 0 0 0\n");
+	add_str("proc/100/limits", "Limit Soft Hard Units\nMax open files 5 x files\n"
+				   "Max cpu time unlimited unlimited seconds\n");
+	static const char environ[] = "NOEQUALS\0=\0A=b=c\0";
+	add_file("proc/100/environ", environ, sizeof(environ) - 1);
+	/* pid 101: comm with ") (", a number too big for 64 bits (field 10) */
+	add_dir("proc/101");
+	add_str(
+	    "proc/101/stat",
+	    "101 (a) (b) R 1 101 101 0 -1 0 18446744073709551616 0 0 0 5 6 0 0 20 0 3 0 777 0 0");
+	add_str("proc/101/smaps",
+		"Rss: 4 kB\n00400000-00401000 r-xp 00000000 fe:00 1 /bin/y\n"
+		"Size: 4 kB\nRss: x kB\nVmFlags: rd\n"
+		"00600000-00601000 rw-p 00000000 00:00 0\nSize: 4 kB\nRss: 4 kB\n");
+	add_str("proc/101/maps", "this is ignored when smaps has rows\n");
+	add_dir("proc/101/task/102");
+	add_str("proc/101/task/102/stat", "102 () Z");
+	/* pid 100 again, not contiguous: an extra row, not a failure */
+	add_str("proc/100/cgroup", "0::/x\n");
+	add_str(PS_PROCS_PATH, "# pid\tstarttime\tpartial\thidden\tnthreads\ton_disk\n"
+			       "101\t777\t0\t1\t2\t-1\n");
+	finish(fd);
+
+	CHECK_INT(ps_index_build(arc, db, 1, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "index: %s\n", err.msg);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes WHERE pid = 100"), 2);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes WHERE pid = 100 AND name IS NULL "
+				 "AND starttime IS NULL AND uid IS NULL"),
+		  2);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM process_memory_map WHERE pid = 100"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT inode FROM process_memory_map WHERE pid = 100"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM process_limits WHERE pid = 100 AND name = "
+				 "'Max cpu time' AND soft_limit = -1"),
+		  1);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM process_envs WHERE pid = 100"), 3);
+	char t[256];
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT value FROM process_envs WHERE key = 'A'"), 0);
+	CHECK_STR(t, "b=c");
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT name FROM processes WHERE pid = 101"), 0);
+	CHECK_STR(t, "a) (b");
+	CHECK_INT(tu_sql_int(db, "SELECT starttime FROM processes WHERE pid = 101"), 777);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes WHERE pid = 101 AND minflt IS "
+				 "NULL AND user_time IS NULL AND start_time IS NULL"),
+		  1);
+	CHECK_INT(tu_sql_int(db, "SELECT hidden FROM processes WHERE pid = 101"), 1);
+	/* smaps: the entry with a bad Rss is skipped, the other kept */
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM process_memory_map WHERE pid = 101"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT rss_kb FROM process_memory_map WHERE pid = 101"), 4);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM threads WHERE pid = 101 AND tid = 102"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT value FROM system_kv WHERE key = 'cpu.user'"), 1);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM system_kv WHERE key = 'cpu.system' AND value "
+			     "IS NULL"),
+		  1);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM system_kv WHERE source = 'sys'"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT value FROM system_kv WHERE key = 'kernel/neg'"), -3);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM kernel_modules"), 0);
+}
+
+/* Every sample of samples/procfs, whole, cut and bit-flipped, as the content
+ * of every member a parser reads. */
+static void test_sample_corpus(void)
+{
+	char arc[512], db[600], dir[512];
+	snprintf(arc, sizeof(arc), "%s/corpus.tar.zst", tu_tmpdir());
+	snprintf(db, sizeof(db), "%s.db", arc);
+	snprintf(dir, sizeof(dir), "%s/samples/procfs", PS_SOURCE_DIR);
+	int fd = open_archive(arc);
+	add_str(PS_META_PATH, "{\"format_version\":1,\"clock_ticks\":100,\"page_size\":4096}");
+	DIR *dd = opendir(dir);
+	CHECK(dd != NULL);
+	struct dirent *de;
+	struct ps_buf b = PS_BUF_INIT, mut = PS_BUF_INIT, all = PS_BUF_INIT;
+	int pid = 1000, nproc = 0;
+	while (dd && (de = readdir(dd))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (tu_slurp(p, &b) < 0)
+			continue;
+		ps_buf_add(&all, b.buf, b.len);
+		size_t cuts[] = {b.len, b.len / 2, b.len / 3 + 1, 7, 1, 0};
+		for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+			if (cuts[c] > b.len)
+				continue;
+			junk_process(pid++, b.buf, cuts[c]);
+			nproc++;
+		}
+		/* bit flips and digits turned into huge numbers */
+		ps_buf_reset(&mut);
+		ps_buf_add(&mut, b.buf, b.len);
+		for (size_t i = 0; i < mut.len; i += 13)
+			mut.buf[i] ^= (char)(1u << (i % 8));
+		junk_process(pid++, mut.buf, mut.len);
+		ps_buf_reset(&mut);
+		for (size_t i = 0; i < b.len; i++) {
+			ps_buf_addc(&mut, b.buf[i]);
+			if (b.buf[i] >= '0' && b.buf[i] <= '9' && i % 5 == 0)
+				ps_buf_adds(&mut, "99999999999999999999999");
+		}
+		junk_process(pid++, mut.buf, mut.len);
+		nproc += 2;
+	}
+	if (dd)
+		closedir(dd);
+	/* every sample, one after the other, as each system file */
+	static const char *const sys[] = {"proc/stat",
+					  "proc/meminfo",
+					  "proc/vmstat",
+					  "proc/loadavg",
+					  "proc/uptime",
+					  "proc/modules",
+					  "proc/sys/kernel/tainted",
+					  NULL};
+	for (int i = 0; sys[i]; i++)
+		add_file(sys[i], all.buf, all.len);
+	finish(fd);
+	CHECK(nproc > 50);
+	CHECK_INT(ps_index_build(arc, db, 1, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "index: %s\n", err.msg);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes"), nproc);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM threads"), nproc);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM process_namespaces"), nproc);
+	/* the real-format samples did produce rows through the junk */
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM process_memory_map") > 0);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM process_limits") > 0);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM process_open_sockets") > 0);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM mounts") > 0);
+	ps_buf_release(&b);
+	ps_buf_release(&mut);
+	ps_buf_release(&all);
+}
+
+static void teardown(void)
+{
+	tu_cleanup();
+}
+
+static const struct t_case t_cases[] = {T(test_crafted), T(test_sample_corpus), {NULL, NULL}};
+T_MAIN_SETUP(t_cases, NULL, teardown)
