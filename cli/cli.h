@@ -22,6 +22,7 @@ int cmd_cat(const struct ps_cli *cli, int argc, char **argv);
 int cmd_query(const struct ps_cli *cli, int argc, char **argv);
 int cmd_merge(const struct ps_cli *cli, int argc, char **argv);
 int cmd_verify(const struct ps_cli *cli, int argc, char **argv);
+int cmd_diff(const struct ps_cli *cli, int argc, char **argv);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -25,6 +25,7 @@ static const struct cmd commands[] = {
     {"query", cmd_query, "run SQL over one or many snapshots (read-only)"},
     {"merge", cmd_merge, "combine snapshots into one index"},
     {"verify", cmd_verify, "re-hash an archive against its manifest and recorded SHA-256"},
+    {"diff", cmd_diff, "what changed between two snapshots (processes, system files)"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,168 @@
+/*
+ * cmd_diff.c - procsnap diff A B: what changed between two snapshots
+ * (diff/diff.h).  Exit status as diff(1): 0 same, 1 different, 2 trouble.
+ */
+#include "cli.h"
+
+#include "common.h"
+#include "diff.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char diff_help[] =
+    "usage: procsnap diff [--json] [--pid PID]... [--processes-only|--system-only]\n"
+    "                     [--path GLOB]... [--counters] [--context N] A B\n"
+    "Compare snapshot A (before) with B (after); each is an archive or its index.\n"
+    "\n"
+    "Processes are matched by (boot id, pid, starttime): a reused pid is one exit\n"
+    "and one start.  For a process in both: changed identity (exe, cmdline, cwd,\n"
+    "root, uids, gids, capabilities, namespaces, cgroup, tracer, seccomp...), fds\n"
+    "opened/closed/retargeted, mappings added/removed/re-protected/resized, page\n"
+    "count deltas per mapping (when the index has them), threads started/exited,\n"
+    "environment and limit changes.  System files: key/value files as numeric\n"
+    "deltas, tables (modules, mounts, sockets, ...) as rows added/removed/changed\n"
+    "by key, anything else as a unified diff.  Files with equal XXH3 are skipped\n"
+    "without reading them.\n"
+    "\n"
+    "  --json             one JSON document (schema/diff.schema.json)\n"
+    "  --pid PID          only this process (repeatable)\n"
+    "  --processes-only   no system files\n"
+    "  --system-only      no processes\n"
+    "  --path GLOB        only paths matching GLOB, relative to the proc root\n"
+    "                     ('meminfo', 'sys/kernel/*', '42/fd/*'; '*' matches '/')\n"
+    "  --counters         also show counter deltas (cpu time, faults, context\n"
+    "                     switches, io, rss, vsize); an rss or vsize change of\n"
+    "                     more than 10% and 16 MiB is always shown\n"
+    "  --context N        lines of context in text diffs (default 3)\n"
+    "  --color WHEN       auto (default: on a terminal, unless NO_COLOR is set),\n"
+    "                     always, never\n"
+    "\n"
+    "Exit status: 0 no differences, 1 differences, 2 trouble.\n";
+
+enum { OPT_JSON = 256, OPT_PROC, OPT_SYS, OPT_PATH, OPT_COUNTERS, OPT_CONTEXT, OPT_COLOR };
+
+int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"json", no_argument, NULL, OPT_JSON},
+						 {"pid", required_argument, NULL, 'p'},
+						 {"processes-only", no_argument, NULL, OPT_PROC},
+						 {"system-only", no_argument, NULL, OPT_SYS},
+						 {"path", required_argument, NULL, OPT_PATH},
+						 {"counters", no_argument, NULL, OPT_COUNTERS},
+						 {"context", required_argument, NULL, OPT_CONTEXT},
+						 {"color", required_argument, NULL, OPT_COLOR},
+						 {"colour", required_argument, NULL, OPT_COLOR},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	struct ps_diff_opts o;
+	memset(&o, 0, sizeof(o));
+	o.context = 3;
+	int json = 0, c, rc = 2, color = -1;
+	int64_t *pids = ps_xmalloc((size_t)argc * sizeof(*pids));
+	const char **globs = ps_xmalloc((size_t)argc * sizeof(*globs));
+	size_t npids = 0, nglobs = 0;
+	uint64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		case 'p':
+			if (ps_parse_u64(optarg, strlen(optarg), &v) < 0 || v > INT32_MAX) {
+				rc = cli_usage("diff", "--pid expects a process id, not '%s'",
+					       optarg);
+				goto out;
+			}
+			pids[npids++] = (int64_t)v;
+			break;
+		case OPT_PROC:
+			if (o.scope == PS_DIFF_SYSTEM)
+				goto both;
+			o.scope = PS_DIFF_PROCESSES;
+			break;
+		case OPT_SYS:
+			if (o.scope == PS_DIFF_PROCESSES)
+				goto both;
+			o.scope = PS_DIFF_SYSTEM;
+			break;
+		case OPT_PATH:
+			globs[nglobs++] = optarg;
+			break;
+		case OPT_COUNTERS:
+			o.counters = 1;
+			break;
+		case OPT_CONTEXT:
+			if (ps_parse_u64(optarg, strlen(optarg), &v) < 0 || v > 100000) {
+				rc = cli_usage("diff", "--context expects a number of lines");
+				goto out;
+			}
+			o.context = (int)v;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else {
+				rc = cli_usage("diff", "--color expects auto, always or never");
+				goto out;
+			}
+			break;
+		case 'h':
+			fputs(diff_help, stdout);
+			rc = 0;
+			goto out;
+		default:
+			rc = cli_usage("diff", "bad option");
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		rc = cli_usage("diff", "expects two snapshots, A and B");
+		goto out;
+	}
+	o.pids = pids;
+	o.npids = npids;
+	o.globs = globs;
+	o.nglobs = nglobs;
+	if (color < 0) {
+		const char *nc = getenv("NO_COLOR");
+		color = !json && isatty(STDOUT_FILENO) && !(nc && *nc);
+	}
+	struct ps_err err = {0, ""};
+	struct ps_diff *d = NULL;
+	uint64_t t0 = ps_mono_ns();
+	if (ps_diff_compute(argv[optind], argv[optind + 1], &o, &d, &err) < 0) {
+		rc = cli_fail("diff", "%s", err.msg);
+		goto out;
+	}
+	int w =
+	    json ? ps_diff_write_json(d, stdout) : ps_diff_write_text(d, stdout, color && !json);
+	if (cli->verbosity > 1) {
+		struct ps_diff_stats st;
+		ps_diff_get_stats(d, &st);
+		fprintf(stderr,
+			"procsnap: diff: %llu changed paths; read %llu+%llu members, %llu+%llu "
+			"zstd frames; processes from the %s; %.3f s\n",
+			(unsigned long long)st.changed_paths, (unsigned long long)st.fetched[0],
+			(unsigned long long)st.fetched[1], (unsigned long long)st.frames[0],
+			(unsigned long long)st.frames[1],
+			st.used_tables ? "parsed index tables" : "raw members",
+			(double)(ps_mono_ns() - t0) / 1e9);
+	}
+	rc = w < 0 ? 2 : ps_diff_count(d) ? 1 : 0;
+	ps_diff_free(d);
+	goto out;
+both:
+	rc = cli_usage("diff", "--processes-only and --system-only exclude each other");
+out:
+	free(pids);
+	free(globs);
+	return rc;
+}

@@ -1,0 +1,902 @@
+/*
+ * diff.c - open two snapshots, find what differs, fetch what is needed.
+ *
+ * Shape of a run (DESIGN 6):
+ *   1. open A and B (ps_snap_open checks the index schema version), check
+ *      that each archive is the one its index describes (size), attach both
+ *      indexes read-only to one in-memory SQLite connection as `a` and `b`;
+ *   2. match processes by (boot_id, pid, starttime) from capture_processes;
+ *   3. one SQL join of a.files and b.files by path, for system files and the
+ *      files of matched processes, keeps the paths whose kind, XXH3, link
+ *      target or errno differ - equal files are never read;
+ *      namespace-scoped files (net/..., mountinfo) are joined by namespace;
+ *   4. each changed path is classified (procs.c, sysfiles.c), which asks for
+ *      the content it needs; all contents are then fetched per archive in
+ *      tar-offset order (store.h ps_fetch: each zstd frame decompressed at
+ *      most once) and checked against their XXH3;
+ *   5. procs.c and sysfiles.c turn them into items; the items are sorted.
+ */
+#include "diff_int.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const ps_dsec_json[S__N] = {"identity", "memory",	   "fds",    "mappings", "pages",
+					"threads",  "environment", "limits", "counters", "notes"};
+const char *const ps_dftype_json[4] = {"file", "kv", "table", "text"};
+
+/* ---- items ---------------------------------------------------------------- */
+
+struct ditem *di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->items = ps_xrealloc(d->items, d->cap * sizeof(*d->items));
+	}
+	struct ditem *it = &d->items[d->n];
+	memset(it, 0, sizeof(*it));
+	it->group = g;
+	it->pid = pid;
+	it->sec = sec;
+	it->seq = d->n++;
+	return it;
+}
+
+struct ditem *di_sys(struct ps_diff *d, const char *file, enum dftype t)
+{
+	struct ditem *it = di_new(d, G_SYS, -1, 0);
+	it->file = ps_xstrdup(file);
+	it->ftype = (int)t;
+	return it;
+}
+
+static struct dfield *di_add(struct ditem *it, const char *name)
+{
+	if (it->nf >= DI_MAXF)
+		return NULL; /* a programming error; the field is dropped */
+	struct dfield *f = &it->f[it->nf++];
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	return f;
+}
+
+void di_int(struct ditem *it, const char *name, int64_t v)
+{
+	struct dfield *f = di_add(it, name);
+	if (f) {
+		f->v.t = DV_INT;
+		f->v.i = v;
+	}
+}
+
+void di_bool(struct ditem *it, const char *name, int v)
+{
+	struct dfield *f = di_add(it, name);
+	if (f) {
+		f->v.t = DV_BOOL;
+		f->v.i = v != 0;
+	}
+}
+
+void di_null(struct ditem *it, const char *name)
+{
+	di_add(it, name);
+}
+
+void di_str(struct ditem *it, const char *name, const char *s, size_t n)
+{
+	struct dfield *f = di_add(it, name);
+	if (!f)
+		return;
+	if (!s) {
+		f->v.t = DV_NULL;
+		return;
+	}
+	f->v.t = DV_STR;
+	f->v.s = ps_xmalloc(n + 1);
+	memcpy(f->v.s, s, n);
+	f->v.s[n] = '\0';
+	f->v.n = n;
+}
+
+void di_cstr(struct ditem *it, const char *name, const char *s)
+{
+	di_str(it, name, s, s ? strlen(s) : 0);
+}
+
+const struct dval *di_get(const struct ditem *it, const char *name)
+{
+	for (int i = 0; i < it->nf; i++)
+		if (strcmp(it->f[i].name, name) == 0)
+			return &it->f[i].v;
+	return NULL;
+}
+
+struct dproc *dp_get(struct ps_diff *d, int64_t pid)
+{
+	/* a few hundred processes at most change between two snapshots; the
+	 * most recent one is the likeliest: search backwards */
+	for (size_t i = d->np; i > 0; i--)
+		if (d->procs[i - 1].pid == pid)
+			return &d->procs[i - 1];
+	if (d->np == d->capp) {
+		d->capp = d->capp ? d->capp * 2 : 64;
+		d->procs = ps_xrealloc(d->procs, d->capp * sizeof(*d->procs));
+	}
+	struct dproc *p = &d->procs[d->np++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->starttime = -1;
+	return p;
+}
+
+static int item_cmp(const void *x, const void *y)
+{
+	const struct ditem *a = x, *b = y;
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->file || b->file) {
+		int r = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+		if (r)
+			return r;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int dproc_cmp(const void *x, const void *y)
+{
+	const struct dproc *a = x, *b = y;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+void di_sort(struct ps_diff *d)
+{
+	if (d->n)
+		qsort(d->items, d->n, sizeof(*d->items), item_cmp);
+	if (d->np)
+		qsort(d->procs, d->np, sizeof(*d->procs), dproc_cmp);
+}
+
+size_t ps_diff_count(const struct ps_diff *d)
+{
+	return d ? d->n : 0;
+}
+
+void ps_diff_get_stats(const struct ps_diff *d, struct ps_diff_stats *st)
+{
+	*st = d->st;
+}
+
+static void snapinfo_free(struct snapinfo *s)
+{
+	free(s->label);
+	free(s->archive);
+	free(s->index);
+	free(s->hostname);
+	free(s->boot_id);
+	free(s->kernel_release);
+	free(s->sha256);
+}
+
+void ps_diff_free(struct ps_diff *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		for (int k = 0; k < d->items[i].nf; k++)
+			free(d->items[i].f[k].v.s);
+	}
+	free(d->items);
+	for (size_t i = 0; i < d->np; i++) {
+		free(d->procs[i].name);
+		free(d->procs[i].exe);
+	}
+	free(d->procs);
+	snapinfo_free(&d->a);
+	snapinfo_free(&d->b);
+	free(d);
+}
+
+/* ---- SQL helpers ------------------------------------------------------------ */
+
+int dx_exec(struct dctx *c, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ps_err_set(c->err, EIO, "diff: sqlite: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+	return 0;
+}
+
+char *dx_col_dup(sqlite3_stmt *q, int col)
+{
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
+		return NULL;
+	const char *t = (const char *)sqlite3_column_text(q, col);
+	return ps_xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(q, col));
+}
+
+static int64_t col_i64(sqlite3_stmt *q, int col)
+{
+	return sqlite3_column_type(q, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, col);
+}
+
+/* ---- filters ------------------------------------------------------------------ */
+
+int dx_path_ok(const struct dctx *c, const char *rel)
+{
+	if (!c->o->nglobs)
+		return 1;
+	for (size_t i = 0; i < c->o->nglobs; i++) {
+		const char *g = c->o->globs[i];
+		if (strncmp(g, "/proc/", 6) == 0)
+			g += 6;
+		else if (strncmp(g, "proc/", 5) == 0)
+			g += 5;
+		if (fnmatch(g, rel, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- content requests and fetching -------------------------------------------- */
+
+int dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash)
+{
+	if (off < 0 || size < 0)
+		return 0;
+	if (c->nreq == c->capreq) {
+		c->capreq = c->capreq ? c->capreq * 2 : 256;
+		c->reqs = ps_xrealloc(c->reqs, c->capreq * sizeof(*c->reqs));
+	}
+	struct dreq *r = &c->reqs[c->nreq];
+	memset(r, 0, sizeof(*r));
+	r->side = side;
+	r->off = off;
+	r->size = size;
+	if (hash && strlen(hash) == 32)
+		memcpy(r->hash, hash, 33);
+	return (int)++c->nreq;
+}
+
+void dx_want(struct dctx *c, struct dpath *p, int side)
+{
+	if (p->req[side] || !p->kind[side] || strcmp(p->kind[side], "file") != 0)
+		return;
+	p->req[side] = dx_want_raw(c, side, p->off[side], p->size[side], p->hash[side]);
+}
+
+const struct ps_buf *dx_req_content(const struct dctx *c, int req)
+{
+	if (req <= 0 || (size_t)req > c->nreq)
+		return NULL;
+	return c->reqs[req - 1].data;
+}
+
+const struct ps_buf *dx_content(const struct dctx *c, const struct dpath *p, int side)
+{
+	return dx_req_content(c, p->req[side]);
+}
+
+static int req_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct dctx *c = ctx;
+	const struct dreq *a = &c->reqs[*(const size_t *)x];
+	const struct dreq *b = &c->reqs[*(const size_t *)y];
+	if (a->side != b->side)
+		return a->side - b->side;
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	return a->size < b->size ? -1 : a->size > b->size;
+}
+
+/* Fetch every requested member, per archive in tar-offset order. */
+static int fetch_all(struct dctx *c)
+{
+	if (!c->nreq)
+		return 0;
+	size_t *ord = ps_xmalloc(c->nreq * sizeof(*ord));
+	for (size_t i = 0; i < c->nreq; i++)
+		ord[i] = i;
+	qsort_r(ord, c->nreq, sizeof(*ord), req_cmp, c);
+	struct ps_fetch *f = NULL;
+	int side = -1, rc = -1;
+	struct dreq *prev = NULL;
+	struct snapinfo *si[2] = {&c->d->a, &c->d->b};
+	for (size_t k = 0; k < c->nreq; k++) {
+		struct dreq *r = &c->reqs[ord[k]];
+		if (r->side != side) {
+			if (f)
+				c->d->st.frames[side] = ps_fetch_frames_decompressed(f);
+			ps_fetch_close(f);
+			f = NULL;
+			side = r->side;
+			prev = NULL;
+			if (!si[side]->archive) {
+				ps_err_set(
+				    c->err, ENOENT,
+				    "%s: the archive is not beside the index; the diff needs "
+				    "the content of changed files",
+				    si[side]->label);
+				goto out;
+			}
+			if (ps_fetch_open(si[side]->archive, &f, c->err) < 0)
+				goto out;
+		}
+		if (prev && prev->off == r->off && prev->size == r->size) {
+			r->data = prev->data;
+			continue;
+		}
+		r->data = ps_xmalloc(sizeof(*r->data));
+		ps_buf_init(r->data);
+		r->owner = 1;
+		if (ps_fetch_read(f, (uint64_t)r->off, (uint64_t)r->size, r->data, c->err) < 0)
+			goto out;
+		c->d->st.fetched[side]++;
+		if (r->hash[0]) {
+			unsigned char h[16];
+			char hex[33];
+			ps_xxh3_128(r->data->buf, r->data->len, h);
+			ps_hex(hex, h, 16);
+			if (strcmp(hex, r->hash) != 0) {
+				ps_err_set(c->err, EIO,
+					   "%s: corrupt archive: content at tar offset %lld does "
+					   "not match its XXH3",
+					   si[side]->label, (long long)r->off);
+				goto out;
+			}
+		}
+		prev = r;
+	}
+	if (f)
+		c->d->st.frames[side] = ps_fetch_frames_decompressed(f);
+	rc = 0;
+out:
+	ps_fetch_close(f);
+	free(ord);
+	return rc;
+}
+
+/* ---- opening -------------------------------------------------------------------- */
+
+static int snap_info(struct dctx *c, int side, const char *label)
+{
+	struct snapinfo *si = side ? &c->d->b : &c->d->a;
+	sqlite3 *db = ps_snap_db(c->snap[side]);
+	sqlite3_stmt *q = NULL;
+	si->label = ps_xstrdup(label);
+	const char *arch = ps_snap_archive(c->snap[side]);
+	si->archive = arch ? ps_xstrdup(arch) : NULL;
+	const char *ix = sqlite3_db_filename(db, "main");
+	si->index = ps_xstrdup(ix ? ix : "");
+	if (sqlite3_prepare_v2(db,
+			       "SELECT snapshot_id, hostname, boot_id, kernel_release, start_ns, "
+			       "n_processes, page_size, clock_ticks, archive_size, archive_sha256 "
+			       "FROM snapshots ORDER BY snapshot_id LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		ps_err_set(c->err, EINVAL, "%s: not a procsnap index (no snapshot: %s)", label,
+			   sqlite3_errmsg(db));
+		sqlite3_finalize(q);
+		return -1;
+	}
+	si->sid = sqlite3_column_int64(q, 0);
+	si->hostname = dx_col_dup(q, 1);
+	si->boot_id = dx_col_dup(q, 2);
+	si->kernel_release = dx_col_dup(q, 3);
+	si->have_start = sqlite3_column_type(q, 4) != SQLITE_NULL;
+	si->start_ns = sqlite3_column_int64(q, 4);
+	si->have_nproc = sqlite3_column_type(q, 5) != SQLITE_NULL;
+	si->n_processes = sqlite3_column_int64(q, 5);
+	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : col_i64(q, 6);
+	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : col_i64(q, 7);
+	si->archive_size = col_i64(q, 8);
+	si->sha256 = dx_col_dup(q, 9);
+	sqlite3_finalize(q);
+	if (si->page_size <= 0 || si->page_size > (1 << 30))
+		si->page_size = 4096;
+	/* A truncated or replaced archive beside a good index must not pass as
+	 * "no differences" just because no content had to be read. */
+	struct stat st;
+	if (si->archive && si->archive_size >= 0 && stat(si->archive, &st) == 0 &&
+	    st.st_size != si->archive_size)
+		return ps_err_set(c->err, EINVAL,
+				  "%s: archive %s is %lld bytes but its index describes %lld "
+				  "(truncated or replaced?)",
+				  label, si->archive, (long long)st.st_size,
+				  (long long)si->archive_size);
+	return 0;
+}
+
+/* Percent-encode a path for an SQLite URI filename. */
+static void uri_path(struct ps_buf *b, const char *p)
+{
+	ps_buf_adds(b, "file:");
+	for (; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("/._-~", ch))
+			ps_buf_addc(b, (char)ch);
+		else
+			ps_buf_addf(b, "%%%02X", ch);
+	}
+	ps_buf_adds(b, "?mode=ro");
+}
+
+static int attach(struct dctx *c)
+{
+	if (sqlite3_open_v2(":memory:", &c->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+			    NULL) != SQLITE_OK)
+		return ps_err_set(c->err, EIO, "diff: sqlite: cannot open a memory database");
+	const char *names[2] = {"a", "b"};
+	struct snapinfo *si[2] = {&c->d->a, &c->d->b};
+	for (int i = 0; i < 2; i++) {
+		struct ps_buf u = PS_BUF_INIT, sql = PS_BUF_INIT;
+		uri_path(&u, si[i]->index);
+		sqlite3_stmt *q;
+		ps_buf_addf(&sql, "ATTACH DATABASE ?1 AS %s", names[i]);
+		int ok = sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(q, 1, u.buf, (int)u.len, SQLITE_TRANSIENT);
+			ok = sqlite3_step(q) == SQLITE_DONE;
+		}
+		sqlite3_finalize(q);
+		ps_buf_release(&u);
+		ps_buf_release(&sql);
+		if (!ok)
+			return ps_err_set(c->err, EIO, "%s: cannot attach the index: %s",
+					  si[i]->label, sqlite3_errmsg(c->db));
+	}
+	/* The in-memory work tables; temp data stays in memory. */
+	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -32768; "
+			  "PRAGMA b.cache_size = -32768; PRAGMA a.mmap_size = 268435456; "
+			  "PRAGMA b.mmap_size = 268435456;");
+}
+
+/* Does table t exist in schema s with all the given columns? */
+static int have_cols(struct dctx *c, const char *s, const char *t, const char *const *cols)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql, "PRAGMA %s.table_info(%s)", s, t);
+	sqlite3_stmt *q;
+	int n = 0, want = 0, found = 0;
+	for (const char *const *k = cols; *k; k++)
+		want++;
+	if (sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(q, 1);
+			n++;
+			for (const char *const *k = cols; *k && name; k++)
+				if (strcmp(*k, name) == 0)
+					found++;
+		}
+	}
+	sqlite3_finalize(q);
+	ps_buf_release(&sql);
+	return n > 0 && found == want;
+}
+
+static int have_both(struct dctx *c, const char *t, const char *const *cols)
+{
+	return have_cols(c, "a", t, cols) && have_cols(c, "b", t, cols);
+}
+
+/* Which parsed index tables (issue 3) both indexes have, with the columns
+ * this diff reads (procs.c names them). */
+static void detect_tables(struct dctx *c)
+{
+	static const char *const proc_cols[] = {"pid",
+						"name",
+						"path",
+						"exe_deleted",
+						"cmdline",
+						"cwd",
+						"root",
+						"ppid",
+						"pgroup",
+						"session",
+						"tty_nr",
+						"nice",
+						"uid",
+						"euid",
+						"suid",
+						"gid",
+						"egid",
+						"sgid",
+						"cap_inh",
+						"cap_prm",
+						"cap_eff",
+						"cap_bnd",
+						"cap_amb",
+						"no_new_privs",
+						"seccomp",
+						"tracer_pid",
+						"cgroup_path",
+						"resident_size",
+						"total_size",
+						"user_time",
+						"system_time",
+						"minflt",
+						"majflt",
+						"threads",
+						"voluntary_ctxt_switches",
+						"nonvoluntary_ctxt_switches",
+						"disk_bytes_read",
+						"disk_bytes_written",
+						NULL};
+	static const char *const ns_cols[] = {"pid",
+					      "cgroup_namespace",
+					      "ipc_namespace",
+					      "mnt_namespace",
+					      "net_namespace",
+					      "pid_namespace",
+					      "user_namespace",
+					      "uts_namespace",
+					      "time_namespace",
+					      "pid_for_children_namespace",
+					      "time_for_children_namespace",
+					      NULL};
+	static const char *const thr_cols[] = {"pid", "tid", "name", NULL};
+	static const char *const map_cols[] = {"pid",	 "start", "end",  "permissions",
+					       "offset", "inode", "path", NULL};
+	static const char *const pm_cols[] = {"present", "swapped", "soft_dirty", NULL};
+	static const char *const fd_cols[] = {"pid", "fd", "path", NULL};
+	static const char *const env_cols[] = {"pid", "key", "value", NULL};
+	static const char *const lim_cols[] = {"pid",	     "name",  "soft_limit",
+					       "hard_limit", "units", NULL};
+	if (getenv("PROCSNAP_DIFF_RAW")) /* tests: force the raw-content path */
+		return;
+	if (have_both(c, "processes", proc_cols))
+		c->tables |= TB_PROCESSES;
+	if (have_both(c, "process_namespaces", ns_cols))
+		c->tables |= TB_NS;
+	if (have_both(c, "threads", thr_cols))
+		c->tables |= TB_THREADS;
+	if (have_both(c, "process_memory_map", map_cols)) {
+		c->tables |= TB_MAPS;
+		if (have_both(c, "process_memory_map", pm_cols))
+			c->tables |= TB_PAGEMAP;
+	}
+	if (have_both(c, "process_open_files", fd_cols))
+		c->tables |= TB_FILES;
+	if (have_both(c, "process_envs", env_cols))
+		c->tables |= TB_ENVS;
+	if (have_both(c, "process_limits", lim_cols))
+		c->tables |= TB_LIMITS;
+	c->d->st.used_tables = c->tables;
+}
+
+/* ---- process matching ------------------------------------------------------------ */
+
+static int match_processes(struct dctx *c)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	int rc;
+	const char *filt = c->have_pids ? " AND pid IN (SELECT pid FROM pids)" : "";
+	ps_buf_addf(
+	    &sql,
+	    "CREATE TABLE pa(pid INTEGER PRIMARY KEY, starttime INT, partial INT, hidden INT);"
+	    "CREATE TABLE pb(pid INTEGER PRIMARY KEY, starttime INT, partial INT, hidden INT);"
+	    "INSERT OR IGNORE INTO pa SELECT pid, starttime, partial, hidden FROM "
+	    "a.capture_processes WHERE snapshot_id = %lld%s;"
+	    "INSERT OR IGNORE INTO pb SELECT pid, starttime, partial, hidden FROM "
+	    "b.capture_processes WHERE snapshot_id = %lld%s;"
+	    "CREATE TABLE pm(pid INTEGER PRIMARY KEY, starttime INT, partial_a INT, "
+	    "partial_b INT);",
+	    (long long)c->d->a.sid, filt, (long long)c->d->b.sid, filt);
+	/* Same boot: the same (pid, starttime) is the same process.  Another boot:
+	 * no process is in both. */
+	if (c->d->same_boot && c->o->scope != PS_DIFF_SYSTEM)
+		ps_buf_adds(&sql,
+			    "INSERT INTO pm SELECT pa.pid, pa.starttime, pa.partial, "
+			    "pb.partial FROM pa JOIN pb USING (pid) WHERE pa.starttime IS NOT "
+			    "NULL AND pa.starttime = pb.starttime;");
+	rc = dx_exec(c, sql.buf);
+	ps_buf_release(&sql);
+	return rc;
+}
+
+/* ---- the files comparison -------------------------------------------------------- */
+
+static void path_free(struct dpath *p)
+{
+	free(p->path);
+	free(p->label);
+	for (int s = 0; s < 2; s++) {
+		free(p->kind[s]);
+		free(p->hash[s]);
+		free(p->link[s]);
+		free(p->err[s]);
+	}
+}
+
+static struct dpath *path_new(struct dctx *c)
+{
+	if (c->npaths == c->cappaths) {
+		c->cappaths = c->cappaths ? c->cappaths * 2 : 1024;
+		c->paths = ps_xrealloc(c->paths, c->cappaths * sizeof(*c->paths));
+	}
+	struct dpath *p = &c->paths[c->npaths++];
+	memset(p, 0, sizeof(*p));
+	p->pid = p->tid = -1;
+	return p;
+}
+
+/* Columns: path pid tid ka kb ha hb la lb ea eb oa ob za zb [label] */
+static void path_from_row(struct dpath *p, sqlite3_stmt *q)
+{
+	p->path = dx_col_dup(q, 0);
+	p->pid = col_i64(q, 1);
+	p->tid = col_i64(q, 2);
+	for (int s = 0; s < 2; s++) {
+		p->kind[s] = dx_col_dup(q, 3 + s);
+		p->hash[s] = dx_col_dup(q, 5 + s);
+		p->link[s] = dx_col_dup(q, 7 + s);
+		p->err[s] = dx_col_dup(q, 9 + s);
+		p->off[s] = col_i64(q, 11 + s);
+		p->size[s] = col_i64(q, 13 + s);
+	}
+}
+
+static int compare_files(struct dctx *c)
+{
+	const struct ps_diff_opts *o = c->o;
+	const char *scope_a, *scope_b;
+	/* Per-process files only of matched processes; net/ and mountinfo are
+	 * compared per namespace (compare_ns_files). */
+	if (o->scope == PS_DIFF_SYSTEM) {
+		scope_a = "fa.pid IS NULL";
+		scope_b = "fb.pid IS NULL";
+	} else if (o->scope == PS_DIFF_PROCESSES) {
+		scope_a = "fa.pid IN (SELECT pid FROM pm)";
+		scope_b = "fb.pid IN (SELECT pid FROM pm)";
+	} else {
+		scope_a = "(fa.pid IS NULL OR fa.pid IN (SELECT pid FROM pm))";
+		scope_b = "(fb.pid IS NULL OR fb.pid IN (SELECT pid FROM pm))";
+	}
+	long long sa = (long long)c->d->a.sid, sb = (long long)c->d->b.sid;
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(
+	    &sql,
+	    "SELECT fa.path, fa.pid, fa.tid, fa.kind, fb.kind, fa.xxh3, fb.xxh3, fa.link_target, "
+	    "fb.link_target, fa.errno, fb.errno, fa.data_off, fb.data_off, fa.size, fb.size "
+	    "FROM a.files fa LEFT JOIN b.files fb ON fb.snapshot_id = %lld AND fb.path = fa.path "
+	    "WHERE fa.snapshot_id = %lld AND fa.path NOT GLOB 'procsnap/*' AND %s AND "
+	    "(fb.path IS NULL OR fa.kind IS NOT fb.kind OR fa.xxh3 IS NOT fb.xxh3 OR "
+	    "fa.link_target IS NOT fb.link_target OR fa.errno IS NOT fb.errno) "
+	    "UNION ALL "
+	    "SELECT fb.path, fb.pid, fb.tid, NULL, fb.kind, NULL, fb.xxh3, NULL, fb.link_target, "
+	    "NULL, fb.errno, NULL, fb.data_off, NULL, fb.size FROM b.files fb "
+	    "WHERE fb.snapshot_id = %lld AND fb.path NOT GLOB 'procsnap/*' AND %s AND NOT EXISTS "
+	    "(SELECT 1 FROM a.files fa WHERE fa.snapshot_id = %lld AND fa.path = fb.path) "
+	    "ORDER BY 1",
+	    sb, sa, scope_a, sb, scope_b, sa);
+	sqlite3_stmt *q;
+	int rc = dx_prep(c, &q, sql.buf);
+	ps_buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		struct dpath *p = path_new(c);
+		path_from_row(p, q);
+		c->d->st.changed_paths++;
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+	return 0;
+}
+
+/*
+ * net/ is captured once per network namespace (under the first pid seen in
+ * it) and mountinfo repeats for every process of a mount namespace: both are
+ * compared per namespace, as system files.  A namespace is named by its link
+ * target ("net:[4026531840]"); the one of pid 1 (init's) is shown without it.
+ */
+static int compare_ns_files(struct dctx *c)
+{
+	if (c->o->scope == PS_DIFF_PROCESSES)
+		return 0;
+	static const char *const sides[2] = {"a", "b"};
+	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
+	struct ps_buf sql = PS_BUF_INIT;
+	for (int s = 0; s < 2; s++)
+		ps_buf_addf(
+		    &sql,
+		    "CREATE TABLE ns%s AS "
+		    "SELECT coalesce(n.link_target, 'pid ' || f.pid) AS ns, "
+		    "substr(f.path, length('proc/' || f.pid || '/') + 1) AS rel, min(f.pid) AS "
+		    "pid, "
+		    "f.path AS path, f.tid AS tid, f.kind AS kind, f.xxh3 AS xxh3, f.link_target "
+		    "AS "
+		    "link_target, f.errno AS errno, f.data_off AS data_off, f.size AS size "
+		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
+		    "n.path = 'proc/' || f.pid || '/ns/net' "
+		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
+		    "f.path GLOB 'proc/[0-9]*/net/*' GROUP BY 1, 2 "
+		    "UNION ALL "
+		    "SELECT coalesce(n.link_target, 'pid ' || f.pid), 'mountinfo', min(f.pid), "
+		    "f.path, "
+		    "f.tid, f.kind, f.xxh3, f.link_target, f.errno, f.data_off, f.size "
+		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
+		    "n.path = 'proc/' || f.pid || '/ns/mnt' "
+		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
+		    "f.kind = 'file' AND f.path GLOB 'proc/[0-9]*/mountinfo' AND "
+		    "(n.link_target IS NOT NULL OR f.pid = 1) GROUP BY 1;",
+		    sides[s], sides[s], sides[s], sid[s], sides[s], sides[s], sid[s]);
+	int rc = dx_exec(c, sql.buf);
+	ps_buf_reset(&sql);
+	if (rc < 0)
+		goto out;
+	/* init's namespaces, per side */
+	char *init_ns[2][2] = {{NULL, NULL}, {NULL, NULL}};
+	for (int s = 0; s < 2; s++) {
+		static const char *const which[2] = {"net", "mnt"};
+		for (int w = 0; w < 2; w++) {
+			sqlite3_stmt *q;
+			ps_buf_reset(&sql);
+			/* the same key as the ns tables give pid 1 */
+			ps_buf_addf(&sql,
+				    "SELECT coalesce((SELECT link_target FROM %s.files WHERE "
+				    "snapshot_id = %lld AND path = 'proc/1/ns/%s'), 'pid 1')",
+				    sides[s], sid[s], which[w]);
+			if (dx_prep(c, &q, sql.buf) < 0) {
+				rc = -1;
+				goto out_ns;
+			}
+			if (sqlite3_step(q) == SQLITE_ROW)
+				init_ns[s][w] = dx_col_dup(q, 0);
+			sqlite3_finalize(q);
+		}
+	}
+	sqlite3_stmt *q;
+	ps_buf_reset(&sql);
+	ps_buf_adds(
+	    &sql, "SELECT x.path, x.pid, x.tid, x.kind, y.kind, x.xxh3, y.xxh3, x.link_target, "
+		  "y.link_target, x.errno, y.errno, x.data_off, y.data_off, x.size, y.size, x.ns, "
+		  "x.rel, 0 FROM nsa x LEFT JOIN nsb y ON y.ns = x.ns AND y.rel = x.rel "
+		  "WHERE y.rel IS NULL OR x.kind IS NOT y.kind OR x.xxh3 IS NOT y.xxh3 OR "
+		  "x.link_target IS NOT y.link_target OR x.errno IS NOT y.errno "
+		  "UNION ALL "
+		  "SELECT y.path, y.pid, y.tid, NULL, y.kind, NULL, y.xxh3, NULL, y.link_target, "
+		  "NULL, y.errno, NULL, y.data_off, NULL, y.size, y.ns, y.rel, 1 FROM nsb y "
+		  "WHERE NOT EXISTS (SELECT 1 FROM nsa x WHERE x.ns = y.ns AND x.rel = y.rel) "
+		  "ORDER BY 17, 16");
+	if (dx_prep(c, &q, sql.buf) < 0) {
+		rc = -1;
+		goto out_ns;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct dpath *p = path_new(c);
+		path_from_row(p, q);
+		const char *ns = (const char *)sqlite3_column_text(q, 15);
+		const char *rel = (const char *)sqlite3_column_text(q, 16);
+		int side = sqlite3_column_int(q, 17);
+		int w = strcmp(rel ? rel : "", "mountinfo") == 0;
+		struct ps_buf lab = PS_BUF_INIT;
+		const char *init = init_ns[side][w];
+		ps_buf_adds(&lab, rel ? rel : "");
+		if (ns && (!init || strcmp(ns, init) != 0))
+			ps_buf_addf(&lab, " (%s)", ns);
+		p->label = ps_buf_detach(&lab, NULL);
+		p->ns_scoped = 1;
+		p->pid = -1; /* a system file now */
+		p->tid = -1;
+		c->d->st.changed_paths++;
+	}
+	sqlite3_finalize(q);
+out_ns:
+	for (int s = 0; s < 2; s++)
+		for (int w = 0; w < 2; w++)
+			free(init_ns[s][w]);
+out:
+	ps_buf_release(&sql);
+	return rc;
+}
+
+static int load_pid_filter(struct dctx *c)
+{
+	if (!c->o->npids)
+		return 0;
+	if (dx_exec(c, "CREATE TABLE pids(pid INTEGER PRIMARY KEY)") < 0)
+		return -1;
+	sqlite3_stmt *q;
+	if (dx_prep(c, &q, "INSERT OR IGNORE INTO pids VALUES (?)") < 0)
+		return -1;
+	for (size_t i = 0; i < c->o->npids; i++) {
+		sqlite3_bind_int64(q, 1, c->o->pids[i]);
+		sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	c->have_pids = 1;
+	return 0;
+}
+
+int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff_opts *opts,
+		    struct ps_diff **dp, struct ps_err *err)
+{
+	struct dctx c;
+	memset(&c, 0, sizeof(c));
+	c.o = opts;
+	c.err = err;
+	c.d = ps_xcalloc(1, sizeof(*c.d));
+	c.d->counters = opts->counters;
+	c.d->context = opts->context < 0 ? 3 : opts->context;
+	c.d->scope = (int)opts->scope;
+	int rc = -1;
+
+	if (ps_snap_open(a_path, &c.snap[0], err) < 0 || ps_snap_open(b_path, &c.snap[1], err) < 0)
+		goto out;
+	if (snap_info(&c, 0, a_path) < 0 || snap_info(&c, 1, b_path) < 0)
+		goto out;
+	c.d->same_boot =
+	    c.d->a.boot_id && c.d->b.boot_id && strcmp(c.d->a.boot_id, c.d->b.boot_id) == 0;
+	if (attach(&c) < 0)
+		goto out;
+	detect_tables(&c);
+	if (dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
+		goto out;
+	if (compare_files(&c) < 0 || compare_ns_files(&c) < 0)
+		goto out;
+	for (size_t i = 0; i < c.npaths; i++) {
+		if (c.paths[i].pid >= 0)
+			procs_classify(&c, &c.paths[i]);
+		else
+			sys_classify(&c, &c.paths[i]);
+	}
+	if (c.o->scope != PS_DIFF_SYSTEM && procs_want(&c) < 0)
+		goto out;
+	if (fetch_all(&c) < 0)
+		goto out;
+	if (c.o->scope != PS_DIFF_SYSTEM && procs_report(&c) < 0)
+		goto out;
+	if (c.o->scope != PS_DIFF_PROCESSES && sys_report(&c) < 0)
+		goto out;
+	di_sort(c.d);
+	rc = 0;
+out:
+	procs_free(&c); /* finalizes its statements: before the close */
+	if (c.db) {
+		sqlite3_exec(c.db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(c.db);
+	}
+	for (size_t i = 0; i < c.nreq; i++) {
+		if (c.reqs[i].owner) {
+			ps_buf_release(c.reqs[i].data);
+			free(c.reqs[i].data);
+		}
+	}
+	free(c.reqs);
+	for (size_t i = 0; i < c.npaths; i++)
+		path_free(&c.paths[i]);
+	free(c.paths);
+	ps_snap_close(c.snap[0]);
+	ps_snap_close(c.snap[1]);
+	if (rc == 0)
+		*dp = c.d;
+	else
+		ps_diff_free(c.d);
+	return rc;
+}

@@ -1,0 +1,198 @@
+/*
+ * diff_int.h - private to diff/: the result model shared by the engine
+ * (diff.c, procs.c, sysfiles.c) and the writers (render.c).
+ *
+ * A result is a flat list of items.  Each item belongs to a group (process
+ * started, exited, a changed process, a system file), a section, and holds a
+ * few named fields (the names are the JSON field names, documented in
+ * schema/diff.schema.json).  Writers sort nothing: the engine sorts once.
+ */
+#ifndef PS_DIFF_INT_H
+#define PS_DIFF_INT_H
+
+#include "diff.h"
+
+#include <sqlite3.h>
+
+struct ps_fetch;
+struct ps_snap;
+
+enum dv_type { DV_NULL = 0, DV_INT, DV_STR, DV_BOOL };
+
+struct dval {
+	enum dv_type t;
+	int64_t i;
+	char *s; /* DV_STR: owned, NUL-terminated, may hold NULs (n) */
+	size_t n;
+};
+
+struct dfield {
+	const char *name; /* static */
+	struct dval v;
+};
+
+enum dgroup { G_STARTED = 0, G_EXITED, G_PROC, G_SYS };
+
+/* Sections of a changed process, in output order. */
+enum dsec {
+	S_IDENTITY = 0,
+	S_MEMORY,
+	S_FDS,
+	S_MAPS,
+	S_PAGES,
+	S_THREADS,
+	S_ENV,
+	S_LIMITS,
+	S_COUNTERS,
+	S_NOTES,
+	S__N
+};
+extern const char *const ps_dsec_json[S__N];
+
+/* How a system file is compared. */
+enum dftype { FT_FILE = 0, FT_KV, FT_TABLE, FT_TEXT };
+extern const char *const ps_dftype_json[4];
+
+#define DI_MAXF 12
+
+struct ditem {
+	enum dgroup group;
+	int64_t pid;	  /* processes: pid; system: -1 */
+	int sec;	  /* enum dsec (G_PROC) */
+	char *file;	  /* G_SYS: display path ("meminfo", "net/tcp"); owned */
+	int ftype;	  /* G_SYS: enum dftype */
+	const char *tkey; /* FT_TABLE: name of the key column(s) */
+	size_t seq;	  /* creation order, the last sort key */
+	int nf;
+	struct dfield f[DI_MAXF];
+};
+
+/* Header facts of one changed process. */
+struct dproc {
+	int64_t pid, starttime;
+	char *name, *exe;
+	int partial_a, partial_b;
+};
+
+struct snapinfo {
+	char *label;   /* as given on the command line */
+	char *archive; /* NULL when only the index is available */
+	char *index;
+	int64_t sid; /* snapshot_id used */
+	char *hostname, *boot_id, *kernel_release;
+	int64_t start_ns, n_processes, page_size, clock_ticks, archive_size;
+	int have_start, have_nproc;
+	char *sha256;
+};
+
+struct ps_diff {
+	struct snapinfo a, b;
+	int same_boot;
+	int counters, context, scope;
+	struct ditem *items;
+	size_t n, cap;
+	struct dproc *procs;
+	size_t np, capp;
+	struct ps_diff_stats st;
+};
+
+/* ---- building items --------------------------------------------------- */
+
+struct ditem *di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec);
+struct ditem *di_sys(struct ps_diff *d, const char *file, enum dftype t);
+void di_int(struct ditem *it, const char *name, int64_t v);
+void di_str(struct ditem *it, const char *name, const char *s, size_t n);
+void di_cstr(struct ditem *it, const char *name, const char *s); /* NULL -> null */
+void di_bool(struct ditem *it, const char *name, int v);
+void di_null(struct ditem *it, const char *name);
+const struct dval *di_get(const struct ditem *it, const char *name); /* NULL if absent */
+/* Register the header facts of a changed process (once per pid). */
+struct dproc *dp_get(struct ps_diff *d, int64_t pid);
+/* Sort items into output order (group, pid, section, file, seq). */
+void di_sort(struct ps_diff *d);
+
+/* ---- the engine's state ----------------------------------------------- */
+
+/* One member content asked for, fetched in tar-offset order. */
+struct dreq {
+	int side; /* 0 = A, 1 = B */
+	int64_t off, size;
+	char hash[33];
+	struct ps_buf *data; /* filled by fetch; shared by requests of one offset */
+	int owner;
+};
+
+/* A changed path (a row of the files comparison), with its content slots. */
+struct dpath {
+	char *path;	  /* archive path */
+	int64_t pid, tid; /* -1 when none */
+	char *kind[2], *hash[2], *link[2], *err[2];
+	int64_t off[2], size[2];
+	int req[2];    /* index into reqs + 1 when content was asked for, else 0 */
+	int role;      /* what the engine does with it (procs.c / sysfiles.c) */
+	char *label;   /* system: display path */
+	int ns_scoped; /* net/... or mountinfo compared per namespace */
+};
+
+struct dctx {
+	const struct ps_diff_opts *o;
+	struct ps_diff *d;
+	struct ps_snap *snap[2];
+	sqlite3 *db; /* in-memory; a and b attached read-only */
+	struct dreq *reqs;
+	size_t nreq, capreq;
+	struct dpath *paths;
+	size_t npaths, cappaths;
+	int have_pids;		/* the work table pids holds the --pid filter */
+	int tables;		/* TB_* bits: the parsed tables present in both indexes */
+	struct procs_state *ps; /* procs.c */
+	struct ps_err *err;
+};
+
+#define TB_PROCESSES 0x01
+#define TB_THREADS   0x02
+#define TB_MAPS	     0x04
+#define TB_FILES     0x08
+#define TB_ENVS	     0x10
+#define TB_LIMITS    0x20
+#define TB_PAGEMAP   0x40 /* process_memory_map has pagemap count columns */
+#define TB_NS	     0x80
+
+/* Content of a requested member (after fetch), or NULL. */
+const struct ps_buf *dx_content(const struct dctx *c, const struct dpath *p, int side);
+/* Ask for the content of p's side (no-op if it is not a regular file). */
+void dx_want(struct dctx *c, struct dpath *p, int side);
+/* Ask for content by offset; returns the request index + 1, or 0. */
+int dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash);
+const struct ps_buf *dx_req_content(const struct dctx *c, int req);
+/* Is the relative path ("meminfo", "42/maps") selected by --path? */
+int dx_path_ok(const struct dctx *c, const char *rel);
+/* Run SQL with no result; -1 with err. */
+int dx_exec(struct dctx *c, const char *sql);
+int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
+/* Copy a text column (NULL stays NULL). */
+char *dx_col_dup(sqlite3_stmt *q, int col);
+
+/* procs.c: per-process sections */
+void procs_classify(struct dctx *c, struct dpath *p);
+/* After classification, before the fetch: ask for what the started, exited
+ * and changed processes' headers need. */
+int procs_want(struct dctx *c);
+int procs_report(struct dctx *c);
+void procs_free(struct dctx *c);
+
+/* sysfiles.c: system files */
+void sys_classify(struct dctx *c, struct dpath *p);
+int sys_report(struct dctx *c);
+
+/* textdiff.c: unified diff of a and b (lines), context lines; appends the
+ * hunks ("@@ -l,n +l,n @@" and " ", "-", "+" lines) to out.  Returns the
+ * number of changed lines (0: equal). */
+size_t ps_textdiff(const char *a, size_t alen, const char *b, size_t blen, int context,
+		   struct ps_buf *out);
+
+/* cmdline bytes -> argv joined by single spaces, blanks trimmed at both
+ * ends (as the processes table's cmdline column); appended to out. */
+void dx_argv_text(struct ps_buf *out, const char *s, size_t n);
+
+#endif

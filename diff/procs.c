@@ -1,0 +1,1541 @@
+/*
+ * procs.c - the process part of the diff: started, exited, and for each
+ * process in both snapshots its changed identity, fds, mappings, page
+ * counts, threads, environment, limits and counters.
+ *
+ * Every structured comparison is one SQL join keyed by (pid, key) between
+ * the A rows (side 0) and the B rows (side 1) of a work table in the
+ * in-memory database: ident(pid, field), fds(pid, fd), maps(pid, start),
+ * thr(pid, tid), env(pid, name), limits(pid, name).  Which processes and
+ * keys are compared is decided by the files comparison: only members whose
+ * XXH3, kind or link target changed (and that pass --path) count.  The rows
+ * come from the parsed index tables (issue 3: processes,
+ * process_namespaces, process_open_files, process_memory_map, threads,
+ * process_envs, process_limits) when both indexes have them - INSERT ...
+ * SELECT from a.<table> and b.<table> joined with the changed members
+ * (work table src) - and otherwise from the members' raw content, fetched
+ * and parsed here with procfs/.  Both sources give the same field names and
+ * the same text for a value, so the output does not depend on which was
+ * used (the tests check this).
+ */
+#include "diff_int.h"
+
+#include "procfs.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a changed path means for its process. */
+enum role {
+	R_IGNORE = 0,
+	R_STAT,	   /* identity, counters */
+	R_STATUS,  /* uids, gids, caps, seccomp, tracer, ctx switches, rss */
+	R_CMDLINE, /* identity: cmdline */
+	R_CGROUP,  /* identity: cgroup_path */
+	R_IO,	   /* counters */
+	R_SMALL,   /* identity: a small one-value file (loginuid, oom_score_adj...) */
+	R_LINKID,  /* identity: exe, cwd, root link targets */
+	R_NS,	   /* identity: ns/<type> link targets */
+	R_ENV,
+	R_LIMITS,
+	R_MAPS,
+	R_FD,
+	R_THREAD,
+	R_THREAD_COMM,
+	R_NOTE, /* readable on one side only */
+};
+
+/* Small per-process files whose one value is part of a process's identity
+ * (always read raw: the tables do not have them all). */
+static const char *const small_files[] = {
+    "loginuid",	 "sessionid", "oom_score_adj", "attr/current", "attr/exec", "personality",
+    "setgroups", "uid_map",   "gid_map",       "projid_map",   "cpuset",    "timens_offsets",
+    NULL};
+
+/* Subdirectories whose entries are compared one by one. */
+static const char *const listed_dirs[] = {"fd", "ns", "task", NULL};
+
+/* Header facts of a process in both snapshots with a changed path. */
+struct phdr {
+	int64_t pid, starttime;
+	int partial[2];
+	int req_stat[2];
+	char *exe[2];
+	char *name; /* from the processes table, when used */
+};
+
+/* A started or exited process. */
+struct pse {
+	int side; /* 1: started (facts from B), 0: exited (from A) */
+	int64_t pid, starttime;
+	int partial, hidden;
+	int req_stat, req_status, req_cmdline;
+	char *exe;
+	/* from the processes table, when used */
+	int from_table;
+	char *name, *cmdline;
+	int64_t ppid, uid;
+};
+
+struct procs_state {
+	struct phdr *h;
+	size_t nh, caph;
+	struct pse *se;
+	size_t nse, capse;
+	int64_t *chp; /* pids with a classified path (sorted, unique after procs_want) */
+	size_t nchp, capchp;
+	char *supp; /* a directory prefix whose entries are not compared */
+	size_t supplen;
+	sqlite3_stmt *ins_src;
+	int have_work;
+};
+
+static struct procs_state *state(struct dctx *c)
+{
+	if (!c->ps)
+		c->ps = ps_xcalloc(1, sizeof(*c->ps));
+	return c->ps;
+}
+
+void procs_free(struct dctx *c)
+{
+	struct procs_state *s = c->ps;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nh; i++) {
+		free(s->h[i].exe[0]);
+		free(s->h[i].exe[1]);
+		free(s->h[i].name);
+	}
+	free(s->h);
+	for (size_t i = 0; i < s->nse; i++) {
+		free(s->se[i].exe);
+		free(s->se[i].name);
+		free(s->se[i].cmdline);
+	}
+	free(s->se);
+	free(s->chp);
+	free(s->supp);
+	sqlite3_finalize(s->ins_src);
+	free(s);
+	c->ps = NULL;
+}
+
+static int in_list(const char *const *l, const char *s)
+{
+	for (; *l; l++)
+		if (strcmp(*l, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_kind(const struct dpath *p, int side, const char *k)
+{
+	return p->kind[side] && strcmp(p->kind[side], k) == 0;
+}
+
+/* "proc/<pid>/rel" -> rel ("" for the pid directory itself). */
+static const char *rel_of(const struct dpath *p)
+{
+	const char *r = p->path + 5;
+	while (*r >= '0' && *r <= '9')
+		r++;
+	return *r == '/' ? r + 1 : r;
+}
+
+static void note_pid(struct procs_state *s, int64_t pid)
+{
+	if (s->nchp && s->chp[s->nchp - 1] == pid)
+		return;
+	if (s->nchp == s->capchp) {
+		s->capchp = s->capchp ? s->capchp * 2 : 256;
+		s->chp = ps_xrealloc(s->chp, s->capchp * sizeof(*s->chp));
+	}
+	s->chp[s->nchp++] = pid;
+}
+
+/* The work tables, created before classification (src is filled by it). */
+static int create_work_tables(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	if (s->have_work)
+		return 0;
+	s->have_work = 1;
+	if (dx_exec(c, "CREATE TABLE src(pid INT, rel TEXT, PRIMARY KEY (pid, rel));"
+		       "CREATE TABLE ident(side INT, pid INT, ord INT, field TEXT, value TEXT, "
+		       "num INT, cls INT);"
+		       "CREATE TABLE fds(side INT, pid INT, fd INT, target TEXT);"
+		       "CREATE TABLE thr(side INT, pid INT, tid INT, name TEXT);"
+		       "CREATE TABLE maps(side INT, pid INT, start TEXT, end TEXT, perms TEXT, "
+		       "offset INT, inode INT, path TEXT, present INT, swapped INT, "
+		       "soft_dirty INT);"
+		       "CREATE TABLE env(side INT, pid INT, name TEXT, value TEXT);"
+		       "CREATE TABLE limits(side INT, pid INT, name TEXT, soft TEXT, hard TEXT, "
+		       "units TEXT);") < 0)
+		return -1;
+	return dx_prep(c, &s->ins_src, "INSERT OR IGNORE INTO src VALUES (?, ?)");
+}
+
+/* Is this role's section served by the parsed tables? */
+static int tabled(const struct dctx *c, int role)
+{
+	switch (role) {
+	case R_STAT:
+	case R_STATUS:
+	case R_CMDLINE:
+	case R_CGROUP:
+	case R_IO:
+	case R_LINKID:
+		return (c->tables & TB_PROCESSES) != 0;
+	case R_NS:
+		return (c->tables & TB_NS) != 0;
+	case R_ENV:
+		return (c->tables & TB_ENVS) != 0;
+	case R_LIMITS:
+		return (c->tables & TB_LIMITS) != 0;
+	case R_MAPS:
+		return (c->tables & TB_MAPS) != 0;
+	case R_FD:
+		return (c->tables & TB_FILES) != 0;
+	case R_THREAD:
+		return (c->tables & TB_THREADS) != 0;
+	default:
+		return 0;
+	}
+}
+
+/* A changed member whose section the tables serve: remember (pid, rel). */
+static void add_src(struct dctx *c, int64_t pid, const char *rel)
+{
+	struct procs_state *s = state(c);
+	if (!s->ins_src)
+		return;
+	sqlite3_bind_int64(s->ins_src, 1, pid);
+	sqlite3_bind_text(s->ins_src, 2, rel, -1, SQLITE_TRANSIENT);
+	sqlite3_step(s->ins_src);
+	sqlite3_reset(s->ins_src);
+}
+
+void procs_classify(struct dctx *c, struct dpath *p)
+{
+	struct procs_state *s = state(c);
+	p->role = R_IGNORE;
+	/* the index is input too: a pid column must agree with its path */
+	char pre[40];
+	int n = snprintf(pre, sizeof(pre), "proc/%lld/", (long long)p->pid);
+	if (strncmp(p->path, pre, (size_t)n) != 0)
+		return;
+	const char *rel = rel_of(p);
+	if (!*rel || create_work_tables(c) < 0)
+		return;
+	if (s->supp && strncmp(p->path, s->supp, s->supplen) == 0) {
+		/* inside a directory present on one side only; a started or
+		 * exited thread's comm still names it */
+		const char *slash = strrchr(p->path, '/');
+		if (p->tid >= 0 && slash && strcmp(slash, "/comm") == 0 &&
+		    (!p->kind[0] || !p->kind[1]) && !tabled(c, R_THREAD)) {
+			p->role = R_THREAD_COMM;
+			dx_want(c, p, p->kind[1] ? 1 : 0);
+		}
+		return;
+	}
+	struct ps_buf relp = PS_BUF_INIT;
+	ps_buf_addf(&relp, "%lld/%s", (long long)p->pid, rel);
+	int ok = dx_path_ok(c, relp.buf);
+	ps_buf_release(&relp);
+	/* A listed directory present on one side only (or unreadable on one):
+	 * its entries would all look opened or closed; say so once instead. */
+	int dir0 = is_kind(p, 0, "dir"), dir1 = is_kind(p, 1, "dir");
+	if (dir0 != dir1) {
+		free(s->supp);
+		struct ps_buf b = PS_BUF_INIT;
+		ps_buf_addf(&b, "%s/", p->path);
+		s->supplen = b.len;
+		s->supp = ps_buf_detach(&b, NULL);
+		if (p->tid >= 0 && strncmp(rel, "task/", 5) == 0 && !strchr(rel + 5, '/')) {
+			if ((!p->kind[0] || !p->kind[1]) && ok)
+				p->role = R_THREAD;
+		} else if (in_list(listed_dirs, rel) && p->kind[0] && p->kind[1] && ok) {
+			p->role = R_NOTE;
+		}
+	} else if (!ok) {
+		return;
+	} else {
+		int f0 = is_kind(p, 0, "file"), f1 = is_kind(p, 1, "file");
+		int l0 = is_kind(p, 0, "link"), l1 = is_kind(p, 1, "link");
+		int a0 = is_kind(p, 0, "absent"), a1 = is_kind(p, 1, "absent");
+		if (strncmp(rel, "fd/", 3) == 0 && !strchr(rel + 3, '/')) {
+			/* opened (B only), closed (A only), retargeted (both links) */
+			if ((l0 && l1) || (l0 && !p->kind[1]) || (l1 && !p->kind[0]))
+				p->role = R_FD;
+		} else if (strcmp(rel, "exe") == 0 || strcmp(rel, "cwd") == 0 ||
+			   strcmp(rel, "root") == 0 ||
+			   (strncmp(rel, "ns/", 3) == 0 && !strchr(rel + 3, '/'))) {
+			if (l0 && l1)
+				p->role = rel[0] == 'n' ? R_NS : R_LINKID;
+			else if ((l0 && a1) || (a0 && l1))
+				p->role = R_NOTE;
+		} else if (f0 && f1) {
+			if (strcmp(rel, "stat") == 0)
+				p->role = R_STAT;
+			else if (strcmp(rel, "status") == 0)
+				p->role = R_STATUS;
+			else if (strcmp(rel, "cmdline") == 0)
+				p->role = R_CMDLINE;
+			else if (strcmp(rel, "cgroup") == 0)
+				p->role = R_CGROUP;
+			else if (strcmp(rel, "io") == 0 && c->o->counters)
+				p->role = R_IO;
+			else if (strcmp(rel, "environ") == 0)
+				p->role = R_ENV;
+			else if (strcmp(rel, "limits") == 0)
+				p->role = R_LIMITS;
+			else if (strcmp(rel, "maps") == 0 || strcmp(rel, "pagemap.sections") == 0)
+				p->role = R_MAPS;
+			else if (in_list(small_files, rel))
+				p->role = R_SMALL;
+		} else if ((f0 && a1) || (a0 && f1)) {
+			if (strcmp(rel, "stat") == 0 || strcmp(rel, "status") == 0 ||
+			    strcmp(rel, "cmdline") == 0 || strcmp(rel, "environ") == 0 ||
+			    strcmp(rel, "maps") == 0 || strcmp(rel, "limits") == 0 ||
+			    strcmp(rel, "cgroup") == 0)
+				p->role = R_NOTE;
+		}
+	}
+	if (p->role == R_IGNORE)
+		return;
+	note_pid(s, p->pid);
+	if (tabled(c, p->role)) {
+		add_src(c, p->pid, rel);
+	} else if (p->role == R_MAPS && strcmp(rel, "maps") != 0) {
+		/* pagemap.sections alone: the raw path has no page counts */
+	} else if (p->role != R_FD && p->role != R_THREAD && p->role != R_NOTE &&
+		   p->role != R_LINKID && p->role != R_NS) {
+		dx_want(c, p, 0);
+		dx_want(c, p, 1);
+	}
+}
+
+/* ---- headers, started and exited processes ------------------------------------ */
+
+static int i64_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* exe as the link reads: the processes table keeps path without the
+ * " (deleted)" suffix and the fact in exe_deleted. */
+#define EXE_EXPR "t.path || CASE WHEN t.exe_deleted THEN ' (deleted)' ELSE '' END"
+
+/* Started (side 1) or exited (side 0) processes and what names them. */
+static int want_se(struct dctx *c, int side)
+{
+	struct procs_state *s = state(c);
+	const char *me = side ? "b" : "a", *my = side ? "pb" : "pa";
+	long long sid = (long long)(side ? c->d->b.sid : c->d->a.sid);
+	int tab = (c->tables & TB_PROCESSES) != 0;
+	struct ps_buf sql = PS_BUF_INIT;
+	if (tab)
+		ps_buf_addf(&sql,
+			    "SELECT p.pid, p.starttime, p.partial, p.hidden, t.name, t.ppid, "
+			    "t.uid, " EXE_EXPR ", t.cmdline FROM %s p LEFT JOIN %s.processes t ON "
+			    "t.snapshot_id = %lld AND t.pid = p.pid "
+			    "WHERE p.pid NOT IN (SELECT pid FROM pm) GROUP BY p.pid ORDER BY p.pid",
+			    my, me, sid);
+	else
+		ps_buf_addf(
+		    &sql,
+		    "SELECT p.pid, p.starttime, p.partial, p.hidden, "
+		    "st.kind, st.data_off, st.size, st.xxh3, ss.kind, ss.data_off, ss.size, "
+		    "ss.xxh3, "
+		    "cl.kind, cl.data_off, cl.size, cl.xxh3, ex.link_target FROM %s p "
+		    "LEFT JOIN %s.files st ON st.snapshot_id = %lld AND st.path = 'proc/' || p.pid "
+		    "|| '/stat' "
+		    "LEFT JOIN %s.files ss ON ss.snapshot_id = %lld AND ss.path = 'proc/' || p.pid "
+		    "|| '/status' "
+		    "LEFT JOIN %s.files cl ON cl.snapshot_id = %lld AND cl.path = 'proc/' || p.pid "
+		    "|| '/cmdline' "
+		    "LEFT JOIN %s.files ex ON ex.snapshot_id = %lld AND ex.path = 'proc/' || p.pid "
+		    "|| '/exe' WHERE p.pid NOT IN (SELECT pid FROM pm) ORDER BY p.pid",
+		    my, me, sid, me, sid, me, sid, me, sid);
+	sqlite3_stmt *q;
+	int rc = dx_prep(c, &q, sql.buf);
+	ps_buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(q, 0);
+		if (c->o->nglobs) {
+			char pd[32];
+			snprintf(pd, sizeof(pd), "%lld", (long long)pid);
+			if (!dx_path_ok(c, pd))
+				continue;
+		}
+		if (s->nse == s->capse) {
+			s->capse = s->capse ? s->capse * 2 : 64;
+			s->se = ps_xrealloc(s->se, s->capse * sizeof(*s->se));
+		}
+		struct pse *e = &s->se[s->nse++];
+		memset(e, 0, sizeof(*e));
+		e->side = side;
+		e->pid = pid;
+		e->starttime =
+		    sqlite3_column_type(q, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 1);
+		e->partial = sqlite3_column_int(q, 2);
+		e->hidden = sqlite3_column_int(q, 3);
+		e->ppid = e->uid = -1;
+		if (tab) {
+			e->from_table = 1;
+			e->name = dx_col_dup(q, 4);
+			if (sqlite3_column_type(q, 5) != SQLITE_NULL)
+				e->ppid = sqlite3_column_int64(q, 5);
+			if (sqlite3_column_type(q, 6) != SQLITE_NULL)
+				e->uid = sqlite3_column_int64(q, 6);
+			e->exe = dx_col_dup(q, 7);
+			e->cmdline = dx_col_dup(q, 8);
+			continue;
+		}
+		int *req[3] = {&e->req_stat, &e->req_status, &e->req_cmdline};
+		for (int k = 0; k < 3; k++) {
+			const char *kind = (const char *)sqlite3_column_text(q, 4 + 4 * k);
+			if (kind && strcmp(kind, "file") == 0 &&
+			    sqlite3_column_type(q, 5 + 4 * k) != SQLITE_NULL)
+				*req[k] =
+				    dx_want_raw(c, side, sqlite3_column_int64(q, 5 + 4 * k),
+						sqlite3_column_int64(q, 6 + 4 * k),
+						(const char *)sqlite3_column_text(q, 7 + 4 * k));
+		}
+		e->exe = dx_col_dup(q, 16);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* For each matched process with a classified path: its name (stat, or the
+ * processes table) and its exe link. */
+static int want_headers(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	if (!s->nchp)
+		return 0;
+	qsort(s->chp, s->nchp, sizeof(*s->chp), i64_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < s->nchp; i++)
+		if (!u || s->chp[u - 1] != s->chp[i])
+			s->chp[u++] = s->chp[i];
+	s->nchp = u;
+	if (dx_exec(c, "CREATE TABLE chp(pid INTEGER PRIMARY KEY)") < 0)
+		return -1;
+	sqlite3_stmt *q;
+	if (dx_prep(c, &q, "INSERT OR IGNORE INTO chp VALUES (?)") < 0)
+		return -1;
+	for (size_t i = 0; i < s->nchp; i++) {
+		sqlite3_bind_int64(q, 1, s->chp[i]);
+		sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	struct ps_buf sql = PS_BUF_INIT;
+	long long sa = (long long)c->d->a.sid, sb = (long long)c->d->b.sid;
+	int tab = (c->tables & TB_PROCESSES) != 0;
+	if (tab)
+		ps_buf_addf(
+		    &sql,
+		    "SELECT pm.pid, pm.starttime, pm.partial_a, pm.partial_b, "
+		    "coalesce((SELECT name FROM b.processes t WHERE t.snapshot_id = %lld AND "
+		    "t.pid = pm.pid), (SELECT name FROM a.processes t WHERE t.snapshot_id = "
+		    "%lld AND t.pid = pm.pid)), "
+		    "(SELECT " EXE_EXPR " FROM a.processes t WHERE t.snapshot_id = %lld AND "
+		    "t.pid = pm.pid), "
+		    "(SELECT " EXE_EXPR " FROM b.processes t WHERE t.snapshot_id = %lld AND "
+		    "t.pid = pm.pid) FROM chp JOIN pm USING (pid) ORDER BY pm.pid",
+		    sb, sa, sa, sb);
+	else
+		ps_buf_addf(
+		    &sql,
+		    "SELECT pm.pid, pm.starttime, pm.partial_a, pm.partial_b, "
+		    "s0.kind, s0.data_off, s0.size, s0.xxh3, s1.kind, s1.data_off, s1.size, "
+		    "s1.xxh3, e0.link_target, e1.link_target FROM chp JOIN pm USING (pid) "
+		    "LEFT JOIN a.files s0 ON s0.snapshot_id = %lld AND s0.path = 'proc/' || "
+		    "pm.pid || '/stat' "
+		    "LEFT JOIN b.files s1 ON s1.snapshot_id = %lld AND s1.path = 'proc/' || "
+		    "pm.pid || '/stat' "
+		    "LEFT JOIN a.files e0 ON e0.snapshot_id = %lld AND e0.path = 'proc/' || "
+		    "pm.pid || '/exe' "
+		    "LEFT JOIN b.files e1 ON e1.snapshot_id = %lld AND e1.path = 'proc/' || "
+		    "pm.pid || '/exe' ORDER BY pm.pid",
+		    sa, sb, sa, sb);
+	int rc = dx_prep(c, &q, sql.buf);
+	ps_buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (s->nh == s->caph) {
+			s->caph = s->caph ? s->caph * 2 : 64;
+			s->h = ps_xrealloc(s->h, s->caph * sizeof(*s->h));
+		}
+		struct phdr *h = &s->h[s->nh++];
+		memset(h, 0, sizeof(*h));
+		h->pid = sqlite3_column_int64(q, 0);
+		h->starttime = sqlite3_column_int64(q, 1);
+		h->partial[0] = sqlite3_column_int(q, 2);
+		h->partial[1] = sqlite3_column_int(q, 3);
+		if (tab) {
+			h->name = dx_col_dup(q, 4);
+			h->exe[0] = dx_col_dup(q, 5);
+			h->exe[1] = dx_col_dup(q, 6);
+			continue;
+		}
+		for (int side = 0; side < 2; side++) {
+			const char *kind = (const char *)sqlite3_column_text(q, 4 + 4 * side);
+			if (kind && strcmp(kind, "file") == 0)
+				h->req_stat[side] =
+				    dx_want_raw(c, side, sqlite3_column_int64(q, 5 + 4 * side),
+						sqlite3_column_int64(q, 6 + 4 * side),
+						(const char *)sqlite3_column_text(q, 7 + 4 * side));
+			h->exe[side] = dx_col_dup(q, 12 + side);
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+int procs_want(struct dctx *c)
+{
+	if (create_work_tables(c) < 0 || want_se(c, 0) < 0 || want_se(c, 1) < 0)
+		return -1;
+	return want_headers(c);
+}
+
+static const struct phdr *find_hdr(const struct procs_state *s, int64_t pid)
+{
+	size_t lo = 0, hi = s->nh;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->h[mid].pid == pid)
+			return &s->h[mid];
+		if (s->h[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The item of a changed process; registers its header. */
+static struct ditem *pitem(struct dctx *c, int64_t pid, int sec)
+{
+	dp_get(c->d, pid);
+	return di_new(c->d, G_PROC, pid, sec);
+}
+
+/* argv joined by single spaces, blanks trimmed at both ends - as the
+ * processes table's cmdline column (osquery's). */
+void dx_argv_text(struct ps_buf *out, const char *s, size_t n)
+{
+	size_t pos = 0, start = out->len;
+	struct ps_str item;
+	int first = 1;
+	while (ps_nul_next(s, n, &pos, &item) == 1) {
+		if (!first)
+			ps_buf_addc(out, ' ');
+		if (item.len)
+			ps_buf_add(out, item.p, item.len);
+		first = 0;
+	}
+	size_t a = start, e = out->len;
+	while (a < e && out->buf[a] == ' ')
+		a++;
+	while (e > a && out->buf[e - 1] == ' ')
+		e--;
+	memmove(out->buf + start, out->buf + a, e - a);
+	out->len = start + (e - a);
+	out->buf[out->len] = '\0';
+}
+
+static const char *side_name(int side)
+{
+	return side ? "B" : "A";
+}
+
+/* ---- rows from the parsed tables --------------------------------------------------- */
+
+enum { CLS_ID = 0, CLS_COUNTER = 1, CLS_MEM = 2 };
+
+/* Identity and counter fields: the name in the output, the member it
+ * comes from, its expression over the processes table (t) and its class. */
+struct fdef {
+	const char *field, *rel, *expr;
+	int cls;
+};
+static const struct fdef fdefs[] = {
+    {"name", "stat", "t.name", CLS_ID},
+    {"exe", "exe", EXE_EXPR, CLS_ID},
+    {"cmdline", "cmdline", "t.cmdline", CLS_ID},
+    {"cwd", "cwd", "t.cwd", CLS_ID},
+    {"root", "root", "t.root", CLS_ID},
+    {"ppid", "stat", "t.ppid", CLS_ID},
+    {"pgroup", "stat", "t.pgroup", CLS_ID},
+    {"session", "stat", "t.session", CLS_ID},
+    {"tty_nr", "stat", "t.tty_nr", CLS_ID},
+    {"nice", "stat", "t.nice", CLS_ID},
+    {"uid", "status", "t.uid", CLS_ID},
+    {"euid", "status", "t.euid", CLS_ID},
+    {"suid", "status", "t.suid", CLS_ID},
+    {"gid", "status", "t.gid", CLS_ID},
+    {"egid", "status", "t.egid", CLS_ID},
+    {"sgid", "status", "t.sgid", CLS_ID},
+    {"cap_inh", "status", "t.cap_inh", CLS_ID},
+    {"cap_prm", "status", "t.cap_prm", CLS_ID},
+    {"cap_eff", "status", "t.cap_eff", CLS_ID},
+    {"cap_bnd", "status", "t.cap_bnd", CLS_ID},
+    {"cap_amb", "status", "t.cap_amb", CLS_ID},
+    {"no_new_privs", "status", "t.no_new_privs", CLS_ID},
+    {"seccomp", "status", "t.seccomp", CLS_ID},
+    {"tracer_pid", "status", "t.tracer_pid", CLS_ID},
+    {"cgroup_path", "cgroup", "t.cgroup_path", CLS_ID},
+    {"resident_size", "status", "t.resident_size", CLS_MEM},
+    {"total_size", "status", "t.total_size", CLS_MEM},
+    {"user_time", "stat", "t.user_time", CLS_COUNTER},
+    {"system_time", "stat", "t.system_time", CLS_COUNTER},
+    {"minflt", "stat", "t.minflt", CLS_COUNTER},
+    {"majflt", "stat", "t.majflt", CLS_COUNTER},
+    {"threads", "stat", "t.threads", CLS_COUNTER},
+    {"voluntary_ctxt_switches", "status", "t.voluntary_ctxt_switches", CLS_COUNTER},
+    {"nonvoluntary_ctxt_switches", "status", "t.nonvoluntary_ctxt_switches", CLS_COUNTER},
+    {"disk_bytes_read", "io", "t.disk_bytes_read", CLS_COUNTER},
+    {"disk_bytes_written", "io", "t.disk_bytes_written", CLS_COUNTER},
+};
+#define NFDEFS (sizeof(fdefs) / sizeof(fdefs[0]))
+
+static int field_ord(const char *field)
+{
+	for (size_t i = 0; i < NFDEFS; i++)
+		if (strcmp(fdefs[i].field, field) == 0)
+			return (int)i;
+	return 100; /* namespaces and small files after the table's fields */
+}
+
+static const char *const ns_names[] = {"cgroup",
+				       "ipc",
+				       "mnt",
+				       "net",
+				       "pid",
+				       "user",
+				       "uts",
+				       "time",
+				       "pid_for_children",
+				       "time_for_children",
+				       NULL};
+
+static int fill_from_tables(struct dctx *c)
+{
+	static const char *const sch[2] = {"a", "b"};
+	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
+	struct ps_buf sql = PS_BUF_INIT;
+	int rc = 0;
+	for (int side = 0; side < 2 && rc == 0; side++) {
+		const char *x = sch[side];
+		ps_buf_reset(&sql);
+		if (c->tables & TB_PROCESSES) {
+			for (size_t i = 0; i < NFDEFS; i++) {
+				const struct fdef *f = &fdefs[i];
+				ps_buf_addf(
+				    &sql,
+				    "INSERT INTO ident SELECT %d, t.pid, %zu, '%s', CAST((%s) "
+				    "AS TEXT), %s, %d FROM src s JOIN %s.processes t ON "
+				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = '%s' "
+				    "AND (%s) IS NOT NULL;\n",
+				    side, i, f->field, f->expr, f->cls ? f->expr : "NULL", f->cls,
+				    x, sid[side], f->rel, f->expr);
+			}
+		}
+		if (c->tables & TB_NS) {
+			for (const char *const *n = ns_names; *n; n++)
+				ps_buf_addf(
+				    &sql,
+				    "INSERT INTO ident SELECT %d, t.pid, 100, 'ns/%s', '%s:[' "
+				    "|| t.%s_namespace || ']', NULL, 0 FROM src s JOIN "
+				    "%s.process_namespaces t ON t.snapshot_id = %lld AND "
+				    "t.pid = s.pid WHERE s.rel = 'ns/%s' AND t.%s_namespace IS "
+				    "NOT NULL;\n",
+				    side, *n,
+				    strncmp(*n, "pid_", 4) == 0	   ? "pid"
+				    : strncmp(*n, "time_", 5) == 0 ? "time"
+								   : *n,
+				    *n, x, sid[side], *n, *n);
+		}
+		if (c->tables & TB_FILES)
+			ps_buf_addf(
+			    &sql,
+			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s JOIN "
+			    "%s.process_open_files t ON t.snapshot_id = %lld AND t.pid = "
+			    "s.pid AND s.rel = 'fd/' || t.fd;\n",
+			    side, x, sid[side]);
+		if (c->tables & TB_THREADS)
+			ps_buf_addf(
+			    &sql,
+			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s JOIN "
+			    "%s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid AND "
+			    "s.rel = 'task/' || t.tid;\n",
+			    side, x, sid[side]);
+		if (c->tables & TB_MAPS)
+			/* start/end as 16 hex digits, so text order is address order */
+			ps_buf_addf(&sql,
+				    "INSERT INTO maps SELECT %d, t.pid, "
+				    "substr('0000000000000000' || substr(t.start, 3), -16, 16), "
+				    "substr('0000000000000000' || substr(t.\"end\", 3), -16, 16), "
+				    "t.permissions, t.offset, t.inode, coalesce(t.path, ''), %s "
+				    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
+				    "'pagemap.sections')) s JOIN %s.process_memory_map t ON "
+				    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
+				    side,
+				    (c->tables & TB_PAGEMAP) ? "t.present, t.swapped, t.soft_dirty"
+							     : "NULL, NULL, NULL",
+				    x, sid[side]);
+		if (c->tables & TB_ENVS)
+			ps_buf_addf(&sql,
+				    "INSERT INTO env SELECT %d, t.pid, t.key, t.value FROM src s "
+				    "JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "
+				    "s.pid WHERE s.rel = 'environ' ORDER BY t.rowid;\n",
+				    side, x, sid[side]);
+		if (c->tables & TB_LIMITS)
+			ps_buf_addf(&sql,
+				    "INSERT INTO limits SELECT %d, t.pid, t.name, "
+				    "CASE WHEN t.soft_limit = -1 THEN 'unlimited' ELSE "
+				    "coalesce(CAST(t.soft_limit AS TEXT), '?') END, "
+				    "CASE WHEN t.hard_limit = -1 THEN 'unlimited' ELSE "
+				    "coalesce(CAST(t.hard_limit AS TEXT), '?') END, "
+				    "coalesce(t.units, '') FROM src s JOIN %s.process_limits t ON "
+				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = 'limits' "
+				    "ORDER BY t.rowid;\n",
+				    side, x, sid[side]);
+		if (sql.len)
+			rc = dx_exec(c, sql.buf);
+	}
+	ps_buf_release(&sql);
+	return rc;
+}
+
+/* ---- rows from raw members ------------------------------------------------------------ */
+
+struct sink {
+	struct dctx *c;
+	sqlite3_stmt *ident, *maps, *env, *limits, *fds, *thr;
+	int side;
+	int64_t pid;
+	int64_t clock_ticks;
+};
+
+static void put_ident(struct sink *k, const char *field, const char *val, size_t n, int has_num,
+		      int64_t num, int cls)
+{
+	sqlite3_stmt *q = k->ident;
+	sqlite3_bind_int(q, 1, k->side);
+	sqlite3_bind_int64(q, 2, k->pid);
+	sqlite3_bind_int(q, 3, field_ord(field));
+	sqlite3_bind_text(q, 4, field, -1, SQLITE_TRANSIENT);
+	if (val)
+		sqlite3_bind_text(q, 5, val, (int)n, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 5);
+	if (has_num)
+		sqlite3_bind_int64(q, 6, num);
+	else
+		sqlite3_bind_null(q, 6);
+	sqlite3_bind_int(q, 7, cls);
+	sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* An unsigned value as the tables store it: NULL (skipped) when unknown or
+ * beyond int64. */
+static void put_num(struct sink *k, const char *field, uint64_t v, int cls)
+{
+	if (v == PS_U64_UNKNOWN || v > INT64_MAX)
+		return;
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	put_ident(k, field, b, (size_t)n, cls != CLS_ID, (int64_t)v, cls);
+}
+
+static void put_snum(struct sink *k, const char *field, int64_t v, int cls)
+{
+	if (v == PS_I64_UNKNOWN)
+		return;
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	put_ident(k, field, b, (size_t)n, cls != CLS_ID, v, cls);
+}
+
+/* Capability masks: 16 hex digits (as status prints them and the table
+ * stores them). */
+static void put_cap(struct sink *k, const char *field, uint64_t v)
+{
+	if (v == PS_U64_UNKNOWN)
+		return;
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%016" PRIx64, v);
+	put_ident(k, field, b, (size_t)n, 0, 0, CLS_ID);
+}
+
+static void put_text(struct sink *k, const char *field, const char *s, size_t n)
+{
+	put_ident(k, field, s, n, 0, 0, CLS_ID);
+}
+
+/* clock ticks -> ms, as the table's user_time/system_time */
+static void put_ms(struct sink *k, const char *field, uint64_t ticks)
+{
+	if (ticks == PS_U64_UNKNOWN || k->clock_ticks <= 0 || ticks > (uint64_t)INT64_MAX / 1000)
+		return;
+	put_num(k, field, ticks * 1000 / (uint64_t)k->clock_ticks, CLS_COUNTER);
+}
+
+static void parse_stat(struct sink *k, const struct ps_buf *b)
+{
+	struct ps_stat st;
+	ps_stat_parse(b->buf, b->len, &st);
+	if (PS_STAT_HAS(&st, 2))
+		put_text(k, "name", st.comm.p, st.comm.len);
+	if (PS_STAT_HAS(&st, 4))
+		put_snum(k, "ppid", st.ppid, CLS_ID);
+	if (PS_STAT_HAS(&st, 5))
+		put_snum(k, "pgroup", st.pgrp, CLS_ID);
+	if (PS_STAT_HAS(&st, 6))
+		put_snum(k, "session", st.session, CLS_ID);
+	if (PS_STAT_HAS(&st, 7))
+		put_snum(k, "tty_nr", st.tty_nr, CLS_ID);
+	if (PS_STAT_HAS(&st, 19))
+		put_snum(k, "nice", st.nice, CLS_ID);
+	if (PS_STAT_HAS(&st, 14))
+		put_ms(k, "user_time", st.utime);
+	if (PS_STAT_HAS(&st, 15))
+		put_ms(k, "system_time", st.stime);
+	if (PS_STAT_HAS(&st, 10))
+		put_num(k, "minflt", st.minflt, CLS_COUNTER);
+	if (PS_STAT_HAS(&st, 12))
+		put_num(k, "majflt", st.majflt, CLS_COUNTER);
+	if (PS_STAT_HAS(&st, 20))
+		put_snum(k, "threads", st.num_threads, CLS_COUNTER);
+}
+
+static void put_kb(struct sink *k, const char *field, uint64_t kb)
+{
+	if (kb != PS_U64_UNKNOWN && kb <= (uint64_t)INT64_MAX / 1024)
+		put_num(k, field, kb * 1024, CLS_MEM);
+}
+
+static void parse_status(struct sink *k, const struct ps_buf *b)
+{
+	struct ps_status s;
+	ps_status_parse(b->buf, b->len, &s);
+	static const char *const un[3] = {"uid", "euid", "suid"};
+	static const char *const gn[3] = {"gid", "egid", "sgid"};
+	for (int i = 0; i < 3; i++) {
+		put_num(k, un[i], s.uid[i], CLS_ID);
+		put_num(k, gn[i], s.gid[i], CLS_ID);
+	}
+	put_cap(k, "cap_inh", s.cap_inh);
+	put_cap(k, "cap_prm", s.cap_prm);
+	put_cap(k, "cap_eff", s.cap_eff);
+	put_cap(k, "cap_bnd", s.cap_bnd);
+	put_cap(k, "cap_amb", s.cap_amb);
+	put_snum(k, "no_new_privs", s.no_new_privs, CLS_ID);
+	put_snum(k, "seccomp", s.seccomp, CLS_ID);
+	put_snum(k, "tracer_pid", s.tracer_pid, CLS_ID);
+	put_kb(k, "resident_size", s.vm_rss);
+	put_kb(k, "total_size", s.vm_size);
+	put_num(k, "voluntary_ctxt_switches", s.voluntary_ctxt_switches, CLS_COUNTER);
+	put_num(k, "nonvoluntary_ctxt_switches", s.nonvoluntary_ctxt_switches, CLS_COUNTER);
+}
+
+static void parse_io(struct sink *k, const struct ps_buf *b)
+{
+	struct ps_io io;
+	ps_io_parse(b->buf, b->len, &io);
+	put_num(k, "disk_bytes_read", io.read_bytes, CLS_COUNTER);
+	/* osquery: write_bytes - cancelled_write_bytes */
+	if (io.write_bytes <= (uint64_t)INT64_MAX &&
+	    io.cancelled_write_bytes <= (uint64_t)INT64_MAX)
+		put_snum(k, "disk_bytes_written",
+			 (int64_t)io.write_bytes - (int64_t)io.cancelled_write_bytes, CLS_COUNTER);
+}
+
+/* osquery's cgroup_path: the path of the first line. */
+static void parse_cgroup(struct sink *k, const struct ps_buf *b)
+{
+	size_t pos = 0;
+	struct ps_cgroup cg;
+	if (ps_cgroup_next(b->buf, b->len, &pos, &cg) == 1)
+		put_text(k, "cgroup_path", cg.path.p ? cg.path.p : "", cg.path.len);
+}
+
+/* Text of a one-value file: trailing newlines dropped, inner newlines shown
+ * as "; " so one field stays one line. */
+static void put_small(struct sink *k, const char *field, const struct ps_buf *b)
+{
+	struct ps_buf t = PS_BUF_INIT;
+	size_t n = b->len;
+	while (n && (b->buf[n - 1] == '\n' || b->buf[n - 1] == '\0'))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		if (b->buf[i] == '\n')
+			ps_buf_adds(&t, "; ");
+		else
+			ps_buf_addc(&t, b->buf[i]);
+	}
+	put_text(k, field, t.buf, t.len);
+	ps_buf_release(&t);
+}
+
+static void parse_maps(struct sink *k, const struct ps_buf *b)
+{
+	size_t pos = 0;
+	struct ps_map m;
+	int r;
+	sqlite3_stmt *q = k->maps;
+	while ((r = ps_maps_next(b->buf, b->len, &pos, &m)) != 0) {
+		if (r < 0)
+			continue;
+		char s[24], e[24];
+		snprintf(s, sizeof(s), "%016" PRIx64, m.start);
+		snprintf(e, sizeof(e), "%016" PRIx64, m.end);
+		sqlite3_bind_int(q, 1, k->side);
+		sqlite3_bind_int64(q, 2, k->pid);
+		sqlite3_bind_text(q, 3, s, 16, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, e, 16, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 5, m.perms, -1, SQLITE_TRANSIENT);
+		if (m.offset <= INT64_MAX)
+			sqlite3_bind_int64(q, 6, (int64_t)m.offset);
+		if (m.inode <= INT64_MAX)
+			sqlite3_bind_int64(q, 7, (int64_t)m.inode);
+		sqlite3_bind_text(q, 8, m.path.p ? m.path.p : "", (int)m.path.len,
+				  SQLITE_TRANSIENT);
+		sqlite3_step(q);
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	}
+}
+
+static void parse_env(struct sink *k, const struct ps_buf *b)
+{
+	size_t pos = 0;
+	struct ps_str item, key, val;
+	sqlite3_stmt *q = k->env;
+	while (ps_nul_next(b->buf, b->len, &pos, &item)) {
+		if (!item.len)
+			continue;
+		ps_env_split(item, &key, &val);
+		sqlite3_bind_int(q, 1, k->side);
+		sqlite3_bind_int64(q, 2, k->pid);
+		sqlite3_bind_text(q, 3, key.p, (int)key.len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, val.p ? val.p : "", (int)val.len, SQLITE_TRANSIENT);
+		sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+}
+
+static void limit_text(char *out, size_t n, int64_t v)
+{
+	if (v == PS_LIMIT_UNLIMITED)
+		snprintf(out, n, "unlimited");
+	else if (v == PS_I64_UNKNOWN)
+		snprintf(out, n, "?");
+	else
+		snprintf(out, n, "%" PRId64, v);
+}
+
+static void parse_limits(struct sink *k, const struct ps_buf *b)
+{
+	size_t pos = 0;
+	struct ps_limit l;
+	int r;
+	sqlite3_stmt *q = k->limits;
+	while ((r = ps_limits_next(b->buf, b->len, &pos, &l)) != 0) {
+		if (r < 0 || !l.name.len)
+			continue;
+		char so[32], ha[32];
+		limit_text(so, sizeof(so), l.soft);
+		limit_text(ha, sizeof(ha), l.hard);
+		sqlite3_bind_int(q, 1, k->side);
+		sqlite3_bind_int64(q, 2, k->pid);
+		sqlite3_bind_text(q, 3, l.name.p, (int)l.name.len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, so, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 5, ha, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 6, l.units.p ? l.units.p : "", (int)l.units.len,
+				  SQLITE_TRANSIENT);
+		sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+}
+
+/* The trailing number of a path ("proc/1/fd/7" -> 7), or -1. */
+static int64_t last_num(const char *path)
+{
+	const char *last = strrchr(path, '/');
+	uint64_t v;
+	if (!last || ps_parse_u64(last + 1, strlen(last + 1), &v) < 0 || v > INT64_MAX)
+		return -1;
+	return (int64_t)v;
+}
+
+/* A started or exited thread's name: its comm member, if captured. */
+static void thread_row(struct dctx *c, struct sink *k, const struct dpath *p)
+{
+	int side = p->kind[1] ? 1 : 0;
+	int64_t tid = last_num(p->path);
+	if (tid < 0)
+		return;
+	const struct ps_buf *name = NULL;
+	for (size_t j = 0; j < c->npaths && !name; j++) {
+		const struct dpath *q = &c->paths[j];
+		if (q->role == R_THREAD_COMM && q->pid == p->pid && q->tid == tid)
+			name = dx_content(c, q, side);
+	}
+	sqlite3_stmt *st = k->thr;
+	sqlite3_bind_int(st, 1, side);
+	sqlite3_bind_int64(st, 2, p->pid);
+	sqlite3_bind_int64(st, 3, tid);
+	if (name) {
+		size_t l = name->len;
+		while (l && (name->buf[l - 1] == '\n' || name->buf[l - 1] == '\0'))
+			l--;
+		sqlite3_bind_text(st, 4, name->buf, (int)l, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(st, 4);
+	}
+	sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void fd_row(struct sink *k, const struct dpath *p)
+{
+	int64_t fd = last_num(p->path);
+	if (fd < 0)
+		return;
+	for (int side = 0; side < 2; side++) {
+		if (!p->kind[side])
+			continue;
+		sqlite3_stmt *st = k->fds;
+		sqlite3_bind_int(st, 1, side);
+		sqlite3_bind_int64(st, 2, p->pid);
+		sqlite3_bind_int64(st, 3, fd);
+		sqlite3_bind_text(st, 4, p->link[side] ? p->link[side] : "", -1, SQLITE_TRANSIENT);
+		sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+}
+
+static int fill_from_raw(struct dctx *c)
+{
+	struct sink k;
+	memset(&k, 0, sizeof(k));
+	k.c = c;
+	int rc = -1;
+	if (dx_prep(c, &k.ident, "INSERT INTO ident VALUES (?,?,?,?,?,?,?)") < 0 ||
+	    dx_prep(c, &k.maps,
+		    "INSERT INTO maps(side, pid, start, end, perms, offset, inode, path) "
+		    "VALUES (?,?,?,?,?,?,?,?)") < 0 ||
+	    dx_prep(c, &k.env, "INSERT INTO env VALUES (?,?,?,?)") < 0 ||
+	    dx_prep(c, &k.limits, "INSERT INTO limits VALUES (?,?,?,?,?,?)") < 0 ||
+	    dx_prep(c, &k.fds, "INSERT INTO fds VALUES (?,?,?,?)") < 0 ||
+	    dx_prep(c, &k.thr, "INSERT INTO thr VALUES (?,?,?,?)") < 0)
+		goto out;
+	for (size_t i = 0; i < c->npaths; i++) {
+		struct dpath *p = &c->paths[i];
+		if (p->pid < 0 || p->role == R_IGNORE || tabled(c, p->role))
+			continue;
+		const char *rel = rel_of(p);
+		if (p->role == R_FD) {
+			fd_row(&k, p);
+			continue;
+		}
+		if (p->role == R_THREAD) {
+			thread_row(c, &k, p);
+			continue;
+		}
+		for (int side = 0; side < 2; side++) {
+			k.side = side;
+			k.pid = p->pid;
+			k.clock_ticks = side ? c->d->b.clock_ticks : c->d->a.clock_ticks;
+			const struct ps_buf *b = dx_content(c, p, side);
+			if (p->role == R_LINKID || p->role == R_NS) {
+				if (p->link[side])
+					put_text(&k, rel, p->link[side], strlen(p->link[side]));
+				continue;
+			}
+			if (!b)
+				continue;
+			switch (p->role) {
+			case R_STAT:
+				parse_stat(&k, b);
+				break;
+			case R_STATUS:
+				parse_status(&k, b);
+				break;
+			case R_CMDLINE: {
+				struct ps_buf t = PS_BUF_INIT;
+				dx_argv_text(&t, b->buf, b->len);
+				put_text(&k, "cmdline", t.buf, t.len);
+				ps_buf_release(&t);
+				break;
+			}
+			case R_CGROUP:
+				parse_cgroup(&k, b);
+				break;
+			case R_IO:
+				parse_io(&k, b);
+				break;
+			case R_SMALL:
+				put_small(&k, rel, b);
+				break;
+			case R_ENV:
+				parse_env(&k, b);
+				break;
+			case R_LIMITS:
+				parse_limits(&k, b);
+				break;
+			case R_MAPS:
+				parse_maps(&k, b);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(k.ident);
+	sqlite3_finalize(k.maps);
+	sqlite3_finalize(k.env);
+	sqlite3_finalize(k.limits);
+	sqlite3_finalize(k.fds);
+	sqlite3_finalize(k.thr);
+	return rc;
+}
+
+/* ---- comparisons ----------------------------------------------------------------- */
+
+static int64_t sat_sub(int64_t b, int64_t a)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(b, a, &d))
+		return b > a ? INT64_MAX : INT64_MIN;
+	return d;
+}
+
+static int mem_worth(int64_t a, int64_t b)
+{
+	int64_t d = sat_sub(b, a);
+	uint64_t ad = d < 0 ? (uint64_t)(-(d + 1)) + 1 : (uint64_t)d;
+	return ad > PS_DIFF_MEM_BYTES && (double)ad > PS_DIFF_MEM_RATIO * (double)(a > 0 ? a : 0);
+}
+
+static int compare_ident(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	if (dx_exec(c, "CREATE INDEX ident_k ON ident(side, pid, field)") < 0 ||
+	    dx_prep(
+		c, &q,
+		"SELECT x.pid, x.field, x.value, y.value, x.num, y.num, x.cls "
+		"FROM ident x JOIN ident y ON y.side = 1 AND y.pid = x.pid AND y.field = x.field "
+		"WHERE x.side = 0 AND x.value IS NOT y.value "
+		"GROUP BY x.pid, x.field ORDER BY x.pid, x.ord, x.field") < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(q, 0);
+		const char *field = (const char *)sqlite3_column_text(q, 1);
+		int cls = sqlite3_column_int(q, 6);
+		int nums = sqlite3_column_type(q, 4) != SQLITE_NULL &&
+			   sqlite3_column_type(q, 5) != SQLITE_NULL;
+		int64_t na = sqlite3_column_int64(q, 4), nb = sqlite3_column_int64(q, 5);
+		struct ditem *it = NULL;
+		if (cls == CLS_ID)
+			it = pitem(c, pid, S_IDENTITY);
+		else if (cls == CLS_MEM && nums && mem_worth(na, nb))
+			it = pitem(c, pid, S_MEMORY);
+		else if (c->o->counters && nums)
+			it = pitem(c, pid, S_COUNTERS);
+		if (!it)
+			continue;
+		di_cstr(it, "field", field);
+		if (cls == CLS_ID) {
+			di_str(it, "a", (const char *)sqlite3_column_text(q, 2),
+			       (size_t)sqlite3_column_bytes(q, 2));
+			di_str(it, "b", (const char *)sqlite3_column_text(q, 3),
+			       (size_t)sqlite3_column_bytes(q, 3));
+		} else {
+			di_int(it, "a", na);
+			di_int(it, "b", nb);
+			di_int(it, "delta", sat_sub(nb, na));
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* fds opened, closed, retargeted: keyed by (pid, fd). */
+static int compare_fds(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	if (dx_prep(c, &q,
+		    "SELECT x.pid, x.fd, x.target, y.target FROM fds x LEFT JOIN fds y ON "
+		    "y.side = 1 AND y.pid = x.pid AND y.fd = x.fd WHERE x.side = 0 AND "
+		    "(y.fd IS NULL OR x.target IS NOT y.target) "
+		    "UNION ALL SELECT y.pid, y.fd, NULL, y.target FROM fds y WHERE y.side = 1 AND "
+		    "NOT EXISTS (SELECT 1 FROM fds x WHERE x.side = 0 AND x.pid = y.pid AND "
+		    "x.fd = y.fd) ORDER BY 1, 2") < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int ina = sqlite3_column_type(q, 2) != SQLITE_NULL;
+		int inb = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_FDS);
+		di_int(it, "fd", sqlite3_column_int64(q, 1));
+		di_cstr(it, "change", !ina ? "opened" : !inb ? "closed" : "retargeted");
+		di_cstr(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL);
+		di_cstr(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* threads started and exited: keyed by (pid, tid). */
+static int compare_threads(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	if (dx_prep(c, &q,
+		    "SELECT x.pid, x.tid, x.name, 0 FROM thr x WHERE x.side = 0 AND NOT EXISTS "
+		    "(SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND y.tid = x.tid) "
+		    "UNION ALL SELECT y.pid, y.tid, y.name, 1 FROM thr y WHERE y.side = 1 AND NOT "
+		    "EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND x.pid = y.pid AND "
+		    "x.tid = y.tid) ORDER BY 1, 2") < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_THREADS);
+		di_int(it, "tid", sqlite3_column_int64(q, 1));
+		di_cstr(it, "change", sqlite3_column_int(q, 3) ? "started" : "exited");
+		di_cstr(it, "name", (const char *)sqlite3_column_text(q, 2));
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static void map_fields(struct ditem *it, sqlite3_stmt *q, int base)
+{
+	char b[24];
+	const char *s = (const char *)sqlite3_column_text(q, base);
+	const char *e = (const char *)sqlite3_column_text(q, base + 1);
+	uint64_t vs = s ? strtoull(s, NULL, 16) : 0, ve = e ? strtoull(e, NULL, 16) : 0;
+	snprintf(b, sizeof(b), "0x%" PRIx64, vs);
+	di_cstr(it, "start", b);
+	snprintf(b, sizeof(b), "0x%" PRIx64, ve);
+	di_cstr(it, "end", b);
+	di_int(it, "size", ve > vs && ve - vs <= INT64_MAX ? (int64_t)(ve - vs) : 0);
+	di_str(it, "perms", (const char *)sqlite3_column_text(q, base + 2),
+	       (size_t)sqlite3_column_bytes(q, base + 2));
+	di_int(it, "offset", sqlite3_column_int64(q, base + 3));
+	di_int(it, "inode", sqlite3_column_int64(q, base + 4));
+	di_str(it, "path", (const char *)sqlite3_column_text(q, base + 5),
+	       (size_t)sqlite3_column_bytes(q, base + 5));
+	if (sqlite3_column_type(q, base + 6) != SQLITE_NULL)
+		di_int(it, "present", sqlite3_column_int64(q, base + 6));
+}
+
+static int col_eq(sqlite3_stmt *q, int x, int y)
+{
+	int tx = sqlite3_column_type(q, x), ty = sqlite3_column_type(q, y);
+	if (tx == SQLITE_NULL || ty == SQLITE_NULL)
+		return tx == ty;
+	if (tx == SQLITE_INTEGER && ty == SQLITE_INTEGER)
+		return sqlite3_column_int64(q, x) == sqlite3_column_int64(q, y);
+	const char *a = (const char *)sqlite3_column_text(q, x);
+	const char *b = (const char *)sqlite3_column_text(q, y);
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* a_start, a_end, a_perms: the A side of a changed mapping */
+static void map_was(struct ditem *it, sqlite3_stmt *q)
+{
+	char b[24];
+	for (int k = 0; k < 2; k++) {
+		const char *v = (const char *)sqlite3_column_text(q, 1 + k);
+		snprintf(b, sizeof(b), "0x%" PRIx64, v ? (uint64_t)strtoull(v, NULL, 16) : 0);
+		di_cstr(it, k ? "a_end" : "a_start", b);
+	}
+	di_str(it, "a_perms", (const char *)sqlite3_column_text(q, 3),
+	       (size_t)sqlite3_column_bytes(q, 3));
+}
+
+/* Columns of each side in the maps comparison: start end perms offset inode
+ * path present swapped soft_dirty */
+#define MC 9
+
+/* Mappings are paired by (pid, start); what is left is paired by (pid, end,
+ * path, inode, perms) - a mapping that grew downwards keeps its end.  A pair
+ * whose file, inode or offset differ, or whose range and permissions both
+ * changed, is one removal and one addition; otherwise a new start or end is
+ * "resized", new permissions "reprotected".  A mapping
+ * of A left unpaired but inside a B mapping of the same file and
+ * permissions was "merged" into it (a neighbour filled the gap); any other
+ * unpaired one was "removed", an unpaired B mapping "added".  Page counts
+ * are compared only when both sides have them (a NULL never reads as "zero
+ * pages"). */
+static int compare_maps(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	if (dx_exec(c,
+		    "CREATE INDEX maps_s ON maps(side, pid, start);"
+		    "CREATE INDEX maps_e ON maps(side, pid, end);"
+		    "CREATE TABLE mpair(xr INTEGER PRIMARY KEY, yr INT UNIQUE);"
+		    "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
+		    "ON y.side = 1 AND y.pid = x.pid AND y.start = x.start WHERE x.side = 0;"
+		    "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
+		    "ON y.side = 1 AND y.pid = x.pid AND y.end = x.end AND y.path = x.path AND "
+		    "y.inode IS x.inode AND y.perms = x.perms WHERE x.side = 0 AND x.rowid NOT IN "
+		    "(SELECT xr FROM "
+		    "mpair) AND y.rowid NOT IN (SELECT yr FROM mpair WHERE yr IS NOT NULL);") < 0 ||
+	    dx_prep(
+		c, &q,
+		"SELECT x.pid, x.start, x.end, x.perms, x.offset, x.inode, x.path, x.present, "
+		"x.swapped, x.soft_dirty, y.start, y.end, y.perms, y.offset, y.inode, y.path, "
+		"y.present, y.swapped, y.soft_dirty, y.start AS k, 0 "
+		"FROM mpair p JOIN maps x ON x.rowid = p.xr JOIN maps y ON y.rowid = p.yr "
+		"WHERE x.start IS NOT y.start OR x.end IS NOT y.end OR x.perms IS NOT y.perms "
+		"OR x.offset IS NOT y.offset OR x.inode IS NOT y.inode OR x.path IS NOT y.path "
+		"OR x.present IS NOT y.present OR x.swapped IS NOT y.swapped OR x.soft_dirty "
+		"IS NOT y.soft_dirty "
+		"UNION ALL "
+		"SELECT x.pid, x.start, x.end, x.perms, x.offset, x.inode, x.path, x.present, "
+		"x.swapped, x.soft_dirty, y.start, y.end, y.perms, y.offset, y.inode, y.path, "
+		"y.present, y.swapped, y.soft_dirty, x.start, 1 FROM maps x "
+		"LEFT JOIN maps y ON y.rowid = (SELECT z.rowid FROM maps z WHERE z.side = 1 AND "
+		"z.pid = x.pid AND z.start <= x.start AND z.end >= x.end AND z.perms = x.perms "
+		"AND z.path = x.path AND z.inode IS x.inode LIMIT 1) "
+		"WHERE x.side = 0 AND x.rowid NOT IN (SELECT xr FROM mpair) "
+		"UNION ALL "
+		"SELECT y.pid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, y.start, "
+		"y.end, y.perms, y.offset, y.inode, y.path, y.present, y.swapped, "
+		"y.soft_dirty, y.start, 2 FROM maps y WHERE y.side = 1 AND y.rowid NOT IN "
+		"(SELECT yr FROM mpair WHERE yr IS NOT NULL) "
+		"ORDER BY 1, 20, 21") < 0)
+		return -1;
+	static const char *const pn[3] = {"present_delta", "swapped_delta", "soft_dirty_delta"};
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(q, 0);
+		int kind = sqlite3_column_int(q, 20);
+		int inb = sqlite3_column_type(q, 1 + MC) != SQLITE_NULL;
+		if (kind != 0) {
+			struct ditem *it = pitem(c, pid, S_MAPS);
+			di_cstr(it, "change", kind == 2 ? "added" : inb ? "merged" : "removed");
+			map_fields(it, q, kind == 2 || inb ? 1 + MC : 1);
+			if (kind == 1 && inb)
+				map_was(it, q);
+			continue;
+		}
+		/* one mapping changed in place: the same file, and either its
+		 * range or its permissions changed, not both */
+		int moved = !col_eq(q, 1, 1 + MC), grown = !col_eq(q, 2, 2 + MC);
+		int same_obj = col_eq(q, 5, 5 + MC) && col_eq(q, 6, 6 + MC) &&
+			       (moved || col_eq(q, 4, 4 + MC)) &&
+			       (!(moved || grown) || col_eq(q, 3, 3 + MC));
+		if (!same_obj) {
+			struct ditem *it = pitem(c, pid, S_MAPS);
+			di_cstr(it, "change", "removed");
+			map_fields(it, q, 1);
+			it = pitem(c, pid, S_MAPS);
+			di_cstr(it, "change", "added");
+			map_fields(it, q, 1 + MC);
+			continue;
+		}
+		int resized = moved || grown, reprot = !col_eq(q, 3, 3 + MC);
+		if (resized || reprot) {
+			struct ditem *it = pitem(c, pid, S_MAPS);
+			di_cstr(it, "change", resized ? "resized" : "reprotected");
+			map_fields(it, q, 1 + MC);
+			map_was(it, q);
+		}
+		struct ditem *pit = NULL;
+		for (int k = 0; k < 3; k++) {
+			int cx = 7 + k, cy = 7 + k + MC;
+			if (sqlite3_column_type(q, cx) == SQLITE_NULL ||
+			    sqlite3_column_type(q, cy) == SQLITE_NULL || col_eq(q, cx, cy))
+				continue;
+			if (!pit) {
+				pit = pitem(c, pid, S_PAGES);
+				map_fields(pit, q, 1 + MC);
+			}
+			di_int(pit, pn[k],
+			       sat_sub(sqlite3_column_int64(q, cy), sqlite3_column_int64(q, cx)));
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static int compare_env(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	/* A name set twice in one environ keeps its first value (getenv's view). */
+	if (dx_exec(c, "CREATE TABLE envu AS SELECT side, pid, name, value FROM env WHERE rowid "
+		       "IN (SELECT min(rowid) FROM env GROUP BY side, pid, name);"
+		       "CREATE INDEX envu_k ON envu(side, pid, name)") < 0 ||
+	    dx_prep(c, &q,
+		    "SELECT x.pid, x.name, x.value, y.value, x.name AS k FROM envu x "
+		    "LEFT JOIN envu y ON y.side = 1 AND y.pid = x.pid AND y.name = x.name "
+		    "WHERE x.side = 0 AND x.value IS NOT y.value "
+		    "UNION ALL SELECT y.pid, y.name, NULL, y.value, y.name FROM envu y "
+		    "WHERE y.side = 1 AND NOT EXISTS (SELECT 1 FROM envu x WHERE x.side = 0 AND "
+		    "x.pid = y.pid AND x.name = y.name) ORDER BY 1, 5") < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_ENV);
+		int ina = sqlite3_column_type(q, 2) != SQLITE_NULL;
+		int inb = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		di_str(it, "name", (const char *)sqlite3_column_text(q, 1),
+		       (size_t)sqlite3_column_bytes(q, 1));
+		di_cstr(it, "change", !ina ? "added" : !inb ? "removed" : "changed");
+		di_str(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL,
+		       (size_t)sqlite3_column_bytes(q, 2));
+		di_str(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL,
+		       (size_t)sqlite3_column_bytes(q, 3));
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static int compare_limits(struct dctx *c)
+{
+	sqlite3_stmt *q;
+	if (dx_prep(
+		c, &q,
+		"SELECT x.pid, x.name, x.soft, x.hard, y.soft, y.hard, coalesce(nullif(y.units, "
+		"''), x.units) FROM limits x JOIN limits y ON y.side = 1 AND y.pid = x.pid AND "
+		"y.name = x.name WHERE x.side = 0 AND (x.soft IS NOT y.soft OR x.hard IS NOT "
+		"y.hard) GROUP BY x.pid, x.name ORDER BY x.pid, min(x.rowid)") < 0)
+		return -1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_LIMITS);
+		static const char *const nm[] = {"name",   "a_soft", "a_hard",
+						 "b_soft", "b_hard", "units"};
+		for (int k = 0; k < 6; k++)
+			di_str(it, nm[k], (const char *)sqlite3_column_text(q, 1 + k),
+			       (size_t)sqlite3_column_bytes(q, 1 + k));
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* Members readable on one side only, and listed directories that vanished. */
+static void report_notes(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	for (size_t i = 0; i < c->npaths; i++) {
+		const struct dpath *p = &c->paths[i];
+		if (p->pid < 0 || p->role != R_NOTE)
+			continue;
+		const struct phdr *h = find_hdr(s, p->pid);
+		int bad = p->kind[0] && strcmp(p->kind[0], "absent") == 0 ? 0 : 1;
+		if (h && h->partial[bad])
+			continue; /* the process was exiting: said once in its header */
+		struct ditem *it = pitem(c, p->pid, S_NOTES);
+		struct ps_buf t = PS_BUF_INIT;
+		ps_buf_addf(&t, "%s: not readable in %s (%s)", rel_of(p), side_name(bad),
+			    p->err[bad] ? p->err[bad] : "absent");
+		di_str(it, "note", t.buf, t.len);
+		ps_buf_release(&t);
+	}
+}
+
+/* Name (and ppid) of a process from its stat. */
+static char *stat_name(const struct ps_buf *b, int64_t *ppid)
+{
+	struct ps_stat st;
+	if (!b)
+		return NULL;
+	ps_stat_parse(b->buf, b->len, &st);
+	if (ppid)
+		*ppid = PS_STAT_HAS(&st, 4) ? st.ppid : -1;
+	if (!PS_STAT_HAS(&st, 2))
+		return NULL;
+	return ps_xstrndup(st.comm.p ? st.comm.p : "", st.comm.len);
+}
+
+static void report_se(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	for (size_t i = 0; i < s->nse; i++) {
+		struct pse *e = &s->se[i];
+		if (!e->from_table) {
+			e->name = stat_name(dx_req_content(c, e->req_stat), &e->ppid);
+			const struct ps_buf *sb = dx_req_content(c, e->req_status);
+			struct ps_status st;
+			if (sb) {
+				ps_status_parse(sb->buf, sb->len, &st);
+				if (st.uid[0] != PS_U64_UNKNOWN && st.uid[0] <= INT64_MAX)
+					e->uid = (int64_t)st.uid[0];
+			}
+			const struct ps_buf *cb = dx_req_content(c, e->req_cmdline);
+			if (cb) {
+				struct ps_buf t = PS_BUF_INIT;
+				dx_argv_text(&t, cb->buf, cb->len);
+				e->cmdline = ps_buf_detach(&t, NULL);
+			}
+		}
+		struct ditem *it = di_new(c->d, e->side ? G_STARTED : G_EXITED, e->pid, 0);
+		di_int(it, "pid", e->pid);
+		if (e->starttime >= 0)
+			di_int(it, "starttime", e->starttime);
+		else
+			di_null(it, "starttime");
+		di_cstr(it, "name", e->name);
+		if (e->ppid >= 0)
+			di_int(it, "ppid", e->ppid);
+		else
+			di_null(it, "ppid");
+		if (e->uid >= 0)
+			di_int(it, "uid", e->uid);
+		else
+			di_null(it, "uid");
+		di_cstr(it, "exe", e->exe);
+		di_cstr(it, "cmdline", e->cmdline);
+		di_bool(it, "partial", e->partial);
+		di_bool(it, "hidden", e->hidden);
+	}
+}
+
+static void fill_headers(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	for (size_t i = 0; i < c->d->np; i++) {
+		struct dproc *d = &c->d->procs[i];
+		const struct phdr *h = find_hdr(s, d->pid);
+		if (!h)
+			continue;
+		d->starttime = h->starttime;
+		d->partial_a = h->partial[0];
+		d->partial_b = h->partial[1];
+		d->name = h->name ? ps_xstrdup(h->name) : NULL;
+		for (int side = 1; side >= 0 && !d->name; side--)
+			d->name = stat_name(dx_req_content(c, h->req_stat[side]), NULL);
+		const char *exe = h->exe[1] ? h->exe[1] : h->exe[0];
+		d->exe = exe ? ps_xstrdup(exe) : NULL;
+	}
+}
+
+int procs_report(struct dctx *c)
+{
+	if (create_work_tables(c) < 0 || fill_from_tables(c) < 0 || fill_from_raw(c) < 0)
+		return -1;
+	report_se(c);
+	if (compare_ident(c) < 0 || compare_fds(c) < 0 || compare_maps(c) < 0 ||
+	    compare_threads(c) < 0 || compare_env(c) < 0 || compare_limits(c) < 0)
+		return -1;
+	report_notes(c);
+	fill_headers(c);
+	return 0;
+}

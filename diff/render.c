@@ -1,0 +1,666 @@
+/*
+ * render.c - write a diff result as text (for people) or JSON (one document,
+ * schema/diff.schema.json).  The items are already in output order; this
+ * file only formats.  Everything that came from a snapshot is escaped on the
+ * way out: control bytes and bytes that are not UTF-8 never reach a terminal
+ * raw (a hostile comm or file could otherwise carry escape sequences).
+ */
+#include "diff_int.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- shared --------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t min;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	uint32_t cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (cp >= 0x80 && cp < 0xa0))
+		return 0;
+	return len;
+}
+
+/* Printable text: \n, \t, \\ and \xHH for control and non-UTF-8 bytes. */
+static void tx(struct ps_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		unsigned char ch = u[i];
+		size_t k = utf8_seq(u + i, n - i);
+		if (ch == '\\') {
+			ps_buf_adds(b, "\\\\");
+			i++;
+		} else if (ch == '\n') {
+			ps_buf_adds(b, "\\n");
+			i++;
+		} else if (ch == '\t') {
+			ps_buf_adds(b, "\\t");
+			i++;
+		} else if (ch < 0x20 || ch == 0x7f || k == 0) {
+			ps_buf_addf(b, "\\x%02x", ch);
+			i++;
+		} else {
+			ps_buf_add(b, u + i, k);
+			i += k;
+		}
+	}
+}
+
+static void txs(struct ps_buf *b, const char *s)
+{
+	if (s)
+		tx(b, s, strlen(s));
+	else
+		ps_buf_adds(b, "-");
+}
+
+static void txv(struct ps_buf *b, const struct dval *v)
+{
+	if (!v || v->t == DV_NULL)
+		ps_buf_adds(b, "-");
+	else if (v->t == DV_INT)
+		ps_buf_addf(b, "%" PRId64, v->i);
+	else if (v->t == DV_BOOL)
+		ps_buf_adds(b, v->i ? "true" : "false");
+	else
+		tx(b, v->s, v->n);
+}
+
+static const char *sv(const struct ditem *it, const char *name)
+{
+	const struct dval *v = di_get(it, name);
+	return v && v->t == DV_STR ? v->s : NULL;
+}
+
+static int64_t iv(const struct ditem *it, const char *name, int64_t dflt)
+{
+	const struct dval *v = di_get(it, name);
+	return v && v->t == DV_INT ? v->i : dflt;
+}
+
+static int flush(FILE *out, struct ps_buf *b)
+{
+	if (b->len && fwrite(b->buf, 1, b->len, out) != b->len)
+		return -1;
+	ps_buf_reset(b);
+	return 0;
+}
+
+static void when(char *out, size_t n, const struct snapinfo *s)
+{
+	if (!s->have_start) {
+		snprintf(out, n, "?");
+		return;
+	}
+	time_t t = (time_t)(s->start_ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- text ------------------------------------------------------------------------- */
+
+struct colors {
+	const char *add, *del, *chg, *head, *dim, *off;
+};
+
+static void text_header(struct ps_buf *b, const struct ps_diff *d, const struct colors *k)
+{
+	const struct snapinfo *s[2] = {&d->a, &d->b};
+	for (int i = 0; i < 2; i++) {
+		char w[64];
+		when(w, sizeof(w), s[i]);
+		ps_buf_addf(b, "%s%s %s: ", k->head, i ? "+++" : "---", i ? "B" : "A");
+		txs(b, s[i]->label);
+		ps_buf_adds(b, "  (host ");
+		txs(b, s[i]->hostname);
+		ps_buf_addf(b, ", %s", w);
+		if (s[i]->have_nproc)
+			ps_buf_addf(b, ", %" PRId64 " processes", s[i]->n_processes);
+		ps_buf_addf(b, ")%s\n", k->off);
+	}
+	if (!d->same_boot) {
+		ps_buf_addf(b, "%snote: different boots (A ", k->chg);
+		txs(b, d->a.boot_id);
+		ps_buf_adds(b, ", B ");
+		txs(b, d->b.boot_id);
+		ps_buf_addf(b,
+			    "): no process is in both; all are reported as exited and "
+			    "started%s\n",
+			    k->off);
+	}
+}
+
+static void text_se(struct ps_buf *b, const struct ditem *it, const struct colors *k)
+{
+	int start = it->group == G_STARTED;
+	ps_buf_addf(b, "  %s%c %-7" PRId64 "%s ", start ? k->add : k->del, start ? '+' : '-',
+		    iv(it, "pid", -1), k->off);
+	txs(b, sv(it, "name"));
+	ps_buf_adds(b, "  uid ");
+	txv(b, di_get(it, "uid"));
+	ps_buf_adds(b, " ppid ");
+	txv(b, di_get(it, "ppid"));
+	ps_buf_adds(b, " start ");
+	txv(b, di_get(it, "starttime"));
+	if (sv(it, "exe")) {
+		ps_buf_adds(b, "  ");
+		txs(b, sv(it, "exe"));
+	}
+	const char *cl = sv(it, "cmdline");
+	if (cl && *cl) {
+		ps_buf_adds(b, "  [");
+		const struct dval *v = di_get(it, "cmdline");
+		tx(b, v->s, v->n > 160 ? 160 : v->n);
+		ps_buf_adds(b, v->n > 160 ? "...]" : "]");
+	}
+	if (di_get(it, "partial") && di_get(it, "partial")->i)
+		ps_buf_adds(b, "  (partial)");
+	if (di_get(it, "hidden") && di_get(it, "hidden")->i)
+		ps_buf_adds(b, "  (HIDDEN)");
+	ps_buf_addc(b, '\n');
+}
+
+static void human(struct ps_buf *b, int64_t v)
+{
+	char h[32];
+	uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+	ps_human_bytes(h, sizeof(h), a);
+	ps_buf_addf(b, "%s%s", v < 0 ? "-" : "", h);
+}
+
+static void text_map(struct ps_buf *b, const struct ditem *it)
+{
+	ps_buf_addf(b, "%s-%s ", sv(it, "start") ? sv(it, "start") + 2 : "?",
+		    sv(it, "end") ? sv(it, "end") + 2 : "?");
+	txs(b, sv(it, "perms"));
+	ps_buf_adds(b, " ");
+	human(b, iv(it, "size", 0));
+	ps_buf_adds(b, " ");
+	const char *p = sv(it, "path");
+	if (p && *p)
+		txs(b, p);
+	else
+		ps_buf_adds(b, "[anon]");
+}
+
+static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struct colors *k)
+{
+	const char *ch = sv(it, "change");
+	switch (it->sec) {
+	case S_IDENTITY:
+		ps_buf_addf(b, "    %s~ %s%s: ", k->chg, sv(it, "field"), k->off);
+		txv(b, di_get(it, "a"));
+		ps_buf_adds(b, " -> ");
+		txv(b, di_get(it, "b"));
+		break;
+	case S_MEMORY:
+		ps_buf_addf(b, "    %s~ %s%s: ", k->chg, sv(it, "field"), k->off);
+		human(b, iv(it, "a", 0));
+		ps_buf_adds(b, " -> ");
+		human(b, iv(it, "b", 0));
+		ps_buf_adds(b, " (");
+		if (iv(it, "delta", 0) >= 0)
+			ps_buf_addc(b, '+');
+		human(b, iv(it, "delta", 0));
+		ps_buf_adds(b, ")");
+		break;
+	case S_FDS:
+		if (ch && strcmp(ch, "opened") == 0) {
+			ps_buf_addf(b, "    %s+ fd %" PRId64 "%s ", k->add, iv(it, "fd", -1),
+				    k->off);
+			txs(b, sv(it, "b"));
+		} else if (ch && strcmp(ch, "closed") == 0) {
+			ps_buf_addf(b, "    %s- fd %" PRId64 "%s ", k->del, iv(it, "fd", -1),
+				    k->off);
+			txs(b, sv(it, "a"));
+		} else {
+			ps_buf_addf(b, "    %s~ fd %" PRId64 "%s ", k->chg, iv(it, "fd", -1),
+				    k->off);
+			txs(b, sv(it, "a"));
+			ps_buf_adds(b, " -> ");
+			txs(b, sv(it, "b"));
+		}
+		break;
+	case S_MAPS: {
+		int add = ch && strcmp(ch, "added") == 0, del = ch && strcmp(ch, "removed") == 0;
+		ps_buf_addf(b, "    %s%c map%s ",
+			    add	  ? k->add
+			    : del ? k->del
+				  : k->chg,
+			    add	  ? '+'
+			    : del ? '-'
+				  : '~',
+			    k->off);
+		text_map(b, it);
+		if (!add && !del) {
+			ps_buf_addf(b, "  (%s, was ", ch ? ch : "?");
+			if (ch && (strcmp(ch, "resized") == 0 || strcmp(ch, "merged") == 0)) {
+				txs(b, sv(it, "a_start") ? sv(it, "a_start") + 2 : NULL);
+				ps_buf_adds(b, "-");
+				txs(b, sv(it, "a_end") ? sv(it, "a_end") + 2 : NULL);
+				ps_buf_adds(b, " ");
+			}
+			txs(b, sv(it, "a_perms"));
+			ps_buf_adds(b, ")");
+		}
+		if (di_get(it, "present"))
+			ps_buf_addf(b, "  %" PRId64 " pages present", iv(it, "present", 0));
+		break;
+	}
+	case S_PAGES:
+		ps_buf_addf(b, "    %s~ pages%s ", k->chg, k->off);
+		text_map(b, it);
+		if (di_get(it, "present_delta"))
+			ps_buf_addf(b, "  present %+" PRId64, iv(it, "present_delta", 0));
+		if (di_get(it, "swapped_delta"))
+			ps_buf_addf(b, "  swapped %+" PRId64, iv(it, "swapped_delta", 0));
+		if (di_get(it, "soft_dirty_delta"))
+			ps_buf_addf(b, "  soft-dirty %+" PRId64, iv(it, "soft_dirty_delta", 0));
+		break;
+	case S_THREADS: {
+		int add = ch && strcmp(ch, "started") == 0;
+		ps_buf_addf(b, "    %s%c thread %" PRId64 "%s ", add ? k->add : k->del,
+			    add ? '+' : '-', iv(it, "tid", -1), k->off);
+		txs(b, sv(it, "name"));
+		break;
+	}
+	case S_ENV: {
+		int add = ch && strcmp(ch, "added") == 0, del = ch && strcmp(ch, "removed") == 0;
+		ps_buf_addf(b, "    %s%c env%s ",
+			    add	  ? k->add
+			    : del ? k->del
+				  : k->chg,
+			    add	  ? '+'
+			    : del ? '-'
+				  : '~',
+			    k->off);
+		txs(b, sv(it, "name"));
+		if (add || del) {
+			ps_buf_adds(b, "=");
+			txs(b, sv(it, add ? "b" : "a"));
+		} else {
+			ps_buf_adds(b, ": ");
+			txs(b, sv(it, "a"));
+			ps_buf_adds(b, " -> ");
+			txs(b, sv(it, "b"));
+		}
+		break;
+	}
+	case S_LIMITS:
+		ps_buf_addf(b, "    %s~ limit%s ", k->chg, k->off);
+		txs(b, sv(it, "name"));
+		ps_buf_adds(b, ": ");
+		txs(b, sv(it, "a_soft"));
+		ps_buf_adds(b, "/");
+		txs(b, sv(it, "a_hard"));
+		ps_buf_adds(b, " -> ");
+		txs(b, sv(it, "b_soft"));
+		ps_buf_adds(b, "/");
+		txs(b, sv(it, "b_hard"));
+		if (sv(it, "units") && *sv(it, "units")) {
+			ps_buf_adds(b, " ");
+			txs(b, sv(it, "units"));
+		}
+		break;
+	case S_COUNTERS:
+		ps_buf_addf(b, "    %s  %s%s: %" PRId64 " -> %" PRId64 " (%+" PRId64 ")", k->dim,
+			    sv(it, "field"), k->off, iv(it, "a", 0), iv(it, "b", 0),
+			    iv(it, "delta", 0));
+		break;
+	default:
+		ps_buf_addf(b, "    %s! ", k->chg);
+		txs(b, sv(it, "note"));
+		ps_buf_adds(b, k->off);
+		break;
+	}
+	ps_buf_addc(b, '\n');
+}
+
+static const struct dproc *find_proc(const struct ps_diff *d, int64_t pid)
+{
+	size_t lo = 0, hi = d->np;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->procs[mid].pid == pid)
+			return &d->procs[mid];
+		if (d->procs[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void text_sys_item(struct ps_buf *b, const struct ditem *it, const struct colors *k)
+{
+	const char *ch = sv(it, "change");
+	int add = ch && strcmp(ch, "added") == 0, del = ch && strcmp(ch, "removed") == 0;
+	const char *col = add ? k->add : del ? k->del : k->chg;
+	char tag = add ? '+' : del ? '-' : '~';
+	switch (it->ftype) {
+	case FT_KV:
+		ps_buf_addf(b, "    %s%c %s", col, tag, k->off);
+		txs(b, sv(it, "key"));
+		ps_buf_adds(b, ": ");
+		txv(b, di_get(it, "a"));
+		ps_buf_adds(b, " -> ");
+		txv(b, di_get(it, "b"));
+		if (sv(it, "unit")) {
+			ps_buf_adds(b, " ");
+			txs(b, sv(it, "unit"));
+		}
+		if (di_get(it, "delta")) {
+			ps_buf_adds(b, " (");
+			const struct dval *v = di_get(it, "delta");
+			if (v->t == DV_INT)
+				ps_buf_addf(b, "%+" PRId64, v->i);
+			else
+				txv(b, v);
+			ps_buf_adds(b, ")");
+		}
+		break;
+	case FT_TABLE:
+		ps_buf_addf(b, "    %s%c %s", col, tag, k->off);
+		txs(b, sv(it, "key"));
+		ps_buf_adds(b, "  ");
+		if (add || del) {
+			txs(b, sv(it, add ? "b" : "a"));
+		} else {
+			txs(b, sv(it, "a"));
+			ps_buf_adds(b, " -> ");
+			txs(b, sv(it, "b"));
+		}
+		break;
+	case FT_TEXT: {
+		const struct dval *v = di_get(it, "diff");
+		const char *s = v && v->s ? v->s : "";
+		size_t n = v ? v->n : 0, pos = 0;
+		while (pos < n) {
+			const char *nl = memchr(s + pos, '\n', n - pos);
+			size_t len = nl ? (size_t)(nl - (s + pos)) : n - pos;
+			const char *c = s[pos] == '+'	? k->add
+					: s[pos] == '-' ? k->del
+					: s[pos] == '@' ? k->head
+							: "";
+			ps_buf_addf(b, "    %s", c);
+			tx(b, s + pos, len);
+			ps_buf_addf(b, "%s\n", *c ? k->off : "");
+			pos += len + 1;
+		}
+		return;
+	}
+	default:
+		ps_buf_addf(b, "    %s%c %s%s ", col, tag, ch ? ch : "?", k->off);
+		if (!add) {
+			txv(b, di_get(it, "a"));
+			if (!del)
+				ps_buf_adds(b, " -> ");
+		}
+		if (!del)
+			txv(b, di_get(it, "b"));
+		break;
+	}
+	ps_buf_addc(b, '\n');
+}
+
+int ps_diff_write_text(const struct ps_diff *d, FILE *out, int color)
+{
+	static const struct colors none = {"", "", "", "", "", ""};
+	static const struct colors ansi = {"\033[32m", "\033[31m", "\033[33m",
+					   "\033[1m",  "\033[2m",  "\033[0m"};
+	const struct colors *k = color ? &ansi : &none;
+	struct ps_buf b = PS_BUF_INIT;
+	int rc = 0;
+	text_header(&b, d, k);
+	int group = -1;
+	int64_t pid = -2;
+	const char *file = NULL;
+	size_t counts[4] = {0, 0, 0, 0};
+	for (size_t i = 0; i < d->n; i++)
+		counts[d->items[i].group]++;
+	for (size_t i = 0; i < d->n && rc == 0; i++) {
+		const struct ditem *it = &d->items[i];
+		if ((int)it->group != group) {
+			group = (int)it->group;
+			if (group == G_STARTED)
+				ps_buf_addf(&b, "\n%sProcesses started (%zu)%s\n", k->head,
+					    counts[G_STARTED], k->off);
+			else if (group == G_EXITED)
+				ps_buf_addf(&b, "\n%sProcesses exited (%zu)%s\n", k->head,
+					    counts[G_EXITED], k->off);
+			else if (group == G_SYS)
+				ps_buf_addf(&b, "\n%sSystem%s\n", k->head, k->off);
+			pid = -2;
+			file = NULL;
+		}
+		if (group == G_STARTED || group == G_EXITED) {
+			text_se(&b, it, k);
+		} else if (group == G_PROC) {
+			if (it->pid != pid) {
+				pid = it->pid;
+				const struct dproc *p = find_proc(d, pid);
+				ps_buf_addf(&b, "\n%sProcess %" PRId64 " ", k->head, pid);
+				txs(&b, p ? p->name : NULL);
+				ps_buf_addf(&b, "%s", k->off);
+				if (p && p->exe) {
+					ps_buf_adds(&b, "  ");
+					txs(&b, p->exe);
+				}
+				if (p && p->starttime >= 0)
+					ps_buf_addf(&b, "  (start %" PRId64 ")", p->starttime);
+				if (p && (p->partial_a || p->partial_b))
+					ps_buf_addf(&b, "  (partial in %s)",
+						    p->partial_a && p->partial_b ? "A and B"
+						    : p->partial_a		 ? "A"
+										 : "B");
+				ps_buf_addc(&b, '\n');
+			}
+			text_proc_item(&b, it, k);
+		} else {
+			if (!file || strcmp(file, it->file) != 0) {
+				file = it->file;
+				ps_buf_addf(&b, "  %s", k->head);
+				txs(&b, file);
+				if (it->ftype == FT_TABLE && it->tkey)
+					ps_buf_addf(&b, "%s  (rows by %s)", k->off, it->tkey);
+				ps_buf_addf(&b, "%s\n", k->off);
+			}
+			text_sys_item(&b, it, k);
+		}
+		if (b.len > 65536)
+			rc = flush(out, &b);
+	}
+	if (rc == 0) {
+		if (!d->n)
+			ps_buf_adds(&b, "\nNo differences.\n");
+		rc = flush(out, &b);
+	}
+	ps_buf_release(&b);
+	return rc;
+}
+
+/* ---- JSON -------------------------------------------------------------------------- */
+
+static void js(struct ps_buf *b, const char *s)
+{
+	if (s)
+		ps_buf_add_json(b, s, strlen(s));
+	else
+		ps_buf_adds(b, "null");
+}
+
+static void jv(struct ps_buf *b, const struct dval *v)
+{
+	if (!v || v->t == DV_NULL)
+		ps_buf_adds(b, "null");
+	else if (v->t == DV_INT)
+		ps_buf_addf(b, "%" PRId64, v->i);
+	else if (v->t == DV_BOOL)
+		ps_buf_adds(b, v->i ? "true" : "false");
+	else
+		ps_buf_add_json(b, v->s, v->n);
+}
+
+static void jitem(struct ps_buf *b, const struct ditem *it)
+{
+	ps_buf_addc(b, '{');
+	for (int i = 0; i < it->nf; i++) {
+		if (i)
+			ps_buf_adds(b, ", ");
+		js(b, it->f[i].name);
+		ps_buf_adds(b, ": ");
+		jv(b, &it->f[i].v);
+	}
+	ps_buf_addc(b, '}');
+}
+
+static void jsnap(struct ps_buf *b, const char *name, const struct snapinfo *s)
+{
+	ps_buf_addf(b, "  \"%s\": {\"path\": ", name);
+	js(b, s->label);
+	ps_buf_adds(b, ", \"hostname\": ");
+	js(b, s->hostname);
+	ps_buf_adds(b, ", \"kernel_release\": ");
+	js(b, s->kernel_release);
+	ps_buf_adds(b, ", \"boot_id\": ");
+	js(b, s->boot_id);
+	ps_buf_adds(b, ", \"start_ns\": ");
+	if (s->have_start)
+		ps_buf_addf(b, "%" PRId64, s->start_ns);
+	else
+		ps_buf_adds(b, "null");
+	ps_buf_adds(b, ", \"processes\": ");
+	if (s->have_nproc)
+		ps_buf_addf(b, "%" PRId64, s->n_processes);
+	else
+		ps_buf_adds(b, "null");
+	ps_buf_adds(b, ", \"archive_sha256\": ");
+	js(b, s->sha256);
+	ps_buf_adds(b, "},\n");
+}
+
+static void jprocess_open(struct ps_buf *b, const struct ps_diff *d, int64_t pid, int first)
+{
+	const struct dproc *p = find_proc(d, pid);
+	ps_buf_addf(b, "%s    {\"pid\": %" PRId64 ", \"starttime\": ", first ? "" : ",\n", pid);
+	if (p && p->starttime >= 0)
+		ps_buf_addf(b, "%" PRId64, p->starttime);
+	else
+		ps_buf_adds(b, "null");
+	ps_buf_adds(b, ", \"name\": ");
+	js(b, p ? p->name : NULL);
+	ps_buf_adds(b, ", \"exe\": ");
+	js(b, p ? p->exe : NULL);
+	ps_buf_addf(b, ", \"partial_a\": %s, \"partial_b\": %s",
+		    p && p->partial_a ? "true" : "false", p && p->partial_b ? "true" : "false");
+}
+
+int ps_diff_write_json(const struct ps_diff *d, FILE *out)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	static const char *const scopes[] = {"all", "processes", "system"};
+	ps_buf_addf(&b, "{\n  \"procsnap_diff\": %d,\n", PS_DIFF_JSON_VERSION);
+	jsnap(&b, "a", &d->a);
+	jsnap(&b, "b", &d->b);
+	ps_buf_addf(&b,
+		    "  \"same_boot\": %s,\n  \"options\": {\"counters\": %s, \"context\": %d, "
+		    "\"scope\": \"%s\"},\n  \"differences\": %zu,\n  \"processes\": {\n",
+		    d->same_boot ? "true" : "false", d->counters ? "true" : "false", d->context,
+		    scopes[d->scope >= 0 && d->scope <= 2 ? d->scope : 0], d->n);
+	size_t i = 0;
+	/* started, exited */
+	static const char *const gname[2] = {"started", "exited"};
+	for (int g = G_STARTED; g <= G_EXITED; g++) {
+		ps_buf_addf(&b, "    \"%s\": [", gname[g]);
+		int first = 1;
+		for (; i < d->n && (int)d->items[i].group == g; i++) {
+			ps_buf_adds(&b, first ? "\n      " : ",\n      ");
+			jitem(&b, &d->items[i]);
+			first = 0;
+		}
+		ps_buf_adds(&b, first ? "],\n" : "\n    ],\n");
+	}
+	/* changed processes: one object each, every section present */
+	ps_buf_adds(&b, "    \"changed\": [\n");
+	int firstp = 1;
+	while (i < d->n && d->items[i].group == G_PROC) {
+		int64_t pid = d->items[i].pid;
+		jprocess_open(&b, d, pid, firstp);
+		firstp = 0;
+		for (int sec = 0; sec < S__N; sec++) {
+			ps_buf_addf(&b, ",\n      \"%s\": [", ps_dsec_json[sec]);
+			int first = 1;
+			for (; i < d->n && d->items[i].group == G_PROC && d->items[i].pid == pid &&
+			       d->items[i].sec == sec;
+			     i++) {
+				ps_buf_adds(&b, first ? "\n        " : ",\n        ");
+				jitem(&b, &d->items[i]);
+				first = 0;
+			}
+			ps_buf_adds(&b, first ? "]" : "\n      ]");
+		}
+		ps_buf_adds(&b, "}");
+		if (b.len > 65536 && flush(out, &b) < 0)
+			goto fail;
+	}
+	ps_buf_adds(&b, firstp ? "    ]\n  },\n" : "\n    ]\n  },\n");
+	/* system files: one object per file */
+	ps_buf_adds(&b, "  \"system\": [");
+	int firstf = 1;
+	while (i < d->n) {
+		const struct ditem *h = &d->items[i];
+		ps_buf_adds(&b, firstf ? "\n    {\"path\": " : ",\n    {\"path\": ");
+		firstf = 0;
+		js(&b, h->file);
+		ps_buf_addf(&b, ", \"type\": \"%s\"", ps_dftype_json[h->ftype]);
+		if (h->ftype == FT_TABLE) {
+			ps_buf_adds(&b, ", \"key\": ");
+			js(&b, h->tkey);
+		}
+		ps_buf_adds(&b, ", \"changes\": [");
+		int first = 1;
+		for (; i < d->n && strcmp(d->items[i].file, h->file) == 0; i++) {
+			ps_buf_adds(&b, first ? "\n      " : ",\n      ");
+			jitem(&b, &d->items[i]);
+			first = 0;
+		}
+		ps_buf_adds(&b, "\n    ]}");
+		if (b.len > 65536 && flush(out, &b) < 0)
+			goto fail;
+	}
+	ps_buf_adds(&b, firstf ? "]\n}\n" : "\n  ]\n}\n");
+	if (flush(out, &b) < 0)
+		goto fail;
+	ps_buf_release(&b);
+	return 0;
+fail:
+	ps_buf_release(&b);
+	return -1;
+}

@@ -1,0 +1,9 @@
+# diff/ tests: one executable per file (tests/CMakeLists.txt defines ps_test).
+# test_diff_fixture captures samples/diff-a and samples/diff-b and compares
+# the output with samples/diff-golden/; test_diff_live changes victims
+# between two live captures; test_diff_text checks the unified text diff.
+ps_test(test_diff_text test_diff_text.c LIBS ps_diff PkgConfig::SQLITE)
+ps_test(test_diff_fixture test_diff_fixture.c LIBS ps_tutil PkgConfig::SQLITE)
+add_dependencies(test_diff_fixture procsnap)
+ps_test(test_diff_live test_diff_live.c LIBS ps_tutil)
+add_dependencies(test_diff_live procsnap victim)
