@@ -51,7 +51,8 @@ char *ps_xstrdup(const char *s)
 char *ps_xstrndup(const char *s, size_t n)
 {
 	char *p = ps_xmalloc(n + 1);
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
