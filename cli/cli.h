@@ -23,6 +23,25 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv);
 int cmd_merge(const struct ps_cli *cli, int argc, char **argv);
 int cmd_verify(const struct ps_cli *cli, int argc, char **argv);
 int cmd_diff(const struct ps_cli *cli, int argc, char **argv);
+int cmd_triage(const struct ps_cli *cli, int argc, char **argv);
+
+/* Snapshots opened as `query` opens them (cmd_query.c): each SNAP (archive or
+ * index) read-only; one is used as its own index, several through TEMP views
+ * that UNION ALL them with snapshot_id renumbered; PRAGMA query_only is on. */
+struct ps_snap;
+struct sqlite3;
+struct cli_snaps {
+	int n;
+	struct ps_snap **snaps;
+	struct sqlite3 *db;
+};
+/* 0, or 2 with one line printed (prefixed by cmd); release with cli_snaps_close. */
+int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out);
+void cli_snaps_close(struct cli_snaps *s);
+/* `query`'s output helpers: an aligned-table cell (control bytes and invalid
+ * UTF-8 escaped, *width its display columns; malloc'ed), an RFC 4180 field. */
+char *cli_table_cell(const unsigned char *s, size_t n, size_t *width);
+void cli_csv_field(const char *s, size_t n);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -162,6 +162,11 @@ static void table_free(struct table_out *t)
 	free(t->numeric);
 }
 
+char *cli_table_cell(const unsigned char *s, size_t n, size_t *width)
+{
+	return table_cell(s, n, width);
+}
+
 /* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes. */
 static void csv_field(const char *s, size_t n)
 {
@@ -179,6 +184,11 @@ static void csv_field(const char *s, size_t n)
 		fputc(s[i], stdout);
 	}
 	fputc('"', stdout);
+}
+
+void cli_csv_field(const char *s, size_t n)
+{
+	csv_field(s, n);
 }
 
 static void json_value(struct ps_buf *b, sqlite3_stmt *st, int c)
@@ -464,18 +474,18 @@ static const char *snap_index_path(struct ps_snap *s)
 }
 
 /* An in-memory main with every snapshot attached and the union views. */
-static sqlite3 *open_union(struct ps_snap **snaps, int n)
+static sqlite3 *open_union(const char *cmd, struct ps_snap **snaps, int n)
 {
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
 	    SQLITE_OK) {
-		cli_fail("query", "sqlite: %s", sqlite3_errmsg(db));
+		cli_fail(cmd, "sqlite: %s", sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return NULL;
 	}
 	int max = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1);
 	if (n > max) {
-		cli_fail("query",
+		cli_fail(cmd,
 			 "at most %d snapshots at once (this SQLite's attach limit); "
 			 "combine them first with procsnap merge",
 			 max);
@@ -488,11 +498,11 @@ static sqlite3 *open_union(struct ps_snap **snaps, int n)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "s%d", i + 1);
 		const char *path = snap_index_path(snaps[i]);
-		if (!path || attach_ro(db, "query", path, name) < 0)
+		if (!path || attach_ro(db, cmd, path, name) < 0)
 			goto fail;
 		int64_t mx = max_snapshot(db, name);
 		if (mx < 0) {
-			cli_fail("query", "%s: no snapshots table", path);
+			cli_fail(cmd, "%s: no snapshots table", path);
 			goto fail;
 		}
 		off[i] = next;
@@ -509,8 +519,7 @@ static sqlite3 *open_union(struct ps_snap **snaps, int n)
 		for (int i = 0; ok && i < n; i++) {
 			snprintf(name, sizeof(name), "s%d", i + 1);
 			if (select_list(db, name, objs[k], off[i], &cols) < 0) {
-				cli_fail("query",
-					 "%s: no table %s (snapshots of different schemas?)",
+				cli_fail(cmd, "%s: no table %s (snapshots of different schemas?)",
 					 snap_index_path(snaps[i]), objs[k]);
 				ok = 0;
 				break;
@@ -528,7 +537,7 @@ static sqlite3 *open_union(struct ps_snap **snaps, int n)
 			ps_buf_addf(&sql, " FROM %s.%s", name, q);
 		}
 		sqlite3_free(q);
-		if (ok && exec(db, "query", sql.buf) < 0)
+		if (ok && exec(db, cmd, sql.buf) < 0)
 			ok = 0;
 	}
 	free_names(objs);
@@ -542,6 +551,38 @@ fail:
 	free(off);
 	sqlite3_close(db);
 	return NULL;
+}
+
+int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out)
+{
+	struct ps_err err = {0, ""};
+	out->n = n;
+	out->snaps = ps_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*out->snaps));
+	out->db = NULL;
+	for (int i = 0; i < n; i++) {
+		if (ps_snap_open(paths[i], &out->snaps[i], &err) < 0) {
+			cli_fail(cmd, "%s", err.msg);
+			goto fail;
+		}
+	}
+	out->db = n == 1 ? ps_snap_db(out->snaps[0]) : open_union(cmd, out->snaps, n);
+	if (out->db && exec(out->db, cmd, "PRAGMA query_only = 1") == 0)
+		return 0;
+fail:
+	cli_snaps_close(out);
+	return 2;
+}
+
+void cli_snaps_close(struct cli_snaps *s)
+{
+	if (s->n > 1 && s->db)
+		sqlite3_close(s->db);
+	for (int i = 0; s->snaps && i < s->n; i++)
+		ps_snap_close(s->snaps[i]);
+	free(s->snaps);
+	s->snaps = NULL;
+	s->db = NULL;
+	s->n = 0;
 }
 
 int cmd_query(const struct ps_cli *cli, int argc, char **argv)
@@ -575,33 +616,11 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 	if (nsnap < 1)
 		return cli_usage("query", "expects SNAP... and SQL");
 	const char *sql = argv[argc - 1];
-	struct ps_snap **snaps = ps_xcalloc((size_t)nsnap, sizeof(*snaps));
-	struct ps_err err = {0, ""};
-	int rc = 2;
-	sqlite3 *db = NULL;
-	for (int i = 0; i < nsnap; i++) {
-		if (ps_snap_open(argv[optind + i], &snaps[i], &err) < 0) {
-			cli_fail("query", "%s", err.msg);
-			goto out;
-		}
-	}
-	if (nsnap == 1) {
-		db = ps_snap_db(snaps[0]);
-	} else {
-		db = open_union(snaps, nsnap);
-		if (!db)
-			goto out;
-	}
-	if (exec(db, "query", "PRAGMA query_only = 1") < 0)
-		goto out;
-	if (run_sql(db, sql, fmt) == 0)
-		rc = 0;
-out:
-	if (nsnap > 1 && db)
-		sqlite3_close(db);
-	for (int i = 0; i < nsnap; i++)
-		ps_snap_close(snaps[i]);
-	free(snaps);
+	struct cli_snaps ss;
+	if (cli_snaps_open("query", nsnap, argv + optind, &ss) != 0)
+		return 2;
+	int rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
+	cli_snaps_close(&ss);
 	return rc;
 }
 

@@ -555,9 +555,8 @@ static const char end_sql[] =
     "FROM capture_processes c WHERE c.snapshot_id = 1 AND c.pid = processes.pid "
     "  AND (c.starttime IS NULL OR processes.starttime IS NULL "
     "       OR c.starttime = processes.starttime);"
-    /* a process whose files vanished while it was read (ESRCH) is partial */
-    "UPDATE processes SET partial = 1 WHERE partial = 0 AND pid IN "
-    "  (SELECT pid FROM files WHERE snapshot_id = 1 AND errno = 'ESRCH' AND pid IS NOT NULL);"
+    /* partial is capture's verdict alone: kernel threads answer ESRCH for
+     * their mm files on every capture, so an errno is no sign of exit */
     "DROP TABLE temp.ps_net_sock; DROP TABLE temp.ps_sock_fd; DROP TABLE temp.ps_netns_src;";
 
 int sys_end(struct ps_tables *t, struct ps_err *err)

@@ -11,6 +11,8 @@
  *   open PATH       open another file (prints fd=N)
  *   close FD        close a descriptor
  *   map N K         map N pages, touch the first K (prints map=0xADDR)
+ *   mapx N          map N anonymous pages read+write+exec (prints map=0xADDR)
+ *   listen ADDR     listen on TCP IPv4 ADDR, ephemeral port (prints port=N fd=F)
  *   write ADDR J    write to the first J pages at ADDR
  *   thread          start one more thread
  *   exit            exit(0)
@@ -101,6 +103,25 @@ int main(int argc, char **argv)
 			for (long i = 0; q != MAP_FAILED && i < k && i < n; i++)
 				q[i * pg] = 1;
 			printf("ok map=%p\n", (void *)q);
+		} else if (sscanf(line, "mapx %ld", &n) == 1) {
+			char *q =
+			    mmap(NULL, (size_t)n * (size_t)pg, PROT_READ | PROT_WRITE | PROT_EXEC,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (q != MAP_FAILED)
+				q[0] = 1;
+			printf("ok map=%p\n", (void *)q);
+		} else if (sscanf(line, "listen %3999s", arg) == 1) {
+			struct sockaddr_in b;
+			socklen_t bl = sizeof(b);
+			memset(&b, 0, sizeof(b));
+			b.sin_family = AF_INET;
+			fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (fd < 0 || inet_pton(AF_INET, arg, &b.sin_addr) != 1 ||
+			    bind(fd, (struct sockaddr *)&b, sizeof(b)) < 0 || listen(fd, 4) < 0 ||
+			    getsockname(fd, (struct sockaddr *)&b, &bl) < 0)
+				printf("error listen %s\n", arg);
+			else
+				printf("ok port=%d fd=%d\n", ntohs(b.sin_port), fd);
 		} else if (sscanf(line, "write %lx %ld", &addr, &k) == 2) {
 			char *q = (char *)addr;
 			for (long i = 0; i < k; i++)
