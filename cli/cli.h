@@ -42,6 +42,11 @@ void cli_snaps_close(struct cli_snaps *s);
  * UTF-8 escaped, *width its display columns; malloc'ed), an RFC 4180 field. */
 char *cli_table_cell(const unsigned char *s, size_t n, size_t *width);
 void cli_csv_field(const char *s, size_t n);
+/* Append column c of the current row as a JSON value (NULL, number, or a
+ * string with invalid UTF-8 escaped). */
+struct ps_buf;
+struct sqlite3_stmt;
+void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -191,7 +191,7 @@ void cli_csv_field(const char *s, size_t n)
 	csv_field(s, n);
 }
 
-static void json_value(struct ps_buf *b, sqlite3_stmt *st, int c)
+void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c)
 {
 	switch (sqlite3_column_type(st, c)) {
 	case SQLITE_NULL:
@@ -279,7 +279,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 					ps_buf_addc(&jb, ',');
 				ps_buf_add_json(&jb, name ? name : "", name ? strlen(name) : 0);
 				ps_buf_addc(&jb, ':');
-				json_value(&jb, st, c);
+				cli_json_value(&jb, st, c);
 			}
 			ps_buf_addc(&jb, '}');
 			fwrite(jb.buf, 1, jb.len, stdout);

@@ -223,31 +223,6 @@ fail:
 
 /* ---- running a rule --------------------------------------------------------- */
 
-static void json_column(struct ps_buf *b, sqlite3_stmt *st, int c)
-{
-	switch (sqlite3_column_type(st, c)) {
-	case SQLITE_NULL:
-		ps_buf_adds(b, "null");
-		break;
-	case SQLITE_INTEGER:
-		ps_buf_addf(b, "%lld", (long long)sqlite3_column_int64(st, c));
-		break;
-	case SQLITE_FLOAT: {
-		double d = sqlite3_column_double(st, c);
-		if (isfinite(d))
-			ps_buf_addf(b, "%.17g", d);
-		else
-			ps_buf_adds(b, "null");
-		break;
-	}
-	default: {
-		const char *s = (const char *)sqlite3_column_text(st, c);
-		ps_buf_add_json(b, s ? s : "", s ? (size_t)sqlite3_column_bytes(st, c) : 0);
-		break;
-	}
-	}
-}
-
 static char *column_dup(sqlite3_stmt *st, int c)
 {
 	if (c < 0 || sqlite3_column_type(st, c) == SQLITE_NULL)
@@ -331,7 +306,7 @@ static int rule_run(sqlite3 *db, const struct rule *r, struct finding **out, siz
 				ps_buf_addc(&jb, ',');
 			ps_buf_add_json(&jb, nm ? nm : "", nm ? strlen(nm) : 0);
 			ps_buf_addc(&jb, ':');
-			json_column(&jb, st, c);
+			cli_json_value(&jb, st, c);
 		}
 		ps_buf_addc(&jb, '}');
 		f->json = ps_xstrndup(jb.buf, jb.len);

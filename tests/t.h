@@ -67,6 +67,41 @@ extern const char *t_bindir; /* PS_BINARY_DIR, the build root */
 		exit(77);                                                                          \
 	} while (0)
 
+/* Read samples/procfs/NAME whole into a malloc'ed, NUL-terminated buffer;
+ * a missing file counts as a failure and yields an empty buffer. */
+static inline char *t_load_sample(const char *name, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	size_t n = 0, cap = 0;
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		t_failures++;
+	} else {
+		for (;;) {
+			if (n + 4096 + 1 > cap) {
+				cap = cap ? cap * 2 : 65536;
+				char *nb = realloc(b, cap);
+				if (!nb)
+					abort();
+				b = nb;
+			}
+			size_t r = fread(b + n, 1, cap - n - 1, f);
+			if (r == 0)
+				break;
+			n += r;
+		}
+		fclose(f);
+	}
+	if (!b && !(b = malloc(1)))
+		abort();
+	b[n] = '\0';
+	*len = n;
+	return b;
+}
+
 struct t_case {
 	const char *name;
 	void (*fn)(void);

@@ -7,30 +7,11 @@
 
 /* Load samples/procfs/<name> into a buffer of exactly its size (no NUL), so
  * ASan catches any read past the end. */
-static char *load(const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		t_failures++;
-		*len = 0;
-		return calloc(1, 1);
-	}
-	char tmp[65536];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	fclose(f);
-	char *b = malloc(n ? n : 1);
-	memcpy(b, tmp, n);
-	*len = n;
-	return b;
-}
 
 static void kv_meminfo(void)
 {
 	size_t len, pos = 0;
-	char *b = load("meminfo", &len);
+	char *b = t_load_sample("meminfo", &len);
 	struct ps_kv kv;
 	int n = 0, r, seen = 0;
 	while ((r = ps_kv_next(b, len, &pos, &kv)) != 0) {
@@ -63,7 +44,7 @@ static void kv_meminfo(void)
 static void kv_vmstat(void)
 {
 	size_t len, pos = 0;
-	char *b = load("vmstat", &len);
+	char *b = t_load_sample("vmstat", &len);
 	struct ps_kv kv;
 	int seen = 0;
 	CHECK_INT(ps_kv_next(b, len, &pos, &kv), 1);
@@ -83,7 +64,7 @@ static void kv_vmstat(void)
 static void kv_proc_stat(void)
 {
 	size_t len, pos = 0, np;
-	char *b = load("proc_stat", &len);
+	char *b = t_load_sample("proc_stat", &len);
 	struct ps_kv kv;
 	uint64_t v, vals[16] = {0};
 	int n;
@@ -172,7 +153,7 @@ static void kv_forms(void)
 static void nul_cmdline_environ(void)
 {
 	size_t len, pos = 0;
-	char *b = load("cmdline.fixture", &len);
+	char *b = t_load_sample("cmdline.fixture", &len);
 	struct ps_str it;
 	const char *want[] = {"./mkfix", "arg one", "", "arg\"3"};
 	int n = 0;
@@ -191,7 +172,7 @@ static void nul_cmdline_environ(void)
 	CHECK_MEM(it.p, it.len, "");
 	free(b);
 
-	b = load("environ.fixture", &len);
+	b = t_load_sample("environ.fixture", &len);
 	struct ps_str k, v;
 	pos = 0;
 	n = 0;

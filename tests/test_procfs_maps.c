@@ -7,30 +7,11 @@
 
 /* Load samples/procfs/<name> into a buffer of exactly its size (no NUL), so
  * ASan catches any read past the end. */
-static char *load(const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		t_failures++;
-		*len = 0;
-		return calloc(1, 1);
-	}
-	char tmp[65536];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	fclose(f);
-	char *b = malloc(n ? n : 1);
-	memcpy(b, tmp, n);
-	*len = n;
-	return b;
-}
 
 static void maps_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("maps.fixture", &len);
+	char *b = t_load_sample("maps.fixture", &len);
 	struct ps_map m;
 	int n = 0, r, saw_deleted = 0, saw_memfd = 0, saw_rwx = 0;
 	while ((r = ps_maps_next(b, len, &pos, &m)) != 0) {
@@ -84,7 +65,7 @@ static void maps_fixture(void)
 static void maps_edge(void)
 {
 	size_t len, pos = 0;
-	char *b = load("maps.edge", &len);
+	char *b = t_load_sample("maps.edge", &len);
 	struct ps_map m;
 	CHECK_INT(ps_maps_next(b, len, &pos, &m), 1);
 	CHECK_U64(m.start, 0x400000);
@@ -137,7 +118,7 @@ static void maps_edge(void)
 static void smaps_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("smaps.fixture", &len);
+	char *b = t_load_sample("smaps.fixture", &len);
 	struct ps_smaps s;
 	int n = 0, r, saw_heap = 0, saw_deleted = 0;
 	while ((r = ps_smaps_next(b, len, &pos, &s)) != 0) {
@@ -174,7 +155,7 @@ static void smaps_fixture(void)
 	CHECK(saw_heap && saw_deleted);
 	free(b);
 
-	b = load("smaps_rollup.fixture", &len);
+	b = t_load_sample("smaps_rollup.fixture", &len);
 	pos = 0;
 	CHECK_INT(ps_smaps_next(b, len, &pos, &s), 1);
 	CHECK_MEM(s.map.path.p, s.map.path.len, "[rollup]");

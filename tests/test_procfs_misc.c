@@ -7,30 +7,11 @@
 
 /* Load samples/procfs/<name> into a buffer of exactly its size (no NUL), so
  * ASan catches any read past the end. */
-static char *load(const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		t_failures++;
-		*len = 0;
-		return calloc(1, 1);
-	}
-	char tmp[65536];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	fclose(f);
-	char *b = malloc(n ? n : 1);
-	memcpy(b, tmp, n);
-	*len = n;
-	return b;
-}
 
 static void limits_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("limits.fixture", &len);
+	char *b = t_load_sample("limits.fixture", &len);
 	struct ps_limit l;
 	int n = 0, r;
 	while ((r = ps_limits_next(b, len, &pos, &l)) != 0) {
@@ -64,7 +45,7 @@ static void limits_fixture(void)
 	CHECK_INT(n, 16);
 	free(b);
 
-	b = load("limits.edge", &len);
+	b = t_load_sample("limits.edge", &len);
 	pos = 0;
 	CHECK_INT(ps_limits_next(b, len, &pos, &l), 1);
 	CHECK_INT(l.soft, 10);
@@ -82,7 +63,7 @@ static void limits_fixture(void)
 static void cgroup_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("cgroup.fixture", &len);
+	char *b = t_load_sample("cgroup.fixture", &len);
 	struct ps_cgroup c;
 	int n = 0;
 	while (ps_cgroup_next(b, len, &pos, &c) == 1) {
@@ -118,7 +99,7 @@ static void cgroup_fixture(void)
 static void fdinfo_fixture(void)
 {
 	size_t len;
-	char *b = load("fdinfo.3", &len);
+	char *b = t_load_sample("fdinfo.3", &len);
 	struct ps_fdinfo fi;
 	CHECK_INT(ps_fdinfo_parse(b, len, &fi), 0);
 	CHECK_U64(fi.pos, 4096);
@@ -126,12 +107,12 @@ static void fdinfo_fixture(void)
 	CHECK_U64(fi.mnt_id, 27);
 	CHECK_U64(fi.ino, 10952978); /* same inode as in maps */
 	free(b);
-	b = load("fdinfo.6", &len);
+	b = t_load_sample("fdinfo.6", &len);
 	CHECK_INT(ps_fdinfo_parse(b, len, &fi), 0);
 	CHECK_U64(fi.flags, 0);
 	CHECK_U64(fi.ino, 1038);
 	free(b);
-	b = load("fdinfo.eventfd", &len);
+	b = t_load_sample("fdinfo.eventfd", &len);
 	CHECK_INT(ps_fdinfo_parse(b, len, &fi), 0);
 	CHECK_U64(fi.pos, 12);
 	CHECK_U64(fi.flags, 02004002);
@@ -147,7 +128,7 @@ static void fdinfo_fixture(void)
 static void links(void)
 {
 	size_t len;
-	char *b = load("fdlinks.fixture", &len); /* "FD TARGET" lines */
+	char *b = t_load_sample("fdlinks.fixture", &len); /* "FD TARGET" lines */
 	struct ps_link l;
 	const char *ls = b, *e = b + len;
 	int n = 0;
@@ -201,7 +182,7 @@ static void links(void)
 	CHECK_INT(n, 15);
 	free(b);
 
-	b = load("nslinks.fixture", &len);
+	b = t_load_sample("nslinks.fixture", &len);
 	ls = b;
 	e = b + len;
 	n = 0;
@@ -249,7 +230,7 @@ static void links(void)
 static void mountinfo_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("mountinfo.fixture", &len);
+	char *b = t_load_sample("mountinfo.fixture", &len);
 	struct ps_mountinfo m;
 	int n = 0, r;
 	while ((r = ps_mountinfo_next(b, len, &pos, &m)) != 0) {
@@ -278,7 +259,7 @@ static void mountinfo_fixture(void)
 	CHECK_INT(n, 19);
 	free(b);
 
-	b = load("mountinfo.edge", &len);
+	b = t_load_sample("mountinfo.edge", &len);
 	pos = 0;
 	char path[64];
 	CHECK_INT(ps_mountinfo_next(b, len, &pos, &m), 1);
@@ -304,7 +285,7 @@ static void mountinfo_fixture(void)
 static void modules_sample(void)
 {
 	size_t len, pos = 0;
-	char *b = load("modules.sample", &len);
+	char *b = t_load_sample("modules.sample", &len);
 	struct ps_module m;
 	CHECK_INT(ps_modules_next(b, len, &pos, &m), 1);
 	CHECK_MEM(m.name.p, m.name.len, "nf_tables");

@@ -12,25 +12,6 @@
 
 /* Load samples/procfs/<name> into a buffer of exactly its size (no NUL), so
  * ASan catches any read past the end. */
-static char *load(const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		t_failures++;
-		*len = 0;
-		return calloc(1, 1);
-	}
-	char tmp[65536];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	fclose(f);
-	char *b = malloc(n ? n : 1);
-	memcpy(b, tmp, n);
-	*len = n;
-	return b;
-}
 
 static void tcp_fixture(void)
 {
@@ -38,7 +19,7 @@ static void tcp_fixture(void)
 	if (htonl(1) == 1)
 		T_SKIP("address fixtures are little-endian");
 	size_t len, pos = 0;
-	char *b = load("net_tcp", &len);
+	char *b = t_load_sample("net_tcp", &len);
 	struct ps_inet_sock s;
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 1);
 	CHECK_U64(s.sl, 0);
@@ -70,7 +51,7 @@ static void tcp_fixture(void)
 static void tcp6_udp_raw(void)
 {
 	size_t len, pos = 0;
-	char *b = load("net_tcp6", &len);
+	char *b = t_load_sample("net_tcp6", &len);
 	struct ps_inet_sock s;
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 1);
 	CHECK_INT(s.family, AF_INET6);
@@ -82,7 +63,7 @@ static void tcp6_udp_raw(void)
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 0);
 	free(b);
 
-	b = load("net_udp", &len);
+	b = t_load_sample("net_udp", &len);
 	pos = 0;
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 1);
 	CHECK_U64(s.sl, 7556);
@@ -94,7 +75,7 @@ static void tcp6_udp_raw(void)
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 0);
 	free(b);
 
-	b = load("net_udp6", &len);
+	b = t_load_sample("net_udp6", &len);
 	pos = 0;
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 1);
 	CHECK_STR(s.local_text, "::");
@@ -105,7 +86,7 @@ static void tcp6_udp_raw(void)
 
 	const char *hdr_only[] = {"net_raw", "net_raw6"};
 	for (int i = 0; i < 2; i++) {
-		b = load(hdr_only[i], &len);
+		b = t_load_sample(hdr_only[i], &len);
 		pos = 0;
 		CHECK_INT(ps_inet_next(b, len, &pos, &s), 0);
 		free(b);
@@ -115,7 +96,7 @@ static void tcp6_udp_raw(void)
 static void tcp6_edge(void)
 {
 	size_t len, pos = 0;
-	char *b = load("net_tcp6.edge", &len);
+	char *b = t_load_sample("net_tcp6.edge", &len);
 	struct ps_inet_sock s;
 	CHECK_INT(ps_inet_next(b, len, &pos, &s), 1);
 	CHECK_STR(s.local_text, "2001:db8::1");
@@ -173,7 +154,7 @@ static void tcp_states(void)
 static void unix_fixture(void)
 {
 	size_t len, pos = 0;
-	char *b = load("net_unix", &len);
+	char *b = t_load_sample("net_unix", &len);
 	struct ps_unix_sock u;
 	CHECK_INT(ps_unix_next(b, len, &pos, &u), 1);
 	CHECK_U64(u.num, 0xcb13c544ULL);
@@ -195,7 +176,7 @@ static void unix_fixture(void)
 	CHECK_INT(ps_unix_next(b, len, &pos, &u), 0);
 	free(b);
 
-	b = load("net_unix.edge", &len);
+	b = t_load_sample("net_unix.edge", &len);
 	pos = 0;
 	CHECK_INT(ps_unix_next(b, len, &pos, &u), 1);
 	CHECK_U64(u.type, 5);

@@ -10,30 +10,11 @@
 
 /* Load samples/procfs/<name> into a buffer of exactly its size (no NUL), so
  * ASan catches any read past the end. */
-static char *load(const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/samples/procfs/%s", t_srcdir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		t_failures++;
-		*len = 0;
-		return calloc(1, 1);
-	}
-	char tmp[65536];
-	size_t n = fread(tmp, 1, sizeof(tmp), f);
-	fclose(f);
-	char *b = malloc(n ? n : 1);
-	memcpy(b, tmp, n);
-	*len = n;
-	return b;
-}
 
 static void stat_process(void)
 {
 	size_t len;
-	char *b = load("stat.fixture", &len);
+	char *b = t_load_sample("stat.fixture", &len);
 	struct ps_stat st;
 	CHECK_INT(ps_stat_parse(b, len, &st), 0);
 	CHECK_INT(st.pid, 3722);
@@ -70,7 +51,7 @@ static void stat_process(void)
 static void stat_thread_and_kworker(void)
 {
 	size_t len;
-	char *b = load("stat.thread", &len);
+	char *b = t_load_sample("stat.thread", &len);
 	struct ps_stat st;
 	CHECK_INT(ps_stat_parse(b, len, &st), 0);
 	CHECK_INT(st.pid, 3725);
@@ -80,7 +61,7 @@ static void stat_thread_and_kworker(void)
 	CHECK_INT(st.processor, 1);
 	free(b);
 
-	b = load("stat.kworker", &len);
+	b = t_load_sample("stat.kworker", &len);
 	CHECK_INT(ps_stat_parse(b, len, &st), 0);
 	CHECK_INT(st.pid, 10);
 	CHECK_MEM(st.comm.p, st.comm.len, "kworker/0:0H-kblockd");
@@ -97,7 +78,7 @@ static void stat_thread_and_kworker(void)
 static void stat_edge_comm(void)
 {
 	size_t len;
-	char *b = load("stat.edge_comm", &len); /* comm "a\n) (b c", no final newline */
+	char *b = t_load_sample("stat.edge_comm", &len); /* comm "a\n) (b c", no final newline */
 	struct ps_stat st;
 	CHECK_INT(ps_stat_parse(b, len, &st), 0);
 	CHECK_INT(st.pid, 4242);
@@ -119,7 +100,7 @@ static void stat_malformed(void)
 {
 	size_t len;
 	struct ps_stat st;
-	char *b = load("stat.overflow", &len);
+	char *b = t_load_sample("stat.overflow", &len);
 	CHECK_INT(ps_stat_parse(b, len, &st), -1);
 	CHECK_INT(st.pid, 7);
 	CHECK_U64(st.minflt, PS_U64_UNKNOWN); /* 20 digits: overflow, not wrapped */
@@ -128,7 +109,7 @@ static void stat_malformed(void)
 	CHECK_U64(st.rsslim, PS_U64_UNKNOWN); /* 2^64 */
 	free(b);
 
-	b = load("stat.truncated", &len);
+	b = t_load_sample("stat.truncated", &len);
 	CHECK_INT(ps_stat_parse(b, len, &st), -1);
 	CHECK_INT(st.ppid, 1);
 	CHECK_U64(st.utime, 0);
@@ -148,7 +129,7 @@ static void stat_malformed(void)
 static void statm_fixture(void)
 {
 	size_t len;
-	char *b = load("statm.fixture", &len);
+	char *b = t_load_sample("statm.fixture", &len);
 	struct ps_statm sm;
 	CHECK_INT(ps_statm_parse(b, len, &sm), 0);
 	CHECK_U64(sm.size, 4723);
@@ -168,7 +149,7 @@ static void statm_fixture(void)
 static void status_fixture(void)
 {
 	size_t len;
-	char *b = load("status.fixture", &len);
+	char *b = t_load_sample("status.fixture", &len);
 	struct ps_status s;
 	CHECK_INT(ps_status_parse(b, len, &s), 0);
 	CHECK_MEM(s.name.p, s.name.len, "ps fix) (x");
@@ -204,7 +185,7 @@ static void status_fixture(void)
 	CHECK_U64(s.nonvoluntary_ctxt_switches, 1);
 	free(b);
 
-	b = load("status.thread", &len);
+	b = t_load_sample("status.thread", &len);
 	CHECK_INT(ps_status_parse(b, len, &s), 0);
 	CHECK_MEM(s.name.p, s.name.len, "ps-worker");
 	CHECK_INT(s.tgid, 3722);
@@ -212,7 +193,7 @@ static void status_fixture(void)
 	CHECK_INT(s.nspid_last, 3725);
 	free(b);
 
-	b = load("status.kworker", &len);
+	b = t_load_sample("status.kworker", &len);
 	CHECK_INT(ps_status_parse(b, len, &s), 0);
 	CHECK_MEM(s.name.p, s.name.len, "kworker/0:0H-kblockd");
 	CHECK_INT(s.state, 'I');
@@ -225,7 +206,7 @@ static void status_fixture(void)
 static void status_edge(void)
 {
 	size_t len;
-	char *b = load("status.edge", &len);
+	char *b = t_load_sample("status.edge", &len);
 	struct ps_status s;
 	CHECK_INT(ps_status_parse(b, len, &s), 0);
 	CHECK_MEM(s.name.p, s.name.len, "ev\\nil) x "); /* raw, trailing blank kept */
@@ -264,7 +245,7 @@ static void status_edge(void)
 static void io_fixture(void)
 {
 	size_t len;
-	char *b = load("io.fixture", &len);
+	char *b = t_load_sample("io.fixture", &len);
 	struct ps_io io;
 	CHECK_INT(ps_io_parse(b, len, &io), 0);
 	CHECK_U64(io.rchar, 10956);
@@ -284,7 +265,7 @@ static void io_fixture(void)
 static void loadavg_uptime_tainted(void)
 {
 	size_t len;
-	char *b = load("loadavg", &len); /* "0.08 0.02 0.01 1/85 3790" */
+	char *b = t_load_sample("loadavg", &len); /* "0.08 0.02 0.01 1/85 3790" */
 	struct ps_loadavg la;
 	CHECK_INT(ps_loadavg_parse(b, len, &la), 0);
 	CHECK(la.load1 == 0.08);
@@ -299,7 +280,7 @@ static void loadavg_uptime_tainted(void)
 	CHECK(isnan(la.load5));
 	CHECK_INT(la.last_pid, PS_I64_UNKNOWN);
 
-	b = load("uptime", &len); /* "448.48 865.94" */
+	b = t_load_sample("uptime", &len); /* "448.48 865.94" */
 	struct ps_uptime up;
 	CHECK_INT(ps_uptime_parse(b, len, &up), 0);
 	CHECK(up.uptime == 448.48);
@@ -309,7 +290,7 @@ static void loadavg_uptime_tainted(void)
 	CHECK(up.uptime == 12.0);
 	CHECK(isnan(up.idle));
 
-	b = load("tainted", &len);
+	b = t_load_sample("tainted", &len);
 	uint64_t t;
 	CHECK_INT(ps_u64_file_parse(b, len, &t), 0);
 	CHECK_U64(t, 0);
