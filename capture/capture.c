@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "pagemap.h"
 #include "procfs.h"
 
 #define MAX_DEPTH    48		       /* deeper dirs are recorded, not descended (ELOOP) */
@@ -101,6 +102,9 @@ struct walker {
 	uint64_t *netns; /* open-addressing set of netns inodes (0 = empty) */
 	size_t netns_cap, netns_n;
 	struct proc p;
+	struct ps_pm *pm;     /* pagemap.sections builder; NULL: not procfs or no_pagemap */
+	struct ps_buf pmaps;  /* the process's maps text, kept for pagemap.sections */
+	int have_pmaps;
 	int procs_done, procs_total;
 	uint64_t next_progress;
 };
@@ -450,6 +454,10 @@ static void pid_file_hook(struct walker *w, const char *name)
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
 			note_id(w, (int64_t)v);
+	} else if (strcmp(name, "maps") == 0 && w->pm) {
+		ps_buf_reset(&w->pmaps);
+		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
+		w->have_pmaps = 1;
 	}
 }
 
@@ -702,6 +710,41 @@ out:
 
 /* ---- processes ------------------------------------------------------------------- */
 
+/* proc/<pid>/pagemap.sections (DESIGN 4, capture/pagemap.c): after the
+ * process's other files, from the maps text the walk already read.  An
+ * ordinary directory tree (--root samples/...) has no pagemap to read by
+ * ranges: recorded as absent (EOPNOTSUPP), its "pagemap" file never opened. */
+static void do_pagemap(struct walker *w)
+{
+	size_t mark = path_push(w, "pagemap.sections");
+	if (excluded(w)) {
+		w->st->excluded++;
+		goto out;
+	}
+	if (!w->pm) {
+		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, EOPNOTSUPP, 0);
+		goto out;
+	}
+	if (!w->have_pmaps && ps_read_at(w->p.pidfd, "maps", &w->pmaps, FILE_MAX, NULL) != 0)
+		ps_buf_reset(&w->pmaps); /* maps excluded or unreadable: read it for us */
+	struct ps_pm_result res;
+	int e = ps_pm_read(w->pm, w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->o->pagemap_max,
+			   &w->data, &res);
+	if (!res.got_data) {
+		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
+	} else {
+		emit(w, PS_KIND_FILE, &res.sb, NULL, w->data.buf, w->data.len, e, res.truncated);
+		w->st->pagemap_members++;
+		w->st->pagemap_scanned += res.scanned != 0;
+		w->st->pagemap_truncated += res.truncated != 0;
+	}
+	w->st->pagemap_bytes_read += res.bytes_read;
+	if (e)
+		proc_err(w, e);
+out:
+	path_pop(w, mark);
+}
+
 /* Does the exe target exist inside the process's own mount namespace?
  * Resolved through root/ with fstatat only (no open, no read). */
 static int exe_on_disk(struct walker *w)
@@ -749,6 +792,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	w->p.pid = pid;
 	w->p.pidfd = pidfd;
 	w->p.hidden = hidden;
+	w->have_pmaps = 0;
 
 	struct stat sb;
 	int have_sb = fstat(pidfd, &sb) == 0;
@@ -781,6 +825,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	for (size_t i = 0; i < l->n && !w->aborted; i++)
 		if (strcmp(l->ent[i], "stat") != 0)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
+	if (!w->aborted && !w->o->no_pagemap)
+		do_pagemap(w);
 
 	if (!w->aborted) {
 		struct ps_capture_proc pr;
@@ -944,6 +990,16 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	ps_buf_init(&w->data);
 	ps_buf_init(&w->link);
 	ps_buf_init(&w->p.exe);
+	ps_buf_init(&w->pmaps);
+	stats->soft_dirty = -1;
+	if (!opts->no_pagemap && w->procfs) {
+		/* Forcing plain reads: for tests (the outputs must be identical)
+		 * and for measuring (bench/). */
+		const char *env = getenv("PROCSNAP_NO_PAGEMAP_SCAN");
+		int no_scan = opts->no_pagemap_scan || (env && *env && strcmp(env, "0") != 0);
+		stats->soft_dirty = ps_capture_soft_dirty();
+		w->pm = ps_pm_create(no_scan, stats->soft_dirty);
+	}
 	for (size_t i = 0; i <= MAX_DEPTH; i++)
 		ps_buf_init(&w->lv[i].names);
 	ps_buf_init(&w->pid_tpl.names);
@@ -1010,6 +1066,8 @@ out:
 	ps_buf_release(&w->data);
 	ps_buf_release(&w->link);
 	ps_buf_release(&w->p.exe);
+	ps_buf_release(&w->pmaps);
+	ps_pm_free(w->pm);
 	free(w->dents);
 	free(w->known);
 	free(w->netns);
@@ -1106,5 +1164,12 @@ void ps_capture_host_facts(const char *root, struct ps_buf *out)
 	}
 	add_str(out, "cap_eff", v, len);
 	add_str(out, "proc_root", root, strlen(root));
+	/* Soft-dirty tracking is a property of the running kernel: known only
+	 * when the root is a live procfs (DESIGN 4: never report zeros as clean). */
+	struct statfs sfs;
+	int sd = statfs(root, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC ? ps_capture_soft_dirty()
+									  : -1;
+	add_key(out, "soft_dirty");
+	ps_buf_adds(out, sd < 0 ? "null,\n" : sd ? "true,\n" : "false,\n");
 	ps_buf_release(&b);
 }

@@ -70,7 +70,9 @@ struct ps_capture_opts {
 	int no_smaps;            /* skip smaps (smaps_rollup stays) */
 	int no_pagemap;          /* skip pagemap.sections */
 	int numa_maps;           /* also read numa_maps (costly) */
-	uint64_t pagemap_max;    /* per-process cap on pagemap entry bytes */
+	uint64_t pagemap_max;    /* per-process cap on pagemap entry bytes: the mapped range
+				    examined, 8 bytes per page (0 = no cap) */
+	int no_pagemap_scan;     /* never use PAGEMAP_SCAN (also: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
 	enum ps_exe_bodies exe_bodies;
 	uint64_t exe_body_max;
 	uint64_t start_ns;       /* ps_mono_ns() at capture start: read_ns is relative to it */
@@ -85,6 +87,12 @@ struct ps_capture_stats {
 				    write-only files, FIFOs/devices, mount points not descended */
 	uint64_t excluded;       /* paths matching opts->excludes (omitted, no record) */
 	uint64_t errors[160];    /* count per errno value (index = errno, last = other) */
+	/* pagemap.sections (issue 4) */
+	uint64_t pagemap_members;    /* members written (FILE records) */
+	uint64_t pagemap_scanned;    /* of those, built with PAGEMAP_SCAN */
+	uint64_t pagemap_truncated;  /* stopped at pagemap_max */
+	uint64_t pagemap_bytes_read; /* entry bytes pread from pagemap */
+	int soft_dirty;              /* CONFIG_MEM_SOFT_DIRTY: 1, 0, -1 unknown/not probed */
 };
 
 /*
@@ -96,6 +104,15 @@ struct ps_capture_stats {
  */
 int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_sink *sink,
 		   struct ps_capture_stats *stats, struct ps_err *err);
+
+/*
+ * ps_capture_soft_dirty - does the running kernel track soft-dirty bits
+ * (CONFIG_MEM_SOFT_DIRTY)?  Detected passively, never by writing clear_refs:
+ * every new vma is soft-dirty on such a kernel, so the pagemap entry of a
+ * fresh, untouched page of our own has bit 55 set; failing that,
+ * /boot/config-<release> is consulted.  1, 0, or -1 when unknown.
+ */
+int ps_capture_soft_dirty(void);
 
 /* Facts about the capturing host for meta.json, read from opts->root and
  * uname/getuid: appended as JSON members ("key": value,) to out. */

@@ -23,6 +23,7 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv);
 int cmd_merge(const struct ps_cli *cli, int argc, char **argv);
 int cmd_verify(const struct ps_cli *cli, int argc, char **argv);
 int cmd_diff(const struct ps_cli *cli, int argc, char **argv);
+int cmd_pagemap(const struct ps_cli *cli, int argc, char **argv);
 int cmd_triage(const struct ps_cli *cli, int argc, char **argv);
 
 /* Snapshots opened as `query` opens them (cmd_query.c): each SNAP (archive or

@@ -26,6 +26,7 @@ static const struct cmd commands[] = {
     {"merge", cmd_merge, "combine snapshots into one index"},
     {"verify", cmd_verify, "re-hash an archive against its manifest and recorded SHA-256"},
     {"diff", cmd_diff, "what changed between two snapshots (processes, system files)"},
+    {"pagemap", cmd_pagemap, "page residency of one process, per mapping or page runs"},
     {"triage", cmd_triage, "run the incident-response rule pack over snapshots"},
     {NULL, NULL, NULL},
 };

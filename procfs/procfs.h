@@ -505,4 +505,154 @@ int ps_uptime_parse(const char *buf, size_t len, struct ps_uptime *out);
  * many one-value files in /proc/sys). */
 int ps_u64_file_parse(const char *buf, size_t len, uint64_t *out);
 
+/* ==== pagemap sections (issue 4) ============================================ */
+/*
+ * proc/<pid>/pagemap.sections is procsnap's own member, not a kernel file
+ * (schema/pagemap.md): the 8-byte /proc/PID/pagemap entries of the ranges
+ * listed in maps, keeping only maximal runs of non-zero entries ("sections";
+ * a page whose entry is 0 is neither present nor swapped and is implied by
+ * absence).  All integers little-endian:
+ *
+ *   header   "PSPM"  u32 version (1)  u32 page_size  u32 flags  u64 nskip
+ *   skipped  nskip x {u64 start, u64 end}: mapped ranges NOT examined
+ *   section  u64 start (vaddr, page-aligned)  u64 npages (>= 1)  npages x u64 entry
+ *
+ * Skipped ranges (mappings left out by --pagemap-max, or the rest of the
+ * address space after a read error) are page-aligned, ascending and
+ * disjoint; pages in them are unknown, not empty.  Sections follow one
+ * another to the end of the member, in ascending, non-overlapping address
+ * order; a section never crosses a mapping.
+ * The reader treats the member as hostile: every count is checked against
+ * the bytes left, never trusted.
+ */
+#define PS_PAGEMAP_MAGIC	"PSPM"
+#define PS_PAGEMAP_VERSION	1u
+#define PS_PAGEMAP_HDR_LEN	24u /* magic, version, page_size, flags, nskip */
+#define PS_PAGEMAP_SECT_HDR_LEN 16u /* start, npages */
+
+/* Header flags. */
+#define PS_PAGEMAP_F_PFN_VISIBLE 0x01u /* some present entry had a non-zero PFN (root capture) */
+#define PS_PAGEMAP_F_SD_KNOWN	 0x02u /* soft-dirty availability was determined */
+#define PS_PAGEMAP_F_SD_AVAIL	 0x04u /* ... and the kernel tracks it (CONFIG_MEM_SOFT_DIRTY) */
+#define PS_PAGEMAP_F_TRUNCATED	 0x08u /* mappings skipped for --pagemap-max (listed) */
+#define PS_PAGEMAP_F_INCOMPLETE	 0x10u /* a read failed (process exited...): rest listed */
+
+/* pagemap entry bits (proc_pid_pagemap(5), admin-guide/mm/pagemap.rst). */
+#define PS_PME_PFN_MASK	  ((UINT64_C(1) << 55) - 1) /* 0-54: PFN if present (root only,
+							4.2+), swap type 0-4 / offset 5-54 if swapped */
+#define PS_PME_SOFT_DIRTY (UINT64_C(1) << 55)	    /* 55: soft-dirty (CONFIG_MEM_SOFT_DIRTY) */
+#define PS_PME_EXCLUSIVE  (UINT64_C(1) << 56)	    /* 56: page exclusively mapped (4.2+) */
+#define PS_PME_UFFD_WP	  (UINT64_C(1) << 57)	    /* 57: uffd-wp write-protected (5.13+) */
+#define PS_PME_GUARD	  (UINT64_C(1) << 58)	    /* 58: guard region (6.15+) */
+#define PS_PME_FILE	  (UINT64_C(1) << 61)	    /* 61: file page or shared anon (3.5+) */
+#define PS_PME_SWAPPED	  (UINT64_C(1) << 62)	    /* 62: swapped */
+#define PS_PME_PRESENT	  (UINT64_C(1) << 63)	    /* 63: present */
+#define PS_PME_FLAGS	  (~PS_PME_PFN_MASK)	    /* bits 55-63 */
+
+/* One entry, decoded. */
+struct ps_pme {
+	int present, swapped, file, exclusive, soft_dirty, uffd_wp, guard;
+	uint64_t pfn;	      /* present: bits 0-54 (0 when not visible) */
+	unsigned swap_type;   /* swapped: bits 0-4 */
+	uint64_t swap_offset; /* swapped: bits 5-54 */
+};
+void ps_pme_decode(uint64_t entry, struct ps_pme *out);
+
+/* The header, plus the reading position of ps_pagemap_next. */
+struct ps_pagemap_hdr {
+	uint32_t version;
+	uint32_t page_size;    /* bytes per page (power of two, 512 B .. 1 GiB) */
+	uint32_t flags;	       /* PS_PAGEMAP_F_* */
+	uint64_t nskip;	       /* skipped (unexamined) ranges, see ps_pagemap_skip */
+	/* iteration state, private to ps_pagemap_next */
+	const unsigned char *skips;
+	const unsigned char *buf;
+	size_t len, pos;
+	uint64_t prev_end;
+};
+
+/* One section; entries points INTO the member (unaligned little-endian). */
+struct ps_pagemap_section {
+	uint64_t start;	 /* vaddr of the first page */
+	uint64_t npages; /* >= 1 */
+	const unsigned char *entries;
+};
+
+/*
+ * ps_pagemap_open - check the header and the skipped ranges of a member
+ * [buf, buf+len) and fill *hdr (ready for ps_pagemap_next).  Returns 0, or
+ * -1 when the member is shorter than the header, the magic is not "PSPM",
+ * the version is unknown, the page size is not a power of two in
+ * [512, 1 GiB], or the skipped ranges overflow the member, are empty,
+ * unaligned, unordered or overlapping.
+ */
+int ps_pagemap_open(const void *buf, size_t len, struct ps_pagemap_hdr *hdr);
+/*
+ * ps_pagemap_next - the next section.  Returns 1 with *out, 0 at the end,
+ * -1 on a malformed section (header cut short, npages 0 or more entries than
+ * bytes left, start not page-aligned, end overflowing 64 bits, overlapping
+ * or out-of-order sections).  After -1 the member cannot be resynchronised:
+ * the next call returns 0.
+ */
+int ps_pagemap_next(struct ps_pagemap_hdr *hdr, struct ps_pagemap_section *out);
+/* Skipped range i (< hdr->nskip) into [*start, *end); 0, or -1 if i is out of range. */
+int ps_pagemap_skip(const struct ps_pagemap_hdr *hdr, uint64_t i, uint64_t *start, uint64_t *end);
+/* Entry i of a section (0 if i >= npages). */
+uint64_t ps_pagemap_entry(const struct ps_pagemap_section *s, uint64_t i);
+/* Whole-member validation: header and every section.  0 or -1. */
+int ps_pagemap_check(const void *buf, size_t len);
+
+/* Page counts of one mapping [start, end), from the sections. */
+struct ps_pagemap_counts {
+	uint64_t pages;		 /* pages in [start, end) */
+	uint64_t examined;	 /* of those, outside the skipped ranges */
+	uint64_t present;	 /* bit 63 */
+	uint64_t swapped;	 /* bit 62 */
+	uint64_t file_or_shared; /* bit 61 */
+	uint64_t exclusive;	 /* bit 56 */
+	uint64_t soft_dirty;	 /* bit 55: meaningful only when soft_dirty_valid */
+	int soft_dirty_valid;	 /* the kernel tracks soft-dirty (header SD_KNOWN|SD_AVAIL);
+				    otherwise soft_dirty is not "clean" but unknown (NULL) */
+	int pfn_visible;	 /* a present page in the range had a non-zero PFN */
+	int complete;		 /* examined == pages */
+};
+
+/*
+ * A cursor over one member for counting many mappings: give the mappings in
+ * ascending order (as maps lists them) and the whole process costs one pass
+ * over the sections; a range below the previous one rewinds (still right,
+ * just slower).
+ */
+struct ps_pagemap_cursor {
+	struct ps_pagemap_hdr h;
+	struct ps_pagemap_section cur;
+	int have_cur;
+	uint64_t last_start;
+	uint64_t skip_i; /* first skipped range that may still matter */
+};
+/* 0, or -1 when the header is bad (see ps_pagemap_open). */
+int ps_pagemap_cursor_init(struct ps_pagemap_cursor *c, const void *buf, size_t len);
+/*
+ * ps_pagemap_count - counts for the mapping [start, end).  Returns 0 with
+ * *out filled, or -1 when a section met on the way is malformed (*out is
+ * then zeroed: store NULLs, not zeros).
+ */
+int ps_pagemap_count(struct ps_pagemap_cursor *c, uint64_t start, uint64_t end,
+		     struct ps_pagemap_counts *out);
+
+/* A run of pages with the same flag bits (55-63) whose PFNs, when present
+ * and visible, are consecutive. */
+struct ps_pagemap_run {
+	uint64_t start;	 /* vaddr */
+	uint64_t npages; /* >= 1 */
+	uint64_t flags;	 /* entry bits 55-63 shared by the run (PS_PME_*) */
+	uint64_t pfn;	 /* first page's PFN when present and visible, else 0 */
+};
+/*
+ * Compact the entries [*i, npages) of a section into runs: 1 with *out
+ * (and *i advanced past it), 0 at the end of the section.
+ */
+int ps_pagemap_run_next(const struct ps_pagemap_section *s, uint32_t page_size, uint64_t *i,
+			struct ps_pagemap_run *out);
+
 #endif

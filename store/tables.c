@@ -49,7 +49,8 @@
 	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(ksm_kb)         \
 	X(lazy_free_kb) X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb)         \
 	X(shared_hugetlb_kb) X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)          \
-	X(thp_eligible) X(protection_key) X(vmflags)
+	X(thp_eligible) X(protection_key) X(vmflags) X(pages) X(present) X(swapped)             \
+	X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
 
 #define FD_COLS(X) X(pid) X(fd) X(path) X(type) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
@@ -171,7 +172,8 @@ static const char *const sys_files[] = {"meminfo", "vmstat",  "stat", "loadavg",
 					"uptime",  "modules", NULL};
 static const char *const pid_files[] = {
     "stat",   "status", "statm", "io",	      "cmdline",       "environ",   "maps", "smaps",
-    "limits", "cgroup", "comm",	 "oom_score", "oom_score_adj", "mountinfo", NULL};
+    "limits", "cgroup", "comm",	 "oom_score", "oom_score_adj", "mountinfo", "pagemap.sections",
+    NULL};
 static const char *const tid_files[] = {"stat", "status", "wchan", NULL};
 
 /* Path below proc/<pid>/ (and below task/<tid>/ when tid >= 0): "" for the
@@ -259,6 +261,9 @@ static void proc_reset(struct proc_state *p)
 	shrink(&p->arena);
 	shrink(&p->maps);
 	shrink(&p->mountinfo);
+	p->have_smaps = p->have_pagemap = 0;
+	shrink(&p->smaps);
+	shrink(&p->pagemap);
 }
 
 static void proc_release(struct proc_state *p)
@@ -276,6 +281,8 @@ static void proc_release(struct proc_state *p)
 	ps_buf_release(&p->arena);
 	ps_buf_release(&p->maps);
 	ps_buf_release(&p->mountinfo);
+	ps_buf_release(&p->smaps);
+	ps_buf_release(&p->pagemap);
 }
 
 static void set_buf(struct ps_buf *b, const char *p, size_t n)
@@ -403,8 +410,27 @@ static void thread_member(struct ps_tables *t, const char *rel, const struct ps_
 
 /* ---- process_memory_map ------------------------------------------------------ */
 
+/* The pagemap counts of one mapping (issue 4, procfs.h ps_pagemap_count):
+ * NULL columns when pagemap.sections was not captured, is malformed, or does
+ * not cover the whole mapping (--pagemap-max); soft_dirty NULL unless the
+ * kernel tracks it (never zeros reported as "clean"). */
+static void bind_pagemap(sqlite3_stmt *st, const struct ps_map *mp, struct ps_pagemap_cursor *pc)
+{
+	struct ps_pagemap_counts c;
+	if (!pc || ps_pagemap_count(pc, mp->start, mp->end, &c) < 0 || !c.complete)
+		return;
+	tb_u64(st, M_pages, c.pages);
+	tb_u64(st, M_present, c.present);
+	tb_u64(st, M_swapped, c.swapped);
+	tb_u64(st, M_file_or_shared, c.file_or_shared);
+	tb_u64(st, M_exclusive, c.exclusive);
+	if (c.soft_dirty_valid)
+		tb_u64(st, M_soft_dirty, c.soft_dirty);
+	sqlite3_bind_int(st, M_pfn_visible, c.pfn_visible);
+}
+
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
-		      struct ps_err *err)
+		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
 	sqlite3_stmt *st = t->ins_map;
 	char buf[64];
@@ -456,10 +482,12 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		if (sm->vm_flags.p)
 			tb_slice(st, M_vmflags, sm->vm_flags);
 	}
+	bind_pagemap(st, mp, pc);
 	return tb_step(t, st, "process_memory_map", err);
 }
 
-static int smaps_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+static int smaps_rows(struct ps_tables *t, const char *data, size_t len,
+		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
 	size_t pos = 0;
 	struct ps_smaps sm;
@@ -467,20 +495,20 @@ static int smaps_rows(struct ps_tables *t, const char *data, size_t len, struct 
 	while ((r = ps_smaps_next(data, len, &pos, &sm)) != 0) {
 		if (r < 0)
 			continue; /* a broken entry: no row rather than a wrong one */
-		if (insert_map(t, &sm.map, &sm, err) < 0)
+		if (insert_map(t, &sm.map, &sm, pc, err) < 0)
 			return -1;
 		t->p.smaps_rows++;
 	}
 	return 0;
 }
 
-static int maps_rows(struct ps_tables *t, struct ps_err *err)
+static int maps_rows(struct ps_tables *t, struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
 	size_t pos = 0;
 	struct ps_map mp;
 	int r;
 	while ((r = ps_maps_next(t->p.maps.buf, t->p.maps.len, &pos, &mp)) != 0) {
-		if (r > 0 && insert_map(t, &mp, NULL, err) < 0)
+		if (r > 0 && insert_map(t, &mp, NULL, pc, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -699,6 +727,12 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 			return net_member(t, rel + 4, data, len, err);
 		}
 		return 0;
+	case 'p':
+		if (strcmp(rel, "pagemap.sections") == 0) {
+			set_buf(&p->pagemap, data, len);
+			p->have_pagemap = 1;
+		}
+		return 0;
 	case 'o':
 		if (strcmp(rel, "oom_score") == 0)
 			p->oom_score = parse_i64_file(data, len);
@@ -721,7 +755,10 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 			ps_statm_parse(data, len, &p->statm);
 			p->have_statm = 1;
 		} else if (strcmp(rel, "smaps") == 0) {
-			return smaps_rows(t, data, len, err);
+			/* rows at the end of the process: pagemap.sections
+			 * comes after it (capture/capture.c) */
+			set_buf(&p->smaps, data, len);
+			p->have_smaps = 1;
 		}
 		return 0;
 	}
@@ -914,7 +951,16 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 		return -1;
 	if (fd_rows(t, err) < 0)
 		return -1;
-	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, err) < 0)
+	/* Mappings, with their pagemap counts: one cursor walks the sections
+	 * once, the mappings coming in ascending order. */
+	struct ps_pagemap_cursor cur, *pc = NULL;
+	if (p->have_pagemap && ps_pagemap_cursor_init(&cur, p->pagemap.buf, p->pagemap.len) == 0)
+		pc = &cur;
+	if (p->have_smaps && smaps_rows(t, p->smaps.buf, p->smaps.len, pc, err) < 0)
+		return -1;
+	if (pc)
+		ps_pagemap_cursor_init(pc, p->pagemap.buf, p->pagemap.len); /* rewind */
+	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pc, err) < 0)
 		return -1;
 	if (sys_proc_flush(t, err) < 0)
 		return -1;
@@ -974,7 +1020,8 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 	struct proc_state *p = &t->p;
 	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,   &p->exe,	    &p->cwd,
 				 &p->root,	&p->cgroup,    &p->comm,    &p->arena,
-				 &p->maps,	&p->mountinfo, &t->th.name, &t->th.wchan};
+				 &p->maps,	&p->mountinfo, &t->th.name, &t->th.wchan,
+				 &p->smaps,	&p->pagemap};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		ps_buf_init(bufs[i]);
 	proc_reset(p);

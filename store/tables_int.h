@@ -81,6 +81,10 @@ struct proc_state {
 	struct ps_buf maps; /* used when smaps gave nothing */
 	int have_mountinfo;
 	struct ps_buf mountinfo;
+	int have_smaps; /* smaps rows wait for pagemap.sections, which follows */
+	struct ps_buf smaps;
+	int have_pagemap;
+	struct ps_buf pagemap; /* proc/<pid>/pagemap.sections (issue 4) */
 	int had_net; /* net/ of its namespace was captured under this pid */
 };
 

@@ -43,6 +43,7 @@ static const struct {
     {"meminfo", {FZ_KV, FZ_WORDS}, 2},
     {"vmstat", {FZ_KV, FZ_WORDS}, 2},
     {"proc_stat", {FZ_KV, FZ_WORDS}, 2},
+    {"pagemap", {FZ_PAGEMAP}, 1},
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;

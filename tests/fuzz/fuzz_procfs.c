@@ -40,6 +40,7 @@ enum {
 	FZ_U64FILE,
 	FZ_WORDS,
 	FZ_UNESCAPE,
+	FZ_PAGEMAP, /* procsnap's own pagemap.sections member (binary) */
 	FZ_NPARSERS
 };
 
@@ -47,6 +48,7 @@ static const char *const fz_names[FZ_NPARSERS] = {
     "stat", "maps",    "smaps",	  "kv",	    "statm",   "status",    "io",
     "nul",  "limits",  "cgroup",  "fdinfo", "link",    "mountinfo", "inet",
     "unix", "modules", "loadavg", "uptime", "u64file", "words",	    "unescape",
+    "pagemap",
 };
 
 static void fz_fail(const char *parser, const char *what)
@@ -313,6 +315,86 @@ static void fz_drive(unsigned sel, const char *buf, size_t len)
 		if (len < sizeof(big)) {
 			if (ps_unescape_octal(big, sizeof(big), s) != n || big[n] != '\0')
 				fz_fail(nm, "unescape not terminated");
+		}
+		break;
+	}
+	case FZ_PAGEMAP: {
+		/* Every section inside the input, ascending, counts consistent;
+		 * counting and run compaction agree with the sections. */
+		struct ps_pagemap_hdr h;
+		struct ps_pagemap_section sec;
+		if (ps_pagemap_open(buf, len, &h) != 0) {
+			struct ps_pagemap_cursor c0;
+			if (ps_pagemap_check(buf, len) != -1 || ps_pagemap_cursor_init(&c0, buf, len) != -1)
+				fz_fail(nm, "bad header accepted elsewhere");
+			break;
+		}
+		uint64_t prev_end = 0, total = 0, sa, se;
+		int bad = 0;
+		if (h.pos > len || h.pos != PS_PAGEMAP_HDR_LEN + h.nskip * 16)
+			fz_fail(nm, "skipped ranges outside the input");
+		for (uint64_t i = 0; i < h.nskip; i++) {
+			if (ps_pagemap_skip(&h, i, &sa, &se) != 0 || sa >= se || sa < prev_end ||
+			    sa % h.page_size || se % h.page_size)
+				fz_fail(nm, "bad skipped range accepted");
+			prev_end = se;
+		}
+		if (ps_pagemap_skip(&h, h.nskip, &sa, &se) != -1)
+			fz_fail(nm, "skipped range past nskip");
+		prev_end = 0;
+		for (;;) {
+			before = h.pos;
+			r = ps_pagemap_next(&h, &sec);
+			if (h.pos > len)
+				fz_fail(nm, "pos beyond len");
+			if (r == 0)
+				break;
+			if (r < 0) {
+				bad = 1;
+				if (ps_pagemap_next(&h, &sec) != 0)
+					fz_fail(nm, "no end after a malformed section");
+				break;
+			}
+			if (h.pos <= before)
+				fz_fail(nm, "iterator made no progress");
+			uintptr_t b = (uintptr_t)buf, e = (uintptr_t)sec.entries;
+			if (sec.npages == 0 || e < b || e > b + len || sec.npages > (b + len - e) / 8)
+				fz_fail(nm, "section entries outside the input");
+			if (sec.start < prev_end || sec.start % h.page_size)
+				fz_fail(nm, "section out of order or unaligned");
+			prev_end = sec.start + sec.npages * h.page_size;
+			uint64_t i = 0, covered = 0;
+			struct ps_pagemap_run run;
+			while (ps_pagemap_run_next(&sec, h.page_size, &i, &run) == 1) {
+				if (run.npages == 0 || run.start != sec.start + covered * h.page_size)
+					fz_fail(nm, "runs do not tile the section");
+				covered += run.npages;
+			}
+			if (covered != sec.npages || i != sec.npages)
+				fz_fail(nm, "runs do not cover the section");
+			total += sec.npages;
+		}
+		if ((ps_pagemap_check(buf, len) != 0) != bad)
+			fz_fail(nm, "check disagrees with the iteration");
+		/* Whole address space, then each section's range, through a cursor. */
+		struct ps_pagemap_cursor c;
+		struct ps_pagemap_counts cnt;
+		if (ps_pagemap_cursor_init(&c, buf, len) != 0)
+			fz_fail(nm, "cursor refused a good header");
+		r = ps_pagemap_count(&c, 0, UINT64_MAX, &cnt);
+		if (r == 0 && !bad && cnt.present + cnt.swapped > 2 * total)
+			fz_fail(nm, "counted more pages than stored");
+		if ((r != 0) != bad)
+			fz_fail(nm, "count disagrees with the iteration");
+		if (ps_pagemap_open(buf, len, &h) == 0)
+			while (ps_pagemap_next(&h, &sec) == 1)
+				(void)ps_pagemap_count(&c, sec.start, sec.start + h.page_size * 3 / 2,
+						       &cnt);
+		struct ps_pme pme;
+		for (size_t k = 0; k + 8 <= len && k < 64; k += 8) {
+			uint64_t v;
+			memcpy(&v, buf + k, 8);
+			ps_pme_decode(v, &pme);
 		}
 		break;
 	}
