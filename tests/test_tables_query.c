@@ -9,6 +9,8 @@
 #include "t.h"
 #include "tutil.h"
 
+#include "store.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,7 +164,7 @@ static void test_writes_refused(void)
 	char db[600];
 	snprintf(db, sizeof(db), "%s.db", a);
 	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes"), 4);
-	CHECK_INT(tu_sql_int(db, "PRAGMA user_version"), 2);
+	CHECK_INT(tu_sql_int(db, "PRAGMA user_version"), PS_SCHEMA_VERSION);
 	/* bad SQL: exit 2 with SQLite's message */
 	snprintf(args, sizeof(args), "%s \"SELECT nope FROM processes\"", a);
 	CHECK_INT(q(args), 2);
@@ -182,7 +184,7 @@ static void test_merge(void)
 	struct stat st;
 	CHECK_INT(stat(m, &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);
-	CHECK_INT(tu_sql_int(m, "PRAGMA user_version"), 2);
+	CHECK_INT(tu_sql_int(m, "PRAGMA user_version"), PS_SCHEMA_VERSION);
 	CHECK_INT(tu_sql_int(m, "SELECT count(*) FROM snapshots"), 2);
 	CHECK_INT(tu_sql_int(m, "SELECT count(*) FROM processes WHERE snapshot_id = 1"), 4);
 	CHECK_INT(tu_sql_int(m, "SELECT count(*) FROM processes WHERE snapshot_id = 2"), 1);
