@@ -73,6 +73,8 @@ struct proc {
 	int nthreads;
 	int have_exe;
 	struct ps_buf exe; /* readlink of exe, for on_disk */
+	int *body_fds;     /* fds whose target is deleted or a memfd (exe bodies policy) */
+	size_t nbody_fds, cap_body_fds;
 };
 
 struct walker {
@@ -503,6 +505,92 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 		proc_err(w, e);
 }
 
+/* ---- exe and fd bodies (DESIGN 2: exe.body, fd/N.body) -------------------------- */
+
+/* Is a link target's content to be recovered?  Yes when the file is gone
+ * from the file system (" (deleted)") or never was on one (memfd); with
+ * --exe-bodies all every exe is kept too (do_bodies). */
+static int body_wanted(const char *t, size_t n)
+{
+	static const char del[] = " (deleted)";
+	const size_t dl = sizeof(del) - 1;
+	if (n >= dl && memcmp(t + n - dl, del, dl) == 0)
+		return 1;
+	return n >= 7 && memcmp(t, "/memfd:", 7) == 0;
+}
+
+/* Remember proc/<pid>/fd/<N> (the walker is in that directory now). */
+static void note_body_fd(struct walker *w, const char *name)
+{
+	static const char fdseg[] = "/fd/";
+	size_t pl = w->path.len, nl = strlen(name);
+	if (pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0)
+		return;
+	int fd = parse_id(name);
+	if (fd < 0)
+		return;
+	if (w->p.nbody_fds == w->p.cap_body_fds) {
+		w->p.cap_body_fds = w->p.cap_body_fds ? w->p.cap_body_fds * 2 : 8;
+		w->p.body_fds = ps_xrealloc(w->p.body_fds, w->p.cap_body_fds * sizeof(int));
+	}
+	w->p.body_fds[w->p.nbody_fds++] = fd;
+}
+
+/* Read the content behind the magic link `rel` ("exe", "fd/3") of the
+ * current process into member `name` ("exe.body", "fd/3.body").  The
+ * target is stat'ed through the link first and only a regular file is
+ * opened (never a device, FIFO or socket); at most exe_body_max bytes are
+ * kept and a cut is flagged as truncated. */
+static void do_body(struct walker *w, const char *rel, const char *name)
+{
+	size_t mark = path_push(w, name);
+	struct stat sb;
+	if (excluded(w)) {
+		w->st->excluded++;
+	} else if (fstatat(w->p.pidfd, rel, &sb, 0) < 0) {
+		int e = errno;
+		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
+		proc_err(w, e);
+	} else if (S_ISREG(sb.st_mode)) {
+		int fd = openat(w->p.pidfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			int e = errno;
+			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
+			proc_err(w, e);
+		} else {
+			/* A buffer of its own: an executable can be 64 MiB and the
+			 * shared read buffer would keep that size for the run. */
+			struct ps_buf b = PS_BUF_INIT;
+			int truncated = 0;
+			uint64_t max = w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
+			int e = ps_read_fd(fd, &b, (size_t)max, &truncated);
+			close(fd);
+			if (e && b.len == 0)
+				emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
+			else
+				emit(w, PS_KIND_FILE, &sb, NULL, b.buf, b.len, e, truncated);
+			ps_buf_release(&b);
+		}
+	}
+	path_pop(w, mark);
+}
+
+static void do_bodies(struct walker *w)
+{
+	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->procfs)
+		return;
+	if (w->p.have_exe && w->p.exe.len &&
+	    (w->o->exe_bodies == PS_EXE_BODIES_ALL || body_wanted(w->p.exe.buf, w->p.exe.len)))
+		do_body(w, "exe", "exe.body");
+	char rel[32], name[40];
+	for (size_t i = 0; i < w->p.nbody_fds && !w->aborted; i++) {
+		snprintf(rel, sizeof(rel), "fd/%d", w->p.body_fds[i]);
+		snprintf(name, sizeof(name), "fd/%d.body", w->p.body_fds[i]);
+		do_body(w, rel, name);
+	}
+	w->p.nbody_fds = 0;
+}
+
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
@@ -517,6 +605,9 @@ static void do_link(struct walker *w, int dfd, const char *name, const struct st
 		ps_buf_add(&w->p.exe, w->link.buf, w->link.len);
 		w->p.have_exe = 1;
 	}
+	if (lvl == L_SUB && w->p.active && w->o->exe_bodies != PS_EXE_BODIES_NONE &&
+	    body_wanted(w->link.buf, w->link.len))
+		note_body_fd(w, name);
 	emit(w, PS_KIND_LINK, sb, w->link.buf, NULL, 0, 0, 0);
 }
 
@@ -785,8 +876,12 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 		goto out;
 	}
 	struct ps_buf exe = w->p.exe;
+	int *body_fds = w->p.body_fds;
+	size_t cap_body_fds = w->p.cap_body_fds;
 	memset(&w->p, 0, sizeof(w->p));
 	w->p.exe = exe;
+	w->p.body_fds = body_fds;
+	w->p.cap_body_fds = cap_body_fds;
 	ps_buf_reset(&w->p.exe);
 	w->p.active = 1;
 	w->p.pid = pid;
@@ -827,6 +922,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
 	if (!w->aborted && !w->o->no_pagemap)
 		do_pagemap(w);
+	if (!w->aborted)
+		do_bodies(w);
 
 	if (!w->aborted) {
 		struct ps_capture_proc pr;
@@ -1066,6 +1163,7 @@ out:
 	ps_buf_release(&w->data);
 	ps_buf_release(&w->link);
 	ps_buf_release(&w->p.exe);
+	free(w->p.body_fds);
 	ps_buf_release(&w->pmaps);
 	ps_pm_free(w->pm);
 	free(w->dents);

@@ -39,6 +39,11 @@ static const char help[] =
     "      --no-pagemap      skip pagemap sections\n"
     "      --numa-maps       also read numa_maps (costly)\n"
     "      --pagemap-max N   per-process cap on pagemap entry bytes (default 256 MiB)\n"
+    "      --exe-bodies none|deleted|all\n"
+    "                        keep the bytes of executables (exe.body) and open fds\n"
+    "                        (fd/N.body) that are deleted or memfd-backed (default\n"
+    "                        deleted; 'all' adds every executable)\n"
+    "      --exe-body-max N  cap per body (default 64M; a cut is listed in summary.json)\n"
     "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
     "      --no-index        do not build the SQLite index (procsnap index later)\n"
     "      --case ID  --examiner NAME  --evidence ID  --note TEXT\n"
@@ -60,6 +65,8 @@ enum {
 	OPT_EXAMINER,
 	OPT_EVIDENCE,
 	OPT_NOTE,
+	OPT_EXE_BODIES,
+	OPT_EXE_BODY_MAX,
 };
 
 struct sink_ctx {
@@ -67,13 +74,19 @@ struct sink_ctx {
 	struct ps_buf procs; /* processes.tsv */
 	int progress;
 	uint64_t start_ns;
-	uint64_t nprocs, nthreads, npartial, nhidden;
+	uint64_t nprocs, nthreads, npartial, nhidden, ntrunc;
 	struct ps_buf hidden; /* JSON list */
+	struct ps_buf trunc;  /* JSON list of paths cut at a size cap (first 1000) */
 };
 
 static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_err *err)
 {
 	struct sink_ctx *c = vctx;
+	if (r->truncated && c->ntrunc++ < 1000) {
+		if (c->trunc.len)
+			ps_buf_addc(&c->trunc, ',');
+		ps_buf_add_json(&c->trunc, r->path, strlen(r->path));
+	}
 	struct ps_member m = {
 	    .path = r->path,
 	    .kind = (enum ps_member_kind)r->kind,
@@ -180,6 +193,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    {"examiner", required_argument, NULL, OPT_EXAMINER},
 	    {"evidence", required_argument, NULL, OPT_EVIDENCE},
 	    {"note", required_argument, NULL, OPT_NOTE},
+	    {"exe-bodies", required_argument, NULL, OPT_EXE_BODIES},
+	    {"exe-body-max", required_argument, NULL, OPT_EXE_BODY_MAX},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -262,6 +277,26 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		case OPT_NOTE:
 			note = optarg;
 			break;
+		case OPT_EXE_BODIES:
+			if (strcmp(optarg, "none") == 0)
+				o.exe_bodies = PS_EXE_BODIES_NONE;
+			else if (strcmp(optarg, "deleted") == 0)
+				o.exe_bodies = PS_EXE_BODIES_DELETED;
+			else if (strcmp(optarg, "all") == 0)
+				o.exe_bodies = PS_EXE_BODIES_ALL;
+			else {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "--exe-bodies takes none, deleted or all");
+			}
+			break;
+		case OPT_EXE_BODY_MAX:
+			if (parse_size(optarg, &o.exe_body_max) < 0) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad size '%s'", optarg);
+			}
+			break;
 		case 'h':
 			fputs(help, stdout);
 			free(pids);
@@ -292,6 +327,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	memset(&sc, 0, sizeof(sc));
 	ps_buf_init(&sc.procs);
 	ps_buf_init(&sc.hidden);
+	ps_buf_init(&sc.trunc);
 	signal(SIGPIPE, SIG_IGN);
 
 	uint64_t start_real = ps_real_ns();
@@ -367,12 +403,14 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			ps_buf_addc(&meta, ',');
 		ps_buf_add_json(&meta, excl[i], strlen(excl[i]));
 	}
+	static const char *const bodies[] = {"none", "deleted", "all"};
 	ps_buf_addf(&meta,
 		    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
-		    "\"pagemap_max\":%llu,\"root\":",
+		    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,\"root\":",
 		    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
 		    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
-		    (unsigned long long)o.pagemap_max);
+		    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
+		    (unsigned long long)o.exe_body_max);
 	ps_buf_add_json(&meta, o.root, strlen(o.root));
 	ps_buf_adds(&meta, "}\n}\n");
 	if (add_json_member(w, PS_META_PATH, &meta, ps_mono_ns() - o.start_ns, &err) < 0)
@@ -402,12 +440,14 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		    "{\n\"end_ns\":%llu,\n\"duration_ns\":%llu,\n\"processes\":%llu,\n"
 		    "\"threads\":%llu,\n\"partial_processes\":%llu,\n\"hidden_pids\":[%s],\n"
 		    "\"files\":%llu,\n\"links\":%llu,\n\"dirs\":%llu,\n\"absent\":%llu,\n"
-		    "\"raw_bytes\":%llu,\n\"errors\":{",
+		    "\"raw_bytes\":%llu,\n\"truncated_count\":%llu,\n\"truncated\":[%s],\n"
+		    "\"errors\":{",
 		    (unsigned long long)end_real, (unsigned long long)(end_real - start_real),
 		    (unsigned long long)sc.nprocs, (unsigned long long)sc.nthreads,
 		    (unsigned long long)sc.npartial, sc.hidden.buf, (unsigned long long)ws->files,
 		    (unsigned long long)ws->links, (unsigned long long)ws->dirs,
-		    (unsigned long long)ws->absent, (unsigned long long)ws->raw_bytes);
+		    (unsigned long long)ws->absent, (unsigned long long)ws->raw_bytes,
+		    (unsigned long long)sc.ntrunc, sc.trunc.buf);
 	int first = 1;
 	for (int e = 1; e < 160; e++) {
 		if (!ws->errors[e])
@@ -506,6 +546,7 @@ out:
 	ps_buf_release(&dbpath);
 	ps_buf_release(&sc.procs);
 	ps_buf_release(&sc.hidden);
+	ps_buf_release(&sc.trunc);
 	free(pids);
 	free(excl);
 	return rc;

@@ -407,10 +407,64 @@ static void test_verify(void)
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
+/* Deleted executables and deleted open files are recovered (exe.body,
+ * fd/N.body) byte for byte; --exe-bodies none keeps none; a cut at
+ * --exe-body-max is listed in summary.json. */
+static void test_exe_bodies(void)
+{
+	const char *d = tu_tmpdir();
+	char bin[512], file[512], snap[512], db[520];
+	snprintf(bin, sizeof(bin), "%s/victim-copy", d);
+	snprintf(file, sizeof(file), "%s/secret.txt", d);
+	snprintf(snap, sizeof(snap), "%s/bodies.tar.zst", d);
+	snprintf(db, sizeof(db), "%s.db", snap);
+	CHECK_INT(tu_sh(NULL, "cp %s/tests/victim %s && cp %s %s/victim-orig && "
+			      "head -c 3000 /dev/urandom > %s && cp %s %s/secret-orig",
+			PS_BINARY_DIR, bin, bin, d, file, file, d),
+		  0);
+	struct tu_victim v;
+	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	tu_victim_bin = bin;
+	int started = tu_victim_start(&v, file, NULL, env);
+	tu_victim_bin = NULL;
+	CHECK_INT(started, 0);
+	if (started != 0)
+		return;
+	CHECK_INT(unlink(bin), 0);
+	CHECK_INT(unlink(file), 0);
+	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --pid %d 2>/dev/null", tu_procsnap(), snap, v.pid),
+		  0);
+	char p[128];
+	snprintf(p, sizeof(p), "proc/%d/exe.body", v.pid);
+	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/victim-orig", tu_procsnap(), snap, p, d), 0);
+	snprintf(p, sizeof(p), "proc/%d/fd/%d.body", v.pid, v.file_fd);
+	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/secret-orig", tu_procsnap(), snap, p, d), 0);
+	/* the pipe and the socket are not "bodies" */
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE pid = %d AND path GLOB '*.body'",
+			     v.pid),
+		  2);
+	/* a cap cuts the body and says so */
+	CHECK_INT(tu_sh(NULL, "%s capture -q -f --exe-body-max 1000 -o %s --pid %d 2>/dev/null",
+			tu_procsnap(), snap, v.pid),
+		  0);
+	snprintf(p, sizeof(p), "proc/%d/exe.body", v.pid);
+	CHECK_INT(tu_sql_int(db, "SELECT size FROM files WHERE path = '%s'", p), 1000);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM snapshots, json_each(summary_json, '$.truncated') j "
+			     "WHERE j.value = '%s'",
+			     p),
+		  1);
+	CHECK_INT(tu_sh(NULL, "%s capture -q -f --exe-bodies none -o %s --pid %d 2>/dev/null",
+			tu_procsnap(), snap, v.pid),
+		  0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE path GLOB '*.body'"), 0);
+	tu_victim_stop(&v);
+}
+
 static const struct t_case cases[] = {
     T(test_live_victim),	  T(test_stock_tools_and_hashes), T(test_unreadable_recorded),
     T(test_fixture_deterministic), T(test_index_identical),	  T(test_output_safety),
-    T(test_verify),		   {0, 0}};
+    T(test_verify),		   T(test_exe_bodies),		  {0, 0}};
 
 static void teardown(void)
 {

@@ -62,6 +62,8 @@ void tu_cleanup(void)
 	}
 }
 
+const char *tu_victim_bin;
+
 int tu_victim_start(struct tu_victim *v, const char *file, const char *const *args,
 		    const char *const *env)
 {
@@ -81,7 +83,7 @@ int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
 	if (pid == 0) {
 		const char *argv[32];
 		int n = 0;
-		argv[n++] = PS_BINARY_DIR "/tests/victim";
+		argv[n++] = tu_victim_bin ? tu_victim_bin : PS_BINARY_DIR "/tests/victim";
 		argv[n++] = file;
 		for (int i = 0; args && args[i] && n < 31; i++)
 			argv[n++] = args[i];

@@ -25,6 +25,8 @@ struct tu_victim {
 	int port, file_fd, pipe_r, pipe_w, sock_fd, pages;
 	unsigned long map;
 };
+/* The victim binary to run instead of tests/victim (a copy, say); NULL: the default. */
+extern const char *tu_victim_bin;
 /* Start tests/victim with argv {victim, file, args...} and envp exactly
  * `env` (NULL-terminated).  Returns 0 when it printed its ready line. */
 int tu_victim_start(struct tu_victim *v, const char *file, const char *const *args,
