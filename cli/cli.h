@@ -48,6 +48,8 @@ void cli_csv_field(const char *s, size_t n);
 struct ps_buf;
 struct sqlite3_stmt;
 void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c);
+/* Append the current row as a JSON object {"column": value, ...}. */
+void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -216,6 +216,20 @@ void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c)
 	}
 }
 
+void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st)
+{
+	ps_buf_addc(b, '{');
+	for (int c = 0; c < sqlite3_column_count(st); c++) {
+		const char *name = sqlite3_column_name(st, c);
+		if (c)
+			ps_buf_addc(b, ',');
+		ps_buf_add_json(b, name ? name : "", name ? strlen(name) : 0);
+		ps_buf_addc(b, ':');
+		cli_json_value(b, st, c);
+	}
+	ps_buf_addc(b, '}');
+}
+
 /* Run one prepared statement and print its rows.  0 or -1 (message printed). */
 static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 {
@@ -272,16 +286,8 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 			fputs("\r\n", stdout);
 		} else {
 			ps_buf_reset(&jb);
-			ps_buf_adds(&jb, nrow ? ",\n{" : "\n{");
-			for (int c = 0; c < ncol; c++) {
-				const char *name = sqlite3_column_name(st, c);
-				if (c)
-					ps_buf_addc(&jb, ',');
-				ps_buf_add_json(&jb, name ? name : "", name ? strlen(name) : 0);
-				ps_buf_addc(&jb, ':');
-				cli_json_value(&jb, st, c);
-			}
-			ps_buf_addc(&jb, '}');
+			ps_buf_adds(&jb, nrow ? ",\n" : "\n");
+			cli_json_row(&jb, st);
 			fwrite(jb.buf, 1, jb.len, stdout);
 		}
 		nrow++;

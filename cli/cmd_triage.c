@@ -299,16 +299,7 @@ static int rule_run(sqlite3 *db, const struct rule *r, struct finding **out, siz
 		if (!f->detail)
 			f->detail = ps_xstrdup("");
 		ps_buf_reset(&jb);
-		ps_buf_addc(&jb, '{');
-		for (int c = 0; c < ncol; c++) {
-			const char *nm = sqlite3_column_name(st, c);
-			if (c)
-				ps_buf_addc(&jb, ',');
-			ps_buf_add_json(&jb, nm ? nm : "", nm ? strlen(nm) : 0);
-			ps_buf_addc(&jb, ':');
-			cli_json_value(&jb, st, c);
-		}
-		ps_buf_addc(&jb, '}');
+		cli_json_row(&jb, st);
 		f->json = ps_xstrndup(jb.buf, jb.len);
 	}
 	ps_buf_release(&jb);
