@@ -503,6 +503,9 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 		emit(w, PS_KIND_FILE, sb, NULL, b->buf, b->len, e, truncated);
 	if (e)
 		proc_err(w, e);
+	/* One kallsyms or huge smaps must not pin its size for the whole run. */
+	if (b->cap > ((size_t)4 << 20))
+		ps_buf_release(b);
 }
 
 /* ---- exe and fd bodies (DESIGN 2: exe.body, fd/N.body) -------------------------- */

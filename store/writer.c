@@ -34,7 +34,7 @@
 
 #define QUEUE_SLOTS 4
 #define BATCH_BYTES (1u << 20)
-#define DEDUP_MAX (1u << 18) /* entries; bounds memory (about 12 MiB at most) */
+#define DEDUP_MAX (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
 #define SPOOL_MEM_MAX (4u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
@@ -80,7 +80,9 @@ static void pool_get(struct pool *p, struct ps_buf *b, size_t cap)
 static void pool_put(struct pool *p, struct chunk c)
 {
 	pthread_mutex_lock(&p->mu);
-	if (p->n < POOL_MAX && c.cap) {
+	/* Keep ordinary buffers only: one grown by a large member goes back to
+	 * the allocator, or the pool would hold the peak for the whole run. */
+	if (p->n < POOL_MAX && c.cap && c.cap <= 2 * BATCH_BYTES + 128 * 1024) {
 		p->free[p->n++] = c;
 		c.data = NULL;
 	}
@@ -343,18 +345,31 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 {
 	(void)a;
 	struct ps_writer *w = ctx;
+	const char *p = buf;
+	size_t left = n;
 	if (w->w_errno) {
 		w->aerr = 1;
 		return -1;
 	}
-	ps_buf_add(&w->cur, buf, n);
-	w->tar_off += n;
-	/* A large member (smaps of 60k mappings, the manifest) may span frames,
-	 * or a chunk would grow with it. */
-	if (w->cur.len >= 4 * w->opts.frame_size && submit_chunk(w) < 0) {
-		w->aerr = 1;
-		return -1;
+	/* A large member (a 60k-mapping smaps, kallsyms, the manifest) spans
+	 * frames: a chunk is handed over when it is full, so chunk buffers keep
+	 * their pooled size instead of growing with the member (and leaving a
+	 * fragmented heap behind). */
+	while (left) {
+		size_t room = w->cur.cap > w->cur.len + 1 ? w->cur.cap - w->cur.len - 1 : 0;
+		if (room == 0 && w->cur.len >= w->opts.frame_size) {
+			if (submit_chunk(w) < 0) {
+				w->aerr = 1;
+				return -1;
+			}
+			continue;
+		}
+		size_t take = room && room < left ? room : left;
+		ps_buf_add(&w->cur, p, take);
+		p += take;
+		left -= take;
 	}
+	w->tar_off += n;
 	return (la_ssize_t)n;
 }
 
