@@ -476,17 +476,36 @@ static int manifest_row(struct builder *b, const char *line, size_t len, struct 
 	return 0;
 }
 
-static int manifest_rows(struct builder *b, const struct ps_rmember *m, struct ps_err *err)
+/* The manifest, streamed: lines may straddle chunks. */
+static int manifest_rows(struct builder *b, struct ps_reader *r, struct ps_err *err)
 {
-	const char *p = m->data, *end = p + m->len;
-	if (m->len && end[-1] != '\n')
-		return ps_err_set(err, EINVAL, "%s: truncated manifest", b->archive);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (manifest_row(b, p, (size_t)(nl - p), err) < 0)
-			return -1;
-		p = nl + 1;
+	const void *chunk;
+	size_t n;
+	int st;
+	ps_buf_reset(&b->line);
+	while ((st = ps_reader_stream(r, &chunk, &n, err)) == 1) {
+		const char *p = chunk, *end = p + n;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl) {
+				ps_buf_add(&b->line, p, (size_t)(end - p));
+				break;
+			}
+			if (b->line.len) {
+				ps_buf_add(&b->line, p, (size_t)(nl - p));
+				if (manifest_row(b, b->line.buf, b->line.len, err) < 0)
+					return -1;
+				ps_buf_reset(&b->line);
+			} else if (manifest_row(b, p, (size_t)(nl - p), err) < 0) {
+				return -1;
+			}
+			p = nl + 1;
+		}
 	}
+	if (st < 0)
+		return -1;
+	if (b->line.len)
+		return ps_err_set(err, EINVAL, "%s: truncated manifest", b->archive);
 	return 0;
 }
 
@@ -613,7 +632,7 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 					  b->archive);
 		if (strcmp(m.path, PS_MANIFEST_PATH) == 0) {
 			b->saw_manifest = 1;
-			if (manifest_rows(b, &m, err) < 0)
+			if (manifest_rows(b, r, err) < 0)
 				return -1;
 			continue;
 		}

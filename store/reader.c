@@ -49,6 +49,8 @@ struct ps_reader {
 	uint64_t pend_pos;
 	struct ps_buf pend_data;
 	int pend_valid, at_end;
+	int pend_stream; /* the pending member's data is left for ps_reader_stream */
+	int streaming;   /* the current member is being streamed */
 	/* returned member storage */
 	struct ps_buf cur_data;
 	char *cur_path, *cur_target, *cur_hardlink;
@@ -155,7 +157,14 @@ static int read_pending(struct ps_reader *r, struct ps_err *err)
 		archive_entry_free(r->pend);
 	r->pend = archive_entry_clone(e);
 	ps_buf_reset(&r->pend_data);
-	if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e)) {
+	/* The manifest can be tens of MiB: it is streamed, not loaded. */
+	r->pend_stream = archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
+			 strcmp(archive_entry_pathname(e), PS_MANIFEST_PATH) == 0;
+	if (r->pend_stream) {
+		la_int64_t size = archive_entry_size(e);
+		if (size < 0)
+			return bad(r, err, "member size out of range");
+	} else if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e)) {
 		la_int64_t size = archive_entry_size(e);
 		if (size < 0 || (uint64_t)size > PS_MEMBER_MAX)
 			return bad(r, err, "member size out of range");
@@ -188,6 +197,8 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 		int st = read_pending(r, err);
 		if (st <= 0) {
 			r->at_end = 1;
+			if (st == 0 && r->cur_path)
+				return 0; /* after a streamed last member */
 			if (st == 0)
 				return bad(r, err, "empty archive");
 			return -1;
@@ -230,7 +241,19 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	m->data = r->cur_data.buf;
 	m->len = r->cur_data.len;
 	m->header_off = hpos;
+	la_int64_t esize = archive_entry_size(e);
 	archive_entry_free(e);
+	if (r->pend_stream) {
+		/* No lookahead: the caller reads the data with ps_reader_stream;
+		 * the next ps_reader_next looks for what follows. */
+		r->pend_stream = 0;
+		r->streaming = 1;
+		r->pend_valid = 0;
+		m->streaming = 1;
+		m->data = NULL;
+		m->len = (size_t)esize;
+		return 1;
+	}
 	if (ft != AE_IFREG && ft != AE_IFLNK && ft != AE_IFDIR) {
 		r->at_end = 1;
 		return ps_err_set(err, EINVAL, "%s: not a procsnap archive: unexpected type of member %s",
@@ -254,6 +277,27 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	else if (m->kind == PS_M_LINK && m->target)
 		ps_xxh3_128(m->target, strlen(m->target), m->xxh3);
 	return 1;
+}
+
+int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_err *err)
+{
+	if (!r->streaming)
+		return 0;
+	for (;;) {
+		la_int64_t off;
+		int rr = archive_read_data_block(r->a, p, n, &off);
+		if (rr == ARCHIVE_EOF) {
+			r->streaming = 0;
+			return 0;
+		}
+		if (rr < ARCHIVE_WARN) {
+			r->streaming = 0;
+			r->at_end = 1;
+			return bad(r, err, r->cur_path ? r->cur_path : "member data");
+		}
+		if (*n)
+			return 1;
+	}
 }
 
 void ps_reader_sha256(struct ps_reader *r, unsigned char out[32])

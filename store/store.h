@@ -98,6 +98,8 @@ struct ps_rmember {
 	uint64_t header_off;  /* tar offset of the member's first header block */
 	uint64_t data_off;    /* tar offset of its data */
 	unsigned char xxh3[16]; /* XXH3-128 of data (canonical big-endian) */
+	int streaming;        /* data not loaded (the manifest): read it with
+			       * ps_reader_stream; len is its size, data_off 0 */
 };
 
 /* Open an archive file for streaming.  Also computes the SHA-256 of all the
@@ -105,6 +107,9 @@ struct ps_rmember {
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err);
 /* 1 and *m filled, 0 at a clean end, -1 with err (corrupt/truncated). */
 int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err);
+/* Chunks of a streaming member's data: 1 and (*p, *n) valid until the next
+ * call, 0 at its end, -1 with err. */
+int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_err *err);
 /* After the end: SHA-256 of the whole file and whether a valid seek table
  * trailer was present (frames: count and (c_off, t_off) pairs, owned by r). */
 void ps_reader_sha256(struct ps_reader *r, unsigned char out[32]);

@@ -146,8 +146,16 @@ static void test_roundtrip(void)
 		}
 		if (strcmp(m.path, PS_MANIFEST_PATH) == 0) {
 			saw_manifest = 1;
-			/* every line parses; the absent path is listed with its errno */
-			const char *p = m.data, *end = p + m.len;
+			/* streamed, not loaded; every line parses; the absent path is
+			 * listed with its errno */
+			CHECK(m.streaming && m.data == NULL);
+			struct ps_buf all = PS_BUF_INIT;
+			const void *chunk;
+			size_t cn;
+			while (ps_reader_stream(r, &chunk, &cn, &err) == 1)
+				ps_buf_add(&all, chunk, cn);
+			CHECK_U64(all.len, m.len);
+			const char *p = all.buf, *end = p + all.len;
 			struct ps_buf pb = PS_BUF_INIT;
 			int lines = 0, absent_ok = 0;
 			while (p < end) {
@@ -165,6 +173,7 @@ static void test_roundtrip(void)
 			CHECK_INT(lines, 61); /* meta + 60 captured paths */
 			CHECK(absent_ok);
 			ps_buf_release(&pb);
+			ps_buf_release(&all);
 		}
 	}
 	CHECK(err.msg[0] == '\0');
