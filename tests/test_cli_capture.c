@@ -461,10 +461,31 @@ static void test_exe_bodies(void)
 	tu_victim_stop(&v);
 }
 
+/* The committed real snapshot: indexes, verifies, and holds what it says. */
+static void test_real_sample(void)
+{
+	const char *d = tu_tmpdir();
+	char db[512];
+	snprintf(db, sizeof(db), "%s/real.db", d);
+	const char *a = PS_SOURCE_DIR "/samples/real/minimal.tar.zst";
+	CHECK_INT(tu_sh(NULL, "%s -q index -o %s %s", tu_procsnap(), db, a), 0);
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), a), 0);
+	char t[256];
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT case_id || ' ' || examiner FROM snapshots"), 0);
+	CHECK_STR(t, "SAMPLE-1 procsnap-tests");
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes"), 2);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes WHERE pid = 1 AND parent = 0"), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT hash_mismatches FROM snapshots"), 0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE path = 'proc/kallsyms'"), 0);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM system_kv WHERE source = 'meminfo'") > 10);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM files WHERE path GLOB 'proc/sys/*'") > 100);
+}
+
 static const struct t_case cases[] = {
     T(test_live_victim),	  T(test_stock_tools_and_hashes), T(test_unreadable_recorded),
     T(test_fixture_deterministic), T(test_index_identical),	  T(test_output_safety),
-    T(test_verify),		   T(test_exe_bodies),		  {0, 0}};
+    T(test_verify),		   T(test_exe_bodies),		  T(test_real_sample),
+    {0, 0}};
 
 static void teardown(void)
 {
