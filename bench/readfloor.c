@@ -41,9 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF_SZ (64 * 1024)
+#define BUF_SZ	  (64 * 1024)
 #define MAX_DEPTH 48
-#define MAX_ENTS 512 /* per template listing; pid dirs have ~60 entries */
+#define MAX_ENTS  512 /* per template listing; pid dirs have ~60 entries */
 
 struct opts {
 	const char *root;
@@ -94,9 +94,8 @@ static const char *const never_sys[] = {"kcore",      "kmsg",	     "sysrq-trigge
 					"kpagecount", "kpagecgroup", "vmcore",	      NULL};
 static const char *const never_pid[] = {"mem", "clear_refs", "pagemap", NULL};
 static const char *const thread_files[] = {
-    "stat",  "status", "comm",	 "sched",	"schedstat",   "wchan",	      "syscall",
-    "stack", "children", "io", "cgroup",	"cpuset",      "personality", "arch_status",
-    NULL};
+    "stat",	"status", "comm",   "sched",  "schedstat",   "wchan",	    "syscall", "stack",
+    "children", "io",	  "cgroup", "cpuset", "personality", "arch_status", NULL};
 
 /* --list only: the archive-style path of the entry being visited. */
 static char path[16384] = "proc";
@@ -489,13 +488,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"root", required_argument, NULL, 'r'},  {"no-threads", no_argument, NULL, 't'},
-	    {"pagemap", no_argument, NULL, 'p'},     {"no-smaps", no_argument, NULL, 's'},
-	    {"numa-maps", no_argument, NULL, 'n'},   {"list", no_argument, NULL, 'l'},
-	    {"pagemap-max", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"root", required_argument, NULL, 'r'},
+					   {"no-threads", no_argument, NULL, 't'},
+					   {"pagemap", no_argument, NULL, 'p'},
+					   {"no-smaps", no_argument, NULL, 's'},
+					   {"numa-maps", no_argument, NULL, 'n'},
+					   {"list", no_argument, NULL, 'l'},
+					   {"pagemap-max", required_argument, NULL, 'm'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	o.root = "/proc";
 	o.pagemap_max = 256ull << 20;
 	int c;

@@ -49,9 +49,9 @@
 #include <unistd.h>
 
 #define THREADS_EXTRA 3
-#define DATA_SIZE (64 * 1024)
-#define ANON_SIZE (256 * 1024)
-#define MEMFD_SIZE (64 * 1024)
+#define DATA_SIZE     (64 * 1024)
+#define ANON_SIZE     (256 * 1024)
+#define MEMFD_SIZE    (64 * 1024)
 
 static void die(const char *what)
 {
@@ -157,11 +157,13 @@ static void child(int idx, int readyfd, const char *dir, pid_t parent)
 	struct itimerspec its = {.it_value = {.tv_sec = 3600}};
 	timerfd_settime(tfd, 0, &its, NULL);
 
-	char *anon = mmap(NULL, ANON_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *anon =
+	    mmap(NULL, ANON_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *fmap = mmap(NULL, DATA_SIZE, PROT_READ, MAP_SHARED, data_ro, 0);
 	char *mmap_mfd = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	void *guard = mmap(NULL, 16384, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (anon == MAP_FAILED || fmap == MAP_FAILED || mmap_mfd == MAP_FAILED || guard == MAP_FAILED)
+	if (anon == MAP_FAILED || fmap == MAP_FAILED || mmap_mfd == MAP_FAILED ||
+	    guard == MAP_FAILED)
 		cfail(idx, "mmap");
 	touch(anon, ANON_SIZE, 8);
 	volatile char sink = 0;

@@ -73,7 +73,7 @@ struct proc {
 	int nthreads;
 	int have_exe;
 	struct ps_buf exe; /* readlink of exe, for on_disk */
-	int *body_fds;     /* fds whose target is deleted or a memfd (exe bodies policy) */
+	int *body_fds;	   /* fds whose target is deleted or a memfd (exe bodies policy) */
 	size_t nbody_fds, cap_body_fds;
 };
 
@@ -86,10 +86,10 @@ struct walker {
 	int rootfd;
 	dev_t rootdev;
 	int aborted;
-	struct ps_buf path;   /* archive path being visited, "proc/..." */
-	struct ps_buf data;   /* the read buffer, reused for every file */
-	struct ps_buf link;   /* readlink results and scratch paths */
-	char *dents; /* getdents64 buffer */
+	struct ps_buf path; /* archive path being visited, "proc/..." */
+	struct ps_buf data; /* the read buffer, reused for every file */
+	struct ps_buf link; /* readlink results and scratch paths */
+	char *dents;	    /* getdents64 buffer */
 	struct listing lv[MAX_DEPTH + 1];
 	/* On procfs a pid directory and a task/<tid> directory always hold the
 	 * same names (the kernel's tgid_base_stuff / tid_base_stuff tables are
@@ -104,8 +104,8 @@ struct walker {
 	uint64_t *netns; /* open-addressing set of netns inodes (0 = empty) */
 	size_t netns_cap, netns_n;
 	struct proc p;
-	struct ps_pm *pm;     /* pagemap.sections builder; NULL: not procfs or no_pagemap */
-	struct ps_buf pmaps;  /* the process's maps text, kept for pagemap.sections */
+	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
+	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
 	int procs_done, procs_total;
 	uint64_t next_progress;
@@ -565,7 +565,8 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 			 * shared read buffer would keep that size for the run. */
 			struct ps_buf b = PS_BUF_INIT;
 			int truncated = 0;
-			uint64_t max = w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
+			uint64_t max =
+			    w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
 			int e = ps_read_fd(fd, &b, (size_t)max, &truncated);
 			close(fd);
 			if (e && b.len == 0)
@@ -1269,7 +1270,7 @@ void ps_capture_host_facts(const char *root, struct ps_buf *out)
 	 * when the root is a live procfs (DESIGN 4: never report zeros as clean). */
 	struct statfs sfs;
 	int sd = statfs(root, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC ? ps_capture_soft_dirty()
-									  : -1;
+									   : -1;
 	add_key(out, "soft_dirty");
 	ps_buf_adds(out, sd < 0 ? "null,\n" : sd ? "true,\n" : "false,\n");
 	ps_buf_release(&b);

@@ -17,36 +17,36 @@
 #include "common.h"
 
 enum ps_kind {
-	PS_KIND_FILE = 0, /* regular file: data = bytes read (maybe partial, see err) */
-	PS_KIND_LINK = 1, /* symlink: target = readlink text */
-	PS_KIND_DIR = 2,  /* directory */
+	PS_KIND_FILE = 0,  /* regular file: data = bytes read (maybe partial, see err) */
+	PS_KIND_LINK = 1,  /* symlink: target = readlink text */
+	PS_KIND_DIR = 2,   /* directory */
 	PS_KIND_ABSENT = 3 /* could not be read at all: err says why */
 };
 
 /* One captured path, as handed to the sink.  All pointers are borrowed for
  * the duration of the callback only. */
 struct ps_capture_record {
-	const char *path;   /* archive path, relative: "proc/42/status" */
+	const char *path; /* archive path, relative: "proc/42/status" */
 	enum ps_kind kind;
-	uint32_t mode;      /* lstat st_mode (type and permission bits); 0 if unknown */
+	uint32_t mode;	    /* lstat st_mode (type and permission bits); 0 if unknown */
 	uint32_t uid, gid;  /* lstat owner */
-	int64_t mtime;      /* lstat st_mtime, seconds */
+	int64_t mtime;	    /* lstat st_mtime, seconds */
 	const char *target; /* PS_KIND_LINK: readlink text; else NULL */
 	const void *data;   /* PS_KIND_FILE: content */
 	size_t len;
-	int err;            /* errno of the failed open/read/readlink, 0 if none */
-	int truncated;      /* content cut at a size cap */
-	uint64_t read_ns;   /* ns since capture start when the read finished */
+	int err;	  /* errno of the failed open/read/readlink, 0 if none */
+	int truncated;	  /* content cut at a size cap */
+	uint64_t read_ns; /* ns since capture start when the read finished */
 };
 
 /* Per-process facts gathered during the walk (emitted after its files). */
 struct ps_capture_proc {
 	int pid;
 	uint64_t starttime; /* stat field 22; 0 if unknown */
-	int partial;        /* the process exited (ESRCH/ENOENT) mid-capture */
-	int hidden;         /* absent from the /proc listing but reachable */
-	int nthreads;       /* task/ entries captured */
-	int on_disk;        /* exe exists inside the process's mount ns: 1, 0, -1 unknown */
+	int partial;	    /* the process exited (ESRCH/ENOENT) mid-capture */
+	int hidden;	    /* absent from the /proc listing but reachable */
+	int nthreads;	    /* task/ entries captured */
+	int on_disk;	    /* exe exists inside the process's mount ns: 1, 0, -1 unknown */
 };
 
 struct ps_capture_sink {
@@ -55,44 +55,45 @@ struct ps_capture_sink {
 	int (*record)(void *ctx, const struct ps_capture_record *rec, struct ps_err *err);
 	int (*process)(void *ctx, const struct ps_capture_proc *proc, struct ps_err *err);
 	/* Optional: progress, called about every 100 ms. */
-	void (*progress)(void *ctx, int procs_done, int procs_total, uint64_t files, uint64_t bytes);
+	void (*progress)(void *ctx, int procs_done, int procs_total, uint64_t files,
+			 uint64_t bytes);
 };
 
 enum ps_exe_bodies { PS_EXE_BODIES_NONE, PS_EXE_BODIES_DELETED, PS_EXE_BODIES_ALL };
 
 struct ps_capture_opts {
-	const char *root;        /* proc root to walk, default "/proc" */
-	const int *pids;         /* only these pids (NULL/0 = all) */
+	const char *root; /* proc root to walk, default "/proc" */
+	const int *pids;  /* only these pids (NULL/0 = all) */
 	size_t npids;
 	const char *const *excludes; /* fnmatch globs against archive paths ("proc/ * /environ") */
 	size_t nexcludes;
-	int no_threads;          /* skip task/<tid>/ */
-	int no_smaps;            /* skip smaps (smaps_rollup stays) */
-	int no_pagemap;          /* skip pagemap.sections */
-	int numa_maps;           /* also read numa_maps (costly) */
-	uint64_t pagemap_max;    /* per-process cap on pagemap entry bytes: the mapped range
-				    examined, 8 bytes per page (0 = no cap) */
-	int no_pagemap_scan;     /* never use PAGEMAP_SCAN (also: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
+	int no_threads;	      /* skip task/<tid>/ */
+	int no_smaps;	      /* skip smaps (smaps_rollup stays) */
+	int no_pagemap;	      /* skip pagemap.sections */
+	int numa_maps;	      /* also read numa_maps (costly) */
+	uint64_t pagemap_max; /* per-process cap on pagemap entry bytes: the mapped range
+				 examined, 8 bytes per page (0 = no cap) */
+	int no_pagemap_scan;  /* never use PAGEMAP_SCAN (also: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
 	enum ps_exe_bodies exe_bodies;
 	uint64_t exe_body_max;
-	uint64_t start_ns;       /* ps_mono_ns() at capture start: read_ns is relative to it */
+	uint64_t start_ns; /* ps_mono_ns() at capture start: read_ns is relative to it */
 };
 
 /* Totals of one run (the sink may keep its own). */
 struct ps_capture_stats {
 	uint64_t procs, threads, files, links, dirs, absent;
-	uint64_t bytes;          /* raw bytes read */
+	uint64_t bytes; /* raw bytes read */
 	uint64_t partial_procs, hidden_procs;
-	uint64_t skipped;        /* paths not read by policy: never-read names (kcore, mem...),
-				    write-only files, FIFOs/devices, mount points not descended */
-	uint64_t excluded;       /* paths matching opts->excludes (omitted, no record) */
-	uint64_t errors[160];    /* count per errno value (index = errno, last = other) */
+	uint64_t skipped;     /* paths not read by policy: never-read names (kcore, mem...),
+				 write-only files, FIFOs/devices, mount points not descended */
+	uint64_t excluded;    /* paths matching opts->excludes (omitted, no record) */
+	uint64_t errors[160]; /* count per errno value (index = errno, last = other) */
 	/* pagemap.sections (issue 4) */
 	uint64_t pagemap_members;    /* members written (FILE records) */
 	uint64_t pagemap_scanned;    /* of those, built with PAGEMAP_SCAN */
 	uint64_t pagemap_truncated;  /* stopped at pagemap_max */
 	uint64_t pagemap_bytes_read; /* entry bytes pread from pagemap */
-	int soft_dirty;              /* CONFIG_MEM_SOFT_DIRTY: 1, 0, -1 unknown/not probed */
+	int soft_dirty;		     /* CONFIG_MEM_SOFT_DIRTY: 1, 0, -1 unknown/not probed */
 };
 
 /*

@@ -504,8 +504,9 @@ int ps_capture_soft_dirty(void)
 		if (m != MAP_FAILED) {
 			int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 			uint64_t e = 0;
-			if (fd >= 0 && pread(fd, &e, sizeof(e),
-					     (off_t)((uintptr_t)m / (uintptr_t)ps * 8)) == sizeof(e))
+			if (fd >= 0 &&
+			    pread(fd, &e, sizeof(e), (off_t)((uintptr_t)m / (uintptr_t)ps * 8)) ==
+				sizeof(e))
 				r = (e & PS_PME_SOFT_DIRTY) != 0;
 			if (fd >= 0)
 				close(fd);

@@ -21,12 +21,12 @@ void ps_pm_free(struct ps_pm *pm); /* NULL ok */
 
 /* What one ps_pm_read did. */
 struct ps_pm_result {
-	int opened;	   /* pagemap was opened: sb is valid */
-	int got_data;	   /* out holds a member (maybe cut short, see err) */
-	int truncated;	   /* stopped at max_bytes */
-	int scanned;	   /* PAGEMAP_SCAN found the runs */
+	int opened;	     /* pagemap was opened: sb is valid */
+	int got_data;	     /* out holds a member (maybe cut short, see err) */
+	int truncated;	     /* stopped at max_bytes */
+	int scanned;	     /* PAGEMAP_SCAN found the runs */
 	uint64_t bytes_read; /* entry bytes pread */
-	struct stat sb;	   /* fstat of the pagemap fd */
+	struct stat sb;	     /* fstat of the pagemap fd */
 };
 
 /*

@@ -163,10 +163,23 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s || s[0] == '-')
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return -1;
@@ -287,7 +300,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			else {
 				free(pids);
 				free(excl);
-				return cli_usage("capture", "--exe-bodies takes none, deleted or all");
+				return cli_usage("capture",
+						 "--exe-bodies takes none, deleted or all");
 			}
 			break;
 		case OPT_EXE_BODY_MAX:
@@ -453,7 +467,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		if (!ws->errors[e])
 			continue;
 		ps_buf_addf(&summary, "%s\"%s\":%llu", first ? "" : ",",
-			    e == 159 ? "other" : ps_errno_name(e), (unsigned long long)ws->errors[e]);
+			    e == 159 ? "other" : ps_errno_name(e),
+			    (unsigned long long)ws->errors[e]);
 		first = 0;
 	}
 	ps_buf_adds(&summary, "}\n}\n");
@@ -500,7 +515,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		int any = 0;
 		for (int e = 1; e < 160; e++)
 			if (fin.errors[e]) {
-				ps_buf_addf(&line, " %s %llu", e == 159 ? "other" : ps_errno_name(e),
+				ps_buf_addf(&line, " %s %llu",
+					    e == 159 ? "other" : ps_errno_name(e),
 					    (unsigned long long)fin.errors[e]);
 				any = 1;
 			}
@@ -518,8 +534,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	if (!no_index) {
 		ps_buf_addf(&dbpath, "%s.db", out);
 		if (ps_index_build(out, dbpath.buf, force, &err) < 0) {
-			rc = cli_fail("capture", "archive %s written, but its index failed: %s", out,
-				      err.msg);
+			rc = cli_fail("capture", "archive %s written, but its index failed: %s",
+				      out, err.msg);
 		} else if (!quiet) {
 			fprintf(stderr, "procsnap: index %s (%.2f s)\n", dbpath.buf,
 				(double)(ps_mono_ns() - o.start_ns) / 1e9 - secs);

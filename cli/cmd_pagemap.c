@@ -68,7 +68,8 @@ static void json_counts(struct ps_buf *b, const struct ps_pagemap_counts *c)
 
 static void json_map(struct ps_buf *b, const struct ps_map *m, const struct ps_pagemap_counts *c)
 {
-	ps_buf_addf(b, "{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"perms\":", m->start,
+	ps_buf_addf(b,
+		    "{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"perms\":", m->start,
 		    m->end);
 	ps_buf_add_json(b, m->perms, strlen(m->perms));
 	ps_buf_adds(b, ",\"path\":");
@@ -80,9 +81,9 @@ static void json_map(struct ps_buf *b, const struct ps_map *m, const struct ps_p
 
 static void json_head(struct ps_buf *b, long pid, const struct ps_pagemap_hdr *h)
 {
-	ps_buf_addf(b, "{\"pid\":%ld,\"page_size\":%u,\"pfn_visible\":%s,\"soft_dirty_available\":",
-		    pid, (unsigned)h->page_size,
-		    (h->flags & PS_PAGEMAP_F_PFN_VISIBLE) ? "true" : "false");
+	ps_buf_addf(
+	    b, "{\"pid\":%ld,\"page_size\":%u,\"pfn_visible\":%s,\"soft_dirty_available\":", pid,
+	    (unsigned)h->page_size, (h->flags & PS_PAGEMAP_F_PFN_VISIBLE) ? "true" : "false");
 	json_sd_avail(b, h->flags);
 	ps_buf_addf(b, ",\"truncated\":%s,\"incomplete\":%s,\"unexamined\":[",
 		    (h->flags & PS_PAGEMAP_F_TRUNCATED) ? "true" : "false",
@@ -100,7 +101,8 @@ static void table_head(long pid, const struct ps_pagemap_hdr *h)
 	       (h->flags & PS_PAGEMAP_F_PFN_VISIBLE) ? "visible" : "not visible",
 	       sd_text(h->flags));
 	if (h->nskip)
-		printf(", %" PRIu64 " range%s not examined (%s)", h->nskip, h->nskip == 1 ? "" : "s",
+		printf(", %" PRIu64 " range%s not examined (%s)", h->nskip,
+		       h->nskip == 1 ? "" : "s",
 		       (h->flags & PS_PAGEMAP_F_INCOMPLETE) ? "read error" : "--pagemap-max");
 	putchar('\n');
 }
@@ -164,8 +166,8 @@ static int summary(const struct pm_view *v, long pid, int json)
 		} else {
 			char sd[32];
 			sd_cell(sd, sizeof(sd), &c);
-			printf("%012" PRIx64 " %012" PRIx64 " %-4s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-			       " %8" PRIu64 " %8" PRIu64 " %9s %-3s %.*s%s\n",
+			printf("%012" PRIx64 " %012" PRIx64 " %-4s %8" PRIu64 " %8" PRIu64
+			       " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9s %-3s %.*s%s\n",
 			       m.start, m.end, m.perms, c.pages, c.present, c.swapped,
 			       c.file_or_shared, c.exclusive, sd, c.pfn_visible ? "yes" : "-",
 			       (int)m.path.len, m.path.p ? m.path.p : "",
@@ -173,8 +175,8 @@ static int summary(const struct pm_view *v, long pid, int json)
 		}
 		first = 0;
 	}
-	tot.soft_dirty_valid = (v->h.flags & PS_PAGEMAP_F_SD_KNOWN) &&
-			       (v->h.flags & PS_PAGEMAP_F_SD_AVAIL);
+	tot.soft_dirty_valid =
+	    (v->h.flags & PS_PAGEMAP_F_SD_KNOWN) && (v->h.flags & PS_PAGEMAP_F_SD_AVAIL);
 	if (json) {
 		ps_buf_adds(&b, "],\"totals\":{");
 		json_counts(&b, &tot);
@@ -276,7 +278,8 @@ static int runs(const struct pm_view *v, long pid, uint64_t addr, int json)
 			if (json) {
 				ps_buf_addf(&b,
 					    "%s{\"start\":\"0x%" PRIx64 "\",\"page\":%" PRIu64
-					    ",\"pages\":%" PRIu64 ",\"state\":\"%s\",\"soft_dirty\":%s,"
+					    ",\"pages\":%" PRIu64
+					    ",\"state\":\"%s\",\"soft_dirty\":%s,"
 					    "\"exclusive\":%s,\"file_or_shared\":%s,\"uffd_wp\":%s,"
 					    "\"guard\":%s,\"pfn_first\":",
 					    first ? "" : ",", run.start, page, run.npages,
@@ -286,19 +289,20 @@ static int runs(const struct pm_view *v, long pid, uint64_t addr, int json)
 					    fl[3] != '-' ? "true" : "false",
 					    fl[4] != '-' ? "true" : "false");
 				if (run.pfn)
-					ps_buf_addf(&b, "\"0x%" PRIx64 "\",\"pfn_last\":\"0x%" PRIx64 "\"}",
-						    run.pfn, run.pfn + run.npages - 1);
+					ps_buf_addf(
+					    &b, "\"0x%" PRIx64 "\",\"pfn_last\":\"0x%" PRIx64 "\"}",
+					    run.pfn, run.pfn + run.npages - 1);
 				else
 					ps_buf_adds(&b, "null,\"pfn_last\":null}");
 			} else {
 				char pfn[64] = "-";
 				if (run.pfn && run.npages > 1)
-					snprintf(pfn, sizeof(pfn), "0x%" PRIx64 "-0x%" PRIx64, run.pfn,
-						 run.pfn + run.npages - 1);
+					snprintf(pfn, sizeof(pfn), "0x%" PRIx64 "-0x%" PRIx64,
+						 run.pfn, run.pfn + run.npages - 1);
 				else if (run.pfn)
 					snprintf(pfn, sizeof(pfn), "0x%" PRIx64, run.pfn);
-				printf("%8" PRIu64 " %012" PRIx64 " %8" PRIu64 " %-8s %-5s %s\n", page,
-				       run.start, run.npages, run_state(run.flags), fl, pfn);
+				printf("%8" PRIu64 " %012" PRIx64 " %8" PRIu64 " %-8s %-5s %s\n",
+				       page, run.start, run.npages, run_state(run.flags), fl, pfn);
 			}
 			first = 0;
 		}
@@ -384,8 +388,9 @@ int cmd_pagemap(const struct ps_cli *cli, int argc, char **argv)
 	struct pm_view v;
 	memset(&v, 0, sizeof(v));
 	if (ps_pagemap_check(sec.buf, sec.len) < 0 || ps_pagemap_open(sec.buf, sec.len, &v.h) < 0) {
-		rc = cli_fail("pagemap", "proc/%ld/pagemap.sections: malformed member (bad magic, "
-					 "version, or section counts)",
+		rc = cli_fail("pagemap",
+			      "proc/%ld/pagemap.sections: malformed member (bad magic, "
+			      "version, or section counts)",
 			      pid);
 		goto out;
 	}

@@ -98,13 +98,14 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	static const char *const cols[] = {
-	    "snapshot_id", "hostname",	"kernel_release", "kernel_version", "boot_id",
-	    "machine_id",  "proc_root", "uid",		  "cap_eff",	    "case_id",
-	    "examiner",	   "evidence",	"note",		  "tool_version",   "format_version",
-	    "n_processes", "n_threads", "n_files",	  "n_links",	    "n_dirs",
-	    "n_absent",	   "n_errors",	"raw_bytes",	  "tar_bytes",	    "archive_name",
-	    "archive_size", "archive_sha256", "hash_mismatches", "page_size", "clock_ticks",
-	    "start_ns",	   "end_ns",
+	    "snapshot_id",  "hostname",	    "kernel_release", "kernel_version",
+	    "boot_id",	    "machine_id",   "proc_root",      "uid",
+	    "cap_eff",	    "case_id",	    "examiner",	      "evidence",
+	    "note",	    "tool_version", "format_version", "n_processes",
+	    "n_threads",    "n_files",	    "n_links",	      "n_dirs",
+	    "n_absent",	    "n_errors",	    "raw_bytes",      "tar_bytes",
+	    "archive_name", "archive_size", "archive_sha256", "hash_mismatches",
+	    "page_size",    "clock_ticks",  "start_ns",	      "end_ns",
 	};
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	struct ps_buf sql = PS_BUF_INIT;
@@ -132,10 +133,11 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 					sqlite3_column_int64(q, (int)ncols - 2)) /
 				   1e9);
 		sqlite3_stmt *e;
-		if (sqlite3_prepare_v2(db,
-				       "SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
-				       "errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
-				       -1, &e, NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(
+			db,
+			"SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
+			"errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
+			-1, &e, NULL) == SQLITE_OK) {
 			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
 			printf("%-16s", "errors");
 			int any = 0;
@@ -165,9 +167,8 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 {
 	(void)cli;
 	int longfmt = 0, c;
-	static const struct option longopts[] = {{"long", no_argument, NULL, 'l'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"long", no_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {
 		if (c == 'l')

@@ -28,8 +28,8 @@ static void sql1(sqlite3 *db, const char *sql, char *out, size_t n)
 {
 	sqlite3_stmt *q;
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
-	    sqlite3_column_text(q, 0))
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
 		snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
 	sqlite3_finalize(q);
 }
@@ -105,11 +105,12 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	if (atoll(mism) != 0) {
 		rc = 1;
 		sqlite3_stmt *q;
-		if (sqlite3_prepare_v2(d,
-				       "SELECT f.path FROM files f LEFT JOIN members m USING (path) "
-				       "WHERE f.kind != 'absent' AND f.kind != 'dir' AND "
-				       "(m.xxh3 IS NULL OR m.xxh3 != f.xxh3) LIMIT 20",
-				       -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(
+			d,
+			"SELECT f.path FROM files f LEFT JOIN members m USING (path) "
+			"WHERE f.kind != 'absent' AND f.kind != 'dir' AND "
+			"(m.xxh3 IS NULL OR m.xxh3 != f.xxh3) LIMIT 20",
+			-1, &q, NULL) == SQLITE_OK) {
 			struct ps_buf esc = PS_BUF_INIT;
 			while (sqlite3_step(q) == SQLITE_ROW) {
 				ps_buf_reset(&esc);
@@ -131,8 +132,8 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	}
 	sqlite3_close(d);
 	if (rc == 0 && cli->verbosity)
-		printf("OK %s: %s manifest entries, %s members re-hashed, sha256 %s%s\n", archive.buf,
-		       nfiles, nmem, sha, recorded[0] || want_sha ? " (matches)" : "");
+		printf("OK %s: %s manifest entries, %s members re-hashed, sha256 %s%s\n",
+		       archive.buf, nfiles, nmem, sha, recorded[0] || want_sha ? " (matches)" : "");
 	else if (rc == 1)
 		printf("FAILED %s: %s member(s) differ from the manifest\n", archive.buf, mism);
 out:

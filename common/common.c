@@ -261,20 +261,23 @@ int ps_err_prefix(struct ps_err *err, const char *fmt, ...)
 	return -1;
 }
 
-#define E(x) {x, #x}
+#define E(x)                                                                                       \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
 static const struct {
 	int e;
 	const char *name;
 } errnames[] = {
-    E(EPERM),	 E(ENOENT),    E(ESRCH),     E(EINTR),	 E(EIO),	E(ENXIO),
-    E(E2BIG),	 E(ENOEXEC),   E(EBADF),     E(ECHILD),	 E(EAGAIN),	E(ENOMEM),
-    E(EACCES),	 E(EFAULT),    E(EBUSY),     E(EEXIST),	 E(EXDEV),	E(ENODEV),
-    E(ENOTDIR),	 E(EISDIR),    E(EINVAL),    E(ENFILE),	 E(EMFILE),	E(ENOTTY),
-    E(EFBIG),	 E(ENOSPC),    E(ESPIPE),    E(EROFS),	 E(EMLINK),	E(EPIPE),
-    E(ERANGE),	 E(ENAMETOOLONG), E(ENOSYS), E(ELOOP),	 E(ENODATA),	E(EOVERFLOW),
-    E(EOPNOTSUPP), E(ETIMEDOUT), E(ESTALE), E(EDQUOT),	 E(ENOTSUP),	E(ENOTCONN),
-    E(ENOMSG),	 E(ENOLINK),   E(EPROTO),    E(EBADMSG), E(EILSEQ),	E(ECANCELED),
-    E(EOWNERDEAD), E(ENOKEY), E(EKEYREJECTED), E(ENOTEMPTY),
+    E(EPERM),	   E(ENOENT),	    E(ESRCH),	     E(EINTR),	   E(EIO),     E(ENXIO),
+    E(E2BIG),	   E(ENOEXEC),	    E(EBADF),	     E(ECHILD),	   E(EAGAIN),  E(ENOMEM),
+    E(EACCES),	   E(EFAULT),	    E(EBUSY),	     E(EEXIST),	   E(EXDEV),   E(ENODEV),
+    E(ENOTDIR),	   E(EISDIR),	    E(EINVAL),	     E(ENFILE),	   E(EMFILE),  E(ENOTTY),
+    E(EFBIG),	   E(ENOSPC),	    E(ESPIPE),	     E(EROFS),	   E(EMLINK),  E(EPIPE),
+    E(ERANGE),	   E(ENAMETOOLONG), E(ENOSYS),	     E(ELOOP),	   E(ENODATA), E(EOVERFLOW),
+    E(EOPNOTSUPP), E(ETIMEDOUT),    E(ESTALE),	     E(EDQUOT),	   E(ENOTSUP), E(ENOTCONN),
+    E(ENOMSG),	   E(ENOLINK),	    E(EPROTO),	     E(EBADMSG),   E(EILSEQ),  E(ECANCELED),
+    E(EOWNERDEAD), E(ENOKEY),	    E(EKEYREJECTED), E(ENOTEMPTY),
 };
 #undef E
 

@@ -25,7 +25,10 @@ struct ps_buf {
 	size_t cap;
 };
 extern char ps_buf_empty[];
-#define PS_BUF_INIT {ps_buf_empty, 0, 0}
+#define PS_BUF_INIT                                                                                \
+	{                                                                                          \
+		ps_buf_empty, 0, 0                                                                 \
+	}
 
 void ps_buf_init(struct ps_buf *b);
 void ps_buf_release(struct ps_buf *b);

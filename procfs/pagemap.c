@@ -171,8 +171,8 @@ int ps_pagemap_count(struct ps_pagemap_cursor *c, uint64_t start, uint64_t end,
 	}
 	out->examined = skipped < out->pages ? out->pages - skipped : 0;
 	out->complete = out->examined == out->pages;
-	out->soft_dirty_valid = (c->h.flags & PS_PAGEMAP_F_SD_KNOWN) &&
-				(c->h.flags & PS_PAGEMAP_F_SD_AVAIL);
+	out->soft_dirty_valid =
+	    (c->h.flags & PS_PAGEMAP_F_SD_KNOWN) && (c->h.flags & PS_PAGEMAP_F_SD_AVAIL);
 
 	for (;;) {
 		if (!c->have_cur) {

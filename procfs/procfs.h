@@ -538,16 +538,17 @@ int ps_u64_file_parse(const char *buf, size_t len, uint64_t *out);
 #define PS_PAGEMAP_F_INCOMPLETE	 0x10u /* a read failed (process exited...): rest listed */
 
 /* pagemap entry bits (proc_pid_pagemap(5), admin-guide/mm/pagemap.rst). */
-#define PS_PME_PFN_MASK	  ((UINT64_C(1) << 55) - 1) /* 0-54: PFN if present (root only,
-							4.2+), swap type 0-4 / offset 5-54 if swapped */
-#define PS_PME_SOFT_DIRTY (UINT64_C(1) << 55)	    /* 55: soft-dirty (CONFIG_MEM_SOFT_DIRTY) */
-#define PS_PME_EXCLUSIVE  (UINT64_C(1) << 56)	    /* 56: page exclusively mapped (4.2+) */
-#define PS_PME_UFFD_WP	  (UINT64_C(1) << 57)	    /* 57: uffd-wp write-protected (5.13+) */
-#define PS_PME_GUARD	  (UINT64_C(1) << 58)	    /* 58: guard region (6.15+) */
-#define PS_PME_FILE	  (UINT64_C(1) << 61)	    /* 61: file page or shared anon (3.5+) */
-#define PS_PME_SWAPPED	  (UINT64_C(1) << 62)	    /* 62: swapped */
-#define PS_PME_PRESENT	  (UINT64_C(1) << 63)	    /* 63: present */
-#define PS_PME_FLAGS	  (~PS_PME_PFN_MASK)	    /* bits 55-63 */
+#define PS_PME_PFN_MASK                                                                            \
+	((UINT64_C(1) << 55) - 1)	      /* 0-54: PFN if present (root only,                  \
+						  4.2+), swap type 0-4 / offset 5-54 if swapped */
+#define PS_PME_SOFT_DIRTY (UINT64_C(1) << 55) /* 55: soft-dirty (CONFIG_MEM_SOFT_DIRTY) */
+#define PS_PME_EXCLUSIVE  (UINT64_C(1) << 56) /* 56: page exclusively mapped (4.2+) */
+#define PS_PME_UFFD_WP	  (UINT64_C(1) << 57) /* 57: uffd-wp write-protected (5.13+) */
+#define PS_PME_GUARD	  (UINT64_C(1) << 58) /* 58: guard region (6.15+) */
+#define PS_PME_FILE	  (UINT64_C(1) << 61) /* 61: file page or shared anon (3.5+) */
+#define PS_PME_SWAPPED	  (UINT64_C(1) << 62) /* 62: swapped */
+#define PS_PME_PRESENT	  (UINT64_C(1) << 63) /* 63: present */
+#define PS_PME_FLAGS	  (~PS_PME_PFN_MASK)  /* bits 55-63 */
 
 /* One entry, decoded. */
 struct ps_pme {
@@ -561,9 +562,9 @@ void ps_pme_decode(uint64_t entry, struct ps_pme *out);
 /* The header, plus the reading position of ps_pagemap_next. */
 struct ps_pagemap_hdr {
 	uint32_t version;
-	uint32_t page_size;    /* bytes per page (power of two, 512 B .. 1 GiB) */
-	uint32_t flags;	       /* PS_PAGEMAP_F_* */
-	uint64_t nskip;	       /* skipped (unexamined) ranges, see ps_pagemap_skip */
+	uint32_t page_size; /* bytes per page (power of two, 512 B .. 1 GiB) */
+	uint32_t flags;	    /* PS_PAGEMAP_F_* */
+	uint64_t nskip;	    /* skipped (unexamined) ranges, see ps_pagemap_skip */
 	/* iteration state, private to ps_pagemap_next */
 	const unsigned char *skips;
 	const unsigned char *buf;

@@ -26,7 +26,8 @@ extern const struct ps_sql_file ps_schema_files[];
 
 int ps_sql_err(struct ps_err *err, sqlite3 *db, const char *what)
 {
-	return ps_err_set(err, EIO, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+	return ps_err_set(err, EIO, "sqlite: %s: %s", what,
+			  db ? sqlite3_errmsg(db) : "no database");
 }
 
 int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
@@ -327,7 +328,8 @@ static int procs_rows(struct builder *b, const struct ps_rmember *m, struct ps_e
 			if (q == nl || *q == '\t') {
 				uint64_t u;
 				int neg = f < q && *f == '-';
-				if (ps_parse_u64(f + neg, (size_t)(q - f - neg), &u) < 0 || u > INT64_MAX)
+				if (ps_parse_u64(f + neg, (size_t)(q - f - neg), &u) < 0 ||
+				    u > INT64_MAX)
 					return ps_err_set(err, EINVAL, "%s: corrupt %s", b->archive,
 							  PS_PROCS_PATH);
 				v[nv++] = neg ? -(int64_t)u : (int64_t)u;
@@ -360,8 +362,10 @@ static int member_row(struct builder *b, const struct ps_rmember *m, struct ps_e
 		/* size, hash and data offset are the target's */
 		sqlite3_bind_text(st, 10, m->hardlink, -1, SQLITE_STATIC);
 	} else {
-		sqlite3_bind_int64(st, 7, m->kind == PS_M_FILE ? (int64_t)m->len
-				   : m->target ? (int64_t)strlen(m->target) : 0);
+		sqlite3_bind_int64(st, 7,
+				   m->kind == PS_M_FILE ? (int64_t)m->len
+				   : m->target		? (int64_t)strlen(m->target)
+							: 0);
 		if (m->kind != PS_M_DIR) {
 			ps_hex(hex, m->xxh3, 16);
 			sqlite3_bind_text(st, 8, hex, 32, SQLITE_TRANSIENT);
@@ -396,7 +400,8 @@ static int manifest_row(struct builder *b, const char *line, size_t len, struct 
 {
 	struct ps_manifest_line ml;
 	if (ps_manifest_parse_line(line, len, &b->path, &ml) < 0)
-		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", b->archive, line);
+		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", b->archive,
+				  line);
 	/* The manifest lists members in the order they were written, so walk
 	 * both in step; look a path up only when they disagree (a crafted
 	 * archive). */
@@ -558,10 +563,12 @@ static int tables_member(struct builder *b, struct ps_rmember *m, struct ps_err 
 		sqlite3_stmt *q = b->get_off;
 		sqlite3_bind_text(q, 1, m->hardlink, -1, SQLITE_STATIC);
 		int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
-		int64_t off = ok ? sqlite3_column_int64(q, 0) : 0, size = ok ? sqlite3_column_int64(q, 1) : 0;
+		int64_t off = ok ? sqlite3_column_int64(q, 0) : 0,
+			size = ok ? sqlite3_column_int64(q, 1) : 0;
 		sqlite3_reset(q);
 		if (!ok || size < 0)
-			return ps_err_set(err, EINVAL, "%s: corrupt archive: hardlink %s to unknown %s",
+			return ps_err_set(err, EINVAL,
+					  "%s: corrupt archive: hardlink %s to unknown %s",
 					  b->archive, m->path, m->hardlink);
 		if (!b->fetch && ps_fetch_open(b->archive, &b->fetch, err) < 0)
 			return -1;
@@ -628,7 +635,8 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 				return -1;
 		}
 		if (b->saw_manifest)
-			return ps_err_set(err, EINVAL, "%s: corrupt archive: member after the manifest",
+			return ps_err_set(err, EINVAL,
+					  "%s: corrupt archive: member after the manifest",
 					  b->archive);
 		if (strcmp(m.path, PS_MANIFEST_PATH) == 0) {
 			b->saw_manifest = 1;
@@ -668,11 +676,12 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 	const char *base = strrchr(b->archive, '/');
 	base = base ? base + 1 : b->archive;
 	sqlite3_stmt *u;
-	if (prep(b, &u,
-		 "UPDATE snapshots SET archive_name=?, archive_size=?, archive_sha256=?, n_files=?, "
-		 "n_links=?, n_dirs=?, n_absent=?, n_errors=?, raw_bytes=?, hash_mismatches=?, "
-		 "tar_bytes=(SELECT sum(t_size) FROM frames) WHERE snapshot_id=1",
-		 err) < 0)
+	if (prep(
+		b, &u,
+		"UPDATE snapshots SET archive_name=?, archive_size=?, archive_sha256=?, n_files=?, "
+		"n_links=?, n_dirs=?, n_absent=?, n_errors=?, raw_bytes=?, hash_mismatches=?, "
+		"tar_bytes=(SELECT sum(t_size) FROM frames) WHERE snapshot_id=1",
+		err) < 0)
 		return -1;
 	sqlite3_bind_text(u, 1, base, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(u, 2, stat(b->archive, &sb) == 0 ? (int64_t)sb.st_size : -1);
@@ -752,8 +761,9 @@ out:
 			close(dfd);
 		}
 		if ((!force && access(db_path, F_OK) == 0) || rename(tmp.buf, db_path) < 0)
-			rc = ps_err_set(err, errno ? errno : EEXIST, "%s: cannot rename into place: %s",
-					db_path, strerror(errno ? errno : EEXIST));
+			rc = ps_err_set(err, errno ? errno : EEXIST,
+					"%s: cannot rename into place: %s", db_path,
+					strerror(errno ? errno : EEXIST));
 	}
 	if (rc < 0)
 		unlink(tmp.buf);

@@ -40,7 +40,7 @@ struct ps_reader {
 	char *out;
 	size_t outcap;
 	uint64_t tar_total; /* decompressed bytes handed to libarchive */
-	size_t last_z;      /* last ZSTD_decompressStream hint: 0 = at a frame end */
+	size_t last_z;	    /* last ZSTD_decompressStream hint: 0 = at a frame end */
 	int any_in;
 	char zerr[256];
 	/* one-member lookahead: data_off of a member is known once the next
@@ -50,7 +50,7 @@ struct ps_reader {
 	struct ps_buf pend_data;
 	int pend_valid, at_end;
 	int pend_stream; /* the pending member's data is left for ps_reader_stream */
-	int streaming;   /* the current member is being streamed */
+	int streaming;	 /* the current member is being streamed */
 	/* returned member storage */
 	struct ps_buf cur_data;
 	char *cur_path, *cur_target, *cur_hardlink;
@@ -256,7 +256,8 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	}
 	if (ft != AE_IFREG && ft != AE_IFLNK && ft != AE_IFDIR) {
 		r->at_end = 1;
-		return ps_err_set(err, EINVAL, "%s: not a procsnap archive: unexpected type of member %s",
+		return ps_err_set(err, EINVAL,
+				  "%s: not a procsnap archive: unexpected type of member %s",
 				  r->path, m->path);
 	}
 
@@ -410,7 +411,8 @@ int ps_seektable_read(int fd, uint32_t **csizes, uint32_t **dsizes, size_t *nfra
 	uint64_t esz = has_ck ? 12 : 8;
 	uint64_t body = (uint64_t)n * esz + 9;
 	if (n > 0x8000000u || body + 8 > (uint64_t)st.st_size)
-		return ps_err_set(err, EINVAL, "seek table: frame count %u does not fit the file", n);
+		return ps_err_set(err, EINVAL, "seek table: frame count %u does not fit the file",
+				  n);
 	unsigned char *t = ps_xmalloc((size_t)body + 8);
 	off_t at = st.st_size - (off_t)(body + 8);
 	if (pread(fd, t, (size_t)body + 8, at) != (ssize_t)(body + 8)) {

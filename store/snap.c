@@ -57,8 +57,8 @@ int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
 		s->archive = ps_xstrdup(path);
 		s->index = ps_buf_detach(&b, NULL);
 		if (access(s->index, F_OK) != 0) {
-			ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)", path,
-				   path);
+			ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)",
+				   path, path);
 			goto fail;
 		}
 	}
@@ -85,7 +85,8 @@ int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
 			   s->index, ver, PS_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM snapshots", -1, &q, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM snapshots", -1, &q, NULL) !=
+		SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
 		sqlite3_finalize(q);
 		ps_err_set(err, EINVAL, "%s: not a procsnap index (%s)", s->index,
@@ -161,10 +162,11 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 				ps_xxh3_128(out->buf, out->len, h);
 				ps_hex(hex, h, 16);
 				if (strcmp(hex, hx) != 0)
-					rc = ps_err_set(err, EIO,
-							"%s: content does not match its XXH3 in the "
-							"manifest (archive corrupt?)",
-							path);
+					rc =
+					    ps_err_set(err, EIO,
+						       "%s: content does not match its XXH3 in the "
+						       "manifest (archive corrupt?)",
+						       path);
 			}
 		}
 	} else {

@@ -23,10 +23,10 @@
 #include "common.h"
 
 #define PS_FORMAT_VERSION 1
-#define PS_META_PATH "procsnap/meta.json"
-#define PS_SUMMARY_PATH "procsnap/summary.json"
-#define PS_PROCS_PATH "procsnap/processes.tsv"
-#define PS_MANIFEST_PATH "procsnap/manifest.tsv"
+#define PS_META_PATH	  "procsnap/meta.json"
+#define PS_SUMMARY_PATH	  "procsnap/summary.json"
+#define PS_PROCS_PATH	  "procsnap/processes.tsv"
+#define PS_MANIFEST_PATH  "procsnap/manifest.tsv"
 
 /* Member kinds, as in the manifest ("file", "link", "dir", "absent"). */
 enum ps_member_kind { PS_M_FILE = 0, PS_M_LINK = 1, PS_M_DIR = 2, PS_M_ABSENT = 3 };
@@ -38,9 +38,9 @@ int ps_member_kind_parse(const char *s, size_t len); /* -1 if unknown */
 struct ps_writer;
 
 struct ps_writer_opts {
-	int level;       /* zstd level, default 3 */
+	int level;	   /* zstd level, default 3 */
 	size_t frame_size; /* target tar bytes per frame, default 1 MiB */
-	int spill_dirfd; /* directory for an O_TMPFILE manifest spool, or -1: memory only */
+	int spill_dirfd;   /* directory for an O_TMPFILE manifest spool, or -1: memory only */
 };
 
 struct ps_writer_stats {
@@ -52,14 +52,14 @@ struct ps_writer_stats {
 
 /* One path to store.  Borrowed for the call. */
 struct ps_member {
-	const char *path;   /* relative archive path */
+	const char *path; /* relative archive path */
 	enum ps_member_kind kind;
 	uint32_t mode, uid, gid;
 	int64_t mtime;
 	const char *target; /* PS_M_LINK */
 	const void *data;   /* PS_M_FILE */
 	size_t len;
-	int err;            /* errno recorded in the manifest */
+	int err; /* errno recorded in the manifest */
 	uint64_t read_ns;
 };
 
@@ -95,11 +95,11 @@ struct ps_rmember {
 	const char *hardlink; /* hardlink: path of the member holding the data, else NULL */
 	const void *data;     /* FILE content (hardlink: empty) */
 	size_t len;
-	uint64_t header_off;  /* tar offset of the member's first header block */
-	uint64_t data_off;    /* tar offset of its data */
+	uint64_t header_off;	/* tar offset of the member's first header block */
+	uint64_t data_off;	/* tar offset of its data */
 	unsigned char xxh3[16]; /* XXH3-128 of data (canonical big-endian) */
-	int streaming;        /* data not loaded (the manifest): read it with
-			       * ps_reader_stream; len is its size, data_off 0 */
+	int streaming;		/* data not loaded (the manifest): read it with
+				 * ps_reader_stream; len is its size, data_off 0 */
 };
 
 /* Open an archive file for streaming.  Also computes the SHA-256 of all the

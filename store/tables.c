@@ -171,8 +171,9 @@ static int in_list(const char *const *list, const char *s)
 static const char *const sys_files[] = {"meminfo", "vmstat",  "stat", "loadavg",
 					"uptime",  "modules", NULL};
 static const char *const pid_files[] = {
-    "stat",   "status", "statm", "io",	      "cmdline",       "environ",   "maps", "smaps",
-    "limits", "cgroup", "comm",	 "oom_score", "oom_score_adj", "mountinfo", "pagemap.sections",
+    "stat",    "status",    "statm",	     "io",	  "cmdline",
+    "environ", "maps",	    "smaps",	     "limits",	  "cgroup",
+    "comm",    "oom_score", "oom_score_adj", "mountinfo", "pagemap.sections",
     NULL};
 static const char *const tid_files[] = {"stat", "status", "wchan", NULL};
 
@@ -1018,10 +1019,9 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;
-	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,   &p->exe,	    &p->cwd,
-				 &p->root,	&p->cgroup,    &p->comm,    &p->arena,
-				 &p->maps,	&p->mountinfo, &t->th.name, &t->th.wchan,
-				 &p->smaps,	&p->pagemap};
+	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,  &p->exe,	 &p->cwd,    &p->root,
+				 &p->cgroup,	&p->comm,     &p->arena, &p->maps,   &p->mountinfo,
+				 &t->th.name,	&t->th.wchan, &p->smaps, &p->pagemap};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		ps_buf_init(bufs[i]);
 	proc_reset(p);

@@ -85,7 +85,7 @@ struct proc_state {
 	struct ps_buf smaps;
 	int have_pagemap;
 	struct ps_buf pagemap; /* proc/<pid>/pagemap.sections (issue 4) */
-	int had_net; /* net/ of its namespace was captured under this pid */
+	int had_net;	       /* net/ of its namespace was captured under this pid */
 };
 
 struct ps_tables {

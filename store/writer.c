@@ -32,9 +32,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#define QUEUE_SLOTS 4
-#define BATCH_BYTES (1u << 20)
-#define DEDUP_MAX (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
+#define QUEUE_SLOTS   4
+#define BATCH_BYTES   (1u << 20)
+#define DEDUP_MAX     (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
 #define SPOOL_MEM_MAX (4u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
@@ -206,28 +206,28 @@ struct ps_writer {
 	struct ps_writer_opts opts;
 	struct archive *a;
 	/* tar side (main thread) */
-	struct ps_buf cur;	/* tar bytes not yet handed to the worker */
-	uint64_t tar_off;	/* total tar bytes produced */
-	int aerr;		/* callback saw a worker failure */
+	struct ps_buf cur;	     /* tar bytes not yet handed to the worker */
+	uint64_t tar_off;	     /* total tar bytes produced */
+	int aerr;		     /* callback saw a worker failure */
 	struct archive_entry *entry; /* reused for every member */
 	struct pool pool;
 	/* caller side */
-	struct ps_buf batch;	/* members not yet handed to the formatter */
+	struct ps_buf batch; /* members not yet handed to the formatter */
 	/* formatter thread */
 	pthread_t fthread;
 	int fthread_started;
 	struct bq fq;
-	_Atomic int f_failed;	/* set after f_err is written */
+	_Atomic int f_failed; /* set after f_err is written */
 	struct ps_err f_err;
 	/* compressor thread */
 	pthread_t thread;
 	int thread_started;
 	struct bq cq;
-	_Atomic int w_errno;	/* write failure in the compressor (set after w_msg) */
+	_Atomic int w_errno; /* write failure in the compressor (set after w_msg) */
 	char w_msg[256];
 	ZSTD_CCtx *cctx;
 	EVP_MD_CTX *sha;
-	uint32_t *fr_c, *fr_d;	/* frame table (worker-owned until join) */
+	uint32_t *fr_c, *fr_d; /* frame table (worker-owned until join) */
 	size_t nframes, fr_cap;
 	uint64_t out_bytes;
 	/* dedup */
@@ -237,10 +237,10 @@ struct ps_writer {
 	/* manifest spool: zstd-compressed lines */
 	ZSTD_CStream *man_cs;
 	struct ps_buf man_line;
-	struct ps_buf man_z;	/* compressed bytes in memory */
-	int man_spill_fd;	/* O_TMPFILE once man_z is large, else -1 */
-	uint64_t man_spilled;	/* compressed bytes in the spill file */
-	uint64_t man_len;	/* uncompressed manifest length */
+	struct ps_buf man_z;  /* compressed bytes in memory */
+	int man_spill_fd;     /* O_TMPFILE once man_z is large, else -1 */
+	uint64_t man_spilled; /* compressed bytes in the spill file */
+	uint64_t man_len;     /* uncompressed manifest length */
 	struct ps_writer_stats st;
 	int finished;
 };
@@ -310,7 +310,8 @@ static void *worker_main(void *arg)
 			size_t n = ZSTD_compress2(w->cctx, dst, dst_cap, c.data, c.len);
 			int e = 0;
 			if (ZSTD_isError(n)) {
-				snprintf(w->w_msg, sizeof(w->w_msg), "zstd: %s", ZSTD_getErrorName(n));
+				snprintf(w->w_msg, sizeof(w->w_msg), "zstd: %s",
+					 ZSTD_getErrorName(n));
 				e = EIO;
 			} else if (n > UINT32_MAX || c.len > UINT32_MAX) {
 				snprintf(w->w_msg, sizeof(w->w_msg), "frame too large");
@@ -394,7 +395,8 @@ static int spool_add(struct ps_writer *w, const char *p, size_t n, ZSTD_EndDirec
 	ZSTD_inBuffer ib = {p, n, 0};
 	for (;;) {
 		ps_buf_grow(&w->man_z, ZSTD_CStreamOutSize());
-		ZSTD_outBuffer ob = {w->man_z.buf + w->man_z.len, w->man_z.cap - w->man_z.len - 1, 0};
+		ZSTD_outBuffer ob = {w->man_z.buf + w->man_z.len, w->man_z.cap - w->man_z.len - 1,
+				     0};
 		size_t r = ZSTD_compressStream2(w->man_cs, &ob, &ib, end);
 		if (ZSTD_isError(r))
 			return EIO;
@@ -531,7 +533,9 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 	char hex[33] = "-";
 	if (h)
 		ps_hex(hex, h, 16);
-	uint64_t size = m->kind == PS_M_FILE ? m->len : m->kind == PS_M_LINK && m->target ? strlen(m->target) : 0;
+	uint64_t size = m->kind == PS_M_FILE		    ? m->len
+			: m->kind == PS_M_LINK && m->target ? strlen(m->target)
+							    : 0;
 	ps_buf_addf(l, "\t%s\t%llu\t%s\t%llu\t%s\n", ps_member_kind_name(m->kind),
 		    (unsigned long long)size, hex, (unsigned long long)m->read_ns,
 		    ps_errno_name(m->err));
@@ -636,9 +640,11 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 	int e = spool_add(w, w->man_line.buf, w->man_line.len, ZSTD_e_continue);
 	if (e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0)
 		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
-	if (!e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0 && w->man_z.len >= SPOOL_MEM_MAX) {
+	if (!e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0 &&
+	    w->man_z.len >= SPOOL_MEM_MAX) {
 		/* Large capture: move the spool out of memory, next to the output. */
-		w->man_spill_fd = openat(w->opts.spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		w->man_spill_fd =
+		    openat(w->opts.spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	}
 	if (e)
 		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
@@ -669,7 +675,8 @@ static void *formatter_main(void *arg)
 			};
 			if (format_member(w, &m, &w->f_err) < 0)
 				w->f_failed = 1;
-			off += (sizeof(r) + r.path_len + r.target_len + 2 + r.data_len + 7) & ~(size_t)7;
+			off += (sizeof(r) + r.path_len + r.target_len + 2 + r.data_len + 7) &
+			       ~(size_t)7;
 		}
 		pool_put(&w->pool, c);
 		bq_handled(&w->fq);
@@ -786,7 +793,8 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 			size_t want = spill_left < (1 << 20) ? (size_t)spill_left : (1 << 20);
 			ssize_t n = read(w->man_spill_fd, spillbuf, want);
 			if (n <= 0) {
-				rc = ps_err_set(err, n < 0 ? errno : EIO, "manifest spool: short read");
+				rc = ps_err_set(err, n < 0 ? errno : EIO,
+						"manifest spool: short read");
 				break;
 			}
 			spill_left -= (uint64_t)n;
@@ -803,14 +811,16 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 			ZSTD_outBuffer ob = {out, outcap, 0};
 			size_t zr = ZSTD_decompressStream(ds, &ob, &ib);
 			if (ZSTD_isError(zr)) {
-				rc = ps_err_set(err, EIO, "manifest spool: %s", ZSTD_getErrorName(zr));
+				rc = ps_err_set(err, EIO, "manifest spool: %s",
+						ZSTD_getErrorName(zr));
 				break;
 			}
 			if (ob.pos) {
 				la_ssize_t n = archive_write_data(w->a, out, ob.pos);
 				if (n < 0 || (size_t)n != ob.pos || w->aerr)
-					rc = w->w_errno ? worker_error(w, err)
-							: ps_err_set(err, EIO, "libarchive: manifest");
+					rc = w->w_errno
+						 ? worker_error(w, err)
+						 : ps_err_set(err, EIO, "libarchive: manifest");
 				written += ob.pos;
 			}
 		}
@@ -890,8 +900,9 @@ int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct 
 		return -1;
 	}
 	if (archive_write_close(w->a) != ARCHIVE_OK || w->aerr) {
-		int r = w->w_errno ? worker_error(w, err)
-				   : ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
+		int r = w->w_errno
+			    ? worker_error(w, err)
+			    : ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
 		stop_worker(w);
 		return r;
 	}

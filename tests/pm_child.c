@@ -18,8 +18,8 @@
 
 static char *guarded(long pg, long n)
 {
-	char *g = mmap(NULL, (size_t)(n + 2) * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	char *g =
+	    mmap(NULL, (size_t)(n + 2) * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g == MAP_FAILED || mprotect(g + pg, (size_t)n * (size_t)pg, PROT_READ | PROT_WRITE))
 		return NULL;
 	return g + pg;

@@ -46,7 +46,7 @@ extern const char *t_bindir; /* PS_BINARY_DIR, the build root */
 		const char *t_a_ = (a), *t_b_ = (b);                                               \
 		if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) {                                   \
 			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__,    \
-				__LINE__, #a, #b, t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)");  \
+				__LINE__, #a, #b, t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)"); \
 			t_failures++;                                                              \
 		}                                                                                  \
 	} while (0)
@@ -107,7 +107,10 @@ struct t_case {
 	void (*fn)(void);
 };
 /* Each test file defines: static const struct t_case t_cases[] = {T(foo), T(bar), {0,0}}; */
-#define T(fn) {#fn, fn}
+#define T(fn)                                                                                      \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
 #define T_MAIN(cases) T_MAIN_SETUP(cases, NULL, NULL)
 /* setup() runs before the first test, teardown() after the last. */
 #define T_MAIN_SETUP(cases, setup, teardown)                                                       \
@@ -124,7 +127,7 @@ struct t_case {
 				continue;                                                          \
 			int before = t_failures;                                                   \
 			c->fn();                                                                   \
-			printf("%s %s\n", t_failures == before ? "ok  " : "FAIL", c->name);       \
+			printf("%s %s\n", t_failures == before ? "ok  " : "FAIL", c->name);        \
 		}                                                                                  \
 		if (t_teardown_)                                                                   \
 			t_teardown_();                                                             \

@@ -41,9 +41,9 @@ static void test_live_victim(void)
 	const char *env[] = {"PS_TEST_VAR=hello world", "PATH=/usr/bin:/bin", NULL};
 	CHECK_INT(tu_victim_start(&v, file, args, env), 0);
 
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --pid %d 2>%s/err.txt", tu_procsnap(), snap,
-			v.pid, d),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --pid %d 2>%s/err.txt", tu_procsnap(), snap, v.pid, d),
+	    0);
 	struct stat st;
 	CHECK_INT(stat(snap, &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);
@@ -64,13 +64,15 @@ static void test_live_victim(void)
 
 	/* fd links */
 	char t[1024];
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d' AND kind='link'",
-			 v.pid, v.file_fd),
-		  0);
+	CHECK_INT(
+	    tu_sql(db, t, sizeof(t),
+		   "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d' AND kind='link'",
+		   v.pid, v.file_fd),
+	    0);
 	CHECK_STR(t, file);
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'",
-			 v.pid, v.pipe_r),
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'", v.pid,
+			 v.pipe_r),
 		  0);
 	CHECK(strncmp(t, "pipe:[", 6) == 0);
 	char rl[256], lk[256];
@@ -78,8 +80,9 @@ static void test_live_victim(void)
 	ssize_t n = readlink(lk, rl, sizeof(rl) - 1);
 	rl[n > 0 ? n : 0] = '\0';
 	CHECK(strncmp(rl, "socket:[", 8) == 0);
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'",
-			 v.pid, v.sock_fd),
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'", v.pid,
+			 v.sock_fd),
 		  0);
 	CHECK_STR(t, rl);
 	/* the same link through cat */
@@ -91,8 +94,8 @@ static void test_live_victim(void)
 	snprintf(lk, sizeof(lk), "/proc/%d/exe", v.pid);
 	n = readlink(lk, rl, sizeof(rl) - 1);
 	rl[n > 0 ? n : 0] = '\0';
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT link_target FROM files WHERE path = 'proc/%d/exe'",
-			 v.pid),
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT link_target FROM files WHERE path = 'proc/%d/exe'", v.pid),
 		  0);
 	CHECK_STR(t, rl);
 
@@ -106,16 +109,18 @@ static void test_live_victim(void)
 		if (de->d_name[0] == '.')
 			continue;
 		ntids++;
-		CHECK_INT(tu_sql_int(db,
-				     "SELECT count(*) FROM files WHERE path = 'proc/%d/task/%s' AND "
-				     "kind = 'dir' AND tid = %s",
-				     v.pid, de->d_name, de->d_name),
-			  1);
-		CHECK_INT(tu_sql_int(db,
-				     "SELECT count(*) FROM files WHERE path = 'proc/%d/task/%s/stat' "
-				     "AND kind = 'file' AND size > 0",
-				     v.pid, de->d_name),
-			  1);
+		CHECK_INT(
+		    tu_sql_int(db,
+			       "SELECT count(*) FROM files WHERE path = 'proc/%d/task/%s' AND "
+			       "kind = 'dir' AND tid = %s",
+			       v.pid, de->d_name, de->d_name),
+		    1);
+		CHECK_INT(
+		    tu_sql_int(db,
+			       "SELECT count(*) FROM files WHERE path = 'proc/%d/task/%s/stat' "
+			       "AND kind = 'file' AND size > 0",
+			       v.pid, de->d_name),
+		    1);
 	}
 	if (dd)
 		closedir(dd);
@@ -127,12 +132,13 @@ static void test_live_victim(void)
 			     v.pid),
 		  4);
 	/* per-process repeats are not under task/ */
-	CHECK_INT(tu_sql_int(db,
-			     "SELECT count(*) FROM files WHERE pid = %d AND (path GLOB "
-			     "'proc/*/task/*/maps' OR path GLOB 'proc/*/task/*/environ' OR path GLOB "
-			     "'proc/*/task/*/fd/*')",
-			     v.pid),
-		  0);
+	CHECK_INT(
+	    tu_sql_int(db,
+		       "SELECT count(*) FROM files WHERE pid = %d AND (path GLOB "
+		       "'proc/*/task/*/maps' OR path GLOB 'proc/*/task/*/environ' OR path GLOB "
+		       "'proc/*/task/*/fd/*')",
+		       v.pid),
+	    0);
 
 	/* files rows carry the XXH3 of the bytes in the archive */
 	snprintf(p, sizeof(p), "proc/%d/status", v.pid);
@@ -143,7 +149,8 @@ static void test_live_victim(void)
 	ps_hex(hex, h, 16);
 	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT xxh3 FROM files WHERE path = '%s'", p), 0);
 	CHECK_STR(t, hex);
-	CHECK_INT(tu_sql_int(db, "SELECT size FROM files WHERE path = '%s'", p), (long long)out.len);
+	CHECK_INT(tu_sql_int(db, "SELECT size FROM files WHERE path = '%s'", p),
+		  (long long)out.len);
 	CHECK(strstr(out.buf, "PPid:") != NULL);
 
 	/* starttime (stat field 22) recorded for the identity */
@@ -178,9 +185,9 @@ static void test_stock_tools_and_hashes(void)
 	const char *d = tu_tmpdir();
 	char snap[512];
 	snprintf(snap, sizeof(snap), "%s/fx.tar.zst", d);
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap,
-			FIXTURE),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
+	    0);
 	CHECK_INT(tu_sh(&out, "tar --zstd -tvf %s 2>/dev/null", snap), 0);
 	const char *first_nl = strchr(out.buf, '\n');
 	CHECK(first_nl && memmem(out.buf, (size_t)(first_nl - out.buf), "procsnap/meta.json", 18));
@@ -237,16 +244,19 @@ static void test_unreadable_recorded(void)
 	if (c == 0)
 		_exit(0);
 	waitpid(c, NULL, 0);
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --pid %d 2>/dev/null", tu_procsnap(), snap,
-			(int)c),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --pid %d 2>/dev/null", tu_procsnap(), snap, (int)c),
+	    0);
 	char t[64];
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT errno FROM files WHERE path = 'proc/%d'", (int)c),
-		  0);
+	CHECK_INT(
+	    tu_sql(db, t, sizeof(t), "SELECT errno FROM files WHERE path = 'proc/%d'", (int)c), 0);
 	CHECK_STR(t, "ENOENT");
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT kind FROM files WHERE path = 'proc/%d'", (int)c), 0);
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT kind FROM files WHERE path = 'proc/%d'", (int)c),
+		  0);
 	CHECK_STR(t, "absent");
-	CHECK_INT(tu_sh(&out, "tar --zstd -xOf %s procsnap/manifest.tsv | grep -c '^proc/%d\tabsent\t0\t-\t[0-9]*\tENOENT$'",
+	CHECK_INT(tu_sh(&out,
+			"tar --zstd -xOf %s procsnap/manifest.tsv | grep -c "
+			"'^proc/%d\tabsent\t0\t-\t[0-9]*\tENOENT$'",
 			snap, (int)c),
 		  0);
 
@@ -267,7 +277,10 @@ static void test_unreadable_recorded(void)
 			  0);
 		char db2[530];
 		snprintf(db2, sizeof(db2), "%s.db", snap2);
-		CHECK_INT(tu_sql(db2, t, sizeof(t), "SELECT errno || ' ' || kind FROM files WHERE path = 'proc/meminfo'"), 0);
+		CHECK_INT(
+		    tu_sql(db2, t, sizeof(t),
+			   "SELECT errno || ' ' || kind FROM files WHERE path = 'proc/meminfo'"),
+		    0);
 		CHECK_STR(t, "EACCES absent");
 	}
 }
@@ -299,9 +312,9 @@ static void test_index_identical(void)
 	const char *d = tu_tmpdir();
 	char snap[512];
 	snprintf(snap, sizeof(snap), "%s/id.tar.zst", d);
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap,
-			FIXTURE),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
+	    0);
 	CHECK_INT(tu_sh(NULL, "%s -q index -o %s/rebuilt.db %s", tu_procsnap(), d, snap), 0);
 	struct ps_buf a = PS_BUF_INIT;
 	CHECK_INT(tu_sh(&a, "sqlite3 %s.db .dump", snap), 0);
@@ -309,15 +322,25 @@ static void test_index_identical(void)
 	CHECK(a.len > 1000);
 	CHECK(a.len == out.len && memcmp(a.buf, out.buf, a.len) == 0);
 	/* index refuses to overwrite without --force */
-	CHECK_INT(tu_sh(NULL, "%s index -o %s/rebuilt.db %s 2>/dev/null", tu_procsnap(), d, snap), 2);
-	CHECK_INT(tu_sh(NULL, "%s -q index --force -o %s/rebuilt.db %s", tu_procsnap(), d, snap), 0);
+	CHECK_INT(tu_sh(NULL, "%s index -o %s/rebuilt.db %s 2>/dev/null", tu_procsnap(), d, snap),
+		  2);
+	CHECK_INT(tu_sh(NULL, "%s -q index --force -o %s/rebuilt.db %s", tu_procsnap(), d, snap),
+		  0);
 	/* streamed to stdout, indexed later: same files table */
 	CHECK_INT(tu_sh(NULL, "%s capture -q -o - --root %s > %s/piped.tar.zst 2>/dev/null",
 			tu_procsnap(), FIXTURE, d),
 		  0);
 	CHECK_INT(tu_sh(NULL, "%s -q index %s/piped.tar.zst", tu_procsnap(), d), 0);
-	CHECK_INT(tu_sh(&a, "sqlite3 %s.db 'SELECT path, kind, xxh3 FROM files WHERE path NOT LIKE \"procsnap/%%\"'", snap), 0);
-	CHECK_INT(tu_sh(&out, "sqlite3 %s/piped.tar.zst.db 'SELECT path, kind, xxh3 FROM files WHERE path NOT LIKE \"procsnap/%%\"'", d), 0);
+	CHECK_INT(tu_sh(&a,
+			"sqlite3 %s.db 'SELECT path, kind, xxh3 FROM files WHERE path NOT LIKE "
+			"\"procsnap/%%\"'",
+			snap),
+		  0);
+	CHECK_INT(tu_sh(&out,
+			"sqlite3 %s/piped.tar.zst.db 'SELECT path, kind, xxh3 FROM files WHERE "
+			"path NOT LIKE \"procsnap/%%\"'",
+			d),
+		  0);
 	CHECK(a.len > 100 && a.len == out.len && memcmp(a.buf, out.buf, a.len) == 0);
 	/* info shows the recorded SHA-256, which is the file's */
 	CHECK_INT(tu_sh(&a, "sha256sum %s | cut -c1-64", snap), 0);
@@ -355,8 +378,8 @@ static void test_output_safety(void)
 
 	/* a full file system: one line, status 2, nothing left behind */
 	if (geteuid() == 0 &&
-	    tu_sh(NULL, "mkdir -p %s/full && mount -t tmpfs -o size=64k tmpfs %s/full 2>/dev/null", d,
-		  d) == 0) {
+	    tu_sh(NULL, "mkdir -p %s/full && mount -t tmpfs -o size=64k tmpfs %s/full 2>/dev/null",
+		  d, d) == 0) {
 		CHECK_INT(tu_sh(&out, "%s capture -o %s/full/x.tar.zst 2>&1", tu_procsnap(), d), 2);
 		CHECK(strstr(out.buf, "No space left on device") != NULL);
 		CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
@@ -371,7 +394,8 @@ static void test_output_safety(void)
 	CHECK_INT(tu_sh(&out, "%s index %s/trunc.tar.zst 2>&1", tu_procsnap(), d), 2);
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 	CHECK_INT(tu_sh(&out, "%s info %s/trunc.tar.zst 2>&1", tu_procsnap(), d), 2);
-	CHECK_INT(tu_sh(&out, "echo garbage > %s/g.db; %s info %s/g.db 2>&1", d, tu_procsnap(), d), 2);
+	CHECK_INT(tu_sh(&out, "echo garbage > %s/g.db; %s info %s/g.db 2>&1", d, tu_procsnap(), d),
+		  2);
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
@@ -382,9 +406,9 @@ static void test_verify(void)
 	const char *d = tu_tmpdir();
 	char snap[512];
 	snprintf(snap, sizeof(snap), "%s/v.tar.zst", d);
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap,
-			FIXTURE),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
+	    0);
 	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), snap), 0);
 	CHECK(strncmp(out.buf, "OK ", 3) == 0);
 	CHECK(strstr(out.buf, "(matches)") != NULL);
@@ -396,8 +420,9 @@ static void test_verify(void)
 	ps_buf_release(&sha);
 	/* an archive whose bytes changed after capture no longer matches the
 	 * SHA-256 recorded in its index (or fails its frame checksums) */
-	CHECK_INT(tu_sh(NULL, "cp %s %s/w.tar.zst && cp %s.db %s/w.tar.zst.db && "
-			      "printf 'XYZ' | dd of=%s/w.tar.zst bs=1 seek=3000 conv=notrunc 2>/dev/null",
+	CHECK_INT(tu_sh(NULL,
+			"cp %s %s/w.tar.zst && cp %s.db %s/w.tar.zst.db && "
+			"printf 'XYZ' | dd of=%s/w.tar.zst bs=1 seek=3000 conv=notrunc 2>/dev/null",
 			snap, d, snap, d, d),
 		  0);
 	int r = tu_sh(&out, "%s verify %s/w.tar.zst 2>&1", tu_procsnap(), d);
@@ -418,8 +443,9 @@ static void test_exe_bodies(void)
 	snprintf(file, sizeof(file), "%s/secret.txt", d);
 	snprintf(snap, sizeof(snap), "%s/bodies.tar.zst", d);
 	snprintf(db, sizeof(db), "%s.db", snap);
-	CHECK_INT(tu_sh(NULL, "cp %s/tests/victim %s && cp %s %s/victim-orig && "
-			      "head -c 3000 /dev/urandom > %s && cp %s %s/secret-orig",
+	CHECK_INT(tu_sh(NULL,
+			"cp %s/tests/victim %s && cp %s %s/victim-orig && "
+			"head -c 3000 /dev/urandom > %s && cp %s %s/secret-orig",
 			PS_BINARY_DIR, bin, bin, d, file, file, d),
 		  0);
 	struct tu_victim v;
@@ -432,13 +458,15 @@ static void test_exe_bodies(void)
 		return;
 	CHECK_INT(unlink(bin), 0);
 	CHECK_INT(unlink(file), 0);
-	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --pid %d 2>/dev/null", tu_procsnap(), snap, v.pid),
-		  0);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --pid %d 2>/dev/null", tu_procsnap(), snap, v.pid), 0);
 	char p[128];
 	snprintf(p, sizeof(p), "proc/%d/exe.body", v.pid);
-	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/victim-orig", tu_procsnap(), snap, p, d), 0);
+	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/victim-orig", tu_procsnap(), snap, p, d),
+		  0);
 	snprintf(p, sizeof(p), "proc/%d/fd/%d.body", v.pid, v.file_fd);
-	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/secret-orig", tu_procsnap(), snap, p, d), 0);
+	CHECK_INT(tu_sh(NULL, "%s cat %s %s | cmp -s - %s/secret-orig", tu_procsnap(), snap, p, d),
+		  0);
 	/* the pipe and the socket are not "bodies" */
 	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE pid = %d AND path GLOB '*.body'",
 			     v.pid),
@@ -449,11 +477,12 @@ static void test_exe_bodies(void)
 		  0);
 	snprintf(p, sizeof(p), "proc/%d/exe.body", v.pid);
 	CHECK_INT(tu_sql_int(db, "SELECT size FROM files WHERE path = '%s'", p), 1000);
-	CHECK_INT(tu_sql_int(db,
-			     "SELECT count(*) FROM snapshots, json_each(summary_json, '$.truncated') j "
-			     "WHERE j.value = '%s'",
-			     p),
-		  1);
+	CHECK_INT(
+	    tu_sql_int(db,
+		       "SELECT count(*) FROM snapshots, json_each(summary_json, '$.truncated') j "
+		       "WHERE j.value = '%s'",
+		       p),
+	    1);
 	CHECK_INT(tu_sh(NULL, "%s capture -q -f --exe-bodies none -o %s --pid %d 2>/dev/null",
 			tu_procsnap(), snap, v.pid),
 		  0);
@@ -481,11 +510,16 @@ static void test_real_sample(void)
 	CHECK(tu_sql_int(db, "SELECT count(*) FROM files WHERE path GLOB 'proc/sys/*'") > 100);
 }
 
-static const struct t_case cases[] = {
-    T(test_live_victim),	  T(test_stock_tools_and_hashes), T(test_unreadable_recorded),
-    T(test_fixture_deterministic), T(test_index_identical),	  T(test_output_safety),
-    T(test_verify),		   T(test_exe_bodies),		  T(test_real_sample),
-    {0, 0}};
+static const struct t_case cases[] = {T(test_live_victim),
+				      T(test_stock_tools_and_hashes),
+				      T(test_unreadable_recorded),
+				      T(test_fixture_deterministic),
+				      T(test_index_identical),
+				      T(test_output_safety),
+				      T(test_verify),
+				      T(test_exe_bodies),
+				      T(test_real_sample),
+				      {0, 0}};
 
 static void teardown(void)
 {

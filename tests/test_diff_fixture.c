@@ -271,18 +271,19 @@ static void test_page_counts(void)
 		  "UPDATE process_memory_map SET present = 7 WHERE pid = 4242 AND path = ''\"",
 		  dir),
 	    0);
-	CHECK_INT(tu_sh(&out,
-			"cd %s && %s diff --json --pid 4242 p1.tar.zst p2.tar.zst | /usr/bin/python3 -c '"
-			"import json,sys\n"
-			"c=json.load(sys.stdin)[\"processes\"][\"changed\"][0]\n"
-			"assert [(p[\"start\"],p.get(\"present_delta\"),p.get(\"swapped_delta\"),"
-			"\"soft_dirty_delta\" in p) for p in c[\"pages\"]]=="
-			"[(\"0x55d4c0000000\",3,1,False)], c[\"pages\"]\n"
-			"a=[m for m in c[\"mappings\"] if m[\"change\"]==\"added\"]\n"
-			"assert a[0][\"present\"]==7, a\n"
-			"print(\"OK\")'",
-			dir, tu_procsnap()),
-		  0);
+	CHECK_INT(
+	    tu_sh(&out,
+		  "cd %s && %s diff --json --pid 4242 p1.tar.zst p2.tar.zst | /usr/bin/python3 -c '"
+		  "import json,sys\n"
+		  "c=json.load(sys.stdin)[\"processes\"][\"changed\"][0]\n"
+		  "assert [(p[\"start\"],p.get(\"present_delta\"),p.get(\"swapped_delta\"),"
+		  "\"soft_dirty_delta\" in p) for p in c[\"pages\"]]=="
+		  "[(\"0x55d4c0000000\",3,1,False)], c[\"pages\"]\n"
+		  "a=[m for m in c[\"mappings\"] if m[\"change\"]==\"added\"]\n"
+		  "assert a[0][\"present\"]==7, a\n"
+		  "print(\"OK\")'",
+		  dir, tu_procsnap()),
+	    0);
 	CHECK_STR(out.buf, "OK\n");
 	CHECK_INT(
 	    tu_sh(&out, "cd %s && %s diff --pid 4242 p1.tar.zst p2.tar.zst", dir, tu_procsnap()),

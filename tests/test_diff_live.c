@@ -222,10 +222,11 @@ static void test_live(void)
 
 	/* each archive is read at most once: no more zstd frames decompressed
 	 * than it has (the raw path reads the most content) */
-	CHECK_INT(tu_sh(&out,
-			"cd %s && PROCSNAP_DIFF_RAW=1 %s -v diff a.tar.zst b.tar.zst 2>&1 >/dev/null",
-			dir, tu_procsnap()),
-		  1);
+	CHECK_INT(
+	    tu_sh(&out,
+		  "cd %s && PROCSNAP_DIFF_RAW=1 %s -v diff a.tar.zst b.tar.zst 2>&1 >/dev/null",
+		  dir, tu_procsnap()),
+	    1);
 	unsigned long long ma = 0, mb = 0, fa = 0, fb = 0;
 	const char *v = strstr(out.buf, "; read ");
 	CHECK(v && sscanf(v, "; read %llu+%llu members, %llu+%llu zstd frames", &ma, &mb, &fa,

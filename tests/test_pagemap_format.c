@@ -60,9 +60,9 @@ static void sect(struct ps_buf *b, uint64_t start, const uint64_t *e, uint64_t n
 /* A process: mapping A [0x10000, 0x10000+64p) with pages 0,3,7 present;
  * mapping B [0x200000, +16p) with 2 swapped pages and 4 present file pages
  * with consecutive PFNs; mapping C [0x300000, +8p) empty. */
-#define A  0x10000ull
-#define B  0x200000ull
-#define C  0x300000ull
+#define A 0x10000ull
+#define B 0x200000ull
+#define C 0x300000ull
 static void sample(struct ps_buf *b, uint32_t flags)
 {
 	hdr(b, PS, flags);
@@ -72,8 +72,8 @@ static void sample(struct ps_buf *b, uint32_t flags)
 	sect(b, A, a0, 1);
 	sect(b, A + 3 * PS, a3, 1);
 	sect(b, A + 7 * PS, a7, 1);
-	uint64_t bb[] = {SW | (5ull << 5 | 1), SW | (6ull << 5 | 1), P | F | 0x1000, P | F | 0x1001,
-			 P | F | 0x1002, P | F | 0x1003};
+	uint64_t bb[] = {SW | (5ull << 5 | 1), SW | (6ull << 5 | 1), P | F | 0x1000,
+			 P | F | 0x1001,       P | F | 0x1002,	     P | F | 0x1003};
 	sect(b, B + 2 * PS, bb, 6);
 }
 
@@ -205,8 +205,8 @@ static void runs(void)
 {
 	struct ps_buf b = PS_BUF_INIT;
 	hdr(&b, PS, 0);
-	uint64_t e[] = {P | X | 10, P | X | 11, P | X | 12, P | X | 20, P | X | SD | 21, SW | 5,
-			SW | 9,	    P,	    P,	    P | F | 1};
+	uint64_t e[] = {P | X | 10, P | X | 11, P | X | 12, P | X | 20, P | X | SD | 21,
+			SW | 5,	    SW | 9,	P,	    P,		P | F | 1};
 	sect(&b, A, e, 10);
 	struct ps_pagemap_hdr h;
 	struct ps_pagemap_section s;
@@ -218,11 +218,11 @@ static void runs(void)
 		uint64_t page, n, pfn;
 		uint64_t flags;
 	} want[] = {
-	    {0, 3, 10, P | X},	 /* PFNs 10..12 */
-	    {3, 1, 20, P | X},	 /* PFN 20: not 13 */
+	    {0, 3, 10, P | X},	    /* PFNs 10..12 */
+	    {3, 1, 20, P | X},	    /* PFN 20: not 13 */
 	    {4, 1, 21, P | X | SD}, /* flags differ */
-	    {5, 2, 0, SW},	 /* swap slots are not compacted by value */
-	    {7, 2, 0, P},	 /* present, PFNs hidden (non-root): both 0 */
+	    {5, 2, 0, SW},	    /* swap slots are not compacted by value */
+	    {7, 2, 0, P},	    /* present, PFNs hidden (non-root): both 0 */
 	    {9, 1, 1, P | F},
 	};
 	size_t n = 0;
@@ -272,11 +272,11 @@ static void crafted(void)
 
 	/* Skipped-range lists that lie. */
 	static const uint64_t bad_skips[][4] = {
-	    {A, A, 0, 0},		  /* empty */
-	    {A + 1, A + PS, 0, 0},	  /* unaligned */
-	    {A + PS, A, 0, 0},		  /* reversed */
-	    {B, B + PS, A, A + PS},	  /* out of order */
-	    {A, A + 2 * PS, A + PS, B},	  /* overlapping */
+	    {A, A, 0, 0},		/* empty */
+	    {A + 1, A + PS, 0, 0},	/* unaligned */
+	    {A + PS, A, 0, 0},		/* reversed */
+	    {B, B + PS, A, A + PS},	/* out of order */
+	    {A, A + 2 * PS, A + PS, B}, /* overlapping */
 	};
 	for (size_t i = 0; i < sizeof(bad_skips) / sizeof(bad_skips[0]); i++) {
 		hdr_skips(&b, PS, 0, bad_skips[i], bad_skips[i][2] ? 2 : 1);
@@ -295,8 +295,7 @@ static void crafted(void)
 	}
 
 	/* npages larger than the member: the classic overflow. */
-	static const uint64_t lies[] = {2, 1000, UINT64_MAX / 8 + 1, UINT64_MAX, 1ull << 61,
-					0};
+	static const uint64_t lies[] = {2, 1000, UINT64_MAX / 8 + 1, UINT64_MAX, 1ull << 61, 0};
 	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
 		hdr(&b, PS, 0);
 		le64(&b, A);
@@ -394,6 +393,6 @@ static void real_sample(void)
 	ps_buf_release(&b);
 }
 
-static const struct t_case t_cases[] = {T(entry_decode), T(sections), T(counts), T(runs),
+static const struct t_case t_cases[] = {T(entry_decode), T(sections),	 T(counts), T(runs),
 					T(crafted),	 T(real_sample), {0, 0}};
 T_MAIN(t_cases)

@@ -246,8 +246,8 @@ static void present_runs(void)
 		CHECK(strstr(out.buf, "\"pfn_visible\":true") != NULL);
 	}
 	/* an address inside the mapping finds it too; table format; summary */
-	CHECK_INT(tu_sh(&out, "%s pagemap '%s' %d --mapping %llx", tu_procsnap(), snap,
-			(int)c.pid, (unsigned long long)(c.addr + 5 * (uint64_t)pgsz)),
+	CHECK_INT(tu_sh(&out, "%s pagemap '%s' %d --mapping %llx", tu_procsnap(), snap, (int)c.pid,
+			(unsigned long long)(c.addr + 5 * (uint64_t)pgsz)),
 		  0);
 	CHECK(strstr(out.buf, "64 pages: 3 present, 0 swapped") != NULL);
 	CHECK_INT(tu_sh(&out, "%s pagemap '%s' %d", tu_procsnap(), snap, (int)c.pid), 0);
@@ -257,8 +257,9 @@ static void present_runs(void)
 	CHECK(strstr(out.buf, want) != NULL);
 	CHECK_INT(tu_sh(&out, "%s pagemap '%s' %d --format json", tu_procsnap(), snap, (int)c.pid),
 		  0);
-	snprintf(want, sizeof(want), "{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"perms\":\"rw-p\","
-				     "\"path\":\"\",\"pages\":64,\"present\":3,\"swapped\":0,",
+	snprintf(want, sizeof(want),
+		 "{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"perms\":\"rw-p\","
+		 "\"path\":\"\",\"pages\":64,\"present\":3,\"swapped\":0,",
 		 (unsigned long long)m.start, (unsigned long long)m.end);
 	CHECK(strstr(out.buf, want) != NULL);
 	/* no mapping at 0x1000, no such pid, bad format: exit 2 */
@@ -282,11 +283,12 @@ static void present_runs(void)
 				     "start_addr = %llu",
 				     (int)c.pid, (unsigned long long)m.start),
 			  M);
-		CHECK_INT(tu_sql_int(db,
-				     "SELECT pfn_visible FROM process_memory_map WHERE pid = %d AND "
-				     "start_addr = %llu",
-				     (int)c.pid, (unsigned long long)m.start),
-			  geteuid() == 0);
+		CHECK_INT(
+		    tu_sql_int(db,
+			       "SELECT pfn_visible FROM process_memory_map WHERE pid = %d AND "
+			       "start_addr = %llu",
+			       (int)c.pid, (unsigned long long)m.start),
+		    geteuid() == 0);
 		/* totals per process: every present entry of the member */
 		long long all = 0;
 		CHECK_INT(ps_pagemap_open(sec.buf, sec.len, &h), 0);
@@ -294,20 +296,23 @@ static void present_runs(void)
 			for (uint64_t i = 0; i < s.npages; i++)
 				all += (ps_pagemap_entry(&s, i) & PS_PME_PRESENT) != 0;
 		CHECK(all >= K);
-		CHECK_INT(tu_sql_int(db, "SELECT present FROM process_pagemap_totals WHERE pid = %d",
+		CHECK_INT(tu_sql_int(db,
+				     "SELECT present FROM process_pagemap_totals WHERE pid = %d",
 				     (int)c.pid),
 			  all);
-		CHECK_INT(tu_sql_int(db,
-				     "SELECT mappings - mappings_counted FROM process_pagemap_totals "
-				     "WHERE pid = %d",
-				     (int)c.pid),
-			  0);
+		CHECK_INT(
+		    tu_sql_int(db,
+			       "SELECT mappings - mappings_counted FROM process_pagemap_totals "
+			       "WHERE pid = %d",
+			       (int)c.pid),
+		    0);
 		if (ps_capture_soft_dirty() == 0)
-			CHECK_INT(tu_sql_int(db,
-					     "SELECT count(*) FROM process_memory_map WHERE pid = %d "
-					     "AND soft_dirty IS NOT NULL",
-					     (int)c.pid),
-				  0);
+			CHECK_INT(
+			    tu_sql_int(db,
+				       "SELECT count(*) FROM process_memory_map WHERE pid = %d "
+				       "AND soft_dirty IS NOT NULL",
+				       (int)c.pid),
+			    0);
 	} else {
 		printf("note: process_memory_map.present not filled yet (index wiring)\n");
 	}
@@ -387,7 +392,8 @@ static void no_pagemap(void)
 	CHECK_STR(out.buf, "0\n");
 	CHECK_INT(tu_sh(&out, "tar --zstd -xOf '%s' procsnap/meta.json", snap), 0);
 	CHECK(strstr(out.buf, "\"pagemap\":false") != NULL);
-	CHECK_INT(tu_sh(NULL, "%s pagemap '%s' %d 2>/dev/null", tu_procsnap(), snap, (int)c.pid), 2);
+	CHECK_INT(tu_sh(NULL, "%s pagemap '%s' %d 2>/dev/null", tu_procsnap(), snap, (int)c.pid),
+		  2);
 	ps_buf_release(&sec);
 	child_stop(&c);
 }
@@ -494,7 +500,8 @@ static int same_layout(const struct ps_buf *x, const struct ps_buf *y)
 		if (sx.start != sy.start || sx.npages != sy.npages)
 			return 0;
 		for (uint64_t i = 0; i < sx.npages; i++)
-			if ((ps_pagemap_entry(&sx, i) ^ ps_pagemap_entry(&sy, i)) & ~PS_PME_EXCLUSIVE)
+			if ((ps_pagemap_entry(&sx, i) ^ ps_pagemap_entry(&sy, i)) &
+			    ~PS_PME_EXCLUSIVE)
 				return 0;
 	}
 }
@@ -530,14 +537,16 @@ static void scan_vs_plain(void)
 			if (!same_bytes(&a.bytes[0], &b.bytes[0]))
 				dump_diff(round, pid, &a.bytes[0], &b.bytes[0]);
 			struct ps_pagemap_counts k;
-			CHECK_INT(count(&a.bytes[0], c.big, c.big + 100000ull * (uint64_t)pgsz, &k), 0);
+			CHECK_INT(count(&a.bytes[0], c.big, c.big + 100000ull * (uint64_t)pgsz, &k),
+				  0);
 			CHECK_U64(k.present, 50);
 			CHECK_INT(k.complete, 1);
 			CHECK_INT(count(&a.bytes[0], c.addr, c.addr + M * (uint64_t)pgsz, &k), 0);
 			CHECK_U64(k.present, K);
 			CHECK_INT(k.complete, 1);
-			CHECK_INT(count(&a.bytes[0], c.huge, c.huge + 1000000ull * (uint64_t)pgsz, &k),
-				  0);
+			CHECK_INT(
+			    count(&a.bytes[0], c.huge, c.huge + 1000000ull * (uint64_t)pgsz, &k),
+			    0);
 			CHECK_U64(k.present, round ? 0 : 2);
 			CHECK_U64(k.examined, round ? 0 : 1000000);
 		}
@@ -591,7 +600,8 @@ static void scan_vs_plain(void)
 			CHECK(same_layout(&a.bytes[0], &b.bytes[0]));
 			identical = same_bytes(&a.bytes[0], &b.bytes[0]);
 			if (!identical)
-				printf("note: victim attempt %d: the exclusive bit moved\n", attempt);
+				printf("note: victim attempt %d: the exclusive bit moved\n",
+				       attempt);
 		}
 		keep_free(&a);
 		keep_free(&b);
@@ -672,11 +682,12 @@ static void pagemap_max(void)
 			     (int)v.pid),
 		  (long long)skipped_lines);
 #if !defined(__SANITIZE_ADDRESS__)
-	CHECK_INT(tu_sql_int(db,
-			     "SELECT count(*) FROM process_memory_map WHERE pid = %d AND start_addr "
-			     "<= %lld AND end_addr > %lld AND present >= 3",
-			     (int)v.pid, (long long)v.map, (long long)v.map),
-		  1);
+	CHECK_INT(
+	    tu_sql_int(db,
+		       "SELECT count(*) FROM process_memory_map WHERE pid = %d AND start_addr "
+		       "<= %lld AND end_addr > %lld AND present >= 3",
+		       (int)v.pid, (long long)v.map, (long long)v.map),
+	    1);
 #endif
 	/* The default cap does not truncate the victim; an ASan victim's
 	 * terabytes of shadow are skipped, and its mapping is still counted. */
@@ -750,8 +761,9 @@ static void non_root(void)
 	snprintf(dir, sizeof(dir), "%s/nobody", d);
 	snprintf(file, sizeof(file), "%s/f", dir);
 	snprintf(snap, sizeof(snap), "%s/u.tar.zst", dir);
-	CHECK_INT(tu_sh(NULL, "mkdir -p %s && chmod 777 %s && chmod 755 %s && echo x > %s && "
-			      "chmod 644 %s",
+	CHECK_INT(tu_sh(NULL,
+			"mkdir -p %s && chmod 777 %s && chmod 755 %s && echo x > %s && "
+			"chmod 644 %s",
 			dir, dir, d, file, file),
 		  0);
 	struct tu_victim v;
@@ -847,8 +859,8 @@ static void fixture_root(void)
 	ps_capture_host_facts("/proc", &b);
 	int sd = ps_capture_soft_dirty();
 	CHECK(strstr(b.buf, sd < 0 ? "\"soft_dirty\": null,\n"
-			   : sd ? "\"soft_dirty\": true,\n"
-				: "\"soft_dirty\": false,\n") != NULL);
+			    : sd   ? "\"soft_dirty\": true,\n"
+				   : "\"soft_dirty\": false,\n") != NULL);
 	ps_buf_release(&b);
 }
 
@@ -895,8 +907,7 @@ static void teardown(void)
 	tu_cleanup();
 }
 
-static const struct t_case t_cases[] = {T(present_runs),	 T(victim_range),  T(no_pagemap),
-					T(scan_vs_plain),	 T(pagemap_max),   T(kernel_thread),
-					T(non_root),		 T(fixture_root),  T(soft_dirty_recorded),
-					{0, 0}};
+static const struct t_case t_cases[] = {
+    T(present_runs),  T(victim_range), T(no_pagemap),	T(scan_vs_plain),	T(pagemap_max),
+    T(kernel_thread), T(non_root),     T(fixture_root), T(soft_dirty_recorded), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)

@@ -47,49 +47,66 @@ static const char *write_archive(int frames_small)
 	CHECK(fd >= 0);
 	struct ps_writer *w = NULL;
 	struct ps_err err = {0, ""};
-	struct ps_writer_opts o = {.level = 3, .frame_size = frames_small ? 4096 : 0, .spill_dirfd = -1};
+	struct ps_writer_opts o = {
+	    .level = 3, .frame_size = frames_small ? 4096 : 0, .spill_dirfd = -1};
 	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
 	const char *meta = "{\"format_version\":1,\"hostname\":\"testhost\",\"start_ns\":5,"
 			   "\"options\":{\"pids\":[]}}";
-	struct ps_member m = {.path = PS_META_PATH, .kind = PS_M_FILE, .mode = 0100444,
-			      .data = meta, .len = strlen(meta)};
+	struct ps_member m = {.path = PS_META_PATH,
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .data = meta,
+			      .len = strlen(meta)};
 	CHECK_INT(ps_writer_add(w, &m, &err), 0);
 	struct ps_member d = {.path = "proc/42", .kind = PS_M_DIR, .mode = 040555};
 	CHECK_INT(ps_writer_add(w, &d, &err), 0);
-	struct ps_member f1 = {.path = "proc/42/status", .kind = PS_M_FILE, .mode = 0100444,
-			       .uid = 1000, .gid = 1000, .data = STATUS, .len = sizeof(STATUS) - 1,
+	struct ps_member f1 = {.path = "proc/42/status",
+			       .kind = PS_M_FILE,
+			       .mode = 0100444,
+			       .uid = 1000,
+			       .gid = 1000,
+			       .data = STATUS,
+			       .len = sizeof(STATUS) - 1,
 			       .read_ns = 123};
 	CHECK_INT(ps_writer_add(w, &f1, &err), 0);
 	struct ps_member f2 = f1;
 	f2.path = "proc/42/task/42/status"; /* same bytes: becomes a hardlink */
 	CHECK_INT(ps_writer_add(w, &f2, &err), 0);
-	struct ps_member l = {.path = "proc/42/exe", .kind = PS_M_LINK, .mode = 0120777,
+	struct ps_member l = {.path = "proc/42/exe",
+			      .kind = PS_M_LINK,
+			      .mode = 0120777,
 			      .target = "/usr/bin/x (deleted)"};
 	CHECK_INT(ps_writer_add(w, &l, &err), 0);
-	struct ps_member l2 = {.path = tricky, .kind = PS_M_LINK, .mode = 0120700,
-			       .target = "socket:[123]"};
+	struct ps_member l2 = {
+	    .path = tricky, .kind = PS_M_LINK, .mode = 0120700, .target = "socket:[123]"};
 	CHECK_INT(ps_writer_add(w, &l2, &err), 0);
-	struct ps_member a = {.path = "proc/42/environ", .kind = PS_M_ABSENT, .err = EACCES,
-			      .read_ns = 9};
+	struct ps_member a = {
+	    .path = "proc/42/environ", .kind = PS_M_ABSENT, .err = EACCES, .read_ns = 9};
 	CHECK_INT(ps_writer_add(w, &a, &err), 0);
 	static char big[300000];
 	fill(big, sizeof(big), 7);
-	struct ps_member b = {.path = "proc/42/smaps", .kind = PS_M_FILE, .mode = 0100444,
-			      .data = big, .len = sizeof(big)};
+	struct ps_member b = {.path = "proc/42/smaps",
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .data = big,
+			      .len = sizeof(big)};
 	CHECK_INT(ps_writer_add(w, &b, &err), 0);
 	for (int i = 0; i < 50; i++) {
 		char p[64], data[2000];
 		snprintf(p, sizeof(p), "proc/sys/x/%d", i);
 		fill(data, sizeof(data), (unsigned)i + 100);
-		struct ps_member x = {.path = p, .kind = PS_M_FILE, .mode = 0100644,
-				      .data = data, .len = sizeof(data)};
+		struct ps_member x = {.path = p,
+				      .kind = PS_M_FILE,
+				      .mode = 0100644,
+				      .data = data,
+				      .len = sizeof(data)};
 		CHECK_INT(ps_writer_add(w, &x, &err), 0);
 	}
 	struct ps_member e = {.path = "proc/42/empty", .kind = PS_M_FILE, .mode = 0100444};
 	CHECK_INT(ps_writer_add(w, &e, &err), 0);
 	/* tiny repeats are stored again, not hardlinked (a link costs as much) */
-	struct ps_member t1 = {.path = "proc/42/oom_adj", .kind = PS_M_FILE, .mode = 0100644,
-			       .data = "0\n", .len = 2};
+	struct ps_member t1 = {
+	    .path = "proc/42/oom_adj", .kind = PS_M_FILE, .mode = 0100644, .data = "0\n", .len = 2};
 	CHECK_INT(ps_writer_add(w, &t1, &err), 0);
 	t1.path = "proc/42/oom_score_adj";
 	CHECK_INT(ps_writer_add(w, &t1, &err), 0);
@@ -189,7 +206,8 @@ static void test_roundtrip(void)
 	CHECK_INT(run(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "tail -1 %s/list.txt | grep -q 'procsnap/manifest.tsv$'", dir);
 	CHECK_INT(run(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "grep -q 'proc/42/task/42/status link to proc/42/status' %s/list.txt", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -q 'proc/42/task/42/status link to proc/42/status' %s/list.txt", dir);
 	CHECK_INT(run(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "zstd -tq %s", path);
 	CHECK_INT(run(cmd), 0);
@@ -344,8 +362,8 @@ static void test_escape(void)
 	(void)big_seed;
 }
 
-static const struct t_case cases[] = {T(test_escape), T(test_roundtrip), T(test_seek_and_index),
-				      T(test_corrupt), {0, 0}};
+static const struct t_case cases[] = {
+    T(test_escape), T(test_roundtrip), T(test_seek_and_index), T(test_corrupt), {0, 0}};
 
 static void cleanup(void)
 {

@@ -106,9 +106,11 @@ int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
 	if (!fgets(line, sizeof(line), v->out))
 		return -1;
 	int rpid;
-	if (sscanf(line, "ready pid=%d port=%d file_fd=%d pipe_r=%d pipe_w=%d sock_fd=%d map=%lx pages=%d",
-		   &rpid, &v->port, &v->file_fd, &v->pipe_r, &v->pipe_w, &v->sock_fd, &v->map,
-		   &v->pages) != 8)
+	if (sscanf(
+		line,
+		"ready pid=%d port=%d file_fd=%d pipe_r=%d pipe_w=%d sock_fd=%d map=%lx pages=%d",
+		&rpid, &v->port, &v->file_fd, &v->pipe_r, &v->pipe_w, &v->sock_fd, &v->map,
+		&v->pages) != 8)
 		return -1;
 	return rpid == pid ? 0 : -1;
 }

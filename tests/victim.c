@@ -73,8 +73,8 @@ int main(int argc, char **argv)
 		perror("socket");
 		return 3;
 	}
-	char *m = mmap(NULL, 64 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	char *m =
+	    mmap(NULL, 64 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return 3;
 	m[0] = 1;

@@ -45,10 +45,9 @@ enum {
 };
 
 static const char *const fz_names[FZ_NPARSERS] = {
-    "stat", "maps",    "smaps",	  "kv",	    "statm",   "status",    "io",
-    "nul",  "limits",  "cgroup",  "fdinfo", "link",    "mountinfo", "inet",
-    "unix", "modules", "loadavg", "uptime", "u64file", "words",	    "unescape",
-    "pagemap",
+    "stat",    "maps",	 "smaps",   "kv",    "statm",	  "status",  "io",   "nul",
+    "limits",  "cgroup", "fdinfo",  "link",  "mountinfo", "inet",    "unix", "modules",
+    "loadavg", "uptime", "u64file", "words", "unescape",  "pagemap",
 };
 
 static void fz_fail(const char *parser, const char *what)
@@ -325,7 +324,8 @@ static void fz_drive(unsigned sel, const char *buf, size_t len)
 		struct ps_pagemap_section sec;
 		if (ps_pagemap_open(buf, len, &h) != 0) {
 			struct ps_pagemap_cursor c0;
-			if (ps_pagemap_check(buf, len) != -1 || ps_pagemap_cursor_init(&c0, buf, len) != -1)
+			if (ps_pagemap_check(buf, len) != -1 ||
+			    ps_pagemap_cursor_init(&c0, buf, len) != -1)
 				fz_fail(nm, "bad header accepted elsewhere");
 			break;
 		}
@@ -358,7 +358,8 @@ static void fz_drive(unsigned sel, const char *buf, size_t len)
 			if (h.pos <= before)
 				fz_fail(nm, "iterator made no progress");
 			uintptr_t b = (uintptr_t)buf, e = (uintptr_t)sec.entries;
-			if (sec.npages == 0 || e < b || e > b + len || sec.npages > (b + len - e) / 8)
+			if (sec.npages == 0 || e < b || e > b + len ||
+			    sec.npages > (b + len - e) / 8)
 				fz_fail(nm, "section entries outside the input");
 			if (sec.start < prev_end || sec.start % h.page_size)
 				fz_fail(nm, "section out of order or unaligned");
@@ -366,7 +367,8 @@ static void fz_drive(unsigned sel, const char *buf, size_t len)
 			uint64_t i = 0, covered = 0;
 			struct ps_pagemap_run run;
 			while (ps_pagemap_run_next(&sec, h.page_size, &i, &run) == 1) {
-				if (run.npages == 0 || run.start != sec.start + covered * h.page_size)
+				if (run.npages == 0 ||
+				    run.start != sec.start + covered * h.page_size)
 					fz_fail(nm, "runs do not tile the section");
 				covered += run.npages;
 			}
@@ -388,8 +390,8 @@ static void fz_drive(unsigned sel, const char *buf, size_t len)
 			fz_fail(nm, "count disagrees with the iteration");
 		if (ps_pagemap_open(buf, len, &h) == 0)
 			while (ps_pagemap_next(&h, &sec) == 1)
-				(void)ps_pagemap_count(&c, sec.start, sec.start + h.page_size * 3 / 2,
-						       &cnt);
+				(void)ps_pagemap_count(&c, sec.start,
+						       sec.start + h.page_size * 3 / 2, &cnt);
 		struct ps_pme pme;
 		for (size_t k = 0; k + 8 <= len && k < 64; k += 8) {
 			uint64_t v;
