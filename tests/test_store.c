@@ -24,7 +24,6 @@ static void mkscratch(void)
 	}
 }
 
-static const char big_seed[] = "0123456789abcdef";
 #define STATUS "Name:\tx\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\nNgid:\t0\nPid:\t42\n"
 
 /* Deterministic pseudo-random bytes (poorly compressible). */
@@ -359,7 +358,6 @@ static void test_escape(void)
 	CHECK_INT(ps_unescape(&u, "bad\\q", 5), -1);
 	ps_buf_release(&b);
 	ps_buf_release(&u);
-	(void)big_seed;
 }
 
 static const struct t_case cases[] = {
