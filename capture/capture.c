@@ -561,19 +561,21 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 			proc_err(w, e);
 		} else {
-			/* A buffer of its own: an executable can be 64 MiB and the
-			 * shared read buffer would keep that size for the run. */
-			struct ps_buf b = PS_BUF_INIT;
+			/* The shared read buffer: a buffer per body, freed each time,
+			 * fragmented the heap (one memfd per process on the bench
+			 * workload); released after a large body as after a large file. */
+			struct ps_buf *b = &w->data;
 			int truncated = 0;
 			uint64_t max =
 			    w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
-			int e = ps_read_fd(fd, &b, (size_t)max, &truncated);
+			int e = ps_read_fd(fd, b, (size_t)max, &truncated);
 			close(fd);
-			if (e && b.len == 0)
+			if (e && b->len == 0)
 				emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 			else
-				emit(w, PS_KIND_FILE, &sb, NULL, b.buf, b.len, e, truncated);
-			ps_buf_release(&b);
+				emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
+			if (b->cap > ((size_t)4 << 20))
+				ps_buf_release(b);
 		}
 	}
 	path_pop(w, mark);

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,11 @@ static const struct cmd *find(const char *name)
 int main(int argc, char **argv)
 {
 	struct ps_cli cli = {1, argv[0]};
+	/* A fixed mmap threshold: glibc's adaptive one moves ~1 MiB buffers
+	 * (read buffers, batches, frames) onto the heap once one is freed, and
+	 * the heap then fragments with the host's size (capture at 5,000
+	 * processes: 71-75 MiB peak RSS instead of 51; same speed). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
