@@ -48,6 +48,10 @@ void cli_csv_field(const char *s, size_t n);
 struct ps_buf;
 struct sqlite3_stmt;
 void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c);
+/* Output formats of query and triage. */
+enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
+/* "table", "csv" or "json" into *out: 0, or -1 if unknown. */
+int cli_parse_format(const char *s, enum fmt *out);
 /* Append the current row as a JSON object {"column": value, ...}. */
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
 

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const char query_help[] =
     "usage: procsnap query [--format table|csv|json] SNAP... SQL\n"
     "Run SQL (SELECT, WITH, EXPLAIN...) over one or more snapshots, each named by\n"
@@ -214,6 +212,18 @@ void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c)
 		break;
 	}
 	}
+}
+
+int cli_parse_format(const char *s, enum fmt *out)
+{
+	static const char *const names[] = {"table", "csv", "json"};
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum fmt)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st)
@@ -602,13 +612,7 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		if (c == 'f') {
-			if (strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = FMT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else
+			if (cli_parse_format(optarg, &fmt) < 0)
 				return cli_usage("query", "unknown format '%s' (table, csv, json)",
 						 optarg);
 		} else if (c == 'h') {

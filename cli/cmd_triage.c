@@ -33,8 +33,6 @@ extern const struct ps_sql_file ps_schema_files[];
 enum { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_N };
 static const char *const sev_names[SEV_N] = {"info", "low", "medium", "high"};
 
-enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const char triage_help[] =
     "usage: procsnap triage [--format table|csv|json] [--rule ID]... [--min-severity LEVEL]\n"
     "                       SNAP...\n"
@@ -540,13 +538,7 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:r:s:lh", longopts, NULL)) != -1) {
 		if (c == 'f') {
-			if (strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = FMT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else {
+			if (cli_parse_format(optarg, &fmt) < 0) {
 				free(want);
 				return cli_usage("triage", "unknown format '%s' (table, csv, json)",
 						 optarg);
