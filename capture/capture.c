@@ -583,7 +583,9 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 
 static void do_bodies(struct walker *w)
 {
-	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->procfs)
+	/* Not our own: procsnap's fds include its unlinked manifest spool
+	 * (O_TMPFILE), which would be read back into the archive it feeds. */
+	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->procfs || w->p.pid == (int)getpid())
 		return;
 	if (w->p.have_exe && w->p.exe.len &&
 	    (w->o->exe_bodies == PS_EXE_BODIES_ALL || body_wanted(w->p.exe.buf, w->p.exe.len)))
