@@ -420,7 +420,7 @@ void ps_escape(struct ps_buf *out, const char *s, size_t len)
 	}
 }
 
-static int hexval(char c)
+int ps_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -453,7 +453,7 @@ int ps_unescape(struct ps_buf *out, const char *s, size_t len)
 		case 'x': {
 			if (i + 2 >= len)
 				return -1;
-			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			int h = ps_hexval(s[i + 1]), l = ps_hexval(s[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			ps_buf_addc(out, (char)(h << 4 | l));
@@ -482,8 +482,8 @@ int ps_unhex(void *out, const char *hex, size_t n)
 {
 	unsigned char *p = out;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval(hex[2 * i]);
-		int l = h < 0 ? -1 : hexval(hex[2 * i + 1]);
+		int h = ps_hexval(hex[2 * i]);
+		int l = h < 0 ? -1 : ps_hexval(hex[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		p[i] = (unsigned char)(h << 4 | l);

@@ -39,7 +39,8 @@ void ps_buf_add(struct ps_buf *b, const void *data, size_t len);
 void ps_buf_adds(struct ps_buf *b, const char *s);
 void ps_buf_addc(struct ps_buf *b, char c);
 void ps_buf_addf(struct ps_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ps_buf_vaddf(struct ps_buf *b, const char *fmt, va_list ap);
+void ps_buf_vaddf(struct ps_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Hand the buffer to the caller (must free()); b is left empty. */
 char *ps_buf_detach(struct ps_buf *b, size_t *len);
 /* Append s as a JSON string literal, quotes included; bytes that are not
@@ -96,6 +97,9 @@ uint64_t ps_real_ns(void);
  */
 void ps_escape(struct ps_buf *out, const char *s, size_t len);
 int ps_unescape(struct ps_buf *out, const char *s, size_t len);
+
+/* Value of one hex digit (either case), or -1. */
+int ps_hexval(char c);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes incl. NUL). */
 void ps_hex(char *out, const void *data, size_t n);

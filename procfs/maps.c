@@ -126,9 +126,9 @@ static const struct {
 static const char *field_colon(const char *s, const char *e)
 {
 	const char *p = s;
-	while (p < e && hex_val(*p) >= 0)
+	while (p < e && ps_hexval(*p) >= 0)
 		p++;
-	if (p > s && p < e && *p == '-' && p + 1 < e && hex_val(p[1]) >= 0)
+	if (p > s && p < e && *p == '-' && p + 1 < e && ps_hexval(p[1]) >= 0)
 		return NULL; /* "start-end ...": a header */
 	p = s;
 	while (p < e && *p != ':' && !is_blank(*p))

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common.h"
 #include "procfs.h"
 
 static inline int is_blank(char c)
@@ -19,17 +20,6 @@ static inline int is_blank(char c)
 static inline int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static inline int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static inline struct ps_str mkstr(const char *s, const char *e)
@@ -120,7 +110,7 @@ static inline int hex_u64(const char *s, const char *e, uint64_t *out)
 	if (s >= e)
 		return -1;
 	for (; s < e; s++) {
-		int d = hex_val(*s);
+		int d = ps_hexval(*s);
 		if (d < 0 || v > (UINT64_MAX >> 4))
 			return -1;
 		v = (v << 4) | (unsigned)d;
