@@ -14,9 +14,11 @@
 #include <time.h>
 
 static const char index_help[] =
-    "usage: procsnap index [-o DB] [--force] ARCHIVE\n"
+    "usage: procsnap index [-o DB] [--force] ARCHIVE|-\n"
     "Rebuild the SQLite index of ARCHIVE from the archive alone (default\n"
-    "ARCHIVE.db).  An existing index is replaced only with --force.\n";
+    "ARCHIVE.db; - reads standard input and needs -o).  Any tar or tar.zst\n"
+    "is read; without a seek table, in sequence.  An existing index is\n"
+    "replaced only with --force.\n";
 
 int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -41,6 +43,8 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage("index", "expects one ARCHIVE");
 	const char *archive = argv[optind];
+	if (!db && strcmp(archive, "-") == 0)
+		return cli_usage("index", "reading standard input needs -o DB");
 	struct ps_buf def = PS_BUF_INIT;
 	if (!db) {
 		ps_buf_addf(&def, "%s.db", archive);

@@ -225,7 +225,7 @@ struct builder {
 	int seq_started, seq_row;
 	struct ps_tables *tables;
 	struct content_cache *cache;
-	struct ps_fetch *fetch; /* cache misses: seek into the archive */
+	struct ps_reader *r; /* cache misses: ps_reader_fetch */
 	struct ps_buf linkdata;
 	sqlite3_stmt *get_off;
 	struct ps_buf path;
@@ -481,68 +481,33 @@ static int manifest_row(struct builder *b, const char *line, size_t len, struct 
 	return 0;
 }
 
-/* The manifest, streamed: lines may straddle chunks. */
+/* The manifest, streamed line by line (ps_reader_stream_line bounds them). */
 static int manifest_rows(struct builder *b, struct ps_reader *r, struct ps_err *err)
 {
-	const void *chunk;
-	size_t n;
+	const char *line;
+	size_t len;
 	int st;
-	ps_buf_reset(&b->line);
-	while ((st = ps_reader_stream(r, &chunk, &n, err)) == 1) {
-		const char *p = chunk, *end = p + n;
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl) {
-				ps_buf_add(&b->line, p, (size_t)(end - p));
-				break;
-			}
-			if (b->line.len) {
-				ps_buf_add(&b->line, p, (size_t)(nl - p));
-				if (manifest_row(b, b->line.buf, b->line.len, err) < 0)
-					return -1;
-				ps_buf_reset(&b->line);
-			} else if (manifest_row(b, p, (size_t)(nl - p), err) < 0) {
-				return -1;
-			}
-			p = nl + 1;
-		}
-	}
-	if (st < 0)
-		return -1;
-	if (b->line.len)
-		return ps_err_set(err, EINVAL, "%s: truncated manifest", b->archive);
-	return 0;
+	while ((st = ps_reader_stream_line(r, &line, &len, err)) == 1)
+		if (manifest_row(b, line, len, err) < 0)
+			return -1;
+	return st;
 }
 
-static int frames_rows(struct builder *b, struct ps_err *err)
+/* The seek table's frames (none when the archive has no seek table). */
+static int frames_rows(struct builder *b, struct ps_reader *r, struct ps_err *err)
 {
-	int fd = open(b->archive, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ps_err_set(err, errno, "%s: %s", b->archive, strerror(errno));
-	uint32_t *c, *d;
-	size_t n;
-	struct ps_err e2;
-	if (ps_seektable_read(fd, &c, &d, &n, &e2) < 0) {
-		close(fd);
-		return ps_err_set(err, EINVAL, "%s: corrupt archive: %s", b->archive, e2.msg);
-	}
-	close(fd);
 	sqlite3_stmt *st;
+	struct ps_frame f;
 	int rc = prep(b, &st, "INSERT INTO frames VALUES (1, ?, ?, ?, ?, ?)", err);
-	uint64_t co = 0, to = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; rc == 0 && ps_reader_frame(r, i, &f); i++) {
 		sqlite3_bind_int64(st, 1, (int64_t)i);
-		sqlite3_bind_int64(st, 2, (int64_t)co);
-		sqlite3_bind_int64(st, 3, c[i]);
-		sqlite3_bind_int64(st, 4, (int64_t)to);
-		sqlite3_bind_int64(st, 5, d[i]);
+		sqlite3_bind_int64(st, 2, (int64_t)f.c_off);
+		sqlite3_bind_int64(st, 3, (int64_t)f.c_size);
+		sqlite3_bind_int64(st, 4, (int64_t)f.t_off);
+		sqlite3_bind_int64(st, 5, (int64_t)f.t_size);
 		rc = step_done(b, st, err, "frames");
-		co += c[i];
-		to += d[i];
 	}
 	sqlite3_finalize(st);
-	free(c);
-	free(d);
 	return rc;
 }
 
@@ -570,9 +535,7 @@ static int tables_member(struct builder *b, struct ps_rmember *m, struct ps_err 
 			return ps_err_set(err, EINVAL,
 					  "%s: corrupt archive: hardlink %s to unknown %s",
 					  b->archive, m->path, m->hardlink);
-		if (!b->fetch && ps_fetch_open(b->archive, &b->fetch, err) < 0)
-			return -1;
-		if (ps_fetch_read(b->fetch, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
+		if (ps_reader_fetch(b->r, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
 			return -1;
 		m->data = b->linkdata.buf;
 		m->len = b->linkdata.len;
@@ -665,14 +628,13 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 	b->tables = NULL;
 	if (ps_tables_end(t, err) < 0)
 		return -1;
-	if (frames_rows(b, err) < 0)
+	if (frames_rows(b, r, err) < 0)
 		return -1;
 
 	unsigned char sha[32];
 	char shahex[65];
 	ps_reader_sha256(r, sha);
 	ps_hex(shahex, sha, 32);
-	struct stat sb;
 	const char *base = strrchr(b->archive, '/');
 	base = base ? base + 1 : b->archive;
 	sqlite3_stmt *u;
@@ -684,7 +646,7 @@ static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
 		err) < 0)
 		return -1;
 	sqlite3_bind_text(u, 1, base, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(u, 2, stat(b->archive, &sb) == 0 ? (int64_t)sb.st_size : -1);
+	sqlite3_bind_int64(u, 2, (int64_t)ps_reader_file_size(r));
 	sqlite3_bind_text(u, 3, shahex, 64, SQLITE_STATIC);
 	sqlite3_bind_int64(u, 4, (int64_t)b->nfiles);
 	sqlite3_bind_int64(u, 5, (int64_t)b->nlinks);
@@ -731,6 +693,7 @@ int ps_index_build(const char *archive_path, const char *db_path, int force, str
 	close(fd);
 	if (ps_reader_open(&r, archive_path, err) < 0)
 		goto out;
+	b.r = r;
 	if (sqlite3_open_v2(tmp.buf, &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		ps_sql_err(err, b.db, tmp.buf);
 		goto out;
@@ -749,7 +712,6 @@ out:
 	sqlite3_finalize(b.upd_hardlink);
 	sqlite3_finalize(b.get_off);
 	cache_free(b.cache);
-	ps_fetch_close(b.fetch);
 	ps_buf_release(&b.linkdata);
 	if (b.db && sqlite3_close(b.db) != SQLITE_OK && rc == 0)
 		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", tmp.buf);

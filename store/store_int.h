@@ -6,8 +6,40 @@
 
 #include <stdint.h>
 
-/* Largest member the reader loads into memory (hostile sizes are refused). */
-#define PS_MEMBER_MAX ((uint64_t)1 << 30)
+/*
+ * Limits on what an archive may claim (README "Threat model").  Every size
+ * read from an archive is checked against these and against what the file
+ * can hold before anything is allocated by it.
+ */
+/* Largest member the reader holds in memory; a larger one is refused (the
+ * manifest is streamed and exempt). */
+#define PS_MEMBER_MAX ((uint64_t)256 << 20)
+/* procsnap/meta.json is at most this long. */
+#define PS_META_MAX ((uint64_t)1 << 20)
+/* Longest manifest line (a 4096-byte path escaped as \xHH is 16 KiB). */
+#define PS_MANIFEST_LINE_MAX ((size_t)64 << 10)
+/* Largest zstd frame decoded whole into memory, and the largest frame a seek
+ * table may describe for procsnap to use it (the writer makes ~1 MiB frames;
+ * a frame holding the end of a spanning member stays within a few MiB).
+ * Larger frames are decoded as a stream. */
+#define PS_FRAME_MAX ((uint64_t)4 << 20)
+/* Largest zstd window accepted (8 MiB: every zstd level up to 19; --long
+ * and --ultra archives are refused). */
+#define PS_ZSTD_WINDOW_LOG_MAX 23
+/* Most seek-table entries used (16 bytes of memory each: 4 MiB); a larger
+ * table is ignored and the archive read in sequence. */
+#define PS_SEEK_FRAMES_MAX ((uint64_t)1 << 18)
+
+/* zstd seekable format v0.1 (contrib/seekable_format): the trailer is a
+ * skippable frame of this magic holding (csize, dsize[, checksum]) per frame,
+ * then a 9-byte footer: frame count, descriptor, footer magic. */
+#define PS_SEEK_SKIPPABLE_MAGIC 0x184D2A5Eu
+#define PS_SEEK_FOOTER_MAGIC	0x8F92EAB1u
+#define PS_SEEK_FOOTER_LEN	9
+/* zstd frame magic (RFC 8878), and the skippable-frame magic range. */
+#define PS_ZSTD_MAGIC	   0xFD2FB528u
+#define PS_ZSTD_SKIP_MAGIC 0x184D2A50u /* low 4 bits free */
+#define PS_ZSTD_SKIP_MASK  0xFFFFFFF0u
 
 /* Little-endian u32 at p. */
 static inline uint32_t ps_le32(const unsigned char *p)
@@ -18,6 +50,42 @@ static inline uint32_t ps_le32(const unsigned char *p)
 struct sqlite3;
 struct ps_err;
 struct ps_rmember;
+struct ps_buf;
+
+/*
+ * seektable.c - the frame table of a seekable-format trailer, as prefix
+ * sums: frame i holds file bytes [coff[i], coff[i+1]) and tar bytes
+ * [toff[i], toff[i+1]).
+ */
+struct ps_seektable {
+	size_t n;
+	uint64_t *coff, *toff; /* n + 1 entries each */
+	uint64_t max_dsize;    /* largest frame's tar bytes */
+};
+/*
+ * ps_seektable_load - read the trailer of the file fd (fsize bytes).
+ * Returns 1 with *st filled (free with ps_seektable_free); 0 when there is
+ * no trailer, or a consistent one procsnap does not use (a frame larger than
+ * PS_FRAME_MAX, more than PS_SEEK_FRAMES_MAX frames); -1 with err when the
+ * trailer is there but does not fit the file (corrupt or crafted).
+ */
+int ps_seektable_load(int fd, uint64_t fsize, struct ps_seektable *st, struct ps_err *err);
+void ps_seektable_free(struct ps_seektable *st);
+/* Last frame whose tar range starts at or before off (st->n when none). */
+size_t ps_seektable_find(const struct ps_seektable *st, uint64_t off);
+
+/* fetch.c: the random-access reader the streaming reader keeps for
+ * ps_reader_fetch: it preads from fd (dup'ed), uses st if given (copied),
+ * and name in messages. */
+struct ps_fetch;
+int ps_fetch_open_fd(int fd, const char *name, const struct ps_seektable *st, int is_zstd,
+		     struct ps_fetch **fp, struct ps_err *err);
+/* A zstd frame starts at file offset c_off and tar offset t_off (learnt by
+ * the streaming reader): later sequential reads may start there. */
+void ps_fetch_checkpoint(struct ps_fetch *f, uint64_t c_off, uint64_t t_off);
+
+/* Is this 512-byte block a tar header (ustar magic, valid checksum)? */
+int ps_tar_header_ok(const unsigned char *blk);
 
 /* index.c */
 int ps_sql_err(struct ps_err *err, struct sqlite3 *db, const char *what);

@@ -399,8 +399,8 @@ static void test_output_safety(void)
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
-/* verify: intact archive 0; a changed byte or a wrong expected SHA-256 1;
- * a truncated archive 2. */
+/* verify: intact archive 0; a changed byte, a wrong expected SHA-256 or a
+ * truncated archive 1 (what was lost is named); unreadable input 2. */
 static void test_verify(void)
 {
 	const char *d = tu_tmpdir();
@@ -428,7 +428,12 @@ static void test_verify(void)
 	int r = tu_sh(&out, "%s verify %s/w.tar.zst 2>&1", tu_procsnap(), d);
 	CHECK(r == 1 || r == 2);
 	CHECK_INT(tu_sh(NULL, "head -c 5000 %s > %s/t.tar.zst", snap, d), 0);
-	CHECK_INT(tu_sh(&out, "%s verify %s/t.tar.zst 2>&1", tu_procsnap(), d), 2);
+	CHECK_INT(tu_sh(&out, "%s verify %s/t.tar.zst 2>&1", tu_procsnap(), d), 1);
+	CHECK(strncmp(out.buf, "DAMAGE tar bytes ", 17) == 0);
+	CHECK(strstr(out.buf, "\nDAMAGED procsnap/manifest.tsv\n") != NULL);
+	CHECK_INT(tu_sh(&out, "echo garbage > %s/g.tar.zst; %s verify %s/g.tar.zst 2>&1", d,
+			tu_procsnap(), d),
+		  2);
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
@@ -498,7 +503,12 @@ static void test_real_sample(void)
 	snprintf(db, sizeof(db), "%s/real.db", d);
 	const char *a = PS_SOURCE_DIR "/samples/real/minimal.tar.zst";
 	CHECK_INT(tu_sh(NULL, "%s -q index -o %s %s", tu_procsnap(), db, a), 0);
-	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), a), 0);
+	/* no index beside it: the SHA-256 is compared only when given */
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), a), 1);
+	CHECK(strstr(out.buf, "SHA-256 not checked: no recorded hash") != NULL);
+	CHECK_INT(
+	    tu_sh(&out, "%s verify --sha256 $(sha256sum %s | cut -c1-64) %s", tu_procsnap(), a, a),
+	    0);
 	char t[256];
 	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT case_id || ' ' || examiner FROM snapshots"), 0);
 	CHECK_STR(t, "SAMPLE-1 procsnap-tests");
