@@ -133,6 +133,8 @@ struct ps_reader {
 	char *dmg_path;
 	uint64_t nmembers;
 	struct archive_entry *held; /* a header read, to return after the damage */
+	int fail_pending;	    /* the context failed after a whole member */
+	uint64_t fail_from;
 
 	/* the member returned */
 	int streaming, stream_cut;
@@ -934,6 +936,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 			       (unsigned long long)size, (unsigned long long)PS_META_MAX);
 	/* The data grows as it arrives, never by the size the header claims. */
 	ps_buf_reset(&r->data);
+	int64_t first = -1; /* context offset of the data */
 	for (;;) {
 		const void *b;
 		size_t n;
@@ -941,10 +944,20 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		int rr = archive_read_data_block(r->a, &b, &n, &off);
 		if (rr == ARCHIVE_EOF)
 			break;
+		if (rr < ARCHIVE_WARN && load && first >= 0 && r->data.len == (uint64_t)size &&
+		    (r->a_gap || r->src_eof)) {
+			/* All of the data arrived, only the padding after it did
+			 * not: the member is whole, the damage starts after it. */
+			r->fail_pending = 1;
+			r->fail_from = ctx_t(r, first + size);
+			break;
+		}
 		if (rr < ARCHIVE_WARN)
 			return ctx_failed(r, hpos, r->cur_path, err) < 0 ? -1 : 0;
 		if (!load || !n)
 			continue;
+		if (first < 0) /* libarchive consumes a block on the next call */
+			first = archive_filter_bytes(r->a, -1) - off;
 		if (off < 0 || (uint64_t)off != r->data.len ||
 		    (uint64_t)r->data.len + n > (uint64_t)size)
 			return hostile(r, err, "malformed archive: sparse or oversized data in %s",
@@ -955,9 +968,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		return hostile(r, err, "malformed archive: short data in %s", r->cur_path);
 	int64_t end = archive_filter_bytes(r->a, -1);
 	r->last_end = end > 0 ? (uint64_t)end : 0;
-	uint64_t padded = load ? ((uint64_t)size + 511) & ~(uint64_t)511 : 0;
-	uint64_t dend = ctx_t(r, end);
-	m->data_off = dend != PS_OFF_UNKNOWN && dend >= padded ? dend - padded : PS_OFF_UNKNOWN;
+	m->data_off = ctx_t(r, first >= 0 ? first : end);
 	m->data = load ? r->data.buf : "";
 	m->len = load ? r->data.len : 0;
 	if (m->kind == PS_M_FILE)
@@ -988,6 +999,12 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 		}
 		if (r->done)
 			return 0;
+		if (r->fail_pending) {
+			r->fail_pending = 0;
+			if (ctx_failed(r, r->fail_from, NULL, err) < 0)
+				return -1;
+			continue;
+		}
 		if (!r->a) {
 			if (ctx_start(r, err) < 0)
 				return -1;
