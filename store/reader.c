@@ -311,7 +311,9 @@ static int stream_step(struct ps_reader *r)
 	uint64_t c0 = r->cpos;
 	r->cpos += ib.pos;
 	if (ZSTD_isError(z)) {
-		uint64_t next = scan_magic(r, c0 + ib.pos);
+		/* the next frame starts after this one's first byte at least */
+		uint64_t next = scan_magic(r, c0 + ib.pos > r->frame_c0 ? c0 + ib.pos
+									: r->frame_c0 + 1);
 		set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, next,
 			"corrupt zstd data at file offset %llu: %s", (unsigned long long)c0,
 			ZSTD_getErrorName(z));

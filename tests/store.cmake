@@ -5,3 +5,6 @@ ps_test(test_verify_salvage test_verify_salvage.c LIBS ps_store PkgConfig::CRYPT
 add_dependencies(test_verify_salvage procsnap)
 ps_test(test_store_anytar test_store_anytar.c LIBS ps_store PkgConfig::CRYPTO)
 add_dependencies(test_store_anytar procsnap)
+# The fuzzers' findings (tests/fuzz/regress/), replayed without libFuzzer.
+ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs)
+target_include_directories(test_fuzz_regress PRIVATE ${PROJECT_SOURCE_DIR}/procfs)
