@@ -312,15 +312,14 @@ static int stream_step(struct ps_reader *r)
 	r->cpos += ib.pos;
 	if (ZSTD_isError(z)) {
 		/* the next frame starts after this one's first byte at least */
-		uint64_t next = scan_magic(r, c0 + ib.pos > r->frame_c0 ? c0 + ib.pos
-									: r->frame_c0 + 1);
+		uint64_t next =
+		    scan_magic(r, c0 + ib.pos > r->frame_c0 ? c0 + ib.pos : r->frame_c0 + 1);
 		set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, next,
 			"corrupt zstd data at file offset %llu: %s", (unsigned long long)c0,
 			ZSTD_getErrorName(z));
 		r->cpos = next;
 		r->in_frame = 0;
 		r->tknown = 0;
-		realign(r);
 		return 2;
 	}
 	if (ob.pos)
@@ -387,7 +386,6 @@ static int seek_frame(struct ps_reader *r)
 		if (ZSTD_isError(got) || got != d) {
 			set_gap(r, t0, t0 + d, c0, c0 + c, "zstd frame %zu: %s", i,
 				ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
-			realign(r);
 			return 2;
 		}
 		if (d) {
@@ -440,7 +438,6 @@ static int walk_frame(struct ps_reader *r)
 				(unsigned long long)c0);
 			r->cpos = next;
 			r->tknown = 0;
-			realign(r);
 			return 2;
 		}
 		uint64_t fcs = fh.frameContentSize;
@@ -491,7 +488,6 @@ static int walk_frame(struct ps_reader *r)
 				(unsigned long long)c0, ZSTD_getErrorName(csz));
 			r->cpos = next;
 			r->tknown = 0;
-			realign(r);
 			return 2;
 		}
 		if (fcs > r->outcap) {
@@ -507,7 +503,6 @@ static int walk_frame(struct ps_reader *r)
 				"zstd frame at file offset %llu: %s", (unsigned long long)c0,
 				ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
 			r->tpos = t0 + fcs;
-			realign(r);
 			return 2;
 		}
 		if (r->tknown)
@@ -551,7 +546,10 @@ static int src_next(struct ps_reader *r)
 		r->tpos = r->cpos;
 		return 1;
 	}
-	return r->st.n ? seek_frame(r) : walk_frame(r);
+	int st = r->st.n ? seek_frame(r) : walk_frame(r);
+	if (st == 2)
+		realign(r);
+	return st;
 }
 
 /* ---- damage ------------------------------------------------------------- */
@@ -831,8 +829,11 @@ static int at_eof(struct ps_reader *r, struct ps_err *err)
 	uint64_t end_t = ctx_t(r, pos);
 	int marker = pos >= 0 && (uint64_t)pos >= r->last_end + 1024;
 	/* Go on from where libarchive stopped, inside the last chunk it had. */
-	if (pos >= 0 && r->last_is_chunk && (uint64_t)pos >= r->last_fed0) {
-		uint64_t back = r->last_pos0 + ((uint64_t)pos - r->last_fed0);
+	if (pos >= 0 && r->last_is_chunk) {
+		/* (if it stopped in the chunk before, that one is gone: scan this
+		 * one whole) */
+		uint64_t back = r->last_pos0 +
+				((uint64_t)pos > r->last_fed0 ? (uint64_t)pos - r->last_fed0 : 0);
 		if (back < r->chunk_len)
 			r->chunk_pos = (size_t)back;
 	}
@@ -1087,6 +1088,14 @@ int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_e
 	}
 }
 
+/* A malformed streamed member ends the reading. */
+static void stream_bad(struct ps_reader *r)
+{
+	r->streaming = 0;
+	r->done = 1;
+	ctx_free(r);
+}
+
 int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, struct ps_err *err)
 {
 	if (r->line_used) {
@@ -1100,7 +1109,8 @@ int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, s
 			const char *nl = memchr(p, '\n', left);
 			size_t k = nl ? (size_t)(nl - p) : left;
 			if (r->line.len + k > PS_MANIFEST_LINE_MAX)
-				return ps_err_set(err, EINVAL,
+				return stream_bad(r),
+				       ps_err_set(err, EINVAL,
 						  "%s: malformed archive: a line of %s is longer "
 						  "than %zu bytes",
 						  r->name, r->cur_path ? r->cur_path : "a member",
@@ -1136,6 +1146,7 @@ int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, s
 		r->llen = r->lpos = 0;
 		if (r->line.len && !r->stream_cut) {
 			ps_buf_reset(&r->line);
+			stream_bad(r);
 			return ps_err_set(err, EINVAL,
 					  "%s: malformed archive: %s ends without a newline",
 					  r->name, r->cur_path ? r->cur_path : "a member");

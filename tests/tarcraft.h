@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,48 @@
 
 #include "common.h"
 #include "store.h"
+
+/* The test's scratch directory, /tmp/ps-<program>-XXXXXX: made by
+ * tc_scratch (T_MAIN_SETUP's setup), removed by tc_rmscratch unless
+ * PS_TEST_KEEP is set. */
+static char tc_dir[256];
+
+static inline void tc_scratch(void)
+{
+	snprintf(tc_dir, sizeof(tc_dir), "/tmp/ps-%s-XXXXXX", program_invocation_short_name);
+	if (!mkdtemp(tc_dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static inline void tc_rmscratch(void)
+{
+	char cmd[300];
+	if (getenv("PS_TEST_KEEP"))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tc_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+}
+
+/* SHA-256 of a file as 64 hex digits. */
+static inline void tc_sha256_file(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char buf[65536], h[32];
+	unsigned int hl = 0;
+	size_t n;
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(c, buf, n);
+	EVP_DigestFinal_ex(c, h, &hl);
+	EVP_MD_CTX_free(c);
+	if (f)
+		fclose(f);
+	ps_hex(hex, h, 32);
+}
 
 /* One ustar header block.  size above 8 GiB is written base-256 as GNU tar
  * and libarchive do. */

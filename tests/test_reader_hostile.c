@@ -14,26 +14,7 @@
 
 #include <sys/stat.h>
 
-static char dir[256];
-
-static void mkscratch(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/ps-test-hostile-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void cleanup(void)
-{
-	char cmd[300];
-	if (getenv("PS_TEST_KEEP"))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *const dir = tc_dir;
 
 /* The reader's budget: 64 MiB (README); sanitizers add their shadow. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -265,4 +246,4 @@ static const struct t_case cases[] = {
     T(test_huge_header), T(test_zero_bomb), T(test_manifest_no_newline), T(test_seektable),
     T(test_pax),	 T(test_window),    T(test_not_an_archive),	 {0, 0}};
 
-T_MAIN_SETUP(cases, mkscratch, cleanup)
+T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)

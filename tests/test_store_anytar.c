@@ -12,29 +12,9 @@
 
 #include "tarcraft.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
-static char dir[256];
-
-static void mkscratch(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/ps-test-anytar-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void cleanup(void)
-{
-	char cmd[300];
-	if (getenv("PS_TEST_KEEP"))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *const dir = tc_dir;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -46,17 +26,6 @@ static int sh(const char *fmt, ...)
 	va_end(ap);
 	int r = system(cmd);
 	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
-static void sha256_file(const char *path, char hex[65])
-{
-	struct ps_buf b = PS_BUF_INIT;
-	tc_slurp(path, &b);
-	unsigned char h[32];
-	unsigned int hl = 0;
-	EVP_Digest(b.buf, b.len, h, &hl, EVP_sha256(), NULL);
-	ps_hex(hex, h, 32);
-	ps_buf_release(&b);
 }
 
 #define BIG 2500000
@@ -214,7 +183,7 @@ static void check_shape(const char *name, const char *path, int frames)
 	const char *c3[] = {"procsnap", "cat", path, "proc/sys/f/link", NULL};
 	run_ok(&r, NULL, c3);
 	CHECK(r.out.len == want_link.len && memcmp(r.out.buf, want_link.buf, r.out.len) == 0);
-	sha256_file(path, sha);
+	tc_sha256_file(path, sha);
 	const char *vf[] = {"procsnap", "verify", "--sha256", sha, path, NULL};
 	run_ok(&r, NULL, vf);
 	CHECK(strncmp(r.out.buf, "OK ", 3) == 0);
@@ -296,7 +265,7 @@ static void test_every_shape(void)
 	CHECK_INT(tc_run(&r, dir, a, six2), 0);
 	CHECK_INT(r.status, 2);
 	CHECK(strstr(r.err.buf, "needs -o DB") != NULL);
-	sha256_file(a, sha);
+	tc_sha256_file(a, sha);
 	snprintf(q, sizeof(q), "sqlite3 %s 'SELECT archive_sha256 FROM snapshots' | grep -qx %s",
 		 db, sha);
 	CHECK_INT(sh("%s", q), 0);
@@ -311,4 +280,4 @@ static void test_every_shape(void)
 
 static const struct t_case cases[] = {T(test_every_shape), {0, 0}};
 
-T_MAIN_SETUP(cases, mkscratch, cleanup)
+T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)

@@ -11,29 +11,9 @@
 
 #include "tarcraft.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
-static char dir[256];
-
-static void mkscratch(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/ps-test-salvage-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void cleanup(void)
-{
-	char cmd[300];
-	if (getenv("PS_TEST_KEEP"))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
-}
+static const char *const dir = tc_dir;
 
 #define NFILES 150
 
@@ -119,17 +99,6 @@ static int read_members(const char *path, struct mem *ms, int max)
 	CHECK_INT(st, 0);
 	ps_reader_close(r);
 	return n;
-}
-
-static void sha256_file(const char *path, char hex[65])
-{
-	struct ps_buf b = PS_BUF_INIT;
-	tc_slurp(path, &b);
-	unsigned char h[32];
-	unsigned int hl = 0;
-	EVP_Digest(b.buf, b.len, h, &hl, EVP_sha256(), NULL);
-	ps_hex(hex, h, 32);
-	ps_buf_release(&b);
 }
 
 static void flip(const char *path, uint64_t off)
@@ -245,7 +214,7 @@ static void test_flip_middle_frame(void)
 	char shahex[65], want[65];
 	ps_reader_sha256(r, sha);
 	ps_hex(shahex, sha, 32);
-	sha256_file(bad, want);
+	tc_sha256_file(bad, want);
 	CHECK_STR(shahex, want);
 	ps_reader_close(r);
 
@@ -439,7 +408,7 @@ static void test_manifest_disagrees(void)
 	CHECK(strncmp(run.out.buf, "SHA-256 not checked: no recorded hash (pass --sha256 HEX)",
 		      57) == 0);
 	char sha[65];
-	sha256_file(ok, sha);
+	tc_sha256_file(ok, sha);
 	const char *argv3[] = {"procsnap", "verify", "--sha256", sha, ok, NULL};
 	CHECK_INT(tc_run(&run, dir, NULL, argv3), 0);
 	CHECK_INT(run.status, 0);
@@ -458,4 +427,4 @@ static const struct t_case cases[] = {T(test_flip_middle_frame),
 				      T(test_manifest_disagrees),
 				      {0, 0}};
 
-T_MAIN_SETUP(cases, mkscratch, cleanup)
+T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)
