@@ -2,26 +2,18 @@
  * reader.c - read any tar or tar.zst back, member by member, treating it as
  * hostile and salvaging what survives damage.
  *
- * Three layers:
- *  - input: the file (standard input is first spooled to an unlinked
- *    temporary file), read through one window buffer with pread; every byte
- *    is hashed (SHA-256) once, in file order, as it is first read.
- *  - source: the tar stream.  A plain tar is the file.  A tar.zst is
- *    decoded frame by frame: through the seek table when it has one, else by
- *    walking the frame headers (skippable frames, such as the trailer, are
- *    skipped).  A frame whose size is known and at most PS_FRAME_MAX is
- *    decoded whole before any of it is used, so a frame that fails its
- *    checksum gives nothing; a larger one is decoded as a stream.  A frame
- *    that does not decode is a gap: its tar range (exact with a seek table or
- *    a frame header's content size, else unknown from there on) and its file
- *    range are recorded, and the source goes on at the next frame (without
- *    a seek table, the next zstd magic number that starts a frame header).
- *  - tar: libarchive parses headers from the source through a read callback.
- *    A gap makes the callback fail, which kills the libarchive context: the
- *    member being read is reported cut, and a fresh context starts at the
- *    next 512-byte block after the gap that is a tar header (ustar magic,
- *    valid checksum).  A header block whose checksum fails makes libarchive
- *    skip it (ARCHIVE_RETRY); the run of skipped blocks is one damage.
+ * The file (standard input is first spooled to an unlinked temporary file)
+ * becomes a tar stream in source.c: zstd frames decoded one at a time, or a
+ * plain tar, with gaps where a frame does not decode.  Here libarchive
+ * parses tar headers from that stream through a read callback.  A gap makes
+ * the callback fail, which kills the libarchive context: the member being
+ * read is reported cut, and a fresh context starts at the next 512-byte
+ * block after the gap that is a tar header (ustar magic, valid checksum).
+ * A header block whose checksum fails makes libarchive skip it
+ * (ARCHIVE_RETRY); the run of skipped blocks is one damage.  An end-of-
+ * archive marker is checked too: without its 1024 zero bytes the archive
+ * was truncated, and members after it (zeros in damaged data look like
+ * one) are read, after a damage.
  *
  * Why not libarchive's zstd filter: it cannot say which frame failed or go
  * on after one, and our frames are independent precisely so that one bad
@@ -30,7 +22,8 @@
  * Damage is reported (salvage mode) once per lost stretch, when the reader
  * has resynchronised or reached the end; without salvage it is an error.
  * Limits (store_int.h) are errors in both modes: they are not damage but a
- * crafted or foreign archive.
+ * crafted or foreign archive.  So is a header libarchive rejects or only
+ * half understands (ARCHIVE_WARN) although its checksum holds.
  */
 #include "store.h"
 #include "store_int.h"
@@ -39,7 +32,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,11 +39,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-/* ZSTD_getFrameHeader (frame content size, window) is in the stable part
- * of libzstd's ABI since 1.3 but declared among the experimental API. */
-#define ZSTD_STATIC_LINKING_ONLY
-#include <zstd.h>
-#include <zstd_errors.h>
+
+#define SPOOL_CHUNK ((size_t)1 << 20)
 
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 {
@@ -60,56 +49,12 @@ void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 	memcpy(out, c.digest, 16);
 }
 
-#define IN_CHUNK     ((size_t)1 << 20)
-#define STREAM_NEED  ((size_t)128 << 10)
-#define ZSTD_MAX_HDR 18 /* ZSTD_FRAMEHEADERSIZE_MAX */
-
-/* A gap in the tar stream, as the source found it. */
-struct gap {
-	uint64_t t_from, t_to; /* PS_OFF_UNKNOWN if not known */
-	uint64_t c_from, c_to;
-	char msg[256];
-};
-
 struct ps_reader {
 	char *name; /* for messages */
 	int fd;
-	uint64_t fsize;
-	int zstd, salvage;
-	struct ps_seektable st; /* st.n == 0: frames found by walking headers */
+	int salvage;
+	struct ps_src src;	/* the tar stream */
 	struct ps_fetch *fetch; /* ps_reader_fetch */
-
-	/* input: window [in_off, in_off + in_len) of the file */
-	EVP_MD_CTX *sha;
-	uint64_t sha_pos; /* bytes [0, sha_pos) hashed */
-	unsigned char *in;
-	size_t incap, in_len;
-	uint64_t in_off;
-	int ioerr;
-
-	/* source */
-	uint64_t cpos; /* next file byte to decode */
-	size_t fi;     /* next frame (seek table) */
-	uint64_t tpos; /* tar offset of the next byte out, if tknown */
-	int tknown;
-	uint64_t spos; /* tar bytes yielded so far (gaps excluded) */
-	ZSTD_DCtx *dc;
-	ZSTD_DStream *ds;
-	int in_frame; /* a frame is being decoded as a stream, from: */
-	uint64_t frame_c0, frame_t0;
-	int frame_ck; /* it has a checksum: XXH64 of its content so far */
-	XXH64_state_t *xxh;
-	int gap_pending; /* r->gap is to be reported after the chunk out */
-	char *out;
-	size_t outcap;
-	int src_eof;
-	struct gap gap;
-	/* the chunk being handed out: chunk[chunk_pos, chunk_len) */
-	const char *chunk;
-	size_t chunk_len, chunk_pos;
-	uint64_t chunk_t, chunk_s; /* tar offset (if chunk_tknown), stream offset */
-	int chunk_tknown;
-	uint64_t align_s; /* tar headers start at stream offsets = align_s mod 512 */
 	/* a header block found by resynchronising, handed out first */
 	unsigned char blk[512];
 	size_t blk_len, blk_pos;
@@ -148,410 +93,6 @@ struct ps_reader {
 	int line_used;
 };
 
-/* ---- input ------------------------------------------------------------------ */
-
-/* Hash [off, off + n) if it extends what is hashed, reading any skipped
- * bytes first, so the digest covers every byte of the file in order. */
-static void sha_feed(struct ps_reader *r, uint64_t off, const unsigned char *p, size_t n)
-{
-	unsigned char buf[65536];
-	while (r->sha_pos < off) {
-		uint64_t want = off - r->sha_pos;
-		size_t k = want < sizeof(buf) ? (size_t)want : sizeof(buf);
-		ssize_t got = pread(r->fd, buf, k, (off_t)r->sha_pos);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			r->ioerr = 1;
-			return;
-		}
-		EVP_DigestUpdate(r->sha, buf, (size_t)got);
-		r->sha_pos += (uint64_t)got;
-	}
-	if (off + n > r->sha_pos) {
-		size_t skip = (size_t)(r->sha_pos - off);
-		EVP_DigestUpdate(r->sha, p + skip, n - skip);
-		r->sha_pos = off + n;
-	}
-}
-
-/* Make at least min(need, what the file has from off) bytes at off
- * available in the window: *p and *avail (which may exceed need).  -1 on a
- * read error (r->zerr). */
-static int in_get(struct ps_reader *r, uint64_t off, size_t need, const unsigned char **p,
-		  size_t *avail)
-{
-	if (off > r->fsize)
-		off = r->fsize;
-	if (need > r->fsize - off)
-		need = (size_t)(r->fsize - off);
-	if (off < r->in_off || off > r->in_off + r->in_len) {
-		r->in_off = off;
-		r->in_len = 0;
-	}
-	size_t have = (size_t)(r->in_off + r->in_len - off);
-	if (have < need) {
-		memmove(r->in, r->in + (off - r->in_off), have);
-		r->in_off = off;
-		r->in_len = have;
-		if (need > r->incap) {
-			r->in = ps_xrealloc(r->in, need);
-			r->incap = need;
-		}
-		while (r->in_len < need) {
-			uint64_t at = r->in_off + r->in_len;
-			size_t room = r->incap - r->in_len;
-			if (room > r->fsize - at)
-				room = (size_t)(r->fsize - at);
-			ssize_t n = pread(r->fd, r->in + r->in_len, room, (off_t)at);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				snprintf(r->zerr, sizeof(r->zerr), "read: %s", strerror(errno));
-				r->ioerr = 1;
-				return -1;
-			}
-			if (n == 0) { /* the file shrank under us */
-				r->fsize = at;
-				break;
-			}
-			sha_feed(r, at, r->in + r->in_len, (size_t)n);
-			r->in_len += (size_t)n;
-		}
-	}
-	*p = r->in + (off - r->in_off);
-	*avail = (size_t)(r->in_off + r->in_len - off);
-	return 0;
-}
-
-/* ---- source: the tar stream --------------------------------------------- */
-
-static void set_gap(struct ps_reader *r, uint64_t t_from, uint64_t t_to, uint64_t c_from,
-		    uint64_t c_to, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void set_gap(struct ps_reader *r, uint64_t t_from, uint64_t t_to, uint64_t c_from,
-		    uint64_t c_to, const char *fmt, ...)
-{
-	va_list ap;
-	r->gap.t_from = t_from;
-	r->gap.t_to = t_to;
-	r->gap.c_from = c_from;
-	r->gap.c_to = c_to;
-	va_start(ap, fmt);
-	vsnprintf(r->gap.msg, sizeof(r->gap.msg), fmt, ap);
-	va_end(ap);
-}
-
-static uint64_t tcur(const struct ps_reader *r)
-{
-	return r->tknown ? r->tpos : PS_OFF_UNKNOWN;
-}
-
-/* Next file offset >= from where a zstd frame header parses, or fsize. */
-static uint64_t scan_magic(struct ps_reader *r, uint64_t from)
-{
-	while (from + 4 <= r->fsize) {
-		const unsigned char *p;
-		size_t n;
-		if (in_get(r, from, IN_CHUNK, &p, &n) < 0)
-			return r->fsize;
-		if (n < 4)
-			break;
-		for (size_t i = 0; i + 4 <= n; i++) {
-			if (p[i] != 0x28 || ps_le32(p + i) != PS_ZSTD_MAGIC)
-				continue;
-			const unsigned char *q;
-			size_t m;
-			if (in_get(r, from + i, ZSTD_MAX_HDR, &q, &m) < 0)
-				return r->fsize;
-			ZSTD_frameHeader fh;
-			if (ZSTD_getFrameHeader(&fh, q, m) == 0)
-				return from + i;
-			if (in_get(r, from, IN_CHUNK, &p, &n) < 0) /* window moved */
-				return r->fsize;
-		}
-		from += n - 3;
-	}
-	return r->fsize;
-}
-
-static void chunk_set(struct ps_reader *r, const char *p, size_t n, uint64_t t)
-{
-	r->chunk = p;
-	r->chunk_len = n;
-	r->chunk_pos = 0;
-	r->chunk_t = t;
-	r->chunk_tknown = r->tknown;
-	r->chunk_s = r->spos;
-	r->spos += n;
-}
-
-/* After a gap, headers are 512-aligned from the next known tar offset, or
- * (offset unknown) from the next byte out. */
-static void realign(struct ps_reader *r)
-{
-	r->align_s = r->spos - (r->tknown ? r->tpos % 512 : 0);
-}
-
-/*
- * One step of a frame decoded as a stream: 1 chunk, 0 frame done (no
- * output), 2 gap, -1 error.  libzstd withholds the last block of a frame
- * whose checksum fails, so the checksum is checked here (XXH64 of the
- * content, RFC 8878 3.1.1) and everything decoded is handed out: members
- * read from such a frame are then judged by their own hashes.
- */
-static int stream_step(struct ps_reader *r)
-{
-	const unsigned char *p;
-	size_t n;
-	if (in_get(r, r->cpos, STREAM_NEED, &p, &n) < 0)
-		return -1;
-	ZSTD_inBuffer ib = {p, n, 0};
-	ZSTD_outBuffer ob = {r->out, r->outcap, 0};
-	size_t z = ZSTD_decompressStream(r->ds, &ob, &ib);
-	uint64_t c0 = r->cpos;
-	r->cpos += ib.pos;
-	if (ZSTD_isError(z)) {
-		/* the next frame starts after this one's first byte at least */
-		uint64_t next =
-		    scan_magic(r, c0 + ib.pos > r->frame_c0 ? c0 + ib.pos : r->frame_c0 + 1);
-		set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, next,
-			"corrupt zstd data at file offset %llu: %s", (unsigned long long)c0,
-			ZSTD_getErrorName(z));
-		r->cpos = next;
-		r->in_frame = 0;
-		r->tknown = 0;
-		return 2;
-	}
-	if (ob.pos)
-		XXH64_update(r->xxh, r->out, ob.pos);
-	int bad = 0;
-	if (z == 0) {
-		r->in_frame = 0;
-		if (r->frame_ck) {
-			const unsigned char *q;
-			size_t m;
-			if (r->cpos < r->frame_c0 + 4 || in_get(r, r->cpos - 4, 4, &q, &m) < 0 ||
-			    m < 4)
-				return -1;
-			bad = ps_le32(q) != (uint32_t)XXH64_digest(r->xxh);
-		}
-	}
-	if (bad)
-		set_gap(r, r->frame_t0,
-			tcur(r) == PS_OFF_UNKNOWN ? PS_OFF_UNKNOWN : r->tpos + ob.pos, r->frame_c0,
-			r->cpos,
-			"the zstd frame at file offset %llu fails its checksum (read in "
-			"sequence: members read from it are only as good as their hashes)",
-			(unsigned long long)r->frame_c0);
-	if (ob.pos) {
-		chunk_set(r, r->out, ob.pos, r->tpos);
-		r->tpos += ob.pos;
-		r->gap_pending = bad;
-		return 1;
-	}
-	if (bad)
-		return 2;
-	if (z == 0)
-		return 0;
-	if (n == 0 || (ib.pos == 0 && r->cpos >= r->fsize)) {
-		set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, r->fsize,
-			"truncated: the archive ends inside a zstd frame");
-		r->cpos = r->fsize;
-		r->in_frame = 0;
-		return 2;
-	}
-	return 0;
-}
-
-/* Next frame through the seek table. */
-static int seek_frame(struct ps_reader *r)
-{
-	while (r->fi < r->st.n) {
-		size_t i = r->fi++;
-		uint64_t c0 = r->st.coff[i], c = r->st.coff[i + 1] - c0;
-		uint64_t t0 = r->st.toff[i], d = r->st.toff[i + 1] - t0;
-		const unsigned char *p;
-		size_t n;
-		if (in_get(r, c0, (size_t)c, &p, &n) < 0)
-			return -1;
-		r->cpos = c0 + c;
-		r->tpos = t0 + d;
-		r->tknown = 1;
-		if (n < c) {
-			set_gap(r, t0, t0 + d, c0, c0 + c, "truncated: zstd frame %zu is cut short",
-				i);
-			return 2;
-		}
-		size_t got = ZSTD_decompressDCtx(r->dc, r->out, (size_t)d, p, (size_t)c);
-		if (ZSTD_isError(got) || got != d) {
-			set_gap(r, t0, t0 + d, c0, c0 + c, "zstd frame %zu: %s", i,
-				ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
-			return 2;
-		}
-		if (d) {
-			chunk_set(r, r->out, (size_t)d, t0);
-			return 1;
-		}
-	}
-	r->src_eof = 1;
-	return 0;
-}
-
-/* Next frame found by its header (no seek table). */
-static int walk_frame(struct ps_reader *r)
-{
-	for (;;) {
-		if (r->in_frame) {
-			int st = stream_step(r);
-			if (st != 0)
-				return st;
-			continue;
-		}
-		if (r->cpos >= r->fsize) {
-			r->src_eof = 1;
-			return 0;
-		}
-		const unsigned char *p;
-		size_t n;
-		uint64_t c0 = r->cpos;
-		if (in_get(r, c0, ZSTD_MAX_HDR, &p, &n) < 0)
-			return -1;
-		uint32_t magic = n >= 4 ? ps_le32(p) : 0;
-		if (n >= 8 && (magic & PS_ZSTD_SKIP_MASK) == PS_ZSTD_SKIP_MAGIC) {
-			uint64_t skip = 8 + (uint64_t)ps_le32(p + 4);
-			if (skip > r->fsize - c0) {
-				set_gap(r, tcur(r), tcur(r), c0, r->fsize,
-					"truncated: a skippable frame is cut short");
-				r->cpos = r->fsize;
-				return 2;
-			}
-			r->cpos += skip;
-			continue;
-		}
-		ZSTD_frameHeader fh;
-		size_t hr = magic == PS_ZSTD_MAGIC ? ZSTD_getFrameHeader(&fh, p, n) : 1;
-		if (hr != 0) {
-			uint64_t next = scan_magic(r, c0 + 1);
-			set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, next, "%s at file offset %llu",
-				n < 4 || c0 + n == r->fsize ? "truncated zstd data"
-							    : "no zstd frame",
-				(unsigned long long)c0);
-			r->cpos = next;
-			r->tknown = 0;
-			return 2;
-		}
-		uint64_t fcs = fh.frameContentSize;
-		if (fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ||
-		    fcs > PS_FRAME_MAX) {
-			/* decoded as a stream: bounded by the window */
-			if (fh.windowSize > ((uint64_t)1 << PS_ZSTD_WINDOW_LOG_MAX)) {
-				snprintf(r->zerr, sizeof(r->zerr),
-					 "a zstd frame needs a %llu MiB window, more than the "
-					 "%llu MiB procsnap allows (recompress without --long "
-					 "or --ultra)",
-					 (unsigned long long)(fh.windowSize >> 20),
-					 (unsigned long long)1 << (PS_ZSTD_WINDOW_LOG_MAX - 20));
-				return -1;
-			}
-			if (!r->ds) {
-				r->ds = ZSTD_createDStream();
-				if (!r->ds) {
-					snprintf(r->zerr, sizeof(r->zerr), "out of memory");
-					return -1;
-				}
-				ZSTD_DCtx_setParameter(r->ds, ZSTD_d_windowLogMax,
-						       PS_ZSTD_WINDOW_LOG_MAX);
-				ZSTD_DCtx_setParameter(r->ds, ZSTD_d_forceIgnoreChecksum,
-						       ZSTD_d_ignoreChecksum);
-			}
-			ZSTD_DCtx_reset(r->ds, ZSTD_reset_session_only);
-			if (r->tknown)
-				ps_fetch_checkpoint(r->fetch, c0, r->tpos);
-			r->in_frame = 1;
-			r->frame_c0 = c0;
-			r->frame_t0 = tcur(r);
-			r->frame_ck = fh.checksumFlag;
-			XXH64_reset(r->xxh, 0);
-			continue;
-		}
-		/* Small enough to decode whole: nothing of it is used unless
-		 * all of it decodes and its checksum holds. */
-		size_t cmax = ZSTD_compressBound((size_t)fcs) + 64;
-		if (in_get(r, c0, cmax, &p, &n) < 0)
-			return -1;
-		size_t csz = ZSTD_findFrameCompressedSize(p, n < cmax ? n : cmax);
-		if (ZSTD_isError(csz)) {
-			uint64_t next = scan_magic(r, c0 + 1);
-			set_gap(r, tcur(r), PS_OFF_UNKNOWN, c0, next,
-				"%s zstd frame at file offset %llu: %s",
-				c0 + n == r->fsize ? "truncated or corrupt" : "corrupt",
-				(unsigned long long)c0, ZSTD_getErrorName(csz));
-			r->cpos = next;
-			r->tknown = 0;
-			return 2;
-		}
-		if (fcs > r->outcap) {
-			r->out = ps_xrealloc(r->out, (size_t)fcs);
-			r->outcap = (size_t)fcs;
-		}
-		size_t got = ZSTD_decompressDCtx(r->dc, r->out, (size_t)fcs, p, csz);
-		uint64_t t0 = r->tpos;
-		r->cpos = c0 + csz;
-		if (ZSTD_isError(got) || got != fcs) {
-			/* the frame's extent is known from its header and blocks */
-			set_gap(r, tcur(r), r->tknown ? t0 + fcs : PS_OFF_UNKNOWN, c0, c0 + csz,
-				"zstd frame at file offset %llu: %s", (unsigned long long)c0,
-				ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
-			r->tpos = t0 + fcs;
-			return 2;
-		}
-		if (r->tknown)
-			ps_fetch_checkpoint(r->fetch, c0, t0);
-		r->tpos = t0 + fcs;
-		if (fcs) {
-			chunk_set(r, r->out, (size_t)fcs, t0);
-			return 1;
-		}
-	}
-}
-
-/* The next chunk of the tar stream: 1 (r->chunk...), 0 at the end, 2 a gap
- * (r->gap; the source has moved past it), -1 an error (r->zerr). */
-static int src_next(struct ps_reader *r)
-{
-	if (r->gap_pending) {
-		r->gap_pending = 0;
-		return 2;
-	}
-	if (r->src_eof)
-		return 0;
-	if (!r->zstd) {
-		if (r->cpos >= r->fsize) {
-			r->src_eof = 1;
-			return 0;
-		}
-		const unsigned char *p;
-		size_t n;
-		if (in_get(r, r->cpos, IN_CHUNK, &p, &n) < 0)
-			return -1;
-		if (n > IN_CHUNK)
-			n = IN_CHUNK;
-		if (n == 0) {
-			r->src_eof = 1;
-			return 0;
-		}
-		r->tpos = r->cpos;
-		chunk_set(r, (const char *)p, n, r->cpos);
-		r->cpos += n;
-		r->tpos = r->cpos;
-		return 1;
-	}
-	int st = r->st.n ? seek_frame(r) : walk_frame(r);
-	if (st == 2)
-		realign(r);
-	return st;
-}
-
 /* ---- damage ------------------------------------------------------------- */
 
 static void dmg_begin(struct ps_reader *r, uint64_t t_from, const char *path, const char *msg)
@@ -576,10 +117,10 @@ static void dmg_begin(struct ps_reader *r, uint64_t t_from, const char *path, co
 static void dmg_gap(struct ps_reader *r, uint64_t t_from, const char *path)
 {
 	int was = r->dmg_open;
-	dmg_begin(r, t_from != PS_OFF_UNKNOWN ? t_from : r->gap.t_from, path, r->gap.msg);
+	dmg_begin(r, t_from != PS_OFF_UNKNOWN ? t_from : r->src.gap.t_from, path, r->src.gap.msg);
 	if (!was || r->dmg.file_from == PS_OFF_UNKNOWN)
-		r->dmg.file_from = r->gap.c_from;
-	r->dmg.file_to = r->gap.c_to;
+		r->dmg.file_from = r->src.gap.c_from;
+	r->dmg.file_to = r->src.gap.c_to;
 }
 
 static void dmg_close(struct ps_reader *r, uint64_t t_to, int at_end)
@@ -627,27 +168,27 @@ static la_ssize_t rd_cb(struct archive *a, void *ctx, const void **buf)
 		r->a_fed += n;
 		return (la_ssize_t)n;
 	}
-	if (r->chunk_pos >= r->chunk_len) {
-		int st = src_next(r);
+	if (r->src.chunk_pos >= r->src.chunk_len) {
+		int st = ps_src_next(&r->src);
 		if (st == 0)
 			return 0;
 		if (st == 2) {
 			r->a_gap = 1;
-			archive_set_error(a, EIO, "%s", r->gap.msg);
+			archive_set_error(a, EIO, "%s", r->src.gap.msg);
 			return -1;
 		}
 		if (st < 0) {
 			r->a_hard = 1;
-			archive_set_error(a, EIO, "%s", r->zerr);
+			archive_set_error(a, EIO, "%s", r->src.err);
 			return -1;
 		}
 	}
-	*buf = r->chunk + r->chunk_pos;
-	size_t n = r->chunk_len - r->chunk_pos;
+	*buf = r->src.chunk + r->src.chunk_pos;
+	size_t n = r->src.chunk_len - r->src.chunk_pos;
 	r->last_is_chunk = 1;
 	r->last_fed0 = r->a_fed;
-	r->last_pos0 = r->chunk_pos;
-	r->chunk_pos = r->chunk_len;
+	r->last_pos0 = r->src.chunk_pos;
+	r->src.chunk_pos = r->src.chunk_len;
 	r->a_fed += n;
 	return (la_ssize_t)n;
 }
@@ -677,8 +218,8 @@ static int tar_resync(struct ps_reader *r)
 	uint64_t b_t = 0;
 	int b_tknown = 0;
 	for (;;) {
-		if (r->chunk_pos >= r->chunk_len) {
-			int st = src_next(r);
+		if (r->src.chunk_pos >= r->src.chunk_len) {
+			int st = ps_src_next(&r->src);
 			if (st == 0)
 				return 0;
 			if (st < 0)
@@ -690,22 +231,22 @@ static int tar_resync(struct ps_reader *r)
 			}
 		}
 		if (have == 0) {
-			uint64_t s = r->chunk_s + r->chunk_pos;
-			uint64_t mis = (s - r->align_s) % 512;
+			uint64_t s = r->src.chunk_s + r->src.chunk_pos;
+			uint64_t mis = (s - r->src.align_s) % 512;
 			if (mis) {
 				size_t skip = 512 - (size_t)mis;
-				size_t left = r->chunk_len - r->chunk_pos;
-				r->chunk_pos += skip < left ? skip : left;
+				size_t left = r->src.chunk_len - r->src.chunk_pos;
+				r->src.chunk_pos += skip < left ? skip : left;
 				continue;
 			}
-			b_t = r->chunk_t + r->chunk_pos;
-			b_tknown = r->chunk_tknown;
+			b_t = r->src.chunk_t + r->src.chunk_pos;
+			b_tknown = r->src.chunk_tknown;
 		}
-		size_t take = 512 - have, left = r->chunk_len - r->chunk_pos;
+		size_t take = 512 - have, left = r->src.chunk_len - r->src.chunk_pos;
 		if (take > left)
 			take = left;
-		memcpy(r->blk + have, r->chunk + r->chunk_pos, take);
-		r->chunk_pos += take;
+		memcpy(r->blk + have, r->src.chunk + r->src.chunk_pos, take);
+		r->src.chunk_pos += take;
 		have += take;
 		if (have < 512)
 			continue;
@@ -730,11 +271,11 @@ static int ctx_start(struct ps_reader *r, struct ps_err *err)
 	if (r->need_resync) {
 		int st = tar_resync(r);
 		if (st < 0)
-			return ps_err_set(err, EIO, "%s: %s", r->name, r->zerr);
+			return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
 		r->need_resync = 0;
 		if (st == 0) {
 			if (r->dmg_open)
-				dmg_close(r, tcur(r), 1);
+				dmg_close(r, ps_src_tcur(&r->src), 1);
 			r->done = 1;
 			return 0;
 		}
@@ -763,8 +304,8 @@ static int ctx_start(struct ps_reader *r, struct ps_err *err)
 	r->last_end = 0;
 	if (archive_read_open2(r->a, r, NULL, rd_cb, NULL, NULL) == ARCHIVE_OK)
 		return 0;
-	if (r->a_hard || r->ioerr)
-		return ps_err_set(err, EIO, "%s: %s", r->name, r->zerr);
+	if (r->a_hard || r->src.ioerr)
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
 	if (r->a_gap) {
 		dmg_gap(r, ctx_t(r, 0), NULL);
 		ctx_free(r);
@@ -774,7 +315,7 @@ static int ctx_start(struct ps_reader *r, struct ps_err *err)
 	if (first) {
 		int rc =
 		    ps_err_set(err, EINVAL, "%s: %s", r->name,
-			       r->spos == 0 ? "empty archive" : "not a tar or tar.zst archive");
+			       r->src.spos == 0 ? "empty archive" : "not a tar or tar.zst archive");
 		ctx_free(r);
 		r->done = 1;
 		return rc;
@@ -793,21 +334,21 @@ static int ctx_start(struct ps_reader *r, struct ps_err *err)
  */
 static int ctx_failed(struct ps_reader *r, uint64_t from, const char *cut, struct ps_err *err)
 {
-	if (r->a_hard || r->ioerr)
-		return ps_err_set(err, EIO, "%s: %s", r->name, r->zerr);
+	if (r->a_hard || r->src.ioerr)
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
 	if (r->a_gap) {
 		dmg_gap(r, from, cut);
 		ctx_free(r);
 		r->need_resync = 1;
 		return 0;
 	}
-	if (r->src_eof) {
+	if (r->src.eof) {
 		char m[160];
 		snprintf(m, sizeof(m), "truncated: the archive ends %s",
 			 cut ? "inside a member" : "inside a tar header");
 		dmg_begin(r, from, cut, m);
 		ctx_free(r);
-		dmg_close(r, tcur(r), 1);
+		dmg_close(r, ps_src_tcur(&r->src), 1);
 		r->done = 1;
 		return 0;
 	}
@@ -834,8 +375,8 @@ static int at_eof(struct ps_reader *r, struct ps_err *err)
 		 * one whole) */
 		uint64_t back = r->last_pos0 +
 				((uint64_t)pos > r->last_fed0 ? (uint64_t)pos - r->last_fed0 : 0);
-		if (back < r->chunk_len)
-			r->chunk_pos = (size_t)back;
+		if (back < r->src.chunk_len)
+			r->src.chunk_pos = (size_t)back;
 	}
 	ctx_free(r);
 	if (!marker)
@@ -843,10 +384,10 @@ static int at_eof(struct ps_reader *r, struct ps_err *err)
 			  "truncated: no end-of-archive marker");
 	int st = tar_resync(r);
 	if (st < 0)
-		return ps_err_set(err, EIO, "%s: %s", r->name, r->zerr);
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
 	if (st == 0) {
 		if (r->dmg_open)
-			dmg_close(r, tcur(r), 1);
+			dmg_close(r, ps_src_tcur(&r->src), 1);
 		r->done = 1;
 		return 0;
 	}
@@ -948,7 +489,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		if (rr == ARCHIVE_EOF)
 			break;
 		if (rr < ARCHIVE_WARN && load && first >= 0 && r->data.len == (uint64_t)size &&
-		    (r->a_gap || r->src_eof)) {
+		    (r->a_gap || r->src.eof)) {
 			/* All of the data arrived, only the padding after it did
 			 * not: the member is whole, the damage starts after it. */
 			r->fail_pending = 1;
@@ -1174,9 +715,9 @@ static int spool(int in, const char *tmpdir, const char *name, struct ps_err *er
 			return ps_err_set(err, errno, "%s: cannot spool to %s: %s", name, dir,
 					  strerror(errno));
 	}
-	char *buf = ps_xmalloc(IN_CHUNK);
+	char *buf = ps_xmalloc(SPOOL_CHUNK);
 	for (;;) {
-		ssize_t n = read(in, buf, IN_CHUNK);
+		ssize_t n = read(in, buf, SPOOL_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -1233,57 +774,17 @@ int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps
 	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->name = ps_xstrdup(name);
-	r->fsize = (uint64_t)sb.st_size;
 	r->salvage = o && o->salvage;
-	r->tknown = 1;
 	ps_buf_init(&r->data);
 	ps_buf_init(&r->line);
-	r->incap = IN_CHUNK;
-	r->in = ps_xmalloc(r->incap);
-	r->outcap = ZSTD_DStreamOutSize();
-	r->out = ps_xmalloc(r->outcap);
-	r->dc = ZSTD_createDCtx();
-	r->sha = EVP_MD_CTX_new();
-	r->xxh = XXH64_createState();
-	if (!r->dc || !r->sha || !r->xxh || !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL)) {
+	if (ps_src_open(&r->src, fd, name, err) < 0 ||
+	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
 		ps_reader_close(r);
-		return ps_err_set(err, ENOMEM, "cannot set up zstd/sha256 contexts");
+		return -1;
 	}
-	ZSTD_DCtx_setParameter(r->dc, ZSTD_d_windowLogMax, PS_ZSTD_WINDOW_LOG_MAX);
-	/* zstd (a frame or a skippable frame first), a tar (ustar magic), or
-	 * neither. */
-	const unsigned char *p;
-	size_t n;
-	if (in_get(r, 0, 512, &p, &n) < 0) {
-		ps_err_set(err, EIO, "%s: %s", name, r->zerr);
-		goto fail;
-	}
-	uint32_t magic = n >= 4 ? ps_le32(p) : 0;
-	if (magic == PS_ZSTD_MAGIC || (magic & PS_ZSTD_SKIP_MASK) == PS_ZSTD_SKIP_MAGIC) {
-		r->zstd = 1;
-	} else if (n < 512 || memcmp(p + 257, "ustar", 5) != 0) {
-		ps_err_set(err, EINVAL, "%s: %s", name,
-			   n == 0 ? "empty file, not a tar or tar.zst archive"
-				  : "not a tar or tar.zst archive");
-		goto fail;
-	}
-	if (r->zstd) {
-		if (ps_seektable_load(fd, r->fsize, &r->st, err) < 0) {
-			ps_err_prefix(err, "%s", name);
-			goto fail;
-		}
-		if (r->st.max_dsize > r->outcap) {
-			r->out = ps_xrealloc(r->out, (size_t)r->st.max_dsize);
-			r->outcap = (size_t)r->st.max_dsize;
-		}
-	}
-	if (ps_fetch_open_fd(fd, name, &r->st, r->zstd, &r->fetch, err) < 0)
-		goto fail;
+	r->src.fetch = r->fetch;
 	*rp = r;
 	return 0;
-fail:
-	ps_reader_close(r);
-	return -1;
 }
 
 int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,
@@ -1297,28 +798,24 @@ int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_b
 
 int ps_reader_frame(const struct ps_reader *r, size_t i, struct ps_frame *f)
 {
-	if (i >= r->st.n)
+	const struct ps_seektable *st = &r->src.st;
+	if (i >= st->n)
 		return 0;
-	f->c_off = r->st.coff[i];
-	f->c_size = r->st.coff[i + 1] - r->st.coff[i];
-	f->t_off = r->st.toff[i];
-	f->t_size = r->st.toff[i + 1] - r->st.toff[i];
+	f->c_off = st->coff[i];
+	f->c_size = st->coff[i + 1] - st->coff[i];
+	f->t_off = st->toff[i];
+	f->t_size = st->toff[i + 1] - st->toff[i];
 	return 1;
 }
 
 uint64_t ps_reader_file_size(const struct ps_reader *r)
 {
-	return r->fsize;
+	return r->src.fsize;
 }
 
 void ps_reader_sha256(struct ps_reader *r, unsigned char out[32])
 {
-	/* Hash what the iteration did not need (the end, the seek table). */
-	sha_feed(r, r->fsize, NULL, 0);
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(r->sha, out, &len);
-	EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
-	r->sha_pos = 0;
+	ps_src_sha256(&r->src, out);
 }
 
 void ps_reader_close(struct ps_reader *r)
@@ -1327,15 +824,9 @@ void ps_reader_close(struct ps_reader *r)
 		return;
 	ctx_free(r);
 	ps_fetch_close(r->fetch);
-	ps_seektable_free(&r->st);
-	ZSTD_freeDCtx(r->dc);
-	ZSTD_freeDStream(r->ds);
-	EVP_MD_CTX_free(r->sha);
-	XXH64_freeState(r->xxh);
+	ps_src_close(&r->src);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->in);
-	free(r->out);
 	free(r->name);
 	free(r->cur_path);
 	free(r->cur_target);

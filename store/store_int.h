@@ -76,6 +76,75 @@ void ps_seektable_free(struct ps_seektable *st);
 /* Last frame whose tar range starts at or before off (st->n when none). */
 size_t ps_seektable_find(const struct ps_seektable *st, uint64_t off);
 
+/*
+ * source.c - the tar stream inside an archive file, for the reader: a plain
+ * tar as it is, or zstd frames decoded one at a time (through the seek
+ * table, or by walking frame headers), every byte of the file hashed
+ * (SHA-256) in order as it is first read.  ps_src_next hands out the next
+ * chunk of tar bytes, or reports a gap: a frame that does not decode (its
+ * tar range, exact when the seek table or the frame header says, and its
+ * file range), after which the source goes on at the next frame.
+ */
+struct ps_gap {
+	uint64_t t_from, t_to; /* lost tar bytes, PS_OFF_UNKNOWN if not known */
+	uint64_t c_from, c_to; /* archive file bytes */
+	char msg[256];
+};
+
+struct ps_src {
+	int fd; /* borrowed */
+	uint64_t fsize;
+	int zstd;
+	struct ps_seektable st; /* st.n == 0: frames found by walking headers */
+	struct ps_fetch *fetch; /* told the frame starts it meets (or NULL) */
+	/* input: a window [in_off, in_off + in_len) of the file */
+	void *sha;	  /* EVP_MD_CTX */
+	uint64_t sha_pos; /* bytes [0, sha_pos) hashed */
+	unsigned char *in;
+	size_t incap, in_len;
+	uint64_t in_off;
+	int ioerr;
+	/* decoding */
+	uint64_t cpos; /* next file byte to decode */
+	size_t fi;     /* next frame of the seek table */
+	void *dc, *ds; /* ZSTD_DCtx for whole frames, ZSTD_DStream for large ones */
+	int in_frame;  /* a frame is being decoded as a stream, from: */
+	uint64_t frame_c0, frame_t0;
+	int frame_ck;	 /* it has a checksum: XXH64 of its content so far */
+	void *xxh;	 /* XXH64_state_t */
+	int gap_pending; /* gap to report after the chunk handed out */
+	char *out;
+	size_t outcap;
+	/* where the stream stands */
+	uint64_t tpos; /* tar offset of the next byte out, if tknown */
+	int tknown;
+	uint64_t spos;	  /* tar bytes handed out so far (gaps not counted) */
+	uint64_t align_s; /* tar headers start at stream offsets = align_s mod 512 */
+	int eof;
+	struct ps_gap gap;
+	char err[300];
+	/* the chunk handed out: chunk[chunk_pos, chunk_len) */
+	const char *chunk;
+	size_t chunk_len, chunk_pos;
+	uint64_t chunk_t, chunk_s; /* its tar offset (if chunk_tknown), stream offset */
+	int chunk_tknown;
+};
+
+enum { PS_SRC_ERROR = -1, PS_SRC_END = 0, PS_SRC_CHUNK = 1, PS_SRC_GAP = 2 };
+
+/* Set up on fd (the caller keeps it): tell zstd from tar (or neither: an
+ * error), read the seek table.  name is for messages.  0 or -1 with err;
+ * ps_src_close in both cases. */
+int ps_src_open(struct ps_src *s, int fd, const char *name, struct ps_err *err);
+/* The next chunk (PS_SRC_CHUNK: s->chunk...), PS_SRC_END, PS_SRC_GAP (s->gap;
+ * the source has moved past it), or PS_SRC_ERROR (s->err). */
+int ps_src_next(struct ps_src *s);
+/* Tar offset of the next byte out, or PS_OFF_UNKNOWN. */
+uint64_t ps_src_tcur(const struct ps_src *s);
+/* SHA-256 of the whole file (reads what decoding did not need). */
+void ps_src_sha256(struct ps_src *s, unsigned char out[32]);
+void ps_src_close(struct ps_src *s);
+
 /* fetch.c: the random-access reader the streaming reader keeps for
  * ps_reader_fetch: it preads from fd (dup'ed), uses st if given (copied),
  * and name in messages. */
