@@ -23,7 +23,8 @@
  * has resynchronised or reached the end; without salvage it is an error.
  * Limits (store_int.h) are errors in both modes: they are not damage but a
  * crafted or foreign archive.  So is a header libarchive rejects or only
- * half understands (ARCHIVE_WARN) although its checksum holds.
+ * half understands (ARCHIVE_WARN, but for names it cannot convert to the
+ * locale) although its checksum holds.
  */
 #include "store.h"
 #include "store_int.h"
@@ -523,6 +524,19 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	return 1;
 }
 
+/*
+ * libarchive warns when a name (path, link, user, group) in UTF-8 cannot be
+ * converted to the locale's charset; procsnap runs in the C locale, so every
+ * non-ASCII name in a pax header does that, and the name comes back as
+ * stored.  That warning is harmless; any other is about a header libarchive
+ * ignored part of.
+ */
+static int charset_warning(struct archive *a)
+{
+	const char *w = archive_error_string(a);
+	return w && strstr(w, " can't be converted from ") != NULL;
+}
+
 int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err)
 {
 	if (r->streaming) { /* the caller left part of a streamed member */
@@ -559,14 +573,14 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 		r->held = NULL;
 		if (!e)
 			st = archive_read_next_header(r->a, &e);
-		if (st == ARCHIVE_WARN) {
+		if (st == ARCHIVE_WARN && !charset_warning(r->a)) {
 			/* libarchive ignored part of a header whose checksum holds
 			 * (a pax record it rejects): crafted, not damaged */
 			char w[300];
 			snprintf(w, sizeof(w), "%s", archive_error_string(r->a));
 			return hostile(r, err, "malformed archive: %s", w);
 		}
-		if (st == ARCHIVE_OK) {
+		if (st == ARCHIVE_OK || st == ARCHIVE_WARN) {
 			if (r->dmg_open) {
 				/* a run of bad header blocks ended here */
 				dmg_close(r, ctx_t(r, archive_read_header_position(r->a)), 0);

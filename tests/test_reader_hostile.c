@@ -216,6 +216,45 @@ static void test_pax(void)
 	ps_buf_release(&pre);
 }
 
+/* A pax header naming a member in UTF-8 (python's tarfile, GNU tar
+ * --format=pax, bsdtar write them): libarchive warns that it cannot convert
+ * the name to the C locale, and the archive is read all the same. */
+static void test_pax_utf8_name(void)
+{
+	struct ps_buf t = PS_BUF_INIT, man = PS_BUF_INIT;
+	const char name[] = "proc/sys/caf\xc3\xa9";
+	char rec[64];
+	snprintf(rec, sizeof(rec), "%zu path=%s\n", strlen(name) + 9, name);
+	CHECK_INT(strlen(rec), strlen(name) + 9);
+	tc_file(&t, PS_META_PATH, TC_META, strlen(TC_META));
+	tc_line(&man, PS_META_PATH, "file", TC_META, strlen(TC_META));
+	tc_pax(&t, rec, strlen(rec));
+	tc_file(&t, "proc/sys/cafe", "x\n", 2); /* the pax path wins */
+	tc_line(&man, "proc/sys/caf\\xc3\\xa9", "file", "x\n", 2);
+	tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
+	tc_end(&t);
+	char path[400], sha[65];
+	snprintf(path, sizeof(path), "%s", path_in("utf8.tar.zst"));
+	CHECK_INT(tc_write_zstd(path, t.buf, t.len, 0, 0), 0);
+	tc_sha256_file(path, sha);
+	struct tc_run r = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
+	const char *vf[] = {"procsnap", "verify", "--sha256", sha, path, NULL};
+	CHECK_INT(tc_run(&r, dir, NULL, vf), 0);
+	CHECK_INT(r.status, 0);
+	CHECK(strncmp(r.out.buf, "OK ", 3) == 0);
+	const char *ix[] = {"procsnap", "index", "--force", path, NULL};
+	CHECK_INT(tc_run(&r, dir, NULL, ix), 0);
+	CHECK_INT(r.status, 0);
+	const char *cat[] = {"procsnap", "cat", path, name, NULL};
+	CHECK_INT(tc_run(&r, dir, NULL, cat), 0);
+	CHECK_INT(r.status, 0);
+	CHECK(r.out.len == 2 && memcmp(r.out.buf, "x\n", 2) == 0);
+	ps_buf_release(&r.out);
+	ps_buf_release(&r.err);
+	ps_buf_release(&t);
+	ps_buf_release(&man);
+}
+
 /* A frame of unknown size needing a 128 MiB window (zstd --long). */
 static void test_window(void)
 {
@@ -242,8 +281,14 @@ static void test_not_an_archive(void)
 	refuse_both(path_in("junk.zst"), "not a tar or tar.zst archive");
 }
 
-static const struct t_case cases[] = {
-    T(test_huge_header), T(test_zero_bomb), T(test_manifest_no_newline), T(test_seektable),
-    T(test_pax),	 T(test_window),    T(test_not_an_archive),	 {0, 0}};
+static const struct t_case cases[] = {T(test_huge_header),
+				      T(test_zero_bomb),
+				      T(test_manifest_no_newline),
+				      T(test_seektable),
+				      T(test_pax),
+				      T(test_pax_utf8_name),
+				      T(test_window),
+				      T(test_not_an_archive),
+				      {0, 0}};
 
 T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)

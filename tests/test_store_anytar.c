@@ -81,6 +81,13 @@ static void write_archive(const char *path)
 					      .mode = 0120777,
 					      .target = "/usr/bin/x (deleted)"};
 			CHECK_INT(ps_writer_add(w, &l, &err), 0);
+			/* UTF-8 names go in pax headers; read in the C locale,
+			 * libarchive warns that it cannot convert them */
+			struct ps_member u = {.path = "proc/sys/f/caf\xc3\xa9",
+					      .kind = PS_M_LINK,
+					      .mode = 0120777,
+					      .target = "/tmp/\xd0\x94\xd0\xb0 (deleted)"};
+			CHECK_INT(ps_writer_add(w, &u, &err), 0);
 		}
 	}
 	struct ps_member a = {.path = "proc/sys/f/absent", .kind = PS_M_ABSENT, .err = EACCES};
@@ -211,6 +218,8 @@ static void test_every_shape(void)
 	run_ok(&r, NULL, ls);
 	ps_buf_add(&want_ls, r.out.buf, r.out.len);
 	CHECK(strstr(want_ls.buf, "proc/sys/f/absent") != NULL);
+	CHECK(strstr(want_ls.buf,
+		     "proc/sys/f/caf\\xc3\\xa9 -> /tmp/\\xd0\\x94\\xd0\\xb0 (deleted)") != NULL);
 	const char *c1[] = {"procsnap", "cat", a, "proc/sys/f/big", NULL};
 	run_ok(&r, NULL, c1);
 	ps_buf_add(&want_big, r.out.buf, r.out.len);
