@@ -415,7 +415,9 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (cnt.damaged || cnt.mismatch || cnt.missing || cnt.unlisted || v.damages || v.bad_lines)
+	int findings =
+	    cnt.damaged || cnt.mismatch || cnt.missing || cnt.unlisted || v.damages || v.bad_lines;
+	if (findings)
 		rc = 1;
 	int sha_checked = 0;
 	if (recorded[0]) {
@@ -445,6 +447,10 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 		       "(matches)\n",
 		       v.esc.buf, (unsigned long long)cnt.checked, (unsigned long long)v.members,
 		       shahex);
+	else if (rc == 1 && !findings && !sha_checked && v.saw_manifest)
+		printf("INCOMPLETE %s: %llu manifest entries checked and intact, %llu members "
+		       "re-hashed; the file's SHA-256 was not checked\n",
+		       v.esc.buf, (unsigned long long)cnt.checked, (unsigned long long)v.members);
 	else if (rc == 1)
 		printf("FAILED %s: %llu damaged, %llu mismatched, %llu missing, %llu unlisted, "
 		       "%llu damaged stretches; %llu manifest entries checked and intact\n",
