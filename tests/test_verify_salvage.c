@@ -424,10 +424,62 @@ static void test_manifest_disagrees(void)
 	ps_buf_release(&man);
 }
 
-static const struct t_case cases[] = {T(test_flip_middle_frame),
-				      T(test_plain_tar),
-				      T(test_truncated),
-				      T(test_manifest_disagrees),
-				      {0, 0}};
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_BUDGET_KIB (3L * 64 * 1024)
+#else
+#define RSS_BUDGET_KIB (64L * 1024)
+#endif
+
+/* Many members: verify's comparison lives on disk, its memory does not grow
+ * with them (2 million measured by hand: README). */
+static void test_many_members(void)
+{
+	char a[400], sha[65];
+	snprintf(a, sizeof(a), "%s/many.tar.zst", dir);
+	int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = 1, .frame_size = 0, .spill_dirfd = -1};
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	struct ps_member m = {.path = PS_META_PATH,
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .data = TC_META,
+			      .len = strlen(TC_META)};
+	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+	enum { N = 200000 };
+	for (int i = 0; i < N; i++) {
+		char p[64], d[24];
+		snprintf(p, sizeof(p), "proc/%d/task/%d/x", i / 100, i);
+		int k = snprintf(d, sizeof(d), "%d\n", i);
+		struct ps_member f = {
+		    .path = p, .kind = PS_M_FILE, .mode = 0100444, .data = d, .len = (size_t)k};
+		if (ps_writer_add(w, &f, &err) < 0) {
+			CHECK(0);
+			break;
+		}
+	}
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	ps_writer_free(w);
+	close(fd);
+	tc_sha256_file(a, sha);
+	struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
+	const char *argv[] = {"procsnap", "verify", "--sha256", sha, a, NULL};
+	CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+	CHECK_INT(run.status, 0);
+	CHECK(strstr(run.out.buf, ": 200001 manifest entries checked, 200001 members re-hashed") !=
+	      NULL);
+	printf("  verify of %d members: peak RSS %ld KiB, %.2f s\n", N + 1, run.maxrss_kib,
+	       run.secs);
+	CHECK(run.maxrss_kib < RSS_BUDGET_KIB);
+	ps_buf_release(&run.out);
+	ps_buf_release(&run.err);
+}
+
+static const struct t_case cases[] = {T(test_flip_middle_frame), T(test_plain_tar),
+				      T(test_truncated),	 T(test_manifest_disagrees),
+				      T(test_many_members),	 {0, 0}};
 
 T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)
