@@ -13,63 +13,10 @@
 
 /* ---- shared --------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t min;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	uint32_t cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp < 0xa0))
-		return 0;
-	return len;
-}
-
-/* Printable text: \n, \t, \\ and \xHH for control and non-UTF-8 bytes. */
+/* Printable text: common's terminal escaping (ps_buf_add_term). */
 static void tx(struct ps_buf *b, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		unsigned char ch = u[i];
-		size_t k = utf8_seq(u + i, n - i);
-		if (ch == '\\') {
-			ps_buf_adds(b, "\\\\");
-			i++;
-		} else if (ch == '\n') {
-			ps_buf_adds(b, "\\n");
-			i++;
-		} else if (ch == '\t') {
-			ps_buf_adds(b, "\\t");
-			i++;
-		} else if (ch < 0x20 || ch == 0x7f || k == 0) {
-			ps_buf_addf(b, "\\x%02x", ch);
-			i++;
-		} else {
-			ps_buf_add(b, u + i, k);
-			i += k;
-		}
-	}
+	ps_buf_add_term(b, s, n);
 }
 
 static void txs(struct ps_buf *b, const char *s)
