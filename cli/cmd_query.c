@@ -43,54 +43,13 @@ static const char merge_help[] =
 
 /* ---- output ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t need;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
-/* A cell for the aligned table: control bytes and invalid UTF-8 escaped so
- * a value cannot break the layout; *width = display columns (code points). */
+/* A cell for the aligned table, escaped for a terminal (ps_buf_add_term)
+ * so a value can neither break the layout nor reach the terminal raw;
+ * *width = its display columns. */
 static char *table_cell(const unsigned char *s, size_t n, size_t *width)
 {
 	struct ps_buf b = PS_BUF_INIT;
-	size_t w = 0;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		size_t l = utf8_len(s + i, n - i);
-		if (c == '\n' || c == '\t' || c == '\r' || c == '\\') {
-			ps_buf_addc(&b, '\\');
-			ps_buf_addc(&b, c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\');
-			w += 2;
-			i++;
-		} else if (l == 0 || c < 0x20 || c == 0x7f) {
-			ps_buf_addf(&b, "\\x%02x", c);
-			w += 4;
-			i++;
-		} else {
-			ps_buf_add(&b, s + i, l);
-			w++;
-			i += l;
-		}
-	}
-	*width = w;
+	*width = ps_buf_add_term(&b, (const char *)s, n);
 	return ps_buf_detach(&b, NULL);
 }
 
