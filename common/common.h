@@ -148,11 +148,16 @@ struct ps_json {
 	unsigned depth;
 	int after_key;
 	unsigned count[PS_JSON_MAXDEPTH];
+	unsigned char lines[PS_JSON_MAXDEPTH];
 };
 void ps_json_init(struct ps_json *j, struct ps_buf *b);
+/* Open an object or array; the _lines forms put each element on its own
+ * line (for people reading the output; the JSON is the same). */
 void ps_json_obj(struct ps_json *j);
+void ps_json_obj_lines(struct ps_json *j);
 void ps_json_obj_end(struct ps_json *j);
 void ps_json_arr(struct ps_json *j);
+void ps_json_arr_lines(struct ps_json *j);
 void ps_json_arr_end(struct ps_json *j);
 void ps_json_key(struct ps_json *j, const char *name);
 void ps_json_str(struct ps_json *j, const char *s, size_t len);

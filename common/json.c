@@ -49,7 +49,8 @@ void ps_json_init(struct ps_json *j, struct ps_buf *b)
 	j->b = b;
 }
 
-/* Before a value or a key: the comma if this container already holds one. */
+/* Before a value or a key: the comma if this container already holds one,
+ * and a line break in a container written one element per line. */
 static void sep(struct ps_json *j)
 {
 	if (j->after_key) {
@@ -57,30 +58,43 @@ static void sep(struct ps_json *j)
 		return;
 	}
 	if (j->depth > 0 && j->depth <= PS_JSON_MAXDEPTH) {
-		if (j->count[j->depth - 1]++)
+		unsigned d = j->depth - 1;
+		if (j->count[d]++)
 			ps_buf_addc(j->b, ',');
+		if (j->lines[d])
+			ps_buf_addc(j->b, '\n');
 	}
 }
 
-static void open_(struct ps_json *j, char c)
+static void open_(struct ps_json *j, char c, int lines)
 {
 	sep(j);
 	ps_buf_addc(j->b, c);
-	if (j->depth < PS_JSON_MAXDEPTH)
+	if (j->depth < PS_JSON_MAXDEPTH) {
 		j->count[j->depth] = 0;
+		j->lines[j->depth] = (unsigned char)(lines != 0);
+	}
 	j->depth++;
 }
 
 static void close_(struct ps_json *j, char c)
 {
-	if (j->depth)
+	if (j->depth) {
 		j->depth--;
+		if (j->depth < PS_JSON_MAXDEPTH && j->lines[j->depth] && j->count[j->depth])
+			ps_buf_addc(j->b, '\n');
+	}
 	ps_buf_addc(j->b, c);
 }
 
 void ps_json_obj(struct ps_json *j)
 {
-	open_(j, '{');
+	open_(j, '{', 0);
+}
+
+void ps_json_obj_lines(struct ps_json *j)
+{
+	open_(j, '{', 1);
 }
 
 void ps_json_obj_end(struct ps_json *j)
@@ -90,7 +104,12 @@ void ps_json_obj_end(struct ps_json *j)
 
 void ps_json_arr(struct ps_json *j)
 {
-	open_(j, '[');
+	open_(j, '[', 0);
+}
+
+void ps_json_arr_lines(struct ps_json *j)
+{
+	open_(j, '[', 1);
 }
 
 void ps_json_arr_end(struct ps_json *j)
