@@ -39,52 +39,37 @@ static int is_sqlite(const char *path)
 	return r;
 }
 
+int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err)
+{
+	struct stat st;
+	*index = *archive = NULL;
+	if (stat(path, &st) < 0)
+		return ps_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (is_sqlite(path)) {
+		*index = ps_xstrdup(path);
+		if (ends_with(path, ".db"))
+			*archive = ps_xstrndup(path, strlen(path) - 3);
+		return 0;
+	}
+	struct ps_buf b = PS_BUF_INIT;
+	ps_buf_addf(&b, "%s.db", path);
+	if (access(b.buf, F_OK) != 0) {
+		ps_buf_release(&b);
+		return ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)",
+				  path, path);
+	}
+	*index = ps_buf_detach(&b, NULL);
+	*archive = ps_xstrdup(path);
+	return 0;
+}
+
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
 {
 	struct ps_snap *s = ps_xcalloc(1, sizeof(*s));
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		ps_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (is_sqlite(path)) {
-		s->index = ps_xstrdup(path);
-		if (ends_with(path, ".db"))
-			s->archive = ps_xstrndup(path, strlen(path) - 3);
-	} else {
-		struct ps_buf b = PS_BUF_INIT;
-		ps_buf_addf(&b, "%s.db", path);
-		s->archive = ps_xstrdup(path);
-		s->index = ps_buf_detach(&b, NULL);
-		if (access(s->index, F_OK) != 0) {
-			ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)",
-				   path, path);
-			goto fail;
-		}
-	}
-	if (sqlite3_open_v2(s->index, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		ps_err_set(err, EIO, "%s: cannot open index: %s", s->index, sqlite3_errmsg(s->db));
-		goto fail;
-	}
 	sqlite3_stmt *q;
-	int ver = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		ver = sqlite3_column_int(q, 0);
-	else {
-		sqlite3_finalize(q);
-		ps_err_set(err, EINVAL, "%s: not a procsnap index (%s)", s->index,
-			   sqlite3_errmsg(s->db));
+	if (ps_snap_resolve(path, &s->index, &s->archive, err) < 0 ||
+	    ps_index_open(s->index, &s->db, err) < 0)
 		goto fail;
-	}
-	sqlite3_finalize(q);
-	if (ver != PS_SCHEMA_VERSION) {
-		ps_err_set(err, EINVAL,
-			   "%s: index schema version %d, this procsnap reads %d; rebuild it with: "
-			   "procsnap index --force ARCHIVE",
-			   s->index, ver, PS_SCHEMA_VERSION);
-		goto fail;
-	}
 	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM snapshots", -1, &q, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {

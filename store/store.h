@@ -149,15 +149,49 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
  */
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
 
+/*
+ * ps_index_merge - write one index at out_path holding every snapshot of
+ * the n inputs (archives or indexes, each opened as ps_index_attach does),
+ * each under a new snapshot_id, in order.  The output is made from
+ * procsnap's own schema and the rows of its tables are copied; no SQL text
+ * of an input is ever run.  Created as ps_index_build creates its output.
+ * 0, or -1 with a one-line err (an input that is not a procsnap index of
+ * this schema names itself and the object that differs).
+ */
+int ps_index_merge(const char *out_path, const char *const *inputs, int n, int force,
+		   struct ps_err *err);
+
+/* ---- opening indexes (hostile input) ----------------------------------- */
+
+struct sqlite3;
+
+/*
+ * Every index procsnap reads is opened by one of these (store/indexdb.c):
+ * read-only and immutable (no lock, no journal, nothing created beside the
+ * file), SQLite's defensive mode on, trusted_schema off, triggers off,
+ * no memory-mapped I/O, a fixed page cache, strings and blobs capped at
+ * 32 MiB and SQL texts at 1 MiB.  Its schema must be procsnap's own (the
+ * embedded SQL of schema/, same user_version, same objects with the same
+ * SQL up to comments and spacing): any other trigger, view, table, index
+ * or definition refuses the file with one line naming it.
+ */
+/* Open the index at path.  0 (*dbp owned by the caller: sqlite3_close) or -1. */
+int ps_index_open(const char *path, struct sqlite3 **dbp, struct ps_err *err);
+/* An empty in-memory database with the same protections, to attach indexes to. */
+int ps_index_open_memory(struct sqlite3 **dbp, struct ps_err *err);
+/* ATTACH the index at path to db as `schema` and check it; detached again on
+ * failure.  0 or -1. */
+int ps_index_attach(struct sqlite3 *db, const char *path, const char *schema,
+		    struct ps_err *err);
+
 /* ---- opened snapshot (archive or index) -------------------------------- */
 
 struct ps_snap;
-struct sqlite3;
 
 /* Open a snapshot by either name: an archive (its index is <archive>.db) or
  * an index (its archive is the index path without ".db", or the path
- * recorded in it).  The index is opened read-only and its schema version
- * checked.  0 or -1 with a one-line err. */
+ * recorded in it).  The index is opened with ps_index_open.  0 or -1 with a
+ * one-line err. */
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err);
 struct sqlite3 *ps_snap_db(struct ps_snap *s);
 const char *ps_snap_archive(struct ps_snap *s); /* may be NULL */

@@ -41,4 +41,33 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 int ps_tables_end(struct ps_tables *t, struct ps_err *err);
 void ps_tables_abort(struct ps_tables *t);
 
+/* indexdb.c: make a connection defensive (see ps_index_open); writable keeps
+ * triggers on, for procsnap's own output.  0 or -1. */
+int ps_db_harden(struct sqlite3 *db, int writable, struct ps_err *err);
+
+/* snap.c: the index file of a snapshot named by its archive or its index
+ * (malloc'ed into *index), and its archive if it can be told (*archive,
+ * malloc'ed, or NULL).  0 or -1 with err. */
+int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err);
+
+/*
+ * outfile.c - an output file created without a check-then-rename race: a
+ * temporary file beside the final name (O_CREAT|O_EXCL, mode 0600), renamed
+ * into place with RENAME_NOREPLACE unless force (a link() where the file
+ * system lacks it), the directory fsync'ed.  create: 0 or -1 (an existing
+ * path without force is refused early, with the message users see);
+ * o->tmp is the name to write.  commit: fsync, rename; 0 or -1 (the
+ * temporary file is then removed).  abort: remove it (after a failure;
+ * also safe after commit or a failed create).
+ */
+struct ps_outfile {
+	char *path; /* final name */
+	char *tmp;  /* temporary name in the same directory */
+	int dirfd;
+	int force;
+};
+int ps_out_create(struct ps_outfile *o, const char *path, int force, struct ps_err *err);
+int ps_out_commit(struct ps_outfile *o, struct ps_err *err);
+void ps_out_abort(struct ps_outfile *o);
+
 #endif
