@@ -717,22 +717,14 @@ int ps_index_build(const char *archive_path, const char *db_path, int force, str
 	ps_buf_init(&b.line);
 	ps_buf_init(&b.linkdata);
 
-	if (!force && access(db_path, F_OK) == 0)
-		return ps_err_set(err, EEXIST, "%s exists (use --force to replace it)", db_path);
-	struct ps_buf tmp = PS_BUF_INIT;
-	ps_buf_addf(&tmp, "%s.tmp.%d", db_path, (int)getpid());
-	unlink(tmp.buf);
-	int fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ps_err_set(err, errno, "%s: %s", tmp.buf, strerror(errno));
-		ps_buf_release(&tmp);
+	struct ps_outfile of;
+	if (ps_out_create(&of, db_path, force, err) < 0)
 		return -1;
-	}
-	close(fd);
 	if (ps_reader_open(&r, archive_path, err) < 0)
 		goto out;
-	if (sqlite3_open_v2(tmp.buf, &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		ps_sql_err(err, b.db, tmp.buf);
+	if (sqlite3_open_v2(of.tmp, &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
+		ps_sql_err(err, b.db, of.tmp);
 		goto out;
 	}
 	if (build(&b, r, err) < 0)
@@ -752,22 +744,12 @@ out:
 	ps_fetch_close(b.fetch);
 	ps_buf_release(&b.linkdata);
 	if (b.db && sqlite3_close(b.db) != SQLITE_OK && rc == 0)
-		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", tmp.buf);
+		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", of.tmp);
 	ps_reader_close(r);
-	if (rc == 0) {
-		int dfd = open(tmp.buf, O_RDONLY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		if ((!force && access(db_path, F_OK) == 0) || rename(tmp.buf, db_path) < 0)
-			rc = ps_err_set(err, errno ? errno : EEXIST,
-					"%s: cannot rename into place: %s", db_path,
-					strerror(errno ? errno : EEXIST));
-	}
-	if (rc < 0)
-		unlink(tmp.buf);
-	ps_buf_release(&tmp);
+	if (rc == 0)
+		rc = ps_out_commit(&of, err);
+	else
+		ps_out_abort(&of);
 	ps_buf_release(&b.path);
 	ps_buf_release(&b.line);
 	return rc;
