@@ -427,50 +427,20 @@ static int snap_info(struct dctx *c, int side, const char *label)
 	return 0;
 }
 
-/* Percent-encode a path for an SQLite URI filename. */
-static void uri_path(struct ps_buf *b, const char *p)
-{
-	ps_buf_adds(b, "file:");
-	for (; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("/._-~", ch))
-			ps_buf_addc(b, (char)ch);
-		else
-			ps_buf_addf(b, "%%%02X", ch);
-	}
-	ps_buf_adds(b, "?mode=ro");
-}
-
+/* A defensive memory database with both indexes attached read-only and
+ * checked against procsnap's schema (store.h ps_index_attach). */
 static int attach(struct dctx *c)
 {
-	if (sqlite3_open_v2(":memory:", &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-			    NULL) != SQLITE_OK)
-		return ps_err_set(c->err, EIO, "diff: sqlite: cannot open a memory database");
+	if (ps_index_open_memory(&c->db, c->err) < 0)
+		return -1;
 	const char *names[2] = {"a", "b"};
 	struct snapinfo *si[2] = {&c->d->a, &c->d->b};
-	for (int i = 0; i < 2; i++) {
-		struct ps_buf u = PS_BUF_INIT, sql = PS_BUF_INIT;
-		uri_path(&u, si[i]->index);
-		sqlite3_stmt *q;
-		ps_buf_addf(&sql, "ATTACH DATABASE ?1 AS %s", names[i]);
-		int ok = sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK;
-		if (ok) {
-			sqlite3_bind_text(q, 1, u.buf, (int)u.len, SQLITE_TRANSIENT);
-			ok = sqlite3_step(q) == SQLITE_DONE;
-		}
-		sqlite3_finalize(q);
-		ps_buf_release(&u);
-		ps_buf_release(&sql);
-		if (!ok)
-			return ps_err_set(c->err, EIO, "%s: cannot attach the index: %s",
-					  si[i]->label, sqlite3_errmsg(c->db));
-	}
+	for (int i = 0; i < 2; i++)
+		if (ps_index_attach(c->db, si[i]->index, names[i], c->err) < 0)
+			return -1;
 	/* The in-memory work tables; temp data stays in memory. */
 	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -32768; "
-			  "PRAGMA b.cache_size = -32768; PRAGMA a.mmap_size = 268435456; "
-			  "PRAGMA b.mmap_size = 268435456;");
+			  "PRAGMA b.cache_size = -32768;");
 }
 
 /* Does table t exist in schema s with all the given columns? */
