@@ -43,16 +43,14 @@ void cli_snaps_close(struct cli_snaps *s);
  * UTF-8 escaped, *width its display columns; malloc'ed), an RFC 4180 field. */
 char *cli_table_cell(const unsigned char *s, size_t n, size_t *width);
 void cli_csv_field(const char *s, size_t n);
-/* Append column c of the current row as a JSON value (NULL, number, or a
- * string with invalid UTF-8 escaped). */
 struct ps_buf;
 struct sqlite3_stmt;
-void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c);
 /* Output formats of query and triage. */
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
 /* "table", "csv" or "json" into *out: 0, or -1 if unknown. */
 int cli_parse_format(const char *s, enum fmt *out);
-/* Append the current row as a JSON object {"column": value, ...}. */
+/* Append the current row as a JSON object {"column": value, ...}: NULL as
+ * null, numbers as numbers, text and blobs as strings (common's JSON writer). */
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
