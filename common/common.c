@@ -214,12 +214,9 @@ int ps_errno_parse(const char *name)
 		return 0;
 	if (name[0] != 'E')
 		return -1;
-	if (name[1] >= '0' && name[1] <= '9') {
-		uint64_t v;
-		if (ps_parse_u64(name + 1, strlen(name + 1), &v) == 0 && v < 100000)
-			return (int)v;
-		return -1;
-	}
+	uint64_t v; /* "E123": a value glibc had no name for (E2BIG is a name) */
+	if (ps_parse_u64(name + 1, strlen(name + 1), &v) == 0)
+		return v < 100000 ? (int)v : -1;
 	/* Linux errno values are below 4096 (MAX_ERRNO, include/linux/err.h).
 	 * Aliases (EWOULDBLOCK, ENOTSUP, EDEADLOCK) share a value with the
 	 * name strerrorname_np gives, so they are accepted here too. */
