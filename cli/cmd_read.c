@@ -120,7 +120,8 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	struct ps_buf t = PS_BUF_INIT;
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		for (size_t i = 0; i < ncols - 2; i++) {
 			/* Values come from the snapshot (a hostile hostname,
 			 * case field...): escaped for the terminal. */
@@ -145,21 +146,29 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 			db,
 			"SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
 			"errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
-			-1, &e, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
-			printf("%-16s", "errors");
-			int any = 0;
-			while (sqlite3_step(e) == SQLITE_ROW) {
-				ps_buf_reset(&t);
-				ps_buf_add_term(&t, (const char *)sqlite3_column_text(e, 0),
-						(size_t)sqlite3_column_bytes(e, 0));
-				printf(" %s=%lld", t.buf, (long long)sqlite3_column_int64(e, 1));
-				any = 1;
-			}
-			printf("%s\n", any ? "" : " none");
-			sqlite3_finalize(e);
+			-1, &e, NULL) != SQLITE_OK) {
+			r = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
+		printf("%-16s", "errors");
+		int any = 0, re;
+		while ((re = sqlite3_step(e)) == SQLITE_ROW) {
+			ps_buf_reset(&t);
+			ps_buf_add_term(&t, (const char *)sqlite3_column_text(e, 0),
+					(size_t)sqlite3_column_bytes(e, 0));
+			printf(" %s=%lld", t.buf, (long long)sqlite3_column_int64(e, 1));
+			any = 1;
+		}
+		printf("%s\n", any ? "" : " none");
+		sqlite3_finalize(e);
+		if (re != SQLITE_DONE) {
+			r = re;
+			break;
 		}
 	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = cli_fail("info", "%s", sqlite3_errmsg(db));
 	sqlite3_finalize(q);
 	ps_buf_release(&t);
 out:
@@ -209,7 +218,8 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	if (argc - optind == 2)
 		sqlite3_bind_text(q, 1, argv[optind + 1], -1, SQLITE_STATIC);
 	struct ps_buf line = PS_BUF_INIT;
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		/* Every column comes from the snapshot: escaped for the terminal. */
 		ps_buf_reset(&line);
 		if (longfmt) {
@@ -230,6 +240,8 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 		ps_buf_addc(&line, '\n');
 		fwrite(line.buf, 1, line.len, stdout);
 	}
+	if (r != SQLITE_DONE)
+		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 	ps_buf_release(&line);
 	sqlite3_finalize(q);
 out:
