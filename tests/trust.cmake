@@ -7,3 +7,5 @@
 # pagemap or an error message.
 ps_test(test_index_trust test_index_trust.c LIBS ps_tutil ps_store PkgConfig::SQLITE)
 add_dependencies(test_index_trust procsnap)
+ps_test(test_term_safety test_term_safety.c LIBS ps_tutil PkgConfig::SQLITE)
+add_dependencies(test_term_safety procsnap)
