@@ -9,3 +9,7 @@ ps_test(test_index_trust test_index_trust.c LIBS ps_tutil ps_store PkgConfig::SQ
 add_dependencies(test_index_trust procsnap)
 ps_test(test_term_safety test_term_safety.c LIBS ps_tutil PkgConfig::SQLITE)
 add_dependencies(test_term_safety procsnap)
+# The index-opening fuzz driver (tests/fuzz/fuzz_index.c) over truncated and
+# mutated copies of a real index, without libFuzzer (ASan build: no crash).
+ps_test(test_index_malformed test_index_malformed.c LIBS ps_tutil ps_store PkgConfig::SQLITE)
+add_dependencies(test_index_malformed procsnap)
