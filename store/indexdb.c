@@ -46,7 +46,7 @@ static int set_config(sqlite3 *db, int op, int value)
 	return sqlite3_db_config(db, op, value, &got) == SQLITE_OK && got == value ? 0 : -1;
 }
 
-static int exec(sqlite3 *db, const char *sql, struct ps_err *err)
+int ps_db_exec(sqlite3 *db, const char *sql, struct ps_err *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -62,7 +62,7 @@ static int schema_settings(sqlite3 *db, const char *schema, struct ps_err *err)
 {
 	char *sql = sqlite3_mprintf("PRAGMA \"%w\".cache_size = -%d; PRAGMA \"%w\".mmap_size = 0",
 				    schema, INDEX_CACHE_KIB, schema);
-	int rc = exec(db, sql, err);
+	int rc = ps_db_exec(db, sql, err);
 	sqlite3_free(sql);
 	return rc;
 }
@@ -78,7 +78,7 @@ int ps_db_harden(sqlite3 *db, int writable, struct ps_err *err)
 		return ps_err_set(err, EIO, "sqlite: cannot make the connection defensive");
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, INDEX_LENGTH_MAX);
 	sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, INDEX_SQL_MAX);
-	return exec(db, "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON", err);
+	return ps_db_exec(db, "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON", err);
 }
 
 /* file:PATH?mode=ro&immutable=1, PATH percent-encoded (RFC 3986). */
@@ -337,7 +337,8 @@ int ps_index_open(const char *path, sqlite3 **dbp, struct ps_err *err)
 		goto out;
 	}
 	if (ps_db_harden(db, 0, err) < 0 || schema_settings(db, "main", err) < 0 ||
-	    check_schema(db, "main", path, err) < 0 || exec(db, "PRAGMA query_only = 1", err) < 0)
+	    check_schema(db, "main", path, err) < 0 ||
+	    ps_db_exec(db, "PRAGMA query_only = 1", err) < 0)
 		goto out;
 	*dbp = db;
 	db = NULL;

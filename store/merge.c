@@ -22,17 +22,6 @@
 /* Page cache of the output while rows are copied, KiB. */
 #define MERGE_CACHE_KIB 16384
 
-static int exec(sqlite3 *db, const char *sql, struct ps_err *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ps_err_set(err, EIO, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* One table of the output: its name and two column lists, the target and
  * the source with snapshot_id replaced by "snapshot_id + ?1". */
 struct mtable {
@@ -116,7 +105,7 @@ out:
 static int copy_rows(sqlite3 *db, const struct mtable *t, size_t nt, int64_t off, const char *label,
 		     struct ps_err *err)
 {
-	if (exec(db, "BEGIN", err) < 0)
+	if (ps_db_exec(db, "BEGIN", err) < 0)
 		return -1;
 	for (size_t i = 0; i < nt; i++) {
 		sqlite3_stmt *q = NULL;
@@ -137,7 +126,7 @@ static int copy_rows(sqlite3 *db, const struct mtable *t, size_t nt, int64_t off
 			return -1;
 		}
 	}
-	return exec(db, "COMMIT", err);
+	return ps_db_exec(db, "COMMIT", err);
 }
 
 /* Largest snapshot_id of the attached `src` (0 if none), or -1. */
@@ -190,9 +179,9 @@ int ps_index_merge(const char *out_path, const char *const *inputs, int n, int f
 		 "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; "
 		 "PRAGMA main.cache_size = -%d",
 		 MERGE_CACHE_KIB);
-	if (ps_db_harden(db, 1, err) < 0 || exec(db, pragmas, err) < 0 ||
-	    exec(db, "BEGIN", err) < 0 || ps_schema_apply(db, 0, err) < 0 ||
-	    exec(db, "COMMIT", err) < 0 || list_tables(db, &t, &nt, err) < 0)
+	if (ps_db_harden(db, 1, err) < 0 || ps_db_exec(db, pragmas, err) < 0 ||
+	    ps_db_exec(db, "BEGIN", err) < 0 || ps_schema_apply(db, 0, err) < 0 ||
+	    ps_db_exec(db, "COMMIT", err) < 0 || list_tables(db, &t, &nt, err) < 0)
 		goto out;
 	int64_t next = 0;
 	for (int i = 0; i < n; i++) {
@@ -200,7 +189,7 @@ int ps_index_merge(const char *out_path, const char *const *inputs, int n, int f
 			goto out;
 		int64_t mx = max_snapshot(db, idx[i], err);
 		int r = mx < 0 ? -1 : copy_rows(db, t, nt, next, idx[i], err);
-		if (exec(db, "DETACH src", r < 0 ? NULL : err) < 0)
+		if (ps_db_exec(db, "DETACH src", r < 0 ? NULL : err) < 0)
 			r = -1;
 		if (r < 0)
 			goto out;
@@ -208,8 +197,8 @@ int ps_index_merge(const char *out_path, const char *const *inputs, int n, int f
 	}
 	char ver[64];
 	snprintf(ver, sizeof(ver), "PRAGMA user_version = %d", PS_SCHEMA_VERSION);
-	if (exec(db, "BEGIN", err) < 0 || ps_schema_apply(db, 1, err) < 0 ||
-	    exec(db, ver, err) < 0 || exec(db, "COMMIT", err) < 0)
+	if (ps_db_exec(db, "BEGIN", err) < 0 || ps_schema_apply(db, 1, err) < 0 ||
+	    ps_db_exec(db, ver, err) < 0 || ps_db_exec(db, "COMMIT", err) < 0)
 		goto out;
 	int cr = sqlite3_close(db);
 	db = NULL;

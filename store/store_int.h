@@ -44,6 +44,8 @@ void ps_tables_abort(struct ps_tables *t);
 /* indexdb.c: make a connection defensive (see ps_index_open); writable keeps
  * triggers on, for procsnap's own output.  0 or -1. */
 int ps_db_harden(struct sqlite3 *db, int writable, struct ps_err *err);
+/* sqlite3_exec with SQLite's message in err ("sqlite: ...").  0 or -1. */
+int ps_db_exec(struct sqlite3 *db, const char *sql, struct ps_err *err);
 
 /* snap.c: the index file of a snapshot named by its archive or its index
  * (malloc'ed into *index), and its archive if it can be told (*archive,
