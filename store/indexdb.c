@@ -274,27 +274,25 @@ static int check_schema(sqlite3 *db, const char *schema, const char *label, stru
 	size_t i = 0, j = 0;
 	while (i < have.n || j < want.n) {
 		int c = i == have.n ? 1 : j == want.n ? -1 : obj_cmp(&have.v[i], &want.v[j]);
+		/* (names come from the file: the cli escapes the message) */
 		const struct obj *e = c < 0 ? &have.v[i] : &want.v[j];
-		struct ps_buf name = PS_BUF_INIT;
-		ps_buf_add_terms(&name, e->name);
 		if (c < 0)
 			ps_err_set(
 			    err, EINVAL,
 			    "%s: refused: %s '%s' is not part of procsnap's schema (a crafted "
 			    "or modified index)",
-			    label, e->type, name.buf);
+			    label, e->type, e->name);
 		else if (c > 0)
 			ps_err_set(err, EINVAL, "%s: not a procsnap index: %s '%s' is missing",
-				   label, e->type, name.buf);
+				   label, e->type, e->name);
 		else if (!streq_null(have.v[i].tbl, want.v[j].tbl) ||
 			 !streq_null(have.v[i].sql, want.v[j].sql))
 			ps_err_set(err, EINVAL,
 				   "%s: refused: %s '%s' differs from procsnap's schema (a crafted "
 				   "or modified index)",
-				   label, e->type, name.buf);
+				   label, e->type, e->name);
 		else
 			c = 2;
-		ps_buf_release(&name);
 		if (c != 2)
 			goto out;
 		i++;
