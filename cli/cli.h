@@ -39,10 +39,11 @@ struct cli_snaps {
 /* 0, or 2 with one line printed (prefixed by cmd); release with cli_snaps_close. */
 int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out);
 void cli_snaps_close(struct cli_snaps *s);
-/* `query`'s output helpers: an aligned-table cell (control bytes and invalid
- * UTF-8 escaped, *width its display columns; malloc'ed), an RFC 4180 field. */
+/* `query`'s output helpers: an aligned-table cell (escaped for the terminal
+ * by ps_buf_add_term, *width its display columns; malloc'ed), an RFC 4180
+ * field (term: stdout is a terminal, escape it for one first). */
 char *cli_table_cell(const unsigned char *s, size_t n, size_t *width);
-void cli_csv_field(const char *s, size_t n);
+void cli_csv_field(const char *s, size_t n, int term);
 struct ps_buf;
 struct sqlite3_stmt;
 /* Output formats of query and triage. */

@@ -123,28 +123,37 @@ char *cli_table_cell(const unsigned char *s, size_t n, size_t *width)
 	return table_cell(s, n, width);
 }
 
-/* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes. */
-static void csv_field(const char *s, size_t n)
+/* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+ * term: stdout is a terminal, so the field is first escaped for it
+ * (ps_buf_add_term); piped or redirected, CSV carries the bytes verbatim. */
+static void csv_field(const char *s, size_t n, int term)
 {
+	struct ps_buf e = PS_BUF_INIT;
+	if (term) {
+		ps_buf_add_term(&e, s, n);
+		s = e.buf;
+		n = e.len;
+	}
 	int q = 0;
 	for (size_t i = 0; i < n && !q; i++)
 		q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
 	if (!q) {
 		fwrite(s, 1, n, stdout);
-		return;
+	} else {
+		fputc('"', stdout);
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '"')
+				fputc('"', stdout);
+			fputc(s[i], stdout);
+		}
+		fputc('"', stdout);
 	}
-	fputc('"', stdout);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			fputc('"', stdout);
-		fputc(s[i], stdout);
-	}
-	fputc('"', stdout);
+	ps_buf_release(&e);
 }
 
-void cli_csv_field(const char *s, size_t n)
+void cli_csv_field(const char *s, size_t n, int term)
 {
-	csv_field(s, n);
+	csv_field(s, n, term);
 }
 
 /* Column c of the current row as a JSON value: NULL, a number, or a string
@@ -198,6 +207,7 @@ void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st)
 static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 {
 	int ncol = sqlite3_column_count(st);
+	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO);
 	struct table_out t;
 	struct ps_buf jb = PS_BUF_INIT;
 	memset(&t, 0, sizeof(t));
@@ -219,7 +229,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 			const char *name = sqlite3_column_name(st, c);
 			if (c)
 				fputc(',', stdout);
-			csv_field(name ? name : "", name ? strlen(name) : 0);
+			csv_field(name ? name : "", name ? strlen(name) : 0, term);
 		}
 		fputs("\r\n", stdout);
 	} else if (ncol > 0) {
@@ -245,7 +255,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 				if (c)
 					fputc(',', stdout);
 				if (s)
-					csv_field(s, (size_t)sqlite3_column_bytes(st, c));
+					csv_field(s, (size_t)sqlite3_column_bytes(st, c), term);
 			}
 			fputs("\r\n", stdout);
 		} else {

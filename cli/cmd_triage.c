@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ps_sql_file {
 	const char *name;
@@ -392,7 +393,7 @@ static void print_rule_table(const struct rule *r, const struct finding *f, size
 	free(cells);
 }
 
-static void print_rule_csv(const struct rule *r, const struct finding *f, size_t n)
+static void print_rule_csv(const struct rule *r, const struct finding *f, size_t n, int term)
 {
 	for (size_t i = 0; i < n; i++) {
 		printf("%s,%s,%lld,", r->id, sev_names[r->sev], f[i].snapshot_id);
@@ -400,9 +401,9 @@ static void print_rule_csv(const struct rule *r, const struct finding *f, size_t
 			printf("%lld", f[i].pid);
 		fputc(',', stdout);
 		if (f[i].name)
-			cli_csv_field(f[i].name, strlen(f[i].name));
+			cli_csv_field(f[i].name, strlen(f[i].name), term);
 		fputc(',', stdout);
-		cli_csv_field(f[i].detail, strlen(f[i].detail));
+		cli_csv_field(f[i].detail, strlen(f[i].detail), term);
 		fputs("\r\n", stdout);
 	}
 }
@@ -457,12 +458,12 @@ static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 		fputs("id,severity,title,description,reference\r\n", stdout);
 		for (size_t i = 0; i < n; i++) {
 			printf("%s,%s,", v[i].id, sev_names[v[i].sev]);
-			cli_csv_field(v[i].title, strlen(v[i].title));
+			cli_csv_field(v[i].title, strlen(v[i].title), 0);
 			fputc(',', stdout);
-			cli_csv_field(v[i].description, strlen(v[i].description));
+			cli_csv_field(v[i].description, strlen(v[i].description), 0);
 			fputc(',', stdout);
 			if (v[i].reference)
-				cli_csv_field(v[i].reference, strlen(v[i].reference));
+				cli_csv_field(v[i].reference, strlen(v[i].reference), 0);
 			fputs("\r\n", stdout);
 		}
 		return 0;
@@ -617,6 +618,7 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 	}
 	ps_json_key(&j, "rules");
 	ps_json_arr_lines(&j);
+	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO); /* see cli_csv_field */
 	if (fmt == FMT_CSV)
 		fputs("rule,severity,snapshot_id,pid,name,detail\r\n", stdout);
 
@@ -640,7 +642,7 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 		if (fmt == FMT_TABLE && (n > 0 || cli->verbosity >= 2))
 			print_rule_table(r, f, n, cli->verbosity);
 		else if (fmt == FMT_CSV)
-			print_rule_csv(r, f, n);
+			print_rule_csv(r, f, n, term);
 		else if (fmt == FMT_JSON)
 			print_rule_json(&j, r, f, n);
 		if (fmt == FMT_JSON) {
