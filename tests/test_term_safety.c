@@ -259,6 +259,35 @@ static void query(void)
 		  "raise(ABORT, comm)'");
 }
 
+/* CSV is data: verbatim into a pipe, escaped when stdout is a terminal
+ * (a pseudo-terminal from script(1) here). */
+static void csv(void)
+{
+	if (!ok)
+		return;
+	CHECK_INT(tu_sh(&out, "cd %s && %s query -f csv a.tar.zst 'SELECT comm FROM processes'",
+			dir, tu_procsnap()),
+		  0);
+	CHECK(strstr(out.buf, EVIL_COMM) != NULL); /* the exact bytes */
+	if (tu_sh(NULL, "command -v script >/dev/null") != 0)
+		T_SKIP_CASE("no script(1) to give procsnap a terminal");
+	static const char *const cmds[] = {"query -f csv a.tar.zst 'SELECT * FROM processes'",
+					   "triage -f csv a.tar.zst"};
+	for (int i = 0; i < 2; i++) {
+		tu_sh(&out, "cd %s && script -qc \"%s %s\" /dev/null", dir, tu_procsnap(), cmds[i]);
+		/* the terminal's own CR before each LF (onlcr) is not ours */
+		size_t k = 0;
+		for (size_t j = 0; j < out.len; j++)
+			if (!(out.buf[j] == '\r' && (j + 1 == out.len || out.buf[j + 1] == '\n' ||
+						     out.buf[j + 1] == '\r')))
+				out.buf[k++] = out.buf[j];
+		out.len = k;
+		out.buf[k] = '\0';
+		CHECK(term_safe(cmds[i], &out));
+		CHECK(strstr(out.buf, "\\x1b") != NULL);
+	}
+}
+
 static void triage(void)
 {
 	if (!ok)
@@ -292,6 +321,6 @@ static void messages(void)
 	CHECK_STR(out.buf, EVIL_COMM "\n");
 }
 
-static const struct t_case t_cases[] = {T(info),   T(hostname), T(ls),	     T(query),
+static const struct t_case t_cases[] = {T(info),   T(hostname), T(ls),	     T(query),	  T(csv),
 					T(triage), T(diff),	T(messages), {NULL, NULL}};
 T_MAIN_SETUP(t_cases, setup, teardown)
