@@ -1,9 +1,11 @@
 /*
  * cmd_query.c - SQL over snapshots: `query` (read-only, one or many
- * snapshots) and `merge` (many snapshots into one index).
+ * snapshots) and the command line of `merge` (store.h ps_index_merge).
  *
- * One SNAP is queried as `main`, opened read-only by ps_snap_open.  Several
- * are attached read-only to an in-memory database, and TEMP views named like
+ * Every index is opened as hostile input by store/indexdb.c (defensive,
+ * immutable, schema checked).  One SNAP is queried as `main`, opened by
+ * ps_snap_open.  Several are attached (ps_index_attach) to a defensive
+ * in-memory database (ps_index_open_memory), and TEMP views named like
  * each table UNION ALL them, shifting snapshot_id so that every (file,
  * snapshot) pair keeps a distinct id; a TEMP `snapshots` view adds the file
  * each id came from.  PRAGMA query_only then forbids any write, and each
@@ -14,8 +16,6 @@
 #include "common.h"
 #include "store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -31,14 +31,16 @@ static const char query_help[] =
     "`snapshots` view has a `file` column naming the index each id came from.\n"
     "  -f, --format FMT  table (aligned, default), csv (RFC 4180) or json (an\n"
     "                    array of objects per statement)\n"
+    "Text from a snapshot is escaped for the terminal (CSV only when stdout is one).\n"
+    "An index whose schema is not procsnap's own is refused.\n"
     "Tables and columns: schema/README.md.  Exit 0 (also for zero rows), 2 on error.\n";
 
 static const char merge_help[] =
     "usage: procsnap merge [--force] OUT.db SNAP...\n"
     "Write one index holding every snapshot of the SNAPs (archives or indexes),\n"
-    "each under a new snapshot_id, same schema as `procsnap index`.  OUT.db is\n"
-    "written under a temporary name and renamed; an existing OUT.db is replaced\n"
-    "only with --force.\n";
+    "each under a new snapshot_id, in procsnap's own schema (rows are copied; no\n"
+    "SQL of an input runs).  OUT.db is written under a temporary name, mode 0600,\n"
+    "and renamed; an existing OUT.db is replaced only with --force.\n";
 
 /* ---- output ---------------------------------------------------------------- */
 
