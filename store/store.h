@@ -181,8 +181,7 @@ int ps_index_open(const char *path, struct sqlite3 **dbp, struct ps_err *err);
 int ps_index_open_memory(struct sqlite3 **dbp, struct ps_err *err);
 /* ATTACH the index at path to db as `schema` and check it; detached again on
  * failure.  0 or -1. */
-int ps_index_attach(struct sqlite3 *db, const char *path, const char *schema,
-		    struct ps_err *err);
+int ps_index_attach(struct sqlite3 *db, const char *path, const char *schema, struct ps_err *err);
 
 /* ---- opened snapshot (archive or index) -------------------------------- */
 
