@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char *const ps_dsec_json[S__N] = {"identity", "memory",	   "fds",    "mappings", "pages",
 					"threads",  "environment", "limits", "counters", "notes"};
@@ -202,6 +203,11 @@ void ps_diff_free(struct ps_diff *d)
 		free(d->procs[i].exe);
 	}
 	free(d->procs);
+	for (size_t i = 0; i < d->nown; i++) {
+		free(d->own[i].name);
+		free(d->own[i].cmdline);
+	}
+	free(d->own);
 	snapinfo_free(&d->a);
 	snapinfo_free(&d->b);
 	free(d);
@@ -378,13 +384,59 @@ out:
 
 /* ---- opening -------------------------------------------------------------------- */
 
+/*
+ * procsnap's own process in this snapshot and its parent: meta.json's
+ * capture_pid and capture_ppid.  An older archive of the live /proc lacks
+ * them; its proc/self link names the capturing process (as that procfs
+ * sees it) and the processes table its parent.  A tree captured with
+ * --root has neither (its self link is part of the tree).
+ */
+static void capture_pids(sqlite3 *db, struct snapinfo *si)
+{
+	sqlite3_stmt *q = NULL;
+	si->capture_pid = si->capture_ppid = -1;
+	char sql[640];
+	snprintf(sql, sizeof(sql),
+		 "SELECT json_extract(meta_json, '$.capture_pid'), "
+		 "json_extract(meta_json, '$.capture_ppid'), "
+		 "json_extract(meta_json, '$.options.root') FROM snapshots "
+		 "WHERE snapshot_id = %lld AND json_valid(meta_json)",
+		 (long long)si->sid);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+		si->capture_pid = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+			si->capture_ppid = sqlite3_column_int64(q, 1);
+		goto out;
+	}
+	const char *root = (const char *)sqlite3_column_text(q, 2);
+	if (!root || strcmp(root, "/proc") != 0)
+		goto out;
+	sqlite3_finalize(q);
+	snprintf(sql, sizeof(sql),
+		 "SELECT CAST(f.link_target AS INTEGER), p.ppid FROM files f LEFT JOIN processes p "
+		 "ON p.snapshot_id = f.snapshot_id AND p.pid = CAST(f.link_target AS INTEGER) "
+		 "WHERE f.snapshot_id = %lld AND f.path = 'proc/self' AND f.kind = 'link'",
+		 (long long)si->sid);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(q, 0) > 0)
+		si->capture_pid = sqlite3_column_int64(q, 0);
+	if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+		si->capture_ppid = sqlite3_column_int64(q, 1);
+out:
+	sqlite3_finalize(q);
+}
+
 static int snap_info(struct dctx *c, int side, const char *label)
 {
 	struct snapinfo *si = side ? &c->d->b : &c->d->a;
 	sqlite3 *db = ps_snap_db(c->snap[side]);
 	sqlite3_stmt *q = NULL;
 	si->label = ps_xstrdup(label);
-	const char *arch = ps_snap_archive(c->snap[side]);
+	/* an index built by open_side: the archive is the one given */
+	const char *arch = c->built[side] ? label : ps_snap_archive(c->snap[side]);
 	si->archive = arch ? ps_xstrdup(arch) : NULL;
 	const char *ix = sqlite3_db_filename(db, "main");
 	si->index = ps_xstrdup(ix ? ix : "");
@@ -414,6 +466,7 @@ static int snap_info(struct dctx *c, int side, const char *label)
 	sqlite3_finalize(q);
 	if (si->page_size <= 0 || si->page_size > (1 << 30))
 		si->page_size = 4096;
+	capture_pids(db, si);
 	/* A truncated or replaced archive beside a good index must not pass as
 	 * "no differences" just because no content had to be read. */
 	struct stat st;
@@ -425,6 +478,59 @@ static int snap_info(struct dctx *c, int side, const char *label)
 				  label, si->archive, (long long)st.st_size,
 				  (long long)si->archive_size);
 	return 0;
+}
+
+/*
+ * Open one side.  An archive without its index beside it is indexed into a
+ * private directory (mkdtemp under opts->tmpdir, as verify does); the
+ * directory is removed when the diff ends (tmp_cleanup).  Any other failure
+ * of ps_snap_open (not a snapshot, another schema version) is the error.
+ */
+static int open_side(struct dctx *c, int side, const char *path)
+{
+	struct ps_err e = {0, ""};
+	if (ps_snap_open(path, &c->snap[side], &e) == 0)
+		return 0;
+	struct ps_buf beside = PS_BUF_INIT;
+	ps_buf_addf(&beside, "%s.db", path);
+	struct stat st;
+	int missing = e.code == ENOENT && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		      access(beside.buf, F_OK) != 0;
+	ps_buf_release(&beside);
+	if (!missing) {
+		if (c->err)
+			*c->err = e;
+		return -1;
+	}
+	const char *tmp = c->o->tmpdir && *c->o->tmpdir ? c->o->tmpdir : "/tmp";
+	ps_buf_addf(&c->tmpdir[side], "%s/procsnap-diff-XXXXXX", tmp);
+	if (!mkdtemp(c->tmpdir[side].buf)) {
+		int en = errno;
+		ps_buf_reset(&c->tmpdir[side]);
+		return ps_err_set(c->err, en,
+				  "%s: no index beside it, and no temporary directory in %s: %s",
+				  path, tmp, strerror(en));
+	}
+	ps_buf_addf(&c->tmpdb[side], "%s/index.db", c->tmpdir[side].buf);
+	if (ps_index_build(path, c->tmpdb[side].buf, 0, c->err) < 0) {
+		ps_err_prefix(c->err, "%s: no index beside it; building one", path);
+		return -1;
+	}
+	c->built[side] = 1;
+	return ps_snap_open(c->tmpdb[side].buf, &c->snap[side], c->err);
+}
+
+/* Remove what open_side built. */
+static void tmp_cleanup(struct dctx *c)
+{
+	for (int side = 0; side < 2; side++) {
+		if (c->tmpdb[side].len)
+			unlink(c->tmpdb[side].buf);
+		if (c->tmpdir[side].len)
+			rmdir(c->tmpdir[side].buf);
+		ps_buf_release(&c->tmpdb[side]);
+		ps_buf_release(&c->tmpdir[side]);
+	}
 }
 
 /* Percent-encode a path for an SQLite URI filename. */
@@ -471,119 +577,6 @@ static int attach(struct dctx *c)
 	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -32768; "
 			  "PRAGMA b.cache_size = -32768; PRAGMA a.mmap_size = 268435456; "
 			  "PRAGMA b.mmap_size = 268435456;");
-}
-
-/* Does table t exist in schema s with all the given columns? */
-static int have_cols(struct dctx *c, const char *s, const char *t, const char *const *cols)
-{
-	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(&sql, "PRAGMA %s.table_info(%s)", s, t);
-	sqlite3_stmt *q;
-	int n = 0, want = 0, found = 0;
-	for (const char *const *k = cols; *k; k++)
-		want++;
-	if (sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const char *name = (const char *)sqlite3_column_text(q, 1);
-			n++;
-			for (const char *const *k = cols; *k && name; k++)
-				if (strcmp(*k, name) == 0)
-					found++;
-		}
-	}
-	sqlite3_finalize(q);
-	ps_buf_release(&sql);
-	return n > 0 && found == want;
-}
-
-static int have_both(struct dctx *c, const char *t, const char *const *cols)
-{
-	return have_cols(c, "a", t, cols) && have_cols(c, "b", t, cols);
-}
-
-/* Which parsed index tables (issue 3) both indexes have, with the columns
- * this diff reads (procs.c names them). */
-static void detect_tables(struct dctx *c)
-{
-	static const char *const proc_cols[] = {"pid",
-						"name",
-						"path",
-						"exe_deleted",
-						"cmdline",
-						"cwd",
-						"root",
-						"ppid",
-						"pgroup",
-						"session",
-						"tty_nr",
-						"nice",
-						"uid",
-						"euid",
-						"suid",
-						"gid",
-						"egid",
-						"sgid",
-						"cap_inh",
-						"cap_prm",
-						"cap_eff",
-						"cap_bnd",
-						"cap_amb",
-						"no_new_privs",
-						"seccomp",
-						"tracer_pid",
-						"cgroup_path",
-						"resident_size",
-						"total_size",
-						"user_time",
-						"system_time",
-						"minflt",
-						"majflt",
-						"threads",
-						"voluntary_ctxt_switches",
-						"nonvoluntary_ctxt_switches",
-						"disk_bytes_read",
-						"disk_bytes_written",
-						NULL};
-	static const char *const ns_cols[] = {"pid",
-					      "cgroup_namespace",
-					      "ipc_namespace",
-					      "mnt_namespace",
-					      "net_namespace",
-					      "pid_namespace",
-					      "user_namespace",
-					      "uts_namespace",
-					      "time_namespace",
-					      "pid_for_children_namespace",
-					      "time_for_children_namespace",
-					      NULL};
-	static const char *const thr_cols[] = {"pid", "tid", "name", NULL};
-	static const char *const map_cols[] = {"pid",	 "start", "end",  "permissions",
-					       "offset", "inode", "path", NULL};
-	static const char *const pm_cols[] = {"present", "swapped", "soft_dirty", NULL};
-	static const char *const fd_cols[] = {"pid", "fd", "path", NULL};
-	static const char *const env_cols[] = {"pid", "key", "value", NULL};
-	static const char *const lim_cols[] = {"pid",	     "name",  "soft_limit",
-					       "hard_limit", "units", NULL};
-	if (getenv("PROCSNAP_DIFF_RAW")) /* tests: force the raw-content path */
-		return;
-	if (have_both(c, "processes", proc_cols))
-		c->tables |= TB_PROCESSES;
-	if (have_both(c, "process_namespaces", ns_cols))
-		c->tables |= TB_NS;
-	if (have_both(c, "threads", thr_cols))
-		c->tables |= TB_THREADS;
-	if (have_both(c, "process_memory_map", map_cols)) {
-		c->tables |= TB_MAPS;
-		if (have_both(c, "process_memory_map", pm_cols))
-			c->tables |= TB_PAGEMAP;
-	}
-	if (have_both(c, "process_open_files", fd_cols))
-		c->tables |= TB_FILES;
-	if (have_both(c, "process_envs", env_cols))
-		c->tables |= TB_ENVS;
-	if (have_both(c, "process_limits", lim_cols))
-		c->tables |= TB_LIMITS;
-	c->d->st.used_tables = c->tables;
 }
 
 /* ---- process matching ------------------------------------------------------------ */
@@ -839,15 +832,24 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 {
 	struct dctx c;
 	memset(&c, 0, sizeof(c));
-	c.o = opts;
+	for (int side = 0; side < 2; side++) {
+		ps_buf_init(&c.tmpdir[side]);
+		ps_buf_init(&c.tmpdb[side]);
+	}
+	struct ps_diff_opts o = *opts;
+	o.counters = o.counters || o.all;
+	c.o = &o;
 	c.err = err;
 	c.d = ps_xcalloc(1, sizeof(*c.d));
-	c.d->counters = opts->counters;
+	c.d->counters = o.counters;
+	c.d->all = o.all;
 	c.d->context = opts->context < 0 ? 3 : opts->context;
 	c.d->scope = (int)opts->scope;
 	int rc = -1;
 
-	if (ps_snap_open(a_path, &c.snap[0], err) < 0 || ps_snap_open(b_path, &c.snap[1], err) < 0)
+	if (ps_diff_classes_open(NULL, 0, &c.cls, err) < 0)
+		goto out;
+	if (open_side(&c, 0, a_path) < 0 || open_side(&c, 1, b_path) < 0)
 		goto out;
 	if (snap_info(&c, 0, a_path) < 0 || snap_info(&c, 1, b_path) < 0)
 		goto out;
@@ -855,7 +857,6 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 	    c.d->a.boot_id && c.d->b.boot_id && strcmp(c.d->a.boot_id, c.d->b.boot_id) == 0;
 	if (attach(&c) < 0)
 		goto out;
-	detect_tables(&c);
 	if (dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
 		goto out;
 	if (compare_files(&c) < 0 || compare_ns_files(&c) < 0)
@@ -894,6 +895,8 @@ out:
 	free(c.paths);
 	ps_snap_close(c.snap[0]);
 	ps_snap_close(c.snap[1]);
+	tmp_cleanup(&c);
+	ps_diff_classes_close(c.cls);
 	if (rc == 0)
 		*dp = c.d;
 	else
