@@ -550,8 +550,10 @@ static void uri_path(struct ps_buf *b, const char *p)
 
 static int attach(struct dctx *c)
 {
+	/* one thread: no mutexes (every column access would take one) */
 	if (sqlite3_open_v2(":memory:", &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+				SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK)
 		return ps_err_set(c->err, EIO, "diff: sqlite: cannot open a memory database");
 	const char *names[2] = {"a", "b"};
@@ -574,9 +576,9 @@ static int attach(struct dctx *c)
 					  si[i]->label, sqlite3_errmsg(c->db));
 	}
 	/* The in-memory work tables; temp data stays in memory. */
-	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -32768; "
-			  "PRAGMA b.cache_size = -32768; PRAGMA a.mmap_size = 268435456; "
-			  "PRAGMA b.mmap_size = 268435456;");
+	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -4096; "
+			  "PRAGMA b.cache_size = -4096; PRAGMA a.mmap_size = 0; "
+			  "PRAGMA b.mmap_size = 0;");
 }
 
 /* ---- process matching ------------------------------------------------------------ */
@@ -605,205 +607,6 @@ static int match_processes(struct dctx *c)
 			    "pb.partial FROM pa JOIN pb USING (pid) WHERE pa.starttime IS NOT "
 			    "NULL AND pa.starttime = pb.starttime;");
 	rc = dx_exec(c, sql.buf);
-	ps_buf_release(&sql);
-	return rc;
-}
-
-/* ---- the files comparison -------------------------------------------------------- */
-
-static void path_free(struct dpath *p)
-{
-	free(p->path);
-	free(p->label);
-	for (int s = 0; s < 2; s++) {
-		free(p->kind[s]);
-		free(p->hash[s]);
-		free(p->link[s]);
-		free(p->err[s]);
-	}
-}
-
-static struct dpath *path_new(struct dctx *c)
-{
-	if (c->npaths == c->cappaths) {
-		c->cappaths = c->cappaths ? c->cappaths * 2 : 1024;
-		c->paths = ps_xrealloc(c->paths, c->cappaths * sizeof(*c->paths));
-	}
-	struct dpath *p = &c->paths[c->npaths++];
-	memset(p, 0, sizeof(*p));
-	p->pid = p->tid = -1;
-	return p;
-}
-
-/* Columns: path pid tid ka kb ha hb la lb ea eb oa ob za zb [label] */
-static void path_from_row(struct dpath *p, sqlite3_stmt *q)
-{
-	p->path = dx_col_dup(q, 0);
-	p->pid = col_i64(q, 1);
-	p->tid = col_i64(q, 2);
-	for (int s = 0; s < 2; s++) {
-		p->kind[s] = dx_col_dup(q, 3 + s);
-		p->hash[s] = dx_col_dup(q, 5 + s);
-		p->link[s] = dx_col_dup(q, 7 + s);
-		p->err[s] = dx_col_dup(q, 9 + s);
-		p->off[s] = col_i64(q, 11 + s);
-		p->size[s] = col_i64(q, 13 + s);
-	}
-}
-
-static int compare_files(struct dctx *c)
-{
-	const struct ps_diff_opts *o = c->o;
-	const char *scope_a, *scope_b;
-	/* Per-process files only of matched processes; net/ and mountinfo are
-	 * compared per namespace (compare_ns_files). */
-	if (o->scope == PS_DIFF_SYSTEM) {
-		scope_a = "fa.pid IS NULL";
-		scope_b = "fb.pid IS NULL";
-	} else if (o->scope == PS_DIFF_PROCESSES) {
-		scope_a = "fa.pid IN (SELECT pid FROM pm)";
-		scope_b = "fb.pid IN (SELECT pid FROM pm)";
-	} else {
-		scope_a = "(fa.pid IS NULL OR fa.pid IN (SELECT pid FROM pm))";
-		scope_b = "(fb.pid IS NULL OR fb.pid IN (SELECT pid FROM pm))";
-	}
-	long long sa = (long long)c->d->a.sid, sb = (long long)c->d->b.sid;
-	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(
-	    &sql,
-	    "SELECT fa.path, fa.pid, fa.tid, fa.kind, fb.kind, fa.xxh3, fb.xxh3, fa.link_target, "
-	    "fb.link_target, fa.errno, fb.errno, fa.data_off, fb.data_off, fa.size, fb.size "
-	    "FROM a.files fa LEFT JOIN b.files fb ON fb.snapshot_id = %lld AND fb.path = fa.path "
-	    "WHERE fa.snapshot_id = %lld AND fa.path NOT GLOB 'procsnap/*' AND %s AND "
-	    "(fb.path IS NULL OR fa.kind IS NOT fb.kind OR fa.xxh3 IS NOT fb.xxh3 OR "
-	    "fa.link_target IS NOT fb.link_target OR fa.errno IS NOT fb.errno) "
-	    "UNION ALL "
-	    "SELECT fb.path, fb.pid, fb.tid, NULL, fb.kind, NULL, fb.xxh3, NULL, fb.link_target, "
-	    "NULL, fb.errno, NULL, fb.data_off, NULL, fb.size FROM b.files fb "
-	    "WHERE fb.snapshot_id = %lld AND fb.path NOT GLOB 'procsnap/*' AND %s AND NOT EXISTS "
-	    "(SELECT 1 FROM a.files fa WHERE fa.snapshot_id = %lld AND fa.path = fb.path) "
-	    "ORDER BY 1",
-	    sb, sa, scope_a, sb, scope_b, sa);
-	sqlite3_stmt *q;
-	int rc = dx_prep(c, &q, sql.buf);
-	ps_buf_release(&sql);
-	if (rc < 0)
-		return -1;
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		struct dpath *p = path_new(c);
-		path_from_row(p, q);
-		c->d->st.changed_paths++;
-	}
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE)
-		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
-	return 0;
-}
-
-/*
- * net/ is captured once per network namespace (under the first pid seen in
- * it) and mountinfo repeats for every process of a mount namespace: both are
- * compared per namespace, as system files.  A namespace is named by its link
- * target ("net:[4026531840]"); the one of pid 1 (init's) is shown without it.
- */
-static int compare_ns_files(struct dctx *c)
-{
-	if (c->o->scope == PS_DIFF_PROCESSES)
-		return 0;
-	static const char *const sides[2] = {"a", "b"};
-	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
-	struct ps_buf sql = PS_BUF_INIT;
-	for (int s = 0; s < 2; s++)
-		ps_buf_addf(
-		    &sql,
-		    "CREATE TABLE ns%s AS "
-		    "SELECT coalesce(n.link_target, 'pid ' || f.pid) AS ns, "
-		    "substr(f.path, length('proc/' || f.pid || '/') + 1) AS rel, min(f.pid) AS "
-		    "pid, "
-		    "f.path AS path, f.tid AS tid, f.kind AS kind, f.xxh3 AS xxh3, f.link_target "
-		    "AS "
-		    "link_target, f.errno AS errno, f.data_off AS data_off, f.size AS size "
-		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
-		    "n.path = 'proc/' || f.pid || '/ns/net' "
-		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
-		    "f.path GLOB 'proc/[0-9]*/net/*' GROUP BY 1, 2 "
-		    "UNION ALL "
-		    "SELECT coalesce(n.link_target, 'pid ' || f.pid), 'mountinfo', min(f.pid), "
-		    "f.path, "
-		    "f.tid, f.kind, f.xxh3, f.link_target, f.errno, f.data_off, f.size "
-		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
-		    "n.path = 'proc/' || f.pid || '/ns/mnt' "
-		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
-		    "f.kind = 'file' AND f.path GLOB 'proc/[0-9]*/mountinfo' AND "
-		    "(n.link_target IS NOT NULL OR f.pid = 1) GROUP BY 1;",
-		    sides[s], sides[s], sides[s], sid[s], sides[s], sides[s], sid[s]);
-	int rc = dx_exec(c, sql.buf);
-	ps_buf_reset(&sql);
-	if (rc < 0)
-		goto out;
-	/* init's namespaces, per side */
-	char *init_ns[2][2] = {{NULL, NULL}, {NULL, NULL}};
-	for (int s = 0; s < 2; s++) {
-		static const char *const which[2] = {"net", "mnt"};
-		for (int w = 0; w < 2; w++) {
-			sqlite3_stmt *q;
-			ps_buf_reset(&sql);
-			/* the same key as the ns tables give pid 1 */
-			ps_buf_addf(&sql,
-				    "SELECT coalesce((SELECT link_target FROM %s.files WHERE "
-				    "snapshot_id = %lld AND path = 'proc/1/ns/%s'), 'pid 1')",
-				    sides[s], sid[s], which[w]);
-			if (dx_prep(c, &q, sql.buf) < 0) {
-				rc = -1;
-				goto out_ns;
-			}
-			if (sqlite3_step(q) == SQLITE_ROW)
-				init_ns[s][w] = dx_col_dup(q, 0);
-			sqlite3_finalize(q);
-		}
-	}
-	sqlite3_stmt *q;
-	ps_buf_reset(&sql);
-	ps_buf_adds(
-	    &sql, "SELECT x.path, x.pid, x.tid, x.kind, y.kind, x.xxh3, y.xxh3, x.link_target, "
-		  "y.link_target, x.errno, y.errno, x.data_off, y.data_off, x.size, y.size, x.ns, "
-		  "x.rel, 0 FROM nsa x LEFT JOIN nsb y ON y.ns = x.ns AND y.rel = x.rel "
-		  "WHERE y.rel IS NULL OR x.kind IS NOT y.kind OR x.xxh3 IS NOT y.xxh3 OR "
-		  "x.link_target IS NOT y.link_target OR x.errno IS NOT y.errno "
-		  "UNION ALL "
-		  "SELECT y.path, y.pid, y.tid, NULL, y.kind, NULL, y.xxh3, NULL, y.link_target, "
-		  "NULL, y.errno, NULL, y.data_off, NULL, y.size, y.ns, y.rel, 1 FROM nsb y "
-		  "WHERE NOT EXISTS (SELECT 1 FROM nsa x WHERE x.ns = y.ns AND x.rel = y.rel) "
-		  "ORDER BY 17, 16");
-	if (dx_prep(c, &q, sql.buf) < 0) {
-		rc = -1;
-		goto out_ns;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct dpath *p = path_new(c);
-		path_from_row(p, q);
-		const char *ns = (const char *)sqlite3_column_text(q, 15);
-		const char *rel = (const char *)sqlite3_column_text(q, 16);
-		int side = sqlite3_column_int(q, 17);
-		int w = strcmp(rel ? rel : "", "mountinfo") == 0;
-		struct ps_buf lab = PS_BUF_INIT;
-		const char *init = init_ns[side][w];
-		ps_buf_adds(&lab, rel ? rel : "");
-		if (ns && (!init || strcmp(ns, init) != 0))
-			ps_buf_addf(&lab, " (%s)", ns);
-		p->label = ps_buf_detach(&lab, NULL);
-		p->ns_scoped = 1;
-		p->pid = -1; /* a system file now */
-		p->tid = -1;
-		c->d->st.changed_paths++;
-	}
-	sqlite3_finalize(q);
-out_ns:
-	for (int s = 0; s < 2; s++)
-		for (int w = 0; w < 2; w++)
-			free(init_ns[s][w]);
-out:
 	ps_buf_release(&sql);
 	return rc;
 }
@@ -859,7 +662,7 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 		goto out;
 	if (dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
 		goto out;
-	if (compare_files(&c) < 0 || compare_ns_files(&c) < 0)
+	if (dx_changed_paths(&c) < 0)
 		goto out;
 	for (size_t i = 0; i < c.npaths; i++) {
 		if (c.paths[i].pid >= 0)
@@ -891,7 +694,7 @@ out:
 	}
 	free(c.reqs);
 	for (size_t i = 0; i < c.npaths; i++)
-		path_free(&c.paths[i]);
+		dx_path_free(&c.paths[i]);
 	free(c.paths);
 	ps_snap_close(c.snap[0]);
 	ps_snap_close(c.snap[1]);

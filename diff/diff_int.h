@@ -190,7 +190,17 @@ int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
 /* Copy a text column (NULL stays NULL). */
 char *dx_col_dup(sqlite3_stmt *q, int col);
 
+/* paths.c: the paths whose kind, XXH3, link target or errno differ (system
+ * files, net/ and mountinfo per namespace, the members of matched processes
+ * that procs_relevant keeps) into c->paths, sorted by path.  0 or -1. */
+int dx_changed_paths(struct dctx *c);
+struct dpath *dx_path_new(struct dctx *c);
+void dx_path_free(struct dpath *p);
+
 /* procs.c: per-process sections */
+/* Can a change of this member (path relative to proc/<pid>/) show in a
+ * section?  The others (schedstat, task/N/..., smaps...) are never read. */
+int procs_relevant(const char *rel);
 void procs_classify(struct dctx *c, struct dpath *p);
 /* After classification, before the fetch: ask for what the started, exited
  * and changed processes' headers need. */

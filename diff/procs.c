@@ -189,6 +189,26 @@ static void add_src(struct dctx *c, int64_t pid, const char *rel)
 	sqlite3_reset(s->ins_src);
 }
 
+int procs_relevant(const char *rel)
+{
+	static const char *const files[] = {
+	    "stat", "status",		"cmdline", "cgroup", "io",   "environ", "limits",
+	    "maps", "pagemap.sections", "exe",	   "cwd",    "root", NULL};
+	/* called for every member of every matched process: the per-thread
+	 * files (task/N/...), most of them, go first */
+	const char *slash = strchr(rel, '/');
+	if (slash) {
+		if (strchr(slash + 1, '/'))
+			return 0;
+		size_t n = (size_t)(slash - rel);
+		if ((n == 2 && (memcmp(rel, "fd", 2) == 0 || memcmp(rel, "ns", 2) == 0)) ||
+		    (n == 4 && memcmp(rel, "task", 4) == 0))
+			return slash[1] != '\0';
+		return in_list(small_files, rel); /* attr/current, attr/exec */
+	}
+	return in_list(files, rel) || in_list(small_files, rel) || in_list(listed_dirs, rel);
+}
+
 void procs_classify(struct dctx *c, struct dpath *p)
 {
 	struct procs_state *s = state(c);
@@ -566,12 +586,68 @@ static const char *const ns_names[] = {"cgroup",
 				       "time_for_children",
 				       NULL};
 
+/* expr with its table alias t renamed to x */
+static void expr_as(struct ps_buf *b, const char *expr, char x)
+{
+	for (const char *e = expr; *e; e++) {
+		int word_start = e == expr || !((e[-1] >= 'a' && e[-1] <= 'z') || e[-1] == '_');
+		if (*e == 't' && e[1] == '.' && word_start)
+			ps_buf_addc(b, x);
+		else
+			ps_buf_addc(b, *e);
+	}
+}
+
+/*
+ * The processes whose rows of the processes table differ in a field that
+ * can be reported (identity; memory beyond the PS_DIFF_MEM_* threshold;
+ * counters with --counters): table pdiff.  Only their fields are compared
+ * one by one - a status that changed in its counters alone (most of them,
+ * between two snapshots) costs one row comparison.
+ */
+static int find_pdiff(struct dctx *c)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql,
+		    "CREATE TABLE pdiff(pid INTEGER PRIMARY KEY);"
+		    "INSERT OR IGNORE INTO pdiff SELECT s.pid FROM src s "
+		    "JOIN a.processes x ON x.snapshot_id = %lld AND x.pid = s.pid "
+		    "JOIN b.processes y ON y.snapshot_id = %lld AND y.pid = s.pid WHERE s.rel IN "
+		    "('stat', 'status', 'cmdline', 'cgroup', 'io', 'exe', 'cwd', 'root') AND (0",
+		    (long long)c->d->a.sid, (long long)c->d->b.sid);
+	for (size_t i = 0; i < NFDEFS; i++) {
+		const struct fdef *f = &fdefs[i];
+		if (f->cls == CLS_COUNTER && !c->o->counters)
+			continue;
+		ps_buf_adds(&sql, " OR (");
+		expr_as(&sql, f->expr, 'x');
+		ps_buf_adds(&sql, ") IS NOT (");
+		expr_as(&sql, f->expr, 'y');
+		ps_buf_adds(&sql, ")");
+		if (f->cls == CLS_MEM && !c->o->counters) {
+			/* mem_worth(), in SQL */
+			ps_buf_adds(&sql, " AND abs(");
+			expr_as(&sql, f->expr, 'y');
+			ps_buf_adds(&sql, " - ");
+			expr_as(&sql, f->expr, 'x');
+			ps_buf_addf(&sql, ") > max(%llu, %g * max(",
+				    (unsigned long long)PS_DIFF_MEM_BYTES, PS_DIFF_MEM_RATIO);
+			expr_as(&sql, f->expr, 'x');
+			ps_buf_adds(&sql, ", 0))");
+		}
+	}
+	ps_buf_adds(&sql, ");");
+	int rc = dx_exec(c, sql.buf);
+	ps_buf_release(&sql);
+	return rc;
+}
+
 static int fill_from_tables(struct dctx *c)
 {
 	static const char *const sch[2] = {"a", "b"};
 	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
 	struct ps_buf sql = PS_BUF_INIT;
-	int rc = 0;
+	int rc = find_pdiff(c);
 	for (int side = 0; side < 2 && rc == 0; side++) {
 		const char *x = sch[side];
 		ps_buf_reset(&sql);
@@ -579,9 +655,9 @@ static int fill_from_tables(struct dctx *c)
 			const struct fdef *f = &fdefs[i];
 			ps_buf_addf(&sql,
 				    "INSERT INTO ident SELECT %d, t.pid, %zu, '%s', CAST((%s) "
-				    "AS TEXT), %s, %d FROM src s JOIN %s.processes t ON "
-				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = '%s' "
-				    "AND (%s) IS NOT NULL;\n",
+				    "AS TEXT), %s, %d FROM src s JOIN pdiff USING (pid) JOIN "
+				    "%s.processes t ON t.snapshot_id = %lld AND t.pid = s.pid "
+				    "WHERE s.rel = '%s' AND (%s) IS NOT NULL;\n",
 				    side, i, f->field, f->expr, f->cls ? f->expr : "NULL", f->cls,
 				    x, sid[side], f->rel, f->expr);
 		}
