@@ -241,7 +241,7 @@ char *dx_col_dup(sqlite3_stmt *q, int col)
 	return ps_xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(q, col));
 }
 
-static int64_t col_i64(sqlite3_stmt *q, int col)
+int64_t dx_col_i64(sqlite3_stmt *q, int col)
 {
 	return sqlite3_column_type(q, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, col);
 }
@@ -459,9 +459,9 @@ static int snap_info(struct dctx *c, int side, const char *label)
 	si->start_ns = sqlite3_column_int64(q, 4);
 	si->have_nproc = sqlite3_column_type(q, 5) != SQLITE_NULL;
 	si->n_processes = sqlite3_column_int64(q, 5);
-	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : col_i64(q, 6);
-	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : col_i64(q, 7);
-	si->archive_size = col_i64(q, 8);
+	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : dx_col_i64(q, 6);
+	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : dx_col_i64(q, 7);
+	si->archive_size = dx_col_i64(q, 8);
 	si->sha256 = dx_col_dup(q, 9);
 	sqlite3_finalize(q);
 	if (si->page_size <= 0 || si->page_size > (1 << 30))

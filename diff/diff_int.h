@@ -189,6 +189,8 @@ int dx_exec(struct dctx *c, const char *sql);
 int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
 /* Copy a text column (NULL stays NULL). */
 char *dx_col_dup(sqlite3_stmt *q, int col);
+/* An integer column; -1 for NULL. */
+int64_t dx_col_i64(sqlite3_stmt *q, int col);
 
 /* paths.c: the paths whose kind, XXH3, link target or errno differ (system
  * files, net/ and mountinfo per namespace, the members of matched processes

@@ -89,11 +89,6 @@ static void frows_free(struct frows *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static int64_t col_i64(sqlite3_stmt *q, int col)
-{
-	return sqlite3_column_type(q, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, col);
-}
-
 /* Columns of files_stmt: path kind xxh3 link_target errno pid tid data_off size */
 static struct frow *frows_add(struct frows *f, sqlite3_stmt *q)
 {
@@ -107,10 +102,10 @@ static struct frow *frows_add(struct frows *f, sqlite3_stmt *q)
 	r->hash = dx_col_dup(q, 2);
 	r->link = dx_col_dup(q, 3);
 	r->err = dx_col_dup(q, 4);
-	r->pid = col_i64(q, 5);
-	r->tid = col_i64(q, 6);
-	r->off = col_i64(q, 7);
-	r->size = col_i64(q, 8);
+	r->pid = dx_col_i64(q, 5);
+	r->tid = dx_col_i64(q, 6);
+	r->off = dx_col_i64(q, 7);
+	r->size = dx_col_i64(q, 8);
 	r->rel = NULL;
 	if (r->pid >= 0 && r->path) {
 		const char *s = r->path + 5;
@@ -240,7 +235,7 @@ static int scan_files(struct scan *s, int side, int pass)
 		const char *path = (const char *)sqlite3_column_text(q, 0);
 		if (!path)
 			continue;
-		int use = row_use(s, path, col_i64(q, 5), col_i64(q, 6));
+		int use = row_use(s, path, dx_col_i64(q, 5), dx_col_i64(q, 6));
 		if (use & U_NS)
 			frows_add(&s->ns[side], q);
 		if (!(use & U_FILE))

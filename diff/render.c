@@ -243,6 +243,16 @@ static void human(struct ps_buf *b, int64_t v)
 	ps_buf_addf(b, "%s%s", v < 0 ? "-" : "", h);
 }
 
+/* A mapping's file, or [anon]. */
+static void map_path(struct ps_buf *b, const struct ditem *it)
+{
+	const char *p = sv(it, "path");
+	if (p && *p)
+		txs(b, p);
+	else
+		ps_buf_adds(b, "[anon]");
+}
+
 static void text_map(struct ps_buf *b, const struct ditem *it)
 {
 	ps_buf_addf(b, "%s-%s ", sv(it, "start") ? sv(it, "start") + 2 : "?",
@@ -251,11 +261,7 @@ static void text_map(struct ps_buf *b, const struct ditem *it)
 	ps_buf_adds(b, " ");
 	human(b, iv(it, "size", 0));
 	ps_buf_adds(b, " ");
-	const char *p = sv(it, "path");
-	if (p && *p)
-		txs(b, p);
-	else
-		ps_buf_adds(b, "[anon]");
+	map_path(b, it);
 }
 
 static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struct colors *k)
@@ -331,11 +337,7 @@ static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struc
 		ps_buf_adds(b, " in ");
 		txs(b, sv(it, "perms"));
 		ps_buf_adds(b, " ");
-		const char *p = sv(it, "path");
-		if (p && *p)
-			txs(b, p);
-		else
-			ps_buf_adds(b, "[anon]");
+		map_path(b, it);
 		ps_buf_addf(b, " %s-%s:", sv(it, "map_start") ? sv(it, "map_start") + 2 : "?",
 			    sv(it, "map_end") ? sv(it, "map_end") + 2 : "?");
 		static const char *const pk[] = {"resident", "evicted", "swapped_out", "swapped_in",

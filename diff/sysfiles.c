@@ -642,6 +642,16 @@ static void inet_addr(struct ps_buf *b, int family, const char *text, unsigned p
 		ps_buf_addf(b, "%s:%u", text, port);
 }
 
+/* Append "label w[idx]" for each pair (labels carry their own spacing). */
+static void add_labeled(struct ps_buf *row, const struct ps_str *w, const char *const *labels,
+			const int *idx, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ps_buf_adds(row, labels[i]);
+		add_str(row, w[idx[i]]);
+	}
+}
+
 /* Returns the name of the key column(s). */
 static const char *table_parse(const char *rel, const struct ps_buf *b, struct kvs *k)
 {
@@ -782,10 +792,9 @@ static const char *table_parse(const char *rel, const struct ps_buf *b, struct k
 				if ((w[0].len && w[0].p[0] == '#') || nw < 4)
 					continue;
 				add_str(&key, w[0]);
-				ps_buf_adds(&row, "hierarchy ");
-				add_str(&row, w[1]);
-				ps_buf_adds(&row, " enabled ");
-				add_str(&row, w[3]);
+				static const char *const cl[] = {"hierarchy ", " enabled "};
+				static const int ci[] = {1, 3};
+				add_labeled(&row, w, cl, ci, 2);
 			} else if (strcmp(rel, "net/packet") == 0) {
 				/* "sk RefCnt Type Proto Iface R Rmem User Inode": a
 				 * packet socket (a sniffer, a DHCP client) by inode;
@@ -794,35 +803,22 @@ static const char *table_parse(const char *rel, const struct ps_buf *b, struct k
 				if (head || nw < 9)
 					continue;
 				add_str(&key, w[8]);
-				ps_buf_adds(&row, "type ");
-				add_str(&row, w[2]);
-				ps_buf_adds(&row, " proto ");
-				add_str(&row, w[3]);
-				ps_buf_adds(&row, " iface ");
-				add_str(&row, w[4]);
-				ps_buf_adds(&row, " user ");
-				add_str(&row, w[7]);
+				static const char *const pl[] = {"type ", " proto ", " iface ",
+								 " user "};
+				static const int pi[] = {2, 3, 4, 7};
+				add_labeled(&row, w, pl, pi, 4);
 			} else if (strcmp(rel, "net/ipv6_route") == 0) {
 				/* "dst plen src plen nexthop metric refcnt use flags
 				 * dev": refcnt and use move with traffic */
 				tkey = "dst,src,dev";
 				if (nw < 10)
 					continue;
-				add_str(&key, w[0]);
-				ps_buf_addc(&key, '/');
-				add_str(&key, w[1]);
-				ps_buf_addc(&key, ' ');
-				add_str(&key, w[2]);
-				ps_buf_addc(&key, '/');
-				add_str(&key, w[3]);
-				ps_buf_addc(&key, ' ');
-				add_str(&key, w[9]);
-				ps_buf_adds(&row, "via ");
-				add_str(&row, w[4]);
-				ps_buf_adds(&row, " metric ");
-				add_str(&row, w[5]);
-				ps_buf_adds(&row, " flags ");
-				add_str(&row, w[8]);
+				static const char *const kl[] = {"", "/", " ", "/", " "};
+				static const int ki[] = {0, 1, 2, 3, 9};
+				add_labeled(&key, w, kl, ki, 5);
+				static const char *const rl[] = {"via ", " metric ", " flags "};
+				static const int ri[] = {4, 5, 8};
+				add_labeled(&row, w, rl, ri, 3);
 			} else if (strcmp(rel, "devices") == 0) {
 				/* "Character devices:" / "Block devices:" sections */
 				tkey = "section,major";

@@ -195,7 +195,8 @@ static void test_system_rows(void)
 		"assert \"-line 5\\n+line five, changed\\n\" in t[\"changes\"][0][\"diff\"]\n"
 		"assert t[\"changes\"][0][\"diff\"].endswith(\" line 10\\n+line 11, added\\n\")\n"
 		"assert sorted(f)==[\"driver/name with spaces\",\"loadavg\",\"meminfo\","
-		"\"modules\",\"mountinfo (mnt:[4026532000])\"], sorted(f)\n"
+		"\"modules\",\"mountinfo (mnt:[4026532000])\",\"net/packet\",\"net/tcp\","
+		"\"sys/kernel/tainted\"], sorted(f)\n"
 		"n=f[\"mountinfo (mnt:[4026532000])\"]\n"
 		"assert n[\"type\"]==\"file\" and n[\"changes\"][0][\"change\"]==\"added\"\n"
 		"print(\"OK\")\n"),
@@ -250,26 +251,56 @@ static void test_filters(void)
 
 static void test_quiet(void)
 {
-	/* meminfo and loadavg are counters: counted, not shown, by default */
+	/* By default: meminfo and loadavg (counters), timer_list and
+	 * sys/kernel/random/uuid (volatile), cpuinfo's cpu MHz (a drop rule),
+	 * cgroups' num_cgroups and ipv6_route's refcnt/use (moving columns),
+	 * the new TCP connection, kworker 77 exiting and kworker 78's new
+	 * workqueue suffix are counted, not shown; the new listener, the new
+	 * packet socket and the taint are. */
 	CHECK_INT(
-	    pycheck(
-		"--system-only",
-		"import json,sys\n"
-		"d=json.load(open(sys.argv[1]))\n"
-		"assert sorted(x[\"path\"] for x in d[\"system\"])==[\"driver/name with spaces\","
-		"\"modules\",\"mountinfo (mnt:[4026532000])\"], d[\"system\"]\n"
-		"h=d[\"hidden\"]\n"
-		"assert h[\"counter_files\"]==2 and h[\"volatile_files\"]==0, h\n"
-		"assert d[\"options\"]=={\"counters\":False,\"all\":False,\"context\":3,"
-		"\"scope\":\"system\"}\n"
-		"print(\"OK\")\n"),
+	    pycheck("--system-only",
+		    "import json,sys\n"
+		    "d=json.load(open(sys.argv[1]))\n"
+		    "assert sorted(x[\"path\"] for x in d[\"system\"])==[\"driver/name with spaces\","
+		    "\"modules\",\"mountinfo (mnt:[4026532000])\",\"net/packet\",\"net/tcp\","
+		    "\"sys/kernel/tainted\"], d[\"system\"]\n"
+		    "t=[x for x in d[\"system\"] if x[\"path\"]==\"net/tcp\"][0]\n"
+		    "assert [c[\"key\"] for c in t[\"changes\"]]==[\"tcp 0.0.0.0:8081 0.0.0.0:0\"], t\n"
+		    "h=d[\"hidden\"]\n"
+		    "assert h=={\"counter_files\":2,\"page_ranges\":0,\"volatile_files\":2,"
+		    "\"connections\":1,\"dropped_line_files\":1,\"kernel_workers\":0,"
+		    "\"kernel_worker_renames\":0}, h\n"
+		    "assert d[\"options\"]=={\"counters\":False,\"all\":False,\"context\":3,"
+		    "\"scope\":\"system\"}\n"
+		    "print(\"OK\")\n"),
+	    0);
+	CHECK_INT(
+	    pycheck("--processes-only",
+		    "import json,sys\n"
+		    "d=json.load(open(sys.argv[1]))\n"
+		    "p=d[\"processes\"]\n"
+		    "assert [x[\"pid\"] for x in p[\"exited\"]]==[42], p[\"exited\"]\n"
+		    "assert [x[\"pid\"] for x in p[\"changed\"]]==[4242], p[\"changed\"]\n"
+		    "h=d[\"hidden\"]\n"
+		    "assert h[\"kernel_workers\"]==1 and h[\"kernel_worker_renames\"]==1, h\n"
+		    "print(\"OK\")\n"),
 	    0);
 	CHECK_INT(ps("diff --system-only a.tar.zst b.tar.zst"), 1);
-	CHECK(strstr(out.buf, "\nNot shown: 2 counter files (--counters)\n") != NULL);
-	CHECK(strstr(out.buf, "meminfo") == NULL);
-	/* --all implies --counters */
-	CHECK_INT(ps("diff --all --system-only a.tar.zst b.tar.zst"), 1);
+	CHECK(strstr(out.buf, "\nNot shown: 2 counter files (--counters); 2 volatile files, 1 socket "
+			      "connection, 1 file changed only in lines that move by themselves "
+			      "(--all)\n") != NULL);
+	CHECK(strstr(out.buf, "meminfo") == NULL && strstr(out.buf, "cgroups") == NULL &&
+	      strstr(out.buf, "ipv6_route") == NULL && strstr(out.buf, "cpuinfo") == NULL);
+	/* --all implies --counters and hides nothing */
+	CHECK_INT(ps("diff --all a.tar.zst b.tar.zst"), 1);
 	CHECK(strstr(out.buf, "~ MemFree: 23187700 -> 22163700 kB (-1024000)") != NULL);
+	CHECK(strstr(out.buf, "\n  timer_list\n") != NULL);
+	CHECK(strstr(out.buf, "\n  sys/kernel/random/uuid\n") != NULL);
+	CHECK(strstr(out.buf, "-cpu MHz\\t\\t: 2394.454\n") != NULL); /* tabs escaped */
+	CHECK(strstr(out.buf, "+ tcp 127.0.0.1:54321 127.0.0.1:8080  ESTABLISHED uid 1000") != NULL);
+	CHECK(strstr(out.buf, "~ name: kworker/1:0-mm_percpu_wq -> kworker/1:0-events\n") != NULL);
+	CHECK(strstr(out.buf, "- 77      kworker/0:1-events  uid 0 ppid 2 start 3000\n") != NULL);
+	CHECK(strstr(out.buf, "cgroups") == NULL && strstr(out.buf, "ipv6_route") == NULL);
 	CHECK(strstr(out.buf, "Not shown") == NULL);
 	/* a snapshot against itself hides nothing and says nothing more */
 	CHECK_INT(ps("diff a.tar.zst a.tar.zst"), 0);
