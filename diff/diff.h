@@ -12,6 +12,12 @@
  * key/value files (numeric deltas), tables keyed by their natural key, or
  * unified text diffs.
  *
+ * Quiet by default: counter system files, process counters and small page
+ * ranges need --counters; volatile system files, socket connections and
+ * kernel worker threads need --all (diff/sysclass.conf classes the system
+ * files).  procsnap's own capture processes are set apart, not listed as
+ * started or exited.
+ *
  * Speed: members whose XXH3 is equal in A and B are never read; the content
  * of the others is fetched in tar-offset order, so each zstd frame of each
  * archive is decompressed at most once (store.h ps_fetch).

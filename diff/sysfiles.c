@@ -2,17 +2,25 @@
  * sysfiles.c - the system part of the diff: files outside the pid
  * directories, plus net/ and mountinfo compared per namespace.
  *
- * A changed regular file is compared by what it is:
+ * Its class (diff/sysclass.conf, classes.c) decides whether a changed file
+ * is shown: state always, counters with --counters, volatile with --all;
+ * the hidden ones are counted and never read.  A shown regular file is
+ * compared by what it is:
  *   key/value  (meminfo, vmstat, stat, loadavg, uptime, one-value files
  *              under sys/, net/snmp, net/netstat, net/snmp6, net/sockstat,
- *              pressure/...): per-key changes with numeric deltas;
+ *              pressure/..., and every counters file: net/dev, diskstats,
+ *              net/stat/ tables, softirqs by column, "key n n n" as key[i]):
+ *              per-key changes with numeric deltas;
  *   table      (modules, mounts, mountinfo, net/{tcp,udp,raw}[6],
- *              net/udplite[6], net/unix, swaps, cgroups, devices,
- *              filesystems, partitions, interrupts): rows added, removed or
- *              changed, keyed by their natural key (volatile columns such as
- *              queue sizes, "Used" or interrupt counts are left out of the
- *              row);
+ *              net/udplite[6], net/unix, net/packet, net/ipv6_route, swaps,
+ *              cgroups, devices, filesystems, partitions, interrupts): rows
+ *              added, removed or changed, keyed by their natural key (moving
+ *              columns such as queue sizes, reference counts, "Used" or
+ *              interrupt counts are left out of the row); socket rows that
+ *              are connections, not listeners, only with --all;
  *   anything else: a unified text diff (binary content: its hashes).
+ * Lines a drop rule names (cpuinfo's "cpu MHz") are left out first, unless
+ * --all.
  * Paths present on one side only, links retargeted and files that became
  * (un)readable are reported as file events; the entries under a directory
  * that was added or removed are not listed one by one.
