@@ -116,20 +116,22 @@ static struct frow *frows_add(struct frows *f, sqlite3_stmt *q)
 	return r;
 }
 
-/* The content fingerprint: kind, XXH3, link target, errno (NULL != ""). */
+/* The content fingerprint: kind, XXH3, link target, errno (NULL != ""),
+ * each as a tag byte, its text and a NUL.  b: scratch, reused. */
 static uint64_t content_hash(sqlite3_stmt *q, struct ps_buf *b)
 {
 	ps_buf_reset(b);
 	for (int col = 1; col <= 4; col++) {
-		if (sqlite3_column_type(q, col) == SQLITE_NULL) {
-			ps_buf_addc(b, '\001');
-		} else {
-			ps_buf_addc(b, '\002');
-			ps_buf_add(b, sqlite3_column_text(q, col),
-				   (size_t)sqlite3_column_bytes(q, col));
-		}
-		ps_buf_addc(b, '\0');
+		const unsigned char *t = sqlite3_column_text(q, col);
+		size_t n = (size_t)sqlite3_column_bytes(q, col);
+		ps_buf_grow(b, n + 2);
+		b->buf[b->len++] = t ? '\002' : '\001';
+		if (t && n)
+			memcpy(b->buf + b->len, t, n);
+		b->len += t ? n : 0;
+		b->buf[b->len++] = '\0';
 	}
+	b->buf[b->len] = '\0';
 	return hash64(b->buf, b->len);
 }
 

@@ -655,16 +655,17 @@ static int fill_from_tables(struct dctx *c)
 			const struct fdef *f = &fdefs[i];
 			ps_buf_addf(&sql,
 				    "INSERT INTO ident SELECT %d, t.pid, %zu, '%s', CAST((%s) "
-				    "AS TEXT), %s, %d FROM src s JOIN pdiff USING (pid) JOIN "
-				    "%s.processes t ON t.snapshot_id = %lld AND t.pid = s.pid "
-				    "WHERE s.rel = '%s' AND (%s) IS NOT NULL;\n",
+				    "AS TEXT), %s, %d FROM pdiff p CROSS JOIN src s ON s.pid = "
+				    "p.pid AND s.rel = '%s' CROSS JOIN %s.processes t ON "
+				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE (%s) IS NOT "
+				    "NULL;\n",
 				    side, i, f->field, f->expr, f->cls ? f->expr : "NULL", f->cls,
-				    x, sid[side], f->rel, f->expr);
+				    f->rel, x, sid[side], f->expr);
 		}
 		for (const char *const *n = ns_names; *n; n++)
 			ps_buf_addf(&sql,
 				    "INSERT INTO ident SELECT %d, t.pid, 100, 'ns/%s', '%s:[' "
-				    "|| t.%s_namespace || ']', NULL, 0 FROM src s JOIN "
+				    "|| t.%s_namespace || ']', NULL, 0 FROM src s CROSS JOIN "
 				    "%s.process_namespaces t ON t.snapshot_id = %lld AND "
 				    "t.pid = s.pid WHERE s.rel = 'ns/%s' AND t.%s_namespace IS "
 				    "NOT NULL;\n",
@@ -674,14 +675,14 @@ static int fill_from_tables(struct dctx *c)
 								   : *n,
 				    *n, x, sid[side], *n, *n);
 		ps_buf_addf(&sql,
-			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s JOIN "
+			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s CROSS JOIN "
 			    "%s.process_open_files t ON t.snapshot_id = %lld AND t.pid = "
-			    "s.pid AND s.rel = 'fd/' || t.fd;\n",
+			    "s.pid AND s.rel = 'fd/' || t.fd WHERE s.rel GLOB 'fd/*';\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
-			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s JOIN "
+			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s CROSS JOIN "
 			    "%s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid AND "
-			    "s.rel = 'task/' || t.tid;\n",
+			    "s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
 			    side, x, sid[side]);
 		/* start/end as 16 hex digits, so text order is address order */
 		ps_buf_addf(&sql,
@@ -691,12 +692,12 @@ static int fill_from_tables(struct dctx *c)
 			    "t.permissions, t.offset, t.inode, coalesce(t.path, ''), t.present, "
 			    "t.swapped, t.soft_dirty "
 			    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
-			    "'pagemap.sections')) s JOIN %s.process_memory_map t ON "
+			    "'pagemap.sections')) s CROSS JOIN %s.process_memory_map t ON "
 			    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
 			    "INSERT INTO env SELECT %d, t.pid, t.key, t.value FROM src s "
-			    "JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "
+			    "CROSS JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "
 			    "s.pid WHERE s.rel = 'environ' ORDER BY t.rowid;\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
@@ -705,7 +706,7 @@ static int fill_from_tables(struct dctx *c)
 			    "coalesce(CAST(t.soft_limit AS TEXT), '?') END, "
 			    "CASE WHEN t.hard_limit = -1 THEN 'unlimited' ELSE "
 			    "coalesce(CAST(t.hard_limit AS TEXT), '?') END, "
-			    "coalesce(t.units, '') FROM src s JOIN %s.process_limits t ON "
+			    "coalesce(t.units, '') FROM src s CROSS JOIN %s.process_limits t ON "
 			    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = 'limits' "
 			    "ORDER BY t.rowid;\n",
 			    side, x, sid[side]);
