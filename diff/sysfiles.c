@@ -242,25 +242,19 @@ static void kv_lines(struct kvs *k, const struct ps_buf *b, enum kvmode mode)
 		while (ps_nums_next(e.value, &np, &v) == 1)
 			cnt++;
 		if (is_stat && cnt > 1) {
+			/* cpu lines: one key per column; intr, softirq: the total */
 			np = 0;
 			int isc = e.key.len >= 3 && memcmp(e.key.p, "cpu", 3) == 0;
-			struct ps_buf kk = PS_BUF_INIT;
-			char num[32];
 			for (size_t i = 0; ps_nums_next(e.value, &np, &v) == 1; i++) {
-				if (!isc && i > 0)
-					break; /* intr, softirq: the total only */
-				ps_buf_reset(&kk);
-				ps_buf_add(&kk, e.key.p, e.key.len);
 				if (isc) {
-					if (i < sizeof(cpu_cols) / sizeof(cpu_cols[0]))
-						ps_buf_addf(&kk, ".%s", cpu_cols[i]);
-					else
-						ps_buf_addf(&kk, ".%zu", i);
+					kv_col(k, e.key, cpu_cols, NELEM(cpu_cols), i, v);
+					continue;
 				}
+				char num[32];
 				int nl = snprintf(num, sizeof(num), "%" PRIu64, v);
-				kv_add(k, kk.buf, kk.len, num, (size_t)nl, NULL, 0);
+				kv_add(k, e.key.p, e.key.len, num, (size_t)nl, NULL, 0);
+				break;
 			}
-			ps_buf_release(&kk);
 			continue;
 		}
 		size_t nw = 0, wp = 0;
