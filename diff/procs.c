@@ -519,7 +519,9 @@ static const char *own_role(const struct dctx *c, const struct pse *e)
 	const struct snapinfo *si = e->side ? &c->d->b : &c->d->a;
 	if (si->capture_pid > 0 && e->pid == si->capture_pid)
 		return "capture";
-	if (si->capture_ppid > 0 && e->pid == si->capture_ppid)
+	/* init (a capture started by a service) is never a wrapper, even
+	 * when two boots make it exit and start */
+	if (si->capture_ppid > 1 && e->pid == si->capture_ppid)
 		return "parent";
 	return NULL;
 }

@@ -258,37 +258,38 @@ static void test_quiet(void)
 	 * workqueue suffix are counted, not shown; the new listener, the new
 	 * packet socket and the taint are. */
 	CHECK_INT(
-	    pycheck("--system-only",
-		    "import json,sys\n"
-		    "d=json.load(open(sys.argv[1]))\n"
-		    "assert sorted(x[\"path\"] for x in d[\"system\"])==[\"driver/name with spaces\","
-		    "\"modules\",\"mountinfo (mnt:[4026532000])\",\"net/packet\",\"net/tcp\","
-		    "\"sys/kernel/tainted\"], d[\"system\"]\n"
-		    "t=[x for x in d[\"system\"] if x[\"path\"]==\"net/tcp\"][0]\n"
-		    "assert [c[\"key\"] for c in t[\"changes\"]]==[\"tcp 0.0.0.0:8081 0.0.0.0:0\"], t\n"
-		    "h=d[\"hidden\"]\n"
-		    "assert h=={\"counter_files\":2,\"page_ranges\":0,\"volatile_files\":2,"
-		    "\"connections\":1,\"dropped_line_files\":1,\"kernel_workers\":0,"
-		    "\"kernel_worker_renames\":0}, h\n"
-		    "assert d[\"options\"]=={\"counters\":False,\"all\":False,\"context\":3,"
-		    "\"scope\":\"system\"}\n"
-		    "print(\"OK\")\n"),
+	    pycheck(
+		"--system-only",
+		"import json,sys\n"
+		"d=json.load(open(sys.argv[1]))\n"
+		"assert sorted(x[\"path\"] for x in d[\"system\"])==[\"driver/name with spaces\","
+		"\"modules\",\"mountinfo (mnt:[4026532000])\",\"net/packet\",\"net/tcp\","
+		"\"sys/kernel/tainted\"], d[\"system\"]\n"
+		"t=[x for x in d[\"system\"] if x[\"path\"]==\"net/tcp\"][0]\n"
+		"assert [c[\"key\"] for c in t[\"changes\"]]==[\"tcp 0.0.0.0:8081 0.0.0.0:0\"], t\n"
+		"h=d[\"hidden\"]\n"
+		"assert h=={\"counter_files\":2,\"page_ranges\":0,\"volatile_files\":2,"
+		"\"connections\":1,\"dropped_line_files\":1,\"kernel_workers\":0,"
+		"\"kernel_worker_renames\":0}, h\n"
+		"assert d[\"options\"]=={\"counters\":False,\"all\":False,\"context\":3,"
+		"\"scope\":\"system\"}\n"
+		"print(\"OK\")\n"),
 	    0);
-	CHECK_INT(
-	    pycheck("--processes-only",
-		    "import json,sys\n"
-		    "d=json.load(open(sys.argv[1]))\n"
-		    "p=d[\"processes\"]\n"
-		    "assert [x[\"pid\"] for x in p[\"exited\"]]==[42], p[\"exited\"]\n"
-		    "assert [x[\"pid\"] for x in p[\"changed\"]]==[4242], p[\"changed\"]\n"
-		    "h=d[\"hidden\"]\n"
-		    "assert h[\"kernel_workers\"]==1 and h[\"kernel_worker_renames\"]==1, h\n"
-		    "print(\"OK\")\n"),
-	    0);
+	CHECK_INT(pycheck("--processes-only",
+			  "import json,sys\n"
+			  "d=json.load(open(sys.argv[1]))\n"
+			  "p=d[\"processes\"]\n"
+			  "assert [x[\"pid\"] for x in p[\"exited\"]]==[42], p[\"exited\"]\n"
+			  "assert [x[\"pid\"] for x in p[\"changed\"]]==[4242], p[\"changed\"]\n"
+			  "h=d[\"hidden\"]\n"
+			  "assert h[\"kernel_workers\"]==1 and h[\"kernel_worker_renames\"]==1, h\n"
+			  "print(\"OK\")\n"),
+		  0);
 	CHECK_INT(ps("diff --system-only a.tar.zst b.tar.zst"), 1);
-	CHECK(strstr(out.buf, "\nNot shown: 2 counter files (--counters); 2 volatile files, 1 socket "
-			      "connection, 1 file changed only in lines that move by themselves "
-			      "(--all)\n") != NULL);
+	CHECK(strstr(out.buf,
+		     "\nNot shown: 2 counter files (--counters); 2 volatile files, 1 socket "
+		     "connection, 1 file changed only in lines that move by themselves "
+		     "(--all)\n") != NULL);
 	CHECK(strstr(out.buf, "meminfo") == NULL && strstr(out.buf, "cgroups") == NULL &&
 	      strstr(out.buf, "ipv6_route") == NULL && strstr(out.buf, "cpuinfo") == NULL);
 	/* --all implies --counters and hides nothing */
@@ -297,7 +298,8 @@ static void test_quiet(void)
 	CHECK(strstr(out.buf, "\n  timer_list\n") != NULL);
 	CHECK(strstr(out.buf, "\n  sys/kernel/random/uuid\n") != NULL);
 	CHECK(strstr(out.buf, "-cpu MHz\\t\\t: 2394.454\n") != NULL); /* tabs escaped */
-	CHECK(strstr(out.buf, "+ tcp 127.0.0.1:54321 127.0.0.1:8080  ESTABLISHED uid 1000") != NULL);
+	CHECK(strstr(out.buf, "+ tcp 127.0.0.1:54321 127.0.0.1:8080  ESTABLISHED uid 1000") !=
+	      NULL);
 	CHECK(strstr(out.buf, "~ name: kworker/1:0-mm_percpu_wq -> kworker/1:0-events\n") != NULL);
 	CHECK(strstr(out.buf, "- 77      kworker/0:1-events  uid 0 ppid 2 start 3000\n") != NULL);
 	CHECK(strstr(out.buf, "cgroups") == NULL && strstr(out.buf, "ipv6_route") == NULL);
@@ -380,6 +382,23 @@ static void test_other_boot(void)
 			      "11111111-2222-3333-4444-555555555555)") != NULL);
 	CHECK(strstr(out.buf, "Processes started (4)") != NULL);
 	CHECK(strstr(out.buf, "Processes exited (4)") != NULL);
+	/* procsnap's own capture process (meta.json capture_pid) is set apart,
+	 * its parent too - unless that is init, which a service-started
+	 * capture has and two boots make start and exit */
+	CHECK_INT(
+	    tu_sh(NULL,
+		  "cd %s && cp boot.tar.zst own.tar.zst && cp boot.tar.zst.db own.tar.zst.db && "
+		  "sqlite3 own.tar.zst.db \"UPDATE snapshots SET meta_json = "
+		  "json_set(meta_json, '$.capture_pid', 4242, '$.capture_ppid', 1)\"",
+		  dir),
+	    0);
+	CHECK_INT(tu_sh(&out, "cd %s && %s diff --processes-only a.tar.zst own.tar.zst", dir,
+			tu_procsnap()),
+		  1);
+	CHECK(strstr(out.buf, "note: procsnap's own processes left out: B 4242 my server "
+			      "(capture)\n") != NULL);
+	CHECK(strstr(out.buf, "Processes started (3)") != NULL);
+	CHECK(strstr(out.buf, "  + 1       ") != NULL);
 }
 
 static void test_color(void)

@@ -69,7 +69,7 @@ static void idle_checks(void)
 	const char *script =
 	    "import json,sys\n"
 	    "d=json.load(open(sys.argv[1]))\n"
-	    "cap=[int(x) for x in sys.argv[2:4]]\n"
+	    "cap=[int(x) for x in sys.argv[2:5]]\n"
 	    "noisy=set(\"timer_list slabinfo vmallocinfo zoneinfo buddyinfo pagetypeinfo "
 	    "diskstats softirqs meminfo vmstat stat loadavg uptime sys/kernel/random/uuid "
 	    "sys/kernel/ns_last_pid sys/fs/dentry-state sys/fs/inode-nr sys/fs/inode-state "
@@ -92,6 +92,8 @@ static void idle_checks(void)
 	    "assert own.get((\"b\",\"capture\"))==cap[1], (own, cap)\n"
 	    "assert cap[0] not in [x[\"pid\"] for x in p[\"exited\"]]\n"
 	    "assert cap[1] not in [x[\"pid\"] for x in p[\"started\"]]\n"
+	    "assert own.get((\"b\",\"parent\"))==cap[2], (own, cap)\n"
+	    "assert cap[2] not in [x[\"pid\"] for x in p[\"started\"]]\n"
 	    "print(\"OK\")\n";
 	char spath[300], db[300];
 	snprintf(spath, sizeof(spath), "%s/idle.py", dir);
@@ -101,17 +103,21 @@ static void idle_checks(void)
 		fputs(script, f);
 		fclose(f);
 	}
-	long long cap[2];
+	long long cap[2], ppid_b;
 	for (int i = 0; i < 2; i++) {
 		snprintf(db, sizeof(db), "%s/%c.tar.zst.db", dir, i ? 'b' : 'a');
 		cap[i] = tu_sql_int(
 		    db, "SELECT json_extract(meta_json, '$.capture_pid') FROM snapshots");
 		CHECK(cap[i] > 0);
 	}
+	/* B was captured under a shell of its own (sh -c '...; true'): its parent */
+	ppid_b = tu_sql_int(db, "SELECT json_extract(meta_json, '$.capture_ppid') FROM snapshots");
+	CHECK(ppid_b > 1);
 	CHECK_INT(tu_sh(NULL, "cd %s && %s diff --json a.tar.zst b.tar.zst > all.json", dir,
 			tu_procsnap()),
 		  1);
-	int st = tu_sh(&out, "cd %s && python3 idle.py all.json %lld %lld", dir, cap[0], cap[1]);
+	int st = tu_sh(&out, "cd %s && python3 idle.py all.json %lld %lld %lld", dir, cap[0],
+		       cap[1], ppid_b);
 	if (st != 0 || strcmp(out.buf, "OK\n") != 0) {
 		fprintf(stderr, "default diff of A and B: %s\n", out.buf);
 		t_failures++;
@@ -189,9 +195,9 @@ static void test_live(void)
 	waitpid(v3.pid, NULL, 0);
 	v3.pid = 0;
 
-	CHECK_INT(
-	    tu_sh(NULL, "cd %s && %s capture -q -o b.tar.zst >/dev/null 2>&1", dir, tu_procsnap()),
-	    0);
+	CHECK_INT(tu_sh(NULL, "cd %s && sh -c '%s capture -q -o b.tar.zst >/dev/null 2>&1; true'",
+			dir, tu_procsnap()),
+		  0);
 
 	/* the whole document, checked by python3 */
 	char pids[128];
