@@ -400,6 +400,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
 	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
 	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
+	/* procsnap's own process and its parent (diff sets them apart); only
+	 * for the live /proc, where these pids are the captured ones */
+	if (strcmp(o.root, "/proc") == 0)
+		ps_buf_addf(&meta, "\"capture_pid\":%d,\n\"capture_ppid\":%d,\n", (int)getpid(),
+			    (int)getppid());
 	ps_capture_host_facts(o.root, &meta);
 	json_kv_str(&meta, "case_id", case_id);
 	json_kv_str(&meta, "examiner", examiner);
