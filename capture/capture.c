@@ -1279,7 +1279,9 @@ void walk(struct walker *w)
 		r->idx = 0;
 	}
 	if (r->phase == PH_PIDS) {
-		for (; r->idx < r->npids && !halted(w); r->idx++) {
+		/* A pid being resumed gets its process record even when the
+		 * deadline has passed (cur.active). */
+		for (; r->idx < r->npids && (w->cur.active || !halted(w)); r->idx++) {
 			/* --pid: each once (and not a thread already walked) */
 			int pid = r->pids[r->idx];
 			if (r->o->npids && !w->cur.active && pid > 0 && known_has(r, pid))
