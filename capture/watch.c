@@ -415,6 +415,8 @@ out:
 	free(r->netns);
 	pthread_mutex_destroy(&r->wmu);
 	pthread_cond_destroy(&r->wcv);
+	/* What still holds the hub besides us: abandoned, still blocked. */
+	stats->stuck = (uint64_t)(atomic_load(&r->hub->refs) - 1);
 	hub_put(r->hub);
 	free(r);
 	close(rootfd);

@@ -664,5 +664,5 @@ out:
 	free(pids);
 	free(excl);
 	/* Threads abandoned in the kernel may keep this process from ending. */
-	return cli_supervise_done(rc, cst.timeouts > 0);
+	return cli_supervise_done(rc, cst.stuck > 0);
 }

@@ -15,7 +15,7 @@
  *     threads inherit the mask), registers its temporary files in a page
  *     shared with the parent (cli_tmp_add), and reports its exit status.
  * On a signal the parent kills the child (SIGKILL), unlinks the registered
- * files, waits a little for the child to be reaped (a thread inside an
+ * files, waits up to 100 ms for the child to be reaped (a thread inside an
  * open(O_CREAT) finishes that call first), unlinks them again, prints one
  * line and exits 2.  When the child finishes with threads still stuck, it
  * closes its standard streams, writes its exit status into a pipe and
@@ -129,7 +129,7 @@ static int parent(const char *cmd, pid_t pid, int sfd, int rfd)
 				continue;
 			kill(pid, SIGKILL);
 			unlink_all();
-			reap(pid, &status, 300);
+			reap(pid, &status, 100);
 			unlink_all();
 			const char *name = sigabbrev_np((int)si.ssi_signo);
 			return cli_fail(cmd, "interrupted by SIG%s", name ? name : "?");

@@ -16,8 +16,9 @@
  * read of them reaches the daemon.
  *
  * SIGUSR1 flips the switch on: from then on getattr, open and read of those
- * files block (sleeping in 10 ms steps; CTLDIR/blocked is created when one
- * starts to) until SIGUSR2 flips it off.  Interrupt requests from the kernel
+ * files block (sleeping in 10 ms steps; CTLDIR/blocked and CTLDIR/blocked.N,
+ * N counting from 1 over the daemon's life, are created when one starts to)
+ * until SIGUSR2 flips it off.  Interrupt requests from the kernel
  * are ignored, as a hung daemon's are: a reader stuck here stays stuck (and
  * is not even killable: the kernel waits for the answer once the request was
  * read).
@@ -59,9 +60,15 @@ static void maybe_block(const char *path)
 	if (!blocking || (strcmp(path, "/exe") != 0 && strcmp(path, "/data") != 0 &&
 			  strcmp(path, swap_name) != 0))
 		return;
+	static int nblocked;
 	char mark[4096];
-	snprintf(mark, sizeof(mark), "%s/blocked", ctldir);
+	snprintf(mark, sizeof(mark), "%s/blocked.%d", ctldir,
+		 __atomic_add_fetch(&nblocked, 1, __ATOMIC_SEQ_CST));
 	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	snprintf(mark, sizeof(mark), "%s/blocked", ctldir);
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
 	struct timespec ts = {0, 10 * 1000 * 1000};
