@@ -192,6 +192,16 @@ static inline void guard_begin(struct walker *w, int record)
 	atomic_store_explicit(&w->seq, s + 1, memory_order_release);
 }
 
+/* Still inside it, but making progress (a chunk of a long read): the
+ * watchdog's clock restarts.  Abandoned meanwhile: never returns. */
+static inline void guard_tick(struct walker *w)
+{
+	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	if (s == SEQ_GONE || !atomic_compare_exchange_strong_explicit(
+				 &w->seq, &s, s + 2, memory_order_acq_rel, memory_order_acquire))
+		gone(w);
+}
+
 /* Leave it: unless the watchdog took over meanwhile (then this thread is
  * abandoned and never returns from here). */
 static inline void guard_end(struct walker *w)

@@ -7,7 +7,9 @@
  * read timeout, at most 50 ms) and looks at the worker's `seq`
  * (capture_int.h): odd and unchanged for --read-timeout means the worker is
  * stuck in one open/read/readlink/stat/listing (a hung FUSE or NFS file
- * behind exe or fd/N, a process in D state holding its mmap_lock...).
+ * behind exe or fd/N, a process in D state holding its mmap_lock...).  A
+ * pagemap read ticks (guard_tick) after every chunk: long but progressing
+ * is not stuck.
  * Then, under the hub lock:
  *   - it swaps `seq` for SEQ_GONE; if the operation returned meanwhile the
  *     swap fails and nothing happens;
@@ -69,6 +71,11 @@ static void hub_put(struct hub *h)
 	}
 }
 
+static void tick(void *ctx)
+{
+	guard_tick(ctx);
+}
+
 static struct walker *walker_new(struct run *r)
 {
 	struct walker *w = ps_xcalloc(1, sizeof(*w));
@@ -92,8 +99,10 @@ static struct walker *walker_new(struct run *r)
 		w->dfd[i] = w->cur.fd[i] = -1;
 	w->p.pidfd = -1;
 	w->dents = ps_xmalloc(DENTS_SZ);
-	if (!r->o->no_pagemap && r->procfs)
+	if (!r->o->no_pagemap && r->procfs) {
 		w->pm = ps_pm_create(r->no_scan, r->soft_dirty);
+		ps_pm_set_tick(w->pm, tick, w);
+	}
 	ps_buf_adds(&w->path, "proc");
 	return w;
 }
