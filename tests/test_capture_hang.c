@@ -253,65 +253,88 @@ static const char *summary(const char *snap)
 	return out.buf;
 }
 
+/* One scenario: a victim running the file system's exe (or HANGFS with
+ * FILE open), the switch on, and the paths NAME.tar.zst(.db) and NAME.err. */
+struct scene {
+	struct victim v;
+	char snap[700], db[710], err[700], vp[16], self[16];
+};
+
+static void scene_start(struct scene *c, const char *name, const char *file)
+{
+	char exe[700];
+	snprintf(exe, sizeof(exe), "%s/exe", mnt);
+	CHECK_INT(victim_start(&c->v, file ? HANGFS : exe, file), 0);
+	block(1);
+	snprintf(c->snap, sizeof(c->snap), "%s/%s.tar.zst", dir, name);
+	snprintf(c->db, sizeof(c->db), "%s.db", c->snap);
+	snprintf(c->err, sizeof(c->err), "%s/%s.err", dir, name);
+	snprintf(c->vp, sizeof(c->vp), "%d", (int)c->v.pid);
+	snprintf(c->self, sizeof(c->self), "%d", (int)getpid());
+}
+
+/* "kind errno" of proc/<victim>/<rel> in the scene's index. */
+static const char *state(struct scene *c, const char *rel)
+{
+	static char t[256];
+	if (tu_sql(c->db, t, sizeof(t),
+		   "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d/%s'",
+		   (int)c->v.pid, rel) < 0)
+		snprintf(t, sizeof(t), "(no row)");
+	return t;
+}
+
+static void scene_end(struct scene *c)
+{
+	block(0);
+	victim_stop(&c->v);
+	reap_orphans();
+}
+
 /* ---- tests -------------------------------------------------------------------------- */
 
 /* An executable on a hung file system: exe.body and the on-disk check time
  * out (1 s each), the memfd body after them and the next pid are captured. */
 static void hang_timeout(void)
 {
-	struct victim v;
-	char exe[700];
-	snprintf(exe, sizeof(exe), "%s/exe", mnt);
-	CHECK_INT(victim_start(&v, exe, NULL), 0);
-	block(1);
-	char snap[700], db[710], err[700], vp[16], self[16];
-	snprintf(snap, sizeof(snap), "%s/t1.tar.zst", dir);
-	snprintf(db, sizeof(db), "%s.db", snap);
-	snprintf(err, sizeof(err), "%s/t1.err", dir);
-	snprintf(vp, sizeof(vp), "%d", (int)v.pid);
-	snprintf(self, sizeof(self), "%d", (int)getpid());
+	struct scene c;
+	scene_start(&c, "t1", NULL);
 	const char *argv[] = {
-	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", snap,	  "--exe-bodies",
-	    "all",	"--read-timeout", "1",	  "--pid", vp,	 "--pid", self,
+	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", c.snap,  "--exe-bodies",
+	    "all",	"--read-timeout", "1",	  "--pid", c.vp, "--pid", c.self,
 	    NULL};
 	double took;
-	int rc = wait_for(spawn(err, argv), 2 * 1.0 + MARGIN_S, &took);
+	int rc = wait_for(spawn(c.err, argv), 2 * 1.0 + MARGIN_S, &took);
 	CHECK_INT(rc, 0);
 	CHECK(took >= 1.9);
 	fprintf(stderr, "capture with two 1 s timeouts took %.2f s\n", took);
-	char t[256];
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d/exe.body'",
-			 (int)v.pid),
-		  0);
-	CHECK_STR(t, "absent ETIMEDOUT");
+	CHECK_STR(state(&c, "exe.body"), "absent ETIMEDOUT");
 	/* After the stuck body: the memfd's body, the process record, the next pid. */
-	CHECK_INT(
-	    tu_sh(&out, "%s cat %s proc/%d/fd/%d.body", tu_procsnap(), snap, (int)v.pid, v.memfd),
-	    0);
+	CHECK_INT(tu_sh(&out, "%s cat %s proc/%d/fd/%d.body", tu_procsnap(), c.snap, (int)c.v.pid,
+			c.v.memfd),
+		  0);
 	CHECK_STR(out.buf, "memfd body\n");
 	CHECK_INT(
-	    tu_sql_int(db, "SELECT on_disk FROM capture_processes WHERE pid = %d", (int)v.pid), -1);
-	CHECK_INT(tu_sql_int(db,
+	    tu_sql_int(c.db, "SELECT on_disk FROM capture_processes WHERE pid = %d", (int)c.v.pid),
+	    -1);
+	CHECK_INT(tu_sql_int(c.db,
 			     "SELECT count(*) FROM files WHERE path = 'proc/%d/status' AND "
 			     "kind = 'file'",
 			     (int)getpid()),
 		  1);
-	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE errno = 'ETIMEDOUT'"), 1);
-	const char *s = summary(snap);
+	CHECK_INT(tu_sql_int(c.db, "SELECT count(*) FROM files WHERE errno = 'ETIMEDOUT'"), 1);
+	const char *s = summary(c.snap);
 	CHECK(strstr(s, "\"timeouts\":2,") != NULL);
 	char want[128];
-	snprintf(want, sizeof(want), "\"timed_out\":[\"proc/%d/exe.body\"]", (int)v.pid);
+	snprintf(want, sizeof(want), "\"timed_out\":[\"proc/%d/exe.body\"]", (int)c.v.pid);
 	CHECK(strstr(s, want) != NULL);
-	snprintf(want, sizeof(want), "\"on_disk_timed_out\":[%d]", (int)v.pid);
+	snprintf(want, sizeof(want), "\"on_disk_timed_out\":[%d]", (int)c.v.pid);
 	CHECK(strstr(s, want) != NULL);
 	CHECK(strstr(s, "\"deadline_reached\":false") != NULL);
-	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), snap);
+	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), c.snap);
 	CHECK(strstr(out.buf, "\"read_timeout_ms\":1000,\"deadline_ms\":null") != NULL);
 	CHECK_INT(tmp_files(), 0);
-	block(0);
-	victim_stop(&v);
-	reap_orphans();
+	scene_end(&c);
 }
 
 /* The stuck operation returns while the capture goes on: the abandoned
@@ -319,21 +342,13 @@ static void hang_timeout(void)
  * replacement's own blocked operation (the on-disk check) completes. */
 static void hang_release(void)
 {
-	struct victim v;
-	char exe[700];
-	snprintf(exe, sizeof(exe), "%s/exe", mnt);
-	CHECK_INT(victim_start(&v, exe, NULL), 0);
-	block(1);
+	struct scene c;
+	scene_start(&c, "rel", NULL);
 	int before = nblocked();
-	char snap[700], db[710], err[700], vp[16];
-	snprintf(snap, sizeof(snap), "%s/rel.tar.zst", dir);
-	snprintf(db, sizeof(db), "%s.db", snap);
-	snprintf(err, sizeof(err), "%s/rel.err", dir);
-	snprintf(vp, sizeof(vp), "%d", (int)v.pid);
 	const char *argv[] = {
-	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", snap, "--exe-bodies",
-	    "all",	"--read-timeout", "1",	  "--pid", vp,	 NULL};
-	pid_t p = spawn(err, argv);
+	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", c.snap, "--exe-bodies",
+	    "all",	"--read-timeout", "1",	  "--pid", c.vp, NULL};
+	pid_t p = spawn(c.err, argv);
 	/* exe.body blocks, times out after 1 s; then the on-disk check blocks:
 	 * release both now. */
 	for (double end = now_s() + 30; nblocked() < before + 2 && now_s() < end;)
@@ -342,44 +357,32 @@ static void hang_release(void)
 	block(0);
 	double took;
 	CHECK_INT(wait_for(p, MARGIN_S, &took), 0);
-	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE path = 'proc/%d/exe.body'",
-			     (int)v.pid),
+	CHECK_INT(tu_sql_int(c.db, "SELECT count(*) FROM files WHERE path = 'proc/%d/exe.body'",
+			     (int)c.v.pid),
 		  1);
-	char t[256];
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d/exe.body'",
-			 (int)v.pid),
+	CHECK_STR(state(&c, "exe.body"), "absent ETIMEDOUT");
+	CHECK_INT(
+	    tu_sql_int(c.db, "SELECT on_disk FROM capture_processes WHERE pid = %d", (int)c.v.pid),
+	    1);
+	CHECK_INT(tu_sh(&out, "%s cat %s proc/%d/fd/%d.body", tu_procsnap(), c.snap, (int)c.v.pid,
+			c.v.memfd),
 		  0);
-	CHECK_STR(t, "absent ETIMEDOUT");
-	CHECK_INT(
-	    tu_sql_int(db, "SELECT on_disk FROM capture_processes WHERE pid = %d", (int)v.pid), 1);
-	CHECK_INT(
-	    tu_sh(&out, "%s cat %s proc/%d/fd/%d.body", tu_procsnap(), snap, (int)v.pid, v.memfd),
-	    0);
 	CHECK_STR(out.buf, "memfd body\n");
-	CHECK(strstr(summary(snap), "\"timeouts\":1,") != NULL);
-	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), snap), 0);
-	victim_stop(&v);
-	reap_orphans();
+	CHECK(strstr(summary(c.snap), "\"timeouts\":1,") != NULL);
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), c.snap), 0);
+	scene_end(&c);
 }
 
 /* SIGTERM / SIGINT while stuck: status 2 within a second, one line, no
  * temporary file, no archive. */
 static void hang_signal_one(int sig, const char *name)
 {
-	struct victim v;
-	char exe[700];
-	snprintf(exe, sizeof(exe), "%s/exe", mnt);
-	CHECK_INT(victim_start(&v, exe, NULL), 0);
-	block(1);
-	char snap[700], err[700], vp[16];
-	snprintf(snap, sizeof(snap), "%s/sig.tar.zst", dir);
-	snprintf(err, sizeof(err), "%s/sig.err", dir);
-	snprintf(vp, sizeof(vp), "%d", (int)v.pid);
+	struct scene c;
+	scene_start(&c, "sig", NULL);
 	/* The default read timeout (5 s) is far away. */
-	const char *argv[] = {"procsnap",     "capture", NO_SYS,  "-o", snap,
-			      "--exe-bodies", "all",	 "--pid", vp,	NULL};
-	pid_t p = spawn(err, argv);
+	const char *argv[] = {"procsnap",     "capture", NO_SYS,  "-o", c.snap,
+			      "--exe-bodies", "all",	 "--pid", c.vp, NULL};
+	pid_t p = spawn(c.err, argv);
 	CHECK(wait_blocked(30));
 	sleep_ms(200);
 	/* Something to clean up: the archive's temporary file. */
@@ -391,15 +394,13 @@ static void hang_signal_one(int sig, const char *name)
 	fprintf(stderr, "%s: capture ended %.3f s after the signal\n", name, took);
 	CHECK_INT(rc, 2);
 	CHECK(took < 1.0 + 1.0); /* 1 s, plus one for a loaded machine */
-	CHECK_INT(tu_slurp(err, &out), 0);
+	CHECK_INT(tu_slurp(c.err, &out), 0);
 	char want[64];
 	snprintf(want, sizeof(want), "procsnap: capture: interrupted by %s\n", name);
 	CHECK_STR(out.buf, want);
 	CHECK_INT(tmp_files(), 0);
-	CHECK(access(snap, F_OK) != 0);
-	block(0);
-	victim_stop(&v);
-	reap_orphans();
+	CHECK(access(c.snap, F_OK) != 0);
+	scene_end(&c);
 }
 
 static void hang_signal(void)
@@ -412,50 +413,37 @@ static void hang_signal(void)
  * the pid not reached is recorded absent ETIMEDOUT. */
 static void hang_deadline(void)
 {
-	struct victim v;
-	char exe[700];
-	snprintf(exe, sizeof(exe), "%s/exe", mnt);
-	CHECK_INT(victim_start(&v, exe, NULL), 0);
-	block(1);
-	char snap[700], db[710], err[700], vp[16], self[16];
-	snprintf(snap, sizeof(snap), "%s/dl.tar.zst", dir);
-	snprintf(db, sizeof(db), "%s.db", snap);
-	snprintf(err, sizeof(err), "%s/dl.err", dir);
-	snprintf(vp, sizeof(vp), "%d", (int)v.pid);
-	snprintf(self, sizeof(self), "%d", (int)getpid());
-	const char *argv[] = {"procsnap",     "capture", NO_SYS,	   "-q", "-o",	       snap,
-			      "--exe-bodies", "all",	 "--read-timeout", "30", "--deadline", "3",
-			      "--pid",	      vp,	 "--pid",	   self, NULL};
+	struct scene c;
+	scene_start(&c, "dl", NULL);
+	const char *argv[] = {
+	    "procsnap",	    "capture", NO_SYS,		 "-q",	 "-o",	       c.snap,
+	    "--exe-bodies", "all",     "--read-timeout", "30",	 "--deadline", "3",
+	    "--pid",	    c.vp,      "--pid",		 c.self, NULL};
 	double took;
-	int rc = wait_for(spawn(err, argv), 3.0 + MARGIN_S, &took);
+	int rc = wait_for(spawn(c.err, argv), 3.0 + MARGIN_S, &took);
 	fprintf(stderr, "capture with --deadline 3 took %.2f s\n", took);
 	CHECK_INT(rc, 0);
 	CHECK(took >= 2.9);
-	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), snap), 0);
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), c.snap), 0);
 	CHECK(strncmp(out.buf, "OK ", 3) == 0);
-	const char *s = summary(snap);
+	const char *s = summary(c.snap);
 	CHECK(strstr(s, "\"deadline_reached\":true") != NULL);
 	CHECK(strstr(s, "\"not_captured\":1,") != NULL);
 	char t[256];
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d/exe.body'",
-			 (int)v.pid),
-		  0);
-	CHECK_STR(t, "absent ETIMEDOUT");
-	CHECK_INT(tu_sql(db, t, sizeof(t),
+	CHECK_STR(state(&c, "exe.body"), "absent ETIMEDOUT");
+	CHECK_INT(tu_sql(c.db, t, sizeof(t),
 			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d'",
 			 (int)getpid()),
 		  0);
 	CHECK_STR(t, "absent ETIMEDOUT");
 	/* The process being walked keeps its record. */
 	CHECK_INT(
-	    tu_sql_int(db, "SELECT count(*) FROM capture_processes WHERE pid = %d", (int)v.pid), 1);
-	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), snap);
+	    tu_sql_int(c.db, "SELECT count(*) FROM capture_processes WHERE pid = %d", (int)c.v.pid),
+	    1);
+	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), c.snap);
 	CHECK(strstr(out.buf, "\"read_timeout_ms\":30000,\"deadline_ms\":3000") != NULL);
 	CHECK_INT(tmp_files(), 0);
-	block(0);
-	victim_stop(&v);
-	reap_orphans();
+	scene_end(&c);
 }
 
 /* fd/N of a victim names a file that looks deleted (its body is wanted); the
@@ -468,38 +456,30 @@ static void swap_stat_open(void)
 	snprintf(file, sizeof(file), "%s/swap (deleted)", mnt);
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	CHECK_INT(mkfifo(fifo, 0600), 0);
-	struct victim v;
-	CHECK_INT(victim_start(&v, HANGFS, file), 0);
-	block(1);
-	char snap[700], db[710], err[700], vp[16];
-	snprintf(snap, sizeof(snap), "%s/sw.tar.zst", dir);
-	snprintf(db, sizeof(db), "%s.db", snap);
-	snprintf(err, sizeof(err), "%s/sw.err", dir);
-	snprintf(vp, sizeof(vp), "%d", (int)v.pid);
-	const char *argv[] = {"procsnap",	"capture", NO_SYS,  "-q", "-o", snap,
-			      "--read-timeout", "30",	   "--pid", vp,	  NULL};
-	pid_t p = spawn(err, argv);
+	struct scene c;
+	scene_start(&c, "sw", file);
+	const char *argv[] = {"procsnap",	"capture", NO_SYS,  "-q", "-o", c.snap,
+			      "--read-timeout", "30",	   "--pid", c.vp, NULL};
+	pid_t p = spawn(c.err, argv);
 	CHECK(wait_blocked(30));
-	fprintf(v.in, "swap %s\n", fifo);
-	fflush(v.in);
+	fprintf(c.v.in, "swap %s\n", fifo);
+	fflush(c.v.in);
 	char line[256] = "";
-	CHECK(fgets(line, sizeof(line), v.out) != NULL);
+	CHECK(fgets(line, sizeof(line), c.v.out) != NULL);
 	CHECK_STR(line, "ok\n");
 	block(0);
 	double took;
 	CHECK_INT(wait_for(p, MARGIN_S, &took), 0);
 	char t[256];
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/%d/fd/%d.body'",
-			 (int)v.pid, v.fd),
-		  0);
-	CHECK_STR(t, "absent ENODEV");
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'", (int)v.pid,
-			 v.fd),
+	char rel[32];
+	snprintf(rel, sizeof(rel), "fd/%d.body", c.v.fd);
+	CHECK_STR(state(&c, rel), "absent ENODEV");
+	CHECK_INT(tu_sql(c.db, t, sizeof(t),
+			 "SELECT link_target FROM files WHERE path = 'proc/%d/fd/%d'", (int)c.v.pid,
+			 c.v.fd),
 		  0);
 	CHECK_STR(t, file);
-	victim_stop(&v);
+	scene_end(&c);
 	unlink(fifo);
 }
 
