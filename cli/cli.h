@@ -54,6 +54,24 @@ int cli_parse_format(const char *s, enum fmt *out);
  * null, numbers as numbers, text and blobs as strings (common's JSON writer). */
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
 
+/*
+ * Supervision (supervise.c): a command whose work may block in the kernel
+ * (capture) runs it in a child process, so that SIGINT/SIGTERM/SIGHUP end
+ * the command within a second whatever the child is stuck in.
+ * cli_supervise blocks those signals (call it before any thread exists) and
+ * forks: it returns -1 in the child, which does the work and ends with
+ * `return cli_supervise_done(rc, stuck)`; in the parent it returns the exit
+ * status to return: the child's, or 2 after a signal (one line on stderr,
+ * the child killed, every registered temporary file unlinked).
+ * cli_tmp_add registers a temporary file to unlink if a signal ends the
+ * command: call it BEFORE creating the file (0, or -1 when the table of 8
+ * is full); cli_tmp_del once it is renamed or removed.
+ */
+int cli_supervise(const char *cmd);
+int cli_supervise_done(int rc, int stuck);
+int cli_tmp_add(const char *path);
+void cli_tmp_del(const char *path);
+
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Usage error: message plus "try 'procsnap help CMD'"; returns 2. */
