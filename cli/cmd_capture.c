@@ -392,7 +392,16 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		fchmod(fd, 0600);
 	}
 
-	struct ps_writer_opts wo = {.level = 3, .frame_size = 1 << 20, .spill_dirfd = dirfd};
+	/* The index is built in the same pipeline, from the same members. */
+	const char *slash = strrchr(out, '/');
+	if (!no_index)
+		ps_buf_addf(&dbpath, "%s.db", out);
+	struct ps_writer_opts wo = {.level = 3,
+				    .frame_size = 1 << 20,
+				    .spill_dirfd = dirfd,
+				    .index_path = no_index ? NULL : dbpath.buf,
+				    .index_force = force,
+				    .archive_name = slash ? slash + 1 : out};
 	if (ps_writer_open(&w, fd, &wo, &err) < 0)
 		goto fail;
 
@@ -532,14 +541,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 
 	rc = 0;
 	if (!no_index) {
-		ps_buf_addf(&dbpath, "%s.db", out);
-		if (ps_index_build(out, dbpath.buf, force, &err) < 0) {
+		if (ps_writer_index_publish(w, &err) < 0)
 			rc = cli_fail("capture", "archive %s written, but its index failed: %s",
 				      out, err.msg);
-		} else if (!quiet) {
-			fprintf(stderr, "procsnap: index %s (%.2f s)\n", dbpath.buf,
-				(double)(ps_mono_ns() - o.start_ns) / 1e9 - secs);
-		}
+		else if (!quiet)
+			fprintf(stderr, "procsnap: index %s\n", dbpath.buf);
 	}
 	goto out;
 

@@ -112,4 +112,30 @@ void ps_human_bytes(char *out, size_t outlen, uint64_t n);
 /* Parse a decimal unsigned integer that must fill [s, s+len); 0 or -1. */
 int ps_parse_u64(const char *s, size_t len, uint64_t *out);
 
+/*
+ * struct ps_hmap - the one open-addressing hash table (hmap.c): 64-bit keys
+ * that are already hashes (XXH3 of a name, an inode number) to 64-bit values
+ * (an id, an offset).  Several entries may share a key: callers that need
+ * exactness keep the hashed bytes and compare on each hit (ps_hmap_next).
+ * max_entries bounds memory (0 = unbounded): ps_hmap_put then fails (-1)
+ * and the caller goes on without the entry.  Grows by doubling, 16 bytes
+ * per slot, at most half full.
+ */
+struct ps_hmap {
+	uint64_t *keys; /* 0 = empty slot */
+	uint64_t *vals;
+	size_t cap, n, max;
+};
+void ps_hmap_init(struct ps_hmap *m, size_t max_entries);
+void ps_hmap_release(struct ps_hmap *m); /* frees, keeps max; reusable */
+/* Add key -> val (duplicates allowed).  0, or -1 when max_entries is reached. */
+int ps_hmap_put(struct ps_hmap *m, uint64_t key, uint64_t val);
+/* First value stored under key: 1 and *val, or 0. */
+int ps_hmap_get(const struct ps_hmap *m, uint64_t key, uint64_t *val);
+/* Iterate the values stored under key: *it = 0 to start; 1 and *val per
+ * value, 0 at the end.  The map must not change while iterating. */
+int ps_hmap_next(const struct ps_hmap *m, uint64_t key, size_t *it, uint64_t *val);
+/* Remove the entry key -> val; 1 if it was there. */
+int ps_hmap_del(struct ps_hmap *m, uint64_t key, uint64_t val);
+
 #endif

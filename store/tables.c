@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* ---- column lists (X-macros keep the enum and the SQL in step) ---------- */
 
@@ -35,7 +36,8 @@
 	X(no_new_privs) X(cap_eff) X(cap_prm) X(cap_bnd) X(cap_inh) X(cap_amb) X(oom_score)        \
 	X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread) X(vsize) X(minflt) \
 	X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(fd_count) X(ns_pid)    \
-	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)
+	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)      \
+	X(env_set) X(limits_set)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
@@ -43,16 +45,17 @@
 	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan)
 
 #define MAP_COLS(X)                                                                                \
-	X(pid) X(start) X(end) X(permissions) X(offset) X(device) X(inode) X(path) X(pseudo)       \
-	X(start_addr) X(end_addr) X(deleted) X(size_kb) X(kernel_page_size_kb) X(mmu_page_size_kb) \
+	X(pid) X(seq) X(start_addr) X(end_addr) X(perms_id) X(offset) X(dev) X(inode) X(path_id)   \
+	X(kernel_page_size_kb) X(mmu_page_size_kb)                                                 \
 	X(rss_kb) X(pss_kb) X(pss_dirty_kb) X(shared_clean_kb) X(shared_dirty_kb)                  \
 	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(ksm_kb)         \
 	X(lazy_free_kb) X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb)         \
 	X(shared_hugetlb_kb) X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)          \
-	X(thp_eligible) X(protection_key) X(vmflags) X(pages) X(present) X(swapped)             \
+	X(thp_eligible) X(protection_key) X(vmflags_id) X(pages) X(present) X(swapped)          \
 	X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
 
-#define FD_COLS(X) X(pid) X(fd) X(path) X(type) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
+#define FD_COLS(X)                                                                                 \
+	X(pid) X(seq) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
 #define NS_COLS(X)                                                                                 \
 	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
@@ -75,8 +78,8 @@ static const char *const thread_cols[] = {THREAD_COLS(NAME) NULL};
 static const char *const map_cols[] = {MAP_COLS(NAME) NULL};
 static const char *const fd_cols[] = {FD_COLS(NAME) NULL};
 static const char *const ns_cols[] = {NS_COLS(NAME) NULL};
-static const char *const env_cols[] = {"pid", "key", "value", NULL};
-static const char *const limit_cols[] = {"pid", "name", "soft_limit", "hard_limit", "units", NULL};
+static const char *const env_cols[] = {"set_id", "seq", "key", "value", NULL};
+static const char *const limit_cols[] = {"set_id", "seq", "name", "soft_limit", "hard_limit", "units", NULL};
 /* clang-format on */
 
 /* ns/<name> links, in enum ns_kind order. */
@@ -263,6 +266,7 @@ static void proc_reset(struct proc_state *p)
 	shrink(&p->maps);
 	shrink(&p->mountinfo);
 	p->have_smaps = p->have_pagemap = 0;
+	p->env_set = p->limits_set = -1;
 	shrink(&p->smaps);
 	shrink(&p->pagemap);
 }
@@ -430,33 +434,34 @@ static void bind_pagemap(sqlite3_stmt *st, const struct ps_map *mp, struct ps_pa
 	sqlite3_bind_int(st, M_pfn_visible, c.pfn_visible);
 }
 
+/* A text column through the strings dictionary (NULL stays NULL). */
+static int bind_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+		       struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	int64_t id = t->intern(t->intern_ctx, p, n, err);
+	if (id < 0)
+		return -1;
+	sqlite3_bind_int64(st, col, id);
+	return 0;
+}
+
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
 		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
 	sqlite3_stmt *st = t->ins_map;
-	char buf[64];
 	tb_i64(st, M_pid, t->p.pid);
-	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->start);
-	sqlite3_bind_text(st, M_start, buf, -1, SQLITE_TRANSIENT);
-	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->end);
-	sqlite3_bind_text(st, M_end, buf, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, M_permissions, mp->perms, -1, SQLITE_TRANSIENT);
-	tb_u64(st, M_offset, mp->offset);
-	snprintf(buf, sizeof(buf), "%02x:%02x", mp->dev_major, mp->dev_minor);
-	sqlite3_bind_text(st, M_device, buf, -1, SQLITE_TRANSIENT);
-	tb_u64(st, M_inode, mp->inode);
-	tb_slice(st, M_path, mp->path);
-	sqlite3_bind_int(st, M_pseudo, mp->inode == 0 && mp->path.len > 0);
+	sqlite3_bind_int64(st, M_seq, t->map_seq++);
 	tb_u64(st, M_start_addr, mp->start);
 	tb_u64(st, M_end_addr, mp->end);
-	size_t dl = sizeof(DELETED_SUFFIX) - 1;
-	sqlite3_bind_int(st, M_deleted,
-			 mp->path.len > dl &&
-			     memcmp(mp->path.p + mp->path.len - dl, DELETED_SUFFIX, dl) == 0);
-	if (!sm) {
-		tb_u64(st, M_size_kb, (mp->end - mp->start) / 1024);
-	} else {
-		tb_u64(st, M_size_kb, sm->size);
+	if (bind_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
+	    bind_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
+		return -1;
+	tb_u64(st, M_offset, mp->offset);
+	sqlite3_bind_int64(st, M_dev, ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
+	tb_u64(st, M_inode, mp->inode);
+	if (sm) {
 		tb_u64(st, M_kernel_page_size_kb, sm->kernel_page_size);
 		tb_u64(st, M_mmu_page_size_kb, sm->mmu_page_size);
 		tb_u64(st, M_rss_kb, sm->rss);
@@ -480,11 +485,12 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		tb_u64(st, M_locked_kb, sm->locked);
 		tb_u64(st, M_thp_eligible, sm->thp_eligible);
 		tb_u64(st, M_protection_key, sm->protection_key);
-		if (sm->vm_flags.p)
-			tb_slice(st, M_vmflags, sm->vm_flags);
+		if (sm->vm_flags.p &&
+		    bind_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
+			return -1;
 	}
 	bind_pagemap(st, mp, pc);
-	return tb_step(t, st, "process_memory_map", err);
+	return tb_step(t, st, "maps", err);
 }
 
 static int smaps_rows(struct ps_tables *t, const char *data, size_t len,
@@ -517,22 +523,60 @@ static int maps_rows(struct ps_tables *t, struct ps_pagemap_cursor *pc, struct p
 
 /* ---- per-process members --------------------------------------------------------- */
 
+/*
+ * The set id of content (data, len) in dict: 1 and *id when it was stored
+ * before, 0 and a new *id when the rows must be inserted now.  Past the
+ * dictionary's bound a repeat is stored again (bigger, never wrong).
+ */
+static int set_find(struct set_dict *d, const char *data, size_t len, int64_t *id)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+	uint64_t key, v;
+	memcpy(&key, c.digest, sizeof(key));
+	size_t it = 0;
+	while (ps_hmap_next(&d->map, key, &it, &v))
+		if (memcmp(d->keys[v], c.digest, 16) == 0) {
+			*id = (int64_t)v;
+			return 1;
+		}
+	*id = d->next++;
+	if ((size_t)*id == d->n && ps_hmap_put(&d->map, key, (uint64_t)*id) == 0) {
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 64;
+			d->keys = ps_xrealloc(d->keys, d->cap * sizeof(*d->keys));
+		}
+		memcpy(d->keys[d->n++], c.digest, 16);
+	}
+	return 0;
+}
+
+static void set_free(struct set_dict *d)
+{
+	ps_hmap_release(&d->map);
+	free(d->keys);
+}
+
 static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
+	if (set_find(&t->envs, data, len, &t->p.env_set))
+		return 0;
 	size_t pos = 0;
+	int64_t seq = 0;
 	struct ps_str item, k, v;
 	sqlite3_stmt *st = t->ins_env;
 	while (ps_nul_next(data, len, &pos, &item) == 1) {
 		if (item.len == 0)
 			continue;
-		tb_i64(st, 1, t->p.pid);
+		sqlite3_bind_int64(st, 1, t->p.env_set);
+		sqlite3_bind_int64(st, 2, seq++);
 		if (ps_env_split(item, &k, &v) == 0) {
-			tb_slice(st, 2, k);
-			tb_slice(st, 3, v);
+			tb_slice(st, 3, k);
+			tb_slice(st, 4, v);
 		} else {
-			tb_slice(st, 2, item);
+			tb_slice(st, 3, item);
 		}
-		if (tb_step(t, st, "process_envs", err) < 0)
+		if (tb_step(t, st, "env_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -540,20 +584,24 @@ static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps
 
 static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
+	if (set_find(&t->limits, data, len, &t->p.limits_set))
+		return 0;
 	size_t pos = 0;
+	int64_t seq = 0;
 	struct ps_limit l;
 	int r;
 	sqlite3_stmt *st = t->ins_limit;
 	while ((r = ps_limits_next(data, len, &pos, &l)) != 0) {
 		if (r < 0 || l.name.len == 0)
 			continue;
-		tb_i64(st, 1, t->p.pid);
-		tb_slice(st, 2, l.name);
-		tb_i64(st, 3, l.soft);
-		tb_i64(st, 4, l.hard);
+		sqlite3_bind_int64(st, 1, t->p.limits_set);
+		sqlite3_bind_int64(st, 2, seq++);
+		tb_slice(st, 3, l.name);
+		tb_i64(st, 4, l.soft);
+		tb_i64(st, 5, l.hard);
 		if (l.units.len)
-			tb_slice(st, 5, l.units);
-		if (tb_step(t, st, "process_limits", err) < 0)
+			tb_slice(st, 6, l.units);
+		if (tb_step(t, st, "limit_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -776,13 +824,16 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 		const struct fd_ent *e = &p->fds[i];
 		struct ps_link l;
 		tb_i64(st, F_pid, p->pid);
+		sqlite3_bind_int64(st, F_seq, t->fd_seq++);
 		tb_i64(st, F_fd, e->fd);
 		uint64_t inode = PS_U64_UNKNOWN;
 		if (e->has_target) {
 			const char *tg = p->arena.buf + e->toff;
-			tb_str(st, F_path, tg, e->tlen);
 			ps_link_parse(tg, e->tlen, &l);
-			sqlite3_bind_text(st, F_type, ps_link_type_name(l.type), -1, SQLITE_STATIC);
+			const char *type = ps_link_type_name(l.type);
+			if (bind_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
+			    bind_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
+				return -1;
 			sqlite3_bind_int(st, F_deleted, l.deleted);
 			inode = l.inode;
 			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
@@ -802,7 +853,7 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 			tb_u64(st, F_mnt_id, e->info.mnt_id);
 		}
 		tb_u64(st, F_inode, inode);
-		if (tb_step(t, st, "process_open_files", err) < 0)
+		if (tb_step(t, st, "fds", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -938,6 +989,8 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
 	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
 	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	tb_i64(st, P_env_set, p->env_set);
+	tb_i64(st, P_limits_set, p->limits_set);
 	return tb_step(t, st, "processes", err);
 }
 
@@ -985,6 +1038,8 @@ static void tables_free(struct ps_tables *t)
 	ps_buf_release(&t->th.wchan);
 	ps_buf_release(&t->sbuf);
 	free(t->mnt_seen);
+	set_free(&t->envs);
+	set_free(&t->limits);
 	free(t);
 }
 
@@ -1012,10 +1067,15 @@ static void read_meta(struct ps_tables *t)
 		t->page_size = -1;
 }
 
-struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
+struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void *ctx,
+				  struct ps_err *err)
 {
 	struct ps_tables *t = ps_xcalloc(1, sizeof(*t));
 	t->db = db;
+	t->intern = intern;
+	t->intern_ctx = ctx;
+	ps_hmap_init(&t->envs.map, 1u << 16);
+	ps_hmap_init(&t->limits.map, 1u << 16);
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;
@@ -1029,10 +1089,10 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 	read_meta(t);
 	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_thread, "threads", thread_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_map, "process_memory_map", map_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_fd, "process_open_files", fd_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_env, "process_envs", env_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_limit, "process_limits", limit_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_map, "maps", map_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_fd, "fds", fd_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
 	    sys_prepare(t, err) < 0) {
 		tables_free(t);

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "procfs.h"
+#include "store_int.h"
 
 /* A namespace kind, in the order of the ns/ links we record. */
 enum ns_kind {
@@ -84,12 +85,25 @@ struct proc_state {
 	int have_smaps; /* smaps rows wait for pagemap.sections, which follows */
 	struct ps_buf smaps;
 	int have_pagemap;
-	struct ps_buf pagemap; /* proc/<pid>/pagemap.sections (issue 4) */
-	int had_net;	       /* net/ of its namespace was captured under this pid */
+	struct ps_buf pagemap;	     /* proc/<pid>/pagemap.sections (issue 4) */
+	int had_net;		     /* net/ of its namespace was captured under this pid */
+	int64_t env_set, limits_set; /* env_sets / limit_sets ids, -1 none */
+};
+
+/* Contents stored once (env_sets, limit_sets): XXH3-128 -> set id. */
+struct set_dict {
+	struct ps_hmap map;
+	unsigned char (*keys)[16];
+	size_t n, cap;
+	int64_t next;
 };
 
 struct ps_tables {
 	sqlite3 *db;
+	ps_intern_fn intern; /* the builder's strings dictionary */
+	void *intern_ctx;
+	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
+	struct set_dict envs, limits;
 	int64_t clock_ticks, page_size;
 	int64_t btime; /* proc/stat btime, -1 unknown */
 	struct proc_state p;

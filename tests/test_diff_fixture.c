@@ -261,15 +261,17 @@ static void test_page_counts(void)
 	 * deltas: present +3, swapped +1, soft_dirty unknown on one side (never
 	 * read as 0), and the present count of an added mapping. */
 	CHECK_INT(
-	    tu_sh(NULL,
-		  "cd %s && cp a.tar.zst p1.tar.zst && cp a.tar.zst.db p1.tar.zst.db && "
-		  "cp b.tar.zst p2.tar.zst && cp b.tar.zst.db p2.tar.zst.db && "
-		  "sqlite3 p1.tar.zst.db \"UPDATE process_memory_map SET pages = 1, present = 0, "
-		  "swapped = 0, soft_dirty = 0 WHERE pid = 4242 AND start = '0x55d4c0000000'\" && "
-		  "sqlite3 p2.tar.zst.db \"UPDATE process_memory_map SET pages = 1, present = 3, "
-		  "swapped = 1, soft_dirty = NULL WHERE pid = 4242 AND start = '0x55d4c0000000'; "
-		  "UPDATE process_memory_map SET present = 7 WHERE pid = 4242 AND path = ''\"",
-		  dir),
+	    tu_sh(
+		NULL,
+		"cd %s && cp a.tar.zst p1.tar.zst && cp a.tar.zst.db p1.tar.zst.db && "
+		"cp b.tar.zst p2.tar.zst && cp b.tar.zst.db p2.tar.zst.db && "
+		"sqlite3 p1.tar.zst.db \"UPDATE maps SET pages = 1, present = 0, "
+		"swapped = 0, soft_dirty = 0 WHERE pid = 4242 AND start_addr = 0x55d4c0000000\" && "
+		"sqlite3 p2.tar.zst.db \"UPDATE maps SET pages = 1, present = 3, "
+		"swapped = 1, soft_dirty = NULL WHERE pid = 4242 AND start_addr = 0x55d4c0000000; "
+		"UPDATE maps SET present = 7 WHERE pid = 4242 AND path_id = "
+		"(SELECT str_id FROM strings WHERE text = '')\"",
+		dir),
 	    0);
 	CHECK_INT(
 	    tu_sh(&out,
