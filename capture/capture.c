@@ -109,6 +109,8 @@ struct walker {
 	int have_pmaps;
 	int procs_done, procs_total;
 	uint64_t next_progress;
+	int spill_fd; /* the content read last went to this file (read_content) */
+	uint64_t spill_len;
 };
 
 /* Top-level system files never opened (DESIGN 3, anchors A1): they consume
@@ -340,8 +342,12 @@ static void progress(struct walker *w, uint64_t now, int force)
 static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, const char *target,
 		 const void *data, size_t len, int e, int truncated)
 {
-	if (w->aborted)
+	if (w->aborted) {
+		if (w->spill_fd >= 0)
+			close(w->spill_fd);
+		w->spill_fd = -1;
 		return;
+	}
 	struct ps_capture_record r;
 	memset(&r, 0, sizeof(r));
 	r.path = w->path.buf;
@@ -357,13 +363,21 @@ static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, con
 	r.len = len;
 	r.err = e;
 	r.truncated = truncated;
+	r.spill_fd = -1;
+	if (w->spill_fd >= 0) {
+		/* the content is in the spill file; the sink owns it from here */
+		r.spilled = 1;
+		r.spill_fd = w->spill_fd;
+		r.len = (size_t)w->spill_len;
+		w->spill_fd = -1;
+	}
 	uint64_t now = ps_mono_ns();
 	r.read_ns = now - w->start_ns;
 
 	switch (kind) {
 	case PS_KIND_FILE:
 		w->st->files++;
-		w->st->bytes += len;
+		w->st->bytes += r.len;
 		break;
 	case PS_KIND_LINK:
 		w->st->links++;
@@ -418,6 +432,47 @@ static int read_link(int dfd, const char *name, struct ps_buf *b)
 			return ENAMETOOLONG;
 		want = b->cap * 2;
 	}
+}
+
+/* Content over opts->spill_min goes on into an unlinked temporary file. */
+static int spill_flush(void *ctx, const void *p, size_t n)
+{
+	struct walker *w = ctx;
+	if (w->spill_fd < 0) {
+		w->spill_fd = openat(w->o->spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (w->spill_fd < 0)
+			return errno;
+	}
+	return ps_write_all(w->spill_fd, p, n);
+}
+
+/*
+ * Read fd to its end (ps_read_fd's rules) into w->data, or, once the content
+ * passes opts->spill_min, into a spill file: then w->spill_fd holds all of
+ * it (w->spill_len bytes), w->data is empty and the next emit() hands the
+ * file to the sink.  Memory stays at spill_min whatever the file's size.
+ */
+static int read_content(struct walker *w, int fd, size_t max, int *truncated)
+{
+	size_t at = w->o->spill_min;
+	w->spill_fd = -1;
+	w->spill_len = 0;
+	int e = ps_read_fd_flush(fd, &w->data, max, truncated, at ? at : SIZE_MAX,
+				 at ? spill_flush : NULL, w, &w->spill_len);
+	if (w->spill_fd >= 0) {
+		int e2 = w->data.len ? ps_write_all(w->spill_fd, w->data.buf, w->data.len) : 0;
+		ps_buf_reset(&w->data);
+		if (e2) {
+			close(w->spill_fd);
+			w->spill_fd = -1;
+			w->spill_len = 0;
+			return e2;
+		}
+	} else if (e && at && w->spill_len > w->data.len) {
+		/* the spill file could not be made: what was read is lost */
+		w->spill_len = 0;
+	}
+	return e;
 }
 
 static int find_u64_line(const char *buf, size_t len, const char *key, uint64_t *out)
@@ -491,13 +546,13 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	}
 	struct ps_buf *b = &w->data;
 	int truncated = 0;
-	int e = ps_read_fd(fd, b, FILE_MAX, &truncated);
+	int e = read_content(w, fd, FILE_MAX, &truncated);
 	close(fd);
-	if (lvl == L_PID && !e)
+	if (lvl == L_PID && !e && w->spill_fd < 0)
 		pid_file_hook(w, name);
 	/* Nothing read at all is ABSENT; some bytes then an error is a FILE
 	 * holding those bytes, with err set. */
-	if (e && b->len == 0)
+	if (e && b->len == 0 && w->spill_fd < 0)
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 	else
 		emit(w, PS_KIND_FILE, sb, NULL, b->buf, b->len, e, truncated);
@@ -568,9 +623,9 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 			int truncated = 0;
 			uint64_t max =
 			    w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
-			int e = ps_read_fd(fd, b, (size_t)max, &truncated);
+			int e = read_content(w, fd, (size_t)max, &truncated);
 			close(fd);
-			if (e && b->len == 0)
+			if (e && b->len == 0 && w->spill_fd < 0)
 				emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 			else
 				emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
@@ -832,6 +887,17 @@ static void do_pagemap(struct walker *w)
 	if (!res.got_data) {
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
+		/* A large member (many pages present) is not kept in memory while
+		 * it travels on: the same spill as a large file. */
+		w->spill_fd = -1;
+		if (w->o->spill_min && w->data.len > w->o->spill_min &&
+		    spill_flush(w, w->data.buf, w->data.len) == 0) {
+			w->spill_len = w->data.len;
+			ps_buf_release(&w->data);
+		} else if (w->spill_fd >= 0) {
+			close(w->spill_fd); /* could not write it: keep it in memory */
+			w->spill_fd = -1;
+		}
 		emit(w, PS_KIND_FILE, &res.sb, NULL, w->data.buf, w->data.len, e, res.truncated);
 		w->st->pagemap_members++;
 		w->st->pagemap_scanned += res.scanned != 0;
@@ -925,10 +991,20 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 			w->have_pid_tpl = 1;
 		}
 	}
-	for (size_t i = 0; i < l->n && !w->aborted; i++)
-		if (strcmp(l->ent[i], "stat") != 0)
-			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
-	if (!w->aborted && !w->o->no_pagemap)
+	/* pagemap.sections takes the place of pagemap in the walk: after maps
+	 * (its ranges come from there), before smaps, so the index builder has
+	 * the page counts when the smaps rows stream past (issue 9). */
+	int pagemap_done = w->o->no_pagemap;
+	for (size_t i = 0; i < l->n && !w->aborted; i++) {
+		if (strcmp(l->ent[i], "stat") == 0)
+			continue;
+		visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
+		if (!pagemap_done && !w->aborted && strcmp(l->ent[i], "pagemap") == 0) {
+			do_pagemap(w);
+			pagemap_done = 1;
+		}
+	}
+	if (!w->aborted && !pagemap_done)
 		do_pagemap(w);
 	if (!w->aborted)
 		do_bodies(w);
@@ -1111,6 +1187,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	ps_buf_init(&w->tid_tpl.names);
 	w->dents = ps_xmalloc(DENTS_SZ);
 	w->next_progress = ps_mono_ns() + PROGRESS_NS;
+	w->spill_fd = -1;
 	ps_buf_adds(&w->path, "proc");
 
 	int *pids = NULL;

@@ -99,6 +99,8 @@ static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_er
 	    .len = r->len,
 	    .err = r->err,
 	    .read_ns = r->read_ns,
+	    .spilled = r->spilled,
+	    .spill_fd = r->spill_fd,
 	};
 	return ps_writer_add(c->w, &m, err);
 }
@@ -366,6 +368,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			goto out;
 		}
 		fd = STDOUT_FILENO;
+		/* Nothing beside the output to spool into: the manifest and large
+		 * members go to unlinked files in $TMPDIR, so memory stays bounded
+		 * on a pipe too. */
+		const char *tmpdir = getenv("TMPDIR");
+		dirfd =
+		    open(tmpdir && *tmpdir ? tmpdir : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			rc = cli_fail("capture", "cannot use %s for temporary files: %s",
+				      tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+			goto out;
+		}
 	} else {
 		if (!force && access(out, F_OK) == 0) {
 			rc = cli_fail("capture", "%s exists (use --force to replace it)", out);
@@ -402,6 +415,10 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 				    .index_path = no_index ? NULL : dbpath.buf,
 				    .index_force = force,
 				    .archive_name = slash ? slash + 1 : out};
+	/* Content over 4 MiB (a 60k-mapping smaps, an exe body) is read into an
+	 * unlinked file beside the output, not into memory (issue 9). */
+	o.spill_min = (size_t)4 << 20;
+	o.spill_dirfd = dirfd;
 	if (ps_writer_open(&w, fd, &wo, &err) < 0)
 		goto fail;
 

@@ -195,7 +195,7 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	int rc = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT path, kind, size, errno, link_target FROM files "
-			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, rowid",
+			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, path_id",
 			       -1, &q, NULL) != SQLITE_OK) {
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		goto out;

@@ -83,6 +83,15 @@ int ps_errno_parse(const char *name);
 int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated);
 /* Same on an open fd. */
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated);
+/*
+ * The same read, for content that must not be held whole: whenever out
+ * holds flush_at bytes or more they are handed to flush(ctx, p, n) (which
+ * returns 0 or an errno) and out is emptied; what is left at the end stays
+ * in out.  max counts every byte read.  *total (if not NULL) gets the
+ * length of the whole content.  Returns 0 or an errno (of read or flush).
+ */
+int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
+		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total);
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
 

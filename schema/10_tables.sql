@@ -87,14 +87,13 @@ CREATE TABLE maps (
   snapshot_id INTEGER NOT NULL,
   seq         INTEGER NOT NULL, -- row number in the snapshot (order of maps)
   start_addr  INTEGER,
-  end_addr    INTEGER,
+  len         INTEGER,          -- end - start, bytes
   perms_id    INTEGER,          -- strings: 'r-xp'...
   offset      INTEGER,
   dev         INTEGER,          -- major << 20 | minor
   inode       INTEGER,
   path_id     INTEGER,          -- strings: the pathname column of maps
-  kernel_page_size_kb INTEGER,
-  mmu_page_size_kb    INTEGER,
+  -- smaps fields (NULL: maps only); kB
   rss_kb            INTEGER,
   pss_kb            INTEGER,
   pss_dirty_kb      INTEGER,
@@ -104,27 +103,18 @@ CREATE TABLE maps (
   private_dirty_kb  INTEGER,
   referenced_kb     INTEGER,
   anonymous_kb      INTEGER,
-  ksm_kb            INTEGER,
-  lazy_free_kb      INTEGER,
-  anon_huge_pages_kb  INTEGER,
-  shmem_pmd_mapped_kb INTEGER,
-  file_pmd_mapped_kb  INTEGER,
-  shared_hugetlb_kb   INTEGER,
-  private_hugetlb_kb  INTEGER,
-  swap_kb           INTEGER,
-  swap_pss_kb       INTEGER,
-  locked_kb         INTEGER,
-  thp_eligible      INTEGER,
-  protection_key    INTEGER,
   vmflags_id        INTEGER,    -- strings: the VmFlags line
+  -- the smaps fields that are almost always 0 (page sizes: 4), as a JSON
+  -- object of the others only; NULL when all are at their usual value
+  rare              TEXT,
   -- pagemap counts per mapping (from pagemap.sections; NULL when pagemap
-  -- was not captured)
+  -- was not captured or does not cover the mapping)
   pages          INTEGER,
   present        INTEGER,
   swapped        INTEGER,
   file_or_shared INTEGER,
   exclusive      INTEGER,
-  soft_dirty     INTEGER,
+  soft_dirty     INTEGER,       -- NULL unless the kernel tracks it
   pfn_visible    INTEGER,
   PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
@@ -133,7 +123,7 @@ CREATE VIEW process_memory_map AS
 SELECT m.snapshot_id AS snapshot_id,
        m.pid AS pid,
        printf('0x%08x', m.start_addr) AS start,
-       printf('0x%08x', m.end_addr) AS "end",
+       printf('0x%08x', m.start_addr + m.len) AS "end",
        pe.text AS permissions,
        m.offset AS offset,
        printf('%02x:%02x', m.dev >> 20, m.dev & 1048575) AS device,
@@ -142,15 +132,39 @@ SELECT m.snapshot_id AS snapshot_id,
        coalesce(m.inode = 0 AND length(pa.text) > 0, 0) AS pseudo,
        -- procsnap's own
        m.start_addr AS start_addr,
-       m.end_addr AS end_addr,
+       m.start_addr + m.len AS end_addr,
        coalesce(length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)', 0) AS deleted,
-       (m.end_addr - m.start_addr) / 1024 AS size_kb,
-       m.kernel_page_size_kb, m.mmu_page_size_kb, m.rss_kb, m.pss_kb, m.pss_dirty_kb,
-       m.shared_clean_kb, m.shared_dirty_kb, m.private_clean_kb, m.private_dirty_kb,
-       m.referenced_kb, m.anonymous_kb, m.ksm_kb, m.lazy_free_kb, m.anon_huge_pages_kb,
-       m.shmem_pmd_mapped_kb, m.file_pmd_mapped_kb, m.shared_hugetlb_kb,
-       m.private_hugetlb_kb, m.swap_kb, m.swap_pss_kb, m.locked_kb, m.thp_eligible,
-       m.protection_key,
+       m.len / 1024 AS size_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.kernel_page_size_kb') IS NULL THEN 4
+            ELSE json_extract(m.rare, '$.kernel_page_size_kb') END AS kernel_page_size_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.mmu_page_size_kb') IS NULL THEN 4
+            ELSE json_extract(m.rare, '$.mmu_page_size_kb') END AS mmu_page_size_kb,
+       m.rss_kb, m.pss_kb, m.pss_dirty_kb, m.shared_clean_kb, m.shared_dirty_kb,
+       m.private_clean_kb, m.private_dirty_kb, m.referenced_kb, m.anonymous_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.ksm_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.ksm_kb') END AS ksm_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.lazy_free_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.lazy_free_kb') END AS lazy_free_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.anon_huge_pages_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.anon_huge_pages_kb') END AS anon_huge_pages_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.shmem_pmd_mapped_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.shmem_pmd_mapped_kb') END AS shmem_pmd_mapped_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.file_pmd_mapped_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.file_pmd_mapped_kb') END AS file_pmd_mapped_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.shared_hugetlb_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.shared_hugetlb_kb') END AS shared_hugetlb_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.private_hugetlb_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.private_hugetlb_kb') END AS private_hugetlb_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.swap_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.swap_kb') END AS swap_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.swap_pss_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.swap_pss_kb') END AS swap_pss_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.locked_kb') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.locked_kb') END AS locked_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.thp_eligible') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.thp_eligible') END AS thp_eligible,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN json_type(m.rare, '$.protection_key') IS NULL THEN 0
+            ELSE json_extract(m.rare, '$.protection_key') END AS protection_key,
        vf.text AS vmflags,
        m.pages, m.present, m.swapped, m.file_or_shared, m.exclusive, m.soft_dirty,
        m.pfn_visible

@@ -30,6 +30,8 @@
 #define STR_BYTES_MAX (8u << 20) /* bytes of their text remembered */
 #define CONTENT_MAX   (1u << 17)
 #define STAT_MAX      (1u << 16)
+#define LOAD_CHUNK    (1u << 20)  /* pieces of a spilled member */
+#define LOAD_MAX      (16u << 20) /* a spilled member other than smaps is parsed up to this */
 
 struct ps_ibuild {
 	sqlite3 *db;
@@ -70,6 +72,7 @@ struct ps_ibuild {
 	int saw_meta;
 	struct ps_tables *tables;
 	struct ps_rmember rm;
+	struct ps_buf load; /* a spilled member's content, read back */
 	/* totals */
 	uint64_t nfiles, nlinks, ndirs, nabsent, nerrors, raw_bytes, mismatches, damaged;
 };
@@ -359,6 +362,59 @@ static int procs_rows(struct ps_ibuild *b, const char *data, size_t len, struct 
 
 /* ---- one record --------------------------------------------------------------- */
 
+/*
+ * Content that came in a spill file (too large to be held: a 60k-mapping
+ * smaps, an exe body).  smaps is parsed in pieces; another member the
+ * tables want is read whole up to LOAD_MAX, past that it is not parsed (its
+ * rows are missing, the archive has it whole).
+ */
+static int spilled_member(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
+			  struct ps_err *err)
+{
+	int want = r->kind == PS_M_FILE && ps_tables_wants(path);
+	int st = want ? ps_tables_stream_begin(b->tables, path, err) : 0;
+	if (st < 0)
+		return -1;
+	if (!b->load.cap)
+		ps_buf_grow(&b->load, LOAD_CHUNK);
+	if (st == 1) {
+		for (uint64_t off = 0;;) {
+			size_t want_n =
+			    r->size - off < LOAD_CHUNK ? (size_t)(r->size - off) : LOAD_CHUNK;
+			ssize_t n =
+			    want_n ? pread(r->spill_fd, b->load.buf, want_n, (off_t)off) : 0;
+			if (n < 0)
+				return ps_err_set(err, errno, "%s: spill file: %s", path,
+						  strerror(errno));
+			off += (uint64_t)n;
+			int eof = n == 0 || off >= r->size;
+			if (ps_tables_stream_data(b->tables, b->load.buf, (size_t)n, eof, err) < 0)
+				return -1;
+			if (eof)
+				return 0;
+		}
+	}
+	struct ps_rmember *m = &b->rm;
+	memset(m, 0, sizeof(*m));
+	m->path = path;
+	m->kind = PS_M_ABSENT; /* not parsed unless read below */
+	if (want && r->size <= LOAD_MAX) {
+		ps_buf_reset(&b->load);
+		ps_buf_grow(&b->load, (size_t)r->size);
+		ssize_t n = pread(r->spill_fd, b->load.buf, (size_t)r->size, 0);
+		if (n == (ssize_t)r->size) {
+			b->load.len = (size_t)n;
+			m->kind = PS_M_FILE;
+			m->data = b->load.buf;
+			m->len = b->load.len;
+		}
+	}
+	int rc = ps_tables_member(b->tables, m, err);
+	if (b->load.cap > 2 * LOAD_CHUNK)
+		ps_buf_release(&b->load);
+	return rc;
+}
+
 static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
 		     const char *target, const char *data, struct ps_err *err)
 {
@@ -453,6 +509,8 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	}
 	if (r->damage == PS_DAMAGE_LOST || r->damage == PS_DAMAGE_MISSING)
 		return 0;
+	if (r->spilled)
+		return spilled_member(b, r, path, err);
 	struct ps_rmember *m = &b->rm;
 	memset(m, 0, sizeof(*m));
 	m->path = path;
@@ -486,7 +544,10 @@ static int consume(struct ps_ibuild *b, const struct ps_chunk *c, struct ps_err 
 		const char *p = c->data + off + sizeof(r);
 		const char *target = p + r.path_len + 1;
 		const char *data = target + r.target_len + 1;
-		if (on_record(b, &r, p, target, data, err) < 0)
+		int rc = on_record(b, &r, p, target, data, err);
+		if (r.spilled)
+			close(r.spill_fd); /* the last reader of the spill file */
+		if (rc < 0)
 			return -1;
 		off += total;
 	}
@@ -519,6 +580,7 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 	b->force = force;
 	b->pool = pool;
 	ps_buf_init(&b->str_text);
+	ps_buf_init(&b->load);
 	ps_hmap_init(&b->strs, STR_MAX);
 	ps_hmap_init(&b->contents, CONTENT_MAX);
 	ps_hmap_init(&b->stats, STAT_MAX);
@@ -733,6 +795,7 @@ void ps_ibuild_free(struct ps_ibuild *b)
 	ps_hmap_release(&b->contents);
 	ps_hmap_release(&b->stats);
 	ps_buf_release(&b->str_text);
+	ps_buf_release(&b->load);
 	free(b->str_off);
 	free(b->ckeys);
 	free(b->skeys);

@@ -67,6 +67,11 @@ struct ps_member {
 	size_t len;
 	int err; /* errno recorded in the manifest */
 	uint64_t read_ns;
+	/* PS_M_FILE content too large for memory: in the file spill_fd (len
+	 * bytes from offset 0) instead of data.  ps_writer_add takes the fd
+	 * (closed when the archive and the index are done with it). */
+	int spilled;
+	int spill_fd;
 };
 
 /*

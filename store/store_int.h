@@ -46,6 +46,12 @@ typedef int64_t (*ps_intern_fn)(void *ctx, const char *s, size_t n, struct ps_er
 struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void *ctx,
 				  struct ps_err *err);
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+/* A member too large to be held whole, in pieces (only smaps is parsed so):
+ * begin returns 1 when the tables want it, 0 when not (its data is then not
+ * needed); data in order, the last piece with eof. */
+int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err *err);
+int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int eof,
+			  struct ps_err *err);
 int ps_tables_end(struct ps_tables *t, struct ps_err *err);
 void ps_tables_abort(struct ps_tables *t);
 
@@ -111,6 +117,9 @@ struct ps_wrec {
 	uint32_t has_hash; /* annotation: xxh3 is set */
 	uint32_t damage;   /* PS_DAMAGE_* */
 	unsigned char xxh3[16];
+	/* The content is not in the batch but in this file (size bytes), which
+	 * travels with the record and is closed by its last consumer. */
+	int32_t spilled, spill_fd;
 };
 #define PS_WREC_SIZE(pl, tl, dl)                                                                   \
 	((sizeof(struct ps_wrec) + (pl) + (tl) + 2 + (dl) + 7) & ~(size_t)7)

@@ -45,14 +45,11 @@
 	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan)
 
 #define MAP_COLS(X)                                                                                \
-	X(pid) X(seq) X(start_addr) X(end_addr) X(perms_id) X(offset) X(dev) X(inode) X(path_id)   \
-	X(kernel_page_size_kb) X(mmu_page_size_kb)                                                 \
+	X(pid) X(seq) X(start_addr) X(len) X(perms_id) X(offset) X(dev) X(inode) X(path_id)        \
 	X(rss_kb) X(pss_kb) X(pss_dirty_kb) X(shared_clean_kb) X(shared_dirty_kb)                  \
-	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(ksm_kb)         \
-	X(lazy_free_kb) X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb)         \
-	X(shared_hugetlb_kb) X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)          \
-	X(thp_eligible) X(protection_key) X(vmflags_id) X(pages) X(present) X(swapped)          \
-	X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
+	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(vmflags_id)     \
+	X(rare) X(pages) X(present) X(swapped) X(file_or_shared) X(exclusive) X(soft_dirty)        \
+	X(pfn_visible)
 
 #define FD_COLS(X)                                                                                 \
 	X(pid) X(seq) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
@@ -266,6 +263,8 @@ static void proc_reset(struct proc_state *p)
 	shrink(&p->maps);
 	shrink(&p->mountinfo);
 	p->have_smaps = p->have_pagemap = 0;
+	p->pagemap_seen = p->have_pc = p->streaming = 0;
+	shrink(&p->carry);
 	p->env_set = p->limits_set = -1;
 	shrink(&p->smaps);
 	shrink(&p->pagemap);
@@ -288,6 +287,7 @@ static void proc_release(struct proc_state *p)
 	ps_buf_release(&p->mountinfo);
 	ps_buf_release(&p->smaps);
 	ps_buf_release(&p->pagemap);
+	ps_buf_release(&p->carry);
 }
 
 static void set_buf(struct ps_buf *b, const char *p, size_t n)
@@ -454,7 +454,8 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 	tb_i64(st, M_pid, t->p.pid);
 	sqlite3_bind_int64(st, M_seq, t->map_seq++);
 	tb_u64(st, M_start_addr, mp->start);
-	tb_u64(st, M_end_addr, mp->end);
+	if (mp->end >= mp->start)
+		tb_u64(st, M_len, mp->end - mp->start);
 	if (bind_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
 	    bind_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
 		return -1;
@@ -462,8 +463,6 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 	sqlite3_bind_int64(st, M_dev, ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
 	tb_u64(st, M_inode, mp->inode);
 	if (sm) {
-		tb_u64(st, M_kernel_page_size_kb, sm->kernel_page_size);
-		tb_u64(st, M_mmu_page_size_kb, sm->mmu_page_size);
 		tb_u64(st, M_rss_kb, sm->rss);
 		tb_u64(st, M_pss_kb, sm->pss);
 		tb_u64(st, M_pss_dirty_kb, sm->pss_dirty);
@@ -473,39 +472,92 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		tb_u64(st, M_private_dirty_kb, sm->private_dirty);
 		tb_u64(st, M_referenced_kb, sm->referenced);
 		tb_u64(st, M_anonymous_kb, sm->anonymous);
-		tb_u64(st, M_ksm_kb, sm->ksm);
-		tb_u64(st, M_lazy_free_kb, sm->lazy_free);
-		tb_u64(st, M_anon_huge_pages_kb, sm->anon_huge_pages);
-		tb_u64(st, M_shmem_pmd_mapped_kb, sm->shmem_pmd_mapped);
-		tb_u64(st, M_file_pmd_mapped_kb, sm->file_pmd_mapped);
-		tb_u64(st, M_shared_hugetlb_kb, sm->shared_hugetlb);
-		tb_u64(st, M_private_hugetlb_kb, sm->private_hugetlb);
-		tb_u64(st, M_swap_kb, sm->swap);
-		tb_u64(st, M_swap_pss_kb, sm->swap_pss);
-		tb_u64(st, M_locked_kb, sm->locked);
-		tb_u64(st, M_thp_eligible, sm->thp_eligible);
-		tb_u64(st, M_protection_key, sm->protection_key);
 		if (sm->vm_flags.p &&
 		    bind_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
 			return -1;
+		/* The fields that are almost always at their usual value, as one
+		 * JSON object of the exceptions (a column each cost a header byte
+		 * per row); an unknown value is written as null. */
+		const struct {
+			const char *name;
+			uint64_t v, usual;
+		} rare[] = {
+		    {"kernel_page_size_kb", sm->kernel_page_size, 4},
+		    {"mmu_page_size_kb", sm->mmu_page_size, 4},
+		    {"ksm_kb", sm->ksm, 0},
+		    {"lazy_free_kb", sm->lazy_free, 0},
+		    {"anon_huge_pages_kb", sm->anon_huge_pages, 0},
+		    {"shmem_pmd_mapped_kb", sm->shmem_pmd_mapped, 0},
+		    {"file_pmd_mapped_kb", sm->file_pmd_mapped, 0},
+		    {"shared_hugetlb_kb", sm->shared_hugetlb, 0},
+		    {"private_hugetlb_kb", sm->private_hugetlb, 0},
+		    {"swap_kb", sm->swap, 0},
+		    {"swap_pss_kb", sm->swap_pss, 0},
+		    {"locked_kb", sm->locked, 0},
+		    {"thp_eligible", sm->thp_eligible, 0},
+		    {"protection_key", sm->protection_key, 0},
+		};
+		struct ps_buf *j = &t->sbuf;
+		ps_buf_reset(j);
+		for (size_t i = 0; i < sizeof(rare) / sizeof(rare[0]); i++) {
+			if (rare[i].v == rare[i].usual)
+				continue;
+			ps_buf_addf(j, "%c\"%s\":", j->len ? ',' : '{', rare[i].name);
+			if (rare[i].v == PS_U64_UNKNOWN || rare[i].v > (uint64_t)INT64_MAX)
+				ps_buf_adds(j, "null");
+			else
+				ps_buf_addf(j, "%" PRIu64, rare[i].v);
+		}
+		if (j->len) {
+			ps_buf_addc(j, '}');
+			tb_str(st, M_rare, j->buf, j->len);
+		}
 	}
 	bind_pagemap(st, mp, pc);
 	return tb_step(t, st, "maps", err);
 }
 
-static int smaps_rows(struct ps_tables *t, const char *data, size_t len,
-		      struct ps_pagemap_cursor *pc, struct ps_err *err)
+/* The pagemap cursor for a pass over this process's mappings (NULL when
+ * there are no counts to give), rewound when fresh. */
+static struct ps_pagemap_cursor *pagemap_cursor(struct proc_state *p, int fresh)
 {
-	size_t pos = 0;
+	if (fresh)
+		p->have_pc = p->have_pagemap &&
+			     ps_pagemap_cursor_init(&p->pc, p->pagemap.buf, p->pagemap.len) == 0;
+	return p->have_pc ? &p->pc : NULL;
+}
+
+/* Rows for the whole smaps entries of data; returns the bytes parsed (all
+ * of them when eof), or -1. */
+static int64_t smaps_rows(struct ps_tables *t, const char *data, size_t len, int eof,
+			  struct ps_err *err)
+{
+	size_t pos = 0, upto = eof ? len : ps_smaps_complete(data, len);
+	struct ps_pagemap_cursor *pc = pagemap_cursor(&t->p, 0);
 	struct ps_smaps sm;
 	int r;
-	while ((r = ps_smaps_next(data, len, &pos, &sm)) != 0) {
+	while ((r = ps_smaps_next(data, upto, &pos, &sm)) != 0) {
 		if (r < 0)
 			continue; /* a broken entry: no row rather than a wrong one */
 		if (insert_map(t, &sm.map, &sm, pc, err) < 0)
 			return -1;
 		t->p.smaps_rows++;
 	}
+	return (int64_t)upto;
+}
+
+/* smaps whole: rows now when the page counts are known (capture writes
+ * pagemap.sections before smaps), else kept for the end of the process
+ * (archives of earlier versions wrote it after). */
+static int smaps_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	if (p->pagemap_seen || !t->pagemap_expected) {
+		pagemap_cursor(p, 1);
+		return smaps_rows(t, data, len, 1, err) < 0 ? -1 : 0;
+	}
+	set_buf(&p->smaps, data, len);
+	p->have_smaps = 1;
 	return 0;
 }
 
@@ -780,6 +832,7 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 		if (strcmp(rel, "pagemap.sections") == 0) {
 			set_buf(&p->pagemap, data, len);
 			p->have_pagemap = 1;
+			p->pagemap_seen = 1;
 		}
 		return 0;
 	case 'o':
@@ -804,10 +857,7 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 			ps_statm_parse(data, len, &p->statm);
 			p->have_statm = 1;
 		} else if (strcmp(rel, "smaps") == 0) {
-			/* rows at the end of the process: pagemap.sections
-			 * comes after it (capture/capture.c) */
-			set_buf(&p->smaps, data, len);
-			p->have_smaps = 1;
+			return smaps_member(t, data, len, err);
 		}
 		return 0;
 	}
@@ -1005,16 +1055,15 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 		return -1;
 	if (fd_rows(t, err) < 0)
 		return -1;
-	/* Mappings, with their pagemap counts: one cursor walks the sections
-	 * once, the mappings coming in ascending order. */
-	struct ps_pagemap_cursor cur, *pc = NULL;
-	if (p->have_pagemap && ps_pagemap_cursor_init(&cur, p->pagemap.buf, p->pagemap.len) == 0)
-		pc = &cur;
-	if (p->have_smaps && smaps_rows(t, p->smaps.buf, p->smaps.len, pc, err) < 0)
-		return -1;
-	if (pc)
-		ps_pagemap_cursor_init(pc, p->pagemap.buf, p->pagemap.len); /* rewind */
-	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pc, err) < 0)
+	/* Mappings kept for now (smaps of an older archive, or maps alone),
+	 * with their pagemap counts: one cursor walks the sections once per
+	 * pass, the mappings coming in ascending order. */
+	if (p->have_smaps) {
+		pagemap_cursor(p, 1);
+		if (smaps_rows(t, p->smaps.buf, p->smaps.len, 1, err) < 0)
+			return -1;
+	}
+	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pagemap_cursor(p, 1), err) < 0)
 		return -1;
 	if (sys_proc_flush(t, err) < 0)
 		return -1;
@@ -1060,6 +1109,15 @@ static void read_meta(struct ps_tables *t)
 			t->page_size = sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
+	t->pagemap_expected = 1;
+	if (sqlite3_prepare_v2(t->db,
+			       "SELECT json_extract(meta_json, '$.options.pagemap') FROM snapshots "
+			       "WHERE snapshot_id = 1",
+			       -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+			t->pagemap_expected = sqlite3_column_int(q, 0) != 0;
+		sqlite3_finalize(q);
+	}
 	/* a crafted meta.json must not make us divide by zero or overflow */
 	if (t->clock_ticks <= 0 || t->clock_ticks > 1000000)
 		t->clock_ticks = -1;
@@ -1079,9 +1137,9 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;
-	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,  &p->exe,	 &p->cwd,    &p->root,
-				 &p->cgroup,	&p->comm,     &p->arena, &p->maps,   &p->mountinfo,
-				 &t->th.name,	&t->th.wchan, &p->smaps, &p->pagemap};
+	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,  &p->exe,	 &p->cwd,     &p->root,
+				 &p->cgroup,	&p->comm,     &p->arena, &p->maps,    &p->mountinfo,
+				 &t->th.name,	&t->th.wchan, &p->smaps, &p->pagemap, &p->carry};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		ps_buf_init(bufs[i]);
 	proc_reset(p);
@@ -1101,34 +1159,54 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	return t;
 }
 
-int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+/* Move to the process (and thread) of path, flushing the previous one;
+ * *rel is the path below proc/<pid>/[task/<tid>/], NULL outside a pid
+ * directory or when the path has another shape.  0 or -1. */
+static int enter(struct ps_tables *t, const char *path, const char **rel, int64_t *tid,
+		 struct ps_err *err)
 {
-	int64_t pid, tid;
-	ps_path_ids(m->path, &pid, &tid);
+	int64_t pid;
+	ps_path_ids(path, &pid, tid);
+	*rel = NULL;
 	if (pid != t->p.pid) {
 		if (flush_process(t, err) < 0)
 			return -1;
 		t->p.pid = pid;
 	}
-	if (pid < 0) {
+	if (pid < 0)
+		return 0;
+	*rel = rel_path(path, *tid);
+	if (!*rel)
+		return 0;
+	if (*tid >= 0) {
+		if (*tid != t->th.tid) {
+			if (flush_thread(t, err) < 0)
+				return -1;
+			t->th.tid = *tid;
+		}
+	} else if (t->th.tid >= 0 && flush_thread(t, err) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+{
+	const char *rel;
+	int64_t tid;
+	if (enter(t, m->path, &rel, &tid, err) < 0)
+		return -1;
+	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
 			return sys_member(t, m->path + 5, m->data, m->len, err);
 		return 0;
 	}
-	const char *rel = rel_path(m->path, tid);
 	if (!rel)
 		return 0;
 	if (tid >= 0) {
-		if (tid != t->th.tid) {
-			if (flush_thread(t, err) < 0)
-				return -1;
-			t->th.tid = tid;
-		}
 		thread_member(t, rel, m);
 		return 0;
 	}
-	if (t->th.tid >= 0 && flush_thread(t, err) < 0)
-		return -1;
 	switch (m->kind) {
 	case PS_M_FILE:
 		return file_member(t, rel, m->data, m->len, err);
@@ -1141,7 +1219,45 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 			t->p.fd_count = 0;
 		return 0;
 	case PS_M_ABSENT:
+		if (strcmp(rel, "pagemap.sections") == 0)
+			t->p.pagemap_seen = 1;
 		return 0;
+	}
+	return 0;
+}
+
+int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err *err)
+{
+	const char *rel;
+	int64_t tid;
+	if (enter(t, path, &rel, &tid, err) < 0)
+		return -1;
+	if (t->p.pid < 0 || !rel || tid >= 0 || strcmp(rel, "smaps") != 0)
+		return 0;
+	struct proc_state *p = &t->p;
+	p->streaming = 1;
+	ps_buf_reset(&p->carry);
+	pagemap_cursor(p, 1);
+	return 1;
+}
+
+int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int eof,
+			  struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	if (!p->streaming)
+		return 0;
+	ps_buf_add(&p->carry, data, len);
+	int64_t used = smaps_rows(t, p->carry.buf, p->carry.len, eof, err);
+	if (used < 0)
+		return -1;
+	/* keep the entry that may go on in the next piece */
+	memmove(p->carry.buf, p->carry.buf + used, p->carry.len - (size_t)used);
+	p->carry.len -= (size_t)used;
+	p->carry.buf[p->carry.len] = '\0';
+	if (eof) {
+		p->streaming = 0;
+		shrink(&p->carry);
 	}
 	return 0;
 }

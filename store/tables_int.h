@@ -88,6 +88,11 @@ struct proc_state {
 	struct ps_buf pagemap;	     /* proc/<pid>/pagemap.sections (issue 4) */
 	int had_net;		     /* net/ of its namespace was captured under this pid */
 	int64_t env_set, limits_set; /* env_sets / limit_sets ids, -1 none */
+	int pagemap_seen;	     /* pagemap.sections (or its absent record) passed */
+	struct ps_pagemap_cursor pc; /* over `pagemap`, for the smaps rows */
+	int have_pc;
+	int streaming;	     /* smaps arriving in pieces (ps_tables_stream_*) */
+	struct ps_buf carry; /* the part of the last piece not parsed yet */
 };
 
 /* Contents stored once (env_sets, limit_sets): XXH3-128 -> set id. */
@@ -103,6 +108,7 @@ struct ps_tables {
 	ps_intern_fn intern; /* the builder's strings dictionary */
 	void *intern_ctx;
 	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
+	int pagemap_expected;	 /* the capture wrote pagemap.sections (meta options) */
 	struct set_dict envs, limits;
 	int64_t clock_ticks, page_size;
 	int64_t btime; /* proc/stat btime, -1 unknown */

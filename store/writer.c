@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #define BATCH_BYTES   (1u << 20)
@@ -38,7 +39,8 @@
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
  * resolve thousands of links to "0\n". */
-#define DEDUP_MIN 64
+#define DEDUP_MIN   64
+#define SPILL_CHUNK (1u << 20)
 
 struct dedup_ent {
 	unsigned char h[16];
@@ -90,6 +92,7 @@ struct ps_writer {
 	struct ps_writer_stats st;
 	int finished;
 	struct ps_ibuild *ib; /* the index built alongside (opts.index_path) */
+	char *spill_buf;      /* formatter: pieces of spilled members */
 };
 
 const char *ps_member_kind_name(enum ps_member_kind k)
@@ -397,6 +400,42 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 	w->man_len += l->len;
 }
 
+/* The content of a spilled member, from its file to the archive in 1 MiB
+ * pieces, hashed as it passes (its tar header is written: the size is
+ * known).  A file that gives fewer bytes than announced is an error. */
+static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned char h[16],
+			struct ps_err *err)
+{
+	XXH3_state_t *x = XXH3_createState();
+	if (!x)
+		return ps_err_set(err, ENOMEM, "xxh3 state");
+	XXH3_128bits_reset(x);
+	if (!w->spill_buf)
+		w->spill_buf = ps_xmalloc(SPILL_CHUNK);
+	int rc = 0;
+	for (uint64_t off = 0; rc == 0 && off < m->len;) {
+		size_t want = m->len - off < SPILL_CHUNK ? (size_t)(m->len - off) : SPILL_CHUNK;
+		ssize_t n = pread(m->spill_fd, w->spill_buf, want, (off_t)off);
+		if (n <= 0) {
+			rc = ps_err_set(err, n < 0 ? errno : EIO, "%s: spill file: %s", m->path,
+					n < 0 ? strerror(errno) : "short");
+			break;
+		}
+		XXH3_128bits_update(x, w->spill_buf, (size_t)n);
+		la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
+		if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
+			rc = w->w_errno ? worker_error(w, err)
+					: ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
+						     archive_error_string(w->a));
+		off += (uint64_t)n;
+	}
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+	memcpy(h, c.digest, 16);
+	XXH3_freeState(x);
+	return rc;
+}
+
 /* Hash, deduplicate, format and spool one member (formatter thread); the
  * record's annotation (hash, data offset) is filled in for the index. */
 static int format_member(struct ps_writer *w, const struct ps_member *m, struct ps_wrec *ann,
@@ -409,7 +448,9 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 
 	if (w->w_errno)
 		return worker_error(w, err);
-	if (m->kind == PS_M_FILE) {
+	if (m->kind == PS_M_FILE && m->spilled) {
+		hp = h; /* hashed below, as the bytes pass to the archive */
+	} else if (m->kind == PS_M_FILE) {
 		ps_xxh3_128(m->data, m->len, h);
 		hp = h;
 	} else if (m->kind == PS_M_LINK && m->target) {
@@ -421,7 +462,7 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
 			return worker_error(w, err);
 		const struct dedup_ent *dup = NULL;
-		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN) {
+		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled) {
 			dup = dedup_find(w, h);
 			if (dup) {
 				hardlink = w->dd_paths.buf + dup->path_off;
@@ -466,10 +507,12 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		 * data starts here. */
 		if (m->kind == PS_M_FILE && !hardlink) {
 			data_off = w->tar_off;
-			if (m->len >= DEDUP_MIN)
+			if (m->len >= DEDUP_MIN && !m->spilled)
 				dedup_add(w, h, m->path, data_off);
 		}
-		if (m->kind == PS_M_FILE && !hardlink && m->len) {
+		if (m->kind == PS_M_FILE && m->spilled && stream_spill(w, m, h, err) < 0)
+			return -1;
+		if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
 			la_ssize_t n = archive_write_data(w->a, m->data, m->len);
 			if (n < 0 || (size_t)n != m->len || w->aerr) {
 				if (w->w_errno)
@@ -546,9 +589,18 @@ static void *formatter_main(void *arg)
 			    .len = (size_t)r->data_len,
 			    .err = r->err,
 			    .read_ns = r->read_ns,
+			    .spilled = r->spilled,
+			    .spill_fd = r->spill_fd,
 			};
+			if (r->spilled)
+				m.len = (size_t)r->size;
 			if (format_member(w, &m, r, &w->f_err) < 0)
 				w->f_failed = 1;
+			/* Without an index the spill file's last reader is here. */
+			if (r->spilled && (!w->ib || w->f_failed)) {
+				close(r->spill_fd);
+				r->spilled = 0;
+			}
 			off += PS_WREC_SIZE((size_t)r->path_len, (size_t)r->target_len,
 					    (size_t)r->data_len);
 		}
@@ -590,15 +642,26 @@ static void sync_formatter(struct ps_writer *w)
 
 int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
 {
-	if (w->finished)
+	int spilled = m->kind == PS_M_FILE && m->spilled;
+	if (m->spilled && !spilled)
+		close(m->spill_fd);
+	if (w->finished || w->f_failed) {
+		if (spilled)
+			close(m->spill_fd);
+		if (w->f_failed)
+			return formatter_error(w, err);
 		return ps_err_set(err, EINVAL, "writer already finished");
-	if (w->f_failed)
-		return formatter_error(w, err);
+	}
 	size_t pl = strlen(m->path), tl = m->target ? strlen(m->target) : 0;
-	size_t dl = m->kind == PS_M_FILE ? m->len : 0;
-	if (pl > UINT32_MAX / 2 || tl > UINT32_MAX / 2)
+	size_t dl = m->kind == PS_M_FILE && !spilled ? m->len : 0;
+	if (pl > UINT32_MAX / 2 || tl > UINT32_MAX / 2) {
+		if (spilled)
+			close(m->spill_fd);
 		return ps_err_set(err, ENAMETOOLONG, "%s: name too long", m->path);
+	}
 	struct ps_wrec r = {
+	    .spilled = spilled,
+	    .spill_fd = spilled ? m->spill_fd : -1,
 	    .size = m->kind == PS_M_FILE ? m->len : tl,
 	    .data_len = dl,
 	    .read_ns = m->read_ns,
@@ -858,5 +921,6 @@ void ps_writer_free(struct ps_writer *w)
 	free(w->dd);
 	free(w->fr_c);
 	free(w->fr_d);
+	free(w->spill_buf);
 	free(w);
 }
