@@ -310,8 +310,17 @@ void progress(struct run *r, uint64_t now, int force)
 void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 	       const char *target, const void *data, size_t len, int e, int truncated)
 {
-	if (r->aborted)
+	emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1);
+}
+
+void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd)
+{
+	if (r->aborted) {
+		if (spill_fd >= 0)
+			close(spill_fd);
 		return;
+	}
 	struct ps_capture_record rec;
 	memset(&rec, 0, sizeof(rec));
 	rec.path = path;
@@ -327,6 +336,8 @@ void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct 
 	rec.len = len;
 	rec.err = e;
 	rec.truncated = truncated;
+	rec.spilled = spill_fd >= 0;
+	rec.spill_fd = spill_fd;
 	uint64_t now = ps_mono_ns();
 	rec.read_ns = now - r->start_ns;
 
@@ -360,7 +371,13 @@ void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct 
 static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, const char *target,
 		 const void *data, size_t len, int e, int truncated)
 {
-	emit_path(w->r, w->path.buf, kind, sb, target, data, len, e, truncated);
+	/* Content read into a spill file (read_content) goes with this record. */
+	int fd = w->spill_fd;
+	if (fd >= 0) {
+		len = (size_t)w->spill_len;
+		w->spill_fd = -1;
+	}
+	emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
 }
 
 /* ESRCH/ENOENT inside a pid: did the process go away?  ENOENT also comes from
@@ -451,6 +468,45 @@ static int read_link(int dfd, const char *name, struct ps_buf *b)
 	}
 }
 
+/* Content over opts->spill_min goes on into an unlinked temporary file. */
+static int spill_flush(void *ctx, const void *p, size_t n)
+{
+	struct walker *w = ctx;
+	if (w->spill_fd < 0) {
+		w->spill_fd = openat(w->o->spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (w->spill_fd < 0)
+			return errno;
+	}
+	return ps_write_all(w->spill_fd, p, n);
+}
+
+/*
+ * Read fd to its end (ps_read_fd's rules) into w->data, or, once the content
+ * passes opts->spill_min, into a spill file: then w->spill_fd holds all of
+ * it (w->spill_len bytes), w->data is empty and the next emit() hands the
+ * file to the sink.  Memory stays at spill_min whatever the file's size
+ * (issue 9: one 60k-mapping smaps is tens of MB).
+ */
+static int read_content(struct walker *w, int fd, size_t max, int *truncated)
+{
+	size_t at = w->o->spill_min;
+	w->spill_fd = -1;
+	w->spill_len = 0;
+	int e = ps_read_fd_flush(fd, &w->data, max, truncated, at ? at : SIZE_MAX,
+				 at ? spill_flush : NULL, w, &w->spill_len);
+	if (w->spill_fd >= 0) {
+		int e2 = w->data.len ? ps_write_all(w->spill_fd, w->data.buf, w->data.len) : 0;
+		ps_buf_reset(&w->data);
+		if (e2) {
+			close(w->spill_fd);
+			w->spill_fd = -1;
+			w->spill_len = 0;
+			return e2;
+		}
+	}
+	return e;
+}
+
 static int find_u64_line(const char *buf, size_t len, const char *key, uint64_t *out)
 {
 	size_t kl = strlen(key);
@@ -523,7 +579,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	if (fd < 0)
 		e = errno;
 	else if (!skip)
-		e = ps_read_fd(fd, b, FILE_MAX, &truncated);
+		e = read_content(w, fd, FILE_MAX, &truncated);
 	if (fd >= 0)
 		close(fd);
 	guard_end(w);
@@ -538,11 +594,11 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	}
 	if (!sb)
 		sb = &fsb;
-	if (lvl == L_PID && !e)
+	if (lvl == L_PID && !e && w->spill_fd < 0)
 		pid_file_hook(w, name);
 	/* Nothing read at all is ABSENT; some bytes then an error is a FILE
 	 * holding those bytes, with err set. */
-	if (e && b->len == 0)
+	if (e && b->len == 0 && w->spill_fd < 0)
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 	else
 		emit(w, PS_KIND_FILE, sb, NULL, b->buf, b->len, e, truncated);
@@ -616,7 +672,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 		 (fd = ps_capture_open_regular(w->p.pidfd, rel, 0, &fsb)) < 0)
 		e = errno;
 	else if (fd >= 0)
-		e = ps_read_fd(fd, b, (size_t)max, &truncated);
+		e = read_content(w, fd, (size_t)max, &truncated);
 	if (fd >= 0)
 		close(fd);
 	guard_end(w);
@@ -629,7 +685,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 		emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
 	} else {
-		if (e && b->len == 0)
+		if (e && b->len == 0 && w->spill_fd < 0)
 			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 		else
 			emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
@@ -951,8 +1007,10 @@ out:
 
 /* ---- processes ------------------------------------------------------------------- */
 
-/* proc/<pid>/pagemap.sections (DESIGN 4, capture/pagemap.c): after the
- * process's other files, from the maps text the walk already read.  An
+/* proc/<pid>/pagemap.sections (DESIGN 4, capture/pagemap.c): in name order
+ * among the pid's entries (after maps, whose text it reads ranges from;
+ * before smaps, so the index has the page counts when the smaps rows stream
+ * past, issue 9).  An
  * ordinary directory tree (--root samples/...) has no pagemap to read by
  * ranges: recorded as absent (EOPNOTSUPP), its "pagemap" file never opened. */
 static void do_pagemap(struct walker *w)
@@ -976,6 +1034,17 @@ static void do_pagemap(struct walker *w)
 	if (!res.got_data) {
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
+		/* A large member (many pages present) is not kept in memory while
+		 * it travels on: the same spill as a large file. */
+		w->spill_fd = -1;
+		if (w->o->spill_min && w->data.len > w->o->spill_min &&
+		    spill_flush(w, w->data.buf, w->data.len) == 0) {
+			w->spill_len = w->data.len;
+			ps_buf_release(&w->data);
+		} else if (w->spill_fd >= 0) {
+			close(w->spill_fd); /* could not write it: keep it in memory */
+			w->spill_fd = -1;
+		}
 		emit(w, PS_KIND_FILE, &res.sb, NULL, w->data.buf, w->data.len, e, res.truncated);
 		w->st->pagemap_members++;
 		w->st->pagemap_scanned += res.scanned != 0;
@@ -1116,10 +1185,18 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	visit(w, pidfd, "stat", DT_REG, 2, L_PID);
 	struct listing *l = list_pid(w, pidfd);
 	w->lst[1] = l;
-	for (size_t i = 0; i < l->n && !halted(w); i++)
+	static const char pm_name[] = "pagemap.sections";
+	int pm_done = w->o->no_pagemap;
+	for (size_t i = 0; i < l->n && !halted(w); i++) {
+		if (!pm_done && name_order(l->ent[i], pm_name) > 0) {
+			if (step(w, R_ENTRY, pm_name, NULL))
+				do_pagemap(w);
+			pm_done = 1;
+		}
 		if (strcmp(l->ent[i], "stat") != 0)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
-	if (!w->o->no_pagemap && step(w, R_PAGEMAP, "pagemap.sections", NULL))
+	}
+	if (!pm_done && !halted(w) && step(w, R_ENTRY, pm_name, NULL))
 		do_pagemap(w);
 	if (!halted(w))
 		do_bodies(w);

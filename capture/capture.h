@@ -38,6 +38,11 @@ struct ps_capture_record {
 	int err;	  /* errno of the failed open/read/readlink, 0 if none */
 	int truncated;	  /* content cut at a size cap */
 	uint64_t read_ns; /* ns since capture start when the read finished */
+	/* Large content (over opts->spill_min) is not in data: it is in an
+	 * unlinked temporary file, spill_fd, len bytes from offset 0.  The sink
+	 * owns spill_fd from the call on (it must close it, even on error). */
+	int spilled;
+	int spill_fd;
 };
 
 /* Per-process facts gathered during the walk (emitted after its files). */
@@ -88,6 +93,11 @@ struct ps_capture_opts {
 	 * ABSENT ("proc/<pid>") with ETIMEDOUT. */
 	uint64_t read_timeout_ns;
 	uint64_t deadline_ns;
+	/* Content larger than spill_min bytes (a 60k-mapping smaps, an exe body)
+	 * is read into an unlinked temporary file in spill_dirfd instead of
+	 * memory (record.spilled); spill_min 0: never. */
+	size_t spill_min;
+	int spill_dirfd;
 };
 
 /* Totals of one run (the sink may keep its own). */

@@ -68,10 +68,11 @@ enum phase { PH_SYS, PH_PIDS, PH_SWEEP, PH_DONE };
 /* A step of the walk, for resuming: its depth below proc/ is its index in
  * the position stack.  Below a pid, the steps of the pid directory itself
  * come in this order (rank): stat, the listing of the directory, the listed
- * entries, pagemap.sections, exe.body, fd/N.body, the on-disk check;
+ * entries (pagemap.sections among them, in name order: after pagemap,
+ * before smaps), exe.body, fd/N.body, the on-disk check;
  * everywhere else rank is 0 and entries follow the listing order
  * (name_order). */
-enum rank { R_STAT, R_LIST, R_ENTRY, R_PAGEMAP, R_EXE_BODY, R_FD_BODY, R_ON_DISK };
+enum rank { R_STAT, R_LIST, R_ENTRY, R_EXE_BODY, R_FD_BODY, R_ON_DISK };
 struct pos {
 	int rank;
 	const char *name;
@@ -160,12 +161,18 @@ struct walker {
 	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
 	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
+	int spill_fd; /* the content read last went to this file (read_content) */
+	uint64_t spill_len;
 };
 
 /* capture.c */
 void walk(struct walker *w); /* run the phases from r->phase on */
 void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 	       const char *target, const void *data, size_t len, int e, int truncated);
+/* The same, the content being in spill_fd (len bytes) when it is >= 0: the
+ * sink owns the fd from here (closed here if the run was aborted). */
+void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd);
 void progress(struct run *r, uint64_t now, int force);
 void listing_copy(struct listing *dst, const struct listing *src);
 void listing_release(struct listing *l);

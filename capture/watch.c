@@ -98,6 +98,7 @@ static struct walker *walker_new(struct run *r)
 	for (size_t i = 0; i < MAX_DEPTH + 2; i++)
 		w->dfd[i] = w->cur.fd[i] = -1;
 	w->p.pidfd = -1;
+	w->spill_fd = -1;
 	w->dents = ps_xmalloc(DENTS_SZ);
 	if (!r->o->no_pagemap && r->procfs) {
 		w->pm = ps_pm_create(r->no_scan, r->soft_dirty);
@@ -130,6 +131,8 @@ static void walker_free(struct walker *w)
 	free(w->p.body_fds);
 	ps_pm_free(w->pm);
 	free(w->dents);
+	if (w->spill_fd >= 0)
+		close(w->spill_fd);
 	free(w);
 }
 

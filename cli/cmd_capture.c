@@ -117,6 +117,8 @@ static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_er
 	    .len = r->len,
 	    .err = r->err,
 	    .read_ns = r->read_ns,
+	    .spilled = r->spilled,
+	    .spill_fd = r->spill_fd,
 	};
 	return ps_writer_add(c->w, &m, err);
 }
@@ -187,7 +189,7 @@ static int parse_seconds(const char *s, uint64_t *ns)
 	return *ns ? 0 : -1;
 }
 
-/* The files the index builder writes beside its output (store/index.c):
+/* The files the index builder writes beside its output (store/ibuild.c):
  * DB.tmp.PID and SQLite's journals; registered so a signal removes them. */
 static void index_tmp(const char *db, int add)
 {
@@ -440,6 +442,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			goto out;
 		}
 		fd = STDOUT_FILENO;
+		/* Nothing beside the output to spool into: the manifest and large
+		 * members go to unlinked files in $TMPDIR, so memory stays bounded
+		 * on a pipe too. */
+		const char *tmpdir = getenv("TMPDIR");
+		dirfd =
+		    open(tmpdir && *tmpdir ? tmpdir : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			rc = cli_fail("capture", "cannot use %s for temporary files: %s",
+				      tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+			goto out;
+		}
 	} else {
 		if (!force && access(out, F_OK) == 0) {
 			rc = cli_fail("capture", "%s exists (use --force to replace it)", out);
@@ -467,7 +480,22 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		fchmod(fd, 0600);
 	}
 
-	struct ps_writer_opts wo = {.level = 3, .frame_size = 1 << 20, .spill_dirfd = dirfd};
+	/* The index is built in the same pipeline, from the same members. */
+	const char *slash = strrchr(out, '/');
+	if (!no_index)
+		ps_buf_addf(&dbpath, "%s.db", out);
+	struct ps_writer_opts wo = {.level = 3,
+				    .frame_size = 1 << 20,
+				    .spill_dirfd = dirfd,
+				    .index_path = no_index ? NULL : dbpath.buf,
+				    .index_force = force,
+				    .archive_name = slash ? slash + 1 : out};
+	/* Content over 4 MiB (a 60k-mapping smaps, an exe body) is read into an
+	 * unlinked file beside the output, not into memory (issue 9). */
+	o.spill_min = (size_t)4 << 20;
+	o.spill_dirfd = dirfd;
+	if (dbpath.len)
+		index_tmp(dbpath.buf, 1); /* the builder's temporary file, from here on */
 	if (ps_writer_open(&w, fd, &wo, &err) < 0)
 		goto fail;
 
@@ -628,17 +656,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 
 	rc = 0;
 	if (!no_index) {
-		ps_buf_addf(&dbpath, "%s.db", out);
-		index_tmp(dbpath.buf, 1);
-		int irc = ps_index_build(out, dbpath.buf, force, &err);
-		index_tmp(dbpath.buf, 0);
-		if (irc < 0) {
+		if (ps_writer_index_publish(w, &err) < 0)
 			rc = cli_fail("capture", "archive %s written, but its index failed: %s",
 				      out, err.msg);
-		} else if (!quiet) {
-			fprintf(stderr, "procsnap: index %s (%.2f s)\n", dbpath.buf,
-				(double)(ps_mono_ns() - o.start_ns) / 1e9 - secs);
-		}
+		else if (!quiet)
+			fprintf(stderr, "procsnap: index %s\n", dbpath.buf);
 	}
 	goto out;
 
@@ -647,7 +669,9 @@ fail:
 		fputs("\n", stderr);
 	rc = cli_fail("capture", "%s", err.msg);
 out:
-	ps_writer_free(w);
+	ps_writer_free(w); /* removes the index's temporary file unless published */
+	if (dbpath.len)
+		index_tmp(dbpath.buf, 0);
 	if (fd >= 0 && !to_stdout)
 		close(fd);
 	if (tmp.len) {

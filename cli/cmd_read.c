@@ -48,12 +48,18 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	}
 	struct ps_err err = {0, ""};
 	uint64_t t0 = ps_mono_ns();
-	int rc = 0;
-	if (ps_index_build(archive, db, force, &err) < 0)
+	int rc = ps_index_build(archive, db, force, &err);
+	if (rc < 0) {
 		rc = cli_fail("index", "%s", err.msg);
-	else if (cli->verbosity)
+	} else if (rc == 1) {
+		fprintf(stderr,
+			"procsnap: index: warning: %s written, but parts of %s cannot be trusted "
+			"(see files.damage; procsnap verify names them)\n",
+			db, archive);
+	} else if (cli->verbosity) {
 		fprintf(stderr, "procsnap: index %s written in %.2f s\n", db,
 			(double)(ps_mono_ns() - t0) / 1e9);
+	}
 	ps_buf_release(&def);
 	return rc;
 }
@@ -210,7 +216,7 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	int rc = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT path, kind, size, errno, link_target FROM files "
-			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, rowid",
+			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, path_id",
 			       -1, &q, NULL) != SQLITE_OK) {
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		goto out;

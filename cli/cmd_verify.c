@@ -98,25 +98,25 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	}
 	char sha[80], mism[32], nfiles[32], nmem[32];
 	sql1(d, "SELECT archive_sha256 FROM snapshots", sha, sizeof(sha));
-	sql1(d, "SELECT hash_mismatches FROM snapshots", mism, sizeof(mism));
-	sql1(d, "SELECT count(*) FROM files", nfiles, sizeof(nfiles));
-	sql1(d, "SELECT count(*) FROM members", nmem, sizeof(nmem));
+	sql1(d, "SELECT n_damaged FROM snapshots", mism, sizeof(mism));
+	sql1(d, "SELECT count(*) FROM paths", nfiles, sizeof(nfiles));
+	sql1(d, "SELECT count(*) FROM paths WHERE kind != 3 AND damage IS NULL", nmem,
+	     sizeof(nmem));
 	rc = 0;
 	if (atoll(mism) != 0) {
 		rc = 1;
 		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(
 			d,
-			"SELECT f.path FROM files f LEFT JOIN members m USING (path) "
-			"WHERE f.kind != 'absent' AND f.kind != 'dir' AND "
-			"(m.xxh3 IS NULL OR m.xxh3 != f.xxh3) LIMIT 20",
+			"SELECT upper(damage), path FROM files WHERE damage IS NOT NULL "
+			"ORDER BY path_id",
 			-1, &q, NULL) == SQLITE_OK) {
 			struct ps_buf esc = PS_BUF_INIT;
 			while (sqlite3_step(q) == SQLITE_ROW) {
 				ps_buf_reset(&esc);
-				ps_escape(&esc, (const char *)sqlite3_column_text(q, 0),
-					  (size_t)sqlite3_column_bytes(q, 0));
-				printf("MISMATCH %s\n", esc.buf);
+				ps_escape(&esc, (const char *)sqlite3_column_text(q, 1),
+					  (size_t)sqlite3_column_bytes(q, 1));
+				printf("%s %s\n", (const char *)sqlite3_column_text(q, 0), esc.buf);
 			}
 			ps_buf_release(&esc);
 		}

@@ -238,6 +238,12 @@ int ps_errno_parse(const char *name)
 
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 {
+	return ps_read_fd_flush(fd, out, max, truncated, 0, NULL, NULL, NULL);
+}
+
+int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
+		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total)
+{
 	/* The first read asks for 64 KiB: a seq_file is only consistent within
 	 * one read() (Documentation/filesystems/proc.rst on maps).  Later reads
 	 * ask for twice as much each time, up to 1 MiB, whatever the buffer has
@@ -246,10 +252,18 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 	 * capture's CPU) and fail with ENOMEM from KMALLOC_MAX_SIZE (4 MiB). */
 	const size_t first = 64 * 1024, most = 1024 * 1024;
 	size_t step = first;
+	uint64_t done = 0; /* bytes handed to flush */
+	int e = 0;
 	ps_buf_reset(out);
 	if (truncated)
 		*truncated = 0;
 	for (;;) {
+		if (flush && out->len >= flush_at) {
+			if ((e = flush(ctx, out->buf, out->len)) != 0)
+				break;
+			done += out->len;
+			ps_buf_reset(out);
+		}
 		size_t want = out->cap - out->len > 1 ? out->cap - out->len - 1 : 0;
 		if (want < step) {
 			ps_buf_grow(out, step);
@@ -259,30 +273,32 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 			want = step;
 		if (step < most)
 			step *= 2;
-		if (max && out->len + want > max)
-			want = max - out->len;
+		if (max && done + out->len + want > max)
+			want = max - (size_t)done - out->len;
 		if (want == 0) {
 			/* At the cap: probe one byte to know whether more exists. */
 			char c;
 			ssize_t n = read(fd, &c, 1);
 			if (n > 0 && truncated)
 				*truncated = 1;
-			return 0;
+			break;
 		}
 		ssize_t n = read(fd, out->buf + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
+			e = errno;
 			out->buf[out->len] = '\0';
-			return e;
+			break;
 		}
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
 	}
-	return 0;
+	if (total)
+		*total = done + out->len;
+	return e;
 }
 
 int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated)

@@ -83,6 +83,15 @@ int ps_errno_parse(const char *name);
 int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated);
 /* Same on an open fd. */
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated);
+/*
+ * The same read, for content that must not be held whole: whenever out
+ * holds flush_at bytes or more they are handed to flush(ctx, p, n) (which
+ * returns 0 or an errno) and out is emptied; what is left at the end stays
+ * in out.  max counts every byte read.  *total (if not NULL) gets the
+ * length of the whole content.  Returns 0 or an errno (of read or flush).
+ */
+int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
+		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total);
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
 
@@ -182,5 +191,31 @@ void ps_human_bytes(char *out, size_t outlen, uint64_t n);
 
 /* Parse a decimal unsigned integer that must fill [s, s+len); 0 or -1. */
 int ps_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/*
+ * struct ps_hmap - the one open-addressing hash table (hmap.c): 64-bit keys
+ * that are already hashes (XXH3 of a name, an inode number) to 64-bit values
+ * (an id, an offset).  Several entries may share a key: callers that need
+ * exactness keep the hashed bytes and compare on each hit (ps_hmap_next).
+ * max_entries bounds memory (0 = unbounded): ps_hmap_put then fails (-1)
+ * and the caller goes on without the entry.  Grows by doubling, 16 bytes
+ * per slot, at most half full.
+ */
+struct ps_hmap {
+	uint64_t *keys; /* 0 = empty slot */
+	uint64_t *vals;
+	size_t cap, n, max;
+};
+void ps_hmap_init(struct ps_hmap *m, size_t max_entries);
+void ps_hmap_release(struct ps_hmap *m); /* frees, keeps max; reusable */
+/* Add key -> val (duplicates allowed).  0, or -1 when max_entries is reached. */
+int ps_hmap_put(struct ps_hmap *m, uint64_t key, uint64_t val);
+/* First value stored under key: 1 and *val, or 0. */
+int ps_hmap_get(const struct ps_hmap *m, uint64_t key, uint64_t *val);
+/* Iterate the values stored under key: *it = 0 to start; 1 and *val per
+ * value, 0 at the end.  The map must not change while iterating. */
+int ps_hmap_next(const struct ps_hmap *m, uint64_t key, size_t *it, uint64_t *val);
+/* Remove the entry key -> val; 1 if it was there. */
+int ps_hmap_del(struct ps_hmap *m, uint64_t key, uint64_t val);
 
 #endif

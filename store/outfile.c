@@ -31,6 +31,12 @@ static void split(const char *path, char **dir, char **base)
 
 int ps_out_create(struct ps_outfile *o, const char *path, int force, struct ps_err *err)
 {
+	return ps_out_create_as(o, path, NULL, force, err);
+}
+
+int ps_out_create_as(struct ps_outfile *o, const char *path, const char *tmp, int force,
+		     struct ps_err *err)
+{
 	struct stat st;
 	char *dir = NULL, *base = NULL;
 	memset(o, 0, sizeof(*o));
@@ -48,9 +54,17 @@ int ps_out_create(struct ps_outfile *o, const char *path, int force, struct ps_e
 		goto fail;
 	}
 	struct ps_buf t = PS_BUF_INIT;
-	ps_buf_addf(&t, "%s/.%s.XXXXXX.tmp", dir, base);
-	/* mkostemps: O_CREAT|O_EXCL, mode 0600, a name nobody else holds. */
-	int fd = mkostemps(t.buf, 4, O_CLOEXEC);
+	int fd;
+	if (tmp) {
+		/* A name known in advance (a signal handler may have to remove
+		 * it before this call returns); it must be in the same directory. */
+		ps_buf_adds(&t, tmp);
+		fd = open(t.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	} else {
+		ps_buf_addf(&t, "%s/.%s.XXXXXX.tmp", dir, base);
+		/* mkostemps: O_CREAT|O_EXCL, mode 0600, a name nobody else holds. */
+		fd = mkostemps(t.buf, 4, O_CLOEXEC);
+	}
 	if (fd < 0) {
 		ps_err_set(err, errno, "cannot create a temporary file in %s: %s", dir,
 			   strerror(errno));

@@ -102,9 +102,19 @@ static la_ssize_t rd_cb(struct archive *a, void *ctx, const void **buf)
 
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err)
 {
+	return ps_reader_open_at(rp, path, 0, err);
+}
+
+int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ps_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (c_off && lseek(fd, (off_t)c_off, SEEK_SET) < 0) {
+		int e = errno;
+		close(fd);
+		return ps_err_set(err, e, "%s: %s", path, strerror(e));
+	}
 	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->path = ps_xstrdup(path);

@@ -41,6 +41,12 @@ struct ps_writer_opts {
 	int level;	   /* zstd level, default 3 */
 	size_t frame_size; /* target tar bytes per frame, default 1 MiB */
 	int spill_dirfd;   /* directory for an O_TMPFILE manifest spool, or -1: memory only */
+	/* Build the SQLite index in the same pipeline, from the same members
+	 * (issue 9): written to a temporary name beside index_path, finished by
+	 * ps_writer_finish, put in place by ps_writer_index_publish. */
+	const char *index_path;	  /* NULL: no index */
+	int index_force;	  /* an existing index_path may be replaced */
+	const char *archive_name; /* recorded in the index (snapshots.archive_name) */
 };
 
 struct ps_writer_stats {
@@ -61,6 +67,11 @@ struct ps_member {
 	size_t len;
 	int err; /* errno recorded in the manifest */
 	uint64_t read_ns;
+	/* PS_M_FILE content too large for memory: in the file spill_fd (len
+	 * bytes from offset 0) instead of data.  ps_writer_add takes the fd
+	 * (closed when the archive and the index are done with it). */
+	int spilled;
+	int spill_fd;
 };
 
 /*
@@ -77,6 +88,12 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 /* Write the manifest, end the tar, flush frames, write the seek table.
  * Fills stats (incl. SHA-256 of every byte written).  0 or -1. */
 int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct ps_err *err);
+/* The index (opts.index_path), once ps_writer_finish succeeded: rename it
+ * into place (refused if it exists, unless index_force).  0 or -1. */
+int ps_writer_index_publish(struct ps_writer *w, struct ps_err *err);
+/* The index's temporary file name while it is being built (NULL if none):
+ * what a signal handler removes. */
+const char *ps_writer_index_tmp(const struct ps_writer *w);
 /* Totals of everything added so far (waits for the formatter thread). */
 const struct ps_writer_stats *ps_writer_peek(struct ps_writer *w);
 void ps_writer_free(struct ps_writer *w);
@@ -105,6 +122,9 @@ struct ps_rmember {
 /* Open an archive file for streaming.  Also computes the SHA-256 of all the
  * bytes of the file as they are read (available after the end). */
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err);
+/* The same, starting at byte c_off of the file (a zstd frame that begins
+ * with a tar header); the SHA-256 then covers the bytes from there only. */
+int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err);
 /* 1 and *m filled, 0 at a clean end, -1 with err (corrupt/truncated). */
 int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err);
 /* Chunks of a streaming member's data: 1 and (*p, *n) valid until the next
@@ -140,12 +160,16 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /* ---- index ------------------------------------------------------------- */
 
-#define PS_SCHEMA_VERSION 3
+#define PS_SCHEMA_VERSION 4
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to
  * db_path (temporary name, then rename; an existing db_path is refused
- * unless force).  Returns 0, or -1 with err (corrupt archive, I/O).
+ * unless force).  The records are the ones a capture's own index is built
+ * from (the same builder): the index is the same.  Returns 0; 1 when the
+ * index was written but parts of the archive cannot be trusted (paths marked
+ * in files.damage: mismatch, missing, unlisted); or -1 with err (not a
+ * procsnap archive, I/O).
  */
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
 

@@ -301,7 +301,7 @@ static void test_fixture_deterministic(void)
 		CHECK_INT(tu_sh(i ? &out : &a,
 				"sqlite3 %s/det%d.tar.zst.db \"SELECT path, kind, size, xxh3, "
 				"link_target, errno, mode, uid FROM files WHERE path NOT LIKE "
-				"'procsnap/%%' ORDER BY rowid\"",
+				"'procsnap/%%' ORDER BY path_id\"",
 				d, i),
 			  0);
 	}
