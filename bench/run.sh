@@ -12,7 +12,8 @@
 #   index        procsnap index SNAP
 #   query        procsnap query SNAP "SELECT * FROM files WHERE pid=P" (P a workload pid),
 #                or sqlite3 on SNAP.db as a stand-in while there is no query command
-#   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots), skipped if absent
+#   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots; wall, peak RSS),
+#                skipped if absent
 # The floor and capture repetitions alternate, so background noise hits both.
 # Prints a markdown table and replaces the section for N in bench/RESULTS.md.
 #
@@ -156,7 +157,7 @@ run_n() {
 	fi
 	rm -f "$d/warm.tar.zst" "$d/warm.tar.zst.db"
 
-	local r fw=() cw=() cr=() cu=() cs=() fu=() fs=() iw=() ar=() qw=() dw=()
+	local r fw=() cw=() cr=() cu=() cs=() fu=() fs=() iw=() ar=() qw=() dw=() dr=() dc=()
 	for r in $(seq "$REPS"); do
 		log "N=$n rep $r/$REPS: floor, capture"
 		"$BIN/timeit" -o "$d/floor.$r.t" "$BIN/readfloor" "${floor_args[@]}" >"$d/floor.$r.out"
@@ -209,6 +210,8 @@ run_n() {
 			st=$(field status "$d/diff.$r.t")
 			[ "$st" -le 1 ] || { log "diff failed (status $st)"; diff_how="diff failed (status $st)"; dw=(); break; }
 			dw+=("$(field wall "$d/diff.$r.t")")
+			dr+=("$(field maxrss_kib "$d/diff.$r.t")")
+			dc+=("$(calc "%.2f" "$(field user "$d/diff.$r.t") + $(field sys "$d/diff.$r.t")")")
 		done
 	fi
 
@@ -249,9 +252,13 @@ run_n() {
 		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ 2 s | $(verdict "$idx" 2) | procsnap index, $(minmax %.2f "${iw[@]}") s |"
 		echo "| point query | $qms ms | ≤ 10 ms | $(verdict "$qms" 10) | $query_how, whole command; $qrows rows; plan: ${plan:-?} |"
 		if [ ${#dw[@]} -gt 0 ]; then
-			local dm
+			local dm dbud drss
 			dm=$(median "${dw[@]}")
-			echo "| diff | $(calc "%.2f" "$dm") s | ≤ 1 s | $(verdict "$dm" 1) | $diff_how, $(minmax %.2f "${dw[@]}") s |"
+			dbud=1
+			[ "$n" -le 2000 ] || dbud=5
+			drss=$(calc "%.1f" "$(median "${dr[@]}") / 1024")
+			echo "| diff | $(calc "%.2f" "$dm") s | ≤ $dbud s | $(verdict "$dm" "$dbud") | $diff_how, $(minmax %.2f "${dw[@]}") s, cpu $(median "${dc[@]}") s; $(wc -l <"$d/diff.1.out") lines of output |"
+			echo "| diff peak RSS | $drss MiB | ≤ 64 MiB | $(verdict "$drss" 64) | wait4 ru_maxrss, $(minmax %d "${dr[@]}") KiB |"
 		else
 			echo "| diff | - | ≤ 1 s | SKIP | $diff_how |"
 		fi

@@ -10,6 +10,12 @@
  *      once per network namespace;
  *   4. sweep for hidden pids (reachable but not listed).
  *
+ * The walk runs in a worker thread watched by watch.c: every operation that
+ * may block is bracketed by guard_begin/guard_end (capture_int.h), and the
+ * walk can resume right after any of them in a replacement worker (struct
+ * cursor, cur_check below).  With no timeout the records and their order
+ * are exactly those of a plain single-threaded walk.
+ *
  * Memory is bounded independent of the number of processes: one read buffer
  * (it grows to the largest file), one path buffer, one listing per directory
  * depth, the pid numbers of the root listing, a bitmap of known ids and the
@@ -30,17 +36,16 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_int.h"
 #include "pagemap.h"
 #include "procfs.h"
 
-#define MAX_DEPTH    48		       /* deeper dirs are recorded, not descended (ELOOP) */
 #define FILE_MAX     ((size_t)1 << 30) /* safety cap per file; nothing sane in /proc is near */
 #define LINK_MAX_LEN ((size_t)1 << 20) /* readlink results are at most a page in practice */
-#define DENTS_SZ     (64 * 1024)
-#define PID_LIMIT    (1 << 22)	  /* PID_MAX_LIMIT on 64-bit kernels */
-#define SWEEP_SLACK  256	  /* pids handed out after loadavg was read */
-#define CAND_MAX     512	  /* hidden-sweep candidates resolved per relisting */
-#define PROGRESS_NS  100000000ull /* 100 ms */
+#define PID_LIMIT    (1 << 22)	       /* PID_MAX_LIMIT on 64-bit kernels */
+#define SWEEP_SLACK  256	       /* pids handed out after loadavg was read */
+#define CAND_MAX     512	       /* hidden-sweep candidates resolved per relisting */
+#define PROGRESS_NS  100000000ull      /* 100 ms */
 
 /* Where an entry sits; decides which names are read, skipped or ignored. */
 enum level {
@@ -52,64 +57,6 @@ enum level {
 };
 
 enum policy { P_VISIT, P_SKIP, P_IGNORE };
-
-/* One directory listing: "<d_type byte><name>\0" back to back; ent[] are
- * the names, sorted; a name's d_type is ent[i][-1]. */
-struct listing {
-	struct ps_buf names;
-	size_t *off;
-	const char **ent;
-	size_t n, cap;
-};
-
-/* The process being walked.  Reused for every pid. */
-struct proc {
-	int active;
-	int pid;
-	int pidfd;
-	uint64_t starttime;
-	int partial;
-	int hidden;
-	int nthreads;
-	int have_exe;
-	struct ps_buf exe; /* readlink of exe, for on_disk */
-	int *body_fds;	   /* fds whose target is deleted or a memfd (exe bodies policy) */
-	size_t nbody_fds, cap_body_fds;
-};
-
-struct walker {
-	const struct ps_capture_opts *o;
-	const struct ps_capture_sink *sink;
-	struct ps_capture_stats *st;
-	struct ps_err *err;
-	uint64_t start_ns;
-	int rootfd;
-	dev_t rootdev;
-	int aborted;
-	struct ps_buf path; /* archive path being visited, "proc/..." */
-	struct ps_buf data; /* the read buffer, reused for every file */
-	struct ps_buf link; /* readlink results and scratch paths */
-	char *dents;	    /* getdents64 buffer */
-	struct listing lv[MAX_DEPTH + 1];
-	/* On procfs a pid directory and a task/<tid> directory always hold the
-	 * same names (the kernel's tgid_base_stuff / tid_base_stuff tables are
-	 * listed whole), so they are listed once and reused: getdents on them
-	 * is the most expensive call of the walk (proc_fill_cache). */
-	int procfs;
-	struct listing pid_tpl, tid_tpl;
-	int have_pid_tpl, have_tid_tpl;
-	uint64_t *known; /* bitmap: pids listed, tids walked, pids captured */
-	size_t known_words;
-	int64_t max_id;	 /* highest pid/tid/ppid/tracer seen, for the sweep */
-	uint64_t *netns; /* open-addressing set of netns inodes (0 = empty) */
-	size_t netns_cap, netns_n;
-	struct proc p;
-	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
-	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
-	int have_pmaps;
-	int procs_done, procs_total;
-	uint64_t next_progress;
-};
 
 /* Top-level system files never opened (DESIGN 3, anchors A1): they consume
  * state (kmsg), are physical memory (kcore, vmcore), have side effects
@@ -142,7 +89,7 @@ static int in_list(const char *const *list, const char *name)
 }
 
 /* A canonical decimal number (no sign, no leading zero) that fits an int. */
-static int parse_id(const char *s)
+int parse_id(const char *s)
 {
 	if (s[0] < '1' || s[0] > '9')
 		return -1;
@@ -155,63 +102,82 @@ static int parse_id(const char *s)
 	return v <= 0x7fffffff ? (int)v : -1;
 }
 
+int ps_capture_open_regular(int dirfd, const char *name, int flags, struct stat *sb)
+{
+	int fd = openat(dirfd, name, flags | O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, sb) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		errno = ENODEV;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---- known-id bitmap -------------------------------------------------------- */
 
-static void known_set(struct walker *w, int64_t id)
+void known_set(struct run *r, int64_t id)
 {
 	if (id <= 0 || id >= PID_LIMIT)
 		return;
 	size_t word = (size_t)id / 64;
-	if (word >= w->known_words) {
-		size_t n = w->known_words ? w->known_words : 512;
+	if (word >= r->known_words) {
+		size_t n = r->known_words ? r->known_words : 512;
 		while (n <= word)
 			n *= 2;
-		w->known = ps_xrealloc(w->known, n * sizeof(*w->known));
-		memset(w->known + w->known_words, 0, (n - w->known_words) * sizeof(*w->known));
-		w->known_words = n;
+		r->known = ps_xrealloc(r->known, n * sizeof(*r->known));
+		memset(r->known + r->known_words, 0, (n - r->known_words) * sizeof(*r->known));
+		r->known_words = n;
 	}
-	w->known[word] |= 1ull << (id % 64);
+	r->known[word] |= 1ull << (id % 64);
 }
 
-static int known_has(const struct walker *w, int64_t id)
+int known_has(const struct run *r, int64_t id)
 {
-	if (id <= 0 || (size_t)id / 64 >= w->known_words)
+	if (id <= 0 || (size_t)id / 64 >= r->known_words)
 		return 0;
-	return (int)((w->known[id / 64] >> (id % 64)) & 1);
+	return (int)((r->known[id / 64] >> (id % 64)) & 1);
 }
 
-static void note_id(struct walker *w, int64_t id)
+void note_id(struct run *r, int64_t id)
 {
-	if (id > w->max_id && id < PID_LIMIT)
-		w->max_id = id;
+	if (id > r->max_id && id < PID_LIMIT)
+		r->max_id = id;
 }
 
 /* ---- network namespace set ---------------------------------------------------- */
 
 /* Returns 1 when ino was not in the set (and adds it), 0 when it was. */
-static int netns_add(struct walker *w, uint64_t ino)
+static int netns_add(struct run *r, uint64_t ino)
 {
 	if (ino == 0)
 		return 1;
-	if (2 * (w->netns_n + 1) > w->netns_cap) {
-		size_t ncap = w->netns_cap ? w->netns_cap * 2 : 64;
-		uint64_t *old = w->netns;
-		size_t ocap = w->netns_cap;
-		w->netns = ps_xcalloc(ncap, sizeof(*w->netns));
-		w->netns_cap = ncap;
-		w->netns_n = 0;
+	if (2 * (r->netns_n + 1) > r->netns_cap) {
+		size_t ncap = r->netns_cap ? r->netns_cap * 2 : 64;
+		uint64_t *old = r->netns;
+		size_t ocap = r->netns_cap;
+		r->netns = ps_xcalloc(ncap, sizeof(*r->netns));
+		r->netns_cap = ncap;
+		r->netns_n = 0;
 		for (size_t i = 0; i < ocap; i++)
 			if (old[i])
-				netns_add(w, old[i]);
+				netns_add(r, old[i]);
 		free(old);
 	}
-	size_t mask = w->netns_cap - 1;
+	size_t mask = r->netns_cap - 1;
 	for (size_t i = (size_t)(ino * 0x9e3779b97f4a7c15ull) & mask;; i = (i + 1) & mask) {
-		if (w->netns[i] == ino)
+		if (r->netns[i] == ino)
 			return 0;
-		if (w->netns[i] == 0) {
-			w->netns[i] = ino;
-			w->netns_n++;
+		if (r->netns[i] == 0) {
+			r->netns[i] = ino;
+			r->netns_n++;
 			return 1;
 		}
 	}
@@ -245,9 +211,8 @@ static int excluded(const struct walker *w)
 
 /* Numbers (fd/, task/, pids) in numeric order after the names, names bytewise:
  * the same order on procfs and on an ordinary directory (samples/). */
-static int name_cmp(const void *a, const void *b)
+static int name_order(const char *x, const char *y)
 {
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
 	size_t lx = strspn(x, "0123456789"), ly = strspn(y, "0123456789");
 	int nx = lx > 0 && x[lx] == '\0', ny = ly > 0 && y[ly] == '\0';
 	if (nx != ny)
@@ -257,9 +222,14 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return name_order(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* List the directory open at fd into l, sorted.  Returns 0 or an errno (the
  * entries read before the error are kept). */
-static int list_dir(struct walker *w, int fd, struct listing *l)
+int list_dir(struct walker *w, int fd, struct listing *l)
 {
 	int e = 0;
 	l->n = 0;
@@ -298,7 +268,7 @@ static int list_dir(struct walker *w, int fd, struct listing *l)
 }
 
 /* Keep a copy of a listing (same order) as a template. */
-static void listing_copy(struct listing *dst, const struct listing *src)
+void listing_copy(struct listing *dst, const struct listing *src)
 {
 	ps_buf_reset(&dst->names);
 	ps_buf_add(&dst->names, src->names.buf, src->names.len);
@@ -312,7 +282,7 @@ static void listing_copy(struct listing *dst, const struct listing *src)
 		dst->ent[i] = dst->names.buf + (src->ent[i] - src->names.buf);
 }
 
-static void listing_release(struct listing *l)
+void listing_release(struct listing *l)
 {
 	ps_buf_release(&l->names);
 	free(l->off);
@@ -326,64 +296,88 @@ static unsigned char ent_type(const char *ent)
 
 /* ---- records -------------------------------------------------------------------- */
 
-static void progress(struct walker *w, uint64_t now, int force)
+void progress(struct run *r, uint64_t now, int force)
 {
-	if (!w->sink->progress)
+	if (!r->sink->progress)
 		return;
-	if (!force && now < w->next_progress)
+	if (!force && now < r->next_progress)
 		return;
-	w->next_progress = now + PROGRESS_NS;
-	w->sink->progress(w->sink->ctx, w->procs_done, w->procs_total,
-			  w->st->files + w->st->links + w->st->dirs + w->st->absent, w->st->bytes);
+	r->next_progress = now + PROGRESS_NS;
+	r->sink->progress(r->sink->ctx, r->procs_done, r->procs_total,
+			  r->st->files + r->st->links + r->st->dirs + r->st->absent, r->st->bytes);
+}
+
+void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	       const char *target, const void *data, size_t len, int e, int truncated)
+{
+	emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1);
+}
+
+void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd)
+{
+	if (r->aborted) {
+		if (spill_fd >= 0)
+			close(spill_fd);
+		return;
+	}
+	struct ps_capture_record rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.path = path;
+	rec.kind = kind;
+	if (sb) {
+		rec.mode = sb->st_mode;
+		rec.uid = sb->st_uid;
+		rec.gid = sb->st_gid;
+		rec.mtime = sb->st_mtime;
+	}
+	rec.target = target;
+	rec.data = data;
+	rec.len = len;
+	rec.err = e;
+	rec.truncated = truncated;
+	rec.spilled = spill_fd >= 0;
+	rec.spill_fd = spill_fd;
+	uint64_t now = ps_mono_ns();
+	rec.read_ns = now - r->start_ns;
+
+	struct ps_capture_stats *st = r->st;
+	switch (kind) {
+	case PS_KIND_FILE:
+		st->files++;
+		st->bytes += len;
+		break;
+	case PS_KIND_LINK:
+		st->links++;
+		break;
+	case PS_KIND_DIR:
+		st->dirs++;
+		break;
+	case PS_KIND_ABSENT:
+		st->absent++;
+		break;
+	}
+	if (e) {
+		size_t n = sizeof(st->errors) / sizeof(st->errors[0]);
+		st->errors[e > 0 && (size_t)e < n - 1 ? (size_t)e : n - 1]++;
+	}
+	if (r->sink->record(r->sink->ctx, &rec, r->err) < 0) {
+		r->aborted = 1;
+		return;
+	}
+	progress(r, now, 0);
 }
 
 static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, const char *target,
 		 const void *data, size_t len, int e, int truncated)
 {
-	if (w->aborted)
-		return;
-	struct ps_capture_record r;
-	memset(&r, 0, sizeof(r));
-	r.path = w->path.buf;
-	r.kind = kind;
-	if (sb) {
-		r.mode = sb->st_mode;
-		r.uid = sb->st_uid;
-		r.gid = sb->st_gid;
-		r.mtime = sb->st_mtime;
+	/* Content read into a spill file (read_content) goes with this record. */
+	int fd = w->spill_fd;
+	if (fd >= 0) {
+		len = (size_t)w->spill_len;
+		w->spill_fd = -1;
 	}
-	r.target = target;
-	r.data = data;
-	r.len = len;
-	r.err = e;
-	r.truncated = truncated;
-	uint64_t now = ps_mono_ns();
-	r.read_ns = now - w->start_ns;
-
-	switch (kind) {
-	case PS_KIND_FILE:
-		w->st->files++;
-		w->st->bytes += len;
-		break;
-	case PS_KIND_LINK:
-		w->st->links++;
-		break;
-	case PS_KIND_DIR:
-		w->st->dirs++;
-		break;
-	case PS_KIND_ABSENT:
-		w->st->absent++;
-		break;
-	}
-	if (e) {
-		size_t n = sizeof(w->st->errors) / sizeof(w->st->errors[0]);
-		w->st->errors[e > 0 && (size_t)e < n - 1 ? (size_t)e : n - 1]++;
-	}
-	if (w->sink->record(w->sink->ctx, &r, w->err) < 0) {
-		w->aborted = 1;
-		return;
-	}
-	progress(w, now, 0);
+	emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
 }
 
 /* ESRCH/ENOENT inside a pid: did the process go away?  ENOENT also comes from
@@ -398,6 +392,60 @@ static void proc_err(struct walker *w, int e)
 	    (errno == ENOENT || errno == ESRCH))
 		w->p.partial = 1;
 }
+
+/* ---- resuming after a stuck operation (struct cursor) ------------------------------ */
+
+enum cc {
+	CC_GO,	  /* not concerned: walk it normally */
+	CC_DONE,  /* before the stuck step: recorded already, skip it */
+	CC_STUCK, /* the stuck step itself: recorded by the watchdog, skip it */
+	CC_ENTER  /* an ancestor of the stuck step: go in without recording it */
+};
+
+/* Where does the step (depth, rank, name) stand against the cursor?  Steps
+ * come in walk order, so once one compares greater, the cursor is passed. */
+static enum cc cur_check(struct walker *w, int depth, int rank, const char *name)
+{
+	struct cursor *c = &w->cur;
+	if (!c->active || c->matched != depth - 1)
+		return CC_GO;
+	const struct pos *p = &c->comp[depth];
+	int d = rank != p->rank ? (rank < p->rank ? -1 : 1) : name_order(name, p->name);
+	if (d < 0)
+		return CC_DONE;
+	if (d > 0) {
+		c->active = 0;
+		return CC_GO;
+	}
+	if (depth == c->n) {
+		c->active = 0;
+		return CC_STUCK;
+	}
+	c->matched = depth;
+	return CC_ENTER;
+}
+
+/* Publish the step about to run (read by the watchdog on a timeout). */
+static void at(struct walker *w, int depth, int rank, const char *name)
+{
+	w->pos[depth].rank = rank;
+	w->pos[depth].name = name;
+	w->depth = depth;
+}
+
+/* A step of the pid directory (pagemap, bodies, on-disk check): to run? */
+static int step(struct walker *w, int rank, const char *name, enum cc *cc)
+{
+	enum cc c = cur_check(w, 2, rank, name);
+	if (cc)
+		*cc = c;
+	if (c != CC_GO || halted(w))
+		return 0;
+	at(w, 2, rank, name);
+	return 1;
+}
+
+/* ---- files and links ------------------------------------------------------------ */
 
 /* readlinkat into b, growing it until the target fits; 0 or errno. */
 static int read_link(int dfd, const char *name, struct ps_buf *b)
@@ -418,6 +466,45 @@ static int read_link(int dfd, const char *name, struct ps_buf *b)
 			return ENAMETOOLONG;
 		want = b->cap * 2;
 	}
+}
+
+/* Content over opts->spill_min goes on into an unlinked temporary file. */
+static int spill_flush(void *ctx, const void *p, size_t n)
+{
+	struct walker *w = ctx;
+	if (w->spill_fd < 0) {
+		w->spill_fd = openat(w->o->spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (w->spill_fd < 0)
+			return errno;
+	}
+	return ps_write_all(w->spill_fd, p, n);
+}
+
+/*
+ * Read fd to its end (ps_read_fd's rules) into w->data, or, once the content
+ * passes opts->spill_min, into a spill file: then w->spill_fd holds all of
+ * it (w->spill_len bytes), w->data is empty and the next emit() hands the
+ * file to the sink.  Memory stays at spill_min whatever the file's size
+ * (issue 9: one 60k-mapping smaps is tens of MB).
+ */
+static int read_content(struct walker *w, int fd, size_t max, int *truncated)
+{
+	size_t at = w->o->spill_min;
+	w->spill_fd = -1;
+	w->spill_len = 0;
+	int e = ps_read_fd_flush(fd, &w->data, max, truncated, at ? at : SIZE_MAX,
+				 at ? spill_flush : NULL, w, &w->spill_len);
+	if (w->spill_fd >= 0) {
+		int e2 = w->data.len ? ps_write_all(w->spill_fd, w->data.buf, w->data.len) : 0;
+		ps_buf_reset(&w->data);
+		if (e2) {
+			close(w->spill_fd);
+			w->spill_fd = -1;
+			w->spill_len = 0;
+			return e2;
+		}
+	}
+	return e;
 }
 
 static int find_u64_line(const char *buf, size_t len, const char *key, uint64_t *out)
@@ -451,11 +538,11 @@ static void pid_file_hook(struct walker *w, const char *name)
 		if (PS_STAT_HAS(&s, 22))
 			w->p.starttime = s.starttime;
 		if (PS_STAT_HAS(&s, 4))
-			note_id(w, s.ppid);
+			note_id(w->r, s.ppid);
 	} else if (strcmp(name, "status") == 0) {
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
-			note_id(w, (int64_t)v);
+			note_id(w->r, (int64_t)v);
 	} else if (strcmp(name, "maps") == 0 && w->pm) {
 		ps_buf_reset(&w->pmaps);
 		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
@@ -467,37 +554,51 @@ static void pid_file_hook(struct walker *w, const char *name)
  * of a procfs pid directory, where the only write-only file, clear_refs, is
  * never opened by name): then the file is opened first and fstat()ed, which
  * saves a path lookup per file; a file without read bits is still never
- * read. */
+ * read.  Outside procfs the opened file is fstat()ed again and must still be
+ * a regular file (a swap for a FIFO or a device between the lstat and the
+ * open is recorded ABSENT with ENODEV, never read). */
 static void do_file(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	struct stat fsb;
+	int e = 0, truncated = 0, skip = 0;
+	struct ps_buf *b = &w->data;
+	ps_buf_reset(b);
+	guard_begin(w, 1);
+	int fd;
+	if (!sb || w->r->procfs) {
+		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		if (fd >= 0 && !sb) {
+			if (fstat(fd, &fsb) < 0)
+				memset(&fsb, 0, sizeof(fsb));
+			skip = !S_ISREG(fsb.st_mode) || write_only(fsb.st_mode);
+		}
+	} else {
+		fd = ps_capture_open_regular(dfd, name, O_NOFOLLOW, &fsb);
+	}
+	if (fd < 0)
+		e = errno;
+	else if (!skip)
+		e = read_content(w, fd, FILE_MAX, &truncated);
+	if (fd >= 0)
+		close(fd);
+	guard_end(w);
 	if (fd < 0) {
-		int e = errno;
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
 		return;
 	}
-	struct stat fsb;
-	if (!sb) {
-		if (fstat(fd, &fsb) < 0)
-			memset(&fsb, 0, sizeof(fsb));
-		sb = &fsb;
-		if (!S_ISREG(fsb.st_mode) || write_only(fsb.st_mode)) {
-			close(fd);
-			w->st->skipped++;
-			return;
-		}
+	if (skip) {
+		w->st->skipped++;
+		return;
 	}
-	struct ps_buf *b = &w->data;
-	int truncated = 0;
-	int e = ps_read_fd(fd, b, FILE_MAX, &truncated);
-	close(fd);
-	if (lvl == L_PID && !e)
+	if (!sb)
+		sb = &fsb;
+	if (lvl == L_PID && !e && w->spill_fd < 0)
 		pid_file_hook(w, name);
 	/* Nothing read at all is ABSENT; some bytes then an error is a FILE
 	 * holding those bytes, with err set. */
-	if (e && b->len == 0)
+	if (e && b->len == 0 && w->spill_fd < 0)
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 	else
 		emit(w, PS_KIND_FILE, sb, NULL, b->buf, b->len, e, truncated);
@@ -541,43 +642,57 @@ static void note_body_fd(struct walker *w, const char *name)
 
 /* Read the content behind the magic link `rel` ("exe", "fd/3") of the
  * current process into member `name` ("exe.body", "fd/3.body").  The
- * target is stat'ed through the link first and only a regular file is
- * opened (never a device, FIFO or socket); at most exe_body_max bytes are
- * kept and a cut is flagged as truncated. */
+ * target is stat'ed through the link first (never triggering an automount)
+ * and only a regular file is opened (never a device, FIFO or socket); the
+ * opened file is checked again (the fd behind fd/N may have been replaced
+ * between the stat and the open: anything but a regular file is then
+ * recorded ABSENT with ENODEV).  At most exe_body_max bytes are kept and a
+ * cut is flagged as truncated.  The stat, open and read leave procfs: they
+ * run under the read timeout like everything else. */
 static void do_body(struct walker *w, const char *rel, const char *name)
 {
 	size_t mark = path_push(w, name);
-	struct stat sb;
+	struct stat sb, fsb;
 	if (excluded(w)) {
 		w->st->excluded++;
-	} else if (fstatat(w->p.pidfd, rel, &sb, 0) < 0) {
-		int e = errno;
+		goto out;
+	}
+	/* The shared read buffer: a buffer per body, freed each time,
+	 * fragmented the heap (one memfd per process on the bench workload);
+	 * released after a large body as after a large file. */
+	struct ps_buf *b = &w->data;
+	ps_buf_reset(b);
+	int e = 0, fd = -1, truncated = 0, stat_ok;
+	uint64_t max = w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
+	guard_begin(w, 1);
+	stat_ok = fstatat(w->p.pidfd, rel, &sb, AT_NO_AUTOMOUNT) == 0;
+	if (!stat_ok)
+		e = errno;
+	else if (S_ISREG(sb.st_mode) &&
+		 (fd = ps_capture_open_regular(w->p.pidfd, rel, 0, &fsb)) < 0)
+		e = errno;
+	else if (fd >= 0)
+		e = read_content(w, fd, (size_t)max, &truncated);
+	if (fd >= 0)
+		close(fd);
+	guard_end(w);
+	if (!stat_ok) {
 		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
-	} else if (S_ISREG(sb.st_mode)) {
-		int fd = openat(w->p.pidfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			int e = errno;
+	} else if (!S_ISREG(sb.st_mode)) {
+		/* a device, FIFO or socket: no body */
+	} else if (fd < 0) {
+		emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
+		proc_err(w, e);
+	} else {
+		if (e && b->len == 0 && w->spill_fd < 0)
 			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
-			proc_err(w, e);
-		} else {
-			/* The shared read buffer: a buffer per body, freed each time,
-			 * fragmented the heap (one memfd per process on the bench
-			 * workload); released after a large body as after a large file. */
-			struct ps_buf *b = &w->data;
-			int truncated = 0;
-			uint64_t max =
-			    w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
-			int e = ps_read_fd(fd, b, (size_t)max, &truncated);
-			close(fd);
-			if (e && b->len == 0)
-				emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
-			else
-				emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
-			if (b->cap > ((size_t)4 << 20))
-				ps_buf_release(b);
-		}
+		else
+			emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
+		if (b->cap > ((size_t)4 << 20))
+			ps_buf_release(b);
 	}
+out:
 	path_pop(w, mark);
 }
 
@@ -585,13 +700,17 @@ static void do_bodies(struct walker *w)
 {
 	/* Not our own: procsnap's fds include its unlinked manifest spool
 	 * (O_TMPFILE), which would be read back into the archive it feeds. */
-	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->procfs || w->p.pid == (int)getpid())
+	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->r->procfs || w->p.pid == (int)getpid())
 		return;
 	if (w->p.have_exe && w->p.exe.len &&
-	    (w->o->exe_bodies == PS_EXE_BODIES_ALL || body_wanted(w->p.exe.buf, w->p.exe.len)))
+	    (w->o->exe_bodies == PS_EXE_BODIES_ALL || body_wanted(w->p.exe.buf, w->p.exe.len)) &&
+	    step(w, R_EXE_BODY, "exe.body", NULL))
 		do_body(w, "exe", "exe.body");
-	char rel[32], name[40];
-	for (size_t i = 0; i < w->p.nbody_fds && !w->aborted; i++) {
+	char num[16], rel[32], name[40];
+	for (size_t i = 0; i < w->p.nbody_fds && !halted(w); i++) {
+		snprintf(num, sizeof(num), "%d", w->p.body_fds[i]);
+		if (!step(w, R_FD_BODY, num, NULL))
+			continue;
 		snprintf(rel, sizeof(rel), "fd/%d", w->p.body_fds[i]);
 		snprintf(name, sizeof(name), "fd/%d.body", w->p.body_fds[i]);
 		do_body(w, rel, name);
@@ -602,7 +721,9 @@ static void do_bodies(struct walker *w)
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
+	guard_begin(w, 1);
 	int e = read_link(dfd, name, &w->link);
+	guard_end(w);
 	if (e) {
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
@@ -631,14 +752,17 @@ static int first_in_netns(struct walker *w)
 	uint64_t k1 = 0, k2 = 0;
 	struct ps_link l;
 	struct stat sb;
-	if (read_link(w->p.pidfd, "ns/net", &w->link) == 0 &&
-	    ps_link_parse(w->link.buf, w->link.len, &l) == 0 && l.inode != PS_U64_UNKNOWN)
+	guard_begin(w, 1);
+	int le = read_link(w->p.pidfd, "ns/net", &w->link);
+	int se = fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW);
+	guard_end(w);
+	if (le == 0 && ps_link_parse(w->link.buf, w->link.len, &l) == 0 &&
+	    l.inode != PS_U64_UNKNOWN)
 		k1 = l.inode;
-	if (fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_dev == w->rootdev)
+	if (se == 0 && sb.st_dev == w->r->rootdev)
 		k2 = sb.st_ino;
-	int new1 = k1 ? netns_add(w, k1) : 1;
-	int new2 = k2 ? netns_add(w, k2) : 1;
+	int new1 = k1 ? netns_add(w->r, k1) : 1;
+	int new2 = k2 ? netns_add(w->r, k2) : 1;
 	return new1 && new2;
 }
 
@@ -665,14 +789,42 @@ static enum policy policy(const struct walker *w, enum level lvl, int depth, con
 	return P_VISIT;
 }
 
+/* ---- directories ------------------------------------------------------------------ */
+
 static void visit(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
 		  enum level lvl);
+static void visit_at(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
+		     enum level lvl, enum policy pol, int rank, int enter);
 
-/* Record the directory at dfd/name and walk its entries at level child. */
-static void do_dir(struct walker *w, int dfd, const char *name, const struct stat *sb, int depth,
-		   enum level child)
+/* Walk the entries of the directory open at fd (depth), listed in l. */
+static void walk_dir(struct walker *w, int fd, struct listing *l, int depth, enum level child,
+		     int enter)
 {
-	if (sb->st_dev != w->rootdev) {
+	w->dfd[depth] = fd;
+	w->lst[depth] = l;
+	for (size_t i = 0; i < l->n && !halted(w); i++)
+		visit(w, fd, l->ent[i], ent_type(l->ent[i]), depth + 1, child);
+	if (enter)
+		w->cur.active = 0; /* whatever follows comes after the stuck step */
+	w->dfd[depth] = -1;
+	w->lst[depth] = NULL;
+}
+
+/* Record the directory at dfd/name and walk its entries at level child.
+ * enter: resuming inside it (fd and listing from the cursor, no record). */
+static void do_dir(struct walker *w, int dfd, const char *name, const struct stat *sb, int depth,
+		   enum level child, int enter)
+{
+	struct listing *l = &w->lv[depth];
+	int fd;
+	if (enter) {
+		fd = w->cur.fd[depth];
+		w->cur.fd[depth] = -1;
+		walk_dir(w, fd, l, depth, child, 1);
+		close(fd);
+		return;
+	}
+	if (sb->st_dev != w->r->rootdev) {
 		/* A mount point (binfmt_misc automount, nfsd...): opening it could
 		 * trigger an automount and its content is not procfs.  Record it,
 		 * do not descend. */
@@ -684,30 +836,30 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
 		emit(w, PS_KIND_DIR, sb, NULL, NULL, 0, ELOOP, 0);
 		return;
 	}
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = 0, tpl = child == L_THREAD && w->have_tid_tpl;
+	guard_begin(w, 1);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		e = errno;
+	else if (!tpl)
+		e = list_dir(w, fd, l);
+	guard_end(w);
 	if (fd < 0) {
-		int e = errno;
 		emit(w, e == ENOENT || e == ESRCH ? PS_KIND_ABSENT : PS_KIND_DIR, sb, NULL, NULL, 0,
 		     e, 0);
 		proc_err(w, e);
 		return;
 	}
-	struct listing *l = &w->lv[depth];
-	int e = 0;
-	if (child == L_THREAD && w->have_tid_tpl) {
+	if (tpl) {
 		l = &w->tid_tpl;
-	} else {
-		e = list_dir(w, fd, l);
-		if (child == L_THREAD && w->procfs && !e && l->n) {
-			listing_copy(&w->tid_tpl, l);
-			w->have_tid_tpl = 1;
-		}
+	} else if (child == L_THREAD && w->r->procfs && !e && l->n) {
+		listing_copy(&w->tid_tpl, l);
+		w->have_tid_tpl = 1;
 	}
 	emit(w, PS_KIND_DIR, sb, NULL, NULL, 0, e, 0);
 	if (e)
 		proc_err(w, e);
-	for (size_t i = 0; i < l->n && !w->aborted; i++)
-		visit(w, fd, l->ent[i], ent_type(l->ent[i]), depth + 1, child);
+	walk_dir(w, fd, l, depth, child, 0);
 	close(fd);
 }
 
@@ -715,102 +867,150 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
  * record the thread directory and its per-thread files. */
 static void do_thread_entry(struct walker *w, int dfd, const char *name, int depth)
 {
-	int tid = parse_id(name);
-	if (tid > 0) {
-		known_set(w, tid);
-		note_id(w, tid);
-		w->p.nthreads++;
+	enum cc cc = cur_check(w, depth, 0, name);
+	if (cc == CC_DONE || cc == CC_STUCK)
+		return; /* counted already */
+	if (cc == CC_GO) {
+		int tid = parse_id(name);
+		if (tid > 0) {
+			known_set(w->r, tid);
+			note_id(w->r, tid);
+			w->p.nthreads++;
+		}
+		if (w->o->no_threads)
+			return;
+		if (tid > 0)
+			w->st->threads++;
 	}
-	if (w->o->no_threads)
-		return;
-	if (tid > 0)
-		w->st->threads++;
-	visit(w, dfd, name, DT_DIR, depth, L_TASK);
+	visit_at(w, dfd, name, DT_DIR, depth, L_TASK, P_VISIT, 0, cc == CC_ENTER);
 }
 
-/* One entry of a directory: stat it (never following), apply the policy,
- * then read the file, the link, or walk the directory. */
-static void visit(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
-		  enum level lvl)
+/* proc/<pid>/task: like do_dir, but the entries are tids (do_thread_entry). */
+static void do_task(struct walker *w, int dfd, const char *name, const struct stat *sb, int depth,
+		    int enter)
 {
-	enum policy pol = policy(w, lvl, depth, name);
-	if (pol == P_IGNORE)
-		return;
-	size_t mark = path_push(w, name);
-	if (excluded(w)) {
-		w->st->excluded++;
-		goto out;
-	}
-	if (pol == P_SKIP) {
-		w->st->skipped++;
-		goto out;
-	}
-	if (dtype == DT_REG && w->procfs && lvl != L_SYS) {
-		do_file(w, dfd, name, NULL, lvl);
-		goto out;
-	}
-	struct stat sb;
-	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0) {
-		int e = errno;
-		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
-		proc_err(w, e);
-		goto out;
-	}
-	if (S_ISLNK(sb.st_mode)) {
-		do_link(w, dfd, name, &sb, lvl);
-	} else if (S_ISDIR(sb.st_mode)) {
-		enum level child = lvl == L_SYS ? L_SYS : L_SUB;
-		if (lvl == L_PID && strcmp(name, "task") == 0) {
-			/* Listing task/ always runs (it tells threads from hidden
-			 * pids); its children are walked unless no_threads. */
-			child = L_TASK;
-		} else if (lvl == L_PID && strcmp(name, "net") == 0) {
-			if (!first_in_netns(w))
-				goto out; /* same tables as an earlier pid: no record */
-		} else if (lvl == L_TASK) {
-			child = L_THREAD;
-		}
-		if (child == L_TASK) {
-			/* Like do_dir, but the entries are tids (do_thread_entry). */
-			struct listing *l = &w->lv[depth];
-			int fd = -1, e;
-			if (sb.st_dev != w->rootdev)
-				e = EXDEV;
-			else if ((fd = openat(dfd, name,
-					      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	struct listing *l = &w->lv[depth];
+	int fd = -1, e = 0;
+	if (enter) {
+		fd = w->cur.fd[depth];
+		w->cur.fd[depth] = -1;
+	} else {
+		if (sb->st_dev != w->r->rootdev) {
+			e = EXDEV;
+		} else {
+			guard_begin(w, 1);
+			fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
 				e = errno;
 			else
 				e = list_dir(w, fd, l);
-			emit(w,
-			     fd < 0 && (e == ENOENT || e == ESRCH) ? PS_KIND_ABSENT : PS_KIND_DIR,
-			     &sb, NULL, NULL, 0, e, 0);
-			if (e)
-				proc_err(w, e);
-			for (size_t i = 0; fd >= 0 && i < l->n && !w->aborted; i++)
-				do_thread_entry(w, fd, l->ent[i], depth + 1);
-			if (fd >= 0)
-				close(fd);
-		} else {
-			do_dir(w, dfd, name, &sb, depth, child);
+			guard_end(w);
 		}
-	} else if (S_ISREG(sb.st_mode)) {
-		if (write_only(sb.st_mode))
-			w->st->skipped++; /* drop_caches, compact_memory...: never opened */
-		else
-			do_file(w, dfd, name, &sb, lvl);
-	} else {
-		/* FIFO, socket or device in a --root tree: opening could block
-		 * or have side effects. */
-		w->st->skipped++;
+		emit(w, fd < 0 && (e == ENOENT || e == ESRCH) ? PS_KIND_ABSENT : PS_KIND_DIR, sb,
+		     NULL, NULL, 0, e, 0);
+		if (e)
+			proc_err(w, e);
 	}
+	if (fd < 0)
+		return;
+	w->dfd[depth] = fd;
+	w->lst[depth] = l;
+	for (size_t i = 0; i < l->n && !halted(w); i++)
+		do_thread_entry(w, fd, l->ent[i], depth + 1);
+	if (enter)
+		w->cur.active = 0;
+	w->dfd[depth] = -1;
+	w->lst[depth] = NULL;
+	close(fd);
+}
+
+/* One entry of a directory: check it against the cursor, then visit_at. */
+static void visit(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
+		  enum level lvl)
+{
+	if (halted(w))
+		return;
+	enum policy pol = policy(w, lvl, depth, name);
+	if (pol == P_IGNORE)
+		return;
+	int rank = lvl != L_PID ? 0 : strcmp(name, "stat") == 0 ? R_STAT : R_ENTRY;
+	enum cc cc = cur_check(w, depth, rank, name);
+	if (cc == CC_DONE || cc == CC_STUCK)
+		return;
+	visit_at(w, dfd, name, dtype, depth, lvl, pol, rank, cc == CC_ENTER);
+}
+
+/* Stat the entry (never following), apply the policy, then read the file,
+ * the link, or walk the directory.  enter: resume inside this directory. */
+static void visit_at(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
+		     enum level lvl, enum policy pol, int rank, int enter)
+{
+	size_t mark = path_push(w, name);
+	at(w, depth, rank, name);
+	struct stat sb;
+	memset(&sb, 0, sizeof(sb));
+	if (!enter) {
+		if (excluded(w)) {
+			w->st->excluded++;
+			goto out;
+		}
+		if (pol == P_SKIP) {
+			w->st->skipped++;
+			goto out;
+		}
+		if (dtype == DT_REG && w->r->procfs && lvl != L_SYS) {
+			do_file(w, dfd, name, NULL, lvl);
+			goto out;
+		}
+		guard_begin(w, 1);
+		int rc = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT);
+		int e = errno;
+		guard_end(w);
+		if (rc < 0) {
+			emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
+			proc_err(w, e);
+			goto out;
+		}
+		if (S_ISLNK(sb.st_mode)) {
+			do_link(w, dfd, name, &sb, lvl);
+			goto out;
+		}
+		if (S_ISREG(sb.st_mode)) {
+			if (write_only(sb.st_mode))
+				w->st->skipped++; /* drop_caches, compact_memory...: never opened */
+			else
+				do_file(w, dfd, name, &sb, lvl);
+			goto out;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			/* FIFO, socket or device in a --root tree: opening could
+			 * block or have side effects. */
+			w->st->skipped++;
+			goto out;
+		}
+	}
+	enum level child = lvl == L_SYS ? L_SYS : L_SUB;
+	if (lvl == L_PID && strcmp(name, "task") == 0) {
+		/* Listing task/ always runs (it tells threads from hidden pids);
+		 * its children are walked unless no_threads. */
+		do_task(w, dfd, name, &sb, depth, enter);
+		goto out;
+	}
+	if (lvl == L_PID && strcmp(name, "net") == 0 && !enter && !first_in_netns(w))
+		goto out; /* same tables as an earlier pid: no record */
+	if (lvl == L_TASK)
+		child = L_THREAD;
+	do_dir(w, dfd, name, &sb, depth, child, enter);
 out:
 	path_pop(w, mark);
 }
 
 /* ---- processes ------------------------------------------------------------------- */
 
-/* proc/<pid>/pagemap.sections (DESIGN 4, capture/pagemap.c): after the
- * process's other files, from the maps text the walk already read.  An
+/* proc/<pid>/pagemap.sections (DESIGN 4, capture/pagemap.c): in name order
+ * among the pid's entries (after maps, whose text it reads ranges from;
+ * before smaps, so the index has the page counts when the smaps rows stream
+ * past, issue 9).  An
  * ordinary directory tree (--root samples/...) has no pagemap to read by
  * ranges: recorded as absent (EOPNOTSUPP), its "pagemap" file never opened. */
 static void do_pagemap(struct walker *w)
@@ -824,14 +1024,27 @@ static void do_pagemap(struct walker *w)
 		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, EOPNOTSUPP, 0);
 		goto out;
 	}
+	struct ps_pm_result res;
+	guard_begin(w, 1);
 	if (!w->have_pmaps && ps_read_at(w->p.pidfd, "maps", &w->pmaps, FILE_MAX, NULL) != 0)
 		ps_buf_reset(&w->pmaps); /* maps excluded or unreadable: read it for us */
-	struct ps_pm_result res;
 	int e = ps_pm_read(w->pm, w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->o->pagemap_max,
 			   &w->data, &res);
+	guard_end(w);
 	if (!res.got_data) {
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
+		/* A large member (many pages present) is not kept in memory while
+		 * it travels on: the same spill as a large file. */
+		w->spill_fd = -1;
+		if (w->o->spill_min && w->data.len > w->o->spill_min &&
+		    spill_flush(w, w->data.buf, w->data.len) == 0) {
+			w->spill_len = w->data.len;
+			ps_buf_release(&w->data);
+		} else if (w->spill_fd >= 0) {
+			close(w->spill_fd); /* could not write it: keep it in memory */
+			w->spill_fd = -1;
+		}
 		emit(w, PS_KIND_FILE, &res.sb, NULL, w->data.buf, w->data.len, e, res.truncated);
 		w->st->pagemap_members++;
 		w->st->pagemap_scanned += res.scanned != 0;
@@ -845,7 +1058,8 @@ out:
 }
 
 /* Does the exe target exist inside the process's own mount namespace?
- * Resolved through root/ with fstatat only (no open, no read). */
+ * Resolved through root/ with fstatat only (no open, no read, no
+ * automount); it leaves procfs, so it runs under the read timeout. */
 static int exe_on_disk(struct walker *w)
 {
 	static const char deleted[] = " (deleted)";
@@ -861,27 +1075,30 @@ static int exe_on_disk(struct walker *w)
 	ps_buf_adds(&w->link, "root");
 	ps_buf_add(&w->link, x->buf, x->len);
 	struct stat sb;
-	if (fstatat(w->p.pidfd, w->link.buf, &sb, 0) == 0)
+	guard_begin(w, 0);
+	int rc = fstatat(w->p.pidfd, w->link.buf, &sb, AT_NO_AUTOMOUNT);
+	int e = errno;
+	guard_end(w);
+	if (rc == 0)
 		return 1;
-	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	return e == ENOENT || e == ENOTDIR ? 0 : -1;
 }
 
-static void capture_pid(struct walker *w, int pid, int hidden)
+/* Open proc/<pid> and record it.  Returns its fd, or -1 when the walk of
+ * this pid ends here (recorded ABSENT, or something mounted over it). */
+static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 {
-	char name[16];
-	snprintf(name, sizeof(name), "%d", pid);
-	known_set(w, pid);
-	note_id(w, pid);
-	size_t mark = path_push(w, name);
-	if (excluded(w)) {
-		w->st->excluded++;
-		goto out;
-	}
-	int pidfd = openat(w->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct run *r = w->r;
+	struct stat sb;
+	guard_begin(w, 1);
+	int pidfd = openat(r->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	int have_sb = pidfd >= 0 && fstat(pidfd, &sb) == 0;
+	guard_end(w);
 	if (pidfd < 0) {
 		/* Gone since the listing, or never there (--pid). */
-		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, errno, 0);
-		goto out;
+		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
+		return -1;
 	}
 	struct ps_buf exe = w->p.exe;
 	int *body_fds = w->p.body_fds;
@@ -896,63 +1113,123 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	w->p.pidfd = pidfd;
 	w->p.hidden = hidden;
 	w->have_pmaps = 0;
-
-	struct stat sb;
-	int have_sb = fstat(pidfd, &sb) == 0;
 	if (!have_sb)
 		memset(&sb, 0, sizeof(sb));
-	if (have_sb && sb.st_dev != w->rootdev) {
+	if (have_sb && sb.st_dev != r->rootdev) {
 		/* Something is mounted over /proc/<pid> (a way to hide a
 		 * process): record that, do not read the mounted content. */
 		emit(w, PS_KIND_DIR, &sb, NULL, NULL, 0, EXDEV, 0);
 		w->p.active = 0;
 		close(pidfd);
-		goto out;
+		return -1;
 	}
 	emit(w, PS_KIND_DIR, &sb, NULL, NULL, 0, 0, 0);
+	return pidfd;
+}
+
+/* The listing of the pid directory at pidfd (its template on procfs). */
+static struct listing *list_pid(struct walker *w, int pidfd)
+{
+	struct listing *l = &w->lv[1];
+	enum cc cc = cur_check(w, 2, R_LIST, "");
+	if (cc == CC_DONE)
+		return l; /* resuming: the cursor brought the listing */
+	if (cc == CC_STUCK) {
+		l->n = 0; /* the listing itself timed out */
+		return l;
+	}
+	if (w->have_pid_tpl)
+		return &w->pid_tpl;
+	at(w, 2, R_LIST, "");
+	guard_begin(w, 0);
+	int e = list_dir(w, pidfd, l);
+	guard_end(w);
+	if (e) {
+		proc_err(w, e);
+	} else if (w->r->procfs && l->n) {
+		listing_copy(&w->pid_tpl, l);
+		w->have_pid_tpl = 1;
+	}
+	return l;
+}
+
+static void capture_pid(struct walker *w, int pid, int hidden)
+{
+	struct run *r = w->r;
+	char name[16];
+	snprintf(name, sizeof(name), "%d", pid);
+	known_set(r, pid);
+	note_id(r, pid);
+	enum cc cc = cur_check(w, 1, 0, name);
+	size_t mark = path_push(w, name);
+	int pidfd;
+	if (cc == CC_DONE || cc == CC_STUCK)
+		goto out;
+	at(w, 1, 0, name);
+	w->lst[1] = NULL;
+	if (cc == CC_ENTER) {
+		/* Resuming: the facts so far came with the cursor. */
+		pidfd = w->cur.fd[1];
+		w->cur.fd[1] = -1;
+		w->p.pidfd = pidfd;
+	} else {
+		if (excluded(w)) {
+			w->st->excluded++;
+			goto out;
+		}
+		if ((pidfd = open_pid(w, name, pid, hidden)) < 0)
+			goto out;
+	}
+	w->dfd[1] = pidfd;
 	/* stat first: (pid, starttime) names the process the rest belongs to. */
 	visit(w, pidfd, "stat", DT_REG, 2, L_PID);
-
-	struct listing *l = &w->lv[1];
-	if (w->have_pid_tpl) {
-		l = &w->pid_tpl;
-	} else {
-		int e = list_dir(w, pidfd, l);
-		if (e)
-			proc_err(w, e);
-		else if (w->procfs && l->n) {
-			listing_copy(&w->pid_tpl, l);
-			w->have_pid_tpl = 1;
+	struct listing *l = list_pid(w, pidfd);
+	w->lst[1] = l;
+	static const char pm_name[] = "pagemap.sections";
+	int pm_done = w->o->no_pagemap;
+	for (size_t i = 0; i < l->n && !halted(w); i++) {
+		if (!pm_done && name_order(l->ent[i], pm_name) > 0) {
+			if (step(w, R_ENTRY, pm_name, NULL))
+				do_pagemap(w);
+			pm_done = 1;
 		}
-	}
-	for (size_t i = 0; i < l->n && !w->aborted; i++)
 		if (strcmp(l->ent[i], "stat") != 0)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
-	if (!w->aborted && !w->o->no_pagemap)
+	}
+	if (!pm_done && !halted(w) && step(w, R_ENTRY, pm_name, NULL))
 		do_pagemap(w);
-	if (!w->aborted)
+	if (!halted(w))
 		do_bodies(w);
 
-	if (!w->aborted) {
+	if (!r->aborted) {
 		struct ps_capture_proc pr;
 		memset(&pr, 0, sizeof(pr));
 		pr.pid = pid;
 		pr.starttime = w->p.starttime;
 		pr.partial = w->p.partial;
-		pr.hidden = hidden;
+		pr.hidden = w->p.hidden;
 		pr.nthreads = w->p.nthreads;
-		pr.on_disk = exe_on_disk(w);
+		pr.on_disk = -1;
+		enum cc dc;
+		if (step(w, R_ON_DISK, "", &dc))
+			pr.on_disk = exe_on_disk(w);
+		else if (dc == CC_STUCK)
+			w->p.on_disk_err = ETIMEDOUT;
+		pr.on_disk_err = w->p.on_disk_err;
 		w->st->procs++;
 		w->st->partial_procs += pr.partial != 0;
-		w->st->hidden_procs += hidden != 0;
-		if (w->sink->process && w->sink->process(w->sink->ctx, &pr, w->err) < 0)
-			w->aborted = 1;
+		w->st->hidden_procs += pr.hidden != 0;
+		if (r->sink->process && r->sink->process(r->sink->ctx, &pr, r->err) < 0)
+			r->aborted = 1;
 	}
 	w->p.active = 0;
+	w->dfd[1] = -1;
+	w->lst[1] = NULL;
 	close(pidfd);
 out:
-	w->procs_done++;
-	progress(w, ps_mono_ns(), 0);
+	w->cur.active = 0;
+	r->procs_done++;
+	progress(r, ps_mono_ns(), 0);
 	path_pop(w, mark);
 }
 
@@ -960,7 +1237,7 @@ out:
 
 static int64_t read_num_at(struct walker *w, const char *name, int loadavg)
 {
-	if (ps_read_at(w->rootfd, name, &w->data, 4096, NULL) != 0)
+	if (ps_read_at(w->r->rootfd, name, &w->data, 4096, NULL) != 0)
 		return -1;
 	if (loadavg) {
 		struct ps_loadavg la;
@@ -977,10 +1254,10 @@ static int64_t read_num_at(struct walker *w, const char *name, int loadavg)
 static void relist(struct walker *w)
 {
 	struct listing *l = &w->lv[0];
-	if (lseek(w->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->rootfd, l) != 0)
+	if (lseek(w->r->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->r->rootfd, l) != 0)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		known_set(w, parse_id(l->ent[i]));
+		known_set(w->r, parse_id(l->ent[i]));
 }
 
 /* Tgid of /proc/N from its status, or -1. */
@@ -989,7 +1266,7 @@ static int64_t tgid_of(struct walker *w, int id)
 	char name[32];
 	snprintf(name, sizeof(name), "%d/status", id);
 	uint64_t v;
-	if (ps_read_at(w->rootfd, name, &w->data, 0, NULL) != 0 ||
+	if (ps_read_at(w->r->rootfd, name, &w->data, 0, NULL) != 0 ||
 	    find_u64_line(w->data.buf, w->data.len, "Tgid:", &v) != 0 || v >= PID_LIMIT)
 		return -1;
 	return (int64_t)v;
@@ -997,26 +1274,29 @@ static int64_t tgid_of(struct walker *w, int id)
 
 static void resolve(struct walker *w, const int *cand, size_t n)
 {
+	struct run *r = w->r;
 	relist(w);
-	for (size_t i = 0; i < n && !w->aborted; i++) {
+	for (size_t i = 0; i < n && !halted(w); i++) {
 		int id = cand[i];
-		if (known_has(w, id))
+		if (known_has(r, id))
 			continue;
 		int64_t tgid = tgid_of(w, id);
 		char name[16];
 		struct stat sb;
 		snprintf(name, sizeof(name), "%d", id);
-		if (tgid < 0 && fstatat(w->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		if (tgid < 0 && fstatat(r->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */
 		if (tgid > 0 && tgid != id) {
 			/* A thread: of a known group (started after we walked its
 			 * task/) it is fine; else its group leader is hidden. */
-			if (known_has(w, tgid))
+			if (known_has(r, tgid))
 				continue;
 			id = (int)tgid;
 		}
-		w->procs_total++;
+		r->procs_total++;
+		r->sweep_pid = id;
 		capture_pid(w, id, 1);
+		r->sweep_pid = 0;
 	}
 }
 
@@ -1024,7 +1304,8 @@ static void resolve(struct walker *w, const int *cand, size_t n)
  * is probed with one fstatat; hits are resolved in batches. */
 static void sweep(struct walker *w)
 {
-	int64_t limit = w->max_id;
+	struct run *r = w->r;
+	int64_t limit = r->max_id;
 	int64_t last = read_num_at(w, "loadavg", 1);
 	if (last > limit && last < PID_LIMIT)
 		limit = last;
@@ -1038,12 +1319,12 @@ static void sweep(struct walker *w)
 	int cand[CAND_MAX];
 	size_t n = 0;
 	char name[16];
-	for (int64_t id = 1; id < limit && !w->aborted; id++) {
-		if (known_has(w, id))
+	for (int64_t id = 1; id < limit && !halted(w); id++) {
+		if (known_has(r, id))
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)id);
 		struct stat sb;
-		if (fstatat(w->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
+		if (fstatat(r->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
 			continue;
 		cand[n++] = (int)id;
 		if (n == CAND_MAX) {
@@ -1055,131 +1336,51 @@ static void sweep(struct walker *w)
 		resolve(w, cand, n);
 }
 
-/* ---- run ------------------------------------------------------------------------------ */
+/* ---- the phases --------------------------------------------------------------------- */
 
-static int cmp_int(const void *a, const void *b)
+void walk(struct walker *w)
 {
-	int x = *(const int *)a, y = *(const int *)b;
-	return (x > y) - (x < y);
-}
-
-int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_sink *sink,
-		   struct ps_capture_stats *stats, struct ps_err *err)
-{
-	struct ps_capture_stats local;
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof(*stats));
-	const char *root = opts->root ? opts->root : "/proc";
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return ps_err_set(err, errno, "capture: open %s: %s", root, strerror(errno));
-	struct stat rsb;
-	if (fstat(rootfd, &rsb) < 0) {
-		int e = errno;
-		close(rootfd);
-		return ps_err_set(err, e, "capture: stat %s: %s", root, strerror(e));
+	struct run *r = w->r;
+	if (r->phase == PH_SYS) {
+		/* The root itself was recorded by ps_capture_run; system files. */
+		w->dfd[0] = r->rootfd;
+		for (size_t i = 0; i < r->root.n && !halted(w); i++)
+			if (parse_id(r->root.ent[i]) < 0)
+				visit(w, r->rootfd, r->root.ent[i], ent_type(r->root.ent[i]), 1,
+				      L_SYS);
+		w->dfd[0] = -1;
+		w->cur.active = 0;
+		if (halted(w))
+			return;
+		r->phase = PH_PIDS;
+		r->idx = 0;
 	}
-
-	struct walker *w = ps_xcalloc(1, sizeof(*w));
-	w->o = opts;
-	w->sink = sink;
-	w->st = stats;
-	w->err = err;
-	w->start_ns = opts->start_ns ? opts->start_ns : ps_mono_ns();
-	w->rootfd = rootfd;
-	w->rootdev = rsb.st_dev;
-	struct statfs sfs;
-	w->procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-	ps_buf_init(&w->path);
-	ps_buf_init(&w->data);
-	ps_buf_init(&w->link);
-	ps_buf_init(&w->p.exe);
-	ps_buf_init(&w->pmaps);
-	stats->soft_dirty = -1;
-	if (!opts->no_pagemap && w->procfs) {
-		/* Forcing plain reads: for tests (the outputs must be identical)
-		 * and for measuring (bench/). */
-		const char *env = getenv("PROCSNAP_NO_PAGEMAP_SCAN");
-		int no_scan = opts->no_pagemap_scan || (env && *env && strcmp(env, "0") != 0);
-		stats->soft_dirty = ps_capture_soft_dirty();
-		w->pm = ps_pm_create(no_scan, stats->soft_dirty);
-	}
-	for (size_t i = 0; i <= MAX_DEPTH; i++)
-		ps_buf_init(&w->lv[i].names);
-	ps_buf_init(&w->pid_tpl.names);
-	ps_buf_init(&w->tid_tpl.names);
-	w->dents = ps_xmalloc(DENTS_SZ);
-	w->next_progress = ps_mono_ns() + PROGRESS_NS;
-	ps_buf_adds(&w->path, "proc");
-
-	int *pids = NULL;
-	size_t npids = 0;
-	int ret = 0;
-	struct listing *l0 = &w->lv[0];
-	int e = list_dir(w, rootfd, l0);
-	if (e) {
-		ret = ps_err_set(err, e, "capture: list %s: %s", root, strerror(e));
-		goto out;
-	}
-	/* The pid numbers of the listing: the one per-process list we keep. */
-	pids = ps_xmalloc((l0->n ? l0->n : 1) * sizeof(*pids));
-	for (size_t i = 0; i < l0->n; i++) {
-		int id = parse_id(l0->ent[i]);
-		if (id > 0) {
-			pids[npids++] = id;
-			known_set(w, id);
-			note_id(w, id);
-		}
-	}
-	qsort(pids, npids, sizeof(*pids), cmp_int);
-
-	/* The root itself, then system files. */
-	emit(w, PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
-	for (size_t i = 0; i < l0->n && !w->aborted; i++)
-		if (parse_id(l0->ent[i]) < 0)
-			visit(w, rootfd, l0->ent[i], ent_type(l0->ent[i]), 1, L_SYS);
-
-	if (opts->pids && opts->npids) {
-		/* Only the pids asked for, in the order given; one absent gets
-		 * an ABSENT record (capture_pid does that); repeats once. */
-		w->procs_total = (int)opts->npids;
-		if (w->known)
-			memset(w->known, 0, w->known_words * sizeof(*w->known));
-		for (size_t i = 0; i < opts->npids && !w->aborted; i++) {
-			if (opts->pids[i] > 0 && known_has(w, opts->pids[i]))
+	if (r->phase == PH_PIDS) {
+		/* A pid being resumed gets its process record even when the
+		 * deadline has passed (cur.active). */
+		for (; r->idx < r->npids && (w->cur.active || !halted(w)); r->idx++) {
+			/* --pid: each once (and not a thread already walked) */
+			int pid = r->pids[r->idx];
+			if (r->o->npids && !w->cur.active && pid > 0 && known_has(r, pid))
 				continue;
-			capture_pid(w, opts->pids[i], 0);
+			capture_pid(w, pid, 0);
 		}
-	} else {
-		w->procs_total = (int)npids;
-		for (size_t i = 0; i < npids && !w->aborted; i++)
-			capture_pid(w, pids[i], 0);
-		if (!w->aborted)
-			sweep(w);
+		if (halted(w))
+			return;
+		r->phase = r->o->npids ? PH_DONE : PH_SWEEP;
 	}
-	progress(w, ps_mono_ns(), 1);
-	if (w->aborted)
-		ret = ps_err_prefix(err, "capture");
-out:
-	free(pids);
-	for (size_t i = 0; i <= MAX_DEPTH; i++)
-		listing_release(&w->lv[i]);
-	listing_release(&w->pid_tpl);
-	listing_release(&w->tid_tpl);
-	ps_buf_release(&w->path);
-	ps_buf_release(&w->data);
-	ps_buf_release(&w->link);
-	ps_buf_release(&w->p.exe);
-	free(w->p.body_fds);
-	ps_buf_release(&w->pmaps);
-	ps_pm_free(w->pm);
-	free(w->dents);
-	free(w->known);
-	free(w->netns);
-	free(w);
-	close(rootfd);
-	return ret;
+	if (r->phase == PH_SWEEP) {
+		if (r->sweep_pid > 0) {
+			/* resuming a hidden pid, then the sweep again (what was
+			 * captured is known now, so it is not captured twice) */
+			capture_pid(w, r->sweep_pid, 1);
+			r->sweep_pid = 0;
+		}
+		if (!halted(w))
+			sweep(w);
+		if (!halted(w))
+			r->phase = PH_DONE;
+	}
 }
 
 /* ---- host facts ------------------------------------------------------------------------ */

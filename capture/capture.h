@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common.h"
@@ -37,6 +38,11 @@ struct ps_capture_record {
 	int err;	  /* errno of the failed open/read/readlink, 0 if none */
 	int truncated;	  /* content cut at a size cap */
 	uint64_t read_ns; /* ns since capture start when the read finished */
+	/* Large content (over opts->spill_min) is not in data: it is in an
+	 * unlinked temporary file, spill_fd, len bytes from offset 0.  The sink
+	 * owns spill_fd from the call on (it must close it, even on error). */
+	int spilled;
+	int spill_fd;
 };
 
 /* Per-process facts gathered during the walk (emitted after its files). */
@@ -47,6 +53,7 @@ struct ps_capture_proc {
 	int hidden;	    /* absent from the /proc listing but reachable */
 	int nthreads;	    /* task/ entries captured */
 	int on_disk;	    /* exe exists inside the process's mount ns: 1, 0, -1 unknown */
+	int on_disk_err;    /* on_disk is -1 because the check timed out: ETIMEDOUT; else 0 */
 };
 
 struct ps_capture_sink {
@@ -77,6 +84,20 @@ struct ps_capture_opts {
 	enum ps_exe_bodies exe_bodies;
 	uint64_t exe_body_max;
 	uint64_t start_ns; /* ps_mono_ns() at capture start: read_ns is relative to it */
+	/* Never hang (DESIGN 3): every open, read, readlink, stat and listing of
+	 * the walk that has not returned after read_timeout_ns (0: 5 s) is
+	 * abandoned, its path recorded ABSENT with ETIMEDOUT, and the walk goes
+	 * on after it.  deadline_ns (0: none), counted from start_ns, ends the
+	 * walk: the operation in flight is recorded ETIMEDOUT, the process being
+	 * walked gets its process record, and every pid not reached is recorded
+	 * ABSENT ("proc/<pid>") with ETIMEDOUT. */
+	uint64_t read_timeout_ns;
+	uint64_t deadline_ns;
+	/* Content larger than spill_min bytes (a 60k-mapping smaps, an exe body)
+	 * is read into an unlinked temporary file in spill_dirfd instead of
+	 * memory (record.spilled); spill_min 0: never. */
+	size_t spill_min;
+	int spill_dirfd;
 };
 
 /* Totals of one run (the sink may keep its own). */
@@ -94,6 +115,11 @@ struct ps_capture_stats {
 	uint64_t pagemap_truncated;  /* stopped at pagemap_max */
 	uint64_t pagemap_bytes_read; /* entry bytes pread from pagemap */
 	int soft_dirty;		     /* CONFIG_MEM_SOFT_DIRTY: 1, 0, -1 unknown/not probed */
+	/* never hang */
+	uint64_t timeouts;     /* operations abandoned (read timeout or deadline) */
+	int deadline_reached;  /* the walk was ended by opts->deadline_ns */
+	uint64_t not_captured; /* pids recorded ABSENT/ETIMEDOUT at the deadline */
+	uint64_t stuck;	       /* abandoned workers still blocked when the run returned */
 };
 
 /*
@@ -102,6 +128,13 @@ struct ps_capture_stats {
  * then each pid (dirs, files, links, task/<tid>/...), then the hidden-pid
  * sweep.  Returns 0, or -1 with err filled when the sink aborted or the root
  * itself cannot be opened.  Per-path errors are records, not failures.
+ *
+ * Threads: the walk runs in a worker thread and the calling thread watches
+ * it (read_timeout_ns, deadline_ns).  The sink is called from one thread at
+ * a time, not always the same one.  A worker stuck in the kernel is
+ * abandoned and may outlive this call (blocked; it touches nothing of the
+ * caller's when it wakes): stats->timeouts > 0 says so.  Block the signals
+ * the caller handles before calling: workers inherit the mask.
  */
 int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_sink *sink,
 		   struct ps_capture_stats *stats, struct ps_err *err);
@@ -114,6 +147,15 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
  * /boot/config-<release> is consulted.  1, 0, or -1 when unknown.
  */
 int ps_capture_soft_dirty(void);
+
+/*
+ * ps_capture_open_regular - open dirfd/name for reading (O_NONBLOCK,
+ * O_CLOEXEC, O_NOCTTY, plus flags such as O_NOFOLLOW), then fstat the open
+ * file into sb and refuse anything that is not a regular file: a FIFO or a
+ * device swapped in after the caller's stat is never read.  Returns the fd,
+ * or -1 with errno set (ENODEV: opened, but not a regular file).
+ */
+int ps_capture_open_regular(int dirfd, const char *name, int flags, struct stat *sb);
 
 /* Facts about the capturing host for meta.json, read from opts->root and
  * uname/getuid: appended as JSON members ("key": value,) to out. */

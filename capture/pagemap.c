@@ -82,7 +82,9 @@ struct ps_pm {
 	size_t nmaps, maps_cap;
 	struct range *skips; /* mapped ranges not examined */
 	size_t nskips, skips_cap;
-	struct ps_buf body; /* the sections, before the header goes in front */
+	struct ps_buf body;	 /* the sections, before the header goes in front */
+	void (*tick)(void *ctx); /* called after each pread chunk and scan call */
+	void *tick_ctx;
 };
 
 /* Where one process's reading got to. */
@@ -198,6 +200,8 @@ static int read_entries(struct ps_pm *pm, int fd, uint64_t vaddr, size_t n, stru
 		if (r == 0)
 			return ESRCH;
 		got += (size_t)r;
+		if (pm->tick)
+			pm->tick(pm->tick_ctx);
 	}
 	rd->bytes += want;
 	return 0;
@@ -306,6 +310,8 @@ static int scanned(struct ps_pm *pm, int fd, struct sect *s, struct rd *rd)
 		arg.category_anyof_mask = PM_IS_PRESENT | PM_IS_SWAPPED;
 		arg.return_mask = PM_IS_PRESENT | PM_IS_SWAPPED;
 		int n = ioctl(fd, PM_PAGEMAP_SCAN, &arg);
+		if (pm->tick)
+			pm->tick(pm->tick_ctx);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -353,6 +359,12 @@ struct ps_pm *ps_pm_create(int no_scan, int soft_dirty)
 	pm->vec = ps_xmalloc(NREGIONS * sizeof(*pm->vec));
 	ps_buf_init(&pm->body);
 	return pm;
+}
+
+void ps_pm_set_tick(struct ps_pm *pm, void (*tick)(void *ctx), void *ctx)
+{
+	pm->tick = tick;
+	pm->tick_ctx = ctx;
 }
 
 void ps_pm_free(struct ps_pm *pm)

@@ -18,6 +18,10 @@ struct ps_pm;
  * scan is only used when soft-dirty is known to be absent (see pagemap.c). */
 struct ps_pm *ps_pm_create(int no_scan, int soft_dirty);
 void ps_pm_free(struct ps_pm *pm); /* NULL ok */
+/* Progress: tick(ctx) after every pread chunk (256 KiB of entries) and every
+ * PAGEMAP_SCAN call, so that a long but progressing read is not taken for a
+ * stuck one (watch.c). */
+void ps_pm_set_tick(struct ps_pm *pm, void (*tick)(void *ctx), void *ctx);
 
 /* What one ps_pm_read did. */
 struct ps_pm_result {

@@ -39,21 +39,38 @@ struct cli_snaps {
 /* 0, or 2 with one line printed (prefixed by cmd); release with cli_snaps_close. */
 int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out);
 void cli_snaps_close(struct cli_snaps *s);
-/* `query`'s output helpers: an aligned-table cell (control bytes and invalid
- * UTF-8 escaped, *width its display columns; malloc'ed), an RFC 4180 field. */
+/* `query`'s output helpers: an aligned-table cell (escaped for the terminal
+ * by ps_buf_add_term, *width its display columns; malloc'ed), an RFC 4180
+ * field (term: stdout is a terminal, escape it for one first). */
 char *cli_table_cell(const unsigned char *s, size_t n, size_t *width);
-void cli_csv_field(const char *s, size_t n);
-/* Append column c of the current row as a JSON value (NULL, number, or a
- * string with invalid UTF-8 escaped). */
+void cli_csv_field(const char *s, size_t n, int term);
 struct ps_buf;
 struct sqlite3_stmt;
-void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c);
 /* Output formats of query and triage. */
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
 /* "table", "csv" or "json" into *out: 0, or -1 if unknown. */
 int cli_parse_format(const char *s, enum fmt *out);
-/* Append the current row as a JSON object {"column": value, ...}. */
+/* Append the current row as a JSON object {"column": value, ...}: NULL as
+ * null, numbers as numbers, text and blobs as strings (common's JSON writer). */
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
+
+/*
+ * Supervision (supervise.c): a command whose work may block in the kernel
+ * (capture) runs it in a child process, so that SIGINT/SIGTERM/SIGHUP end
+ * the command within a second whatever the child is stuck in.
+ * cli_supervise blocks those signals (call it before any thread exists) and
+ * forks: it returns -1 in the child, which does the work and ends with
+ * `return cli_supervise_done(rc, stuck)`; in the parent it returns the exit
+ * status to return: the child's, or 2 after a signal (one line on stderr,
+ * the child killed, every registered temporary file unlinked).
+ * cli_tmp_add registers a temporary file to unlink if a signal ends the
+ * command: call it BEFORE creating the file (0, or -1 when the table of 8
+ * is full); cli_tmp_del once it is renamed or removed.
+ */
+int cli_supervise(const char *cmd);
+int cli_supervise_done(int rc, int stuck);
+int cli_tmp_add(const char *path);
+void cli_tmp_del(const char *path);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

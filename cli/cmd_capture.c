@@ -46,12 +46,20 @@ static const char help[] =
     "      --exe-body-max N  cap per body (default 64M; a cut is listed in summary.json)\n"
     "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
     "      --no-index        do not build the SQLite index (procsnap index later)\n"
+    "      --read-timeout S  give up an open/read/readlink/stat that has not returned\n"
+    "                        after S seconds (default 5; fractions allowed): the path\n"
+    "                        is recorded absent with ETIMEDOUT and the capture goes on\n"
+    "      --deadline S      stop walking S seconds after the start; what was not\n"
+    "                        reached is recorded absent with ETIMEDOUT, the archive is\n"
+    "                        finished normally (deadline_reached in summary.json)\n"
     "      --case ID  --examiner NAME  --evidence ID  --note TEXT\n"
     "                        case fields recorded in procsnap/meta.json\n"
     "  -q, --quiet           no progress line and no summary (the SHA-256 line stays)\n\n"
     "On stderr: a progress line on a terminal, then a one-line summary and\n"
     "'sha256 <hex>  <archive>' (the chain-of-custody hash, also in the index).\n"
-    "Exit status: 0 done (unreadable paths are recorded, not fatal), 2 failure.\n";
+    "Exit status: 0 done (unreadable and timed-out paths are recorded, not fatal;\n"
+    "also when the deadline was reached), 2 failure.  SIGINT/SIGTERM/SIGHUP end the\n"
+    "capture within a second, with status 2, no temporary file left.\n";
 
 enum {
 	OPT_NO_THREADS = 256,
@@ -67,6 +75,8 @@ enum {
 	OPT_NOTE,
 	OPT_EXE_BODIES,
 	OPT_EXE_BODY_MAX,
+	OPT_READ_TIMEOUT,
+	OPT_DEADLINE,
 };
 
 struct sink_ctx {
@@ -77,6 +87,9 @@ struct sink_ctx {
 	uint64_t nprocs, nthreads, npartial, nhidden, ntrunc;
 	struct ps_buf hidden; /* JSON list */
 	struct ps_buf trunc;  /* JSON list of paths cut at a size cap (first 1000) */
+	uint64_t ntimedout;
+	struct ps_buf timedout;	 /* JSON list of paths recorded ETIMEDOUT (first 1000) */
+	struct ps_buf ondisk_to; /* JSON list of pids whose on-disk check timed out */
 };
 
 static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_err *err)
@@ -86,6 +99,11 @@ static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_er
 		if (c->trunc.len)
 			ps_buf_addc(&c->trunc, ',');
 		ps_buf_add_json(&c->trunc, r->path, strlen(r->path));
+	}
+	if (r->kind == PS_KIND_ABSENT && r->err == ETIMEDOUT && c->ntimedout++ < 1000) {
+		if (c->timedout.len)
+			ps_buf_addc(&c->timedout, ',');
+		ps_buf_add_json(&c->timedout, r->path, strlen(r->path));
 	}
 	struct ps_member m = {
 	    .path = r->path,
@@ -99,6 +117,8 @@ static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_er
 	    .len = r->len,
 	    .err = r->err,
 	    .read_ns = r->read_ns,
+	    .spilled = r->spilled,
+	    .spill_fd = r->spill_fd,
 	};
 	return ps_writer_add(c->w, &m, err);
 }
@@ -113,6 +133,8 @@ static int on_process(void *vctx, const struct ps_capture_proc *p, struct ps_err
 	c->nprocs++;
 	c->nthreads += (uint64_t)p->nthreads;
 	c->npartial += p->partial != 0;
+	if (p->on_disk_err == ETIMEDOUT)
+		ps_buf_addf(&c->ondisk_to, "%s%d", c->ondisk_to.len ? "," : "", p->pid);
 	if (p->hidden) {
 		ps_buf_addf(&c->hidden, "%s%d", c->nhidden ? "," : "", p->pid);
 		c->nhidden++;
@@ -153,6 +175,35 @@ static int add_json_member(struct ps_writer *w, const char *path, const struct p
 			      .len = b->len,
 			      .read_ns = read_ns};
 	return ps_writer_add(w, &m, err);
+}
+
+/* Seconds, fractions allowed, > 0 and at most a year: into ns. */
+static int parse_seconds(const char *s, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 366.0 * 86400)
+		return -1;
+	*ns = (uint64_t)(v * 1e9 + 0.5);
+	return *ns ? 0 : -1;
+}
+
+/* The files the index builder writes beside its output (store/ibuild.c):
+ * DB.tmp.PID and SQLite's journals; registered so a signal removes them. */
+static void index_tmp(const char *db, int add)
+{
+	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+	struct ps_buf b = PS_BUF_INIT;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		ps_buf_reset(&b);
+		ps_buf_addf(&b, "%s.tmp.%d%s", db, (int)getpid(), sfx[i]);
+		if (add)
+			cli_tmp_add(b.buf);
+		else
+			cli_tmp_del(b.buf);
+	}
+	ps_buf_release(&b);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -208,6 +259,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    {"note", required_argument, NULL, OPT_NOTE},
 	    {"exe-bodies", required_argument, NULL, OPT_EXE_BODIES},
 	    {"exe-body-max", required_argument, NULL, OPT_EXE_BODY_MAX},
+	    {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+	    {"deadline", required_argument, NULL, OPT_DEADLINE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -223,6 +276,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	o.pagemap_max = 256u << 20;
 	o.exe_bodies = PS_EXE_BODIES_DELETED;
 	o.exe_body_max = 64u << 20;
+	o.read_timeout_ns = 5000000000ull;
 
 	int c, rc = 2;
 	optind = 1;
@@ -311,6 +365,15 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 				return cli_usage("capture", "bad size '%s'", optarg);
 			}
 			break;
+		case OPT_READ_TIMEOUT:
+		case OPT_DEADLINE:
+			if (parse_seconds(optarg, c == OPT_DEADLINE ? &o.deadline_ns
+								    : &o.read_timeout_ns) < 0) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad number of seconds '%s'", optarg);
+			}
+			break;
 		case 'h':
 			fputs(help, stdout);
 			free(pids);
@@ -332,13 +395,26 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	o.excludes = excl;
 	o.nexcludes = nexcl;
 
+	/* From here on the work runs in a child process; this one waits for
+	 * it or for a signal (supervise.c). */
+	int src = cli_supervise("capture");
+	if (src >= 0) {
+		free(pids);
+		free(excl);
+		return src;
+	}
+
 	struct ps_buf defname = PS_BUF_INIT, tmp = PS_BUF_INIT, meta = PS_BUF_INIT,
 		      summary = PS_BUF_INIT, dbpath = PS_BUF_INIT;
 	struct sink_ctx sc;
 	struct ps_err err = {0, ""};
 	struct ps_writer *w = NULL;
 	int fd = -1, dirfd = -1, to_stdout = 0;
+	struct ps_capture_stats cst;
+	memset(&cst, 0, sizeof(cst));
 	memset(&sc, 0, sizeof(sc));
+	ps_buf_init(&sc.timedout);
+	ps_buf_init(&sc.ondisk_to);
 	ps_buf_init(&sc.procs);
 	ps_buf_init(&sc.hidden);
 	ps_buf_init(&sc.trunc);
@@ -366,6 +442,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			goto out;
 		}
 		fd = STDOUT_FILENO;
+		/* Nothing beside the output to spool into: the manifest and large
+		 * members go to unlinked files in $TMPDIR, so memory stays bounded
+		 * on a pipe too. */
+		const char *tmpdir = getenv("TMPDIR");
+		dirfd =
+		    open(tmpdir && *tmpdir ? tmpdir : "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			rc = cli_fail("capture", "cannot use %s for temporary files: %s",
+				      tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+			goto out;
+		}
 	} else {
 		if (!force && access(out, F_OK) == 0) {
 			rc = cli_fail("capture", "%s exists (use --force to replace it)", out);
@@ -383,6 +470,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		ps_buf_addf(&tmp, "%s/.%s.%d.tmp", dir, base, (int)getpid());
 		free(dcopy);
 		free(bcopy);
+		cli_tmp_add(tmp.buf);
 		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			rc = cli_fail("capture", "cannot create %s: %s", tmp.buf, strerror(errno));
@@ -392,7 +480,22 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		fchmod(fd, 0600);
 	}
 
-	struct ps_writer_opts wo = {.level = 3, .frame_size = 1 << 20, .spill_dirfd = dirfd};
+	/* The index is built in the same pipeline, from the same members. */
+	const char *slash = strrchr(out, '/');
+	if (!no_index)
+		ps_buf_addf(&dbpath, "%s.db", out);
+	struct ps_writer_opts wo = {.level = 3,
+				    .frame_size = 1 << 20,
+				    .spill_dirfd = dirfd,
+				    .index_path = no_index ? NULL : dbpath.buf,
+				    .index_force = force,
+				    .archive_name = slash ? slash + 1 : out};
+	/* Content over 4 MiB (a 60k-mapping smaps, an exe body) is read into an
+	 * unlinked file beside the output, not into memory (issue 9). */
+	o.spill_min = (size_t)4 << 20;
+	o.spill_dirfd = dirfd;
+	if (dbpath.len)
+		index_tmp(dbpath.buf, 1); /* the builder's temporary file, from here on */
 	if (ps_writer_open(&w, fd, &wo, &err) < 0)
 		goto fail;
 
@@ -400,6 +503,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
 	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
 	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
+	/* procsnap's own process and its parent (diff sets them apart); only
+	 * for the live /proc, where these pids are the captured ones */
+	if (strcmp(o.root, "/proc") == 0)
+		ps_buf_addf(&meta, "\"capture_pid\":%d,\n\"capture_ppid\":%d,\n", (int)getpid(),
+			    (int)getppid());
 	ps_capture_host_facts(o.root, &meta);
 	json_kv_str(&meta, "case_id", case_id);
 	json_kv_str(&meta, "examiner", examiner);
@@ -420,11 +528,18 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	static const char *const bodies[] = {"none", "deleted", "all"};
 	ps_buf_addf(&meta,
 		    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
-		    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,\"root\":",
+		    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
+		    "\"read_timeout_ms\":%llu,\"deadline_ms\":",
 		    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
 		    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
 		    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
-		    (unsigned long long)o.exe_body_max);
+		    (unsigned long long)o.exe_body_max,
+		    (unsigned long long)(o.read_timeout_ns / 1000000u));
+	if (o.deadline_ns)
+		ps_buf_addf(&meta, "%llu", (unsigned long long)(o.deadline_ns / 1000000u));
+	else
+		ps_buf_adds(&meta, "null");
+	ps_buf_adds(&meta, ",\"root\":");
 	ps_buf_add_json(&meta, o.root, strlen(o.root));
 	ps_buf_adds(&meta, "}\n}\n");
 	if (add_json_member(w, PS_META_PATH, &meta, ps_mono_ns() - o.start_ns, &err) < 0)
@@ -433,8 +548,6 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	sc.w = w;
 	sc.progress = !quiet && isatty(STDERR_FILENO);
 	struct ps_capture_sink sink = {&sc, on_record, on_process, on_progress};
-	struct ps_capture_stats cst;
-	memset(&cst, 0, sizeof(cst));
 	if (ps_capture_run(&o, &sink, &cst, &err) < 0)
 		goto fail;
 	if (sc.progress)
@@ -471,7 +584,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			    (unsigned long long)ws->errors[e]);
 		first = 0;
 	}
-	ps_buf_adds(&summary, "}\n}\n");
+	ps_buf_addf(&summary,
+		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
+		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s]\n}\n",
+		    cst.deadline_reached ? "true" : "false", (unsigned long long)cst.not_captured,
+		    (unsigned long long)cst.timeouts, sc.timedout.buf, sc.ondisk_to.buf);
 	if (add_json_member(w, PS_SUMMARY_PATH, &summary, ps_mono_ns() - o.start_ns, &err) < 0)
 		goto fail;
 
@@ -494,6 +611,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			goto fail;
 		}
 		fsync(dirfd);
+		cli_tmp_del(tmp.buf);
 		ps_buf_reset(&tmp);
 	}
 
@@ -522,9 +640,15 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			}
 		if (!any)
 			ps_buf_adds(&line, " none");
-		ps_buf_addf(&line, "; %s raw -> %s (%llu hardlinks, %llu frames) in %.2f s\n", raw,
+		ps_buf_addf(&line, "; %s raw -> %s (%llu hardlinks, %llu frames) in %.2f s", raw,
 			    comp, (unsigned long long)fin.hardlinks, (unsigned long long)fin.frames,
 			    secs);
+		if (cst.timeouts)
+			ps_buf_addf(&line, "; %llu timed out", (unsigned long long)cst.timeouts);
+		if (cst.deadline_reached)
+			ps_buf_addf(&line, "; deadline reached, %llu processes not captured",
+				    (unsigned long long)cst.not_captured);
+		ps_buf_addc(&line, '\n');
 		fputs(line.buf, stderr);
 		ps_buf_release(&line);
 	}
@@ -532,14 +656,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 
 	rc = 0;
 	if (!no_index) {
-		ps_buf_addf(&dbpath, "%s.db", out);
-		if (ps_index_build(out, dbpath.buf, force, &err) < 0) {
+		if (ps_writer_index_publish(w, &err) < 0)
 			rc = cli_fail("capture", "archive %s written, but its index failed: %s",
 				      out, err.msg);
-		} else if (!quiet) {
-			fprintf(stderr, "procsnap: index %s (%.2f s)\n", dbpath.buf,
-				(double)(ps_mono_ns() - o.start_ns) / 1e9 - secs);
-		}
+		else if (!quiet)
+			fprintf(stderr, "procsnap: index %s\n", dbpath.buf);
 	}
 	goto out;
 
@@ -548,11 +669,15 @@ fail:
 		fputs("\n", stderr);
 	rc = cli_fail("capture", "%s", err.msg);
 out:
-	ps_writer_free(w);
+	ps_writer_free(w); /* removes the index's temporary file unless published */
+	if (dbpath.len)
+		index_tmp(dbpath.buf, 0);
 	if (fd >= 0 && !to_stdout)
 		close(fd);
-	if (tmp.len)
+	if (tmp.len) {
 		unlink(tmp.buf);
+		cli_tmp_del(tmp.buf);
+	}
 	if (dirfd >= 0)
 		close(dirfd);
 	ps_buf_release(&defname);
@@ -563,7 +688,10 @@ out:
 	ps_buf_release(&sc.procs);
 	ps_buf_release(&sc.hidden);
 	ps_buf_release(&sc.trunc);
+	ps_buf_release(&sc.timedout);
+	ps_buf_release(&sc.ondisk_to);
 	free(pids);
 	free(excl);
-	return rc;
+	/* Threads abandoned in the kernel may keep this process from ending. */
+	return cli_supervise_done(rc, cst.stuck > 0);
 }

@@ -14,18 +14,26 @@
 
 static const char diff_help[] =
     "usage: procsnap diff [--json] [--pid PID]... [--processes-only|--system-only]\n"
-    "                     [--path GLOB]... [--counters] [--context N] A B\n"
-    "Compare snapshot A (before) with B (after); each is an archive or its index.\n"
+    "                     [--path GLOB]... [--counters|--all] [--context N] A B\n"
+    "Compare snapshot A (before) with B (after); each is an archive or its index\n"
+    "(an archive without its index is indexed in $TMPDIR first).\n"
     "\n"
     "Processes are matched by (boot id, pid, starttime): a reused pid is one exit\n"
     "and one start.  For a process in both: changed identity (exe, cmdline, cwd,\n"
     "root, uids, gids, capabilities, namespaces, cgroup, tracer, seccomp...), fds\n"
-    "opened/closed/retargeted, mappings added/removed/re-protected/resized, page\n"
-    "count deltas per mapping (when the index has them), threads started/exited,\n"
+    "opened/closed/retargeted, mappings added/removed/re-protected/resized, pages\n"
+    "newly resident, evicted, swapped or dirtied, threads started/exited,\n"
     "environment and limit changes.  System files: key/value files as numeric\n"
-    "deltas, tables (modules, mounts, sockets, ...) as rows added/removed/changed\n"
+    "deltas, tables (modules, mounts, listeners, ...) as rows added/removed/changed\n"
     "by key, anything else as a unified diff.  Files with equal XXH3 are skipped\n"
-    "without reading them.\n"
+    "without reading them.  procsnap's own capture processes are left out (named\n"
+    "in one note).\n"
+    "\n"
+    "Quiet by default: what changes by itself on an idle machine is counted in a\n"
+    "last line, not shown.  --counters adds counters (process cpu time, faults,\n"
+    "io; counter files such as meminfo, vmstat, stat, diskstats, pressure; small\n"
+    "page ranges); --all adds everything else (volatile files such as timer_list\n"
+    "or slabinfo, socket connections, kernel worker threads).\n"
     "\n"
     "  --json             one JSON document (schema/diff.schema.json)\n"
     "  --pid PID          only this process (repeatable)\n"
@@ -33,16 +41,16 @@ static const char diff_help[] =
     "  --system-only      no processes\n"
     "  --path GLOB        only paths matching GLOB, relative to the proc root\n"
     "                     ('meminfo', 'sys/kernel/*', '42/fd/*'; '*' matches '/')\n"
-    "  --counters         also show counter deltas (cpu time, faults, context\n"
-    "                     switches, io, rss, vsize); an rss or vsize change of\n"
-    "                     more than 10% and 16 MiB is always shown\n"
+    "  --counters         also show counters (an rss or vsize change of more\n"
+    "                     than 10% and 16 MiB is always shown)\n"
+    "  --all              show everything that changed (implies --counters)\n"
     "  --context N        lines of context in text diffs (default 3)\n"
     "  --color WHEN       auto (default: on a terminal, unless NO_COLOR is set),\n"
     "                     always, never\n"
     "\n"
     "Exit status: 0 no differences, 1 differences, 2 trouble.\n";
 
-enum { OPT_JSON = 256, OPT_PROC, OPT_SYS, OPT_PATH, OPT_COUNTERS, OPT_CONTEXT, OPT_COLOR };
+enum { OPT_JSON = 256, OPT_PROC, OPT_SYS, OPT_PATH, OPT_COUNTERS, OPT_ALL, OPT_CONTEXT, OPT_COLOR };
 
 int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -52,6 +60,7 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 						 {"system-only", no_argument, NULL, OPT_SYS},
 						 {"path", required_argument, NULL, OPT_PATH},
 						 {"counters", no_argument, NULL, OPT_COUNTERS},
+						 {"all", no_argument, NULL, OPT_ALL},
 						 {"context", required_argument, NULL, OPT_CONTEXT},
 						 {"color", required_argument, NULL, OPT_COLOR},
 						 {"colour", required_argument, NULL, OPT_COLOR},
@@ -95,6 +104,9 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 		case OPT_COUNTERS:
 			o.counters = 1;
 			break;
+		case OPT_ALL:
+			o.all = 1;
+			break;
 		case OPT_CONTEXT:
 			if (ps_parse_u64(optarg, strlen(optarg), &v) < 0 || v > 100000) {
 				rc = cli_usage("diff", "--context expects a number of lines");
@@ -131,6 +143,8 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 	o.npids = npids;
 	o.globs = globs;
 	o.nglobs = nglobs;
+	const char *tmp = getenv("TMPDIR");
+	o.tmpdir = tmp && *tmp ? tmp : "/tmp";
 	if (color < 0) {
 		const char *nc = getenv("NO_COLOR");
 		color = !json && isatty(STDOUT_FILENO) && !(nc && *nc);
@@ -149,12 +163,10 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 		ps_diff_get_stats(d, &st);
 		fprintf(stderr,
 			"procsnap: diff: %llu changed paths; read %llu+%llu members, %llu+%llu "
-			"zstd frames; processes from the %s; %.3f s\n",
+			"zstd frames; %.3f s\n",
 			(unsigned long long)st.changed_paths, (unsigned long long)st.fetched[0],
 			(unsigned long long)st.fetched[1], (unsigned long long)st.frames[0],
-			(unsigned long long)st.frames[1],
-			st.used_tables ? "parsed index tables" : "raw members",
-			(double)(ps_mono_ns() - t0) / 1e9);
+			(unsigned long long)st.frames[1], (double)(ps_mono_ns() - t0) / 1e9);
 	}
 	rc = w < 0 ? 2 : ps_diff_count(d) ? 1 : 0;
 	ps_diff_free(d);

@@ -165,13 +165,18 @@ static int summary(const struct pm_view *v, long pid, int json)
 			json_map(&b, &m, &c);
 		} else {
 			char sd[32];
+			struct ps_buf perms = PS_BUF_INIT, path = PS_BUF_INIT;
 			sd_cell(sd, sizeof(sd), &c);
+			/* perms and path come from the captured maps member. */
+			ps_buf_add_terms(&perms, m.perms);
+			ps_buf_add_term(&path, m.path.p ? m.path.p : "", m.path.len);
 			printf("%012" PRIx64 " %012" PRIx64 " %-4s %8" PRIu64 " %8" PRIu64
-			       " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9s %-3s %.*s%s\n",
-			       m.start, m.end, m.perms, c.pages, c.present, c.swapped,
+			       " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9s %-3s %s%s\n",
+			       m.start, m.end, perms.buf, c.pages, c.present, c.swapped,
 			       c.file_or_shared, c.exclusive, sd, c.pfn_visible ? "yes" : "-",
-			       (int)m.path.len, m.path.p ? m.path.p : "",
-			       c.complete ? "" : " [not fully examined]");
+			       path.buf, c.complete ? "" : " [not fully examined]");
+			ps_buf_release(&perms);
+			ps_buf_release(&path);
 		}
 		first = 0;
 	}
@@ -244,9 +249,14 @@ static int runs(const struct pm_view *v, long pid, uint64_t addr, int json)
 	} else {
 		char sd[32];
 		sd_cell(sd, sizeof(sd), &c);
+		struct ps_buf perms = PS_BUF_INIT, path = PS_BUF_INIT;
+		ps_buf_add_terms(&perms, m.perms);
+		ps_buf_add_term(&path, m.path.p ? m.path.p : "", m.path.len);
 		table_head(pid, &v->h);
-		printf("mapping %012" PRIx64 "-%012" PRIx64 " %s %.*s\n", m.start, m.end, m.perms,
-		       (int)m.path.len, m.path.p ? m.path.p : "");
+		printf("mapping %012" PRIx64 "-%012" PRIx64 " %s %s\n", m.start, m.end, perms.buf,
+		       path.buf);
+		ps_buf_release(&perms);
+		ps_buf_release(&path);
 		printf("  %" PRIu64 " pages: %" PRIu64 " present, %" PRIu64 " swapped, %" PRIu64
 		       " file/shared, %" PRIu64 " exclusive, soft-dirty %s%s\n",
 		       c.pages, c.present, c.swapped, c.file_or_shared, c.exclusive, sd,

@@ -1,9 +1,11 @@
 /*
  * cmd_query.c - SQL over snapshots: `query` (read-only, one or many
- * snapshots) and `merge` (many snapshots into one index).
+ * snapshots) and the command line of `merge` (store.h ps_index_merge).
  *
- * One SNAP is queried as `main`, opened read-only by ps_snap_open.  Several
- * are attached read-only to an in-memory database, and TEMP views named like
+ * Every index is opened as hostile input by store/indexdb.c (defensive,
+ * immutable, schema checked).  One SNAP is queried as `main`, opened by
+ * ps_snap_open.  Several are attached (ps_index_attach) to a defensive
+ * in-memory database (ps_index_open_memory), and TEMP views named like
  * each table UNION ALL them, shifting snapshot_id so that every (file,
  * snapshot) pair keeps a distinct id; a TEMP `snapshots` view adds the file
  * each id came from.  PRAGMA query_only then forbids any write, and each
@@ -14,10 +16,7 @@
 #include "common.h"
 #include "store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,65 +31,26 @@ static const char query_help[] =
     "`snapshots` view has a `file` column naming the index each id came from.\n"
     "  -f, --format FMT  table (aligned, default), csv (RFC 4180) or json (an\n"
     "                    array of objects per statement)\n"
+    "Text from a snapshot is escaped for the terminal (CSV only when stdout is one).\n"
+    "An index whose schema is not procsnap's own is refused.\n"
     "Tables and columns: schema/README.md.  Exit 0 (also for zero rows), 2 on error.\n";
 
 static const char merge_help[] =
     "usage: procsnap merge [--force] OUT.db SNAP...\n"
     "Write one index holding every snapshot of the SNAPs (archives or indexes),\n"
-    "each under a new snapshot_id, same schema as `procsnap index`.  OUT.db is\n"
-    "written under a temporary name and renamed; an existing OUT.db is replaced\n"
-    "only with --force.\n";
+    "each under a new snapshot_id, in procsnap's own schema (rows are copied; no\n"
+    "SQL of an input runs).  OUT.db is written under a temporary name, mode 0600,\n"
+    "and renamed; an existing OUT.db is replaced only with --force.\n";
 
 /* ---- output ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t need;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
-/* A cell for the aligned table: control bytes and invalid UTF-8 escaped so
- * a value cannot break the layout; *width = display columns (code points). */
+/* A cell for the aligned table, escaped for a terminal (ps_buf_add_term)
+ * so a value can neither break the layout nor reach the terminal raw;
+ * *width = its display columns. */
 static char *table_cell(const unsigned char *s, size_t n, size_t *width)
 {
 	struct ps_buf b = PS_BUF_INIT;
-	size_t w = 0;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		size_t l = utf8_len(s + i, n - i);
-		if (c == '\n' || c == '\t' || c == '\r' || c == '\\') {
-			ps_buf_addc(&b, '\\');
-			ps_buf_addc(&b, c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\\');
-			w += 2;
-			i++;
-		} else if (l == 0 || c < 0x20 || c == 0x7f) {
-			ps_buf_addf(&b, "\\x%02x", c);
-			w += 4;
-			i++;
-		} else {
-			ps_buf_add(&b, s + i, l);
-			w++;
-			i += l;
-		}
-	}
-	*width = w;
+	*width = ps_buf_add_term(&b, (const char *)s, n);
 	return ps_buf_detach(&b, NULL);
 }
 
@@ -165,50 +125,56 @@ char *cli_table_cell(const unsigned char *s, size_t n, size_t *width)
 	return table_cell(s, n, width);
 }
 
-/* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes. */
-static void csv_field(const char *s, size_t n)
+/* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+ * term: stdout is a terminal, so the field is first escaped for it
+ * (ps_buf_add_term); piped or redirected, CSV carries the bytes verbatim. */
+static void csv_field(const char *s, size_t n, int term)
 {
+	struct ps_buf e = PS_BUF_INIT;
+	if (term) {
+		ps_buf_add_term(&e, s, n);
+		s = e.buf;
+		n = e.len;
+	}
 	int q = 0;
 	for (size_t i = 0; i < n && !q; i++)
 		q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
 	if (!q) {
 		fwrite(s, 1, n, stdout);
-		return;
+	} else {
+		fputc('"', stdout);
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '"')
+				fputc('"', stdout);
+			fputc(s[i], stdout);
+		}
+		fputc('"', stdout);
 	}
-	fputc('"', stdout);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			fputc('"', stdout);
-		fputc(s[i], stdout);
-	}
-	fputc('"', stdout);
+	ps_buf_release(&e);
 }
 
-void cli_csv_field(const char *s, size_t n)
+void cli_csv_field(const char *s, size_t n, int term)
 {
-	csv_field(s, n);
+	csv_field(s, n, term);
 }
 
-void cli_json_value(struct ps_buf *b, struct sqlite3_stmt *st, int c)
+/* Column c of the current row as a JSON value: NULL, a number, or a string
+ * (ps_buf_add_json's escaping). */
+static void json_value(struct ps_json *j, struct sqlite3_stmt *st, int c)
 {
 	switch (sqlite3_column_type(st, c)) {
 	case SQLITE_NULL:
-		ps_buf_adds(b, "null");
+		ps_json_null(j);
 		break;
 	case SQLITE_INTEGER:
-		ps_buf_addf(b, "%lld", (long long)sqlite3_column_int64(st, c));
+		ps_json_int(j, sqlite3_column_int64(st, c));
 		break;
-	case SQLITE_FLOAT: {
-		double d = sqlite3_column_double(st, c);
-		if (isfinite(d))
-			ps_buf_addf(b, "%.17g", d);
-		else
-			ps_buf_adds(b, "null");
+	case SQLITE_FLOAT:
+		ps_json_double(j, sqlite3_column_double(st, c));
 		break;
-	}
 	default: {
 		const char *s = (const char *)sqlite3_column_blob(st, c);
-		ps_buf_add_json(b, s ? s : "", (size_t)sqlite3_column_bytes(st, c));
+		ps_json_str(j, s ? s : "", (size_t)sqlite3_column_bytes(st, c));
 		break;
 	}
 	}
@@ -228,22 +194,22 @@ int cli_parse_format(const char *s, enum fmt *out)
 
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st)
 {
-	ps_buf_addc(b, '{');
+	struct ps_json j;
+	ps_json_init(&j, b);
+	ps_json_obj(&j);
 	for (int c = 0; c < sqlite3_column_count(st); c++) {
 		const char *name = sqlite3_column_name(st, c);
-		if (c)
-			ps_buf_addc(b, ',');
-		ps_buf_add_json(b, name ? name : "", name ? strlen(name) : 0);
-		ps_buf_addc(b, ':');
-		cli_json_value(b, st, c);
+		ps_json_key(&j, name ? name : "");
+		json_value(&j, st, c);
 	}
-	ps_buf_addc(b, '}');
+	ps_json_obj_end(&j);
 }
 
 /* Run one prepared statement and print its rows.  0 or -1 (message printed). */
 static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 {
 	int ncol = sqlite3_column_count(st);
+	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO);
 	struct table_out t;
 	struct ps_buf jb = PS_BUF_INIT;
 	memset(&t, 0, sizeof(t));
@@ -265,7 +231,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 			const char *name = sqlite3_column_name(st, c);
 			if (c)
 				fputc(',', stdout);
-			csv_field(name ? name : "", name ? strlen(name) : 0);
+			csv_field(name ? name : "", name ? strlen(name) : 0, term);
 		}
 		fputs("\r\n", stdout);
 	} else if (ncol > 0) {
@@ -291,7 +257,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 				if (c)
 					fputc(',', stdout);
 				if (s)
-					csv_field(s, (size_t)sqlite3_column_bytes(st, c));
+					csv_field(s, (size_t)sqlite3_column_bytes(st, c), term);
 			}
 			fputs("\r\n", stdout);
 		} else {
@@ -369,42 +335,6 @@ static int exec(sqlite3 *db, const char *cmd, const char *sql)
 		return -1;
 	}
 	return 0;
-}
-
-/* file:PATH?mode=ro with PATH percent-encoded (URI filenames, RFC 3986). */
-static char *ro_uri(const char *path)
-{
-	struct ps_buf b = PS_BUF_INIT;
-	ps_buf_adds(&b, "file:");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
-			ps_buf_addc(&b, (char)*p);
-		else
-			ps_buf_addf(&b, "%%%02X", *p);
-	}
-	ps_buf_adds(&b, "?mode=ro");
-	return ps_buf_detach(&b, NULL);
-}
-
-/* ATTACH path read-only as schema `name`.  0 or -1. */
-static int attach_ro(sqlite3 *db, const char *cmd, const char *path, const char *name)
-{
-	sqlite3_stmt *st;
-	char *uri = ro_uri(path);
-	char *sql = sqlite3_mprintf("ATTACH ?1 AS \"%w\"", name);
-	int rc = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = 0;
-		sqlite3_finalize(st);
-	}
-	if (rc < 0)
-		cli_fail(cmd, "%s: cannot attach: %s", path, sqlite3_errmsg(db));
-	sqlite3_free(sql);
-	free(uri);
-	return rc;
 }
 
 /* Largest snapshot_id in schema `name` (0 if none, -1 on error). */
@@ -493,10 +423,9 @@ static const char *snap_index_path(struct ps_snap *s)
 static sqlite3 *open_union(const char *cmd, struct ps_snap **snaps, int n)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK) {
-		cli_fail(cmd, "sqlite: %s", sqlite3_errmsg(db));
-		sqlite3_close(db);
+	struct ps_err err = {0, ""};
+	if (ps_index_open_memory(&db, &err) < 0) {
+		cli_fail(cmd, "%s", err.msg);
 		return NULL;
 	}
 	int max = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1);
@@ -514,8 +443,12 @@ static sqlite3 *open_union(const char *cmd, struct ps_snap **snaps, int n)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "s%d", i + 1);
 		const char *path = snap_index_path(snaps[i]);
-		if (!path || attach_ro(db, cmd, path, name) < 0)
+		if (!path)
 			goto fail;
+		if (ps_index_attach(db, path, name, &err) < 0) {
+			cli_fail(cmd, "%s", err.msg);
+			goto fail;
+		}
 		int64_t mx = max_snapshot(db, name);
 		if (mx < 0) {
 			cli_fail(cmd, "%s: no snapshots table", path);
@@ -634,78 +567,7 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* ---- merge ------------------------------------------------------------------ */
-
-/* Copy every table of `src` into main, snapshot ids shifted by off. */
-static int merge_one(sqlite3 *db, const char *src_path, int64_t off)
-{
-	if (attach_ro(db, "merge", src_path, "src") < 0)
-		return -1;
-	int rc = exec(db, "merge", "BEGIN");
-	char **tables = schema_objects(db, "src", "'table'");
-	struct ps_buf sql = PS_BUF_INIT, cols = PS_BUF_INIT, dst = PS_BUF_INIT;
-	for (size_t k = 0; rc == 0 && tables[k]; k++) {
-		if (select_list(db, "src", tables[k], off, &cols) < 0 ||
-		    select_list(db, "src", tables[k], -1, &dst) < 0) {
-			cli_fail("merge", "%s: cannot read table %s", src_path, tables[k]);
-			rc = -1;
-			break;
-		}
-		char *q = sqlite3_mprintf("\"%w\"", tables[k]);
-		ps_buf_reset(&sql);
-		ps_buf_addf(&sql, "INSERT INTO main.%s(%s) SELECT %s FROM src.%s", q, dst.buf,
-			    cols.buf, q);
-		sqlite3_free(q);
-		if (exec(db, "merge", sql.buf) < 0)
-			rc = -1;
-	}
-	free_names(tables);
-	ps_buf_release(&sql);
-	ps_buf_release(&cols);
-	ps_buf_release(&dst);
-	if (rc == 0)
-		rc = exec(db, "merge", "COMMIT");
-	else
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	if (exec(db, "merge", "DETACH src") < 0)
-		rc = -1;
-	return rc;
-}
-
-/* The DDL of the first source: its tables and views now, its indexes
- * after the rows (faster than maintaining them row by row). */
-static int copy_schema(sqlite3 *db, const char *src_path, int indexes)
-{
-	if (attach_ro(db, "merge", src_path, "src") < 0)
-		return -1;
-	sqlite3_stmt *st;
-	int rc = 0;
-	const char *q = indexes
-			    ? "SELECT sql FROM src.sqlite_master WHERE type = 'index' AND "
-			      "sql IS NOT NULL ORDER BY rowid"
-			    : "SELECT sql FROM src.sqlite_master WHERE type IN ('table', 'view') "
-			      "AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid";
-	char **ddl = ps_xcalloc(1, sizeof(*ddl));
-	size_t n = 0;
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
-		cli_fail("merge", "%s: %s", src_path, sqlite3_errmsg(db));
-		rc = -1;
-	} else {
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			ddl = ps_xrealloc(ddl, (n + 2) * sizeof(*ddl));
-			ddl[n++] = ps_xstrdup((const char *)sqlite3_column_text(st, 0));
-			ddl[n] = NULL;
-		}
-		sqlite3_finalize(st);
-	}
-	if (exec(db, "merge", "DETACH src") < 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (exec(db, "merge", ddl[i]) < 0)
-			rc = -1;
-	free_names(ddl);
-	return rc;
-}
+/* ---- merge (store/merge.c) ------------------------------------------------- */
 
 int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -727,86 +589,10 @@ int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
 		return cli_usage("merge", "expects OUT.db and at least one SNAP");
 	const char *out = argv[optind];
 	int nsrc = argc - optind - 1;
-	char **argsrc = argv + optind + 1;
-	if (!force && access(out, F_OK) == 0)
-		return cli_fail("merge", "%s exists (use --force to replace it)", out);
-
-	/* Check every source first (exists, is an index of our schema). */
-	char **paths = ps_xcalloc((size_t)nsrc, sizeof(*paths));
 	struct ps_err err = {0, ""};
-	int rc = 2;
-	sqlite3 *db = NULL;
-	struct ps_buf tmp = PS_BUF_INIT;
-	for (int i = 0; i < nsrc; i++) {
-		struct ps_snap *s;
-		if (ps_snap_open(argsrc[i], &s, &err) < 0) {
-			cli_fail("merge", "%s", err.msg);
-			goto out;
-		}
-		const char *p = snap_index_path(s);
-		paths[i] = ps_xstrdup(p ? p : argsrc[i]);
-		ps_snap_close(s);
-	}
-	ps_buf_addf(&tmp, "%s.tmp.%d", out, (int)getpid());
-	unlink(tmp.buf);
-	int fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		cli_fail("merge", "%s: %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	if (sqlite3_open_v2(tmp.buf, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK) {
-		cli_fail("merge", "%s: %s", tmp.buf, sqlite3_errmsg(db));
-		goto out;
-	}
-	if (exec(db, "merge", "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") < 0 ||
-	    copy_schema(db, paths[0], 0) < 0)
-		goto out;
-	int64_t next = 0;
-	for (int i = 0; i < nsrc; i++) {
-		if (attach_ro(db, "merge", paths[i], "src") < 0)
-			goto out;
-		int64_t mx = max_snapshot(db, "src");
-		if (exec(db, "merge", "DETACH src") < 0)
-			goto out;
-		if (mx < 0) {
-			cli_fail("merge", "%s: no snapshots table", paths[i]);
-			goto out;
-		}
-		if (merge_one(db, paths[i], next) < 0)
-			goto out;
-		next += mx;
-	}
-	char pragma[64];
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", PS_SCHEMA_VERSION);
-	if (copy_schema(db, paths[0], 1) < 0 || exec(db, "merge", pragma) < 0)
-		goto out;
-	if (sqlite3_close(db) != SQLITE_OK) {
-		db = NULL;
-		cli_fail("merge", "%s: cannot close", tmp.buf);
-		goto out;
-	}
-	db = NULL;
-	if (!force && access(out, F_OK) == 0) {
-		cli_fail("merge", "%s appeared meanwhile (use --force to replace it)", out);
-		goto out;
-	}
-	if (rename(tmp.buf, out) < 0) {
-		cli_fail("merge", "%s: cannot rename into place: %s", out, strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	if (ps_index_merge(out, (const char *const *)(argv + optind + 1), nsrc, force, &err) < 0)
+		return cli_fail("merge", "%s", err.msg);
 	if (cli->verbosity)
 		fprintf(stderr, "procsnap: merge: %s written from %d snapshot files\n", out, nsrc);
-out:
-	if (db)
-		sqlite3_close(db);
-	if (rc != 0 && tmp.len)
-		unlink(tmp.buf);
-	for (int i = 0; i < nsrc; i++)
-		free(paths[i]);
-	free(paths);
-	ps_buf_release(&tmp);
-	return rc;
+	return 0;
 }

@@ -52,12 +52,18 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	}
 	struct ps_err err = {0, ""};
 	uint64_t t0 = ps_mono_ns();
-	int rc = 0;
-	if (ps_index_build(archive, db, force, &err) < 0)
+	int rc = ps_index_build(archive, db, force, &err);
+	if (rc < 0) {
 		rc = cli_fail("index", "%s", err.msg);
-	else if (cli->verbosity)
+	} else if (rc == 1) {
+		fprintf(stderr,
+			"procsnap: index: warning: %s written, but parts of %s cannot be trusted "
+			"(see files.damage; procsnap verify names them)\n",
+			db, archive);
+	} else if (cli->verbosity) {
 		fprintf(stderr, "procsnap: index %s written in %.2f s\n", db,
 			(double)(ps_mono_ns() - t0) / 1e9);
+	}
 	ps_buf_release(&def);
 	return rc;
 }
@@ -123,10 +129,19 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 		rc = cli_fail("info", "%s", sqlite3_errmsg(db));
 		goto out;
 	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	struct ps_buf t = PS_BUF_INIT;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		for (size_t i = 0; i < ncols - 2; i++) {
-			const unsigned char *v = sqlite3_column_text(q, (int)i);
-			printf("%-16s %s\n", cols[i], v ? (const char *)v : "-");
+			/* Values come from the snapshot (a hostile hostname,
+			 * case field...): escaped for the terminal. */
+			const char *v = (const char *)sqlite3_column_text(q, (int)i);
+			ps_buf_reset(&t);
+			if (v)
+				ps_buf_add_term(&t, v, (size_t)sqlite3_column_bytes(q, (int)i));
+			else
+				ps_buf_adds(&t, "-");
+			printf("%-16s %s\n", cols[i], t.buf);
 		}
 		printf("%-16s %lld\n", "frames", (long long)sqlite3_column_int64(q, (int)ncols));
 		print_time("start", q, (int)ncols - 2);
@@ -141,20 +156,31 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 			db,
 			"SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
 			"errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
-			-1, &e, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
-			printf("%-16s", "errors");
-			int any = 0;
-			while (sqlite3_step(e) == SQLITE_ROW) {
-				printf(" %s=%lld", sqlite3_column_text(e, 0),
-				       (long long)sqlite3_column_int64(e, 1));
-				any = 1;
-			}
-			printf("%s\n", any ? "" : " none");
-			sqlite3_finalize(e);
+			-1, &e, NULL) != SQLITE_OK) {
+			r = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 0));
+		printf("%-16s", "errors");
+		int any = 0, re;
+		while ((re = sqlite3_step(e)) == SQLITE_ROW) {
+			ps_buf_reset(&t);
+			ps_buf_add_term(&t, (const char *)sqlite3_column_text(e, 0),
+					(size_t)sqlite3_column_bytes(e, 0));
+			printf(" %s=%lld", t.buf, (long long)sqlite3_column_int64(e, 1));
+			any = 1;
+		}
+		printf("%s\n", any ? "" : " none");
+		sqlite3_finalize(e);
+		if (re != SQLITE_DONE) {
+			r = re;
+			break;
 		}
 	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = cli_fail("info", "%s", sqlite3_errmsg(db));
 	sqlite3_finalize(q);
+	ps_buf_release(&t);
 out:
 	ps_buf_release(&sql);
 	ps_snap_close(s);
@@ -165,7 +191,8 @@ static const char ls_help[] =
     "usage: procsnap ls [-l] SNAP [GLOB]\n"
     "List captured paths in capture order, optionally those matching GLOB\n"
     "(SQLite GLOB: '*' also matches '/').  -l adds kind, size, errno and the\n"
-    "link target.  Paths are printed escaped as in the manifest.\n";
+    "link target.  Control characters, bidi controls and invalid UTF-8 are\n"
+    "printed escaped (\\n, \\t, \\\\, \\xHH).\n";
 
 int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -193,34 +220,39 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	int rc = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT path, kind, size, errno, link_target FROM files "
-			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, rowid",
+			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, path_id",
 			       -1, &q, NULL) != SQLITE_OK) {
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		goto out;
 	}
 	if (argc - optind == 2)
 		sqlite3_bind_text(q, 1, argv[optind + 1], -1, SQLITE_STATIC);
-	struct ps_buf esc = PS_BUF_INIT;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		ps_buf_reset(&esc);
-		ps_escape(&esc, (const char *)sqlite3_column_text(q, 0),
-			  (size_t)sqlite3_column_bytes(q, 0));
-		if (!longfmt) {
-			printf("%s\n", esc.buf);
-			continue;
+	struct ps_buf line = PS_BUF_INIT;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		/* Every column comes from the snapshot: escaped for the terminal. */
+		ps_buf_reset(&line);
+		if (longfmt) {
+			const char *e = (const char *)sqlite3_column_text(q, 3);
+			size_t w = ps_buf_add_terms(&line, (const char *)sqlite3_column_text(q, 1));
+			ps_buf_addf(&line, "%*s %10lld ", w < 6 ? (int)(6 - w) : 0, "",
+				    (long long)sqlite3_column_int64(q, 2));
+			w = ps_buf_add_terms(&line, e ? e : "-");
+			ps_buf_addf(&line, "%*s ", w < 7 ? (int)(7 - w) : 0, "");
 		}
-		const unsigned char *e = sqlite3_column_text(q, 3);
-		printf("%-6s %10lld %-7s %s", sqlite3_column_text(q, 1),
-		       (long long)sqlite3_column_int64(q, 2), e ? (const char *)e : "-", esc.buf);
-		if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
-			ps_buf_reset(&esc);
-			ps_escape(&esc, (const char *)sqlite3_column_text(q, 4),
-				  (size_t)sqlite3_column_bytes(q, 4));
-			printf(" -> %s", esc.buf);
+		ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 0),
+				(size_t)sqlite3_column_bytes(q, 0));
+		if (longfmt && sqlite3_column_type(q, 4) != SQLITE_NULL) {
+			ps_buf_adds(&line, " -> ");
+			ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 4),
+					(size_t)sqlite3_column_bytes(q, 4));
 		}
-		putchar('\n');
+		ps_buf_addc(&line, '\n');
+		fwrite(line.buf, 1, line.len, stdout);
 	}
-	ps_buf_release(&esc);
+	if (r != SQLITE_DONE)
+		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
+	ps_buf_release(&line);
 	sqlite3_finalize(q);
 out:
 	ps_snap_close(s);

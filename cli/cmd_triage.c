@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ps_sql_file {
 	const char *name;
@@ -392,7 +393,7 @@ static void print_rule_table(const struct rule *r, const struct finding *f, size
 	free(cells);
 }
 
-static void print_rule_csv(const struct rule *r, const struct finding *f, size_t n)
+static void print_rule_csv(const struct rule *r, const struct finding *f, size_t n, int term)
 {
 	for (size_t i = 0; i < n; i++) {
 		printf("%s,%s,%lld,", r->id, sev_names[r->sev], f[i].snapshot_id);
@@ -400,54 +401,55 @@ static void print_rule_csv(const struct rule *r, const struct finding *f, size_t
 			printf("%lld", f[i].pid);
 		fputc(',', stdout);
 		if (f[i].name)
-			cli_csv_field(f[i].name, strlen(f[i].name));
+			cli_csv_field(f[i].name, strlen(f[i].name), term);
 		fputc(',', stdout);
-		cli_csv_field(f[i].detail, strlen(f[i].detail));
+		cli_csv_field(f[i].detail, strlen(f[i].detail), term);
 		fputs("\r\n", stdout);
 	}
 }
 
-static void json_rule_head(struct ps_buf *b, const struct rule *r)
+/* The rule's fields, inside an open object. */
+static void json_rule_head(struct ps_json *j, const struct rule *r)
 {
-	ps_buf_adds(b, "{\"id\":");
-	ps_buf_add_json(b, r->id, strlen(r->id));
-	ps_buf_addf(b, ",\"severity\":\"%s\",\"title\":", sev_names[r->sev]);
-	ps_buf_add_json(b, r->title, strlen(r->title));
-	ps_buf_adds(b, ",\"description\":");
-	ps_buf_add_json(b, r->description, strlen(r->description));
-	ps_buf_adds(b, ",\"reference\":");
-	if (r->reference)
-		ps_buf_add_json(b, r->reference, strlen(r->reference));
-	else
-		ps_buf_adds(b, "null");
+	ps_json_key(j, "id");
+	ps_json_strz(j, r->id);
+	ps_json_key(j, "severity");
+	ps_json_strz(j, sev_names[r->sev]);
+	ps_json_key(j, "title");
+	ps_json_strz(j, r->title);
+	ps_json_key(j, "description");
+	ps_json_strz(j, r->description);
+	ps_json_key(j, "reference");
+	ps_json_strz(j, r->reference);
 }
 
-static void print_rule_json(const struct rule *r, const struct finding *f, size_t n, int first)
+static void print_rule_json(struct ps_json *j, const struct rule *r, const struct finding *f,
+			    size_t n)
 {
-	struct ps_buf b = PS_BUF_INIT;
-	ps_buf_adds(&b, first ? "\n" : ",\n");
-	json_rule_head(&b, r);
-	ps_buf_adds(&b, ",\"findings\":[");
-	for (size_t i = 0; i < n; i++) {
-		ps_buf_adds(&b, i ? ",\n  " : "\n  ");
-		ps_buf_adds(&b, f[i].json);
-	}
-	ps_buf_adds(&b, "]}");
-	fwrite(b.buf, 1, b.len, stdout);
-	ps_buf_release(&b);
+	ps_json_obj(j);
+	json_rule_head(j, r);
+	ps_json_key(j, "findings");
+	ps_json_arr_lines(j);
+	for (size_t i = 0; i < n; i++)
+		ps_json_raw(j, f[i].json);
+	ps_json_arr_end(j);
+	ps_json_obj_end(j);
 }
 
 static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 {
 	if (fmt == FMT_JSON) {
 		struct ps_buf b = PS_BUF_INIT;
-		ps_buf_addc(&b, '[');
+		struct ps_json j;
+		ps_json_init(&j, &b);
+		ps_json_arr_lines(&j);
 		for (size_t i = 0; i < n; i++) {
-			ps_buf_adds(&b, i ? ",\n" : "\n");
-			json_rule_head(&b, &v[i]);
-			ps_buf_addc(&b, '}');
+			ps_json_obj(&j);
+			json_rule_head(&j, &v[i]);
+			ps_json_obj_end(&j);
 		}
-		ps_buf_adds(&b, n ? "\n]\n" : "]\n");
+		ps_json_arr_end(&j);
+		ps_buf_addc(&b, '\n');
 		fwrite(b.buf, 1, b.len, stdout);
 		ps_buf_release(&b);
 		return 0;
@@ -456,12 +458,12 @@ static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 		fputs("id,severity,title,description,reference\r\n", stdout);
 		for (size_t i = 0; i < n; i++) {
 			printf("%s,%s,", v[i].id, sev_names[v[i].sev]);
-			cli_csv_field(v[i].title, strlen(v[i].title));
+			cli_csv_field(v[i].title, strlen(v[i].title), 0);
 			fputc(',', stdout);
-			cli_csv_field(v[i].description, strlen(v[i].description));
+			cli_csv_field(v[i].description, strlen(v[i].description), 0);
 			fputc(',', stdout);
 			if (v[i].reference)
-				cli_csv_field(v[i].reference, strlen(v[i].reference));
+				cli_csv_field(v[i].reference, strlen(v[i].reference), 0);
 			fputs("\r\n", stdout);
 		}
 		return 0;
@@ -476,8 +478,8 @@ static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 	return 0;
 }
 
-/* Snapshot ids, archive names and hosts; a legend (table), or JSON. */
-static int snapshots_out(sqlite3 *db, enum fmt fmt, struct ps_buf *json)
+/* Snapshot ids, archive names and hosts: a legend (table), or a JSON array. */
+static int snapshots_out(sqlite3 *db, enum fmt fmt, struct ps_json *j)
 {
 	sqlite3_stmt *st;
 	int n = 0;
@@ -489,31 +491,27 @@ static int snapshots_out(sqlite3 *db, enum fmt fmt, struct ps_buf *json)
 		return -1;
 	}
 	struct ps_buf legend = PS_BUF_INIT;
+	ps_json_arr(j);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *a = (const char *)sqlite3_column_text(st, 1);
 		const char *h = (const char *)sqlite3_column_text(st, 2);
 		long long id = sqlite3_column_int64(st, 0);
-		ps_buf_addf(json, "%s{\"snapshot_id\":%lld,\"archive_name\":", n ? "," : "", id);
-		if (a)
-			ps_buf_add_json(json, a, strlen(a));
-		else
-			ps_buf_adds(json, "null");
-		ps_buf_adds(json, ",\"hostname\":");
-		if (h)
-			ps_buf_add_json(json, h, strlen(h));
-		else
-			ps_buf_adds(json, "null");
-		ps_buf_addc(json, '}');
-		size_t w;
-		char *ca =
-		    cli_table_cell((const unsigned char *)(a ? a : "?"), strlen(a ? a : "?"), &w);
-		char *ch =
-		    cli_table_cell((const unsigned char *)(h ? h : "?"), strlen(h ? h : "?"), &w);
-		ps_buf_addf(&legend, "snapshot %lld: %s (host %s)\n", id, ca, ch);
-		free(ca);
-		free(ch);
+		ps_json_obj(j);
+		ps_json_key(j, "snapshot_id");
+		ps_json_int(j, id);
+		ps_json_key(j, "archive_name");
+		ps_json_strz(j, a);
+		ps_json_key(j, "hostname");
+		ps_json_strz(j, h);
+		ps_json_obj_end(j);
+		ps_buf_addf(&legend, "snapshot %lld: ", id);
+		ps_buf_add_terms(&legend, a ? a : "?");
+		ps_buf_adds(&legend, " (host ");
+		ps_buf_add_terms(&legend, h ? h : "?");
+		ps_buf_adds(&legend, ")\n");
 		n++;
 	}
+	ps_json_arr_end(j);
 	sqlite3_finalize(st);
 	if (fmt == FMT_TABLE && n > 1)
 		printf("%s\n", legend.buf);
@@ -605,21 +603,27 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 	struct cli_snaps ss;
 	if (cli_snaps_open("triage", nsnap, argv + optind, &ss) != 0)
 		goto out;
-	struct ps_buf snapjson = PS_BUF_INIT;
-	int nsnapshots = snapshots_out(ss.db, fmt, &snapjson);
+	/* JSON: one document, {"snapshots": [...], "rules": [...], "summary":
+	 * {...}}, written out as each rule finishes. */
+	struct ps_buf jb = PS_BUF_INIT;
+	struct ps_json j;
+	ps_json_init(&j, &jb);
+	ps_json_obj_lines(&j);
+	ps_json_key(&j, "snapshots");
+	int nsnapshots = snapshots_out(ss.db, fmt, &j);
 	if (nsnapshots < 0) {
-		ps_buf_release(&snapjson);
+		ps_buf_release(&jb);
 		cli_snaps_close(&ss);
 		goto out;
 	}
+	ps_json_key(&j, "rules");
+	ps_json_arr_lines(&j);
+	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO); /* see cli_csv_field */
 	if (fmt == FMT_CSV)
 		fputs("rule,severity,snapshot_id,pid,name,detail\r\n", stdout);
-	else if (fmt == FMT_JSON)
-		printf("{\"snapshots\":[%s],\n\"rules\":[", snapjson.buf);
-	ps_buf_release(&snapjson);
 
 	size_t per_sev[SEV_N] = {0, 0, 0, 0}, total = 0, counted = 0, nrun = 0;
-	int failed = 0, first = 1;
+	int failed = 0;
 	for (size_t i = 0; i < nrules; i++) {
 		if (!run[i])
 			continue;
@@ -638,10 +642,13 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 		if (fmt == FMT_TABLE && (n > 0 || cli->verbosity >= 2))
 			print_rule_table(r, f, n, cli->verbosity);
 		else if (fmt == FMT_CSV)
-			print_rule_csv(r, f, n);
+			print_rule_csv(r, f, n, term);
 		else if (fmt == FMT_JSON)
-			print_rule_json(r, f, n, first);
-		first = 0;
+			print_rule_json(&j, r, f, n);
+		if (fmt == FMT_JSON) {
+			fwrite(jb.buf, 1, jb.len, stdout);
+			ps_buf_reset(&jb);
+		}
 		findings_free(f, n);
 	}
 	struct ps_buf sum = PS_BUF_INIT;
@@ -660,14 +667,33 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 		printf("%s\n", sum.buf);
 	else if (fmt == FMT_CSV && cli->verbosity >= 1)
 		fprintf(stderr, "procsnap: triage: %s\n", sum.buf);
-	else if (fmt == FMT_JSON)
-		printf(
-		    "%s],\n\"summary\":{\"findings\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
-		    "\"info\":%zu,\"counted\":%zu,\"min_severity\":\"%s\",\"rules\":%zu,"
-		    "\"snapshots\":%d,\"failed\":%s}}\n",
-		    first ? "" : "\n", total, per_sev[SEV_HIGH], per_sev[SEV_MEDIUM],
-		    per_sev[SEV_LOW], per_sev[SEV_INFO], counted, sev_names[min_sev], nrun,
-		    nsnapshots, failed ? "true" : "false");
+	if (fmt == FMT_JSON) {
+		ps_json_arr_end(&j);
+		ps_json_key(&j, "summary");
+		ps_json_obj(&j);
+		static const char *const keys[SEV_N] = {"info", "low", "medium", "high"};
+		ps_json_key(&j, "findings");
+		ps_json_int(&j, (int64_t)total);
+		for (int k = SEV_N - 1; k >= 0; k--) {
+			ps_json_key(&j, keys[k]);
+			ps_json_int(&j, (int64_t)per_sev[k]);
+		}
+		ps_json_key(&j, "counted");
+		ps_json_int(&j, (int64_t)counted);
+		ps_json_key(&j, "min_severity");
+		ps_json_strz(&j, sev_names[min_sev]);
+		ps_json_key(&j, "rules");
+		ps_json_int(&j, (int64_t)nrun);
+		ps_json_key(&j, "snapshots");
+		ps_json_int(&j, nsnapshots);
+		ps_json_key(&j, "failed");
+		ps_json_bool(&j, failed);
+		ps_json_obj_end(&j);
+		ps_json_obj_end(&j);
+		ps_buf_addc(&jb, '\n');
+		fwrite(jb.buf, 1, jb.len, stdout);
+	}
+	ps_buf_release(&jb);
 	ps_buf_release(&sum);
 	cli_snaps_close(&ss);
 	rc = failed ? 2 : counted ? 1 : 0;

@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 
+#include "common.h"
+
 #include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
@@ -41,25 +43,36 @@ static void usage(FILE *f)
 		   "Exit status: 0 ok, 1 a finding (differences, mismatches), 2 trouble.\n");
 }
 
+/* "procsnap: cmd: message" on one line: a message may name a path or a
+ * value from a snapshot, so it is escaped for the terminal as a whole. */
+static void vmessage(const char *cmd, const char *fmt, va_list ap)
+{
+	struct ps_buf m = PS_BUF_INIT, out = PS_BUF_INIT;
+	ps_buf_vaddf(&m, fmt, ap);
+	ps_buf_addf(&out, "procsnap: %s: ", cmd);
+	ps_buf_add_term(&out, m.buf, m.len);
+	ps_buf_addc(&out, '\n');
+	fwrite(out.buf, 1, out.len, stderr);
+	ps_buf_release(&m);
+	ps_buf_release(&out);
+}
+
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "procsnap: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "procsnap: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(try 'procsnap help %s')\n", cmd);
+	fprintf(stderr, "(try 'procsnap help %s')\n", cmd);
 	return 2;
 }
 

@@ -159,72 +159,6 @@ char *ps_buf_detach(struct ps_buf *b, size_t *len)
 	return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (need > n)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-void ps_buf_add_json(struct ps_buf *b, const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	ps_buf_addc(b, '"');
-	for (size_t i = 0; i < len;) {
-		unsigned char c = u[i];
-		if (c == '"' || c == '\\') {
-			ps_buf_addc(b, '\\');
-			ps_buf_addc(b, (char)c);
-			i++;
-		} else if (c == '\n') {
-			ps_buf_adds(b, "\\n");
-			i++;
-		} else if (c == '\t') {
-			ps_buf_adds(b, "\\t");
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			ps_buf_addf(b, "\\u%04x", c);
-			i++;
-		} else {
-			size_t n = utf8_len(u + i, len - i);
-			if (n == 0) {
-				/* Not UTF-8: keep the byte value visible, lossless for ASCII. */
-				ps_buf_addf(b, "\\u%04x", c);
-				i++;
-			} else {
-				ps_buf_add(b, u + i, n);
-				i += n;
-			}
-		}
-	}
-	ps_buf_addc(b, '"');
-}
-
 int ps_err_set(struct ps_err *err, int code, const char *fmt, ...)
 {
 	if (err) {
@@ -261,34 +195,15 @@ int ps_err_prefix(struct ps_err *err, const char *fmt, ...)
 	return -1;
 }
 
-#define E(x)                                                                                       \
-	{                                                                                          \
-		x, #x                                                                              \
-	}
-static const struct {
-	int e;
-	const char *name;
-} errnames[] = {
-    E(EPERM),	   E(ENOENT),	    E(ESRCH),	     E(EINTR),	   E(EIO),     E(ENXIO),
-    E(E2BIG),	   E(ENOEXEC),	    E(EBADF),	     E(ECHILD),	   E(EAGAIN),  E(ENOMEM),
-    E(EACCES),	   E(EFAULT),	    E(EBUSY),	     E(EEXIST),	   E(EXDEV),   E(ENODEV),
-    E(ENOTDIR),	   E(EISDIR),	    E(EINVAL),	     E(ENFILE),	   E(EMFILE),  E(ENOTTY),
-    E(EFBIG),	   E(ENOSPC),	    E(ESPIPE),	     E(EROFS),	   E(EMLINK),  E(EPIPE),
-    E(ERANGE),	   E(ENAMETOOLONG), E(ENOSYS),	     E(ELOOP),	   E(ENODATA), E(EOVERFLOW),
-    E(EOPNOTSUPP), E(ETIMEDOUT),    E(ESTALE),	     E(EDQUOT),	   E(ENOTSUP), E(ENOTCONN),
-    E(ENOMSG),	   E(ENOLINK),	    E(EPROTO),	     E(EBADMSG),   E(EILSEQ),  E(ECANCELED),
-    E(EOWNERDEAD), E(ENOKEY),	    E(EKEYREJECTED), E(ENOTEMPTY),
-};
-#undef E
-
 const char *ps_errno_name(int e)
 {
 	static __thread char other[16];
 	if (e == 0)
 		return "-";
-	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (errnames[i].e == e)
-			return errnames[i].name;
+	/* glibc's own table (2.32+): every errno the kernel can return. */
+	const char *n = e > 0 ? strerrorname_np(e) : NULL;
+	if (n)
+		return n;
 	snprintf(other, sizeof(other), "E%d", e);
 	return other;
 }
@@ -297,18 +212,37 @@ int ps_errno_parse(const char *name)
 {
 	if (strcmp(name, "-") == 0)
 		return 0;
-	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (strcmp(errnames[i].name, name) == 0)
-			return errnames[i].e;
-	if (name[0] == 'E' && name[1] >= '0' && name[1] <= '9') {
-		uint64_t v;
-		if (ps_parse_u64(name + 1, strlen(name + 1), &v) == 0 && v < 100000)
-			return (int)v;
+	if (name[0] != 'E')
+		return -1;
+	uint64_t v; /* "E123": a value glibc had no name for (E2BIG is a name) */
+	if (ps_parse_u64(name + 1, strlen(name + 1), &v) == 0)
+		return v < 100000 ? (int)v : -1;
+	/* Linux errno values are below 4096 (MAX_ERRNO, include/linux/err.h).
+	 * Aliases (EWOULDBLOCK, ENOTSUP, EDEADLOCK) share a value with the
+	 * name strerrorname_np gives, so they are accepted here too. */
+	static const struct {
+		const char *alias;
+		int e;
+	} aliases[] = {
+	    {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOTSUP", ENOTSUP}, {"EDEADLOCK", EDEADLOCK}};
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(name, aliases[i].alias) == 0)
+			return aliases[i].e;
+	for (int e = 1; e < 4096; e++) {
+		const char *n = strerrorname_np(e);
+		if (n && strcmp(n, name) == 0)
+			return e;
 	}
 	return -1;
 }
 
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
+{
+	return ps_read_fd_flush(fd, out, max, truncated, 0, NULL, NULL, NULL);
+}
+
+int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
+		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total)
 {
 	/* The first read asks for 64 KiB: a seq_file is only consistent within
 	 * one read() (Documentation/filesystems/proc.rst on maps).  Later reads
@@ -318,10 +252,18 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 	 * capture's CPU) and fail with ENOMEM from KMALLOC_MAX_SIZE (4 MiB). */
 	const size_t first = 64 * 1024, most = 1024 * 1024;
 	size_t step = first;
+	uint64_t done = 0; /* bytes handed to flush */
+	int e = 0;
 	ps_buf_reset(out);
 	if (truncated)
 		*truncated = 0;
 	for (;;) {
+		if (flush && out->len >= flush_at) {
+			if ((e = flush(ctx, out->buf, out->len)) != 0)
+				break;
+			done += out->len;
+			ps_buf_reset(out);
+		}
 		size_t want = out->cap - out->len > 1 ? out->cap - out->len - 1 : 0;
 		if (want < step) {
 			ps_buf_grow(out, step);
@@ -331,30 +273,32 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 			want = step;
 		if (step < most)
 			step *= 2;
-		if (max && out->len + want > max)
-			want = max - out->len;
+		if (max && done + out->len + want > max)
+			want = max - (size_t)done - out->len;
 		if (want == 0) {
 			/* At the cap: probe one byte to know whether more exists. */
 			char c;
 			ssize_t n = read(fd, &c, 1);
 			if (n > 0 && truncated)
 				*truncated = 1;
-			return 0;
+			break;
 		}
 		ssize_t n = read(fd, out->buf + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
+			e = errno;
 			out->buf[out->len] = '\0';
-			return e;
+			break;
 		}
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
 	}
-	return 0;
+	if (total)
+		*total = done + out->len;
+	return e;
 }
 
 int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated)

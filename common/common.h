@@ -3,8 +3,9 @@
  *
  * Nothing here knows about /proc, archives or SQL: a growable byte buffer with
  * strbuf's invariants, an error record that gathers context as it travels up,
- * errno names, reading a whole file relative to a directory fd, path escaping,
- * and clocks.  No mutable globals.
+ * errno names, reading a whole file relative to a directory fd, manifest path
+ * escaping, the UTF-8 validator and terminal escaper (text.c), the JSON
+ * writer (json.c), and clocks.  No mutable globals.
  */
 #ifndef PS_COMMON_H
 #define PS_COMMON_H
@@ -43,9 +44,6 @@ void ps_buf_vaddf(struct ps_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Hand the buffer to the caller (must free()); b is left empty. */
 char *ps_buf_detach(struct ps_buf *b, size_t *len);
-/* Append s as a JSON string literal, quotes included; bytes that are not
- * valid UTF-8 are written as \u00XX escapes of the byte value. */
-void ps_buf_add_json(struct ps_buf *b, const char *s, size_t len);
 
 /* xmalloc family: abort with a message on OOM (the only abort we allow). */
 void *ps_xmalloc(size_t n);
@@ -67,9 +65,11 @@ int ps_err_set(struct ps_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int ps_err_prefix(struct ps_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "EACCES" for EACCES; "E<number>" for unknown values; "-" for 0. */
+/* "EACCES" for EACCES (glibc's strerrorname_np); "E<number>" for values
+ * it does not name; "-" for 0. */
 const char *ps_errno_name(int e);
-/* Inverse of ps_errno_name ("EACCES" -> 13, "-" -> 0); -1 if unknown. */
+/* Inverse of ps_errno_name ("EACCES" -> 13, "E123" -> 123, "-" -> 0; the
+ * aliases EWOULDBLOCK, ENOTSUP, EDEADLOCK too); -1 if unknown. */
 int ps_errno_parse(const char *name);
 
 /*
@@ -83,6 +83,15 @@ int ps_errno_parse(const char *name);
 int ps_read_at(int dirfd, const char *name, struct ps_buf *out, size_t max, int *truncated);
 /* Same on an open fd. */
 int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated);
+/*
+ * The same read, for content that must not be held whole: whenever out
+ * holds flush_at bytes or more they are handed to flush(ctx, p, n) (which
+ * returns 0 or an errno) and out is emptied; what is left at the end stays
+ * in out.  max counts every byte read.  *total (if not NULL) gets the
+ * length of the whole content.  Returns 0 or an errno (of read or flush).
+ */
+int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
+		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total);
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
 
@@ -98,6 +107,77 @@ uint64_t ps_real_ns(void);
 void ps_escape(struct ps_buf *out, const char *s, size_t len);
 int ps_unescape(struct ps_buf *out, const char *s, size_t len);
 
+/* ---- text: the one UTF-8 validator and terminal escaper (text.c) ------- */
+
+/*
+ * ps_utf8_len - length (1..4) of the well-formed UTF-8 sequence that starts
+ * s[0..n), or 0 if there is none (stray continuation byte, overlong form,
+ * UTF-16 surrogate, code point past U+10FFFF, truncated sequence).  The
+ * code point goes to *cp when cp is not NULL and the result is not 0.
+ */
+size_t ps_utf8_len(const char *s, size_t n, uint32_t *cp);
+/* Bytes of s[0..n) that form well-formed UTF-8 from the start. */
+size_t ps_utf8_valid_prefix(const char *s, size_t n);
+/*
+ * ps_unsafe_codepoint - 1 for a character that must never reach a terminal
+ * raw: C0 controls U+0000..U+001F, DEL U+007F, C1 controls U+0080..U+009F,
+ * the bidirectional embeddings, overrides and isolates U+202A..U+202E and
+ * U+2066..U+2069, the direction marks U+200E, U+200F, U+061C, and the line
+ * and paragraph separators U+2028, U+2029.
+ */
+int ps_unsafe_codepoint(uint32_t cp);
+/*
+ * ps_buf_add_term - append s[0..len) as text for a terminal: printable
+ * valid UTF-8 as is; backslash, newline and tab as \\, \n, \t; every byte
+ * of an unsafe character (ps_unsafe_codepoint) and every byte that is not
+ * UTF-8 as \xHH.  The result holds no control byte and is reversible with
+ * ps_unescape.  Returns the display columns added, counting one per code
+ * point (escapes count their characters).
+ */
+size_t ps_buf_add_term(struct ps_buf *b, const char *s, size_t len);
+/* Same for a NUL-terminated string (NULL: nothing). */
+size_t ps_buf_add_terms(struct ps_buf *b, const char *s);
+
+/* ---- JSON (json.c) ------------------------------------------------------- */
+
+/* Append s as a JSON string literal, quotes included.  Valid UTF-8 is kept
+ * except unsafe characters (ps_unsafe_codepoint), written \uXXXX; a byte
+ * that is not UTF-8 is written \u00XX (its value as a code point). */
+void ps_buf_add_json(struct ps_buf *b, const char *s, size_t len);
+
+/*
+ * struct ps_json - a JSON writer over a ps_buf that places the commas:
+ * open a container, write keys and values in order, close it.  Nesting
+ * deeper than PS_JSON_MAXDEPTH is written but no longer comma-tracked.
+ * The writer borrows b; it owns nothing and needs no release.
+ */
+#define PS_JSON_MAXDEPTH 16
+struct ps_json {
+	struct ps_buf *b;
+	unsigned depth;
+	int after_key;
+	unsigned count[PS_JSON_MAXDEPTH];
+	unsigned char lines[PS_JSON_MAXDEPTH];
+};
+void ps_json_init(struct ps_json *j, struct ps_buf *b);
+/* Open an object or array; the _lines forms put each element on its own
+ * line (for people reading the output; the JSON is the same). */
+void ps_json_obj(struct ps_json *j);
+void ps_json_obj_lines(struct ps_json *j);
+void ps_json_obj_end(struct ps_json *j);
+void ps_json_arr(struct ps_json *j);
+void ps_json_arr_lines(struct ps_json *j);
+void ps_json_arr_end(struct ps_json *j);
+void ps_json_key(struct ps_json *j, const char *name);
+void ps_json_str(struct ps_json *j, const char *s, size_t len);
+void ps_json_strz(struct ps_json *j, const char *s); /* NULL: null */
+void ps_json_int(struct ps_json *j, int64_t v);
+void ps_json_double(struct ps_json *j, double v); /* not finite: null */
+void ps_json_bool(struct ps_json *j, int v);
+void ps_json_null(struct ps_json *j);
+/* A value already formatted as JSON (a nested document, a number). */
+void ps_json_raw(struct ps_json *j, const char *text);
+
 /* Value of one hex digit (either case), or -1. */
 int ps_hexval(char c);
 
@@ -111,5 +191,31 @@ void ps_human_bytes(char *out, size_t outlen, uint64_t n);
 
 /* Parse a decimal unsigned integer that must fill [s, s+len); 0 or -1. */
 int ps_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/*
+ * struct ps_hmap - the one open-addressing hash table (hmap.c): 64-bit keys
+ * that are already hashes (XXH3 of a name, an inode number) to 64-bit values
+ * (an id, an offset).  Several entries may share a key: callers that need
+ * exactness keep the hashed bytes and compare on each hit (ps_hmap_next).
+ * max_entries bounds memory (0 = unbounded): ps_hmap_put then fails (-1)
+ * and the caller goes on without the entry.  Grows by doubling, 16 bytes
+ * per slot, at most half full.
+ */
+struct ps_hmap {
+	uint64_t *keys; /* 0 = empty slot */
+	uint64_t *vals;
+	size_t cap, n, max;
+};
+void ps_hmap_init(struct ps_hmap *m, size_t max_entries);
+void ps_hmap_release(struct ps_hmap *m); /* frees, keeps max; reusable */
+/* Add key -> val (duplicates allowed).  0, or -1 when max_entries is reached. */
+int ps_hmap_put(struct ps_hmap *m, uint64_t key, uint64_t val);
+/* First value stored under key: 1 and *val, or 0. */
+int ps_hmap_get(const struct ps_hmap *m, uint64_t key, uint64_t *val);
+/* Iterate the values stored under key: *it = 0 to start; 1 and *val per
+ * value, 0 at the end.  The map must not change while iterating. */
+int ps_hmap_next(const struct ps_hmap *m, uint64_t key, size_t *it, uint64_t *val);
+/* Remove the entry key -> val; 1 if it was there. */
+int ps_hmap_del(struct ps_hmap *m, uint64_t key, uint64_t val);
 
 #endif

@@ -2,14 +2,15 @@
  * diff.c - open two snapshots, find what differs, fetch what is needed.
  *
  * Shape of a run (DESIGN 6):
- *   1. open A and B (ps_snap_open checks the index schema version), check
+ *   1. open A and B (ps_snap_open checks the index schema version; an
+ *      archive without its index is indexed into a temporary directory), check
  *      that each archive is the one its index describes (size), attach both
  *      indexes read-only to one in-memory SQLite connection as `a` and `b`;
  *   2. match processes by (boot_id, pid, starttime) from capture_processes;
- *   3. one SQL join of a.files and b.files by path, for system files and the
- *      files of matched processes, keeps the paths whose kind, XXH3, link
- *      target or errno differ - equal files are never read;
- *      namespace-scoped files (net/..., mountinfo) are joined by namespace;
+ *   3. paths.c: one scan of each index's files keeps the paths whose kind,
+ *      XXH3, link target or errno differ, for system files and the members
+ *      of matched processes that matter - equal files are never read;
+ *      namespace-scoped files (net/..., mountinfo) are compared by namespace;
  *   4. each changed path is classified (procs.c, sysfiles.c), which asks for
  *      the content it needs; all contents are then fetched per archive in
  *      tar-offset order (store.h ps_fetch: each zstd frame decompressed at
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char *const ps_dsec_json[S__N] = {"identity", "memory",	   "fds",    "mappings", "pages",
 					"threads",  "environment", "limits", "counters", "notes"};
@@ -202,6 +204,11 @@ void ps_diff_free(struct ps_diff *d)
 		free(d->procs[i].exe);
 	}
 	free(d->procs);
+	for (size_t i = 0; i < d->nown; i++) {
+		free(d->own[i].name);
+		free(d->own[i].cmdline);
+	}
+	free(d->own);
 	snapinfo_free(&d->a);
 	snapinfo_free(&d->b);
 	free(d);
@@ -235,7 +242,7 @@ char *dx_col_dup(sqlite3_stmt *q, int col)
 	return ps_xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(q, col));
 }
 
-static int64_t col_i64(sqlite3_stmt *q, int col)
+int64_t dx_col_i64(sqlite3_stmt *q, int col)
 {
 	return sqlite3_column_type(q, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, col);
 }
@@ -378,13 +385,59 @@ out:
 
 /* ---- opening -------------------------------------------------------------------- */
 
+/*
+ * procsnap's own process in this snapshot and its parent: meta.json's
+ * capture_pid and capture_ppid.  An older archive of the live /proc lacks
+ * them; its proc/self link names the capturing process (as that procfs
+ * sees it) and the processes table its parent.  A tree captured with
+ * --root has neither (its self link is part of the tree).
+ */
+static void capture_pids(sqlite3 *db, struct snapinfo *si)
+{
+	sqlite3_stmt *q = NULL;
+	si->capture_pid = si->capture_ppid = -1;
+	char sql[640];
+	snprintf(sql, sizeof(sql),
+		 "SELECT json_extract(meta_json, '$.capture_pid'), "
+		 "json_extract(meta_json, '$.capture_ppid'), "
+		 "json_extract(meta_json, '$.options.root') FROM snapshots "
+		 "WHERE snapshot_id = %lld AND json_valid(meta_json)",
+		 (long long)si->sid);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+		si->capture_pid = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+			si->capture_ppid = sqlite3_column_int64(q, 1);
+		goto out;
+	}
+	const char *root = (const char *)sqlite3_column_text(q, 2);
+	if (!root || strcmp(root, "/proc") != 0)
+		goto out;
+	sqlite3_finalize(q);
+	snprintf(sql, sizeof(sql),
+		 "SELECT CAST(f.link_target AS INTEGER), p.ppid FROM files f LEFT JOIN processes p "
+		 "ON p.snapshot_id = f.snapshot_id AND p.pid = CAST(f.link_target AS INTEGER) "
+		 "WHERE f.snapshot_id = %lld AND f.path = 'proc/self' AND f.kind = 'link'",
+		 (long long)si->sid);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(q, 0) > 0)
+		si->capture_pid = sqlite3_column_int64(q, 0);
+	if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+		si->capture_ppid = sqlite3_column_int64(q, 1);
+out:
+	sqlite3_finalize(q);
+}
+
 static int snap_info(struct dctx *c, int side, const char *label)
 {
 	struct snapinfo *si = side ? &c->d->b : &c->d->a;
 	sqlite3 *db = ps_snap_db(c->snap[side]);
 	sqlite3_stmt *q = NULL;
 	si->label = ps_xstrdup(label);
-	const char *arch = ps_snap_archive(c->snap[side]);
+	/* an index built by open_side: the archive is the one given */
+	const char *arch = c->built[side] ? label : ps_snap_archive(c->snap[side]);
 	si->archive = arch ? ps_xstrdup(arch) : NULL;
 	const char *ix = sqlite3_db_filename(db, "main");
 	si->index = ps_xstrdup(ix ? ix : "");
@@ -407,13 +460,14 @@ static int snap_info(struct dctx *c, int side, const char *label)
 	si->start_ns = sqlite3_column_int64(q, 4);
 	si->have_nproc = sqlite3_column_type(q, 5) != SQLITE_NULL;
 	si->n_processes = sqlite3_column_int64(q, 5);
-	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : col_i64(q, 6);
-	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : col_i64(q, 7);
-	si->archive_size = col_i64(q, 8);
+	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : dx_col_i64(q, 6);
+	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : dx_col_i64(q, 7);
+	si->archive_size = dx_col_i64(q, 8);
 	si->sha256 = dx_col_dup(q, 9);
 	sqlite3_finalize(q);
 	if (si->page_size <= 0 || si->page_size > (1 << 30))
 		si->page_size = 4096;
+	capture_pids(db, si);
 	/* A truncated or replaced archive beside a good index must not pass as
 	 * "no differences" just because no content had to be read. */
 	struct stat st;
@@ -427,163 +481,74 @@ static int snap_info(struct dctx *c, int side, const char *label)
 	return 0;
 }
 
-/* Percent-encode a path for an SQLite URI filename. */
-static void uri_path(struct ps_buf *b, const char *p)
+/*
+ * Open one side.  An archive without its index beside it is indexed into a
+ * private directory (mkdtemp under opts->tmpdir, as verify does); the
+ * directory is removed when the diff ends (tmp_cleanup).  Any other failure
+ * of ps_snap_open (not a snapshot, another schema version) is the error.
+ */
+static int open_side(struct dctx *c, int side, const char *path)
 {
-	ps_buf_adds(b, "file:");
-	for (; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("/._-~", ch))
-			ps_buf_addc(b, (char)ch);
-		else
-			ps_buf_addf(b, "%%%02X", ch);
+	struct ps_err e = {0, ""};
+	if (ps_snap_open(path, &c->snap[side], &e) == 0)
+		return 0;
+	struct ps_buf beside = PS_BUF_INIT;
+	ps_buf_addf(&beside, "%s.db", path);
+	struct stat st;
+	int missing = e.code == ENOENT && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		      access(beside.buf, F_OK) != 0;
+	ps_buf_release(&beside);
+	if (!missing) {
+		if (c->err)
+			*c->err = e;
+		return -1;
 	}
-	ps_buf_adds(b, "?mode=ro");
+	const char *tmp = c->o->tmpdir && *c->o->tmpdir ? c->o->tmpdir : "/tmp";
+	ps_buf_addf(&c->tmpdir[side], "%s/procsnap-diff-XXXXXX", tmp);
+	if (!mkdtemp(c->tmpdir[side].buf)) {
+		int en = errno;
+		ps_buf_reset(&c->tmpdir[side]);
+		return ps_err_set(c->err, en,
+				  "%s: no index beside it, and no temporary directory in %s: %s",
+				  path, tmp, strerror(en));
+	}
+	ps_buf_addf(&c->tmpdb[side], "%s/index.db", c->tmpdir[side].buf);
+	if (ps_index_build(path, c->tmpdb[side].buf, 0, c->err) < 0) {
+		ps_err_prefix(c->err, "%s: no index beside it; building one", path);
+		return -1;
+	}
+	c->built[side] = 1;
+	return ps_snap_open(c->tmpdb[side].buf, &c->snap[side], c->err);
 }
 
+/* Remove what open_side built. */
+static void tmp_cleanup(struct dctx *c)
+{
+	for (int side = 0; side < 2; side++) {
+		if (c->tmpdb[side].len)
+			unlink(c->tmpdb[side].buf);
+		if (c->tmpdir[side].len)
+			rmdir(c->tmpdir[side].buf);
+		ps_buf_release(&c->tmpdb[side]);
+		ps_buf_release(&c->tmpdir[side]);
+	}
+}
+
+/* A defensive memory database with both indexes attached read-only and
+ * checked against procsnap's schema (store.h ps_index_attach). */
 static int attach(struct dctx *c)
 {
-	if (sqlite3_open_v2(":memory:", &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-			    NULL) != SQLITE_OK)
-		return ps_err_set(c->err, EIO, "diff: sqlite: cannot open a memory database");
+	if (ps_index_open_memory(&c->db, c->err) < 0)
+		return -1;
 	const char *names[2] = {"a", "b"};
 	struct snapinfo *si[2] = {&c->d->a, &c->d->b};
-	for (int i = 0; i < 2; i++) {
-		struct ps_buf u = PS_BUF_INIT, sql = PS_BUF_INIT;
-		uri_path(&u, si[i]->index);
-		sqlite3_stmt *q;
-		ps_buf_addf(&sql, "ATTACH DATABASE ?1 AS %s", names[i]);
-		int ok = sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK;
-		if (ok) {
-			sqlite3_bind_text(q, 1, u.buf, (int)u.len, SQLITE_TRANSIENT);
-			ok = sqlite3_step(q) == SQLITE_DONE;
-		}
-		sqlite3_finalize(q);
-		ps_buf_release(&u);
-		ps_buf_release(&sql);
-		if (!ok)
-			return ps_err_set(c->err, EIO, "%s: cannot attach the index: %s",
-					  si[i]->label, sqlite3_errmsg(c->db));
-	}
+	for (int i = 0; i < 2; i++)
+		if (ps_index_attach(c->db, si[i]->index, names[i], c->err) < 0)
+			return -1;
 	/* The in-memory work tables; temp data stays in memory. */
-	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -32768; "
-			  "PRAGMA b.cache_size = -32768; PRAGMA a.mmap_size = 268435456; "
-			  "PRAGMA b.mmap_size = 268435456;");
-}
-
-/* Does table t exist in schema s with all the given columns? */
-static int have_cols(struct dctx *c, const char *s, const char *t, const char *const *cols)
-{
-	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(&sql, "PRAGMA %s.table_info(%s)", s, t);
-	sqlite3_stmt *q;
-	int n = 0, want = 0, found = 0;
-	for (const char *const *k = cols; *k; k++)
-		want++;
-	if (sqlite3_prepare_v2(c->db, sql.buf, -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const char *name = (const char *)sqlite3_column_text(q, 1);
-			n++;
-			for (const char *const *k = cols; *k && name; k++)
-				if (strcmp(*k, name) == 0)
-					found++;
-		}
-	}
-	sqlite3_finalize(q);
-	ps_buf_release(&sql);
-	return n > 0 && found == want;
-}
-
-static int have_both(struct dctx *c, const char *t, const char *const *cols)
-{
-	return have_cols(c, "a", t, cols) && have_cols(c, "b", t, cols);
-}
-
-/* Which parsed index tables (issue 3) both indexes have, with the columns
- * this diff reads (procs.c names them). */
-static void detect_tables(struct dctx *c)
-{
-	static const char *const proc_cols[] = {"pid",
-						"name",
-						"path",
-						"exe_deleted",
-						"cmdline",
-						"cwd",
-						"root",
-						"ppid",
-						"pgroup",
-						"session",
-						"tty_nr",
-						"nice",
-						"uid",
-						"euid",
-						"suid",
-						"gid",
-						"egid",
-						"sgid",
-						"cap_inh",
-						"cap_prm",
-						"cap_eff",
-						"cap_bnd",
-						"cap_amb",
-						"no_new_privs",
-						"seccomp",
-						"tracer_pid",
-						"cgroup_path",
-						"resident_size",
-						"total_size",
-						"user_time",
-						"system_time",
-						"minflt",
-						"majflt",
-						"threads",
-						"voluntary_ctxt_switches",
-						"nonvoluntary_ctxt_switches",
-						"disk_bytes_read",
-						"disk_bytes_written",
-						NULL};
-	static const char *const ns_cols[] = {"pid",
-					      "cgroup_namespace",
-					      "ipc_namespace",
-					      "mnt_namespace",
-					      "net_namespace",
-					      "pid_namespace",
-					      "user_namespace",
-					      "uts_namespace",
-					      "time_namespace",
-					      "pid_for_children_namespace",
-					      "time_for_children_namespace",
-					      NULL};
-	static const char *const thr_cols[] = {"pid", "tid", "name", NULL};
-	static const char *const map_cols[] = {"pid",	 "start", "end",  "permissions",
-					       "offset", "inode", "path", NULL};
-	static const char *const pm_cols[] = {"present", "swapped", "soft_dirty", NULL};
-	static const char *const fd_cols[] = {"pid", "fd", "path", NULL};
-	static const char *const env_cols[] = {"pid", "key", "value", NULL};
-	static const char *const lim_cols[] = {"pid",	     "name",  "soft_limit",
-					       "hard_limit", "units", NULL};
-	if (getenv("PROCSNAP_DIFF_RAW")) /* tests: force the raw-content path */
-		return;
-	if (have_both(c, "processes", proc_cols))
-		c->tables |= TB_PROCESSES;
-	if (have_both(c, "process_namespaces", ns_cols))
-		c->tables |= TB_NS;
-	if (have_both(c, "threads", thr_cols))
-		c->tables |= TB_THREADS;
-	if (have_both(c, "process_memory_map", map_cols)) {
-		c->tables |= TB_MAPS;
-		if (have_both(c, "process_memory_map", pm_cols))
-			c->tables |= TB_PAGEMAP;
-	}
-	if (have_both(c, "process_open_files", fd_cols))
-		c->tables |= TB_FILES;
-	if (have_both(c, "process_envs", env_cols))
-		c->tables |= TB_ENVS;
-	if (have_both(c, "process_limits", lim_cols))
-		c->tables |= TB_LIMITS;
-	c->d->st.used_tables = c->tables;
+	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -4096; "
+			  "PRAGMA b.cache_size = -4096; PRAGMA a.mmap_size = 0; "
+			  "PRAGMA b.mmap_size = 0;");
 }
 
 /* ---- process matching ------------------------------------------------------------ */
@@ -616,205 +581,6 @@ static int match_processes(struct dctx *c)
 	return rc;
 }
 
-/* ---- the files comparison -------------------------------------------------------- */
-
-static void path_free(struct dpath *p)
-{
-	free(p->path);
-	free(p->label);
-	for (int s = 0; s < 2; s++) {
-		free(p->kind[s]);
-		free(p->hash[s]);
-		free(p->link[s]);
-		free(p->err[s]);
-	}
-}
-
-static struct dpath *path_new(struct dctx *c)
-{
-	if (c->npaths == c->cappaths) {
-		c->cappaths = c->cappaths ? c->cappaths * 2 : 1024;
-		c->paths = ps_xrealloc(c->paths, c->cappaths * sizeof(*c->paths));
-	}
-	struct dpath *p = &c->paths[c->npaths++];
-	memset(p, 0, sizeof(*p));
-	p->pid = p->tid = -1;
-	return p;
-}
-
-/* Columns: path pid tid ka kb ha hb la lb ea eb oa ob za zb [label] */
-static void path_from_row(struct dpath *p, sqlite3_stmt *q)
-{
-	p->path = dx_col_dup(q, 0);
-	p->pid = col_i64(q, 1);
-	p->tid = col_i64(q, 2);
-	for (int s = 0; s < 2; s++) {
-		p->kind[s] = dx_col_dup(q, 3 + s);
-		p->hash[s] = dx_col_dup(q, 5 + s);
-		p->link[s] = dx_col_dup(q, 7 + s);
-		p->err[s] = dx_col_dup(q, 9 + s);
-		p->off[s] = col_i64(q, 11 + s);
-		p->size[s] = col_i64(q, 13 + s);
-	}
-}
-
-static int compare_files(struct dctx *c)
-{
-	const struct ps_diff_opts *o = c->o;
-	const char *scope_a, *scope_b;
-	/* Per-process files only of matched processes; net/ and mountinfo are
-	 * compared per namespace (compare_ns_files). */
-	if (o->scope == PS_DIFF_SYSTEM) {
-		scope_a = "fa.pid IS NULL";
-		scope_b = "fb.pid IS NULL";
-	} else if (o->scope == PS_DIFF_PROCESSES) {
-		scope_a = "fa.pid IN (SELECT pid FROM pm)";
-		scope_b = "fb.pid IN (SELECT pid FROM pm)";
-	} else {
-		scope_a = "(fa.pid IS NULL OR fa.pid IN (SELECT pid FROM pm))";
-		scope_b = "(fb.pid IS NULL OR fb.pid IN (SELECT pid FROM pm))";
-	}
-	long long sa = (long long)c->d->a.sid, sb = (long long)c->d->b.sid;
-	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(
-	    &sql,
-	    "SELECT fa.path, fa.pid, fa.tid, fa.kind, fb.kind, fa.xxh3, fb.xxh3, fa.link_target, "
-	    "fb.link_target, fa.errno, fb.errno, fa.data_off, fb.data_off, fa.size, fb.size "
-	    "FROM a.files fa LEFT JOIN b.files fb ON fb.snapshot_id = %lld AND fb.path = fa.path "
-	    "WHERE fa.snapshot_id = %lld AND fa.path NOT GLOB 'procsnap/*' AND %s AND "
-	    "(fb.path IS NULL OR fa.kind IS NOT fb.kind OR fa.xxh3 IS NOT fb.xxh3 OR "
-	    "fa.link_target IS NOT fb.link_target OR fa.errno IS NOT fb.errno) "
-	    "UNION ALL "
-	    "SELECT fb.path, fb.pid, fb.tid, NULL, fb.kind, NULL, fb.xxh3, NULL, fb.link_target, "
-	    "NULL, fb.errno, NULL, fb.data_off, NULL, fb.size FROM b.files fb "
-	    "WHERE fb.snapshot_id = %lld AND fb.path NOT GLOB 'procsnap/*' AND %s AND NOT EXISTS "
-	    "(SELECT 1 FROM a.files fa WHERE fa.snapshot_id = %lld AND fa.path = fb.path) "
-	    "ORDER BY 1",
-	    sb, sa, scope_a, sb, scope_b, sa);
-	sqlite3_stmt *q;
-	int rc = dx_prep(c, &q, sql.buf);
-	ps_buf_release(&sql);
-	if (rc < 0)
-		return -1;
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		struct dpath *p = path_new(c);
-		path_from_row(p, q);
-		c->d->st.changed_paths++;
-	}
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE)
-		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
-	return 0;
-}
-
-/*
- * net/ is captured once per network namespace (under the first pid seen in
- * it) and mountinfo repeats for every process of a mount namespace: both are
- * compared per namespace, as system files.  A namespace is named by its link
- * target ("net:[4026531840]"); the one of pid 1 (init's) is shown without it.
- */
-static int compare_ns_files(struct dctx *c)
-{
-	if (c->o->scope == PS_DIFF_PROCESSES)
-		return 0;
-	static const char *const sides[2] = {"a", "b"};
-	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
-	struct ps_buf sql = PS_BUF_INIT;
-	for (int s = 0; s < 2; s++)
-		ps_buf_addf(
-		    &sql,
-		    "CREATE TABLE ns%s AS "
-		    "SELECT coalesce(n.link_target, 'pid ' || f.pid) AS ns, "
-		    "substr(f.path, length('proc/' || f.pid || '/') + 1) AS rel, min(f.pid) AS "
-		    "pid, "
-		    "f.path AS path, f.tid AS tid, f.kind AS kind, f.xxh3 AS xxh3, f.link_target "
-		    "AS "
-		    "link_target, f.errno AS errno, f.data_off AS data_off, f.size AS size "
-		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
-		    "n.path = 'proc/' || f.pid || '/ns/net' "
-		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
-		    "f.path GLOB 'proc/[0-9]*/net/*' GROUP BY 1, 2 "
-		    "UNION ALL "
-		    "SELECT coalesce(n.link_target, 'pid ' || f.pid), 'mountinfo', min(f.pid), "
-		    "f.path, "
-		    "f.tid, f.kind, f.xxh3, f.link_target, f.errno, f.data_off, f.size "
-		    "FROM %s.files f LEFT JOIN %s.files n ON n.snapshot_id = f.snapshot_id AND "
-		    "n.path = 'proc/' || f.pid || '/ns/mnt' "
-		    "WHERE f.snapshot_id = %lld AND f.pid IS NOT NULL AND f.tid IS NULL AND "
-		    "f.kind = 'file' AND f.path GLOB 'proc/[0-9]*/mountinfo' AND "
-		    "(n.link_target IS NOT NULL OR f.pid = 1) GROUP BY 1;",
-		    sides[s], sides[s], sides[s], sid[s], sides[s], sides[s], sid[s]);
-	int rc = dx_exec(c, sql.buf);
-	ps_buf_reset(&sql);
-	if (rc < 0)
-		goto out;
-	/* init's namespaces, per side */
-	char *init_ns[2][2] = {{NULL, NULL}, {NULL, NULL}};
-	for (int s = 0; s < 2; s++) {
-		static const char *const which[2] = {"net", "mnt"};
-		for (int w = 0; w < 2; w++) {
-			sqlite3_stmt *q;
-			ps_buf_reset(&sql);
-			/* the same key as the ns tables give pid 1 */
-			ps_buf_addf(&sql,
-				    "SELECT coalesce((SELECT link_target FROM %s.files WHERE "
-				    "snapshot_id = %lld AND path = 'proc/1/ns/%s'), 'pid 1')",
-				    sides[s], sid[s], which[w]);
-			if (dx_prep(c, &q, sql.buf) < 0) {
-				rc = -1;
-				goto out_ns;
-			}
-			if (sqlite3_step(q) == SQLITE_ROW)
-				init_ns[s][w] = dx_col_dup(q, 0);
-			sqlite3_finalize(q);
-		}
-	}
-	sqlite3_stmt *q;
-	ps_buf_reset(&sql);
-	ps_buf_adds(
-	    &sql, "SELECT x.path, x.pid, x.tid, x.kind, y.kind, x.xxh3, y.xxh3, x.link_target, "
-		  "y.link_target, x.errno, y.errno, x.data_off, y.data_off, x.size, y.size, x.ns, "
-		  "x.rel, 0 FROM nsa x LEFT JOIN nsb y ON y.ns = x.ns AND y.rel = x.rel "
-		  "WHERE y.rel IS NULL OR x.kind IS NOT y.kind OR x.xxh3 IS NOT y.xxh3 OR "
-		  "x.link_target IS NOT y.link_target OR x.errno IS NOT y.errno "
-		  "UNION ALL "
-		  "SELECT y.path, y.pid, y.tid, NULL, y.kind, NULL, y.xxh3, NULL, y.link_target, "
-		  "NULL, y.errno, NULL, y.data_off, NULL, y.size, y.ns, y.rel, 1 FROM nsb y "
-		  "WHERE NOT EXISTS (SELECT 1 FROM nsa x WHERE x.ns = y.ns AND x.rel = y.rel) "
-		  "ORDER BY 17, 16");
-	if (dx_prep(c, &q, sql.buf) < 0) {
-		rc = -1;
-		goto out_ns;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct dpath *p = path_new(c);
-		path_from_row(p, q);
-		const char *ns = (const char *)sqlite3_column_text(q, 15);
-		const char *rel = (const char *)sqlite3_column_text(q, 16);
-		int side = sqlite3_column_int(q, 17);
-		int w = strcmp(rel ? rel : "", "mountinfo") == 0;
-		struct ps_buf lab = PS_BUF_INIT;
-		const char *init = init_ns[side][w];
-		ps_buf_adds(&lab, rel ? rel : "");
-		if (ns && (!init || strcmp(ns, init) != 0))
-			ps_buf_addf(&lab, " (%s)", ns);
-		p->label = ps_buf_detach(&lab, NULL);
-		p->ns_scoped = 1;
-		p->pid = -1; /* a system file now */
-		p->tid = -1;
-		c->d->st.changed_paths++;
-	}
-	sqlite3_finalize(q);
-out_ns:
-	for (int s = 0; s < 2; s++)
-		for (int w = 0; w < 2; w++)
-			free(init_ns[s][w]);
-out:
-	ps_buf_release(&sql);
-	return rc;
-}
-
 static int load_pid_filter(struct dctx *c)
 {
 	if (!c->o->npids)
@@ -839,15 +605,24 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 {
 	struct dctx c;
 	memset(&c, 0, sizeof(c));
-	c.o = opts;
+	for (int side = 0; side < 2; side++) {
+		ps_buf_init(&c.tmpdir[side]);
+		ps_buf_init(&c.tmpdb[side]);
+	}
+	struct ps_diff_opts o = *opts;
+	o.counters = o.counters || o.all;
+	c.o = &o;
 	c.err = err;
 	c.d = ps_xcalloc(1, sizeof(*c.d));
-	c.d->counters = opts->counters;
+	c.d->counters = o.counters;
+	c.d->all = o.all;
 	c.d->context = opts->context < 0 ? 3 : opts->context;
 	c.d->scope = (int)opts->scope;
 	int rc = -1;
 
-	if (ps_snap_open(a_path, &c.snap[0], err) < 0 || ps_snap_open(b_path, &c.snap[1], err) < 0)
+	if (ps_diff_classes_open(NULL, 0, &c.cls, err) < 0)
+		goto out;
+	if (open_side(&c, 0, a_path) < 0 || open_side(&c, 1, b_path) < 0)
 		goto out;
 	if (snap_info(&c, 0, a_path) < 0 || snap_info(&c, 1, b_path) < 0)
 		goto out;
@@ -855,10 +630,9 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 	    c.d->a.boot_id && c.d->b.boot_id && strcmp(c.d->a.boot_id, c.d->b.boot_id) == 0;
 	if (attach(&c) < 0)
 		goto out;
-	detect_tables(&c);
 	if (dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
 		goto out;
-	if (compare_files(&c) < 0 || compare_ns_files(&c) < 0)
+	if (dx_changed_paths(&c) < 0)
 		goto out;
 	for (size_t i = 0; i < c.npaths; i++) {
 		if (c.paths[i].pid >= 0)
@@ -890,10 +664,12 @@ out:
 	}
 	free(c.reqs);
 	for (size_t i = 0; i < c.npaths; i++)
-		path_free(&c.paths[i]);
+		dx_path_free(&c.paths[i]);
 	free(c.paths);
 	ps_snap_close(c.snap[0]);
 	ps_snap_close(c.snap[1]);
+	tmp_cleanup(&c);
+	ps_diff_classes_close(c.cls);
 	if (rc == 0)
 		*dp = c.d;
 	else

@@ -53,7 +53,7 @@ extern const char *const ps_dsec_json[S__N];
 enum dftype { FT_FILE = 0, FT_KV, FT_TABLE, FT_TEXT };
 extern const char *const ps_dftype_json[4];
 
-#define DI_MAXF 12
+#define DI_MAXF 16
 
 struct ditem {
 	enum dgroup group;
@@ -81,14 +81,38 @@ struct snapinfo {
 	int64_t sid; /* snapshot_id used */
 	char *hostname, *boot_id, *kernel_release;
 	int64_t start_ns, n_processes, page_size, clock_ticks, archive_size;
+	int64_t capture_pid, capture_ppid; /* procsnap's own process (-1: unknown) */
 	int have_start, have_nproc;
 	char *sha256;
+};
+
+/* What the default output leaves out (counted, shown with --counters or
+ * --all). */
+struct dhidden {
+	uint64_t counter_files;	 /* changed files of class counters */
+	uint64_t volatile_files; /* changed files of class volatile */
+	uint64_t volatile_rows;	 /* socket table rows that are not listeners */
+	uint64_t dropped_files;	 /* state files that differ only in dropped lines */
+	uint64_t workers;	 /* kernel worker threads started or exited */
+	uint64_t worker_names;	 /* kworker workqueue suffixes that changed */
+	uint64_t page_ranges;	 /* page ranges below PS_DIFF_PAGES_MIN_BYTES */
+};
+
+/* A process of procsnap's own capture, left out of started/exited. */
+struct downp {
+	int side; /* 0: in A (exited), 1: in B (started) */
+	int64_t pid;
+	const char *role; /* "capture" or "parent" */
+	char *name, *cmdline;
 };
 
 struct ps_diff {
 	struct snapinfo a, b;
 	int same_boot;
-	int counters, context, scope;
+	int counters, all, context, scope;
+	struct dhidden hid;
+	struct downp *own;
+	size_t nown;
 	struct ditem *items;
 	size_t n, cap;
 	struct dproc *procs;
@@ -143,20 +167,13 @@ struct dctx {
 	size_t nreq, capreq;
 	struct dpath *paths;
 	size_t npaths, cappaths;
-	int have_pids;		/* the work table pids holds the --pid filter */
-	int tables;		/* TB_* bits: the parsed tables present in both indexes */
+	int have_pids;			   /* the work table pids holds the --pid filter */
+	struct ps_diff_classes *cls;	   /* diff/sysclass.conf */
+	struct ps_buf tmpdir[2], tmpdb[2]; /* an index built for a side (open_side) */
+	int built[2];
 	struct procs_state *ps; /* procs.c */
 	struct ps_err *err;
 };
-
-#define TB_PROCESSES 0x01
-#define TB_THREADS   0x02
-#define TB_MAPS	     0x04
-#define TB_FILES     0x08
-#define TB_ENVS	     0x10
-#define TB_LIMITS    0x20
-#define TB_PAGEMAP   0x40 /* process_memory_map has pagemap count columns */
-#define TB_NS	     0x80
 
 /* Content of a requested member (after fetch), or NULL. */
 const struct ps_buf *dx_content(const struct dctx *c, const struct dpath *p, int side);
@@ -172,14 +189,39 @@ int dx_exec(struct dctx *c, const char *sql);
 int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
 /* Copy a text column (NULL stays NULL). */
 char *dx_col_dup(sqlite3_stmt *q, int col);
+/* An integer column; -1 for NULL. */
+int64_t dx_col_i64(sqlite3_stmt *q, int col);
+
+/* paths.c: the paths whose kind, XXH3, link target or errno differ (system
+ * files, net/ and mountinfo per namespace, the members of matched processes
+ * that procs_relevant keeps) into c->paths, sorted by path.  0 or -1. */
+int dx_changed_paths(struct dctx *c);
+struct dpath *dx_path_new(struct dctx *c);
+void dx_path_free(struct dpath *p);
 
 /* procs.c: per-process sections */
+/* Can a change of this member (path relative to proc/<pid>/) show in a
+ * section?  The others (schedstat, task/N/..., smaps...) are never read. */
+int procs_relevant(const char *rel);
 void procs_classify(struct dctx *c, struct dpath *p);
 /* After classification, before the fetch: ask for what the started, exited
  * and changed processes' headers need. */
 int procs_want(struct dctx *c);
 int procs_report(struct dctx *c);
 void procs_free(struct dctx *c);
+
+/* procs.c: the item of a changed process (registers its header) */
+struct ditem *dx_pitem(struct dctx *c, int64_t pid, int sec);
+
+/* pages.c: page-level changes of pid from its two pagemap.sections members
+ * (items of S_PAGES; a note if one is malformed).  0 or -1 (sqlite). */
+int dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const struct ps_buf *b);
+
+/* classes.c: does a drop rule apply to rel?  Copy in to out without the
+ * lines drop rules leave out; returns how many were left out. */
+int dx_has_drops(const struct ps_diff_classes *c, const char *rel);
+size_t dx_drop_lines(const struct ps_diff_classes *c, const char *rel, const struct ps_buf *in,
+		     struct ps_buf *out);
 
 /* sysfiles.c: system files */
 void sys_classify(struct dctx *c, struct dpath *p);

@@ -9,14 +9,11 @@
  * thr(pid, tid), env(pid, name), limits(pid, name).  Which processes and
  * keys are compared is decided by the files comparison: only members whose
  * XXH3, kind or link target changed (and that pass --path) count.  The rows
- * come from the parsed index tables (issue 3: processes,
- * process_namespaces, process_open_files, process_memory_map, threads,
- * process_envs, process_limits) when both indexes have them - INSERT ...
- * SELECT from a.<table> and b.<table> joined with the changed members
- * (work table src) - and otherwise from the members' raw content, fetched
- * and parsed here with procfs/.  Both sources give the same field names and
- * the same text for a value, so the output does not depend on which was
- * used (the tests check this).
+ * come from the parsed index tables (processes, process_namespaces,
+ * process_open_files, process_memory_map, threads, process_envs,
+ * process_limits) - INSERT ... SELECT from a.<table> and b.<table> joined
+ * with the changed members (work table src) - except the one-value files
+ * (loginuid, oom_score_adj...), whose content is fetched and compared.
  */
 #include "diff_int.h"
 
@@ -40,9 +37,9 @@ enum role {
 	R_ENV,
 	R_LIMITS,
 	R_MAPS,
+	R_PAGES, /* pagemap.sections: page-level changes (pages.c), and the maps */
 	R_FD,
 	R_THREAD,
-	R_THREAD_COMM,
 	R_NOTE, /* readable on one side only */
 };
 
@@ -60,9 +57,8 @@ static const char *const listed_dirs[] = {"fd", "ns", "task", NULL};
 struct phdr {
 	int64_t pid, starttime;
 	int partial[2];
-	int req_stat[2];
 	char *exe[2];
-	char *name; /* from the processes table, when used */
+	char *name; /* from the processes table */
 };
 
 /* A started or exited process. */
@@ -70,10 +66,7 @@ struct pse {
 	int side; /* 1: started (facts from B), 0: exited (from A) */
 	int64_t pid, starttime;
 	int partial, hidden;
-	int req_stat, req_status, req_cmdline;
-	char *exe;
-	/* from the processes table, when used */
-	int from_table;
+	char *exe; /* from the processes table */
 	char *name, *cmdline;
 	int64_t ppid, uid;
 };
@@ -177,32 +170,11 @@ static int create_work_tables(struct dctx *c)
 	return dx_prep(c, &s->ins_src, "INSERT OR IGNORE INTO src VALUES (?, ?)");
 }
 
-/* Is this role's section served by the parsed tables? */
-static int tabled(const struct dctx *c, int role)
+/* Is this role's section served by the parsed tables?  All but the
+ * one-value files are (every index of this schema has the tables). */
+static int tabled(int role)
 {
-	switch (role) {
-	case R_STAT:
-	case R_STATUS:
-	case R_CMDLINE:
-	case R_CGROUP:
-	case R_IO:
-	case R_LINKID:
-		return (c->tables & TB_PROCESSES) != 0;
-	case R_NS:
-		return (c->tables & TB_NS) != 0;
-	case R_ENV:
-		return (c->tables & TB_ENVS) != 0;
-	case R_LIMITS:
-		return (c->tables & TB_LIMITS) != 0;
-	case R_MAPS:
-		return (c->tables & TB_MAPS) != 0;
-	case R_FD:
-		return (c->tables & TB_FILES) != 0;
-	case R_THREAD:
-		return (c->tables & TB_THREADS) != 0;
-	default:
-		return 0;
-	}
+	return role != R_SMALL && role != R_NOTE && role != R_IGNORE;
 }
 
 /* A changed member whose section the tables serve: remember (pid, rel). */
@@ -215,6 +187,26 @@ static void add_src(struct dctx *c, int64_t pid, const char *rel)
 	sqlite3_bind_text(s->ins_src, 2, rel, -1, SQLITE_TRANSIENT);
 	sqlite3_step(s->ins_src);
 	sqlite3_reset(s->ins_src);
+}
+
+int procs_relevant(const char *rel)
+{
+	static const char *const files[] = {
+	    "stat", "status",		"cmdline", "cgroup", "io",   "environ", "limits",
+	    "maps", "pagemap.sections", "exe",	   "cwd",    "root", NULL};
+	/* called for every member of every matched process: the per-thread
+	 * files (task/N/...), most of them, go first */
+	const char *slash = strchr(rel, '/');
+	if (slash) {
+		if (strchr(slash + 1, '/'))
+			return 0;
+		size_t n = (size_t)(slash - rel);
+		if ((n == 2 && (memcmp(rel, "fd", 2) == 0 || memcmp(rel, "ns", 2) == 0)) ||
+		    (n == 4 && memcmp(rel, "task", 4) == 0))
+			return slash[1] != '\0';
+		return in_list(small_files, rel); /* attr/current, attr/exec */
+	}
+	return in_list(files, rel) || in_list(small_files, rel) || in_list(listed_dirs, rel);
 }
 
 void procs_classify(struct dctx *c, struct dpath *p)
@@ -230,14 +222,7 @@ void procs_classify(struct dctx *c, struct dpath *p)
 	if (!*rel || create_work_tables(c) < 0)
 		return;
 	if (s->supp && strncmp(p->path, s->supp, s->supplen) == 0) {
-		/* inside a directory present on one side only; a started or
-		 * exited thread's comm still names it */
-		const char *slash = strrchr(p->path, '/');
-		if (p->tid >= 0 && slash && strcmp(slash, "/comm") == 0 &&
-		    (!p->kind[0] || !p->kind[1]) && !tabled(c, R_THREAD)) {
-			p->role = R_THREAD_COMM;
-			dx_want(c, p, p->kind[1] ? 1 : 0);
-		}
+		/* inside a directory present on one side only */
 		return;
 	}
 	struct ps_buf relp = PS_BUF_INIT;
@@ -291,8 +276,10 @@ void procs_classify(struct dctx *c, struct dpath *p)
 				p->role = R_ENV;
 			else if (strcmp(rel, "limits") == 0)
 				p->role = R_LIMITS;
-			else if (strcmp(rel, "maps") == 0 || strcmp(rel, "pagemap.sections") == 0)
+			else if (strcmp(rel, "maps") == 0)
 				p->role = R_MAPS;
+			else if (strcmp(rel, "pagemap.sections") == 0)
+				p->role = R_PAGES;
 			else if (in_list(small_files, rel))
 				p->role = R_SMALL;
 		} else if ((f0 && a1) || (a0 && f1)) {
@@ -306,12 +293,9 @@ void procs_classify(struct dctx *c, struct dpath *p)
 	if (p->role == R_IGNORE)
 		return;
 	note_pid(s, p->pid);
-	if (tabled(c, p->role)) {
+	if (tabled(p->role))
 		add_src(c, p->pid, rel);
-	} else if (p->role == R_MAPS && strcmp(rel, "maps") != 0) {
-		/* pagemap.sections alone: the raw path has no page counts */
-	} else if (p->role != R_FD && p->role != R_THREAD && p->role != R_NOTE &&
-		   p->role != R_LINKID && p->role != R_NS) {
+	if (p->role == R_SMALL || p->role == R_PAGES) {
 		dx_want(c, p, 0);
 		dx_want(c, p, 1);
 	}
@@ -335,31 +319,13 @@ static int want_se(struct dctx *c, int side)
 	struct procs_state *s = state(c);
 	const char *me = side ? "b" : "a", *my = side ? "pb" : "pa";
 	long long sid = (long long)(side ? c->d->b.sid : c->d->a.sid);
-	int tab = (c->tables & TB_PROCESSES) != 0;
 	struct ps_buf sql = PS_BUF_INIT;
-	if (tab)
-		ps_buf_addf(&sql,
-			    "SELECT p.pid, p.starttime, p.partial, p.hidden, t.name, t.ppid, "
-			    "t.uid, " EXE_EXPR ", t.cmdline FROM %s p LEFT JOIN %s.processes t ON "
-			    "t.snapshot_id = %lld AND t.pid = p.pid "
-			    "WHERE p.pid NOT IN (SELECT pid FROM pm) GROUP BY p.pid ORDER BY p.pid",
-			    my, me, sid);
-	else
-		ps_buf_addf(
-		    &sql,
-		    "SELECT p.pid, p.starttime, p.partial, p.hidden, "
-		    "st.kind, st.data_off, st.size, st.xxh3, ss.kind, ss.data_off, ss.size, "
-		    "ss.xxh3, "
-		    "cl.kind, cl.data_off, cl.size, cl.xxh3, ex.link_target FROM %s p "
-		    "LEFT JOIN %s.files st ON st.snapshot_id = %lld AND st.path = 'proc/' || p.pid "
-		    "|| '/stat' "
-		    "LEFT JOIN %s.files ss ON ss.snapshot_id = %lld AND ss.path = 'proc/' || p.pid "
-		    "|| '/status' "
-		    "LEFT JOIN %s.files cl ON cl.snapshot_id = %lld AND cl.path = 'proc/' || p.pid "
-		    "|| '/cmdline' "
-		    "LEFT JOIN %s.files ex ON ex.snapshot_id = %lld AND ex.path = 'proc/' || p.pid "
-		    "|| '/exe' WHERE p.pid NOT IN (SELECT pid FROM pm) ORDER BY p.pid",
-		    my, me, sid, me, sid, me, sid, me, sid);
+	ps_buf_addf(&sql,
+		    "SELECT p.pid, p.starttime, p.partial, p.hidden, t.name, t.ppid, "
+		    "t.uid, " EXE_EXPR ", t.cmdline FROM %s p LEFT JOIN %s.processes t ON "
+		    "t.snapshot_id = %lld AND t.pid = p.pid "
+		    "WHERE p.pid NOT IN (SELECT pid FROM pm) GROUP BY p.pid ORDER BY p.pid",
+		    my, me, sid);
 	sqlite3_stmt *q;
 	int rc = dx_prep(c, &q, sql.buf);
 	ps_buf_release(&sql);
@@ -386,28 +352,13 @@ static int want_se(struct dctx *c, int side)
 		e->partial = sqlite3_column_int(q, 2);
 		e->hidden = sqlite3_column_int(q, 3);
 		e->ppid = e->uid = -1;
-		if (tab) {
-			e->from_table = 1;
-			e->name = dx_col_dup(q, 4);
-			if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-				e->ppid = sqlite3_column_int64(q, 5);
-			if (sqlite3_column_type(q, 6) != SQLITE_NULL)
-				e->uid = sqlite3_column_int64(q, 6);
-			e->exe = dx_col_dup(q, 7);
-			e->cmdline = dx_col_dup(q, 8);
-			continue;
-		}
-		int *req[3] = {&e->req_stat, &e->req_status, &e->req_cmdline};
-		for (int k = 0; k < 3; k++) {
-			const char *kind = (const char *)sqlite3_column_text(q, 4 + 4 * k);
-			if (kind && strcmp(kind, "file") == 0 &&
-			    sqlite3_column_type(q, 5 + 4 * k) != SQLITE_NULL)
-				*req[k] =
-				    dx_want_raw(c, side, sqlite3_column_int64(q, 5 + 4 * k),
-						sqlite3_column_int64(q, 6 + 4 * k),
-						(const char *)sqlite3_column_text(q, 7 + 4 * k));
-		}
-		e->exe = dx_col_dup(q, 16);
+		e->name = dx_col_dup(q, 4);
+		if (sqlite3_column_type(q, 5) != SQLITE_NULL)
+			e->ppid = sqlite3_column_int64(q, 5);
+		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
+			e->uid = sqlite3_column_int64(q, 6);
+		e->exe = dx_col_dup(q, 7);
+		e->cmdline = dx_col_dup(q, 8);
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -439,10 +390,7 @@ static int want_headers(struct dctx *c)
 	sqlite3_finalize(q);
 	struct ps_buf sql = PS_BUF_INIT;
 	long long sa = (long long)c->d->a.sid, sb = (long long)c->d->b.sid;
-	int tab = (c->tables & TB_PROCESSES) != 0;
-	if (tab)
-		ps_buf_addf(
-		    &sql,
+	ps_buf_addf(&sql,
 		    "SELECT pm.pid, pm.starttime, pm.partial_a, pm.partial_b, "
 		    "coalesce((SELECT name FROM b.processes t WHERE t.snapshot_id = %lld AND "
 		    "t.pid = pm.pid), (SELECT name FROM a.processes t WHERE t.snapshot_id = "
@@ -452,21 +400,6 @@ static int want_headers(struct dctx *c)
 		    "(SELECT " EXE_EXPR " FROM b.processes t WHERE t.snapshot_id = %lld AND "
 		    "t.pid = pm.pid) FROM chp JOIN pm USING (pid) ORDER BY pm.pid",
 		    sb, sa, sa, sb);
-	else
-		ps_buf_addf(
-		    &sql,
-		    "SELECT pm.pid, pm.starttime, pm.partial_a, pm.partial_b, "
-		    "s0.kind, s0.data_off, s0.size, s0.xxh3, s1.kind, s1.data_off, s1.size, "
-		    "s1.xxh3, e0.link_target, e1.link_target FROM chp JOIN pm USING (pid) "
-		    "LEFT JOIN a.files s0 ON s0.snapshot_id = %lld AND s0.path = 'proc/' || "
-		    "pm.pid || '/stat' "
-		    "LEFT JOIN b.files s1 ON s1.snapshot_id = %lld AND s1.path = 'proc/' || "
-		    "pm.pid || '/stat' "
-		    "LEFT JOIN a.files e0 ON e0.snapshot_id = %lld AND e0.path = 'proc/' || "
-		    "pm.pid || '/exe' "
-		    "LEFT JOIN b.files e1 ON e1.snapshot_id = %lld AND e1.path = 'proc/' || "
-		    "pm.pid || '/exe' ORDER BY pm.pid",
-		    sa, sb, sa, sb);
 	int rc = dx_prep(c, &q, sql.buf);
 	ps_buf_release(&sql);
 	if (rc < 0)
@@ -482,21 +415,9 @@ static int want_headers(struct dctx *c)
 		h->starttime = sqlite3_column_int64(q, 1);
 		h->partial[0] = sqlite3_column_int(q, 2);
 		h->partial[1] = sqlite3_column_int(q, 3);
-		if (tab) {
-			h->name = dx_col_dup(q, 4);
-			h->exe[0] = dx_col_dup(q, 5);
-			h->exe[1] = dx_col_dup(q, 6);
-			continue;
-		}
-		for (int side = 0; side < 2; side++) {
-			const char *kind = (const char *)sqlite3_column_text(q, 4 + 4 * side);
-			if (kind && strcmp(kind, "file") == 0)
-				h->req_stat[side] =
-				    dx_want_raw(c, side, sqlite3_column_int64(q, 5 + 4 * side),
-						sqlite3_column_int64(q, 6 + 4 * side),
-						(const char *)sqlite3_column_text(q, 7 + 4 * side));
-			h->exe[side] = dx_col_dup(q, 12 + side);
-		}
+		h->name = dx_col_dup(q, 4);
+		h->exe[0] = dx_col_dup(q, 5);
+		h->exe[1] = dx_col_dup(q, 6);
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -525,10 +446,15 @@ static const struct phdr *find_hdr(const struct procs_state *s, int64_t pid)
 }
 
 /* The item of a changed process; registers its header. */
-static struct ditem *pitem(struct dctx *c, int64_t pid, int sec)
+struct ditem *dx_pitem(struct dctx *c, int64_t pid, int sec)
 {
 	dp_get(c->d, pid);
 	return di_new(c->d, G_PROC, pid, sec);
+}
+
+static struct ditem *pitem(struct dctx *c, int64_t pid, int sec)
+{
+	return dx_pitem(c, pid, sec);
 }
 
 /* argv joined by single spaces, blanks trimmed at both ends - as the
@@ -558,6 +484,46 @@ void dx_argv_text(struct ps_buf *out, const char *s, size_t n)
 static const char *side_name(int side)
 {
 	return side ? "B" : "A";
+}
+
+/*
+ * A kernel worker thread (a child of kthreadd named kworker/...; no exe):
+ * the workqueue pools start and reap them by themselves, so one started or
+ * exited, or the workqueue suffix of its name ("kworker/1:1-mm_percpu_wq" ->
+ * "kworker/1:1-events"), is shown only with --all.  A user process cannot
+ * pose as one: its parent is never kthreadd (pid 2) and it has an exe.
+ */
+static int is_kworker_name(const char *name)
+{
+	return name && strncmp(name, "kworker/", 8) == 0;
+}
+
+/* Length of a kworker name without its "-wq" or "+wq" suffix. */
+static size_t kworker_base(const char *name)
+{
+	return strcspn(name + 8, "-+") + 8;
+}
+
+static int kworker_rename(const char *a, const char *b)
+{
+	if (!is_kworker_name(a) || !is_kworker_name(b))
+		return 0;
+	size_t n = kworker_base(a);
+	return n == kworker_base(b) && memcmp(a, b, n) == 0;
+}
+
+/* procsnap's own capture process, or the process that started it if it
+ * was started (or exited) with it: "capture", "parent", or NULL. */
+static const char *own_role(const struct dctx *c, const struct pse *e)
+{
+	const struct snapinfo *si = e->side ? &c->d->b : &c->d->a;
+	if (si->capture_pid > 0 && e->pid == si->capture_pid)
+		return "capture";
+	/* init (a capture started by a service) is never a wrapper, even
+	 * when two boots make it exit and start */
+	if (si->capture_ppid > 1 && e->pid == si->capture_ppid)
+		return "parent";
+	return NULL;
 }
 
 /* ---- rows from the parsed tables --------------------------------------------------- */
@@ -610,14 +576,6 @@ static const struct fdef fdefs[] = {
 };
 #define NFDEFS (sizeof(fdefs) / sizeof(fdefs[0]))
 
-static int field_ord(const char *field)
-{
-	for (size_t i = 0; i < NFDEFS; i++)
-		if (strcmp(fdefs[i].field, field) == 0)
-			return (int)i;
-	return 100; /* namespaces and small files after the table's fields */
-}
-
 static const char *const ns_names[] = {"cgroup",
 				       "ipc",
 				       "mnt",
@@ -630,34 +588,86 @@ static const char *const ns_names[] = {"cgroup",
 				       "time_for_children",
 				       NULL};
 
+/* expr with its table alias t renamed to x */
+static void expr_as(struct ps_buf *b, const char *expr, char x)
+{
+	for (const char *e = expr; *e; e++) {
+		int word_start = e == expr || !((e[-1] >= 'a' && e[-1] <= 'z') || e[-1] == '_');
+		if (*e == 't' && e[1] == '.' && word_start)
+			ps_buf_addc(b, x);
+		else
+			ps_buf_addc(b, *e);
+	}
+}
+
+/*
+ * The processes whose rows of the processes table differ in a field that
+ * can be reported (identity; memory beyond the PS_DIFF_MEM_* threshold;
+ * counters with --counters): table pdiff.  Only their fields are compared
+ * one by one - a status that changed in its counters alone (most of them,
+ * between two snapshots) costs one row comparison.
+ */
+static int find_pdiff(struct dctx *c)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql,
+		    "CREATE TABLE pdiff(pid INTEGER PRIMARY KEY);"
+		    "INSERT OR IGNORE INTO pdiff SELECT s.pid FROM src s "
+		    "JOIN a.processes x ON x.snapshot_id = %lld AND x.pid = s.pid "
+		    "JOIN b.processes y ON y.snapshot_id = %lld AND y.pid = s.pid WHERE s.rel IN "
+		    "('stat', 'status', 'cmdline', 'cgroup', 'io', 'exe', 'cwd', 'root') AND (0",
+		    (long long)c->d->a.sid, (long long)c->d->b.sid);
+	for (size_t i = 0; i < NFDEFS; i++) {
+		const struct fdef *f = &fdefs[i];
+		if (f->cls == CLS_COUNTER && !c->o->counters)
+			continue;
+		ps_buf_adds(&sql, " OR (");
+		expr_as(&sql, f->expr, 'x');
+		ps_buf_adds(&sql, ") IS NOT (");
+		expr_as(&sql, f->expr, 'y');
+		ps_buf_adds(&sql, ")");
+		if (f->cls == CLS_MEM && !c->o->counters) {
+			/* mem_worth(), in SQL */
+			ps_buf_adds(&sql, " AND abs(");
+			expr_as(&sql, f->expr, 'y');
+			ps_buf_adds(&sql, " - ");
+			expr_as(&sql, f->expr, 'x');
+			ps_buf_addf(&sql, ") > max(%llu, %g * max(",
+				    (unsigned long long)PS_DIFF_MEM_BYTES, PS_DIFF_MEM_RATIO);
+			expr_as(&sql, f->expr, 'x');
+			ps_buf_adds(&sql, ", 0))");
+		}
+	}
+	ps_buf_adds(&sql, ");");
+	int rc = dx_exec(c, sql.buf);
+	ps_buf_release(&sql);
+	return rc;
+}
+
 static int fill_from_tables(struct dctx *c)
 {
 	static const char *const sch[2] = {"a", "b"};
 	long long sid[2] = {(long long)c->d->a.sid, (long long)c->d->b.sid};
 	struct ps_buf sql = PS_BUF_INIT;
-	int rc = 0;
+	int rc = find_pdiff(c);
 	for (int side = 0; side < 2 && rc == 0; side++) {
 		const char *x = sch[side];
 		ps_buf_reset(&sql);
-		if (c->tables & TB_PROCESSES) {
-			for (size_t i = 0; i < NFDEFS; i++) {
-				const struct fdef *f = &fdefs[i];
-				ps_buf_addf(
-				    &sql,
+		for (size_t i = 0; i < NFDEFS; i++) {
+			const struct fdef *f = &fdefs[i];
+			ps_buf_addf(&sql,
 				    "INSERT INTO ident SELECT %d, t.pid, %zu, '%s', CAST((%s) "
-				    "AS TEXT), %s, %d FROM src s JOIN %s.processes t ON "
-				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = '%s' "
-				    "AND (%s) IS NOT NULL;\n",
+				    "AS TEXT), %s, %d FROM pdiff p CROSS JOIN src s ON s.pid = "
+				    "p.pid AND s.rel = '%s' CROSS JOIN %s.processes t ON "
+				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE (%s) IS NOT "
+				    "NULL;\n",
 				    side, i, f->field, f->expr, f->cls ? f->expr : "NULL", f->cls,
-				    x, sid[side], f->rel, f->expr);
-			}
+				    f->rel, x, sid[side], f->expr);
 		}
-		if (c->tables & TB_NS) {
-			for (const char *const *n = ns_names; *n; n++)
-				ps_buf_addf(
-				    &sql,
+		for (const char *const *n = ns_names; *n; n++)
+			ps_buf_addf(&sql,
 				    "INSERT INTO ident SELECT %d, t.pid, 100, 'ns/%s', '%s:[' "
-				    "|| t.%s_namespace || ']', NULL, 0 FROM src s JOIN "
+				    "|| t.%s_namespace || ']', NULL, 0 FROM src s CROSS JOIN "
 				    "%s.process_namespaces t ON t.snapshot_id = %lld AND "
 				    "t.pid = s.pid WHERE s.rel = 'ns/%s' AND t.%s_namespace IS "
 				    "NOT NULL;\n",
@@ -666,457 +676,92 @@ static int fill_from_tables(struct dctx *c)
 				    : strncmp(*n, "time_", 5) == 0 ? "time"
 								   : *n,
 				    *n, x, sid[side], *n, *n);
-		}
-		if (c->tables & TB_FILES)
-			ps_buf_addf(
-			    &sql,
-			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s JOIN "
+		ps_buf_addf(&sql,
+			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s CROSS JOIN "
 			    "%s.process_open_files t ON t.snapshot_id = %lld AND t.pid = "
-			    "s.pid AND s.rel = 'fd/' || t.fd;\n",
+			    "s.pid AND s.rel = 'fd/' || t.fd WHERE s.rel GLOB 'fd/*';\n",
 			    side, x, sid[side]);
-		if (c->tables & TB_THREADS)
-			ps_buf_addf(
-			    &sql,
-			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s JOIN "
+		ps_buf_addf(&sql,
+			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s CROSS JOIN "
 			    "%s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid AND "
-			    "s.rel = 'task/' || t.tid;\n",
+			    "s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
 			    side, x, sid[side]);
-		if (c->tables & TB_MAPS)
-			/* start/end as 16 hex digits, so text order is address order */
-			ps_buf_addf(&sql,
-				    "INSERT INTO maps SELECT %d, t.pid, "
-				    "substr('0000000000000000' || substr(t.start, 3), -16, 16), "
-				    "substr('0000000000000000' || substr(t.\"end\", 3), -16, 16), "
-				    "t.permissions, t.offset, t.inode, coalesce(t.path, ''), %s "
-				    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
-				    "'pagemap.sections')) s JOIN %s.process_memory_map t ON "
-				    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
-				    side,
-				    (c->tables & TB_PAGEMAP) ? "t.present, t.swapped, t.soft_dirty"
-							     : "NULL, NULL, NULL",
-				    x, sid[side]);
-		if (c->tables & TB_ENVS)
-			ps_buf_addf(&sql,
-				    "INSERT INTO env SELECT %d, t.pid, t.key, t.value FROM src s "
-				    "JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "
-				    "s.pid WHERE s.rel = 'environ' ORDER BY t.rowid;\n",
-				    side, x, sid[side]);
-		if (c->tables & TB_LIMITS)
-			ps_buf_addf(&sql,
-				    "INSERT INTO limits SELECT %d, t.pid, t.name, "
-				    "CASE WHEN t.soft_limit = -1 THEN 'unlimited' ELSE "
-				    "coalesce(CAST(t.soft_limit AS TEXT), '?') END, "
-				    "CASE WHEN t.hard_limit = -1 THEN 'unlimited' ELSE "
-				    "coalesce(CAST(t.hard_limit AS TEXT), '?') END, "
-				    "coalesce(t.units, '') FROM src s JOIN %s.process_limits t ON "
-				    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = 'limits' "
-				    "ORDER BY t.rowid;\n",
-				    side, x, sid[side]);
-		if (sql.len)
-			rc = dx_exec(c, sql.buf);
+		/* start/end as 16 hex digits, so text order is address order */
+		ps_buf_addf(&sql,
+			    "INSERT INTO maps SELECT %d, t.pid, "
+			    "substr('0000000000000000' || substr(t.start, 3), -16, 16), "
+			    "substr('0000000000000000' || substr(t.\"end\", 3), -16, 16), "
+			    "t.permissions, t.offset, t.inode, coalesce(t.path, ''), t.present, "
+			    "t.swapped, t.soft_dirty "
+			    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
+			    "'pagemap.sections')) s CROSS JOIN %s.process_memory_map t ON "
+			    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
+			    side, x, sid[side]);
+		ps_buf_addf(&sql,
+			    "INSERT INTO env SELECT %d, t.pid, t.key, t.value FROM src s "
+			    "CROSS JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "
+			    "s.pid WHERE s.rel = 'environ' ORDER BY t.rowid;\n",
+			    side, x, sid[side]);
+		ps_buf_addf(&sql,
+			    "INSERT INTO limits SELECT %d, t.pid, t.name, "
+			    "CASE WHEN t.soft_limit = -1 THEN 'unlimited' ELSE "
+			    "coalesce(CAST(t.soft_limit AS TEXT), '?') END, "
+			    "CASE WHEN t.hard_limit = -1 THEN 'unlimited' ELSE "
+			    "coalesce(CAST(t.hard_limit AS TEXT), '?') END, "
+			    "coalesce(t.units, '') FROM src s CROSS JOIN %s.process_limits t ON "
+			    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = 'limits' "
+			    "ORDER BY t.rowid;\n",
+			    side, x, sid[side]);
+		rc = dx_exec(c, sql.buf);
 	}
 	ps_buf_release(&sql);
 	return rc;
 }
 
-/* ---- rows from raw members ------------------------------------------------------------ */
-
-struct sink {
-	struct dctx *c;
-	sqlite3_stmt *ident, *maps, *env, *limits, *fds, *thr;
-	int side;
-	int64_t pid;
-	int64_t clock_ticks;
-};
-
-static void put_ident(struct sink *k, const char *field, const char *val, size_t n, int has_num,
-		      int64_t num, int cls)
-{
-	sqlite3_stmt *q = k->ident;
-	sqlite3_bind_int(q, 1, k->side);
-	sqlite3_bind_int64(q, 2, k->pid);
-	sqlite3_bind_int(q, 3, field_ord(field));
-	sqlite3_bind_text(q, 4, field, -1, SQLITE_TRANSIENT);
-	if (val)
-		sqlite3_bind_text(q, 5, val, (int)n, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(q, 5);
-	if (has_num)
-		sqlite3_bind_int64(q, 6, num);
-	else
-		sqlite3_bind_null(q, 6);
-	sqlite3_bind_int(q, 7, cls);
-	sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-}
-
-/* An unsigned value as the tables store it: NULL (skipped) when unknown or
- * beyond int64. */
-static void put_num(struct sink *k, const char *field, uint64_t v, int cls)
-{
-	if (v == PS_U64_UNKNOWN || v > INT64_MAX)
-		return;
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
-	put_ident(k, field, b, (size_t)n, cls != CLS_ID, (int64_t)v, cls);
-}
-
-static void put_snum(struct sink *k, const char *field, int64_t v, int cls)
-{
-	if (v == PS_I64_UNKNOWN)
-		return;
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
-	put_ident(k, field, b, (size_t)n, cls != CLS_ID, v, cls);
-}
-
-/* Capability masks: 16 hex digits (as status prints them and the table
- * stores them). */
-static void put_cap(struct sink *k, const char *field, uint64_t v)
-{
-	if (v == PS_U64_UNKNOWN)
-		return;
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%016" PRIx64, v);
-	put_ident(k, field, b, (size_t)n, 0, 0, CLS_ID);
-}
-
-static void put_text(struct sink *k, const char *field, const char *s, size_t n)
-{
-	put_ident(k, field, s, n, 0, 0, CLS_ID);
-}
-
-/* clock ticks -> ms, as the table's user_time/system_time */
-static void put_ms(struct sink *k, const char *field, uint64_t ticks)
-{
-	if (ticks == PS_U64_UNKNOWN || k->clock_ticks <= 0 || ticks > (uint64_t)INT64_MAX / 1000)
-		return;
-	put_num(k, field, ticks * 1000 / (uint64_t)k->clock_ticks, CLS_COUNTER);
-}
-
-static void parse_stat(struct sink *k, const struct ps_buf *b)
-{
-	struct ps_stat st;
-	ps_stat_parse(b->buf, b->len, &st);
-	if (PS_STAT_HAS(&st, 2))
-		put_text(k, "name", st.comm.p, st.comm.len);
-	if (PS_STAT_HAS(&st, 4))
-		put_snum(k, "ppid", st.ppid, CLS_ID);
-	if (PS_STAT_HAS(&st, 5))
-		put_snum(k, "pgroup", st.pgrp, CLS_ID);
-	if (PS_STAT_HAS(&st, 6))
-		put_snum(k, "session", st.session, CLS_ID);
-	if (PS_STAT_HAS(&st, 7))
-		put_snum(k, "tty_nr", st.tty_nr, CLS_ID);
-	if (PS_STAT_HAS(&st, 19))
-		put_snum(k, "nice", st.nice, CLS_ID);
-	if (PS_STAT_HAS(&st, 14))
-		put_ms(k, "user_time", st.utime);
-	if (PS_STAT_HAS(&st, 15))
-		put_ms(k, "system_time", st.stime);
-	if (PS_STAT_HAS(&st, 10))
-		put_num(k, "minflt", st.minflt, CLS_COUNTER);
-	if (PS_STAT_HAS(&st, 12))
-		put_num(k, "majflt", st.majflt, CLS_COUNTER);
-	if (PS_STAT_HAS(&st, 20))
-		put_snum(k, "threads", st.num_threads, CLS_COUNTER);
-}
-
-static void put_kb(struct sink *k, const char *field, uint64_t kb)
-{
-	if (kb != PS_U64_UNKNOWN && kb <= (uint64_t)INT64_MAX / 1024)
-		put_num(k, field, kb * 1024, CLS_MEM);
-}
-
-static void parse_status(struct sink *k, const struct ps_buf *b)
-{
-	struct ps_status s;
-	ps_status_parse(b->buf, b->len, &s);
-	static const char *const un[3] = {"uid", "euid", "suid"};
-	static const char *const gn[3] = {"gid", "egid", "sgid"};
-	for (int i = 0; i < 3; i++) {
-		put_num(k, un[i], s.uid[i], CLS_ID);
-		put_num(k, gn[i], s.gid[i], CLS_ID);
-	}
-	put_cap(k, "cap_inh", s.cap_inh);
-	put_cap(k, "cap_prm", s.cap_prm);
-	put_cap(k, "cap_eff", s.cap_eff);
-	put_cap(k, "cap_bnd", s.cap_bnd);
-	put_cap(k, "cap_amb", s.cap_amb);
-	put_snum(k, "no_new_privs", s.no_new_privs, CLS_ID);
-	put_snum(k, "seccomp", s.seccomp, CLS_ID);
-	put_snum(k, "tracer_pid", s.tracer_pid, CLS_ID);
-	put_kb(k, "resident_size", s.vm_rss);
-	put_kb(k, "total_size", s.vm_size);
-	put_num(k, "voluntary_ctxt_switches", s.voluntary_ctxt_switches, CLS_COUNTER);
-	put_num(k, "nonvoluntary_ctxt_switches", s.nonvoluntary_ctxt_switches, CLS_COUNTER);
-}
-
-static void parse_io(struct sink *k, const struct ps_buf *b)
-{
-	struct ps_io io;
-	ps_io_parse(b->buf, b->len, &io);
-	put_num(k, "disk_bytes_read", io.read_bytes, CLS_COUNTER);
-	/* osquery: write_bytes - cancelled_write_bytes */
-	if (io.write_bytes <= (uint64_t)INT64_MAX &&
-	    io.cancelled_write_bytes <= (uint64_t)INT64_MAX)
-		put_snum(k, "disk_bytes_written",
-			 (int64_t)io.write_bytes - (int64_t)io.cancelled_write_bytes, CLS_COUNTER);
-}
-
-/* osquery's cgroup_path: the path of the first line. */
-static void parse_cgroup(struct sink *k, const struct ps_buf *b)
-{
-	size_t pos = 0;
-	struct ps_cgroup cg;
-	if (ps_cgroup_next(b->buf, b->len, &pos, &cg) == 1)
-		put_text(k, "cgroup_path", cg.path.p ? cg.path.p : "", cg.path.len);
-}
+/* ---- one-value files (the tables do not have them) --------------------------------- */
 
 /* Text of a one-value file: trailing newlines dropped, inner newlines shown
  * as "; " so one field stays one line. */
-static void put_small(struct sink *k, const char *field, const struct ps_buf *b)
+static void small_text(struct ps_buf *t, const struct ps_buf *b)
 {
-	struct ps_buf t = PS_BUF_INIT;
 	size_t n = b->len;
 	while (n && (b->buf[n - 1] == '\n' || b->buf[n - 1] == '\0'))
 		n--;
 	for (size_t i = 0; i < n; i++) {
 		if (b->buf[i] == '\n')
-			ps_buf_adds(&t, "; ");
+			ps_buf_adds(t, "; ");
 		else
-			ps_buf_addc(&t, b->buf[i]);
-	}
-	put_text(k, field, t.buf, t.len);
-	ps_buf_release(&t);
-}
-
-static void parse_maps(struct sink *k, const struct ps_buf *b)
-{
-	size_t pos = 0;
-	struct ps_map m;
-	int r;
-	sqlite3_stmt *q = k->maps;
-	while ((r = ps_maps_next(b->buf, b->len, &pos, &m)) != 0) {
-		if (r < 0)
-			continue;
-		char s[24], e[24];
-		snprintf(s, sizeof(s), "%016" PRIx64, m.start);
-		snprintf(e, sizeof(e), "%016" PRIx64, m.end);
-		sqlite3_bind_int(q, 1, k->side);
-		sqlite3_bind_int64(q, 2, k->pid);
-		sqlite3_bind_text(q, 3, s, 16, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 4, e, 16, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 5, m.perms, -1, SQLITE_TRANSIENT);
-		if (m.offset <= INT64_MAX)
-			sqlite3_bind_int64(q, 6, (int64_t)m.offset);
-		if (m.inode <= INT64_MAX)
-			sqlite3_bind_int64(q, 7, (int64_t)m.inode);
-		sqlite3_bind_text(q, 8, m.path.p ? m.path.p : "", (int)m.path.len,
-				  SQLITE_TRANSIENT);
-		sqlite3_step(q);
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
+			ps_buf_addc(t, b->buf[i]);
 	}
 }
 
-static void parse_env(struct sink *k, const struct ps_buf *b)
+static int fill_small(struct dctx *c)
 {
-	size_t pos = 0;
-	struct ps_str item, key, val;
-	sqlite3_stmt *q = k->env;
-	while (ps_nul_next(b->buf, b->len, &pos, &item)) {
-		if (!item.len)
-			continue;
-		ps_env_split(item, &key, &val);
-		sqlite3_bind_int(q, 1, k->side);
-		sqlite3_bind_int64(q, 2, k->pid);
-		sqlite3_bind_text(q, 3, key.p, (int)key.len, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 4, val.p ? val.p : "", (int)val.len, SQLITE_TRANSIENT);
-		sqlite3_step(q);
-		sqlite3_reset(q);
-	}
-}
-
-static void limit_text(char *out, size_t n, int64_t v)
-{
-	if (v == PS_LIMIT_UNLIMITED)
-		snprintf(out, n, "unlimited");
-	else if (v == PS_I64_UNKNOWN)
-		snprintf(out, n, "?");
-	else
-		snprintf(out, n, "%" PRId64, v);
-}
-
-static void parse_limits(struct sink *k, const struct ps_buf *b)
-{
-	size_t pos = 0;
-	struct ps_limit l;
-	int r;
-	sqlite3_stmt *q = k->limits;
-	while ((r = ps_limits_next(b->buf, b->len, &pos, &l)) != 0) {
-		if (r < 0 || !l.name.len)
-			continue;
-		char so[32], ha[32];
-		limit_text(so, sizeof(so), l.soft);
-		limit_text(ha, sizeof(ha), l.hard);
-		sqlite3_bind_int(q, 1, k->side);
-		sqlite3_bind_int64(q, 2, k->pid);
-		sqlite3_bind_text(q, 3, l.name.p, (int)l.name.len, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 4, so, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 5, ha, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 6, l.units.p ? l.units.p : "", (int)l.units.len,
-				  SQLITE_TRANSIENT);
-		sqlite3_step(q);
-		sqlite3_reset(q);
-	}
-}
-
-/* The trailing number of a path ("proc/1/fd/7" -> 7), or -1. */
-static int64_t last_num(const char *path)
-{
-	const char *last = strrchr(path, '/');
-	uint64_t v;
-	if (!last || ps_parse_u64(last + 1, strlen(last + 1), &v) < 0 || v > INT64_MAX)
+	sqlite3_stmt *q;
+	if (dx_prep(c, &q, "INSERT INTO ident VALUES (?, ?, 100, ?, ?, NULL, 0)") < 0)
 		return -1;
-	return (int64_t)v;
-}
-
-/* A started or exited thread's name: its comm member, if captured. */
-static void thread_row(struct dctx *c, struct sink *k, const struct dpath *p)
-{
-	int side = p->kind[1] ? 1 : 0;
-	int64_t tid = last_num(p->path);
-	if (tid < 0)
-		return;
-	const struct ps_buf *name = NULL;
-	for (size_t j = 0; j < c->npaths && !name; j++) {
-		const struct dpath *q = &c->paths[j];
-		if (q->role == R_THREAD_COMM && q->pid == p->pid && q->tid == tid)
-			name = dx_content(c, q, side);
-	}
-	sqlite3_stmt *st = k->thr;
-	sqlite3_bind_int(st, 1, side);
-	sqlite3_bind_int64(st, 2, p->pid);
-	sqlite3_bind_int64(st, 3, tid);
-	if (name) {
-		size_t l = name->len;
-		while (l && (name->buf[l - 1] == '\n' || name->buf[l - 1] == '\0'))
-			l--;
-		sqlite3_bind_text(st, 4, name->buf, (int)l, SQLITE_TRANSIENT);
-	} else {
-		sqlite3_bind_null(st, 4);
-	}
-	sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-static void fd_row(struct sink *k, const struct dpath *p)
-{
-	int64_t fd = last_num(p->path);
-	if (fd < 0)
-		return;
-	for (int side = 0; side < 2; side++) {
-		if (!p->kind[side])
-			continue;
-		sqlite3_stmt *st = k->fds;
-		sqlite3_bind_int(st, 1, side);
-		sqlite3_bind_int64(st, 2, p->pid);
-		sqlite3_bind_int64(st, 3, fd);
-		sqlite3_bind_text(st, 4, p->link[side] ? p->link[side] : "", -1, SQLITE_TRANSIENT);
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-}
-
-static int fill_from_raw(struct dctx *c)
-{
-	struct sink k;
-	memset(&k, 0, sizeof(k));
-	k.c = c;
-	int rc = -1;
-	if (dx_prep(c, &k.ident, "INSERT INTO ident VALUES (?,?,?,?,?,?,?)") < 0 ||
-	    dx_prep(c, &k.maps,
-		    "INSERT INTO maps(side, pid, start, end, perms, offset, inode, path) "
-		    "VALUES (?,?,?,?,?,?,?,?)") < 0 ||
-	    dx_prep(c, &k.env, "INSERT INTO env VALUES (?,?,?,?)") < 0 ||
-	    dx_prep(c, &k.limits, "INSERT INTO limits VALUES (?,?,?,?,?,?)") < 0 ||
-	    dx_prep(c, &k.fds, "INSERT INTO fds VALUES (?,?,?,?)") < 0 ||
-	    dx_prep(c, &k.thr, "INSERT INTO thr VALUES (?,?,?,?)") < 0)
-		goto out;
+	struct ps_buf t = PS_BUF_INIT;
 	for (size_t i = 0; i < c->npaths; i++) {
-		struct dpath *p = &c->paths[i];
-		if (p->pid < 0 || p->role == R_IGNORE || tabled(c, p->role))
+		const struct dpath *p = &c->paths[i];
+		if (p->pid < 0 || p->role != R_SMALL)
 			continue;
-		const char *rel = rel_of(p);
-		if (p->role == R_FD) {
-			fd_row(&k, p);
-			continue;
-		}
-		if (p->role == R_THREAD) {
-			thread_row(c, &k, p);
-			continue;
-		}
 		for (int side = 0; side < 2; side++) {
-			k.side = side;
-			k.pid = p->pid;
-			k.clock_ticks = side ? c->d->b.clock_ticks : c->d->a.clock_ticks;
 			const struct ps_buf *b = dx_content(c, p, side);
-			if (p->role == R_LINKID || p->role == R_NS) {
-				if (p->link[side])
-					put_text(&k, rel, p->link[side], strlen(p->link[side]));
-				continue;
-			}
 			if (!b)
 				continue;
-			switch (p->role) {
-			case R_STAT:
-				parse_stat(&k, b);
-				break;
-			case R_STATUS:
-				parse_status(&k, b);
-				break;
-			case R_CMDLINE: {
-				struct ps_buf t = PS_BUF_INIT;
-				dx_argv_text(&t, b->buf, b->len);
-				put_text(&k, "cmdline", t.buf, t.len);
-				ps_buf_release(&t);
-				break;
-			}
-			case R_CGROUP:
-				parse_cgroup(&k, b);
-				break;
-			case R_IO:
-				parse_io(&k, b);
-				break;
-			case R_SMALL:
-				put_small(&k, rel, b);
-				break;
-			case R_ENV:
-				parse_env(&k, b);
-				break;
-			case R_LIMITS:
-				parse_limits(&k, b);
-				break;
-			case R_MAPS:
-				parse_maps(&k, b);
-				break;
-			default:
-				break;
-			}
+			ps_buf_reset(&t);
+			small_text(&t, b);
+			sqlite3_bind_int(q, 1, side);
+			sqlite3_bind_int64(q, 2, p->pid);
+			sqlite3_bind_text(q, 3, rel_of(p), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 4, t.buf ? t.buf : "", (int)t.len, SQLITE_TRANSIENT);
+			sqlite3_step(q);
+			sqlite3_reset(q);
 		}
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(k.ident);
-	sqlite3_finalize(k.maps);
-	sqlite3_finalize(k.env);
-	sqlite3_finalize(k.limits);
-	sqlite3_finalize(k.fds);
-	sqlite3_finalize(k.thr);
-	return rc;
+	ps_buf_release(&t);
+	sqlite3_finalize(q);
+	return 0;
 }
 
 /* ---- comparisons ----------------------------------------------------------------- */
@@ -1155,6 +800,12 @@ static int compare_ident(struct dctx *c)
 			   sqlite3_column_type(q, 5) != SQLITE_NULL;
 		int64_t na = sqlite3_column_int64(q, 4), nb = sqlite3_column_int64(q, 5);
 		struct ditem *it = NULL;
+		if (cls == CLS_ID && strcmp(field, "name") == 0 && !c->o->all &&
+		    kworker_rename((const char *)sqlite3_column_text(q, 2),
+				   (const char *)sqlite3_column_text(q, 3))) {
+			c->d->hid.worker_names++;
+			continue;
+		}
 		if (cls == CLS_ID)
 			it = pitem(c, pid, S_IDENTITY);
 		else if (cls == CLS_MEM && nums && mem_worth(na, nb))
@@ -1307,8 +958,6 @@ static int compare_maps(struct dctx *c)
 		"FROM mpair p JOIN maps x ON x.rowid = p.xr JOIN maps y ON y.rowid = p.yr "
 		"WHERE x.start IS NOT y.start OR x.end IS NOT y.end OR x.perms IS NOT y.perms "
 		"OR x.offset IS NOT y.offset OR x.inode IS NOT y.inode OR x.path IS NOT y.path "
-		"OR x.present IS NOT y.present OR x.swapped IS NOT y.swapped OR x.soft_dirty "
-		"IS NOT y.soft_dirty "
 		"UNION ALL "
 		"SELECT x.pid, x.start, x.end, x.perms, x.offset, x.inode, x.path, x.present, "
 		"x.swapped, x.soft_dirty, y.start, y.end, y.perms, y.offset, y.inode, y.path, "
@@ -1324,7 +973,6 @@ static int compare_maps(struct dctx *c)
 		"(SELECT yr FROM mpair WHERE yr IS NOT NULL) "
 		"ORDER BY 1, 20, 21") < 0)
 		return -1;
-	static const char *const pn[3] = {"present_delta", "swapped_delta", "soft_dirty_delta"};
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int64_t pid = sqlite3_column_int64(q, 0);
 		int kind = sqlite3_column_int(q, 20);
@@ -1358,19 +1006,6 @@ static int compare_maps(struct dctx *c)
 			di_cstr(it, "change", resized ? "resized" : "reprotected");
 			map_fields(it, q, 1 + MC);
 			map_was(it, q);
-		}
-		struct ditem *pit = NULL;
-		for (int k = 0; k < 3; k++) {
-			int cx = 7 + k, cy = 7 + k + MC;
-			if (sqlite3_column_type(q, cx) == SQLITE_NULL ||
-			    sqlite3_column_type(q, cy) == SQLITE_NULL || col_eq(q, cx, cy))
-				continue;
-			if (!pit) {
-				pit = pitem(c, pid, S_PAGES);
-				map_fields(pit, q, 1 + MC);
-			}
-			di_int(pit, pn[k],
-			       sat_sub(sqlite3_column_int64(q, cy), sqlite3_column_int64(q, cx)));
 		}
 	}
 	sqlite3_finalize(q);
@@ -1451,40 +1086,26 @@ static void report_notes(struct dctx *c)
 	}
 }
 
-/* Name (and ppid) of a process from its stat. */
-static char *stat_name(const struct ps_buf *b, int64_t *ppid)
-{
-	struct ps_stat st;
-	if (!b)
-		return NULL;
-	ps_stat_parse(b->buf, b->len, &st);
-	if (ppid)
-		*ppid = PS_STAT_HAS(&st, 4) ? st.ppid : -1;
-	if (!PS_STAT_HAS(&st, 2))
-		return NULL;
-	return ps_xstrndup(st.comm.p ? st.comm.p : "", st.comm.len);
-}
-
 static void report_se(struct dctx *c)
 {
 	struct procs_state *s = state(c);
 	for (size_t i = 0; i < s->nse; i++) {
 		struct pse *e = &s->se[i];
-		if (!e->from_table) {
-			e->name = stat_name(dx_req_content(c, e->req_stat), &e->ppid);
-			const struct ps_buf *sb = dx_req_content(c, e->req_status);
-			struct ps_status st;
-			if (sb) {
-				ps_status_parse(sb->buf, sb->len, &st);
-				if (st.uid[0] != PS_U64_UNKNOWN && st.uid[0] <= INT64_MAX)
-					e->uid = (int64_t)st.uid[0];
-			}
-			const struct ps_buf *cb = dx_req_content(c, e->req_cmdline);
-			if (cb) {
-				struct ps_buf t = PS_BUF_INIT;
-				dx_argv_text(&t, cb->buf, cb->len);
-				e->cmdline = ps_buf_detach(&t, NULL);
-			}
+		const char *role = own_role(c, e);
+		if (role) {
+			struct ps_diff *d = c->d;
+			d->own = ps_xrealloc(d->own, (d->nown + 1) * sizeof(*d->own));
+			struct downp *o = &d->own[d->nown++];
+			o->side = e->side;
+			o->pid = e->pid;
+			o->role = role;
+			o->name = e->name ? ps_xstrdup(e->name) : NULL;
+			o->cmdline = e->cmdline ? ps_xstrdup(e->cmdline) : NULL;
+			continue;
+		}
+		if (!c->o->all && e->ppid == 2 && !e->exe && is_kworker_name(e->name)) {
+			c->d->hid.workers++;
+			continue;
 		}
 		struct ditem *it = di_new(c->d, e->side ? G_STARTED : G_EXITED, e->pid, 0);
 		di_int(it, "pid", e->pid);
@@ -1520,8 +1141,6 @@ static void fill_headers(struct dctx *c)
 		d->partial_a = h->partial[0];
 		d->partial_b = h->partial[1];
 		d->name = h->name ? ps_xstrdup(h->name) : NULL;
-		for (int side = 1; side >= 0 && !d->name; side--)
-			d->name = stat_name(dx_req_content(c, h->req_stat[side]), NULL);
 		const char *exe = h->exe[1] ? h->exe[1] : h->exe[0];
 		d->exe = exe ? ps_xstrdup(exe) : NULL;
 	}
@@ -1529,12 +1148,19 @@ static void fill_headers(struct dctx *c)
 
 int procs_report(struct dctx *c)
 {
-	if (create_work_tables(c) < 0 || fill_from_tables(c) < 0 || fill_from_raw(c) < 0)
+	if (create_work_tables(c) < 0 || fill_from_tables(c) < 0 || fill_small(c) < 0)
 		return -1;
 	report_se(c);
 	if (compare_ident(c) < 0 || compare_fds(c) < 0 || compare_maps(c) < 0 ||
 	    compare_threads(c) < 0 || compare_env(c) < 0 || compare_limits(c) < 0)
 		return -1;
+	for (size_t i = 0; i < c->npaths; i++) {
+		const struct dpath *p = &c->paths[i];
+		const struct ps_buf *a, *b;
+		if (p->pid >= 0 && p->role == R_PAGES && (a = dx_content(c, p, 0)) &&
+		    (b = dx_content(c, p, 1)) && dx_pages_report(c, p->pid, a, b) < 0)
+			return -1;
+	}
 	report_notes(c);
 	fill_headers(c);
 	return 0;

@@ -13,63 +13,10 @@
 
 /* ---- shared --------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t min;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	uint32_t cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp < 0xa0))
-		return 0;
-	return len;
-}
-
-/* Printable text: \n, \t, \\ and \xHH for control and non-UTF-8 bytes. */
+/* Printable text: common's terminal escaping (ps_buf_add_term). */
 static void tx(struct ps_buf *b, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		unsigned char ch = u[i];
-		size_t k = utf8_seq(u + i, n - i);
-		if (ch == '\\') {
-			ps_buf_adds(b, "\\\\");
-			i++;
-		} else if (ch == '\n') {
-			ps_buf_adds(b, "\\n");
-			i++;
-		} else if (ch == '\t') {
-			ps_buf_adds(b, "\\t");
-			i++;
-		} else if (ch < 0x20 || ch == 0x7f || k == 0) {
-			ps_buf_addf(b, "\\x%02x", ch);
-			i++;
-		} else {
-			ps_buf_add(b, u + i, k);
-			i += k;
-		}
-	}
+	ps_buf_add_term(b, s, n);
 }
 
 static void txs(struct ps_buf *b, const char *s)
@@ -155,6 +102,54 @@ static void text_header(struct ps_buf *b, const struct ps_diff *d, const struct 
 			    "started%s\n",
 			    k->off);
 	}
+	if (d->nown) {
+		ps_buf_adds(b, "note: procsnap's own processes left out:");
+		for (size_t i = 0; i < d->nown; i++) {
+			const struct downp *o = &d->own[i];
+			ps_buf_addf(b, "%s %s %" PRId64 " ", i ? "," : "", o->side ? "B" : "A",
+				    o->pid);
+			txs(b, o->name);
+			ps_buf_addf(b, " (%s)", o->role);
+		}
+		ps_buf_addc(b, '\n');
+	}
+}
+
+/* "N thing" or "N things" */
+static void count_of(struct ps_buf *b, int *first, uint64_t n, const char *one, const char *many)
+{
+	if (!n)
+		return;
+	ps_buf_addf(b, "%s%" PRIu64 " %s", *first ? "" : ", ", n, n == 1 ? one : many);
+	*first = 0;
+}
+
+/* The last lines: what the options left out. */
+static void text_hidden(struct ps_buf *b, const struct ps_diff *d)
+{
+	const struct dhidden *h = &d->hid;
+	int first = 1;
+	count_of(b, &first, h->counter_files, "counter file", "counter files");
+	count_of(b, &first, h->page_ranges, "page range under the threshold",
+		 "page ranges under the threshold");
+	if (!first)
+		ps_buf_adds(b, " (--counters)");
+	int f2 = 1;
+	struct ps_buf t = PS_BUF_INIT;
+	count_of(&t, &f2, h->volatile_files, "volatile file", "volatile files");
+	count_of(&t, &f2, h->volatile_rows, "socket connection", "socket connections");
+	count_of(&t, &f2, h->dropped_files, "file changed only in lines that move by themselves",
+		 "files changed only in lines that move by themselves");
+	count_of(&t, &f2, h->workers, "kernel worker thread started or exited",
+		 "kernel worker threads started or exited");
+	count_of(&t, &f2, h->worker_names, "kernel worker renamed", "kernel workers renamed");
+	if (!f2) {
+		if (!first)
+			ps_buf_adds(b, "; ");
+		ps_buf_add(b, t.buf, t.len);
+		ps_buf_adds(b, " (--all)");
+	}
+	ps_buf_release(&t);
 }
 
 static void text_se(struct ps_buf *b, const struct ditem *it, const struct colors *k)
@@ -195,6 +190,16 @@ static void human(struct ps_buf *b, int64_t v)
 	ps_buf_addf(b, "%s%s", v < 0 ? "-" : "", h);
 }
 
+/* A mapping's file, or [anon]. */
+static void map_path(struct ps_buf *b, const struct ditem *it)
+{
+	const char *p = sv(it, "path");
+	if (p && *p)
+		txs(b, p);
+	else
+		ps_buf_adds(b, "[anon]");
+}
+
 static void text_map(struct ps_buf *b, const struct ditem *it)
 {
 	ps_buf_addf(b, "%s-%s ", sv(it, "start") ? sv(it, "start") + 2 : "?",
@@ -203,11 +208,7 @@ static void text_map(struct ps_buf *b, const struct ditem *it)
 	ps_buf_adds(b, " ");
 	human(b, iv(it, "size", 0));
 	ps_buf_adds(b, " ");
-	const char *p = sv(it, "path");
-	if (p && *p)
-		txs(b, p);
-	else
-		ps_buf_adds(b, "[anon]");
+	map_path(b, it);
 }
 
 static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struct colors *k)
@@ -274,16 +275,32 @@ static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struc
 			ps_buf_addf(b, "  %" PRId64 " pages present", iv(it, "present", 0));
 		break;
 	}
-	case S_PAGES:
-		ps_buf_addf(b, "    %s~ pages%s ", k->chg, k->off);
-		text_map(b, it);
-		if (di_get(it, "present_delta"))
-			ps_buf_addf(b, "  present %+" PRId64, iv(it, "present_delta", 0));
-		if (di_get(it, "swapped_delta"))
-			ps_buf_addf(b, "  swapped %+" PRId64, iv(it, "swapped_delta", 0));
-		if (di_get(it, "soft_dirty_delta"))
-			ps_buf_addf(b, "  soft-dirty %+" PRId64, iv(it, "soft_dirty_delta", 0));
+	case S_PAGES: {
+		/* "~ pages START-END SIZE in rw-p [anon] MAPSTART-MAPEND: 64 resident, ..." */
+		ps_buf_addf(b, "    %s~ pages%s %s-%s ", k->chg, k->off,
+			    sv(it, "start") ? sv(it, "start") + 2 : "?",
+			    sv(it, "end") ? sv(it, "end") + 2 : "?");
+		human(b, iv(it, "size", 0));
+		ps_buf_adds(b, " in ");
+		txs(b, sv(it, "perms"));
+		ps_buf_adds(b, " ");
+		map_path(b, it);
+		ps_buf_addf(b, " %s-%s:", sv(it, "map_start") ? sv(it, "map_start") + 2 : "?",
+			    sv(it, "map_end") ? sv(it, "map_end") + 2 : "?");
+		static const char *const pk[] = {"resident", "evicted", "swapped_out", "swapped_in",
+						 "dirtied"};
+		static const char *const pt[] = {"resident", "evicted", "swapped out", "swapped in",
+						 "dirtied"};
+		int first = 1;
+		for (int i = 0; i < 5; i++) {
+			int64_t v = iv(it, pk[i], 0);
+			if (!v)
+				continue;
+			ps_buf_addf(b, "%s %" PRId64 " %s", first ? "" : ",", v, pt[i]);
+			first = 0;
+		}
 		break;
+	}
 	case S_THREADS: {
 		int add = ch && strcmp(ch, "started") == 0;
 		ps_buf_addf(b, "    %s%c thread %" PRId64 "%s ", add ? k->add : k->del,
@@ -500,6 +517,16 @@ int ps_diff_write_text(const struct ps_diff *d, FILE *out, int color)
 	if (rc == 0) {
 		if (!d->n)
 			ps_buf_adds(&b, "\nNo differences.\n");
+		size_t mark = b.len;
+		ps_buf_adds(&b, "\nNot shown: ");
+		size_t start = b.len;
+		text_hidden(&b, d);
+		if (b.len == start) {
+			b.len = mark;
+			b.buf[mark] = '\0';
+		} else {
+			ps_buf_addc(&b, '\n');
+		}
 		rc = flush(out, &b);
 	}
 	ps_buf_release(&b);
@@ -590,10 +617,31 @@ int ps_diff_write_json(const struct ps_diff *d, FILE *out)
 	jsnap(&b, "a", &d->a);
 	jsnap(&b, "b", &d->b);
 	ps_buf_addf(&b,
-		    "  \"same_boot\": %s,\n  \"options\": {\"counters\": %s, \"context\": %d, "
-		    "\"scope\": \"%s\"},\n  \"differences\": %zu,\n  \"processes\": {\n",
-		    d->same_boot ? "true" : "false", d->counters ? "true" : "false", d->context,
+		    "  \"same_boot\": %s,\n  \"options\": {\"counters\": %s, \"all\": %s, "
+		    "\"context\": %d, \"scope\": \"%s\"},\n  \"differences\": %zu,\n",
+		    d->same_boot ? "true" : "false", d->counters ? "true" : "false",
+		    d->all ? "true" : "false", d->context,
 		    scopes[d->scope >= 0 && d->scope <= 2 ? d->scope : 0], d->n);
+	const struct dhidden *hd = &d->hid;
+	ps_buf_addf(&b,
+		    "  \"hidden\": {\"counter_files\": %" PRIu64 ", \"page_ranges\": %" PRIu64
+		    ", \"volatile_files\": %" PRIu64 ", \"connections\": %" PRIu64
+		    ", \"dropped_line_files\": %" PRIu64 ", \"kernel_workers\": %" PRIu64
+		    ", \"kernel_worker_renames\": %" PRIu64 "},\n  \"own_processes\": [",
+		    hd->counter_files, hd->page_ranges, hd->volatile_files, hd->volatile_rows,
+		    hd->dropped_files, hd->workers, hd->worker_names);
+	for (size_t k = 0; k < d->nown; k++) {
+		const struct downp *o = &d->own[k];
+		ps_buf_addf(&b, "%s\n    {\"snapshot\": \"%s\", \"pid\": %" PRId64 ", \"role\": ",
+			    k ? "," : "", o->side ? "b" : "a", o->pid);
+		js(&b, o->role);
+		ps_buf_adds(&b, ", \"name\": ");
+		js(&b, o->name);
+		ps_buf_adds(&b, ", \"cmdline\": ");
+		js(&b, o->cmdline);
+		ps_buf_adds(&b, "}");
+	}
+	ps_buf_adds(&b, d->nown ? "\n  ],\n  \"processes\": {\n" : "],\n  \"processes\": {\n");
 	size_t i = 0;
 	/* started, exited */
 	static const char *const gname[2] = {"started", "exited"};

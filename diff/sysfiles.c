@@ -2,17 +2,25 @@
  * sysfiles.c - the system part of the diff: files outside the pid
  * directories, plus net/ and mountinfo compared per namespace.
  *
- * A changed regular file is compared by what it is:
+ * Its class (diff/sysclass.conf, classes.c) decides whether a changed file
+ * is shown: state always, counters with --counters, volatile with --all;
+ * the hidden ones are counted and never read.  A shown regular file is
+ * compared by what it is:
  *   key/value  (meminfo, vmstat, stat, loadavg, uptime, one-value files
  *              under sys/, net/snmp, net/netstat, net/snmp6, net/sockstat,
- *              pressure/...): per-key changes with numeric deltas;
+ *              pressure/..., and every counters file: net/dev, diskstats,
+ *              net/stat/ tables, softirqs by column, "key n n n" as key[i]):
+ *              per-key changes with numeric deltas;
  *   table      (modules, mounts, mountinfo, net/{tcp,udp,raw}[6],
- *              net/udplite[6], net/unix, swaps, cgroups, devices,
- *              filesystems, partitions, interrupts): rows added, removed or
- *              changed, keyed by their natural key (volatile columns such as
- *              queue sizes, "Used" or interrupt counts are left out of the
- *              row);
+ *              net/udplite[6], net/unix, net/packet, net/ipv6_route, swaps,
+ *              cgroups, devices, filesystems, partitions, interrupts): rows
+ *              added, removed or changed, keyed by their natural key (moving
+ *              columns such as queue sizes, reference counts, "Used" or
+ *              interrupt counts are left out of the row); socket rows that
+ *              are connections, not listeners, only with --all;
  *   anything else: a unified text diff (binary content: its hashes).
+ * Lines a drop rule names (cpuinfo's "cpu MHz") are left out first, unless
+ * --all.
  * Paths present on one side only, links retargeted and files that became
  * (un)readable are reported as file events; the entries under a directory
  * that was added or removed are not listed one by one.
@@ -62,31 +70,43 @@ static const char *const kv_files[] = {"meminfo",      "vmstat",	"stat",	       
 static const char *const inet_files[] = {"net/tcp",	"net/tcp6",	"net/udp",
 					 "net/udp6",	"net/raw",	"net/raw6",
 					 "net/udplite", "net/udplite6", NULL};
-static const char *const table_files[] = {"modules",	"mounts",     "mountinfo", "net/unix",
-					  "swaps",	"cgroups",    "devices",   "filesystems",
-					  "partitions", "interrupts", NULL};
+static const char *const table_files[] = {
+    "modules",	   "mounts",	 "mountinfo",  "net/unix",   "swaps",	       "cgroups", "devices",
+    "filesystems", "partitions", "interrupts", "net/packet", "net/ipv6_route", NULL};
 
 static int is_kind(const struct dpath *p, int side, const char *k)
 {
 	return p->kind[side] && strcmp(p->kind[side], k) == 0;
 }
 
+/*
+ * The class of the file (diff/sysclass.conf) decides whether it is shown:
+ * counters only with --counters or --all, volatile only with --all (the
+ * hidden ones are counted, never read).  How it is compared follows from
+ * what it is: a table, a key/value file (every counters file is one, with
+ * a generic "key n n n" reading), or text.
+ */
 void sys_classify(struct dctx *c, struct dpath *p)
 {
 	const char *rel = sys_rel(p);
 	p->role = SR_IGNORE;
 	if (!*rel || strcmp(p->path, "proc") == 0 || !dx_path_ok(c, rel))
 		return;
-	/* /proc/self and /proc/thread-self name whoever reads them: the
-	 * capturing process, different in every snapshot */
-	if (strcmp(rel, "self") == 0 || strcmp(rel, "thread-self") == 0)
+	enum ps_diff_class cls = ps_diff_class_of(c->cls, rel);
+	if (cls == PS_DIFF_COUNTERS && !c->o->counters && !c->o->all) {
+		c->d->hid.counter_files++;
 		return;
+	}
+	if (cls == PS_DIFF_VOLATILE && !c->o->all) {
+		c->d->hid.volatile_files++;
+		return;
+	}
 	if (is_kind(p, 0, "file") && is_kind(p, 1, "file")) {
-		if (match(rel, kv_files) || strncmp(rel, "pressure/", 9) == 0 ||
-		    strncmp(rel, "sys/", 4) == 0)
-			p->role = SR_KV;
-		else if (match(rel, inet_files) || match(rel, table_files))
+		if (match(rel, inet_files) || match(rel, table_files))
 			p->role = SR_TABLE;
+		else if (match(rel, kv_files) || strncmp(rel, "pressure/", 9) == 0 ||
+			 strncmp(rel, "sys/", 4) == 0 || cls == PS_DIFF_COUNTERS)
+			p->role = SR_KV;
 		else
 			p->role = SR_TEXT;
 		dx_want(c, p, 0);
@@ -103,6 +123,7 @@ struct kv {
 	char *val;  /* as printed, trimmed */
 	char *unit; /* "kB" or NULL */
 	int num;    /* 1 integer, 2 decimal, 0 not a number */
+	int vol;    /* table row that changes by itself (a connection): --all only */
 	int64_t i;
 	double d;
 	size_t ord;
@@ -172,9 +193,44 @@ static void kv_add(struct kvs *k, const char *key, size_t klen, const char *val,
 static const char *const cpu_cols[] = {"user", "nice",	  "system", "idle",  "iowait",
 				       "irq",  "softirq", "steal",  "guest", "guest_nice"};
 
-/* "key: v unit", "key v", and /proc/stat's "cpu  1 2 3 ..." */
-static void kv_lines(struct kvs *k, const struct ps_buf *b, int is_stat)
+/* net/dev columns after "iface:" (net/core/net-procfs.c dev_seq_printf_stats) */
+static const char *const dev_cols[] = {"rx_bytes", "rx_packets", "rx_errs",	  "rx_drop",
+				       "rx_fifo",  "rx_frame",	 "rx_compressed", "rx_multicast",
+				       "tx_bytes", "tx_packets", "tx_errs",	  "tx_drop",
+				       "tx_fifo",  "tx_colls",	 "tx_carrier",	  "tx_compressed"};
+
+/* diskstats columns after "major minor name" (admin-guide/iostats.rst) */
+static const char *const disk_cols[] = {
+    "reads",	      "reads_merged",	 "sectors_read",    "ms_reading",	 "writes",
+    "writes_merged",  "sectors_written", "ms_writing",	    "ios_in_progress",	 "ms_io",
+    "weighted_ms_io", "discards",	 "discards_merged", "sectors_discarded", "ms_discarding",
+    "flushes",	      "ms_flushing"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* key.name or key[i] for the i-th number of a line */
+static void kv_col(struct kvs *k, struct ps_str key, const char *const *cols, size_t ncols,
+		   size_t i, uint64_t v)
 {
+	struct ps_buf kk = PS_BUF_INIT;
+	char num[32];
+	ps_buf_add(&kk, key.p, key.len);
+	if (i < ncols)
+		ps_buf_addf(&kk, ".%s", cols[i]);
+	else
+		ps_buf_addf(&kk, "[%zu]", i);
+	int nl = snprintf(num, sizeof(num), "%" PRIu64, v);
+	kv_add(k, kk.buf, kk.len, num, (size_t)nl, NULL, 0);
+	ps_buf_release(&kk);
+}
+
+enum kvmode { KV_PLAIN = 0, KV_STAT, KV_DEV };
+
+/* "key: v unit", "key v", /proc/stat's "cpu  1 2 3 ..." (one key per
+ * column), and "key n n n" (key[0], key[1]... or named columns). */
+static void kv_lines(struct kvs *k, const struct ps_buf *b, enum kvmode mode)
+{
+	int is_stat = mode == KV_STAT;
 	size_t pos = 0;
 	struct ps_kv e;
 	int r;
@@ -186,25 +242,30 @@ static void kv_lines(struct kvs *k, const struct ps_buf *b, int is_stat)
 		while (ps_nums_next(e.value, &np, &v) == 1)
 			cnt++;
 		if (is_stat && cnt > 1) {
+			/* cpu lines: one key per column; intr, softirq: the total */
 			np = 0;
 			int isc = e.key.len >= 3 && memcmp(e.key.p, "cpu", 3) == 0;
-			struct ps_buf kk = PS_BUF_INIT;
-			char num[32];
 			for (size_t i = 0; ps_nums_next(e.value, &np, &v) == 1; i++) {
-				if (!isc && i > 0)
-					break; /* intr, softirq: the total only */
-				ps_buf_reset(&kk);
-				ps_buf_add(&kk, e.key.p, e.key.len);
 				if (isc) {
-					if (i < sizeof(cpu_cols) / sizeof(cpu_cols[0]))
-						ps_buf_addf(&kk, ".%s", cpu_cols[i]);
-					else
-						ps_buf_addf(&kk, ".%zu", i);
+					kv_col(k, e.key, cpu_cols, NELEM(cpu_cols), i, v);
+					continue;
 				}
+				char num[32];
 				int nl = snprintf(num, sizeof(num), "%" PRIu64, v);
-				kv_add(k, kk.buf, kk.len, num, (size_t)nl, NULL, 0);
+				kv_add(k, e.key.p, e.key.len, num, (size_t)nl, NULL, 0);
+				break;
 			}
-			ps_buf_release(&kk);
+			continue;
+		}
+		size_t nw = 0, wp = 0;
+		struct ps_str w;
+		while (ps_words_next(e.value, &wp, &w))
+			nw++;
+		if (!is_stat && cnt > 1 && cnt == nw) {
+			np = 0;
+			for (size_t i = 0; ps_nums_next(e.value, &np, &v) == 1; i++)
+				kv_col(k, e.key, mode == KV_DEV ? dev_cols : NULL,
+				       mode == KV_DEV ? NELEM(dev_cols) : 0, i, v);
 			continue;
 		}
 		if (e.has_num && e.unit.len &&
@@ -336,6 +397,88 @@ static void kv_uptime(struct kvs *k, const struct ps_buf *b)
 	}
 }
 
+/* diskstats: "major minor name n n n ...": name.reads ... */
+static void kv_diskstats(struct kvs *k, const struct ps_buf *b)
+{
+	size_t pos = 0, n;
+	const char *s;
+	struct ps_str w[24];
+	uint64_t v;
+	while (next_line(b, &pos, &s, &n)) {
+		size_t nw = words(s, n, w, 24);
+		for (size_t i = 3; i < nw; i++)
+			if (ps_parse_u64(w[i].p, w[i].len, &v) == 0)
+				kv_col(k, w[2], disk_cols, NELEM(disk_cols), i - 3, v);
+	}
+}
+
+/* net/stat/<table>: a header of column names, then one row of hex numbers
+ * per CPU: cpuN.name. */
+static void kv_hexrows(struct kvs *k, const struct ps_buf *b)
+{
+	size_t pos = 0, n, nh = 0;
+	const char *s;
+	struct ps_str *h = ps_xmalloc(64 * sizeof(*h)), *w = ps_xmalloc(64 * sizeof(*w));
+	struct ps_buf kk = PS_BUF_INIT;
+	char num[32];
+	for (size_t row = 0; next_line(b, &pos, &s, &n);) {
+		if (!nh) {
+			nh = words(s, n, h, 64);
+			continue;
+		}
+		size_t nw = words(s, n, w, 64);
+		for (size_t i = 0; i < nw && i < nh; i++) {
+			uint64_t v = 0;
+			int ok = w[i].len > 0 && w[i].len <= 16;
+			for (size_t j = 0; ok && j < w[i].len; j++) {
+				int d = ps_hexval(w[i].p[j]);
+				ok = d >= 0;
+				v = v << 4 | (uint64_t)(d < 0 ? 0 : d);
+			}
+			if (!ok)
+				continue;
+			ps_buf_reset(&kk);
+			ps_buf_addf(&kk, "cpu%zu.%.*s", row, (int)h[i].len, h[i].p);
+			int nl = snprintf(num, sizeof(num), "%" PRIu64, v);
+			kv_add(k, kk.buf, kk.len, num, (size_t)nl, NULL, 0);
+		}
+		row++;
+	}
+	ps_buf_release(&kk);
+	free(h);
+	free(w);
+}
+
+/* softirqs: "CPU0 CPU1 ..." then "NAME: n n ...": NAME.CPU0 ... */
+static void kv_cpucols(struct kvs *k, const struct ps_buf *b)
+{
+	size_t pos = 0, n, nh = 0;
+	const char *s;
+	struct ps_str *h = ps_xmalloc(MAXW * sizeof(*h)), *w = ps_xmalloc(MAXW * sizeof(*w));
+	struct ps_buf kk = PS_BUF_INIT;
+	while (next_line(b, &pos, &s, &n)) {
+		if (!nh) {
+			nh = words(s, n, h, MAXW);
+			continue;
+		}
+		size_t nw = words(s, n, w, MAXW);
+		if (!nw)
+			continue;
+		struct ps_str key = w[0];
+		if (key.len && key.p[key.len - 1] == ':')
+			key.len--;
+		for (size_t i = 1; i < nw && i - 1 < nh; i++) {
+			ps_buf_reset(&kk);
+			ps_buf_addf(&kk, "%.*s.%.*s", (int)key.len, key.p, (int)h[i - 1].len,
+				    h[i - 1].p);
+			kv_add(k, kk.buf, kk.len, w[i].p, w[i].len, NULL, 0);
+		}
+	}
+	ps_buf_release(&kk);
+	free(h);
+	free(w);
+}
+
 /* Parse a key/value file; returns 0, or -1 if it is not one after all (a
  * multi-line file under sys/): then it is shown as text. */
 static int kv_parse(const char *rel, const struct ps_buf *b, struct kvs *k)
@@ -373,8 +516,17 @@ static int kv_parse(const char *rel, const struct ps_buf *b, struct kvs *k)
 		} else {
 			kv_add(k, base, strlen(base), b->buf, n, NULL, 0);
 		}
+	} else if (strcmp(rel, "diskstats") == 0) {
+		kv_diskstats(k, b);
+	} else if (strncmp(rel, "net/stat/", 9) == 0) {
+		kv_hexrows(k, b);
+	} else if (strcmp(rel, "softirqs") == 0) {
+		kv_cpucols(k, b);
 	} else {
-		kv_lines(k, b, strcmp(rel, "stat") == 0);
+		kv_lines(k, b,
+			 strcmp(rel, "stat") == 0      ? KV_STAT
+			 : strcmp(rel, "net/dev") == 0 ? KV_DEV
+						       : KV_PLAIN);
 	}
 	return 0;
 }
@@ -492,6 +644,16 @@ static void inet_addr(struct ps_buf *b, int family, const char *text, unsigned p
 		ps_buf_addf(b, "%s:%u", text, port);
 }
 
+/* Append "label w[idx]" for each pair (labels carry their own spacing). */
+static void add_labeled(struct ps_buf *row, const struct ps_str *w, const char *const *labels,
+			const int *idx, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ps_buf_adds(row, labels[i]);
+		add_str(row, w[idx[i]]);
+	}
+}
+
 /* Returns the name of the key column(s). */
 static const char *table_parse(const char *rel, const struct ps_buf *b, struct kvs *k)
 {
@@ -564,6 +726,10 @@ static const char *table_parse(const char *rel, const struct ps_buf *b, struct k
 				ps_buf_addf(&row, "st %02X", s.state);
 			ps_buf_addf(&row, " uid %" PRIu64 " inode %" PRIu64, s.uid, s.inode);
 			row_add(k, &key, &row);
+			/* listeners are state: TCP LISTEN (0x0A); udp, raw and
+			 * udplite sockets not connected to a peer (TCP_CLOSE,
+			 * 0x07).  Connections come and go by themselves. */
+			k->v[k->n - 1].vol = tcp ? s.state != 0x0A : s.state != 0x07;
 		}
 	} else if (strcmp(rel, "net/unix") == 0) {
 		struct ps_unix_sock s;
@@ -578,6 +744,9 @@ static const char *table_parse(const char *rel, const struct ps_buf *b, struct k
 				    s.type, s.st, s.flags);
 			add_str(&row, s.path);
 			row_add(k, &key, &row);
+			/* listening (__SO_ACCEPTCON) sockets are state, the others
+			 * (connections, anonymous datagram sockets) come and go */
+			k->v[k->n - 1].vol = !(s.flags & 0x10000);
 		}
 	} else {
 		/* whitespace tables parsed here: key column(s), compared columns */
@@ -619,15 +788,39 @@ static const char *table_parse(const char *rel, const struct ps_buf *b, struct k
 				ps_buf_adds(&row, " prio ");
 				add_str(&row, w[4]);
 			} else if (strcmp(rel, "cgroups") == 0) {
+				/* "subsys hierarchy num_cgroups enabled": the number
+				 * of cgroups moves with every session */
 				tkey = "subsys_name";
-				if (w[0].len && w[0].p[0] == '#')
+				if ((w[0].len && w[0].p[0] == '#') || nw < 4)
 					continue;
 				add_str(&key, w[0]);
-				for (size_t i = 1; i < nw; i++) {
-					if (row.len)
-						ps_buf_addc(&row, ' ');
-					add_str(&row, w[i]);
-				}
+				static const char *const cl[] = {"hierarchy ", " enabled "};
+				static const int ci[] = {1, 3};
+				add_labeled(&row, w, cl, ci, 2);
+			} else if (strcmp(rel, "net/packet") == 0) {
+				/* "sk RefCnt Type Proto Iface R Rmem User Inode": a
+				 * packet socket (a sniffer, a DHCP client) by inode;
+				 * RefCnt, R and Rmem move */
+				tkey = "inode";
+				if (head || nw < 9)
+					continue;
+				add_str(&key, w[8]);
+				static const char *const pl[] = {"type ", " proto ", " iface ",
+								 " user "};
+				static const int pi[] = {2, 3, 4, 7};
+				add_labeled(&row, w, pl, pi, 4);
+			} else if (strcmp(rel, "net/ipv6_route") == 0) {
+				/* "dst plen src plen nexthop metric refcnt use flags
+				 * dev": refcnt and use move with traffic */
+				tkey = "dst,src,dev";
+				if (nw < 10)
+					continue;
+				static const char *const kl[] = {"", "/", " ", "/", " "};
+				static const int ki[] = {0, 1, 2, 3, 9};
+				add_labeled(&key, w, kl, ki, 5);
+				static const char *const rl[] = {"via ", " metric ", " flags "};
+				static const int ri[] = {4, 5, 8};
+				add_labeled(&row, w, rl, ri, 3);
 			} else if (strcmp(rel, "devices") == 0) {
 				/* "Character devices:" / "Block devices:" sections */
 				tkey = "section,major";
@@ -709,6 +902,10 @@ static void table_report(struct dctx *c, const char *label, const char *tkey, st
 		struct kv *x = &ka->v[i];
 		if (kv_find(ib, kb->n, x->key))
 			continue;
+		if (x->vol && !c->o->all) {
+			c->d->hid.volatile_rows++;
+			continue;
+		}
 		struct ditem *it = di_sys(c->d, label, FT_TABLE);
 		it->tkey = tkey;
 		di_cstr(it, "change", "removed");
@@ -721,6 +918,10 @@ static void table_report(struct dctx *c, const char *label, const char *tkey, st
 		struct kv *x = kv_find(ia, ka->n, y->key);
 		if (x && strcmp(x->val, y->val) == 0)
 			continue;
+		if (y->vol && (!x || x->vol) && !c->o->all) {
+			c->d->hid.volatile_rows++;
+			continue;
+		}
 		struct ditem *it = di_sys(c->d, label, FT_TABLE);
 		it->tkey = tkey;
 		di_cstr(it, "change", x ? "changed" : "added");
@@ -826,9 +1027,20 @@ int sys_report(struct dctx *c)
 		}
 		if (!a || !b)
 			continue;
+		/* lines that move by themselves inside a state file (drop rules) */
+		struct ps_buf fa = PS_BUF_INIT, fb = PS_BUF_INIT;
+		if (!c->o->all && dx_has_drops(c->cls, rel)) {
+			size_t na = dx_drop_lines(c->cls, rel, a, &fa);
+			size_t nb = dx_drop_lines(c->cls, rel, b, &fb);
+			a = &fa;
+			b = &fb;
+			if ((na || nb) && a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0)
+				c->d->hid.dropped_files++;
+		}
 		struct kvs ka = {0}, kb = {0};
 		if (p->role == SR_KV) {
-			if (kv_parse(rel, a, &ka) == 0 && kv_parse(rel, b, &kb) == 0)
+			if (kv_parse(rel, a, &ka) == 0 && kv_parse(rel, b, &kb) == 0 &&
+			    (ka.n || kb.n))
 				kv_report(c, label, &ka, &kb);
 			else
 				text_report(c, label, a, b, p);
@@ -841,6 +1053,8 @@ int sys_report(struct dctx *c)
 		}
 		kv_free(&ka);
 		kv_free(&kb);
+		ps_buf_release(&fa);
+		ps_buf_release(&fb);
 	}
 	ps_buf_release(&gone);
 	return 0;

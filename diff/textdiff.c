@@ -3,9 +3,11 @@
  *
  * Myers' O(ND) greedy algorithm (E. Myers, "An O(ND) Difference Algorithm
  * and Its Variations", 1986) on the lines left after the common prefix and
- * suffix are trimmed, keeping each round's V array for the backtrack.  The
- * edit distance explored is capped (MAX_D): beyond it the middle is shown as
- * all removed then all added - still a correct diff, just not a minimal one.
+ * suffix are trimmed, keeping the part of each round's V array that round
+ * wrote (2d + 1 entries) for the backtrack: 8 (D + 1)^2 bytes for an edit
+ * distance D.  The distance explored is capped (MAX_D, so at most 8 MiB):
+ * beyond it the middle is shown as all removed then all added - still a
+ * correct diff, just not a minimal one.
  * Output is the hunk part of `diff -u`: "@@ -l,n +l,n @@" headers and " ",
  * "-", "+" lines, "\ No newline at end of file" where it applies.
  */
@@ -14,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_D 2000
+#define MAX_D 1000
 
 struct line {
 	const char *p;
@@ -87,8 +89,9 @@ static size_t myers(const struct line *a, size_t n, const struct line *b, size_t
 				break;
 			}
 		}
-		trace[d] = ps_xmalloc((size_t)width * sizeof(long));
-		memcpy(trace[d], v, (size_t)width * sizeof(long));
+		/* round d wrote V[-d..d]; the backtrack reads nothing else */
+		trace[d] = ps_xmalloc((size_t)(2 * d + 1) * sizeof(long));
+		memcpy(trace[d], v + off - d, (size_t)(2 * d + 1) * sizeof(long));
 	}
 	size_t nops = 0;
 	if (found < 0) {
@@ -103,13 +106,14 @@ static size_t myers(const struct line *a, size_t n, const struct line *b, size_t
 		size_t w = maxops;
 		long x = N, y = M;
 		for (long d = found; d > 0; d--) {
+			/* trace[d - 1] is V[-(d - 1)..d - 1]: V[k] at pv[k + d - 1] */
 			const long *pv = trace[d - 1];
 			long k = x - y, pk;
-			if (k == -d || (k != d && pv[off + k - 1] < pv[off + k + 1]))
+			if (k == -d || (k != d && pv[k - 1 + d - 1] < pv[k + 1 + d - 1]))
 				pk = k + 1; /* came down: an insertion */
 			else
 				pk = k - 1; /* came right: a deletion */
-			long px = pv[off + pk], py = px - pk;
+			long px = pv[pk + d - 1], py = px - pk;
 			while (x > px && y > py) {
 				ops[--w] = '=';
 				x--;
@@ -127,7 +131,7 @@ static size_t myers(const struct line *a, size_t n, const struct line *b, size_t
 		nops = maxops - w;
 		memmove(ops, ops + w, nops);
 	}
-	for (long d = 0; d <= dmax; d++)
+	for (long d = 0; d <= dmax && trace[d]; d++)
 		free(trace[d]);
 	free(trace);
 	free(v);

@@ -196,3 +196,23 @@ int ps_smaps_next(const char *buf, size_t len, size_t *pos, struct ps_smaps *out
 	}
 	return bad ? -1 : 1;
 }
+
+size_t ps_smaps_complete(const char *buf, size_t len)
+{
+	/* The last line start that is a header ends the complete part; the
+	 * last line may itself be cut, so it does not count. */
+	const char *end = buf + len;
+	const char *last_nl = len ? memrchr(buf, '\n', len) : NULL;
+	if (!last_nl)
+		return 0;
+	size_t cut = 0;
+	for (const char *ls = buf; ls <= last_nl;) {
+		const char *le = memchr(ls, '\n', (size_t)(end - ls));
+		if (!le)
+			break;
+		if (ls > buf && !field_colon(ls, le))
+			cut = (size_t)(ls - buf);
+		ls = le + 1;
+	}
+	return cut;
+}

@@ -343,6 +343,13 @@ struct ps_smaps {
  * header are returned as one malformed entry.
  */
 int ps_smaps_next(const char *buf, size_t len, size_t *pos, struct ps_smaps *out);
+/*
+ * For smaps read in pieces: the length of the leading part of buf made of
+ * whole entries, i.e. the offset of the last entry's header line when that
+ * entry may still go on in the next piece (0: no whole entry yet).  At the
+ * end of the file every entry is whole: parse all of it.
+ */
+size_t ps_smaps_complete(const char *buf, size_t len);
 
 /* ---- /proc/PID/limits ------------------------------------------------------- */
 

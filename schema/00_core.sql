@@ -1,6 +1,13 @@
 -- procsnap index: core tables (schema version = PRAGMA user_version, see
 -- store.h PS_SCHEMA_VERSION).  Every table carries snapshot_id so one index
 -- can hold many snapshots (procsnap merge).  Column sources: schema/README.md.
+--
+-- Compact by design (issue 9): a captured path is one row of `paths`, stored
+-- as integers where it has structure (pid, tid, a dictionary id for the
+-- rest); its content (hash, size, offset) is one row of `contents` shared by
+-- every path with the same bytes; owner and mode are one row of `stats`
+-- shared by every path with the same (mode, uid, gid, mtime).  The view
+-- `files` gives all of it back as text, one row per path.
 
 CREATE TABLE snapshots (
   snapshot_id     INTEGER PRIMARY KEY,
@@ -27,49 +34,126 @@ CREATE TABLE snapshots (
   archive_size    INTEGER,   -- bytes
   archive_sha256  TEXT,      -- SHA-256 of the whole archive file
   n_files INTEGER, n_links INTEGER, n_dirs INTEGER, n_absent INTEGER,
-  n_errors        INTEGER,   -- manifest lines with an errno
+  n_errors        INTEGER,   -- paths recorded with an errno
   n_processes     INTEGER,
   n_threads       INTEGER,
   raw_bytes       INTEGER,   -- sum of file sizes
   tar_bytes       INTEGER,   -- uncompressed tar stream length
   hash_mismatches INTEGER,   -- members whose XXH3 differs from the manifest
+  n_damaged       INTEGER,   -- paths with a damage mark (files.damage)
   meta_json       TEXT,      -- procsnap/meta.json verbatim
   summary_json    TEXT       -- procsnap/summary.json verbatim
 );
 
--- One row per manifest line: every captured path, including those that
--- could not be read (kind 'absent', errno set).
-CREATE TABLE files (
+-- Dictionary of texts: file names below proc/<pid>/ ("status", "fd/3"),
+-- whole paths of the system files ("proc/meminfo"), symlink targets.
+CREATE TABLE strings (
   snapshot_id INTEGER NOT NULL,
-  path        TEXT NOT NULL,  -- archive path, e.g. proc/42/status
-  kind        TEXT NOT NULL,  -- file | link | dir | absent
-  mode        INTEGER,        -- lstat st_mode (tar header)
+  str_id      INTEGER NOT NULL,
+  text        TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, str_id)
+) WITHOUT ROWID;
+
+-- One row per distinct content: the bytes of a file, or a symlink's target.
+CREATE TABLE contents (
+  snapshot_id INTEGER NOT NULL,
+  content_id  INTEGER NOT NULL,
+  xxh3        BLOB,           -- XXH3-128, 16 bytes, canonical (big-endian) order
+  size        INTEGER,        -- bytes (a link: length of its target)
+  data_off    INTEGER,        -- tar offset of the bytes (file; the first copy)
+  target_id   INTEGER,        -- strings.str_id of a link's target
+  PRIMARY KEY (snapshot_id, content_id)
+) WITHOUT ROWID;
+
+-- One row per distinct (mode, uid, gid, mtime) of the captured paths (lstat).
+CREATE TABLE stats (
+  snapshot_id INTEGER NOT NULL,
+  stat_id     INTEGER NOT NULL,
+  mode        INTEGER,        -- st_mode (type and permission bits)
   uid         INTEGER,
   gid         INTEGER,
-  size        INTEGER,        -- bytes read (link: target length)
-  xxh3        TEXT,           -- XXH3-128, 32 hex digits, canonical order; NULL for dir/absent
-  link_target TEXT,           -- readlink text for kind 'link'
-  errno       TEXT,           -- EACCES, ESRCH ... or NULL
-  read_ns     INTEGER,        -- ns since capture start when the read finished
-  pid         INTEGER,        -- from the path: proc/<pid>/...
-  tid         INTEGER,        -- from the path: proc/<pid>/task/<tid>/...
-  data_off    INTEGER         -- tar offset of the content (hardlinks: of the first copy)
-);
+  mtime       INTEGER,        -- st_mtime, seconds
+  PRIMARY KEY (snapshot_id, stat_id)
+) WITHOUT ROWID;
 
--- Tar layout of each member (what the archive holds, as read back).
-CREATE TABLE members (
+-- One row per captured path (one manifest line) below a pid directory,
+-- clustered by pid: `WHERE pid = 42` reads one range.  path_id is the
+-- manifest line number (0-based): the capture order.
+CREATE TABLE paths (
+  pid         INTEGER NOT NULL, -- proc/<pid>/...
   snapshot_id INTEGER NOT NULL,
-  path        TEXT NOT NULL,
-  type        TEXT NOT NULL,  -- file | link | dir | hardlink
-  mode        INTEGER, uid INTEGER, gid INTEGER, mtime INTEGER,
-  size        INTEGER,        -- content bytes (hardlink: of its target)
-  xxh3        TEXT,           -- computed from the bytes read back
-  link_target TEXT,
-  hardlink_to TEXT,
-  header_off  INTEGER,        -- tar offset of the first header block
-  data_off    INTEGER,        -- tar offset of the data
-  PRIMARY KEY (snapshot_id, path)
-);
+  path_id     INTEGER NOT NULL,
+  tid         INTEGER,          -- proc/<pid>/task/<tid>/...
+  name_id     INTEGER NOT NULL, -- strings: the rest of the path ('' for the pid or
+                                -- tid directory itself)
+  kind        INTEGER NOT NULL, -- 0 file, 1 link, 2 dir, 3 absent
+  stat_id     INTEGER,          -- stats (NULL: never stat'ed)
+  content_id  INTEGER,          -- contents (NULL: dir, absent)
+  errno       TEXT,             -- EACCES, ESRCH ... or NULL
+  read_us     INTEGER,          -- us since capture start when the read finished
+  damage      TEXT,             -- NULL, or why the path cannot be trusted (files.damage)
+  PRIMARY KEY (pid, snapshot_id, path_id)
+) WITHOUT ROWID;
+
+-- The same for every other path (system files, procsnap/*): name_id is the
+-- whole path.
+CREATE TABLE sys_paths (
+  snapshot_id INTEGER NOT NULL,
+  path_id     INTEGER NOT NULL,
+  name_id     INTEGER NOT NULL,
+  kind        INTEGER NOT NULL,
+  stat_id     INTEGER,
+  content_id  INTEGER,
+  errno       TEXT,
+  read_us     INTEGER,
+  damage      TEXT,
+  PRIMARY KEY (snapshot_id, path_id)
+) WITHOUT ROWID;
+
+-- Every captured path, including those that could not be read (kind
+-- 'absent', errno set): what earlier versions stored as the tables `files`
+-- and `members`.
+CREATE VIEW files AS
+SELECT p.snapshot_id AS snapshot_id,
+       'proc/' || p.pid || CASE WHEN p.tid IS NULL THEN '' ELSE '/task/' || p.tid END
+         || CASE n.text WHEN '' THEN '' ELSE '/' || n.text END AS path,
+       CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END AS kind,
+       s.mode AS mode, s.uid AS uid, s.gid AS gid,
+       coalesce(c.size, 0) AS size,
+       lower(hex(c.xxh3)) AS xxh3,
+       t.text AS link_target,
+       p.errno AS errno,
+       p.read_us * 1000 AS read_ns,
+       p.pid AS pid,
+       p.tid AS tid,
+       CASE p.kind WHEN 0 THEN c.data_off END AS data_off,
+       s.mtime AS mtime,
+       p.damage AS damage,
+       p.path_id AS path_id
+FROM paths p
+JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
+LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id
+LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id
+LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id
+UNION ALL
+SELECT p.snapshot_id, n.text,
+       CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END,
+       s.mode, s.uid, s.gid, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, p.errno,
+       p.read_us * 1000, NULL, NULL, CASE p.kind WHEN 0 THEN c.data_off END, s.mtime,
+       p.damage, p.path_id
+FROM sys_paths p
+JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
+LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id
+LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id
+LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id;
+-- Columns of files: path (archive path, e.g. proc/42/status), kind
+-- (file|link|dir|absent), mode/uid/gid/mtime (lstat, as in the tar header),
+-- size (bytes read; a link: its target's length), xxh3 (XXH3-128, 32 hex
+-- digits, canonical order; NULL for dir/absent), link_target (readlink
+-- text), errno (EACCES...), read_ns (ns since capture start, at us
+-- resolution), pid/tid (from the path), data_off (tar offset of the bytes;
+-- a hardlink: of the first copy), damage (NULL, or mismatch | lost |
+-- missing | unlisted: see README "verify"), path_id (manifest line number).
 
 -- zstd frames of the archive (also in its seekable-format trailer).
 CREATE TABLE frames (

@@ -52,7 +52,9 @@ CREATE TABLE processes (
   fd_count      INTEGER,
   ns_pid        INTEGER,
   net_ns INTEGER, mnt_ns INTEGER, pid_ns INTEGER, user_ns INTEGER,
-  uts_ns INTEGER, ipc_ns INTEGER, cgroup_ns INTEGER, time_ns INTEGER
+  uts_ns INTEGER, ipc_ns INTEGER, cgroup_ns INTEGER, time_ns INTEGER,
+  env_set       INTEGER,   -- env_sets.set_id of its environ (process_envs)
+  limits_set    INTEGER    -- limit_sets.set_id of its limits (process_limits)
 );
 
 CREATE TABLE threads (
@@ -77,24 +79,21 @@ CREATE TABLE threads (
   wchan       TEXT
 );
 
-CREATE TABLE process_memory_map (
-  snapshot_id INTEGER NOT NULL,
+-- Mappings (maps, smaps fields, pagemap counts), compact: addresses and
+-- sizes as integers, texts in the `strings` dictionary.  The view
+-- process_memory_map gives them with osquery's columns.
+CREATE TABLE maps (
   pid         INTEGER NOT NULL,
-  start       TEXT,
-  "end"       TEXT,
-  permissions TEXT,
-  offset      INTEGER,
-  device      TEXT,
-  inode       INTEGER,
-  path        TEXT,
-  pseudo      INTEGER,
-  -- procsnap's own
+  snapshot_id INTEGER NOT NULL,
+  seq         INTEGER NOT NULL, -- row number in the snapshot (order of maps)
   start_addr  INTEGER,
-  end_addr    INTEGER,
-  deleted     INTEGER,
-  size_kb     INTEGER,
-  kernel_page_size_kb INTEGER,
-  mmu_page_size_kb    INTEGER,
+  len         INTEGER,          -- end - start, bytes
+  perms_id    INTEGER,          -- strings: 'r-xp'...
+  offset      INTEGER,
+  dev         INTEGER,          -- major << 20 | minor
+  inode       INTEGER,
+  path_id     INTEGER,          -- strings: the pathname column of maps
+  -- smaps fields (NULL: maps only); kB
   rss_kb            INTEGER,
   pss_kb            INTEGER,
   pss_dirty_kb      INTEGER,
@@ -104,59 +103,149 @@ CREATE TABLE process_memory_map (
   private_dirty_kb  INTEGER,
   referenced_kb     INTEGER,
   anonymous_kb      INTEGER,
-  ksm_kb            INTEGER,
-  lazy_free_kb      INTEGER,
-  anon_huge_pages_kb  INTEGER,
-  shmem_pmd_mapped_kb INTEGER,
-  file_pmd_mapped_kb  INTEGER,
-  shared_hugetlb_kb   INTEGER,
-  private_hugetlb_kb  INTEGER,
-  swap_kb           INTEGER,
-  swap_pss_kb       INTEGER,
-  locked_kb         INTEGER,
-  thp_eligible      INTEGER,
-  protection_key    INTEGER,
-  vmflags           TEXT,
-  -- pagemap counts per mapping (filled from pagemap.sections; NULL when
-  -- pagemap was not captured)
+  vmflags_id        INTEGER,    -- strings: the VmFlags line
+  -- pagemap counts per mapping (from pagemap.sections; NULL when pagemap
+  -- was not captured or does not cover the mapping)
   pages          INTEGER,
   present        INTEGER,
   swapped        INTEGER,
   file_or_shared INTEGER,
   exclusive      INTEGER,
-  soft_dirty     INTEGER,
-  pfn_visible    INTEGER
-);
+  soft_dirty     INTEGER,       -- NULL unless the kernel tracks it
+  pfn_visible    INTEGER,
+  PRIMARY KEY (pid, snapshot_id, seq)
+) WITHOUT ROWID;
 
-CREATE TABLE process_open_files (
-  snapshot_id INTEGER NOT NULL,
+-- The smaps fields that are almost always at one value (0; the page sizes
+-- 4): a row here only for the mappings where one of them is not (a column
+-- of maps each would cost a header byte on every row).
+CREATE TABLE maps_rare (
   pid         INTEGER NOT NULL,
+  snapshot_id INTEGER NOT NULL,
+  seq         INTEGER NOT NULL, -- maps.seq
+  kernel_page_size_kb INTEGER,
+  mmu_page_size_kb INTEGER,
+  ksm_kb INTEGER,
+  lazy_free_kb INTEGER,
+  anon_huge_pages_kb INTEGER,
+  shmem_pmd_mapped_kb INTEGER,
+  file_pmd_mapped_kb INTEGER,
+  shared_hugetlb_kb INTEGER,
+  private_hugetlb_kb INTEGER,
+  swap_kb INTEGER,
+  swap_pss_kb INTEGER,
+  locked_kb INTEGER,
+  thp_eligible INTEGER,
+  protection_key INTEGER,
+  PRIMARY KEY (pid, snapshot_id, seq)
+) WITHOUT ROWID;
+
+CREATE VIEW process_memory_map AS
+SELECT m.snapshot_id AS snapshot_id,
+       m.pid AS pid,
+       printf('0x%08x', m.start_addr) AS start,
+       printf('0x%08x', m.start_addr + m.len) AS "end",
+       pe.text AS permissions,
+       m.offset AS offset,
+       printf('%02x:%02x', m.dev >> 20, m.dev & 1048575) AS device,
+       m.inode AS inode,
+       pa.text AS path,
+       coalesce(m.inode = 0 AND length(pa.text) > 0, 0) AS pseudo,
+       -- procsnap's own
+       m.start_addr AS start_addr,
+       m.start_addr + m.len AS end_addr,
+       coalesce(length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)', 0) AS deleted,
+       m.len / 1024 AS size_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 4 ELSE r.kernel_page_size_kb END AS kernel_page_size_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 4 ELSE r.mmu_page_size_kb END AS mmu_page_size_kb,
+       m.rss_kb, m.pss_kb, m.pss_dirty_kb, m.shared_clean_kb, m.shared_dirty_kb,
+       m.private_clean_kb, m.private_dirty_kb, m.referenced_kb, m.anonymous_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.ksm_kb END AS ksm_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.lazy_free_kb END AS lazy_free_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.anon_huge_pages_kb END AS anon_huge_pages_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.shmem_pmd_mapped_kb END AS shmem_pmd_mapped_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.file_pmd_mapped_kb END AS file_pmd_mapped_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.shared_hugetlb_kb END AS shared_hugetlb_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.private_hugetlb_kb END AS private_hugetlb_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.swap_kb END AS swap_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.swap_pss_kb END AS swap_pss_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.locked_kb END AS locked_kb,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.thp_eligible END AS thp_eligible,
+       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.protection_key END AS protection_key,
+       vf.text AS vmflags,
+       m.pages, m.present, m.swapped, m.file_or_shared, m.exclusive, m.soft_dirty,
+       m.pfn_visible
+FROM maps m
+LEFT JOIN strings pe ON pe.snapshot_id = m.snapshot_id AND pe.str_id = m.perms_id
+LEFT JOIN strings pa ON pa.snapshot_id = m.snapshot_id AND pa.str_id = m.path_id
+LEFT JOIN strings vf ON vf.snapshot_id = m.snapshot_id AND vf.str_id = m.vmflags_id
+LEFT JOIN maps_rare r ON r.pid = m.pid AND r.snapshot_id = m.snapshot_id AND r.seq = m.seq;
+
+-- One row per fd: the fd/N link and fdinfo/N.  View: process_open_files.
+CREATE TABLE fds (
+  pid         INTEGER NOT NULL,
+  snapshot_id INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
   fd          INTEGER,
-  path        TEXT,
-  -- procsnap's own
-  type        TEXT,
+  path_id     INTEGER,          -- strings: the link target
+  type_id     INTEGER,          -- strings: file, socket, pipe, anon_inode...
   inode       INTEGER,
   pos         INTEGER,
   flags       INTEGER,
   mnt_id      INTEGER,
-  deleted     INTEGER
-);
+  deleted     INTEGER,
+  PRIMARY KEY (pid, snapshot_id, seq)
+) WITHOUT ROWID;
 
-CREATE TABLE process_envs (
+CREATE VIEW process_open_files AS
+SELECT f.snapshot_id AS snapshot_id,
+       f.pid AS pid,
+       f.fd AS fd,
+       p.text AS path,
+       -- procsnap's own
+       t.text AS type,
+       f.inode AS inode,
+       f.pos AS pos,
+       f.flags AS flags,
+       f.mnt_id AS mnt_id,
+       f.deleted AS deleted
+FROM fds f
+LEFT JOIN strings p ON p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id
+LEFT JOIN strings t ON t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id;
+
+-- Environments and limits are stored once per distinct content (most
+-- processes share them) and joined to each process by processes.env_set /
+-- processes.limits_set.
+CREATE TABLE env_sets (
   snapshot_id INTEGER NOT NULL,
-  pid         INTEGER NOT NULL,
+  set_id      INTEGER NOT NULL,
+  seq         INTEGER NOT NULL, -- order in environ
   key         TEXT,
-  value       TEXT
-);
+  value       TEXT,
+  PRIMARY KEY (snapshot_id, set_id, seq)
+) WITHOUT ROWID;
 
-CREATE TABLE process_limits (
+CREATE VIEW process_envs AS
+SELECT p.snapshot_id AS snapshot_id, p.pid AS pid, e.key AS key, e.value AS value
+FROM processes p
+JOIN env_sets e ON e.snapshot_id = p.snapshot_id AND e.set_id = p.env_set;
+
+CREATE TABLE limit_sets (
   snapshot_id INTEGER NOT NULL,
-  pid         INTEGER NOT NULL,
+  set_id      INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
   name        TEXT,
   soft_limit  INTEGER,
   hard_limit  INTEGER,
-  units       TEXT
-);
+  units       TEXT,
+  PRIMARY KEY (snapshot_id, set_id, seq)
+) WITHOUT ROWID;
+
+CREATE VIEW process_limits AS
+SELECT p.snapshot_id AS snapshot_id, p.pid AS pid, l.name AS name, l.soft_limit AS soft_limit,
+       l.hard_limit AS hard_limit, l.units AS units
+FROM processes p
+JOIN limit_sets l ON l.snapshot_id = p.snapshot_id AND l.set_id = p.limits_set;
 
 CREATE TABLE process_open_sockets (
   snapshot_id    INTEGER NOT NULL,

@@ -17,5 +17,5 @@ SELECT snapshot_id,
        sum(exclusive)      AS exclusive,
        sum(soft_dirty)     AS soft_dirty,      -- NULL when not tracked
        max(pfn_visible)    AS pfn_visible
-FROM process_memory_map
+FROM maps
 GROUP BY snapshot_id, pid;

@@ -5,11 +5,6 @@
 CREATE INDEX processes_pid ON processes(pid, snapshot_id);
 CREATE INDEX threads_pid ON threads(pid, snapshot_id);
 CREATE INDEX threads_tid ON threads(tid);
-CREATE INDEX process_memory_map_pid ON process_memory_map(pid, snapshot_id);
-CREATE INDEX process_open_files_pid ON process_open_files(pid, snapshot_id);
-CREATE INDEX process_envs_pid ON process_envs(pid, snapshot_id);
-CREATE INDEX process_envs_key ON process_envs(key);
-CREATE INDEX process_limits_pid ON process_limits(pid, snapshot_id);
 CREATE INDEX process_open_sockets_pid ON process_open_sockets(pid, snapshot_id);
 CREATE INDEX process_open_sockets_socket ON process_open_sockets(socket);
 CREATE INDEX listening_ports_pid ON listening_ports(pid, snapshot_id);

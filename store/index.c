@@ -1,10 +1,19 @@
 /*
- * index.c - build the SQLite index of a snapshot from its archive alone.
+ * index.c - `procsnap index`: the index of an archive, from the archive alone.
  *
- * capture calls this same function on the archive it has just written, so a
- * capture's index and a rebuilt one are identical by construction.  One
- * transaction, prepared statements, secondary indexes after the load
- * (reference: storage-perf-anchors B4).
+ * The index builder (ibuild.c) consumes pipeline records; a live capture
+ * makes them from what it reads, this file makes the same records from an
+ * archive: its members in tar order, merged with its manifest (read by a
+ * second reader that starts at the manifest's zstd frame, so nothing is
+ * spooled), and handed to the builder's thread in batches.  The result is
+ * the index the capture built, row for row.
+ *
+ * The merge is also the archive's verification: a member whose bytes do not
+ * match the manifest's XXH3 is marked `mismatch`; a manifest line with no
+ * member `missing`; a member the manifest does not list `unlisted`
+ * (files.damage).  Hardlinked members carry no bytes of their own: their
+ * hash and offset are the target's (remembered, bounded), their content for
+ * the parsed tables comes from a bounded cache or a seek into the archive.
  */
 #include "store.h"
 #include "store_int.h"
@@ -17,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 struct ps_sql_file {
 	const char *name;
@@ -48,95 +58,47 @@ int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
 	return 0;
 }
 
-/* pid and tid from an archive path: proc/<pid>/... and proc/<pid>/task/<tid>/... */
-void ps_path_ids(const char *path, int64_t *pid, int64_t *tid)
-{
-	*pid = -1;
-	*tid = -1;
-	if (strncmp(path, "proc/", 5) != 0)
-		return;
-	const char *p = path + 5, *q = p;
-	while (*q >= '0' && *q <= '9')
-		q++;
-	uint64_t v;
-	if (q == p || (*q != '/' && *q != '\0') || ps_parse_u64(p, (size_t)(q - p), &v) < 0 ||
-	    v > INT32_MAX)
-		return;
-	*pid = (int64_t)v;
-	if (strncmp(q, "/task/", 6) != 0)
-		return;
-	p = q + 6;
-	q = p;
-	while (*q >= '0' && *q <= '9')
-		q++;
-	if (q == p || (*q != '/' && *q != '\0') || ps_parse_u64(p, (size_t)(q - p), &v) < 0 ||
-	    v > INT32_MAX)
-		return;
-	*tid = (int64_t)v;
-}
+#define BATCH_BYTES  (1u << 20)
+#define LINE_MAX_LEN (1u << 20) /* a manifest line: an escaped path and five fields */
+#define WINDOW_BYTES (8u << 20) /* manifest lines read ahead to resynchronise */
+#define TARGETS_MAX                                                                                \
+	(1u << 18)	  /* hardlink targets remembered (the writer's dedup                       \
+			     table holds 2^17) */
+#define MAN_SCAN_MAX 4096 /* frames examined, from the end, for the manifest */
+
+/* ---- content cache for hardlinked members the tables want ------------------------ */
 
 /*
- * Content cache for hardlinked members: the parsed tables need the bytes of
- * a hardlink (e.g. task/<tid>/stat stored as a link to proc/<pid>/stat, or
- * an environ shared by a hundred workers), which the tar stream holds only
- * under the first path.  Members the tables want are kept here, FIFO,
- * bounded in bytes; a miss falls back to a seek into the archive.
+ * The parsed tables need the bytes of a hardlink (an environ shared by a
+ * hundred workers...), which the tar stream holds only under the first
+ * path.  Members the tables want are kept here, bounded in bytes, CLOCK
+ * eviction (popular content stays); a miss seeks into the archive.
  */
-#define CACHE_BYTES (16u << 20)
+#define CACHE_BYTES (8u << 20)
 #define CACHE_SLOTS 8192
 
 struct cache_ent {
 	char *path;
 	char *data;
 	size_t len;
-	int ref; /* read since it was last passed over (second chance) */
+	int ref;
 };
 
 struct content_cache {
 	struct cache_ent ring[CACHE_SLOTS];
 	size_t head, count, bytes;
-	/* open-addressing index: path hash -> ring slot + 1 (0 = empty) */
-	uint32_t idx[CACHE_SLOTS * 2];
+	struct ps_hmap idx; /* XXH3 of the path -> ring slot */
 };
 
-static uint64_t path_hash(const char *p)
+static uint64_t path_key(const char *p)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
-}
-
-#define IDX_MASK (CACHE_SLOTS * 2 - 1)
-
-/* Remove ring slot `slot` from the open-addressing index (linear probing
- * with backward-shift deletion, so no tombstones accumulate). */
-static void cache_unindex(struct content_cache *c, size_t slot)
-{
-	size_t i = path_hash(c->ring[slot].path) & IDX_MASK;
-	while (c->idx[i] != slot + 1)
-		i = (i + 1) & IDX_MASK;
-	for (;;) {
-		size_t j = i;
-		c->idx[i] = 0;
-		for (;;) {
-			j = (j + 1) & IDX_MASK;
-			if (!c->idx[j])
-				return;
-			size_t home = path_hash(c->ring[c->idx[j] - 1].path) & IDX_MASK;
-			/* move j back to i unless its home lies cyclically in (i, j] */
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-				break;
-		}
-		c->idx[i] = c->idx[j];
-		i = j;
-	}
+	return XXH3_64bits(p, strlen(p));
 }
 
 static void cache_drop_oldest(struct content_cache *c)
 {
 	struct cache_ent *e = &c->ring[c->head];
-	cache_unindex(c, c->head);
+	ps_hmap_del(&c->idx, path_key(e->path), c->head);
 	c->bytes -= e->len;
 	free(e->path);
 	free(e->data);
@@ -145,17 +107,6 @@ static void cache_drop_oldest(struct content_cache *c)
 	c->count--;
 }
 
-static void cache_index(struct content_cache *c, size_t slot)
-{
-	size_t i = path_hash(c->ring[slot].path) & IDX_MASK;
-	while (c->idx[i])
-		i = (i + 1) & IDX_MASK;
-	c->idx[i] = (uint32_t)slot + 1;
-}
-
-/* Evict one entry, giving entries read since their last pass a second
- * chance (CLOCK): popular content (a limits or environ shared by hundreds
- * of processes) stays, one-off content goes. */
 static void cache_evict_one(struct content_cache *c)
 {
 	for (;;) {
@@ -164,14 +115,16 @@ static void cache_evict_one(struct content_cache *c)
 			cache_drop_oldest(c);
 			return;
 		}
+		/* second chance: move it to the tail */
 		e->ref = 0;
 		size_t tail = (c->head + c->count) % CACHE_SLOTS;
 		if (tail != c->head) {
-			cache_unindex(c, c->head);
+			uint64_t k = path_key(e->path);
+			ps_hmap_del(&c->idx, k, c->head);
 			c->ring[tail] = *e;
 			e->path = e->data = NULL;
 			e->len = 0;
-			cache_index(c, tail);
+			ps_hmap_put(&c->idx, k, tail);
 		}
 		c->head = (c->head + 1) % CACHE_SLOTS;
 	}
@@ -191,19 +144,19 @@ static void cache_put(struct content_cache *c, const char *path, const void *dat
 	c->ring[slot].ref = 0;
 	c->count++;
 	c->bytes += len;
-	cache_index(c, slot);
+	ps_hmap_put(&c->idx, path_key(path), slot);
 }
 
 static const struct cache_ent *cache_get(struct content_cache *c, const char *path)
 {
-	size_t i = path_hash(path) & (CACHE_SLOTS * 2 - 1);
-	while (c->idx[i]) {
-		struct cache_ent *e = &c->ring[c->idx[i] - 1];
+	size_t it = 0;
+	uint64_t slot;
+	while (ps_hmap_next(&c->idx, path_key(path), &it, &slot)) {
+		struct cache_ent *e = &c->ring[slot];
 		if (strcmp(e->path, path) == 0) {
 			e->ref = 1;
 			return e;
 		}
-		i = (i + 1) & (CACHE_SLOTS * 2 - 1);
 	}
 	return NULL;
 }
@@ -214,523 +167,528 @@ static void cache_free(struct content_cache *c)
 		return;
 	while (c->count)
 		cache_drop_oldest(c);
+	ps_hmap_release(&c->idx);
 	free(c);
 }
 
-struct builder {
-	sqlite3 *db;
-	const char *archive;
-	sqlite3_stmt *ins_member, *ins_file, *get_member, *ins_proc, *upd_hardlink;
-	sqlite3_stmt *seq; /* members in archive order, merged with the manifest */
-	int seq_started, seq_row;
-	struct ps_tables *tables;
-	struct content_cache *cache;
-	struct ps_reader *r; /* cache misses: ps_reader_fetch */
-	struct ps_buf linkdata;
-	sqlite3_stmt *get_off;
-	struct ps_buf path;
-	struct ps_buf line;
-	uint64_t mismatches, nfiles, nlinks, ndirs, nabsent, nerrors, raw_bytes;
-	int saw_meta, saw_manifest, saw_summary;
+/* ---- the rebuild ---------------------------------------------------------------- */
+
+/* A regular member that a later hardlink may name. */
+struct target {
+	unsigned char h[16];
+	uint64_t data_off, size;
 };
 
-static int prep(struct builder *b, sqlite3_stmt **st, const char *sql, struct ps_err *err)
-{
-	if (sqlite3_prepare_v2(b->db, sql, -1, st, NULL) != SQLITE_OK)
-		return ps_sql_err(err, b->db, sql);
-	return 0;
-}
-
-static int step_done(struct builder *b, sqlite3_stmt *st, struct ps_err *err, const char *what)
-{
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r != SQLITE_DONE)
-		return ps_sql_err(err, b->db, what);
-	return 0;
-}
-
-static int exec(sqlite3 *db, const char *sql, struct ps_err *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ps_err_set(err, EIO, "sqlite: %s", msg ? msg : sql);
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-static int meta_row(struct builder *b, const struct ps_rmember *m, struct ps_err *err)
-{
-	sqlite3_stmt *st;
-	/* json_extract raises "malformed JSON" on a crafted meta.json. */
-	if (prep(b, &st,
-		 "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
-		 "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
-		 "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
-		 "options) SELECT 1, j, json_extract(j,'$.format_version'), "
-		 "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
-		 "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
-		 "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
-		 "json_extract(j,'$.start_ns'), json_extract(j,'$.uid'), "
-		 "json_extract(j,'$.cap_eff'), json_extract(j,'$.proc_root'), "
-		 "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
-		 "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
-		 "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
-		 "json(json_extract(j,'$.options')) FROM (SELECT ? AS j)",
-		 err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, m->data, (int)m->len, SQLITE_TRANSIENT);
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return ps_err_set(err, EINVAL, "%s: corrupt meta.json: %s", b->archive,
-				  sqlite3_errmsg(b->db));
-	return 0;
-}
-
-static int summary_row(struct builder *b, const struct ps_rmember *m, struct ps_err *err)
-{
-	sqlite3_stmt *st;
-	if (prep(b, &st,
-		 "UPDATE snapshots SET summary_json = ?1, end_ns = json_extract(?1,'$.end_ns'), "
-		 "n_processes = json_extract(?1,'$.processes'), "
-		 "n_threads = json_extract(?1,'$.threads') WHERE snapshot_id = 1",
-		 err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, m->data, (int)m->len, SQLITE_TRANSIENT);
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return ps_err_set(err, EINVAL, "%s: corrupt summary.json: %s", b->archive,
-				  sqlite3_errmsg(b->db));
-	return 0;
-}
-
-/* procsnap/processes.tsv: pid starttime partial hidden nthreads on_disk */
-static int procs_rows(struct builder *b, const struct ps_rmember *m, struct ps_err *err)
-{
-	const char *p = m->data, *end = p + m->len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		int64_t v[6];
-		int nv = 0;
-		const char *f = p;
-		if (nl == p || *p == '#') {
-			p = nl + 1;
-			continue;
-		}
-		for (const char *q = p; q <= nl && nv < 6; q++) {
-			if (q == nl || *q == '\t') {
-				uint64_t u;
-				int neg = f < q && *f == '-';
-				if (ps_parse_u64(f + neg, (size_t)(q - f - neg), &u) < 0 ||
-				    u > INT64_MAX)
-					return ps_err_set(err, EINVAL, "%s: corrupt %s", b->archive,
-							  PS_PROCS_PATH);
-				v[nv++] = neg ? -(int64_t)u : (int64_t)u;
-				f = q + 1;
-			}
-		}
-		if (nv != 6)
-			return ps_err_set(err, EINVAL, "%s: corrupt %s", b->archive, PS_PROCS_PATH);
-		for (int i = 0; i < 6; i++)
-			sqlite3_bind_int64(b->ins_proc, i + 1, v[i]);
-		if (step_done(b, b->ins_proc, err, "capture_processes") < 0)
-			return -1;
-		p = nl + 1;
-	}
-	return 0;
-}
-
-static int member_row(struct builder *b, const struct ps_rmember *m, struct ps_err *err)
-{
-	sqlite3_stmt *st = b->ins_member;
-	char hex[33];
-	const char *type = m->hardlink ? "hardlink" : ps_member_kind_name(m->kind);
-	sqlite3_bind_text(st, 1, m->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, m->mode);
-	sqlite3_bind_int64(st, 4, m->uid);
-	sqlite3_bind_int64(st, 5, m->gid);
-	sqlite3_bind_int64(st, 6, m->mtime);
-	if (m->hardlink) {
-		/* size, hash and data offset are the target's */
-		sqlite3_bind_text(st, 10, m->hardlink, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_int64(st, 7,
-				   m->kind == PS_M_FILE ? (int64_t)m->len
-				   : m->target		? (int64_t)strlen(m->target)
-							: 0);
-		if (m->kind != PS_M_DIR) {
-			ps_hex(hex, m->xxh3, 16);
-			sqlite3_bind_text(st, 8, hex, 32, SQLITE_TRANSIENT);
-		}
-		sqlite3_bind_int64(st, 12, (int64_t)m->data_off);
-	}
-	if (m->target)
-		sqlite3_bind_text(st, 9, m->target, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 11, (int64_t)m->header_off);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (r == SQLITE_CONSTRAINT)
-		return ps_err_set(err, EINVAL, "%s: corrupt archive: member %s appears twice",
-				  b->archive, m->path);
-	if (r != SQLITE_DONE)
-		return ps_sql_err(err, b->db, "members");
-	if (m->hardlink) {
-		/* Resolve the hardlink to its target's size/hash/offset (the
-		 * target must come earlier, as tar requires). */
-		sqlite3_stmt *u = b->upd_hardlink;
-		sqlite3_bind_text(u, 1, m->path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(u, 2, m->hardlink, -1, SQLITE_STATIC);
-		if (step_done(b, u, err, "members hardlink") < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* One manifest line -> one files row, joined with the member's tar facts. */
-static int manifest_row(struct builder *b, const char *line, size_t len, struct ps_err *err)
-{
+/* A manifest line read ahead, parsed. */
+struct mline {
+	size_t path_off; /* unescaped path in rb->win */
 	struct ps_manifest_line ml;
-	if (ps_manifest_parse_line(line, len, &b->path, &ml) < 0)
-		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", b->archive,
-				  line);
-	/* The manifest lists members in the order they were written, so walk
-	 * both in step; look a path up only when they disagree (a crafted
-	 * archive). */
-	sqlite3_stmt *g = NULL;
-	if (ml.kind != PS_M_ABSENT) {
-		if (!b->seq_started) {
-			b->seq_started = 1;
-			b->seq_row = sqlite3_step(b->seq) == SQLITE_ROW;
-		}
-		const char *sp = b->seq_row ? (const char *)sqlite3_column_text(b->seq, 6) : NULL;
-		if (sp && strcmp(sp, b->path.buf) == 0) {
-			g = b->seq;
-		} else {
-			sqlite3_bind_text(b->get_member, 1, b->path.buf, (int)b->path.len,
-					  SQLITE_STATIC);
-			if (sqlite3_step(b->get_member) == SQLITE_ROW)
-				g = b->get_member;
-		}
+};
+
+struct rebuild {
+	const char *archive;
+	struct ps_reader *r;  /* members, from the start */
+	struct ps_reader *mr; /* the manifest (NULL: none found) */
+	int have_man;	      /* mr is positioned in the manifest's data */
+	struct ps_ibuild *ib;
+	struct ps_pool pool;
+	struct ps_buf batch;
+	/* manifest lines: the stream, and a window of lines read ahead */
+	const char *chunk;
+	size_t chunk_len, chunk_pos;
+	int man_eof;
+	struct ps_buf line, pathbuf;
+	struct ps_buf win; /* unescaped paths of the window's lines, NUL-terminated */
+	struct mline *wl;
+	size_t wn, wcap, whead;
+	/* the member stream */
+	struct ps_rmember m;
+	int have_m, members_done;
+	/* hardlinks */
+	struct ps_hmap targets; /* XXH3 of the path -> index into tents */
+	struct target *tents;
+	size_t ntents, captents;
+	struct content_cache *cache;
+	struct ps_buf linkdata;
+	uint64_t damaged;
+};
+
+/* Append one record to the batch (handing it to the builder when full). */
+static int emit(struct rebuild *rb, const struct ps_wrec *r0, const char *path, const char *target,
+		const void *data, struct ps_err *err)
+{
+	struct ps_wrec r = *r0;
+	r.path_len = (uint32_t)strlen(path);
+	r.target_len = target ? (uint32_t)strlen(target) : 0;
+	r.has_target = target != NULL;
+	size_t total = PS_WREC_SIZE((size_t)r.path_len, (size_t)r.target_len, (size_t)r.data_len);
+	ps_buf_grow(&rb->batch, total);
+	char *p = rb->batch.buf + rb->batch.len;
+	memset(p, 0, total);
+	memcpy(p, &r, sizeof(r));
+	p += sizeof(r);
+	memcpy(p, path, r.path_len);
+	p += r.path_len + 1;
+	if (r.target_len)
+		memcpy(p, target, r.target_len);
+	p += r.target_len + 1;
+	if (r.data_len)
+		memcpy(p, data, (size_t)r.data_len);
+	rb->batch.len += total;
+	if (r.damage)
+		rb->damaged++;
+	if (rb->batch.len >= BATCH_BYTES) {
+		if (ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
+			return -1;
+		ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
 	}
-	int have = g != NULL;
-	sqlite3_stmt *st = b->ins_file;
-	char hex[33];
-	int64_t pid, tid;
-	ps_path_ids(b->path.buf, &pid, &tid);
-	sqlite3_bind_text(st, 1, b->path.buf, (int)b->path.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ps_member_kind_name(ml.kind), -1, SQLITE_STATIC);
-	if (have) {
-		sqlite3_bind_int64(st, 3, sqlite3_column_int64(g, 0));
-		sqlite3_bind_int64(st, 4, sqlite3_column_int64(g, 1));
-		sqlite3_bind_int64(st, 5, sqlite3_column_int64(g, 2));
-		if (sqlite3_column_type(g, 5) != SQLITE_NULL)
-			sqlite3_bind_int64(st, 13, sqlite3_column_int64(g, 5));
-		const unsigned char *mx = sqlite3_column_text(g, 4);
-		if (ml.has_hash && (!mx || strlen((const char *)mx) != 32 ||
-				    (ps_hex(hex, ml.xxh3, 16), strcmp(hex, (const char *)mx) != 0)))
-			b->mismatches++;
-		if (ml.kind == PS_M_LINK && sqlite3_column_type(g, 3) != SQLITE_NULL)
-			sqlite3_bind_text(st, 9, (const char *)sqlite3_column_text(g, 3), -1,
-					  SQLITE_TRANSIENT);
-	} else if (ml.kind != PS_M_ABSENT) {
-		b->mismatches++; /* listed as stored, but no member */
-	}
-	sqlite3_bind_int64(st, 6, (int64_t)ml.size);
-	if (ml.has_hash) {
-		ps_hex(hex, ml.xxh3, 16);
-		sqlite3_bind_text(st, 7, hex, 32, SQLITE_TRANSIENT);
-	}
-	if (ml.err)
-		sqlite3_bind_text(st, 8, ps_errno_name(ml.err), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 10, (int64_t)ml.read_ns);
-	if (pid >= 0)
-		sqlite3_bind_int64(st, 11, pid);
-	if (tid >= 0)
-		sqlite3_bind_int64(st, 12, tid);
-	if (g == b->seq)
-		b->seq_row = sqlite3_step(b->seq) == SQLITE_ROW;
-	sqlite3_reset(b->get_member);
-	if (step_done(b, st, err, "files") < 0)
-		return -1;
-	switch (ml.kind) {
-	case PS_M_FILE:
-		b->nfiles++;
-		b->raw_bytes += ml.size;
-		break;
-	case PS_M_LINK:
-		b->nlinks++;
-		break;
-	case PS_M_DIR:
-		b->ndirs++;
-		break;
-	case PS_M_ABSENT:
-		b->nabsent++;
-		break;
-	}
-	if (ml.err)
-		b->nerrors++;
 	return 0;
 }
 
-/* The manifest, streamed line by line (ps_reader_stream_line bounds them). */
-static int manifest_rows(struct builder *b, struct ps_reader *r, struct ps_err *err)
+/* Next member (skipping nothing); sets members_done at the manifest or the
+ * end.  0 or -1. */
+static int next_member(struct rebuild *rb, struct ps_err *err)
 {
-	const char *line;
-	size_t len;
-	int st;
-	while ((st = ps_reader_stream_line(r, &line, &len, err)) == 1)
-		if (manifest_row(b, line, len, err) < 0)
-			return -1;
-	return st;
-}
-
-/* The seek table's frames (none when the archive has no seek table). */
-static int frames_rows(struct builder *b, struct ps_reader *r, struct ps_err *err)
-{
-	sqlite3_stmt *st;
-	struct ps_frame f;
-	int rc = prep(b, &st, "INSERT INTO frames VALUES (1, ?, ?, ?, ?, ?)", err);
-	for (size_t i = 0; rc == 0 && ps_reader_frame(r, i, &f); i++) {
-		sqlite3_bind_int64(st, 1, (int64_t)i);
-		sqlite3_bind_int64(st, 2, (int64_t)f.c_off);
-		sqlite3_bind_int64(st, 3, (int64_t)f.c_size);
-		sqlite3_bind_int64(st, 4, (int64_t)f.t_off);
-		sqlite3_bind_int64(st, 5, (int64_t)f.t_size);
-		rc = step_done(b, st, err, "frames");
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Hand a member to the parsed tables, with a hardlink's content resolved. */
-static int tables_member(struct builder *b, struct ps_rmember *m, struct ps_err *err)
-{
-	if (m->kind != PS_M_FILE || !ps_tables_wants(m->path))
-		return ps_tables_member(b->tables, m, err);
-	if (!m->hardlink) {
-		cache_put(b->cache, m->path, m->data, m->len);
-		return ps_tables_member(b->tables, m, err);
-	}
-	const struct cache_ent *e = cache_get(b->cache, m->hardlink);
-	if (e) {
-		m->data = e->data;
-		m->len = e->len;
-	} else {
-		sqlite3_stmt *q = b->get_off;
-		sqlite3_bind_text(q, 1, m->hardlink, -1, SQLITE_STATIC);
-		int ok = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
-		int64_t off = ok ? sqlite3_column_int64(q, 0) : 0,
-			size = ok ? sqlite3_column_int64(q, 1) : 0;
-		sqlite3_reset(q);
-		if (!ok || size < 0)
-			return ps_err_set(err, EINVAL,
-					  "%s: corrupt archive: hardlink %s to unknown %s",
-					  b->archive, m->path, m->hardlink);
-		if (ps_reader_fetch(b->r, (uint64_t)off, (uint64_t)size, &b->linkdata, err) < 0)
-			return -1;
-		m->data = b->linkdata.buf;
-		m->len = b->linkdata.len;
-	}
-	return ps_tables_member(b->tables, m, err);
-}
-
-static int build(struct builder *b, struct ps_reader *r, struct ps_err *err)
-{
-	struct ps_rmember m;
-	int st;
-	if (exec(b->db,
-		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; BEGIN",
-		 err) < 0)
-		return -1;
-	if (ps_schema_apply(b->db, 0, err) < 0)
-		return -1;
-	if (prep(b, &b->ins_member,
-		 "INSERT INTO members(snapshot_id, path, type, mode, uid, gid, mtime, size, xxh3, "
-		 "link_target, hardlink_to, header_off, data_off) "
-		 "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-		 err) < 0 ||
-	    prep(b, &b->ins_file,
-		 "INSERT INTO files(snapshot_id, path, kind, mode, uid, gid, size, xxh3, errno, "
-		 "link_target, read_ns, pid, tid, data_off) "
-		 "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-		 err) < 0 ||
-	    prep(b, &b->get_member,
-		 "SELECT mode, uid, gid, link_target, xxh3, data_off FROM members "
-		 "WHERE snapshot_id = 1 AND path = ?1",
-		 err) < 0 ||
-	    prep(b, &b->seq,
-		 "SELECT mode, uid, gid, link_target, xxh3, data_off, path FROM members "
-		 "WHERE snapshot_id = 1 ORDER BY rowid",
-		 err) < 0 ||
-	    prep(b, &b->ins_proc, "INSERT INTO capture_processes VALUES (1, ?, ?, ?, ?, ?, ?)",
-		 err) < 0 ||
-	    prep(b, &b->upd_hardlink,
-		 "UPDATE members SET (size, xxh3, data_off) = (SELECT size, xxh3, data_off "
-		 "FROM members t WHERE t.snapshot_id = 1 AND t.path = ?2 AND "
-		 "t.type = 'file') WHERE snapshot_id = 1 AND path = ?1",
-		 err) < 0 ||
-	    prep(b, &b->get_off,
-		 "SELECT data_off, size FROM members WHERE snapshot_id = 1 AND path = ?1 AND "
-		 "type = 'file'",
-		 err) < 0)
-		return -1;
-	b->cache = ps_xcalloc(1, sizeof(*b->cache));
-	while ((st = ps_reader_next(r, &m, err)) == 1) {
-		if (!b->saw_meta) {
-			if (strcmp(m.path, PS_META_PATH) != 0 || m.kind != PS_M_FILE)
-				return ps_err_set(err, EINVAL,
-						  "%s: not a procsnap archive (first member is %s)",
-						  b->archive, m.path);
-			if (meta_row(b, &m, err) < 0)
-				return -1;
-			b->saw_meta = 1;
-			b->tables = ps_tables_begin(b->db, err);
-			if (!b->tables)
-				return -1;
-		}
-		if (b->saw_manifest)
-			return ps_err_set(err, EINVAL,
-					  "%s: corrupt archive: member after the manifest",
-					  b->archive);
-		if (strcmp(m.path, PS_MANIFEST_PATH) == 0) {
-			b->saw_manifest = 1;
-			if (manifest_rows(b, r, err) < 0)
-				return -1;
-			continue;
-		}
-		if (member_row(b, &m, err) < 0)
-			return -1;
-		if (strcmp(m.path, PS_SUMMARY_PATH) == 0) {
-			b->saw_summary = 1;
-			if (summary_row(b, &m, err) < 0)
-				return -1;
-		} else if (strcmp(m.path, PS_PROCS_PATH) == 0) {
-			if (procs_rows(b, &m, err) < 0)
-				return -1;
-		} else if (tables_member(b, &m, err) < 0) {
-			return -1;
-		}
-	}
+	rb->have_m = 0;
+	if (rb->members_done)
+		return 0;
+	int st = ps_reader_next(rb->r, &rb->m, err);
 	if (st < 0)
 		return -1;
-	if (!b->saw_manifest)
-		return ps_err_set(err, EINVAL, "%s: truncated archive: no manifest", b->archive);
-	struct ps_tables *t = b->tables;
-	b->tables = NULL;
-	if (ps_tables_end(t, err) < 0)
+	if (st == 0 || strcmp(rb->m.path, PS_MANIFEST_PATH) == 0) {
+		rb->members_done = 1;
+		return 0;
+	}
+	rb->have_m = 1;
+	return 0;
+}
+
+/* Next raw manifest line from the manifest stream into rb->line; 1, 0 at
+ * the end, -1. */
+static int read_line(struct rebuild *rb, struct ps_err *err)
+{
+	ps_buf_reset(&rb->line);
+	for (;;) {
+		if (rb->chunk_pos == rb->chunk_len) {
+			if (rb->man_eof)
+				return rb->line.len
+					   ? ps_err_set(err, EINVAL, "%s: truncated manifest",
+							rb->archive)
+					   : 0;
+			const void *p;
+			size_t n;
+			int st = ps_reader_stream(rb->mr, &p, &n, err);
+			if (st < 0)
+				return -1;
+			if (st == 0) {
+				rb->man_eof = 1;
+				continue;
+			}
+			rb->chunk = p;
+			rb->chunk_len = n;
+			rb->chunk_pos = 0;
+		}
+		const char *s = rb->chunk + rb->chunk_pos;
+		size_t avail = rb->chunk_len - rb->chunk_pos;
+		const char *nl = memchr(s, '\n', avail);
+		size_t take = nl ? (size_t)(nl - s) : avail;
+		if (rb->line.len + take > LINE_MAX_LEN)
+			return ps_err_set(err, EINVAL, "%s: corrupt manifest: a line over %u bytes",
+					  rb->archive, LINE_MAX_LEN);
+		ps_buf_add(&rb->line, s, take);
+		rb->chunk_pos += take + (nl != NULL);
+		if (nl)
+			return 1;
+	}
+}
+
+/* Read one more manifest line into the window; 1, 0 at the end, -1. */
+static int window_fill(struct rebuild *rb, struct ps_err *err)
+{
+	if (!rb->have_man)
+		return 0;
+	int st = read_line(rb, err);
+	if (st <= 0)
+		return st;
+	if (rb->whead == rb->wn) { /* empty window: reuse its memory */
+		rb->whead = rb->wn = 0;
+		ps_buf_reset(&rb->win);
+	}
+	if (rb->wn == rb->wcap) {
+		rb->wcap = rb->wcap ? rb->wcap * 2 : 64;
+		rb->wl = ps_xrealloc(rb->wl, rb->wcap * sizeof(*rb->wl));
+	}
+	struct mline *l = &rb->wl[rb->wn];
+	if (ps_manifest_parse_line(rb->line.buf, rb->line.len, &rb->pathbuf, &l->ml) < 0)
+		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", rb->archive,
+				  rb->line.buf);
+	l->path_off = rb->win.len;
+	ps_buf_add(&rb->win, rb->pathbuf.buf, rb->pathbuf.len + 1);
+	rb->wn++;
+	return 1;
+}
+
+static const char *wpath(const struct rebuild *rb, size_t i)
+{
+	return rb->win.buf + rb->wl[i].path_off;
+}
+
+/* The record of a manifest line with no member to go with it. */
+static int emit_line(struct rebuild *rb, const struct mline *l, const char *path, unsigned damage,
+		     struct ps_err *err)
+{
+	struct ps_wrec r = {0};
+	r.kind = l->ml.kind;
+	r.size = l->ml.size;
+	r.read_ns = l->ml.read_ns;
+	r.err = l->ml.err;
+	r.has_hash = l->ml.has_hash;
+	memcpy(r.xxh3, l->ml.xxh3, 16);
+	r.data_off = UINT64_MAX; /* no bytes in the archive */
+	r.damage = l->ml.kind == PS_M_ABSENT ? PS_DAMAGE_NONE : damage;
+	return emit(rb, &r, path, NULL, NULL, err);
+}
+
+/* The member's content, its hash and offset (a hardlink: its target's).
+ * *data is NULL when the bytes are not at hand (then *len is the size). */
+static int member_content(struct rebuild *rb, const struct ps_rmember *m, int want,
+			  const void **data, size_t *len, unsigned char h[16], uint64_t *off,
+			  int *known, struct ps_err *err)
+{
+	*known = 1;
+	if (m->kind == PS_M_LINK) {
+		*data = NULL;
+		*len = m->target ? strlen(m->target) : 0;
+		memcpy(h, m->xxh3, 16);
+		*off = 0;
+		return 0;
+	}
+	if (!m->hardlink) {
+		*data = m->data;
+		*len = m->len;
+		memcpy(h, m->xxh3, 16);
+		*off = m->data_off;
+		if (m->len >= 1 && rb->ntents < TARGETS_MAX &&
+		    ps_hmap_put(&rb->targets, path_key(m->path), rb->ntents) == 0) {
+			if (rb->ntents == rb->captents) {
+				rb->captents = rb->captents ? rb->captents * 2 : 1024;
+				rb->tents =
+				    ps_xrealloc(rb->tents, rb->captents * sizeof(*rb->tents));
+			}
+			struct target *t = &rb->tents[rb->ntents++];
+			memcpy(t->h, m->xxh3, 16);
+			t->data_off = m->data_off;
+			t->size = m->len;
+		}
+		if (want)
+			cache_put(rb->cache, m->path, m->data, m->len);
+		return 0;
+	}
+	/* A hardlink: what the target had. */
+	uint64_t i;
+	if (!ps_hmap_get(&rb->targets, path_key(m->hardlink), &i)) {
+		*known = 0; /* not a target we remembered: cannot be checked */
+		*data = NULL;
+		*len = 0;
+		*off = UINT64_MAX;
+		return 0;
+	}
+	const struct target *t = &rb->tents[i];
+	memcpy(h, t->h, 16);
+	*off = t->data_off;
+	*len = (size_t)t->size;
+	*data = NULL;
+	if (!want)
+		return 0;
+	const struct cache_ent *e = cache_get(rb->cache, m->hardlink);
+	if (e) {
+		*data = e->data;
+		*len = e->len;
+		return 0;
+	}
+	if (ps_reader_fetch(rb->r, t->data_off, t->size, &rb->linkdata, err) < 0)
 		return -1;
-	if (frames_rows(b, r, err) < 0)
+	*data = rb->linkdata.buf;
+	*len = rb->linkdata.len;
+	return 0;
+}
+
+/* A member with its manifest line (l) or without one (unlisted). */
+static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err *err)
+{
+	const struct ps_rmember *m = &rb->m;
+	/* The builder reads meta.json, summary.json and processes.tsv, the tables what
+	 * they parse: only that content is carried. */
+	int want = m->kind == PS_M_FILE &&
+		   (strncmp(m->path, "procsnap/", 9) == 0 || ps_tables_wants(m->path));
+	const void *data;
+	size_t len;
+	unsigned char h[16];
+	uint64_t off;
+	int known;
+	if (member_content(rb, m, want, &data, &len, h, &off, &known, err) < 0)
+		return -1;
+	struct ps_wrec r = {0};
+	r.kind = m->kind;
+	r.mode = m->mode;
+	/* A pax hardlink header carries no file type; the capture's lstat did. */
+	if (!(r.mode & S_IFMT))
+		r.mode |= m->kind == PS_M_LINK ? S_IFLNK : m->kind == PS_M_DIR ? S_IFDIR : S_IFREG;
+	r.uid = m->uid;
+	r.gid = m->gid;
+	r.mtime = m->mtime;
+	r.data_off = m->kind == PS_M_FILE ? off : 0;
+	if (m->kind != PS_M_DIR) {
+		r.size = len;
+		r.has_hash = known;
+		memcpy(r.xxh3, h, 16);
+	}
+	if (want && data)
+		r.data_len = len;
+	if (!l) {
+		r.damage = PS_DAMAGE_UNLISTED;
+	} else {
+		const struct ps_manifest_line *ml = &l->ml;
+		r.read_ns = ml->read_ns;
+		r.err = ml->err;
+		/* The manifest is the record of what was read: its hash is what
+		 * the bytes must match (cat checks them against it). */
+		int bad = ml->kind != m->kind || (m->kind != PS_M_DIR && ml->size != r.size) ||
+			  (ml->has_hash && (!known || memcmp(ml->xxh3, h, 16) != 0)) ||
+			  (!ml->has_hash && m->kind != PS_M_DIR);
+		if (bad)
+			r.damage = PS_DAMAGE_MISMATCH;
+		r.kind = ml->kind == PS_M_ABSENT ? m->kind : ml->kind;
+		if (m->kind != PS_M_DIR) {
+			r.size = ml->size;
+			r.has_hash = ml->has_hash;
+			memcpy(r.xxh3, ml->xxh3, 16);
+		}
+		if (bad && want) {
+			data = NULL; /* do not parse bytes that are not what was read */
+			r.data_len = 0;
+		}
+	}
+	return emit(rb, &r, m->path, m->kind == PS_M_LINK ? m->target : NULL,
+		    r.data_len ? data : NULL, err);
+}
+
+/* Merge the member stream with the manifest, in manifest order. */
+static int merge(struct rebuild *rb, struct ps_err *err)
+{
+	if (next_member(rb, err) < 0)
+		return -1;
+	for (;;) {
+		if (rb->whead == rb->wn) {
+			int st = window_fill(rb, err);
+			if (st < 0)
+				return -1;
+			if (st == 0)
+				break;
+		}
+		const struct mline *l = &rb->wl[rb->whead];
+		const char *lp = wpath(rb, rb->whead);
+		if (l->ml.kind == PS_M_ABSENT || !rb->have_m) {
+			if (emit_line(rb, l, lp, PS_DAMAGE_MISSING, err) < 0)
+				return -1;
+			rb->whead++;
+			continue;
+		}
+		if (strcmp(lp, rb->m.path) == 0) {
+			if (emit_member(rb, l, err) < 0 || next_member(rb, err) < 0)
+				return -1;
+			rb->whead++;
+			continue;
+		}
+		/* Out of step: is the member listed further on?  Then the lines
+		 * before it have no member; else the member is not listed. */
+		size_t k = rb->whead + 1;
+		int found = 0;
+		for (;;) {
+			if (k == rb->wn) {
+				if (rb->win.len > WINDOW_BYTES)
+					break;
+				int st = window_fill(rb, err);
+				if (st < 0)
+					return -1;
+				if (st == 0)
+					break;
+			}
+			if (strcmp(wpath(rb, k), rb->m.path) == 0) {
+				found = 1;
+				break;
+			}
+			k++;
+		}
+		if (found) {
+			for (; rb->whead < k; rb->whead++)
+				if (emit_line(rb, &rb->wl[rb->whead], wpath(rb, rb->whead),
+					      PS_DAMAGE_MISSING, err) < 0)
+					return -1;
+		} else if (emit_member(rb, NULL, err) < 0 || next_member(rb, err) < 0) {
+			return -1;
+		}
+	}
+	while (rb->have_m)
+		if (emit_member(rb, NULL, err) < 0 || next_member(rb, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- finding the manifest ---------------------------------------------------------- */
+
+/* Does this tar block start the manifest member (a ustar header named
+ * procsnap/manifest.tsv, with the name split into prefix/name or not)? */
+static int is_manifest_header(const unsigned char *blk)
+{
+	if (memcmp(blk + 257, "ustar", 5) != 0 || (blk[156] != '0' && blk[156] != '\0'))
+		return 0;
+	char name[101], prefix[156];
+	memcpy(name, blk, 100);
+	name[100] = '\0';
+	memcpy(prefix, blk + 345, 155);
+	prefix[155] = '\0';
+	if (prefix[0])
+		return strcmp(prefix, "procsnap") == 0 && strcmp(name, "manifest.tsv") == 0;
+	return strcmp(name, PS_MANIFEST_PATH) == 0;
+}
+
+/* The compressed offset of the zstd frame where the manifest member starts
+ * (the writer starts a frame there), found from the end through the seek
+ * table (the reader's: none for a tar.zst without one, or a plain tar);
+ * -1 if there is none. */
+static int64_t find_manifest_frame(struct rebuild *rb)
+{
+	struct ps_frame f;
+	size_t n = 0;
+	while (ps_reader_frame(rb->r, n, &f))
+		n++;
+	struct ps_buf out = PS_BUF_INIT;
+	struct ps_err e2;
+	int64_t found = -1;
+	for (size_t k = 0; k < n && k < MAN_SCAN_MAX && found < 0; k++) {
+		/* A pax extended header may come first (up to two blocks). */
+		if (!ps_reader_frame(rb->r, n - 1 - k, &f) ||
+		    ps_reader_fetch(rb->r, f.t_off, f.t_size < 1536 ? f.t_size : 1536, &out, &e2) <
+			0)
+			break;
+		for (size_t b = 0; b + 512 <= out.len; b += 512)
+			if (is_manifest_header((const unsigned char *)out.buf + b)) {
+				found = (int64_t)f.c_off;
+				break;
+			}
+	}
+	ps_buf_release(&out);
+	return found;
+}
+
+/* Position rb->mr in the manifest's data: from its own frame when the seek
+ * table says where, else by reading the archive a second time.  No manifest
+ * at all is not an error here (the members are then all unlisted). */
+static int open_manifest(struct rebuild *rb, struct ps_err *err)
+{
+	int64_t at = find_manifest_frame(rb);
+	struct ps_err e2 = {0, ""};
+	if (at >= 0 && ps_reader_reopen(rb->r, (uint64_t)at, &rb->mr, &e2) == 0) {
+		struct ps_rmember mm;
+		if (ps_reader_next(rb->mr, &mm, &e2) == 1 && mm.streaming &&
+		    strcmp(mm.path, PS_MANIFEST_PATH) == 0) {
+			rb->have_man = 1;
+			return 0;
+		}
+		ps_reader_close(rb->mr);
+		rb->mr = NULL;
+	}
+	if (ps_reader_reopen(rb->r, 0, &rb->mr, err) < 0)
+		return -1;
+	struct ps_rmember mm;
+	int st;
+	while ((st = ps_reader_next(rb->mr, &mm, &e2)) == 1) {
+		if (strcmp(mm.path, PS_MANIFEST_PATH) == 0 && mm.streaming) {
+			rb->have_man = 1;
+			return 0;
+		}
+	}
+	return 0; /* the member stream will tell what is wrong, if anything */
+}
+
+static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
+{
+	if (ps_reader_open(&rb->r, rb->archive, err) < 0 || open_manifest(rb, err) < 0)
+		return -1;
+	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
+		return -1;
+	ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
+	if (merge(rb, err) < 0)
+		return -1;
+	if (!rb->have_man)
+		return ps_err_set(err, EINVAL, "%s: truncated archive: no manifest", rb->archive);
+	if (rb->batch.len && ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
 		return -1;
 
 	unsigned char sha[32];
-	char shahex[65];
-	ps_reader_sha256(r, sha);
-	ps_hex(shahex, sha, 32);
-	const char *base = strrchr(b->archive, '/');
-	base = base ? base + 1 : b->archive;
-	sqlite3_stmt *u;
-	if (prep(
-		b, &u,
-		"UPDATE snapshots SET archive_name=?, archive_size=?, archive_sha256=?, n_files=?, "
-		"n_links=?, n_dirs=?, n_absent=?, n_errors=?, raw_bytes=?, hash_mismatches=?, "
-		"tar_bytes=(SELECT sum(t_size) FROM frames) WHERE snapshot_id=1",
-		err) < 0)
-		return -1;
-	sqlite3_bind_text(u, 1, base, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(u, 2, (int64_t)ps_reader_file_size(r));
-	sqlite3_bind_text(u, 3, shahex, 64, SQLITE_STATIC);
-	sqlite3_bind_int64(u, 4, (int64_t)b->nfiles);
-	sqlite3_bind_int64(u, 5, (int64_t)b->nlinks);
-	sqlite3_bind_int64(u, 6, (int64_t)b->ndirs);
-	sqlite3_bind_int64(u, 7, (int64_t)b->nabsent);
-	sqlite3_bind_int64(u, 8, (int64_t)b->nerrors);
-	sqlite3_bind_int64(u, 9, (int64_t)b->raw_bytes);
-	sqlite3_bind_int64(u, 10, (int64_t)b->mismatches);
-	int rr = sqlite3_step(u);
-	sqlite3_finalize(u);
-	if (rr != SQLITE_DONE)
-		return ps_sql_err(err, b->db, "snapshots");
-	if (ps_schema_apply(b->db, 1, err) < 0)
-		return -1;
-	char pragma[64];
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", PS_SCHEMA_VERSION);
-	if (exec(b->db, pragma, err) < 0 || exec(b->db, "COMMIT", err) < 0)
-		return -1;
-	return 0;
+	ps_reader_sha256(rb->r, sha);
+	const char *base = strrchr(rb->archive, '/');
+	/* the seek table's frames, as the reader read it (none without one) */
+	struct ps_frame f;
+	size_t n = 0;
+	while (ps_reader_frame(rb->r, n, &f))
+		n++;
+	uint32_t *c = ps_xmalloc((n ? n : 1) * sizeof(*c)),
+		 *d = ps_xmalloc((n ? n : 1) * sizeof(*d));
+	uint64_t tar = 0;
+	for (size_t i = 0; i < n && ps_reader_frame(rb->r, i, &f); i++) {
+		c[i] = (uint32_t)f.c_size;
+		d[i] = (uint32_t)f.t_size;
+		tar += f.t_size;
+	}
+	struct ps_ibuild_end ie = {
+	    .sha256 = sha,
+	    .archive_name = base ? base + 1 : rb->archive,
+	    .archive_size = (int64_t)ps_reader_file_size(rb->r),
+	    .tar_bytes = tar,
+	    .csize = c,
+	    .dsize = d,
+	    .nframes = n,
+	};
+	int rc = ps_ibuild_finish(rb->ib, &ie, err);
+	free(c);
+	free(d);
+	if (rc < 0)
+		return ps_err_prefix(err, "%s", rb->archive);
+	return ps_ibuild_publish(rb->ib, err);
 }
 
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err)
 {
-	struct builder b;
-	struct ps_reader *r = NULL;
-	int rc = -1;
-	memset(&b, 0, sizeof(b));
-	b.archive = archive_path;
-	ps_buf_init(&b.path);
-	ps_buf_init(&b.line);
-	ps_buf_init(&b.linkdata);
+	struct rebuild rb;
+	memset(&rb, 0, sizeof(rb));
+	rb.archive = archive_path;
+	ps_pool_init(&rb.pool, 2 * BATCH_BYTES + 128 * 1024);
+	ps_buf_init(&rb.batch);
+	ps_buf_init(&rb.line);
+	ps_buf_init(&rb.pathbuf);
+	ps_buf_init(&rb.win);
+	ps_buf_init(&rb.linkdata);
+	ps_hmap_init(&rb.targets, TARGETS_MAX);
+	rb.cache = ps_xcalloc(1, sizeof(*rb.cache));
+	ps_hmap_init(&rb.cache->idx, 0);
 
-	if (!force && access(db_path, F_OK) == 0)
-		return ps_err_set(err, EEXIST, "%s exists (use --force to replace it)", db_path);
-	struct ps_buf tmp = PS_BUF_INIT;
-	ps_buf_addf(&tmp, "%s.tmp.%d", db_path, (int)getpid());
-	unlink(tmp.buf);
-	int fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ps_err_set(err, errno, "%s: %s", tmp.buf, strerror(errno));
-		ps_buf_release(&tmp);
-		return -1;
-	}
-	close(fd);
-	if (ps_reader_open(&r, archive_path, err) < 0)
-		goto out;
-	b.r = r;
-	if (sqlite3_open_v2(tmp.buf, &b.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		ps_sql_err(err, b.db, tmp.buf);
-		goto out;
-	}
-	if (build(&b, r, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (b.tables && rc < 0)
-		ps_tables_abort(b.tables);
-	sqlite3_finalize(b.ins_member);
-	sqlite3_finalize(b.ins_file);
-	sqlite3_finalize(b.get_member);
-	sqlite3_finalize(b.seq);
-	sqlite3_finalize(b.ins_proc);
-	sqlite3_finalize(b.upd_hardlink);
-	sqlite3_finalize(b.get_off);
-	cache_free(b.cache);
-	ps_buf_release(&b.linkdata);
-	if (b.db && sqlite3_close(b.db) != SQLITE_OK && rc == 0)
-		rc = ps_err_set(err, EIO, "sqlite: cannot close %s", tmp.buf);
-	ps_reader_close(r);
-	if (rc == 0) {
-		int dfd = open(tmp.buf, O_RDONLY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		if ((!force && access(db_path, F_OK) == 0) || rename(tmp.buf, db_path) < 0)
-			rc = ps_err_set(err, errno ? errno : EEXIST,
-					"%s: cannot rename into place: %s", db_path,
-					strerror(errno ? errno : EEXIST));
-	}
-	if (rc < 0)
-		unlink(tmp.buf);
-	ps_buf_release(&tmp);
-	ps_buf_release(&b.path);
-	ps_buf_release(&b.line);
+	int rc = rebuild_run(&rb, db_path, force, err);
+	if (rc == 0 && rb.damaged)
+		rc = 1;
+	ps_ibuild_free(rb.ib); /* joins its thread; removes the temporary file on failure */
+	ps_reader_close(rb.r);
+	ps_reader_close(rb.mr);
+	cache_free(rb.cache);
+	ps_hmap_release(&rb.targets);
+	free(rb.tents);
+	free(rb.wl);
+	ps_buf_release(&rb.batch);
+	ps_buf_release(&rb.line);
+	ps_buf_release(&rb.pathbuf);
+	ps_buf_release(&rb.win);
+	ps_buf_release(&rb.linkdata);
+	ps_pool_destroy(&rb.pool);
 	return rc;
 }

@@ -754,6 +754,49 @@ fail:
 	return -1;
 }
 
+/* A reader on fd (taken), from byte c_off. */
+static int open_fd(struct ps_reader **rp, int fd, const char *name, int salvage, uint64_t c_off,
+		   struct ps_err *err)
+{
+	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
+	r->fd = fd;
+	r->name = ps_xstrdup(name);
+	r->salvage = salvage;
+	ps_buf_init(&r->data);
+	ps_buf_init(&r->line);
+	if (ps_src_open(&r->src, fd, name, err) < 0 ||
+	    (c_off && ps_src_start(&r->src, c_off, err) < 0) ||
+	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
+		ps_reader_close(r);
+		return -1;
+	}
+	r->src.fetch = r->fetch;
+	*rp = r;
+	return 0;
+}
+
+/* Open path ("-": standard input) as a regular file, spooling a pipe. */
+static int open_file(const char *path, const char *tmpdir, const char **name, struct ps_err *err)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	*name = is_stdin ? "standard input" : path;
+	int fd = is_stdin ? fcntl(0, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ps_err_set(err, errno, "%s: %s", *name, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
+		close(fd);
+		return ps_err_set(err, e, "%s: %s", *name, strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) { /* a pipe: keep a copy to read again */
+		int t = spool(fd, tmpdir, *name, err);
+		close(fd);
+		return t;
+	}
+	return fd;
+}
+
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err)
 {
 	return ps_reader_open_with(rp, path, NULL, err);
@@ -762,43 +805,24 @@ int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err)
 int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps_reader_opts *o,
 			struct ps_err *err)
 {
-	int is_stdin = strcmp(path, "-") == 0;
-	const char *name = is_stdin ? "standard input" : path;
-	int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	const char *name;
+	int fd = open_file(path, o ? o->tmpdir : NULL, &name, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, o && o->salvage, 0, err);
+}
+
+int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err)
+{
+	const char *name;
+	int fd = open_file(path, NULL, &name, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, 0, c_off, err);
+}
+
+int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2, struct ps_err *err)
+{
+	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return ps_err_set(err, errno, "%s: %s", name, strerror(errno));
-	struct stat sb;
-	if (fstat(fd, &sb) < 0) {
-		int e = errno;
-		close(fd);
-		return ps_err_set(err, e, "%s: %s", name, strerror(e));
-	}
-	if (!S_ISREG(sb.st_mode)) { /* a pipe: keep a copy to read again */
-		int t = spool(fd, o ? o->tmpdir : NULL, name, err);
-		close(fd);
-		if (t < 0)
-			return -1;
-		fd = t;
-		if (fstat(fd, &sb) < 0) {
-			int e = errno;
-			close(fd);
-			return ps_err_set(err, e, "%s: %s", name, strerror(e));
-		}
-	}
-	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
-	r->fd = fd;
-	r->name = ps_xstrdup(name);
-	r->salvage = o && o->salvage;
-	ps_buf_init(&r->data);
-	ps_buf_init(&r->line);
-	if (ps_src_open(&r->src, fd, name, err) < 0 ||
-	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
-		ps_reader_close(r);
-		return -1;
-	}
-	r->src.fetch = r->fetch;
-	*rp = r;
-	return 0;
+		return ps_err_set(err, errno, "%s: %s", r->name, strerror(errno));
+	return open_fd(r2, fd, r->name, r->salvage, c_off, err);
 }
 
 int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,

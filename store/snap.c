@@ -39,52 +39,37 @@ static int is_sqlite(const char *path)
 	return r;
 }
 
+int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err)
+{
+	struct stat st;
+	*index = *archive = NULL;
+	if (stat(path, &st) < 0)
+		return ps_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (is_sqlite(path)) {
+		*index = ps_xstrdup(path);
+		if (ends_with(path, ".db"))
+			*archive = ps_xstrndup(path, strlen(path) - 3);
+		return 0;
+	}
+	struct ps_buf b = PS_BUF_INIT;
+	ps_buf_addf(&b, "%s.db", path);
+	if (access(b.buf, F_OK) != 0) {
+		ps_buf_release(&b);
+		return ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)",
+				  path, path);
+	}
+	*index = ps_buf_detach(&b, NULL);
+	*archive = ps_xstrdup(path);
+	return 0;
+}
+
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
 {
 	struct ps_snap *s = ps_xcalloc(1, sizeof(*s));
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		ps_err_set(err, errno, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (is_sqlite(path)) {
-		s->index = ps_xstrdup(path);
-		if (ends_with(path, ".db"))
-			s->archive = ps_xstrndup(path, strlen(path) - 3);
-	} else {
-		struct ps_buf b = PS_BUF_INIT;
-		ps_buf_addf(&b, "%s.db", path);
-		s->archive = ps_xstrdup(path);
-		s->index = ps_buf_detach(&b, NULL);
-		if (access(s->index, F_OK) != 0) {
-			ps_err_set(err, ENOENT, "%s: no index beside it (run: procsnap index %s)",
-				   path, path);
-			goto fail;
-		}
-	}
-	if (sqlite3_open_v2(s->index, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		ps_err_set(err, EIO, "%s: cannot open index: %s", s->index, sqlite3_errmsg(s->db));
-		goto fail;
-	}
 	sqlite3_stmt *q;
-	int ver = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		ver = sqlite3_column_int(q, 0);
-	else {
-		sqlite3_finalize(q);
-		ps_err_set(err, EINVAL, "%s: not a procsnap index (%s)", s->index,
-			   sqlite3_errmsg(s->db));
+	if (ps_snap_resolve(path, &s->index, &s->archive, err) < 0 ||
+	    ps_index_open(s->index, &s->db, err) < 0)
 		goto fail;
-	}
-	sqlite3_finalize(q);
-	if (ver != PS_SCHEMA_VERSION) {
-		ps_err_set(err, EINVAL,
-			   "%s: index schema version %d, this procsnap reads %d; rebuild it with: "
-			   "procsnap index --force ARCHIVE",
-			   s->index, ver, PS_SCHEMA_VERSION);
-		goto fail;
-	}
 	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM snapshots", -1, &q, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
@@ -115,23 +100,51 @@ const char *ps_snap_archive(struct ps_snap *s)
 	return s->archive;
 }
 
+/*
+ * The row of one archive path, found through its structure: the text of the
+ * name in `strings` (indexed), then the pid's range of `paths` (its primary
+ * key), or `sys_paths` outside pid directories.  Columns: kind, size,
+ * link_target, data_off, errno, xxh3 (hex).  The files view would compute
+ * every path to compare it.
+ */
+static const char lookup_pid_sql[] =
+    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
+    "FROM strings n JOIN paths p ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id "
+    "  AND p.name_id = n.str_id AND p.tid IS ?2 "
+    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
+    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
+    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
+static const char lookup_sys_sql[] =
+    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
+    "FROM strings n JOIN sys_paths p ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
+    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
+    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
+    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
+
 int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
 		 struct ps_err *err)
 {
 	sqlite3_stmt *q;
 	int rc = -1;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT f.kind, f.size, f.link_target, f.data_off, f.errno, f.xxh3 "
-			       "FROM files f WHERE f.path = ?1 ORDER BY f.snapshot_id LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
+	int64_t pid, tid;
+	const char *rest;
+	ps_path_split(path, &pid, &tid, &rest);
+	if (sqlite3_prepare_v2(s->db, pid >= 0 ? lookup_pid_sql : lookup_sys_sql, -1, &q, NULL) !=
+	    SQLITE_OK)
 		return ps_sql_err(err, s->db, "files");
-	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	if (pid >= 0) {
+		sqlite3_bind_int64(q, 1, pid);
+		if (tid >= 0)
+			sqlite3_bind_int64(q, 2, tid);
+	}
+	sqlite3_bind_text(q, 3, rest, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		ps_err_set(err, ENOENT, "%s: not in the snapshot", path);
 		goto out;
 	}
-	const char *kind = (const char *)sqlite3_column_text(q, 0);
-	int k = kind ? ps_member_kind_parse(kind, strlen(kind)) : -1;
+	int k = sqlite3_column_type(q, 0) == SQLITE_INTEGER ? sqlite3_column_int(q, 0) : -1;
+	if (k < PS_M_FILE || k > PS_M_ABSENT)
+		k = -1;
 	if (kind_out)
 		*kind_out = k;
 	ps_buf_reset(out);
@@ -151,7 +164,7 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 		} else if (!s->archive) {
 			ps_err_set(err, ENOENT, "%s: the archive is not beside the index", path);
 		} else if (sqlite3_column_type(q, 3) == SQLITE_NULL || size < 0) {
-			ps_err_set(err, EINVAL, "%s: no data offset in the index", path);
+			ps_err_set(err, EINVAL, "%s: its bytes are not in the archive", path);
 		} else {
 			rc = ps_archive_read_at(s->archive, (uint64_t)sqlite3_column_int64(q, 3),
 						(uint64_t)size, out, err);

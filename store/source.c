@@ -489,6 +489,44 @@ int ps_src_open(struct ps_src *s, int fd, const char *name, struct ps_err *err)
 	return 0;
 }
 
+int ps_src_start(struct ps_src *s, uint64_t c_off, struct ps_err *err)
+{
+	if (c_off >= s->fsize)
+		return ps_err_set(err, EINVAL, "offset %llu is past the end of the file",
+				  (unsigned long long)c_off);
+	s->cpos = c_off;
+	s->in_off = s->in_len = 0;
+	s->sha_pos = c_off; /* hash from there */
+	EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL);
+	if (!s->zstd) {
+		if (c_off % 512)
+			return ps_err_set(err, EINVAL, "offset %llu is not a tar block",
+					  (unsigned long long)c_off);
+		s->tpos = c_off;
+		s->tknown = 1;
+	} else if (s->st.n) {
+		size_t lo = 0, hi = s->st.n; /* the frame starting at c_off */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->st.coff[mid] < c_off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == s->st.n || s->st.coff[lo] != c_off)
+			return ps_err_set(err, EINVAL, "offset %llu is not a zstd frame",
+					  (unsigned long long)c_off);
+		s->fi = lo;
+		s->tpos = s->st.toff[lo];
+		s->tknown = 1;
+	} else {
+		s->tpos = 0;
+		s->tknown = 0;
+	}
+	realign(s);
+	return 0;
+}
+
 void ps_src_sha256(struct ps_src *s, unsigned char out[32])
 {
 	sha_feed(s, s->fsize, NULL, 0);

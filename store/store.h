@@ -41,6 +41,12 @@ struct ps_writer_opts {
 	int level;	   /* zstd level, default 3 */
 	size_t frame_size; /* target tar bytes per frame, default 1 MiB */
 	int spill_dirfd;   /* directory for an O_TMPFILE manifest spool, or -1: memory only */
+	/* Build the SQLite index in the same pipeline, from the same members
+	 * (issue 9): written to a temporary name beside index_path, finished by
+	 * ps_writer_finish, put in place by ps_writer_index_publish. */
+	const char *index_path;	  /* NULL: no index */
+	int index_force;	  /* an existing index_path may be replaced */
+	const char *archive_name; /* recorded in the index (snapshots.archive_name) */
 };
 
 struct ps_writer_stats {
@@ -61,6 +67,11 @@ struct ps_member {
 	size_t len;
 	int err; /* errno recorded in the manifest */
 	uint64_t read_ns;
+	/* PS_M_FILE content too large for memory: in the file spill_fd (len
+	 * bytes from offset 0) instead of data.  ps_writer_add takes the fd
+	 * (closed when the archive and the index are done with it). */
+	int spilled;
+	int spill_fd;
 };
 
 /*
@@ -77,6 +88,12 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 /* Write the manifest, end the tar, flush frames, write the seek table.
  * Fills stats (incl. SHA-256 of every byte written).  0 or -1. */
 int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct ps_err *err);
+/* The index (opts.index_path), once ps_writer_finish succeeded: rename it
+ * into place (refused if it exists, unless index_force).  0 or -1. */
+int ps_writer_index_publish(struct ps_writer *w, struct ps_err *err);
+/* The index's temporary file name while it is being built (NULL if none):
+ * what a signal handler removes. */
+const char *ps_writer_index_tmp(const struct ps_writer *w);
 /* Totals of everything added so far (waits for the formatter thread). */
 const struct ps_writer_stats *ps_writer_peek(struct ps_writer *w);
 void ps_writer_free(struct ps_writer *w);
@@ -146,6 +163,15 @@ struct ps_rdamage {
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err);
 int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps_reader_opts *o,
 			struct ps_err *err);
+/* The same, starting at byte c_off of the file: a zstd frame (or, in a plain
+ * tar, a block) that begins with a tar header.  The SHA-256 then covers the
+ * bytes from there only, and tar offsets are known only if the seek table
+ * says where that frame starts. */
+int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err);
+/* A second reader of the same file as r (for standard input: of its spooled
+ * copy), with r's options, starting at byte c_off as ps_reader_open_at. */
+int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
+		     struct ps_err *err);
 /* 1 and *m filled; PS_READER_DAMAGED (salvage only: see ps_reader_damage;
  * call again to go on); 0 at the end; -1 with err (damage when not
  * salvaging, a hostile size or a malformed header, I/O). */
@@ -199,24 +225,61 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /* ---- index ------------------------------------------------------------- */
 
-#define PS_SCHEMA_VERSION 3
+#define PS_SCHEMA_VERSION 4
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to
  * db_path (temporary name, then rename; an existing db_path is refused
- * unless force).  Returns 0, or -1 with err (corrupt archive, I/O).
+ * unless force).  The records are the ones a capture's own index is built
+ * from (the same builder): the index is the same.  Returns 0; 1 when the
+ * index was written but parts of the archive cannot be trusted (paths marked
+ * in files.damage: mismatch, missing, unlisted); or -1 with err (not a
+ * procsnap archive, I/O).
  */
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
+
+/*
+ * ps_index_merge - write one index at out_path holding every snapshot of
+ * the n inputs (archives or indexes, each opened as ps_index_attach does),
+ * each under a new snapshot_id, in order.  The output is made from
+ * procsnap's own schema and the rows of its tables are copied; no SQL text
+ * of an input is ever run.  Created as ps_index_build creates its output.
+ * 0, or -1 with a one-line err (an input that is not a procsnap index of
+ * this schema names itself and the object that differs).
+ */
+int ps_index_merge(const char *out_path, const char *const *inputs, int n, int force,
+		   struct ps_err *err);
+
+/* ---- opening indexes (hostile input) ----------------------------------- */
+
+struct sqlite3;
+
+/*
+ * Every index procsnap reads is opened by one of these (store/indexdb.c):
+ * read-only and immutable (no lock, no journal, nothing created beside the
+ * file), SQLite's defensive mode on, trusted_schema off, triggers off,
+ * no memory-mapped I/O, a fixed page cache, strings and blobs capped at
+ * 32 MiB and SQL texts at 1 MiB.  Its schema must be procsnap's own (the
+ * embedded SQL of schema/, same user_version, same objects with the same
+ * SQL up to comments and spacing): any other trigger, view, table, index
+ * or definition refuses the file with one line naming it.
+ */
+/* Open the index at path.  0 (*dbp owned by the caller: sqlite3_close) or -1. */
+int ps_index_open(const char *path, struct sqlite3 **dbp, struct ps_err *err);
+/* An empty in-memory database with the same protections, to attach indexes to. */
+int ps_index_open_memory(struct sqlite3 **dbp, struct ps_err *err);
+/* ATTACH the index at path to db as `schema` and check it; detached again on
+ * failure.  0 or -1. */
+int ps_index_attach(struct sqlite3 *db, const char *path, const char *schema, struct ps_err *err);
 
 /* ---- opened snapshot (archive or index) -------------------------------- */
 
 struct ps_snap;
-struct sqlite3;
 
 /* Open a snapshot by either name: an archive (its index is <archive>.db) or
  * an index (its archive is the index path without ".db", or the path
- * recorded in it).  The index is opened read-only and its schema version
- * checked.  0 or -1 with a one-line err. */
+ * recorded in it).  The index is opened with ps_index_open.  0 or -1 with a
+ * one-line err. */
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err);
 struct sqlite3 *ps_snap_db(struct ps_snap *s);
 const char *ps_snap_archive(struct ps_snap *s); /* may be NULL */

@@ -4,7 +4,11 @@
 #ifndef PS_STORE_INT_H
 #define PS_STORE_INT_H
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "common.h"
 
 /*
  * Limits on what an archive may claim (README "Threat model").  Every size
@@ -136,6 +140,10 @@ enum { PS_SRC_ERROR = -1, PS_SRC_END = 0, PS_SRC_CHUNK = 1, PS_SRC_GAP = 2 };
  * error), read the seek table.  name is for messages.  0 or -1 with err;
  * ps_src_close in both cases. */
 int ps_src_open(struct ps_src *s, int fd, const char *name, struct ps_err *err);
+/* Start at byte c_off instead (a frame, or a block of a plain tar), before
+ * the first ps_src_next; the SHA-256 then covers the file from there.  0 or
+ * -1 with err. */
+int ps_src_start(struct ps_src *s, uint64_t c_off, struct ps_err *err);
 /* The next chunk (PS_SRC_CHUNK: s->chunk...), PS_SRC_END, PS_SRC_GAP (s->gap;
  * the source has moved past it), or PS_SRC_ERROR (s->err). */
 int ps_src_next(struct ps_src *s);
@@ -162,7 +170,7 @@ int ps_tar_header_ok(const unsigned char *blk);
 int ps_sql_err(struct ps_err *err, struct sqlite3 *db, const char *what);
 /* Run the schema files: the table files (post_load 0) or the 9x index files (1). */
 int ps_schema_apply(struct sqlite3 *db, int post_load, struct ps_err *err);
-/* pid/tid from proc/<pid>/task/<tid>/...; -1 when absent. */
+/* pid/tid from proc/<pid>/task/<tid>/...; -1 when absent (ps_path_split). */
 void ps_path_ids(const char *path, int64_t *pid, int64_t *tid);
 
 /*
@@ -175,9 +183,173 @@ struct ps_tables;
 /* Does the parser need the content of this member?  (Hardlinked content is
  * then resolved before ps_tables_member sees it.) */
 int ps_tables_wants(const char *path);
-struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err);
+/* intern(ctx, text, len, err): the strings.str_id of a text (the builder's
+ * dictionary), or -1 on failure. */
+typedef int64_t (*ps_intern_fn)(void *ctx, const char *s, size_t n, struct ps_err *err);
+struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void *ctx,
+				  struct ps_err *err);
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+/* A member too large to be held whole, in pieces (only smaps is parsed so):
+ * begin returns 1 when the tables want it, 0 when not (its data is then not
+ * needed); data in order, the last piece with eof. */
+int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err *err);
+int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int eof,
+			  struct ps_err *err);
 int ps_tables_end(struct ps_tables *t, struct ps_err *err);
 void ps_tables_abort(struct ps_tables *t);
+
+/* indexdb.c: make a connection defensive (see ps_index_open); writable keeps
+ * triggers on, for procsnap's own output.  0 or -1. */
+int ps_db_harden(struct sqlite3 *db, int writable, struct ps_err *err);
+/* sqlite3_exec with SQLite's message in err ("sqlite: ...").  0 or -1. */
+int ps_db_exec(struct sqlite3 *db, const char *sql, struct ps_err *err);
+
+/* snap.c: the index file of a snapshot named by its archive or its index
+ * (malloc'ed into *index), and its archive if it can be told (*archive,
+ * malloc'ed, or NULL).  0 or -1 with err. */
+int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err);
+
+/*
+ * outfile.c - an output file created without a check-then-rename race: a
+ * temporary file beside the final name (O_CREAT|O_EXCL, mode 0600), renamed
+ * into place with RENAME_NOREPLACE unless force (a link() where the file
+ * system lacks it), the directory fsync'ed.  create: 0 or -1 (an existing
+ * path without force is refused early, with the message users see);
+ * o->tmp is the name to write.  commit: fsync, rename; 0 or -1 (the
+ * temporary file is then removed).  abort: remove it (after a failure;
+ * also safe after commit or a failed create).
+ */
+struct ps_outfile {
+	char *path; /* final name */
+	char *tmp;  /* temporary name in the same directory */
+	int dirfd;
+	int force;
+};
+int ps_out_create(struct ps_outfile *o, const char *path, int force, struct ps_err *err);
+/* The same with the temporary name given (it must be in path's directory). */
+int ps_out_create_as(struct ps_outfile *o, const char *path, const char *tmp, int force,
+		     struct ps_err *err);
+int ps_out_commit(struct ps_outfile *o, struct ps_err *err);
+void ps_out_abort(struct ps_outfile *o);
+/* ---- queue.c: hand-over between the pipeline's threads --------------------- */
+
+struct ps_chunk {
+	char *data;
+	size_t len, cap;
+};
+/* Take b's buffer as a chunk (b is left empty). */
+struct ps_chunk ps_chunk_from(struct ps_buf *b);
+
+#define PS_POOL_MAX 8
+/* Recycled buffers of the ordinary size (at most keep_max bytes each). */
+struct ps_pool {
+	pthread_mutex_t mu;
+	struct ps_chunk free[PS_POOL_MAX];
+	size_t n, keep_max;
+};
+void ps_pool_init(struct ps_pool *p, size_t keep_max);
+void ps_pool_destroy(struct ps_pool *p);
+/* Make b an empty buffer of at least cap bytes, from the pool if it can. */
+void ps_pool_get(struct ps_pool *p, struct ps_buf *b, size_t cap);
+void ps_pool_put(struct ps_pool *p, struct ps_chunk c);
+
+/* A bounded single-producer single-consumer queue of chunks. */
+#define PS_BQ_SLOTS 4
+struct ps_bq {
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_take, idle;
+	struct ps_chunk q[PS_BQ_SLOTS];
+	size_t head, count;
+	uint64_t put, done_n; /* items put / items fully handled */
+	int done;
+};
+void ps_bq_init(struct ps_bq *b);
+void ps_bq_destroy(struct ps_bq *b);		    /* frees chunks still queued */
+void ps_bq_put(struct ps_bq *b, struct ps_chunk c); /* blocks while full */
+/* Next chunk (1), or 0 once the queue is closed and empty. */
+int ps_bq_take(struct ps_bq *b, struct ps_chunk *c);
+void ps_bq_handled(struct ps_bq *b); /* the consumer is done with one chunk */
+void ps_bq_drain(struct ps_bq *b);   /* wait until every chunk put was handled */
+void ps_bq_close(struct ps_bq *b);
+
+/* ---- the member record of the pipeline ------------------------------------- */
+
+/*
+ * One member as it travels in a batch: capture -> writer (ps_writer_add
+ * copies it in) -> formatter thread (hashes it, writes the tar, fills the
+ * annotation) -> index builder thread.  `procsnap index` makes the same
+ * records from an archive and its manifest, so the builder has one input.
+ * 8-byte aligned; followed by path NUL, target NUL, data_len bytes.
+ */
+struct ps_wrec {
+	uint64_t size;	   /* content bytes (a link: target length) */
+	uint64_t data_len; /* bytes of content that follow (0: not carried) */
+	uint64_t read_ns;
+	int64_t mtime;
+	uint64_t data_off; /* annotation: tar offset of the content (a file's, or of
+			      the first copy it is a hardlink to); 0 unknown */
+	uint32_t path_len, target_len, kind, mode, uid, gid;
+	int32_t err, has_target;
+	uint32_t has_hash; /* annotation: xxh3 is set */
+	uint32_t damage;   /* PS_DAMAGE_* */
+	unsigned char xxh3[16];
+	/* The content is not in the batch but in this file (size bytes), which
+	 * travels with the record and is closed by its last consumer. */
+	int32_t spilled, spill_fd;
+};
+#define PS_WREC_SIZE(pl, tl, dl)                                                                   \
+	((sizeof(struct ps_wrec) + (pl) + (tl) + 2 + (dl) + 7) & ~(size_t)7)
+
+/* Why a path cannot be trusted (files.damage). */
+enum {
+	PS_DAMAGE_NONE = 0,
+	PS_DAMAGE_MISMATCH = 1, /* member bytes differ from the manifest's XXH3 */
+	PS_DAMAGE_LOST = 2,	/* its member was in a damaged part of the archive */
+	PS_DAMAGE_MISSING = 3,	/* listed in the manifest, no member */
+	PS_DAMAGE_UNLISTED = 4, /* a member the manifest does not list */
+};
+const char *ps_damage_name(unsigned d); /* NULL for PS_DAMAGE_NONE */
+
+/* ---- ibuild.c: the index builder ------------------------------------------ */
+
+/*
+ * One builder per index: it consumes batches of ps_wrec on a thread of its
+ * own and writes the SQLite index under a temporary name beside db_path.
+ * The records come from a live capture (the writer's formatter) or from an
+ * archive (ps_index_build): one code path.
+ */
+struct ps_ibuild;
+/* pool: where consumed batches go back (NULL: freed). */
+int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct ps_pool *pool,
+		   struct ps_err *err);
+/* Hand a batch over (blocks while the builder's queue is full); the builder
+ * owns it from here.  0, or -1 with err once the builder has failed. */
+int ps_ibuild_submit(struct ps_ibuild *b, struct ps_chunk batch, struct ps_err *err);
+/* What only the end of the archive knows. */
+struct ps_ibuild_end {
+	const unsigned char *sha256; /* 32 bytes, or NULL */
+	const char *archive_name;    /* basename recorded in snapshots */
+	int64_t archive_size;	     /* -1 unknown */
+	uint64_t tar_bytes;
+	const uint32_t *csize, *dsize; /* the zstd frames (may be 0 frames) */
+	size_t nframes;
+};
+/* Wait for the builder, write the last rows and indexes, commit and close
+ * the temporary database.  0, or -1 with err. */
+int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct ps_err *err);
+/* Rename the finished database into place (RENAME_NOREPLACE unless force). */
+int ps_ibuild_publish(struct ps_ibuild *b, struct ps_err *err);
+/* Temporary file name (for a signal handler that must remove it). */
+const char *ps_ibuild_tmp_path(const struct ps_ibuild *b);
+/* Stop the thread if running, remove the temporary file unless published. */
+void ps_ibuild_free(struct ps_ibuild *b);
+
+/*
+ * Split an archive path: "proc/<pid>/task/<tid>/<rest>" (pid and tid in
+ * canonical decimal: no sign, no leading zero, at most INT32_MAX).  *rest
+ * points into path: "" for the pid or tid directory itself.  A path that is
+ * not below a pid directory gives pid = tid = -1 and rest = path.
+ */
+void ps_path_split(const char *path, int64_t *pid, int64_t *tid, const char **rest);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* ---- column lists (X-macros keep the enum and the SQL in step) ---------- */
 
@@ -35,7 +36,8 @@
 	X(no_new_privs) X(cap_eff) X(cap_prm) X(cap_bnd) X(cap_inh) X(cap_amb) X(oom_score)        \
 	X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread) X(vsize) X(minflt) \
 	X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(fd_count) X(ns_pid)    \
-	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)
+	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)      \
+	X(env_set) X(limits_set)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
@@ -43,16 +45,19 @@
 	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan)
 
 #define MAP_COLS(X)                                                                                \
-	X(pid) X(start) X(end) X(permissions) X(offset) X(device) X(inode) X(path) X(pseudo)       \
-	X(start_addr) X(end_addr) X(deleted) X(size_kb) X(kernel_page_size_kb) X(mmu_page_size_kb) \
+	X(pid) X(seq) X(start_addr) X(len) X(perms_id) X(offset) X(dev) X(inode) X(path_id)        \
 	X(rss_kb) X(pss_kb) X(pss_dirty_kb) X(shared_clean_kb) X(shared_dirty_kb)                  \
-	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(ksm_kb)         \
-	X(lazy_free_kb) X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb)         \
-	X(shared_hugetlb_kb) X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)          \
-	X(thp_eligible) X(protection_key) X(vmflags) X(pages) X(present) X(swapped)             \
-	X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
+	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(vmflags_id)     \
+	X(pages) X(present) X(swapped) X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
 
-#define FD_COLS(X) X(pid) X(fd) X(path) X(type) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
+#define RARE_COLS(X)                                                                               \
+	X(pid) X(seq) X(kernel_page_size_kb) X(mmu_page_size_kb) X(ksm_kb) X(lazy_free_kb)         \
+	X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb) X(shared_hugetlb_kb)    \
+	X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb) X(thp_eligible)               \
+	X(protection_key)
+
+#define FD_COLS(X)                                                                                 \
+	X(pid) X(seq) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
 #define NS_COLS(X)                                                                                 \
 	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
@@ -62,21 +67,24 @@
 #define ENUM_P(n) P_##n,
 #define ENUM_T(n) T_##n,
 #define ENUM_M(n) M_##n,
+#define ENUM_R(n) R_##n,
 #define ENUM_F(n) F_##n,
 #define ENUM_N(n) N_##n,
 #define NAME(n) #n,
 enum { P_0, PROC_COLS(ENUM_P) };
 enum { T_0, THREAD_COLS(ENUM_T) };
 enum { M_0, MAP_COLS(ENUM_M) };
+enum { R_0, RARE_COLS(ENUM_R) };
 enum { F_0, FD_COLS(ENUM_F) };
 enum { N_0, NS_COLS(ENUM_N) };
 static const char *const proc_cols[] = {PROC_COLS(NAME) NULL};
 static const char *const thread_cols[] = {THREAD_COLS(NAME) NULL};
 static const char *const map_cols[] = {MAP_COLS(NAME) NULL};
+static const char *const rare_cols[] = {RARE_COLS(NAME) NULL};
 static const char *const fd_cols[] = {FD_COLS(NAME) NULL};
 static const char *const ns_cols[] = {NS_COLS(NAME) NULL};
-static const char *const env_cols[] = {"pid", "key", "value", NULL};
-static const char *const limit_cols[] = {"pid", "name", "soft_limit", "hard_limit", "units", NULL};
+static const char *const env_cols[] = {"set_id", "seq", "key", "value", NULL};
+static const char *const limit_cols[] = {"set_id", "seq", "name", "soft_limit", "hard_limit", "units", NULL};
 /* clang-format on */
 
 /* ns/<name> links, in enum ns_kind order. */
@@ -263,6 +271,9 @@ static void proc_reset(struct proc_state *p)
 	shrink(&p->maps);
 	shrink(&p->mountinfo);
 	p->have_smaps = p->have_pagemap = 0;
+	p->pagemap_seen = p->have_pc = p->streaming = 0;
+	shrink(&p->carry);
+	p->env_set = p->limits_set = -1;
 	shrink(&p->smaps);
 	shrink(&p->pagemap);
 }
@@ -284,6 +295,7 @@ static void proc_release(struct proc_state *p)
 	ps_buf_release(&p->mountinfo);
 	ps_buf_release(&p->smaps);
 	ps_buf_release(&p->pagemap);
+	ps_buf_release(&p->carry);
 }
 
 static void set_buf(struct ps_buf *b, const char *p, size_t n)
@@ -430,35 +442,35 @@ static void bind_pagemap(sqlite3_stmt *st, const struct ps_map *mp, struct ps_pa
 	sqlite3_bind_int(st, M_pfn_visible, c.pfn_visible);
 }
 
+/* A text column through the strings dictionary (NULL stays NULL). */
+static int bind_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+		       struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	int64_t id = t->intern(t->intern_ctx, p, n, err);
+	if (id < 0)
+		return -1;
+	sqlite3_bind_int64(st, col, id);
+	return 0;
+}
+
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
 		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
 	sqlite3_stmt *st = t->ins_map;
-	char buf[64];
 	tb_i64(st, M_pid, t->p.pid);
-	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->start);
-	sqlite3_bind_text(st, M_start, buf, -1, SQLITE_TRANSIENT);
-	snprintf(buf, sizeof(buf), "0x%08" PRIx64, mp->end);
-	sqlite3_bind_text(st, M_end, buf, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, M_permissions, mp->perms, -1, SQLITE_TRANSIENT);
-	tb_u64(st, M_offset, mp->offset);
-	snprintf(buf, sizeof(buf), "%02x:%02x", mp->dev_major, mp->dev_minor);
-	sqlite3_bind_text(st, M_device, buf, -1, SQLITE_TRANSIENT);
-	tb_u64(st, M_inode, mp->inode);
-	tb_slice(st, M_path, mp->path);
-	sqlite3_bind_int(st, M_pseudo, mp->inode == 0 && mp->path.len > 0);
+	sqlite3_bind_int64(st, M_seq, t->map_seq++);
 	tb_u64(st, M_start_addr, mp->start);
-	tb_u64(st, M_end_addr, mp->end);
-	size_t dl = sizeof(DELETED_SUFFIX) - 1;
-	sqlite3_bind_int(st, M_deleted,
-			 mp->path.len > dl &&
-			     memcmp(mp->path.p + mp->path.len - dl, DELETED_SUFFIX, dl) == 0);
-	if (!sm) {
-		tb_u64(st, M_size_kb, (mp->end - mp->start) / 1024);
-	} else {
-		tb_u64(st, M_size_kb, sm->size);
-		tb_u64(st, M_kernel_page_size_kb, sm->kernel_page_size);
-		tb_u64(st, M_mmu_page_size_kb, sm->mmu_page_size);
+	if (mp->end >= mp->start)
+		tb_u64(st, M_len, mp->end - mp->start);
+	if (bind_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
+	    bind_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
+		return -1;
+	tb_u64(st, M_offset, mp->offset);
+	sqlite3_bind_int64(st, M_dev, ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
+	tb_u64(st, M_inode, mp->inode);
+	if (sm) {
 		tb_u64(st, M_rss_kb, sm->rss);
 		tb_u64(st, M_pss_kb, sm->pss);
 		tb_u64(st, M_pss_dirty_kb, sm->pss_dirty);
@@ -468,38 +480,85 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		tb_u64(st, M_private_dirty_kb, sm->private_dirty);
 		tb_u64(st, M_referenced_kb, sm->referenced);
 		tb_u64(st, M_anonymous_kb, sm->anonymous);
-		tb_u64(st, M_ksm_kb, sm->ksm);
-		tb_u64(st, M_lazy_free_kb, sm->lazy_free);
-		tb_u64(st, M_anon_huge_pages_kb, sm->anon_huge_pages);
-		tb_u64(st, M_shmem_pmd_mapped_kb, sm->shmem_pmd_mapped);
-		tb_u64(st, M_file_pmd_mapped_kb, sm->file_pmd_mapped);
-		tb_u64(st, M_shared_hugetlb_kb, sm->shared_hugetlb);
-		tb_u64(st, M_private_hugetlb_kb, sm->private_hugetlb);
-		tb_u64(st, M_swap_kb, sm->swap);
-		tb_u64(st, M_swap_pss_kb, sm->swap_pss);
-		tb_u64(st, M_locked_kb, sm->locked);
-		tb_u64(st, M_thp_eligible, sm->thp_eligible);
-		tb_u64(st, M_protection_key, sm->protection_key);
-		if (sm->vm_flags.p)
-			tb_slice(st, M_vmflags, sm->vm_flags);
+		if (sm->vm_flags.p &&
+		    bind_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
+			return -1;
+		/* The fields that are almost always at their usual value: a
+		 * maps_rare row only when one of them is not. */
+		const uint64_t rare[] = {
+		    sm->kernel_page_size,
+		    sm->mmu_page_size,
+		    sm->ksm,
+		    sm->lazy_free,
+		    sm->anon_huge_pages,
+		    sm->shmem_pmd_mapped,
+		    sm->file_pmd_mapped,
+		    sm->shared_hugetlb,
+		    sm->private_hugetlb,
+		    sm->swap,
+		    sm->swap_pss,
+		    sm->locked,
+		    sm->thp_eligible,
+		    sm->protection_key,
+		};
+		int unusual = 0;
+		for (size_t i = 0; i < sizeof(rare) / sizeof(rare[0]); i++)
+			unusual |= rare[i] != (i < 2 ? 4 : 0);
+		if (unusual) {
+			sqlite3_stmt *rs = t->ins_rare;
+			tb_i64(rs, R_pid, t->p.pid);
+			sqlite3_bind_int64(rs, R_seq, t->map_seq - 1);
+			for (size_t i = 0; i < sizeof(rare) / sizeof(rare[0]); i++)
+				tb_u64(rs, R_kernel_page_size_kb + (int)i, rare[i]);
+			if (tb_step(t, rs, "maps_rare", err) < 0)
+				return -1;
+		}
 	}
 	bind_pagemap(st, mp, pc);
-	return tb_step(t, st, "process_memory_map", err);
+	return tb_step(t, st, "maps", err);
 }
 
-static int smaps_rows(struct ps_tables *t, const char *data, size_t len,
-		      struct ps_pagemap_cursor *pc, struct ps_err *err)
+/* The pagemap cursor for a pass over this process's mappings (NULL when
+ * there are no counts to give), rewound when fresh. */
+static struct ps_pagemap_cursor *pagemap_cursor(struct proc_state *p, int fresh)
 {
-	size_t pos = 0;
+	if (fresh)
+		p->have_pc = p->have_pagemap &&
+			     ps_pagemap_cursor_init(&p->pc, p->pagemap.buf, p->pagemap.len) == 0;
+	return p->have_pc ? &p->pc : NULL;
+}
+
+/* Rows for the whole smaps entries of data; returns the bytes parsed (all
+ * of them when eof), or -1. */
+static int64_t smaps_rows(struct ps_tables *t, const char *data, size_t len, int eof,
+			  struct ps_err *err)
+{
+	size_t pos = 0, upto = eof ? len : ps_smaps_complete(data, len);
+	struct ps_pagemap_cursor *pc = pagemap_cursor(&t->p, 0);
 	struct ps_smaps sm;
 	int r;
-	while ((r = ps_smaps_next(data, len, &pos, &sm)) != 0) {
+	while ((r = ps_smaps_next(data, upto, &pos, &sm)) != 0) {
 		if (r < 0)
 			continue; /* a broken entry: no row rather than a wrong one */
 		if (insert_map(t, &sm.map, &sm, pc, err) < 0)
 			return -1;
 		t->p.smaps_rows++;
 	}
+	return (int64_t)upto;
+}
+
+/* smaps whole: rows now when the page counts are known (capture writes
+ * pagemap.sections before smaps), else kept for the end of the process
+ * (archives of earlier versions wrote it after). */
+static int smaps_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	if (p->pagemap_seen || !t->pagemap_expected) {
+		pagemap_cursor(p, 1);
+		return smaps_rows(t, data, len, 1, err) < 0 ? -1 : 0;
+	}
+	set_buf(&p->smaps, data, len);
+	p->have_smaps = 1;
 	return 0;
 }
 
@@ -517,22 +576,60 @@ static int maps_rows(struct ps_tables *t, struct ps_pagemap_cursor *pc, struct p
 
 /* ---- per-process members --------------------------------------------------------- */
 
+/*
+ * The set id of content (data, len) in dict: 1 and *id when it was stored
+ * before, 0 and a new *id when the rows must be inserted now.  Past the
+ * dictionary's bound a repeat is stored again (bigger, never wrong).
+ */
+static int set_find(struct set_dict *d, const char *data, size_t len, int64_t *id)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+	uint64_t key, v;
+	memcpy(&key, c.digest, sizeof(key));
+	size_t it = 0;
+	while (ps_hmap_next(&d->map, key, &it, &v))
+		if (memcmp(d->keys[v], c.digest, 16) == 0) {
+			*id = (int64_t)v;
+			return 1;
+		}
+	*id = d->next++;
+	if ((size_t)*id == d->n && ps_hmap_put(&d->map, key, (uint64_t)*id) == 0) {
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 64;
+			d->keys = ps_xrealloc(d->keys, d->cap * sizeof(*d->keys));
+		}
+		memcpy(d->keys[d->n++], c.digest, 16);
+	}
+	return 0;
+}
+
+static void set_free(struct set_dict *d)
+{
+	ps_hmap_release(&d->map);
+	free(d->keys);
+}
+
 static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
+	if (set_find(&t->envs, data, len, &t->p.env_set))
+		return 0;
 	size_t pos = 0;
+	int64_t seq = 0;
 	struct ps_str item, k, v;
 	sqlite3_stmt *st = t->ins_env;
 	while (ps_nul_next(data, len, &pos, &item) == 1) {
 		if (item.len == 0)
 			continue;
-		tb_i64(st, 1, t->p.pid);
+		sqlite3_bind_int64(st, 1, t->p.env_set);
+		sqlite3_bind_int64(st, 2, seq++);
 		if (ps_env_split(item, &k, &v) == 0) {
-			tb_slice(st, 2, k);
-			tb_slice(st, 3, v);
+			tb_slice(st, 3, k);
+			tb_slice(st, 4, v);
 		} else {
-			tb_slice(st, 2, item);
+			tb_slice(st, 3, item);
 		}
-		if (tb_step(t, st, "process_envs", err) < 0)
+		if (tb_step(t, st, "env_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -540,20 +637,24 @@ static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps
 
 static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
+	if (set_find(&t->limits, data, len, &t->p.limits_set))
+		return 0;
 	size_t pos = 0;
+	int64_t seq = 0;
 	struct ps_limit l;
 	int r;
 	sqlite3_stmt *st = t->ins_limit;
 	while ((r = ps_limits_next(data, len, &pos, &l)) != 0) {
 		if (r < 0 || l.name.len == 0)
 			continue;
-		tb_i64(st, 1, t->p.pid);
-		tb_slice(st, 2, l.name);
-		tb_i64(st, 3, l.soft);
-		tb_i64(st, 4, l.hard);
+		sqlite3_bind_int64(st, 1, t->p.limits_set);
+		sqlite3_bind_int64(st, 2, seq++);
+		tb_slice(st, 3, l.name);
+		tb_i64(st, 4, l.soft);
+		tb_i64(st, 5, l.hard);
 		if (l.units.len)
-			tb_slice(st, 5, l.units);
-		if (tb_step(t, st, "process_limits", err) < 0)
+			tb_slice(st, 6, l.units);
+		if (tb_step(t, st, "limit_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -732,6 +833,7 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 		if (strcmp(rel, "pagemap.sections") == 0) {
 			set_buf(&p->pagemap, data, len);
 			p->have_pagemap = 1;
+			p->pagemap_seen = 1;
 		}
 		return 0;
 	case 'o':
@@ -756,10 +858,7 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 			ps_statm_parse(data, len, &p->statm);
 			p->have_statm = 1;
 		} else if (strcmp(rel, "smaps") == 0) {
-			/* rows at the end of the process: pagemap.sections
-			 * comes after it (capture/capture.c) */
-			set_buf(&p->smaps, data, len);
-			p->have_smaps = 1;
+			return smaps_member(t, data, len, err);
 		}
 		return 0;
 	}
@@ -776,13 +875,16 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 		const struct fd_ent *e = &p->fds[i];
 		struct ps_link l;
 		tb_i64(st, F_pid, p->pid);
+		sqlite3_bind_int64(st, F_seq, t->fd_seq++);
 		tb_i64(st, F_fd, e->fd);
 		uint64_t inode = PS_U64_UNKNOWN;
 		if (e->has_target) {
 			const char *tg = p->arena.buf + e->toff;
-			tb_str(st, F_path, tg, e->tlen);
 			ps_link_parse(tg, e->tlen, &l);
-			sqlite3_bind_text(st, F_type, ps_link_type_name(l.type), -1, SQLITE_STATIC);
+			const char *type = ps_link_type_name(l.type);
+			if (bind_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
+			    bind_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
+				return -1;
 			sqlite3_bind_int(st, F_deleted, l.deleted);
 			inode = l.inode;
 			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
@@ -802,7 +904,7 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 			tb_u64(st, F_mnt_id, e->info.mnt_id);
 		}
 		tb_u64(st, F_inode, inode);
-		if (tb_step(t, st, "process_open_files", err) < 0)
+		if (tb_step(t, st, "fds", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -938,6 +1040,8 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
 	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
 	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	tb_i64(st, P_env_set, p->env_set);
+	tb_i64(st, P_limits_set, p->limits_set);
 	return tb_step(t, st, "processes", err);
 }
 
@@ -952,16 +1056,15 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 		return -1;
 	if (fd_rows(t, err) < 0)
 		return -1;
-	/* Mappings, with their pagemap counts: one cursor walks the sections
-	 * once, the mappings coming in ascending order. */
-	struct ps_pagemap_cursor cur, *pc = NULL;
-	if (p->have_pagemap && ps_pagemap_cursor_init(&cur, p->pagemap.buf, p->pagemap.len) == 0)
-		pc = &cur;
-	if (p->have_smaps && smaps_rows(t, p->smaps.buf, p->smaps.len, pc, err) < 0)
-		return -1;
-	if (pc)
-		ps_pagemap_cursor_init(pc, p->pagemap.buf, p->pagemap.len); /* rewind */
-	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pc, err) < 0)
+	/* Mappings kept for now (smaps of an older archive, or maps alone),
+	 * with their pagemap counts: one cursor walks the sections once per
+	 * pass, the mappings coming in ascending order. */
+	if (p->have_smaps) {
+		pagemap_cursor(p, 1);
+		if (smaps_rows(t, p->smaps.buf, p->smaps.len, 1, err) < 0)
+			return -1;
+	}
+	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pagemap_cursor(p, 1), err) < 0)
 		return -1;
 	if (sys_proc_flush(t, err) < 0)
 		return -1;
@@ -975,8 +1078,8 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map, t->ins_fd,
-			       t->ins_env,  t->ins_limit,  t->ins_ns};
+	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map,	 t->ins_rare,
+			       t->ins_fd,   t->ins_env,	   t->ins_limit, t->ins_ns};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	sys_finalize(t);
@@ -985,6 +1088,8 @@ static void tables_free(struct ps_tables *t)
 	ps_buf_release(&t->th.wchan);
 	ps_buf_release(&t->sbuf);
 	free(t->mnt_seen);
+	set_free(&t->envs);
+	set_free(&t->limits);
 	free(t);
 }
 
@@ -1005,6 +1110,15 @@ static void read_meta(struct ps_tables *t)
 			t->page_size = sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
+	t->pagemap_expected = 1;
+	if (sqlite3_prepare_v2(t->db,
+			       "SELECT json_extract(meta_json, '$.options.pagemap') FROM snapshots "
+			       "WHERE snapshot_id = 1",
+			       -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+			t->pagemap_expected = sqlite3_column_int(q, 0) != 0;
+		sqlite3_finalize(q);
+	}
 	/* a crafted meta.json must not make us divide by zero or overflow */
 	if (t->clock_ticks <= 0 || t->clock_ticks > 1000000)
 		t->clock_ticks = -1;
@@ -1012,16 +1126,21 @@ static void read_meta(struct ps_tables *t)
 		t->page_size = -1;
 }
 
-struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
+struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void *ctx,
+				  struct ps_err *err)
 {
 	struct ps_tables *t = ps_xcalloc(1, sizeof(*t));
 	t->db = db;
+	t->intern = intern;
+	t->intern_ctx = ctx;
+	ps_hmap_init(&t->envs.map, 1u << 16);
+	ps_hmap_init(&t->limits.map, 1u << 16);
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;
-	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,  &p->exe,	 &p->cwd,    &p->root,
-				 &p->cgroup,	&p->comm,     &p->arena, &p->maps,   &p->mountinfo,
-				 &t->th.name,	&t->th.wchan, &p->smaps, &p->pagemap};
+	struct ps_buf *bufs[] = {&p->stat_comm, &p->cmdline,  &p->exe,	 &p->cwd,     &p->root,
+				 &p->cgroup,	&p->comm,     &p->arena, &p->maps,    &p->mountinfo,
+				 &t->th.name,	&t->th.wchan, &p->smaps, &p->pagemap, &p->carry};
 	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		ps_buf_init(bufs[i]);
 	proc_reset(p);
@@ -1029,10 +1148,11 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 	read_meta(t);
 	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_thread, "threads", thread_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_map, "process_memory_map", map_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_fd, "process_open_files", fd_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_env, "process_envs", env_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_limit, "process_limits", limit_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_map, "maps", map_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_rare, "maps_rare", rare_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_fd, "fds", fd_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
 	    sys_prepare(t, err) < 0) {
 		tables_free(t);
@@ -1041,34 +1161,54 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, struct ps_err *err)
 	return t;
 }
 
-int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+/* Move to the process (and thread) of path, flushing the previous one;
+ * *rel is the path below proc/<pid>/[task/<tid>/], NULL outside a pid
+ * directory or when the path has another shape.  0 or -1. */
+static int enter(struct ps_tables *t, const char *path, const char **rel, int64_t *tid,
+		 struct ps_err *err)
 {
-	int64_t pid, tid;
-	ps_path_ids(m->path, &pid, &tid);
+	int64_t pid;
+	ps_path_ids(path, &pid, tid);
+	*rel = NULL;
 	if (pid != t->p.pid) {
 		if (flush_process(t, err) < 0)
 			return -1;
 		t->p.pid = pid;
 	}
-	if (pid < 0) {
+	if (pid < 0)
+		return 0;
+	*rel = rel_path(path, *tid);
+	if (!*rel)
+		return 0;
+	if (*tid >= 0) {
+		if (*tid != t->th.tid) {
+			if (flush_thread(t, err) < 0)
+				return -1;
+			t->th.tid = *tid;
+		}
+	} else if (t->th.tid >= 0 && flush_thread(t, err) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+{
+	const char *rel;
+	int64_t tid;
+	if (enter(t, m->path, &rel, &tid, err) < 0)
+		return -1;
+	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
 			return sys_member(t, m->path + 5, m->data, m->len, err);
 		return 0;
 	}
-	const char *rel = rel_path(m->path, tid);
 	if (!rel)
 		return 0;
 	if (tid >= 0) {
-		if (tid != t->th.tid) {
-			if (flush_thread(t, err) < 0)
-				return -1;
-			t->th.tid = tid;
-		}
 		thread_member(t, rel, m);
 		return 0;
 	}
-	if (t->th.tid >= 0 && flush_thread(t, err) < 0)
-		return -1;
 	switch (m->kind) {
 	case PS_M_FILE:
 		return file_member(t, rel, m->data, m->len, err);
@@ -1081,7 +1221,45 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 			t->p.fd_count = 0;
 		return 0;
 	case PS_M_ABSENT:
+		if (strcmp(rel, "pagemap.sections") == 0)
+			t->p.pagemap_seen = 1;
 		return 0;
+	}
+	return 0;
+}
+
+int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err *err)
+{
+	const char *rel;
+	int64_t tid;
+	if (enter(t, path, &rel, &tid, err) < 0)
+		return -1;
+	if (t->p.pid < 0 || !rel || tid >= 0 || strcmp(rel, "smaps") != 0)
+		return 0;
+	struct proc_state *p = &t->p;
+	p->streaming = 1;
+	ps_buf_reset(&p->carry);
+	pagemap_cursor(p, 1);
+	return 1;
+}
+
+int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int eof,
+			  struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	if (!p->streaming)
+		return 0;
+	ps_buf_add(&p->carry, data, len);
+	int64_t used = smaps_rows(t, p->carry.buf, p->carry.len, eof, err);
+	if (used < 0)
+		return -1;
+	/* keep the entry that may go on in the next piece */
+	memmove(p->carry.buf, p->carry.buf + used, p->carry.len - (size_t)used);
+	p->carry.len -= (size_t)used;
+	p->carry.buf[p->carry.len] = '\0';
+	if (eof) {
+		p->streaming = 0;
+		shrink(&p->carry);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "procfs.h"
+#include "store_int.h"
 
 /* A namespace kind, in the order of the ns/ links we record. */
 enum ns_kind {
@@ -84,19 +85,39 @@ struct proc_state {
 	int have_smaps; /* smaps rows wait for pagemap.sections, which follows */
 	struct ps_buf smaps;
 	int have_pagemap;
-	struct ps_buf pagemap; /* proc/<pid>/pagemap.sections (issue 4) */
-	int had_net;	       /* net/ of its namespace was captured under this pid */
+	struct ps_buf pagemap;	     /* proc/<pid>/pagemap.sections (issue 4) */
+	int had_net;		     /* net/ of its namespace was captured under this pid */
+	int64_t env_set, limits_set; /* env_sets / limit_sets ids, -1 none */
+	int pagemap_seen;	     /* pagemap.sections (or its absent record) passed */
+	struct ps_pagemap_cursor pc; /* over `pagemap`, for the smaps rows */
+	int have_pc;
+	int streaming;	     /* smaps arriving in pieces (ps_tables_stream_*) */
+	struct ps_buf carry; /* the part of the last piece not parsed yet */
+};
+
+/* Contents stored once (env_sets, limit_sets): XXH3-128 -> set id. */
+struct set_dict {
+	struct ps_hmap map;
+	unsigned char (*keys)[16];
+	size_t n, cap;
+	int64_t next;
 };
 
 struct ps_tables {
 	sqlite3 *db;
+	ps_intern_fn intern; /* the builder's strings dictionary */
+	void *intern_ctx;
+	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
+	int pagemap_expected;	 /* the capture wrote pagemap.sections (meta options) */
+	struct set_dict envs, limits;
 	int64_t clock_ticks, page_size;
 	int64_t btime; /* proc/stat btime, -1 unknown */
 	struct proc_state p;
 	struct thread_state th;
 	struct ps_buf sbuf; /* scratch */
 	/* prepared inserts */
-	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_fd, *ins_env, *ins_limit, *ins_ns;
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_rare, *ins_fd, *ins_env, *ins_limit,
+	    *ins_ns;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
 	 * hashes when the ns link was unreadable; grows with namespaces only */

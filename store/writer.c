@@ -30,173 +30,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
-#define QUEUE_SLOTS   4
 #define BATCH_BYTES   (1u << 20)
 #define DEDUP_MAX     (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
 #define SPOOL_MEM_MAX (4u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
  * resolve thousands of links to "0\n". */
-#define DEDUP_MIN 64
-
-struct chunk {
-	char *data;
-	size_t len, cap;
-};
-
-/*
- * Recycled buffers: batches and tar chunks pass between threads about once
- * per MiB; freeing and reallocating them made the kernel zero fresh pages
- * for every one (clear_page was a fifth of the profile).
- */
-#define POOL_MAX 6
-struct pool {
-	pthread_mutex_t mu;
-	struct chunk free[POOL_MAX];
-	size_t n;
-};
-
-/* Make b an empty buffer of at least `cap` bytes, from the pool if it can. */
-static void pool_get(struct pool *p, struct ps_buf *b, size_t cap)
-{
-	ps_buf_release(b);
-	pthread_mutex_lock(&p->mu);
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->free[i].cap >= cap) {
-			b->buf = p->free[i].data;
-			b->cap = p->free[i].cap;
-			p->free[i] = p->free[--p->n];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&p->mu);
-	b->len = 0;
-	ps_buf_grow(b, cap - 1);
-	b->buf[0] = '\0';
-}
-
-static void pool_put(struct pool *p, struct chunk c)
-{
-	pthread_mutex_lock(&p->mu);
-	/* Keep ordinary buffers only: one grown by a large member goes back to
-	 * the allocator, or the pool would hold the peak for the whole run. */
-	if (p->n < POOL_MAX && c.cap && c.cap <= 2 * BATCH_BYTES + 128 * 1024) {
-		p->free[p->n++] = c;
-		c.data = NULL;
-	}
-	pthread_mutex_unlock(&p->mu);
-	free(c.data);
-}
-
-static struct chunk chunk_from(struct ps_buf *b)
-{
-	struct chunk c = {b->buf, b->len, b->cap};
-	if (!b->cap)
-		c.data = NULL; /* the shared empty buffer is not ours */
-	ps_buf_init(b);
-	return c;
-}
-
-/* A bounded single-producer single-consumer queue of chunks. */
-struct bq {
-	pthread_mutex_t mu;
-	pthread_cond_t can_put, can_take, idle;
-	struct chunk q[QUEUE_SLOTS];
-	size_t head, count;
-	uint64_t put, done_n; /* items put / items fully handled */
-	int done;
-};
-
-static void bq_init(struct bq *b)
-{
-	memset(b, 0, sizeof(*b));
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->can_put, NULL);
-	pthread_cond_init(&b->can_take, NULL);
-	pthread_cond_init(&b->idle, NULL);
-}
-
-static void bq_destroy(struct bq *b)
-{
-	while (b->count) {
-		free(b->q[b->head].data);
-		b->head = (b->head + 1) % QUEUE_SLOTS;
-		b->count--;
-	}
-	pthread_mutex_destroy(&b->mu);
-	pthread_cond_destroy(&b->can_put);
-	pthread_cond_destroy(&b->can_take);
-	pthread_cond_destroy(&b->idle);
-}
-
-static void bq_put(struct bq *b, struct chunk c)
-{
-	pthread_mutex_lock(&b->mu);
-	while (b->count == QUEUE_SLOTS)
-		pthread_cond_wait(&b->can_put, &b->mu);
-	b->q[(b->head + b->count) % QUEUE_SLOTS] = c;
-	b->count++;
-	b->put++;
-	pthread_cond_signal(&b->can_take);
-	pthread_mutex_unlock(&b->mu);
-}
-
-/* Next chunk (1), or 0 once the queue is closed and empty. */
-static int bq_take(struct bq *b, struct chunk *c)
-{
-	pthread_mutex_lock(&b->mu);
-	while (b->count == 0 && !b->done)
-		pthread_cond_wait(&b->can_take, &b->mu);
-	int got = b->count > 0;
-	if (got) {
-		*c = b->q[b->head];
-		b->head = (b->head + 1) % QUEUE_SLOTS;
-		b->count--;
-		pthread_cond_signal(&b->can_put);
-	}
-	pthread_mutex_unlock(&b->mu);
-	return got;
-}
-
-/* The consumer finished handling one taken chunk. */
-static void bq_handled(struct bq *b)
-{
-	pthread_mutex_lock(&b->mu);
-	b->done_n++;
-	pthread_cond_broadcast(&b->idle);
-	pthread_mutex_unlock(&b->mu);
-}
-
-/* Wait until every chunk put so far has been handled. */
-static void bq_drain(struct bq *b)
-{
-	pthread_mutex_lock(&b->mu);
-	while (b->done_n != b->put)
-		pthread_cond_wait(&b->idle, &b->mu);
-	pthread_mutex_unlock(&b->mu);
-}
-
-static void bq_close(struct bq *b)
-{
-	pthread_mutex_lock(&b->mu);
-	b->done = 1;
-	pthread_cond_broadcast(&b->can_take);
-	pthread_mutex_unlock(&b->mu);
-}
-
-/* One member as copied into a batch by ps_writer_add (8-byte aligned,
- * followed by path NUL, target NUL, data). */
-struct rec {
-	uint64_t data_len, read_ns;
-	int64_t mtime;
-	uint32_t path_len, target_len, kind, mode, uid, gid;
-	int32_t err, has_target;
-};
+#define DEDUP_MIN   64
+#define SPILL_CHUNK (1u << 20)
 
 struct dedup_ent {
 	unsigned char h[16];
+	uint64_t data_off; /* tar offset of the first copy's data */
 	uint32_t path_off; /* into dedup_paths; 0 = empty slot (offset 0 is a NUL) */
 	uint32_t used;
 };
@@ -210,19 +58,19 @@ struct ps_writer {
 	uint64_t tar_off;	     /* total tar bytes produced */
 	int aerr;		     /* callback saw a worker failure */
 	struct archive_entry *entry; /* reused for every member */
-	struct pool pool;
+	struct ps_pool pool;
 	/* caller side */
 	struct ps_buf batch; /* members not yet handed to the formatter */
 	/* formatter thread */
 	pthread_t fthread;
 	int fthread_started;
-	struct bq fq;
+	struct ps_bq fq;
 	_Atomic int f_failed; /* set after f_err is written */
 	struct ps_err f_err;
 	/* compressor thread */
 	pthread_t thread;
 	int thread_started;
-	struct bq cq;
+	struct ps_bq cq;
 	_Atomic int w_errno; /* write failure in the compressor (set after w_msg) */
 	char w_msg[256];
 	ZSTD_CCtx *cctx;
@@ -243,6 +91,8 @@ struct ps_writer {
 	uint64_t man_len;     /* uncompressed manifest length */
 	struct ps_writer_stats st;
 	int finished;
+	struct ps_ibuild *ib; /* the index built alongside (opts.index_path) */
+	char *spill_buf;      /* formatter: pieces of spilled members */
 };
 
 const char *ps_member_kind_name(enum ps_member_kind k)
@@ -298,8 +148,8 @@ static void *worker_main(void *arg)
 	struct ps_writer *w = arg;
 	void *dst = NULL;
 	size_t dst_cap = 0;
-	struct chunk c;
-	while (bq_take(&w->cq, &c)) {
+	struct ps_chunk c;
+	while (ps_bq_take(&w->cq, &c)) {
 		if (!w->w_errno) {
 			size_t bound = ZSTD_compressBound(c.len);
 			if (bound > dst_cap) {
@@ -324,8 +174,8 @@ static void *worker_main(void *arg)
 			if (e)
 				w->w_errno = e;
 		}
-		pool_put(&w->pool, c);
-		bq_handled(&w->cq);
+		ps_pool_put(&w->pool, c);
+		ps_bq_handled(&w->cq);
 	}
 	free(dst);
 	return NULL;
@@ -337,8 +187,8 @@ static int submit_chunk(struct ps_writer *w)
 {
 	if (w->cur.len == 0)
 		return w->w_errno ? -1 : 0;
-	bq_put(&w->cq, chunk_from(&w->cur));
-	pool_get(&w->pool, &w->cur, w->opts.frame_size + 64 * 1024);
+	ps_bq_put(&w->cq, ps_chunk_from(&w->cur));
+	ps_pool_get(&w->pool, &w->cur, w->opts.frame_size + 64 * 1024);
 	return w->w_errno ? -1 : 0;
 }
 
@@ -410,7 +260,7 @@ static int spool_add(struct ps_writer *w, const char *p, size_t n, ZSTD_EndDirec
 
 /* ---- dedup ------------------------------------------------------------- */
 
-static const char *dedup_find(struct ps_writer *w, const unsigned char h[16])
+static const struct dedup_ent *dedup_find(struct ps_writer *w, const unsigned char h[16])
 {
 	if (!w->dd_cap)
 		return NULL;
@@ -418,11 +268,12 @@ static const char *dedup_find(struct ps_writer *w, const unsigned char h[16])
 	memcpy(&i, h, sizeof(i));
 	for (i &= mask; w->dd[i].used; i = (i + 1) & mask)
 		if (memcmp(w->dd[i].h, h, 16) == 0)
-			return w->dd_paths.buf + w->dd[i].path_off;
+			return &w->dd[i];
 	return NULL;
 }
 
-static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path)
+static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path,
+		      uint64_t data_off)
 {
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
@@ -447,6 +298,7 @@ static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char
 	for (i &= mask; w->dd[i].used; i = (i + 1) & mask)
 		;
 	memcpy(w->dd[i].h, h, 16);
+	w->dd[i].data_off = data_off;
 	w->dd[i].path_off = (uint32_t)w->dd_paths.len;
 	w->dd[i].used = 1;
 	ps_buf_add(&w->dd_paths, path, strlen(path) + 1);
@@ -471,6 +323,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		if (opts->frame_size)
 			w->opts.frame_size = opts->frame_size;
 		w->opts.spill_dirfd = opts->spill_dirfd;
+		w->opts.archive_name = opts->archive_name;
 	}
 	w->man_spill_fd = -1;
 	ps_buf_init(&w->cur);
@@ -480,9 +333,9 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_init(&w->batch);
 	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
 	ps_buf_grow(&w->batch, BATCH_BYTES + 64 * 1024);
-	bq_init(&w->fq);
-	bq_init(&w->cq);
-	pthread_mutex_init(&w->pool.mu, NULL);
+	ps_bq_init(&w->fq);
+	ps_bq_init(&w->cq);
+	ps_pool_init(&w->pool, 2 * BATCH_BYTES + 128 * 1024);
 	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
@@ -503,6 +356,11 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	    archive_write_open2(w->a, w, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK) {
 		ps_err_set(err, EIO, "libarchive: %s",
 			   w->a ? archive_error_string(w->a) : "cannot allocate");
+		ps_writer_free(w);
+		return -1;
+	}
+	if (opts && opts->index_path &&
+	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->pool, err) < 0) {
 		ps_writer_free(w);
 		return -1;
 	}
@@ -542,16 +400,57 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 	w->man_len += l->len;
 }
 
-/* Hash, deduplicate, format and spool one member (formatter thread). */
-static int format_member(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
+/* The content of a spilled member, from its file to the archive in 1 MiB
+ * pieces, hashed as it passes (its tar header is written: the size is
+ * known).  A file that gives fewer bytes than announced is an error. */
+static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned char h[16],
+			struct ps_err *err)
+{
+	XXH3_state_t *x = XXH3_createState();
+	if (!x)
+		return ps_err_set(err, ENOMEM, "xxh3 state");
+	XXH3_128bits_reset(x);
+	if (!w->spill_buf)
+		w->spill_buf = ps_xmalloc(SPILL_CHUNK);
+	int rc = 0;
+	for (uint64_t off = 0; rc == 0 && off < m->len;) {
+		size_t want = m->len - off < SPILL_CHUNK ? (size_t)(m->len - off) : SPILL_CHUNK;
+		ssize_t n = pread(m->spill_fd, w->spill_buf, want, (off_t)off);
+		if (n <= 0) {
+			rc = ps_err_set(err, n < 0 ? errno : EIO, "%s: spill file: %s", m->path,
+					n < 0 ? strerror(errno) : "short");
+			break;
+		}
+		XXH3_128bits_update(x, w->spill_buf, (size_t)n);
+		la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
+		if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
+			rc = w->w_errno ? worker_error(w, err)
+					: ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
+						     archive_error_string(w->a));
+		off += (uint64_t)n;
+	}
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+	memcpy(h, c.digest, 16);
+	XXH3_freeState(x);
+	return rc;
+}
+
+/* Hash, deduplicate, format and spool one member (formatter thread); the
+ * record's annotation (hash, data offset) is filled in for the index. */
+static int format_member(struct ps_writer *w, const struct ps_member *m, struct ps_wrec *ann,
+			 struct ps_err *err)
 {
 	unsigned char h[16];
 	const unsigned char *hp = NULL;
 	const char *hardlink = NULL;
+	uint64_t data_off = 0;
 
 	if (w->w_errno)
 		return worker_error(w, err);
-	if (m->kind == PS_M_FILE) {
+	if (m->kind == PS_M_FILE && m->spilled) {
+		hp = h; /* hashed below, as the bytes pass to the archive */
+	} else if (m->kind == PS_M_FILE) {
 		ps_xxh3_128(m->data, m->len, h);
 		hp = h;
 	} else if (m->kind == PS_M_LINK && m->target) {
@@ -562,10 +461,13 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		/* Cut a frame at this member boundary once the chunk is big enough. */
 		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
 			return worker_error(w, err);
-		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN) {
-			hardlink = dedup_find(w, h);
-			if (!hardlink)
-				dedup_add(w, h, m->path);
+		const struct dedup_ent *dup = NULL;
+		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled) {
+			dup = dedup_find(w, h);
+			if (dup) {
+				hardlink = w->dd_paths.buf + dup->path_off;
+				data_off = dup->data_off;
+			}
 		}
 		struct archive_entry *e = archive_entry_clear(w->entry);
 		archive_entry_copy_pathname(e, m->path);
@@ -601,7 +503,16 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 			return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
 					  archive_error_string(w->a));
 		}
-		if (m->kind == PS_M_FILE && !hardlink && m->len) {
+		/* Blocking is off: the header has reached tar_write_cb, so the
+		 * data starts here. */
+		if (m->kind == PS_M_FILE && !hardlink) {
+			data_off = w->tar_off;
+			if (m->len >= DEDUP_MIN && !m->spilled)
+				dedup_add(w, h, m->path, data_off);
+		}
+		if (m->kind == PS_M_FILE && m->spilled && stream_spill(w, m, h, err) < 0)
+			return -1;
+		if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
 			la_ssize_t n = archive_write_data(w->a, m->data, m->len);
 			if (n < 0 || (size_t)n != m->len || w->aerr) {
 				if (w->w_errno)
@@ -637,6 +548,12 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 	if (m->err)
 		w->st.errors[m->err > 0 && m->err < 159 ? m->err : 159]++;
 	manifest_line(w, m, hp);
+	if (ann) {
+		ann->has_hash = hp != NULL;
+		if (hp)
+			memcpy(ann->xxh3, hp, 16);
+		ann->data_off = data_off;
+	}
 	int e = spool_add(w, w->man_line.buf, w->man_line.len, ZSTD_e_continue);
 	if (e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0)
 		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
@@ -654,32 +571,48 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 static void *formatter_main(void *arg)
 {
 	struct ps_writer *w = arg;
-	struct chunk c;
-	while (bq_take(&w->fq, &c)) {
+	struct ps_chunk c;
+	while (ps_bq_take(&w->fq, &c)) {
 		for (size_t off = 0; !w->f_failed && off < c.len;) {
-			struct rec r;
-			memcpy(&r, c.data + off, sizeof(r));
-			const char *p = c.data + off + sizeof(r);
+			/* The annotation is written into the batch in place. */
+			struct ps_wrec *r = (struct ps_wrec *)(void *)(c.data + off);
+			const char *p = c.data + off + sizeof(*r);
 			struct ps_member m = {
 			    .path = p,
-			    .kind = (enum ps_member_kind)r.kind,
-			    .mode = r.mode,
-			    .uid = r.uid,
-			    .gid = r.gid,
-			    .mtime = r.mtime,
-			    .target = r.has_target ? p + r.path_len + 1 : NULL,
-			    .data = p + r.path_len + 1 + r.target_len + 1,
-			    .len = (size_t)r.data_len,
-			    .err = r.err,
-			    .read_ns = r.read_ns,
+			    .kind = (enum ps_member_kind)r->kind,
+			    .mode = r->mode,
+			    .uid = r->uid,
+			    .gid = r->gid,
+			    .mtime = r->mtime,
+			    .target = r->has_target ? p + r->path_len + 1 : NULL,
+			    .data = p + r->path_len + 1 + r->target_len + 1,
+			    .len = (size_t)r->data_len,
+			    .err = r->err,
+			    .read_ns = r->read_ns,
+			    .spilled = r->spilled,
+			    .spill_fd = r->spill_fd,
 			};
-			if (format_member(w, &m, &w->f_err) < 0)
+			if (r->spilled)
+				m.len = (size_t)r->size;
+			if (format_member(w, &m, r, &w->f_err) < 0)
 				w->f_failed = 1;
-			off += (sizeof(r) + r.path_len + r.target_len + 2 + r.data_len + 7) &
-			       ~(size_t)7;
+			/* Without an index the spill file's last reader is here. */
+			if (r->spilled && (!w->ib || w->f_failed)) {
+				close(r->spill_fd);
+				r->spilled = 0;
+			}
+			off += PS_WREC_SIZE((size_t)r->path_len, (size_t)r->target_len,
+					    (size_t)r->data_len);
 		}
-		pool_put(&w->pool, c);
-		bq_handled(&w->fq);
+		/* The index builder takes the batch from here (its records
+		 * carry the content the parsed tables need), else it is done. */
+		if (w->ib && !w->f_failed) {
+			if (ps_ibuild_submit(w->ib, c, &w->f_err) < 0)
+				w->f_failed = 1;
+		} else {
+			ps_pool_put(&w->pool, c);
+		}
+		ps_bq_handled(&w->fq);
 	}
 	return NULL;
 }
@@ -696,28 +629,40 @@ static void submit_batch(struct ps_writer *w)
 {
 	if (w->batch.len == 0)
 		return;
-	bq_put(&w->fq, chunk_from(&w->batch));
-	pool_get(&w->pool, &w->batch, BATCH_BYTES + 64 * 1024);
+	ps_bq_put(&w->fq, ps_chunk_from(&w->batch));
+	ps_pool_get(&w->pool, &w->batch, BATCH_BYTES + 64 * 1024);
 }
 
 /* Wait until the formatter has handled everything added so far. */
 static void sync_formatter(struct ps_writer *w)
 {
 	submit_batch(w);
-	bq_drain(&w->fq);
+	ps_bq_drain(&w->fq);
 }
 
 int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err *err)
 {
-	if (w->finished)
+	int spilled = m->kind == PS_M_FILE && m->spilled;
+	if (m->spilled && !spilled)
+		close(m->spill_fd);
+	if (w->finished || w->f_failed) {
+		if (spilled)
+			close(m->spill_fd);
+		if (w->f_failed)
+			return formatter_error(w, err);
 		return ps_err_set(err, EINVAL, "writer already finished");
-	if (w->f_failed)
-		return formatter_error(w, err);
+	}
 	size_t pl = strlen(m->path), tl = m->target ? strlen(m->target) : 0;
-	size_t dl = m->kind == PS_M_FILE ? m->len : 0;
-	if (pl > UINT32_MAX / 2 || tl > UINT32_MAX / 2)
+	size_t dl = m->kind == PS_M_FILE && !spilled ? m->len : 0;
+	if (pl > UINT32_MAX / 2 || tl > UINT32_MAX / 2) {
+		if (spilled)
+			close(m->spill_fd);
 		return ps_err_set(err, ENAMETOOLONG, "%s: name too long", m->path);
-	struct rec r = {
+	}
+	struct ps_wrec r = {
+	    .spilled = spilled,
+	    .spill_fd = spilled ? m->spill_fd : -1,
+	    .size = m->kind == PS_M_FILE ? m->len : tl,
 	    .data_len = dl,
 	    .read_ns = m->read_ns,
 	    .mtime = m->mtime,
@@ -730,7 +675,7 @@ int ps_writer_add(struct ps_writer *w, const struct ps_member *m, struct ps_err 
 	    .err = m->err,
 	    .has_target = m->target != NULL,
 	};
-	size_t total = (sizeof(r) + pl + tl + 2 + dl + 7) & ~(size_t)7;
+	size_t total = PS_WREC_SIZE(pl, tl, dl);
 	ps_buf_grow(&w->batch, total);
 	char *p = w->batch.buf + w->batch.len;
 	memcpy(p, &r, sizeof(r));
@@ -760,7 +705,9 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 {
 	if (spool_add(w, "", 0, ZSTD_e_end))
 		return ps_err_set(err, EIO, "manifest spool: cannot finish");
-	if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
+	/* The manifest starts a frame of its own: `procsnap index` finds it
+	 * there through the seek table and reads it beside the members. */
+	if (w->cur.len && submit_chunk(w) < 0)
 		return worker_error(w, err);
 	struct archive_entry *e = archive_entry_new();
 	archive_entry_copy_pathname(e, PS_MANIFEST_PATH);
@@ -870,7 +817,7 @@ static void stop_formatter(struct ps_writer *w)
 {
 	if (!w->fthread_started)
 		return;
-	bq_close(&w->fq);
+	ps_bq_close(&w->fq);
 	pthread_join(w->fthread, NULL);
 	w->fthread_started = 0;
 }
@@ -880,7 +827,7 @@ static void stop_worker(struct ps_writer *w)
 	stop_formatter(w);
 	if (!w->thread_started)
 		return;
-	bq_close(&w->cq);
+	ps_bq_close(&w->cq);
 	pthread_join(w->thread, NULL);
 	w->thread_started = 0;
 }
@@ -919,9 +866,34 @@ int ps_writer_finish(struct ps_writer *w, struct ps_writer_stats *stats, struct 
 	w->st.tar_bytes = w->tar_off;
 	w->st.out_bytes = w->out_bytes;
 	w->st.frames = w->nframes;
+	if (w->ib) {
+		struct ps_ibuild_end ie = {
+		    .sha256 = w->st.sha256,
+		    .archive_name = w->opts.archive_name ? w->opts.archive_name : "",
+		    .archive_size = (int64_t)w->out_bytes,
+		    .tar_bytes = w->tar_off,
+		    .csize = w->fr_c,
+		    .dsize = w->fr_d,
+		    .nframes = w->nframes,
+		};
+		if (ps_ibuild_finish(w->ib, &ie, err) < 0)
+			return ps_err_prefix(err, "index");
+	}
 	if (stats)
 		*stats = w->st;
 	return 0;
+}
+
+int ps_writer_index_publish(struct ps_writer *w, struct ps_err *err)
+{
+	if (!w->ib)
+		return ps_err_set(err, EINVAL, "no index was built");
+	return ps_ibuild_publish(w->ib, err);
+}
+
+const char *ps_writer_index_tmp(const struct ps_writer *w)
+{
+	return w->ib ? ps_ibuild_tmp_path(w->ib) : NULL;
 }
 
 void ps_writer_free(struct ps_writer *w)
@@ -929,11 +901,10 @@ void ps_writer_free(struct ps_writer *w)
 	if (!w)
 		return;
 	stop_worker(w);
-	bq_destroy(&w->fq);
-	bq_destroy(&w->cq);
-	for (size_t i = 0; i < w->pool.n; i++)
-		free(w->pool.free[i].data);
-	pthread_mutex_destroy(&w->pool.mu);
+	ps_bq_destroy(&w->fq);
+	ps_bq_destroy(&w->cq);
+	ps_ibuild_free(w->ib);
+	ps_pool_destroy(&w->pool);
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->entry)
@@ -951,5 +922,6 @@ void ps_writer_free(struct ps_writer *w)
 	free(w->dd);
 	free(w->fr_c);
 	free(w->fr_d);
+	free(w->spill_buf);
 	free(w);
 }

@@ -3,3 +3,13 @@
 # fork processes with known argv/env/fds/threads and capture them from /proc.
 ps_test(test_capture_fixture test_capture_fixture.c LIBS ps_capture)
 ps_test(test_capture_live test_capture_live.c LIBS ps_capture Threads::Threads)
+# Capture never hangs (issue 8.1): a FUSE file system that blocks on command
+# (tests/hangfs.c, libfuse3-dev) under a victim's executable or open file.
+pkg_check_modules(FUSE3 REQUIRED IMPORTED_TARGET fuse3)
+add_executable(hangfs hangfs.c)
+target_link_libraries(hangfs PRIVATE PkgConfig::FUSE3)
+ps_test(test_capture_hang test_capture_hang.c LIBS ps_capture ps_tutil)
+add_dependencies(test_capture_hang hangfs procsnap)
+add_executable(bigproc bigproc.c)
+ps_test(test_capture_big test_capture_big.c LIBS ps_tutil)
+add_dependencies(test_capture_big bigproc procsnap)

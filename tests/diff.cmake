@@ -7,3 +7,7 @@ ps_test(test_diff_fixture test_diff_fixture.c LIBS ps_tutil PkgConfig::SQLITE)
 add_dependencies(test_diff_fixture procsnap)
 ps_test(test_diff_live test_diff_live.c LIBS ps_tutil)
 add_dependencies(test_diff_live procsnap victim)
+# test_diff_classes: diff/sysclass.conf's rules, and every system file of a
+# capture of this machine has a class.
+ps_test(test_diff_classes test_diff_classes.c LIBS ps_diff ps_tutil PkgConfig::SQLITE)
+add_dependencies(test_diff_classes procsnap)

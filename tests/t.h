@@ -2,7 +2,19 @@
  * t.h - a tiny test harness.  One executable per test file, registered with
  * CTest by tests/CMakeLists.txt.  Each TEST(name) is run by main() in order;
  * a failed CHECK prints file:line and the values, the test goes on, and the
- * process exits 1 at the end.  T_SKIP(reason) exits 77 (CTest SKIP_RETURN_CODE).
+ * process exits 1 at the end.
+ *
+ * `test_x NAME...` runs only the named cases; a name that is not a case is
+ * an error (exit 2), never an empty success.
+ *
+ * Skips are never silent:
+ *   T_SKIP(reason)       the whole file cannot run here: prints the reason
+ *                        and exits 77 (CTest SKIP_RETURN_CODE), or 1 if a
+ *                        case already failed;
+ *   T_SKIP_CASE(reason)  this case cannot run here: prints "skip NAME:
+ *                        reason" and returns from the case.  The file exits
+ *                        77 when every case it ran was skipped, else it
+ *                        passes and says how many were skipped.
  */
 #ifndef PS_T_H
 #define PS_T_H
@@ -13,6 +25,10 @@
 
 extern int t_failures;
 extern const char *t_argv0;
+extern const char *t_current; /* name of the running case */
+extern int t_case_skipped;    /* set by T_SKIP_CASE */
+void t_skip_file(const char *reason) __attribute__((noreturn));
+void t_skip_case(const char *reason);
 extern const char *t_srcdir; /* PS_SOURCE_DIR, the project root */
 extern const char *t_bindir; /* PS_BINARY_DIR, the build root */
 
@@ -61,10 +77,11 @@ extern const char *t_bindir; /* PS_BINARY_DIR, the build root */
 			t_failures++;                                                              \
 		}                                                                                  \
 	} while (0)
-#define T_SKIP(reason)                                                                             \
+#define T_SKIP(reason) t_skip_file(reason)
+#define T_SKIP_CASE(reason)                                                                        \
 	do {                                                                                       \
-		printf("SKIP: %s\n", reason);                                                      \
-		exit(77);                                                                          \
+		t_skip_case(reason);                                                               \
+		return;                                                                            \
 	} while (0)
 
 /* Read samples/procfs/NAME whole into a malloc'ed, NUL-terminated buffer;
@@ -112,25 +129,75 @@ struct t_case {
 #fn, fn                                                                            \
 	}
 #define T_MAIN(cases) T_MAIN_SETUP(cases, NULL, NULL)
-/* setup() runs before the first test, teardown() after the last. */
+/* setup() runs before the first test, teardown() after the last (also when
+ * the file is skipped with T_SKIP). */
 #define T_MAIN_SETUP(cases, setup, teardown)                                                       \
-	int t_failures;                                                                            \
-	const char *t_argv0, *t_srcdir = PS_SOURCE_DIR, *t_bindir = PS_BINARY_DIR;                 \
+	int t_failures, t_case_skipped;                                                            \
+	const char *t_argv0, *t_current = "", *t_srcdir = PS_SOURCE_DIR,                           \
+			     *t_bindir = PS_BINARY_DIR;                                            \
+	static void (*t_teardown_)(void) = (teardown);                                             \
+	void t_skip_file(const char *reason)                                                       \
+	{                                                                                          \
+		printf("SKIP: %s\n", reason);                                                      \
+		fflush(stdout);                                                                    \
+		if (t_teardown_)                                                                   \
+			t_teardown_();                                                             \
+		exit(t_failures ? 1 : 77);                                                         \
+	}                                                                                          \
+	void t_skip_case(const char *reason)                                                       \
+	{                                                                                          \
+		printf("skip %s: %s\n", t_current, reason);                                        \
+		t_case_skipped = 1;                                                                \
+	}                                                                                          \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
-		void (*t_setup_)(void) = (setup), (*t_teardown_)(void) = (teardown);               \
+		void (*t_setup_)(void) = (setup);                                                  \
+		int t_ran_ = 0, t_skipped_ = 0;                                                    \
 		t_argv0 = argv[0];                                                                 \
+		for (int t_a_ = 1; t_a_ < argc; t_a_++) {                                          \
+			const struct t_case *t_c_ = (cases);                                       \
+			while (t_c_->name && strcmp(t_c_->name, argv[t_a_]) != 0)                  \
+				t_c_++;                                                            \
+			if (!t_c_->name) {                                                         \
+				fprintf(stderr, "%s: no test case '%s'; the cases are:", argv[0],  \
+					argv[t_a_]);                                               \
+				for (t_c_ = (cases); t_c_->name; t_c_++)                           \
+					fprintf(stderr, " %s", t_c_->name);                        \
+				fputc('\n', stderr);                                               \
+				return 2;                                                          \
+			}                                                                          \
+		}                                                                                  \
 		if (t_setup_)                                                                      \
 			t_setup_();                                                                \
-		for (const struct t_case *c = (cases); c->name; c++) {                             \
-			if (argc > 1 && strcmp(argv[1], c->name) != 0)                             \
+		for (const struct t_case *t_c_ = (cases); t_c_->name; t_c_++) {                    \
+			int t_asked_ = argc == 1;                                                  \
+			for (int t_a_ = 1; t_a_ < argc && !t_asked_; t_a_++)                       \
+				t_asked_ = strcmp(argv[t_a_], t_c_->name) == 0;                    \
+			if (!t_asked_)                                                             \
 				continue;                                                          \
-			int before = t_failures;                                                   \
-			c->fn();                                                                   \
-			printf("%s %s\n", t_failures == before ? "ok  " : "FAIL", c->name);        \
+			int t_before_ = t_failures;                                                \
+			t_current = t_c_->name;                                                    \
+			t_case_skipped = 0;                                                        \
+			t_c_->fn();                                                                \
+			t_ran_++;                                                                  \
+			if (t_failures != t_before_)                                               \
+				printf("FAIL %s\n", t_c_->name);                                   \
+			else if (t_case_skipped)                                                   \
+				t_skipped_++;                                                      \
+			else                                                                       \
+				printf("ok   %s\n", t_c_->name);                                   \
+			fflush(stdout);                                                            \
 		}                                                                                  \
 		if (t_teardown_)                                                                   \
 			t_teardown_();                                                             \
-		return t_failures ? 1 : 0;                                                         \
+		if (t_failures)                                                                    \
+			return 1;                                                                  \
+		if (t_ran_ > 0 && t_skipped_ == t_ran_) {                                          \
+			printf("SKIP: every case asked for was skipped\n");                        \
+			return 77;                                                                 \
+		}                                                                                  \
+		if (t_skipped_)                                                                    \
+			printf("%d of %d cases skipped (reasons above)\n", t_skipped_, t_ran_);    \
+		return 0;                                                                          \
 	}
 #endif

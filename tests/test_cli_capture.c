@@ -259,30 +259,34 @@ static void test_unreadable_recorded(void)
 			"'^proc/%d\tabsent\t0\t-\t[0-9]*\tENOENT$'",
 			snap, (int)c),
 		  0);
+}
 
-	/* a file nobody may read, captured by an unprivileged user: EACCES */
-	if (geteuid() == 0 && tu_sh(NULL, "command -v setpriv >/dev/null") == 0) {
-		char root[512], snap2[520];
-		snprintf(root, sizeof(root), "%s/fxcopy", d);
-		snprintf(snap2, sizeof(snap2), "%s/unpriv/u.tar.zst", d);
-		CHECK_INT(tu_sh(NULL,
-				"cp -a %s %s && chmod 000 %s/meminfo && mkdir -p %s/unpriv && "
-				"chmod 777 %s/unpriv && chmod 755 %s",
-				FIXTURE, root, root, d, d, d),
-			  0);
-		CHECK_INT(tu_sh(NULL,
-				"setpriv --reuid=65534 --regid=65534 --clear-groups %s capture -q "
-				"-o %s --root %s 2>/dev/null",
-				tu_procsnap(), snap2, root),
-			  0);
-		char db2[530];
-		snprintf(db2, sizeof(db2), "%s.db", snap2);
-		CHECK_INT(
-		    tu_sql(db2, t, sizeof(t),
-			   "SELECT errno || ' ' || kind FROM files WHERE path = 'proc/meminfo'"),
-		    0);
-		CHECK_STR(t, "EACCES absent");
-	}
+/* A file nobody may read, captured by an unprivileged user: EACCES. */
+static void test_unreadable_unprivileged(void)
+{
+	const char *d = tu_tmpdir();
+	char t[64];
+	if (geteuid() != 0 || tu_sh(NULL, "command -v setpriv >/dev/null") != 0)
+		T_SKIP_CASE("needs root and setpriv to capture as uid 65534");
+	char root[512], snap2[520];
+	snprintf(root, sizeof(root), "%s/fxcopy", d);
+	snprintf(snap2, sizeof(snap2), "%s/unpriv/u.tar.zst", d);
+	CHECK_INT(tu_sh(NULL,
+			"cp -a %s %s && chmod 000 %s/meminfo && mkdir -p %s/unpriv && "
+			"chmod 777 %s/unpriv && chmod 755 %s",
+			FIXTURE, root, root, d, d, d),
+		  0);
+	CHECK_INT(tu_sh(NULL,
+			"setpriv --reuid=65534 --regid=65534 --clear-groups %s capture -q "
+			"-o %s --root %s 2>/dev/null",
+			tu_procsnap(), snap2, root),
+		  0);
+	char db2[530];
+	snprintf(db2, sizeof(db2), "%s.db", snap2);
+	CHECK_INT(tu_sql(db2, t, sizeof(t),
+			 "SELECT errno || ' ' || kind FROM files WHERE path = 'proc/meminfo'"),
+		  0);
+	CHECK_STR(t, "EACCES absent");
 }
 
 /* Two captures of the fixture: same paths, kinds and hashes. */
@@ -297,7 +301,7 @@ static void test_fixture_deterministic(void)
 		CHECK_INT(tu_sh(i ? &out : &a,
 				"sqlite3 %s/det%d.tar.zst.db \"SELECT path, kind, size, xxh3, "
 				"link_target, errno, mode, uid FROM files WHERE path NOT LIKE "
-				"'procsnap/%%' ORDER BY rowid\"",
+				"'procsnap/%%' ORDER BY path_id\"",
 				d, i),
 			  0);
 	}
@@ -376,19 +380,6 @@ static void test_output_safety(void)
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 	CHECK(strstr(out.buf, "procsnap: capture:") == out.buf);
 
-	/* a full file system: one line, status 2, nothing left behind */
-	if (geteuid() == 0 &&
-	    tu_sh(NULL, "mkdir -p %s/full && mount -t tmpfs -o size=64k tmpfs %s/full 2>/dev/null",
-		  d, d) == 0) {
-		CHECK_INT(tu_sh(&out, "%s capture -o %s/full/x.tar.zst 2>&1", tu_procsnap(), d), 2);
-		CHECK(strstr(out.buf, "No space left on device") != NULL);
-		CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
-		CHECK_INT(tu_sh(&out, "ls -A %s/full | wc -l", d), 0);
-		CHECK_STR(out.buf, "0\n");
-		tu_sh(NULL, "umount %s/full", d);
-	} else {
-		printf("note: full-disk case skipped (needs root and tmpfs)\n");
-	}
 	/* a terminal is refused for -o - ; a corrupt archive is one line + 2 */
 	CHECK_INT(tu_sh(NULL, "head -c 3000 %s > %s/trunc.tar.zst", snap, d), 0);
 	CHECK_INT(tu_sh(&out, "%s index %s/trunc.tar.zst 2>&1", tu_procsnap(), d), 2);
@@ -397,6 +388,23 @@ static void test_output_safety(void)
 	CHECK_INT(tu_sh(&out, "echo garbage > %s/g.db; %s info %s/g.db 2>&1", d, tu_procsnap(), d),
 		  2);
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
+}
+
+/* A full file system: one line, status 2, nothing left behind. */
+static void test_full_disk(void)
+{
+	const char *d = tu_tmpdir();
+	if (geteuid() != 0)
+		T_SKIP_CASE("needs root to mount a small tmpfs");
+	if (tu_sh(NULL, "mkdir -p %s/full && mount -t tmpfs -o size=64k tmpfs %s/full 2>/dev/null",
+		  d, d) != 0)
+		T_SKIP_CASE("cannot mount a tmpfs here");
+	CHECK_INT(tu_sh(&out, "%s capture -o %s/full/x.tar.zst 2>&1", tu_procsnap(), d), 2);
+	CHECK(strstr(out.buf, "No space left on device") != NULL);
+	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
+	CHECK_INT(tu_sh(&out, "ls -A %s/full | wc -l", d), 0);
+	CHECK_STR(out.buf, "0\n");
+	CHECK_INT(tu_sh(NULL, "umount %s/full", d), 0);
 }
 
 /* verify: intact archive 0; a changed byte, a wrong expected SHA-256 or a
@@ -523,9 +531,11 @@ static void test_real_sample(void)
 static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_stock_tools_and_hashes),
 				      T(test_unreadable_recorded),
+				      T(test_unreadable_unprivileged),
 				      T(test_fixture_deterministic),
 				      T(test_index_identical),
 				      T(test_output_safety),
+				      T(test_full_disk),
 				      T(test_verify),
 				      T(test_exe_bodies),
 				      T(test_real_sample),

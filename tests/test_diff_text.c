@@ -155,10 +155,43 @@ static void test_large(void)
 	ps_buf_release(&res);
 }
 
+static void test_deep(void)
+{
+	/* an edit distance near the cap (400 lines replaced: D = 800): the
+	 * backtrack through the compact per-round V arrays stays minimal */
+	struct ps_buf a = PS_BUF_INIT, b = PS_BUF_INIT, res = PS_BUF_INIT;
+	for (int i = 0; i < 2000; i++) {
+		ps_buf_addf(&a, "line %d\n", i);
+		if (i % 5 == 2)
+			ps_buf_addf(&b, "changed %d\n", i);
+		else
+			ps_buf_addf(&b, "line %d\n", i);
+	}
+	ps_buf_reset(&out);
+	size_t changed = ps_textdiff(a.buf, a.len, b.buf, b.len, 3, &out);
+	CHECK_INT(changed, 800);
+	/* one hunk (the changes are 4 lines apart), each change in place */
+	const char *want =
+	    "@@ -1,2000 +1,2000 @@\n line 0\n line 1\n-line 2\n+changed 2\n line 3\n";
+	CHECK(strncmp(out.buf, want, strlen(want)) == 0);
+	size_t minus = 0, plus = 0;
+	for (const char *p = out.buf; (p = strchr(p, '\n')) != NULL; p++) {
+		minus += strncmp(p + 1, "-line ", 6) == 0;
+		plus += strncmp(p + 1, "+changed ", 9) == 0;
+	}
+	CHECK_INT(minus, 400);
+	CHECK_INT(plus, 400);
+	CHECK(strstr(out.buf, "\n-line 1997\n+changed 1997\n line 1998\n line 1999\n") != NULL);
+	ps_buf_release(&a);
+	ps_buf_release(&b);
+	ps_buf_release(&res);
+}
+
 static void teardown(void)
 {
 	ps_buf_release(&out);
 }
 
-static const struct t_case t_cases[] = {T(test_exact), T(test_random), T(test_large), {0, 0}};
+static const struct t_case t_cases[] = {
+    T(test_exact), T(test_random), T(test_large), T(test_deep), {0, 0}};
 T_MAIN_SETUP(t_cases, NULL, teardown)

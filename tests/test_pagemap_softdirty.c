@@ -64,7 +64,6 @@ static void soft_dirty_counts(void)
 		tu_victim_stop(&v);
 		if (t_failures)
 			return;
-		tu_cleanup();
 		T_SKIP("soft-dirty tracking unavailable: this kernel lacks CONFIG_MEM_SOFT_DIRTY "
 		       "(detected and recorded in the snapshot: meta.json \"soft_dirty\": false, "
 		       "pagemap.sections header flag)");

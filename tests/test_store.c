@@ -66,7 +66,7 @@ static const char *write_archive(int frames_small)
 			       .gid = 1000,
 			       .data = STATUS,
 			       .len = sizeof(STATUS) - 1,
-			       .read_ns = 123};
+			       .read_ns = 123456};
 	CHECK_INT(ps_writer_add(w, &f1, &err), 0);
 	struct ps_member f2 = f1;
 	f2.path = "proc/42/task/42/status"; /* same bytes: becomes a hardlink */
@@ -263,7 +263,7 @@ static void test_seek_and_index(void)
 	ps_xxh3_128(STATUS, sizeof(STATUS) - 1, h);
 	ps_hex(hex, h, 16);
 	CHECK_STR((const char *)sqlite3_column_text(q, 5), hex);
-	CHECK_INT(sqlite3_column_int(q, 6), 123);
+	CHECK_INT(sqlite3_column_int(q, 6), 123000); /* the index keeps us */
 	CHECK_INT(sqlite3_column_int(q, 7), 1000);
 	sqlite3_finalize(q);
 	CHECK_INT(sqlite3_prepare_v2(d,
@@ -323,6 +323,13 @@ static void test_corrupt(void)
 		close(fd);
 		struct ps_err err = {0, ""};
 		int r = ps_index_build(bad, db, 1, &err);
+		if (cuts[i] >= st.st_size - 40) {
+			/* Only the seek-table trailer is cut: every member and the
+			 * manifest are intact, and readable in sequence. */
+			CHECK(r >= 0);
+			unlink(db);
+			continue;
+		}
 		CHECK_INT(r, -1);
 		CHECK(err.msg[0] != '\0');
 		CHECK(access(db, F_OK) != 0);

@@ -218,8 +218,9 @@ static void test_every_shape(void)
 	run_ok(&r, NULL, ls);
 	ps_buf_add(&want_ls, r.out.buf, r.out.len);
 	CHECK(strstr(want_ls.buf, "proc/sys/f/absent") != NULL);
-	CHECK(strstr(want_ls.buf,
-		     "proc/sys/f/caf\\xc3\\xa9 -> /tmp/\\xd0\\x94\\xd0\\xb0 (deleted)") != NULL);
+	/* ls prints valid UTF-8 as it is */
+	CHECK(strstr(want_ls.buf, "proc/sys/f/caf\xc3\xa9 -> /tmp/\xd0\x94\xd0\xb0 (deleted)") !=
+	      NULL);
 	const char *c1[] = {"procsnap", "cat", a, "proc/sys/f/big", NULL};
 	run_ok(&r, NULL, c1);
 	ps_buf_add(&want_big, r.out.buf, r.out.len);

@@ -530,8 +530,8 @@ static void test_crafted(void)
 			  "DELETE FROM processes WHERE pid = 42;"
 			  "DELETE FROM capture_processes WHERE pid = 42;"
 			  "DELETE FROM threads WHERE pid = 42 OR tracer_pid != 0;"
-			  "DELETE FROM process_envs WHERE pid = 42;"
-			  "DELETE FROM process_memory_map WHERE pid = 42;"
+			  "UPDATE processes SET env_set = NULL WHERE pid = 42;"
+			  "DELETE FROM maps WHERE pid = 42;"
 			  "UPDATE system_kv SET value = 0, text = '0' WHERE key = 'kernel/tainted';"
 			  "UPDATE kernel_modules SET taint = NULL;",
 			  db, sizeof(db)),

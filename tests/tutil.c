@@ -146,6 +146,8 @@ void tu_victim_stop(struct tu_victim *v)
 	v->in = v->out = NULL;
 }
 
+/* 0 and the value as text; 1 when the value is NULL (out empty); -1 on an
+ * error or no row. */
 static int vsql(const char *db, char *out, size_t n, const char *fmt, va_list ap)
 {
 	sqlite3 *d;
@@ -165,7 +167,9 @@ static int vsql(const char *db, char *out, size_t n, const char *fmt, va_list ap
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			const unsigned char *t = sqlite3_column_text(q, 0);
 			snprintf(out, n, "%s", t ? (const char *)t : "");
-			rc = 0;
+			rc = t ? 0 : 1;
+		} else {
+			fprintf(stderr, "tu_sql: %s: no row\n", sql);
 		}
 		sqlite3_finalize(q);
 	}
@@ -180,7 +184,7 @@ int tu_sql(const char *db, char *out, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	int r = vsql(db, out, n, fmt, ap);
 	va_end(ap);
-	return r;
+	return r < 0 ? -1 : 0;
 }
 
 long long tu_sql_int(const char *db, const char *fmt, ...)
@@ -190,7 +194,17 @@ long long tu_sql_int(const char *db, const char *fmt, ...)
 	va_start(ap, fmt);
 	int r = vsql(db, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return r < 0 ? -999999 : strtoll(buf, NULL, 10);
+	/* An error, no row or NULL is a value no check expects: a NULL must
+	 * never pass for 0. */
+	if (r != 0)
+		return r < 0 ? -999999 : -999998;
+	char *end;
+	long long v = strtoll(buf, &end, 10);
+	if (end == buf || *end) {
+		fprintf(stderr, "tu_sql_int: not an integer: '%s'\n", buf);
+		return -999997;
+	}
+	return v;
 }
 
 int tu_slurp(const char *path, struct ps_buf *b)

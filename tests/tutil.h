@@ -41,7 +41,10 @@ int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, .
 void tu_victim_stop(struct tu_victim *v);
 
 /* First column of the first row of `sql` on database `db`, as text, into
- * out (empty string and -1 if no row or error). */
+ * out (empty for NULL); -1 and an empty string if no row or error.
+ * tu_sql_int: the value as an integer; -999999 on an error or no row,
+ * -999998 for NULL, -999997 for a value that is not an integer, so a
+ * NULL or a failed query never passes a check that expects 0. */
 int tu_sql(const char *db, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 long long tu_sql_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

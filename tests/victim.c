@@ -11,6 +11,12 @@
  *   open PATH       open another file (prints fd=N)
  *   close FD        close a descriptor
  *   map N K         map N pages, touch the first K (prints map=0xADDR)
+ *   mapn N K        the same without transparent huge pages (MADV_NOHUGEPAGE),
+ *                   so exactly K pages are resident
+ *   drop ADDR J     MADV_DONTNEED the first J pages at ADDR (no longer resident)
+ *   envset NAME=V   overwrite the environment string NAME=... in place (the
+ *                   new one must have the same length): /proc/PID/environ
+ *                   shows it
  *   mapx N          map N anonymous pages read+write+exec (prints map=0xADDR)
  *   listen ADDR     listen on TCP IPv4 ADDR, ephemeral port (prints port=N fd=F)
  *   write ADDR J    write to the first J pages at ADDR
@@ -45,6 +51,24 @@ static void start_thread(void)
 		exit(3);
 	}
 	pthread_detach(t);
+}
+
+extern char **environ;
+
+/* Overwrite "NAME=..." in the environment block itself (what
+ * /proc/PID/environ reads), keeping its length; 0 or -1. */
+static int envset(const char *nv)
+{
+	const char *eq = strchr(nv, '=');
+	if (!eq)
+		return -1;
+	size_t kl = (size_t)(eq - nv) + 1;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, nv, kl) == 0 && strlen(*e) == strlen(nv)) {
+			memcpy(*e, nv, strlen(nv));
+			return 0;
+		}
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -103,6 +127,21 @@ int main(int argc, char **argv)
 			for (long i = 0; q != MAP_FAILED && i < k && i < n; i++)
 				q[i * pg] = 1;
 			printf("ok map=%p\n", (void *)q);
+		} else if (sscanf(line, "mapn %ld %ld", &n, &k) == 2) {
+			char *q = mmap(NULL, (size_t)n * (size_t)pg, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (q != MAP_FAILED)
+				madvise(q, (size_t)n * (size_t)pg, MADV_NOHUGEPAGE);
+			for (long i = 0; q != MAP_FAILED && i < k && i < n; i++)
+				q[i * pg] = 1;
+			printf("ok map=%p\n", (void *)q);
+		} else if (sscanf(line, "drop %lx %ld", &addr, &k) == 2) {
+			if (madvise((void *)addr, (size_t)k * (size_t)pg, MADV_DONTNEED) == 0)
+				printf("ok\n");
+			else
+				printf("error drop\n");
+		} else if (sscanf(line, "envset %3999s", arg) == 1) {
+			printf(envset(arg) == 0 ? "ok\n" : "error envset\n");
 		} else if (sscanf(line, "mapx %ld", &n) == 1) {
 			char *q =
 			    mmap(NULL, (size_t)n * (size_t)pg, PROT_READ | PROT_WRITE | PROT_EXEC,

@@ -1,0 +1,222 @@
+/*
+ * capture_int.h - private to capture/: the state of a run, shared between
+ * the walk (capture.c) and the watchdog that keeps it from hanging (watch.c).
+ *
+ * Threads.  The walk runs in a worker thread; the thread that called
+ * ps_capture_run is the watchdog.  Every operation of the walk that can
+ * block (an open, read, readlink, stat or listing) is bracketed by
+ * guard_begin/guard_end, which move the worker's `seq` from even to odd and
+ * back.  The watchdog samples `seq` every tick; an odd value that has not
+ * changed for the read timeout is a stuck operation.  The watchdog then
+ * swaps it (compare-and-swap) for SEQ_GONE: if that wins, the worker is
+ * abandoned (guard_end's own compare-and-swap fails when the operation
+ * returns, and the worker frees its private state and exits without touching
+ * anything shared); a replacement worker resumes the walk right after the
+ * stuck operation (watch.c, struct cursor).  No lock is taken per operation.
+ *
+ * Ownership of the shared state (struct run: the sink, stats, the known-id
+ * bitmap, the netns set, the phase) is by baton: the active worker owns it
+ * whenever it is outside a guarded operation; the watchdog owns it while no
+ * worker runs, and from the moment its compare-and-swap wins until the
+ * replacement starts (pthread_create orders the two).  So the walk's code
+ * touches shared state exactly as a single-threaded walk would.
+ */
+#ifndef PS_CAPTURE_INT_H
+#define PS_CAPTURE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "capture.h"
+#include "pagemap.h"
+
+#define MAX_DEPTH 48 /* deeper dirs are recorded, not descended (ELOOP) */
+#define SEQ_GONE  UINT64_MAX
+#define DENTS_SZ  (64 * 1024) /* getdents64 buffer */
+
+/* One directory listing: "<d_type byte><name>\0" back to back; ent[] are
+ * the names, sorted; a name's d_type is ent[i][-1]. */
+struct listing {
+	struct ps_buf names;
+	size_t *off;
+	const char **ent;
+	size_t n, cap;
+};
+
+/* The process being walked.  Reused for every pid. */
+struct proc {
+	int active;
+	int pid;
+	int pidfd;
+	uint64_t starttime;
+	int partial;
+	int hidden;
+	int nthreads;
+	int have_exe;
+	int on_disk_err;   /* the on-disk check timed out (ETIMEDOUT) */
+	struct ps_buf exe; /* readlink of exe, for on_disk */
+	int *body_fds;	   /* fds whose target is deleted or a memfd (exe bodies policy) */
+	size_t nbody_fds, cap_body_fds;
+};
+
+enum phase { PH_SYS, PH_PIDS, PH_SWEEP, PH_DONE };
+
+/* A step of the walk, for resuming: its depth below proc/ is its index in
+ * the position stack.  Below a pid, the steps of the pid directory itself
+ * come in this order (rank): stat, the listing of the directory, the listed
+ * entries (pagemap.sections among them, in name order: after pagemap,
+ * before smaps), exe.body, fd/N.body, the on-disk check;
+ * everywhere else rank is 0 and entries follow the listing order
+ * (name_order). */
+enum rank { R_STAT, R_LIST, R_ENTRY, R_EXE_BODY, R_FD_BODY, R_ON_DISK };
+struct pos {
+	int rank;
+	const char *name;
+};
+
+/* Where a replacement worker resumes: the position of the stuck operation
+ * (comp[1..n]), and for each ancestor directory (depth 1..n-1) a duplicate
+ * of the stuck worker's fd and a copy of its listing, so that resuming
+ * re-reads nothing.  The walk skips every step before comp (already
+ * recorded), enters its ancestors without recording them again, skips the
+ * stuck step itself (the watchdog recorded it) and goes on normally after. */
+struct cursor {
+	int active;  /* still before or inside the stuck step */
+	int n;	     /* depth of the stuck step (1: a pid directory itself) */
+	int matched; /* depth up to which the walk is inside its ancestors */
+	struct pos comp[MAX_DEPTH + 2];
+	struct ps_buf names; /* storage of comp[].name */
+	int fd[MAX_DEPTH + 2];
+};
+
+/* Hand-off lock and reference count: outlives the run while abandoned
+ * workers may still wake up and check in. */
+struct hub {
+	pthread_mutex_t mu;
+	atomic_int refs;
+};
+
+struct run {
+	const struct ps_capture_opts *o;
+	const struct ps_capture_sink *sink;
+	struct ps_capture_stats *st;
+	struct ps_err *err;
+	struct hub *hub;
+	uint64_t start_ns;
+	int rootfd;
+	dev_t rootdev;
+	int procfs;
+	int aborted;	 /* the sink failed: stop, report err */
+	atomic_int stop; /* the deadline passed: stop walking, finish */
+	int soft_dirty, no_scan;
+	struct listing root; /* the root listing (read only once workers run) */
+	int *pids;	     /* pid numbers of the listing, sorted, or opts->pids */
+	size_t npids;
+	enum phase phase; /* where the walk is */
+	size_t idx;	  /* PH_PIDS: index in pids */
+	int sweep_pid;	  /* PH_SWEEP: the hidden pid being captured, or 0 */
+	uint64_t *known;  /* bitmap: pids listed, tids walked, pids captured */
+	size_t known_words;
+	int64_t max_id;	 /* highest pid/tid/ppid/tracer seen, for the sweep */
+	uint64_t *netns; /* open-addressing set of netns inodes (0 = empty) */
+	size_t netns_cap, netns_n;
+	int procs_done, procs_total;
+	uint64_t next_progress;
+	pthread_mutex_t wmu; /* guards walker.finished */
+	pthread_cond_t wcv;  /* signalled when a worker finishes */
+};
+
+/* A worker: everything here is private to its thread (the watchdog reads
+ * it only after taking over, while the thread is blocked in a syscall). */
+struct walker {
+	struct run *r;
+	const struct ps_capture_opts *o; /* = r->o */
+	struct ps_capture_stats *st;	 /* = r->st */
+	struct hub *hub;
+	pthread_t thread;
+	int finished;	      /* walk() returned (under r->wmu) */
+	_Atomic uint64_t seq; /* even: between operations; odd: in one; SEQ_GONE */
+	int op_record;	      /* the operation in flight has no record yet */
+	int depth;	      /* depth of the step in flight */
+	struct pos pos[MAX_DEPTH + 2];
+	int dfd[MAX_DEPTH + 2];		    /* open directory at each depth (-1) */
+	struct listing *lst[MAX_DEPTH + 2]; /* its listing */
+	struct cursor cur;
+	struct ps_buf path; /* archive path being visited, "proc/..." */
+	struct ps_buf data; /* the read buffer, reused for every file */
+	struct ps_buf link; /* readlink results and scratch paths */
+	char *dents;	    /* getdents64 buffer */
+	struct listing lv[MAX_DEPTH + 1];
+	/* On procfs a pid directory and a task/<tid> directory always hold the
+	 * same names (the kernel's tgid_base_stuff / tid_base_stuff tables are
+	 * listed whole), so they are listed once and reused: getdents on them
+	 * is the most expensive call of the walk (proc_fill_cache). */
+	struct listing pid_tpl, tid_tpl;
+	int have_pid_tpl, have_tid_tpl;
+	struct proc p;
+	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
+	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
+	int have_pmaps;
+	int spill_fd; /* the content read last went to this file (read_content) */
+	uint64_t spill_len;
+};
+
+/* capture.c */
+void walk(struct walker *w); /* run the phases from r->phase on */
+void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	       const char *target, const void *data, size_t len, int e, int truncated);
+/* The same, the content being in spill_fd (len bytes) when it is >= 0: the
+ * sink owns the fd from here (closed here if the run was aborted). */
+void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd);
+void progress(struct run *r, uint64_t now, int force);
+void listing_copy(struct listing *dst, const struct listing *src);
+void listing_release(struct listing *l);
+int list_dir(struct walker *w, int fd, struct listing *l);
+int parse_id(const char *s);
+void known_set(struct run *r, int64_t id);
+int known_has(const struct run *r, int64_t id);
+void note_id(struct run *r, int64_t id);
+
+/* watch.c */
+void gone(struct walker *w); /* abandoned: free private state, exit the thread */
+
+static inline int halted(const struct walker *w)
+{
+	return w->r->aborted || atomic_load_explicit(&w->r->stop, memory_order_relaxed);
+}
+
+/* Enter a blocking operation: the walk's position (pos, depth, path,
+ * op_record) is published with it. */
+static inline void guard_begin(struct walker *w, int record)
+{
+	w->op_record = record;
+	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	atomic_store_explicit(&w->seq, s + 1, memory_order_release);
+}
+
+/* Still inside it, but making progress (a chunk of a long read): the
+ * watchdog's clock restarts.  Abandoned meanwhile: never returns. */
+static inline void guard_tick(struct walker *w)
+{
+	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	if (s == SEQ_GONE || !atomic_compare_exchange_strong_explicit(
+				 &w->seq, &s, s + 2, memory_order_acq_rel, memory_order_acquire))
+		gone(w);
+}
+
+/* Leave it: unless the watchdog took over meanwhile (then this thread is
+ * abandoned and never returns from here). */
+static inline void guard_end(struct walker *w)
+{
+	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	if (s == SEQ_GONE || !atomic_compare_exchange_strong_explicit(
+				 &w->seq, &s, s + 1, memory_order_acq_rel, memory_order_acquire))
+		gone(w);
+}
+
+#endif

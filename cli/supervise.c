@@ -1,0 +1,208 @@
+/*
+ * supervise.c - keep a command answerable to SIGINT/SIGTERM/SIGHUP while
+ * its work may be stuck in the kernel (DESIGN 3: "SIGINT/SIGTERM end a
+ * capture within 1 s with no temporary file left").
+ *
+ * A thread blocked in a FUSE request that the daemon has already read
+ * cannot be killed: fs/fuse/dev.c request_wait_answer() waits for the answer
+ * uninterruptibly once a fatal signal is pending, and a process is not
+ * reaped while one of its threads is alive.  So however the capture
+ * abandons such a thread, the process that holds it cannot end on time.
+ * Hence two processes:
+ *   - the parent (the one the shell started and waits for) forks, then only
+ *     waits: for the child's result, or for a signal;
+ *   - the child does the work with SIGINT/SIGTERM/SIGHUP blocked (its
+ *     threads inherit the mask), registers its temporary files in a page
+ *     shared with the parent (cli_tmp_add), and reports its exit status.
+ * On a signal the parent kills the child (SIGKILL), unlinks the registered
+ * files, waits up to 100 ms for the child to be reaped (a thread inside an
+ * open(O_CREAT) finishes that call first), unlinks them again, prints one
+ * line and exits 2.  When the child finishes with threads still stuck, it
+ * closes its standard streams, writes its exit status into a pipe and
+ * _exit()s; the parent exits with that status at once, and the child is
+ * reaped by init whenever the file system answers.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TMP_SLOTS 8
+
+/* Shared between parent and child (MAP_SHARED): paths to unlink. */
+struct tmp_reg {
+	atomic_int used[TMP_SLOTS];
+	char path[TMP_SLOTS][PATH_MAX];
+};
+
+static struct tmp_reg *reg; /* NULL until cli_supervise or the first cli_tmp_add */
+static int report_fd = -1;  /* child: write end of the status pipe */
+static int supervised;	    /* child of cli_supervise */
+
+static struct tmp_reg *reg_get(void)
+{
+	if (!reg) {
+		void *p = mmap(NULL, sizeof(*reg), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		reg = p;
+	}
+	return reg;
+}
+
+int cli_tmp_add(const char *path)
+{
+	struct tmp_reg *r = reg_get();
+	if (!r || strlen(path) >= PATH_MAX)
+		return -1;
+	for (int i = 0; i < TMP_SLOTS; i++) {
+		if (atomic_load(&r->used[i]))
+			continue;
+		memcpy(r->path[i], path, strlen(path) + 1);
+		atomic_store(&r->used[i], 1);
+		return 0;
+	}
+	return -1;
+}
+
+void cli_tmp_del(const char *path)
+{
+	if (!reg)
+		return;
+	for (int i = 0; i < TMP_SLOTS; i++)
+		if (atomic_load(&reg->used[i]) && strcmp(reg->path[i], path) == 0)
+			atomic_store(&reg->used[i], 0);
+}
+
+static void unlink_all(void)
+{
+	if (!reg)
+		return;
+	for (int i = 0; i < TMP_SLOTS; i++)
+		if (atomic_load(&reg->used[i]))
+			unlink(reg->path[i]);
+}
+
+/* Reap the child if it is gone within ms milliseconds; 1 if reaped. */
+static int reap(pid_t pid, int *status, int ms)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	for (int i = 0;; i++) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (i * 10 >= ms)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int parent(const char *cmd, pid_t pid, int sfd, int rfd)
+{
+	struct pollfd pf[2] = {{sfd, POLLIN, 0}, {rfd, POLLIN, 0}};
+	int status = 0;
+	for (;;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			kill(pid, SIGKILL);
+			unlink_all();
+			reap(pid, &status, 100);
+			unlink_all();
+			const char *name = sigabbrev_np((int)si.ssi_signo);
+			return cli_fail(cmd, "interrupted by SIG%s", name ? name : "?");
+		}
+		if (pf[1].revents) {
+			unsigned char b;
+			ssize_t n = read(rfd, &b, 1);
+			if (n == 1)
+				return b; /* done, with threads still stuck: do not wait */
+			if (n < 0 && errno == EINTR)
+				continue;
+			break; /* EOF: the child is gone */
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	unlink_all();
+	return cli_fail(cmd, "worker process killed by signal %d",
+			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int cli_supervise(const char *cmd)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || !reg_get())
+		return cli_fail(cmd, "cannot set up signal handling: %s", strerror(errno));
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int p[2];
+	if (sfd < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return cli_fail(cmd, "cannot set up signal handling: %s", strerror(errno));
+	fflush(NULL);
+	pid_t parent_pid = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return cli_fail(cmd, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sfd);
+		close(p[0]);
+		report_fd = p[1];
+		supervised = 1;
+		/* Do not outlive a parent killed by SIGKILL. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent_pid)
+			_exit(2);
+		return -1;
+	}
+	close(p[1]);
+	int rc = parent(cmd, pid, sfd, p[0]);
+	close(sfd);
+	close(p[0]);
+	return rc;
+}
+
+int cli_supervise_done(int rc, int stuck)
+{
+	if (!supervised || !stuck)
+		return rc;
+	/* Threads stuck in the kernel keep this process (and its open files)
+	 * alive: release the standard streams, so that a reader of stdout sees
+	 * EOF, and let the parent exit now. */
+	fflush(NULL);
+	close(STDIN_FILENO);
+	close(STDOUT_FILENO);
+	close(STDERR_FILENO);
+	unsigned char b = (unsigned char)rc;
+	if (write(report_fd, &b, 1) != 1) {
+		/* the parent is gone: nothing left to tell */
+	}
+	_exit(rc);
+}

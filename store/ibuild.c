@@ -1,0 +1,785 @@
+/*
+ * ibuild.c - the index builder (DESIGN 5, issue 9).
+ *
+ * It consumes batches of pipeline records (store_int.h struct ps_wrec) on a
+ * thread of its own and writes the SQLite index: one `paths` row per record
+ * with its text parts interned in dictionaries (strings, contents, stats),
+ * and the parsed tables (tables.c) fed with the content of the members they
+ * want.  A live capture feeds it from the writer's formatter thread while
+ * the archive is being written; `procsnap index` feeds it the same records
+ * made from an archive and its manifest (index.c).  One transaction,
+ * prepared statements, secondary indexes after the load.
+ *
+ * Memory: the dictionaries are bounded hash tables (past the bound a repeat
+ * is simply stored again: the index is then bigger, never wrong); the
+ * SQLite page cache is bounded; one batch is held while it is consumed.
+ */
+#include "store.h"
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define STR_MAX	      (1u << 18) /* dictionary entries remembered */
+#define STR_BYTES_MAX (8u << 20) /* bytes of their text remembered */
+#define CONTENT_MAX   (1u << 17)
+#define STAT_MAX      (1u << 16)
+#define LOAD_CHUNK    (1u << 20)  /* pieces of a spilled member */
+#define LOAD_MAX      (16u << 20) /* a spilled member other than smaps is parsed up to this */
+
+struct ps_ibuild {
+	sqlite3 *db;
+	struct ps_outfile out; /* the index file, under its temporary name */
+	int created, finished, published;
+	struct ps_pool *pool;
+	/* thread */
+	pthread_t thread;
+	int thread_started;
+	struct ps_bq q;
+	_Atomic int failed; /* set after ferr is written */
+	struct ps_err ferr;
+	/* statements */
+	sqlite3_stmt *ins_path, *ins_sys, *ins_str, *ins_content, *ins_stat, *ins_proc;
+	/* dictionaries: key = hash, value = id; bytes kept for exact compare */
+	struct ps_hmap strs;
+	struct ps_buf str_text; /* NUL-terminated texts, back to back */
+	uint32_t *str_off;	/* str_id -> offset in str_text (remembered ones) */
+	size_t nstr_off, cap_str_off;
+	int64_t next_str;
+	struct ps_hmap contents;
+	struct content_key {
+		unsigned char h[16];
+		uint64_t size;
+		int link;
+	} * ckeys;
+	size_t nckeys, cap_ckeys;
+	int64_t next_content;
+	struct ps_hmap stats;
+	struct stat_key {
+		uint32_t mode, uid, gid;
+		int64_t mtime;
+	} * skeys;
+	size_t nskeys, cap_skeys;
+	int64_t next_stat;
+	int64_t path_id; /* manifest line number of the next record */
+	/* special members and the parsed tables */
+	int saw_meta;
+	struct ps_tables *tables;
+	struct ps_rmember rm;
+	struct ps_buf load; /* a spilled member's content, read back */
+	/* totals */
+	uint64_t nfiles, nlinks, ndirs, nabsent, nerrors, raw_bytes, mismatches, damaged;
+};
+
+const char *ps_damage_name(unsigned d)
+{
+	static const char *const names[] = {NULL, "mismatch", "lost", "missing", "unlisted"};
+	return d < sizeof(names) / sizeof(names[0]) ? names[d] : "unknown";
+}
+
+/* ---- paths ------------------------------------------------------------------ */
+
+/* A canonical decimal id at s (no sign, no leading zero, <= INT32_MAX)
+ * ending at '/' or NUL: its value and *end, or -1. */
+static int64_t canon_id(const char *s, const char **end)
+{
+	if (*s < '1' || *s > '9')
+		return -1;
+	int64_t v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > INT32_MAX)
+			return -1;
+	}
+	if (*p != '/' && *p != '\0')
+		return -1;
+	*end = p;
+	return v;
+}
+
+void ps_path_split(const char *path, int64_t *pid, int64_t *tid, const char **rest)
+{
+	*pid = *tid = -1;
+	*rest = path;
+	if (strncmp(path, "proc/", 5) != 0)
+		return;
+	const char *e;
+	int64_t p = canon_id(path + 5, &e);
+	if (p < 0)
+		return;
+	*pid = p;
+	if (*e == '\0') {
+		*rest = e;
+		return;
+	}
+	*rest = e + 1;
+	if (strncmp(e, "/task/", 6) != 0)
+		return;
+	const char *e2;
+	int64_t t = canon_id(e + 6, &e2);
+	if (t < 0)
+		return;
+	*tid = t;
+	*rest = *e2 ? e2 + 1 : e2;
+}
+
+void ps_path_ids(const char *path, int64_t *pid, int64_t *tid)
+{
+	const char *rest;
+	ps_path_split(path, pid, tid, &rest);
+}
+
+/* ---- SQL helpers -------------------------------------------------------------- */
+
+static int step(struct ps_ibuild *b, sqlite3_stmt *st, const char *what, struct ps_err *err)
+{
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r != SQLITE_DONE)
+		return ps_sql_err(err, b->db, what);
+	return 0;
+}
+
+static int exec(sqlite3 *db, const char *sql, struct ps_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ps_err_set(err, EIO, "sqlite: %s", msg ? msg : sql);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int prep(struct ps_ibuild *b, sqlite3_stmt **st, const char *sql, struct ps_err *err)
+{
+	if (sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return ps_sql_err(err, b->db, sql);
+	return 0;
+}
+
+/* ---- dictionaries ------------------------------------------------------------- */
+
+/* str_id of text (inserted on first sight); -1 on SQLite failure. */
+static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, struct ps_err *err)
+{
+	uint64_t h = XXH3_64bits(s, n), v;
+	size_t it = 0;
+	while (ps_hmap_next(&b->strs, h, &it, &v)) {
+		const char *t = b->str_text.buf + b->str_off[v];
+		if (strlen(t) == n && memcmp(t, s, n) == 0)
+			return (int64_t)v;
+	}
+	int64_t id = b->next_str++;
+	sqlite3_bind_int64(b->ins_str, 1, id);
+	sqlite3_bind_text(b->ins_str, 2, s, (int)n, SQLITE_STATIC);
+	if (step(b, b->ins_str, "strings", err) < 0)
+		return -1;
+	/* Remember it while the bounds allow (ids are dense: str_off[id]). */
+	if ((size_t)id == b->nstr_off && b->str_text.len + n + 1 <= STR_BYTES_MAX &&
+	    ps_hmap_put(&b->strs, h, (uint64_t)id) == 0) {
+		if (b->nstr_off == b->cap_str_off) {
+			b->cap_str_off = b->cap_str_off ? b->cap_str_off * 2 : 1024;
+			b->str_off = ps_xrealloc(b->str_off, b->cap_str_off * sizeof(*b->str_off));
+		}
+		b->str_off[b->nstr_off++] = (uint32_t)b->str_text.len;
+		ps_buf_add(&b->str_text, s, n);
+		ps_buf_addc(&b->str_text, '\0');
+	}
+	return id;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* content_id of (hash, size): a file's bytes at data_off, or a link's target
+ * (target_id >= 0).  -1 on SQLite failure. */
+static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
+			      uint64_t data_off, int64_t target_id, struct ps_err *err)
+{
+	int link = target_id >= 0;
+	uint64_t key = le64(h) ^ size ^ (uint64_t)link, v;
+	size_t it = 0;
+	while (ps_hmap_next(&b->contents, key, &it, &v)) {
+		const struct content_key *k = &b->ckeys[v];
+		if (k->size == size && k->link == link && memcmp(k->h, h, 16) == 0)
+			return (int64_t)v;
+	}
+	int64_t id = b->next_content++;
+	sqlite3_stmt *st = b->ins_content;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_blob(st, 2, h, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)size);
+	if (!link)
+		sqlite3_bind_int64(st, 4, (int64_t)data_off);
+	else
+		sqlite3_bind_int64(st, 5, target_id);
+	if (step(b, st, "contents", err) < 0)
+		return -1;
+	if ((size_t)id == b->nckeys && ps_hmap_put(&b->contents, key, (uint64_t)id) == 0) {
+		if (b->nckeys == b->cap_ckeys) {
+			b->cap_ckeys = b->cap_ckeys ? b->cap_ckeys * 2 : 1024;
+			b->ckeys = ps_xrealloc(b->ckeys, b->cap_ckeys * sizeof(*b->ckeys));
+		}
+		struct content_key *k = &b->ckeys[b->nckeys++];
+		memcpy(k->h, h, 16);
+		k->size = size;
+		k->link = link;
+	}
+	return id;
+}
+
+static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, struct ps_err *err)
+{
+	struct stat_key s = {r->mode, r->uid, r->gid, r->mtime};
+	uint64_t key = XXH3_64bits(&s, sizeof(s)), v;
+	size_t it = 0;
+	while (ps_hmap_next(&b->stats, key, &it, &v)) {
+		const struct stat_key *k = &b->skeys[v];
+		if (k->mode == s.mode && k->uid == s.uid && k->gid == s.gid && k->mtime == s.mtime)
+			return (int64_t)v;
+	}
+	int64_t id = b->next_stat++;
+	sqlite3_stmt *st = b->ins_stat;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, s.mode);
+	sqlite3_bind_int64(st, 3, s.uid);
+	sqlite3_bind_int64(st, 4, s.gid);
+	sqlite3_bind_int64(st, 5, s.mtime);
+	if (step(b, st, "stats", err) < 0)
+		return -1;
+	if ((size_t)id == b->nskeys && ps_hmap_put(&b->stats, key, (uint64_t)id) == 0) {
+		if (b->nskeys == b->cap_skeys) {
+			b->cap_skeys = b->cap_skeys ? b->cap_skeys * 2 : 256;
+			b->skeys = ps_xrealloc(b->skeys, b->cap_skeys * sizeof(*b->skeys));
+		}
+		b->skeys[b->nskeys++] = s;
+	}
+	return id;
+}
+
+static int64_t tables_intern(void *ctx, const char *s, size_t n, struct ps_err *err)
+{
+	return intern_str(ctx, s, n, err);
+}
+
+/* ---- special members ---------------------------------------------------------- */
+
+static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	/* json_extract raises "malformed JSON" on a crafted meta.json. */
+	if (prep(b, &st,
+		 "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
+		 "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
+		 "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
+		 "options) SELECT 1, j, json_extract(j,'$.format_version'), "
+		 "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
+		 "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
+		 "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
+		 "json_extract(j,'$.start_ns'), json_extract(j,'$.uid'), "
+		 "json_extract(j,'$.cap_eff'), json_extract(j,'$.proc_root'), "
+		 "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
+		 "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
+		 "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
+		 "json(json_extract(j,'$.options')) FROM (SELECT ?1 AS j)",
+		 err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return ps_err_set(err, EINVAL, "corrupt meta.json: %s", sqlite3_errmsg(b->db));
+	return 0;
+}
+
+static int summary_row(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	if (prep(b, &st,
+		 "UPDATE snapshots SET summary_json = ?1, end_ns = json_extract(?1,'$.end_ns'), "
+		 "n_processes = json_extract(?1,'$.processes'), "
+		 "n_threads = json_extract(?1,'$.threads') WHERE snapshot_id = 1",
+		 err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return ps_err_set(err, EINVAL, "corrupt summary.json: %s", sqlite3_errmsg(b->db));
+	return 0;
+}
+
+/* procsnap/processes.tsv: pid starttime partial hidden nthreads on_disk */
+static int procs_rows(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
+{
+	const char *p = data, *end = data + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (nl == p || *p == '#') {
+			p = nl + 1;
+			continue;
+		}
+		int64_t v[6];
+		int nv = 0;
+		const char *f = p;
+		for (const char *q = p; q <= nl && nv < 6; q++) {
+			if (q == nl || *q == '\t') {
+				uint64_t u;
+				int neg = f < q && *f == '-';
+				if (ps_parse_u64(f + neg, (size_t)(q - f - neg), &u) < 0 ||
+				    u > INT64_MAX)
+					return ps_err_set(err, EINVAL, "corrupt %s", PS_PROCS_PATH);
+				v[nv++] = neg ? -(int64_t)u : (int64_t)u;
+				f = q + 1;
+			}
+		}
+		if (nv != 6)
+			return ps_err_set(err, EINVAL, "corrupt %s", PS_PROCS_PATH);
+		for (int i = 0; i < 6; i++)
+			sqlite3_bind_int64(b->ins_proc, i + 1, v[i]);
+		if (step(b, b->ins_proc, "capture_processes", err) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* ---- one record --------------------------------------------------------------- */
+
+/*
+ * Content that came in a spill file (too large to be held: a 60k-mapping
+ * smaps, an exe body).  smaps is parsed in pieces; another member the
+ * tables want is read whole up to LOAD_MAX, past that it is not parsed (its
+ * rows are missing, the archive has it whole).
+ */
+static int spilled_member(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
+			  struct ps_err *err)
+{
+	int want = r->kind == PS_M_FILE && ps_tables_wants(path);
+	int st = want ? ps_tables_stream_begin(b->tables, path, err) : 0;
+	if (st < 0)
+		return -1;
+	if (!b->load.cap)
+		ps_buf_grow(&b->load, LOAD_CHUNK);
+	if (st == 1) {
+		for (uint64_t off = 0;;) {
+			size_t want_n =
+			    r->size - off < LOAD_CHUNK ? (size_t)(r->size - off) : LOAD_CHUNK;
+			ssize_t n =
+			    want_n ? pread(r->spill_fd, b->load.buf, want_n, (off_t)off) : 0;
+			if (n < 0)
+				return ps_err_set(err, errno, "%s: spill file: %s", path,
+						  strerror(errno));
+			off += (uint64_t)n;
+			int eof = n == 0 || off >= r->size;
+			if (ps_tables_stream_data(b->tables, b->load.buf, (size_t)n, eof, err) < 0)
+				return -1;
+			if (eof)
+				return 0;
+		}
+	}
+	struct ps_rmember *m = &b->rm;
+	memset(m, 0, sizeof(*m));
+	m->path = path;
+	m->kind = PS_M_ABSENT; /* not parsed unless read below */
+	if (want && r->size <= LOAD_MAX) {
+		ps_buf_reset(&b->load);
+		ps_buf_grow(&b->load, (size_t)r->size);
+		ssize_t n = pread(r->spill_fd, b->load.buf, (size_t)r->size, 0);
+		if (n == (ssize_t)r->size) {
+			b->load.len = (size_t)n;
+			m->kind = PS_M_FILE;
+			m->data = b->load.buf;
+			m->len = b->load.len;
+		}
+	}
+	int rc = ps_tables_member(b->tables, m, err);
+	if (b->load.cap > 2 * LOAD_CHUNK)
+		ps_buf_release(&b->load);
+	return rc;
+}
+
+static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
+		     const char *target, const char *data, struct ps_err *err)
+{
+	if (!b->saw_meta) {
+		if (strcmp(path, PS_META_PATH) != 0 || r->kind != PS_M_FILE ||
+		    r->data_len != r->size)
+			return ps_err_set(err, EINVAL,
+					  "not a procsnap archive (first member is %s)", path);
+		if (meta_row(b, data, (size_t)r->data_len, err) < 0)
+			return -1;
+		b->saw_meta = 1;
+		b->tables = ps_tables_begin(b->db, tables_intern, b, err);
+		if (!b->tables)
+			return -1;
+	}
+	int64_t pid, tid;
+	const char *rest;
+	ps_path_split(path, &pid, &tid, &rest);
+	int64_t name_id = intern_str(b, rest, strlen(rest), err);
+	if (name_id < 0)
+		return -1;
+	int64_t stat_id = -1, content_id = -1;
+	if (r->kind != PS_M_ABSENT || r->mode) {
+		stat_id = intern_stat(b, r, err);
+		if (stat_id < 0)
+			return -1;
+	}
+	if (r->kind == PS_M_FILE && r->has_hash) {
+		content_id = intern_content(b, r->xxh3, r->size, r->data_off, -1, err);
+	} else if (r->kind == PS_M_LINK && r->has_target) {
+		int64_t tid_ = intern_str(b, target, r->target_len, err);
+		if (tid_ < 0)
+			return -1;
+		content_id = intern_content(b, r->xxh3, r->size, 0, tid_, err);
+	}
+	if ((r->kind == PS_M_FILE && r->has_hash) || (r->kind == PS_M_LINK && r->has_target)) {
+		if (content_id < 0)
+			return -1;
+	}
+
+	/* Below a pid directory: `paths`, clustered by pid; else `sys_paths`. */
+	sqlite3_stmt *st = pid >= 0 ? b->ins_path : b->ins_sys;
+	sqlite3_bind_int64(st, 1, b->path_id);
+	if (pid >= 0)
+		sqlite3_bind_int64(st, 2, pid);
+	if (tid >= 0)
+		sqlite3_bind_int64(st, 3, tid);
+	sqlite3_bind_int64(st, 4, name_id);
+	sqlite3_bind_int64(st, 5, (int64_t)r->kind);
+	if (stat_id >= 0)
+		sqlite3_bind_int64(st, 6, stat_id);
+	if (content_id >= 0)
+		sqlite3_bind_int64(st, 7, content_id);
+	if (r->err)
+		sqlite3_bind_text(st, 8, ps_errno_name(r->err), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, (int64_t)(r->read_ns / 1000));
+	const char *dmg = ps_damage_name(r->damage);
+	if (dmg)
+		sqlite3_bind_text(st, 10, dmg, -1, SQLITE_STATIC);
+	if (step(b, st, "paths", err) < 0)
+		return -1;
+	b->path_id++;
+
+	switch (r->kind) {
+	case PS_M_FILE:
+		b->nfiles++;
+		b->raw_bytes += r->size;
+		break;
+	case PS_M_LINK:
+		b->nlinks++;
+		break;
+	case PS_M_DIR:
+		b->ndirs++;
+		break;
+	default:
+		b->nabsent++;
+		break;
+	}
+	if (r->err)
+		b->nerrors++;
+	if (r->damage)
+		b->damaged++;
+	if (r->damage == PS_DAMAGE_MISMATCH)
+		b->mismatches++;
+
+	/* What the members say: the special ones, then the parsed tables. */
+	if (r->kind == PS_M_FILE && r->data_len == r->size && pid < 0) {
+		if (strcmp(path, PS_SUMMARY_PATH) == 0)
+			return summary_row(b, data, (size_t)r->data_len, err);
+		if (strcmp(path, PS_PROCS_PATH) == 0)
+			return procs_rows(b, data, (size_t)r->data_len, err);
+	}
+	if (r->damage == PS_DAMAGE_LOST || r->damage == PS_DAMAGE_MISSING)
+		return 0;
+	if (r->spilled)
+		return spilled_member(b, r, path, err);
+	struct ps_rmember *m = &b->rm;
+	memset(m, 0, sizeof(*m));
+	m->path = path;
+	m->kind = (enum ps_member_kind)r->kind;
+	m->mode = r->mode;
+	m->uid = r->uid;
+	m->gid = r->gid;
+	m->mtime = r->mtime;
+	m->target = r->has_target ? target : NULL;
+	/* Content the tables parse is carried whole; anything else is not. */
+	if (r->kind == PS_M_FILE && r->data_len != r->size)
+		m->kind = PS_M_ABSENT;
+	m->data = data;
+	m->len = (size_t)r->data_len;
+	return ps_tables_member(b->tables, m, err);
+}
+
+/* ---- thread ------------------------------------------------------------------- */
+
+static int consume(struct ps_ibuild *b, const struct ps_chunk *c, struct ps_err *err)
+{
+	for (size_t off = 0; off < c->len;) {
+		struct ps_wrec r;
+		if (c->len - off < sizeof(r))
+			return ps_err_set(err, EINVAL, "index: short record");
+		memcpy(&r, c->data + off, sizeof(r));
+		size_t total =
+		    PS_WREC_SIZE((size_t)r.path_len, (size_t)r.target_len, (size_t)r.data_len);
+		if (total > c->len - off)
+			return ps_err_set(err, EINVAL, "index: short record");
+		const char *p = c->data + off + sizeof(r);
+		const char *target = p + r.path_len + 1;
+		const char *data = target + r.target_len + 1;
+		int rc = on_record(b, &r, p, target, data, err);
+		if (r.spilled)
+			close(r.spill_fd); /* the last reader of the spill file */
+		if (rc < 0)
+			return -1;
+		off += total;
+	}
+	return 0;
+}
+
+static void *builder_main(void *arg)
+{
+	struct ps_ibuild *b = arg;
+	struct ps_chunk c;
+	while (ps_bq_take(&b->q, &c)) {
+		if (!b->failed && consume(b, &c, &b->ferr) < 0)
+			b->failed = 1;
+		if (b->pool)
+			ps_pool_put(b->pool, c);
+		else
+			free(c.data);
+		ps_bq_handled(&b->q);
+	}
+	return NULL;
+}
+
+/* ---- API ------------------------------------------------------------------------ */
+
+int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct ps_pool *pool,
+		   struct ps_err *err)
+{
+	struct ps_ibuild *b = ps_xcalloc(1, sizeof(*b));
+	b->pool = pool;
+	ps_buf_init(&b->str_text);
+	ps_buf_init(&b->load);
+	ps_hmap_init(&b->strs, STR_MAX);
+	ps_hmap_init(&b->contents, CONTENT_MAX);
+	ps_hmap_init(&b->stats, STAT_MAX);
+	ps_bq_init(&b->q);
+
+	/* DB.tmp.PID: a name the caller can know before it exists (cmd_capture
+	 * registers it for its signal handler). */
+	struct ps_buf tmp = PS_BUF_INIT;
+	ps_buf_addf(&tmp, "%s.tmp.%d", db_path, (int)getpid());
+	int rc = ps_out_create_as(&b->out, db_path, tmp.buf, force, err);
+	ps_buf_release(&tmp);
+	if (rc < 0)
+		goto fail;
+	b->created = 1;
+	/* One thread uses the connection at a time (the builder's, then the
+	 * caller's in finish): no SQLite mutexes. */
+	if (sqlite3_open_v2(b->out.tmp, &b->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		ps_sql_err(err, b->db, b->out.tmp);
+		goto fail;
+	}
+	if (exec(b->db,
+		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192; "
+		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN",
+		 err) < 0 ||
+	    ps_schema_apply(b->db, 0, err) < 0)
+		goto fail;
+	if (prep(b, &b->ins_path,
+		 "INSERT INTO paths(pid, snapshot_id, path_id, tid, name_id, kind, stat_id, "
+		 "content_id, errno, read_us, damage) VALUES (?2, 1, ?1, ?3, ?4, ?5, ?6, ?7, ?8, "
+		 "?9, ?10)",
+		 err) < 0 ||
+	    prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2)", err) < 0 ||
+	    prep(b, &b->ins_content, "INSERT INTO contents VALUES (1, ?1, ?2, ?3, ?4, ?5)", err) <
+		0 ||
+	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5)", err) < 0 ||
+	    prep(b, &b->ins_sys,
+		 "INSERT INTO sys_paths(snapshot_id, path_id, name_id, kind, stat_id, content_id, "
+		 "errno, read_us, damage) VALUES (1, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		 err) < 0 ||
+	    prep(b, &b->ins_proc, "INSERT INTO capture_processes VALUES (1, ?, ?, ?, ?, ?, ?)",
+		 err) < 0)
+		goto fail;
+	if (pthread_create(&b->thread, NULL, builder_main, b) != 0) {
+		ps_err_set(err, EAGAIN, "cannot start the index thread");
+		goto fail;
+	}
+	b->thread_started = 1;
+	*bp = b;
+	return 0;
+fail:
+	ps_ibuild_free(b);
+	return -1;
+}
+
+int ps_ibuild_submit(struct ps_ibuild *b, struct ps_chunk batch, struct ps_err *err)
+{
+	if (b->failed) {
+		if (b->pool)
+			ps_pool_put(b->pool, batch);
+		else
+			free(batch.data);
+		if (err)
+			*err = b->ferr;
+		return -1;
+	}
+	ps_bq_put(&b->q, batch);
+	return 0;
+}
+
+static void finalize_all(struct ps_ibuild *b)
+{
+	sqlite3_stmt **sts[] = {&b->ins_path,	 &b->ins_sys,  &b->ins_str,
+				&b->ins_content, &b->ins_stat, &b->ins_proc};
+	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
+		sqlite3_finalize(*sts[i]);
+		*sts[i] = NULL;
+	}
+}
+
+static void stop_thread(struct ps_ibuild *b)
+{
+	if (!b->thread_started)
+		return;
+	ps_bq_close(&b->q);
+	pthread_join(b->thread, NULL);
+	b->thread_started = 0;
+}
+
+static int frames_rows(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	if (prep(b, &st, "INSERT INTO frames VALUES (1, ?, ?, ?, ?, ?)", err) < 0)
+		return -1;
+	uint64_t co = 0, to = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < e->nframes; i++) {
+		sqlite3_bind_int64(st, 1, (int64_t)i);
+		sqlite3_bind_int64(st, 2, (int64_t)co);
+		sqlite3_bind_int64(st, 3, e->csize[i]);
+		sqlite3_bind_int64(st, 4, (int64_t)to);
+		sqlite3_bind_int64(st, 5, e->dsize[i]);
+		rc = step(b, st, "frames", err);
+		co += e->csize[i];
+		to += e->dsize[i];
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct ps_err *err)
+{
+	stop_thread(b);
+	if (b->failed) {
+		if (err)
+			*err = b->ferr;
+		return -1;
+	}
+	if (!b->saw_meta)
+		return ps_err_set(err, EINVAL, "not a procsnap archive (no meta.json)");
+	struct ps_tables *t = b->tables;
+	b->tables = NULL;
+	if (ps_tables_end(t, err) < 0 || frames_rows(b, e, err) < 0)
+		return -1;
+	char shahex[65] = "";
+	if (e->sha256)
+		ps_hex(shahex, e->sha256, 32);
+	sqlite3_stmt *u;
+	if (prep(b, &u,
+		 "UPDATE snapshots SET archive_name=?1, archive_size=?2, archive_sha256=?3, "
+		 "n_files=?4, n_links=?5, n_dirs=?6, n_absent=?7, n_errors=?8, raw_bytes=?9, "
+		 "hash_mismatches=?10, n_damaged=?11, tar_bytes=?12 WHERE snapshot_id=1",
+		 err) < 0)
+		return -1;
+	sqlite3_bind_text(u, 1, e->archive_name, -1, SQLITE_STATIC);
+	if (e->archive_size >= 0)
+		sqlite3_bind_int64(u, 2, e->archive_size);
+	if (e->sha256)
+		sqlite3_bind_text(u, 3, shahex, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(u, 4, (int64_t)b->nfiles);
+	sqlite3_bind_int64(u, 5, (int64_t)b->nlinks);
+	sqlite3_bind_int64(u, 6, (int64_t)b->ndirs);
+	sqlite3_bind_int64(u, 7, (int64_t)b->nabsent);
+	sqlite3_bind_int64(u, 8, (int64_t)b->nerrors);
+	sqlite3_bind_int64(u, 9, (int64_t)b->raw_bytes);
+	sqlite3_bind_int64(u, 10, (int64_t)b->mismatches);
+	sqlite3_bind_int64(u, 11, (int64_t)b->damaged);
+	sqlite3_bind_int64(u, 12, (int64_t)e->tar_bytes);
+	int rr = sqlite3_step(u);
+	sqlite3_finalize(u);
+	if (rr != SQLITE_DONE)
+		return ps_sql_err(err, b->db, "snapshots");
+	if (ps_schema_apply(b->db, 1, err) < 0)
+		return -1;
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", PS_SCHEMA_VERSION);
+	if (exec(b->db, pragma, err) < 0 || exec(b->db, "COMMIT", err) < 0)
+		return -1;
+	finalize_all(b);
+	int rc = sqlite3_close(b->db);
+	b->db = NULL;
+	if (rc != SQLITE_OK)
+		return ps_err_set(err, EIO, "sqlite: cannot close %s", b->out.tmp);
+	b->finished = 1;
+	return 0;
+}
+
+int ps_ibuild_publish(struct ps_ibuild *b, struct ps_err *err)
+{
+	if (!b->finished)
+		return ps_err_set(err, EINVAL, "index not finished");
+	b->published = 1; /* committed or removed: ps_out_commit does either */
+	return ps_out_commit(&b->out, err);
+}
+
+const char *ps_ibuild_tmp_path(const struct ps_ibuild *b)
+{
+	return b && b->created ? b->out.tmp : NULL;
+}
+
+void ps_ibuild_free(struct ps_ibuild *b)
+{
+	if (!b)
+		return;
+	stop_thread(b);
+	if (b->tables)
+		ps_tables_abort(b->tables);
+	finalize_all(b);
+	if (b->db)
+		sqlite3_close(b->db);
+	if (b->created && !b->published)
+		ps_out_abort(&b->out);
+	ps_bq_destroy(&b->q);
+	ps_hmap_release(&b->strs);
+	ps_hmap_release(&b->contents);
+	ps_hmap_release(&b->stats);
+	ps_buf_release(&b->str_text);
+	ps_buf_release(&b->load);
+	free(b->str_off);
+	free(b->ckeys);
+	free(b->skeys);
+	free(b);
+}
