@@ -86,6 +86,7 @@ struct ps_reader {
 	int streaming, stream_cut;
 	uint64_t cur_hoff;
 	struct ps_buf data;
+	XXH3_state_t *x3; /* hashing a member too large to hold */
 	char *cur_path, *cur_target, *cur_hardlink;
 	/* ps_reader_stream_line */
 	struct ps_buf line;
@@ -415,6 +416,23 @@ static int hostile(struct ps_reader *r, struct ps_err *err, const char *fmt, ...
 }
 
 /*
+ * Upper bound of the tar bytes left from tar offset t: exact for a plain
+ * tar or through the seek table, else what the compressed bytes left can
+ * decode to (a zstd block of 128 KiB takes at least 4 bytes: a ratio of
+ * 32768 at most), plus what is decoded but not yet read.
+ */
+static uint64_t room(const struct ps_reader *r, uint64_t t)
+{
+	const struct ps_src *s = &r->src;
+	if (t != PS_OFF_UNKNOWN && !s->zstd)
+		return t < s->fsize ? s->fsize - t : 0;
+	if (t != PS_OFF_UNKNOWN && s->st.n)
+		return t < s->st.toff[s->st.n] ? s->st.toff[s->st.n] - t : 0;
+	uint64_t left = s->cpos < s->fsize ? s->fsize - s->cpos : 0;
+	return left * 32768 + (s->chunk_len - s->chunk_pos) + PS_FRAME_MAX + ((uint64_t)16 << 20);
+}
+
+/*
  * The member whose header libarchive just read: its data (loaded, or left
  * for ps_reader_stream), offsets and hash.  1 with *m, 0 when damage cut it
  * (reported later), -1 error.
@@ -470,17 +488,24 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		m->len = (size_t)size;
 		return 1;
 	}
-	if (load && (uint64_t)size > PS_MEMBER_MAX)
-		return hostile(r, err,
-			       "member %s claims %llu bytes, more than the %llu MiB a member "
-			       "may hold",
-			       r->cur_path, (unsigned long long)size,
-			       (unsigned long long)(PS_MEMBER_MAX >> 20));
 	if (load && strcmp(r->cur_path, PS_META_PATH) == 0 && (uint64_t)size > PS_META_MAX)
 		return hostile(r, err, "%s claims %llu bytes, more than %llu", PS_META_PATH,
 			       (unsigned long long)size, (unsigned long long)PS_META_MAX);
+	/* Larger than a member may be in memory: hashed as it goes by, not
+	 * kept; first, it must fit in what the rest of the archive holds. */
+	int big = load && (uint64_t)size > PS_MEMBER_MAX;
+	if (big && (uint64_t)size > room(r, hpos))
+		return hostile(r, err,
+			       "member %s claims %llu bytes, more than the rest of the archive "
+			       "can hold",
+			       r->cur_path, (unsigned long long)size);
+	if (big && !r->x3 && !(r->x3 = XXH3_createState()))
+		return hostile(r, err, "out of memory");
+	if (big)
+		XXH3_128bits_reset(r->x3);
 	/* The data grows as it arrives, never by the size the header claims. */
 	ps_buf_reset(&r->data);
+	uint64_t got = 0;
 	int64_t first = -1; /* context offset of the data */
 	for (;;) {
 		const void *b;
@@ -489,7 +514,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		int rr = archive_read_data_block(r->a, &b, &n, &off);
 		if (rr == ARCHIVE_EOF)
 			break;
-		if (rr < ARCHIVE_WARN && load && first >= 0 && r->data.len == (uint64_t)size &&
+		if (rr < ARCHIVE_WARN && load && first >= 0 && got == (uint64_t)size &&
 		    (r->a_gap || r->src.eof)) {
 			/* All of the data arrived, only the padding after it did
 			 * not: the member is whole, the damage starts after it. */
@@ -503,20 +528,30 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 			continue;
 		if (first < 0) /* libarchive consumes a block on the next call */
 			first = archive_filter_bytes(r->a, -1) - off;
-		if (off < 0 || (uint64_t)off != r->data.len ||
-		    (uint64_t)r->data.len + n > (uint64_t)size)
+		if (off < 0 || (uint64_t)off != got || got + n > (uint64_t)size)
 			return hostile(r, err, "malformed archive: sparse or oversized data in %s",
 				       r->cur_path);
-		ps_buf_add(&r->data, b, n);
+		if (big)
+			XXH3_128bits_update(r->x3, b, n);
+		else
+			ps_buf_add(&r->data, b, n);
+		got += n;
 	}
-	if (load && r->data.len != (uint64_t)size)
+	if (load && got != (uint64_t)size)
 		return hostile(r, err, "malformed archive: short data in %s", r->cur_path);
 	int64_t end = archive_filter_bytes(r->a, -1);
 	r->last_end = end > 0 ? (uint64_t)end : 0;
 	m->data_off = ctx_t(r, first >= 0 ? first : end);
 	m->data = load ? r->data.buf : "";
 	m->len = load ? r->data.len : 0;
-	if (m->kind == PS_M_FILE)
+	if (big) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(r->x3));
+		memcpy(m->xxh3, c.digest, 16);
+		m->data = NULL;
+		m->len = (size_t)size;
+		m->unloaded = 1;
+	} else if (m->kind == PS_M_FILE)
 		ps_xxh3_128(m->data, m->len, m->xxh3);
 	else if (m->kind == PS_M_LINK && m->target)
 		ps_xxh3_128(m->target, strlen(m->target), m->xxh3);
@@ -870,6 +905,7 @@ void ps_reader_close(struct ps_reader *r)
 	free(r->cur_target);
 	free(r->cur_hardlink);
 	free(r->dmg_path);
+	XXH3_freeState(r->x3);
 	ps_buf_release(&r->data);
 	ps_buf_release(&r->line);
 	free(r);

@@ -140,6 +140,9 @@ struct ps_rmember {
 	uint64_t data_off;	/* tar offset of its data; both PS_OFF_UNKNOWN after
 				 * damage whose length is not known (no seek table) */
 	unsigned char xxh3[16]; /* XXH3-128 of data (a link: of its target) */
+	int unloaded;		/* FILE larger than a member may be in memory
+				 * (256 MiB): data NULL, len its size, xxh3
+				 * computed as it went by */
 	int streaming;		/* data not loaded (the manifest): read it with
 				 * ps_reader_stream or ps_reader_stream_line; len is
 				 * its size, data_off 0 */

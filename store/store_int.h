@@ -15,8 +15,9 @@
  * read from an archive is checked against these and against what the file
  * can hold before anything is allocated by it.
  */
-/* Largest member the reader holds in memory; a larger one is refused (the
- * manifest is streamed and exempt). */
+/* Largest member the reader holds in memory; a larger one is hashed as it
+ * goes by and returned without its data (ps_rmember.unloaded), and random
+ * access refuses it. */
 #ifndef PS_MEMBER_MAX /* the fuzz build lowers it to keep inputs fast */
 #define PS_MEMBER_MAX ((uint64_t)256 << 20)
 #endif

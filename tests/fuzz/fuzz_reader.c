@@ -88,7 +88,9 @@ static void fzr_pass(const char *path, int salvage)
 			}
 			continue;
 		}
-		if (m.kind == PS_M_FILE && !m.hardlink) {
+		if (m.unloaded && (m.data || m.len <= PS_MEMBER_MAX))
+			fzr_fail("unloaded member with data or under the cap", m.path);
+		if (m.kind == PS_M_FILE && !m.hardlink && !m.unloaded) {
 			unsigned char h[16];
 			if (m.len && !m.data)
 				fzr_fail("file without data", m.path);
