@@ -11,6 +11,8 @@
 
 #include "tarcraft.h"
 
+#include <limits.h>
+
 #include <sys/stat.h>
 
 static const char *const dir = tc_dir;
@@ -424,8 +426,10 @@ static void test_manifest_disagrees(void)
 	ps_buf_release(&man);
 }
 
+/* ASan's quarantine keeps what SQLite frees: no RSS figure means anything
+ * there. */
 #if defined(__SANITIZE_ADDRESS__)
-#define RSS_BUDGET_KIB (3L * 64 * 1024)
+#define RSS_BUDGET_KIB LONG_MAX
 #else
 #define RSS_BUDGET_KIB (64L * 1024)
 #endif
