@@ -290,6 +290,28 @@ out:
 	return rc;
 }
 
+/* A procsnap archive at path from the real writer (frame_size 0: the
+ * default), meta.json added; *fd is to be closed after ps_writer_finish.
+ * NULL if it cannot be started. */
+static inline struct ps_writer *tc_writer(const char *path, size_t frame_size, int level, int *fd)
+{
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = level, .frame_size = frame_size, .spill_dirfd = -1};
+	struct ps_member m = {.path = PS_META_PATH,
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .data = TC_META,
+			      .len = strlen(TC_META)};
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (*fd < 0 || ps_writer_open(&w, *fd, &o, &err) < 0 || ps_writer_add(w, &m, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", path, err.msg);
+		ps_writer_free(w);
+		return NULL;
+	}
+	return w;
+}
+
 /* A finished procsnap run. */
 struct tc_run {
 	int status;	 /* exit status, or 128 + signal */

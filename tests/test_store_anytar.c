@@ -34,18 +34,12 @@ static int sh(const char *fmt, ...)
  * symlinks, directories, an absent path. */
 static void write_archive(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0);
-	struct ps_writer *w = NULL;
+	int fd;
 	struct ps_err err = {0, ""};
-	struct ps_writer_opts o = {.level = 3, .frame_size = 8192, .spill_dirfd = -1};
-	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
-	struct ps_member m = {.path = PS_META_PATH,
-			      .kind = PS_M_FILE,
-			      .mode = 0100444,
-			      .data = TC_META,
-			      .len = strlen(TC_META)};
-	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+	struct ps_writer *w = tc_writer(path, 8192, 3, &fd);
+	CHECK(w != NULL);
+	if (!w)
+		return;
 	const char *dirs[] = {"proc", "proc/sys", "proc/sys/f"};
 	for (int i = 0; i < 3; i++) {
 		struct ps_member d = {.path = dirs[i], .kind = PS_M_DIR, .mode = 040555};

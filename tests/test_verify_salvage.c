@@ -25,19 +25,13 @@ static const char *const dir = tc_dir;
  * entries. */
 static int write_archive(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0);
-	struct ps_writer *w = NULL;
+	int fd;
 	struct ps_err err = {0, ""};
-	struct ps_writer_opts o = {.level = 3, .frame_size = 4096, .spill_dirfd = -1};
-	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	struct ps_writer *w = tc_writer(path, 4096, 3, &fd);
+	CHECK(w != NULL);
+	if (!w)
+		return 0;
 	int n = 0;
-	struct ps_member m = {.path = PS_META_PATH,
-			      .kind = PS_M_FILE,
-			      .mode = 0100444,
-			      .data = TC_META,
-			      .len = strlen(TC_META)};
-	CHECK_INT(ps_writer_add(w, &m, &err), 0);
 	n++;
 	struct ps_member d = {.path = "proc/sys", .kind = PS_M_DIR, .mode = 040555};
 	CHECK_INT(ps_writer_add(w, &d, &err), 0);
@@ -440,18 +434,12 @@ static void test_many_members(void)
 {
 	char a[400], sha[65];
 	snprintf(a, sizeof(a), "%s/many.tar.zst", dir);
-	int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0);
-	struct ps_writer *w = NULL;
+	int fd;
 	struct ps_err err = {0, ""};
-	struct ps_writer_opts o = {.level = 1, .frame_size = 0, .spill_dirfd = -1};
-	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
-	struct ps_member m = {.path = PS_META_PATH,
-			      .kind = PS_M_FILE,
-			      .mode = 0100444,
-			      .data = TC_META,
-			      .len = strlen(TC_META)};
-	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+	struct ps_writer *w = tc_writer(a, 0, 1, &fd);
+	CHECK(w != NULL);
+	if (!w)
+		return;
 	enum { N = 200000 };
 	for (int i = 0; i < N; i++) {
 		char p[64], d[24];
