@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_int.h"
+#include "crossview.h"
+#include "mempages.h"
 #include "pagemap.h"
 #include "procfs.h"
 
@@ -71,6 +74,7 @@ struct proc {
 	int partial;
 	int hidden;
 	int nthreads;
+	int cur_tid; /* task/<tid>/ being walked */
 	int have_exe;
 	struct ps_buf exe; /* readlink of exe, for on_disk */
 	int *body_fds;	   /* fds whose target is deleted or a memfd (exe bodies policy) */
@@ -85,6 +89,8 @@ struct walker {
 	uint64_t start_ns;
 	int rootfd;
 	dev_t rootdev;
+	dev_t pdev; /* device of the pid directory being walked (a private procfs
+		       instance for a masked pid), rootdev otherwise */
 	int aborted;
 	struct ps_buf path; /* archive path being visited, "proc/..." */
 	struct ps_buf data; /* the read buffer, reused for every file */
@@ -107,8 +113,12 @@ struct walker {
 	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
 	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
+	struct ps_xv *xv;      /* cross-views (crossview.c); NULL unless a live procfs */
+	struct ps_buf mem;     /* mem.sections being built (--suspicious-pages) */
+	uint64_t mem_budget;   /* bytes of pages left to read in this capture */
 	int procs_done, procs_total;
 	uint64_t next_progress;
+	uint64_t swept_found; /* hidden pids the sweep captured */
 };
 
 /* Top-level system files never opened (DESIGN 3, anchors A1): they consume
@@ -386,6 +396,25 @@ static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, con
 	progress(w, now, 0);
 }
 
+void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
+		    const void *data, size_t len, int err)
+{
+	struct ps_buf saved = w->path;
+	ps_buf_init(&w->path);
+	ps_buf_adds(&w->path, path);
+	if (excluded(w))
+		w->st->excluded++;
+	else
+		emit(w, kind, sb, NULL, data, len, err, 0);
+	ps_buf_release(&w->path);
+	w->path = saved;
+}
+
+int ps_cap_aborted(const struct walker *w)
+{
+	return w->aborted;
+}
+
 /* ESRCH/ENOENT inside a pid: did the process go away?  ENOENT also comes from
  * an fd closed between listing and readlink, ESRCH from kernel threads' mm
  * files (A2), so check that the pid directory still resolves. */
@@ -450,8 +479,12 @@ static void pid_file_hook(struct walker *w, const char *name)
 		ps_stat_parse(w->data.buf, w->data.len, &s);
 		if (PS_STAT_HAS(&s, 22))
 			w->p.starttime = s.starttime;
-		if (PS_STAT_HAS(&s, 4))
+		if (PS_STAT_HAS(&s, 4)) {
 			note_id(w, s.ppid);
+			ps_xv_see(w->xv, s.ppid, PS_XV_PARENT);
+		}
+	} else if (strcmp(name, "cmdline") == 0) {
+		ps_xv_argv0(w->xv, w->p.pid, w->data.buf, w->data.len);
 	} else if (strcmp(name, "status") == 0) {
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
@@ -489,12 +522,21 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 			return;
 		}
 	}
+	if (w->procfs && lvl != L_SYS && sb->st_dev && sb->st_dev != w->pdev) {
+		/* A file mounted over a pid's file: its content is not the
+		 * process's; recorded, never read. */
+		close(fd);
+		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, EXDEV, 0);
+		return;
+	}
 	struct ps_buf *b = &w->data;
 	int truncated = 0;
 	int e = ps_read_fd(fd, b, FILE_MAX, &truncated);
 	close(fd);
 	if (lvl == L_PID && !e)
 		pid_file_hook(w, name);
+	else if (lvl == L_THREAD && !e && strcmp(name, "children") == 0)
+		ps_xv_children(w->xv, w->p.pid, w->p.cur_tid, b->buf, b->len);
 	/* Nothing read at all is ABSENT; some bytes then an error is a FILE
 	 * holding those bytes, with err set. */
 	if (e && b->len == 0)
@@ -599,6 +641,19 @@ static void do_bodies(struct walker *w)
 	w->p.nbody_fds = 0;
 }
 
+/* proc/<pid>/fd/<N> is a socket: its protocol, for the hidden-socket view. */
+static void note_socket(struct walker *w, const char *name)
+{
+	static const char fdseg[] = "/fd/";
+	size_t pl = w->path.len, nl = strlen(name);
+	int fd = parse_id(name);
+	struct ps_link l;
+	if (fd < 0 || pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0 ||
+	    ps_link_parse(w->link.buf, w->link.len, &l) != 0 || l.inode == PS_U64_UNKNOWN)
+		return;
+	ps_xv_socket(w->xv, w->p.pid, w->p.pidfd, fd, l.inode);
+}
+
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
@@ -616,6 +671,9 @@ static void do_link(struct walker *w, int dfd, const char *name, const struct st
 	if (lvl == L_SUB && w->p.active && w->o->exe_bodies != PS_EXE_BODIES_NONE &&
 	    body_wanted(w->link.buf, w->link.len))
 		note_body_fd(w, name);
+	if (lvl == L_SUB && w->p.active && w->xv && w->link.len > 8 &&
+	    memcmp(w->link.buf, "socket:[", 8) == 0)
+		note_socket(w, name);
 	emit(w, PS_KIND_LINK, sb, w->link.buf, NULL, 0, 0, 0);
 }
 
@@ -635,7 +693,7 @@ static int first_in_netns(struct walker *w)
 	    ps_link_parse(w->link.buf, w->link.len, &l) == 0 && l.inode != PS_U64_UNKNOWN)
 		k1 = l.inode;
 	if (fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_dev == w->rootdev)
+	    sb.st_dev == w->pdev)
 		k2 = sb.st_ino;
 	int new1 = k1 ? netns_add(w, k1) : 1;
 	int new2 = k2 ? netns_add(w, k2) : 1;
@@ -672,7 +730,7 @@ static void visit(struct walker *w, int dfd, const char *name, unsigned char dty
 static void do_dir(struct walker *w, int dfd, const char *name, const struct stat *sb, int depth,
 		   enum level child)
 {
-	if (sb->st_dev != w->rootdev) {
+	if (sb->st_dev != w->pdev) {
 		/* A mount point (binfmt_misc automount, nfsd...): opening it could
 		 * trigger an automount and its content is not procfs.  Record it,
 		 * do not descend. */
@@ -719,7 +777,9 @@ static void do_thread_entry(struct walker *w, int dfd, const char *name, int dep
 	if (tid > 0) {
 		known_set(w, tid);
 		note_id(w, tid);
+		ps_xv_see(w->xv, tid, PS_XV_TASK);
 		w->p.nthreads++;
+		w->p.cur_tid = tid;
 	}
 	if (w->o->no_threads)
 		return;
@@ -774,7 +834,7 @@ static void visit(struct walker *w, int dfd, const char *name, unsigned char dty
 			/* Like do_dir, but the entries are tids (do_thread_entry). */
 			struct listing *l = &w->lv[depth];
 			int fd = -1, e;
-			if (sb.st_dev != w->rootdev)
+			if (sb.st_dev != w->pdev)
 				e = EXDEV;
 			else if ((fd = openat(dfd, name,
 					      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -813,8 +873,9 @@ out:
  * process's other files, from the maps text the walk already read.  An
  * ordinary directory tree (--root samples/...) has no pagemap to read by
  * ranges: recorded as absent (EOPNOTSUPP), its "pagemap" file never opened. */
-static void do_pagemap(struct walker *w)
+static int do_pagemap(struct walker *w)
 {
+	int have = 0;
 	size_t mark = path_push(w, "pagemap.sections");
 	if (excluded(w)) {
 		w->st->excluded++;
@@ -833,6 +894,7 @@ static void do_pagemap(struct walker *w)
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
 		emit(w, PS_KIND_FILE, &res.sb, NULL, w->data.buf, w->data.len, e, res.truncated);
+		have = 1;
 		w->st->pagemap_members++;
 		w->st->pagemap_scanned += res.scanned != 0;
 		w->st->pagemap_truncated += res.truncated != 0;
@@ -840,6 +902,39 @@ static void do_pagemap(struct walker *w)
 	w->st->pagemap_bytes_read += res.bytes_read;
 	if (e)
 		proc_err(w, e);
+out:
+	path_pop(w, mark);
+	return have;
+}
+
+/* proc/<pid>/mem.sections (--suspicious-pages, capture/mempages.c): the
+ * pages the tampering rules flag, from the maps text and the pagemap member
+ * still in w->data.  No member when nothing is flagged. */
+static void do_mempages(struct walker *w)
+{
+	size_t mark = path_push(w, "mem.sections");
+	if (excluded(w)) {
+		w->st->excluded++;
+		goto out;
+	}
+	uint64_t max = w->o->suspicious_max ? w->o->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
+	uint64_t proc_max = max / 16 > 65536 ? max / 16 : 65536;
+	struct ps_mp_result res;
+	int e = ps_mp_read(w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->data.buf, w->data.len,
+			   &w->mem_budget, proc_max, &w->mem, &res);
+	if (!res.flagged)
+		goto out;
+	if (!res.got_data)
+		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
+	else
+		emit(w, PS_KIND_FILE, &res.sb, NULL, w->mem.buf, w->mem.len, e, res.truncated);
+	w->st->mem_members += res.got_data != 0;
+	w->st->mem_bytes += res.bytes;
+	w->st->mem_truncated += res.truncated != 0;
+	if (e)
+		proc_err(w, e);
+	if (w->mem.cap > ((size_t)4 << 20))
+		ps_buf_release(&w->mem);
 out:
 	path_pop(w, mark);
 }
@@ -897,15 +992,32 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	w->p.hidden = hidden;
 	w->have_pmaps = 0;
 
+	ps_xv_see(w->xv, pid, PS_XV_OPENED);
+	w->pdev = w->rootdev;
+	int masked = ps_xv_masked(w->xv, pid, pidfd, w->rootdev);
+	if (masked) {
+		/* A mount over /proc/<pid> (or a file in it) hides the process:
+		 * read the real directory through a private procfs instance
+		 * (crossview.c); without one, record the mask and read nothing. */
+		int real = ps_xv_route(w->xv, pid);
+		if (real >= 0) {
+			close(pidfd);
+			pidfd = w->p.pidfd = real;
+			masked = 0;
+		}
+	}
 	struct stat sb;
 	int have_sb = fstat(pidfd, &sb) == 0;
 	if (!have_sb)
 		memset(&sb, 0, sizeof(sb));
-	if (have_sb && sb.st_dev != w->rootdev) {
+	if (have_sb && w->xv && !masked)
+		w->pdev = sb.st_dev;
+	if (masked || (have_sb && sb.st_dev != w->pdev)) {
 		/* Something is mounted over /proc/<pid> (a way to hide a
 		 * process): record that, do not read the mounted content. */
 		emit(w, PS_KIND_DIR, &sb, NULL, NULL, 0, EXDEV, 0);
 		w->p.active = 0;
+		w->pdev = w->rootdev;
 		close(pidfd);
 		goto out;
 	}
@@ -928,10 +1040,15 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	for (size_t i = 0; i < l->n && !w->aborted; i++)
 		if (strcmp(l->ent[i], "stat") != 0)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
+	int have_pm = 0;
 	if (!w->aborted && !w->o->no_pagemap)
-		do_pagemap(w);
+		have_pm = do_pagemap(w);
+	if (!w->aborted && have_pm && w->o->suspicious_pages && w->procfs &&
+	    pid != (int)getpid())
+		do_mempages(w);
 	if (!w->aborted)
 		do_bodies(w);
+	ps_xv_proc_end(w->xv, pid, pidfd);
 
 	if (!w->aborted) {
 		struct ps_capture_proc pr;
@@ -949,6 +1066,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 			w->aborted = 1;
 	}
 	w->p.active = 0;
+	w->pdev = w->rootdev;
 	close(pidfd);
 out:
 	w->procs_done++;
@@ -979,8 +1097,10 @@ static void relist(struct walker *w)
 	struct listing *l = &w->lv[0];
 	if (lseek(w->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->rootfd, l) != 0)
 		return;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		known_set(w, parse_id(l->ent[i]));
+		ps_xv_see(w->xv, parse_id(l->ent[i]), PS_XV_LISTED);
+	}
 }
 
 /* Tgid of /proc/N from its status, or -1. */
@@ -1016,6 +1136,8 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 			id = (int)tgid;
 		}
 		w->procs_total++;
+		w->swept_found++;
+		ps_xv_see(w->xv, id, PS_XV_SWEPT);
 		capture_pid(w, id, 1);
 	}
 }
@@ -1024,12 +1146,17 @@ static void resolve(struct walker *w, const int *cand, size_t n)
  * is probed with one fstatat; hits are resolved in batches. */
 static void sweep(struct walker *w)
 {
+	uint64_t t0 = ps_mono_ns();
 	int64_t limit = w->max_id;
 	int64_t last = read_num_at(w, "loadavg", 1);
 	if (last > limit && last < PID_LIMIT)
 		limit = last;
 	limit += SWEEP_SLACK;
 	int64_t pid_max = read_num_at(w, "sys/kernel/pid_max", 0);
+	/* The census counts disagree with the listing: every id up to
+	 * pid_max is probed (crossview.c; cost in README, "census"). */
+	if (pid_max > 0 && ps_xv_full_sweep(w->xv))
+		limit = pid_max;
 	if (pid_max > 0 && limit > pid_max)
 		limit = pid_max;
 	if (limit > PID_LIMIT)
@@ -1053,6 +1180,7 @@ static void sweep(struct walker *w)
 	}
 	if (n)
 		resolve(w, cand, n);
+	ps_xv_sweep_done(w->xv, limit, ps_mono_ns() - t0, w->swept_found);
 }
 
 /* ---- run ------------------------------------------------------------------------------ */
@@ -1091,6 +1219,12 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	w->rootdev = rsb.st_dev;
 	struct statfs sfs;
 	w->procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	w->pdev = rsb.st_dev;
+	/* Census first (crossview.c): its counts must bracket one listing,
+	 * before the walk has spent seconds. */
+	w->xv = w->procfs ? ps_xv_create(rootfd, root) : NULL;
+	ps_buf_init(&w->mem);
+	w->mem_budget = opts->suspicious_max ? opts->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
 	ps_buf_init(&w->path);
 	ps_buf_init(&w->data);
 	ps_buf_init(&w->link);
@@ -1130,6 +1264,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 			pids[npids++] = id;
 			known_set(w, id);
 			note_id(w, id);
+			ps_xv_see(w->xv, id, PS_XV_LISTED);
 		}
 	}
 	qsort(pids, npids, sizeof(*pids), cmp_int);
@@ -1139,6 +1274,8 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	for (size_t i = 0; i < l0->n && !w->aborted; i++)
 		if (parse_id(l0->ent[i]) < 0)
 			visit(w, rootfd, l0->ent[i], ent_type(l0->ent[i]), 1, L_SYS);
+	if (!w->aborted)
+		ps_cap_sysmod(w, root);
 
 	if (opts->pids && opts->npids) {
 		/* Only the pids asked for, in the order given; one absent gets
@@ -1158,6 +1295,12 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 		if (!w->aborted)
 			sweep(w);
 	}
+	if (!w->aborted && w->xv) {
+		/* procsnap/crossview.json: what the views saw (crossview.c) */
+		ps_xv_finish(w->xv, rootfd, &w->data);
+		ps_cap_emit_at(w, PS_CROSSVIEW_PATH, PS_KIND_FILE, NULL, w->data.buf, w->data.len,
+			       0);
+	}
 	progress(w, ps_mono_ns(), 1);
 	if (w->aborted)
 		ret = ps_err_prefix(err, "capture");
@@ -1174,6 +1317,8 @@ out:
 	free(w->p.body_fds);
 	ps_buf_release(&w->pmaps);
 	ps_pm_free(w->pm);
+	ps_xv_free(w->xv);
+	ps_buf_release(&w->mem);
 	free(w->dents);
 	free(w->known);
 	free(w->netns);
@@ -1277,5 +1422,6 @@ void ps_capture_host_facts(const char *root, struct ps_buf *out)
 									   : -1;
 	add_key(out, "soft_dirty");
 	ps_buf_adds(out, sd < 0 ? "null,\n" : sd ? "true,\n" : "false,\n");
+	ps_capture_self_facts(out);
 	ps_buf_release(&b);
 }

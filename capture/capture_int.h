@@ -1,0 +1,25 @@
+/*
+ * capture_int.h - private to capture/: what the walk (capture.c) lends the
+ * helper files that emit records of their own (sysmod.c).
+ */
+#ifndef PS_CAPTURE_INT_H
+#define PS_CAPTURE_INT_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "capture.h"
+
+struct walker;
+
+/* Emit one record at archive path `path` (the --exclude globs apply; the
+ * walk's own path is left as it was).  sb may be NULL. */
+void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
+		    const void *data, size_t len, int err);
+/* Has the sink stopped the capture? */
+int ps_cap_aborted(const struct walker *w);
+
+/* sys/module/ beside the proc root (sysmod.c). */
+void ps_cap_sysmod(struct walker *w, const char *root);
+
+#endif
