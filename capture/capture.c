@@ -113,9 +113,9 @@ struct walker {
 	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
 	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
-	struct ps_xv *xv;      /* cross-views (crossview.c); NULL unless a live procfs */
-	struct ps_buf mem;     /* mem.sections being built (--suspicious-pages) */
-	uint64_t mem_budget;   /* bytes of pages left to read in this capture */
+	struct ps_xv *xv;    /* cross-views (crossview.c); NULL unless a live procfs */
+	struct ps_buf mem;   /* mem.sections being built (--suspicious-pages) */
+	uint64_t mem_budget; /* bytes of pages left to read in this capture */
 	int procs_done, procs_total;
 	uint64_t next_progress;
 	uint64_t swept_found; /* hidden pids the sweep captured */
@@ -692,8 +692,7 @@ static int first_in_netns(struct walker *w)
 	if (read_link(w->p.pidfd, "ns/net", &w->link) == 0 &&
 	    ps_link_parse(w->link.buf, w->link.len, &l) == 0 && l.inode != PS_U64_UNKNOWN)
 		k1 = l.inode;
-	if (fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_dev == w->pdev)
+	if (fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == w->pdev)
 		k2 = sb.st_ino;
 	int new1 = k1 ? netns_add(w, k1) : 1;
 	int new2 = k2 ? netns_add(w, k2) : 1;
@@ -1043,8 +1042,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	int have_pm = 0;
 	if (!w->aborted && !w->o->no_pagemap)
 		have_pm = do_pagemap(w);
-	if (!w->aborted && have_pm && w->o->suspicious_pages && w->procfs &&
-	    pid != (int)getpid())
+	if (!w->aborted && have_pm && w->o->suspicious_pages && w->procfs && pid != (int)getpid())
 		do_mempages(w);
 	if (!w->aborted)
 		do_bodies(w);

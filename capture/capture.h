@@ -115,8 +115,8 @@ struct ps_capture_stats {
  * Order: system files (everything in root that is not a pid directory),
  * sys/module/ beside the root (capture/crossview.c), then each pid (dirs,
  * files, links, task/<tid>/...), then the hidden-pid sweep, then (live
- * procfs only) procsnap/crossview.json.  Returns 0, or -1 with err filled when the sink aborted or the root
- * itself cannot be opened.  Per-path errors are records, not failures.
+ * procfs only) procsnap/crossview.json.  Returns 0, or -1 with err filled when the sink aborted or
+ * the root itself cannot be opened.  Per-path errors are records, not failures.
  */
 int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_sink *sink,
 		   struct ps_capture_stats *stats, struct ps_err *err);

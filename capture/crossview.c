@@ -24,7 +24,7 @@
  *   - task/<tid>/children of every thread, and the parent (stat field 4)
  *     of every captured process.
  * The counts are global (all pid namespaces), so they are compared only
- * when the root is the initial pid namespace's procfs (pid 2 is kthreadd).
+ * when the root is the initial pid namespace's procfs.
  */
 #include "crossview.h"
 
@@ -44,11 +44,10 @@
 
 #include "procfs.h"
 
-#define DENTS_SZ       (64 * 1024)
-#define CENSUS_TRIES   5
-#define ARGV0_MAX      4096
-#define PROTO_MAX      32
-#define PF_KTHREAD_BIT 0x00200000u /* include/linux/sched.h */
+#define DENTS_SZ     (64 * 1024)
+#define CENSUS_TRIES 5
+#define ARGV0_MAX    4096
+#define PROTO_MAX    32
 
 /* fsopen/fsconfig/fsmount (5.2+): Debian 12's libc has no wrappers. */
 #ifndef FSOPEN_CLOEXEC
@@ -62,9 +61,9 @@
 #endif
 
 struct census {
-	int taken;	 /* counts read */
-	int comparable;	 /* the root is the initial pid namespace's procfs */
-	int stable;	 /* the counts did not move during the pre-pass */
+	int taken;	/* counts read */
+	int comparable; /* the root is the initial pid namespace's procfs */
+	int stable;	/* the counts did not move during the pre-pass */
 	int attempts;
 	int64_t nlink, nlink_base, tg_nlink, tg_listed;
 	int64_t threads_loadavg, threads_task;
@@ -76,8 +75,8 @@ struct census {
 
 struct masked {
 	int pid;
-	char how[16];	 /* "mount", "device", "identity" */
-	char route[24];	 /* "private-procfs" or "none" */
+	char how[16];	     /* "mount", "device", "identity" */
+	char route[24];	     /* "private-procfs" or "none" */
 	struct ps_buf mount; /* mount point and fs type, when found in mountinfo */
 };
 
@@ -194,16 +193,6 @@ static int64_t root_nlink(const struct ps_xv *xv)
 	return fstat(xv->rootfd, &sb) == 0 ? (int64_t)sb.st_nlink : -1;
 }
 
-/* Stat flags (field 9) of rootfd/<name>/stat, or -1. */
-static int64_t stat_flags(struct ps_xv *xv, int dirfd, const char *name)
-{
-	struct ps_stat s;
-	if (ps_read_at(dirfd, name, &xv->scratch, 0, NULL) != 0)
-		return -1;
-	ps_stat_parse(xv->scratch.buf, xv->scratch.len, &s);
-	return PS_STAT_HAS(&s, 9) ? (int64_t)s.flags : -1;
-}
-
 /* One census pass: counts before, a raw listing with each pid's task/ link
  * count, counts after.  Returns 1 when nothing moved in between. */
 static int census_pass(struct ps_xv *xv)
@@ -250,11 +239,26 @@ static int census_pass(struct ps_xv *xv)
 	return n0 == n1 && l0 == l1;
 }
 
+/* Are we in the initial pid namespace?  Its ns inode is fixed:
+ * PROC_PID_INIT_INO, 0xEFFFFFFC (include/linux/proc_ns.h).  The root is our
+ * own pid namespace's procfs (ps_xv_create checked "self"), so then the
+ * kernel's global counts and its listing describe the same pids.  (Not pid
+ * 2's PF_KTHREAD: hidepid hides it from an unprivileged capture; not NSpid:
+ * through our own procfs it has one entry in any namespace.) */
+static int initial_pid_ns(int rootfd)
+{
+	char l[64];
+	ssize_t n = readlinkat(rootfd, "self/ns/pid", l, sizeof(l) - 1);
+	if (n <= 0)
+		return 0;
+	l[n] = '\0';
+	return strcmp(l, "pid:[4026531836]") == 0;
+}
+
 static void census(struct ps_xv *xv)
 {
 	struct census *c = &xv->c;
-	int64_t f = stat_flags(xv, xv->rootfd, "2/stat");
-	c->comparable = f >= 0 && (f & PF_KTHREAD_BIT) != 0;
+	c->comparable = initial_pid_ns(xv->rootfd);
 	for (int i = 0; i < CENSUS_TRIES; i++) {
 		c->stable = census_pass(xv);
 		if (c->stable && c->tg_nlink == c->tg_listed &&
@@ -476,9 +480,8 @@ int ps_xv_route(struct ps_xv *xv, int pid)
 		/* the instance must be of our pid namespace, like the root */
 		char self[32], want[32];
 		snprintf(want, sizeof(want), "%d", (int)getpid());
-		ssize_t n = xv->privfd >= 0
-				? readlinkat(xv->privfd, "self", self, sizeof(self) - 1)
-				: -1;
+		ssize_t n =
+		    xv->privfd >= 0 ? readlinkat(xv->privfd, "self", self, sizeof(self) - 1) : -1;
 		if (xv->privfd >= 0 &&
 		    (n <= 0 || (size_t)n != strlen(want) || memcmp(self, want, (size_t)n) != 0)) {
 			close(xv->privfd);
@@ -553,9 +556,10 @@ void ps_xv_proc_end(struct ps_xv *xv, int pid, int pidfd)
 		return;
 	xv->a0_pid = 0;
 	const char *a = xv->argv0.buf;
-	if (a[0] != '/' || strchr(a, ' '))
-		return; /* a bare name (PATH search), a relative path or a rewritten
-			   title: not resolved (a cwd may sit on a hung mount) */
+	if (a[0] != '/' || strchr(a, ' ') || strncmp(a, "/proc/", 6) == 0)
+		return; /* a bare name (PATH search), a relative path, a rewritten
+			   title or /proc/self/exe (that would resolve to us): not
+			   resolved (and a cwd may sit on a hung mount) */
 	/* An absolute argv[0] resolved in the process's own root, as
 	 * exe_on_disk() resolves the exe, never reading anything: two stat()s,
 	 * compared by device and inode. */
@@ -677,8 +681,7 @@ void ps_xv_finish(struct ps_xv *xv, int rootfd, struct ps_buf *out)
 	ps_buf_addc(out, ',');
 	add_num(out, "threads_task", c->threads_task);
 	ps_buf_adds(out, ",\"root_options\":");
-	ps_buf_add_json(out, c->root_options.buf ? c->root_options.buf : "",
-			c->root_options.len);
+	ps_buf_add_json(out, c->root_options.buf ? c->root_options.buf : "", c->root_options.len);
 	ps_buf_addf(out, ",\"sweep\":%s,\"sweep_full\":%s,", c->swept ? "true" : "false",
 		    c->sweep_full ? "true" : "false");
 	add_num(out, "sweep_to", c->sweep_to);
@@ -711,8 +714,8 @@ void ps_xv_finish(struct ps_xv *xv, int rootfd, struct ps_buf *out)
 	int first = 1;
 	for (size_t i = 0; i < xv->nch; i++) {
 		const struct child_note *ch = &xv->ch[i];
-		if (seen(xv, ch->pid) & (PS_XV_LISTED | PS_XV_OPENED | PS_XV_SWEPT | PS_XV_CENSUS |
-					  PS_XV_PRIVATE))
+		if (seen(xv, ch->pid) &
+		    (PS_XV_LISTED | PS_XV_OPENED | PS_XV_SWEPT | PS_XV_CENSUS | PS_XV_PRIVATE))
 			continue;
 		int dup = 0;
 		for (size_t j = 0; j < i && !dup; j++)

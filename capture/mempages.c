@@ -32,11 +32,11 @@
 
 #include "procfs.h"
 
-#define MS_MAGIC	  "PSMS"
-#define MS_VERSION	  1u
-#define MS_F_TRUNCATED	  0x01u
-#define MS_F_INCOMPLETE	  0x02u
-#define RUN_MAX_PAGES	  256u /* one pread at most 1 MiB of 4 KiB pages */
+#define MS_MAGIC	"PSMS"
+#define MS_VERSION	1u
+#define MS_F_TRUNCATED	0x01u
+#define MS_F_INCOMPLETE 0x02u
+#define RUN_MAX_PAGES	256u /* one pread at most 1 MiB of 4 KiB pages */
 
 struct run {
 	uint64_t start, npages;
@@ -46,11 +46,12 @@ struct run {
 struct runs {
 	struct run *v;
 	size_t n, cap;
+	int brk; /* the next page starts a run: a section never crosses a mapping */
 };
 
 static void run_add(struct runs *r, uint64_t addr, uint64_t ps, uint32_t reason)
 {
-	if (r->n && r->v[r->n - 1].reason == reason &&
+	if (r->n && !r->brk && r->v[r->n - 1].reason == reason &&
 	    r->v[r->n - 1].start + r->v[r->n - 1].npages * ps == addr &&
 	    r->v[r->n - 1].npages < RUN_MAX_PAGES) {
 		r->v[r->n - 1].npages++;
@@ -60,6 +61,7 @@ static void run_add(struct runs *r, uint64_t addr, uint64_t ps, uint32_t reason)
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->v = ps_xrealloc(r->v, r->cap * sizeof(*r->v));
 	}
+	r->brk = 0;
 	r->v[r->n].start = addr;
 	r->v[r->n].npages = 1;
 	r->v[r->n].reason = reason;
@@ -81,7 +83,7 @@ static uint32_t map_class(const struct ps_map *m)
 	if (p.len == 0)
 		return PS_MEM_ANON_X;
 	if (p.p[0] == '[') {
-		static const char *const never[] = {"[vdso]", "[vvar]", "[vvar_vclock]",
+		static const char *const never[] = {"[vdso]",	  "[vvar]",    "[vvar_vclock]",
 						    "[vsyscall]", "[uprobes]", NULL};
 		for (const char *const *n = never; *n; n++)
 			if (ps_str_eq(p, *n))
@@ -96,8 +98,8 @@ static uint32_t map_class(const struct ps_map *m)
 }
 
 /* The flagged pages of mapping m (class cls) from section s, into r[why]. */
-static void flag_section(const struct ps_pagemap_section *s, const struct ps_map *m,
-			 uint32_t cls, uint64_t ps, struct runs *r)
+static void flag_section(const struct ps_pagemap_section *s, const struct ps_map *m, uint32_t cls,
+			 uint64_t ps, struct runs *r)
 {
 	int private_file = m->perms[3] == 'p' && m->path.len && m->path.p[0] == '/';
 	for (uint64_t i = 0; i < s->npages; i++) {
@@ -137,6 +139,8 @@ static void flag_pages(const char *maps, size_t maps_len, const void *pm, size_t
 		while (have && s.start + s.npages * ps <= m.start)
 			have = ps_pagemap_next(&h, &s) == 1;
 		uint32_t cls = map_class(&m);
+		for (int k = 0; k < 3; k++)
+			r[k].brk = 1;
 		while (have && s.start < m.end) {
 			if (cls)
 				flag_section(&s, &m, cls, ps, r);
@@ -167,7 +171,7 @@ int ps_mp_read(int pidfd, const char *maps, size_t maps_len, const void *pm, siz
 	if (!pm || ps_pagemap_open(pm, pm_len, &h) != 0)
 		return 0;
 	uint64_t ps = h.page_size;
-	struct runs by[3], r = {NULL, 0, 0};
+	struct runs by[3], r = {NULL, 0, 0, 0};
 	memset(by, 0, sizeof(by));
 	flag_pages(maps, maps_len, pm, pm_len, ps, by);
 	/* COW pages first: they are the evidence; then the others */

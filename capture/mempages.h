@@ -18,12 +18,12 @@
 #define PS_MEM_FILELESS 3u /* present page of an executable memfd or deleted-file mapping */
 
 struct ps_mp_result {
-	int flagged;	   /* pages flagged (0: no member at all) */
-	int opened;	   /* mem was opened: sb is valid */
-	int got_data;	   /* out holds a member */
-	int truncated;	   /* flagged pages left out for the budget */
-	uint64_t bytes;	   /* page bytes read */
-	struct stat sb;	   /* fstat of the mem fd */
+	int flagged;	/* pages flagged (0: no member at all) */
+	int opened;	/* mem was opened: sb is valid */
+	int got_data;	/* out holds a member */
+	int truncated;	/* flagged pages left out for the budget */
+	uint64_t bytes; /* page bytes read */
+	struct stat sb; /* fstat of the mem fd */
 };
 
 /*

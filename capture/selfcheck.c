@@ -38,7 +38,7 @@
 
 #include "procfs.h"
 
-#define PRELOAD_MAX (64u << 10)
+#define PRELOAD_MAX  (64u << 10)
 #define NAME_MAX_LEN 4096
 
 struct seg {
@@ -158,7 +158,8 @@ static void closure(struct objs *os)
 				continue;
 			for (size_t k = 0; k < os->v[i].nneeded; k++)
 				for (size_t j = 0; j < os->n; j++)
-					if (!os->v[j].in_closure && names(&os->v[j], os->v[i].needed[k])) {
+					if (!os->v[j].in_closure &&
+					    names(&os->v[j], os->v[i].needed[k])) {
 						os->v[j].in_closure = 1;
 						changed = 1;
 					}

@@ -31,9 +31,9 @@
 
 #include "capture_int.h"
 
-#define DENTS_SZ   (64 * 1024)
-#define NAMES_MAX  65536 /* entries taken from sys/module (there are a few hundred) */
-#define VALUE_MAX  4096
+#define DENTS_SZ  (64 * 1024)
+#define NAMES_MAX 65536 /* entries taken from sys/module (there are a few hundred) */
+#define VALUE_MAX 4096
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -67,8 +67,8 @@ static char **list_names(int fd, size_t *n)
 	return v;
 }
 
-static void one_file(struct walker *w, int mfd, const char *mod, const char *file,
-		     struct ps_buf *b, struct ps_buf *path)
+static void one_file(struct walker *w, int mfd, const char *mod, const char *file, struct ps_buf *b,
+		     struct ps_buf *path)
 {
 	struct stat sb;
 	if (fstatat(mfd, file, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))

@@ -442,16 +442,16 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		ps_buf_add_json(&meta, excl[i], strlen(excl[i]));
 	}
 	static const char *const bodies[] = {"none", "deleted", "all"};
-	ps_buf_addf(&meta,
-		    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
-		    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
-		    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,\"root\":",
-		    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
-		    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
-		    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
-		    (unsigned long long)o.exe_body_max, o.suspicious_pages ? "true" : "false",
-		    (unsigned long long)(o.suspicious_max ? o.suspicious_max
-							  : PS_SUSPICIOUS_MAX_DEFAULT));
+	ps_buf_addf(
+	    &meta,
+	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
+	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
+	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,\"root\":",
+	    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
+	    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
+	    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
+	    (unsigned long long)o.exe_body_max, o.suspicious_pages ? "true" : "false",
+	    (unsigned long long)(o.suspicious_max ? o.suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT));
 	ps_buf_add_json(&meta, o.root, strlen(o.root));
 	ps_buf_adds(&meta, "}\n}\n");
 	if (add_json_member(w, PS_META_PATH, &meta, ps_mono_ns() - o.start_ns, &err) < 0)

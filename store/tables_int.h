@@ -149,8 +149,8 @@ void ps_ir_finalize(struct ps_tables *t);
 /* A member outside proc/ (procsnap/crossview.json, sys/module/...). */
 int ps_ir_other_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
 /* fdinfo/<fd> of the current process, whose fd/<fd> link is target. */
-int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen,
-		 const char *data, size_t len, struct ps_err *err);
+int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen, const char *data,
+		 size_t len, struct ps_err *err);
 /* net/<name> of the current process. */
 int ps_ir_net_member(struct ps_tables *t, const char *name, const char *data, size_t len);
 /* proc/<pid>/mem.sections of the current process. */

@@ -186,8 +186,8 @@ static int crossview(struct ps_tables *t, const char *data, size_t len, struct p
 {
 	sqlite3_stmt *st;
 	if (len > INT32_MAX ||
-	    sqlite3_prepare_v2(t->db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1,
-			       &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(t->db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st,
+			       NULL) != SQLITE_OK)
 		return len > INT32_MAX ? 0 : ps_sql_err(err, t->db, "crossview");
 	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
 	int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
@@ -257,8 +257,8 @@ static void bind_num(sqlite3_stmt *st, int col, const struct ps_kv *kv)
 		tb_u64(st, col, kv->num);
 }
 
-int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen,
-		 const char *data, size_t len, struct ps_err *err)
+int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen, const char *data,
+		 size_t len, struct ps_err *err)
 {
 	static const char pfx[] = "anon_inode:bpf";
 	const char *kind = NULL;
@@ -373,9 +373,8 @@ static void last_field_inodes(struct ps_ir *ir, const char *source, const char *
 
 int ps_ir_net_member(struct ps_tables *t, const char *name, const char *data, size_t len)
 {
-	static const char *const inet[] = {"tcp",     "tcp6",	  "udp",  "udp6",  "raw",
-					   "raw6",    "udplite", "udplite6", "icmp", "icmp6",
-					   NULL};
+	static const char *const inet[] = {"tcp",     "tcp6",	  "udp",  "udp6",  "raw", "raw6",
+					   "udplite", "udplite6", "icmp", "icmp6", NULL};
 	struct ps_ir *ir = t->ir;
 	for (const char *const *n = inet; *n; n++) {
 		if (strcmp(name, *n) != 0)
@@ -398,7 +397,8 @@ int ps_ir_net_member(struct ps_tables *t, const char *name, const char *data, si
 		return 0;
 	}
 	if (strcmp(name, "netlink") == 0 || strcmp(name, "packet") == 0)
-		last_field_inodes(ir, strcmp(name, "packet") == 0 ? "packet" : "netlink", data, len);
+		last_field_inodes(ir, strcmp(name, "packet") == 0 ? "packet" : "netlink", data,
+				  len);
 	return 0;
 }
 
@@ -465,7 +465,8 @@ static int cow_pages(struct ps_tables *t, const char *maps, size_t mlen, const c
 			continue;
 		while (have && s.start + s.npages * ps <= m.start)
 			have = ps_pagemap_next(&h, &s) == 1;
-		int want = m.perms[2] == 'x' && m.perms[3] == 'p' && m.path.len && m.path.p[0] == '/';
+		int want =
+		    m.perms[2] == 'x' && m.perms[3] == 'p' && m.path.len && m.path.p[0] == '/';
 		for (; have && s.start < m.end; have = ps_pagemap_next(&h, &s) == 1) {
 			for (uint64_t i = 0; want && i < s.npages; i++) {
 				uint64_t a = s.start + i * ps, e = ps_pagemap_entry(&s, i);
@@ -473,7 +474,8 @@ static int cow_pages(struct ps_tables *t, const char *maps, size_t mlen, const c
 					  (e & PS_PME_SWAPPED);
 				if (!cow || a < m.start || a >= m.end || a > (uint64_t)INT64_MAX)
 					continue;
-				snprintf(start, sizeof(start), "0x%" PRIx64, m.start);
+				/* as process_memory_map.start: joins on it */
+				snprintf(start, sizeof(start), "0x%08" PRIx64, m.start);
 				snprintf(addr, sizeof(addr), "0x%" PRIx64, a);
 				tb_i64(st, C_pid, t->p.pid);
 				sqlite3_bind_text(st, C_map_start, start, -1, SQLITE_TRANSIENT);
@@ -522,9 +524,10 @@ int ps_ir_proc_flush(struct ps_tables *t, struct ps_err *err)
 /* After the last member: names from the reference views. */
 int ps_ir_end(struct ps_tables *t, struct ps_err *err)
 {
-	return tb_exec(t,
-		       "UPDATE bpf_objects SET prog_type_name = (SELECT name FROM ref_bpf_prog_types r "
-		       "WHERE r.prog_type = bpf_objects.prog_type) "
-		       "WHERE snapshot_id = 1 AND prog_type IS NOT NULL",
-		       err);
+	return tb_exec(
+	    t,
+	    "UPDATE bpf_objects SET prog_type_name = (SELECT name FROM ref_bpf_prog_types r "
+	    "WHERE r.prog_type = bpf_objects.prog_type) "
+	    "WHERE snapshot_id = 1 AND prog_type IS NOT NULL",
+	    err);
 }

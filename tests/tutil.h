@@ -49,4 +49,14 @@ long long tu_sql_int(const char *db, const char *fmt, ...) __attribute__((format
 /* Read a whole file into b; 0 or -1. */
 int tu_slurp(const char *path, struct ps_buf *b);
 
+/* Sort the lines of b (no trailing newline), in place. */
+void tu_sort_lines(struct ps_buf *b);
+/* The findings of a `triage -f csv` output (rule,severity,snapshot_id,pid,
+ * name,detail) as sorted "rule pid" lines ('-' for a system finding), only
+ * the rows of snapshot snap (0: any) and pid (0: any); into res. */
+void tu_triage_rows(const char *csv, long long snap, long long pid, struct ps_buf *res);
+/* The detail column of the first row of rule id for pid (0: any), unquoted,
+ * into d (empty when there is none). */
+void tu_triage_detail(const char *csv, const char *id, long long pid, char *d, size_t n);
+
 #endif

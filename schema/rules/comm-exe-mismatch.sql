@@ -8,6 +8,7 @@
 --   Kernel threads and memfd executables are left out.  Some programs rename
 --   themselves on purpose, hence low.
 -- reference: osquery-defense-kit name_path_mismatch.sql
+-- attack: T1036.005, T1036.004
 WITH x AS (
   SELECT p.snapshot_id, p.pid, p.name, p.path, p.cmdline,
          substr(p.path, length(rtrim(p.path, replace(p.path, '/', ''))) + 1) AS base
