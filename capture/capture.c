@@ -919,8 +919,11 @@ static void do_mempages(struct walker *w)
 	uint64_t max = w->o->suspicious_max ? w->o->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
 	uint64_t proc_max = max / 16 > 65536 ? max / 16 : 65536;
 	struct ps_mp_result res;
+	/* the exe's own file is in exe.body when bodies are kept */
+	int skip = w->p.have_exe && w->o->exe_bodies != PS_EXE_BODIES_NONE;
 	int e = ps_mp_read(w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->data.buf, w->data.len,
-			   &w->mem_budget, proc_max, &w->mem, &res);
+			   skip ? w->p.exe.buf : NULL, skip ? w->p.exe.len : 0, &w->mem_budget,
+			   proc_max, &w->mem, &res);
 	if (!res.flagged)
 		goto out;
 	if (!res.got_data)

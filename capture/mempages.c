@@ -123,7 +123,7 @@ static void flag_section(const struct ps_pagemap_section *s, const struct ps_map
 /* One merged pass over the mappings and the sections (both ascending; a
  * section never crosses a mapping): the flagged pages by reason. */
 static void flag_pages(const char *maps, size_t maps_len, const void *pm, size_t pm_len,
-		       uint64_t ps, struct runs *r)
+		       const char *exe, size_t exe_len, uint64_t ps, struct runs *r)
 {
 	struct ps_pagemap_hdr h;
 	struct ps_pagemap_section s;
@@ -139,6 +139,9 @@ static void flag_pages(const char *maps, size_t maps_len, const void *pm, size_t
 		while (have && s.start + s.npages * ps <= m.start)
 			have = ps_pagemap_next(&h, &s) == 1;
 		uint32_t cls = map_class(&m);
+		if (cls == PS_MEM_FILELESS && exe && m.path.len == exe_len &&
+		    memcmp(m.path.p, exe, exe_len) == 0)
+			cls = PS_MEM_COW; /* the exe's own file is exe.body: its COW pages only */
 		for (int k = 0; k < 3; k++)
 			r[k].brk = 1;
 		while (have && s.start < m.end) {
@@ -163,7 +166,8 @@ static void put64(struct ps_buf *b, uint64_t v)
 }
 
 int ps_mp_read(int pidfd, const char *maps, size_t maps_len, const void *pm, size_t pm_len,
-	       uint64_t *budget, uint64_t proc_max, struct ps_buf *out, struct ps_mp_result *res)
+	       const char *exe, size_t exe_len, uint64_t *budget, uint64_t proc_max,
+	       struct ps_buf *out, struct ps_mp_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	ps_buf_reset(out);
@@ -173,7 +177,7 @@ int ps_mp_read(int pidfd, const char *maps, size_t maps_len, const void *pm, siz
 	uint64_t ps = h.page_size;
 	struct runs by[3], r = {NULL, 0, 0, 0};
 	memset(by, 0, sizeof(by));
-	flag_pages(maps, maps_len, pm, pm_len, ps, by);
+	flag_pages(maps, maps_len, pm, pm_len, exe, exe_len, ps, by);
 	/* COW pages first: they are the evidence; then the others */
 	for (int k = 0; k < 3; k++) {
 		for (size_t i = 0; i < by[k].n; i++) {

@@ -31,12 +31,15 @@ struct ps_mp_result {
  * maps (the process's maps text) and pm (its pagemap.sections member) flag,
  * in priority order (PS_MEM_COW, then ANON_X, then FILELESS), at most
  * proc_max bytes for this process and never more than *budget (decremented)
- * into out (reset first).  Returns 0, or an errno: opening mem failed
+ * into out (reset first).  exe (the exe link text, may be NULL) names a
+ * mapping whose FILELESS pages are not read: exe.body already holds that
+ * file (its COW pages still are).  Returns 0, or an errno: opening mem failed
  * (res->got_data 0), or a read failed part way (res->got_data 1: out is a
  * valid member flagged INCOMPLETE).  res->flagged 0: nothing to read, no
  * member.
  */
 int ps_mp_read(int pidfd, const char *maps, size_t maps_len, const void *pm, size_t pm_len,
-	       uint64_t *budget, uint64_t proc_max, struct ps_buf *out, struct ps_mp_result *res);
+	       const char *exe, size_t exe_len, uint64_t *budget, uint64_t proc_max,
+	       struct ps_buf *out, struct ps_mp_result *res);
 
 #endif

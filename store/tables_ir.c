@@ -127,14 +127,16 @@ static int json_exec(struct ps_tables *t, const char *sql, const char *data, siz
 	return 0;
 }
 
-/* Only typed values are taken (json_type checks), so a crafted member with
- * strings where numbers belong gives NULLs or no rows, never an error. */
+/* Only typed values are taken (typeof checks: a JSON integer too large for
+ * 64 bits comes out real), so a crafted member with strings where numbers
+ * belong gives NULLs or no rows, never an error. */
 static const char crossview_sql[] =
     "CREATE TEMP TABLE ir_census(pid INTEGER PRIMARY KEY, seen_by INTEGER);"
     "INSERT OR IGNORE INTO temp.ir_census "
     "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
     "  FROM json_each(?1, '$.processes') "
-    "  WHERE json_type(value, '$[0]') = 'integer' AND json_type(value, '$[1]') = 'integer';"
+    "  WHERE typeof(json_extract(value, '$[0]')) = 'integer' AND typeof(json_extract(value, "
+    "'$[1]')) = 'integer';"
     "INSERT INTO pid_census(snapshot_id, pid, seen_by, views, unreachable) "
     "  SELECT 1, pid, seen_by, "
     "    rtrim(CASE WHEN seen_by & 1 THEN 'listed,' ELSE '' END || "
@@ -149,27 +151,28 @@ static const char crossview_sql[] =
     "UPDATE pid_census SET unreachable = 1, named_by = u.parent, named_by_tid = u.tid "
     "  FROM (SELECT json_extract(value, '$.pid') AS pid, json_extract(value, '$.parent') AS "
     "          parent, json_extract(value, '$.tid') AS tid "
-    "        FROM json_each(?1, '$.unreachable') WHERE json_type(value, '$.pid') = 'integer') u "
+    "        FROM json_each(?1, '$.unreachable') WHERE typeof(json_extract(value, '$.pid')) = "
+    "'integer') u "
     "  WHERE pid_census.snapshot_id = 1 AND pid_census.pid = u.pid;"
     "UPDATE processes SET seen_by = (SELECT seen_by FROM temp.ir_census c "
     "  WHERE c.pid = processes.pid) WHERE snapshot_id = 1;"
     "INSERT INTO masked_pids(snapshot_id, pid, how, route, mount) "
     "  SELECT 1, json_extract(value, '$.pid'), json_extract(value, '$.how'), "
     "    json_extract(value, '$.route'), json_extract(value, '$.mount') "
-    "  FROM json_each(?1, '$.masked') WHERE json_type(value, '$.pid') = 'integer';"
+    "  FROM json_each(?1, '$.masked') WHERE typeof(json_extract(value, '$.pid')) = 'integer';"
     "CREATE TEMP TABLE ir_a0(pid INTEGER PRIMARY KEY, same INTEGER);"
     "INSERT OR IGNORE INTO temp.ir_a0 "
     "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-    "  FROM json_each(?1, '$.argv0') WHERE json_type(value, '$[0]') = 'integer' "
-    "    AND json_type(value, '$[1]') = 'integer';"
+    "  FROM json_each(?1, '$.argv0') WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
+    "    AND typeof(json_extract(value, '$[1]')) = 'integer';"
     "UPDATE processes SET argv0_is_exe = (SELECT same FROM temp.ir_a0 a "
     "  WHERE a.pid = processes.pid) WHERE snapshot_id = 1;"
     "CREATE TEMP TABLE ir_sock(pid INTEGER, fd INTEGER, proto TEXT, PRIMARY KEY(pid, fd));"
     "INSERT OR IGNORE INTO temp.ir_sock "
     "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
     "    json_extract(value, '$[3]') "
-    "  FROM json_each(?1, '$.sockets') WHERE json_type(value, '$[0]') = 'integer' "
-    "    AND json_type(value, '$[1]') = 'integer' AND json_type(value, '$[3]') = 'text';"
+    "  FROM json_each(?1, '$.sockets') WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
+    "    AND typeof(json_extract(value, '$[1]')) = 'integer' AND json_type(value, '$[3]') = 'text';"
     "UPDATE process_open_files SET protocol = (SELECT proto FROM temp.ir_sock s "
     "  WHERE s.pid = process_open_files.pid AND s.fd = process_open_files.fd) "
     "  WHERE snapshot_id = 1 AND type = 'socket';"
