@@ -152,7 +152,7 @@ static int in_list(const char *const *list, const char *name)
 }
 
 /* A canonical decimal number (no sign, no leading zero) that fits an int. */
-static int parse_id(const char *s)
+int ps_cap_parse_id(const char *s)
 {
 	if (s[0] < '1' || s[0] > '9')
 		return -1;
@@ -481,7 +481,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 			w->p.starttime = s.starttime;
 		if (PS_STAT_HAS(&s, 4)) {
 			note_id(w, s.ppid);
-			ps_xv_see(w->xv, s.ppid, PS_XV_PARENT);
+			ps_xv_parent(w->xv, w->p.pid, s.ppid);
 		}
 	} else if (strcmp(name, "cmdline") == 0) {
 		ps_xv_argv0(w->xv, w->p.pid, w->data.buf, w->data.len);
@@ -571,7 +571,7 @@ static void note_body_fd(struct walker *w, const char *name)
 	size_t pl = w->path.len, nl = strlen(name);
 	if (pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0)
 		return;
-	int fd = parse_id(name);
+	int fd = ps_cap_parse_id(name);
 	if (fd < 0)
 		return;
 	if (w->p.nbody_fds == w->p.cap_body_fds) {
@@ -646,7 +646,7 @@ static void note_socket(struct walker *w, const char *name)
 {
 	static const char fdseg[] = "/fd/";
 	size_t pl = w->path.len, nl = strlen(name);
-	int fd = parse_id(name);
+	int fd = ps_cap_parse_id(name);
 	struct ps_link l;
 	if (fd < 0 || pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0 ||
 	    ps_link_parse(w->link.buf, w->link.len, &l) != 0 || l.inode == PS_U64_UNKNOWN)
@@ -772,7 +772,7 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
  * record the thread directory and its per-thread files. */
 static void do_thread_entry(struct walker *w, int dfd, const char *name, int depth)
 {
-	int tid = parse_id(name);
+	int tid = ps_cap_parse_id(name);
 	if (tid > 0) {
 		known_set(w, tid);
 		note_id(w, tid);
@@ -1099,8 +1099,8 @@ static void relist(struct walker *w)
 	if (lseek(w->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->rootfd, l) != 0)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
-		known_set(w, parse_id(l->ent[i]));
-		ps_xv_see(w->xv, parse_id(l->ent[i]), PS_XV_LISTED);
+		known_set(w, ps_cap_parse_id(l->ent[i]));
+		ps_xv_see(w->xv, ps_cap_parse_id(l->ent[i]), PS_XV_LISTED);
 	}
 }
 
@@ -1260,7 +1260,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	/* The pid numbers of the listing: the one per-process list we keep. */
 	pids = ps_xmalloc((l0->n ? l0->n : 1) * sizeof(*pids));
 	for (size_t i = 0; i < l0->n; i++) {
-		int id = parse_id(l0->ent[i]);
+		int id = ps_cap_parse_id(l0->ent[i]);
 		if (id > 0) {
 			pids[npids++] = id;
 			known_set(w, id);
@@ -1273,7 +1273,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	/* The root itself, then system files. */
 	emit(w, PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
 	for (size_t i = 0; i < l0->n && !w->aborted; i++)
-		if (parse_id(l0->ent[i]) < 0)
+		if (ps_cap_parse_id(l0->ent[i]) < 0)
 			visit(w, rootfd, l0->ent[i], ent_type(l0->ent[i]), 1, L_SYS);
 	if (!w->aborted)
 		ps_cap_sysmod(w, root);

@@ -1,6 +1,6 @@
 /*
  * capture_int.h - private to capture/: what the walk (capture.c) lends the
- * helper files that emit records of their own (sysmod.c).
+ * helper files (sysmod.c emits records of its own, crossview.c parses ids).
  */
 #ifndef PS_CAPTURE_INT_H
 #define PS_CAPTURE_INT_H
@@ -18,6 +18,10 @@ void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const
 		    const void *data, size_t len, int err);
 /* Has the sink stopped the capture? */
 int ps_cap_aborted(const struct walker *w);
+
+/* A canonical decimal number (no sign, no leading zero) that fits an int,
+ * or -1: a pid, tid or fd name. */
+int ps_cap_parse_id(const char *s);
 
 /* sys/module/ beside the proc root (sysmod.c). */
 void ps_cap_sysmod(struct walker *w, const char *root);

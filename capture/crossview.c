@@ -27,6 +27,7 @@
  * when the root is the initial pid namespace's procfs.
  */
 #include "crossview.h"
+#include "capture_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,8 +81,13 @@ struct masked {
 	struct ps_buf mount; /* mount point and fs type, when found in mountinfo */
 };
 
+/* A pid named by another process (a children file, or a parent link) before
+ * any lookup reached it: re-checked at the end. */
 struct child_note {
-	int pid, parent, tid;
+	int pid;	 /* the pid named */
+	int named_by;	 /* the process that names it */
+	int tid;	 /* children view: the thread whose children file named it */
+	int parent_view; /* 1: named as named_by's parent (stat field 4) */
 };
 
 struct sock_note {
@@ -165,19 +171,6 @@ static unsigned seen(const struct ps_xv *xv, int64_t id)
 
 /* ---- small readers ------------------------------------------------------------ */
 
-static int parse_id(const char *s)
-{
-	if (s[0] < '1' || s[0] > '9')
-		return -1;
-	long v = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9' || p - s >= 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return v <= 0x7fffffff ? (int)v : -1;
-}
-
 static int64_t loadavg_total(struct ps_xv *xv)
 {
 	struct ps_loadavg la;
@@ -211,7 +204,7 @@ static int census_pass(struct ps_xv *xv)
 		for (ssize_t off = 0; off < n;) {
 			const struct dirent64 *d = (const struct dirent64 *)(xv->dents + off);
 			off += d->d_reclen;
-			int id = parse_id(d->d_name);
+			int id = ps_cap_parse_id(d->d_name);
 			if (id > 0) {
 				char name[32];
 				struct stat sb;
@@ -506,6 +499,31 @@ int ps_xv_route(struct ps_xv *xv, int pid)
 
 /* ---- per-process checks ------------------------------------------------------------ */
 
+/* A pid nobody has reached yet (had: its views so far): remember who named it. */
+static void note(struct ps_xv *xv, unsigned had, int pid, int named_by, int tid, int parent_view)
+{
+	if (had & (PS_XV_LISTED | PS_XV_OPENED | PS_XV_CENSUS))
+		return;
+	if (xv->nch == xv->capch) {
+		xv->capch = xv->capch ? xv->capch * 2 : 16;
+		xv->ch = ps_xrealloc(xv->ch, xv->capch * sizeof(*xv->ch));
+	}
+	struct child_note *c = &xv->ch[xv->nch++];
+	c->pid = pid;
+	c->named_by = named_by;
+	c->tid = tid;
+	c->parent_view = parent_view;
+}
+
+void ps_xv_parent(struct ps_xv *xv, int pid, int64_t ppid)
+{
+	if (!xv || ppid <= 0 || ppid > INT32_MAX)
+		return;
+	unsigned had = seen(xv, ppid);
+	ps_xv_see(xv, ppid, PS_XV_PARENT);
+	note(xv, had, (int)ppid, pid, pid, 1);
+}
+
 void ps_xv_children(struct ps_xv *xv, int pid, int tid, const char *data, size_t len)
 {
 	if (!xv)
@@ -520,17 +538,7 @@ void ps_xv_children(struct ps_xv *xv, int pid, int tid, const char *data, size_t
 		if (j > i && v > 0 && v <= INT32_MAX) {
 			unsigned had = seen(xv, (int64_t)v);
 			ps_xv_see(xv, (int64_t)v, PS_XV_CHILDREN);
-			/* a child nobody has reached yet: remember who named it */
-			if (!(had & (PS_XV_LISTED | PS_XV_OPENED | PS_XV_CENSUS))) {
-				if (xv->nch == xv->capch) {
-					xv->capch = xv->capch ? xv->capch * 2 : 16;
-					xv->ch = ps_xrealloc(xv->ch, xv->capch * sizeof(*xv->ch));
-				}
-				xv->ch[xv->nch].pid = (int)v;
-				xv->ch[xv->nch].parent = pid;
-				xv->ch[xv->nch].tid = tid;
-				xv->nch++;
-			}
+			note(xv, had, (int)v, pid, tid, 0);
 		}
 		while (j < len && data[j] >= '0' && data[j] <= '9')
 			j++;
@@ -626,8 +634,9 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Is child pid still named by thread tid of parent, and still not found by
- * a lookup?  Then churn does not explain it. */
+/* Is the pid still named the same way (the same thread's children file, or
+ * the same process's parent link), and still not found by a lookup?  Then
+ * churn does not explain it. */
 static int unreachable(struct ps_xv *xv, int rootfd, const struct child_note *c)
 {
 	char name[64];
@@ -635,7 +644,15 @@ static int unreachable(struct ps_xv *xv, int rootfd, const struct child_note *c)
 	snprintf(name, sizeof(name), "%d", c->pid);
 	if (fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 		return 0;
-	snprintf(name, sizeof(name), "%d/task/%d/children", c->parent, c->tid);
+	if (c->parent_view) {
+		struct ps_stat st;
+		snprintf(name, sizeof(name), "%d/stat", c->named_by);
+		if (ps_read_at(rootfd, name, &xv->scratch, 0, NULL) != 0)
+			return 0;
+		ps_stat_parse(xv->scratch.buf, xv->scratch.len, &st);
+		return PS_STAT_HAS(&st, 4) && st.ppid == c->pid;
+	}
+	snprintf(name, sizeof(name), "%d/task/%d/children", c->named_by, c->tid);
 	if (ps_read_at(rootfd, name, &xv->scratch, 1u << 20, NULL) != 0)
 		return 0;
 	snprintf(name, sizeof(name), "%d", c->pid);
@@ -722,8 +739,9 @@ void ps_xv_finish(struct ps_xv *xv, int rootfd, struct ps_buf *out)
 			dup = xv->ch[j].pid == ch->pid;
 		if (dup || !unreachable(xv, rootfd, ch))
 			continue;
-		ps_buf_addf(out, "%s{\"pid\":%d,\"parent\":%d,\"tid\":%d}", first ? "" : ",",
-			    ch->pid, ch->parent, ch->tid);
+		ps_buf_addf(out, "%s{\"pid\":%d,\"named_by\":%d,\"tid\":%d,\"view\":\"%s\"}",
+			    first ? "" : ",", ch->pid, ch->named_by, ch->tid,
+			    ch->parent_view ? "parent" : "children");
 		first = 0;
 	}
 	ps_buf_adds(out, "],\n\"argv0\":[");

@@ -9,7 +9,7 @@
  * by a mount over /proc/<pid> and opens them through a private procfs
  * instance, records the protocol of every socket fd, whether argv[0] names
  * the running executable, and re-checks at the end the pids that another
- * process names (children, parent) but no lookup reached.
+ * process names (a children file, a parent link) but no lookup reached.
  *
  * Only for a live procfs root (an ordinary --root tree has no counts, no
  * mounts to route around and no sockets): ps_xv_create returns NULL then,
@@ -65,6 +65,8 @@ int ps_xv_masked(struct ps_xv *xv, int pid, int pidfd, dev_t rootdev);
  */
 int ps_xv_route(struct ps_xv *xv, int pid);
 
+/* pid's stat names ppid as its parent (stat field 4). */
+void ps_xv_parent(struct ps_xv *xv, int pid, int64_t ppid);
 /* A children file of thread tid of pid: the child pids it names. */
 void ps_xv_children(struct ps_xv *xv, int pid, int tid, const char *data, size_t len);
 /* argv[0] of pid (its cmdline up to the first NUL): kept until ps_xv_proc_end. */

@@ -14,10 +14,12 @@ CREATE TABLE pid_census (
   seen_by     INTEGER,  -- bitmask of views: 1 listed, 2 opened, 4 task, 8 swept, 16 census,
                         -- 32 children, 64 parent, 128 private (schema/crossview.md)
   views       TEXT,     -- the same as names, 'listed,opened,task,census'
-  unreachable INTEGER,  -- 1: named by a children file, still named and still not found by
-                        -- any lookup when re-checked at the end
-  named_by    INTEGER,  -- the pid whose task/<tid>/children named it (unreachable only)
-  named_by_tid INTEGER
+  unreachable INTEGER,  -- 1: named by another process (a children file, a parent link),
+                        -- still named so and still not found by any lookup when
+                        -- re-checked at the end
+  named_by    INTEGER,  -- that process (unreachable only)
+  named_by_tid INTEGER, -- children view: the thread whose task/<tid>/children named it
+  named_view  TEXT      -- children, or parent (named_by's stat field 4)
 );
 
 -- Pids masked by a mount over /proc/<pid> (or a file in it).

@@ -41,6 +41,17 @@ CREATE VIEW ref_jit_runtimes(pattern, runtime) AS VALUES
   ('memcheck-*', 'Valgrind'),
   ('postgres', 'PostgreSQL (LLVM JIT, when enabled)');
 
+-- Interpreters, shells and multi-call binaries: the program they run is
+-- named by argv (a script's name, a busybox applet, a symlink's name), not
+-- by the exe, so comm-exe-mismatch and argv0-masquerade leave them out.
+-- `pattern` is a GLOB on the exe's file name.
+CREATE VIEW ref_interpreters(pattern) AS VALUES
+  ('python*'), ('perl*'), ('ruby*'), ('node*'), ('php*'), ('lua*'), ('tclsh*'), ('wish*'),
+  ('ksh*'), ('java*'), ('mono*'), ('ld-linux*'), ('ld-*.so*'), ('qemu-*'), ('guile*'),
+  ('sh'), ('bash'), ('dash'), ('zsh'), ('mksh'), ('tcsh'), ('csh'), ('fish'), ('busybox'),
+  ('toybox'), ('env'), ('dotnet'), ('pwsh'), ('awk'), ('gawk'), ('mawk'), ('Rscript'), ('R'),
+  ('sbcl'), ('erlexec'), ('beam.smp'), ('systemd'), ('init');
+
 -- enum bpf_prog_type (include/uapi/linux/bpf.h); tracing = 1 for the types
 -- that observe or hook the kernel's execution: kprobe, tracepoint,
 -- perf_event, raw_tracepoint(_writable), tracing (fentry/fexit/fmod_ret/

@@ -141,25 +141,6 @@ static int triage_csv(struct ps_buf *b, const char *snap)
 	return tu_sh(b, "%s triage -f csv -s info %s 2>/dev/null", tu_procsnap(), snap);
 }
 
-/* A writable copy of index src with sql applied; its path into db. */
-static int crafted(const char *src, const char *name, const char *sql, char *db, size_t n)
-{
-	snprintf(db, n, "%s/%s", tu_tmpdir(), name);
-	if (tu_sh(NULL, "cp %s %s", src, db) != 0)
-		return -1;
-	sqlite3 *h = NULL;
-	char *msg = NULL;
-	int rc =
-	    sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK
-		? 0
-		: -1;
-	if (rc)
-		fprintf(stderr, "crafted %s: %s\n", name, msg ? msg : sqlite3_errmsg(h));
-	sqlite3_free(msg);
-	sqlite3_close(h);
-	return rc;
-}
-
 /* ---- setup -------------------------------------------------------------------- */
 
 static void setup(void)
@@ -735,12 +716,13 @@ static void test_crafted(void)
 		 "UPDATE system_kv SET value = 998 WHERE source = 'census' AND "
 		 "  key = 'thread_groups_listed';"
 		 "INSERT INTO pid_census(snapshot_id, pid, seen_by, views, unreachable, named_by, "
-		 "  named_by_tid) VALUES (1, 4000001, 32, 'children', 1, %d, %d);"
+		 "  named_by_tid, named_view) VALUES (1, 4000001, 32, 'children', 1, %d, %d, "
+		 "  'children'), (1, 4000002, 64, 'parent', 1, %d, %d, 'parent');"
 		 "UPDATE snapshots SET meta_json = json_set(meta_json, '$.self.tracer_pid', 777, "
 		 "  '$.self.ld_so_preload', '# a comment' || char(10) || '  /lib/libevil.so ' || "
 		 "  char(10) || char(10));",
-		 pid, pid, pid);
-	CHECK_INT(crafted(d_db, "crafted.db", sql, db, sizeof(db)), 0);
+		 pid, pid, pid, pid, pid);
+	CHECK_INT(tu_crafted_index(d_db, "crafted.db", sql, db, sizeof(db)), 0);
 	CHECK_INT(triage_csv(&c, db), 1);
 	tu_triage_detail(c.buf, "stat-flags-undefined", pid, d, sizeof(d));
 	long long flags = tu_sql_int(db, "SELECT flags FROM processes WHERE pid = %d", pid);
@@ -763,18 +745,24 @@ static void test_crafted(void)
 		 pid, pid, realpath(IR_VICTIM, rp) ? rp : IR_VICTIM);
 	tu_triage_detail(c.buf, "pid-unreachable", 4000001, d, sizeof(d));
 	CHECK_STR(d, want);
+	snprintf(want, sizeof(want),
+		 "the parent (stat field 4) of pid %d (ir_victim, exe %s) but /proc/4000002 does "
+		 "not resolve (re-checked); views: parent",
+		 pid, realpath(IR_VICTIM, rp) ? rp : IR_VICTIM);
+	tu_triage_detail(c.buf, "pid-unreachable", 4000002, d, sizeof(d));
+	CHECK_STR(d, want);
 	tu_triage_detail(c.buf, "self-traced", 0, d, sizeof(d));
 	CHECK_STR(d, "traced by pid 777");
 	tu_triage_detail(c.buf, "ld-so-preload", 0, d, sizeof(d));
 	CHECK_STR(d, "/etc/ld.so.preload: /lib/libevil.so");
 	/* an older kernel: no reference mask, no finding; comment-only preload file */
 	char db2[600];
-	CHECK_INT(
-	    crafted(db, "crafted2.db",
-		    "UPDATE snapshots SET kernel_release = '5.10.0',"
-		    " meta_json = json_set(meta_json, '$.self.ld_so_preload', '#x' || char(10));",
-		    db2, sizeof(db2)),
-	    0);
+	CHECK_INT(tu_crafted_index(
+		      db, "crafted2.db",
+		      "UPDATE snapshots SET kernel_release = '5.10.0',"
+		      " meta_json = json_set(meta_json, '$.self.ld_so_preload', '#x' || char(10));",
+		      db2, sizeof(db2)),
+		  0);
 	CHECK_INT(triage_csv(&c, db2), 1);
 	tu_triage_rows(c.buf, 0, 0, &got);
 	CHECK(strstr(got.buf, "stat-flags-undefined") == NULL);

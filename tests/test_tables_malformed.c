@@ -349,7 +349,8 @@ static void test_ir_members(void)
 		"[99999999999999999999999,1],[203,64]],"
 		"\"masked\":[{\"pid\":\"200\"},{\"pid\":200,\"how\":\"mount\",\"route\":\"none\","
 		"\"mount\":null}],"
-		"\"unreachable\":[{\"pid\":203,\"parent\":200,\"tid\":200},{\"pid\":\"z\"}],"
+		"\"unreachable\":[{\"pid\":203,\"named_by\":200,\"tid\":200,\"view\":\"parent\"},"
+		"{\"pid\":\"z\"}],"
 		"\"argv0\":[[200,1],[200,0],[\"200\",0]],"
 		"\"sockets\":[[200,3,5,\"TCP\"],[200,\"3\",5,\"UDP\"],[200,9,1,7]],"
 		"\"census\":{\"comparable\":true,\"nlink\":5,\"root_options\":\"rw\","
@@ -396,9 +397,10 @@ static void test_ir_members(void)
 	    tu_sql(
 		db, got, sizeof(got),
 		"SELECT group_concat(pid || ':' || seen_by || ':' || views || ':' || unreachable "
-		"|| ':' || coalesce(named_by, '-'), ' ') FROM pid_census"),
+		"|| ':' || coalesce(named_by, '-') || ':' || coalesce(named_view, '-'), ' ') "
+		"FROM pid_census"),
 	    0);
-	CHECK_STR(got, "200:23:listed,opened,task,census:0:- 203:64:parent:1:200");
+	CHECK_STR(got, "200:23:listed,opened,task,census:0:-:- 203:64:parent:1:200:parent");
 	CHECK_INT(
 	    tu_sql(db, got, sizeof(got),
 		   "SELECT seen_by || ',' || argv0_is_exe || ',' || flags FROM processes WHERE pid "

@@ -366,20 +366,9 @@ static void test_options(void)
 /* A writable copy of the fixture index with `sql` applied; path into db. */
 static int crafted(const char *name, const char *sql, char *db, size_t n)
 {
-	snprintf(db, n, "%s/%s", tu_tmpdir(), name);
-	if (tu_sh(NULL, "cp %s.db %s", d_fx, db) != 0)
-		return -1;
-	sqlite3 *h = NULL;
-	char *msg = NULL;
-	int rc =
-	    sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK
-		? 0
-		: -1;
-	if (rc)
-		fprintf(stderr, "crafted %s: %s\n", name, msg ? msg : sqlite3_errmsg(h));
-	sqlite3_free(msg);
-	sqlite3_close(h);
-	return rc;
+	char src[600];
+	snprintf(src, sizeof(src), "%s.db", d_fx);
+	return tu_crafted_index(src, name, sql, db, n);
 }
 
 static void test_crafted(void)

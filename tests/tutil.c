@@ -303,3 +303,21 @@ void tu_triage_detail(const char *csv, const char *id, long long pid, char *d, s
 		return;
 	}
 }
+
+int tu_crafted_index(const char *src, const char *name, const char *sql, char *db, size_t n)
+{
+	snprintf(db, n, "%s/%s", tu_tmpdir(), name);
+	if (tu_sh(NULL, "cp '%s' '%s'", src, db) != 0)
+		return -1;
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+	int rc =
+	    sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK
+		? 0
+		: -1;
+	if (rc)
+		fprintf(stderr, "crafted %s: %s\n", name, msg ? msg : sqlite3_errmsg(h));
+	sqlite3_free(msg);
+	sqlite3_close(h);
+	return rc;
+}

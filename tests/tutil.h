@@ -58,5 +58,8 @@ void tu_triage_rows(const char *csv, long long snap, long long pid, struct ps_bu
 /* The detail column of the first row of rule id for pid (0: any), unquoted,
  * into d (empty when there is none). */
 void tu_triage_detail(const char *csv, const char *id, long long pid, char *d, size_t n);
+/* A copy of index src named `name` in the scratch directory, with sql
+ * applied; its path into db.  0 or -1 (message printed). */
+int tu_crafted_index(const char *src, const char *name, const char *sql, char *db, size_t n);
 
 #endif

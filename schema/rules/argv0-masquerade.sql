@@ -7,8 +7,8 @@
 --   absolute argv[0] does not resolve to the exe itself in the process's own root
 --   (argv0_is_exe, compared by device and inode at capture, so symlinks such as
 --   /usr/bin/vi -> vim.basic pass).  A binary started as "sshd", "[kworker]" or
---   "/usr/sbin/cron" to blend in.  Interpreters and multi-call binaries (as in
---   comm-exe-mismatch), kernel threads and argv[0] under /proc (re-exec through
+--   "/usr/sbin/cron" to blend in.  Interpreters and multi-call binaries
+--   (ref_interpreters), kernel threads and argv[0] under /proc (re-exec through
 --   /proc/self/exe) are left out.  The detail gives all three names: argv[0], exe, comm.
 -- reference: volatility3 linux.pslist (comm vs exe vs argv, "process_spoofing"); osquery-defense-kit name_path_mismatch.sql
 -- attack: T1036.005, T1036.004
@@ -37,12 +37,5 @@ WHERE y.a0_base != '' AND y.a0 NOT GLOB '/proc/*' AND y.a0 NOT GLOB '[[]*'
   AND y.argv0_is_exe IS NOT 1
   AND substr(CAST(y.exe_base AS BLOB), 1, length(CAST(y.a0_base AS BLOB))) != CAST(y.a0_base AS BLOB)
   AND substr(CAST(y.a0_base AS BLOB), 1, length(CAST(y.exe_base AS BLOB))) != CAST(y.exe_base AS BLOB)
-  AND NOT (y.exe_base GLOB 'python*' OR y.exe_base GLOB 'perl*' OR y.exe_base GLOB 'ruby*'
-           OR y.exe_base GLOB 'node*' OR y.exe_base GLOB 'php*' OR y.exe_base GLOB 'lua*'
-           OR y.exe_base GLOB 'tclsh*' OR y.exe_base GLOB 'wish*' OR y.exe_base GLOB 'ksh*'
-           OR y.exe_base GLOB 'java*' OR y.exe_base GLOB 'mono*' OR y.exe_base GLOB 'ld-linux*'
-           OR y.exe_base GLOB 'ld-*.so*' OR y.exe_base GLOB 'qemu-*' OR y.exe_base GLOB 'guile*'
-           OR y.exe_base IN ('sh', 'bash', 'dash', 'zsh', 'mksh', 'tcsh', 'csh', 'fish',
-                             'busybox', 'toybox', 'env', 'dotnet', 'pwsh', 'awk', 'gawk', 'mawk',
-                             'Rscript', 'R', 'sbcl', 'erlexec', 'beam.smp', 'systemd', 'init'))
+  AND NOT EXISTS (SELECT 1 FROM ref_interpreters r WHERE y.exe_base GLOB r.pattern)
 ORDER BY y.snapshot_id, y.pid;
