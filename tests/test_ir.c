@@ -50,44 +50,15 @@ static struct ps_buf out = PS_BUF_INIT, csv = PS_BUF_INIT;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static int under_tmp(const char *path)
-{
-	static const char *const dirs[] = {"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
-			return 1;
-	return 0;
-}
-
 /* Start exe (ir_victim or a copy) with argv {argv0, extra (may be NULL)}; 0 or -1. */
 static int start_exe(struct tu_victim *v, const char *exe, const char *argv0, const char *extra)
 {
-	int in[2], outp[2];
-	memset(v, 0, sizeof(*v));
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		if (chdir("/") < 0)
-			_exit(126);
-		const char *argv[] = {argv0, extra, NULL};
-		const char *env[] = {"PATH=/usr/bin:/bin", NULL};
-		execve(exe, (char *const *)argv, (char *const *)env);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	v->pid = pid;
-	v->in = fdopen(in[1], "w");
-	v->out = fdopen(outp[0], "r");
+	const char *argv[] = {argv0, extra, NULL};
+	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
 	char line[256];
 	int rpid = -1;
-	if (!fgets(line, sizeof(line), v->out) || sscanf(line, "ready pid=%d", &rpid) != 1 ||
-	    rpid != pid)
+	if (tu_victim_exec(v, exe, argv, env, NULL, line, sizeof(line), NULL) < 0 ||
+	    sscanf(line, "ready pid=%d", &rpid) != 1 || rpid != v->pid)
 		return -1;
 	return 0;
 }
@@ -153,7 +124,7 @@ static void setup(void)
 {
 	const char *d = tu_tmpdir();
 	char rp[PATH_MAX], reply[256];
-	bin_in_tmp = realpath(IR_VICTIM, rp) && under_tmp(rp);
+	bin_in_tmp = realpath(IR_VICTIM, rp) && tu_under_tmp(rp);
 	snprintf(d_snap, sizeof(d_snap), "%s/ir.tar.zst", d);
 	snprintf(d_db, sizeof(d_db), "%s.db", d_snap);
 	snprintf(d_delx, sizeof(d_delx), "%s/payload.so", d);
@@ -244,8 +215,9 @@ static void test_victims(void)
 		 "1 executable anonymous mapping, %ld kB, first at 0x%08lx r-xp",
 		 sysconf(_SC_PAGESIZE) / 1024, anonx_map);
 	CHECK_STR(d, want);
-	check_victim(V_FILELESS, under_tmp(d_delx) ? "exec-map-memfd exec-map-deleted exec-map-tmp"
-						   : "exec-map-memfd exec-map-deleted");
+	check_victim(V_FILELESS, tu_under_tmp(d_delx)
+				     ? "exec-map-memfd exec-map-deleted exec-map-tmp"
+				     : "exec-map-memfd exec-map-deleted");
 	tu_triage_detail(csv.buf, "exec-map-memfd", vics[V_FILELESS].pid, d, sizeof(d));
 	CHECK_STR(d, "/memfd:irtest (deleted)");
 	tu_triage_detail(csv.buf, "exec-map-deleted", vics[V_FILELESS].pid, d, sizeof(d));
@@ -282,7 +254,7 @@ static void test_victims(void)
 	/* the same r-x anonymous page in a "node": a JIT runtime, info only */
 	struct ps_buf g = PS_BUF_INIT, w = PS_BUF_INIT;
 	tu_triage_rows(csv.buf, 0, vics[V_JIT].pid, &g);
-	if (under_tmp(d_jit))
+	if (tu_under_tmp(d_jit))
 		ps_buf_addf(&w, "exe-in-tmp %d\n", vics[V_JIT].pid);
 	ps_buf_addf(&w, "jit-exec-memory %d", vics[V_JIT].pid);
 	CHECK_STR(g.buf, w.buf);

@@ -91,12 +91,21 @@ static void expect(const char *ids, int pid, struct ps_buf *res)
 	tu_sort_lines(res);
 }
 
-static int under_tmp(const char *path)
+/* In the victim's child before exec: a network namespace of its own, lo up;
+ * 125 when none can be made. */
+static int newnet(void)
 {
-	static const char *const dirs[] = {"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
-			return 1;
+	struct ifreq ifr;
+	int s;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (unshare(CLONE_NEWNET) < 0 || (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return 125;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return 125;
+	close(s);
 	return 0;
 }
 
@@ -104,58 +113,20 @@ static int under_tmp(const char *path)
  * optionally in a new network namespace with lo up.  0, -1, or 125 when no
  * network namespace could be made. */
 static int start(struct tu_victim *v, const char *exe, const char *argv0, const char *const *env,
-		 int newnet)
+		 int newnet_ns)
 {
-	int in[2], outp[2];
-	memset(v, 0, sizeof(*v));
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		if (chdir("/") < 0)
-			_exit(126);
-		if (newnet) {
-			struct ifreq ifr;
-			int s;
-			memset(&ifr, 0, sizeof(ifr));
-			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-			if (unshare(CLONE_NEWNET) < 0 ||
-			    (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-			    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-				_exit(125);
-			ifr.ifr_flags |= IFF_UP;
-			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-				_exit(125);
-			close(s);
-		}
-		const char *argv[] = {argv0, d_file, NULL};
-		execve(exe, (char *const *)argv, (char *const *)env);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	v->pid = pid;
-	v->in = fdopen(in[1], "w");
-	v->out = fdopen(outp[0], "r");
+	const char *argv[] = {argv0, d_file, NULL};
 	char line[512];
-	int rpid = -1;
-	if (!fgets(line, sizeof(line), v->out)) {
-		int st = 0;
-		waitpid(pid, &st, 0);
-		v->pid = 0;
-		tu_victim_stop(v);
+	int st = 0, rpid = -1;
+	if (tu_victim_exec(v, exe, argv, env, newnet_ns ? newnet : NULL, line, sizeof(line), &st) <
+	    0)
 		return WIFEXITED(st) && WEXITSTATUS(st) == 125 ? 125 : -1;
-	}
 	if (sscanf(
 		line,
 		"ready pid=%d port=%d file_fd=%d pipe_r=%d pipe_w=%d sock_fd=%d map=%lx pages=%d",
 		&rpid, &v->port, &v->file_fd, &v->pipe_r, &v->pipe_w, &v->sock_fd, &v->map,
 		&v->pages) != 8 ||
-	    rpid != pid)
+	    rpid != v->pid)
 		return -1;
 	return 0;
 }
@@ -177,11 +148,11 @@ static void setup(void)
 	snprintf(d_vic, sizeof(d_vic), "%s/vic.tar.zst", d);
 	snprintf(d_tmpexe, sizeof(d_tmpexe), "%s/bin/victim", d);
 	snprintf(d_lib, sizeof(d_lib), "%s/lib/libtriage.so", d);
-	bin_in_tmp = realpath(VICTIM, rp) && under_tmp(rp);
+	bin_in_tmp = realpath(VICTIM, rp) && tu_under_tmp(rp);
 	must(tu_sh(NULL, "head -c 5000 /dev/zero > '%s'", d_file) == 0, "file");
 	fx_ok = tu_sh(NULL, "%s capture -q --root %s -o %s", tu_procsnap(), FIXTURE, d_fx) == 0;
 	must(fx_ok, "capture of the fixture");
-	must(under_tmp(d), "tmpdir under /tmp");
+	must(tu_under_tmp(d), "tmpdir under /tmp");
 
 	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
 	char preload[600];

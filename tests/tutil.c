@@ -321,3 +321,52 @@ int tu_crafted_index(const char *src, const char *name, const char *sql, char *d
 	sqlite3_close(h);
 	return rc;
 }
+
+int tu_victim_exec(struct tu_victim *v, const char *exe, const char *const *argv,
+		   const char *const *env, int (*pre)(void), char *line, size_t n, int *status)
+{
+	int in[2], out[2];
+	memset(v, 0, sizeof(*v));
+	if (status)
+		*status = 0;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (chdir("/") < 0)
+			_exit(126);
+		int r = pre ? pre() : 0;
+		if (r)
+			_exit(r);
+		execve(exe, (char *const *)argv, (char *const *)env);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	v->pid = pid;
+	v->in = fdopen(in[1], "w");
+	v->out = fdopen(out[0], "r");
+	if (!fgets(line, (int)n, v->out)) {
+		int st = 0;
+		waitpid(pid, &st, 0);
+		v->pid = 0;
+		tu_victim_stop(v);
+		if (status)
+			*status = st;
+		return -1;
+	}
+	return 0;
+}
+
+int tu_under_tmp(const char *path)
+{
+	static const char *const dirs[] = {"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return 1;
+	return 0;
+}

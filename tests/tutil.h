@@ -39,6 +39,15 @@ int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
 int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void tu_victim_stop(struct tu_victim *v);
+/* Fork and exec exe with argv and envp exactly env, stdin and stdout piped
+ * to v, cwd /; pre (may be NULL) runs in the child first, and its non-zero
+ * return is the child's exit status.  The first line the process prints
+ * goes into line.  0, or -1 (the child reaped when it printed nothing:
+ * *status, if given, its wait status). */
+int tu_victim_exec(struct tu_victim *v, const char *exe, const char *const *argv,
+		   const char *const *env, int (*pre)(void), char *line, size_t n, int *status);
+/* Is path under /tmp, /var/tmp, /dev/shm or /run/shm? */
+int tu_under_tmp(const char *path);
 
 /* First column of the first row of `sql` on database `db`, as text, into
  * out (empty string and -1 if no row or error). */
