@@ -5,10 +5,11 @@
  * The rules are schema/rules/<id>.sql, embedded in the binary with the
  * schema (cmake/embed.cmake: ps_schema_files, names "rules/...").  Each
  * starts with "-- key: value" headers (id, severity, title, description,
- * attack, optional reference; an indented "--   text" line continues the
- * previous one), then ONE read-only SELECT whose rows are the findings, with at least
- * the columns snapshot_id, pid (NULL for a system finding) and detail, and
- * optionally name; other columns are kept in the JSON output.
+ * attack: MITRE ATT&CK ids or "none", optional reference; an indented
+ * "--   text" line continues the previous one), then ONE read-only SELECT
+ * whose rows are the findings, with at least the columns snapshot_id, pid
+ * (NULL for a system finding) and detail, and optionally name; other columns
+ * are kept in the JSON output.
  *
  * The snapshots are opened exactly as `query` opens them (cli_snaps_open),
  * so a rule sees one index, a merged index or the UNION ALL views of several
@@ -41,9 +42,9 @@ static const char triage_help[] =
     "dirs, rwx anonymous memory, LD_PRELOAD, ptrace, disguised names, hidden pids, kernel\n"
     "taint and modules, listeners, cross-views of the process table, masked pids, code\n"
     "patched in place, hidden sockets and modules, eBPF...) over one or more snapshots\n"
-    "(archives or indexes,\n"
-    "opened read-only, as `query` does), and print the findings grouped by rule, most\n"
-    "severe first, then a one-line summary.\n"
+    "(archives or indexes, opened read-only, as `query` does), and print the findings\n"
+    "grouped by rule, most severe first, then a one-line summary.  Every rule names the\n"
+    "MITRE ATT&CK techniques it detects.\n"
     "  -f, --format FMT        table (default), csv (one row per finding; the summary\n"
     "                          goes to stderr) or json (one document)\n"
     "  -r, --rule ID           run only this rule (repeatable)\n"
