@@ -101,50 +101,62 @@ const char *ps_snap_archive(struct ps_snap *s)
 }
 
 /*
- * The row of one archive path, found through its structure: the text of the
- * name in `strings` (indexed), then the pid's range of `paths` (its primary
- * key), or `sys_paths` outside pid directories.  Columns: kind, size,
- * link_target, data_off, errno, xxh3 (hex).  The files view would compute
- * every path to compare it.
+ * One row of `files` by its path, found through the path's structure: the
+ * text of its name in `strings` (indexed) gives the path_id inside the pid's
+ * range of `paths` (or in `sys_paths`), and the view is asked for that row
+ * only (`pid` and `path_id` reach the base tables' keys).  Asking the view
+ * for `path = ?` would compute every path to compare it.
  */
-static const char lookup_pid_sql[] =
-    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
-    "FROM strings n JOIN paths p ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id "
-    "  AND p.name_id = n.str_id AND p.tid IS ?2 "
-    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
-    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
-    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
-static const char lookup_sys_sql[] =
-    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
-    "FROM strings n JOIN sys_paths p ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
-    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
-    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
-    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
+char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
+{
+	char *q = sqlite3_mprintf(
+	    "SELECT %s FROM \"%w\".files f WHERE f.snapshot_id = %lld AND f.pid IS ?1 AND "
+	    "f.path_id = (SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".paths p "
+	    "ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
+	    "AND p.tid IS ?2 WHERE n.text = ?3 AND n.snapshot_id = %lld "
+	    "UNION ALL SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".sys_paths p "
+	    "ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
+	    "WHERE ?1 IS NULL AND n.text = ?3 AND n.snapshot_id = %lld LIMIT 1)",
+	    cols, schema, (long long)sid, schema, schema, (long long)sid, schema, schema,
+	    (long long)sid);
+	char *r = ps_xstrdup(q ? q : "");
+	sqlite3_free(q);
+	return r;
+}
+
+void ps_files_lookup_bind(sqlite3_stmt *q, const char *path)
+{
+	int64_t pid, tid;
+	const char *rest;
+	ps_path_split(path, &pid, &tid, &rest);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (pid >= 0)
+		sqlite3_bind_int64(q, 1, pid);
+	if (tid >= 0)
+		sqlite3_bind_int64(q, 2, tid);
+	sqlite3_bind_text(q, 3, rest, -1, SQLITE_TRANSIENT);
+}
 
 int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
 		 struct ps_err *err)
 {
 	sqlite3_stmt *q;
 	int rc = -1;
-	int64_t pid, tid;
-	const char *rest;
-	ps_path_split(path, &pid, &tid, &rest);
-	if (sqlite3_prepare_v2(s->db, pid >= 0 ? lookup_pid_sql : lookup_sys_sql, -1, &q, NULL) !=
-	    SQLITE_OK)
+	/* the first snapshot of the index that has the path */
+	char *sql =
+	    ps_files_lookup_sql("main", 1, "kind, size, link_target, data_off, errno, xxh3");
+	int prc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	free(sql);
+	if (prc != SQLITE_OK)
 		return ps_sql_err(err, s->db, "files");
-	if (pid >= 0) {
-		sqlite3_bind_int64(q, 1, pid);
-		if (tid >= 0)
-			sqlite3_bind_int64(q, 2, tid);
-	}
-	sqlite3_bind_text(q, 3, rest, -1, SQLITE_STATIC);
+	ps_files_lookup_bind(q, path);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		ps_err_set(err, ENOENT, "%s: not in the snapshot", path);
 		goto out;
 	}
-	int k = sqlite3_column_type(q, 0) == SQLITE_INTEGER ? sqlite3_column_int(q, 0) : -1;
-	if (k < PS_M_FILE || k > PS_M_ABSENT)
-		k = -1;
+	const char *kind = (const char *)sqlite3_column_text(q, 0);
+	int k = kind ? ps_member_kind_parse(kind, strlen(kind)) : -1;
 	if (kind_out)
 		*kind_out = k;
 	ps_buf_reset(out);

@@ -224,6 +224,16 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 		 struct ps_err *err);
 void ps_snap_close(struct ps_snap *s);
 
+/*
+ * SQL selecting the columns `cols` of `files` (schema.files, snapshot sid)
+ * for one path, fast (through the path's structure, never by computing
+ * every path), malloc'ed; bind the path with ps_files_lookup_bind (it
+ * resets the statement).  At most one row.
+ */
+struct sqlite3_stmt;
+char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
+void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
+
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
 
