@@ -124,6 +124,111 @@ char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
 	return r;
 }
 
+/* The longest part of a GLOB pattern with no wildcard in it. */
+static void longest_literal(const char *pat, struct ps_buf *out)
+{
+	ps_buf_reset(out);
+	const char *best = pat, *p = pat;
+	size_t bestn = 0;
+	while (*p) {
+		const char *q = p;
+		while (*q && *q != '*' && *q != '?' && *q != '[')
+			q++;
+		if ((size_t)(q - p) > bestn) {
+			best = p;
+			bestn = (size_t)(q - p);
+		}
+		if (!*q)
+			break;
+		if (*q == '[') { /* skip the class */
+			q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']')
+				q++;
+			if (*q)
+				q++;
+		} else {
+			q++;
+		}
+		p = q;
+	}
+	ps_buf_add(out, best, bestn);
+}
+
+/*
+ * The rows of files whose path matches a GLOB pattern, through the keys
+ * when the pattern allows: a literal pid ("proc/42/...") reads that pid's
+ * range; otherwise a literal piece of the pattern that cannot reach into
+ * "proc/<pid>/" or "task/<tid>/" selects the names that can match (in the
+ * small `strings` table) before `paths` is read, as integers.  Any other
+ * pattern reads everything.  The GLOB itself is always checked last.
+ * Parameters: ?1 the pattern.
+ */
+char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern)
+{
+	struct ps_buf lit = PS_BUF_INIT, sql = PS_BUF_INIT;
+	char *q;
+	const char *p = pattern;
+	int64_t pid = -1;
+	if (strncmp(p, "proc/", 5) == 0 && p[5] >= '1' && p[5] <= '9') {
+		const char *e = p + 5;
+		int64_t v = 0;
+		while (*e >= '0' && *e <= '9' && v <= INT32_MAX)
+			v = v * 10 + (*e++ - '0');
+		if ((*e == '/' || *e == '\0') && v <= INT32_MAX)
+			pid = v;
+	}
+	if (pid >= 0) {
+		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE pid = %lld AND path GLOB ?1",
+				    cols, schema, (long long)pid);
+		goto out;
+	}
+	/* The part after "proc/" (pid rows' names follow "proc/<pid>/" or
+	 * ".../task/<tid>/"): a literal with no digit and no "proc"/"task" can
+	 * only come from the name, or from the '/' before it. */
+	longest_literal(strncmp(p, "proc/", 5) == 0 ? p + 5 : p, &lit);
+	int usable = lit.len >= 2 && strncmp(p, "proc/", 5) == 0 &&
+		     !strpbrk(lit.buf, "0123456789") && !strstr(lit.buf, "proc") &&
+		     !strstr(lit.buf, "task");
+	if (!usable) {
+		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1", cols, schema);
+		goto out;
+	}
+	q = sqlite3_mprintf(
+	    "SELECT %s FROM (SELECT p.snapshot_id AS snapshot_id, "
+	    "'proc/' || p.pid || CASE WHEN p.tid IS NULL THEN '' ELSE '/task/' || p.tid END || "
+	    "CASE n.text WHEN '' THEN '' ELSE '/' || n.text END AS path, "
+	    "CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END "
+	    "AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "
+	    "link_target, p.errno AS errno, p.pid AS pid, p.tid AS tid, p.path_id AS path_id "
+	    "FROM \"%w\".paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
+	    "n.str_id = p.name_id "
+	    "LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "
+	    "p.content_id "
+	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
+	    "c.target_id "
+	    "WHERE p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE "
+	    "instr('/' || text, %Q) > 0) "
+	    /* the other paths: few, their name is the whole path */
+	    "UNION ALL SELECT p.snapshot_id, n.text, "
+	    "CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' "
+	    "END, "
+	    "coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, p.errno, NULL, NULL, p.path_id "
+	    "FROM \"%w\".sys_paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
+	    "n.str_id = p.name_id "
+	    "LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "
+	    "p.content_id "
+	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
+	    "c.target_id) WHERE path GLOB ?1",
+	    cols, schema, schema, schema, schema, schema, lit.buf, schema, schema, schema, schema);
+out:
+	ps_buf_adds(&sql, q ? q : "");
+	sqlite3_free(q);
+	ps_buf_release(&lit);
+	return ps_buf_detach(&sql, NULL);
+}
+
 void ps_files_lookup_bind(sqlite3_stmt *q, const char *path)
 {
 	int64_t pid, tid;
