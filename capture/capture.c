@@ -37,6 +37,8 @@
 
 #include "capture.h"
 #include "capture_int.h"
+#include "crossview.h"
+#include "mempages.h"
 #include "pagemap.h"
 #include "procfs.h"
 
@@ -89,7 +91,7 @@ static int in_list(const char *const *list, const char *name)
 }
 
 /* A canonical decimal number (no sign, no leading zero) that fits an int. */
-int parse_id(const char *s)
+int ps_cap_parse_id(const char *s)
 {
 	if (s[0] < '1' || s[0] > '9')
 		return -1;
@@ -380,6 +382,25 @@ static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, con
 	emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
 }
 
+void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
+		    const void *data, size_t len, int err)
+{
+	struct ps_buf saved = w->path;
+	ps_buf_init(&w->path);
+	ps_buf_adds(&w->path, path);
+	if (excluded(w))
+		w->st->excluded++;
+	else
+		emit(w, kind, sb, NULL, data, len, err, 0);
+	ps_buf_release(&w->path);
+	w->path = saved;
+}
+
+int ps_cap_aborted(const struct walker *w)
+{
+	return w->r->aborted;
+}
+
 /* ESRCH/ENOENT inside a pid: did the process go away?  ENOENT also comes from
  * an fd closed between listing and readlink, ESRCH from kernel threads' mm
  * files (A2), so check that the pid directory still resolves. */
@@ -537,8 +558,12 @@ static void pid_file_hook(struct walker *w, const char *name)
 		ps_stat_parse(w->data.buf, w->data.len, &s);
 		if (PS_STAT_HAS(&s, 22))
 			w->p.starttime = s.starttime;
-		if (PS_STAT_HAS(&s, 4))
+		if (PS_STAT_HAS(&s, 4)) {
 			note_id(w->r, s.ppid);
+			ps_xv_parent(w->r->xv, w->p.pid, s.ppid);
+		}
+	} else if (strcmp(name, "cmdline") == 0) {
+		ps_xv_argv0(w->r->xv, w->p.pid, w->data.buf, w->data.len);
 	} else if (strcmp(name, "status") == 0) {
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
@@ -561,7 +586,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 		    enum level lvl)
 {
 	struct stat fsb;
-	int e = 0, truncated = 0, skip = 0;
+	int e = 0, truncated = 0, skip = 0, mounted = 0;
 	struct ps_buf *b = &w->data;
 	ps_buf_reset(b);
 	guard_begin(w, 1);
@@ -576,16 +601,22 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	} else {
 		fd = ps_capture_open_regular(dfd, name, O_NOFOLLOW, &fsb);
 	}
+	/* A file mounted over a pid's file (issue 11): its content is not the
+	 * process's; recorded, never read. */
+	const struct stat *xs = sb ? sb : &fsb;
+	if (fd >= 0 && !skip && w->r->procfs && lvl != L_SYS && xs->st_dev && xs->st_dev != w->pdev)
+		mounted = 1;
 	if (fd < 0)
 		e = errno;
-	else if (!skip)
+	else if (!skip && !mounted)
 		e = read_content(w, fd, FILE_MAX, &truncated);
 	if (fd >= 0)
 		close(fd);
 	guard_end(w);
-	if (fd < 0) {
-		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
-		proc_err(w, e);
+	if (fd < 0 || mounted) {
+		emit(w, PS_KIND_ABSENT, fd < 0 ? sb : xs, NULL, NULL, 0, fd < 0 ? e : EXDEV, 0);
+		if (fd < 0)
+			proc_err(w, e);
 		return;
 	}
 	if (skip) {
@@ -596,6 +627,8 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 		sb = &fsb;
 	if (lvl == L_PID && !e && w->spill_fd < 0)
 		pid_file_hook(w, name);
+	else if (lvl == L_THREAD && !e && w->spill_fd < 0 && strcmp(name, "children") == 0)
+		ps_xv_children(w->r->xv, w->p.pid, w->p.cur_tid, b->buf, b->len);
 	/* Nothing read at all is ABSENT; some bytes then an error is a FILE
 	 * holding those bytes, with err set. */
 	if (e && b->len == 0 && w->spill_fd < 0)
@@ -630,7 +663,7 @@ static void note_body_fd(struct walker *w, const char *name)
 	size_t pl = w->path.len, nl = strlen(name);
 	if (pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0)
 		return;
-	int fd = parse_id(name);
+	int fd = ps_cap_parse_id(name);
 	if (fd < 0)
 		return;
 	if (w->p.nbody_fds == w->p.cap_body_fds) {
@@ -718,6 +751,20 @@ static void do_bodies(struct walker *w)
 	w->p.nbody_fds = 0;
 }
 
+/* proc/<pid>/fd/<N> is a socket: its protocol, for the hidden-socket view
+ * (crossview.c). */
+static void note_socket(struct walker *w, const char *name)
+{
+	static const char fdseg[] = "/fd/";
+	size_t pl = w->path.len, nl = strlen(name);
+	int fd = ps_cap_parse_id(name);
+	struct ps_link l;
+	if (fd < 0 || pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0 ||
+	    ps_link_parse(w->link.buf, w->link.len, &l) != 0 || l.inode == PS_U64_UNKNOWN)
+		return;
+	ps_xv_socket(w->r->xv, w->p.pid, w->p.pidfd, fd, l.inode);
+}
+
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
@@ -737,6 +784,9 @@ static void do_link(struct walker *w, int dfd, const char *name, const struct st
 	if (lvl == L_SUB && w->p.active && w->o->exe_bodies != PS_EXE_BODIES_NONE &&
 	    body_wanted(w->link.buf, w->link.len))
 		note_body_fd(w, name);
+	if (lvl == L_SUB && w->p.active && w->r->xv && w->link.len > 8 &&
+	    memcmp(w->link.buf, "socket:[", 8) == 0)
+		note_socket(w, name);
 	emit(w, PS_KIND_LINK, sb, w->link.buf, NULL, 0, 0, 0);
 }
 
@@ -759,7 +809,7 @@ static int first_in_netns(struct walker *w)
 	if (le == 0 && ps_link_parse(w->link.buf, w->link.len, &l) == 0 &&
 	    l.inode != PS_U64_UNKNOWN)
 		k1 = l.inode;
-	if (se == 0 && sb.st_dev == w->r->rootdev)
+	if (se == 0 && sb.st_dev == w->pdev)
 		k2 = sb.st_ino;
 	int new1 = k1 ? netns_add(w->r, k1) : 1;
 	int new2 = k2 ? netns_add(w->r, k2) : 1;
@@ -824,7 +874,7 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
 		close(fd);
 		return;
 	}
-	if (sb->st_dev != w->r->rootdev) {
+	if (sb->st_dev != w->pdev) {
 		/* A mount point (binfmt_misc automount, nfsd...): opening it could
 		 * trigger an automount and its content is not procfs.  Record it,
 		 * do not descend. */
@@ -870,11 +920,14 @@ static void do_thread_entry(struct walker *w, int dfd, const char *name, int dep
 	enum cc cc = cur_check(w, depth, 0, name);
 	if (cc == CC_DONE || cc == CC_STUCK)
 		return; /* counted already */
+	int tid = ps_cap_parse_id(name);
+	if (tid > 0)
+		w->p.cur_tid = tid;
 	if (cc == CC_GO) {
-		int tid = parse_id(name);
 		if (tid > 0) {
 			known_set(w->r, tid);
 			note_id(w->r, tid);
+			ps_xv_see(w->r->xv, tid, PS_XV_TASK);
 			w->p.nthreads++;
 		}
 		if (w->o->no_threads)
@@ -895,7 +948,7 @@ static void do_task(struct walker *w, int dfd, const char *name, const struct st
 		fd = w->cur.fd[depth];
 		w->cur.fd[depth] = -1;
 	} else {
-		if (sb->st_dev != w->r->rootdev) {
+		if (sb->st_dev != w->pdev) {
 			e = EXDEV;
 		} else {
 			guard_begin(w, 1);
@@ -1034,6 +1087,13 @@ static void do_pagemap(struct walker *w)
 	if (!res.got_data) {
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
+		/* --suspicious-pages reads the pages it flags after the walk of
+		 * the pid's entries (do_mempages): keep the member for it. */
+		if (w->o->suspicious_pages) {
+			ps_buf_reset(&w->pmsec);
+			ps_buf_add(&w->pmsec, w->data.buf, w->data.len);
+			w->have_pmsec = 1;
+		}
 		/* A large member (many pages present) is not kept in memory while
 		 * it travels on: the same spill as a large file. */
 		w->spill_fd = -1;
@@ -1053,6 +1113,44 @@ static void do_pagemap(struct walker *w)
 	w->st->pagemap_bytes_read += res.bytes_read;
 	if (e)
 		proc_err(w, e);
+out:
+	path_pop(w, mark);
+}
+
+/* proc/<pid>/mem.sections (--suspicious-pages, capture/mempages.c): the
+ * pages the tampering rules flag, from the maps text and the pagemap member
+ * kept by do_pagemap.  No member when nothing is flagged.  Reading mem
+ * takes the process's mmap lock: under the read timeout like the rest. */
+static void do_mempages(struct walker *w)
+{
+	size_t mark = path_push(w, "mem.sections");
+	if (excluded(w)) {
+		w->st->excluded++;
+		goto out;
+	}
+	uint64_t max = w->o->suspicious_max ? w->o->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
+	uint64_t proc_max = max / 16 > 65536 ? max / 16 : 65536;
+	struct ps_mp_result res;
+	/* the exe's own file is in exe.body when bodies are kept */
+	int skip = w->p.have_exe && w->o->exe_bodies != PS_EXE_BODIES_NONE;
+	guard_begin(w, 1);
+	int e = ps_mp_read(w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->pmsec.buf, w->pmsec.len,
+			   skip ? w->p.exe.buf : NULL, skip ? w->p.exe.len : 0, &w->r->mem_budget,
+			   proc_max, &w->mem, &res);
+	guard_end(w);
+	if (!res.flagged)
+		goto out;
+	if (!res.got_data)
+		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
+	else
+		emit(w, PS_KIND_FILE, &res.sb, NULL, w->mem.buf, w->mem.len, e, res.truncated);
+	w->st->mem_members += res.got_data != 0;
+	w->st->mem_bytes += res.bytes;
+	w->st->mem_truncated += res.truncated != 0;
+	if (e)
+		proc_err(w, e);
+	if (w->mem.cap > ((size_t)4 << 20))
+		ps_buf_release(&w->mem);
 out:
 	path_pop(w, mark);
 }
@@ -1084,6 +1182,30 @@ static int exe_on_disk(struct walker *w)
 	return e == ENOENT || e == ENOTDIR ? 0 : -1;
 }
 
+/* Does argv[0] (an absolute path) name the running executable (issue 11,
+ * masquerading)?  Two fstatat() through the process's own root and exe
+ * link: they leave procfs, so under the read timeout, and only the result
+ * is handed to crossview.c (a worker abandoned here never touches it). */
+static void argv0_check(struct walker *w, int pidfd)
+{
+	struct run *r = w->r;
+	if (!ps_xv_argv0_check(r->xv, w->p.pid, &w->link))
+		return;
+	struct stat sx, sa;
+	guard_begin(w, 0);
+	int rx = fstatat(pidfd, "exe", &sx, AT_NO_AUTOMOUNT);
+	int ra = rx == 0 ? fstatat(pidfd, w->link.buf, &sa, AT_NO_AUTOMOUNT) : -1;
+	int e = errno;
+	guard_end(w);
+	if (rx != 0)
+		return;
+	if (ra == 0)
+		ps_xv_argv0_result(r->xv, w->p.pid,
+				   sa.st_dev == sx.st_dev && sa.st_ino == sx.st_ino);
+	else if (e == ENOENT || e == ENOTDIR)
+		ps_xv_argv0_result(r->xv, w->p.pid, 0);
+}
+
 /* Open proc/<pid> and record it.  Returns its fd, or -1 when the walk of
  * this pid ends here (recorded ABSENT, or something mounted over it). */
 static int open_pid(struct walker *w, const char *name, int pid, int hidden)
@@ -1113,13 +1235,35 @@ static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 	w->p.pidfd = pidfd;
 	w->p.hidden = hidden;
 	w->have_pmaps = 0;
+	w->have_pmsec = 0;
+	ps_xv_see(r->xv, pid, PS_XV_OPENED);
+	w->p.on_disk = -1;
+	w->pdev = r->rootdev;
+	/* procfs and mountinfo only: nothing here can block on a file system */
+	int masked = ps_xv_masked(r->xv, pid, pidfd, r->rootdev);
+	if (masked) {
+		/* A mount over /proc/<pid> (or a file in it) hides the process:
+		 * read the real directory through a private procfs instance
+		 * (crossview.c); without one, record the mask and read nothing. */
+		int real = ps_xv_route(r->xv, pid);
+		if (real >= 0) {
+			close(pidfd);
+			pidfd = w->p.pidfd = real;
+			masked = 0;
+			have_sb = fstat(pidfd, &sb) == 0;
+		}
+	}
 	if (!have_sb)
 		memset(&sb, 0, sizeof(sb));
-	if (have_sb && sb.st_dev != r->rootdev) {
+	if (have_sb && r->xv && !masked)
+		w->pdev = sb.st_dev;
+	if (masked || (have_sb && sb.st_dev != w->pdev)) {
 		/* Something is mounted over /proc/<pid> (a way to hide a
-		 * process): record that, do not read the mounted content. */
+		 * process) and no other route reaches it: record that, do not
+		 * read the mounted content. */
 		emit(w, PS_KIND_DIR, &sb, NULL, NULL, 0, EXDEV, 0);
 		w->p.active = 0;
+		w->pdev = r->rootdev;
 		close(pidfd);
 		return -1;
 	}
@@ -1198,6 +1342,9 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	}
 	if (!pm_done && !halted(w) && step(w, R_ENTRY, pm_name, NULL))
 		do_pagemap(w);
+	if (w->have_pmsec && w->o->suspicious_pages && r->procfs && pid != (int)getpid() &&
+	    step(w, R_MEM, "mem.sections", NULL))
+		do_mempages(w);
 	if (!halted(w))
 		do_bodies(w);
 
@@ -1209,12 +1356,14 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 		pr.partial = w->p.partial;
 		pr.hidden = w->p.hidden;
 		pr.nthreads = w->p.nthreads;
-		pr.on_disk = -1;
 		enum cc dc;
 		if (step(w, R_ON_DISK, "", &dc))
-			pr.on_disk = exe_on_disk(w);
+			w->p.on_disk = exe_on_disk(w);
 		else if (dc == CC_STUCK)
 			w->p.on_disk_err = ETIMEDOUT;
+		if (step(w, R_ARGV0, "", NULL))
+			argv0_check(w, pidfd);
+		pr.on_disk = w->p.on_disk;
 		pr.on_disk_err = w->p.on_disk_err;
 		w->st->procs++;
 		w->st->partial_procs += pr.partial != 0;
@@ -1223,6 +1372,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 			r->aborted = 1;
 	}
 	w->p.active = 0;
+	w->pdev = r->rootdev;
+	w->have_pmsec = 0;
 	w->dfd[1] = -1;
 	w->lst[1] = NULL;
 	close(pidfd);
@@ -1256,8 +1407,10 @@ static void relist(struct walker *w)
 	struct listing *l = &w->lv[0];
 	if (lseek(w->r->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->r->rootfd, l) != 0)
 		return;
-	for (size_t i = 0; i < l->n; i++)
-		known_set(w->r, parse_id(l->ent[i]));
+	for (size_t i = 0; i < l->n; i++) {
+		known_set(w->r, ps_cap_parse_id(l->ent[i]));
+		ps_xv_see(w->r->xv, ps_cap_parse_id(l->ent[i]), PS_XV_LISTED);
+	}
 }
 
 /* Tgid of /proc/N from its status, or -1. */
@@ -1294,6 +1447,8 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 			id = (int)tgid;
 		}
 		r->procs_total++;
+		r->swept_found++;
+		ps_xv_see(r->xv, id, PS_XV_SWEPT);
 		r->sweep_pid = id;
 		capture_pid(w, id, 1);
 		r->sweep_pid = 0;
@@ -1305,12 +1460,17 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 static void sweep(struct walker *w)
 {
 	struct run *r = w->r;
+	uint64_t t0 = ps_mono_ns();
 	int64_t limit = r->max_id;
 	int64_t last = read_num_at(w, "loadavg", 1);
 	if (last > limit && last < PID_LIMIT)
 		limit = last;
 	limit += SWEEP_SLACK;
 	int64_t pid_max = read_num_at(w, "sys/kernel/pid_max", 0);
+	/* The census counts disagree with the listing: every id up to
+	 * pid_max is probed (crossview.c; cost in README, "census"). */
+	if (pid_max > 0 && ps_xv_full_sweep(r->xv))
+		limit = pid_max;
 	if (pid_max > 0 && limit > pid_max)
 		limit = pid_max;
 	if (limit > PID_LIMIT)
@@ -1334,6 +1494,7 @@ static void sweep(struct walker *w)
 	}
 	if (n)
 		resolve(w, cand, n);
+	ps_xv_sweep_done(r->xv, limit, ps_mono_ns() - t0, r->swept_found);
 }
 
 /* ---- the phases --------------------------------------------------------------------- */
@@ -1345,13 +1506,14 @@ void walk(struct walker *w)
 		/* The root itself was recorded by ps_capture_run; system files. */
 		w->dfd[0] = r->rootfd;
 		for (size_t i = 0; i < r->root.n && !halted(w); i++)
-			if (parse_id(r->root.ent[i]) < 0)
+			if (ps_cap_parse_id(r->root.ent[i]) < 0)
 				visit(w, r->rootfd, r->root.ent[i], ent_type(r->root.ent[i]), 1,
 				      L_SYS);
 		w->dfd[0] = -1;
 		w->cur.active = 0;
 		if (halted(w))
 			return;
+		ps_cap_sysmod(w, r->o->root ? r->o->root : "/proc");
 		r->phase = PH_PIDS;
 		r->idx = 0;
 	}
@@ -1478,5 +1640,6 @@ void ps_capture_host_facts(const char *root, struct ps_buf *out)
 									   : -1;
 	add_key(out, "soft_dirty");
 	ps_buf_adds(out, sd < 0 ? "null,\n" : sd ? "true,\n" : "false,\n");
+	ps_capture_self_facts(out);
 	ps_buf_release(&b);
 }

@@ -68,6 +68,12 @@ struct ps_capture_sink {
 
 enum ps_exe_bodies { PS_EXE_BODIES_NONE, PS_EXE_BODIES_DELETED, PS_EXE_BODIES_ALL };
 
+/* Archive path of the cross-view facts (schema/crossview.md), emitted last
+ * by a capture of a live procfs. */
+#define PS_CROSSVIEW_PATH "procsnap/crossview.json"
+/* --suspicious-pages default budget: page bytes read per capture. */
+#define PS_SUSPICIOUS_MAX_DEFAULT ((uint64_t)16 << 20)
+
 struct ps_capture_opts {
 	const char *root; /* proc root to walk, default "/proc" */
 	const int *pids;  /* only these pids (NULL/0 = all) */
@@ -83,6 +89,12 @@ struct ps_capture_opts {
 	int no_pagemap_scan;  /* never use PAGEMAP_SCAN (also: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
 	enum ps_exe_bodies exe_bodies;
 	uint64_t exe_body_max;
+	/* --suspicious-pages (issue 11): read the pages the in-memory tampering
+	 * rules flag into proc/<pid>/mem.sections (schema/mem-sections.md), at
+	 * most suspicious_max bytes per capture (0: the default, 16 MiB) and a
+	 * sixteenth of that per process.  Needs pagemap. */
+	int suspicious_pages;
+	uint64_t suspicious_max;
 	uint64_t start_ns; /* ps_mono_ns() at capture start: read_ns is relative to it */
 	/* Never hang (DESIGN 3): every open, read, readlink, stat and listing of
 	 * the walk that has not returned after read_timeout_ns (0: 5 s) is
@@ -120,14 +132,18 @@ struct ps_capture_stats {
 	int deadline_reached;  /* the walk was ended by opts->deadline_ns */
 	uint64_t not_captured; /* pids recorded ABSENT/ETIMEDOUT at the deadline */
 	uint64_t stuck;	       /* abandoned workers still blocked when the run returned */
+	/* mem.sections (--suspicious-pages) */
+	uint64_t mem_members, mem_bytes, mem_truncated;
 };
 
 /*
  * ps_capture_run - walk opts->root and emit every record into sink.
  * Order: system files (everything in root that is not a pid directory),
- * then each pid (dirs, files, links, task/<tid>/...), then the hidden-pid
- * sweep.  Returns 0, or -1 with err filled when the sink aborted or the root
- * itself cannot be opened.  Per-path errors are records, not failures.
+ * sys/module/ beside the root (capture/crossview.c), then each pid (dirs,
+ * files, links, task/<tid>/...), then the hidden-pid sweep, then (live
+ * procfs only) procsnap/crossview.json.  Returns 0, or -1 with err filled
+ * when the sink aborted or the root itself cannot be opened.  Per-path
+ * errors are records, not failures.
  *
  * Threads: the walk runs in a worker thread and the calling thread watches
  * it (read_timeout_ns, deadline_ns).  The sink is called from one thread at
@@ -160,5 +176,15 @@ int ps_capture_open_regular(int dirfd, const char *name, int flags, struct stat 
 /* Facts about the capturing host for meta.json, read from opts->root and
  * uname/getuid: appended as JSON members ("key": value,) to out. */
 void ps_capture_host_facts(const char *root, struct ps_buf *out);
+
+/*
+ * ps_capture_self_facts - procsnap's own integrity (issue 11): the "self"
+ * member of meta.json (loader variables of our environment,
+ * /etc/ld.so.preload, static or not, our TracerPid, loaded objects outside
+ * the executable's DT_NEEDED closure, executable mappings outside every
+ * loaded object), appended as `"self": {...},` to out.  Always about this
+ * process, whatever the proc root.  Called by ps_capture_host_facts.
+ */
+void ps_capture_self_facts(struct ps_buf *out);
 
 #endif

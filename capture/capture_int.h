@@ -57,7 +57,9 @@ struct proc {
 	int hidden;
 	int nthreads;
 	int have_exe;
+	int cur_tid;	   /* task/<tid>/ being walked */
 	int on_disk_err;   /* the on-disk check timed out (ETIMEDOUT) */
+	int on_disk;	   /* its result (1, 0, -1 unknown) */
 	struct ps_buf exe; /* readlink of exe, for on_disk */
 	int *body_fds;	   /* fds whose target is deleted or a memfd (exe bodies policy) */
 	size_t nbody_fds, cap_body_fds;
@@ -69,10 +71,11 @@ enum phase { PH_SYS, PH_PIDS, PH_SWEEP, PH_DONE };
  * the position stack.  Below a pid, the steps of the pid directory itself
  * come in this order (rank): stat, the listing of the directory, the listed
  * entries (pagemap.sections among them, in name order: after pagemap,
- * before smaps), exe.body, fd/N.body, the on-disk check;
+ * before smaps), mem.sections, exe.body, fd/N.body, the on-disk check, the
+ * argv[0] check;
  * everywhere else rank is 0 and entries follow the listing order
  * (name_order). */
-enum rank { R_STAT, R_LIST, R_ENTRY, R_EXE_BODY, R_FD_BODY, R_ON_DISK };
+enum rank { R_STAT, R_LIST, R_ENTRY, R_MEM, R_EXE_BODY, R_FD_BODY, R_ON_DISK, R_ARGV0 };
 struct pos {
 	int rank;
 	const char *name;
@@ -126,8 +129,11 @@ struct run {
 	size_t netns_cap, netns_n;
 	int procs_done, procs_total;
 	uint64_t next_progress;
-	pthread_mutex_t wmu; /* guards walker.finished */
-	pthread_cond_t wcv;  /* signalled when a worker finishes */
+	struct ps_xv *xv;     /* cross-views (crossview.c); NULL unless a live procfs */
+	uint64_t mem_budget;  /* --suspicious-pages: page bytes left to read */
+	uint64_t swept_found; /* hidden pids the sweep captured */
+	pthread_mutex_t wmu;  /* guards walker.finished */
+	pthread_cond_t wcv;   /* signalled when a worker finishes */
 };
 
 /* A worker: everything here is private to its thread (the watchdog reads
@@ -161,7 +167,12 @@ struct walker {
 	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
 	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
-	int spill_fd; /* the content read last went to this file (read_content) */
+	dev_t pdev;	     /* device of the pid directory being walked (a private procfs
+				instance for a masked pid), rootdev otherwise */
+	struct ps_buf pmsec; /* --suspicious-pages: the pagemap member, for mem.sections */
+	int have_pmsec;
+	struct ps_buf mem; /* mem.sections being built */
+	int spill_fd;	   /* the content read last went to this file (read_content) */
 	uint64_t spill_len;
 };
 
@@ -177,7 +188,6 @@ void progress(struct run *r, uint64_t now, int force);
 void listing_copy(struct listing *dst, const struct listing *src);
 void listing_release(struct listing *l);
 int list_dir(struct walker *w, int fd, struct listing *l);
-int parse_id(const char *s);
 void known_set(struct run *r, int64_t id);
 int known_has(const struct run *r, int64_t id);
 void note_id(struct run *r, int64_t id);
@@ -218,5 +228,21 @@ static inline void guard_end(struct walker *w)
 				 &w->seq, &s, s + 1, memory_order_acq_rel, memory_order_acquire))
 		gone(w);
 }
+
+/* ---- for the cross-view helpers (crossview.c, sysmod.c, mempages.c) ---- */
+
+/* Emit one record at archive path `path` (the --exclude globs apply; the
+ * walk's own path is left as it was).  sb may be NULL. */
+void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
+		    const void *data, size_t len, int err);
+/* Has the sink stopped the capture? */
+int ps_cap_aborted(const struct walker *w);
+
+/* A canonical decimal number (no sign, no leading zero) that fits an int,
+ * or -1: a pid, tid or fd name. */
+int ps_cap_parse_id(const char *s);
+
+/* sys/module/ beside the proc root (sysmod.c). */
+void ps_cap_sysmod(struct walker *w, const char *root);
 
 #endif

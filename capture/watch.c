@@ -36,6 +36,7 @@
  * ETIMEDOUT.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@
 
 #include "capture.h"
 #include "capture_int.h"
+#include "crossview.h"
 
 #define DEFAULT_TIMEOUT_NS (5 * 1000000000ull)
 #define TICK_MAX_NS	   (50 * 1000000ull)
@@ -99,6 +101,9 @@ static struct walker *walker_new(struct run *r)
 		w->dfd[i] = w->cur.fd[i] = -1;
 	w->p.pidfd = -1;
 	w->spill_fd = -1;
+	w->pdev = r->rootdev;
+	ps_buf_init(&w->pmsec);
+	ps_buf_init(&w->mem);
 	w->dents = ps_xmalloc(DENTS_SZ);
 	if (!r->o->no_pagemap && r->procfs) {
 		w->pm = ps_pm_create(r->no_scan, r->soft_dirty);
@@ -133,6 +138,8 @@ static void walker_free(struct walker *w)
 	free(w->dents);
 	if (w->spill_fd >= 0)
 		close(w->spill_fd);
+	ps_buf_release(&w->pmsec);
+	ps_buf_release(&w->mem);
 	free(w);
 }
 
@@ -149,6 +156,7 @@ void gone(struct walker *w)
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-walk"); /* for perf and top */
 	struct walker *w = arg;
 	walk(w);
 	pthread_mutex_lock(&w->r->wmu);
@@ -194,6 +202,7 @@ static void resume_from(struct walker *nw, const struct walker *w)
 	nw->p.nthreads = w->p.nthreads;
 	nw->p.have_exe = w->p.have_exe;
 	nw->p.on_disk_err = w->p.on_disk_err;
+	nw->p.on_disk = w->p.on_disk;
 	ps_buf_add(&nw->p.exe, w->p.exe.buf, w->p.exe.len);
 	if (w->p.nbody_fds) {
 		nw->p.cap_body_fds = nw->p.nbody_fds = w->p.nbody_fds;
@@ -203,6 +212,11 @@ static void resume_from(struct walker *nw, const struct walker *w)
 	nw->have_pmaps = w->have_pmaps;
 	if (w->have_pmaps)
 		ps_buf_add(&nw->pmaps, w->pmaps.buf, w->pmaps.len);
+	nw->pdev = w->pdev;
+	nw->p.cur_tid = w->p.cur_tid;
+	nw->have_pmsec = w->have_pmsec;
+	if (w->have_pmsec)
+		ps_buf_add(&nw->pmsec, w->pmsec.buf, w->pmsec.len);
 }
 
 /* w has been inside operation `seen` for too long (or the deadline passed):
@@ -366,6 +380,10 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 		stats->soft_dirty = r->soft_dirty = ps_capture_soft_dirty();
 	}
 	r->next_progress = ps_mono_ns() + 100000000ull;
+	/* Census first (crossview.c): its counts must bracket one listing,
+	 * before the walk has spent seconds. */
+	r->xv = r->procfs ? ps_xv_create(rootfd, root) : NULL;
+	r->mem_budget = opts->suspicious_max ? opts->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
 
 	struct walker *w = walker_new(r);
 	int ret = 0;
@@ -378,11 +396,12 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	/* The pid numbers of the listing: the one per-process list we keep. */
 	r->pids = ps_xmalloc((l0->n ? l0->n : 1) * sizeof(*r->pids));
 	for (size_t i = 0; i < l0->n; i++) {
-		int id = parse_id(l0->ent[i]);
+		int id = ps_cap_parse_id(l0->ent[i]);
 		if (id > 0) {
 			r->pids[r->npids++] = id;
 			known_set(r, id);
 			note_id(r, id);
+			ps_xv_see(r->xv, id, PS_XV_LISTED);
 		}
 	}
 	qsort(r->pids, r->npids, sizeof(*r->pids), cmp_int);
@@ -413,6 +432,12 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 		stats->deadline_reached = 1;
 		record_unreached(r);
 	}
+	if (w && !r->aborted && r->xv) {
+		/* procsnap/crossview.json: what the views saw (crossview.c) */
+		ps_xv_finish(r->xv, rootfd, &w->data);
+		ps_cap_emit_at(w, PS_CROSSVIEW_PATH, PS_KIND_FILE, NULL, w->data.buf, w->data.len,
+			       0);
+	}
 	progress(r, ps_mono_ns(), 1);
 	if (r->aborted)
 		ret = ps_err_prefix(err, "capture");
@@ -421,6 +446,7 @@ out:
 		walker_free(w);
 		hub_put(r->hub);
 	}
+	ps_xv_free(r->xv);
 	free(r->pids);
 	listing_release(&r->root);
 	free(r->known);

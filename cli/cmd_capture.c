@@ -44,6 +44,14 @@ static const char help[] =
     "                        (fd/N.body) that are deleted or memfd-backed (default\n"
     "                        deleted; 'all' adds every executable)\n"
     "      --exe-body-max N  cap per body (default 64M; a cut is listed in summary.json)\n"
+    "      --suspicious-pages\n"
+    "                        also read the pages the in-memory tampering rules flag\n"
+    "                        (code patched in place, executable anonymous or memfd\n"
+    "                        memory) into proc/<pid>/mem.sections: the one exception\n"
+    "                        to never reading process memory (off by default)\n"
+    "      --suspicious-pages-max N\n"
+    "                        page bytes read per capture (default 16M; a sixteenth\n"
+    "                        of it per process)\n"
     "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
     "      --no-index        do not build the SQLite index (procsnap index later)\n"
     "      --read-timeout S  give up an open/read/readlink/stat that has not returned\n"
@@ -77,6 +85,8 @@ enum {
 	OPT_EXE_BODY_MAX,
 	OPT_READ_TIMEOUT,
 	OPT_DEADLINE,
+	OPT_SUSPICIOUS,
+	OPT_SUSPICIOUS_MAX,
 };
 
 struct sink_ctx {
@@ -261,6 +271,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    {"exe-body-max", required_argument, NULL, OPT_EXE_BODY_MAX},
 	    {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
 	    {"deadline", required_argument, NULL, OPT_DEADLINE},
+	    {"suspicious-pages", no_argument, NULL, OPT_SUSPICIOUS},
+	    {"suspicious-pages-max", required_argument, NULL, OPT_SUSPICIOUS_MAX},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -372,6 +384,16 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 				free(pids);
 				free(excl);
 				return cli_usage("capture", "bad number of seconds '%s'", optarg);
+			}
+			break;
+		case OPT_SUSPICIOUS:
+			o.suspicious_pages = 1;
+			break;
+		case OPT_SUSPICIOUS_MAX:
+			if (parse_size(optarg, &o.suspicious_max) < 0 || o.suspicious_max == 0) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad size '%s'", optarg);
 			}
 			break;
 		case 'h':
@@ -513,9 +535,11 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	json_kv_str(&meta, "examiner", examiner);
 	json_kv_str(&meta, "evidence", evidence);
 	json_kv_str(&meta, "note", note);
-	ps_buf_adds(&meta, "\"never_read\":[\"kcore\",\"kmsg\",\"vmcore\",\"sysrq-trigger\","
-			   "\"kpageflags\",\"kpagecount\",\"kpagecgroup\",\"<pid>/mem\","
-			   "\"<pid>/clear_refs\",\"write-only files\"],\n");
+	ps_buf_addf(&meta,
+		    "\"never_read\":[\"kcore\",\"kmsg\",\"vmcore\",\"sysrq-trigger\","
+		    "\"kpageflags\",\"kpagecount\",\"kpagecgroup\",\"<pid>/mem%s\","
+		    "\"<pid>/clear_refs\",\"write-only files\"],\n",
+		    o.suspicious_pages ? " (but the pages --suspicious-pages flags)" : "");
 	ps_buf_adds(&meta, "\"options\":{\"pids\":[");
 	for (size_t i = 0; i < npids; i++)
 		ps_buf_addf(&meta, "%s%d", i ? "," : "", pids[i]);
@@ -526,15 +550,18 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		ps_buf_add_json(&meta, excl[i], strlen(excl[i]));
 	}
 	static const char *const bodies[] = {"none", "deleted", "all"};
-	ps_buf_addf(&meta,
-		    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
-		    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
-		    "\"read_timeout_ms\":%llu,\"deadline_ms\":",
-		    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
-		    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
-		    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
-		    (unsigned long long)o.exe_body_max,
-		    (unsigned long long)(o.read_timeout_ns / 1000000u));
+	ps_buf_addf(
+	    &meta,
+	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
+	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
+	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,"
+	    "\"read_timeout_ms\":%llu,\"deadline_ms\":",
+	    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
+	    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
+	    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
+	    (unsigned long long)o.exe_body_max, o.suspicious_pages ? "true" : "false",
+	    (unsigned long long)(o.suspicious_max ? o.suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT),
+	    (unsigned long long)(o.read_timeout_ns / 1000000u));
 	if (o.deadline_ns)
 		ps_buf_addf(&meta, "%llu", (unsigned long long)(o.deadline_ns / 1000000u));
 	else

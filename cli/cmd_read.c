@@ -218,10 +218,23 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	int rc = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT path, kind, size, errno, link_target FROM files "
-			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, path_id",
-			       -1, &q, NULL) != SQLITE_OK) {
+	/* A glob goes through the keys where it can (store.h ps_files_glob_sql). */
+	static const char cols[] = "path, kind, size, errno, link_target";
+	char *sql = argc - optind == 2
+			? ps_files_glob_sql("main",
+					    "path, kind, size, errno, link_target, snapshot_id, "
+					    "path_id",
+					    argv[optind + 1])
+			: NULL;
+	struct ps_buf full = PS_BUF_INIT;
+	if (sql)
+		ps_buf_addf(&full, "SELECT %s FROM (%s) ORDER BY snapshot_id, path_id", cols, sql);
+	else
+		ps_buf_addf(&full, "SELECT %s FROM files ORDER BY snapshot_id, path_id", cols);
+	free(sql);
+	int prc = sqlite3_prepare_v2(db, full.buf, -1, &q, NULL);
+	ps_buf_release(&full);
+	if (prc != SQLITE_OK) {
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		goto out;
 	}

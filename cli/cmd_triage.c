@@ -5,10 +5,11 @@
  * The rules are schema/rules/<id>.sql, embedded in the binary with the
  * schema (cmake/embed.cmake: ps_schema_files, names "rules/...").  Each
  * starts with "-- key: value" headers (id, severity, title, description,
- * optional reference; an indented "--   text" line continues the previous
- * one), then ONE read-only SELECT whose rows are the findings, with at least
- * the columns snapshot_id, pid (NULL for a system finding) and detail, and
- * optionally name; other columns are kept in the JSON output.
+ * attack: MITRE ATT&CK ids or "none", optional reference; an indented
+ * "--   text" line continues the previous one), then ONE read-only SELECT
+ * whose rows are the findings, with at least the columns snapshot_id, pid
+ * (NULL for a system finding) and detail, and optionally name; other columns
+ * are kept in the JSON output.
  *
  * The snapshots are opened exactly as `query` opens them (cli_snaps_open),
  * so a rule sees one index, a merged index or the UNION ALL views of several
@@ -40,9 +41,11 @@ static const char triage_help[] =
     "       procsnap triage --list [--format table|csv|json]\n"
     "Run the incident-response rule pack (deleted and memfd executables, code in temp\n"
     "dirs, rwx anonymous memory, LD_PRELOAD, ptrace, disguised names, hidden pids, kernel\n"
-    "taint and modules, listeners...) over one or more snapshots (archives or indexes,\n"
-    "opened read-only, as `query` does), and print the findings grouped by rule, most\n"
-    "severe first, then a one-line summary.\n"
+    "taint and modules, listeners, cross-views of the process table, masked pids, code\n"
+    "patched in place, hidden sockets and modules, eBPF...) over one or more snapshots\n"
+    "(archives or indexes, opened read-only, as `query` does), and print the findings\n"
+    "grouped by rule, most severe first, then a one-line summary.  Every rule names the\n"
+    "MITRE ATT&CK techniques it detects.\n"
     "  -f, --format FMT        table (default), csv (one row per finding; the summary\n"
     "                          goes to stderr) or json (one document)\n"
     "  -r, --rule ID           run only this rule (repeatable)\n"
@@ -50,7 +53,8 @@ static const char triage_help[] =
     "                          not run.  info rules (context: partial captures, exposed\n"
     "                          listeners) always run and are printed, but count only\n"
     "                          with --min-severity info\n"
-    "  -l, --list              print the rules (id, severity, title) and exit\n"
+    "  -l, --list              print the rules (id, severity, MITRE ATT&CK ids, title)\n"
+    "                          and exit\n"
     "procsnap -v triage also prints each rule's description and the rules that found\n"
     "nothing.  Exit 0 no counted finding, 1 findings, 2 trouble.\n";
 
@@ -58,6 +62,7 @@ struct rule {
 	const char *file; /* "rules/<id>.sql" */
 	const char *sql;
 	char *id, *title, *description, *reference;
+	char *attack; /* MITRE ATT&CK technique ids, "T1055, T1620", or "none" */
 	int sev;
 };
 
@@ -86,12 +91,53 @@ static void rule_free(struct rule *r)
 	free(r->title);
 	free(r->description);
 	free(r->reference);
+	free(r->attack);
+}
+
+/* "-- attack:" is "none" or technique ids ("T1055" or "T1055.008")
+ * separated by ", ".  1 if well formed. */
+static int attack_ok(const char *a)
+{
+	if (strcmp(a, "none") == 0)
+		return 1;
+	for (const char *p = a;;) {
+		if (p[0] != 'T' || strspn(p + 1, "0123456789") != 4)
+			return 0;
+		p += 5;
+		if (p[0] == '.') {
+			if (strspn(p + 1, "0123456789") != 3)
+				return 0;
+			p += 4;
+		}
+		if (!*p)
+			return 1;
+		if (p[0] != ',' || p[1] != ' ')
+			return 0;
+		p += 2;
+	}
+}
+
+/* The technique ids of r as a JSON array. */
+static void attack_json(struct ps_json *j, const struct rule *r)
+{
+	ps_json_arr(j);
+	if (strcmp(r->attack, "none") != 0) {
+		for (const char *p = r->attack; *p;) {
+			size_t n = strcspn(p, ",");
+			ps_json_str(j, p, n);
+			p += n;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+	}
+	ps_json_arr_end(j);
 }
 
 /* Parse the header comments of one rule file into r.  0, or -1 with msg. */
 static int rule_parse(struct rule *r, const char *file, const char *sql, struct ps_buf *msg)
 {
-	static const char *const keys[] = {"id", "severity", "title", "description", "reference"};
+	static const char *const keys[] = {"id",	  "severity",  "title",
+					   "description", "reference", "attack"};
 	enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
 	struct ps_buf val[NKEYS];
 	int have[NKEYS] = {0}, cur = -1, rc = -1;
@@ -146,11 +192,16 @@ static int rule_parse(struct rule *r, const char *file, const char *sql, struct 
 		}
 		p = next;
 	}
-	for (int k = 0; k < 4; k++) {
-		if (!have[k] || val[k].len == 0) {
+	for (int k = 0; k < NKEYS; k++) {
+		if (k != 4 && (!have[k] || val[k].len == 0)) { /* reference is optional */
 			ps_buf_addf(msg, "%s: no '-- %s:' header", file, keys[k]);
 			goto out;
 		}
+	}
+	if (!attack_ok(val[5].buf)) {
+		ps_buf_addf(msg, "%s: attack '%s' is not 'none' or ATT&CK ids (T1055, T1055.008)",
+			    file, val[5].buf);
+		goto out;
 	}
 	r->sev = sev_parse(val[1].buf);
 	if (r->sev < 0) {
@@ -172,6 +223,7 @@ static int rule_parse(struct rule *r, const char *file, const char *sql, struct 
 	r->title = ps_buf_detach(&val[2], NULL);
 	r->description = ps_buf_detach(&val[3], NULL);
 	r->reference = have[4] ? ps_buf_detach(&val[4], NULL) : NULL;
+	r->attack = ps_buf_detach(&val[5], NULL);
 	rc = 0;
 out:
 	for (int k = 0; k < NKEYS; k++)
@@ -342,7 +394,7 @@ static void print_rule_table(const struct rule *r, const struct finding *f, size
 	else
 		printf("%zu finding%s\n", n, n == 1 ? "" : "s");
 	if (verbose >= 2)
-		printf("  %s\n", r->description);
+		printf("  %s\n  ATT&CK: %s\n", r->description, r->attack);
 	if (n == 0) {
 		if (verbose >= 2)
 			fputc('\n', stdout);
@@ -421,6 +473,8 @@ static void json_rule_head(struct ps_json *j, const struct rule *r)
 	ps_json_strz(j, r->description);
 	ps_json_key(j, "reference");
 	ps_json_strz(j, r->reference);
+	ps_json_key(j, "attack");
+	attack_json(j, r);
 }
 
 static void print_rule_json(struct ps_json *j, const struct rule *r, const struct finding *f,
@@ -455,7 +509,7 @@ static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 		return 0;
 	}
 	if (fmt == FMT_CSV) {
-		fputs("id,severity,title,description,reference\r\n", stdout);
+		fputs("id,severity,title,description,reference,attack\r\n", stdout);
 		for (size_t i = 0; i < n; i++) {
 			printf("%s,%s,", v[i].id, sev_names[v[i].sev]);
 			cli_csv_field(v[i].title, strlen(v[i].title), 0);
@@ -464,17 +518,23 @@ static int list_rules(const struct rule *v, size_t n, enum fmt fmt)
 			fputc(',', stdout);
 			if (v[i].reference)
 				cli_csv_field(v[i].reference, strlen(v[i].reference), 0);
+			fputc(',', stdout);
+			cli_csv_field(v[i].attack, strlen(v[i].attack), 0);
 			fputs("\r\n", stdout);
 		}
 		return 0;
 	}
-	size_t wid = 2;
-	for (size_t i = 0; i < n; i++)
+	size_t wid = 2, aw = 6;
+	for (size_t i = 0; i < n; i++) {
 		if (strlen(v[i].id) > wid)
 			wid = strlen(v[i].id);
-	printf("%-*s  %-8s  %s\n", (int)wid, "id", "severity", "title");
+		if (strlen(v[i].attack) > aw)
+			aw = strlen(v[i].attack);
+	}
+	printf("%-*s  %-8s  %-*s  %s\n", (int)wid, "id", "severity", (int)aw, "attack", "title");
 	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-8s  %s\n", (int)wid, v[i].id, sev_names[v[i].sev], v[i].title);
+		printf("%-*s  %-8s  %-*s  %s\n", (int)wid, v[i].id, sev_names[v[i].sev], (int)aw,
+		       v[i].attack, v[i].title);
 	return 0;
 }
 

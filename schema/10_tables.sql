@@ -54,7 +54,11 @@ CREATE TABLE processes (
   net_ns INTEGER, mnt_ns INTEGER, pid_ns INTEGER, user_ns INTEGER,
   uts_ns INTEGER, ipc_ns INTEGER, cgroup_ns INTEGER, time_ns INTEGER,
   env_set       INTEGER,   -- env_sets.set_id of its environ (process_envs)
-  limits_set    INTEGER    -- limit_sets.set_id of its limits (process_limits)
+  limits_set    INTEGER,   -- limit_sets.set_id of its limits (process_limits)
+  flags         INTEGER,   -- stat field 9: task->flags (PF_*)
+  seen_by       INTEGER,   -- pid_census.seen_by
+  argv0_is_exe  INTEGER    -- argv[0] (a path) resolves to the exe: 1 yes, 0 another or no
+                           -- file, NULL unknown
 );
 
 CREATE TABLE threads (
@@ -76,7 +80,8 @@ CREATE TABLE threads (
   voluntary_ctxt_switches    INTEGER,
   nonvoluntary_ctxt_switches INTEGER,
   tracer_pid  INTEGER,
-  wchan       TEXT
+  wchan       TEXT,
+  flags       INTEGER    -- task stat field 9
 );
 
 -- Mappings (maps, smaps fields, pagemap counts), compact: addresses and
@@ -194,6 +199,8 @@ CREATE TABLE fds (
   flags       INTEGER,
   mnt_id      INTEGER,
   deleted     INTEGER,
+  protocol    TEXT,             -- a socket's protocol (TCP, UDP, UNIX-STREAM, NETLINK...):
+                                -- getxattr system.sockprotoname at capture
   PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
 
@@ -208,7 +215,8 @@ SELECT f.snapshot_id AS snapshot_id,
        f.pos AS pos,
        f.flags AS flags,
        f.mnt_id AS mnt_id,
-       f.deleted AS deleted
+       f.deleted AS deleted,
+       f.protocol AS protocol
 FROM fds f
 LEFT JOIN strings p ON p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id
 LEFT JOIN strings t ON t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id;

@@ -18,6 +18,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -556,6 +557,7 @@ static int consume(struct ps_ibuild *b, const struct ps_chunk *c, struct ps_err 
 
 static void *builder_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-index"); /* for perf and top */
 	struct ps_ibuild *b = arg;
 	struct ps_chunk c;
 	while (ps_bq_take(&b->q, &c)) {

@@ -292,6 +292,23 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 		 struct ps_err *err);
 void ps_snap_close(struct ps_snap *s);
 
+/*
+ * SQL selecting the columns `cols` of `files` (schema.files, snapshot sid)
+ * for one path, fast (through the path's structure, never by computing
+ * every path), malloc'ed; bind the path with ps_files_lookup_bind (it
+ * resets the statement).  At most one row.
+ */
+struct sqlite3_stmt;
+char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
+void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
+/*
+ * SQL selecting `cols` (among snapshot_id, path, kind, size, xxh3,
+ * link_target, errno, pid, tid, path_id) of the files whose path matches a
+ * GLOB pattern, bound as ?1; through the keys when the pattern has a
+ * literal pid or a literal piece of file name, else a scan.  malloc'ed.
+ */
+char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
 

@@ -37,12 +37,12 @@
 	X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread) X(vsize) X(minflt) \
 	X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(fd_count) X(ns_pid)    \
 	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)      \
-	X(env_set) X(limits_set)
+	X(env_set) X(limits_set) X(flags)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
 	X(nice) X(priority) X(policy) X(rt_priority) X(minflt) X(majflt)                           \
-	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan)
+	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan) X(flags)
 
 #define MAP_COLS(X)                                                                                \
 	X(pid) X(seq) X(start_addr) X(len) X(perms_id) X(offset) X(dev) X(inode) X(path_id)        \
@@ -205,6 +205,8 @@ static const char *rel_path(const char *path, int64_t tid)
 int ps_tables_wants(const char *path)
 {
 	int64_t pid, tid;
+	if (ps_ir_wants(path))
+		return 1;
 	if (strncmp(path, "proc/", 5) != 0)
 		return 0;
 	ps_path_ids(path, &pid, &tid);
@@ -385,6 +387,8 @@ static int flush_thread(struct ps_tables *t, struct ps_err *err)
 			tb_u64(st, T_minflt, s->minflt);
 		if (PS_STAT_HAS(s, 12))
 			tb_u64(st, T_majflt, s->majflt);
+		if (PS_STAT_HAS(s, 9))
+			tb_u64(st, T_flags, s->flags);
 	}
 	if (th->have_status) {
 		tb_u64(st, T_voluntary_ctxt_switches, th->vol);
@@ -804,6 +808,9 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 				e = fd_add(p, fd); /* opened after fd/ was listed */
 			if (ps_fdinfo_parse(data, len, &e->info) == 0)
 				e->has_info = 1;
+			if (e->has_target)
+				return ps_ir_fdinfo(t, fd, p->arena.buf + e->toff, e->tlen, data,
+						    len, err);
 		}
 		return 0;
 	case 'i':
@@ -821,11 +828,14 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 		} else if (strcmp(rel, "mountinfo") == 0) {
 			set_buf(&p->mountinfo, data, len);
 			p->have_mountinfo = 1;
+		} else if (strcmp(rel, "mem.sections") == 0) {
+			return ps_ir_mem_sections(t, data, len, err);
 		}
 		return 0;
 	case 'n':
 		if (strncmp(rel, "net/", 4) == 0) {
 			p->had_net = 1;
+			ps_ir_net_member(t, rel + 4, data, len);
 			return net_member(t, rel + 4, data, len, err);
 		}
 		return 0;
@@ -964,6 +974,8 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 		}
 		if (PS_STAT_HAS(s, 23))
 			tb_u64(st, P_vsize, s->vsize);
+		if (PS_STAT_HAS(s, 9))
+			tb_u64(st, P_flags, s->flags);
 	} else if (p->have_comm) {
 		tb_str(st, P_name, p->comm.buf, p->comm.len);
 	}
@@ -1066,7 +1078,7 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 	}
 	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pagemap_cursor(p, 1), err) < 0)
 		return -1;
-	if (sys_proc_flush(t, err) < 0)
+	if (sys_proc_flush(t, err) < 0 || ps_ir_proc_flush(t, err) < 0)
 		return -1;
 	proc_reset(p);
 	return 0;
@@ -1083,6 +1095,7 @@ static void tables_free(struct ps_tables *t)
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	sys_finalize(t);
+	ps_ir_finalize(t);
 	proc_release(&t->p);
 	ps_buf_release(&t->th.name);
 	ps_buf_release(&t->th.wchan);
@@ -1154,7 +1167,7 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
-	    sys_prepare(t, err) < 0) {
+	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0) {
 		tables_free(t);
 		return NULL;
 	}
@@ -1201,7 +1214,7 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
 			return sys_member(t, m->path + 5, m->data, m->len, err);
-		return 0;
+		return ps_ir_other_member(t, m, err);
 	}
 	if (!rel)
 		return 0;
@@ -1267,6 +1280,8 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 int ps_tables_end(struct ps_tables *t, struct ps_err *err)
 {
 	int rc = flush_process(t, err);
+	if (rc == 0)
+		rc = ps_ir_end(t, err);
 	if (rc == 0)
 		rc = sys_end(t, err);
 	tables_free(t);

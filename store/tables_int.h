@@ -123,6 +123,7 @@ struct ps_tables {
 	 * hashes when the ns link was unreadable; grows with namespaces only */
 	uint64_t *mnt_seen;
 	size_t nmnt_seen, capmnt_seen;
+	struct ps_ir *ir; /* tables_ir.c */
 };
 
 /* ---- shared helpers (tables.c) ---- */
@@ -158,5 +159,26 @@ int sys_proc_flush(struct ps_tables *t, struct ps_err *err);
 /* After the last member: sockets, listening ports, capture facts. */
 int sys_end(struct ps_tables *t, struct ps_err *err);
 void sys_finalize(struct ps_tables *t);
+
+/* ---- tables_ir.c (issue 11: cross-views, tampering) ---- */
+
+struct ps_rmember;
+/* Members whose content the IR tables need (besides those tables.c wants). */
+int ps_ir_wants(const char *path);
+int ps_ir_prepare(struct ps_tables *t, struct ps_err *err);
+void ps_ir_finalize(struct ps_tables *t);
+/* A member outside proc/ (procsnap/crossview.json, sys/module/...). */
+int ps_ir_other_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+/* fdinfo/<fd> of the current process, whose fd/<fd> link is target. */
+int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen, const char *data,
+		 size_t len, struct ps_err *err);
+/* net/<name> of the current process. */
+int ps_ir_net_member(struct ps_tables *t, const char *name, const char *data, size_t len);
+/* proc/<pid>/mem.sections of the current process. */
+int ps_ir_mem_sections(struct ps_tables *t, const char *data, size_t len, struct ps_err *err);
+/* End of the current process (its state still whole). */
+int ps_ir_proc_flush(struct ps_tables *t, struct ps_err *err);
+/* After the last member. */
+int ps_ir_end(struct ps_tables *t, struct ps_err *err);
 
 #endif

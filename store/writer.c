@@ -145,6 +145,7 @@ static void frame_push(struct ps_writer *w, size_t c, size_t d)
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-zstd"); /* for perf and top */
 	struct ps_writer *w = arg;
 	void *dst = NULL;
 	size_t dst_cap = 0;
@@ -570,6 +571,7 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 
 static void *formatter_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-format"); /* for perf and top */
 	struct ps_writer *w = arg;
 	struct ps_chunk c;
 	while (ps_bq_take(&w->fq, &c)) {

@@ -528,7 +528,44 @@ static void test_real_sample(void)
 	CHECK(tu_sql_int(db, "SELECT count(*) FROM files WHERE path GLOB 'proc/sys/*'") > 100);
 }
 
+/* ls GLOB goes through the index's keys where it can (store.h
+ * ps_files_glob_sql): it must list exactly what a GLOB over files.path
+ * lists, in the same order, for patterns of every shape. */
+static void test_ls_glob(void)
+{
+	const char *d = tu_tmpdir();
+	char snap[512];
+	snprintf(snap, sizeof(snap), "%s/ls.tar.zst", d);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
+	    0);
+	static const char *const globs[] = {
+	    "proc/*/exe",    "proc/4242/*",	      "proc/*/fd/*",
+	    "proc/sys/*",    "proc/*/task/*/stat",    "*status",
+	    "procsnap/*",    "proc/*/ns/n*",	      "proc/[0-9]*/exe",
+	    "proc/42",	     "proc/*/net/*",	      "*",
+	    "proc/*/task/*", "proc/4242/task/4243/*", "proc/*/*name*",
+	    "nothing/*",
+	};
+	struct ps_buf a = PS_BUF_INIT;
+	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++) {
+		CHECK_INT(tu_sh(&a, "%s ls %s '%s'", tu_procsnap(), snap, globs[i]), 0);
+		CHECK_INT(tu_sh(&out,
+				"%s query --format csv %s \"SELECT path FROM files WHERE path GLOB "
+				"'%s' ORDER BY snapshot_id, path_id\" | tail -n +2 | tr -d '\\r'",
+				tu_procsnap(), snap, globs[i]),
+			  0);
+		if (a.len != out.len || memcmp(a.buf, out.buf, a.len) != 0)
+			fprintf(stderr, "ls '%s' differs from GLOB over files.path\n", globs[i]);
+		CHECK(a.len == out.len && memcmp(a.buf, out.buf, a.len) == 0);
+	}
+	CHECK_INT(tu_sh(&a, "%s ls %s 'proc/*/exe' | wc -l", tu_procsnap(), snap), 0);
+	CHECK(atoi(a.buf) >= 3);
+	ps_buf_release(&a);
+}
+
 static const struct t_case cases[] = {T(test_live_victim),
+				      T(test_ls_glob),
 				      T(test_stock_tools_and_hashes),
 				      T(test_unreadable_recorded),
 				      T(test_unreadable_unprivileged),

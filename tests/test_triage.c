@@ -50,80 +50,28 @@ static struct ps_buf out = PS_BUF_INIT;
 
 /* Every rule, in the order triage runs them (severity, then id). */
 static const char all_rules[] =
-    "deleted-exe high\nexe-in-tmp high\nfake-kthread high\nhidden-pid high\n"
-    "listener-suspicious high\nmemfd-exe high\nexec-map-tmp medium\nkernel-tainted medium\n"
-    "ld-preload medium\nmodule-unsigned medium\nrwx-anon-mapping medium\ntraced medium\n"
-    "comm-exe-mismatch low\ncwd-in-tmp low\nlistener-exposed info\npartial-capture info";
+    "code-patched high\ndeleted-exe high\nexe-in-tmp high\nexec-map-memfd high\n"
+    "fake-kthread high\nhidden-pid high\nld-so-preload high\n"
+    "listener-suspicious high\nmasked-pid high\nmemfd-exe high\nmodule-hidden high\n"
+    "pid-unreachable high\nself-preload high\nself-traced high\n"
+    "stat-flags-undefined high\nargv0-masquerade medium\nbpf-tracing-prog medium\n"
+    "census-mismatch medium\nexec-anon-mapping medium\nexec-map-tmp medium\n"
+    "kernel-tainted medium\nld-preload medium\nmodule-unsigned medium\n"
+    "rwx-anon-mapping medium\nsocket-hidden medium\ntraced medium\n"
+    "comm-exe-mismatch low\ncwd-in-tmp low\nexec-map-deleted low\n"
+    "jit-exec-memory info\nlistener-exposed info\npartial-capture info";
 
 /* What fires on the fixture ("rule pid", '-' for a system finding). */
 static const char fixture_rows[] =
-    "comm-exe-mismatch 42\ncwd-in-tmp 42\ndeleted-exe 42\nexe-in-tmp 42\nexec-map-tmp 42\n"
-    "kernel-tainted -\nld-preload 42\nmodule-unsigned -\nrwx-anon-mapping 42\ntraced 42";
+    "comm-exe-mismatch 42\ncwd-in-tmp 42\ndeleted-exe 42\nexe-in-tmp 42\nexec-map-deleted 42\n"
+    "exec-map-tmp 42\nkernel-tainted -\nld-preload 42\nmodule-unsigned -\nrwx-anon-mapping 42\n"
+    "traced 42";
 
 /* ---- helpers ------------------------------------------------------------------ */
 
 static int triage(const char *args)
 {
 	return tu_sh(&out, "%s triage %s 2>/dev/null", tu_procsnap(), args);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort the lines of b (no trailing newline), in place. */
-static void sort_lines(struct ps_buf *b)
-{
-	char **v = NULL;
-	size_t n = 0;
-	char *save = NULL, *copy = ps_xstrndup(b->buf, b->len);
-	for (char *t = strtok_r(copy, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-		v = ps_xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = t;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_str);
-	ps_buf_reset(b);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			ps_buf_addc(b, '\n');
-		ps_buf_adds(b, v[i]);
-	}
-	free(v);
-	free(copy);
-}
-
-/* The findings of a CSV triage output as sorted "rule pid" lines, only the
- * rows of snapshot snap (0: any) and pid (0: any).  Into res. */
-static void rows(const char *csv, long long snap, long long pid, struct ps_buf *res)
-{
-	ps_buf_reset(res);
-	const char *p = strstr(csv, "\r\n");
-	while (p && p[2]) {
-		const char *line = p + 2, *f[5];
-		p = strstr(line, "\r\n");
-		f[0] = line;
-		for (int k = 1; k < 5; k++) {
-			f[k] = strchr(f[k - 1], ',');
-			if (!f[k])
-				return;
-			f[k]++;
-		}
-		long long s = strtoll(f[2], NULL, 10);
-		int has_pid = f[3][0] != ',';
-		long long q = has_pid ? strtoll(f[3], NULL, 10) : 0;
-		if ((snap && s != snap) || (pid && (!has_pid || q != pid)))
-			continue;
-		if (res->len)
-			ps_buf_addc(res, '\n');
-		ps_buf_add(res, f[0], (size_t)(f[1] - 1 - f[0]));
-		if (has_pid)
-			ps_buf_addf(res, " %lld", q);
-		else
-			ps_buf_adds(res, " -");
-	}
-	sort_lines(res);
 }
 
 /* "rule pid" lines for a space-separated list of rule ids, sorted; plus
@@ -140,54 +88,24 @@ static void expect(const char *ids, int pid, struct ps_buf *res)
 	if (bin_in_tmp && !tmp)
 		ps_buf_addf(res, "%sexe-in-tmp %d", res->len ? "\n" : "", pid);
 	free(copy);
-	sort_lines(res);
+	tu_sort_lines(res);
 }
 
-/* The detail column of the first CSV row of rule `id` for pid (0: any). */
-static void detail(const char *csv, const char *id, long long pid, char *d, size_t n)
+/* In the victim's child before exec: a network namespace of its own, lo up;
+ * 125 when none can be made. */
+static int newnet(void)
 {
-	d[0] = '\0';
-	size_t il = strlen(id);
-	for (const char *p = strstr(csv, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
-		const char *line = p + 2;
-		if (strncmp(line, id, il) != 0 || line[il] != ',')
-			continue;
-		const char *f = line;
-		for (int k = 0; k < 3 && f; k++)
-			f = strchr(f + 1, ',');
-		if (!f || (pid && strtoll(f + 1, NULL, 10) != pid))
-			continue;
-		const char *name = strchr(f + 1, ',');
-		if (!name)
-			return;
-		/* name may be quoted; detail is the last field */
-		const char *end = strstr(line, "\r\n"), *q = name + 1;
-		if (*q == '"') {
-			q++;
-			while (q < end && !(*q == '"' && q[1] != '"'))
-				q += *q == '"' ? 2 : 1;
-			q++;
-		} else {
-			while (q < end && *q != ',')
-				q++;
-		}
-		q++; /* past the comma */
-		size_t l = (size_t)(end - q);
-		if (l && *q == '"' && q[l - 1] == '"') {
-			q++;
-			l -= 2;
-		}
-		snprintf(d, n, "%.*s", (int)l, q);
-		return;
-	}
-}
-
-static int under_tmp(const char *path)
-{
-	static const char *const dirs[] = {"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
-			return 1;
+	struct ifreq ifr;
+	int s;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (unshare(CLONE_NEWNET) < 0 || (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return 125;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return 125;
+	close(s);
 	return 0;
 }
 
@@ -195,58 +113,20 @@ static int under_tmp(const char *path)
  * optionally in a new network namespace with lo up.  0, -1, or 125 when no
  * network namespace could be made. */
 static int start(struct tu_victim *v, const char *exe, const char *argv0, const char *const *env,
-		 int newnet)
+		 int newnet_ns)
 {
-	int in[2], outp[2];
-	memset(v, 0, sizeof(*v));
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		if (chdir("/") < 0)
-			_exit(126);
-		if (newnet) {
-			struct ifreq ifr;
-			int s;
-			memset(&ifr, 0, sizeof(ifr));
-			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-			if (unshare(CLONE_NEWNET) < 0 ||
-			    (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-			    ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-				_exit(125);
-			ifr.ifr_flags |= IFF_UP;
-			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-				_exit(125);
-			close(s);
-		}
-		const char *argv[] = {argv0, d_file, NULL};
-		execve(exe, (char *const *)argv, (char *const *)env);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	v->pid = pid;
-	v->in = fdopen(in[1], "w");
-	v->out = fdopen(outp[0], "r");
+	const char *argv[] = {argv0, d_file, NULL};
 	char line[512];
-	int rpid = -1;
-	if (!fgets(line, sizeof(line), v->out)) {
-		int st = 0;
-		waitpid(pid, &st, 0);
-		v->pid = 0;
-		tu_victim_stop(v);
+	int st = 0, rpid = -1;
+	if (tu_victim_exec(v, exe, argv, env, newnet_ns ? newnet : NULL, line, sizeof(line), &st) <
+	    0)
 		return WIFEXITED(st) && WEXITSTATUS(st) == 125 ? 125 : -1;
-	}
 	if (sscanf(
 		line,
 		"ready pid=%d port=%d file_fd=%d pipe_r=%d pipe_w=%d sock_fd=%d map=%lx pages=%d",
 		&rpid, &v->port, &v->file_fd, &v->pipe_r, &v->pipe_w, &v->sock_fd, &v->map,
 		&v->pages) != 8 ||
-	    rpid != pid)
+	    rpid != v->pid)
 		return -1;
 	return 0;
 }
@@ -268,11 +148,11 @@ static void setup(void)
 	snprintf(d_vic, sizeof(d_vic), "%s/vic.tar.zst", d);
 	snprintf(d_tmpexe, sizeof(d_tmpexe), "%s/bin/victim", d);
 	snprintf(d_lib, sizeof(d_lib), "%s/lib/libtriage.so", d);
-	bin_in_tmp = realpath(VICTIM, rp) && under_tmp(rp);
+	bin_in_tmp = realpath(VICTIM, rp) && tu_under_tmp(rp);
 	must(tu_sh(NULL, "head -c 5000 /dev/zero > '%s'", d_file) == 0, "file");
 	fx_ok = tu_sh(NULL, "%s capture -q --root %s -o %s", tu_procsnap(), FIXTURE, d_fx) == 0;
 	must(fx_ok, "capture of the fixture");
-	must(under_tmp(d), "tmpdir under /tmp");
+	must(tu_under_tmp(d), "tmpdir under /tmp");
 
 	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
 	char preload[600];
@@ -365,7 +245,7 @@ static void test_list(void)
 			"print(len(json.load(sys.stdin)))'",
 			tu_procsnap()),
 		  0);
-	CHECK_STR(out.buf, "16\n");
+	CHECK_STR(out.buf, "32\n");
 	CHECK_INT(triage("--list /nonexistent"), 2);
 	ps_buf_release(&got);
 }
@@ -379,39 +259,40 @@ static void test_fixture(void)
 	snprintf(args, sizeof(args), "-f csv %s", d_fx);
 	CHECK_INT(triage(args), 1);
 	CHECK(strncmp(out.buf, "rule,severity,snapshot_id,pid,name,detail\r\n", 43) == 0);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK_STR(got.buf, fixture_rows);
-	detail(out.buf, "kernel-tainted", 0, d, sizeof(d));
+	tu_triage_detail(out.buf, "kernel-tainted", 0, d, sizeof(d));
 	CHECK_STR(d, "tainted = 4096: O out-of-tree module");
-	detail(out.buf, "traced", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "traced", 42, d, sizeof(d));
 	CHECK_STR(d, "traced by pid 4242 (my server)");
-	detail(out.buf, "deleted-exe", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "deleted-exe", 42, d, sizeof(d));
 	CHECK_STR(d, "/tmp/.x/evil (deleted)");
-	detail(out.buf, "exec-map-tmp", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "exec-map-tmp", 42, d, sizeof(d));
 	CHECK_STR(d, "/tmp/.x/libhide.so (deleted)");
-	detail(out.buf, "ld-preload", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "ld-preload", 42, d, sizeof(d));
 	CHECK_STR(d, "LD_PRELOAD=/tmp/.x/libhide.so");
-	detail(out.buf, "module-unsigned", 0, d, sizeof(d));
+	tu_triage_detail(out.buf, "module-unsigned", 0, d, sizeof(d));
 	CHECK_STR(d, "module hidemod (OE): out-of-tree unsigned, size 16384, used by -");
-	detail(out.buf, "rwx-anon-mapping", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "rwx-anon-mapping", 42, d, sizeof(d));
 	CHECK_STR(d, "1 rwx anonymous mapping, 4 kB, first at 0x7f0000000000");
 	/* the index, the table format and its summary */
 	snprintf(args, sizeof(args), "%s.db", d_fx);
 	CHECK_INT(triage(args), 1);
 	CHECK(strstr(out.buf, "[high] deleted-exe - Running executable deleted from disk: "
 			      "1 finding\n") != NULL);
-	CHECK(strstr(out.buf, "\n10 findings (2 high, 6 medium, 2 low, 0 info) from 16 rules "
-			      "over 1 snapshot; 10 at or above low\n") != NULL);
+	CHECK(strstr(out.buf, "\n11 findings (2 high, 6 medium, 3 low, 0 info) from 32 rules "
+			      "over 1 snapshot; 11 at or above low\n") != NULL);
 	CHECK(strstr(out.buf, "snapshot 1:") == NULL); /* legend only for several */
 	/* JSON is one document with every rule that ran */
 	CHECK_INT(
 	    tu_sh(&out,
 		  "%s triage -f json %s | python3 -c 'import json,sys; d=json.load(sys.stdin); "
 		  "print(len(d[\"rules\"]), sum(len(r[\"findings\"]) for r in d[\"rules\"]), "
-		  "d[\"summary\"][\"counted\"], d[\"rules\"][0][\"findings\"][0][\"exe\"])'",
+		  "d[\"summary\"][\"counted\"], [r for r in d[\"rules\"] if r[\"id\"] == "
+		  "\"deleted-exe\"][0][\"findings\"][0][\"exe\"])'",
 		  tu_procsnap(), d_fx),
 	    0);
-	CHECK_STR(out.buf, "16 10 10 /tmp/.x/evil\n");
+	CHECK_STR(out.buf, "32 11 11 /tmp/.x/evil\n");
 	ps_buf_release(&got);
 }
 
@@ -423,20 +304,20 @@ static void test_options(void)
 	char args[700];
 	snprintf(args, sizeof(args), "-f csv --rule traced --rule kernel-tainted %s", d_fx);
 	CHECK_INT(triage(args), 1);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK_STR(got.buf, "kernel-tainted -\ntraced 42");
 	snprintf(args, sizeof(args), "-f csv --min-severity high %s", d_fx);
 	CHECK_INT(triage(args), 1);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK_STR(got.buf, "deleted-exe 42\nexe-in-tmp 42");
 	snprintf(args, sizeof(args), "-f csv -s medium %s", d_fx);
 	CHECK_INT(triage(args), 1);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK(strstr(got.buf, "traced 42") && !strstr(got.buf, "cwd-in-tmp"));
 	/* a rule below the threshold is not run: nothing counted */
 	snprintf(args, sizeof(args), "-f csv -s high --rule cwd-in-tmp %s", d_fx);
 	CHECK_INT(triage(args), 0);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK_STR(got.buf, "");
 	snprintf(args, sizeof(args), "-f csv --rule partial-capture %s", d_fx);
 	CHECK_INT(triage(args), 0);
@@ -456,20 +337,9 @@ static void test_options(void)
 /* A writable copy of the fixture index with `sql` applied; path into db. */
 static int crafted(const char *name, const char *sql, char *db, size_t n)
 {
-	snprintf(db, n, "%s/%s", tu_tmpdir(), name);
-	if (tu_sh(NULL, "cp %s.db %s", d_fx, db) != 0)
-		return -1;
-	sqlite3 *h = NULL;
-	char *msg = NULL;
-	int rc =
-	    sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK
-		? 0
-		: -1;
-	if (rc)
-		fprintf(stderr, "crafted %s: %s\n", name, msg ? msg : sqlite3_errmsg(h));
-	sqlite3_free(msg);
-	sqlite3_close(h);
-	return rc;
+	char src[600];
+	snprintf(src, sizeof(src), "%s.db", d_fx);
+	return tu_crafted_index(src, name, sql, db, n);
 }
 
 static void test_crafted(void)
@@ -499,24 +369,25 @@ static void test_crafted(void)
 	    0);
 	snprintf(args, sizeof(args), "-f csv %s", db);
 	CHECK_INT(triage(args), 1);
-	rows(out.buf, 0, 0, &got);
+	tu_triage_rows(out.buf, 0, 0, &got);
 	CHECK_STR(got.buf, "comm-exe-mismatch 42\ncwd-in-tmp 42\ndeleted-exe 42\nexe-in-tmp 42\n"
-			   "exec-map-tmp 42\nfake-kthread 2\nhidden-pid 4242\nkernel-tainted -\n"
+			   "exec-map-deleted 42\nexec-map-tmp 42\nfake-kthread 2\nhidden-pid "
+			   "4242\nkernel-tainted -\n"
 			   "ld-preload 42\nlistener-exposed -\nlistener-exposed 1\n"
 			   "listener-exposed 42\nlistener-suspicious 42\nmemfd-exe 4242\n"
 			   "partial-capture 1\nrwx-anon-mapping 42\ntraced 42");
-	detail(out.buf, "kernel-tainted", 0, d, sizeof(d));
+	tu_triage_detail(out.buf, "kernel-tainted", 0, d, sizeof(d));
 	CHECK_STR(d, "tainted = 1099511636481: P proprietary module, W kernel warning, "
 		     "E unsigned module, bit 40");
-	detail(out.buf, "listener-suspicious", 42, d, sizeof(d));
+	tu_triage_detail(out.buf, "listener-suspicious", 42, d, sizeof(d));
 	CHECK_STR(d, "tcp 0.0.0.0:4444, exe /tmp/.x/evil (deleted)");
-	detail(out.buf, "listener-exposed", 1, d, sizeof(d));
+	tu_triage_detail(out.buf, "listener-exposed", 1, d, sizeof(d));
 	CHECK_STR(d, "tcp 0.0.0.0:8080, exe /usr/lib/systemd/systemd");
 	CHECK(strstr(out.buf, "listener-exposed,info,1,,,udp [::]:53 (no captured process holds "
 			      "it)\r\n") != NULL);
-	detail(out.buf, "memfd-exe", 4242, d, sizeof(d));
+	tu_triage_detail(out.buf, "memfd-exe", 4242, d, sizeof(d));
 	CHECK_STR(d, "/memfd:payload (deleted)");
-	detail(out.buf, "fake-kthread", 2, d, sizeof(d));
+	tu_triage_detail(out.buf, "fake-kthread", 2, d, sizeof(d));
 	CHECK_STR(d, "not a kernel thread: name 'kthreadd', cmdline ''");
 	/* info findings count only with --min-severity info */
 	snprintf(args, sizeof(args), "--rule listener-exposed --rule partial-capture %s", db);
@@ -541,7 +412,7 @@ static void test_crafted(void)
 	CHECK_STR(out.buf, "rule,severity,snapshot_id,pid,name,detail\r\n");
 	snprintf(args, sizeof(args), "%s", db);
 	CHECK_INT(triage(args), 0);
-	CHECK(strstr(out.buf, "no findings from 16 rules over 1 snapshot; 0 at or above low\n") !=
+	CHECK(strstr(out.buf, "no findings from 32 rules over 1 snapshot; 0 at or above low\n") !=
 	      NULL);
 	ps_buf_release(&got);
 }
@@ -549,7 +420,7 @@ static void test_crafted(void)
 static void check_victim(const char *csv, int which, const char *ids)
 {
 	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
-	rows(csv, 0, vics[which].pid, &got);
+	tu_triage_rows(csv, 0, vics[which].pid, &got);
 	expect(ids, vics[which].pid, &want);
 	if (strcmp(got.buf, want.buf) != 0)
 		fprintf(stderr, "victim %d (pid %d):\n", which, vics[which].pid);
@@ -574,39 +445,39 @@ static void test_victims(void)
 		check_victim(out.buf, V_NET,
 			     bin_in_tmp ? "listener-exposed listener-suspicious"
 					: "listener-exposed");
-		detail(out.buf, "listener-suspicious", vics[V_TMP].pid, d, sizeof(d));
+		tu_triage_detail(out.buf, "listener-suspicious", vics[V_TMP].pid, d, sizeof(d));
 		snprintf(want, sizeof(want), "tcp 0.0.0.0:%d, exe %s (deleted)", tmp_port,
 			 d_tmpexe);
 		CHECK_STR(d, want);
 	}
-	detail(out.buf, "deleted-exe", vics[V_TMP].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "deleted-exe", vics[V_TMP].pid, d, sizeof(d));
 	snprintf(want, sizeof(want), "%s (deleted)", d_tmpexe);
 	CHECK_STR(d, want);
 	check_victim(out.buf, V_PRELOAD, "ld-preload exec-map-tmp");
-	detail(out.buf, "ld-preload", vics[V_PRELOAD].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "ld-preload", vics[V_PRELOAD].pid, d, sizeof(d));
 	snprintf(want, sizeof(want), "LD_PRELOAD=%s", d_lib);
 	CHECK_STR(d, want);
-	detail(out.buf, "exec-map-tmp", vics[V_PRELOAD].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "exec-map-tmp", vics[V_PRELOAD].pid, d, sizeof(d));
 	CHECK_STR(d, d_lib);
 	check_victim(out.buf, V_RWX, "rwx-anon-mapping");
-	detail(out.buf, "rwx-anon-mapping", vics[V_RWX].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "rwx-anon-mapping", vics[V_RWX].pid, d, sizeof(d));
 	CHECK(strncmp(d, "1 rwx anonymous mapping, 16 kB, first at 0x", 43) == 0 ||
 	      sysconf(_SC_PAGESIZE) != 4096);
 	if (have_ptrace) {
 		check_victim(out.buf, V_TRACED, "traced");
-		detail(out.buf, "traced", vics[V_TRACED].pid, d, sizeof(d));
+		tu_triage_detail(out.buf, "traced", vics[V_TRACED].pid, d, sizeof(d));
 		snprintf(want, sizeof(want), "traced by pid %d (not captured)", (int)getpid());
 		CHECK_STR(d, want);
 	} else {
 		check_victim(out.buf, V_TRACED, "");
 	}
 	check_victim(out.buf, V_DISGUISED, "fake-kthread comm-exe-mismatch");
-	detail(out.buf, "comm-exe-mismatch", vics[V_DISGUISED].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "comm-exe-mismatch", vics[V_DISGUISED].pid, d, sizeof(d));
 	char rp[PATH_MAX];
 	CHECK(realpath(VICTIM, rp) != NULL);
 	snprintf(want, sizeof(want), "name 'sysupdate', exe %s", rp);
 	CHECK_STR(d, want);
-	detail(out.buf, "fake-kthread", vics[V_DISGUISED].pid, d, sizeof(d));
+	tu_triage_detail(out.buf, "fake-kthread", vics[V_DISGUISED].pid, d, sizeof(d));
 	snprintf(want, sizeof(want),
 		 "not a kernel thread: name 'sysupdate', cmdline '[kworker/1:2] %s', exe %s",
 		 d_file, rp);
@@ -623,14 +494,14 @@ static void test_multi(void)
 	snprintf(args, sizeof(args), "-f csv -s info %s %s", d_fx, d_vic);
 	CHECK_INT(triage(args), 1);
 	ps_buf_add(&u, out.buf, out.len);
-	rows(u.buf, 1, 0, &got);
+	tu_triage_rows(u.buf, 1, 0, &got);
 	CHECK_STR(got.buf, fixture_rows);
 	snprintf(args, sizeof(args), "-f csv -s info %s", d_vic);
 	triage(args);
-	rows(out.buf, 1, 0, &want);
-	rows(u.buf, 2, 0, &got);
+	tu_triage_rows(out.buf, 1, 0, &want);
+	tu_triage_rows(u.buf, 2, 0, &got);
 	CHECK_STR(got.buf, want.buf);
-	rows(u.buf, 2, vics[V_TMP].pid, &got);
+	tu_triage_rows(u.buf, 2, vics[V_TMP].pid, &got);
 	CHECK(strstr(got.buf, "deleted-exe") != NULL);
 	/* a merged index: the same output, byte for byte */
 	snprintf(merged, sizeof(merged), "%s/merged.db", tu_tmpdir());
@@ -641,15 +512,15 @@ static void test_multi(void)
 	/* the fixture twice: every finding twice, one per snapshot */
 	snprintf(args, sizeof(args), "-f csv %s %s.db", d_fx, d_fx);
 	CHECK_INT(triage(args), 1);
-	rows(out.buf, 2, 0, &got);
+	tu_triage_rows(out.buf, 2, 0, &got);
 	CHECK_STR(got.buf, fixture_rows);
-	rows(out.buf, 0, 42, &got);
+	tu_triage_rows(out.buf, 0, 42, &got);
 	CHECK_INT(strlen(got.buf) > 0, 1);
 	snprintf(args, sizeof(args), "%s %s", d_fx, merged);
 	CHECK_INT(triage(args), 1);
 	CHECK(strstr(out.buf, "snapshot 1: fx.tar.zst (host ") == out.buf);
 	CHECK(strstr(out.buf, "\nsnapshot 3: vic.tar.zst (host ") != NULL);
-	CHECK(strstr(out.buf, " from 16 rules over 3 snapshots; ") != NULL);
+	CHECK(strstr(out.buf, " from 32 rules over 3 snapshots; ") != NULL);
 	ps_buf_release(&u);
 	ps_buf_release(&got);
 	ps_buf_release(&want);

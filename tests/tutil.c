@@ -217,3 +217,170 @@ int tu_slurp(const char *path, struct ps_buf *b)
 	close(fd);
 	return e ? -1 : 0;
 }
+
+/* ---- triage CSV ----------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort the lines of b (no trailing newline), in place. */
+void tu_sort_lines(struct ps_buf *b)
+{
+	char **v = NULL;
+	size_t n = 0;
+	char *save = NULL, *copy = ps_xstrndup(b->buf, b->len);
+	for (char *t = strtok_r(copy, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+		v = ps_xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = t;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	ps_buf_reset(b);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ps_buf_addc(b, '\n');
+		ps_buf_adds(b, v[i]);
+	}
+	free(v);
+	free(copy);
+}
+
+/* The findings of a CSV triage output as sorted "rule pid" lines, only the
+ * rows of snapshot snap (0: any) and pid (0: any).  Into res. */
+void tu_triage_rows(const char *csv, long long snap, long long pid, struct ps_buf *res)
+{
+	ps_buf_reset(res);
+	const char *p = strstr(csv, "\r\n");
+	while (p && p[2]) {
+		const char *line = p + 2, *f[5];
+		p = strstr(line, "\r\n");
+		f[0] = line;
+		for (int k = 1; k < 5; k++) {
+			f[k] = strchr(f[k - 1], ',');
+			if (!f[k])
+				return;
+			f[k]++;
+		}
+		long long s = strtoll(f[2], NULL, 10);
+		int has_pid = f[3][0] != ',';
+		long long q = has_pid ? strtoll(f[3], NULL, 10) : 0;
+		if ((snap && s != snap) || (pid && (!has_pid || q != pid)))
+			continue;
+		if (res->len)
+			ps_buf_addc(res, '\n');
+		ps_buf_add(res, f[0], (size_t)(f[1] - 1 - f[0]));
+		if (has_pid)
+			ps_buf_addf(res, " %lld", q);
+		else
+			ps_buf_adds(res, " -");
+	}
+	tu_sort_lines(res);
+}
+
+/* The detail column of the first CSV row of rule `id` for pid (0: any). */
+void tu_triage_detail(const char *csv, const char *id, long long pid, char *d, size_t n)
+{
+	d[0] = '\0';
+	size_t il = strlen(id);
+	for (const char *p = strstr(csv, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
+		const char *line = p + 2;
+		if (strncmp(line, id, il) != 0 || line[il] != ',')
+			continue;
+		const char *f = line;
+		for (int k = 0; k < 3 && f; k++)
+			f = strchr(f + 1, ',');
+		if (!f || (pid && strtoll(f + 1, NULL, 10) != pid))
+			continue;
+		const char *name = strchr(f + 1, ',');
+		if (!name)
+			return;
+		/* name may be quoted; detail is the last field */
+		const char *end = strstr(line, "\r\n"), *q = name + 1;
+		if (*q == '"') {
+			q++;
+			while (q < end && !(*q == '"' && q[1] != '"'))
+				q += *q == '"' ? 2 : 1;
+			q++;
+		} else {
+			while (q < end && *q != ',')
+				q++;
+		}
+		q++; /* past the comma */
+		size_t l = (size_t)(end - q);
+		if (l && *q == '"' && q[l - 1] == '"') {
+			q++;
+			l -= 2;
+		}
+		snprintf(d, n, "%.*s", (int)l, q);
+		return;
+	}
+}
+
+int tu_crafted_index(const char *src, const char *name, const char *sql, char *db, size_t n)
+{
+	snprintf(db, n, "%s/%s", tu_tmpdir(), name);
+	if (tu_sh(NULL, "cp '%s' '%s'", src, db) != 0)
+		return -1;
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+	int rc =
+	    sqlite3_open(db, &h) == SQLITE_OK && sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK
+		? 0
+		: -1;
+	if (rc)
+		fprintf(stderr, "crafted %s: %s\n", name, msg ? msg : sqlite3_errmsg(h));
+	sqlite3_free(msg);
+	sqlite3_close(h);
+	return rc;
+}
+
+int tu_victim_exec(struct tu_victim *v, const char *exe, const char *const *argv,
+		   const char *const *env, int (*pre)(void), char *line, size_t n, int *status)
+{
+	int in[2], out[2];
+	memset(v, 0, sizeof(*v));
+	if (status)
+		*status = 0;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (chdir("/") < 0)
+			_exit(126);
+		int r = pre ? pre() : 0;
+		if (r)
+			_exit(r);
+		execve(exe, (char *const *)argv, (char *const *)env);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	v->pid = pid;
+	v->in = fdopen(in[1], "w");
+	v->out = fdopen(out[0], "r");
+	if (!fgets(line, (int)n, v->out)) {
+		int st = 0;
+		waitpid(pid, &st, 0);
+		v->pid = 0;
+		tu_victim_stop(v);
+		if (status)
+			*status = st;
+		return -1;
+	}
+	return 0;
+}
+
+int tu_under_tmp(const char *path)
+{
+	static const char *const dirs[] = {"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return 1;
+	return 0;
+}

@@ -39,6 +39,15 @@ int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
 int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void tu_victim_stop(struct tu_victim *v);
+/* Fork and exec exe with argv and envp exactly env, stdin and stdout piped
+ * to v, cwd /; pre (may be NULL) runs in the child first, and its non-zero
+ * return is the child's exit status.  The first line the process prints
+ * goes into line.  0, or -1 (the child reaped when it printed nothing:
+ * *status, if given, its wait status). */
+int tu_victim_exec(struct tu_victim *v, const char *exe, const char *const *argv,
+		   const char *const *env, int (*pre)(void), char *line, size_t n, int *status);
+/* Is path under /tmp, /var/tmp, /dev/shm or /run/shm? */
+int tu_under_tmp(const char *path);
 
 /* First column of the first row of `sql` on database `db`, as text, into
  * out (empty for NULL); -1 and an empty string if no row or error.
@@ -51,5 +60,18 @@ long long tu_sql_int(const char *db, const char *fmt, ...) __attribute__((format
 
 /* Read a whole file into b; 0 or -1. */
 int tu_slurp(const char *path, struct ps_buf *b);
+
+/* Sort the lines of b (no trailing newline), in place. */
+void tu_sort_lines(struct ps_buf *b);
+/* The findings of a `triage -f csv` output (rule,severity,snapshot_id,pid,
+ * name,detail) as sorted "rule pid" lines ('-' for a system finding), only
+ * the rows of snapshot snap (0: any) and pid (0: any); into res. */
+void tu_triage_rows(const char *csv, long long snap, long long pid, struct ps_buf *res);
+/* The detail column of the first row of rule id for pid (0: any), unquoted,
+ * into d (empty when there is none). */
+void tu_triage_detail(const char *csv, const char *id, long long pid, char *d, size_t n);
+/* A copy of index src named `name` in the scratch directory, with sql
+ * applied; its path into db.  0 or -1 (message printed). */
+int tu_crafted_index(const char *src, const char *name, const char *sql, char *db, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
 --   binary after start; a package upgrade that replaced a running binary shows here too.
 --   Kernel threads (no exe) and memfd executables (rule memfd-exe) are left out.
 -- reference: osquery processes.on_disk; Velociraptor Linux.Sys.Pslist Deleted; UAC deleted.yaml
+-- attack: T1070.004
 SELECT p.snapshot_id, p.pid, p.name,
        coalesce(p.path, '?') ||
          CASE WHEN p.exe_deleted = 1 THEN ' (deleted)'

@@ -5,6 +5,7 @@
 --   user can drop a file and where droppers unpack their payload.  (Builds and tests run
 --   from /tmp show here too.)
 -- reference: osquery-defense-kit unexpected-tmp-executables-linux.sql, unexpected-dev-executables-linux.sql; tracee TRC-5
+-- attack: T1036.005, T1204.002
 SELECT p.snapshot_id, p.pid, p.name,
        p.path || CASE WHEN p.exe_deleted = 1 THEN ' (deleted)' ELSE '' END AS detail,
        p.path AS exe

@@ -5,6 +5,7 @@
 --   LD_PRELOAD or dlopen) whose file is under /tmp, /var/tmp, /dev/shm or /run/shm.  The
 --   process's own exe is left out (rule exe-in-tmp).  One finding per process and file.
 -- reference: UAC deleted.yaml; Velociraptor Linux.Sys.Maps
+-- attack: T1574.006, T1129
 SELECT m.snapshot_id, m.pid, p.name, min(m.path) AS detail, min(m.path) AS file
 FROM process_memory_map m
 LEFT JOIN processes p ON p.snapshot_id = m.snapshot_id AND p.pid = m.pid

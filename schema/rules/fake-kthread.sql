@@ -5,6 +5,7 @@
 --   but whose command line is in brackets, as ps shows kernel threads ("[kworker/0:1]"),
 --   or whose name is a kernel thread's (kworker, ksoftirqd, kthreadd, migration/N...).
 -- reference: Velociraptor Linux.ExtractKthread (velociraptor-docs PR #896); osquery-defense-kit unusual-process-name-linux.sql
+-- attack: T1036.004, T1036.005
 SELECT p.snapshot_id, p.pid, p.name,
        'not a kernel thread: name ' || quote(p.name) || ', cmdline ' || quote(p.cmdline) ||
          coalesce(', exe ' || nullif(p.path, ''), '') AS detail,

@@ -4,6 +4,7 @@
 -- description: The pid answered stat("/proc/N") but was absent from the /proc directory
 --   listing (and is no thread of a listed process): a rootkit hiding it from ps and top.
 -- reference: UAC hidden_pids_for_ps_command; osquery-defense-kit pid-hidden-by-rootkit.sql
+-- attack: T1014, T1564
 SELECT c.snapshot_id, c.pid, p.name,
        'absent from the /proc listing' || coalesce(', exe ' || nullif(p.path, ''), '') ||
          coalesce(', cmdline ' || nullif(p.cmdline, ''), '') AS detail,

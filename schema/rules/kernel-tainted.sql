@@ -5,6 +5,7 @@
 --   out-of-tree module, E unsigned module, P proprietary module, W warning, D oops...);
 --   O and E mean code the distribution did not build or sign runs in the kernel.
 -- reference: UAC kernel_tainted_state.yaml; osquery-defense-kit unusually-tainted-kernel-linux.sql; Documentation/admin-guide/tainted-kernels.rst
+-- attack: T1014, T1547.006
 WITH RECURSIVE bit(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM bit WHERE n < 62),
 names(n, flag, what) AS (VALUES
   (0, 'P', 'proprietary module'), (1, 'F', 'module force-loaded'),

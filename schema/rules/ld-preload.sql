@@ -6,6 +6,7 @@
 --   and credential-stealer technique; also used by allocators, faketime, sandboxes.
 --   Needs environ, which only root (or the owner) can read.
 -- reference: Velociraptor Linux.Persistence.LdPreload; UAC chkrootkit/hidden_etc_ld_so_preload.yaml
+-- attack: T1574.006
 SELECT e.snapshot_id, e.pid, p.name, e.key || '=' || coalesce(e.value, '') AS detail,
        e.key, e.value
 FROM process_envs e

@@ -5,6 +5,7 @@
 --   included), with its process, for review against what the host should expose.  pid is
 --   NULL when no captured process holds the socket.
 -- reference: osquery listening_ports; procsnap schema/README.md listening_ports
+-- attack: T1571
 SELECT l.snapshot_id, nullif(l.pid, -1) AS pid, p.name,
        CASE l.protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 136 THEN 'udplite'
             WHEN 255 THEN 'raw' ELSE 'proto ' || l.protocol END || ' ' ||

@@ -5,6 +5,7 @@
 --   listener) held by a process whose executable is deleted, a memfd, or under /tmp,
 --   /var/tmp, /dev/shm or /run/shm.
 -- reference: osquery listening_ports (incident-response pack); Velociraptor Linux.Forensics.ProcFD
+-- attack: T1571, T1059.004
 SELECT l.snapshot_id, l.pid, p.name,
        CASE l.protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 136 THEN 'udplite'
             WHEN 255 THEN 'raw' ELSE 'proto ' || l.protocol END || ' ' ||

@@ -6,6 +6,7 @@
 --   existed as a file.  A few runtimes and sandboxes do this on purpose; anything else is
 --   fileless malware.
 -- reference: Velociraptor Linux.Detection.MemFD; aquasecurity/tracee TRC-5
+-- attack: T1620, T1027.011
 SELECT p.snapshot_id, p.pid, p.name,
        p.path || CASE WHEN p.exe_deleted = 1 THEN ' (deleted)' ELSE '' END AS detail,
        p.path AS exe

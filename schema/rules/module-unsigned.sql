@@ -5,6 +5,7 @@
 --   kernel tree) or E (not signed, or signed with an unknown key): DKMS drivers, VirtualBox,
 --   ZFS - or a rootkit module.  The module name is in the name column.
 -- reference: osquery-defense-kit unexpected-kernel-modules-linux.sql; Velociraptor Linux.Proc.Modules; UAC kernel_tainted_state.yaml
+-- attack: T1547.006, T1014
 SELECT m.snapshot_id, NULL AS pid, m.name,
        'module ' || m.name || ' (' || m.taint || '):' ||
          CASE WHEN instr(m.taint, 'O') THEN ' out-of-tree' ELSE '' END ||

@@ -5,6 +5,7 @@
 --   failed with ESRCH: files are missing from the snapshot, so another rule may miss it.
 --   Kernel threads are left out (their memory files always give ESRCH).
 -- reference: DESIGN 3 (a process that exits mid-capture is marked partial, not dropped)
+-- attack: none
 SELECT c.snapshot_id, c.pid, p.name,
        CASE WHEN c.partial = 1 THEN 'exited during capture' ELSE 'vanished during capture' END ||
          ', ' || (SELECT count(*) FROM files f

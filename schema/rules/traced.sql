@@ -5,6 +5,7 @@
 --   attached with ptrace and can read and write its memory and registers (debugger,
 --   strace, or code injection).  The tracer is named when it was captured.
 -- reference: /proc/PID/status TracerPid (proc(5)); Velociraptor Linux.Persistence.LdPreload parses it
+-- attack: T1055.008
 WITH t AS (
   SELECT snapshot_id, pid, tracer_pid AS tracer FROM processes WHERE tracer_pid != 0
   UNION

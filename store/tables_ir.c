@@ -1,0 +1,539 @@
+/*
+ * tables_ir.c - the incident-response tables of issue 11 (schema/20_ir.sql):
+ * pid_census, masked_pids, socket_inodes, bpf_objects, sys_modules,
+ * process_cow_pages, process_mem_sections, and the columns they add to
+ * processes (seen_by, argv0_is_exe), fds (protocol: process_open_files).
+ *
+ * Hooks (tables.c calls them; each is self-contained):
+ *   ps_ir_wants            members whose content these tables need;
+ *   ps_ir_other_member     procsnap/crossview.json, sys/module/...;
+ *   ps_ir_fdinfo           fdinfo/N of an fd whose link is a bpf object;
+ *   ps_ir_net_member       net/<file> of the current process: socket inodes;
+ *   ps_ir_mem_sections     proc/<pid>/mem.sections;
+ *   ps_ir_proc_flush       end of a process: COW'd code pages, socket inodes.
+ * Hostile input: a member that does not parse gives no row, never an error;
+ * only SQLite failures stop the build.
+ */
+#include "store.h"
+#include "store_int.h"
+#include "tables_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CROSSVIEW_PATH "procsnap/crossview.json" /* capture.h PS_CROSSVIEW_PATH */
+
+struct pending_inode {
+	uint64_t inode;
+	const char *source; /* static string */
+};
+
+struct ps_ir {
+	sqlite3_stmt *ins_bpf, *ins_sock, *ins_cow, *ins_mem, *ins_mod, *upd_mod;
+	struct pending_inode *pi;
+	size_t npi, cappi;
+	struct ps_buf line;
+};
+
+/* clang-format off */
+#define BPF_COLS(X)                                                                                \
+	X(pid) X(fd) X(kind) X(prog_type) X(prog_type_name) X(prog_tag) X(prog_id) X(prog_jited)   \
+	X(map_type) X(map_id) X(key_size) X(value_size) X(max_entries) X(link_type) X(link_id)     \
+	X(attach_type) X(memlock) X(run_time_ns) X(run_cnt) X(verified_insns) X(fdinfo)
+#define COW_COLS(X)                                                                                \
+	X(pid) X(map_start) X(path) X(permissions) X(addr) X(addr_int) X(file_offset) X(swapped)
+#define MEM_COLS(X) X(pid) X(start) X(start_int) X(pages) X(bytes) X(reason) X(data_off)
+#define ENUM_B(n) B_##n,
+#define ENUM_C(n) C_##n,
+#define ENUM_MS(n) MS_##n,
+#define NAME(n) #n,
+enum { B_0, BPF_COLS(ENUM_B) };
+enum { C_0, COW_COLS(ENUM_C) };
+enum { MS_0, MEM_COLS(ENUM_MS) };
+static const char *const bpf_cols[] = {BPF_COLS(NAME) NULL};
+static const char *const cow_cols[] = {COW_COLS(NAME) NULL};
+static const char *const mem_cols[] = {MEM_COLS(NAME) NULL};
+static const char *const sock_cols[] = {"inode", "source", "net_namespace", "pid", NULL};
+static const char *const mod_cols[] = {"name", "initstate", "taint", NULL};
+/* clang-format on */
+
+int ps_ir_wants(const char *path)
+{
+	if (strcmp(path, CROSSVIEW_PATH) == 0)
+		return 1;
+	if (strncmp(path, "sys/module/", 11) == 0)
+		return 1;
+	size_t n = strlen(path);
+	return n > 13 && strncmp(path, "proc/", 5) == 0 &&
+	       strcmp(path + n - 13, "/mem.sections") == 0;
+}
+
+int ps_ir_prepare(struct ps_tables *t, struct ps_err *err)
+{
+	struct ps_ir *ir = ps_xcalloc(1, sizeof(*ir));
+	t->ir = ir;
+	ps_buf_init(&ir->line);
+	if (tb_prepare(t, &ir->ins_bpf, "bpf_objects", bpf_cols, err) < 0 ||
+	    tb_prepare(t, &ir->ins_sock, "socket_inodes", sock_cols, err) < 0 ||
+	    tb_prepare(t, &ir->ins_cow, "process_cow_pages", cow_cols, err) < 0 ||
+	    tb_prepare(t, &ir->ins_mem, "process_mem_sections", mem_cols, err) < 0 ||
+	    tb_prepare(t, &ir->ins_mod, "sys_modules", mod_cols, err) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(t->db,
+			       "UPDATE sys_modules SET initstate = coalesce(?2, initstate), "
+			       "taint = coalesce(?3, taint) WHERE snapshot_id = 1 AND name = ?1",
+			       -1, &ir->upd_mod, NULL) != SQLITE_OK)
+		return ps_sql_err(err, t->db, "sys_modules");
+	return 0;
+}
+
+void ps_ir_finalize(struct ps_tables *t)
+{
+	struct ps_ir *ir = t->ir;
+	if (!ir)
+		return;
+	sqlite3_stmt *sts[] = {ir->ins_bpf, ir->ins_sock, ir->ins_cow,
+			       ir->ins_mem, ir->ins_mod,  ir->upd_mod};
+	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
+		sqlite3_finalize(sts[i]);
+	free(ir->pi);
+	ps_buf_release(&ir->line);
+	free(ir);
+	t->ir = NULL;
+}
+
+/* ---- procsnap/crossview.json -------------------------------------------------- */
+
+/* Run sql with ?1 = the member; 0 or -1 with err. */
+static int json_exec(struct ps_tables *t, const char *sql, const char *data, size_t len,
+		     struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	const char *tail = sql;
+	while (tail && *tail) {
+		if (sqlite3_prepare_v2(t->db, tail, -1, &st, &tail) != SQLITE_OK)
+			return ps_sql_err(err, t->db, "crossview");
+		if (!st)
+			break;
+		sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
+		int r = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (r != SQLITE_DONE && r != SQLITE_ROW)
+			return ps_sql_err(err, t->db, "crossview");
+	}
+	return 0;
+}
+
+/* Only typed values are taken (typeof checks: a JSON integer too large for
+ * 64 bits comes out real), so a crafted member with strings where numbers
+ * belong gives NULLs or no rows, never an error. */
+static const char crossview_sql[] =
+    "CREATE TEMP TABLE ir_census(pid INTEGER PRIMARY KEY, seen_by INTEGER);"
+    "INSERT OR IGNORE INTO temp.ir_census "
+    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+    "  FROM json_each(?1, '$.processes') "
+    "  WHERE typeof(json_extract(value, '$[0]')) = 'integer' AND typeof(json_extract(value, "
+    "'$[1]')) = 'integer';"
+    "INSERT INTO pid_census(snapshot_id, pid, seen_by, views, unreachable) "
+    "  SELECT 1, pid, seen_by, "
+    "    rtrim(CASE WHEN seen_by & 1 THEN 'listed,' ELSE '' END || "
+    "      CASE WHEN seen_by & 2 THEN 'opened,' ELSE '' END || "
+    "      CASE WHEN seen_by & 4 THEN 'task,' ELSE '' END || "
+    "      CASE WHEN seen_by & 8 THEN 'swept,' ELSE '' END || "
+    "      CASE WHEN seen_by & 16 THEN 'census,' ELSE '' END || "
+    "      CASE WHEN seen_by & 32 THEN 'children,' ELSE '' END || "
+    "      CASE WHEN seen_by & 64 THEN 'parent,' ELSE '' END || "
+    "      CASE WHEN seen_by & 128 THEN 'private,' ELSE '' END, ','), 0 "
+    "  FROM temp.ir_census ORDER BY pid;"
+    "UPDATE pid_census SET unreachable = 1, named_by = u.named_by, named_by_tid = u.tid, "
+    "  named_view = u.view "
+    "  FROM (SELECT json_extract(value, '$.pid') AS pid, json_extract(value, '$.named_by') AS "
+    "          named_by, json_extract(value, '$.tid') AS tid, json_extract(value, '$.view') "
+    "          AS view "
+    "        FROM json_each(?1, '$.unreachable') WHERE typeof(json_extract(value, '$.pid')) = "
+    "'integer') u "
+    "  WHERE pid_census.snapshot_id = 1 AND pid_census.pid = u.pid;"
+    "UPDATE processes SET seen_by = (SELECT seen_by FROM temp.ir_census c "
+    "  WHERE c.pid = processes.pid) WHERE snapshot_id = 1;"
+    "INSERT INTO masked_pids(snapshot_id, pid, how, route, mount) "
+    "  SELECT 1, json_extract(value, '$.pid'), json_extract(value, '$.how'), "
+    "    json_extract(value, '$.route'), json_extract(value, '$.mount') "
+    "  FROM json_each(?1, '$.masked') WHERE typeof(json_extract(value, '$.pid')) = 'integer';"
+    "CREATE TEMP TABLE ir_a0(pid INTEGER PRIMARY KEY, same INTEGER);"
+    "INSERT OR IGNORE INTO temp.ir_a0 "
+    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+    "  FROM json_each(?1, '$.argv0') WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
+    "    AND typeof(json_extract(value, '$[1]')) = 'integer';"
+    "UPDATE processes SET argv0_is_exe = (SELECT same FROM temp.ir_a0 a "
+    "  WHERE a.pid = processes.pid) WHERE snapshot_id = 1;"
+    "CREATE TEMP TABLE ir_sock(pid INTEGER, fd INTEGER, proto TEXT, PRIMARY KEY(pid, fd));"
+    "INSERT OR IGNORE INTO temp.ir_sock "
+    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "    json_extract(value, '$[3]') "
+    "  FROM json_each(?1, '$.sockets') WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
+    "    AND typeof(json_extract(value, '$[1]')) = 'integer' AND json_type(value, '$[3]') = 'text';"
+    "UPDATE fds SET protocol = (SELECT proto FROM temp.ir_sock s "
+    "  WHERE s.pid = fds.pid AND s.fd = fds.fd) "
+    "  WHERE snapshot_id = 1 AND type_id IN (SELECT str_id FROM strings "
+    "    WHERE snapshot_id = 1 AND text = 'socket');"
+    "INSERT INTO system_kv(snapshot_id, source, key, value, text, path) "
+    "  SELECT 1, 'census', key, "
+    "    CASE type WHEN 'integer' THEN value WHEN 'real' THEN value WHEN 'true' THEN 1 "
+    "      WHEN 'false' THEN 0 END, "
+    "    CASE type WHEN 'text' THEN value WHEN 'null' THEN NULL ELSE CAST(value AS TEXT) END, "
+    "    '" CROSSVIEW_PATH "' "
+    "  FROM json_each(?1, '$.census') WHERE type != 'object' AND type != 'array';"
+    "DROP TABLE temp.ir_census; DROP TABLE temp.ir_a0; DROP TABLE temp.ir_sock;";
+
+static int crossview(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	if (len > INT32_MAX ||
+	    sqlite3_prepare_v2(t->db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return len > INT32_MAX ? 0 : ps_sql_err(err, t->db, "crossview");
+	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
+	int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	if (!ok)
+		return 0; /* malformed: no rows */
+	return json_exec(t, crossview_sql, data, len, err);
+}
+
+/* ---- sys/module ----------------------------------------------------------------- */
+
+static int sysmod_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+{
+	struct ps_ir *ir = t->ir;
+	const char *name = m->path + 11; /* "sys/module/" */
+	const char *slash = strchr(name, '/');
+	if (!*name)
+		return 0;
+	if (!slash) {
+		if (m->kind != PS_M_DIR)
+			return 0;
+		sqlite3_bind_text(ir->ins_mod, 1, name, -1, SQLITE_TRANSIENT);
+		return tb_step(t, ir->ins_mod, "sys_modules", err);
+	}
+	if (m->kind != PS_M_FILE || slash == name || strchr(slash + 1, '/'))
+		return 0;
+	int col = strcmp(slash + 1, "initstate") == 0 ? 2 : strcmp(slash + 1, "taint") == 0 ? 3 : 0;
+	if (!col)
+		return 0;
+	const char *d = m->data;
+	size_t n = m->len;
+	while (n && (d[n - 1] == '\n' || d[n - 1] == ' '))
+		n--;
+	sqlite3_stmt *st = ir->upd_mod;
+	sqlite3_bind_text(st, 1, name, (int)(slash - name), SQLITE_TRANSIENT);
+	if (n)
+		tb_str(st, col, d, n);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r != SQLITE_DONE)
+		return ps_sql_err(err, t->db, "sys_modules");
+	if (sqlite3_changes(t->db) == 0) {
+		/* a file without its directory member: a row of its own */
+		sqlite3_bind_text(ir->ins_mod, 1, name, (int)(slash - name), SQLITE_TRANSIENT);
+		if (n)
+			tb_str(ir->ins_mod, col, d, n);
+		return tb_step(t, ir->ins_mod, "sys_modules", err);
+	}
+	return 0;
+}
+
+int ps_ir_other_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+{
+	if (m->kind == PS_M_FILE && strcmp(m->path, CROSSVIEW_PATH) == 0)
+		return crossview(t, m->data, m->len, err);
+	if (strncmp(m->path, "sys/module/", 11) == 0)
+		return sysmod_member(t, m, err);
+	return 0;
+}
+
+/* ---- bpf objects (fdinfo) -------------------------------------------------------- */
+
+static void bind_num(sqlite3_stmt *st, int col, const struct ps_kv *kv)
+{
+	if (kv->has_num)
+		tb_u64(st, col, kv->num);
+}
+
+int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen, const char *data,
+		 size_t len, struct ps_err *err)
+{
+	static const char pfx[] = "anon_inode:bpf";
+	const char *kind = NULL;
+	if (tlen < sizeof(pfx) || memcmp(target, pfx, sizeof(pfx) - 1) != 0)
+		return 0;
+	const char *k = target + sizeof(pfx) - 1;
+	size_t kl = tlen - (sizeof(pfx) - 1);
+	if (kl == 5 && memcmp(k, "-prog", 5) == 0)
+		kind = "prog";
+	else if (kl == 4 && memcmp(k, "-map", 4) == 0)
+		kind = "map";
+	else if (kl == 5 && (memcmp(k, "_link", 5) == 0 || memcmp(k, "-link", 5) == 0))
+		kind = "link";
+	if (!kind)
+		return 0;
+	struct ps_ir *ir = t->ir;
+	sqlite3_stmt *st = ir->ins_bpf;
+	tb_i64(st, B_pid, t->p.pid);
+	tb_i64(st, B_fd, fd);
+	sqlite3_bind_text(st, B_kind, kind, -1, SQLITE_STATIC);
+	ps_buf_reset(&ir->line);
+	size_t pos = 0;
+	struct ps_kv kv;
+	int r;
+	while ((r = ps_kv_next(data, len, &pos, &kv)) != 0) {
+		if (r < 0)
+			continue;
+		struct ps_str key = kv.key;
+		if (ps_str_eq(key, "pos") || ps_str_eq(key, "flags") || ps_str_eq(key, "mnt_id") ||
+		    ps_str_eq(key, "ino")) {
+			continue;
+		} else if (ps_str_eq(key, "prog_type")) {
+			bind_num(st, B_prog_type, &kv);
+		} else if (ps_str_eq(key, "prog_tag")) {
+			tb_slice(st, B_prog_tag, kv.value);
+		} else if (ps_str_eq(key, "prog_id")) {
+			bind_num(st, B_prog_id, &kv);
+		} else if (ps_str_eq(key, "prog_jited")) {
+			bind_num(st, B_prog_jited, &kv);
+		} else if (ps_str_eq(key, "map_type")) {
+			bind_num(st, B_map_type, &kv);
+		} else if (ps_str_eq(key, "map_id")) {
+			bind_num(st, B_map_id, &kv);
+		} else if (ps_str_eq(key, "key_size")) {
+			bind_num(st, B_key_size, &kv);
+		} else if (ps_str_eq(key, "value_size")) {
+			bind_num(st, B_value_size, &kv);
+		} else if (ps_str_eq(key, "max_entries")) {
+			bind_num(st, B_max_entries, &kv);
+		} else if (ps_str_eq(key, "link_type")) {
+			tb_slice(st, B_link_type, kv.value);
+		} else if (ps_str_eq(key, "link_id")) {
+			bind_num(st, B_link_id, &kv);
+		} else if (ps_str_eq(key, "attach_type")) {
+			bind_num(st, B_attach_type, &kv);
+		} else if (ps_str_eq(key, "memlock")) {
+			bind_num(st, B_memlock, &kv);
+		} else if (ps_str_eq(key, "run_time_ns")) {
+			bind_num(st, B_run_time_ns, &kv);
+		} else if (ps_str_eq(key, "run_cnt")) {
+			bind_num(st, B_run_cnt, &kv);
+		} else if (ps_str_eq(key, "verified_insns")) {
+			bind_num(st, B_verified_insns, &kv);
+		}
+		if (ir->line.len)
+			ps_buf_addc(&ir->line, '\n');
+		ps_buf_add(&ir->line, key.p, key.len);
+		ps_buf_adds(&ir->line, ": ");
+		ps_buf_add(&ir->line, kv.value.p, kv.value.len);
+	}
+	tb_str(st, B_fdinfo, ir->line.buf, ir->line.len);
+	return tb_step(t, st, "bpf_objects", err);
+}
+
+/* ---- socket inodes of the net/ tables --------------------------------------------- */
+
+/* Socket inodes wait for the end of the process: ns/net comes after net/. */
+static void pending(struct ps_ir *ir, uint64_t inode, const char *source)
+{
+	if (inode == PS_U64_UNKNOWN || inode == 0)
+		return;
+	if (ir->npi == ir->cappi) {
+		ir->cappi = ir->cappi ? ir->cappi * 2 : 256;
+		ir->pi = ps_xrealloc(ir->pi, ir->cappi * sizeof(*ir->pi));
+	}
+	ir->pi[ir->npi].inode = inode;
+	ir->pi[ir->npi].source = source;
+	ir->npi++;
+}
+
+/* The inode column of net/netlink and net/packet: the last field of each
+ * line after the header. */
+static void last_field_inodes(struct ps_ir *ir, const char *source, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	for (int first = 1; p < end; first = 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *q = le;
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
+			q--;
+		const char *f = q;
+		while (f > p && f[-1] >= '0' && f[-1] <= '9')
+			f--;
+		uint64_t v;
+		if (!first && f < q && f > p && (f[-1] == ' ' || f[-1] == '\t') &&
+		    ps_parse_u64(f, (size_t)(q - f), &v) == 0)
+			pending(ir, v, source);
+		p = le + 1;
+	}
+}
+
+int ps_ir_net_member(struct ps_tables *t, const char *name, const char *data, size_t len)
+{
+	static const char *const inet[] = {"tcp",     "tcp6",	  "udp",  "udp6",  "raw", "raw6",
+					   "udplite", "udplite6", "icmp", "icmp6", NULL};
+	struct ps_ir *ir = t->ir;
+	for (const char *const *n = inet; *n; n++) {
+		if (strcmp(name, *n) != 0)
+			continue;
+		size_t pos = 0;
+		struct ps_inet_sock s;
+		int r;
+		while ((r = ps_inet_next(data, len, &pos, &s)) != 0)
+			if (r > 0)
+				pending(ir, s.inode, *n);
+		return 0;
+	}
+	if (strcmp(name, "unix") == 0) {
+		size_t pos = 0;
+		struct ps_unix_sock u;
+		int r;
+		while ((r = ps_unix_next(data, len, &pos, &u)) != 0)
+			if (r > 0)
+				pending(ir, u.inode, "unix");
+		return 0;
+	}
+	if (strcmp(name, "netlink") == 0 || strcmp(name, "packet") == 0)
+		last_field_inodes(ir, strcmp(name, "packet") == 0 ? "packet" : "netlink", data,
+				  len);
+	return 0;
+}
+
+/* ---- mem.sections -------------------------------------------------------------------- */
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)ps_le32(p) | (uint64_t)ps_le32(p + 4) << 32;
+}
+
+int ps_ir_mem_sections(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	const unsigned char *b = (const unsigned char *)data;
+	if (len < 16 || memcmp(b, "PSMS", 4) != 0 || ps_le32(b + 4) != 1)
+		return 0;
+	uint64_t ps = ps_le32(b + 8);
+	if (ps < 512 || ps > (1u << 30) || (ps & (ps - 1)))
+		return 0;
+	sqlite3_stmt *st = t->ir->ins_mem;
+	static const char *const reasons[] = {NULL, "cow", "anon-exec", "fileless"};
+	char hex[24];
+	for (size_t off = 16; off + 24 <= len;) {
+		uint64_t start = le64(b + off), npages = le64(b + off + 8);
+		uint32_t reason = ps_le32(b + off + 16);
+		if (npages == 0 || npages > (len - off - 24) / ps || start > (uint64_t)INT64_MAX)
+			break; /* malformed: the rest is not trusted */
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, start);
+		tb_i64(st, MS_pid, t->p.pid);
+		sqlite3_bind_text(st, MS_start, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, MS_start_int, (int64_t)start);
+		sqlite3_bind_int64(st, MS_pages, (int64_t)npages);
+		sqlite3_bind_int64(st, MS_bytes, (int64_t)(npages * ps));
+		if (reason < sizeof(reasons) / sizeof(reasons[0]) && reasons[reason])
+			sqlite3_bind_text(st, MS_reason, reasons[reason], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, MS_data_off, (int64_t)(off + 24));
+		if (tb_step(t, st, "process_mem_sections", err) < 0)
+			return -1;
+		off += 24 + npages * ps;
+	}
+	return 0;
+}
+
+/* ---- end of a process ------------------------------------------------------------------ */
+
+/* COW'd pages of the private executable file mappings: present with bit 61
+ * (file page) clear, or swapped.  One merged pass over the mappings and the
+ * sections (both ascending, a section inside one mapping). */
+static int cow_pages(struct ps_tables *t, const char *maps, size_t mlen, const char *pm,
+		     size_t plen, struct ps_err *err)
+{
+	struct ps_pagemap_hdr h;
+	struct ps_pagemap_section s;
+	if (ps_pagemap_open(pm, plen, &h) != 0)
+		return 0;
+	uint64_t ps = h.page_size;
+	int have = ps_pagemap_next(&h, &s) == 1;
+	size_t pos = 0;
+	struct ps_map m;
+	int rr;
+	char start[24], addr[24];
+	sqlite3_stmt *st = t->ir->ins_cow;
+	while (have && (rr = ps_maps_next(maps, mlen, &pos, &m)) != 0) {
+		if (rr < 0)
+			continue;
+		while (have && s.start + s.npages * ps <= m.start)
+			have = ps_pagemap_next(&h, &s) == 1;
+		int want =
+		    m.perms[2] == 'x' && m.perms[3] == 'p' && m.path.len && m.path.p[0] == '/';
+		for (; have && s.start < m.end; have = ps_pagemap_next(&h, &s) == 1) {
+			for (uint64_t i = 0; want && i < s.npages; i++) {
+				uint64_t a = s.start + i * ps, e = ps_pagemap_entry(&s, i);
+				int cow = ((e & PS_PME_PRESENT) && !(e & PS_PME_FILE)) ||
+					  (e & PS_PME_SWAPPED);
+				if (!cow || a < m.start || a >= m.end || a > (uint64_t)INT64_MAX)
+					continue;
+				/* as process_memory_map.start: joins on it */
+				snprintf(start, sizeof(start), "0x%08" PRIx64, m.start);
+				snprintf(addr, sizeof(addr), "0x%" PRIx64, a);
+				tb_i64(st, C_pid, t->p.pid);
+				sqlite3_bind_text(st, C_map_start, start, -1, SQLITE_TRANSIENT);
+				tb_slice(st, C_path, m.path);
+				sqlite3_bind_text(st, C_permissions, m.perms, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(st, C_addr, addr, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(st, C_addr_int, (int64_t)a);
+				if (m.offset <= (uint64_t)INT64_MAX - (a - m.start))
+					sqlite3_bind_int64(st, C_file_offset,
+							   (int64_t)(m.offset + (a - m.start)));
+				sqlite3_bind_int(st, C_swapped, (e & PS_PME_SWAPPED) != 0);
+				if (tb_step(t, st, "process_cow_pages", err) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int ps_ir_proc_flush(struct ps_tables *t, struct ps_err *err)
+{
+	struct proc_state *p = &t->p;
+	struct ps_ir *ir = t->ir;
+	const struct ps_buf *maps = p->have_maps ? &p->maps : p->have_smaps ? &p->smaps : NULL;
+	if (maps && p->have_pagemap &&
+	    cow_pages(t, maps->buf, maps->len, p->pagemap.buf, p->pagemap.len, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ir->npi; i++) {
+		sqlite3_stmt *st = ir->ins_sock;
+		tb_u64(st, 1, ir->pi[i].inode);
+		sqlite3_bind_text(st, 2, ir->pi[i].source, -1, SQLITE_STATIC);
+		tb_u64(st, 3, p->ns[NS_NET]);
+		tb_i64(st, 4, p->pid);
+		if (tb_step(t, st, "socket_inodes", err) < 0)
+			return -1;
+	}
+	ir->npi = 0;
+	if (ir->cappi > 65536) {
+		free(ir->pi);
+		ir->pi = NULL;
+		ir->cappi = 0;
+	}
+	return 0;
+}
+
+/* After the last member: names from the reference views. */
+int ps_ir_end(struct ps_tables *t, struct ps_err *err)
+{
+	return tb_exec(
+	    t,
+	    "UPDATE bpf_objects SET prog_type_name = (SELECT name FROM ref_bpf_prog_types r "
+	    "WHERE r.prog_type = bpf_objects.prog_type) "
+	    "WHERE snapshot_id = 1 AND prog_type IS NOT NULL",
+	    err);
+}
