@@ -52,14 +52,21 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	}
 	struct ps_err err = {0, ""};
 	uint64_t t0 = ps_mono_ns();
-	int rc = ps_index_build(archive, db, force, &err);
+	const char *tmpdir = getenv("TMPDIR");
+	struct ps_reader_opts ro = {.tmpdir = tmpdir && *tmpdir ? tmpdir : NULL, .salvage = 1};
+	int rc = ps_index_build_with(archive, db, force, &ro, &err);
 	if (rc < 0) {
 		rc = cli_fail("index", "%s", err.msg);
 	} else if (rc == 1) {
-		fprintf(stderr,
-			"procsnap: index: warning: %s written, but parts of %s cannot be trusted "
-			"(see files.damage; procsnap verify names them)\n",
-			db, archive);
+		/* Damage is salvaged: what survives is indexed, the rest marked. */
+		struct ps_buf m = PS_BUF_INIT;
+		ps_buf_adds(&m, "warning: ");
+		ps_buf_adds(&m, db);
+		ps_buf_adds(&m, " written from what survives of the archive: ");
+		ps_buf_adds(&m, err.msg);
+		ps_buf_adds(&m, " (see files.damage; procsnap verify names every path)");
+		cli_fail("index", "%s", m.buf);
+		ps_buf_release(&m);
 	} else if (cli->verbosity) {
 		fprintf(stderr, "procsnap: index %s written in %.2f s\n", db,
 			(double)(ps_mono_ns() - t0) / 1e9);

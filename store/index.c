@@ -211,6 +211,12 @@ struct rebuild {
 	struct content_cache *cache;
 	struct ps_buf linkdata;
 	uint64_t damaged;
+	/* salvage: damage met since the last member that matched its manifest
+	 * line (the lines in between were lost with it, not missing) */
+	int after_damage;
+	uint64_t stretches; /* damaged stretches the reader reported */
+	struct ps_buf first_damage;
+	const struct ps_reader_opts *ro;
 };
 
 /* Append one record to the batch (handing it to the builder when full). */
@@ -252,7 +258,16 @@ static int next_member(struct rebuild *rb, struct ps_err *err)
 	rb->have_m = 0;
 	if (rb->members_done)
 		return 0;
-	int st = ps_reader_next(rb->r, &rb->m, err);
+	int st;
+	while ((st = ps_reader_next(rb->r, &rb->m, err)) == PS_READER_DAMAGED) {
+		/* Salvage: what the damaged stretch held is lost; reading goes
+		 * on after it.  The manifest lines up to the next member found
+		 * are marked lost (merge). */
+		const struct ps_rdamage *d = ps_reader_damage(rb->r);
+		if (!rb->stretches++)
+			ps_buf_adds(&rb->first_damage, d->msg ? d->msg : "damaged");
+		rb->after_damage = 1;
+	}
 	if (st < 0)
 		return -1;
 	if (st == 0 || strcmp(rb->m.path, PS_MANIFEST_PATH) == 0) {
@@ -457,15 +472,19 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 			  (ml->has_hash && (!known || memcmp(ml->xxh3, h, 16) != 0)) ||
 			  (!ml->has_hash && m->kind != PS_M_DIR);
 		if (bad)
-			r.damage = PS_DAMAGE_MISMATCH;
+			/* a hardlink to content lost in a damaged stretch is lost too */
+			r.damage = m->hardlink && !known && rb->stretches ? PS_DAMAGE_LOST
+									  : PS_DAMAGE_MISMATCH;
 		r.kind = ml->kind == PS_M_ABSENT ? m->kind : ml->kind;
 		if (m->kind != PS_M_DIR) {
 			r.size = ml->size;
 			r.has_hash = ml->has_hash;
 			memcpy(r.xxh3, ml->xxh3, 16);
 		}
-		if (bad && want) {
-			data = NULL; /* do not parse bytes that are not what was read */
+		/* Do not parse bytes that are not what was read; the snapshot's
+		 * own records are kept (the builder reads them defensively). */
+		if (bad && want && strncmp(m->path, "procsnap/", 9) != 0) {
+			data = NULL;
 			r.data_len = 0;
 		}
 	}
@@ -489,12 +508,15 @@ static int merge(struct rebuild *rb, struct ps_err *err)
 		const struct mline *l = &rb->wl[rb->whead];
 		const char *lp = wpath(rb, rb->whead);
 		if (l->ml.kind == PS_M_ABSENT || !rb->have_m) {
-			if (emit_line(rb, l, lp, PS_DAMAGE_MISSING, err) < 0)
+			if (emit_line(rb, l, lp,
+				      rb->after_damage ? PS_DAMAGE_LOST : PS_DAMAGE_MISSING,
+				      err) < 0)
 				return -1;
 			rb->whead++;
 			continue;
 		}
 		if (strcmp(lp, rb->m.path) == 0) {
+			rb->after_damage = 0;
 			if (emit_member(rb, l, err) < 0 || next_member(rb, err) < 0)
 				return -1;
 			rb->whead++;
@@ -523,7 +545,8 @@ static int merge(struct rebuild *rb, struct ps_err *err)
 		if (found) {
 			for (; rb->whead < k; rb->whead++)
 				if (emit_line(rb, &rb->wl[rb->whead], wpath(rb, rb->whead),
-					      PS_DAMAGE_MISSING, err) < 0)
+					      rb->after_damage ? PS_DAMAGE_LOST : PS_DAMAGE_MISSING,
+					      err) < 0)
 					return -1;
 		} else if (emit_member(rb, NULL, err) < 0 || next_member(rb, err) < 0) {
 			return -1;
@@ -614,15 +637,18 @@ static int open_manifest(struct rebuild *rb, struct ps_err *err)
 
 static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
 {
-	if (ps_reader_open(&rb->r, rb->archive, err) < 0 || open_manifest(rb, err) < 0)
+	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL, .salvage = 1};
+	if (ps_reader_open_with(&rb->r, rb->archive, &ro, err) < 0 || open_manifest(rb, err) < 0)
 		return -1;
 	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
 		return -1;
 	ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
 	if (merge(rb, err) < 0)
 		return -1;
-	if (!rb->have_man)
-		return ps_err_set(err, EINVAL, "%s: truncated archive: no manifest", rb->archive);
+	/* No manifest (cut off, or in a damaged stretch): every member read
+	 * is in the index as unlisted; what failed to be read is not known. */
+	if (!rb->have_man && !rb->stretches++)
+		ps_buf_adds(&rb->first_damage, "no manifest (the archive is cut or damaged)");
 	if (rb->batch.len && ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
 		return -1;
 
@@ -661,9 +687,17 @@ static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struc
 
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err)
 {
+	return ps_index_build_with(archive_path, db_path, force, NULL, err);
+}
+
+int ps_index_build_with(const char *archive_path, const char *db_path, int force,
+			const struct ps_reader_opts *ro, struct ps_err *err)
+{
 	struct rebuild rb;
 	memset(&rb, 0, sizeof(rb));
 	rb.archive = archive_path;
+	rb.ro = ro;
+	ps_buf_init(&rb.first_damage);
 	ps_pool_init(&rb.pool, 2 * BATCH_BYTES + 128 * 1024);
 	ps_buf_init(&rb.batch);
 	ps_buf_init(&rb.line);
@@ -675,8 +709,15 @@ int ps_index_build(const char *archive_path, const char *db_path, int force, str
 	ps_hmap_init(&rb.cache->idx, 0);
 
 	int rc = rebuild_run(&rb, db_path, force, err);
-	if (rc == 0 && rb.damaged)
+	if (rc == 0 && (rb.damaged || rb.stretches)) {
 		rc = 1;
+		ps_err_set(err, EIO,
+			   "%llu paths marked in files.damage; %llu damaged stretch%s%s%s",
+			   (unsigned long long)rb.damaged, (unsigned long long)rb.stretches,
+			   rb.stretches == 1 ? "" : "es", rb.stretches ? ", the first: " : "",
+			   rb.first_damage.buf);
+	}
+	ps_buf_release(&rb.first_damage);
 	ps_ibuild_free(rb.ib); /* joins its thread; removes the temporary file on failure */
 	ps_reader_close(rb.r);
 	ps_reader_close(rb.mr);

@@ -240,6 +240,12 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
  * procsnap archive, I/O).
  */
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
+/* The same with reader options (tmpdir: where "-" is spooled).  Damage is
+ * always salvaged: what survives is indexed, what was lost is marked
+ * (files.damage 'lost'; members read without their manifest line
+ * 'unlisted'), and 1 is returned with err saying how much. */
+int ps_index_build_with(const char *archive_path, const char *db_path, int force,
+			const struct ps_reader_opts *ro, struct ps_err *err);
 
 /*
  * ps_index_merge - write one index at out_path holding every snapshot of

@@ -8,3 +8,5 @@ add_dependencies(test_store_anytar procsnap)
 # The fuzzers' findings (tests/fuzz/regress/), replayed without libFuzzer.
 ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs)
 target_include_directories(test_fuzz_regress PRIVATE ${PROJECT_SOURCE_DIR}/procfs)
+ps_test(test_index_salvage test_index_salvage.c LIBS ps_tutil)
+add_dependencies(test_index_salvage procsnap)
