@@ -514,7 +514,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 				    .archive_name = slash ? slash + 1 : out};
 	/* Content over 4 MiB (a 60k-mapping smaps, an exe body) is read into an
 	 * unlinked file beside the output, not into memory (issue 9). */
-	o.spill_min = (size_t)4 << 20;
+	o.spill_min = PS_SPILL_MIN;
 	o.spill_dirfd = dirfd;
 	if (dbpath.len)
 		index_tmp(dbpath.buf, 1); /* the builder's temporary file, from here on */

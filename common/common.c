@@ -92,6 +92,19 @@ void ps_buf_grow(struct ps_buf *b, size_t extra)
 	b->cap = cap;
 }
 
+void ps_buf_reserve(struct ps_buf *b, size_t cap)
+{
+	if (cap <= b->cap)
+		return;
+	if (b->cap) {
+		b->buf = ps_xrealloc(b->buf, cap);
+	} else {
+		b->buf = ps_xmalloc(cap);
+		b->buf[0] = '\0';
+	}
+	b->cap = cap;
+}
+
 void ps_buf_reset(struct ps_buf *b)
 {
 	b->len = 0;

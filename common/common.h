@@ -35,6 +35,9 @@ void ps_buf_init(struct ps_buf *b);
 void ps_buf_release(struct ps_buf *b);
 /* Ensure room for `extra` more bytes (+ NUL).  Aborts only on OOM. */
 void ps_buf_grow(struct ps_buf *b, size_t extra);
+/* Room for at least cap - 1 bytes (and the NUL); when it must grow, to exactly
+ * cap, not to the next power of two (a buffer whose final size is known). */
+void ps_buf_reserve(struct ps_buf *b, size_t cap);
 void ps_buf_reset(struct ps_buf *b);
 void ps_buf_add(struct ps_buf *b, const void *data, size_t len);
 void ps_buf_adds(struct ps_buf *b, const char *s);

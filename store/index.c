@@ -217,7 +217,33 @@ struct rebuild {
 	uint64_t stretches; /* damaged stretches the reader reported */
 	struct ps_buf first_damage;
 	const struct ps_reader_opts *ro;
+	char *spill_dir; /* the index's directory: large content goes to a temporary file there */
 };
+
+/* Content over PS_SPILL_MIN for the builder: in an unlinked temporary file
+ * beside the index, as capture hands it (the batch stays small, the
+ * builder parses it in pieces).  The fd, or -1 with err. */
+static int spill(struct rebuild *rb, const char *path, const void *data, size_t len,
+		 struct ps_err *err)
+{
+	int fd = open(rb->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		struct ps_buf t = PS_BUF_INIT;
+		ps_buf_addf(&t, "%s/.procsnap-spill-XXXXXX", rb->spill_dir);
+		fd = mkostemp(t.buf, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(t.buf);
+		ps_buf_release(&t);
+	}
+	int e = fd < 0 ? errno : ps_write_all(fd, data, len);
+	if (e) {
+		if (fd >= 0)
+			close(fd);
+		return ps_err_set(err, e, "%s: cannot spill %s to %s: %s", rb->archive, path,
+				  rb->spill_dir, strerror(e));
+	}
+	return fd;
+}
 
 /* Append one record to the batch (handing it to the builder when full). */
 static int emit(struct rebuild *rb, const struct ps_wrec *r0, const char *path, const char *target,
@@ -488,6 +514,14 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 			r.data_len = 0;
 		}
 	}
+	if (r.data_len > PS_SPILL_MIN && strncmp(m->path, "procsnap/", 9) != 0) {
+		int fd = spill(rb, m->path, data, (size_t)r.data_len, err);
+		if (fd < 0)
+			return -1;
+		r.spilled = 1;
+		r.spill_fd = fd;
+		r.data_len = 0;
+	}
 	return emit(rb, &r, m->path, m->kind == PS_M_LINK ? m->target : NULL,
 		    r.data_len ? data : NULL, err);
 }
@@ -697,6 +731,11 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
 	memset(&rb, 0, sizeof(rb));
 	rb.archive = archive_path;
 	rb.ro = ro;
+	const char *slash = strrchr(db_path, '/');
+	rb.spill_dir = slash ? strndup(db_path, slash == db_path ? 1 : (size_t)(slash - db_path))
+			     : strdup(".");
+	if (!rb.spill_dir)
+		return ps_err_set(err, ENOMEM, "out of memory");
 	ps_buf_init(&rb.first_damage);
 	ps_pool_init(&rb.pool, 2 * BATCH_BYTES + 128 * 1024);
 	ps_buf_init(&rb.batch);
@@ -731,5 +770,6 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
 	ps_buf_release(&rb.win);
 	ps_buf_release(&rb.linkdata);
 	ps_pool_destroy(&rb.pool);
+	free(rb.spill_dir);
 	return rc;
 }

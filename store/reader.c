@@ -531,10 +531,21 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		if (off < 0 || (uint64_t)off != got || got + n > (uint64_t)size)
 			return hostile(r, err, "malformed archive: sparse or oversized data in %s",
 				       r->cur_path);
-		if (big)
+		if (big) {
 			XXH3_128bits_update(r->x3, b, n);
-		else
+		} else {
+			/* doubling, but never past what the header claims (got + n
+			 * <= size was checked): a 40 MiB member takes 40 MiB */
+			if (r->data.len + n + 1 > r->data.cap) {
+				size_t want = r->data.cap * 2;
+				if (want < r->data.len + n + 1)
+					want = r->data.len + n + 1;
+				if (want > (size_t)size + 1)
+					want = (size_t)size + 1;
+				ps_buf_reserve(&r->data, want);
+			}
 			ps_buf_add(&r->data, b, n);
+		}
 		got += n;
 	}
 	if (load && got != (uint64_t)size)

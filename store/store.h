@@ -27,6 +27,10 @@
 #define PS_SUMMARY_PATH	  "procsnap/summary.json"
 #define PS_PROCS_PATH	  "procsnap/processes.tsv"
 #define PS_MANIFEST_PATH  "procsnap/manifest.tsv"
+/* Content larger than this is never held in memory by the pipeline: capture
+ * reads it into an unlinked temporary file, the index builder parses it in
+ * pieces from there (and `index` of an archive does the same). */
+#define PS_SPILL_MIN ((size_t)4 << 20)
 
 /* Member kinds, as in the manifest ("file", "link", "dir", "absent"). */
 enum ps_member_kind { PS_M_FILE = 0, PS_M_LINK = 1, PS_M_DIR = 2, PS_M_ABSENT = 3 };
