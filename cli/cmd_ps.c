@@ -766,7 +766,7 @@ static void print_table(const struct ps_ctx *x, const struct want *w, size_t nw,
 		ps_buf_reset(&t);
 		for (size_t c = 0; c < nw; c++) {
 			size_t k = i * nw + c, pad = width[c] - cw[k];
-			int right = numeric_kind(&w[c]) && c + 1 < nw;
+			int right = numeric_kind(&w[c]);
 			if (c)
 				ps_buf_addc(&t, ' ');
 			if (right)
