@@ -3,3 +3,9 @@
 # --sort, JSON) and on a live victim with a hostile name.
 ps_test(test_ps test_ps.c LIBS ps_tutil)
 add_dependencies(test_ps victim procsnap)
+
+# test_report: the HTML report of a hostile victim, as a file and rendered
+# by headless Chromium (DOM, net log via report_netlog.py, screenshots kept
+# in tests/report-artifacts/).
+ps_test(test_report test_report.c LIBS ps_tutil)
+add_dependencies(test_report victim procsnap)

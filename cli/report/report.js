@@ -66,7 +66,7 @@
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
   function link(pid, label) {
     var a = el('a', label === undefined ? String(pid) : label);
-    if (typeof pid === 'number' && isFinite(pid)) a.href = '#p=' + pid;
+    if (typeof pid === 'number' && isFinite(pid) && pid > 0) a.href = '#p=' + pid;
     return a;
   }
   function badge(text, cls) { return el('span.badge' + (cls ? '.' + cls : ''), text); }
@@ -106,6 +106,8 @@
     if (d.getUTCFullYear() === now.getUTCFullYear()) return MON[d.getUTCMonth()] + pad2(d.getUTCDate());
     return String(d.getUTCFullYear());
   }
+  function famName(f) { return { 1: 'unix', 2: 'ipv4', 10: 'ipv6', 16: 'netlink', 17: 'packet' }[f] || num(f); }
+  function protoName(p) { return { 0: '', 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 255: 'raw' }[p] || num(p); }
   function hexn(n) { return n === null || n === undefined ? '' : '0x' + Number(n).toString(16); }
 
   /* ---- tables of the data ---------------------------------------------- */
@@ -633,7 +635,8 @@
       ['pos', 'pos', 'n'], ['flags', function (f) { return f.flags === null ? '' : '0' + Number(f.flags).toString(8); }, 'mono'],
       ['inode', 'inode', 'n'], ['', function (f) { return f.deleted ? badge('deleted', 'sev-medium') : (f.protocol || ''); }]], fds)));
     var sk = rowsOf('K', p.pid);
-    box.appendChild(section('Sockets', sk.length, grid([['fd', 'fd', 'n'], ['family', 'family', 'n'], ['proto', 'protocol', 'n'],
+    box.appendChild(section('Sockets', sk.length, grid([['fd', 'fd', 'n'], ['family', function (x) { return famName(x.family); }],
+      ['proto', function (x) { return protoName(x.protocol); }],
       ['local', function (s) { return (s.local_address || '') + (s.local_port ? ':' + s.local_port : ''); }, 'mono'],
       ['remote', function (s) { return (s.remote_address || '') + (s.remote_port ? ':' + s.remote_port : ''); }, 'mono'],
       ['state', 'state'], ['path', 'path', 'mono'], ['inode', 'socket', 'n'], ['netns', 'net_namespace', 'n']], sk)));
@@ -703,12 +706,12 @@
 
     var lp = flat(D.LP);
     b.appendChild(el('h3', 'Listening sockets (' + lp.length + ')'));
-    b.appendChild(grid([['proto', function (l) { return { 6: 'tcp', 17: 'udp', 132: 'sctp' }[l.protocol] || num(l.protocol); }],
-      ['family', function (l) { return { 2: 'ipv4', 10: 'ipv6', 1: 'unix' }[l.family] || num(l.family); }],
+    b.appendChild(grid([['proto', function (l) { return protoName(l.protocol); }],
+      ['family', function (l) { return famName(l.family); }],
       ['address', function (l) { return l.path || l.address; }, 'mono'], ['port', 'port', 'n'],
-      ['pid', function (l) { return typeof l.pid === 'number' ? link(l.pid) : '-'; }, 'n'],
+      ['pid', function (l) { return typeof l.pid === 'number' && l.pid > 0 ? link(l.pid) : '-'; }, 'n'],
       ['process', function (l) { var q = byPid.get(l.pid); return q ? q.name : ''; }],
-      ['fd', 'fd', 'n'], ['inode', 'socket', 'n'], ['netns', 'net_namespace', 'n']], lp));
+      ['fd', function (l) { return l.fd >= 0 ? String(l.fd) : '-'; }, 'n'], ['inode', 'socket', 'n'], ['netns', 'net_namespace', 'n']], lp));
 
     var mods = flat(D.MOD);
     b.appendChild(section('Kernel modules', mods.length, mods.length ? grid([['name', 'name', 'mono'], ['size', 'size', 'n'],
