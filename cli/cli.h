@@ -66,6 +66,8 @@ int cli_triage_json(struct sqlite3 *db, struct ps_buf *out);
  * the index holds it, else its only snapshot.  0, or 2 with one line
  * printed (no such id; several snapshots and no --snapshot). */
 int cli_snapshot_pick(const char *cmd, struct sqlite3 *db, long long want, long long *id);
+/* --snapshot ID: 0 and *want, or 2 with a usage line. */
+int cli_snapshot_arg(const char *cmd, const char *arg, long long *want);
 
 /*
  * Supervision (supervise.c): a command whose work may block in the kernel

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -207,6 +208,17 @@ int cli_snapshot_pick(const char *cmd, struct sqlite3 *db, long long want, long 
 		*id = want >= 0 ? want : first;
 	ps_buf_release(&ids);
 	return rc;
+}
+
+int cli_snapshot_arg(const char *cmd, const char *arg, long long *want)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (errno || *end || end == arg || v < 0)
+		return cli_usage(cmd, "bad snapshot id '%s'", arg);
+	*want = v;
+	return 0;
 }
 
 /* ---- columns ------------------------------------------------------------------ */
@@ -510,6 +522,7 @@ static void tree_order(struct row *rows, size_t n, size_t *order, int *depth)
 	for (size_t k = 0; k < ng; k++) {
 		struct group *c = byrank[k];
 		struct group key, *par = NULL;
+		memset(&key, 0, sizeof(key));
 		key.pid = c->ppid;
 		if (c->has_ppid && c->ppid != c->pid)
 			par = bsearch(&key, g, ng, sizeof(*g), group_pid_cmp);
@@ -876,10 +889,8 @@ int cmd_ps(const struct ps_cli *cli, int argc, char **argv)
 				return cli_usage("ps", "--format is table or json, not '%s'",
 						 optarg);
 		} else if (c == OPT_SNAPSHOT) {
-			char *end;
-			want_snap = strtoll(optarg, &end, 10);
-			if (*end || end == optarg || want_snap < 0)
-				return cli_usage("ps", "bad snapshot id '%s'", optarg);
+			if (cli_snapshot_arg("ps", optarg, &want_snap))
+				return 2;
 		} else if (c == 'h') {
 			fputs(ps_help, stdout);
 			return 0;

@@ -328,8 +328,9 @@ static int put_table(struct rep *r, const char *key, const char *sql)
  * else '?' if most of it was not examined, else '.'.
  */
 static const char RES_ALPHABET[] = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcde";
-#define RES_UNKNOWN '?'
-#define RES_CELLS   256
+#define RES_UNKNOWN  '?'
+#define RES_CELLS    256
+#define RES_RUNS_MAX 4096 /* runs held per mapping before counting in cells */
 /* Work bound per process: entries looked at (a hostile index listing
  * overlapping mappings makes the cursor rewind). */
 #define RES_WORK_MAX ((uint64_t)64 << 20)
@@ -358,8 +359,13 @@ struct res_ctx {
 	struct ps_pagemap_section sec;
 	int have_sec, bad;
 	uint64_t skip_i, last_start, work;
+	/* the mapping being drawn: its runs, or (past RES_RUNS_MAX runs) page
+	 * counts per class in RES_CELLS cells of `per` pages */
 	struct run *runs;
 	size_t nruns, cap;
+	uint64_t (*cells)[33]; /* [cell][class + 1], class -1 at 0; allocated once */
+	int cell_mode;
+	uint64_t per, pos;
 };
 
 static int entry_class(uint64_t e, uint64_t mask)
@@ -370,12 +376,55 @@ static int entry_class(uint64_t e, uint64_t mask)
 	       ((e & PS_PME_SOFT_DIRTY) ? 16 : 0);
 }
 
+/* n pages of class cls at page c->pos into the cells. */
+static void cells_add(struct res_ctx *c, int cls, uint64_t n, uint64_t pos)
+{
+	while (n) {
+		uint64_t cell = pos / c->per;
+		if (cell >= RES_CELLS)
+			cell = RES_CELLS - 1;
+		uint64_t room = (cell + 1) * c->per - pos, take = n < room ? n : room;
+		if (cell == RES_CELLS - 1)
+			take = n;
+		c->cells[cell][cls + 1] += take;
+		pos += take;
+		n -= take;
+	}
+}
+
+/* The runs so far into the cells (a mapping with more runs than a picture
+ * has cells, or than memory should hold). */
+static void cells_from_runs(struct res_ctx *c)
+{
+	if (!c->cells)
+		c->cells = ps_xmalloc(RES_CELLS * sizeof(*c->cells));
+	memset(c->cells, 0, RES_CELLS * sizeof(*c->cells));
+	uint64_t pos = 0;
+	for (size_t i = 0; i < c->nruns; i++) {
+		cells_add(c, c->runs[i].cls, c->runs[i].n, pos);
+		pos += c->runs[i].n;
+	}
+	c->nruns = 0;
+	c->cell_mode = 1;
+}
+
 static void run_add(struct res_ctx *c, int cls, uint64_t n)
 {
 	if (n == 0)
 		return;
+	c->pos += n;
+	if (c->cell_mode) {
+		cells_add(c, cls, n, c->pos - n);
+		return;
+	}
 	if (c->nruns && c->runs[c->nruns - 1].cls == cls) {
 		c->runs[c->nruns - 1].n += n;
+		return;
+	}
+	if (c->nruns == RES_RUNS_MAX) {
+		c->pos -= n;
+		cells_from_runs(c);
+		run_add(c, cls, n);
 		return;
 	}
 	if (c->nruns == c->cap) {
@@ -397,10 +446,12 @@ static void res_rewind(struct res_ctx *c)
 static int res_open(struct res_ctx *c, const char *buf, size_t len)
 {
 	struct run *keep = c->runs;
+	uint64_t(*cells)[33] = c->cells;
 	size_t cap = c->cap;
 	memset(c, 0, sizeof(*c));
 	c->runs = keep;
 	c->cap = cap;
+	c->cells = cells;
 	if (ps_pagemap_check(buf, len) < 0 || ps_pagemap_open(buf, len, &c->h) < 0)
 		return -1;
 	c->buf = buf;
@@ -418,9 +469,13 @@ static int res_runs(struct res_ctx *c, uint64_t start, uint64_t end)
 {
 	const uint64_t ps = c->h.page_size;
 	c->nruns = 0;
+	c->cell_mode = 0;
+	c->pos = 0;
 	if (c->bad || end <= start)
 		return -1;
 	start -= start % ps;
+	uint64_t pages = (end - start) / ps + ((end - start) % ps != 0);
+	c->per = (pages + RES_CELLS - 1) / RES_CELLS;
 	if (start < c->last_start)
 		res_rewind(c);
 	c->last_start = start;
@@ -488,40 +543,25 @@ static void res_char(struct ps_buf *b, int cls, uint64_t n)
 static void res_encode(struct rep *r, struct res_ctx *c, struct ps_buf *out)
 {
 	ps_buf_reset(out);
-	if (c->nruns <= RES_CELLS) {
+	if (!c->cell_mode && c->nruns <= RES_CELLS) {
 		for (size_t i = 0; i < c->nruns; i++)
 			res_char(out, c->runs[i].cls, c->runs[i].n);
 		return;
 	}
+	if (!c->cell_mode)
+		cells_from_runs(c);
 	r->res_coarse++;
-	uint64_t pages = 0;
-	for (size_t i = 0; i < c->nruns; i++)
-		pages += c->runs[i].n;
-	uint64_t per = (pages + RES_CELLS - 1) / RES_CELLS;
-	ps_buf_addf(out, "~%" PRIu64 ":", per);
-	uint64_t cnt[33];
-	size_t ri = 0;
-	uint64_t left = c->runs[0].n; /* pages of run ri not yet given to a cell */
+	ps_buf_addf(out, "~%" PRIu64 ":", c->per);
 	int prev = -2;
 	uint64_t prevn = 0;
-	for (uint64_t cell = 0; cell * per < pages; cell++) {
-		memset(cnt, 0, sizeof(cnt));
-		uint64_t want = per;
-		while (want && ri < c->nruns) {
-			uint64_t take = left < want ? left : want;
-			int cls = c->runs[ri].cls;
-			cnt[cls < 0 ? 32 : cls] += take;
-			want -= take;
-			left -= take;
-			if (!left && ++ri < c->nruns)
-				left = c->runs[ri].n;
-		}
+	for (uint64_t cell = 0; cell < RES_CELLS && cell * c->per < c->pos; cell++) {
+		const uint64_t *cnt = c->cells[cell]; /* [class + 1] */
 		int best = -1;
 		for (int k = 1; k < 32; k++)
-			if (cnt[k] && (best < 0 || cnt[k] > cnt[best]))
+			if (cnt[k + 1] && (best < 0 || cnt[k + 1] > cnt[best + 1]))
 				best = k;
 		if (best < 0)
-			best = cnt[32] > cnt[0] ? -1 : 0;
+			best = cnt[0] > cnt[1] ? -1 : 0;
 		if (best == prev) {
 			prevn++;
 		} else {
@@ -580,6 +620,7 @@ static int pm_read(struct rep *r, int64_t pid, struct ps_buf *buf, struct res_ct
 		   const char **why)
 {
 	struct pm_member key, *m;
+	memset(&key, 0, sizeof(key));
 	key.pid = pid;
 	m = bsearch(&key, r->pm, r->npm, sizeof(*r->pm), pm_cmp);
 	if (!m) {
@@ -742,6 +783,7 @@ static int put_by_pid(struct rep *r, const char *key, const char *sql, int maps)
 	ps_buf_release(&mem);
 	ps_buf_release(&res);
 	free(rx.runs);
+	free(rx.cells);
 	return rc == SQLITE_DONE ? 0 : sql_fail(r, key);
 }
 
@@ -1057,10 +1099,8 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 		} else if (c == OPT_FORCE) {
 			force = 1;
 		} else if (c == OPT_SNAPSHOT) {
-			char *end;
-			want = strtoll(optarg, &end, 10);
-			if (*end || end == optarg || want < 0)
-				return cli_usage("report", "bad snapshot id '%s'", optarg);
+			if (cli_snapshot_arg("report", optarg, &want))
+				return 2;
 		} else if (c == 'h') {
 			fputs(report_help, stdout);
 			return 0;

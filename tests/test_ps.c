@@ -15,7 +15,6 @@
 
 #define FIXTURE PS_SOURCE_DIR "/samples/proc-fixture"
 #define VICTIM	PS_BINARY_DIR "/tests/victim"
-#define EVIL	"<script>x\"'\x1b"
 
 static char fx[600], live[600], evil_exe[600];
 static int fx_ok, live_ok;
@@ -35,12 +34,8 @@ static void setup(void)
 	fx_ok = tu_sh(NULL, "%s capture -q --root %s -o %s 2>/dev/null", tu_procsnap(), FIXTURE,
 		      fx) == 0;
 	/* the victim, copied under a hostile file name: comm and cmdline carry it */
-	snprintf(evil_exe, sizeof(evil_exe), "%s/%s", d, EVIL);
 	snprintf(live, sizeof(live), "%s/live.tar.zst", d);
-	if (tu_sh(NULL,
-		  "cp %s '%s/evil.tmp' && mv '%s/evil.tmp' \"$(printf "
-		  "'%%s/<script>x\\042\\047\\033' '%s')\"",
-		  VICTIM, d, d, d) != 0)
+	if (tu_hostile_victim(d, evil_exe, sizeof(evil_exe)) != 0)
 		return;
 	tu_victim_bin = evil_exe;
 	static const char *const env[] = {"PATH=/bin", NULL};
@@ -90,6 +85,25 @@ static void fixture_tree(void)
 			   "   1 systemd\n"
 			   "4242  \\_ my server\n"
 			   "  42  \\_ my (evil) prog\n");
+}
+
+/* A crafted index whose parents loop (1 -> 42 -> 1): every process is
+ * still printed once, the loop started from its lowest pid. */
+static void parent_loop(void)
+{
+	if (!fx_ok)
+		T_SKIP_CASE("fixture capture failed");
+	char src[700], db[700];
+	snprintf(src, sizeof(src), "%s.db", fx);
+	CHECK_INT(tu_crafted_index(src, "loop.db", "UPDATE processes SET parent = 42 WHERE pid = 1",
+				   db, sizeof(db)),
+		  0);
+	CHECK_INT(ps(db, "--tree -o pid,ppid,comm"), 0);
+	CHECK_STR(out.buf, " PID PPID COMMAND\n"
+			   "   2    0 kthreadd\n"
+			   "   1   42 systemd\n"
+			   "  42    1  \\_ my (evil) prog\n"
+			   "4242    1  \\_ my server\n");
 }
 
 static void fixture_threads(void)
@@ -192,7 +206,7 @@ static void live_hostile(void)
 	CHECK(strstr(out.buf, "\"comm\":\"<script>x\\\"'\\u001b\"") != NULL);
 }
 
-static const struct t_case t_cases[] = {T(fixture_default), T(fixture_tree), T(fixture_threads),
-					T(fixture_columns), T(fixture_json), T(live_hostile),
-					{NULL, NULL}};
+static const struct t_case t_cases[] = {T(fixture_default), T(fixture_tree),	T(parent_loop),
+					T(fixture_threads), T(fixture_columns), T(fixture_json),
+					T(live_hostile),    {NULL, NULL}};
 T_MAIN_SETUP(t_cases, setup, teardown)

@@ -9,7 +9,8 @@
  * thread, a second victim starts, and snapshot B holds both.  The report of
  * B and the report of A -> B are checked as files (the data cannot close
  * its <script> block, two scripts only, a CSP naming the script's hash, the
- * verification state), then rendered by headless Chromium (--dump-dom): the
+ * verification state, the residency runs of the victim's touched pages),
+ * then rendered by headless Chromium (--dump-dom): the
  * victim's row, name and command line are in the page as text (no element
  * was made from them), its finding (exe-in-tmp: its exe is in /tmp) links
  * to it, its details (environment, maps with residency strips) render, and
@@ -27,6 +28,7 @@
 
 #define VICTIM	  PS_BINARY_DIR "/tests/victim"
 #define NETLOG	  PS_SOURCE_DIR "/tests/report_netlog.py"
+#define DATA	  PS_SOURCE_DIR "/tests/report_data.py"
 #define ARTIFACTS PS_BINARY_DIR "/tests/report-artifacts"
 #define CHROMIUM  "/usr/bin/chromium"
 #define EVIL_ARG  "</script><img src=x onerror=alert(1)>"
@@ -40,18 +42,13 @@ static struct ps_buf out = PS_BUF_INIT, dom = PS_BUF_INIT;
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
-	snprintf(evil_exe, sizeof(evil_exe), "%s/<script>x\"'\x1b", dir);
 	snprintf(a, sizeof(a), "%s/a.tar.zst", dir);
 	snprintf(b, sizeof(b), "%s/b.tar.zst", dir);
 	snprintf(html, sizeof(html), "%s/b.html", dir);
 	snprintf(html2, sizeof(html2), "%s/ab.html", dir);
 	snprintf(opened, sizeof(opened), "%s/opened-after-A", dir);
-	/* the file name holds <, >, quotes and ESC: made by the shell's printf */
-	if (tu_sh(NULL,
-		  "cp %s '%s/v.tmp' && mv '%s/v.tmp' \"$(printf '%%s/<script>x\\042\\047\\033' "
-		  "'%s')\" && "
-		  "echo x > %s",
-		  VICTIM, dir, dir, dir, opened) != 0)
+	if (tu_hostile_victim(dir, evil_exe, sizeof(evil_exe)) != 0 ||
+	    tu_sh(NULL, "echo x > %s", opened) != 0)
 		return;
 	static const char *const env[] = {"PATH=/bin", EVIL_ENV, NULL};
 	static const char *const args[] = {EVIL_ARG, NULL};
@@ -139,6 +136,11 @@ static void html_file(void)
 	ps_buf_release(&t);
 	/* the archive beside the index was checked against its recorded SHA-256 */
 	CHECK(count(out.buf, out.len, "\"state\":\"match\"") == 1);
+	/* the residency picture of the victim's 64-page mapping: pages 0, 3 and
+	 * 7 present, private and exclusive (class 1|8: 'I'), the rest absent */
+	ps_buf_reset(&out);
+	CHECK_INT(tu_sh(&out, "python3 %s %s %d %lx 12", DATA, html, (int)v.pid, v.map), 0);
+	CHECK_STR(out.buf, "I..I...I....\n");
 }
 
 static void output_rules(void)
@@ -165,9 +167,9 @@ static void output_rules(void)
 	CHECK_INT(
 	    tu_sh(NULL, "%s report -o %s/x.html %s %s %s 2>/dev/null", tu_procsnap(), dir, a, b, b),
 	    2);
-	CHECK_INT(
-	    tu_sh(NULL, "%s report -o %s/x.html %s/nosuch.tar.zst 2>/dev/null", tu_procsnap(), dir, dir),
-	    2);
+	CHECK_INT(tu_sh(NULL, "%s report -o %s/x.html %s/nosuch.tar.zst 2>/dev/null", tu_procsnap(),
+			dir, dir),
+		  2);
 	char x[700];
 	snprintf(x, sizeof(x), "%s/x.html", dir);
 	CHECK(access(x, F_OK) != 0);
@@ -226,6 +228,37 @@ static int chromium(const char *url, const char *netlog, const char *shot)
 static int have_chromium(void)
 {
 	return access(CHROMIUM, X_OK) == 0;
+}
+
+/* A crafted index: mappings that overlap, cover the whole address space or
+ * have a negative length, and a parent loop.  The report is still made
+ * (residency drawn where it can be, the loop's processes in the tree). */
+static void hostile_index(void)
+{
+	if (!ok)
+		T_SKIP_CASE("setup failed");
+	char src[700], db[700], sql[512], page[700];
+	snprintf(src, sizeof(src), "%s.db", b);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE maps SET start_addr = 0, len = 9223372036854775807 WHERE seq %% 3 = 0;"
+		 "UPDATE maps SET len = -4096 WHERE seq %% 3 = 1;"
+		 "UPDATE processes SET parent = %d WHERE pid = %d;"
+		 "UPDATE processes SET parent = %d WHERE pid = %d;",
+		 (int)v2.pid, (int)v.pid, (int)v.pid, (int)v2.pid);
+	CHECK_INT(tu_crafted_index(src, "crafted.tar.zst.db", sql, db, sizeof(db)), 0);
+	CHECK_INT(tu_sh(NULL, "cp %s %s/crafted.tar.zst", b, dir), 0);
+	snprintf(page, sizeof(page), "%s/crafted.html", dir);
+	CHECK_INT(tu_sh(NULL, "%s report -o %s %s/crafted.tar.zst", tu_procsnap(), page, dir), 0);
+	if (!have_chromium())
+		return;
+	char url[800], s[128];
+	snprintf(url, sizeof(url), "file://%s#p=%d", page, (int)v.pid);
+	CHECK_INT(chromium(url, NULL, NULL), 0);
+	CHECK(strstr(dom.buf, "data-ready=\"1\"") != NULL);
+	snprintf(s, sizeof(s), "<td class=\"n\">%d</td>", (int)v.pid);
+	CHECK(strstr(dom.buf, s) != NULL);
+	snprintf(s, sizeof(s), "<td class=\"n\">%d</td>", (int)v2.pid);
+	CHECK(strstr(dom.buf, s) != NULL);
 }
 
 static void browser_dom(void)
@@ -348,7 +381,7 @@ static void browser_screenshot(void)
 	      ARTIFACTS);
 }
 
-static const struct t_case t_cases[] = {T(html_file),	       T(output_rules),	  T(verify_states),
-					T(browser_dom),	       T(netlog_control), T(browser_diff),
-					T(browser_screenshot), {NULL, NULL}};
+static const struct t_case t_cases[] = {T(html_file),	  T(output_rules),	 T(verify_states),
+					T(hostile_index), T(browser_dom),	 T(netlog_control),
+					T(browser_diff),  T(browser_screenshot), {NULL, NULL}};
 T_MAIN_SETUP(t_cases, setup, teardown)
