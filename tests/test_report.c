@@ -198,7 +198,7 @@ static void verify_states(void)
 
 /* Render url with headless Chromium into dom (--dump-dom); netlog: where
  * the net log goes (NULL: none).  0 or the exit status. */
-static int chromium(const char *url, const char *netlog, const char *shot)
+static int chromium(const char *url, const char *netlog, const char *shot, int height)
 {
 	char ud[700];
 	snprintf(ud, sizeof(ud), "%s/chromium.XXXXXX", dir);
@@ -209,8 +209,8 @@ static int chromium(const char *url, const char *netlog, const char *shot)
 		    "timeout 120 " CHROMIUM " --headless --no-sandbox --disable-gpu --disable-quic "
 		    "--no-first-run --disable-background-networking --disable-component-update "
 		    "--disable-sync --user-data-dir=%s --host-resolver-rules='MAP * ~NOTFOUND' "
-		    "--window-size=1400,2000",
-		    ud);
+		    "--window-size=1400,%d",
+		    ud, height);
 	if (netlog)
 		ps_buf_addf(&cmd, " --log-net-log=%s", netlog);
 	if (shot)
@@ -253,7 +253,7 @@ static void hostile_index(void)
 		return;
 	char url[800], s[128];
 	snprintf(url, sizeof(url), "file://%s#p=%d", page, (int)v.pid);
-	CHECK_INT(chromium(url, NULL, NULL), 0);
+	CHECK_INT(chromium(url, NULL, NULL, 2000), 0);
 	CHECK(strstr(dom.buf, "data-ready=\"1\"") != NULL);
 	snprintf(s, sizeof(s), "<td class=\"n\">%d</td>", (int)v.pid);
 	CHECK(strstr(dom.buf, s) != NULL);
@@ -270,7 +270,7 @@ static void browser_dom(void)
 	char url[700], s[256], netlog[700];
 	snprintf(url, sizeof(url), "file://%s#p=%d", html, (int)v.pid);
 	snprintf(netlog, sizeof(netlog), "%s/net-report.json", dir);
-	CHECK_INT(chromium(url, netlog, NULL), 0);
+	CHECK_INT(chromium(url, netlog, NULL, 2000), 0);
 	/* the script ran (so the CSP let it, by its hash) and drew the page */
 	CHECK(strstr(dom.buf, "data-ready=\"1\"") != NULL);
 	/* the victim's tree row, its name and command line as text */
@@ -322,7 +322,7 @@ static void netlog_control(void)
 	      "</body></html>\n",
 	      f);
 	fclose(f);
-	CHECK_INT(chromium(url, netlog, NULL), 0);
+	CHECK_INT(chromium(url, netlog, NULL, 2000), 0);
 	ps_buf_reset(&out);
 	CHECK_INT(tu_sh(&out, "python3 %s %s", NETLOG, netlog), 0);
 	CHECK(strstr(out.buf, "http://control.invalid/x.png\n") != NULL);
@@ -337,7 +337,7 @@ static void browser_diff(void)
 		T_SKIP_CASE(CHROMIUM " not installed (apt-get install chromium)");
 	char url[700], s[256];
 	snprintf(url, sizeof(url), "file://%s", html2);
-	CHECK_INT(chromium(url, NULL, NULL), 0);
+	CHECK_INT(chromium(url, NULL, NULL, 2000), 0);
 	CHECK(strstr(dom.buf, "data-ready=\"1\"") != NULL);
 	/* the Changes section is shown, with v2 started and v changed */
 	CHECK(strstr(dom.buf, "<section id=\"diff\">") != NULL);
@@ -371,7 +371,7 @@ static void browser_screenshot(void)
 			snprintf(url, sizeof(url), "file://%s#p=%d", html, (int)v.pid);
 		else
 			snprintf(url, sizeof(url), "file://%s", html2);
-		CHECK_INT(chromium(url, NULL, shots[i]), 0);
+		CHECK_INT(chromium(url, NULL, shots[i], i ? 3600 : 2000), 0);
 		struct stat st;
 		/* a blank page of this size compresses to a few KiB */
 		CHECK(stat(shots[i], &st) == 0 && st.st_size > 30000);

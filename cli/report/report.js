@@ -705,13 +705,16 @@
       kvRows.filter(function (k) { return k.source === 'meminfo'; }))));
 
     var lp = flat(D.LP);
-    b.appendChild(el('h3', 'Listening sockets (' + lp.length + ')'));
-    b.appendChild(grid([['proto', function (l) { return protoName(l.protocol); }],
+    /* with a process first, then by port */
+    lp.sort(function (x, y) { return ((y.pid > 0) - (x.pid > 0)) || (x.port - y.port); });
+    var lsec = section('Listening sockets', lp.length, grid([['proto', function (l) { return protoName(l.protocol); }],
       ['family', function (l) { return famName(l.family); }],
       ['address', function (l) { return l.path || l.address; }, 'mono'], ['port', 'port', 'n'],
       ['pid', function (l) { return typeof l.pid === 'number' && l.pid > 0 ? link(l.pid) : '-'; }, 'n'],
       ['process', function (l) { var q = byPid.get(l.pid); return q ? q.name : ''; }],
       ['fd', function (l) { return l.fd >= 0 ? String(l.fd) : '-'; }, 'n'], ['inode', 'socket', 'n'], ['netns', 'net_namespace', 'n']], lp));
+    lsec.open = lp.length <= 40;
+    b.appendChild(lsec);
 
     var mods = flat(D.MOD);
     b.appendChild(section('Kernel modules', mods.length, mods.length ? grid([['name', 'name', 'mono'], ['size', 'size', 'n'],
@@ -775,6 +778,7 @@
       var s = d.querySelector('summary');
       clear(s);
       s.appendChild(link(c.pid)); s.appendChild(tx(' ' + (c.name || '') + '  ')); s.appendChild(el('span.muted', c.exe));
+      d.open = (pr.changed || []).length <= 20;
       b.appendChild(d);
     });
     if ((diff.own_processes || []).length)
@@ -800,6 +804,7 @@
           function (x) { return changeClass(x.change || ''); }));
       }
       var d = section(f.path + ' (' + f.type + ')', ch.length, body);
+      d.open = sys.length <= 30 && ch.length <= 20;
       b.appendChild(d);
     });
   }
