@@ -962,11 +962,14 @@ static int put_diff(struct rep *r, const char *a, const char *b)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int rc = 0;
-	if (!f || ps_diff_write_json(d, f) < 0 || fclose(f) != 0) {
-		rc = cli_fail("report", "diff: cannot write its JSON");
-		if (f)
-			f = NULL;
+	if (!f) {
+		rc = cli_fail("report", "diff: %s", strerror(errno));
 	} else {
+		int w = ps_diff_write_json(d, f);
+		if (fclose(f) != 0 || w < 0 || !text)
+			rc = cli_fail("report", "diff: cannot write its JSON");
+	}
+	if (rc == 0) {
 		ps_json_key(&r->j, "diff");
 		ps_json_raw(&r->j, text);
 	}
