@@ -36,6 +36,7 @@
  * ETIMEDOUT.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,7 @@ void gone(struct walker *w)
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-walk"); /* for perf and top */
 	struct walker *w = arg;
 	walk(w);
 	pthread_mutex_lock(&w->r->wmu);

@@ -14,9 +14,11 @@
 #include <time.h>
 
 static const char index_help[] =
-    "usage: procsnap index [-o DB] [--force] ARCHIVE\n"
+    "usage: procsnap index [-o DB] [--force] ARCHIVE|-\n"
     "Rebuild the SQLite index of ARCHIVE from the archive alone (default\n"
-    "ARCHIVE.db).  An existing index is replaced only with --force.\n";
+    "ARCHIVE.db; - reads standard input and needs -o).  Any tar or tar.zst\n"
+    "is read; without a seek table, in sequence.  An existing index is\n"
+    "replaced only with --force.\n";
 
 int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -41,6 +43,8 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage("index", "expects one ARCHIVE");
 	const char *archive = argv[optind];
+	if (!db && strcmp(archive, "-") == 0)
+		return cli_usage("index", "reading standard input needs -o DB");
 	struct ps_buf def = PS_BUF_INIT;
 	if (!db) {
 		ps_buf_addf(&def, "%s.db", archive);
@@ -48,14 +52,21 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	}
 	struct ps_err err = {0, ""};
 	uint64_t t0 = ps_mono_ns();
-	int rc = ps_index_build(archive, db, force, &err);
+	const char *tmpdir = getenv("TMPDIR");
+	struct ps_reader_opts ro = {.tmpdir = tmpdir && *tmpdir ? tmpdir : NULL, .salvage = 1};
+	int rc = ps_index_build_with(archive, db, force, &ro, &err);
 	if (rc < 0) {
 		rc = cli_fail("index", "%s", err.msg);
 	} else if (rc == 1) {
-		fprintf(stderr,
-			"procsnap: index: warning: %s written, but parts of %s cannot be trusted "
-			"(see files.damage; procsnap verify names them)\n",
-			db, archive);
+		/* Damage is salvaged: what survives is indexed, the rest marked. */
+		struct ps_buf m = PS_BUF_INIT;
+		ps_buf_adds(&m, "warning: ");
+		ps_buf_adds(&m, db);
+		ps_buf_adds(&m, " written from what survives of the archive: ");
+		ps_buf_adds(&m, err.msg);
+		ps_buf_adds(&m, " (see files.damage; procsnap verify names every path)");
+		cli_fail("index", "%s", m.buf);
+		ps_buf_release(&m);
 	} else if (cli->verbosity) {
 		fprintf(stderr, "procsnap: index %s written in %.2f s\n", db,
 			(double)(ps_mono_ns() - t0) / 1e9);
@@ -214,10 +225,23 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	int rc = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT path, kind, size, errno, link_target FROM files "
-			       "WHERE ?1 IS NULL OR path GLOB ?1 ORDER BY snapshot_id, path_id",
-			       -1, &q, NULL) != SQLITE_OK) {
+	/* A glob goes through the keys where it can (store.h ps_files_glob_sql). */
+	static const char cols[] = "path, kind, size, errno, link_target";
+	char *sql = argc - optind == 2
+			? ps_files_glob_sql("main",
+					    "path, kind, size, errno, link_target, snapshot_id, "
+					    "path_id",
+					    argv[optind + 1])
+			: NULL;
+	struct ps_buf full = PS_BUF_INIT;
+	if (sql)
+		ps_buf_addf(&full, "SELECT %s FROM (%s) ORDER BY snapshot_id, path_id", cols, sql);
+	else
+		ps_buf_addf(&full, "SELECT %s FROM files ORDER BY snapshot_id, path_id", cols);
+	free(sql);
+	int prc = sqlite3_prepare_v2(db, full.buf, -1, &q, NULL);
+	ps_buf_release(&full);
+	if (prc != SQLITE_OK) {
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		goto out;
 	}

@@ -513,11 +513,15 @@ static int open_side(struct dctx *c, int side, const char *path)
 				  path, tmp, strerror(en));
 	}
 	ps_buf_addf(&c->tmpdb[side], "%s/index.db", c->tmpdir[side].buf);
-	if (ps_index_build(path, c->tmpdb[side].buf, 0, c->err) < 0) {
-		ps_err_prefix(c->err, "%s: no index beside it; building one", path);
+	/* A damaged archive is salvaged by the index (1), but a diff of what
+	 * survived would show the damage as changes: trouble. */
+	int br = ps_index_build(path, c->tmpdb[side].buf, 0, c->err);
+	c->built[side] = br >= 0;
+	if (br != 0) {
+		ps_err_prefix(c->err, "%s: no index beside it; building one%s", path,
+			      br > 0 ? " from a damaged archive" : "");
 		return -1;
 	}
-	c->built[side] = 1;
 	return ps_snap_open(c->tmpdb[side].buf, &c->snap[side], c->err);
 }
 

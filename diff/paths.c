@@ -213,12 +213,19 @@ static int fp_dup(const struct scan *s, size_t i)
  */
 static int files_stmt(struct dctx *c, int side, int by_path, sqlite3_stmt **q)
 {
+	static const char cols[] = "path, kind, xxh3, link_target, errno, pid, tid, data_off, size";
+	const char *schema = side ? "b" : "a";
+	long long sid = side ? c->d->b.sid : c->d->a.sid;
+	if (by_path) {
+		/* one row by its path, through the base tables' keys (store.h);
+		 * bind with ps_files_lookup_bind */
+		char *sql = ps_files_lookup_sql(schema, sid, cols);
+		int rc = dx_prep(c, q, sql);
+		free(sql);
+		return rc;
+	}
 	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(&sql,
-		    "SELECT path, kind, xxh3, link_target, errno, pid, tid, data_off, size "
-		    "FROM %s.files WHERE snapshot_id = %lld%s",
-		    side ? "b" : "a", (long long)(side ? c->d->b.sid : c->d->a.sid),
-		    by_path ? " AND path = ?1" : "");
+	ps_buf_addf(&sql, "SELECT %s FROM %s.files WHERE snapshot_id = %lld", cols, schema, sid);
 	int rc = dx_prep(c, q, sql.buf);
 	ps_buf_release(&sql);
 	return rc;
@@ -337,11 +344,9 @@ static int lookup_a(struct scan *s)
 	for (size_t i = 0; i < s->nfp; i++) {
 		if (s->seen[i] == 1)
 			continue;
-		const char *path = s->arena.buf + s->fp[i].path;
-		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+		ps_files_lookup_bind(q, s->arena.buf + s->fp[i].path);
 		while (sqlite3_step(q) == SQLITE_ROW)
 			frows_add(&s->cand[0], q);
-		sqlite3_reset(q);
 	}
 	sqlite3_finalize(q);
 	return 0;

@@ -18,6 +18,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -286,7 +287,7 @@ static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps
 		 "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
 		 "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
 		 "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
-		 "options) SELECT 1, j, json_extract(j,'$.format_version'), "
+		 "options) SELECT 1, ?1, json_extract(j,'$.format_version'), "
 		 "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
 		 "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
 		 "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
@@ -295,7 +296,8 @@ static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps
 		 "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
 		 "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
 		 "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
-		 "json(json_extract(j,'$.options')) FROM (SELECT ?1 AS j)",
+		 "json(json_extract(j,'$.options')) FROM (SELECT CASE WHEN json_valid(?1) THEN ?1 "
+		 "ELSE '{}' END AS j)",
 		 err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
@@ -556,6 +558,7 @@ static int consume(struct ps_ibuild *b, const struct ps_chunk *c, struct ps_err 
 
 static void *builder_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-index"); /* for perf and top */
 	struct ps_ibuild *b = arg;
 	struct ps_chunk c;
 	while (ps_bq_take(&b->q, &c)) {

@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zstd.h>
 
 struct ps_sql_file {
 	const char *name;
@@ -210,9 +209,14 @@ struct rebuild {
 	struct target *tents;
 	size_t ntents, captents;
 	struct content_cache *cache;
-	struct ps_fetch *fetch;
 	struct ps_buf linkdata;
 	uint64_t damaged;
+	/* salvage: damage met since the last member that matched its manifest
+	 * line (the lines in between were lost with it, not missing) */
+	int after_damage;
+	uint64_t stretches; /* damaged stretches the reader reported */
+	struct ps_buf first_damage;
+	const struct ps_reader_opts *ro;
 };
 
 /* Append one record to the batch (handing it to the builder when full). */
@@ -254,7 +258,16 @@ static int next_member(struct rebuild *rb, struct ps_err *err)
 	rb->have_m = 0;
 	if (rb->members_done)
 		return 0;
-	int st = ps_reader_next(rb->r, &rb->m, err);
+	int st;
+	while ((st = ps_reader_next(rb->r, &rb->m, err)) == PS_READER_DAMAGED) {
+		/* Salvage: what the damaged stretch held is lost; reading goes
+		 * on after it.  The manifest lines up to the next member found
+		 * are marked lost (merge). */
+		const struct ps_rdamage *d = ps_reader_damage(rb->r);
+		if (!rb->stretches++)
+			ps_buf_adds(&rb->first_damage, d->msg ? d->msg : "damaged");
+		rb->after_damage = 1;
+	}
 	if (st < 0)
 		return -1;
 	if (st == 0 || strcmp(rb->m.path, PS_MANIFEST_PATH) == 0) {
@@ -408,9 +421,7 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 		*len = e->len;
 		return 0;
 	}
-	if (!rb->fetch && ps_fetch_open(rb->archive, &rb->fetch, err) < 0)
-		return -1;
-	if (ps_fetch_read(rb->fetch, t->data_off, t->size, &rb->linkdata, err) < 0)
+	if (ps_reader_fetch(rb->r, t->data_off, t->size, &rb->linkdata, err) < 0)
 		return -1;
 	*data = rb->linkdata.buf;
 	*len = rb->linkdata.len;
@@ -461,15 +472,19 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 			  (ml->has_hash && (!known || memcmp(ml->xxh3, h, 16) != 0)) ||
 			  (!ml->has_hash && m->kind != PS_M_DIR);
 		if (bad)
-			r.damage = PS_DAMAGE_MISMATCH;
+			/* a hardlink to content lost in a damaged stretch is lost too */
+			r.damage = m->hardlink && !known && rb->stretches ? PS_DAMAGE_LOST
+									  : PS_DAMAGE_MISMATCH;
 		r.kind = ml->kind == PS_M_ABSENT ? m->kind : ml->kind;
 		if (m->kind != PS_M_DIR) {
 			r.size = ml->size;
 			r.has_hash = ml->has_hash;
 			memcpy(r.xxh3, ml->xxh3, 16);
 		}
-		if (bad && want) {
-			data = NULL; /* do not parse bytes that are not what was read */
+		/* Do not parse bytes that are not what was read; the snapshot's
+		 * own records are kept (the builder reads them defensively). */
+		if (bad && want && strncmp(m->path, "procsnap/", 9) != 0) {
+			data = NULL;
 			r.data_len = 0;
 		}
 	}
@@ -493,12 +508,15 @@ static int merge(struct rebuild *rb, struct ps_err *err)
 		const struct mline *l = &rb->wl[rb->whead];
 		const char *lp = wpath(rb, rb->whead);
 		if (l->ml.kind == PS_M_ABSENT || !rb->have_m) {
-			if (emit_line(rb, l, lp, PS_DAMAGE_MISSING, err) < 0)
+			if (emit_line(rb, l, lp,
+				      rb->after_damage ? PS_DAMAGE_LOST : PS_DAMAGE_MISSING,
+				      err) < 0)
 				return -1;
 			rb->whead++;
 			continue;
 		}
 		if (strcmp(lp, rb->m.path) == 0) {
+			rb->after_damage = 0;
 			if (emit_member(rb, l, err) < 0 || next_member(rb, err) < 0)
 				return -1;
 			rb->whead++;
@@ -527,7 +545,8 @@ static int merge(struct rebuild *rb, struct ps_err *err)
 		if (found) {
 			for (; rb->whead < k; rb->whead++)
 				if (emit_line(rb, &rb->wl[rb->whead], wpath(rb, rb->whead),
-					      PS_DAMAGE_MISSING, err) < 0)
+					      rb->after_damage ? PS_DAMAGE_LOST : PS_DAMAGE_MISSING,
+					      err) < 0)
 					return -1;
 		} else if (emit_member(rb, NULL, err) < 0 || next_member(rb, err) < 0) {
 			return -1;
@@ -559,54 +578,30 @@ static int is_manifest_header(const unsigned char *blk)
 
 /* The compressed offset of the zstd frame where the manifest member starts
  * (the writer starts a frame there), found from the end through the seek
- * table; -1 if there is none (no seek table, an older archive...). */
-static int64_t find_manifest_frame(const char *archive)
+ * table (the reader's: none for a tar.zst without one, or a plain tar);
+ * -1 if there is none. */
+static int64_t find_manifest_frame(struct rebuild *rb)
 {
-	int fd = open(archive, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	uint32_t *c = NULL, *d = NULL;
+	struct ps_frame f;
 	size_t n = 0;
+	while (ps_reader_frame(rb->r, n, &f))
+		n++;
+	struct ps_buf out = PS_BUF_INIT;
 	struct ps_err e2;
 	int64_t found = -1;
-	if (ps_seektable_read(fd, &c, &d, &n, &e2) < 0) {
-		close(fd);
-		return -1;
-	}
-	uint64_t *coff = ps_xmalloc((n ? n : 1) * sizeof(*coff));
-	uint64_t co = 0;
-	for (size_t i = 0; i < n; i++) {
-		coff[i] = co;
-		co += c[i];
-	}
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	unsigned char in[4096], out[3 * 512];
-	for (size_t k = 0; dc && k < n && k < MAN_SCAN_MAX && found < 0; k++) {
-		size_t i = n - 1 - k;
-		/* A few KiB of compressed input hold the first three blocks. */
-		size_t want = c[i] < sizeof(in) ? c[i] : sizeof(in);
-		if (pread(fd, in, want, (off_t)coff[i]) != (ssize_t)want)
-			break;
-		ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
-		ZSTD_inBuffer ib = {in, want, 0};
-		ZSTD_outBuffer ob = {out, sizeof(out), 0};
-		while (ob.pos < ob.size && ib.pos < ib.size) {
-			size_t z = ZSTD_decompressStream(dc, &ob, &ib);
-			if (ZSTD_isError(z) || z == 0)
-				break;
-		}
+	for (size_t k = 0; k < n && k < MAN_SCAN_MAX && found < 0; k++) {
 		/* A pax extended header may come first (up to two blocks). */
-		for (size_t b = 0; b + 512 <= ob.pos; b += 512)
-			if (is_manifest_header(out + b)) {
-				found = (int64_t)coff[i];
+		if (!ps_reader_frame(rb->r, n - 1 - k, &f) ||
+		    ps_reader_fetch(rb->r, f.t_off, f.t_size < 1536 ? f.t_size : 1536, &out, &e2) <
+			0)
+			break;
+		for (size_t b = 0; b + 512 <= out.len; b += 512)
+			if (is_manifest_header((const unsigned char *)out.buf + b)) {
+				found = (int64_t)f.c_off;
 				break;
 			}
 	}
-	ZSTD_freeDCtx(dc);
-	free(coff);
-	free(c);
-	free(d);
-	close(fd);
+	ps_buf_release(&out);
 	return found;
 }
 
@@ -615,9 +610,9 @@ static int64_t find_manifest_frame(const char *archive)
  * at all is not an error here (the members are then all unlisted). */
 static int open_manifest(struct rebuild *rb, struct ps_err *err)
 {
-	int64_t at = find_manifest_frame(rb->archive);
+	int64_t at = find_manifest_frame(rb);
 	struct ps_err e2 = {0, ""};
-	if (at >= 0 && ps_reader_open_at(&rb->mr, rb->archive, (uint64_t)at, &e2) == 0) {
+	if (at >= 0 && ps_reader_reopen(rb->r, (uint64_t)at, &rb->mr, &e2) == 0) {
 		struct ps_rmember mm;
 		if (ps_reader_next(rb->mr, &mm, &e2) == 1 && mm.streaming &&
 		    strcmp(mm.path, PS_MANIFEST_PATH) == 0) {
@@ -627,7 +622,7 @@ static int open_manifest(struct rebuild *rb, struct ps_err *err)
 		ps_reader_close(rb->mr);
 		rb->mr = NULL;
 	}
-	if (ps_reader_open(&rb->mr, rb->archive, err) < 0)
+	if (ps_reader_reopen(rb->r, 0, &rb->mr, err) < 0)
 		return -1;
 	struct ps_rmember mm;
 	int st;
@@ -642,43 +637,47 @@ static int open_manifest(struct rebuild *rb, struct ps_err *err)
 
 static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
 {
-	if (ps_reader_open(&rb->r, rb->archive, err) < 0 || open_manifest(rb, err) < 0)
+	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL, .salvage = 1};
+	if (ps_reader_open_with(&rb->r, rb->archive, &ro, err) < 0 || open_manifest(rb, err) < 0)
 		return -1;
 	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
 		return -1;
 	ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
 	if (merge(rb, err) < 0)
 		return -1;
-	if (!rb->have_man)
-		return ps_err_set(err, EINVAL, "%s: truncated archive: no manifest", rb->archive);
+	/* No manifest (cut off, or in a damaged stretch): every member read
+	 * is in the index as unlisted; what failed to be read is not known. */
+	if (!rb->have_man && !rb->stretches++)
+		ps_buf_adds(&rb->first_damage, "no manifest (the archive is cut or damaged)");
 	if (rb->batch.len && ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
 		return -1;
 
 	unsigned char sha[32];
 	ps_reader_sha256(rb->r, sha);
-	struct stat sb;
 	const char *base = strrchr(rb->archive, '/');
-	uint32_t *c = NULL, *d = NULL;
+	/* the seek table's frames, as the reader read it (none without one) */
+	struct ps_frame f;
 	size_t n = 0;
-	int fd = open(rb->archive, O_RDONLY | O_CLOEXEC);
-	struct ps_err e2;
-	if (fd >= 0 && ps_seektable_read(fd, &c, &d, &n, &e2) < 0)
-		n = 0;
+	while (ps_reader_frame(rb->r, n, &f))
+		n++;
+	uint32_t *c = ps_xmalloc((n ? n : 1) * sizeof(*c)),
+		 *d = ps_xmalloc((n ? n : 1) * sizeof(*d));
 	uint64_t tar = 0;
-	for (size_t i = 0; i < n; i++)
-		tar += d[i];
+	for (size_t i = 0; i < n && ps_reader_frame(rb->r, i, &f); i++) {
+		c[i] = (uint32_t)f.c_size;
+		d[i] = (uint32_t)f.t_size;
+		tar += f.t_size;
+	}
 	struct ps_ibuild_end ie = {
 	    .sha256 = sha,
 	    .archive_name = base ? base + 1 : rb->archive,
-	    .archive_size = fd >= 0 && fstat(fd, &sb) == 0 ? (int64_t)sb.st_size : -1,
+	    .archive_size = (int64_t)ps_reader_file_size(rb->r),
 	    .tar_bytes = tar,
 	    .csize = c,
 	    .dsize = d,
 	    .nframes = n,
 	};
 	int rc = ps_ibuild_finish(rb->ib, &ie, err);
-	if (fd >= 0)
-		close(fd);
 	free(c);
 	free(d);
 	if (rc < 0)
@@ -688,9 +687,17 @@ static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struc
 
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err)
 {
+	return ps_index_build_with(archive_path, db_path, force, NULL, err);
+}
+
+int ps_index_build_with(const char *archive_path, const char *db_path, int force,
+			const struct ps_reader_opts *ro, struct ps_err *err)
+{
 	struct rebuild rb;
 	memset(&rb, 0, sizeof(rb));
 	rb.archive = archive_path;
+	rb.ro = ro;
+	ps_buf_init(&rb.first_damage);
 	ps_pool_init(&rb.pool, 2 * BATCH_BYTES + 128 * 1024);
 	ps_buf_init(&rb.batch);
 	ps_buf_init(&rb.line);
@@ -702,12 +709,18 @@ int ps_index_build(const char *archive_path, const char *db_path, int force, str
 	ps_hmap_init(&rb.cache->idx, 0);
 
 	int rc = rebuild_run(&rb, db_path, force, err);
-	if (rc == 0 && rb.damaged)
+	if (rc == 0 && (rb.damaged || rb.stretches)) {
 		rc = 1;
+		ps_err_set(err, EIO,
+			   "%llu paths marked in files.damage; %llu damaged stretch%s%s%s",
+			   (unsigned long long)rb.damaged, (unsigned long long)rb.stretches,
+			   rb.stretches == 1 ? "" : "es", rb.stretches ? ", the first: " : "",
+			   rb.first_damage.buf);
+	}
+	ps_buf_release(&rb.first_damage);
 	ps_ibuild_free(rb.ib); /* joins its thread; removes the temporary file on failure */
 	ps_reader_close(rb.r);
 	ps_reader_close(rb.mr);
-	ps_fetch_close(rb.fetch);
 	cache_free(rb.cache);
 	ps_hmap_release(&rb.targets);
 	free(rb.tents);

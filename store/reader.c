@@ -1,8 +1,30 @@
 /*
- * reader.c - read an archive back: a streaming member iterator (zstd frames
- * decompressed here, tar parsed by libarchive), the seek table, random access
- * by tar offset, and manifest lines.  Input is hostile: every size is
- * checked, every failure is a one-line error.
+ * reader.c - read any tar or tar.zst back, member by member, treating it as
+ * hostile and salvaging what survives damage.
+ *
+ * The file (standard input is first spooled to an unlinked temporary file)
+ * becomes a tar stream in source.c: zstd frames decoded one at a time, or a
+ * plain tar, with gaps where a frame does not decode.  Here libarchive
+ * parses tar headers from that stream through a read callback.  A gap makes
+ * the callback fail, which kills the libarchive context: the member being
+ * read is reported cut, and a fresh context starts at the next 512-byte
+ * block after the gap that is a tar header (ustar magic, valid checksum).
+ * A header block whose checksum fails makes libarchive skip it
+ * (ARCHIVE_RETRY); the run of skipped blocks is one damage.  An end-of-
+ * archive marker is checked too: without its 1024 zero bytes the archive
+ * was truncated, and members after it (zeros in damaged data look like
+ * one) are read, after a damage.
+ *
+ * Why not libarchive's zstd filter: it cannot say which frame failed or go
+ * on after one, and our frames are independent precisely so that one bad
+ * byte loses one frame.
+ *
+ * Damage is reported (salvage mode) once per lost stretch, when the reader
+ * has resynchronised or reached the end; without salvage it is an error.
+ * Limits (store_int.h) are errors in both modes: they are not damage but a
+ * crafted or foreign archive.  So is a header libarchive rejects or only
+ * half understands (ARCHIVE_WARN, but for names it cannot convert to the
+ * locale) although its checksum holds.
  */
 #include "store.h"
 #include "store_int.h"
@@ -11,13 +33,15 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zstd.h>
+
+#define SPOOL_CHUNK ((size_t)1 << 20)
 
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 {
@@ -26,208 +50,404 @@ void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 	memcpy(out, c.digest, 16);
 }
 
-#define IN_CHUNK (1 << 20)
-
 struct ps_reader {
+	char *name; /* for messages */
 	int fd;
-	char *path;
+	int salvage;
+	struct ps_src src;	/* the tar stream */
+	struct ps_fetch *fetch; /* ps_reader_fetch */
+	/* a header block found by resynchronising, handed out first */
+	unsigned char blk[512];
+	size_t blk_len, blk_pos;
+	uint64_t blk_t;
+	int blk_tknown;
+
+	/* libarchive context: fed from tar offset a_base */
 	struct archive *a;
-	EVP_MD_CTX *sha;
-	ZSTD_DStream *ds;
-	unsigned char *in;
-	ZSTD_inBuffer ib;
-	int in_eof;
-	char *out;
-	size_t outcap;
-	uint64_t tar_total; /* decompressed bytes handed to libarchive */
-	size_t last_z;	    /* last ZSTD_decompressStream hint: 0 = at a frame end */
-	int any_in;
-	char zerr[256];
-	/* one-member lookahead: data_off of a member is known once the next
-	 * header's position is */
-	struct archive_entry *pend; /* clone of the pending header */
-	uint64_t pend_pos;
-	struct ps_buf pend_data;
-	int pend_valid, at_end;
-	int pend_stream; /* the pending member's data is left for ps_reader_stream */
-	int streaming;	 /* the current member is being streamed */
-	/* returned member storage */
-	struct ps_buf cur_data;
+	uint64_t a_base, a_fed;
+	int a_base_known, a_gap, a_hard;
+	int last_is_chunk; /* last buffer fed: a chunk (from last_pos0) or blk */
+	uint64_t last_fed0;
+	size_t last_pos0;
+	uint64_t last_end; /* context offset just past the last member's data */
+	char zerr[300];
+
+	/* damage */
+	int dmg_open, dmg_ready, need_resync, blk_ready, started, done;
+	struct ps_rdamage dmg;
+	char dmg_msg[512];
+	char *dmg_path;
+	uint64_t nmembers;
+	struct archive_entry *held; /* a header read, to return after the damage */
+	int fail_pending;	    /* the context failed after a whole member */
+	uint64_t fail_from;
+
+	/* the member returned */
+	int streaming, stream_cut;
+	uint64_t cur_hoff;
+	struct ps_buf data;
+	XXH3_state_t *x3; /* hashing a member too large to hold */
 	char *cur_path, *cur_target, *cur_hardlink;
+	/* ps_reader_stream_line */
+	struct ps_buf line;
+	const char *lchunk;
+	size_t llen, lpos;
+	int line_used;
 };
+
+/* ---- damage ------------------------------------------------------------- */
+
+static void dmg_begin(struct ps_reader *r, uint64_t t_from, const char *path, const char *msg)
+{
+	if (r->dmg_open) {
+		if (!r->dmg_path && path)
+			r->dmg_path = ps_xstrdup(path);
+		return;
+	}
+	r->dmg_open = 1;
+	memset(&r->dmg, 0, sizeof(r->dmg));
+	r->dmg.tar_from = t_from;
+	r->dmg.tar_to = PS_OFF_UNKNOWN;
+	r->dmg.file_from = r->dmg.file_to = PS_OFF_UNKNOWN;
+	r->dmg.members_before = r->nmembers;
+	free(r->dmg_path);
+	r->dmg_path = path ? ps_xstrdup(path) : NULL;
+	snprintf(r->dmg_msg, sizeof(r->dmg_msg), "%s", msg);
+}
+
+/* Fold the source's last gap into the open damage. */
+static void dmg_gap(struct ps_reader *r, uint64_t t_from, const char *path)
+{
+	int was = r->dmg_open;
+	dmg_begin(r, t_from != PS_OFF_UNKNOWN ? t_from : r->src.gap.t_from, path, r->src.gap.msg);
+	if (!was || r->dmg.file_from == PS_OFF_UNKNOWN)
+		r->dmg.file_from = r->src.gap.c_from;
+	r->dmg.file_to = r->src.gap.c_to;
+}
+
+static void dmg_close(struct ps_reader *r, uint64_t t_to, int at_end)
+{
+	r->dmg_open = 0;
+	r->dmg_ready = 1;
+	r->dmg.tar_to = t_to;
+	r->dmg.at_end = at_end;
+	r->dmg.path = r->dmg_path;
+	r->dmg.msg = r->dmg_msg;
+}
+
+static void fmt_off(char *buf, size_t n, uint64_t v)
+{
+	if (v == PS_OFF_UNKNOWN)
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* The damage as an error (not salvaging). */
+static int dmg_error(struct ps_reader *r, struct ps_err *err)
+{
+	char a[24], b[24];
+	fmt_off(a, sizeof(a), r->dmg.tar_from);
+	fmt_off(b, sizeof(b), r->dmg.tar_to);
+	r->done = 1;
+	return ps_err_set(err, EIO, "%s: damaged archive: %s (tar bytes %s-%s%s%s)", r->name,
+			  r->dmg_msg, a, b, r->dmg_path ? ", member " : "",
+			  r->dmg_path ? r->dmg_path : "");
+}
+
+/* ---- tar: libarchive over the source -------------------------------------- */
 
 static la_ssize_t rd_cb(struct archive *a, void *ctx, const void **buf)
 {
 	(void)a;
 	struct ps_reader *r = ctx;
-	for (;;) {
-		if (r->ib.pos == r->ib.size) {
-			if (r->in_eof)
-				return 0;
-			ssize_t n = read(r->fd, r->in, IN_CHUNK);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				snprintf(r->zerr, sizeof(r->zerr), "read: %s", strerror(errno));
-				return -1;
-			}
-			if (n == 0) {
-				r->in_eof = 1;
-				if (r->any_in && r->last_z != 0) {
-					snprintf(r->zerr, sizeof(r->zerr), "truncated zstd frame");
-					return -1;
-				}
-				return 0;
-			}
-			r->any_in = 1;
-			EVP_DigestUpdate(r->sha, r->in, (size_t)n);
-			r->ib.src = r->in;
-			r->ib.size = (size_t)n;
-			r->ib.pos = 0;
-		}
-		ZSTD_outBuffer ob = {r->out, r->outcap, 0};
-		size_t z = ZSTD_decompressStream(r->ds, &ob, &r->ib);
-		r->last_z = z;
-		if (ZSTD_isError(z)) {
-			snprintf(r->zerr, sizeof(r->zerr), "zstd: %s", ZSTD_getErrorName(z));
+	if (r->blk_pos < r->blk_len) {
+		*buf = r->blk + r->blk_pos;
+		size_t n = r->blk_len - r->blk_pos;
+		r->blk_pos = r->blk_len;
+		r->last_is_chunk = 0;
+		r->last_fed0 = r->a_fed;
+		r->a_fed += n;
+		return (la_ssize_t)n;
+	}
+	if (r->src.chunk_pos >= r->src.chunk_len) {
+		int st = ps_src_next(&r->src);
+		if (st == 0)
+			return 0;
+		if (st == 2) {
+			r->a_gap = 1;
+			archive_set_error(a, EIO, "%s", r->src.gap.msg);
 			return -1;
 		}
-		if (ob.pos) {
-			r->tar_total += ob.pos;
-			*buf = r->out;
-			return (la_ssize_t)ob.pos;
+		if (st < 0) {
+			r->a_hard = 1;
+			archive_set_error(a, EIO, "%s", r->src.err);
+			return -1;
+		}
+	}
+	*buf = r->src.chunk + r->src.chunk_pos;
+	size_t n = r->src.chunk_len - r->src.chunk_pos;
+	r->last_is_chunk = 1;
+	r->last_fed0 = r->a_fed;
+	r->last_pos0 = r->src.chunk_pos;
+	r->src.chunk_pos = r->src.chunk_len;
+	r->a_fed += n;
+	return (la_ssize_t)n;
+}
+
+/* Tar offset of context offset rel. */
+static uint64_t ctx_t(const struct ps_reader *r, int64_t rel)
+{
+	return r->a_base_known && rel >= 0 ? r->a_base + (uint64_t)rel : PS_OFF_UNKNOWN;
+}
+
+static void ctx_free(struct ps_reader *r)
+{
+	if (r->a)
+		archive_read_free(r->a);
+	r->a = NULL;
+	r->held = NULL;
+}
+
+/*
+ * Find the next tar header in the source from where it stands: 512-byte
+ * blocks aligned as headers are (realign).  1 (r->blk holds it), 0 at the
+ * end, -1 error.  Gaps met on the way join the open damage.
+ */
+static int tar_resync(struct ps_reader *r)
+{
+	size_t have = 0;
+	uint64_t b_t = 0;
+	int b_tknown = 0;
+	for (;;) {
+		if (r->src.chunk_pos >= r->src.chunk_len) {
+			int st = ps_src_next(&r->src);
+			if (st == 0)
+				return 0;
+			if (st < 0)
+				return -1;
+			if (st == 2) {
+				dmg_gap(r, PS_OFF_UNKNOWN, NULL);
+				have = 0;
+				continue;
+			}
+		}
+		if (have == 0) {
+			uint64_t s = r->src.chunk_s + r->src.chunk_pos;
+			uint64_t mis = (s - r->src.align_s) % 512;
+			if (mis) {
+				size_t skip = 512 - (size_t)mis;
+				size_t left = r->src.chunk_len - r->src.chunk_pos;
+				r->src.chunk_pos += skip < left ? skip : left;
+				continue;
+			}
+			b_t = r->src.chunk_t + r->src.chunk_pos;
+			b_tknown = r->src.chunk_tknown;
+		}
+		size_t take = 512 - have, left = r->src.chunk_len - r->src.chunk_pos;
+		if (take > left)
+			take = left;
+		memcpy(r->blk + have, r->src.chunk + r->src.chunk_pos, take);
+		r->src.chunk_pos += take;
+		have += take;
+		if (have < 512)
+			continue;
+		have = 0;
+		if (ps_tar_header_ok(r->blk)) {
+			r->blk_len = 512;
+			r->blk_pos = 0;
+			r->blk_t = b_t;
+			r->blk_tknown = b_tknown;
+			return 1;
 		}
 	}
 }
 
-int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err)
+/*
+ * Start a libarchive context at the start of the tar, or at the header
+ * tar_resync found.  After a resync the damage is closed and returned first
+ * (r->blk_ready: the context opens on the next call).  0, -1 error.
+ */
+static int ctx_start(struct ps_reader *r, struct ps_err *err)
 {
-	return ps_reader_open_at(rp, path, 0, err);
-}
-
-int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ps_err_set(err, errno, "%s: %s", path, strerror(errno));
-	if (c_off && lseek(fd, (off_t)c_off, SEEK_SET) < 0) {
-		int e = errno;
-		close(fd);
-		return ps_err_set(err, e, "%s: %s", path, strerror(e));
+	if (r->need_resync) {
+		int st = tar_resync(r);
+		if (st < 0)
+			return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
+		r->need_resync = 0;
+		if (st == 0) {
+			if (r->dmg_open)
+				dmg_close(r, ps_src_tcur(&r->src), 1);
+			r->done = 1;
+			return 0;
+		}
+		r->blk_ready = 1;
+		if (r->dmg_open) {
+			dmg_close(r, r->blk_tknown ? r->blk_t : PS_OFF_UNKNOWN, 0);
+			return 0;
+		}
 	}
-	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
-	r->fd = fd;
-	r->path = ps_xstrdup(path);
-	ps_buf_init(&r->pend_data);
-	ps_buf_init(&r->cur_data);
-	r->in = ps_xmalloc(IN_CHUNK);
-	r->outcap = ZSTD_DStreamOutSize();
-	r->out = ps_xmalloc(r->outcap);
-	r->ds = ZSTD_createDStream();
-	r->sha = EVP_MD_CTX_new();
-	if (!r->ds || !r->sha || !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL)) {
-		ps_reader_close(r);
-		return ps_err_set(err, ENOMEM, "cannot set up zstd/sha256 contexts");
+	int first = !r->started;
+	if (r->blk_ready) {
+		r->blk_ready = 0;
+		r->a_base = r->blk_t;
+		r->a_base_known = r->blk_tknown;
+	} else {
+		r->a_base = 0;
+		r->a_base_known = 1;
 	}
-	/* Bound the decoder window: we write frames with small windows. */
-	ZSTD_DCtx_setParameter(r->ds, ZSTD_d_windowLogMax, 27);
+	r->started = 1;
 	r->a = archive_read_new();
+	if (!r->a)
+		return ps_err_set(err, ENOMEM, "%s: out of memory", r->name);
 	archive_read_support_format_tar(r->a);
-	if (archive_read_open2(r->a, r, NULL, rd_cb, NULL, NULL) != ARCHIVE_OK) {
-		ps_err_set(err, EIO, "%s: not a procsnap archive: %s", path,
-			   r->zerr[0] ? r->zerr : archive_error_string(r->a));
-		ps_reader_close(r);
-		return -1;
+	r->a_fed = 0;
+	r->a_gap = r->a_hard = 0;
+	r->last_end = 0;
+	if (archive_read_open2(r->a, r, NULL, rd_cb, NULL, NULL) == ARCHIVE_OK)
+		return 0;
+	if (r->a_hard || r->src.ioerr)
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
+	if (r->a_gap) {
+		dmg_gap(r, ctx_t(r, 0), NULL);
+		ctx_free(r);
+		r->need_resync = 1;
+		return 0;
 	}
-	*rp = r;
+	if (first) {
+		int rc =
+		    ps_err_set(err, EINVAL, "%s: %s", r->name,
+			       r->src.spos == 0 ? "empty archive" : "not a tar or tar.zst archive");
+		ctx_free(r);
+		r->done = 1;
+		return rc;
+	}
+	/* a resync block that libarchive refused: skip it */
+	dmg_begin(r, ctx_t(r, 0), NULL, "unreadable tar header");
+	ctx_free(r);
+	r->need_resync = 1;
 	return 0;
 }
 
-static int bad(struct ps_reader *r, struct ps_err *err, const char *what)
+/*
+ * libarchive failed: a gap (damage: the member being read, if any, is cut;
+ * resynchronise after it), the end of the input (truncation), or a header
+ * it rejects although its checksum holds (crafted: an error).
+ */
+static int ctx_failed(struct ps_reader *r, uint64_t from, const char *cut, struct ps_err *err)
 {
-	const char *why = r->zerr[0] ? r->zerr : archive_error_string(r->a);
-	return ps_err_set(err, EIO, "%s: corrupt or truncated archive: %s%s%s", r->path, what,
-			  why ? ": " : "", why ? why : "");
+	if (r->a_hard || r->src.ioerr)
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
+	if (r->a_gap) {
+		dmg_gap(r, from, cut);
+		ctx_free(r);
+		r->need_resync = 1;
+		return 0;
+	}
+	if (r->src.eof) {
+		char m[160];
+		snprintf(m, sizeof(m), "truncated: the archive ends %s",
+			 cut ? "inside a member" : "inside a tar header");
+		dmg_begin(r, from, cut, m);
+		ctx_free(r);
+		dmg_close(r, ps_src_tcur(&r->src), 1);
+		r->done = 1;
+		return 0;
+	}
+	int rc = ps_err_set(err, EINVAL, "%s: malformed archive%s%s: %s", r->name,
+			    cut ? ": member " : "", cut ? cut : "", archive_error_string(r->a));
+	ctx_free(r);
+	r->done = 1;
+	return rc;
 }
 
-/* Read the next header into r->pend (and its data into pend_data).
- * 1 ok, 0 end, -1 error. */
-static int read_pending(struct ps_reader *r, struct ps_err *err)
+/*
+ * libarchive saw the end-of-archive marker.  Without 1024 zero bytes after
+ * the last member it is a truncation; members after the marker (a zero
+ * stretch in damaged data looks like one) are damage too, and are read.
+ */
+static int at_eof(struct ps_reader *r, struct ps_err *err)
 {
-	struct archive_entry *e;
-	int st = archive_read_next_header(r->a, &e);
-	if (st == ARCHIVE_EOF)
-		return 0;
-	if (st < ARCHIVE_WARN)
-		return bad(r, err, "header");
-	if (archive_entry_pathname(e) == NULL)
-		return bad(r, err, "member without a name");
-	r->pend_pos = (uint64_t)archive_read_header_position(r->a);
-	if (r->pend)
-		archive_entry_free(r->pend);
-	r->pend = archive_entry_clone(e);
-	ps_buf_reset(&r->pend_data);
-	/* The manifest can be tens of MiB: it is streamed, not loaded. */
-	r->pend_stream = archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
-			 strcmp(archive_entry_pathname(e), PS_MANIFEST_PATH) == 0;
-	if (r->pend_stream) {
-		la_int64_t size = archive_entry_size(e);
-		if (size < 0)
-			return bad(r, err, "member size out of range");
-	} else if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e)) {
-		la_int64_t size = archive_entry_size(e);
-		if (size < 0 || (uint64_t)size > PS_MEMBER_MAX)
-			return bad(r, err, "member size out of range");
-		ps_buf_grow(&r->pend_data, (size_t)size);
-		for (;;) {
-			const void *b;
-			size_t n;
-			la_int64_t off;
-			int rr = archive_read_data_block(r->a, &b, &n, &off);
-			if (rr == ARCHIVE_EOF)
-				break;
-			if (rr < ARCHIVE_WARN)
-				return bad(r, err, archive_entry_pathname(r->pend));
-			if (off < 0 || (uint64_t)off != r->pend_data.len ||
-			    r->pend_data.len + n > (size_t)size)
-				return bad(r, err, "sparse or oversized member data");
-			ps_buf_add(&r->pend_data, b, n);
-		}
-		if (r->pend_data.len != (size_t)size)
-			return bad(r, err, "short member data");
+	int64_t pos = archive_filter_bytes(r->a, -1);
+	uint64_t end_t = ctx_t(r, pos);
+	int marker = pos >= 0 && (uint64_t)pos >= r->last_end + 1024;
+	/* Go on from where libarchive stopped, inside the last chunk it had. */
+	if (pos >= 0 && r->last_is_chunk) {
+		/* (if it stopped in the chunk before, that one is gone: scan this
+		 * one whole) */
+		uint64_t back = r->last_pos0 +
+				((uint64_t)pos > r->last_fed0 ? (uint64_t)pos - r->last_fed0 : 0);
+		if (back < r->src.chunk_len)
+			r->src.chunk_pos = (size_t)back;
 	}
-	return 1;
+	ctx_free(r);
+	if (!marker)
+		dmg_begin(r, ctx_t(r, (int64_t)r->last_end), NULL,
+			  "truncated: no end-of-archive marker");
+	int st = tar_resync(r);
+	if (st < 0)
+		return ps_err_set(err, EIO, "%s: %s", r->name, r->src.err);
+	if (st == 0) {
+		if (r->dmg_open)
+			dmg_close(r, ps_src_tcur(&r->src), 1);
+		r->done = 1;
+		return 0;
+	}
+	dmg_begin(r, end_t, NULL, "tar members after the end-of-archive marker");
+	dmg_close(r, r->blk_tknown ? r->blk_t : PS_OFF_UNKNOWN, 0);
+	r->blk_ready = 1; /* ctx_start takes the block found */
+	return 0;
 }
 
-int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err)
-{
-	if (r->at_end)
-		return 0;
-	if (!r->pend_valid) {
-		int st = read_pending(r, err);
-		if (st <= 0) {
-			r->at_end = 1;
-			if (st == 0 && r->cur_path)
-				return 0; /* after a streamed last member */
-			if (st == 0)
-				return bad(r, err, "empty archive");
-			return -1;
-		}
-		r->pend_valid = 1;
-	}
-	/* Take the pending member. */
-	struct archive_entry *e = r->pend;
-	r->pend = NULL;
-	struct ps_buf tmp = r->cur_data;
-	r->cur_data = r->pend_data;
-	r->pend_data = tmp;
-	uint64_t hpos = r->pend_pos;
-	uint64_t size = r->cur_data.len;
+/* ---- members ------------------------------------------------------------ */
 
+static int hostile(struct ps_reader *r, struct ps_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int hostile(struct ps_reader *r, struct ps_err *err, const char *fmt, ...)
+{
+	char m[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	ctx_free(r);
+	r->done = 1;
+	return ps_err_set(err, EINVAL, "%s: %s", r->name, m);
+}
+
+/*
+ * Upper bound of the tar bytes left from tar offset t: exact for a plain
+ * tar or through the seek table, else what the compressed bytes left can
+ * decode to (a zstd block of 128 KiB takes at least 4 bytes: a ratio of
+ * 32768 at most), plus what is decoded but not yet read.
+ */
+static uint64_t room(const struct ps_reader *r, uint64_t t)
+{
+	const struct ps_src *s = &r->src;
+	if (t != PS_OFF_UNKNOWN && !s->zstd)
+		return t < s->fsize ? s->fsize - t : 0;
+	if (t != PS_OFF_UNKNOWN && s->st.n)
+		return t < s->st.toff[s->st.n] ? s->st.toff[s->st.n] - t : 0;
+	uint64_t left = s->cpos < s->fsize ? s->fsize - s->cpos : 0;
+	return left * 32768 + (s->chunk_len - s->chunk_pos) + PS_FRAME_MAX + ((uint64_t)16 << 20);
+}
+
+/*
+ * The member whose header libarchive just read: its data (loaded, or left
+ * for ps_reader_stream), offsets and hash.  1 with *m, 0 when damage cut it
+ * (reported later), -1 error.
+ */
+static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_rmember *m,
+		       struct ps_err *err)
+{
+	const char *name = archive_entry_pathname(e);
+	if (!name || !*name)
+		return hostile(r, err, "malformed archive: a member without a name");
+	uint64_t hpos = ctx_t(r, archive_read_header_position(r->a));
 	free(r->cur_path);
 	free(r->cur_target);
 	free(r->cur_hardlink);
-	r->cur_path = ps_xstrdup(archive_entry_pathname(e));
+	r->cur_path = ps_xstrdup(name);
 	/* tar stores directories as "dir/": report the path as captured */
 	size_t pl = strlen(r->cur_path);
 	while (pl > 1 && r->cur_path[pl - 1] == '/')
@@ -239,6 +459,13 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	unsigned ft = archive_entry_filetype(e);
 	if (h)
 		ft = AE_IFREG; /* a pax hardlink header may carry no file type */
+	la_int64_t size = archive_entry_size(e);
+	if (size < 0)
+		return hostile(r, err, "malformed archive: member %s has a negative size",
+			       r->cur_path);
+	if (ft != AE_IFREG && ft != AE_IFLNK && ft != AE_IFDIR)
+		return hostile(r, err, "not a procsnap archive: unexpected type of member %s",
+			       r->cur_path);
 	memset(m, 0, sizeof(*m));
 	m->path = r->cur_path;
 	m->kind = ft == AE_IFLNK ? PS_M_LINK : ft == AE_IFDIR ? PS_M_DIR : PS_M_FILE;
@@ -248,46 +475,178 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	m->mtime = archive_entry_mtime(e);
 	m->target = r->cur_target;
 	m->hardlink = r->cur_hardlink;
-	m->data = r->cur_data.buf;
-	m->len = r->cur_data.len;
 	m->header_off = hpos;
-	la_int64_t esize = archive_entry_size(e);
-	archive_entry_free(e);
-	if (r->pend_stream) {
-		/* No lookahead: the caller reads the data with ps_reader_stream;
-		 * the next ps_reader_next looks for what follows. */
-		r->pend_stream = 0;
+	r->cur_hoff = hpos;
+	int load = ft == AE_IFREG && !h;
+	if (load && strcmp(r->cur_path, PS_MANIFEST_PATH) == 0) {
+		/* The manifest can be hundreds of MiB: it is streamed. */
 		r->streaming = 1;
-		r->pend_valid = 0;
+		r->stream_cut = 0;
+		r->nmembers++;
 		m->streaming = 1;
 		m->data = NULL;
-		m->len = (size_t)esize;
+		m->len = (size_t)size;
 		return 1;
 	}
-	if (ft != AE_IFREG && ft != AE_IFLNK && ft != AE_IFDIR) {
-		r->at_end = 1;
-		return ps_err_set(err, EINVAL,
-				  "%s: not a procsnap archive: unexpected type of member %s",
-				  r->path, m->path);
+	if (load && strcmp(r->cur_path, PS_META_PATH) == 0 && (uint64_t)size > PS_META_MAX)
+		return hostile(r, err, "%s claims %llu bytes, more than %llu", PS_META_PATH,
+			       (unsigned long long)size, (unsigned long long)PS_META_MAX);
+	/* Larger than a member may be in memory: hashed as it goes by, not
+	 * kept; first, it must fit in what the rest of the archive holds. */
+	int big = load && (uint64_t)size > PS_MEMBER_MAX;
+	if (big && (uint64_t)size > room(r, hpos))
+		return hostile(r, err,
+			       "member %s claims %llu bytes, more than the rest of the archive "
+			       "can hold",
+			       r->cur_path, (unsigned long long)size);
+	if (big && !r->x3 && !(r->x3 = XXH3_createState()))
+		return hostile(r, err, "out of memory");
+	if (big)
+		XXH3_128bits_reset(r->x3);
+	/* The data grows as it arrives, never by the size the header claims. */
+	ps_buf_reset(&r->data);
+	uint64_t got = 0;
+	int64_t first = -1; /* context offset of the data */
+	for (;;) {
+		const void *b;
+		size_t n;
+		la_int64_t off;
+		int rr = archive_read_data_block(r->a, &b, &n, &off);
+		if (rr == ARCHIVE_EOF)
+			break;
+		if (rr < ARCHIVE_WARN && load && first >= 0 && got == (uint64_t)size &&
+		    (r->a_gap || r->src.eof)) {
+			/* All of the data arrived, only the padding after it did
+			 * not: the member is whole, the damage starts after it. */
+			r->fail_pending = 1;
+			r->fail_from = ctx_t(r, first + size);
+			break;
+		}
+		if (rr < ARCHIVE_WARN)
+			return ctx_failed(r, hpos, r->cur_path, err) < 0 ? -1 : 0;
+		if (!load || !n)
+			continue;
+		if (first < 0) /* libarchive consumes a block on the next call */
+			first = archive_filter_bytes(r->a, -1) - off;
+		if (off < 0 || (uint64_t)off != got || got + n > (uint64_t)size)
+			return hostile(r, err, "malformed archive: sparse or oversized data in %s",
+				       r->cur_path);
+		if (big)
+			XXH3_128bits_update(r->x3, b, n);
+		else
+			ps_buf_add(&r->data, b, n);
+		got += n;
 	}
-
-	/* Look ahead to learn where this member's data ended. */
-	int st = read_pending(r, err);
-	if (st < 0) {
-		r->at_end = 1;
-		return -1;
-	}
-	uint64_t next = st == 1 ? r->pend_pos : r->tar_total >= 1024 ? r->tar_total - 1024 : 0;
-	uint64_t padded = (size + 511) & ~(uint64_t)511;
-	m->data_off = next >= padded + hpos ? next - padded : hpos;
-	if (st == 0)
-		r->at_end = 1;
-	r->pend_valid = st == 1;
-	if (m->kind == PS_M_FILE)
+	if (load && got != (uint64_t)size)
+		return hostile(r, err, "malformed archive: short data in %s", r->cur_path);
+	int64_t end = archive_filter_bytes(r->a, -1);
+	r->last_end = end > 0 ? (uint64_t)end : 0;
+	m->data_off = ctx_t(r, first >= 0 ? first : end);
+	m->data = load ? r->data.buf : "";
+	m->len = load ? r->data.len : 0;
+	if (big) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(r->x3));
+		memcpy(m->xxh3, c.digest, 16);
+		m->data = NULL;
+		m->len = (size_t)size;
+		m->unloaded = 1;
+	} else if (m->kind == PS_M_FILE)
 		ps_xxh3_128(m->data, m->len, m->xxh3);
 	else if (m->kind == PS_M_LINK && m->target)
 		ps_xxh3_128(m->target, strlen(m->target), m->xxh3);
+	r->nmembers++;
 	return 1;
+}
+
+/*
+ * libarchive warns when a name (path, link, user, group) in UTF-8 cannot be
+ * converted to the locale's charset; procsnap runs in the C locale, so every
+ * non-ASCII name in a pax header does that, and the name comes back as
+ * stored.  That warning is harmless; any other is about a header libarchive
+ * ignored part of.
+ */
+static int charset_warning(struct archive *a)
+{
+	const char *w = archive_error_string(a);
+	return w && strstr(w, " can't be converted from ") != NULL;
+}
+
+int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err)
+{
+	if (r->streaming) { /* the caller left part of a streamed member */
+		const void *p;
+		size_t n;
+		int st;
+		while ((st = ps_reader_stream(r, &p, &n, err)) == 1)
+			;
+		if (st < 0)
+			return -1;
+	}
+	for (;;) {
+		if (r->dmg_ready) {
+			r->dmg_ready = 0;
+			if (!r->salvage)
+				return dmg_error(r, err);
+			return PS_READER_DAMAGED;
+		}
+		if (r->done)
+			return 0;
+		if (r->fail_pending) {
+			r->fail_pending = 0;
+			if (ctx_failed(r, r->fail_from, NULL, err) < 0)
+				return -1;
+			continue;
+		}
+		if (!r->a) {
+			if (ctx_start(r, err) < 0)
+				return -1;
+			continue;
+		}
+		struct archive_entry *e = r->held;
+		int st = ARCHIVE_OK;
+		r->held = NULL;
+		if (!e)
+			st = archive_read_next_header(r->a, &e);
+		if (st == ARCHIVE_WARN && !charset_warning(r->a)) {
+			/* libarchive ignored part of a header whose checksum holds
+			 * (a pax record it rejects): crafted, not damaged */
+			char w[300];
+			snprintf(w, sizeof(w), "%s", archive_error_string(r->a));
+			return hostile(r, err, "malformed archive: %s", w);
+		}
+		if (st == ARCHIVE_OK || st == ARCHIVE_WARN) {
+			if (r->dmg_open) {
+				/* a run of bad header blocks ended here */
+				dmg_close(r, ctx_t(r, archive_read_header_position(r->a)), 0);
+				r->held = e;
+				continue;
+			}
+			int rr = take_member(r, e, m, err);
+			if (rr != 0)
+				return rr;
+			continue;
+		}
+		if (st == ARCHIVE_RETRY) {
+			/* a header block whose checksum fails: libarchive skipped it */
+			int64_t pos = archive_filter_bytes(r->a, -1);
+			dmg_begin(r, ctx_t(r, pos >= 512 ? pos - 512 : 0), NULL,
+				  "tar header blocks with a bad checksum");
+			continue;
+		}
+		if (st == ARCHIVE_EOF) {
+			if (at_eof(r, err) < 0)
+				return -1;
+			continue;
+		}
+		if (ctx_failed(r, ctx_t(r, archive_read_header_position(r->a)), NULL, err) < 0)
+			return -1;
+	}
+}
+
+const struct ps_rdamage *ps_reader_damage(const struct ps_reader *r)
+{
+	return &r->dmg;
 }
 
 int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_err *err)
@@ -299,53 +658,256 @@ int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_e
 		int rr = archive_read_data_block(r->a, p, n, &off);
 		if (rr == ARCHIVE_EOF) {
 			r->streaming = 0;
+			int64_t end = archive_filter_bytes(r->a, -1);
+			r->last_end = end > 0 ? (uint64_t)end : 0;
 			return 0;
 		}
 		if (rr < ARCHIVE_WARN) {
 			r->streaming = 0;
-			r->at_end = 1;
-			return bad(r, err, r->cur_path ? r->cur_path : "member data");
+			r->stream_cut = 1;
+			if (ctx_failed(r, r->cur_hoff, r->cur_path, err) < 0)
+				return -1;
+			if (!r->salvage && r->dmg_ready) {
+				r->dmg_ready = 0;
+				return dmg_error(r, err);
+			}
+			return 0;
 		}
 		if (*n)
 			return 1;
 	}
 }
 
+/* A malformed streamed member ends the reading. */
+static void stream_bad(struct ps_reader *r)
+{
+	r->streaming = 0;
+	r->done = 1;
+	ctx_free(r);
+}
+
+int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, struct ps_err *err)
+{
+	if (r->line_used) {
+		ps_buf_reset(&r->line);
+		r->line_used = 0;
+	}
+	for (;;) {
+		if (r->lpos < r->llen) {
+			const char *p = r->lchunk + r->lpos;
+			size_t left = r->llen - r->lpos;
+			const char *nl = memchr(p, '\n', left);
+			size_t k = nl ? (size_t)(nl - p) : left;
+			if (r->line.len + k > PS_MANIFEST_LINE_MAX)
+				return stream_bad(r),
+				       ps_err_set(err, EINVAL,
+						  "%s: malformed archive: a line of %s is longer "
+						  "than %zu bytes",
+						  r->name, r->cur_path ? r->cur_path : "a member",
+						  PS_MANIFEST_LINE_MAX);
+			r->lpos += k + (nl != NULL);
+			if (!nl) {
+				ps_buf_add(&r->line, p, k);
+				continue;
+			}
+			if (r->line.len) {
+				ps_buf_add(&r->line, p, k);
+				*line = r->line.buf;
+				*len = r->line.len;
+				r->line_used = 1;
+			} else {
+				*line = p;
+				*len = k;
+			}
+			return 1;
+		}
+		const void *c;
+		size_t n;
+		int st = ps_reader_stream(r, &c, &n, err);
+		if (st < 0)
+			return -1;
+		if (st == 1) {
+			r->lchunk = c;
+			r->llen = n;
+			r->lpos = 0;
+			continue;
+		}
+		r->lchunk = NULL;
+		r->llen = r->lpos = 0;
+		if (r->line.len && !r->stream_cut) {
+			ps_buf_reset(&r->line);
+			stream_bad(r);
+			return ps_err_set(err, EINVAL,
+					  "%s: malformed archive: %s ends without a newline",
+					  r->name, r->cur_path ? r->cur_path : "a member");
+		}
+		ps_buf_reset(&r->line);
+		return 0;
+	}
+}
+
+/* ---- open, random access, close ---------------------------------------- */
+
+/* Copy standard input (or a pipe) to an unlinked temporary file. */
+static int spool(int in, const char *tmpdir, const char *name, struct ps_err *err)
+{
+	const char *dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		struct ps_buf t = PS_BUF_INIT;
+		ps_buf_addf(&t, "%s/procsnap-in-XXXXXX", dir);
+		fd = mkostemp(t.buf, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(t.buf);
+		ps_buf_release(&t);
+		if (fd < 0)
+			return ps_err_set(err, errno, "%s: cannot spool to %s: %s", name, dir,
+					  strerror(errno));
+	}
+	char *buf = ps_xmalloc(SPOOL_CHUNK);
+	for (;;) {
+		ssize_t n = read(in, buf, SPOOL_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ps_err_set(err, errno, "%s: read: %s", name, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		int e = ps_write_all(fd, buf, (size_t)n);
+		if (e) {
+			ps_err_set(err, e, "%s: cannot spool to %s: %s", name, dir, strerror(e));
+			goto fail;
+		}
+	}
+	free(buf);
+	return fd;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* A reader on fd (taken), from byte c_off. */
+static int open_fd(struct ps_reader **rp, int fd, const char *name, int salvage, uint64_t c_off,
+		   struct ps_err *err)
+{
+	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
+	r->fd = fd;
+	r->name = ps_xstrdup(name);
+	r->salvage = salvage;
+	ps_buf_init(&r->data);
+	ps_buf_init(&r->line);
+	if (ps_src_open(&r->src, fd, name, err) < 0 ||
+	    (c_off && ps_src_start(&r->src, c_off, err) < 0) ||
+	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
+		ps_reader_close(r);
+		return -1;
+	}
+	r->src.fetch = r->fetch;
+	*rp = r;
+	return 0;
+}
+
+/* Open path ("-": standard input) as a regular file, spooling a pipe. */
+static int open_file(const char *path, const char *tmpdir, const char **name, struct ps_err *err)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	*name = is_stdin ? "standard input" : path;
+	int fd = is_stdin ? fcntl(0, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ps_err_set(err, errno, "%s: %s", *name, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
+		close(fd);
+		return ps_err_set(err, e, "%s: %s", *name, strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) { /* a pipe: keep a copy to read again */
+		int t = spool(fd, tmpdir, *name, err);
+		close(fd);
+		return t;
+	}
+	return fd;
+}
+
+int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err)
+{
+	return ps_reader_open_with(rp, path, NULL, err);
+}
+
+int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps_reader_opts *o,
+			struct ps_err *err)
+{
+	const char *name;
+	int fd = open_file(path, o ? o->tmpdir : NULL, &name, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, o && o->salvage, 0, err);
+}
+
+int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err)
+{
+	const char *name;
+	int fd = open_file(path, NULL, &name, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, 0, c_off, err);
+}
+
+int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2, struct ps_err *err)
+{
+	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return ps_err_set(err, errno, "%s: %s", r->name, strerror(errno));
+	return open_fd(r2, fd, r->name, r->salvage, c_off, err);
+}
+
+int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,
+		    struct ps_err *err)
+{
+	if (off == PS_OFF_UNKNOWN)
+		return ps_err_set(err, EINVAL, "%s: the member's offset is not known (damage)",
+				  r->name);
+	return ps_fetch_read(r->fetch, off, len, out, err);
+}
+
+int ps_reader_frame(const struct ps_reader *r, size_t i, struct ps_frame *f)
+{
+	const struct ps_seektable *st = &r->src.st;
+	if (i >= st->n)
+		return 0;
+	f->c_off = st->coff[i];
+	f->c_size = st->coff[i + 1] - st->coff[i];
+	f->t_off = st->toff[i];
+	f->t_size = st->toff[i + 1] - st->toff[i];
+	return 1;
+}
+
+uint64_t ps_reader_file_size(const struct ps_reader *r)
+{
+	return r->src.fsize;
+}
+
 void ps_reader_sha256(struct ps_reader *r, unsigned char out[32])
 {
-	/* Hash whatever libarchive did not need (end blocks, seek table). */
-	unsigned char buf[65536];
-	ssize_t n;
-	while ((n = read(r->fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(r->sha, buf, (size_t)n);
-	if (r->ib.pos < r->ib.size) {
-		/* already hashed when read */
-	}
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(r->sha, out, &len);
-	EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
+	ps_src_sha256(&r->src, out);
 }
 
 void ps_reader_close(struct ps_reader *r)
 {
 	if (!r)
 		return;
-	if (r->a)
-		archive_read_free(r->a);
-	if (r->pend)
-		archive_entry_free(r->pend);
-	ZSTD_freeDStream(r->ds);
-	EVP_MD_CTX_free(r->sha);
+	ctx_free(r);
+	ps_fetch_close(r->fetch);
+	ps_src_close(&r->src);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->in);
-	free(r->out);
-	free(r->path);
+	free(r->name);
 	free(r->cur_path);
 	free(r->cur_target);
 	free(r->cur_hardlink);
-	ps_buf_release(&r->pend_data);
-	ps_buf_release(&r->cur_data);
+	free(r->dmg_path);
+	XXH3_freeState(r->x3);
+	ps_buf_release(&r->data);
+	ps_buf_release(&r->line);
 	free(r);
 }
 
@@ -397,125 +959,4 @@ int ps_manifest_parse_line(const char *line, size_t len, struct ps_buf *pathbuf,
 	if (out->err < 0)
 		return -1;
 	return 0;
-}
-
-/* ---- seek table and random access -------------------------------------- */
-
-int ps_seektable_read(int fd, uint32_t **csizes, uint32_t **dsizes, size_t *nframes,
-		      struct ps_err *err)
-{
-	struct stat st;
-	unsigned char foot[9];
-	if (fstat(fd, &st) < 0)
-		return ps_err_set(err, errno, "stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode) || st.st_size < 17)
-		return ps_err_set(err, EINVAL, "no seek table (not a regular file or too small)");
-	if (pread(fd, foot, 9, st.st_size - 9) != 9)
-		return ps_err_set(err, EIO, "cannot read the seek table footer");
-	if (ps_le32(foot + 5) != 0x8F92EAB1)
-		return ps_err_set(err, EINVAL, "no seek table (bad seekable magic)");
-	uint32_t n = ps_le32(foot);
-	int has_ck = (foot[4] & 0x80) != 0;
-	if (foot[4] & 0x7c)
-		return ps_err_set(err, EINVAL, "seek table: reserved bits set");
-	uint64_t esz = has_ck ? 12 : 8;
-	uint64_t body = (uint64_t)n * esz + 9;
-	if (n > 0x8000000u || body + 8 > (uint64_t)st.st_size)
-		return ps_err_set(err, EINVAL, "seek table: frame count %u does not fit the file",
-				  n);
-	unsigned char *t = ps_xmalloc((size_t)body + 8);
-	off_t at = st.st_size - (off_t)(body + 8);
-	if (pread(fd, t, (size_t)body + 8, at) != (ssize_t)(body + 8)) {
-		free(t);
-		return ps_err_set(err, EIO, "cannot read the seek table");
-	}
-	if (ps_le32(t) != 0x184D2A5E || ps_le32(t + 4) != body) {
-		free(t);
-		return ps_err_set(err, EINVAL, "seek table: bad skippable frame header");
-	}
-	uint32_t *c = ps_xmalloc(sizeof(*c) * (n ? n : 1));
-	uint32_t *d = ps_xmalloc(sizeof(*d) * (n ? n : 1));
-	uint64_t csum = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		c[i] = ps_le32(t + 8 + i * esz);
-		d[i] = ps_le32(t + 12 + i * esz);
-		csum += c[i];
-	}
-	free(t);
-	if (csum != (uint64_t)at) {
-		free(c);
-		free(d);
-		return ps_err_set(err, EINVAL, "seek table: frame sizes do not add up to the file");
-	}
-	*csizes = c;
-	*dsizes = d;
-	*nframes = n;
-	return 0;
-}
-
-int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, struct ps_buf *out,
-		       struct ps_err *err)
-{
-	uint32_t *c = NULL, *d = NULL;
-	size_t n = 0;
-	int rc = -1;
-	ZSTD_DCtx *dc = NULL;
-	unsigned char *in = NULL;
-	char *tmp = NULL;
-	int fd = open(archive_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ps_err_set(err, errno, "%s: %s", archive_path, strerror(errno));
-	if (ps_seektable_read(fd, &c, &d, &n, err) < 0) {
-		ps_err_prefix(err, "%s", archive_path);
-		goto out;
-	}
-	if (len > PS_MEMBER_MAX) {
-		ps_err_set(err, EFBIG, "%s: member too large", archive_path);
-		goto out;
-	}
-	uint64_t coff = 0, toff = 0;
-	size_t i = 0;
-	while (i < n && toff + d[i] <= off) {
-		coff += c[i];
-		toff += d[i];
-		i++;
-	}
-	ps_buf_reset(out);
-	ps_buf_grow(out, (size_t)len);
-	dc = ZSTD_createDCtx();
-	ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, 27);
-	for (; i < n && out->len < len; i++) {
-		in = ps_xrealloc(in, c[i] ? c[i] : 1);
-		if (pread(fd, in, c[i], (off_t)coff) != (ssize_t)c[i]) {
-			ps_err_set(err, EIO, "%s: truncated archive", archive_path);
-			goto out;
-		}
-		tmp = ps_xrealloc(tmp, d[i] ? d[i] : 1);
-		size_t got = ZSTD_decompressDCtx(dc, tmp, d[i], in, c[i]);
-		if (ZSTD_isError(got) || got != d[i]) {
-			ps_err_set(err, EIO, "%s: corrupt frame %zu", archive_path, i);
-			goto out;
-		}
-		uint64_t from = off > toff ? off - toff : 0;
-		uint64_t take = d[i] - from;
-		if (take > len - out->len)
-			take = len - out->len;
-		if (from < d[i])
-			ps_buf_add(out, tmp + from, (size_t)take);
-		coff += c[i];
-		toff += d[i];
-	}
-	if (out->len != len) {
-		ps_err_set(err, EIO, "%s: member beyond the end of the archive", archive_path);
-		goto out;
-	}
-	rc = 0;
-out:
-	ZSTD_freeDCtx(dc);
-	free(in);
-	free(tmp);
-	free(c);
-	free(d);
-	close(fd);
-	return rc;
 }

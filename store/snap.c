@@ -101,50 +101,167 @@ const char *ps_snap_archive(struct ps_snap *s)
 }
 
 /*
- * The row of one archive path, found through its structure: the text of the
- * name in `strings` (indexed), then the pid's range of `paths` (its primary
- * key), or `sys_paths` outside pid directories.  Columns: kind, size,
- * link_target, data_off, errno, xxh3 (hex).  The files view would compute
- * every path to compare it.
+ * One row of `files` by its path, found through the path's structure: the
+ * text of its name in `strings` (indexed) gives the path_id inside the pid's
+ * range of `paths` (or in `sys_paths`), and the view is asked for that row
+ * only (`pid` and `path_id` reach the base tables' keys).  Asking the view
+ * for `path = ?` would compute every path to compare it.
  */
-static const char lookup_pid_sql[] =
-    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
-    "FROM strings n JOIN paths p ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id "
-    "  AND p.name_id = n.str_id AND p.tid IS ?2 "
-    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
-    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
-    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
-static const char lookup_sys_sql[] =
-    "SELECT p.kind, c.size, t.text, c.data_off, p.errno, lower(hex(c.xxh3)) "
-    "FROM strings n JOIN sys_paths p ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
-    "LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id "
-    "LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id "
-    "WHERE n.text = ?3 ORDER BY p.snapshot_id, p.path_id LIMIT 1";
+char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
+{
+	char *q = sqlite3_mprintf(
+	    "SELECT %s FROM \"%w\".files f WHERE f.snapshot_id = %lld AND f.pid IS ?1 AND "
+	    "f.path_id = (SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".paths p "
+	    "ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
+	    "AND p.tid IS ?2 WHERE n.text = ?3 AND n.snapshot_id = %lld "
+	    "UNION ALL SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".sys_paths p "
+	    "ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
+	    "WHERE ?1 IS NULL AND n.text = ?3 AND n.snapshot_id = %lld LIMIT 1)",
+	    cols, schema, (long long)sid, schema, schema, (long long)sid, schema, schema,
+	    (long long)sid);
+	char *r = ps_xstrdup(q ? q : "");
+	sqlite3_free(q);
+	return r;
+}
+
+/* The longest part of a GLOB pattern with no wildcard in it. */
+static void longest_literal(const char *pat, struct ps_buf *out)
+{
+	ps_buf_reset(out);
+	const char *best = pat, *p = pat;
+	size_t bestn = 0;
+	while (*p) {
+		const char *q = p;
+		while (*q && *q != '*' && *q != '?' && *q != '[')
+			q++;
+		if ((size_t)(q - p) > bestn) {
+			best = p;
+			bestn = (size_t)(q - p);
+		}
+		if (!*q)
+			break;
+		if (*q == '[') { /* skip the class */
+			q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']')
+				q++;
+			if (*q)
+				q++;
+		} else {
+			q++;
+		}
+		p = q;
+	}
+	ps_buf_add(out, best, bestn);
+}
+
+/*
+ * The rows of files whose path matches a GLOB pattern, through the keys
+ * when the pattern allows: a literal pid ("proc/42/...") reads that pid's
+ * range; otherwise a literal piece of the pattern that cannot reach into
+ * "proc/<pid>/" or "task/<tid>/" selects the names that can match (in the
+ * small `strings` table) before `paths` is read, as integers.  Any other
+ * pattern reads everything.  The GLOB itself is always checked last.
+ * Parameters: ?1 the pattern.
+ */
+char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern)
+{
+	struct ps_buf lit = PS_BUF_INIT, sql = PS_BUF_INIT;
+	char *q;
+	const char *p = pattern;
+	int64_t pid = -1;
+	if (strncmp(p, "proc/", 5) == 0 && p[5] >= '1' && p[5] <= '9') {
+		const char *e = p + 5;
+		int64_t v = 0;
+		while (*e >= '0' && *e <= '9' && v <= INT32_MAX)
+			v = v * 10 + (*e++ - '0');
+		if ((*e == '/' || *e == '\0') && v <= INT32_MAX)
+			pid = v;
+	}
+	if (pid >= 0) {
+		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE pid = %lld AND path GLOB ?1",
+				    cols, schema, (long long)pid);
+		goto out;
+	}
+	/* The part after "proc/" (pid rows' names follow "proc/<pid>/" or
+	 * ".../task/<tid>/"): a literal with no digit and no "proc"/"task" can
+	 * only come from the name, or from the '/' before it. */
+	longest_literal(strncmp(p, "proc/", 5) == 0 ? p + 5 : p, &lit);
+	int usable = lit.len >= 2 && strncmp(p, "proc/", 5) == 0 &&
+		     !strpbrk(lit.buf, "0123456789") && !strstr(lit.buf, "proc") &&
+		     !strstr(lit.buf, "task");
+	if (!usable) {
+		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1", cols, schema);
+		goto out;
+	}
+	q = sqlite3_mprintf(
+	    "SELECT %s FROM (SELECT p.snapshot_id AS snapshot_id, "
+	    "'proc/' || p.pid || CASE WHEN p.tid IS NULL THEN '' ELSE '/task/' || p.tid END || "
+	    "CASE n.text WHEN '' THEN '' ELSE '/' || n.text END AS path, "
+	    "CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END "
+	    "AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "
+	    "link_target, p.errno AS errno, p.pid AS pid, p.tid AS tid, p.path_id AS path_id "
+	    "FROM \"%w\".paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
+	    "n.str_id = p.name_id "
+	    "LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "
+	    "p.content_id "
+	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
+	    "c.target_id "
+	    "WHERE p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE "
+	    "instr('/' || text, %Q) > 0) "
+	    /* the other paths: few, their name is the whole path */
+	    "UNION ALL SELECT p.snapshot_id, n.text, "
+	    "CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' "
+	    "END, "
+	    "coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, p.errno, NULL, NULL, p.path_id "
+	    "FROM \"%w\".sys_paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
+	    "n.str_id = p.name_id "
+	    "LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "
+	    "p.content_id "
+	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
+	    "c.target_id) WHERE path GLOB ?1",
+	    cols, schema, schema, schema, schema, schema, lit.buf, schema, schema, schema, schema);
+out:
+	ps_buf_adds(&sql, q ? q : "");
+	sqlite3_free(q);
+	ps_buf_release(&lit);
+	return ps_buf_detach(&sql, NULL);
+}
+
+void ps_files_lookup_bind(sqlite3_stmt *q, const char *path)
+{
+	int64_t pid, tid;
+	const char *rest;
+	ps_path_split(path, &pid, &tid, &rest);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (pid >= 0)
+		sqlite3_bind_int64(q, 1, pid);
+	if (tid >= 0)
+		sqlite3_bind_int64(q, 2, tid);
+	sqlite3_bind_text(q, 3, rest, -1, SQLITE_TRANSIENT);
+}
 
 int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
 		 struct ps_err *err)
 {
 	sqlite3_stmt *q;
 	int rc = -1;
-	int64_t pid, tid;
-	const char *rest;
-	ps_path_split(path, &pid, &tid, &rest);
-	if (sqlite3_prepare_v2(s->db, pid >= 0 ? lookup_pid_sql : lookup_sys_sql, -1, &q, NULL) !=
-	    SQLITE_OK)
+	/* the first snapshot of the index that has the path */
+	char *sql =
+	    ps_files_lookup_sql("main", 1, "kind, size, link_target, data_off, errno, xxh3");
+	int prc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	free(sql);
+	if (prc != SQLITE_OK)
 		return ps_sql_err(err, s->db, "files");
-	if (pid >= 0) {
-		sqlite3_bind_int64(q, 1, pid);
-		if (tid >= 0)
-			sqlite3_bind_int64(q, 2, tid);
-	}
-	sqlite3_bind_text(q, 3, rest, -1, SQLITE_STATIC);
+	ps_files_lookup_bind(q, path);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		ps_err_set(err, ENOENT, "%s: not in the snapshot", path);
 		goto out;
 	}
-	int k = sqlite3_column_type(q, 0) == SQLITE_INTEGER ? sqlite3_column_int(q, 0) : -1;
-	if (k < PS_M_FILE || k > PS_M_ABSENT)
-		k = -1;
+	const char *kind = (const char *)sqlite3_column_text(q, 0);
+	int k = kind ? ps_member_kind_parse(kind, strlen(kind)) : -1;
 	if (kind_out)
 		*kind_out = k;
 	ps_buf_reset(out);

@@ -100,7 +100,31 @@ void ps_writer_free(struct ps_writer *w);
 
 /* ---- reader ------------------------------------------------------------ */
 
+/*
+ * The reader takes any tar or tar.zst: procsnap's own (zstd frames and a
+ * seekable-format trailer), one made by zstd or tar (one frame, or frames
+ * without a trailer: read in sequence), a plain tar, or standard input
+ * ("-", spooled to an unlinked temporary file so it can be read again).
+ * Input is hostile: sizes are checked against the limits in store_int.h
+ * (a member holds at most 256 MiB) and against the file before anything is
+ * allocated by them; a violation is an error (-1), never an abort.
+ *
+ * Damage (a zstd frame that does not decode or fails its checksum, a tar
+ * header whose checksum fails, bytes missing at the end, an end-of-archive
+ * marker with members after it) is an error too, unless the reader was
+ * opened with salvage: then ps_reader_next returns PS_READER_DAMAGED once
+ * per lost stretch, describes it in ps_reader_damage(), resynchronises at
+ * the next tar header it can read and goes on.
+ */
 struct ps_reader;
+
+struct ps_reader_opts {
+	const char *tmpdir; /* where "-" is spooled (O_TMPFILE); NULL: /tmp */
+	int salvage;	    /* report damage (PS_READER_DAMAGED) and go on */
+};
+
+#define PS_READER_DAMAGED 2
+#define PS_OFF_UNKNOWN	  UINT64_MAX
 
 /* One member as read back.  Pointers valid until the next ps_reader_next. */
 struct ps_rmember {
@@ -113,27 +137,76 @@ struct ps_rmember {
 	const void *data;     /* FILE content (hardlink: empty) */
 	size_t len;
 	uint64_t header_off;	/* tar offset of the member's first header block */
-	uint64_t data_off;	/* tar offset of its data */
-	unsigned char xxh3[16]; /* XXH3-128 of data (canonical big-endian) */
+	uint64_t data_off;	/* tar offset of its data; both PS_OFF_UNKNOWN after
+				 * damage whose length is not known (no seek table) */
+	unsigned char xxh3[16]; /* XXH3-128 of data (a link: of its target) */
+	int unloaded;		/* FILE larger than a member may be in memory
+				 * (256 MiB): data NULL, len its size, xxh3
+				 * computed as it went by */
 	int streaming;		/* data not loaded (the manifest): read it with
-				 * ps_reader_stream; len is its size, data_off 0 */
+				 * ps_reader_stream or ps_reader_stream_line; len is
+				 * its size, data_off 0 */
 };
 
-/* Open an archive file for streaming.  Also computes the SHA-256 of all the
- * bytes of the file as they are read (available after the end). */
+/* A stretch of the archive that could not be read (salvage mode). */
+struct ps_rdamage {
+	uint64_t tar_from, tar_to;   /* lost tar bytes [from, to), or PS_OFF_UNKNOWN */
+	uint64_t file_from, file_to; /* archive file bytes involved, or PS_OFF_UNKNOWN */
+	const char *path;	     /* member whose header was read but not its data,
+				      * or NULL (members whose headers were lost are
+				      * unknown here: compare with the manifest) */
+	const char *msg;	     /* one line: what happened */
+	uint64_t members_before;     /* members returned before this damage */
+	int at_end;		     /* nothing could be read after it */
+};
+
+/* Open an archive ("-": standard input).  The SHA-256 of every byte of the
+ * file is computed as it is read (ps_reader_sha256).  0, or -1 with err
+ * (cannot read; not a tar or tar.zst; corrupt seek table). */
 int ps_reader_open(struct ps_reader **rp, const char *path, struct ps_err *err);
-/* The same, starting at byte c_off of the file (a zstd frame that begins
- * with a tar header); the SHA-256 then covers the bytes from there only. */
+int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps_reader_opts *o,
+			struct ps_err *err);
+/* The same, starting at byte c_off of the file: a zstd frame (or, in a plain
+ * tar, a block) that begins with a tar header.  The SHA-256 then covers the
+ * bytes from there only, and tar offsets are known only if the seek table
+ * says where that frame starts. */
 int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err);
-/* 1 and *m filled, 0 at a clean end, -1 with err (corrupt/truncated). */
+/* A second reader of the same file as r (for standard input: of its spooled
+ * copy), with r's options, starting at byte c_off as ps_reader_open_at. */
+int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
+		     struct ps_err *err);
+/* 1 and *m filled; PS_READER_DAMAGED (salvage only: see ps_reader_damage;
+ * call again to go on); 0 at the end; -1 with err (damage when not
+ * salvaging, a hostile size or a malformed header, I/O). */
 int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err);
+/* The damage just reported; valid until the next ps_reader_next. */
+const struct ps_rdamage *ps_reader_damage(const struct ps_reader *r);
 /* Chunks of a streaming member's data: 1 and (*p, *n) valid until the next
- * call, 0 at its end, -1 with err. */
+ * call, 0 at its end (salvage: also when damage cut it; the damage is the
+ * next ps_reader_next), -1 with err. */
 int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_err *err);
-/* After the end: SHA-256 of the whole file and whether a valid seek table
- * trailer was present (frames: count and (c_off, t_off) pairs, owned by r). */
+/* Lines of a streaming member, without the newline: 1 and (*line, *len)
+ * valid until the next call, 0 at its end, -1 with err (a line longer than
+ * PS_MANIFEST_LINE_MAX, a last line without its newline).  A line cut by
+ * damage (salvage) is dropped. */
+int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, struct ps_err *err);
+/* len bytes at tar offset off (a member's data_off), however the archive is
+ * compressed: through the seek table, by decompressing in sequence from the
+ * nearest frame start seen, or by pread of a plain tar.  For hardlinked
+ * content read earlier.  0, or -1 with err. */
+int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,
+		    struct ps_err *err);
+/* Frame i of the seek table: 1 and *f, 0 past the last (or no seek table
+ * used: the archive is read in sequence). */
+struct ps_frame {
+	uint64_t c_off, c_size, t_off, t_size;
+};
+int ps_reader_frame(const struct ps_reader *r, size_t i, struct ps_frame *f);
+/* Size of the archive file (of the spooled copy for "-"). */
+uint64_t ps_reader_file_size(const struct ps_reader *r);
+/* SHA-256 of the whole file (reads what the iteration did not need). */
 void ps_reader_sha256(struct ps_reader *r, unsigned char out[32]);
-void ps_reader_close(struct ps_reader *r);
+void ps_reader_close(struct ps_reader *r); /* NULL ok */
 
 /* Parse one manifest line (without its newline).  path is unescaped into
  * pathbuf.  0 or -1. */
@@ -148,13 +221,8 @@ struct ps_manifest_line {
 int ps_manifest_parse_line(const char *line, size_t len, struct ps_buf *pathbuf,
 			   struct ps_manifest_line *out);
 
-/* Read the seek table trailer of an archive file: frames' compressed and
- * decompressed sizes.  0 (arrays malloc'ed, caller frees) or -1. */
-int ps_seektable_read(int fd, uint32_t **csizes, uint32_t **dsizes, size_t *nframes,
-		      struct ps_err *err);
-
-/* Read `len` bytes at tar offset `off` from an archive through its seek
- * table (decompressing only the frames needed).  0 or -1. */
+/* Read `len` bytes at tar offset `off` from an archive file, however it is
+ * compressed (as ps_reader_fetch).  0 or -1. */
 int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, struct ps_buf *out,
 		       struct ps_err *err);
 
@@ -172,6 +240,12 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
  * procsnap archive, I/O).
  */
 int ps_index_build(const char *archive_path, const char *db_path, int force, struct ps_err *err);
+/* The same with reader options (tmpdir: where "-" is spooled).  Damage is
+ * always salvaged: what survives is indexed, what was lost is marked
+ * (files.damage 'lost'; members read without their manifest line
+ * 'unlisted'), and 1 is returned with err saying how much. */
+int ps_index_build_with(const char *archive_path, const char *db_path, int force,
+			const struct ps_reader_opts *ro, struct ps_err *err);
 
 /*
  * ps_index_merge - write one index at out_path holding every snapshot of
@@ -224,6 +298,23 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 		 struct ps_err *err);
 void ps_snap_close(struct ps_snap *s);
 
+/*
+ * SQL selecting the columns `cols` of `files` (schema.files, snapshot sid)
+ * for one path, fast (through the path's structure, never by computing
+ * every path), malloc'ed; bind the path with ps_files_lookup_bind (it
+ * resets the statement).  At most one row.
+ */
+struct sqlite3_stmt;
+char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
+void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
+/*
+ * SQL selecting `cols` (among snapshot_id, path, kind, size, xxh3,
+ * link_target, errno, pid, tid, path_id) of the files whose path matches a
+ * GLOB pattern, bound as ?1; through the keys when the pattern has a
+ * literal pid or a literal piece of file name, else a scan.  malloc'ed.
+ */
+char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
 
@@ -260,10 +351,12 @@ void ps_out_abort(struct ps_outfile *o);
  * decompressed zstd frame kept: asked in ascending offset order, each frame
  * is decompressed at most once, and frames holding nothing asked for are
  * never decompressed.  Any order works (a frame may then be decompressed
- * again).  The caller checks the content against its XXH3 if it wants to.
+ * again).  Without a seek table it decompresses in sequence (ascending
+ * requests go on from where the last ended) and a plain tar is pread.  The
+ * caller checks the content against its XXH3 if it wants to.
  */
 struct ps_fetch;
-/* 0, or -1 with err (cannot open; no/corrupt seek table: truncated archive). */
+/* 0, or -1 with err (cannot open; corrupt seek table). */
 int ps_fetch_open(const char *archive_path, struct ps_fetch **fp, struct ps_err *err);
 /* len bytes at tar offset off into out (reset first).  0 or -1 with err. */
 int ps_fetch_read(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_buf *out,

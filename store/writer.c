@@ -145,6 +145,7 @@ static void frame_push(struct ps_writer *w, size_t c, size_t d)
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-zstd"); /* for perf and top */
 	struct ps_writer *w = arg;
 	void *dst = NULL;
 	size_t dst_cap = 0;
@@ -570,6 +571,7 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 
 static void *formatter_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "ps-format"); /* for perf and top */
 	struct ps_writer *w = arg;
 	struct ps_chunk c;
 	while (ps_bq_take(&w->fq, &c)) {
@@ -791,14 +793,15 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-/* zstd seekable format v0.1 trailer: a skippable frame (magic 0x184D2A5E)
- * holding (csize, dsize) per frame, then frame count, descriptor, magic. */
+/* zstd seekable format v0.1 trailer: a skippable frame holding (csize,
+ * dsize) per frame, then frame count, descriptor, magic (store_int.h; read
+ * by seektable.c). */
 static int write_seektable(struct ps_writer *w)
 {
 	size_t body = w->nframes * 8 + 9;
 	size_t total = 8 + body;
 	unsigned char *t = ps_xmalloc(total);
-	put_le32(t, 0x184D2A5E);
+	put_le32(t, PS_SEEK_SKIPPABLE_MAGIC);
 	put_le32(t + 4, (uint32_t)body);
 	for (size_t i = 0; i < w->nframes; i++) {
 		put_le32(t + 8 + i * 8, w->fr_c[i]);
@@ -806,7 +809,7 @@ static int write_seektable(struct ps_writer *w)
 	}
 	put_le32(t + 8 + w->nframes * 8, (uint32_t)w->nframes);
 	t[12 + w->nframes * 8] = 0; /* descriptor: no checksums */
-	put_le32(t + 13 + w->nframes * 8, 0x8F92EAB1);
+	put_le32(t + 13 + w->nframes * 8, PS_SEEK_FOOTER_MAGIC);
 	int e = worker_write(w, t, total);
 	free(t);
 	return e;

@@ -1,1 +1,12 @@
 ps_test(test_store test_store.c LIBS ps_store PkgConfig::SQLITE)
+ps_test(test_reader_hostile test_reader_hostile.c LIBS ps_store)
+add_dependencies(test_reader_hostile procsnap)
+ps_test(test_verify_salvage test_verify_salvage.c LIBS ps_store PkgConfig::CRYPTO)
+add_dependencies(test_verify_salvage procsnap)
+ps_test(test_store_anytar test_store_anytar.c LIBS ps_store PkgConfig::CRYPTO)
+add_dependencies(test_store_anytar procsnap)
+# The fuzzers' findings (tests/fuzz/regress/), replayed without libFuzzer.
+ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs)
+target_include_directories(test_fuzz_regress PRIVATE ${PROJECT_SOURCE_DIR}/procfs)
+ps_test(test_index_salvage test_index_salvage.c LIBS ps_tutil)
+add_dependencies(test_index_salvage procsnap)

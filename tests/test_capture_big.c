@@ -22,6 +22,14 @@
 #define ARG_LEN	  (64 * 1024 - 1)
 #define EXE_BYTES ((off_t)40 << 20)
 
+/* Under AddressSanitizer memory is not what the budget is about (its
+ * quarantine and shadow multiply it): the peak is printed, not checked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_OK(kib) ((kib) > 0)
+#else
+#define RSS_OK(kib) ((kib) > 0 && (kib) <= 64 * 1024)
+#endif
+
 static pid_t big = -1;
 static int big_in = -1;
 
@@ -94,7 +102,7 @@ static void test_big_process(void)
 	CHECK_INT(run_rss(cap, &kib), 0);
 	printf("capture of %d mappings, 1 MiB cmdline, 40 MiB deleted exe: peak RSS %ld KiB\n",
 	       NMAPS, kib);
-	CHECK(kib > 0 && kib <= 64 * 1024);
+	CHECK(RSS_OK(kib));
 
 	/* what was captured is whole */
 	char db[600];
@@ -111,6 +119,23 @@ static void test_big_process(void)
 	char *ver[] = {(char *)tu_procsnap(), "-q", "index", "--force", snap, NULL};
 	CHECK_INT(run_rss(ver, &kib), 0);
 	printf("index of it: peak RSS %ld KiB\n", kib);
+
+	/* The same to a pipe (issue 8 item 7): the manifest spool and the large
+	 * members go to $TMPDIR, memory stays bounded, the archive is whole. */
+	char piped[512], cmd[1200];
+	snprintf(piped, sizeof(piped), "%s/piped.tar.zst", d);
+	snprintf(cmd, sizeof(cmd), "TMPDIR=%s exec %s capture -q --pid %s -o - > %s", d,
+		 tu_procsnap(), pidarg, piped);
+	char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+	CHECK_INT(run_rss(sh, &kib), 0);
+	printf("capture -o - of it: peak RSS %ld KiB\n", kib);
+	CHECK(RSS_OK(kib));
+	CHECK_INT(tu_sh(NULL, "%s -q index %s", tu_procsnap(), piped), 0);
+	snprintf(db, sizeof(db), "%s.db", piped);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM process_memory_map WHERE pid = %d", (int)big) >=
+	      NMAPS);
+	CHECK_INT(tu_sql_int(db, "SELECT size FROM files WHERE path = 'proc/%d/exe.body'", (int)big),
+		  (long long)sb.st_size);
 	for (int i = 0; i < ARGS; i++)
 		free(args[i + 2]);
 	if (f)

@@ -407,8 +407,8 @@ static void test_full_disk(void)
 	CHECK_INT(tu_sh(NULL, "umount %s/full", d), 0);
 }
 
-/* verify: intact archive 0; a changed byte or a wrong expected SHA-256 1;
- * a truncated archive 2. */
+/* verify: intact archive 0; a changed byte, a wrong expected SHA-256 or a
+ * truncated archive 1 (what was lost is named); unreadable input 2. */
 static void test_verify(void)
 {
 	const char *d = tu_tmpdir();
@@ -436,7 +436,12 @@ static void test_verify(void)
 	int r = tu_sh(&out, "%s verify %s/w.tar.zst 2>&1", tu_procsnap(), d);
 	CHECK(r == 1 || r == 2);
 	CHECK_INT(tu_sh(NULL, "head -c 5000 %s > %s/t.tar.zst", snap, d), 0);
-	CHECK_INT(tu_sh(&out, "%s verify %s/t.tar.zst 2>&1", tu_procsnap(), d), 2);
+	CHECK_INT(tu_sh(&out, "%s verify %s/t.tar.zst 2>&1", tu_procsnap(), d), 1);
+	CHECK(strncmp(out.buf, "DAMAGE tar bytes ", 17) == 0);
+	CHECK(strstr(out.buf, "\nDAMAGED procsnap/manifest.tsv\n") != NULL);
+	CHECK_INT(tu_sh(&out, "echo garbage > %s/g.tar.zst; %s verify %s/g.tar.zst 2>&1", d,
+			tu_procsnap(), d),
+		  2);
 	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
 }
 
@@ -506,7 +511,12 @@ static void test_real_sample(void)
 	snprintf(db, sizeof(db), "%s/real.db", d);
 	const char *a = PS_SOURCE_DIR "/samples/real/minimal.tar.zst";
 	CHECK_INT(tu_sh(NULL, "%s -q index -o %s %s", tu_procsnap(), db, a), 0);
-	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), a), 0);
+	/* no index beside it: the SHA-256 is compared only when given */
+	CHECK_INT(tu_sh(&out, "%s verify %s", tu_procsnap(), a), 1);
+	CHECK(strstr(out.buf, "SHA-256 not checked: no recorded hash") != NULL);
+	CHECK_INT(
+	    tu_sh(&out, "%s verify --sha256 $(sha256sum %s | cut -c1-64) %s", tu_procsnap(), a, a),
+	    0);
 	char t[256];
 	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT case_id || ' ' || examiner FROM snapshots"), 0);
 	CHECK_STR(t, "SAMPLE-1 procsnap-tests");
@@ -518,7 +528,44 @@ static void test_real_sample(void)
 	CHECK(tu_sql_int(db, "SELECT count(*) FROM files WHERE path GLOB 'proc/sys/*'") > 100);
 }
 
+/* ls GLOB goes through the index's keys where it can (store.h
+ * ps_files_glob_sql): it must list exactly what a GLOB over files.path
+ * lists, in the same order, for patterns of every shape. */
+static void test_ls_glob(void)
+{
+	const char *d = tu_tmpdir();
+	char snap[512];
+	snprintf(snap, sizeof(snap), "%s/ls.tar.zst", d);
+	CHECK_INT(
+	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
+	    0);
+	static const char *const globs[] = {
+	    "proc/*/exe",    "proc/4242/*",	      "proc/*/fd/*",
+	    "proc/sys/*",    "proc/*/task/*/stat",    "*status",
+	    "procsnap/*",    "proc/*/ns/n*",	      "proc/[0-9]*/exe",
+	    "proc/42",	     "proc/*/net/*",	      "*",
+	    "proc/*/task/*", "proc/4242/task/4243/*", "proc/*/*name*",
+	    "nothing/*",
+	};
+	struct ps_buf a = PS_BUF_INIT;
+	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++) {
+		CHECK_INT(tu_sh(&a, "%s ls %s '%s'", tu_procsnap(), snap, globs[i]), 0);
+		CHECK_INT(tu_sh(&out,
+				"%s query --format csv %s \"SELECT path FROM files WHERE path GLOB "
+				"'%s' ORDER BY snapshot_id, path_id\" | tail -n +2 | tr -d '\\r'",
+				tu_procsnap(), snap, globs[i]),
+			  0);
+		if (a.len != out.len || memcmp(a.buf, out.buf, a.len) != 0)
+			fprintf(stderr, "ls '%s' differs from GLOB over files.path\n", globs[i]);
+		CHECK(a.len == out.len && memcmp(a.buf, out.buf, a.len) == 0);
+	}
+	CHECK_INT(tu_sh(&a, "%s ls %s 'proc/*/exe' | wc -l", tu_procsnap(), snap), 0);
+	CHECK(atoi(a.buf) >= 3);
+	ps_buf_release(&a);
+}
+
 static const struct t_case cases[] = {T(test_live_victim),
+				      T(test_ls_glob),
 				      T(test_stock_tools_and_hashes),
 				      T(test_unreadable_recorded),
 				      T(test_unreadable_unprivileged),

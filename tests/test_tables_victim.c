@@ -307,27 +307,42 @@ static void test_files_and_sockets(void)
 	long long sock_ino = strtoll(tg + 8, NULL, 10); /* "socket:[N]" */
 	CHECK(sock_ino > 0);
 
-	/* listening_ports: the port, TCP (6), IPv4 (2), 127.0.0.1, our pid and fd */
-	CHECK_INT(tu_sql_int(d_db, "SELECT count(*) FROM listening_ports WHERE port = %d", v.port),
+	/* listening_ports: the port, TCP (6), IPv4 (2), 127.0.0.1, our pid and fd.  Other
+	 * tests run at the same time and may listen on the same port number (another
+	 * address or protocol): the victim's row is the one of its pid. */
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT count(*) FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  1);
-	CHECK_INT(tu_sql_int(d_db, "SELECT protocol FROM listening_ports WHERE port = %d", v.port),
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT protocol FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  6);
-	CHECK_INT(tu_sql_int(d_db, "SELECT family FROM listening_ports WHERE port = %d", v.port),
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT family FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  2);
-	CHECK_INT(tu_sql(d_db, t, sizeof(t), "SELECT address FROM listening_ports WHERE port = %d",
-			 v.port),
+	CHECK_INT(tu_sql(d_db, t, sizeof(t),
+			 "SELECT address FROM listening_ports WHERE port = %d AND socket = %lld",
+			 v.port, sock_ino),
 		  0);
 	CHECK_STR(t, "127.0.0.1");
-	CHECK_INT(tu_sql_int(d_db, "SELECT pid FROM listening_ports WHERE port = %d", v.port),
+	CHECK_INT(tu_sql_int(d_db, "SELECT pid FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  v.pid);
-	CHECK_INT(tu_sql_int(d_db, "SELECT fd FROM listening_ports WHERE port = %d", v.port),
+	CHECK_INT(tu_sql_int(d_db, "SELECT fd FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  v.sock_fd);
-	CHECK_INT(tu_sql_int(d_db, "SELECT socket FROM listening_ports WHERE port = %d", v.port),
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT socket FROM listening_ports WHERE port = %d AND pid = %d",
+			     v.port, (int)v.pid),
 		  sock_ino);
 	char nsl[256];
 	rl(v.pid, "ns/net", nsl, sizeof(nsl));
 	CHECK_INT(
-	    tu_sql_int(d_db, "SELECT net_namespace FROM listening_ports WHERE port = %d", v.port),
+	    tu_sql_int(d_db,
+		       "SELECT net_namespace FROM listening_ports WHERE port = %d AND pid = %d",
+		       v.port, (int)v.pid),
 	    strtoll(nsl + 5, NULL, 10));
 	/* the same socket in process_open_sockets */
 	CHECK_INT(tu_sql(d_db, t, sizeof(t),

@@ -1,0 +1,96 @@
+/*
+ * test_index_salvage.c - `procsnap index` of a damaged archive indexes what
+ * survives, marks what was lost in files.damage, warns and exits 1 (issue 8
+ * item 4): a byte flipped in a middle zstd frame of a live capture, and the
+ * same archive cut in the middle.
+ */
+#include "t.h"
+#include "tutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *dir;
+static char snap[512];
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	snprintf(snap, sizeof(snap), "%s/a.tar.zst", dir);
+	if (tu_sh(NULL, "%s capture -q -o %s 2>/dev/null", tu_procsnap(), snap) != 0)
+		t_failures++;
+}
+
+static void teardown(void)
+{
+	tu_cleanup();
+}
+
+static void test_flipped_byte(void)
+{
+	struct ps_buf out = PS_BUF_INIT;
+	/* the middle frame of the seek table (frames of the intact index) */
+	char db0[600];
+	snprintf(db0, sizeof(db0), "%s.db", snap);
+	long long nframes = tu_sql_int(db0, "SELECT count(*) FROM frames");
+	CHECK(nframes >= 3);
+	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld",
+				   nframes / 2);
+	CHECK_INT(tu_sh(NULL,
+			"cp %s %s/b.tar.zst && printf '\\377' | dd of=%s/b.tar.zst bs=1 seek=%lld "
+			"conv=notrunc 2>/dev/null",
+			snap, dir, dir, off),
+		  0);
+	/* index: exit 1, one warning line naming the damage, an index written */
+	CHECK_INT(tu_sh(&out, "%s index -o %s/b.db %s/b.tar.zst 2>&1", tu_procsnap(), dir, dir), 1);
+	CHECK(strstr(out.buf, "written from what survives") != NULL);
+	CHECK(strstr(out.buf, "damaged stretch") != NULL);
+	char db[600];
+	snprintf(db, sizeof(db), "%s/b.db", dir);
+	long long lost = tu_sql_int(db, "SELECT count(*) FROM files WHERE damage = 'lost'");
+	CHECK(lost > 0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE damage IS NOT NULL AND "
+				 "damage != 'lost'"),
+		  0);
+	/* exactly what verify names DAMAGED */
+	CHECK_INT(tu_sh(&out, "%s verify %s/b.tar.zst | grep -c '^DAMAGED '", tu_procsnap(), dir),
+		  0);
+	CHECK_INT(atoll(out.buf), lost);
+	/* every path is there, and every one not lost is as in the intact index */
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files"), tu_sql_int(db0, "SELECT count(*) "
+										"FROM files"));
+	CHECK_INT(
+	    tu_sh(&out,
+		  "sqlite3 %s \"ATTACH '%s' AS o; SELECT count(*) FROM files f JOIN o.files g "
+		  "ON g.path_id = f.path_id WHERE f.damage IS NULL AND (f.path IS NOT g.path OR "
+		  "f.xxh3 IS NOT g.xxh3 OR f.kind IS NOT g.kind OR f.errno IS NOT g.errno)\"",
+		  db, db0),
+	    0);
+	CHECK_INT(atoll(out.buf), 0);
+	/* the parsed tables are there for what survived */
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM processes") > 0);
+	/* the snapshot says how many paths cannot be trusted */
+	CHECK_INT(tu_sql_int(db, "SELECT n_damaged FROM snapshots"), lost);
+	ps_buf_release(&out);
+}
+
+static void test_cut_in_the_middle(void)
+{
+	struct ps_buf out = PS_BUF_INIT;
+	CHECK_INT(
+	    tu_sh(NULL, "head -c $(( $(stat -c %%s %s) / 2 )) %s > %s/c.tar.zst", snap, snap, dir),
+	    0);
+	CHECK_INT(tu_sh(&out, "%s index -o %s/c.db %s/c.tar.zst 2>&1", tu_procsnap(), dir, dir), 1);
+	CHECK(strstr(out.buf, "written from what survives") != NULL);
+	char db[600];
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	/* the manifest went with the end: what was read is there, unlisted */
+	long long n = tu_sql_int(db, "SELECT count(*) FROM files");
+	CHECK(n > 100);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE damage = 'unlisted'"), n);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM processes") > 0);
+	ps_buf_release(&out);
+}
+
+static const struct t_case t_cases[] = {T(test_flipped_byte), T(test_cut_in_the_middle), {0, 0}};
+T_MAIN_SETUP(t_cases, setup, teardown)
