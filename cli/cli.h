@@ -25,6 +25,8 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv);
 int cmd_diff(const struct ps_cli *cli, int argc, char **argv);
 int cmd_pagemap(const struct ps_cli *cli, int argc, char **argv);
 int cmd_triage(const struct ps_cli *cli, int argc, char **argv);
+int cmd_ps(const struct ps_cli *cli, int argc, char **argv);
+int cmd_report(const struct ps_cli *cli, int argc, char **argv);
 
 /* Snapshots opened as `query` opens them (cmd_query.c): each SNAP (archive or
  * index) read-only; one is used as its own index, several through TEMP views
@@ -53,6 +55,19 @@ int cli_parse_format(const char *s, enum fmt *out);
 /* Append the current row as a JSON object {"column": value, ...}: NULL as
  * null, numbers as numbers, text and blobs as strings (common's JSON writer). */
 void cli_json_row(struct ps_buf *b, struct sqlite3_stmt *st);
+
+/* The rule pack (cmd_triage.c) over db, opened by cli_snaps_open: every rule
+ * runs, findings counted from severity low, as `procsnap triage --format
+ * json` does; the JSON document is appended to out.  Returns triage's exit
+ * status (0 no finding, 1 findings, 2 a rule failed: message printed). */
+int cli_triage_json(struct sqlite3 *db, struct ps_buf *out);
+
+/* The snapshot_id to show from db (cmd_ps.c): want (>= 0, --snapshot) if
+ * the index holds it, else its only snapshot.  0, or 2 with one line
+ * printed (no such id; several snapshots and no --snapshot). */
+int cli_snapshot_pick(const char *cmd, struct sqlite3 *db, long long want, long long *id);
+/* --snapshot ID: 0 and *want, or 2 with a usage line. */
+int cli_snapshot_arg(const char *cmd, const char *arg, long long *want);
 
 /*
  * Supervision (supervise.c): a command whose work may block in the kernel

@@ -579,6 +579,123 @@ static int snapshots_out(sqlite3 *db, enum fmt fmt, struct ps_json *j)
 	return n;
 }
 
+/*
+ * Run the rules marked in run[] over db and print their findings in fmt,
+ * grouped by rule, then the summary.  JSON is built in *jb: with stream it
+ * is written to stdout as each rule finishes, else the whole document is
+ * left in *jb.  Returns the exit status: 0, 1 (findings at or above
+ * min_sev), 2 (a rule failed).
+ */
+static int run_pack(sqlite3 *db, const struct rule *rules, size_t nrules, const char *run,
+		    int min_sev, enum fmt fmt, int verbosity, struct ps_buf *jb, int stream)
+{
+	/* JSON: one document, {"snapshots": [...], "rules": [...], "summary":
+	 * {...}}. */
+	struct ps_json j;
+	ps_json_init(&j, jb);
+	ps_json_obj_lines(&j);
+	ps_json_key(&j, "snapshots");
+	int nsnapshots = snapshots_out(db, fmt, &j);
+	if (nsnapshots < 0)
+		return 2;
+	ps_json_key(&j, "rules");
+	ps_json_arr_lines(&j);
+	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO); /* see cli_csv_field */
+	if (fmt == FMT_CSV)
+		fputs("rule,severity,snapshot_id,pid,name,detail\r\n", stdout);
+
+	size_t per_sev[SEV_N] = {0, 0, 0, 0}, total = 0, counted = 0, nrun = 0;
+	int failed = 0;
+	for (size_t i = 0; i < nrules; i++) {
+		if (!run[i])
+			continue;
+		const struct rule *r = &rules[i];
+		struct finding *f;
+		size_t n;
+		nrun++;
+		if (rule_run(db, r, &f, &n) < 0) {
+			failed = 1;
+			continue;
+		}
+		per_sev[r->sev] += n;
+		total += n;
+		if (r->sev >= min_sev)
+			counted += n;
+		if (fmt == FMT_TABLE && (n > 0 || verbosity >= 2))
+			print_rule_table(r, f, n, verbosity);
+		else if (fmt == FMT_CSV)
+			print_rule_csv(r, f, n, term);
+		else if (fmt == FMT_JSON)
+			print_rule_json(&j, r, f, n);
+		if (fmt == FMT_JSON && stream) {
+			fwrite(jb->buf, 1, jb->len, stdout);
+			ps_buf_reset(jb);
+		}
+		findings_free(f, n);
+	}
+	struct ps_buf sum = PS_BUF_INIT;
+	if (total)
+		ps_buf_addf(&sum, "%zu finding%s (%zu high, %zu medium, %zu low, %zu info)", total,
+			    total == 1 ? "" : "s", per_sev[SEV_HIGH], per_sev[SEV_MEDIUM],
+			    per_sev[SEV_LOW], per_sev[SEV_INFO]);
+	else
+		ps_buf_adds(&sum, "no findings");
+	ps_buf_addf(&sum, " from %zu rule%s over %d snapshot%s; %zu at or above %s", nrun,
+		    nrun == 1 ? "" : "s", nsnapshots, nsnapshots == 1 ? "" : "s", counted,
+		    sev_names[min_sev]);
+	if (failed)
+		ps_buf_adds(&sum, "; some rules FAILED");
+	if (fmt == FMT_TABLE)
+		printf("%s\n", sum.buf);
+	else if (fmt == FMT_CSV && verbosity >= 1)
+		fprintf(stderr, "procsnap: triage: %s\n", sum.buf);
+	if (fmt == FMT_JSON) {
+		ps_json_arr_end(&j);
+		ps_json_key(&j, "summary");
+		ps_json_obj(&j);
+		static const char *const keys[SEV_N] = {"info", "low", "medium", "high"};
+		ps_json_key(&j, "findings");
+		ps_json_int(&j, (int64_t)total);
+		for (int k = SEV_N - 1; k >= 0; k--) {
+			ps_json_key(&j, keys[k]);
+			ps_json_int(&j, (int64_t)per_sev[k]);
+		}
+		ps_json_key(&j, "counted");
+		ps_json_int(&j, (int64_t)counted);
+		ps_json_key(&j, "min_severity");
+		ps_json_strz(&j, sev_names[min_sev]);
+		ps_json_key(&j, "rules");
+		ps_json_int(&j, (int64_t)nrun);
+		ps_json_key(&j, "snapshots");
+		ps_json_int(&j, nsnapshots);
+		ps_json_key(&j, "failed");
+		ps_json_bool(&j, failed);
+		ps_json_obj_end(&j);
+		ps_json_obj_end(&j);
+		ps_buf_addc(jb, '\n');
+		if (stream)
+			fwrite(jb->buf, 1, jb->len, stdout);
+	}
+	ps_buf_release(&sum);
+	return failed ? 2 : counted ? 1 : 0;
+}
+
+int cli_triage_json(sqlite3 *db, struct ps_buf *out)
+{
+	size_t nrules;
+	struct rule *rules = rules_load(&nrules);
+	if (!rules)
+		return 2;
+	char *run = ps_xmalloc(nrules ? nrules : 1);
+	memset(run, 1, nrules ? nrules : 1);
+	int rc = run_pack(db, rules, nrules, run, SEV_LOW, FMT_JSON, 1, out, 0);
+	for (size_t i = 0; i < nrules; i++)
+		rule_free(&rules[i]);
+	free(rules);
+	free(run);
+	return rc;
+}
+
 /* ---- the command ------------------------------------------------------------ */
 
 int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
@@ -663,100 +780,10 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 	struct cli_snaps ss;
 	if (cli_snaps_open("triage", nsnap, argv + optind, &ss) != 0)
 		goto out;
-	/* JSON: one document, {"snapshots": [...], "rules": [...], "summary":
-	 * {...}}, written out as each rule finishes. */
 	struct ps_buf jb = PS_BUF_INIT;
-	struct ps_json j;
-	ps_json_init(&j, &jb);
-	ps_json_obj_lines(&j);
-	ps_json_key(&j, "snapshots");
-	int nsnapshots = snapshots_out(ss.db, fmt, &j);
-	if (nsnapshots < 0) {
-		ps_buf_release(&jb);
-		cli_snaps_close(&ss);
-		goto out;
-	}
-	ps_json_key(&j, "rules");
-	ps_json_arr_lines(&j);
-	int term = fmt == FMT_CSV && isatty(STDOUT_FILENO); /* see cli_csv_field */
-	if (fmt == FMT_CSV)
-		fputs("rule,severity,snapshot_id,pid,name,detail\r\n", stdout);
-
-	size_t per_sev[SEV_N] = {0, 0, 0, 0}, total = 0, counted = 0, nrun = 0;
-	int failed = 0;
-	for (size_t i = 0; i < nrules; i++) {
-		if (!run[i])
-			continue;
-		const struct rule *r = &rules[i];
-		struct finding *f;
-		size_t n;
-		nrun++;
-		if (rule_run(ss.db, r, &f, &n) < 0) {
-			failed = 1;
-			continue;
-		}
-		per_sev[r->sev] += n;
-		total += n;
-		if (r->sev >= min_sev)
-			counted += n;
-		if (fmt == FMT_TABLE && (n > 0 || cli->verbosity >= 2))
-			print_rule_table(r, f, n, cli->verbosity);
-		else if (fmt == FMT_CSV)
-			print_rule_csv(r, f, n, term);
-		else if (fmt == FMT_JSON)
-			print_rule_json(&j, r, f, n);
-		if (fmt == FMT_JSON) {
-			fwrite(jb.buf, 1, jb.len, stdout);
-			ps_buf_reset(&jb);
-		}
-		findings_free(f, n);
-	}
-	struct ps_buf sum = PS_BUF_INIT;
-	if (total)
-		ps_buf_addf(&sum, "%zu finding%s (%zu high, %zu medium, %zu low, %zu info)", total,
-			    total == 1 ? "" : "s", per_sev[SEV_HIGH], per_sev[SEV_MEDIUM],
-			    per_sev[SEV_LOW], per_sev[SEV_INFO]);
-	else
-		ps_buf_adds(&sum, "no findings");
-	ps_buf_addf(&sum, " from %zu rule%s over %d snapshot%s; %zu at or above %s", nrun,
-		    nrun == 1 ? "" : "s", nsnapshots, nsnapshots == 1 ? "" : "s", counted,
-		    sev_names[min_sev]);
-	if (failed)
-		ps_buf_adds(&sum, "; some rules FAILED");
-	if (fmt == FMT_TABLE)
-		printf("%s\n", sum.buf);
-	else if (fmt == FMT_CSV && cli->verbosity >= 1)
-		fprintf(stderr, "procsnap: triage: %s\n", sum.buf);
-	if (fmt == FMT_JSON) {
-		ps_json_arr_end(&j);
-		ps_json_key(&j, "summary");
-		ps_json_obj(&j);
-		static const char *const keys[SEV_N] = {"info", "low", "medium", "high"};
-		ps_json_key(&j, "findings");
-		ps_json_int(&j, (int64_t)total);
-		for (int k = SEV_N - 1; k >= 0; k--) {
-			ps_json_key(&j, keys[k]);
-			ps_json_int(&j, (int64_t)per_sev[k]);
-		}
-		ps_json_key(&j, "counted");
-		ps_json_int(&j, (int64_t)counted);
-		ps_json_key(&j, "min_severity");
-		ps_json_strz(&j, sev_names[min_sev]);
-		ps_json_key(&j, "rules");
-		ps_json_int(&j, (int64_t)nrun);
-		ps_json_key(&j, "snapshots");
-		ps_json_int(&j, nsnapshots);
-		ps_json_key(&j, "failed");
-		ps_json_bool(&j, failed);
-		ps_json_obj_end(&j);
-		ps_json_obj_end(&j);
-		ps_buf_addc(&jb, '\n');
-		fwrite(jb.buf, 1, jb.len, stdout);
-	}
+	rc = run_pack(ss.db, rules, nrules, run, min_sev, fmt, cli->verbosity, &jb, 1);
 	ps_buf_release(&jb);
-	ps_buf_release(&sum);
 	cli_snaps_close(&ss);
-	rc = failed ? 2 : counted ? 1 : 0;
 out:
 	for (size_t i = 0; i < nrules; i++)
 		rule_free(&rules[i]);

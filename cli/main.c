@@ -32,6 +32,8 @@ static const struct cmd commands[] = {
     {"diff", cmd_diff, "what changed between two snapshots (processes, system files)"},
     {"pagemap", cmd_pagemap, "page residency of one process, per mapping or page runs"},
     {"triage", cmd_triage, "run the incident-response rule pack over snapshots"},
+    {"ps", cmd_ps, "the processes of a snapshot as ps(1) shows them (--tree, -L)"},
+    {"report", cmd_report, "one self-contained HTML file to read a snapshot (or two)"},
     {NULL, NULL, NULL},
 };
 

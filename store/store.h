@@ -322,6 +322,31 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);
 
+/* ---- output files ------------------------------------------------------ */
+
+/*
+ * outfile.c - an output file (an index, a report) created without a check-then-rename race: a
+ * temporary file beside the final name (O_CREAT|O_EXCL, mode 0600), renamed
+ * into place with RENAME_NOREPLACE unless force (a link() where the file
+ * system lacks it), the directory fsync'ed.  create: 0 or -1 (an existing
+ * path without force is refused early, with the message users see);
+ * o->tmp is the name to write.  commit: fsync, rename; 0 or -1 (the
+ * temporary file is then removed).  abort: remove it (after a failure;
+ * also safe after commit or a failed create).
+ */
+struct ps_outfile {
+	char *path; /* final name */
+	char *tmp;  /* temporary name in the same directory */
+	int dirfd;
+	int force;
+};
+int ps_out_create(struct ps_outfile *o, const char *path, int force, struct ps_err *err);
+/* The same with the temporary name given (it must be in path's directory). */
+int ps_out_create_as(struct ps_outfile *o, const char *path, const char *tmp, int force,
+		     struct ps_err *err);
+int ps_out_commit(struct ps_outfile *o, struct ps_err *err);
+void ps_out_abort(struct ps_outfile *o);
+
 /* ---- sequential fetch (used by diff) ----------------------------------- */
 
 /*

@@ -384,3 +384,15 @@ int tu_under_tmp(const char *path)
 			return 1;
 	return 0;
 }
+
+int tu_hostile_victim(const char *dir, char *out, size_t n)
+{
+	snprintf(out, n, "%s/" TU_HOSTILE_NAME, dir);
+	/* the shell's printf makes the name: no quoting of it on a command line */
+	return tu_sh(NULL,
+		     "cp %s/tests/victim '%s/v.tmp' && mv '%s/v.tmp' "
+		     "\"$(printf '%%s/<script>x\\042\\047\\033' '%s')\"",
+		     PS_BINARY_DIR, dir, dir, dir) == 0
+		   ? 0
+		   : -1;
+}

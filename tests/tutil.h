@@ -46,6 +46,10 @@ void tu_victim_stop(struct tu_victim *v);
  * *status, if given, its wait status). */
 int tu_victim_exec(struct tu_victim *v, const char *exe, const char *const *argv,
 		   const char *const *env, int (*pre)(void), char *line, size_t n, int *status);
+/* A copy of tests/victim in dir named TU_HOSTILE_NAME (<, >, quotes and an
+ * ESC byte: what a comm and a cmdline may hold); its path into out.  0 or -1. */
+#define TU_HOSTILE_NAME "<script>x\"'\x1b"
+int tu_hostile_victim(const char *dir, char *out, size_t n);
 /* Is path under /tmp, /var/tmp, /dev/shm or /run/shm? */
 int tu_under_tmp(const char *path);
 
