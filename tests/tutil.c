@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,15 +119,38 @@ int tu_victim_start_as(struct tu_victim *v, int uid, int gid, const char *file,
 
 int tu_victim_cmd(struct tu_victim *v, char *reply, size_t n, const char *fmt, ...)
 {
+	/* A victim that died must fail the case with a message, not kill the
+	 * test with SIGPIPE: the signal is blocked around the write and a
+	 * pending one taken back. */
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	va_list ap;
 	va_start(ap, fmt);
 	vfprintf(v->in, fmt, ap);
 	va_end(ap);
 	fputc('\n', v->in);
-	fflush(v->in);
+	int werr = fflush(v->in) != 0 || ferror(v->in);
+	if (werr) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_set, NULL, &zero);
+		clearerr(v->in);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	char line[512];
-	if (!fgets(line, sizeof(line), v->out))
+	if (werr || !fgets(line, sizeof(line), v->out)) {
+		int st = 0;
+		pid_t w = waitpid(v->pid, &st, WNOHANG);
+		fprintf(stderr, "victim %d: no reply to '%s'%s", (int)v->pid, fmt,
+			w == v->pid ? ": it ended" : "\n");
+		if (w == v->pid) {
+			fprintf(stderr, WIFSIGNALED(st) ? " by signal %d\n" : " with status %d\n",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			v->pid = -1;
+		}
 		return -1;
+	}
 	line[strcspn(line, "\n")] = '\0';
 	if (reply)
 		snprintf(reply, n, "%s", line);
