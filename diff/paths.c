@@ -208,8 +208,8 @@ static int fp_dup(const struct scan *s, size_t i)
 
 /*
  * files_stmt - the queries over side's files, the only ones in the diff
- * that read it whole: every row in table order (by_path 0), or the rows of
- * one path (by_path 1, ?1 the path).
+ * that read it whole: every row in table order (by_path 0), or the row of
+ * one path (by_path 1; by_path 2 the statement that finds its path_id).
  */
 static int files_stmt(struct dctx *c, int side, int by_path, sqlite3_stmt **q)
 {
@@ -217,9 +217,11 @@ static int files_stmt(struct dctx *c, int side, int by_path, sqlite3_stmt **q)
 	const char *schema = side ? "b" : "a";
 	long long sid = side ? c->d->b.sid : c->d->a.sid;
 	if (by_path) {
-		/* one row by its path, through the base tables' keys (store.h);
-		 * bind with ps_files_lookup_bind */
-		char *sql = ps_files_lookup_sql(schema, sid, cols);
+		/* one row by its path, through the base tables' keys (store.h):
+		 * by_path 1 the row's statement, 2 the path_id's; bind both with
+		 * ps_files_lookup_bind */
+		char *sql = by_path == 2 ? ps_files_lookup_id_sql(schema, sid)
+					 : ps_files_lookup_sql(schema, sid, cols);
 		int rc = dx_prep(c, q, sql);
 		free(sql);
 		return rc;
@@ -338,18 +340,28 @@ static void merge(struct scan *s)
 /* A's rows of the paths not seen unchanged in B, by path. */
 static int lookup_a(struct scan *s)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q, *id_q;
 	if (files_stmt(s->c, 0, 1, &q) < 0)
 		return -1;
-	for (size_t i = 0; i < s->nfp; i++) {
+	if (files_stmt(s->c, 0, 2, &id_q) < 0) {
+		sqlite3_finalize(q);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < s->nfp && rc == 0; i++) {
 		if (s->seen[i] == 1)
 			continue;
-		ps_files_lookup_bind(q, s->arena.buf + s->fp[i].path);
+		if (ps_files_lookup_bind(id_q, q, s->arena.buf + s->fp[i].path) < 0) {
+			rc = ps_err_set(s->c->err, EIO, "diff: sqlite: %s",
+					sqlite3_errmsg(s->c->db));
+			break;
+		}
 		while (sqlite3_step(q) == SQLITE_ROW)
 			frows_add(&s->cand[0], q);
 	}
 	sqlite3_finalize(q);
-	return 0;
+	sqlite3_finalize(id_q);
+	return rc;
 }
 
 /* ---- per namespace ------------------------------------------------------------ */

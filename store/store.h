@@ -303,14 +303,19 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 void ps_snap_close(struct ps_snap *s);
 
 /*
- * SQL selecting the columns `cols` of `files` (schema.files, snapshot sid)
- * for one path, fast (through the path's structure, never by computing
- * every path), malloc'ed; bind the path with ps_files_lookup_bind (it
- * resets the statement).  At most one row.
+ * One path's row of `files` (schema.files, snapshot sid), fast: through the
+ * path's structure and the tables' keys, never by computing every path.
+ * Two statements, prepared by the caller from these malloc'ed SQL texts:
+ * ps_files_lookup_id_sql finds the path's path_id, ps_files_lookup_sql
+ * selects the columns `cols` of its row.  ps_files_lookup_bind(id_q, q,
+ * path) runs the first and binds the second (both reset): 1 found, 0 not
+ * (q then returns no row), -1 an SQLite error (sqlite3_errmsg).  At most
+ * one row.
  */
 struct sqlite3_stmt;
+char *ps_files_lookup_id_sql(const char *schema, int64_t sid);
 char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
-void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
+int ps_files_lookup_bind(struct sqlite3_stmt *id_q, struct sqlite3_stmt *q, const char *path);
 /*
  * SQL selecting `cols` (among snapshot_id, path, kind, size, xxh3,
  * link_target, errno, pid, tid, path_id) of the files whose path matches a
