@@ -16,6 +16,8 @@
 #include "common.h"
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -23,14 +25,21 @@
 #include <unistd.h>
 
 static const char query_help[] =
-    "usage: procsnap query [--format table|csv|json] SNAP... SQL\n"
+    "usage: procsnap query [--format table|csv|json] [--] SNAP... SQL\n"
+    "       procsnap query [--format table|csv|json] -f FILE|- [--] SNAP...\n"
     "Run SQL (SELECT, WITH, EXPLAIN...) over one or more snapshots, each named by\n"
     "its archive or its index, opened read-only: a statement that would write\n"
     "(INSERT, UPDATE, DROP...) is refused.  With several snapshots every table\n"
     "is a view over all of them; snapshot_id tells them apart and the\n"
     "`snapshots` view has a `file` column naming the index each id came from.\n"
-    "  -f, --format FMT  table (aligned, default), csv (RFC 4180) or json (an\n"
+    "Options come first: the first SNAP ends them (so does `--`, also right\n"
+    "after a SNAP).  The last operand is the SQL, whatever it starts with\n"
+    "(`-- a comment` too); every operand before it is a SNAP.  With -f, the SQL\n"
+    "is read from FILE (`-`: stdin) and every operand is a SNAP.\n"
+    "  -F, --format FMT  table (aligned, default), csv (RFC 4180) or json (an\n"
     "                    array of objects per statement)\n"
+    "  -f, --file FILE   read the SQL from FILE, or from stdin with -\n"
+    "osquery's SQL functions (regex_match, split, concat_ws, sha256...) are there.\n"
     "Text from a snapshot is escaped for the terminal (CSV only when stdout is one).\n"
     "An index whose schema is not procsnap's own is refused.\n"
     "Tables and columns: schema/README.md.  Exit 0 (also for zero rows), 2 on error.\n";
@@ -534,20 +543,55 @@ void cli_snaps_close(struct cli_snaps *s)
 	s->n = 0;
 }
 
+/* Largest SQL file (-f): SQLite's own limit on a statement text (indexdb.c). */
+#define SQL_FILE_MAX (1u << 20)
+
+/* The SQL of -f FILE ("-": stdin) into b.  0, or 2 with one line printed. */
+static int read_sql_file(const char *path, struct ps_buf *b)
+{
+	int truncated = 0, e = 0;
+	/* a plain blocking open: FILE may be a symlink or a pipe (<(...)) */
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		e = errno;
+	else
+		e = ps_read_fd(fd, b, SQL_FILE_MAX + 1, &truncated);
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (e)
+		return cli_fail("query", "%s: %s", path, strerror(e));
+	if (truncated || b->len > SQL_FILE_MAX)
+		return cli_fail("query", "%s: more than %u bytes of SQL", path, SQL_FILE_MAX);
+	if (memchr(b->buf, '\0', b->len))
+		return cli_fail("query", "%s: not SQL text (holds a NUL byte)", path);
+	return 0;
+}
+
+/*
+ * Operands: options come first (getopt stops at the first operand, "+"), so
+ * SQL that starts with "-" ("-- a comment", "-1") is never taken for one.
+ * One "--" among the operands is the end-of-options marker too (`query SNAP
+ * -- SQL`) and is dropped.  Without -f the last operand is the SQL and the
+ * others are SNAPs; with -f every operand is a SNAP.
+ */
 int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 {
 	(void)cli;
-	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+	static const struct option longopts[] = {{"format", required_argument, NULL, 'F'},
+						 {"file", required_argument, NULL, 'f'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	enum fmt fmt = FMT_TABLE;
+	const char *file = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
-		if (c == 'f') {
+	while ((c = getopt_long(argc, argv, "+F:f:h", longopts, NULL)) != -1) {
+		if (c == 'F') {
 			if (cli_parse_format(optarg, &fmt) < 0)
 				return cli_usage("query", "unknown format '%s' (table, csv, json)",
 						 optarg);
+		} else if (c == 'f') {
+			file = optarg;
 		} else if (c == 'h') {
 			fputs(query_help, stdout);
 			return 0;
@@ -555,15 +599,46 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 			return cli_usage("query", "bad option");
 		}
 	}
-	int nsnap = argc - optind - 1;
-	if (nsnap < 1)
-		return cli_usage("query", "expects SNAP... and SQL");
-	const char *sql = argv[argc - 1];
+	int nops = argc - optind;
+	char **ops = ps_xcalloc((size_t)(nops > 0 ? nops : 1), sizeof(*ops));
+	int n = 0, dashdash = 0;
+	for (int i = optind; i < argc; i++) {
+		/* the last operand is the SQL: a "--" there is SQL (an empty comment) */
+		if (!dashdash && strcmp(argv[i], "--") == 0 && (file || i + 1 < argc)) {
+			dashdash = 1;
+			continue;
+		}
+		ops[n++] = argv[i];
+	}
+	struct ps_buf sqlbuf = PS_BUF_INIT;
+	const char *sql;
+	int nsnap, rc = 2;
+	if (file) {
+		nsnap = n;
+		if (nsnap < 1) {
+			rc = cli_usage("query", "expects SNAP... (the SQL comes from -f %s)", file);
+			goto out;
+		}
+		if ((rc = read_sql_file(file, &sqlbuf)) != 0)
+			goto out;
+		sql = sqlbuf.buf;
+	} else {
+		nsnap = n - 1;
+		if (nsnap < 1) {
+			rc = cli_usage("query", "expects SNAP... and SQL (or -f FILE)");
+			goto out;
+		}
+		sql = ops[n - 1];
+	}
 	struct cli_snaps ss;
-	if (cli_snaps_open("query", nsnap, argv + optind, &ss) != 0)
-		return 2;
-	int rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
+	rc = 2;
+	if (cli_snaps_open("query", nsnap, ops, &ss) != 0)
+		goto out;
+	rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
 	cli_snaps_close(&ss);
+out:
+	ps_buf_release(&sqlbuf);
+	free(ops);
 	return rc;
 }
 

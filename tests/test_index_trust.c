@@ -248,14 +248,14 @@ static void wal_header(void)
 		  0);
 	CHECK_INT(tu_sh(&out, "od -An -tu1 -j18 -N2 %s", p), 0);
 	CHECK(strstr(out.buf, "2   2") != NULL); /* the header says WAL */
-	CHECK_INT(run("query -f csv %s \"SELECT count(*) FROM processes\"%s", p, ""), 0);
+	CHECK_INT(run("query --format csv %s \"SELECT count(*) FROM processes\"%s", p, ""), 0);
 	CHECK_STR(out.buf, "count(*)\r\n4\r\n");
 	CHECK_INT(tu_sh(&out, "ls -A %s", sub), 0);
 	CHECK_STR(out.buf, "w.db\n");
 	/* also through ATTACH (several snapshots) */
 	char args[1400];
 	snprintf(args, sizeof(args), "%s %s", adb, p);
-	CHECK_INT(run("query -f csv %s \"SELECT count(*) FROM processes\"%s", args, ""), 0);
+	CHECK_INT(run("query --format csv %s \"SELECT count(*) FROM processes\"%s", args, ""), 0);
 	CHECK_STR(out.buf, "count(*)\r\n8\r\n");
 	CHECK_INT(tu_sh(&out, "ls -A %s", sub), 0);
 	CHECK_STR(out.buf, "w.db\n");
@@ -276,9 +276,9 @@ static void huge_value(void)
 	CHECK_INT(run("query %s \"SELECT note FROM snapshots\"%s", p, ""), 2);
 	CHECK(strstr(out.buf, "too big") != NULL);
 	/* its length is known without reading it; the other columns stay readable */
-	CHECK_INT(run("query -f csv %s \"SELECT length(note) FROM snapshots\"%s", p, ""), 0);
+	CHECK_INT(run("query --format csv %s \"SELECT length(note) FROM snapshots\"%s", p, ""), 0);
 	CHECK_STR(out.buf, "length(note)\r\n41943040\r\n");
-	CHECK_INT(run("query -f csv %s \"SELECT hostname IS NOT NULL FROM snapshots\"%s", p, ""),
+	CHECK_INT(run("query --format csv %s \"SELECT hostname IS NOT NULL FROM snapshots\"%s", p, ""),
 		  0);
 	CHECK_STR(out.buf, "hostname IS NOT NULL\r\n1\r\n");
 }

@@ -66,7 +66,7 @@ static void test_one_snapshot_formats(void)
 			   "server\r\n");
 	/* RFC 4180 quoting */
 	snprintf(args, sizeof(args),
-		 "-f csv %s \"SELECT 'a,b' AS x, 'say \\\"hi\\\"' AS y, 'l1' || char(10) || 'l2' "
+		 "-F csv %s \"SELECT 'a,b' AS x, 'say \\\"hi\\\"' AS y, 'l1' || char(10) || 'l2' "
 		 "AS z, NULL AS n, 7 AS i\"",
 		 a);
 	CHECK_INT(q(args), 0);
@@ -81,13 +81,13 @@ static void test_one_snapshot_formats(void)
 			   "\"name\":\"my (evil) prog\",\"f\":1.5,\"n\":null}\n]\n");
 	/* python's json module agrees */
 	CHECK_INT(tu_sh(NULL,
-			"%s query -f json %s 'SELECT * FROM processes' | /usr/bin/python3 -c "
+			"%s query --format json %s 'SELECT * FROM processes' | /usr/bin/python3 -c "
 			"'import json,sys; r=json.load(sys.stdin); sys.exit(0 if len(r)==4 and "
 			"r[0][\"snapshot_id\"]==1 else 1)'",
 			tu_procsnap(), a),
 		  0);
 	/* zero rows: still success */
-	snprintf(args, sizeof(args), "-f json %s \"SELECT * FROM processes WHERE pid = -5\"", a);
+	snprintf(args, sizeof(args), "-F json %s \"SELECT * FROM processes WHERE pid = -5\"", a);
 	CHECK_INT(q(args), 0);
 	CHECK_STR(out.buf, "[]\n");
 	/* the aligned table: header, dashes, numbers right-aligned */
@@ -107,14 +107,14 @@ static void test_two_snapshots(void)
 	if (!ok)
 		return;
 	snprintf(args, sizeof(args),
-		 "-f csv %s %s \"SELECT snapshot_id, count(*) FROM processes GROUP BY 1 ORDER BY "
+		 "-F csv %s %s \"SELECT snapshot_id, count(*) FROM processes GROUP BY 1 ORDER BY "
 		 "1\"",
 		 a, b);
 	CHECK_INT(q(args), 0);
 	CHECK_STR(out.buf, "snapshot_id,count(*)\r\n1,4\r\n2,1\r\n");
 	/* rows of both, told apart by snapshot_id */
 	snprintf(args, sizeof(args),
-		 "-f csv %s %s \"SELECT snapshot_id, pid FROM processes WHERE pid IN (42, %d) "
+		 "-F csv %s %s \"SELECT snapshot_id, pid FROM processes WHERE pid IN (42, %d) "
 		 "ORDER BY 1\"",
 		 a, b, (int)getpid());
 	CHECK_INT(q(args), 0);
@@ -123,7 +123,7 @@ static void test_two_snapshots(void)
 	CHECK_STR(out.buf, want);
 	/* the snapshots view says which file each id came from */
 	snprintf(args, sizeof(args),
-		 "-f csv %s %s \"SELECT snapshot_id, file, file_snapshot_id FROM snapshots ORDER "
+		 "-F csv %s %s \"SELECT snapshot_id, file, file_snapshot_id FROM snapshots ORDER "
 		 "BY 1\"",
 		 a, b);
 	CHECK_INT(q(args), 0);
@@ -132,7 +132,7 @@ static void test_two_snapshots(void)
 	CHECK_STR(out.buf, want);
 	/* a join across tables stays within one snapshot */
 	snprintf(args, sizeof(args),
-		 "-f csv %s %s \"SELECT p.snapshot_id, count(*) FROM processes p JOIN threads t "
+		 "-F csv %s %s \"SELECT p.snapshot_id, count(*) FROM processes p JOIN threads t "
 		 "ON t.snapshot_id = p.snapshot_id AND t.pid = p.pid GROUP BY 1 ORDER BY 1\"",
 		 a, b);
 	CHECK_INT(q(args), 0);
@@ -214,7 +214,7 @@ static void test_merge(void)
 	CHECK_STR(t, "1:4,2:1,3:4");
 	/* query accepts the merged index, alone or with others */
 	snprintf(args, sizeof(args),
-		 "-f csv %s %s \"SELECT snapshot_id, file_snapshot_id FROM snapshots ORDER BY 1\"",
+		 "-F csv %s %s \"SELECT snapshot_id, file_snapshot_id FROM snapshots ORDER BY 1\"",
 		 m, b);
 	CHECK_INT(q(args), 0);
 	CHECK_STR(out.buf, "snapshot_id,file_snapshot_id\r\n1,1\r\n2,2\r\n3,1\r\n");

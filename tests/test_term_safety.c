@@ -251,8 +251,8 @@ static void query(void)
 	check_cmd(0, NULL, "query a.tar.zst b.tar.zst 'SELECT * FROM processes'");
 	/* JSON: the same text, unsafe characters as \u escapes */
 	check_cmd(0, "\\u001b]0;pwned\\u0007srv\\u009b31m",
-		  "query -f json a.tar.zst 'SELECT comm FROM processes'");
-	check_cmd(0, "\\u202e", "query -f json a.tar.zst 'SELECT * FROM process_envs'");
+		  "query --format json a.tar.zst 'SELECT comm FROM processes'");
+	check_cmd(0, "\\u202e", "query --format json a.tar.zst 'SELECT * FROM process_envs'");
 	/* an error naming a snapshot value */
 	check_cmd(2, NULL,
 		  "query a.tar.zst 'SELECT * FROM processes WHERE name = comm AND "
@@ -265,13 +265,13 @@ static void csv(void)
 {
 	if (!ok)
 		return;
-	CHECK_INT(tu_sh(&out, "cd %s && %s query -f csv a.tar.zst 'SELECT comm FROM processes'",
+	CHECK_INT(tu_sh(&out, "cd %s && %s query --format csv a.tar.zst 'SELECT comm FROM processes'",
 			dir, tu_procsnap()),
 		  0);
 	CHECK(strstr(out.buf, EVIL_COMM) != NULL); /* the exact bytes */
 	if (tu_sh(NULL, "command -v script >/dev/null") != 0)
 		T_SKIP_CASE("no script(1) to give procsnap a terminal");
-	static const char *const cmds[] = {"query -f csv a.tar.zst 'SELECT * FROM processes'",
+	static const char *const cmds[] = {"query --format csv a.tar.zst 'SELECT * FROM processes'",
 					   "triage -f csv a.tar.zst"};
 	for (int i = 0; i < 2; i++) {
 		tu_sh(&out, "cd %s && script -qc \"%s %s\" /dev/null", dir, tu_procsnap(), cmds[i]);
