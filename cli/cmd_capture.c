@@ -525,6 +525,15 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
 	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
 	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
+	{
+		/* the capturer's zone, for osquery's time.local_timezone */
+		time_t now = (time_t)(start_real / 1000000000u);
+		struct tm lt;
+		char tz[64] = "";
+		if (localtime_r(&now, &lt))
+			strftime(tz, sizeof(tz), "%Z", &lt);
+		json_kv_str(&meta, "local_timezone", tz[0] ? tz : NULL);
+	}
 	/* procsnap's own process and its parent (diff sets them apart); only
 	 * for the live /proc, where these pids are the captured ones */
 	if (strcmp(o.root, "/proc") == 0)

@@ -10,7 +10,7 @@
  * keys are compared is decided by the files comparison: only members whose
  * XXH3, kind or link target changed (and that pass --path) count.  The rows
  * come from the parsed index tables (processes, process_namespaces,
- * process_open_files, process_memory_map, threads, process_envs,
+ * process_fds, process_memory_map, threads, process_envs,
  * process_limits) - INSERT ... SELECT from a.<table> and b.<table> joined
  * with the changed members (work table src) - except the one-value files
  * (loginuid, oom_score_adj...), whose content is fetched and compared.
@@ -678,7 +678,7 @@ static int fill_from_tables(struct dctx *c)
 				    *n, x, sid[side], *n, *n);
 		ps_buf_addf(&sql,
 			    "INSERT INTO fds SELECT %d, t.pid, t.fd, t.path FROM src s CROSS JOIN "
-			    "%s.process_open_files t ON t.snapshot_id = %lld AND t.pid = "
+			    "%s.process_fds t ON t.snapshot_id = %lld AND t.pid = "
 			    "s.pid AND s.rel = 'fd/' || t.fd WHERE s.rel GLOB 'fd/*';\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
@@ -687,16 +687,17 @@ static int fill_from_tables(struct dctx *c)
 			    "s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
 			    side, x, sid[side]);
 		/* start/end as 16 hex digits, so text order is address order */
-		ps_buf_addf(&sql,
-			    "INSERT INTO maps SELECT %d, t.pid, "
-			    "substr('0000000000000000' || substr(t.start, 3), -16, 16), "
-			    "substr('0000000000000000' || substr(t.\"end\", 3), -16, 16), "
-			    "t.permissions, t.offset, t.inode, coalesce(t.path, ''), t.present, "
-			    "t.swapped, t.soft_dirty "
-			    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
-			    "'pagemap.sections')) s CROSS JOIN %s.process_memory_map t ON "
-			    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
-			    side, x, sid[side]);
+		ps_buf_addf(
+		    &sql,
+		    "INSERT INTO maps SELECT %d, t.pid, "
+		    "substr('0000000000000000' || substr(t.start, 3), -16, 16), "
+		    "substr('0000000000000000' || substr(t.\"end\", 3), -16, 16), "
+		    "t.permissions, t.offset, t.inode, coalesce(t.raw_path, ''), t.present, "
+		    "t.swapped, t.soft_dirty "
+		    "FROM (SELECT DISTINCT pid FROM src WHERE rel IN ('maps', "
+		    "'pagemap.sections')) s CROSS JOIN %s.process_memory_map t ON "
+		    "t.snapshot_id = %lld AND t.pid = s.pid ORDER BY t.rowid;\n",
+		    side, x, sid[side]);
 		ps_buf_addf(&sql,
 			    "INSERT INTO env SELECT %d, t.pid, t.key, t.value FROM src s "
 			    "CROSS JOIN %s.process_envs t ON t.snapshot_id = %lld AND t.pid = "

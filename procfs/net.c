@@ -1,6 +1,7 @@
 /*
  * net.c - /proc/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6} and
- * /proc/net/unix.
+ * /proc/net/unix, /proc/net/packet, and /proc/sysvipc/shm (a table of the
+ * same shape).
  *
  * IPv4 rows (net/ipv4/tcp_ipv4.c get_tcp4_sock):
  *   "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu ..."
@@ -172,6 +173,89 @@ int ps_unix_next(const char *buf, size_t len, size_t *pos, struct ps_unix_sock *
 		if (p < le && *p == ' ')
 			p++;
 		out->path = mkstr(p, le);
+		return 1;
+	}
+}
+
+/*
+ * net/packet/af_packet.c packet_seq_show:
+ *   "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu"
+ * (sk, refcount, type, ntohs(num), ifindex, running, rmem, uid, inode).
+ */
+int ps_packet_next(const char *buf, size_t len, size_t *pos, struct ps_packet_sock *out)
+{
+	const char *ls, *le;
+	for (;;) {
+		memset(out, 0, sizeof(*out));
+		out->refcount = out->type = out->proto = out->running = PS_U64_UNKNOWN;
+		out->rmem = out->uid = out->inode = PS_U64_UNKNOWN;
+		out->ifindex = PS_I64_UNKNOWN;
+		if (!next_line(buf, len, pos, &ls, &le))
+			return 0;
+		const char *p = ls;
+		struct ps_str t;
+		uint64_t sk;
+		if (!next_tok(&p, le, &t))
+			return -1;
+		if (ps_str_eq(t, "sk"))
+			continue; /* header */
+		if (tok_hex(t, &sk) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->refcount) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->type) < 0 || !next_tok(&p, le, &t) ||
+		    tok_hex(t, &out->proto) < 0 || out->proto > 0xffff || !next_tok(&p, le, &t) ||
+		    tok_i64(t, &out->ifindex) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->running) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->rmem) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->uid) < 0 || !next_tok(&p, le, &t) ||
+		    tok_u64(t, &out->inode) < 0) {
+			out->inode = PS_U64_UNKNOWN;
+			return -1;
+		}
+		return 1;
+	}
+}
+
+/*
+ * ipc/shm.c sysvipc_shm_proc_show:
+ *   "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu
+ *    %21lu %21lu" (key, shmid, mode, size, cpid, lpid, nattch, uid, gid,
+ * cuid, cgid, atime, dtime, ctime, rss, swap; the last two since 2.6.28).
+ */
+int ps_shm_next(const char *buf, size_t len, size_t *pos, struct ps_shm *out)
+{
+	const char *ls, *le;
+	for (;;) {
+		memset(out, 0, sizeof(*out));
+		uint64_t *num[] = {&out->shmid,	 &out->perms, &out->size,  &out->cpid, &out->lpid,
+				   &out->nattch, &out->uid,   &out->gid,   &out->cuid, &out->cgid,
+				   &out->atime,	 &out->dtime, &out->ctime, &out->rss,  &out->swap};
+		const size_t nnum = sizeof(num) / sizeof(num[0]);
+		for (size_t i = 0; i < nnum; i++)
+			*num[i] = PS_U64_UNKNOWN;
+		out->key = PS_I64_UNKNOWN;
+		if (!next_line(buf, len, pos, &ls, &le))
+			return 0;
+		const char *p = ls;
+		struct ps_str t;
+		if (!next_tok(&p, le, &t))
+			return -1;
+		if (ps_str_eq(t, "key"))
+			continue; /* header */
+		if (tok_i64(t, &out->key) < 0) {
+			out->key = PS_I64_UNKNOWN;
+			return -1;
+		}
+		for (size_t i = 0; i < nnum; i++) {
+			int r = !next_tok(&p, le, &t) ? -2
+				: i == 1	      ? oct_u64(t.p, t.p + t.len, num[i])
+						      : tok_u64(t, num[i]);
+			if (r == -2 && i >= 13)
+				break; /* rss and swap: older kernels */
+			if (r != 0) {
+				*num[i] = PS_U64_UNKNOWN;
+				return -1;
+			}
+		}
 		return 1;
 	}
 }

@@ -479,6 +479,41 @@ struct ps_unix_sock {
 };
 int ps_unix_next(const char *buf, size_t len, size_t *pos, struct ps_unix_sock *out);
 
+/* ---- /proc/net/packet ---------------------------------------------------------- */
+
+/* One AF_PACKET socket (a sniffer, a DHCP client, a raw-frame backdoor). */
+struct ps_packet_sock {
+	uint64_t refcount; /* column RefCnt */
+	uint64_t type;	   /* column Type: 3 SOCK_RAW, 2 SOCK_DGRAM */
+	uint64_t proto;	   /* column Proto (hex): ethertype in host order, 0x0003 ETH_P_ALL */
+	int64_t ifindex;   /* column Iface: bound interface index, 0 none */
+	uint64_t running;  /* column R: 1 when the socket is hooked to receive */
+	uint64_t rmem;	   /* column Rmem: bytes queued for reading */
+	uint64_t uid;	   /* column User */
+	uint64_t inode;	   /* column Inode: joins fd/N "socket:[inode]" */
+};
+/* Iterate rows; the header ("sk RefCnt Type Proto Iface R Rmem User Inode")
+ * is skipped. */
+int ps_packet_next(const char *buf, size_t len, size_t *pos, struct ps_packet_sock *out);
+
+/* ---- /proc/sysvipc/shm ---------------------------------------------------------- */
+
+/* One System V shared memory segment (ipc/shm.c sysvipc_shm_proc_show). */
+struct ps_shm {
+	int64_t key;	/* column key (signed decimal) */
+	uint64_t shmid; /* column shmid */
+	uint64_t perms; /* column perms (octal): mode, with SHM_DEST 01000, SHM_LOCKED 02000 */
+	uint64_t size;	/* column size: bytes */
+	uint64_t cpid;	/* column cpid: creator */
+	uint64_t lpid;	/* column lpid: last shmat/shmdt */
+	uint64_t nattch;
+	uint64_t uid, gid, cuid, cgid;
+	uint64_t atime, dtime, ctime; /* seconds since the epoch, 0 never */
+	uint64_t rss, swap;	      /* bytes (Linux 2.6.28+; PS_U64_UNKNOWN before) */
+};
+/* Iterate rows; the header ("key shmid perms ...") is skipped. */
+int ps_shm_next(const char *buf, size_t len, size_t *pos, struct ps_shm *out);
+
 /* ---- /proc/modules ------------------------------------------------------------ */
 
 struct ps_module {

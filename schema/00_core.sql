@@ -42,7 +42,10 @@ CREATE TABLE snapshots (
   hash_mismatches INTEGER,   -- members whose XXH3 differs from the manifest
   n_damaged       INTEGER,   -- paths with a damage mark (files.damage)
   meta_json       TEXT,      -- procsnap/meta.json verbatim
-  summary_json    TEXT       -- procsnap/summary.json verbatim
+  summary_json    TEXT,      -- procsnap/summary.json verbatim
+  snapshot_uuid   TEXT,      -- meta.json snapshot_uuid: minted at capture (random UUID),
+                             -- the id of this capture across hosts (export)
+  local_timezone  TEXT       -- meta.json local_timezone: the capturer's zone (%Z), time view
 );
 
 -- Dictionary of texts: file names below proc/<pid>/ ("status", "fd/3"),

@@ -16,6 +16,7 @@ CREATE TABLE processes (
   root          TEXT,
   uid INTEGER, gid INTEGER, euid INTEGER, egid INTEGER, suid INTEGER, sgid INTEGER,
   on_disk       INTEGER,
+  wired_size    INTEGER,   -- 0, as osquery on Linux (no unpageable counter)
   resident_size INTEGER,
   total_size    INTEGER,
   user_time     INTEGER,
@@ -154,9 +155,12 @@ SELECT m.snapshot_id AS snapshot_id,
        m.offset AS offset,
        printf('%02x:%02x', m.dev >> 20, m.dev & 1048575) AS device,
        m.inode AS inode,
-       pa.text AS path,
-       coalesce(m.inode = 0 AND length(pa.text) > 0, 0) AS pseudo,
+       -- osquery's path: the file's name, without the " (deleted)" maps adds
+       CASE WHEN length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)'
+            THEN substr(pa.text, 1, length(pa.text) - 10) ELSE pa.text END AS path,
+       CAST(coalesce(m.inode = 0 AND length(pa.text) > 0, 0) AS INTEGER) AS pseudo,
        -- procsnap's own
+       pa.text AS raw_path,
        m.start_addr AS start_addr,
        m.start_addr + m.len AS end_addr,
        coalesce(length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)', 0) AS deleted,
@@ -186,7 +190,9 @@ LEFT JOIN strings pa ON pa.snapshot_id = m.snapshot_id AND pa.str_id = m.path_id
 LEFT JOIN strings vf ON vf.snapshot_id = m.snapshot_id AND vf.str_id = m.vmflags_id
 LEFT JOIN maps_rare r ON r.pid = m.pid AND r.snapshot_id = m.snapshot_id AND r.seq = m.seq;
 
--- One row per fd: the fd/N link and fdinfo/N.  View: process_open_files.
+-- One row per fd: the fd/N link and fdinfo/N.  Views (50_osquery.sql):
+-- process_fds (every fd), process_open_files (osquery's: paths only),
+-- process_open_pipes.
 CREATE TABLE fds (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
@@ -203,23 +209,6 @@ CREATE TABLE fds (
                                 -- getxattr system.sockprotoname at capture
   PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
-
-CREATE VIEW process_open_files AS
-SELECT f.snapshot_id AS snapshot_id,
-       f.pid AS pid,
-       f.fd AS fd,
-       p.text AS path,
-       -- procsnap's own
-       t.text AS type,
-       f.inode AS inode,
-       f.pos AS pos,
-       f.flags AS flags,
-       f.mnt_id AS mnt_id,
-       f.deleted AS deleted,
-       f.protocol AS protocol
-FROM fds f
-LEFT JOIN strings p ON p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id
-LEFT JOIN strings t ON t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id;
 
 -- Environments and limits are stored once per distinct content (most
 -- processes share them) and joined to each process by processes.env_set /
@@ -275,36 +264,19 @@ CREATE TABLE process_open_sockets (
   uid            INTEGER,
   tx_queue       INTEGER,
   rx_queue       INTEGER,
-  type           INTEGER
+  type           INTEGER,
+  unix_state     TEXT       -- unix sockets: LISTEN, UNCONNECTED, CONNECTING, CONNECTED,
+                            -- DISCONNECTING (osquery's state is '' for them)
 );
 
-CREATE TABLE listening_ports (
-  snapshot_id   INTEGER NOT NULL,
-  pid           INTEGER,
-  port          INTEGER,
-  protocol      INTEGER,
-  family        INTEGER,
-  address       TEXT,
-  fd            INTEGER,
-  socket        INTEGER,
-  path          TEXT,
-  net_namespace INTEGER
-);
-
-CREATE TABLE mounts (
+-- Every mount of every captured mount namespace (once per namespace).  The
+-- view `mounts` (50_osquery.sql) is osquery's: the namespace of pid 1.
+CREATE TABLE process_mounts (
   snapshot_id      INTEGER NOT NULL,
   device           TEXT,
-  device_alias     TEXT,
   path             TEXT,
   type             TEXT,
-  blocks_size      INTEGER,
-  blocks           INTEGER,
-  blocks_free      INTEGER,
-  blocks_available INTEGER,
-  inodes           INTEGER,
-  inodes_free      INTEGER,
   flags            TEXT,
-  -- procsnap's own
   mount_id        INTEGER,
   parent_id       INTEGER,
   major           INTEGER,

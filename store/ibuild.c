@@ -287,7 +287,8 @@ static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps
 		 "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
 		 "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
 		 "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
-		 "options) SELECT 1, ?1, json_extract(j,'$.format_version'), "
+		 "options, snapshot_uuid, local_timezone) SELECT 1, ?1, "
+		 "json_extract(j,'$.format_version'), "
 		 "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
 		 "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
 		 "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
@@ -296,7 +297,8 @@ static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps
 		 "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
 		 "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
 		 "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
-		 "json(json_extract(j,'$.options')) FROM (SELECT CASE WHEN json_valid(?1) THEN ?1 "
+		 "json(json_extract(j,'$.options')), json_extract(j,'$.snapshot_uuid'), "
+		 "json_extract(j,'$.local_timezone') FROM (SELECT CASE WHEN json_valid(?1) THEN ?1 "
 		 "ELSE '{}' END AS j)",
 		 err) < 0)
 		return -1;

@@ -30,14 +30,14 @@
 /* clang-format off */
 #define PROC_COLS(X)                                                                               \
 	X(pid) X(name) X(path) X(cmdline) X(state) X(cwd) X(root) X(uid) X(gid) X(euid) X(egid)    \
-	X(suid) X(sgid) X(on_disk) X(resident_size) X(total_size) X(user_time) X(system_time)      \
-	X(disk_bytes_read) X(disk_bytes_written) X(start_time) X(parent) X(pgroup) X(threads)      \
-	X(nice) X(cgroup_path) X(ppid) X(starttime) X(session) X(tty_nr) X(tracer_pid) X(seccomp)  \
-	X(no_new_privs) X(cap_eff) X(cap_prm) X(cap_bnd) X(cap_inh) X(cap_amb) X(oom_score)        \
-	X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread) X(vsize) X(minflt) \
-	X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(fd_count) X(ns_pid)    \
-	X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns) X(cgroup_ns) X(time_ns)      \
-	X(env_set) X(limits_set) X(flags)
+	X(suid) X(sgid) X(on_disk) X(wired_size) X(resident_size) X(total_size) X(user_time)       \
+	X(system_time) X(disk_bytes_read) X(disk_bytes_written) X(start_time) X(parent) X(pgroup)  \
+	X(threads) X(nice) X(cgroup_path) X(ppid) X(starttime) X(session) X(tty_nr) X(tracer_pid)  \
+	X(seccomp) X(no_new_privs) X(cap_eff) X(cap_prm) X(cap_bnd) X(cap_inh) X(cap_amb)          \
+	X(oom_score) X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread)       \
+	X(vsize) X(minflt) X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches)      \
+	X(fd_count) X(ns_pid) X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns)         \
+	X(cgroup_ns) X(time_ns) X(env_set) X(limits_set) X(flags)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
@@ -176,8 +176,8 @@ static int in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static const char *const sys_files[] = {"meminfo", "vmstat",  "stat", "loadavg",
-					"uptime",  "modules", NULL};
+static const char *const sys_files[] = {"meminfo", "vmstat",  "stat",	     "loadavg",
+					"uptime",  "modules", "sysvipc/shm", NULL};
 static const char *const pid_files[] = {
     "stat",    "status",    "statm",	     "io",	  "cmdline",
     "environ", "maps",	    "smaps",	     "limits",	  "cgroup",
@@ -1042,6 +1042,7 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	tb_i64(st, P_fd_count, p->fd_count);
 	/* capture facts (capture_processes) are joined in at the end */
 	sqlite3_bind_int(st, P_on_disk, -1);
+	sqlite3_bind_int(st, P_wired_size, 0); /* osquery on Linux: no such counter */
 	sqlite3_bind_int(st, P_partial, 0);
 	sqlite3_bind_int(st, P_hidden, 0);
 	tb_u64(st, P_net_ns, p->ns[NS_NET]);
@@ -1214,6 +1215,8 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
 			return sys_member(t, m->path + 5, m->data, m->len, err);
+		if (m->kind == PS_M_ABSENT && strncmp(m->path, "proc/sys/", 9) == 0)
+			return sys_unread(t, m->path + 5, err);
 		return ps_ir_other_member(t, m, err);
 	}
 	if (!rel)

@@ -119,6 +119,7 @@ struct ps_tables {
 	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_rare, *ins_fd, *ins_env, *ins_limit,
 	    *ins_ns;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
+	sqlite3_stmt *ins_shm, *ins_sysctl;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
 	 * hashes when the ns link was unreadable; grows with namespaces only */
 	uint64_t *mnt_seen;
@@ -150,6 +151,9 @@ int sys_prepare(struct ps_tables *t, struct ps_err *err);
 /* A proc/<name> member (not a pid); rel is the path after "proc/". */
 int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
 	       struct ps_err *err);
+/* A proc/sys/ file recorded but not read (or its content not carried):
+ * its sysctls row, without a value.  rel is the path after "proc/". */
+int sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err);
 /* proc/<pid>/net/<name> of the current process. */
 int net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
 	       struct ps_err *err);

@@ -1,7 +1,10 @@
 /*
  * tables_sys.c - system-wide parsed tables: system_kv (meminfo, vmstat,
- * stat, loadavg, uptime, one-value /proc/sys files), kernel_modules, mounts
- * (once per mount namespace), and the sockets: net/ tables are captured
+ * stat, loadavg, uptime, one-value /proc/sys files), sysctls (every
+ * /proc/sys file), shared_memory (sysvipc/shm), kernel_modules,
+ * process_mounts (once per mount namespace), and the sockets, as osquery
+ * reports them (osquery/filesystem/linux/proc.cpp, process_open_sockets.cpp):
+ * net/ tables are captured
  * once per network namespace, under the first pid seen in it, so their rows
  * are staged in TEMP tables and joined to every process's socket fds (by
  * the inode of "socket:[N]") once all members have been read.
@@ -31,6 +34,12 @@ static const char *const mount_cols[] = {MOUNT_COLS(NAME) NULL};
 static const char *const kv_cols[] = {"source", "key", "value", "text", "unit", "path", NULL};
 static const char *const module_cols[] = {"name",    "size",	 "used_by", "status",
 					  "address", "refcount", "taint",   NULL};
+/* clang-format off */
+static const char *const shm_cols[] = {"shmid", "owner_uid", "creator_uid", "pid", "creator_pid",
+	"atime", "dtime", "ctime", "permissions", "size", "attached", "status", "locked", "key",
+	"gid", "creator_gid", "rss", "swap", NULL};
+/* clang-format on */
+static const char *const sysctl_cols[] = {"name", "current_value", NULL};
 
 /* Staging for the socket join; TEMP, so it never reaches the index file
  * (and, with SQLite's default temp_store, spills to a temporary file rather
@@ -39,7 +48,7 @@ static const char staging_sql[] =
     "CREATE TEMP TABLE ps_net_sock(src_pid INTEGER, source TEXT, inode INTEGER, "
     "  family INTEGER, protocol INTEGER, local_address TEXT, remote_address TEXT, "
     "  local_port INTEGER, remote_port INTEGER, path TEXT, state TEXT, uid INTEGER, "
-    "  tx_queue INTEGER, rx_queue INTEGER, type INTEGER);"
+    "  tx_queue INTEGER, rx_queue INTEGER, type INTEGER, unix_state TEXT);"
     "CREATE TEMP TABLE ps_sock_fd(pid INTEGER, fd INTEGER, inode INTEGER);"
     "CREATE TEMP TABLE ps_netns_src(src_pid INTEGER, net_ns INTEGER);";
 
@@ -58,7 +67,8 @@ enum {
 	S_uid,
 	S_tx_queue,
 	S_rx_queue,
-	S_type
+	S_type,
+	S_unix_state
 };
 
 int sys_prepare(struct ps_tables *t, struct ps_err *err)
@@ -66,12 +76,14 @@ int sys_prepare(struct ps_tables *t, struct ps_err *err)
 	if (tb_exec(t, staging_sql, err) < 0 ||
 	    tb_prepare(t, &t->ins_kv, "system_kv", kv_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_module, "kernel_modules", module_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_mount, "mounts", mount_cols, err) < 0)
+	    tb_prepare(t, &t->ins_mount, "process_mounts", mount_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_shm, "shared_memory", shm_cols, err) < 0 ||
+	    tb_prepare(t, &t->ins_sysctl, "sysctls", sysctl_cols, err) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(
 		t->db,
 		"INSERT INTO temp.ps_net_sock VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 		-1, &t->ins_sock, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(t->db, "INSERT INTO temp.ps_sock_fd VALUES (?1, ?2, ?3)", -1,
 			       &t->ins_sockfd, NULL) != SQLITE_OK ||
@@ -86,6 +98,8 @@ void sys_finalize(struct ps_tables *t)
 	sqlite3_finalize(t->ins_kv);
 	sqlite3_finalize(t->ins_module);
 	sqlite3_finalize(t->ins_mount);
+	sqlite3_finalize(t->ins_shm);
+	sqlite3_finalize(t->ins_sysctl);
 	sqlite3_finalize(t->ins_sock);
 	sqlite3_finalize(t->ins_sockfd);
 	sqlite3_finalize(t->ins_netsrc);
@@ -238,11 +252,44 @@ static int uptime_file(struct ps_tables *t, const char *data, size_t len, struct
 	return kv_row(t, &a, err) < 0 || kv_row(t, &b, err) < 0 ? -1 : 0;
 }
 
-/* A /proc/sys file holding one number or one word (no blanks, one line,
- * printable): key = its path below proc/sys/. */
+/* The sysctls row of proc/sys/<name>: name dotted as osquery does
+ * ("kernel/pid_max" -> "kernel.pid_max"), the value trimmed of white space
+ * at both ends (boost::trim); data NULL: not read. */
+static int sysctl_row(struct ps_tables *t, const char *rel, const char *data, size_t len,
+		      struct ps_err *err)
+{
+	sqlite3_stmt *st = t->ins_sysctl;
+	ps_buf_reset(&t->sbuf);
+	ps_buf_adds(&t->sbuf, rel + 4);
+	for (size_t i = 0; i < t->sbuf.len; i++)
+		if (t->sbuf.buf[i] == '/')
+			t->sbuf.buf[i] = '.';
+	tb_str(st, 1, t->sbuf.buf, t->sbuf.len);
+	if (data) {
+		size_t s = 0, e = len;
+		while (s < e && (data[s] == ' ' || (data[s] >= '\t' && data[s] <= '\r')))
+			s++;
+		while (e > s &&
+		       (data[e - 1] == ' ' || (data[e - 1] >= '\t' && data[e - 1] <= '\r')))
+			e--;
+		tb_str(st, 2, data + s, e - s);
+	}
+	return tb_step(t, st, "sysctls", err);
+}
+
+int sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err)
+{
+	return sysctl_row(t, rel, NULL, 0, err);
+}
+
+/* A /proc/sys file: its sysctls row, and a system_kv row when it holds one
+ * number or one word (no blanks, one line, printable): key = its path
+ * below proc/sys/. */
 static int sys_value_file(struct ps_tables *t, const char *rel, const char *data, size_t len,
 			  struct ps_err *err)
 {
+	if (sysctl_row(t, rel, data, len, err) < 0)
+		return -1;
 	if (len && data[len - 1] == '\n')
 		len--;
 	if (len == 0 || len > 256)
@@ -295,9 +342,53 @@ static int modules_file(struct ps_tables *t, const char *data, size_t len, struc
 	return 0;
 }
 
+/* ---- shared_memory (sysvipc/shm) ------------------------------------------------------ */
+
+/* SHM_DEST, SHM_LOCKED in ipc_perm.mode (include/uapi/linux/shm.h). */
+#define SHM_DEST_BIT   01000
+#define SHM_LOCKED_BIT 02000
+
+static int shm_file(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	size_t pos = 0;
+	struct ps_shm m;
+	int r;
+	sqlite3_stmt *st = t->ins_shm;
+	while ((r = ps_shm_next(data, len, &pos, &m)) != 0) {
+		if (r < 0)
+			continue;
+		char perms[8];
+		tb_u64(st, 1, m.shmid);
+		tb_u64(st, 2, m.uid);
+		tb_u64(st, 3, m.cuid);
+		tb_u64(st, 4, m.lpid);
+		tb_u64(st, 5, m.cpid);
+		tb_u64(st, 6, m.atime);
+		tb_u64(st, 7, m.dtime);
+		tb_u64(st, 8, m.ctime);
+		/* osquery's lsperms: the four low octal digits of the mode */
+		snprintf(perms, sizeof(perms), "%04o", (unsigned)(m.perms & 07777));
+		sqlite3_bind_text(st, 9, perms, -1, SQLITE_TRANSIENT);
+		tb_u64(st, 10, m.size);
+		tb_u64(st, 11, m.nattch);
+		sqlite3_bind_text(st, 12, m.perms & SHM_DEST_BIT ? "dest" : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 13, (m.perms & SHM_LOCKED_BIT) != 0);
+		tb_i64(st, 14, m.key);
+		tb_u64(st, 15, m.gid);
+		tb_u64(st, 16, m.cgid);
+		tb_u64(st, 17, m.rss);
+		tb_u64(st, 18, m.swap);
+		if (tb_step(t, st, "shared_memory", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
 	       struct ps_err *err)
 {
+	if (strcmp(rel, "sysvipc/shm") == 0)
+		return shm_file(t, data, len, err);
 	if (strcmp(rel, "meminfo") == 0)
 		return kv_file(t, "meminfo", "proc/meminfo", data, len, err);
 	if (strcmp(rel, "vmstat") == 0)
@@ -317,13 +408,17 @@ int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t le
 
 /* ---- sockets -------------------------------------------------------------------- */
 
+/* The net/ files of process_open_sockets.  protocol is what osquery reports:
+ * the IPPROTO_* its file name stands for (kLinuxProtocolNames), so icmp6 is
+ * 1 like icmp; -1: unix, -2: packet (the frame's ethertype). */
 struct net_file {
 	const char *name;
-	int protocol; /* IPPROTO_* as osquery reports it; -1: unix */
+	int protocol;
 };
 static const struct net_file net_files[] = {
-    {"tcp", 6},	      {"tcp6", 6},	 {"udp", 17}, {"udp6", 17},  {"raw", 255}, {"raw6", 255},
-    {"udplite", 136}, {"udplite6", 136}, {"icmp", 1}, {"icmp6", 58}, {"unix", -1}, {NULL, 0}};
+    {"tcp", 6},	   {"tcp6", 6},	     {"udp", 17},	{"udp6", 17}, {"raw", 255},
+    {"raw6", 255}, {"udplite", 136}, {"udplite6", 136}, {"icmp", 1},  {"icmp6", 1},
+    {"unix", -1},  {"packet", -2},   {NULL, 0}};
 
 static const char *unix_state(const struct ps_unix_sock *u)
 {
@@ -342,6 +437,80 @@ static const char *unix_state(const struct ps_unix_sock *u)
 	return "UNKNOWN";
 }
 
+/* osquery's tcp_states (proc.h): st 1..11 by name, "CLOSED" for TCP_CLOSE,
+ * "UNKNOWN" for 0 and for the states it does not list (NEW_SYN_RECV...). */
+static const char *osquery_tcp_state(unsigned st)
+{
+	static const char *const names[] = {"UNKNOWN",	  "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					    "FIN_WAIT1",  "FIN_WAIT2",	 "TIME_WAIT", "CLOSED",
+					    "CLOSE_WAIT", "LAST_ACK",	 "LISTEN",    "CLOSING"};
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "UNKNOWN";
+}
+
+/* What osquery leaves empty is '' (a string it never set), not NULL. */
+static void bind_empty(sqlite3_stmt *st, int col)
+{
+	sqlite3_bind_text(st, col, "", 0, SQLITE_STATIC);
+}
+
+static int unix_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	sqlite3_stmt *st = t->ins_sock;
+	size_t pos = 0;
+	struct ps_unix_sock u;
+	int r;
+	while ((r = ps_unix_next(data, len, &pos, &u)) != 0) {
+		if (r < 0)
+			continue;
+		tb_i64(st, S_src_pid, t->p.pid);
+		sqlite3_bind_text(st, S_source, "unix", -1, SQLITE_STATIC);
+		tb_u64(st, S_inode, u.inode);
+		sqlite3_bind_int(st, S_family, AF_UNIX);
+		tb_u64(st, S_protocol, u.protocol); /* column Protocol, as osquery: 0 */
+		bind_empty(st, S_local_address);
+		bind_empty(st, S_remote_address);
+		sqlite3_bind_int(st, S_local_port, 0);
+		sqlite3_bind_int(st, S_remote_port, 0);
+		tb_slice(st, S_path, u.path);
+		bind_empty(st, S_state);
+		sqlite3_bind_text(st, S_unix_state, unix_state(&u), -1, SQLITE_STATIC);
+		tb_u64(st, S_type, u.type);
+		if (tb_step(t, st, "net sockets", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* AF_PACKET sockets as osquery's procGetSocketListPacket: the ethertype as
+ * protocol, no addresses or ports, state "NONE". */
+static int packet_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+{
+	sqlite3_stmt *st = t->ins_sock;
+	size_t pos = 0;
+	struct ps_packet_sock k;
+	int r;
+	while ((r = ps_packet_next(data, len, &pos, &k)) != 0) {
+		if (r < 0)
+			continue;
+		tb_i64(st, S_src_pid, t->p.pid);
+		sqlite3_bind_text(st, S_source, "packet", -1, SQLITE_STATIC);
+		tb_u64(st, S_inode, k.inode);
+		sqlite3_bind_int(st, S_family, AF_PACKET);
+		tb_u64(st, S_protocol, k.proto);
+		bind_empty(st, S_local_address);
+		bind_empty(st, S_remote_address);
+		sqlite3_bind_int(st, S_local_port, 0);
+		sqlite3_bind_int(st, S_remote_port, 0);
+		bind_empty(st, S_path);
+		sqlite3_bind_text(st, S_state, "NONE", -1, SQLITE_STATIC);
+		tb_u64(st, S_uid, k.uid);
+		tb_u64(st, S_type, k.type);
+		if (tb_step(t, st, "net sockets", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
 	       struct ps_err *err)
 {
@@ -350,29 +519,13 @@ int net_member(struct ps_tables *t, const char *name, const char *data, size_t l
 		nf++;
 	if (!nf->name)
 		return 0;
+	if (nf->protocol == -1)
+		return unix_rows(t, data, len, err);
+	if (nf->protocol == -2)
+		return packet_rows(t, data, len, err);
 	sqlite3_stmt *st = t->ins_sock;
 	size_t pos = 0;
 	int r;
-	if (nf->protocol < 0) {
-		struct ps_unix_sock u;
-		while ((r = ps_unix_next(data, len, &pos, &u)) != 0) {
-			if (r < 0)
-				continue;
-			tb_i64(st, S_src_pid, t->p.pid);
-			sqlite3_bind_text(st, S_source, nf->name, -1, SQLITE_STATIC);
-			tb_u64(st, S_inode, u.inode);
-			sqlite3_bind_int(st, S_family, AF_UNIX);
-			sqlite3_bind_int(st, S_protocol, 0);
-			sqlite3_bind_int(st, S_local_port, 0);
-			sqlite3_bind_int(st, S_remote_port, 0);
-			tb_slice(st, S_path, u.path);
-			sqlite3_bind_text(st, S_state, unix_state(&u), -1, SQLITE_STATIC);
-			tb_u64(st, S_type, u.type);
-			if (tb_step(t, st, "net sockets", err) < 0)
-				return -1;
-		}
-		return 0;
-	}
 	struct ps_inet_sock s;
 	while ((r = ps_inet_next(data, len, &pos, &s)) != 0) {
 		if (r < 0)
@@ -386,10 +539,11 @@ int net_member(struct ps_tables *t, const char *name, const char *data, size_t l
 		sqlite3_bind_text(st, S_remote_address, s.remote_text, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, S_local_port, s.local_port);
 		sqlite3_bind_int(st, S_remote_port, s.remote_port);
-		/* TCP states name the st column; for UDP/raw it is not a state */
-		if (nf->protocol == 6)
-			sqlite3_bind_text(st, S_state, ps_tcp_state_name(s.state), -1,
-					  SQLITE_STATIC);
+		bind_empty(st, S_path);
+		/* TCP states name the st column; for UDP/raw it is not a state:
+		 * osquery leaves it '' */
+		sqlite3_bind_text(st, S_state, nf->protocol == 6 ? osquery_tcp_state(s.state) : "",
+				  -1, SQLITE_STATIC);
 		tb_u64(st, S_uid, s.uid);
 		tb_u64(st, S_tx_queue, s.tx_queue);
 		tb_u64(st, S_rx_queue, s.rx_queue);
@@ -529,25 +683,18 @@ int sys_proc_flush(struct ps_tables *t, struct ps_err *err)
 
 static const char end_sql[] =
     /* every socket of every captured namespace, once per (pid, fd) holding
-     * it; sockets no captured fd holds get pid = fd = -1 (as osquery) */
+     * it; sockets no captured fd holds get pid = fd = -1, and an unknown
+     * network namespace 0 (as osquery) */
     "CREATE INDEX temp.ps_sock_fd_inode ON ps_sock_fd(inode);"
     "CREATE INDEX temp.ps_netns_src_pid ON ps_netns_src(src_pid);"
     "INSERT INTO process_open_sockets(snapshot_id, pid, fd, socket, family, protocol, "
     "  local_address, remote_address, local_port, remote_port, path, state, net_namespace, "
-    "  source, source_pid, uid, tx_queue, rx_queue, type) "
+    "  source, source_pid, uid, tx_queue, rx_queue, type, unix_state) "
     "SELECT 1, coalesce(f.pid, -1), coalesce(f.fd, -1), s.inode, s.family, s.protocol, "
     "  s.local_address, s.remote_address, s.local_port, s.remote_port, s.path, s.state, "
-    "  (SELECT n.net_ns FROM ps_netns_src n WHERE n.src_pid = s.src_pid LIMIT 1), "
-    "  s.source, s.src_pid, s.uid, s.tx_queue, s.rx_queue, s.type "
+    "  coalesce((SELECT n.net_ns FROM ps_netns_src n WHERE n.src_pid = s.src_pid LIMIT 1), 0), "
+    "  s.source, s.src_pid, s.uid, s.tx_queue, s.rx_queue, s.type, s.unix_state "
     "FROM ps_net_sock s LEFT JOIN ps_sock_fd f ON f.inode = s.inode AND s.inode != 0;"
-    /* osquery's listening_ports: remote port 0, named unix sockets */
-    "INSERT INTO listening_ports(snapshot_id, pid, port, protocol, family, address, fd, "
-    "  socket, path, net_namespace) "
-    "SELECT snapshot_id, pid, CASE WHEN family = 1 THEN NULL ELSE local_port END, protocol, "
-    "  family, CASE WHEN family = 1 THEN NULL ELSE local_address END, fd, socket, "
-    "  CASE WHEN family = 1 THEN path END, net_namespace "
-    "FROM process_open_sockets WHERE snapshot_id = 1 AND remote_port = 0 "
-    "  AND (family != 1 OR coalesce(path, '') != '');"
     /* what capture learned: on_disk (resolved in the process's own mount
      * namespace), hidden, partial; matched on (pid, starttime) */
     "UPDATE processes SET on_disk = coalesce(c.on_disk, -1), hidden = coalesce(c.hidden, 0), "

@@ -4,3 +4,8 @@
 # tests/CMakeLists.txt.
 ps_test(test_query_cli test_query_cli.c LIBS ps_tutil)
 add_dependencies(test_query_cli procsnap)
+ps_test(test_osquery_columns test_osquery_columns.c LIBS ps_tutil PkgConfig::SQLITE)
+add_dependencies(test_osquery_columns procsnap)
+ps_test(test_osquery_tables test_osquery_tables.c LIBS ps_tutil)
+add_dependencies(test_osquery_tables procsnap victim)
+ps_test(test_procfs_packet_shm test_procfs_packet_shm.c LIBS ps_procfs)

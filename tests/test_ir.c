@@ -275,7 +275,7 @@ static void test_victims(void)
 	CHECK_STR(d, want);
 	/* the clean victims' sockets are all in tables: their protocol is known */
 	CHECK_INT(tu_sql_int(d_db,
-			     "SELECT count(*) FROM process_open_files WHERE type = 'socket' AND "
+			     "SELECT count(*) FROM process_fds WHERE type = 'socket' AND "
 			     "protocol IS NULL"),
 		  0);
 }

@@ -99,10 +99,10 @@ static void test_files_sockets(void)
 		   "inode || '|' || mnt_id FROM process_open_files WHERE pid = 42 AND fd = 5"),
 	    0);
 	CHECK_STR(t, "/tmp/a file (deleted)|1|17|32770|7777|27"); /* flags 0100002 octal */
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT type || '|' || inode FROM process_open_files WHERE pid = 4242 AND "
-			 "fd = 1"),
-		  0);
+	CHECK_INT(
+	    tu_sql(db, t, sizeof(t),
+		   "SELECT type || '|' || inode FROM process_fds WHERE pid = 4242 AND fd = 1"),
+	    0);
 	CHECK_STR(t, "pipe|777");
 	/* 127.0.0.1:8080 from 1/net/tcp, held by pid 1 fd 3 */
 	CHECK_INT(tu_sql(db, t, sizeof(t),

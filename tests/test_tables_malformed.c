@@ -415,7 +415,7 @@ static void test_ir_members(void)
 	CHECK_STR(got, "200,mount,none,-");
 	CHECK_INT(tu_sql(db, got, sizeof(got),
 			 "SELECT group_concat(fd || ':' || coalesce(protocol, '-'), ' ') FROM "
-			 "(SELECT * FROM process_open_files ORDER BY fd)"),
+			 "(SELECT * FROM process_fds ORDER BY fd)"),
 		  0);
 	CHECK_STR(got, "3:TCP 7:- 8:- 9:- 10:-");
 	CHECK_INT(tu_sql(db, got, sizeof(got),

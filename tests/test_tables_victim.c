@@ -292,12 +292,12 @@ static void test_files_and_sockets(void)
 		  0);
 	CHECK_STR(t, "path 0");
 	CHECK_INT(tu_sql(d_db, t, sizeof(t),
-			 "SELECT type FROM process_open_files WHERE pid = %d AND fd = %d", v.pid,
+			 "SELECT type FROM process_fds WHERE pid = %d AND fd = %d", v.pid,
 			 v.pipe_r),
 		  0);
 	CHECK_STR(t, "pipe");
 	CHECK_INT(tu_sql(d_db, t, sizeof(t),
-			 "SELECT type FROM process_open_files WHERE pid = %d AND fd = %d", v.pid,
+			 "SELECT type FROM process_fds WHERE pid = %d AND fd = %d", v.pid,
 			 v.sock_fd),
 		  0);
 	CHECK_STR(t, "socket");

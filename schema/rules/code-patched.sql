@@ -13,17 +13,17 @@
 -- reference: volatility3 linux.malfind (private modified pages of executable VMAs); admin-guide/mm/pagemap.rst (bit 61); proc(5) smaps
 -- attack: T1055, T1055.008, T1574
 SELECT m.snapshot_id, m.pid, p.name,
-       m.path || ' ' || m.start || '-' || m."end" || ' ' || m.permissions || ': ' ||
+       m.raw_path || ' ' || m.start || '-' || m."end" || ' ' || m.permissions || ': ' ||
          CASE WHEN c.pages IS NOT NULL
               THEN c.pages || ' modified page' || CASE WHEN c.pages > 1 THEN 's' ELSE '' END ||
                    ' at ' || c.addresses
               ELSE m.anonymous_kb || ' kB anonymous (smaps; no pagemap addresses)' END AS detail,
-       m.start AS map_start, m.path AS file, coalesce(c.pages, 0) AS pages, c.addresses,
+       m.start AS map_start, m.raw_path AS file, coalesce(c.pages, 0) AS pages, c.addresses,
        m.anonymous_kb
 FROM process_memory_map m
 LEFT JOIN process_cow_mappings c
   ON c.snapshot_id = m.snapshot_id AND c.pid = m.pid AND c.map_start = m.start
 LEFT JOIN processes p ON p.snapshot_id = m.snapshot_id AND p.pid = m.pid
-WHERE m.permissions GLOB '??xp' AND m.path GLOB '/*'
+WHERE m.permissions GLOB '??xp' AND m.raw_path GLOB '/*'
   AND (c.pages > 0 OR m.anonymous_kb > 0)
 ORDER BY m.snapshot_id, m.pid, m.start_addr;

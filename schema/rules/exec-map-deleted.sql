@@ -8,11 +8,11 @@
 --   file.
 -- reference: UAC deleted.yaml; Velociraptor Linux.Sys.Maps Deleted
 -- attack: T1070.004, T1620
-SELECT m.snapshot_id, m.pid, p.name, min(m.path) AS detail, min(m.path) AS file,
+SELECT m.snapshot_id, m.pid, p.name, min(m.raw_path) AS detail, min(m.raw_path) AS file,
        count(*) AS mappings
 FROM process_memory_map m
 LEFT JOIN processes p ON p.snapshot_id = m.snapshot_id AND p.pid = m.pid
-WHERE m.permissions GLOB '??x*' AND m.deleted = 1 AND m.path NOT GLOB '/memfd:*'
-  AND m.path IS NOT (p.path || ' (deleted)')
-GROUP BY m.snapshot_id, m.pid, m.path
-ORDER BY m.snapshot_id, m.pid, m.path;
+WHERE m.permissions GLOB '??x*' AND m.deleted = 1 AND m.raw_path NOT GLOB '/memfd:*'
+  AND m.raw_path IS NOT (p.path || ' (deleted)')
+GROUP BY m.snapshot_id, m.pid, m.raw_path
+ORDER BY m.snapshot_id, m.pid, m.raw_path;

@@ -8,11 +8,11 @@
 --   --suspicious-pages.  One finding per process and memfd.
 -- reference: Velociraptor Linux.Detection.MemFD; aquasecurity/tracee TRC-5; volatility3 linux.malfind
 -- attack: T1620, T1027.011
-SELECT m.snapshot_id, m.pid, p.name, min(m.path) AS detail, min(m.path) AS file,
+SELECT m.snapshot_id, m.pid, p.name, min(m.raw_path) AS detail, min(m.raw_path) AS file,
        count(*) AS mappings, min(m.start) AS first
 FROM process_memory_map m
 LEFT JOIN processes p ON p.snapshot_id = m.snapshot_id AND p.pid = m.pid
-WHERE m.permissions GLOB '??x*' AND m.path GLOB '/memfd:*'
-  AND m.path IS NOT p.path AND m.path IS NOT (p.path || ' (deleted)')
-GROUP BY m.snapshot_id, m.pid, m.path
-ORDER BY m.snapshot_id, m.pid, m.path;
+WHERE m.permissions GLOB '??x*' AND m.raw_path GLOB '/memfd:*'
+  AND m.raw_path IS NOT p.path AND m.raw_path IS NOT (p.path || ' (deleted)')
+GROUP BY m.snapshot_id, m.pid, m.raw_path
+ORDER BY m.snapshot_id, m.pid, m.raw_path;

@@ -9,7 +9,7 @@
 --   that no process is in any more.  A TCP/UDP socket that is not bound yet, or was closed
 --   by TCP and not yet by its owner, is in no table either: check the process.  Sockets
 --   of other families (vsock, AF_ALG, XDP...) have no table and are not reported.
--- reference: osquery process_open_sockets; Velociraptor Linux.Forensics.ProcFD; net/socket.c sockfs_xattr_get
+-- reference: osquery process_open_sockets; procsnap process_fds; Velociraptor Linux.Forensics.ProcFD; net/socket.c sockfs_xattr_get
 -- attack: T1014, T1564
 SELECT f.snapshot_id, f.pid, p.name,
        'fd ' || f.fd || ': ' || f.protocol || ' socket:[' || f.inode || '] is in no net/ table of ' ||
@@ -17,7 +17,7 @@ SELECT f.snapshot_id, f.pid, p.name,
           WHERE s.snapshot_id = f.snapshot_id) || ' captured network namespace(s)' ||
          coalesce(' (the process is in net:[' || p.net_ns || '])', '') AS detail,
        f.fd, f.inode AS socket, f.protocol
-FROM process_open_files f
+FROM process_fds f
 LEFT JOIN processes p ON p.snapshot_id = f.snapshot_id AND p.pid = f.pid
 WHERE f.type = 'socket'
   AND f.protocol IN ('TCP', 'TCPv6', 'UDP', 'UDPv6', 'UDP-Lite', 'UDPLITEv6', 'RAW', 'RAWv6',
