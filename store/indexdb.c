@@ -22,6 +22,9 @@
  * SQL text up to comments and white space, and the same user_version.  Any
  * extra trigger, view, table or index, or a changed definition, refuses the
  * file, so no SQL text of an input ever runs.
+ *
+ * Both entry points also register osquery's SQL functions (sqlfuncs.c): the
+ * connections `query`, `triage`, `diff` and `export` read through.
  */
 #include "store.h"
 #include "store_int.h"
@@ -316,7 +319,7 @@ int ps_index_open_memory(sqlite3 **dbp, struct ps_err *err)
 		sqlite3_close(db);
 		return -1;
 	}
-	if (ps_db_harden(db, 0, err) < 0) {
+	if (ps_db_harden(db, 0, err) < 0 || ps_sqlfuncs_register(db, err) < 0) {
 		sqlite3_close(db);
 		return -1;
 	}
@@ -335,7 +338,7 @@ int ps_index_open(const char *path, sqlite3 **dbp, struct ps_err *err)
 		goto out;
 	}
 	if (ps_db_harden(db, 0, err) < 0 || schema_settings(db, "main", err) < 0 ||
-	    check_schema(db, "main", path, err) < 0 ||
+	    check_schema(db, "main", path, err) < 0 || ps_sqlfuncs_register(db, err) < 0 ||
 	    ps_db_exec(db, "PRAGMA query_only = 1", err) < 0)
 		goto out;
 	*dbp = db;

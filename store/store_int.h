@@ -199,6 +199,11 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 int ps_tables_end(struct ps_tables *t, struct ps_err *err);
 void ps_tables_abort(struct ps_tables *t);
 
+/* sqlfuncs.c: osquery's SQL functions (regex_match, split, concat_ws, sha256,
+ * community_id_v1, in_cidr_block, the math ones...) on db, every one
+ * deterministic and innocuous.  0 or -1 with err. */
+int ps_sqlfuncs_register(struct sqlite3 *db, struct ps_err *err);
+
 /* indexdb.c: make a connection defensive (see ps_index_open); writable keeps
  * triggers on, for procsnap's own output.  0 or -1. */
 int ps_db_harden(struct sqlite3 *db, int writable, struct ps_err *err);
