@@ -466,6 +466,19 @@ static int step(struct walker *w, int rank, const char *name, enum cc *cc)
 	return 1;
 }
 
+int ps_cap_step(struct walker *w, int rank, const char *name, int *stuck)
+{
+	enum cc c;
+	int go = step(w, rank, name, &c);
+	*stuck = c == CC_STUCK;
+	return go;
+}
+
+int ps_cap_wants_maps(const struct walker *w)
+{
+	return w->pm || w->r->hashes;
+}
+
 /* ---- files and links ------------------------------------------------------------ */
 
 /* readlinkat into b, growing it until the target fits; 0 or errno. */
@@ -487,6 +500,11 @@ static int read_link(int dfd, const char *name, struct ps_buf *b)
 			return ENAMETOOLONG;
 		want = b->cap * 2;
 	}
+}
+
+int ps_cap_read_link(int dfd, const char *name, struct ps_buf *b)
+{
+	return read_link(dfd, name, b);
 }
 
 /* Content over opts->spill_min goes on into an unlinked temporary file. */
@@ -568,7 +586,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
 			note_id(w->r, (int64_t)v);
-	} else if (strcmp(name, "maps") == 0 && w->pm) {
+	} else if (strcmp(name, "maps") == 0 && ps_cap_wants_maps(w)) {
 		ps_buf_reset(&w->pmaps);
 		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
 		w->have_pmaps = 1;
@@ -718,10 +736,14 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 		emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
 	} else {
-		if (e && b->len == 0 && w->spill_fd < 0)
+		if (e && b->len == 0 && w->spill_fd < 0) {
 			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, e, 0);
-		else
+		} else {
+			/* its hashes while the bytes are at hand (hash.c) */
+			if (!e)
+				ps_cap_hash_body(w, rel, &sb, truncated);
 			emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
+		}
 		if (b->cap > ((size_t)4 << 20))
 			ps_buf_release(b);
 	}
@@ -1347,6 +1369,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 		do_mempages(w);
 	if (!halted(w))
 		do_bodies(w);
+	if (!halted(w) && r->hashes)
+		ps_cap_hash_process(w);
 
 	if (!r->aborted) {
 		struct ps_capture_proc pr;

@@ -56,6 +56,32 @@ struct ps_capture_proc {
 	int on_disk_err;    /* on_disk is -1 because the check timed out: ETIMEDOUT; else 0 */
 };
 
+/*
+ * One executable hashed (opts->no_hash off): the exe of a process, a file
+ * mapped executable by it, or a recovered body (exe.body, fd/N.body), with
+ * SHA-256, SHA-1 and MD5 of its bytes.  One per distinct (file, path): a
+ * file is read once per capture, identified by (dev, ino, mtime); later
+ * paths of the same file reuse its hashes.  Borrowed for the callback.
+ */
+struct ps_capture_hash {
+	const char *path;   /* as the process names it: exe target or maps pathname,
+			       without " (deleted)" */
+	const char *member; /* a body: its archive path ("proc/42/exe.body"); else NULL */
+	const char *source; /* "exe", "map" or "body" */
+	int pid;	    /* the process it was first read through */
+	uint64_t dev;	    /* st_dev as major << 20 | minor (the maps encoding) */
+	uint64_t ino;
+	int64_t mtime_ns; /* st_mtim */
+	uint64_t size;	  /* st_size (a body: the bytes kept) */
+	int have_hash;	  /* the digests are set */
+	unsigned char md5[16], sha1[20], sha256[32];
+	/* NULL: hashed whole; "budget" (over --hash-max, not read), "changed"
+	 * (the file at that path is not the one mapped), "truncated" (a body cut
+	 * at --exe-body-max: hashes of the bytes kept), or an errno name
+	 * (ETIMEDOUT for a read that did not return in time). */
+	const char *status;
+};
+
 struct ps_capture_sink {
 	void *ctx;
 	/* Return 0 to go on, <0 to abort the capture (err filled by the sink). */
@@ -64,6 +90,8 @@ struct ps_capture_sink {
 	/* Optional: progress, called about every 100 ms. */
 	void (*progress)(void *ctx, int procs_done, int procs_total, uint64_t files,
 			 uint64_t bytes);
+	/* Optional: one executable hashed (struct ps_capture_hash). */
+	int (*hash)(void *ctx, const struct ps_capture_hash *h, struct ps_err *err);
 };
 
 enum ps_exe_bodies { PS_EXE_BODIES_NONE, PS_EXE_BODIES_DELETED, PS_EXE_BODIES_ALL };
@@ -71,6 +99,8 @@ enum ps_exe_bodies { PS_EXE_BODIES_NONE, PS_EXE_BODIES_DELETED, PS_EXE_BODIES_AL
 /* Archive path of the cross-view facts (schema/crossview.md), emitted last
  * by a capture of a live procfs. */
 #define PS_CROSSVIEW_PATH "procsnap/crossview.json"
+/* Default --hash-max: bytes read to hash executables, per capture. */
+#define PS_HASH_MAX_DEFAULT ((uint64_t)512 << 20)
 /* --suspicious-pages default budget: page bytes read per capture. */
 #define PS_SUSPICIOUS_MAX_DEFAULT ((uint64_t)16 << 20)
 
@@ -95,6 +125,13 @@ struct ps_capture_opts {
 	 * sixteenth of that per process.  Needs pagemap. */
 	int suspicious_pages;
 	uint64_t suspicious_max;
+	/* Hashes of what runs (issue 12): every distinct exe and executable file
+	 * mapping of a captured process is read (through exe and map_files/, or
+	 * the process's root/) and hashed, at most hash_max bytes per capture (0:
+	 * PS_HASH_MAX_DEFAULT; a file that does not fit is listed, not read),
+	 * and every body kept; the results go to sink->hash.  Live procfs only. */
+	int no_hash;
+	uint64_t hash_max;
 	uint64_t start_ns; /* ps_mono_ns() at capture start: read_ns is relative to it */
 	/* Never hang (DESIGN 3): every open, read, readlink, stat and listing of
 	 * the walk that has not returned after read_timeout_ns (0: 5 s) is
@@ -134,6 +171,11 @@ struct ps_capture_stats {
 	uint64_t stuck;	       /* abandoned workers still blocked when the run returned */
 	/* mem.sections (--suspicious-pages) */
 	uint64_t mem_members, mem_bytes, mem_truncated;
+	/* hashes */
+	uint64_t hash_files; /* files read and hashed (bodies included) */
+	uint64_t hash_bytes; /* bytes hashed */
+	uint64_t hash_over;  /* files over the budget, not read */
+	uint64_t hash_ns;    /* time spent reading and hashing */
 };
 
 /*

@@ -71,11 +71,21 @@ enum phase { PH_SYS, PH_PIDS, PH_SWEEP, PH_DONE };
  * the position stack.  Below a pid, the steps of the pid directory itself
  * come in this order (rank): stat, the listing of the directory, the listed
  * entries (pagemap.sections among them, in name order: after pagemap,
- * before smaps), mem.sections, exe.body, fd/N.body, the on-disk check, the
- * argv[0] check;
+ * before smaps), mem.sections, exe.body, fd/N.body, the hashes, the on-disk
+ * check, the argv[0] check;
  * everywhere else rank is 0 and entries follow the listing order
  * (name_order). */
-enum rank { R_STAT, R_LIST, R_ENTRY, R_MEM, R_EXE_BODY, R_FD_BODY, R_ON_DISK, R_ARGV0 };
+enum rank {
+	R_STAT,
+	R_LIST,
+	R_ENTRY,
+	R_MEM,
+	R_EXE_BODY,
+	R_FD_BODY,
+	R_HASH, /* the executables to hash, named "0", "1"... (hash.c) */
+	R_ON_DISK,
+	R_ARGV0
+};
 struct pos {
 	int rank;
 	const char *name;
@@ -129,11 +139,12 @@ struct run {
 	size_t netns_cap, netns_n;
 	int procs_done, procs_total;
 	uint64_t next_progress;
-	struct ps_xv *xv;     /* cross-views (crossview.c); NULL unless a live procfs */
-	uint64_t mem_budget;  /* --suspicious-pages: page bytes left to read */
-	uint64_t swept_found; /* hidden pids the sweep captured */
-	pthread_mutex_t wmu;  /* guards walker.finished */
-	pthread_cond_t wcv;   /* signalled when a worker finishes */
+	struct ps_xv *xv;	  /* cross-views (crossview.c); NULL unless a live procfs */
+	struct ps_hashes *hashes; /* hash.c: files hashed so far, budget; NULL: off */
+	uint64_t mem_budget;	  /* --suspicious-pages: page bytes left to read */
+	uint64_t swept_found;	  /* hidden pids the sweep captured */
+	pthread_mutex_t wmu;	  /* guards walker.finished */
+	pthread_cond_t wcv;	  /* signalled when a worker finishes */
 };
 
 /* A worker: everything here is private to its thread (the watchdog reads
@@ -174,6 +185,10 @@ struct walker {
 	struct ps_buf mem; /* mem.sections being built */
 	int spill_fd;	   /* the content read last went to this file (read_content) */
 	uint64_t spill_len;
+	/* hash.c: digests and read buffer of the file being hashed, its fd */
+	void *hctx[3];
+	char *hbuf;
+	int hash_fd;
 };
 
 /* capture.c */
@@ -244,5 +259,27 @@ int ps_cap_parse_id(const char *s);
 
 /* sys/module/ beside the proc root (sysmod.c). */
 void ps_cap_sysmod(struct walker *w, const char *root);
+
+/* A step of the pid directory at (rank, name): 1 to run it now; 0 to skip
+ * it (done before a resume, or halted), with *stuck set when it is the
+ * step a replacement worker resumes after (its operation timed out). */
+int ps_cap_step(struct walker *w, int rank, const char *name, int *stuck);
+/* readlinkat into b (grown as needed): 0 or an errno. */
+int ps_cap_read_link(int dfd, const char *name, struct ps_buf *b);
+/* Keep the maps text of the process for later steps (pagemap, hashes). */
+int ps_cap_wants_maps(const struct walker *w);
+
+/* ---- hash.c: hashes of what runs ---- */
+struct ps_hashes;
+struct ps_hashes *ps_hashes_new(uint64_t budget);
+void ps_hashes_free(struct ps_hashes *h);
+/* The hash steps of the current process (its exe, its executable file
+ * mappings from w->pmaps). */
+void ps_cap_hash_process(struct walker *w);
+/* A body just read by do_body for member `rel` ("exe", "fd/3"): its
+ * content is w->data, or the spill file w->spill_fd (w->spill_len bytes). */
+void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated);
+/* Free a walker's hashing state (hctx, hbuf, hash_fd). */
+void ps_cap_hash_release(struct walker *w);
 
 #endif

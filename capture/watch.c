@@ -101,6 +101,7 @@ static struct walker *walker_new(struct run *r)
 		w->dfd[i] = w->cur.fd[i] = -1;
 	w->p.pidfd = -1;
 	w->spill_fd = -1;
+	w->hash_fd = -1;
 	w->pdev = r->rootdev;
 	ps_buf_init(&w->pmsec);
 	ps_buf_init(&w->mem);
@@ -140,6 +141,7 @@ static void walker_free(struct walker *w)
 		close(w->spill_fd);
 	ps_buf_release(&w->pmsec);
 	ps_buf_release(&w->mem);
+	ps_cap_hash_release(w);
 	free(w);
 }
 
@@ -384,6 +386,9 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	 * before the walk has spent seconds. */
 	r->xv = r->procfs ? ps_xv_create(rootfd, root) : NULL;
 	r->mem_budget = opts->suspicious_max ? opts->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
+	/* hashes of what runs: read through a live procfs only (exe, map_files) */
+	if (!opts->no_hash && r->procfs)
+		r->hashes = ps_hashes_new(opts->hash_max ? opts->hash_max : PS_HASH_MAX_DEFAULT);
 
 	struct walker *w = walker_new(r);
 	int ret = 0;
@@ -447,6 +452,7 @@ out:
 		hub_put(r->hub);
 	}
 	ps_xv_free(r->xv);
+	ps_hashes_free(r->hashes);
 	free(r->pids);
 	listing_release(&r->root);
 	free(r->known);

@@ -52,6 +52,11 @@ static const char help[] =
     "      --suspicious-pages-max N\n"
     "                        page bytes read per capture (default 16M; a sixteenth\n"
     "                        of it per process)\n"
+    "      --hash-max N      bytes read to hash executables (SHA-256, SHA-1, MD5 of\n"
+    "                        every exe and executable mapping: the hash table),\n"
+    "                        per capture (default 512M; a file that does not fit is\n"
+    "                        listed, not hashed)\n"
+    "      --no-hash         hash nothing\n"
     "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
     "      --no-index        do not build the SQLite index (procsnap index later)\n"
     "      --read-timeout S  give up an open/read/readlink/stat that has not returned\n"
@@ -87,6 +92,8 @@ enum {
 	OPT_DEADLINE,
 	OPT_SUSPICIOUS,
 	OPT_SUSPICIOUS_MAX,
+	OPT_HASH_MAX,
+	OPT_NO_HASH,
 };
 
 struct sink_ctx {
@@ -100,6 +107,8 @@ struct sink_ctx {
 	uint64_t ntimedout;
 	struct ps_buf timedout;	 /* JSON list of paths recorded ETIMEDOUT (first 1000) */
 	struct ps_buf ondisk_to; /* JSON list of pids whose on-disk check timed out */
+	struct ps_buf hashes;	 /* hashes.tsv */
+	uint64_t nhashes;
 };
 
 static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_err *err)
@@ -149,6 +158,38 @@ static int on_process(void *vctx, const struct ps_capture_proc *p, struct ps_err
 		ps_buf_addf(&c->hidden, "%s%d", c->nhidden ? "," : "", p->pid);
 		c->nhidden++;
 	}
+	return 0;
+}
+
+/* procsnap/hashes.tsv: path member source pid dev ino mtime_ns size md5 sha1
+ * sha256 status; texts escaped as the manifest's paths, '-' for none. */
+static int on_hash(void *vctx, const struct ps_capture_hash *h, struct ps_err *err)
+{
+	(void)err;
+	struct sink_ctx *c = vctx;
+	struct ps_buf *b = &c->hashes;
+	ps_escape(b, h->path, strlen(h->path));
+	ps_buf_addc(b, '\t');
+	if (h->member)
+		ps_escape(b, h->member, strlen(h->member));
+	else
+		ps_buf_addc(b, '-');
+	ps_buf_addf(b, "\t%s\t%d\t%llu\t%llu\t%lld\t%llu\t", h->source, h->pid,
+		    (unsigned long long)h->dev, (unsigned long long)h->ino, (long long)h->mtime_ns,
+		    (unsigned long long)h->size);
+	if (h->have_hash) {
+		char hex[65];
+		ps_hex(hex, h->md5, sizeof(h->md5));
+		ps_buf_addf(b, "%s\t", hex);
+		ps_hex(hex, h->sha1, sizeof(h->sha1));
+		ps_buf_addf(b, "%s\t", hex);
+		ps_hex(hex, h->sha256, sizeof(h->sha256));
+		ps_buf_addf(b, "%s\t", hex);
+	} else {
+		ps_buf_adds(b, "-\t-\t-\t");
+	}
+	ps_buf_addf(b, "%s\n", h->status ? h->status : "-");
+	c->nhashes++;
 	return 0;
 }
 
@@ -273,6 +314,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    {"deadline", required_argument, NULL, OPT_DEADLINE},
 	    {"suspicious-pages", no_argument, NULL, OPT_SUSPICIOUS},
 	    {"suspicious-pages-max", required_argument, NULL, OPT_SUSPICIOUS_MAX},
+	    {"hash-max", required_argument, NULL, OPT_HASH_MAX},
+	    {"no-hash", no_argument, NULL, OPT_NO_HASH},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -289,6 +332,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	o.exe_bodies = PS_EXE_BODIES_DELETED;
 	o.exe_body_max = 64u << 20;
 	o.read_timeout_ns = 5000000000ull;
+	o.hash_max = PS_HASH_MAX_DEFAULT;
 
 	int c, rc = 2;
 	optind = 1;
@@ -396,6 +440,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 				return cli_usage("capture", "bad size '%s'", optarg);
 			}
 			break;
+		case OPT_HASH_MAX:
+			if (parse_size(optarg, &o.hash_max) < 0) {
+				free(pids);
+				free(excl);
+				return cli_usage("capture", "bad size '%s'", optarg);
+			}
+			o.no_hash = o.hash_max == 0;
+			break;
+		case OPT_NO_HASH:
+			o.no_hash = 1;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			free(pids);
@@ -440,6 +495,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_init(&sc.procs);
 	ps_buf_init(&sc.hidden);
 	ps_buf_init(&sc.trunc);
+	ps_buf_init(&sc.hashes);
 	signal(SIGPIPE, SIG_IGN);
 
 	uint64_t start_real = ps_real_ns();
@@ -564,12 +620,13 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
 	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
 	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,"
-	    "\"read_timeout_ms\":%llu,\"deadline_ms\":",
+	    "\"hash\":%s,\"hash_max\":%llu,\"read_timeout_ms\":%llu,\"deadline_ms\":",
 	    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
 	    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
 	    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
 	    (unsigned long long)o.exe_body_max, o.suspicious_pages ? "true" : "false",
 	    (unsigned long long)(o.suspicious_max ? o.suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT),
+	    o.no_hash ? "false" : "true", (unsigned long long)o.hash_max,
 	    (unsigned long long)(o.read_timeout_ns / 1000000u));
 	if (o.deadline_ns)
 		ps_buf_addf(&meta, "%llu", (unsigned long long)(o.deadline_ns / 1000000u));
@@ -583,7 +640,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 
 	sc.w = w;
 	sc.progress = !quiet && isatty(STDERR_FILENO);
-	struct ps_capture_sink sink = {&sc, on_record, on_process, on_progress};
+	struct ps_capture_sink sink = {&sc, on_record, on_process, on_progress, on_hash};
 	if (ps_capture_run(&o, &sink, &cst, &err) < 0)
 		goto fail;
 	if (sc.progress)
@@ -596,6 +653,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_release(&procs_hdr);
 	if (prc < 0)
 		goto fail;
+	if (sc.nhashes) {
+		struct ps_buf hh = PS_BUF_INIT;
+		ps_buf_adds(&hh,
+			    "# path\tmember\tsource\tpid\tdev\tino\tmtime_ns\tsize\tmd5\tsha1\t"
+			    "sha256\tstatus\n");
+		ps_buf_add(&hh, sc.hashes.buf, sc.hashes.len);
+		int hrc = add_json_member(w, PS_HASHES_PATH, &hh, ps_mono_ns() - o.start_ns, &err);
+		ps_buf_release(&hh);
+		if (hrc < 0)
+			goto fail;
+	}
 
 	const struct ps_writer_stats *ws = ps_writer_peek(w);
 	uint64_t end_real = ps_real_ns();
@@ -622,9 +690,14 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	}
 	ps_buf_addf(&summary,
 		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
-		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s]\n}\n",
+		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s],\n"
+		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"bytes\":%llu,\"over_budget\":%llu,"
+		    "\"ns\":%llu}\n}\n",
 		    cst.deadline_reached ? "true" : "false", (unsigned long long)cst.not_captured,
-		    (unsigned long long)cst.timeouts, sc.timedout.buf, sc.ondisk_to.buf);
+		    (unsigned long long)cst.timeouts, sc.timedout.buf, sc.ondisk_to.buf,
+		    (unsigned long long)sc.nhashes, (unsigned long long)cst.hash_files,
+		    (unsigned long long)cst.hash_bytes, (unsigned long long)cst.hash_over,
+		    (unsigned long long)cst.hash_ns);
 	if (add_json_member(w, PS_SUMMARY_PATH, &summary, ps_mono_ns() - o.start_ns, &err) < 0)
 		goto fail;
 
@@ -726,6 +799,7 @@ out:
 	ps_buf_release(&sc.trunc);
 	ps_buf_release(&sc.timedout);
 	ps_buf_release(&sc.ondisk_to);
+	ps_buf_release(&sc.hashes);
 	free(pids);
 	free(excl);
 	/* Threads abandoned in the kernel may keep this process from ending. */

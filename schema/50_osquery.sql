@@ -181,3 +181,56 @@ SELECT snapshot_id,
        -- procsnap's own
        start_ns
 FROM (SELECT snapshot_id, start_ns / 1000000000 AS t, start_ns, local_timezone FROM snapshots);
+
+-- procsnap/hashes.tsv (capture/hash.c): SHA-256, SHA-1 and MD5 of every
+-- distinct executable of a captured process, every file it mapped
+-- executable, and every body kept (exe.body, fd/N.body); one row per
+-- (file, name).  Digests as 16/20/32-byte blobs; names in `strings`.
+CREATE TABLE hashes (
+  snapshot_id INTEGER NOT NULL,
+  path_id     INTEGER,  -- strings: the file's name as the process knew it (exe link or maps
+                        -- pathname, without " (deleted)")
+  member_id   INTEGER,  -- strings: a body's archive path below proc/<pid>/ (exe.body,
+                        -- fd/3.body: the name `paths` has for it); else NULL
+  source      INTEGER,  -- 0 exe, 1 map (an executable mapping), 2 body
+  pid         INTEGER,  -- the process it was first read through
+  dev         INTEGER,  -- st_dev, major << 20 | minor (maps' encoding)
+  inode       INTEGER,
+  mtime_ns    INTEGER,  -- st_mtim
+  size        INTEGER,  -- st_size; a body: the bytes kept
+  md5         BLOB,
+  sha1        BLOB,
+  sha256      BLOB,
+  status      TEXT      -- NULL hashed whole; budget (over --hash-max, not read), changed (the
+                        -- file at that name is not the mapped one), truncated (a body cut at
+                        -- --exe-body-max), or an errno name (ETIMEDOUT...)
+);
+
+-- osquery's hash: path, directory and the three digests in lowercase hex,
+-- for what ran at capture (osquery hashes any path asked for, at query
+-- time).  `directory` is the path up to its last '/' (osquery's
+-- parent_path).
+CREATE VIEW hash AS
+SELECT h.snapshot_id AS snapshot_id,
+       p.text AS path,
+       CASE WHEN instr(p.text, '/') = 0 THEN NULL
+            WHEN rtrim(p.text, replace(p.text, '/', '')) = '/' THEN '/'
+            ELSE substr(rtrim(p.text, replace(p.text, '/', '')), 1,
+                        length(rtrim(p.text, replace(p.text, '/', ''))) - 1) END AS directory,
+       CASE WHEN h.md5 IS NULL THEN NULL ELSE lower(hex(h.md5)) END AS md5,
+       CASE WHEN h.sha1 IS NULL THEN NULL ELSE lower(hex(h.sha1)) END AS sha1,
+       CASE WHEN h.sha256 IS NULL THEN NULL ELSE lower(hex(h.sha256)) END AS sha256,
+       -- procsnap's own
+       CASE WHEN h.dev IS NULL THEN NULL
+            ELSE printf('%02x:%02x', h.dev >> 20, h.dev & 1048575) END AS device,
+       h.inode AS inode,
+       CAST(h.mtime_ns / 1000000000 AS INTEGER) AS mtime,
+       h.size AS size,
+       h.pid AS pid,
+       CASE h.source WHEN 0 THEN 'exe' WHEN 1 THEN 'map' ELSE 'body' END AS source,
+       CASE WHEN m.text GLOB 'proc/*' THEN m.text ELSE 'proc/' || h.pid || '/' || m.text END
+         AS member,
+       h.status AS status
+FROM hashes h
+LEFT JOIN strings p ON p.snapshot_id = h.snapshot_id AND p.str_id = h.path_id
+LEFT JOIN strings m ON m.snapshot_id = h.snapshot_id AND m.str_id = h.member_id;

@@ -27,6 +27,7 @@
 #define PS_SUMMARY_PATH	  "procsnap/summary.json"
 #define PS_PROCS_PATH	  "procsnap/processes.tsv"
 #define PS_MANIFEST_PATH  "procsnap/manifest.tsv"
+#define PS_HASHES_PATH	  "procsnap/hashes.tsv"
 /* Content larger than this is never held in memory by the pipeline: capture
  * reads it into an unlinked temporary file, the index builder parses it in
  * pieces from there (and `index` of an archive does the same). */

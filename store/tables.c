@@ -205,7 +205,7 @@ static const char *rel_path(const char *path, int64_t tid)
 int ps_tables_wants(const char *path)
 {
 	int64_t pid, tid;
-	if (ps_ir_wants(path))
+	if (ps_ir_wants(path) || strcmp(path, PS_HASHES_PATH) == 0)
 		return 1;
 	if (strncmp(path, "proc/", 5) != 0)
 		return 0;
@@ -446,9 +446,8 @@ static void bind_pagemap(sqlite3_stmt *st, const struct ps_map *mp, struct ps_pa
 	sqlite3_bind_int(st, M_pfn_visible, c.pfn_visible);
 }
 
-/* A text column through the strings dictionary (NULL stays NULL). */
-static int bind_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
-		       struct ps_err *err)
+int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+	      struct ps_err *err)
 {
 	if (!p)
 		return 0;
@@ -468,8 +467,8 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 	tb_u64(st, M_start_addr, mp->start);
 	if (mp->end >= mp->start)
 		tb_u64(st, M_len, mp->end - mp->start);
-	if (bind_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
-	    bind_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
+	if (tb_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
+	    tb_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
 		return -1;
 	tb_u64(st, M_offset, mp->offset);
 	sqlite3_bind_int64(st, M_dev, ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
@@ -485,7 +484,7 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		tb_u64(st, M_referenced_kb, sm->referenced);
 		tb_u64(st, M_anonymous_kb, sm->anonymous);
 		if (sm->vm_flags.p &&
-		    bind_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
+		    tb_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
 			return -1;
 		/* The fields that are almost always at their usual value: a
 		 * maps_rare row only when one of them is not. */
@@ -892,8 +891,8 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 			const char *tg = p->arena.buf + e->toff;
 			ps_link_parse(tg, e->tlen, &l);
 			const char *type = ps_link_type_name(l.type);
-			if (bind_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
-			    bind_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
+			if (tb_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
+			    tb_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
 				return -1;
 			sqlite3_bind_int(st, F_deleted, l.deleted);
 			inode = l.inode;
@@ -1091,8 +1090,8 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map,	 t->ins_rare,
-			       t->ins_fd,   t->ins_env,	   t->ins_limit, t->ins_ns};
+	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map, t->ins_rare, t->ins_fd,
+			       t->ins_env,  t->ins_limit,  t->ins_ns,  t->ins_hash};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	sys_finalize(t);
@@ -1168,7 +1167,7 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
-	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0) {
+	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0 || hash_prepare(t, err) < 0) {
 		tables_free(t);
 		return NULL;
 	}
@@ -1217,6 +1216,8 @@ int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_
 			return sys_member(t, m->path + 5, m->data, m->len, err);
 		if (m->kind == PS_M_ABSENT && strncmp(m->path, "proc/sys/", 9) == 0)
 			return sys_unread(t, m->path + 5, err);
+		if (m->kind == PS_M_FILE && strcmp(m->path, PS_HASHES_PATH) == 0)
+			return hash_member(t, m->data, m->len, err);
 		return ps_ir_other_member(t, m, err);
 	}
 	if (!rel)

@@ -4,8 +4,10 @@
  *
  * tables.c      dispatch, per-process and per-thread state, the per-process
  *               tables (processes, threads, maps, fds, envs, limits, ns)
- * tables_sys.c  system files (system_kv, kernel_modules), mounts, sockets,
- *               and the joins run once every member has been seen
+ * tables_sys.c  system files (system_kv, sysctls, shared_memory,
+ *               kernel_modules), mounts, sockets, and the joins run once
+ *               every member has been seen
+ * tables_hash.c hashes (procsnap/hashes.tsv)
  */
 #ifndef PS_TABLES_INT_H
 #define PS_TABLES_INT_H
@@ -119,7 +121,7 @@ struct ps_tables {
 	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_rare, *ins_fd, *ins_env, *ins_limit,
 	    *ins_ns;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
-	sqlite3_stmt *ins_shm, *ins_sysctl;
+	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
 	 * hashes when the ns link was unreadable; grows with namespaces only */
 	uint64_t *mnt_seen;
@@ -144,6 +146,15 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err);
 int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
+/* A text column through the strings dictionary (p NULL: NULL).  0 or -1. */
+int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+	      struct ps_err *err);
+
+/* ---- tables_hash.c ---- */
+
+int hash_prepare(struct ps_tables *t, struct ps_err *err);
+/* procsnap/hashes.tsv */
+int hash_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err);
 
 /* ---- tables_sys.c ---- */
 

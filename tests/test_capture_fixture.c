@@ -634,7 +634,7 @@ static void fixture_root_errors(void)
 	struct ps_capture_opts o;
 	opts_init(&o, "/nonexistent/procsnap-root");
 	struct recorder rc = {0};
-	struct ps_capture_sink sink = {&rc, rec_record, rec_process, NULL};
+	struct ps_capture_sink sink = {&rc, rec_record, rec_process, NULL, NULL};
 	struct ps_err err;
 	memset(&err, 0, sizeof(err));
 	CHECK_INT(ps_capture_run(&o, &sink, NULL, &err), -1);
@@ -659,7 +659,7 @@ static void fixture_sink_abort(void)
 	struct ps_capture_opts o;
 	opts_init(&o, NULL);
 	int left = 5;
-	struct ps_capture_sink sink = {&left, abort_after, NULL, NULL};
+	struct ps_capture_sink sink = {&left, abort_after, NULL, NULL, NULL};
 	struct ps_capture_stats st;
 	struct ps_err err;
 	memset(&err, 0, sizeof(err));

@@ -6,6 +6,7 @@
  * even answer the kernel's interrupts: a thread stuck in it cannot be killed.
  * A victim process runs an executable that lives on it (or holds a file of
  * it open), and `procsnap capture` must:
+ *   - time out hashing that executable once and hash the rest;
  *   - finish within its read timeout plus a margin, recording the stuck
  *     exe.body ABSENT with ETIMEDOUT and capturing what comes after it;
  *   - end within a second, status 2, no temporary file left, on SIGTERM
@@ -299,10 +300,10 @@ static void hang_timeout(void)
 {
 	struct scene c;
 	scene_start(&c, "t1", NULL);
+	/* (the hashes of the exe time out too: hang_hash) */
 	const char *argv[] = {
-	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", c.snap,  "--exe-bodies",
-	    "all",	"--read-timeout", "1",	  "--pid", c.vp, "--pid", c.self,
-	    NULL};
+	    "procsnap",	 "capture",	   NO_SYS, "-q",    "-o", c.snap,  "--exe-bodies", "all",
+	    "--no-hash", "--read-timeout", "1",	   "--pid", c.vp, "--pid", c.self,	   NULL};
 	double took;
 	int rc = wait_for(spawn(c.err, argv), 3 * 1.0 + MARGIN_S, &took);
 	CHECK_INT(rc, 0);
@@ -334,6 +335,44 @@ static void hang_timeout(void)
 	CHECK(strstr(s, "\"deadline_reached\":false") != NULL);
 	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), c.snap);
 	CHECK(strstr(out.buf, "\"read_timeout_ms\":1000,\"deadline_ms\":null") != NULL);
+	CHECK_INT(tmp_files(), 0);
+	scene_end(&c);
+}
+
+/* Hashing an executable on a hung file system: its read times out (1 s),
+ * once - the mapping of the same file is not tried again - it is listed with
+ * status ETIMEDOUT, and what comes after is hashed (the victim's libc) and
+ * captured (the next pid). */
+static void hang_hash(void)
+{
+	struct scene c;
+	scene_start(&c, "hh", NULL);
+	const char *argv[] = {"procsnap", "capture",	    NO_SYS, "-q",    "-o",
+			      c.snap,	  "--read-timeout", "1",    "--pid", c.vp,
+			      "--pid",	  c.self,	    NULL};
+	double took;
+	int rc = wait_for(spawn(c.err, argv), 3 * 1.0 + MARGIN_S, &took);
+	CHECK_INT(rc, 0);
+	fprintf(stderr, "capture with a hung exe to hash took %.2f s\n", took);
+	char exe[700], t[800];
+	snprintf(exe, sizeof(exe), "%s/exe", mnt);
+	CHECK_INT(tu_sql(c.db, t, sizeof(t),
+			 "SELECT group_concat(source || ' ' || coalesce(status, '-') || ' ' || "
+			 "coalesce(sha256, '-'), '|') FROM hash WHERE pid = %d AND path = '%s'",
+			 (int)c.v.pid, exe),
+		  0);
+	CHECK_STR(t, "exe ETIMEDOUT -");
+	/* the rest of the process's executables: read and hashed */
+	CHECK(tu_sql_int(c.db, "SELECT count(*) FROM hash WHERE path GLOB '*/libc.so*' AND "
+			       "length(sha256) = 64 AND status IS NULL") == 1);
+	CHECK_INT(tu_sql_int(c.db, "SELECT count(*) FROM hash WHERE status = 'ETIMEDOUT'"), 1);
+	/* the hash read, the on-disk and the argv[0] checks: one timeout each */
+	CHECK(strstr(summary(c.snap), "\"timeouts\":3,") != NULL);
+	CHECK_INT(tu_sql_int(c.db,
+			     "SELECT count(*) FROM files WHERE path = 'proc/%d/status' AND "
+			     "kind = 'file'",
+			     (int)getpid()),
+		  1);
 	CHECK_INT(tmp_files(), 0);
 	scene_end(&c);
 }
@@ -511,7 +550,7 @@ static void open_regular(void)
 	unlink(reg);
 }
 
-static const struct t_case t_cases[] = {T(open_regular), T(hang_timeout),  T(hang_release),
-					T(hang_signal),	 T(hang_deadline), T(swap_stat_open),
-					{0, 0}};
+static const struct t_case t_cases[] = {T(open_regular),   T(hang_timeout), T(hang_hash),
+					T(hang_release),   T(hang_signal),  T(hang_deadline),
+					T(swap_stat_open), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)

@@ -118,7 +118,7 @@ static void rec_free(struct recorder *rc)
 static int rec_run(struct recorder *rc, const struct ps_capture_opts *o,
 		   struct ps_capture_stats *st)
 {
-	struct ps_capture_sink sink = {rc, rec_record, rec_process, rec_progress};
+	struct ps_capture_sink sink = {rc, rec_record, rec_process, rec_progress, NULL};
 	struct ps_err err;
 	memset(&err, 0, sizeof(err));
 	int r = ps_capture_run(o, &sink, st, &err);

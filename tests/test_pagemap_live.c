@@ -427,7 +427,7 @@ static void run_lib(const int *pids, size_t npids, int no_scan, uint64_t max, st
 	o.no_pagemap_scan = no_scan;
 	o.start_ns = ps_mono_ns();
 	memset(k, 0, sizeof(*k));
-	struct ps_capture_sink sink = {k, keep_record, NULL, NULL};
+	struct ps_capture_sink sink = {k, keep_record, NULL, NULL, NULL};
 	struct ps_err err = {0, ""};
 	CHECK_INT(ps_capture_run(&o, &sink, st, &err), 0);
 }
@@ -829,7 +829,7 @@ static void fixture_root(void)
 	o.root = root;
 	o.start_ns = ps_mono_ns();
 	int n[3] = {0, 0, 0};
-	struct ps_capture_sink sink = {n, fixture_rec, NULL, NULL};
+	struct ps_capture_sink sink = {n, fixture_rec, NULL, NULL, NULL};
 	struct ps_capture_stats st;
 	struct ps_err err = {0, ""};
 	CHECK_INT(ps_capture_run(&o, &sink, &st, &err), 0);

@@ -449,6 +449,72 @@ static void teardown(void)
 	tu_cleanup();
 }
 
-static const struct t_case t_cases[] = {
-    T(test_crafted), T(test_sample_corpus), T(test_ir_members), {NULL, NULL}};
+/* The members issue 12's tables parse (procsnap/hashes.tsv, sysvipc/shm,
+ * net/packet, /proc/sys): bad lines give no row, good ones theirs. */
+static void test_osquery_members(void)
+{
+	char arc[512], db[600], got[512];
+	snprintf(arc, sizeof(arc), "%s/osq.tar.zst", tu_tmpdir());
+	snprintf(db, sizeof(db), "%s.db", arc);
+	int fd = open_archive(arc);
+	add_str(PS_META_PATH, "{\"format_version\":1,\"clock_ticks\":100,\"page_size\":4096}");
+	add_str("proc/sysvipc/shm", "key shmid perms size cpid lpid nattch uid gid cuid cgid atime "
+				    "dtime ctime rss swap\n"
+				    "0 7 1600 8192 10 11 1 0 0 0 0 5 0 6 0 0\n"
+				    "0 8 9z9 1 1 1 1 1 1 1 1 1 1 1 1 1\n"
+				    "\xff\xfe garbage\n"
+				    "0 9 600 99999999999999999999 1 1 1 1 1 1 1 1 1 1 1 1\n");
+	add_str("proc/sys/kernel/x", "  a\tb  \n");
+	add_str("proc/sys/kernel/y/z", "");
+	add_dir("proc/300");
+	add_str("proc/300/stat", "300 (y) S 1 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9");
+	add_str("proc/300/net/packet", "sk RefCnt Type Proto Iface R Rmem User Inode\n"
+				       "0 3 3 0003 0 1 0 0 77\n"
+				       "0 3 3 fffff 0 1 0 0 78\n"
+				       "0 3 3\n");
+	add_str(PS_HASHES_PATH,
+		"# header\n"
+		"/bin/a\t-\texe\t300\t1048576\t5\t7\t100\t"
+		"d41d8cd98f00b204e9800998ecf8427e\tda39a3ee5e6b4b0d3255bfef95601890afd80709\t"
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\t-\n"
+		"/bin/b\tproc/300/exe.body\tbody\t300\t1\t2\t3\t4\t-\t-\t-\ttruncated\n"
+		"/bin/c\t-\tnope\t300\t1\t2\t3\t4\t-\t-\t-\t-\n"
+		"/bin/d\t-\texe\tx\t1\t2\t3\t4\t-\t-\t-\t-\n"
+		"/bin/e\t-\texe\t300\t1\t2\t3\t4\tzz\t-\t-\t-\n"
+		"/bin/f\\q\t-\texe\t300\t1\t2\t3\t4\t-\t-\t-\t-\n"
+		"/bin/g\t-\texe\t300\t1\t2\t3\t4\t-\t-\t-\n"
+		"/bin/h\t-\texe\t300\t1\t2\t3\t4\t-\t-\t-\t-\textra\n"
+		"\t\t\t\t\t\t\t\t\t\t\t\n");
+	finish(fd);
+	CHECK_INT(ps_index_build(arc, db, 1, &err), 0);
+	CHECK_INT(tu_sql(db, got, sizeof(got),
+			 "SELECT group_concat(shmid || ':' || permissions || ':' || status, ' ') "
+			 "FROM shared_memory"),
+		  0);
+	CHECK_STR(got, "7:1600:dest");
+	CHECK_INT(tu_sql(db, got, sizeof(got),
+			 "SELECT group_concat(name || '=' || quote(current_value), ' ') FROM "
+			 "(SELECT * FROM system_controls ORDER BY name)"),
+		  0);
+	CHECK_STR(got, "kernel.x='a	b' kernel.y.z=''");
+	CHECK_INT(tu_sql(db, got, sizeof(got),
+			 "SELECT group_concat(socket || ':' || protocol || ':' || state, ' ') FROM "
+			 "process_open_sockets WHERE family = 17"),
+		  0);
+	CHECK_STR(got, "77:3:NONE");
+	CHECK_INT(
+	    tu_sql(db, got, sizeof(got),
+		   "SELECT group_concat(path || ':' || source || ':' || coalesce(member, '-') "
+		   "|| ':' || coalesce(md5, '-') || ':' || device || ':' || coalesce(status, "
+		   "'-'), ' ') FROM (SELECT * FROM hash ORDER BY path)"),
+	    0);
+	CHECK_STR(got, "/bin/a:exe:-:d41d8cd98f00b204e9800998ecf8427e:01:00:- "
+		       "/bin/b:body:proc/300/exe.body:-:00:01:truncated");
+}
+
+static const struct t_case t_cases[] = {T(test_osquery_members),
+					T(test_crafted),
+					T(test_sample_corpus),
+					T(test_ir_members),
+					{NULL, NULL}};
 T_MAIN_SETUP(t_cases, NULL, teardown)

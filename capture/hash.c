@@ -1,0 +1,517 @@
+/*
+ * hash.c - SHA-256, SHA-1 and MD5 of what runs (issue 12): the exe of every
+ * captured process, every file it maps executable, and every body kept
+ * (exe.body, fd/N.body), for osquery's `hash` table.
+ *
+ * A file is read through the process itself - its `exe` link, or
+ * `map_files/<start>-<end>` (which names the mapped file even when it was
+ * deleted or lives in another mount namespace) - and, where map_files is
+ * refused (it needs CAP_SYS_ADMIN), through the process's `root/` plus the
+ * maps pathname, accepted only when that file is the mapped one (same
+ * device and inode).  It is identified by (st_dev, st_ino, st_mtim) and read
+ * once per capture: a later process mapping it under the same name adds
+ * nothing, under another name adds a row with the same hashes.  Bytes read
+ * are bounded by a budget per capture (--hash-max); a file that does not fit
+ * is listed with status "budget", never hashed in part.
+ *
+ * Every open, stat and read leaves procfs: each runs under the watchdog
+ * (guard_begin/guard_end, a tick per chunk read), as steps of the pid
+ * directory of rank R_HASH named "0", "1"... in a fixed order (the exe,
+ * then the executable mappings in maps order), so a replacement worker
+ * resumes after a stuck one and lists that file with status ETIMEDOUT; the
+ * files of the same device after it are then listed ETIMEDOUT unread (a
+ * hung file system costs one read timeout, not one per file).
+ * Shared state (the set of files read, the budget) is touched only between
+ * guarded operations, as the rest of the walk does (capture_int.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include "capture.h"
+#include "capture_int.h"
+#include "procfs.h"
+
+#define CHUNK	   ((size_t)1 << 20) /* bytes per read(); the watchdog ticks per chunk */
+#define FILES_MAX  (1u << 16)	     /* files remembered; past it a file may be read again */
+#define ROWS_MAX   (1u << 18)	     /* (file, path) rows remembered; past it rows repeat */
+#define DELETED	   " (deleted)"
+#define DELETED_SZ (sizeof(DELETED) - 1)
+
+/* A file read, by (dev, ino, mtime). */
+struct hfile {
+	uint64_t dev, ino;
+	int64_t mtime_ns;
+	uint64_t size;
+	int have_hash;
+	unsigned char md5[16], sha1[20], sha256[32];
+};
+
+struct ps_hashes {
+	uint64_t budget;      /* bytes left to read */
+	struct ps_hmap files; /* key -> index in v */
+	struct hfile *v;
+	size_t n, cap;
+	struct ps_hmap rows; /* XXH3(file, path) -> offset in names */
+	struct ps_buf names; /* "path\0" back to back */
+	uint64_t hung[16];   /* devices (maps encoding) a read timed out on */
+	size_t nhung;
+};
+
+static int hung(const struct ps_hashes *h, uint64_t dev)
+{
+	for (size_t i = 0; i < h->nhung; i++)
+		if (h->hung[i] == dev)
+			return 1;
+	return 0;
+}
+
+struct ps_hashes *ps_hashes_new(uint64_t budget)
+{
+	struct ps_hashes *h = ps_xcalloc(1, sizeof(*h));
+	h->budget = budget;
+	ps_hmap_init(&h->files, FILES_MAX);
+	ps_hmap_init(&h->rows, ROWS_MAX);
+	ps_buf_init(&h->names);
+	return h;
+}
+
+void ps_hashes_free(struct ps_hashes *h)
+{
+	if (!h)
+		return;
+	ps_hmap_release(&h->files);
+	ps_hmap_release(&h->rows);
+	ps_buf_release(&h->names);
+	free(h->v);
+	free(h);
+}
+
+void ps_cap_hash_release(struct walker *w)
+{
+	for (int i = 0; i < 3; i++) {
+		EVP_MD_CTX_free(w->hctx[i]);
+		w->hctx[i] = NULL;
+	}
+	free(w->hbuf);
+	w->hbuf = NULL;
+	if (w->hash_fd >= 0)
+		close(w->hash_fd);
+	w->hash_fd = -1;
+}
+
+static uint64_t file_key(uint64_t dev, uint64_t ino, int64_t mtime_ns)
+{
+	uint64_t k[3] = {dev, ino, (uint64_t)mtime_ns};
+	return XXH3_64bits(k, sizeof(k));
+}
+
+static struct hfile *file_find(struct ps_hashes *h, uint64_t dev, uint64_t ino, int64_t mtime_ns)
+{
+	size_t it = 0;
+	uint64_t v;
+	while (ps_hmap_next(&h->files, file_key(dev, ino, mtime_ns), &it, &v)) {
+		struct hfile *f = &h->v[v];
+		if (f->dev == dev && f->ino == ino && f->mtime_ns == mtime_ns)
+			return f;
+	}
+	return NULL;
+}
+
+static struct hfile *file_add(struct ps_hashes *h, const struct hfile *f)
+{
+	if (h->n == h->cap) {
+		if (h->cap >= FILES_MAX)
+			return NULL;
+		h->cap = h->cap ? h->cap * 2 : 256;
+		h->v = ps_xrealloc(h->v, h->cap * sizeof(*h->v));
+	}
+	if (ps_hmap_put(&h->files, file_key(f->dev, f->ino, f->mtime_ns), h->n) < 0)
+		return NULL;
+	h->v[h->n] = *f;
+	return &h->v[h->n++];
+}
+
+/* Has (file, path) been listed?  Marks it listed when not. */
+static int row_seen(struct ps_hashes *h, const struct hfile *f, const char *path)
+{
+	uint64_t k[4] = {f->dev, f->ino, (uint64_t)f->mtime_ns, XXH3_64bits(path, strlen(path))};
+	uint64_t key = XXH3_64bits(k, sizeof(k)), off;
+	size_t it = 0;
+	while (ps_hmap_next(&h->rows, key, &it, &off))
+		if (strcmp(h->names.buf + off, path) == 0)
+			return 1;
+	if (ps_hmap_put(&h->rows, key, h->names.len) == 0) {
+		ps_buf_adds(&h->names, path);
+		ps_buf_addc(&h->names, '\0');
+	}
+	return 0;
+}
+
+/* st_dev in the maps encoding: major << 20 | minor. */
+static uint64_t dev_code(dev_t d)
+{
+	return (uint64_t)major(d) << 20 | minor(d);
+}
+
+static void file_from_stat(struct hfile *f, const struct stat *sb)
+{
+	memset(f, 0, sizeof(*f));
+	f->dev = dev_code(sb->st_dev);
+	f->ino = (uint64_t)sb->st_ino;
+	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	f->size = sb->st_size > 0 ? (uint64_t)sb->st_size : 0;
+}
+
+static void report(struct walker *w, const struct hfile *f, const char *path, const char *member,
+		   const char *source, const char *status)
+{
+	struct run *r = w->r;
+	if (r->aborted || !r->sink->hash)
+		return;
+	struct ps_capture_hash h;
+	memset(&h, 0, sizeof(h));
+	h.path = path;
+	h.member = member;
+	h.source = source;
+	h.pid = w->p.pid;
+	if (f) {
+		h.dev = f->dev;
+		h.ino = f->ino;
+		h.mtime_ns = f->mtime_ns;
+		h.size = f->size;
+		h.have_hash = f->have_hash;
+		memcpy(h.md5, f->md5, sizeof(h.md5));
+		memcpy(h.sha1, f->sha1, sizeof(h.sha1));
+		memcpy(h.sha256, f->sha256, sizeof(h.sha256));
+	}
+	h.status = status;
+	if (r->sink->hash(r->sink->ctx, &h, r->err) < 0)
+		r->aborted = 1;
+}
+
+/* ---- digests (private to the worker: an abandoned one frees its own) ---------- */
+
+static int digests_begin(struct walker *w)
+{
+	const EVP_MD *md[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
+	for (int i = 0; i < 3; i++) {
+		if (!w->hctx[i] && !(w->hctx[i] = EVP_MD_CTX_new()))
+			return -1;
+		if (!EVP_DigestInit_ex(w->hctx[i], md[i], NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static void digests_update(struct walker *w, const void *p, size_t n)
+{
+	for (int i = 0; i < 3; i++)
+		EVP_DigestUpdate(w->hctx[i], p, n);
+}
+
+static void digests_end(struct walker *w, struct hfile *f)
+{
+	unsigned int n;
+	EVP_DigestFinal_ex(w->hctx[0], f->md5, &n);
+	EVP_DigestFinal_ex(w->hctx[1], f->sha1, &n);
+	EVP_DigestFinal_ex(w->hctx[2], f->sha256, &n);
+	f->have_hash = 1;
+}
+
+/* Read fd to its end into the digests, ticking the watchdog per chunk;
+ * *bytes gets the count.  0 or an errno.  Called inside a guard. */
+static int hash_fd(struct walker *w, int fd, uint64_t off, uint64_t *bytes)
+{
+	if (!w->hbuf)
+		w->hbuf = ps_xmalloc(CHUNK);
+	*bytes = 0;
+	for (;;) {
+		ssize_t n = pread(fd, w->hbuf, CHUNK, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return 0;
+		digests_update(w, w->hbuf, (size_t)n);
+		off += (uint64_t)n;
+		*bytes += (uint64_t)n;
+		guard_tick(w);
+	}
+}
+
+static void strip_deleted(struct ps_buf *b)
+{
+	if (b->len > DELETED_SZ && memcmp(b->buf + b->len - DELETED_SZ, DELETED, DELETED_SZ) == 0) {
+		b->len -= DELETED_SZ;
+		b->buf[b->len] = '\0';
+	}
+}
+
+/* ---- bodies ------------------------------------------------------------------- */
+
+void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated)
+{
+	struct run *r = w->r;
+	if (!r->hashes || !r->sink->hash)
+		return;
+	struct hfile f;
+	struct ps_buf path = PS_BUF_INIT;
+	file_from_stat(&f, sb);
+	uint64_t t0 = ps_mono_ns(), bytes = 0;
+	int e = 0;
+	/* the body's name: the link as the process sees it */
+	if (strcmp(rel, "exe") == 0) {
+		ps_buf_add(&path, w->p.exe.buf, w->p.exe.len);
+	} else {
+		guard_begin(w, 0);
+		e = ps_cap_read_link(w->p.pidfd, rel, &path);
+		guard_end(w);
+		if (e)
+			ps_buf_reset(&path);
+	}
+	strip_deleted(&path);
+	if (digests_begin(w) == 0) {
+		if (w->spill_fd >= 0) {
+			/* our own spill file: local, but under the watchdog too */
+			guard_begin(w, 0);
+			e = hash_fd(w, w->spill_fd, 0, &bytes);
+			guard_end(w);
+		} else {
+			digests_update(w, w->data.buf, w->data.len);
+			bytes = w->data.len;
+		}
+		if (!e)
+			digests_end(w, &f);
+	} else {
+		e = ENOMEM;
+	}
+	f.size = bytes;
+	w->st->hash_files++;
+	w->st->hash_bytes += bytes;
+	w->st->hash_ns += ps_mono_ns() - t0;
+	/* a whole body is the file: the exe step then reads nothing again */
+	if (f.have_hash && !truncated && sb->st_size >= 0 && bytes == (uint64_t)sb->st_size &&
+	    !file_find(r->hashes, f.dev, f.ino, f.mtime_ns))
+		file_add(r->hashes, &f);
+	/* w->path is the member's: proc/<pid>/exe.body */
+	report(w, &f, path.buf ? path.buf : "", w->path.buf, "body",
+	       e	   ? ps_errno_name(e)
+	       : truncated ? "truncated"
+			   : NULL);
+	ps_buf_release(&path);
+}
+
+/* ---- the executables of a process ------------------------------------------------- */
+
+struct item {
+	int exe;	   /* the exe link, else a mapping */
+	char range[48];	   /* "start-end" of maps */
+	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
+	size_t poff, plen; /* pathname in the maps text */
+};
+
+/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
+ * order, after the exe (its device and inode those of the mapping of the
+ * same name, 0 when none): the same list on every pass over this process. */
+static size_t items_of(struct walker *w, struct item **out)
+{
+	size_t n = 0, cap = 16, pos = 0;
+	struct item *v = ps_xmalloc(cap * sizeof(*v));
+	struct ps_map m;
+	int rc;
+	if (w->p.have_exe && w->p.exe.len) {
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].exe = 1;
+		while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0)
+			if (rc > 0 && m.inode && m.inode != PS_U64_UNKNOWN &&
+			    m.path.len == w->p.exe.len &&
+			    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
+				v[n].dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
+				v[n].ino = m.inode;
+				break;
+			}
+		n++;
+		pos = 0;
+	}
+	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
+		if (rc < 0 || m.perms[2] != 'x' || m.inode == 0 || m.inode == PS_U64_UNKNOWN ||
+		    m.path.len == 0 || m.path.p[0] != '/')
+			continue;
+		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
+		int dup = 0;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = v[i].ino && v[i].dev == dev && v[i].ino == m.inode;
+		if (dup)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			v = ps_xrealloc(v, cap * sizeof(*v));
+		}
+		struct item *it = &v[n++];
+		memset(it, 0, sizeof(*it));
+		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
+			 (unsigned long long)m.end);
+		it->dev = dev;
+		it->ino = m.inode;
+		it->poff = (size_t)(m.path.p - w->pmaps.buf);
+		it->plen = m.path.len;
+	}
+	*out = v;
+	return n;
+}
+
+/* Open the item's file: exe or map_files/<range>, else root/<path> when it
+ * is the mapped file.  fd and its fstat, or -1 with errno (ENOENT...,
+ * ESTALE: the file at that path is another one). */
+static int open_item(struct walker *w, const struct item *it, const char *path, struct stat *sb)
+{
+	char rel[64];
+	struct stat lsb;
+	snprintf(rel, sizeof(rel), "%s%s", it->exe ? "exe" : "map_files/",
+		 it->exe ? "" : it->range);
+	/* stat through the link first: never trigger an automount, never open
+	 * anything but a regular file */
+	if (fstatat(w->p.pidfd, rel, &lsb, AT_NO_AUTOMOUNT) == 0) {
+		if (!S_ISREG(lsb.st_mode)) {
+			errno = ENODEV;
+			return -1;
+		}
+		int fd = ps_capture_open_regular(w->p.pidfd, rel, 0, sb);
+		if (fd >= 0 || it->exe || (errno != EPERM && errno != EACCES))
+			return fd;
+	} else if (it->exe || (errno != EPERM && errno != EACCES)) {
+		return -1;
+	}
+	/* map_files refused: the process's root and the maps pathname */
+	struct ps_buf b = PS_BUF_INIT;
+	ps_buf_adds(&b, "root");
+	ps_buf_adds(&b, path);
+	int fd = -1, e;
+	if (fstatat(w->p.pidfd, b.buf, &lsb, AT_NO_AUTOMOUNT) < 0)
+		e = errno;
+	else if (!S_ISREG(lsb.st_mode))
+		e = ENODEV;
+	else
+		e = (fd = ps_capture_open_regular(w->p.pidfd, b.buf, 0, sb)) < 0 ? errno : 0;
+	ps_buf_release(&b);
+	if (fd >= 0 && (dev_code(sb->st_dev) != it->dev || (uint64_t)sb->st_ino != it->ino)) {
+		close(fd);
+		fd = -1;
+		e = ESTALE;
+	}
+	errno = e;
+	return fd;
+}
+
+static void hash_item(struct walker *w, const struct item *it, const char *path)
+{
+	struct run *r = w->r;
+	struct ps_hashes *h = r->hashes;
+	const char *source = it->exe ? "exe" : "map";
+	struct stat sb;
+	struct hfile f;
+	uint64_t t0 = ps_mono_ns();
+	guard_begin(w, 0);
+	w->hash_fd = open_item(w, it, path, &sb);
+	int e = w->hash_fd < 0 ? errno : 0;
+	guard_end(w);
+	if (w->hash_fd < 0) {
+		memset(&f, 0, sizeof(f));
+		f.dev = it->dev;
+		f.ino = it->ino;
+		report(w, it->exe ? NULL : &f, path, NULL, source,
+		       e == ESTALE ? "changed" : ps_errno_name(e));
+		return;
+	}
+	file_from_stat(&f, &sb);
+	struct hfile *known = file_find(h, f.dev, f.ino, f.mtime_ns);
+	if (known) {
+		f = *known; /* read before: same bytes */
+	} else if (f.size > h->budget) {
+		w->st->hash_over++;
+		if (!row_seen(h, &f, path))
+			report(w, &f, path, NULL, source, "budget");
+		goto out;
+	} else {
+		uint64_t bytes = 0;
+		guard_begin(w, 0);
+		e = digests_begin(w) < 0 ? ENOMEM : hash_fd(w, w->hash_fd, 0, &bytes);
+		if (!e)
+			digests_end(w, &f);
+		guard_end(w);
+		h->budget -= bytes < h->budget ? bytes : h->budget;
+		w->st->hash_files++;
+		w->st->hash_bytes += bytes;
+		w->st->hash_ns += ps_mono_ns() - t0;
+		if (e) {
+			report(w, &f, path, NULL, source, ps_errno_name(e));
+			goto out;
+		}
+		file_add(h, &f);
+	}
+	if (!row_seen(h, &f, path))
+		report(w, &f, path, NULL, source, NULL);
+out:
+	close(w->hash_fd);
+	w->hash_fd = -1;
+}
+
+void ps_cap_hash_process(struct walker *w)
+{
+	if (!w->r->sink->hash)
+		return;
+	/* maps excluded or unreadable: read it for the mappings (a step of its
+	 * own, before the numbered ones: names sort before numbers) */
+	int stuck = 0;
+	if (!w->have_pmaps && ps_cap_step(w, R_HASH, "maps", &stuck)) {
+		guard_begin(w, 0);
+		if (ps_read_at(w->p.pidfd, "maps", &w->pmaps, (size_t)1 << 30, NULL) != 0)
+			ps_buf_reset(&w->pmaps);
+		guard_end(w);
+		w->have_pmaps = 1;
+	}
+	struct item *v;
+	size_t n = items_of(w, &v);
+	struct ps_buf path = PS_BUF_INIT;
+	char name[24];
+	for (size_t i = 0; i < n && !halted(w); i++) {
+		const struct item *it = &v[i];
+		ps_buf_reset(&path);
+		if (it->exe)
+			ps_buf_add(&path, w->p.exe.buf, w->p.exe.len);
+		else
+			ps_buf_add(&path, w->pmaps.buf + it->poff, it->plen);
+		strip_deleted(&path);
+		snprintf(name, sizeof(name), "%zu", i);
+		stuck = 0;
+		struct ps_hashes *h = w->r->hashes;
+		int go = ps_cap_step(w, R_HASH, name, &stuck);
+		if (go && !(it->ino && hung(h, it->dev))) {
+			hash_item(w, it, path.buf);
+		} else if (go || stuck) {
+			/* timed out, or on a device a read timed out on */
+			if (stuck && it->ino && !hung(h, it->dev) &&
+			    h->nhung < sizeof(h->hung) / sizeof(h->hung[0]))
+				h->hung[h->nhung++] = it->dev;
+			struct hfile f;
+			memset(&f, 0, sizeof(f));
+			f.dev = it->dev;
+			f.ino = it->ino;
+			report(w, it->ino ? &f : NULL, path.buf, NULL, it->exe ? "exe" : "map",
+			       "ETIMEDOUT");
+		}
+	}
+	ps_buf_release(&path);
+	free(v);
+}

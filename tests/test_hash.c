@@ -1,0 +1,207 @@
+/*
+ * test_hash.c - hashes of what runs (issue 12 item 5): at capture, SHA-256,
+ * SHA-1 and MD5 of every distinct executable and executable file mapping of
+ * the captured processes, and of the bodies kept, in procsnap/hashes.tsv and
+ * osquery's `hash` table:
+ *   - the victim's exe and libc hashed right (against sha256sum & co), the
+ *     join osquery queries use (processes.path = hash.path) works;
+ *   - one row per (file, name): two victims of one exe give one row;
+ *   - a deleted exe: its body's row and the exe's, with the same hashes,
+ *     the file read once;
+ *   - device and inode as process_memory_map gives them;
+ *   - --hash-max: files over the budget listed, not read; --no-hash: none.
+ */
+#include "t.h"
+#include "tutil.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VICTIM PS_BINARY_DIR "/tests/victim"
+
+static struct tu_victim v1, v2, vdel;
+static char d_file[512], d_copy[512], snap[512], db[600], vexe[PATH_MAX];
+static int started, deleted_ok;
+static struct ps_buf out = PS_BUF_INIT;
+
+/* `tool file` (sha256sum...) -> the hex digest, into d. */
+static void digest(const char *tool, const char *file, char *d, size_t n)
+{
+	d[0] = '\0';
+	if (tu_sh(&out, "%s '%s' | cut -d' ' -f1", tool, file) == 0 && out.len > 1) {
+		out.buf[strcspn(out.buf, "\n")] = '\0';
+		snprintf(d, n, "%s", out.buf);
+	}
+}
+
+static void setup(void)
+{
+	const char *d = tu_tmpdir();
+	chmod(d, 0755);
+	snprintf(d_file, sizeof(d_file), "%s/f.txt", d);
+	snprintf(d_copy, sizeof(d_copy), "%s/victim-copy", d);
+	snprintf(snap, sizeof(snap), "%s/h.tar.zst", d);
+	snprintf(db, sizeof(db), "%s.db", snap);
+	if (getuid() != 0)
+		T_SKIP("needs root (reads other processes' exe and map_files)");
+	if (!realpath(VICTIM, vexe) ||
+	    tu_sh(NULL, "echo x > '%s' && cp '%s' '%s'", d_file, VICTIM, d_copy) != 0)
+		return;
+	const char *args[] = {NULL};
+	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	started = tu_victim_start(&v1, d_file, args, env) == 0 &&
+		  tu_victim_start(&v2, d_file, args, env) == 0;
+	/* a copy of the victim, started then deleted: " (deleted)" exe */
+	tu_victim_bin = d_copy;
+	deleted_ok = tu_victim_start(&vdel, d_file, args, env) == 0 && unlink(d_copy) == 0;
+	tu_victim_bin = NULL;
+	if (!started)
+		fprintf(stderr, "victims did not start\n");
+}
+
+static void teardown(void)
+{
+	if (v1.pid)
+		tu_victim_stop(&v1);
+	if (v2.pid)
+		tu_victim_stop(&v2);
+	if (vdel.pid)
+		tu_victim_stop(&vdel);
+	ps_buf_release(&out);
+	tu_cleanup();
+}
+
+static int capture(const char *opts)
+{
+	unlink(db);
+	unlink(snap);
+	return tu_sh(NULL, "%s capture -q -f -o %s %s --pid %d --pid %d%s%d 2>/dev/null",
+		     tu_procsnap(), snap, opts, v1.pid, v2.pid, deleted_ok ? " --pid " : "",
+		     deleted_ok ? vdel.pid : 0);
+}
+
+static void test_exe_and_libs(void)
+{
+	char t[512], want[200];
+	if (!started)
+		T_SKIP_CASE("no victims");
+	CHECK_INT(capture(""), 0);
+	/* the exe: one row for both victims (one file, one name), first pid */
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM hash WHERE path = '%s'", vexe), 1);
+	CHECK_INT(tu_sql_int(db, "SELECT pid FROM hash WHERE path = '%s'", vexe),
+		  v1.pid < v2.pid ? v1.pid : v2.pid);
+	digest("sha256sum", vexe, want, sizeof(want));
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT sha256 || ' ' || source || ' ' || quote(status) || ' ' || "
+			 "directory FROM hash WHERE path = '%s'",
+			 vexe),
+		  0);
+	char w2[1200];
+	snprintf(w2, sizeof(w2), "%s exe NULL %.*s", want, (int)(strrchr(vexe, '/') - vexe), vexe);
+	CHECK_STR(t, w2);
+	digest("sha1sum", vexe, want, sizeof(want));
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT sha1 FROM hash WHERE path = '%s'", vexe), 0);
+	CHECK_STR(t, want);
+	digest("md5sum", vexe, want, sizeof(want));
+	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT md5 FROM hash WHERE path = '%s'", vexe), 0);
+	CHECK_STR(t, want);
+	/* the join published queries use */
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM processes p JOIN hash h ON h.path = p.path "
+			     "WHERE p.pid IN (%d, %d) AND length(h.sha256) = 64",
+			     v1.pid, v2.pid),
+		  2);
+	/* libc, an executable mapping: its hashes, and the device and inode
+	 * process_memory_map shows for it */
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT path FROM process_memory_map WHERE pid = %d AND path GLOB "
+			 "'*/libc.so*' AND permissions GLOB '??x?' LIMIT 1",
+			 v1.pid),
+		  0);
+	char libc[512];
+	snprintf(libc, sizeof(libc), "%s", t);
+	digest("sha256sum", libc, want, sizeof(want));
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT sha256 || ' ' || source FROM hash WHERE path = '%s'", libc),
+		  0);
+	snprintf(w2, sizeof(w2), "%s map", want);
+	CHECK_STR(t, w2);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM hash h JOIN process_memory_map m ON m.pid = %d "
+			     "AND m.path = h.path AND m.device = h.device AND m.inode = h.inode "
+			     "WHERE h.path = '%s'",
+			     v1.pid, libc) > 0,
+		  1);
+	/* every executable file mapping of the victim has its row */
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM process_memory_map m WHERE m.pid = %d AND "
+			     "m.permissions GLOB '??x?' AND m.inode != 0 AND NOT EXISTS (SELECT 1 "
+			     "FROM hash h WHERE h.path = m.path AND h.sha256 IS NOT NULL)",
+			     v1.pid),
+		  0);
+	tu_sh(&out, "%s cat %s procsnap/summary.json", tu_procsnap(), snap);
+	CHECK(strstr(out.buf, "\"hash\":{\"rows\":") != NULL);
+	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), snap);
+	CHECK(strstr(out.buf, "\"hash\":true,\"hash_max\":536870912") != NULL);
+}
+
+static void test_deleted_exe(void)
+{
+	char t[512], want[200];
+	if (!started || !deleted_ok)
+		T_SKIP_CASE("no deleted victim");
+	CHECK_INT(capture(""), 0);
+	digest("sha256sum", vexe, want, sizeof(want)); /* the copy had the same bytes */
+	/* the body (kept by default for a deleted exe) and the exe itself: the
+	 * same hashes, the name without " (deleted)" */
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT group_concat(source || ' ' || coalesce(member, '-') || ' ' || "
+			 "sha256, '|') FROM (SELECT * FROM hash WHERE path = '%s' ORDER BY source)",
+			 d_copy),
+		  0);
+	char w2[1200];
+	snprintf(w2, sizeof(w2), "body proc/%d/exe.body %s|exe - %s", vdel.pid, want, want);
+	CHECK_STR(t, w2);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM processes p JOIN hash h ON h.path = p.path AND "
+			     "h.source = 'exe' WHERE p.pid = %d AND p.exe_deleted = 1",
+			     vdel.pid),
+		  1);
+}
+
+static void test_budget(void)
+{
+	char t[512];
+	if (!started)
+		T_SKIP_CASE("no victims");
+	/* 1 KiB: nothing fits; each file is listed, none read */
+	CHECK_INT(capture("--hash-max 1K"), 0);
+	CHECK_INT(tu_sql(db, t, sizeof(t),
+			 "SELECT status || ' ' || quote(sha256) || ' ' || (size > 1024) FROM hash "
+			 "WHERE path = '%s'",
+			 vexe),
+		  0);
+	CHECK_STR(t, "budget NULL 1");
+	/* (the deleted exe's hashes come from its body: known, not read) */
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM hash WHERE source != 'body' AND sha256 IS NOT "
+			     "NULL AND path != '%s'",
+			     d_copy),
+		  0);
+	tu_sh(&out, "%s cat %s procsnap/summary.json", tu_procsnap(), snap);
+	CHECK(strstr(out.buf, "\"over_budget\":0") == NULL);
+	/* --no-hash: no member, an empty table */
+	CHECK_INT(capture("--no-hash"), 0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM hash"), 0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE path = 'procsnap/hashes.tsv'"),
+		  0);
+	tu_sh(&out, "%s cat %s procsnap/meta.json", tu_procsnap(), snap);
+	CHECK(strstr(out.buf, "\"hash\":false") != NULL);
+}
+
+static const struct t_case t_cases[] = {
+    T(test_exe_and_libs), T(test_deleted_exe), T(test_budget), {0, 0}};
+T_MAIN_SETUP(t_cases, setup, teardown)
