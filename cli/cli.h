@@ -21,6 +21,7 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv);
 int cmd_cat(const struct ps_cli *cli, int argc, char **argv);
 int cmd_query(const struct ps_cli *cli, int argc, char **argv);
 int cmd_merge(const struct ps_cli *cli, int argc, char **argv);
+int cmd_export(const struct ps_cli *cli, int argc, char **argv);
 int cmd_verify(const struct ps_cli *cli, int argc, char **argv);
 int cmd_diff(const struct ps_cli *cli, int argc, char **argv);
 int cmd_pagemap(const struct ps_cli *cli, int argc, char **argv);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,6 +227,28 @@ static int add_json_member(struct ps_writer *w, const char *path, const struct p
 			      .len = b->len,
 			      .read_ns = read_ns};
 	return ps_writer_add(w, &m, err);
+}
+
+/* A random (version 4) UUID, the snapshot's id across hosts and captures
+ * (export): 0, or -1 when the kernel gives no randomness. */
+static int mint_uuid(char out[37])
+{
+	unsigned char u[16];
+	size_t got = 0;
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	char hex[33];
+	ps_hex(hex, u, sizeof(u));
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	return 0;
 }
 
 /* Seconds, fractions allowed, > 0 and at most a year: into ns. */
@@ -580,6 +603,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	/* procsnap/meta.json: first member. */
 	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
 	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
+	char uuid[37];
+	json_kv_str(&meta, "snapshot_uuid", mint_uuid(uuid) == 0 ? uuid : NULL);
 	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
 	{
 		/* the capturer's zone, for osquery's time.local_timezone */

@@ -28,6 +28,7 @@ static const struct cmd commands[] = {
     {"cat", cmd_cat, "print the exact bytes of a captured path"},
     {"query", cmd_query, "run SQL over one or many snapshots (read-only)"},
     {"merge", cmd_merge, "combine snapshots into one index"},
+    {"export", cmd_export, "write snapshots' tables as NDJSON/CSV files for other engines"},
     {"verify", cmd_verify, "re-hash an archive against its manifest and recorded SHA-256"},
     {"diff", cmd_diff, "what changed between two snapshots (processes, system files)"},
     {"pagemap", cmd_pagemap, "page residency of one process, per mapping or page runs"},
