@@ -202,13 +202,13 @@ static const char q_threads[] =
 /* start as hex without 0x (addresses above 2^53 are not exact JSON numbers) */
 static const char q_maps[] =
     "SELECT pid, substr(start, 3) AS start, end_addr - start_addr AS len, permissions AS "
-    "\"$perms\", offset, inode, path AS \"$path\", rss_kb, private_dirty_kb, swap_kb, "
+    "\"$perms\", offset, inode, raw_path AS \"$path\", rss_kb, private_dirty_kb, swap_kb, "
     "present, swapped, file_or_shared, exclusive, soft_dirty, start_addr AS \"@start\", "
     "end_addr AS \"@end\" FROM process_memory_map WHERE snapshot_id = ?1 ORDER BY pid, "
     "start_addr";
 /* A target that is just "<type>:[<inode>]" (pipe:[123], socket:[456]) is
  * not stored: syn = 1 says the page makes it from type and inode. */
-#define FDS_VIEW "process_open_files"
+#define FDS_VIEW "process_fds" /* every fd (process_open_files: paths only, as osquery) */
 #define FD_SYN	 "(path IS NOT NULL AND path = type || ':[' || inode || ']')"
 static const char q_fds[] =
     "SELECT pid, fd, CASE WHEN " FD_SYN " THEN NULL ELSE path END AS \"$path\", CASE WHEN " FD_SYN
@@ -239,8 +239,9 @@ static const char q_modules[] =
     "ORDER BY name";
 static const char q_mounts[] =
     "SELECT pid, mnt_ns, device AS \"$device\", path AS \"$path\", type AS \"$type\", root AS "
-    "\"$root\", options AS \"$options\", super_options AS \"$super_options\", blocks_size, "
-    "blocks, blocks_available FROM mounts WHERE snapshot_id = ?1 ORDER BY mnt_ns, mount_id";
+    "\"$root\", options AS \"$options\", super_options AS \"$super_options\", NULL AS "
+    "blocks_size, NULL AS blocks, NULL AS blocks_available FROM process_mounts WHERE "
+    "snapshot_id = ?1 ORDER BY mnt_ns, mount_id";
 static const char q_kv[] = "SELECT source AS \"$source\", key AS \"$key\", value, unit AS "
 			   "\"$unit\" FROM system_kv WHERE snapshot_id = ?1 AND source IN "
 			   "('meminfo', 'loadavg', 'uptime') ORDER BY rowid";
