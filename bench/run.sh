@@ -7,9 +7,10 @@
 # threads, ~20 fds, several mappings), wait until all are up, then in the same
 # run, REPS times each (median reported):
 #   read floor   bench/readfloor (same file selection as capture, bytes discarded)
-#   capture      procsnap capture -q --no-index -o SNAP   (wall, peak RSS)
+#   capture      procsnap capture -q -o SNAP: the default, index built in the
+#                pipeline (wall, peak RSS); one --no-index run for reference
 #   archive      archive size / raw bytes read (procsnap info)
-#   index        procsnap index SNAP
+#   index        procsnap index SNAP (the rebuild; size index / archive)
 #   query        procsnap query SNAP "SELECT * FROM files WHERE pid=P" (P a workload pid),
 #                or sqlite3 on SNAP.db as a stand-in while there is no query command
 #   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots; wall, peak RSS),
@@ -32,6 +33,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 BUILD=${BUILD:-$REPO/build}
+[ ! -d "$BUILD" ] || BUILD=$(cd "$BUILD" && pwd) # the tools are linked from it
 PROCSNAP=${PROCSNAP:-$BUILD/cli/procsnap}
 REPS=${REPS:-3}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}

@@ -148,13 +148,16 @@ static const char crossview_sql[] =
     "      CASE WHEN seen_by & 64 THEN 'parent,' ELSE '' END || "
     "      CASE WHEN seen_by & 128 THEN 'private,' ELSE '' END, ','), 0 "
     "  FROM temp.ir_census ORDER BY pid;"
+    /* materialized first: an UPDATE ... FROM (json_each(...)) would parse
+       the whole member again for every pid_census row */
+    "CREATE TEMP TABLE ir_unr(pid INTEGER PRIMARY KEY, named_by, tid, view);"
+    "INSERT OR IGNORE INTO temp.ir_unr "
+    "  SELECT json_extract(value, '$.pid'), json_extract(value, '$.named_by'), "
+    "    json_extract(value, '$.tid'), json_extract(value, '$.view') "
+    "  FROM json_each(?1, '$.unreachable') WHERE typeof(json_extract(value, '$.pid')) = "
+    "'integer';"
     "UPDATE pid_census SET unreachable = 1, named_by = u.named_by, named_by_tid = u.tid, "
-    "  named_view = u.view "
-    "  FROM (SELECT json_extract(value, '$.pid') AS pid, json_extract(value, '$.named_by') AS "
-    "          named_by, json_extract(value, '$.tid') AS tid, json_extract(value, '$.view') "
-    "          AS view "
-    "        FROM json_each(?1, '$.unreachable') WHERE typeof(json_extract(value, '$.pid')) = "
-    "'integer') u "
+    "  named_view = u.view FROM temp.ir_unr u "
     "  WHERE pid_census.snapshot_id = 1 AND pid_census.pid = u.pid;"
     "UPDATE processes SET seen_by = (SELECT seen_by FROM temp.ir_census c "
     "  WHERE c.pid = processes.pid) WHERE snapshot_id = 1;"
@@ -186,7 +189,8 @@ static const char crossview_sql[] =
     "    CASE type WHEN 'text' THEN value WHEN 'null' THEN NULL ELSE CAST(value AS TEXT) END, "
     "    '" CROSSVIEW_PATH "' "
     "  FROM json_each(?1, '$.census') WHERE type != 'object' AND type != 'array';"
-    "DROP TABLE temp.ir_census; DROP TABLE temp.ir_a0; DROP TABLE temp.ir_sock;";
+    "DROP TABLE temp.ir_census; DROP TABLE temp.ir_unr; DROP TABLE temp.ir_a0; "
+    "DROP TABLE temp.ir_sock;";
 
 static int crossview(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
