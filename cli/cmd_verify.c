@@ -365,7 +365,6 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 
 	const char *tmp = getenv("TMPDIR");
 	tmp = tmp && *tmp ? tmp : "/tmp";
-	struct ps_buf dir = PS_BUF_INIT, dbp = PS_BUF_INIT;
 	struct vstate v;
 	memset(&v, 0, sizeof(v));
 	ps_buf_init(&v.path);
@@ -374,17 +373,13 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	unsigned char sha[32];
 	char shahex[65];
 	int rc = 2;
-	ps_buf_addf(&dir, "%s/procsnap-verify-XXXXXX", tmp);
-	if (!mkdtemp(dir.buf)) {
-		rc = cli_fail("verify", "cannot create a temporary directory in %s: %s", tmp,
-			      strerror(errno));
-		ps_buf_reset(&dir);
-		goto out;
-	}
-	ps_buf_addf(&dbp, "%s/v.db", dir.buf);
-	if (sqlite3_open_v2(dbp.buf, &v.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	/* SQLite's private temporary database (""): a file in $TMPDIR that is
+	 * unlinked as soon as it is opened, so nothing is left behind however
+	 * verify ends (a signal, a closed pipe). */
+	if (sqlite3_open_v2("", &v.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		rc = cli_fail("verify", "sqlite: %s", sqlite3_errmsg(v.db));
+		rc = cli_fail("verify", "sqlite: cannot open a temporary database in %s: %s", tmp,
+			      sqlite3_errmsg(v.db));
 		goto out;
 	}
 	/* On disk, in bounded memory: 8 MiB of page cache, sorts spill to
@@ -463,12 +458,6 @@ out:
 	sqlite3_finalize(v.ins_d);
 	if (v.db)
 		sqlite3_close(v.db);
-	if (dbp.len)
-		unlink(dbp.buf);
-	if (dir.len)
-		rmdir(dir.buf);
-	ps_buf_release(&dir);
-	ps_buf_release(&dbp);
 	ps_buf_release(&v.path);
 	ps_buf_release(&v.esc);
 	ps_buf_release(&archive);
