@@ -1014,9 +1014,41 @@ static void csp_hash(struct ps_buf *out, const char *s, size_t n)
 	ps_buf_addc(out, '\'');
 }
 
-/* The template with its four markers replaced.  0, or 2 if the template is
- * not as this code expects (a build error, reported as such). */
-static int page_build(struct ps_buf *page, const char *data, size_t dlen)
+/* The page goes out in pieces of about 64 KiB: the data is never copied
+ * whole (at N=10,000 it is tens of MB). */
+struct pout {
+	int fd, err;
+	struct ps_buf b;
+};
+
+static void pout_flush(struct pout *o, size_t at)
+{
+	if (o->b.len < at)
+		return;
+	if (!o->err)
+		o->err = ps_write_all(o->fd, o->b.buf, o->b.len);
+	ps_buf_reset(&o->b);
+}
+
+static void pout_embed(struct pout *o, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t k = n - i < 16384 ? n - i : 16384;
+		/* never cut a UTF-8 sequence (U+2028/2029 are matched whole) */
+		while (i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+			k++;
+		embed_json(&o->b, s + i, k);
+		i += k;
+		pout_flush(o, 65536);
+	}
+}
+
+/* The template with its four markers replaced, written to fd: the data is
+ * {"S": [the strings], then the body r->b without its '{'.  0, 2 if the
+ * template is not as this code expects (a build error, reported as such),
+ * or an errno (> 2) of the write. */
+static int page_write(int fd, const struct rep *r)
 {
 	static const char *const marks[] = {"@CSP_SCRIPT@", "@STYLE@", "@DATA@", "@SCRIPT@"};
 	const char *t = ps_report_html;
@@ -1025,19 +1057,39 @@ static int page_build(struct ps_buf *page, const char *data, size_t dlen)
 		if (!m || strstr(m + 1, marks[k]))
 			return cli_fail(
 			    "report", "built-in template: marker %s missing or repeated", marks[k]);
-		ps_buf_add(page, t, (size_t)(m - t));
-		if (k == 0)
-			csp_hash(page, ps_report_js, ps_report_js_len);
-		else if (k == 1)
-			ps_buf_add(page, ps_report_css, ps_report_css_len);
-		else if (k == 2)
-			embed_json(page, data, dlen);
-		else
-			ps_buf_add(page, ps_report_js, ps_report_js_len);
+	}
+	struct pout o = {fd, 0, PS_BUF_INIT};
+	struct ps_buf js = PS_BUF_INIT;
+	for (size_t k = 0; k < 4; k++) {
+		const char *m = strstr(t, marks[k]);
+		ps_buf_add(&o.b, t, (size_t)(m - t));
+		if (k == 0) {
+			csp_hash(&o.b, ps_report_js, ps_report_js_len);
+		} else if (k == 1) {
+			ps_buf_add(&o.b, ps_report_css, ps_report_css_len);
+		} else if (k == 2) {
+			embed_json(&o.b, "{\"S\":[", 6);
+			for (size_t i = 0; i < r->strs.n; i++) {
+				ps_buf_reset(&js);
+				if (i)
+					ps_buf_addc(&js, ',');
+				ps_buf_add_json(&js, r->strs.bytes.buf + r->strs.off[i],
+						r->strs.off[i + 1] - r->strs.off[i]);
+				pout_embed(&o, js.buf, js.len);
+			}
+			embed_json(&o.b, "],", 2);
+			pout_embed(&o, r->b.buf + 1, r->b.len - 1);
+		} else {
+			ps_buf_add(&o.b, ps_report_js, ps_report_js_len);
+		}
+		pout_flush(&o, 65536);
 		t = m + strlen(marks[k]);
 	}
-	ps_buf_adds(page, t);
-	return 0;
+	ps_buf_adds(&o.b, t);
+	pout_flush(&o, 0);
+	ps_buf_release(&o.b);
+	ps_buf_release(&js);
+	return o.err;
 }
 
 /* Default output: the snapshot's base name without .db / .tar.zst, + .html. */
@@ -1058,26 +1110,27 @@ static char *default_output(const char *snap)
 	return ps_buf_detach(&b, NULL);
 }
 
-static int write_out(const char *path, int force, const struct ps_buf *page)
+static int write_out(const char *path, int force, const struct rep *r)
 {
 	if (strcmp(path, "-") == 0) {
 		if (isatty(STDOUT_FILENO))
 			return cli_fail("report",
 					"will not write HTML to a terminal (use -o FILE)");
-		fwrite(page->buf, 1, page->len, stdout);
-		return 0;
+		fflush(stdout);
+		int e = page_write(STDOUT_FILENO, r);
+		return e == 2 ? 2 : e ? cli_fail("report", "standard output: %s", strerror(e)) : 0;
 	}
 	struct ps_outfile o;
 	struct ps_err err = {0, ""};
 	if (ps_out_create(&o, path, force, &err) < 0)
 		return cli_fail("report", "%s", err.msg);
 	int fd = open(o.tmp, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-	int e = fd < 0 ? errno : ps_write_all(fd, page->buf, page->len);
+	int e = fd < 0 ? errno : page_write(fd, r);
 	if (fd >= 0 && close(fd) < 0 && !e)
 		e = errno;
 	if (e) {
 		ps_out_abort(&o);
-		return cli_fail("report", "%s: %s", path, strerror(e));
+		return e == 2 ? 2 : cli_fail("report", "%s: %s", path, strerror(e));
 	}
 	if (ps_out_commit(&o, &err) < 0)
 		return cli_fail("report", "%s", err.msg);
@@ -1122,7 +1175,6 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	dict_init(&r.strs);
 	ps_json_init(&r.j, &r.b);
-	struct ps_buf data = PS_BUF_INIT, page = PS_BUF_INIT;
 	struct cli_snaps ss;
 	int rc = cli_snaps_open("report", 1, &desc, &ss);
 	if (rc) {
@@ -1175,22 +1227,9 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_addc(&r.b, ']');
 	ps_json_obj_end(&r.j);
 
-	/* {"S": [strings], <the body without its '{'> */
-	ps_buf_adds(&data, "{\"S\":[");
-	for (size_t i = 0; i < r.strs.n; i++) {
-		if (i)
-			ps_buf_addc(&data, ',');
-		ps_buf_add_json(&data, r.strs.bytes.buf + r.strs.off[i],
-				r.strs.off[i + 1] - r.strs.off[i]);
-	}
-	ps_buf_adds(&data, "],");
-	ps_buf_add(&data, r.b.buf + 1, r.b.len - 1);
-	if ((rc = page_build(&page, data.buf, data.len)))
-		goto out;
-	rc = write_out(out ? out : defout, force, &page);
+	rc = write_out(out ? out : defout, force, &r);
 	if (rc == 0 && cli->verbosity >= 2)
-		fprintf(stderr, "procsnap: report: %zu bytes (data %zu, %zu strings)\n", page.len,
-			data.len, r.strs.n);
+		fprintf(stderr, "procsnap: report: body %zu bytes, %zu strings\n", r.b.len, r.strs.n);
 out:
 	if (ss.db)
 		cli_snaps_close(&ss);
@@ -1199,8 +1238,6 @@ out:
 	dict_release(&r.strs);
 	ps_buf_release(&r.b);
 	ps_buf_release(&r.notes);
-	ps_buf_release(&data);
-	ps_buf_release(&page);
 	free(defout);
 	return rc;
 }
