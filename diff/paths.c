@@ -64,7 +64,8 @@ struct strtab {
  * NULL); the link target points into the side's strtab. */
 struct row {
 	int64_t pid, tid, off, size;
-	size_t path, pathlen, err, errlen, hash, hashlen;
+	size_t path, pathlen, err, errlen;
+	size_t hash, hashlen; /* the XXH3 bytes (none: 0 bytes) */
 	const char *link;
 	size_t linklen;
 	int kind; /* 0 file, 1 link, 2 dir, 3 absent (as the files view names them) */
@@ -116,8 +117,6 @@ static char *arena_dup(const struct group *g, size_t off, size_t len)
 /* The XXH3 column as the files view gives it: lower-case hex. */
 static char *hash_hex(const struct group *g, const struct row *r)
 {
-	if (r->hash == NONE)
-		return NULL;
 	char *h = ps_xmalloc(2 * r->hashlen + 1);
 	ps_hex(h, g->arena.buf + r->hash, r->hashlen);
 	return h;
@@ -418,14 +417,11 @@ static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 		r->errlen = (size_t)sqlite3_column_bytes(q, 4);
 		r->err = arena_add(g, t, r->errlen);
 	}
-	r->hash = NONE;
-	r->hashlen = 0;
-	if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
-		/* hex(X) reads X as a blob: the same bytes */
-		const void *h = sqlite3_column_blob(q, 5);
-		r->hashlen = (size_t)sqlite3_column_bytes(q, 5);
-		r->hash = arena_add(g, h, r->hashlen);
-	}
+	/* lower(hex(xxh3)): hex reads its argument as a blob, and gives '' for
+	 * NULL (a directory, an absent path) */
+	const void *h = sqlite3_column_blob(q, 5);
+	r->hashlen = (size_t)sqlite3_column_bytes(q, 5);
+	r->hash = arena_add(g, h, r->hashlen);
 	r->size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 6);
 	r->off = r->kind == 0 ? dx_col_i64(q, 7) : -1;
 	r->linklen = 0;
@@ -449,15 +445,13 @@ static const char *row_text(const struct group *g, size_t off)
 }
 
 /* The comparison of the files view's texts: kind, xxh3 (hex: equal when the
- * bytes are), link_target and errno (C strings; NULL differs from ""). */
+ * bytes are; NULL is ''), link_target and errno (C strings; NULL differs
+ * from ""). */
 static int row_same(const struct group *ga, const struct row *a, const struct group *gb,
 		    const struct row *b)
 {
-	if (a->kind != b->kind || (a->hash == NONE) != (b->hash == NONE))
-		return 0;
-	if (a->hash != NONE &&
-	    (a->hashlen != b->hashlen ||
-	     memcmp(ga->arena.buf + a->hash, gb->arena.buf + b->hash, a->hashlen) != 0))
+	if (a->kind != b->kind || a->hashlen != b->hashlen ||
+	    memcmp(ga->arena.buf + a->hash, gb->arena.buf + b->hash, a->hashlen) != 0)
 		return 0;
 	return opt_eq(a->link, b->link) && opt_eq(row_text(ga, a->err), row_text(gb, b->err));
 }
