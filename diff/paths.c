@@ -28,6 +28,8 @@
  */
 #include "diff_int.h"
 
+#include "store.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,20 @@ struct group {
 	struct ps_buf arena;
 };
 
+/* A namespace-scoped file of one side: the row of the lowest pid that has
+ * it, keyed by (rel, namespace). */
+struct nsent {
+	char *ns; /* "net:[4026531840]", or "pid N" when the link is unknown */
+	struct frow row;
+};
+
+struct nsside {
+	struct nsent *v;
+	size_t n, cap;
+	struct ps_hmap seen; /* hash of rel NUL ns -> index in v */
+	char *init[2];	     /* pid 1's ns/net and ns/mnt targets (NULL: "pid 1") */
+};
+
 enum { U_SKIP = 0, U_FILE = 1, U_NS = 2 };
 
 struct scan {
@@ -86,8 +102,9 @@ struct scan {
 	size_t npm;
 	struct strtab st[2];
 	struct group g[2];
-	struct ps_buf path; /* scratch: the path of the current row */
-	struct frows ns[2];
+	struct ps_buf path;   /* scratch: the path of the current row */
+	struct frows pend[2]; /* the current pid's namespace-scoped rows */
+	struct nsside nss[2]; /* the namespace-scoped files (ns_collect) */
 };
 
 static const char *const kind_text[4] = {"file", "link", "dir", "absent"};
@@ -208,7 +225,13 @@ static const char *str_of(const struct strtab *t, sqlite3_stmt *q, int col, size
 	if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
 		return NULL;
 	struct str key = {sqlite3_column_int64(q, col), 0, 0};
-	const struct str *e = bsearch(&key, t->v, t->n, sizeof(*t->v), str_cmp);
+	/* the builder numbers strings densely: try the id's place first */
+	const struct str *e = NULL;
+	uint64_t at = t->n ? (uint64_t)key.id - (uint64_t)t->v[0].id : 0;
+	if (t->n && key.id >= t->v[0].id && at < t->n && t->v[at].id == key.id)
+		e = &t->v[at];
+	else
+		e = bsearch(&key, t->v, t->n, sizeof(*t->v), str_cmp);
 	if (!e)
 		return NULL;
 	*len = e->len;
@@ -367,7 +390,7 @@ static size_t arena_add(struct group *g, const void *p, size_t n)
 /*
  * The current row of q (files_stmt's columns) on side: its path is built as
  * the files view builds it; kept in g when it is compared by path, in
- * s->ns[side] when it is namespace-scoped.
+ * s->pend[side] when it is namespace-scoped.
  */
 static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 {
@@ -427,7 +450,7 @@ static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 	r->linklen = 0;
 	r->link = str_of(&s->st[side], q, 8, &r->linklen);
 	if (use & U_NS)
-		frows_add(&s->ns[side], g, r);
+		frows_add(&s->pend[side], g, r);
 	if (use & U_FILE)
 		g->n++;
 	else
@@ -478,6 +501,164 @@ static int row_cmp(const void *x, const void *y, void *arena)
 	return strcmp(base + ((const struct row *)x)->path, base + ((const struct row *)y)->path);
 }
 
+/* Move the fields of a namespace-scoped row into side s of p. */
+static void take(struct dpath *p, int s, struct frow *r)
+{
+	if (!p->path) {
+		p->path = r->path;
+		r->path = NULL;
+		p->pid = r->pid;
+		p->tid = r->tid;
+	}
+	p->kind[s] = r->kind;
+	p->hash[s] = r->hash;
+	p->link[s] = r->link;
+	p->err[s] = r->err;
+	p->off[s] = r->off;
+	p->size[s] = r->size;
+	r->kind = r->hash = r->link = r->err = NULL;
+}
+
+static int frow_same(const struct frow *a, const struct frow *b)
+{
+	return opt_eq(a->kind, b->kind) && opt_eq(a->hash, b->hash) && opt_eq(a->link, b->link) &&
+	       opt_eq(a->err, b->err);
+}
+
+/* ---- per namespace ------------------------------------------------------------ */
+
+static uint64_t hash64(const void *p, size_t n)
+{
+	unsigned char h[16];
+	ps_xxh3_128(p, n, h);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
+/*
+ * The namespace-scoped rows of one pid (s->pend[side], gathered by add_row)
+ * into the side's entries.  The pids come in ascending order, so the first
+ * row of a (rel, namespace) is the lowest pid's; the others are dropped at
+ * once (memory: one entry per file per namespace, not per process).
+ */
+static void ns_collect(struct scan *s, int side)
+{
+	struct frows *f = &s->pend[side];
+	struct nsside *x = &s->nss[side];
+	const char *link[2] = {NULL, NULL}; /* this pid's net, mnt */
+	int known = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		int w = strcmp(f->v[i].rel, "ns/net") == 0   ? 0
+			: strcmp(f->v[i].rel, "ns/mnt") == 0 ? 1
+							     : -1;
+		if (w < 0)
+			continue;
+		known = 1;
+		if (f->v[i].link)
+			link[w] = f->v[i].link;
+	}
+	if (f->n && f->v[0].pid == 1 && known) {
+		for (int w = 0; w < 2; w++) {
+			free(x->init[w]);
+			x->init[w] = link[w] ? ps_xstrdup(link[w]) : NULL;
+		}
+	}
+	struct ps_buf key = PS_BUF_INIT;
+	for (size_t i = 0; i < f->n; i++) {
+		struct frow *r = &f->v[i];
+		int mi = strcmp(r->rel, "mountinfo") == 0;
+		if (!mi && strncmp(r->rel, "net/", 4) != 0)
+			continue;
+		const char *l = link[mi];
+		/* mountinfo repeats for every process: only a mount namespace
+		 * known by its link (or pid 1's) is one */
+		if (mi && (!r->kind || strcmp(r->kind, "file") != 0 || (!l && r->pid != 1)))
+			continue;
+		ps_buf_reset(&key);
+		ps_buf_adds(&key, r->rel);
+		ps_buf_addc(&key, '\0');
+		size_t nsoff = key.len;
+		if (l)
+			ps_buf_adds(&key, l);
+		else
+			ps_buf_addf(&key, "pid %lld", (long long)r->pid);
+		uint64_t h = hash64(key.buf, key.len), idx;
+		size_t it = 0;
+		int dup = 0;
+		while (!dup && ps_hmap_next(&x->seen, h, &it, &idx))
+			dup = strcmp(x->v[idx].row.rel, r->rel) == 0 &&
+			      strcmp(x->v[idx].ns, key.buf + nsoff) == 0;
+		if (dup)
+			continue;
+		if (x->n == x->cap) {
+			x->cap = x->cap ? x->cap * 2 : 64;
+			x->v = ps_xrealloc(x->v, x->cap * sizeof(*x->v));
+		}
+		x->v[x->n] = (struct nsent){ps_xstrdup(key.buf + nsoff), *r};
+		memset(r, 0, sizeof(*r)); /* moved */
+		ps_hmap_put(&x->seen, h, x->n++);
+	}
+	ps_buf_release(&key);
+	for (size_t i = 0; i < f->n; i++)
+		frow_free(&f->v[i]);
+	f->n = 0;
+}
+
+/* (rel, ns): the key two sides are merged by */
+static int nsent_cmp(const void *x, const void *y)
+{
+	const struct nsent *a = x, *b = y;
+	int r = strcmp(a->row.rel, b->row.rel);
+	return r ? r : strcmp(a->ns, b->ns);
+}
+
+static void ns_compare(struct scan *s)
+{
+	for (int side = 0; side < 2; side++)
+		if (s->nss[side].n > 1)
+			qsort(s->nss[side].v, s->nss[side].n, sizeof(struct nsent), nsent_cmp);
+	struct nsside *a = &s->nss[0], *b = &s->nss[1];
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		int r = i >= a->n ? 1 : j >= b->n ? -1 : nsent_cmp(&a->v[i], &b->v[j]);
+		if (r == 0 && frow_same(&a->v[i].row, &b->v[j].row)) {
+			i++;
+			j++;
+			continue;
+		}
+		const struct nsent *e = r <= 0 ? &a->v[i] : &b->v[j];
+		const char *init =
+		    s->nss[r <= 0 ? 0 : 1].init[strcmp(e->row.rel, "mountinfo") == 0];
+		struct ps_buf lab = PS_BUF_INIT;
+		ps_buf_adds(&lab, e->row.rel);
+		if (strcmp(e->ns, init ? init : "pid 1") != 0)
+			ps_buf_addf(&lab, " (%s)", e->ns);
+		struct dpath *p = dx_path_new(s->c);
+		if (r <= 0)
+			take(p, 0, &a->v[i++].row);
+		if (r >= 0)
+			take(p, 1, &b->v[j++].row);
+		p->label = ps_buf_detach(&lab, NULL);
+		p->ns_scoped = 1;
+		p->pid = -1; /* a system file now */
+		p->tid = -1;
+		s->c->d->st.changed_paths++;
+	}
+}
+
+static void nsside_free(struct nsside *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->v[i].ns);
+		frow_free(&x->v[i].row);
+	}
+	free(x->v);
+	ps_hmap_release(&x->seen);
+	free(x->init[0]);
+	free(x->init[1]);
+}
+
 /* Sort the two groups by path and merge them into c->paths; empty them. */
 static void merge_groups(struct scan *s)
 {
@@ -507,6 +688,8 @@ static void merge_groups(struct scan *s)
 	a->n = b->n = 0;
 	ps_buf_reset(&a->arena);
 	ps_buf_reset(&b->arena);
+	ns_collect(s, 0);
+	ns_collect(s, 1);
 }
 
 static int step(struct dctx *c, sqlite3_stmt *q, int *more)
@@ -569,183 +752,6 @@ out:
 	return rc;
 }
 
-/* Move the fields of a namespace-scoped row into side s of p. */
-static void take(struct dpath *p, int s, struct frow *r)
-{
-	if (!p->path) {
-		p->path = r->path;
-		r->path = NULL;
-		p->pid = r->pid;
-		p->tid = r->tid;
-	}
-	p->kind[s] = r->kind;
-	p->hash[s] = r->hash;
-	p->link[s] = r->link;
-	p->err[s] = r->err;
-	p->off[s] = r->off;
-	p->size[s] = r->size;
-	r->kind = r->hash = r->link = r->err = NULL;
-}
-
-static int frow_same(const struct frow *a, const struct frow *b)
-{
-	return opt_eq(a->kind, b->kind) && opt_eq(a->hash, b->hash) && opt_eq(a->link, b->link) &&
-	       opt_eq(a->err, b->err);
-}
-
-/* ---- per namespace ------------------------------------------------------------ */
-
-/* A namespace-scoped file: (namespace, rel) and the row of its first pid. */
-struct nsent {
-	char *ns; /* "net:[4026531840]", or "pid N" when the link is unknown */
-	const char *rel;
-	struct frow *row;
-};
-
-struct pidns {
-	int64_t pid;
-	const char *net, *mnt;
-};
-
-static int pidns_cmp(const void *x, const void *y)
-{
-	const struct pidns *a = x, *b = y;
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
-}
-
-static int nsent_cmp(const void *x, const void *y)
-{
-	const struct nsent *a = x, *b = y;
-	int r = strcmp(a->rel, b->rel);
-	if (r)
-		return r;
-	r = strcmp(a->ns, b->ns);
-	if (r)
-		return r;
-	return a->row->pid < b->row->pid ? -1 : a->row->pid > b->row->pid;
-}
-
-/* (rel, ns): the key two sides are merged by */
-static int nsent_cmp_key(const struct nsent *a, const struct nsent *b)
-{
-	int r = strcmp(a->rel, b->rel);
-	return r ? r : strcmp(a->ns, b->ns);
-}
-
-static const struct pidns *pidns_find(const struct pidns *v, size_t n, int64_t pid)
-{
-	struct pidns key = {pid, NULL, NULL};
-	return bsearch(&key, v, n, sizeof(*v), pidns_cmp);
-}
-
-/* The namespace-scoped entries of one side, sorted by (rel, ns), one per
- * key (the lowest pid's).  *init_net / *init_mnt: pid 1's namespaces. */
-static struct nsent *ns_entries(struct frows *f, size_t *nout, char **init_net, char **init_mnt)
-{
-	struct pidns *pn = ps_xmalloc((f->n ? f->n : 1) * sizeof(*pn));
-	size_t npn = 0;
-	for (size_t i = 0; i < f->n; i++) {
-		struct frow *r = &f->v[i];
-		int net = strcmp(r->rel, "ns/net") == 0, mnt = strcmp(r->rel, "ns/mnt") == 0;
-		if (!net && !mnt)
-			continue;
-		pn[npn++] = (struct pidns){r->pid, net ? r->link : NULL, mnt ? r->link : NULL};
-	}
-	if (npn)
-		qsort(pn, npn, sizeof(*pn), pidns_cmp);
-	/* fold the two rows of a pid into one */
-	size_t u = 0;
-	for (size_t i = 0; i < npn; i++) {
-		if (u && pn[u - 1].pid == pn[i].pid) {
-			if (pn[i].net)
-				pn[u - 1].net = pn[i].net;
-			if (pn[i].mnt)
-				pn[u - 1].mnt = pn[i].mnt;
-		} else {
-			pn[u++] = pn[i];
-		}
-	}
-	npn = u;
-	const struct pidns *one = pidns_find(pn, npn, 1);
-	*init_net = ps_xstrdup(one && one->net ? one->net : "pid 1");
-	*init_mnt = ps_xstrdup(one && one->mnt ? one->mnt : "pid 1");
-	struct nsent *v = ps_xmalloc((f->n ? f->n : 1) * sizeof(*v));
-	size_t n = 0;
-	for (size_t i = 0; i < f->n; i++) {
-		struct frow *r = &f->v[i];
-		int mi = strcmp(r->rel, "mountinfo") == 0;
-		if (!mi && strncmp(r->rel, "net/", 4) != 0)
-			continue;
-		const struct pidns *x = pidns_find(pn, npn, r->pid);
-		const char *link = x ? (mi ? x->mnt : x->net) : NULL;
-		/* mountinfo repeats for every process: only a mount namespace
-		 * known by its link (or pid 1's) is one */
-		if (mi && (!r->kind || strcmp(r->kind, "file") != 0 || (!link && r->pid != 1)))
-			continue;
-		struct ps_buf ns = PS_BUF_INIT;
-		if (link)
-			ps_buf_adds(&ns, link);
-		else
-			ps_buf_addf(&ns, "pid %lld", (long long)r->pid);
-		v[n++] = (struct nsent){ps_buf_detach(&ns, NULL), r->rel, r};
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), nsent_cmp);
-	u = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (u && strcmp(v[u - 1].rel, v[i].rel) == 0 && strcmp(v[u - 1].ns, v[i].ns) == 0) {
-			free(v[i].ns);
-			continue;
-		}
-		v[u++] = v[i];
-	}
-	free(pn);
-	*nout = u;
-	return v;
-}
-
-static void ns_compare(struct scan *s)
-{
-	size_t n[2];
-	char *init[2][2];
-	struct nsent *e[2];
-	for (int side = 0; side < 2; side++)
-		e[side] = ns_entries(&s->ns[side], &n[side], &init[side][0], &init[side][1]);
-	size_t i = 0, j = 0;
-	while (i < n[0] || j < n[1]) {
-		int r = i >= n[0] ? 1 : j >= n[1] ? -1 : nsent_cmp_key(&e[0][i], &e[1][j]);
-		if (r == 0 && frow_same(e[0][i].row, e[1][j].row)) {
-			i++;
-			j++;
-			continue;
-		}
-		const struct nsent *x = r <= 0 ? &e[0][i] : &e[1][j];
-		int side = r <= 0 ? 0 : 1;
-		int w = strcmp(x->rel, "mountinfo") == 0;
-		struct ps_buf lab = PS_BUF_INIT;
-		ps_buf_adds(&lab, x->rel);
-		if (strcmp(x->ns, init[side][w]) != 0)
-			ps_buf_addf(&lab, " (%s)", x->ns);
-		struct dpath *p = dx_path_new(s->c);
-		if (r <= 0)
-			take(p, 0, e[0][i++].row);
-		if (r >= 0)
-			take(p, 1, e[1][j++].row);
-		p->label = ps_buf_detach(&lab, NULL);
-		p->ns_scoped = 1;
-		p->pid = -1; /* a system file now */
-		p->tid = -1;
-		s->c->d->st.changed_paths++;
-	}
-	for (int side = 0; side < 2; side++) {
-		for (size_t k = 0; k < n[side]; k++)
-			free(e[side][k].ns);
-		free(e[side]);
-		free(init[side][0]);
-		free(init[side][1]);
-	}
-}
-
 /* ---- the whole comparison ------------------------------------------------------ */
 
 struct dpath *dx_path_new(struct dctx *c)
@@ -786,6 +792,8 @@ int dx_changed_paths(struct dctx *c)
 		ps_buf_init(&s.g[side].arena);
 	}
 	ps_buf_init(&s.path);
+	for (int side = 0; side < 2; side++)
+		ps_hmap_init(&s.nss[side].seen, 0);
 	s.c = c;
 	int rc = -1;
 	int64_t *pm = NULL;
@@ -818,7 +826,8 @@ int dx_changed_paths(struct dctx *c)
 	rc = 0;
 out:
 	for (int side = 0; side < 2; side++) {
-		frows_free(&s.ns[side]);
+		frows_free(&s.pend[side]);
+		nsside_free(&s.nss[side]);
 		free(s.st[side].v);
 		ps_buf_release(&s.st[side].text);
 		free(s.g[side].v);
