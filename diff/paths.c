@@ -17,14 +17,17 @@
  *      themselves (kind, the raw XXH3 bytes, link target, errno).  The
  *      system files (sys_paths, and rows of a negative pid) are one more
  *      group.
- * Memory: the two string tables, the rows of one pid, the changed paths.
- * The paths that matter: every system file, and for the processes in both
- * snapshots only the members a section is built from (procs_relevant).
+ * Memory: the two string tables, the rows of one pid, one row per
+ * namespace-scoped file and namespace, the changed paths - not a row per
+ * process.  The paths that matter: every system file, and for the
+ * processes in both snapshots only the members a section is built from
+ * (procs_relevant).  The result is what a FULL JOIN by path of the two
+ * files views would give (tests/test_diff_paths.c checks it against one).
  *
  * net/ (captured once per network namespace) and mountinfo (per process)
  * are compared per namespace, as system files: rows of proc/<pid>/net/...,
  * proc/<pid>/mountinfo and the ns/net and ns/mnt links are gathered during
- * the same scans and grouped here by namespace.
+ * the same scans, the lowest pid's row kept per file and namespace.
  */
 #include "diff_int.h"
 
