@@ -7,10 +7,12 @@
  *      that each archive is the one its index describes (size), attach both
  *      indexes read-only to one in-memory SQLite connection as `a` and `b`;
  *   2. match processes by (boot_id, pid, starttime) from capture_processes;
- *   3. paths.c: one scan of each index's files keeps the paths whose kind,
- *      XXH3, link target or errno differ, for system files and the members
- *      of matched processes that matter - equal files are never read;
- *      namespace-scoped files (net/..., mountinfo) are compared by namespace;
+ *   3. paths.c: one scan of each index's base tables (paths by pid, both
+ *      sides at once, only the names that matter) keeps the paths whose
+ *      kind, XXH3, link target or errno differ, for system files and the
+ *      members of matched processes that matter - equal files are never
+ *      read; namespace-scoped files (net/..., mountinfo) are compared by
+ *      namespace;
  *   4. each changed path is classified (procs.c, sysfiles.c), which asks for
  *      the content it needs; all contents are then fetched per archive in
  *      tar-offset order (store.h ps_fetch: each zstd frame decompressed at

@@ -1,27 +1,33 @@
 /*
  * paths.c - which paths changed between A and B: the core of the diff.
  *
- * One sequential scan of each index's files and a merge in C, instead of a
- * join of two 300k-row tables by path (files_stmt holds the only queries
- * over files, to point at faster tables):
- *   1. scan A: keep, per path that matters, its path and a fingerprint (a
- *      64-bit hash of the path, a 64-bit hash of kind, XXH3, link target,
- *      errno), sorted by path hash;
- *   2. scan B: a path whose fingerprint is in A, equal, is unchanged (marked
- *      seen); any other is kept whole (a candidate);
- *   3. look up in A by path the paths not seen (changed or gone);
- *   4. sort the two candidate lists by path and merge them, comparing the
- *      fields themselves (a hash collision costs a comparison, never a
- *      missed change).
- * Memory: about 25 bytes plus the path per path that matters of A, plus the
- * changed paths.  The paths that matter: every system file, and for the
+ * The base tables are read directly, never the files view (which joins the
+ * strings, stats and contents of every one of its rows and builds its path
+ * text in SQL); files_stmt holds the queries:
+ *   1. each side's `strings` (a small table) is read once into memory; the
+ *      ids of the names that can matter - procs_relevant's members, the
+ *      namespace-scoped files, and '' (a task/N directory itself) - go to a
+ *      work table per side;
+ *   2. both sides' `paths` are read at once in primary-key order (by pid),
+ *      only the rows whose name_id is in that table (the per-thread files,
+ *      schedstat, smaps and the like are filtered out by SQLite, as
+ *      integers), each joined with its `contents` row by key;
+ *   3. the path text is built in C for the rows kept; the rows of one pid
+ *      on both sides are sorted by path and merged, comparing the fields
+ *      themselves (kind, the raw XXH3 bytes, link target, errno).  The
+ *      system files (sys_paths, and rows of a negative pid) are one more
+ *      group.
+ * Memory: the two string tables, the rows of one pid, one row per
+ * namespace-scoped file and namespace, the changed paths - not a row per
+ * process.  The paths that matter: every system file, and for the
  * processes in both snapshots only the members a section is built from
- * (procs_relevant): not the per-thread files, schedstat and the like.
+ * (procs_relevant).  The result is what a FULL JOIN by path of the two
+ * files views would give (tests/test_diff_paths.c checks it against one).
  *
  * net/ (captured once per network namespace) and mountinfo (per process)
  * are compared per namespace, as system files: rows of proc/<pid>/net/...,
  * proc/<pid>/mountinfo and the ns/net and ns/mnt links are gathered during
- * the same scans and grouped here by namespace.
+ * the same scans, the lowest pid's row kept per file and namespace.
  */
 #include "diff_int.h"
 
@@ -31,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One row of files, whole. */
+/* One row of files, whole (namespace-scoped rows). */
 struct frow {
 	char *path;
 	int64_t pid, tid;
@@ -45,9 +51,50 @@ struct frows {
 	size_t n, cap;
 };
 
-struct fp {
-	uint64_t ph, ch;
-	size_t path; /* offset in scan.arena */
+/* A side's strings: str_id -> text (NUL-terminated in text, len bytes). */
+struct str {
+	int64_t id;
+	size_t off, len;
+};
+
+struct strtab {
+	struct str *v;
+	size_t n, cap;
+	struct ps_buf text;
+};
+
+#define NONE SIZE_MAX
+
+/* A kept row of one side: texts are offsets in its group's arena (NONE:
+ * NULL); the link target points into the side's strtab. */
+struct row {
+	int64_t pid, tid, off, size;
+	size_t path, pathlen, err, errlen;
+	size_t hash, hashlen; /* the XXH3 bytes (none: 0 bytes) */
+	const char *link;
+	size_t linklen;
+	int kind; /* 0 file, 1 link, 2 dir, 3 absent (as the files view names them) */
+};
+
+/* The rows of one pid (or the system files) of one side. */
+struct group {
+	struct row *v;
+	size_t n, cap;
+	struct ps_buf arena;
+};
+
+/* A namespace-scoped file of one side: the row of the lowest pid that has
+ * it, keyed by (rel, namespace). */
+struct nsent {
+	char *ns; /* "net:[4026531840]", or "pid N" when the link is unknown */
+	struct frow row;
+};
+
+struct nsside {
+	struct nsent *v;
+	size_t n, cap;
+	struct ps_hmap seen; /* hash of rel NUL ns -> index in v */
+	char *init[2];	     /* pid 1's ns/net and ns/mnt targets (NULL: "pid 1") */
 };
 
 enum { U_SKIP = 0, U_FILE = 1, U_NS = 2 };
@@ -56,21 +103,14 @@ struct scan {
 	struct dctx *c;
 	const int64_t *pm; /* matched pids, sorted */
 	size_t npm;
-	struct fp *fp; /* A's fingerprints, sorted by ph */
-	size_t nfp, capfp;
-	unsigned char *seen; /* per fp: 1 unchanged in B, 2 candidate */
-	struct ps_buf arena; /* A's paths that matter, NUL-separated */
-	struct frows cand[2], ns[2];
+	struct strtab st[2];
+	struct group g[2];
+	struct ps_buf path;   /* scratch: the path of the current row */
+	struct frows pend[2]; /* the current pid's namespace-scoped rows */
+	struct nsside nss[2]; /* the namespace-scoped files (ns_collect) */
 };
 
-static uint64_t hash64(const void *p, size_t n)
-{
-	unsigned char h[16];
-	ps_xxh3_128(p, n, h);
-	uint64_t v;
-	memcpy(&v, h, sizeof(v));
-	return v;
-}
+static const char *const kind_text[4] = {"file", "link", "dir", "absent"};
 
 static void frow_free(struct frow *r)
 {
@@ -89,50 +129,40 @@ static void frows_free(struct frows *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Columns of files_stmt: path kind xxh3 link_target errno pid tid data_off size */
-static struct frow *frows_add(struct frows *f, sqlite3_stmt *q)
+static char *arena_dup(const struct group *g, size_t off, size_t len)
+{
+	return off == NONE ? NULL : ps_xstrndup(g->arena.buf + off, len);
+}
+
+/* The XXH3 column as the files view gives it: lower-case hex. */
+static char *hash_hex(const struct group *g, const struct row *r)
+{
+	char *h = ps_xmalloc(2 * r->hashlen + 1);
+	ps_hex(h, g->arena.buf + r->hash, r->hashlen);
+	return h;
+}
+
+/* A namespace-scoped row, kept whole (its group is reset per pid). */
+static void frows_add(struct frows *f, const struct group *g, const struct row *r)
 {
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 256;
 		f->v = ps_xrealloc(f->v, f->cap * sizeof(*f->v));
 	}
-	struct frow *r = &f->v[f->n++];
-	r->path = dx_col_dup(q, 0);
-	r->kind = dx_col_dup(q, 1);
-	r->hash = dx_col_dup(q, 2);
-	r->link = dx_col_dup(q, 3);
-	r->err = dx_col_dup(q, 4);
-	r->pid = dx_col_i64(q, 5);
-	r->tid = dx_col_i64(q, 6);
-	r->off = dx_col_i64(q, 7);
-	r->size = dx_col_i64(q, 8);
-	r->rel = NULL;
-	if (r->pid >= 0 && r->path) {
-		const char *s = r->path + 5;
-		while (*s >= '0' && *s <= '9')
-			s++;
-		r->rel = *s == '/' ? s + 1 : s;
-	}
-	return r;
-}
-
-/* The content fingerprint: kind, XXH3, link target, errno (NULL != ""),
- * each as a tag byte, its text and a NUL.  b: scratch, reused. */
-static uint64_t content_hash(sqlite3_stmt *q, struct ps_buf *b)
-{
-	ps_buf_reset(b);
-	for (int col = 1; col <= 4; col++) {
-		const unsigned char *t = sqlite3_column_text(q, col);
-		size_t n = (size_t)sqlite3_column_bytes(q, col);
-		ps_buf_grow(b, n + 2);
-		b->buf[b->len++] = t ? '\002' : '\001';
-		if (t && n)
-			memcpy(b->buf + b->len, t, n);
-		b->len += t ? n : 0;
-		b->buf[b->len++] = '\0';
-	}
-	b->buf[b->len] = '\0';
-	return hash64(b->buf, b->len);
+	struct frow *x = &f->v[f->n++];
+	x->path = arena_dup(g, r->path, r->pathlen);
+	x->kind = ps_xstrdup(kind_text[r->kind]);
+	x->hash = hash_hex(g, r);
+	x->link = r->link ? ps_xstrndup(r->link, r->linklen) : NULL;
+	x->err = arena_dup(g, r->err, r->errlen);
+	x->pid = r->pid;
+	x->tid = r->tid;
+	x->off = r->off;
+	x->size = r->size;
+	const char *s = x->path + 5;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	x->rel = *s == '/' ? s + 1 : s;
 }
 
 static int in_pm(const struct scan *s, int64_t pid)
@@ -148,6 +178,13 @@ static int in_pm(const struct scan *s, int64_t pid)
 			hi = mid;
 	}
 	return 0;
+}
+
+/* A member (path relative to proc/<pid>/) compared per namespace. */
+static int ns_rel(const char *rel)
+{
+	return strncmp(rel, "net/", 4) == 0 || strcmp(rel, "mountinfo") == 0 ||
+	       strcmp(rel, "ns/net") == 0 || strcmp(rel, "ns/mnt") == 0;
 }
 
 /* What a row is to the diff: U_FILE (compared by path), U_NS (gathered for
@@ -170,131 +207,304 @@ static int row_use(const struct scan *s, const char *path, int64_t pid, int64_t 
 		return U_SKIP;
 	rel++;
 	int use = U_SKIP;
-	if (scope != PS_DIFF_PROCESSES && tid < 0 &&
-	    (strncmp(rel, "net/", 4) == 0 || strcmp(rel, "mountinfo") == 0 ||
-	     strcmp(rel, "ns/net") == 0 || strcmp(rel, "ns/mnt") == 0))
+	if (scope != PS_DIFF_PROCESSES && tid < 0 && ns_rel(rel))
 		use |= U_NS;
 	if (scope != PS_DIFF_SYSTEM && in_pm(s, pid) && procs_relevant(rel))
 		use |= U_FILE;
 	return use;
 }
 
-static int fp_cmp(const void *x, const void *y)
+/* ---- the strings of a side ------------------------------------------------------ */
+
+static int str_cmp(const void *x, const void *y)
 {
-	const struct fp *a = x, *b = y;
-	return a->ph < b->ph ? -1 : a->ph > b->ph;
+	const struct str *a = x, *b = y;
+	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Index of the first fingerprint with path hash ph, or nfp. */
-static size_t fp_find(const struct scan *s, uint64_t ph)
+/* The text of the id in column col of q (NULL: none, as an inner join). */
+static const char *str_of(const struct strtab *t, sqlite3_stmt *q, int col, size_t *len)
 {
-	size_t lo = 0, hi = s->nfp;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->fp[mid].ph < ph)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->nfp && s->fp[lo].ph == ph ? lo : s->nfp;
+	if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
+		return NULL;
+	struct str key = {sqlite3_column_int64(q, col), 0, 0};
+	/* the builder numbers strings densely: try the id's place first */
+	const struct str *e = NULL;
+	uint64_t at = t->n ? (uint64_t)key.id - (uint64_t)t->v[0].id : 0;
+	if (t->n && key.id >= t->v[0].id && at < t->n && t->v[at].id == key.id)
+		e = &t->v[at];
+	else
+		e = bsearch(&key, t->v, t->n, sizeof(*t->v), str_cmp);
+	if (!e)
+		return NULL;
+	*len = e->len;
+	return t->text.buf + e->off;
 }
 
-/* Two paths of A with the same path hash: never "unchanged" by hash alone. */
-static int fp_dup(const struct scan *s, size_t i)
+/* Which names can give a row that row_use keeps: N_NAME of a row of the
+ * process itself (tid NULL: the name is its rel), N_TASK of a thread's
+ * row (only the task/N directory, name '', can be kept). */
+enum { N_NAME = 1, N_TASK = 2 };
+
+static int name_use(const struct scan *s, const char *name)
 {
-	return (i > 0 && s->fp[i - 1].ph == s->fp[i].ph) ||
-	       (i + 1 < s->nfp && s->fp[i + 1].ph == s->fp[i].ph);
+	int scope = s->c->o->scope, use = 0;
+	if ((scope != PS_DIFF_SYSTEM && procs_relevant(name)) ||
+	    (scope != PS_DIFF_PROCESSES && ns_rel(name)))
+		use |= N_NAME;
+	if (scope != PS_DIFF_SYSTEM && !*name)
+		use |= N_TASK;
+	return use;
 }
 
 /*
- * files_stmt - the queries over side's files, the only ones in the diff
- * that read it whole: every row in table order (by_path 0), or the row of
- * one path (by_path 1; by_path 2 the statement that finds its path_id).
+ * Read side's strings into s->st[side] and fill the work tables dx_names_<x>
+ * and dx_tasks_<x> (x: a or b) with the ids of the names name_use keeps.
  */
-static int files_stmt(struct dctx *c, int side, int by_path, sqlite3_stmt **q)
+static int load_strings(struct scan *s, int side)
 {
-	static const char cols[] = "path, kind, xxh3, link_target, errno, pid, tid, data_off, size";
-	const char *schema = side ? "b" : "a";
+	struct dctx *c = s->c;
+	struct strtab *t = &s->st[side];
+	const char *x = side ? "b" : "a";
 	long long sid = side ? c->d->b.sid : c->d->a.sid;
-	if (by_path) {
-		/* one row by its path, through the base tables' keys (store.h):
-		 * by_path 1 the row's statement, 2 the path_id's; bind both with
-		 * ps_files_lookup_bind */
-		char *sql = by_path == 2 ? ps_files_lookup_id_sql(schema, sid)
-					 : ps_files_lookup_sql(schema, sid, cols);
-		int rc = dx_prep(c, q, sql);
-		free(sql);
-		return rc;
-	}
 	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(&sql, "SELECT %s FROM %s.files WHERE snapshot_id = %lld", cols, schema, sid);
+	sqlite3_stmt *q = NULL, *ins[2] = {NULL, NULL};
+	int rc = -1, r, sorted = 1;
+	ps_buf_addf(&sql,
+		    "DROP TABLE IF EXISTS dx_names_%s; DROP TABLE IF EXISTS dx_tasks_%s; "
+		    "CREATE TABLE dx_names_%s(id INTEGER PRIMARY KEY); "
+		    "CREATE TABLE dx_tasks_%s(id INTEGER PRIMARY KEY);",
+		    x, x, x, x);
+	if (dx_exec(c, sql.buf) < 0)
+		goto out;
+	ps_buf_reset(&sql);
+	ps_buf_addf(&sql, "INSERT OR IGNORE INTO dx_names_%s VALUES (?)", x);
+	if (dx_prep(c, &ins[0], sql.buf) < 0)
+		goto out;
+	ps_buf_reset(&sql);
+	ps_buf_addf(&sql, "INSERT OR IGNORE INTO dx_tasks_%s VALUES (?)", x);
+	if (dx_prep(c, &ins[1], sql.buf) < 0)
+		goto out;
+	ps_buf_reset(&sql);
+	ps_buf_addf(&sql, "SELECT str_id, text FROM %s.strings WHERE snapshot_id = %lld", x, sid);
+	if (dx_prep(c, &q, sql.buf) < 0)
+		goto out;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) != SQLITE_INTEGER ||
+		    sqlite3_column_type(q, 1) == SQLITE_NULL)
+			continue;
+		int64_t id = sqlite3_column_int64(q, 0);
+		const char *text = (const char *)sqlite3_column_text(q, 1);
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		if (!text)
+			continue;
+		if (t->n == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 4096;
+			t->v = ps_xrealloc(t->v, t->cap * sizeof(*t->v));
+		}
+		if (t->n && t->v[t->n - 1].id >= id)
+			sorted = 0;
+		t->v[t->n++] = (struct str){id, t->text.len, len};
+		ps_buf_add(&t->text, text, len);
+		ps_buf_addc(&t->text, '\0');
+		int use = name_use(s, text);
+		for (int k = 0; k < 2; k++) {
+			if (!(use & (k ? N_TASK : N_NAME)))
+				continue;
+			sqlite3_bind_int64(ins[k], 1, id);
+			if (sqlite3_step(ins[k]) != SQLITE_DONE)
+				r = SQLITE_ERROR;
+			sqlite3_reset(ins[k]);
+		}
+		if (r != SQLITE_ROW)
+			break;
+	}
+	if (r != SQLITE_DONE) {
+		ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+		goto out;
+	}
+	/* the key's order, unless the index was crafted */
+	if (!sorted && t->n)
+		qsort(t->v, t->n, sizeof(*t->v), str_cmp);
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins[0]);
+	sqlite3_finalize(ins[1]);
+	ps_buf_release(&sql);
+	return rc;
+}
+
+/* ---- the rows ------------------------------------------------------------------- */
+
+/*
+ * files_stmt - the queries over side's base tables (columns: pid, tid,
+ * name_id, kind, errno, xxh3, size, data_off, target_id):
+ *   what 0: the rows below a pid directory whose name can matter
+ *           (load_strings), by pid;
+ *   what 1: the system files (pid and tid NULL: name_id is the path);
+ *   what 2: rows of a negative pid (only a crafted index has them: the
+ *           files view makes them system files).
+ */
+static int files_stmt(struct dctx *c, int side, int what, sqlite3_stmt **q)
+{
+	static const char cols[] = "p.kind, p.errno, c.xxh3, c.size, c.data_off, c.target_id";
+	const char *x = side ? "b" : "a";
+	long long sid = side ? c->d->b.sid : c->d->a.sid;
+	struct ps_buf sql = PS_BUF_INIT;
+	if (what == 1)
+		ps_buf_addf(&sql, "SELECT NULL, NULL, p.name_id, %s FROM %s.sys_paths p", cols, x);
+	else
+		ps_buf_addf(&sql, "SELECT p.pid, p.tid, p.name_id, %s FROM %s.paths p", cols, x);
+	ps_buf_addf(&sql,
+		    " LEFT JOIN %s.contents c ON c.snapshot_id = p.snapshot_id AND "
+		    "c.content_id = p.content_id WHERE p.snapshot_id = %lld",
+		    x, sid);
+	if (what == 0)
+		/* '+': a filter, never a way in (the scan stays in pid order) */
+		ps_buf_addf(&sql,
+			    " AND p.pid >= 0 AND CASE WHEN p.tid IS NULL THEN +p.name_id IN "
+			    "dx_names_%s ELSE +p.name_id IN dx_tasks_%s END ORDER BY p.pid",
+			    x, x);
+	else if (what == 2)
+		ps_buf_adds(&sql, " AND p.pid < 0");
 	int rc = dx_prep(c, q, sql.buf);
 	ps_buf_release(&sql);
 	return rc;
 }
 
-/* Scan side's files.  pass 0 (A): the fingerprints; pass 1 (B): against them. */
-static int scan_files(struct scan *s, int side, int pass)
+/* p.kind as the files view names it: CASE kind WHEN 0 .. 2, else absent. */
+static int kind_of(sqlite3_stmt *q, int col)
 {
-	struct dctx *c = s->c;
-	sqlite3_stmt *q;
-	if (files_stmt(c, side, 0, &q) < 0)
-		return -1;
-	int r;
-	struct ps_buf hb = PS_BUF_INIT; /* content_hash's, reused */
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(q, 0);
-		if (!path)
-			continue;
-		int use = row_use(s, path, dx_col_i64(q, 5), dx_col_i64(q, 6));
-		if (use & U_NS)
-			frows_add(&s->ns[side], q);
-		if (!(use & U_FILE))
-			continue;
-		uint64_t ph = hash64(path, (size_t)sqlite3_column_bytes(q, 0));
-		if (pass == 0) {
-			if (s->nfp == s->capfp) {
-				s->capfp = s->capfp ? s->capfp * 2 : 4096;
-				s->fp = ps_xrealloc(s->fp, s->capfp * sizeof(*s->fp));
-			}
-			s->fp[s->nfp++] = (struct fp){ph, content_hash(q, &hb), s->arena.len};
-			ps_buf_add(&s->arena, path, (size_t)sqlite3_column_bytes(q, 0) + 1);
-			continue;
+	if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
+		return 3;
+	int64_t k = sqlite3_column_int64(q, col);
+	return k >= 0 && k <= 2 ? (int)k : 3;
+}
+
+static size_t arena_add(struct group *g, const void *p, size_t n)
+{
+	size_t off = g->arena.len;
+	ps_buf_add(&g->arena, p, n);
+	ps_buf_addc(&g->arena, '\0');
+	return off;
+}
+
+/*
+ * The current row of q (files_stmt's columns) on side: its path is built as
+ * the files view builds it; kept in g when it is compared by path, in
+ * s->pend[side] when it is namespace-scoped.
+ */
+static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
+{
+	size_t nlen = 0;
+	const char *name = str_of(&s->st[side], q, 2, &nlen);
+	if (!name)
+		return; /* the view's inner join with strings */
+	struct ps_buf *pb = &s->path;
+	ps_buf_reset(pb);
+	if (sqlite3_column_type(q, 0) == SQLITE_NULL) {
+		ps_buf_add(pb, name, nlen);
+	} else {
+		/* 'proc/' || pid || '/task/' || tid || '/' || name, as SQLite
+		 * renders the numbers */
+		ps_buf_adds(pb, "proc/");
+		const unsigned char *t = sqlite3_column_text(q, 0);
+		ps_buf_add(pb, t, (size_t)sqlite3_column_bytes(q, 0));
+		if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
+			ps_buf_adds(pb, "/task/");
+			t = sqlite3_column_text(q, 1);
+			ps_buf_add(pb, t, (size_t)sqlite3_column_bytes(q, 1));
 		}
-		size_t i = fp_find(s, ph);
-		if (i < s->nfp && !fp_dup(s, i) && s->fp[i].ch == content_hash(q, &hb)) {
-			s->seen[i] = 1;
-			continue;
+		if (*name) {
+			ps_buf_addc(pb, '/');
+			ps_buf_add(pb, name, nlen);
 		}
-		if (i < s->nfp)
-			for (size_t k = i; k < s->nfp && s->fp[k].ph == ph; k++)
-				s->seen[k] = 2;
-		frows_add(&s->cand[1], q);
 	}
-	sqlite3_finalize(q);
-	ps_buf_release(&hb);
-	if (r != SQLITE_DONE)
-		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
-	return 0;
+	int64_t pid = dx_col_i64(q, 0), tid = dx_col_i64(q, 1);
+	int use = row_use(s, pb->buf, pid, tid);
+	if (!use)
+		return;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 256;
+		g->v = ps_xrealloc(g->v, g->cap * sizeof(*g->v));
+	}
+	struct row *r = &g->v[g->n];
+	size_t mark = g->arena.len;
+	r->pid = pid;
+	r->tid = tid;
+	r->kind = kind_of(q, 3);
+	r->pathlen = pb->len;
+	r->path = arena_add(g, pb->buf, pb->len);
+	r->err = NONE;
+	r->errlen = 0;
+	if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+		const unsigned char *t = sqlite3_column_text(q, 4);
+		r->errlen = (size_t)sqlite3_column_bytes(q, 4);
+		r->err = arena_add(g, t, r->errlen);
+	}
+	/* lower(hex(xxh3)): hex reads its argument as a blob, and gives '' for
+	 * NULL (a directory, an absent path) */
+	const void *h = sqlite3_column_blob(q, 5);
+	r->hashlen = (size_t)sqlite3_column_bytes(q, 5);
+	r->hash = arena_add(g, h, r->hashlen);
+	r->size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 6);
+	r->off = r->kind == 0 ? dx_col_i64(q, 7) : -1;
+	r->linklen = 0;
+	r->link = str_of(&s->st[side], q, 8, &r->linklen);
+	if (use & U_NS)
+		frows_add(&s->pend[side], g, r);
+	if (use & U_FILE)
+		g->n++;
+	else
+		g->arena.len = mark;
 }
 
-static int frow_path_cmp(const void *x, const void *y)
-{
-	return strcmp(((const struct frow *)x)->path, ((const struct frow *)y)->path);
-}
-
-static int str_eq(const char *a, const char *b)
+static int opt_eq(const char *a, const char *b)
 {
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static int frow_same(const struct frow *a, const struct frow *b)
+static const char *row_text(const struct group *g, size_t off)
 {
-	return str_eq(a->kind, b->kind) && str_eq(a->hash, b->hash) && str_eq(a->link, b->link) &&
-	       str_eq(a->err, b->err);
+	return off == NONE ? NULL : g->arena.buf + off;
 }
 
-/* Move the fields of a row into side s of p (the row keeps nothing). */
+/* The comparison of the files view's texts: kind, xxh3 (hex: equal when the
+ * bytes are; NULL is ''), link_target and errno (C strings; NULL differs
+ * from ""). */
+static int row_same(const struct group *ga, const struct row *a, const struct group *gb,
+		    const struct row *b)
+{
+	if (a->kind != b->kind || a->hashlen != b->hashlen ||
+	    memcmp(ga->arena.buf + a->hash, gb->arena.buf + b->hash, a->hashlen) != 0)
+		return 0;
+	return opt_eq(a->link, b->link) && opt_eq(row_text(ga, a->err), row_text(gb, b->err));
+}
+
+/* Copy the fields of a row into side s of p. */
+static void take_row(struct dpath *p, int s, const struct group *g, const struct row *r)
+{
+	if (!p->path) {
+		p->path = arena_dup(g, r->path, r->pathlen);
+		p->pid = r->pid;
+		p->tid = r->tid;
+	}
+	p->kind[s] = ps_xstrdup(kind_text[r->kind]);
+	p->hash[s] = hash_hex(g, r);
+	p->link[s] = r->link ? ps_xstrndup(r->link, r->linklen) : NULL;
+	p->err[s] = arena_dup(g, r->err, r->errlen);
+	p->off[s] = r->off;
+	p->size[s] = r->size;
+}
+
+static int row_cmp(const void *x, const void *y, void *arena)
+{
+	const char *base = arena;
+	return strcmp(base + ((const struct row *)x)->path, base + ((const struct row *)y)->path);
+}
+
+/* Move the fields of a namespace-scoped row into side s of p. */
 static void take(struct dpath *p, int s, struct frow *r)
 {
 	if (!p->path) {
@@ -312,209 +522,237 @@ static void take(struct dpath *p, int s, struct frow *r)
 	r->kind = r->hash = r->link = r->err = NULL;
 }
 
-/* Merge the candidates of A and B by path into c->paths. */
-static void merge(struct scan *s)
+static int frow_same(const struct frow *a, const struct frow *b)
 {
-	struct frows *a = &s->cand[0], *b = &s->cand[1];
-	if (a->n)
-		qsort(a->v, a->n, sizeof(*a->v), frow_path_cmp);
-	if (b->n)
-		qsort(b->v, b->n, sizeof(*b->v), frow_path_cmp);
-	size_t i = 0, j = 0;
-	while (i < a->n || j < b->n) {
-		int r = i >= a->n ? 1 : j >= b->n ? -1 : strcmp(a->v[i].path, b->v[j].path);
-		if (r == 0 && frow_same(&a->v[i], &b->v[j])) {
-			i++;
-			j++;
-			continue;
-		}
-		struct dpath *p = dx_path_new(s->c);
-		if (r <= 0)
-			take(p, 0, &a->v[i++]);
-		if (r >= 0)
-			take(p, 1, &b->v[j++]);
-		s->c->d->st.changed_paths++;
-	}
-}
-
-/* A's rows of the paths not seen unchanged in B, by path. */
-static int lookup_a(struct scan *s)
-{
-	sqlite3_stmt *q, *id_q;
-	if (files_stmt(s->c, 0, 1, &q) < 0)
-		return -1;
-	if (files_stmt(s->c, 0, 2, &id_q) < 0) {
-		sqlite3_finalize(q);
-		return -1;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < s->nfp && rc == 0; i++) {
-		if (s->seen[i] == 1)
-			continue;
-		if (ps_files_lookup_bind(id_q, q, s->arena.buf + s->fp[i].path) < 0) {
-			rc = ps_err_set(s->c->err, EIO, "diff: sqlite: %s",
-					sqlite3_errmsg(s->c->db));
-			break;
-		}
-		while (sqlite3_step(q) == SQLITE_ROW)
-			frows_add(&s->cand[0], q);
-	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(id_q);
-	return rc;
+	return opt_eq(a->kind, b->kind) && opt_eq(a->hash, b->hash) && opt_eq(a->link, b->link) &&
+	       opt_eq(a->err, b->err);
 }
 
 /* ---- per namespace ------------------------------------------------------------ */
 
-/* A namespace-scoped file: (namespace, rel) and the row of its first pid. */
-struct nsent {
-	char *ns; /* "net:[4026531840]", or "pid N" when the link is unknown */
-	const char *rel;
-	struct frow *row;
-};
-
-struct pidns {
-	int64_t pid;
-	const char *net, *mnt;
-};
-
-static int pidns_cmp(const void *x, const void *y)
+static uint64_t hash64(const void *p, size_t n)
 {
-	const struct pidns *a = x, *b = y;
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
+	unsigned char h[16];
+	ps_xxh3_128(p, n, h);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return v;
 }
 
-static int nsent_cmp(const void *x, const void *y)
+/*
+ * The namespace-scoped rows of one pid (s->pend[side], gathered by add_row)
+ * into the side's entries.  The pids come in ascending order, so the first
+ * row of a (rel, namespace) is the lowest pid's; the others are dropped at
+ * once (memory: one entry per file per namespace, not per process).
+ */
+static void ns_collect(struct scan *s, int side)
 {
-	const struct nsent *a = x, *b = y;
-	int r = strcmp(a->rel, b->rel);
-	if (r)
-		return r;
-	r = strcmp(a->ns, b->ns);
-	if (r)
-		return r;
-	return a->row->pid < b->row->pid ? -1 : a->row->pid > b->row->pid;
-}
-
-/* (rel, ns): the key two sides are merged by */
-static int nsent_cmp_key(const struct nsent *a, const struct nsent *b)
-{
-	int r = strcmp(a->rel, b->rel);
-	return r ? r : strcmp(a->ns, b->ns);
-}
-
-static const struct pidns *pidns_find(const struct pidns *v, size_t n, int64_t pid)
-{
-	struct pidns key = {pid, NULL, NULL};
-	return bsearch(&key, v, n, sizeof(*v), pidns_cmp);
-}
-
-/* The namespace-scoped entries of one side, sorted by (rel, ns), one per
- * key (the lowest pid's).  *init_net / *init_mnt: pid 1's namespaces. */
-static struct nsent *ns_entries(struct frows *f, size_t *nout, char **init_net, char **init_mnt)
-{
-	struct pidns *pn = ps_xmalloc((f->n ? f->n : 1) * sizeof(*pn));
-	size_t npn = 0;
+	struct frows *f = &s->pend[side];
+	struct nsside *x = &s->nss[side];
+	const char *link[2] = {NULL, NULL}; /* this pid's net, mnt */
+	int known = 0;
 	for (size_t i = 0; i < f->n; i++) {
-		struct frow *r = &f->v[i];
-		int net = strcmp(r->rel, "ns/net") == 0, mnt = strcmp(r->rel, "ns/mnt") == 0;
-		if (!net && !mnt)
+		int w = strcmp(f->v[i].rel, "ns/net") == 0   ? 0
+			: strcmp(f->v[i].rel, "ns/mnt") == 0 ? 1
+							     : -1;
+		if (w < 0)
 			continue;
-		pn[npn++] = (struct pidns){r->pid, net ? r->link : NULL, mnt ? r->link : NULL};
+		known = 1;
+		if (f->v[i].link)
+			link[w] = f->v[i].link;
 	}
-	if (npn)
-		qsort(pn, npn, sizeof(*pn), pidns_cmp);
-	/* fold the two rows of a pid into one */
-	size_t u = 0;
-	for (size_t i = 0; i < npn; i++) {
-		if (u && pn[u - 1].pid == pn[i].pid) {
-			if (pn[i].net)
-				pn[u - 1].net = pn[i].net;
-			if (pn[i].mnt)
-				pn[u - 1].mnt = pn[i].mnt;
-		} else {
-			pn[u++] = pn[i];
+	if (f->n && f->v[0].pid == 1 && known) {
+		for (int w = 0; w < 2; w++) {
+			free(x->init[w]);
+			x->init[w] = link[w] ? ps_xstrdup(link[w]) : NULL;
 		}
 	}
-	npn = u;
-	const struct pidns *one = pidns_find(pn, npn, 1);
-	*init_net = ps_xstrdup(one && one->net ? one->net : "pid 1");
-	*init_mnt = ps_xstrdup(one && one->mnt ? one->mnt : "pid 1");
-	struct nsent *v = ps_xmalloc((f->n ? f->n : 1) * sizeof(*v));
-	size_t n = 0;
+	struct ps_buf key = PS_BUF_INIT;
 	for (size_t i = 0; i < f->n; i++) {
 		struct frow *r = &f->v[i];
 		int mi = strcmp(r->rel, "mountinfo") == 0;
 		if (!mi && strncmp(r->rel, "net/", 4) != 0)
 			continue;
-		const struct pidns *x = pidns_find(pn, npn, r->pid);
-		const char *link = x ? (mi ? x->mnt : x->net) : NULL;
+		const char *l = link[mi];
 		/* mountinfo repeats for every process: only a mount namespace
 		 * known by its link (or pid 1's) is one */
-		if (mi && (!r->kind || strcmp(r->kind, "file") != 0 || (!link && r->pid != 1)))
+		if (mi && (!r->kind || strcmp(r->kind, "file") != 0 || (!l && r->pid != 1)))
 			continue;
-		struct ps_buf ns = PS_BUF_INIT;
-		if (link)
-			ps_buf_adds(&ns, link);
+		ps_buf_reset(&key);
+		ps_buf_adds(&key, r->rel);
+		ps_buf_addc(&key, '\0');
+		size_t nsoff = key.len;
+		if (l)
+			ps_buf_adds(&key, l);
 		else
-			ps_buf_addf(&ns, "pid %lld", (long long)r->pid);
-		v[n++] = (struct nsent){ps_buf_detach(&ns, NULL), r->rel, r};
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), nsent_cmp);
-	u = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (u && strcmp(v[u - 1].rel, v[i].rel) == 0 && strcmp(v[u - 1].ns, v[i].ns) == 0) {
-			free(v[i].ns);
+			ps_buf_addf(&key, "pid %lld", (long long)r->pid);
+		uint64_t h = hash64(key.buf, key.len), idx;
+		size_t it = 0;
+		int dup = 0;
+		while (!dup && ps_hmap_next(&x->seen, h, &it, &idx))
+			dup = strcmp(x->v[idx].row.rel, r->rel) == 0 &&
+			      strcmp(x->v[idx].ns, key.buf + nsoff) == 0;
+		if (dup)
 			continue;
+		if (x->n == x->cap) {
+			x->cap = x->cap ? x->cap * 2 : 64;
+			x->v = ps_xrealloc(x->v, x->cap * sizeof(*x->v));
 		}
-		v[u++] = v[i];
+		x->v[x->n] = (struct nsent){ps_xstrdup(key.buf + nsoff), *r};
+		memset(r, 0, sizeof(*r)); /* moved */
+		ps_hmap_put(&x->seen, h, x->n++);
 	}
-	free(pn);
-	*nout = u;
-	return v;
+	ps_buf_release(&key);
+	for (size_t i = 0; i < f->n; i++)
+		frow_free(&f->v[i]);
+	f->n = 0;
+}
+
+/* (rel, ns): the key two sides are merged by */
+static int nsent_cmp(const void *x, const void *y)
+{
+	const struct nsent *a = x, *b = y;
+	int r = strcmp(a->row.rel, b->row.rel);
+	return r ? r : strcmp(a->ns, b->ns);
 }
 
 static void ns_compare(struct scan *s)
 {
-	size_t n[2];
-	char *init[2][2];
-	struct nsent *e[2];
 	for (int side = 0; side < 2; side++)
-		e[side] = ns_entries(&s->ns[side], &n[side], &init[side][0], &init[side][1]);
+		if (s->nss[side].n > 1)
+			qsort(s->nss[side].v, s->nss[side].n, sizeof(struct nsent), nsent_cmp);
+	struct nsside *a = &s->nss[0], *b = &s->nss[1];
 	size_t i = 0, j = 0;
-	while (i < n[0] || j < n[1]) {
-		int r = i >= n[0] ? 1 : j >= n[1] ? -1 : nsent_cmp_key(&e[0][i], &e[1][j]);
-		if (r == 0 && frow_same(e[0][i].row, e[1][j].row)) {
+	while (i < a->n || j < b->n) {
+		int r = i >= a->n ? 1 : j >= b->n ? -1 : nsent_cmp(&a->v[i], &b->v[j]);
+		if (r == 0 && frow_same(&a->v[i].row, &b->v[j].row)) {
 			i++;
 			j++;
 			continue;
 		}
-		const struct nsent *x = r <= 0 ? &e[0][i] : &e[1][j];
-		int side = r <= 0 ? 0 : 1;
-		int w = strcmp(x->rel, "mountinfo") == 0;
+		const struct nsent *e = r <= 0 ? &a->v[i] : &b->v[j];
+		const char *init =
+		    s->nss[r <= 0 ? 0 : 1].init[strcmp(e->row.rel, "mountinfo") == 0];
 		struct ps_buf lab = PS_BUF_INIT;
-		ps_buf_adds(&lab, x->rel);
-		if (strcmp(x->ns, init[side][w]) != 0)
-			ps_buf_addf(&lab, " (%s)", x->ns);
+		ps_buf_adds(&lab, e->row.rel);
+		if (strcmp(e->ns, init ? init : "pid 1") != 0)
+			ps_buf_addf(&lab, " (%s)", e->ns);
 		struct dpath *p = dx_path_new(s->c);
 		if (r <= 0)
-			take(p, 0, e[0][i++].row);
+			take(p, 0, &a->v[i++].row);
 		if (r >= 0)
-			take(p, 1, e[1][j++].row);
+			take(p, 1, &b->v[j++].row);
 		p->label = ps_buf_detach(&lab, NULL);
 		p->ns_scoped = 1;
 		p->pid = -1; /* a system file now */
 		p->tid = -1;
 		s->c->d->st.changed_paths++;
 	}
-	for (int side = 0; side < 2; side++) {
-		for (size_t k = 0; k < n[side]; k++)
-			free(e[side][k].ns);
-		free(e[side]);
-		free(init[side][0]);
-		free(init[side][1]);
+}
+
+static void nsside_free(struct nsside *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->v[i].ns);
+		frow_free(&x->v[i].row);
 	}
+	free(x->v);
+	ps_hmap_release(&x->seen);
+	free(x->init[0]);
+	free(x->init[1]);
+}
+
+/* Sort the two groups by path and merge them into c->paths; empty them. */
+static void merge_groups(struct scan *s)
+{
+	struct group *a = &s->g[0], *b = &s->g[1];
+	if (a->n > 1)
+		qsort_r(a->v, a->n, sizeof(*a->v), row_cmp, a->arena.buf);
+	if (b->n > 1)
+		qsort_r(b->v, b->n, sizeof(*b->v), row_cmp, b->arena.buf);
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		int r = i >= a->n ? 1
+			: j >= b->n
+			    ? -1
+			    : strcmp(a->arena.buf + a->v[i].path, b->arena.buf + b->v[j].path);
+		if (r == 0 && row_same(a, &a->v[i], b, &b->v[j])) {
+			i++;
+			j++;
+			continue;
+		}
+		struct dpath *p = dx_path_new(s->c);
+		if (r <= 0)
+			take_row(p, 0, a, &a->v[i++]);
+		if (r >= 0)
+			take_row(p, 1, b, &b->v[j++]);
+		s->c->d->st.changed_paths++;
+	}
+	a->n = b->n = 0;
+	ps_buf_reset(&a->arena);
+	ps_buf_reset(&b->arena);
+	ns_collect(s, 0);
+	ns_collect(s, 1);
+}
+
+static int step(struct dctx *c, sqlite3_stmt *q, int *more)
+{
+	int r = sqlite3_step(q);
+	*more = r == SQLITE_ROW;
+	if (r == SQLITE_ROW || r == SQLITE_DONE)
+		return 0;
+	return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+}
+
+/* The system files of both sides: one group each. */
+static int compare_system(struct scan *s)
+{
+	for (int side = 0; side < 2; side++) {
+		for (int what = 1; what <= 2; what++) {
+			sqlite3_stmt *q;
+			int more;
+			if (files_stmt(s->c, side, what, &q) < 0)
+				return -1;
+			int rc = step(s->c, q, &more);
+			while (rc == 0 && more) {
+				add_row(s, side, q, &s->g[side]);
+				rc = step(s->c, q, &more);
+			}
+			sqlite3_finalize(q);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	merge_groups(s);
+	return 0;
+}
+
+/* The rows below pid directories: both sides at once, one pid at a time. */
+static int compare_pids(struct scan *s)
+{
+	sqlite3_stmt *q[2] = {NULL, NULL};
+	int more[2] = {0, 0}, rc = -1;
+	for (int side = 0; side < 2; side++)
+		if (files_stmt(s->c, side, 0, &q[side]) < 0 || step(s->c, q[side], &more[side]) < 0)
+			goto out;
+	while (more[0] || more[1]) {
+		int64_t pa = more[0] ? sqlite3_column_int64(q[0], 0) : INT64_MAX;
+		int64_t pb = more[1] ? sqlite3_column_int64(q[1], 0) : INT64_MAX;
+		int64_t pid = pa < pb ? pa : pb;
+		for (int side = 0; side < 2; side++) {
+			while (more[side] && sqlite3_column_int64(q[side], 0) == pid) {
+				add_row(s, side, q[side], &s->g[side]);
+				if (step(s->c, q[side], &more[side]) < 0)
+					goto out;
+			}
+		}
+		merge_groups(s);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q[0]);
+	sqlite3_finalize(q[1]);
+	return rc;
 }
 
 /* ---- the whole comparison ------------------------------------------------------ */
@@ -543,15 +781,26 @@ void dx_path_free(struct dpath *p)
 	}
 }
 
+static int dpath_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct dpath *)x)->path, ((const struct dpath *)y)->path);
+}
+
 int dx_changed_paths(struct dctx *c)
 {
 	struct scan s;
 	memset(&s, 0, sizeof(s));
-	ps_buf_init(&s.arena);
+	for (int side = 0; side < 2; side++) {
+		ps_buf_init(&s.st[side].text);
+		ps_buf_init(&s.g[side].arena);
+	}
+	ps_buf_init(&s.path);
+	for (int side = 0; side < 2; side++)
+		ps_hmap_init(&s.nss[side].seen, 0);
 	s.c = c;
 	int rc = -1;
 	int64_t *pm = NULL;
-	size_t npm = 0, cap = 0;
+	size_t npm = 0, cap = 0, first = c->npaths;
 	sqlite3_stmt *q;
 	if (dx_prep(c, &q, "SELECT pid FROM pm ORDER BY pid") < 0)
 		return -1;
@@ -565,25 +814,32 @@ int dx_changed_paths(struct dctx *c)
 	sqlite3_finalize(q);
 	s.pm = pm;
 	s.npm = npm;
-	if (scan_files(&s, 0, 0) < 0)
+	if (load_strings(&s, 0) < 0 || load_strings(&s, 1) < 0)
 		goto out;
-	if (s.nfp)
-		qsort(s.fp, s.nfp, sizeof(*s.fp), fp_cmp);
-	s.seen = ps_xcalloc(s.nfp ? s.nfp : 1, 1);
-	if (scan_files(&s, 1, 1) < 0 || lookup_a(&s) < 0)
+	if (c->o->scope != PS_DIFF_PROCESSES && compare_system(&s) < 0)
 		goto out;
-	merge(&s);
+	if (compare_pids(&s) < 0)
+		goto out;
+	/* in path order, as the classification expects (a directory before
+	 * its entries) */
+	if (c->npaths - first > 1)
+		qsort(c->paths + first, c->npaths - first, sizeof(*c->paths), dpath_cmp);
 	if (c->o->scope != PS_DIFF_PROCESSES)
 		ns_compare(&s);
 	rc = 0;
 out:
 	for (int side = 0; side < 2; side++) {
-		frows_free(&s.cand[side]);
-		frows_free(&s.ns[side]);
+		frows_free(&s.pend[side]);
+		nsside_free(&s.nss[side]);
+		free(s.st[side].v);
+		ps_buf_release(&s.st[side].text);
+		free(s.g[side].v);
+		ps_buf_release(&s.g[side].arena);
 	}
-	free(s.fp);
-	free(s.seen);
-	ps_buf_release(&s.arena);
+	ps_buf_release(&s.path);
 	free(pm);
+	if (rc == 0 && dx_exec(c, "DROP TABLE dx_names_a; DROP TABLE dx_tasks_a; "
+				  "DROP TABLE dx_names_b; DROP TABLE dx_tasks_b;") < 0)
+		rc = -1;
 	return rc;
 }

@@ -11,3 +11,7 @@ add_dependencies(test_diff_live procsnap victim)
 # capture of this machine has a class.
 ps_test(test_diff_classes test_diff_classes.c LIBS ps_diff ps_tutil PkgConfig::SQLITE)
 add_dependencies(test_diff_classes procsnap)
+# test_diff_paths: diff/paths.c's changed paths equal a slow reference over
+# the files view, on the fixtures and on a capture against a crafted copy.
+ps_test(test_diff_paths test_diff_paths.c LIBS ps_diff ps_tutil PkgConfig::SQLITE)
+add_dependencies(test_diff_paths procsnap)
