@@ -193,27 +193,22 @@ static int submit_chunk(struct ps_writer *w)
 	return w->w_errno ? -1 : 0;
 }
 
-static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+/* Append tar bytes to the current chunk.  A large member (a 60k-mapping
+ * smaps, kallsyms, the manifest) spans frames: a chunk is handed over when
+ * it is full, so chunk buffers keep their pooled size instead of growing
+ * with the member (and leaving a fragmented heap behind).  0, or -1 once
+ * the compressor has failed. */
+static int tar_emit(struct ps_writer *w, const void *buf, size_t n)
 {
-	(void)a;
-	struct ps_writer *w = ctx;
 	const char *p = buf;
 	size_t left = n;
-	if (w->w_errno) {
-		w->aerr = 1;
+	if (w->w_errno)
 		return -1;
-	}
-	/* A large member (a 60k-mapping smaps, kallsyms, the manifest) spans
-	 * frames: a chunk is handed over when it is full, so chunk buffers keep
-	 * their pooled size instead of growing with the member (and leaving a
-	 * fragmented heap behind). */
 	while (left) {
 		size_t room = w->cur.cap > w->cur.len + 1 ? w->cur.cap - w->cur.len - 1 : 0;
 		if (room == 0 && w->cur.len >= w->opts.frame_size) {
-			if (submit_chunk(w) < 0) {
-				w->aerr = 1;
+			if (submit_chunk(w) < 0)
 				return -1;
-			}
 			continue;
 		}
 		size_t take = room && room < left ? room : left;
@@ -222,7 +217,122 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 		left -= take;
 	}
 	w->tar_off += n;
+	return 0;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	(void)a;
+	struct ps_writer *w = ctx;
+	if (tar_emit(w, buf, n) < 0) {
+		w->aerr = 1;
+		return -1;
+	}
 	return (la_ssize_t)n;
+}
+
+/* ---- ustar headers without libarchive ------------------------------------ */
+
+/*
+ * libarchive's pax writer clones the entry, converts every string through
+ * iconv and allocates its work areas for each header: that was two thirds
+ * of the formatter thread.  Almost every member of a capture needs no pax
+ * extension (an ASCII path that fits ustar's name and prefix, an ASCII link
+ * of at most 100 bytes, small ids, size and mtime), and for those the
+ * pax-restricted header is a plain ustar header: built here, byte for byte
+ * what libarchive writes (tests/test_store.c compares the two).  Anything
+ * else goes through libarchive as before.
+ */
+#define USTAR_LINK_MAX 100
+
+static int ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* Where an ASCII path of n bytes splits into ustar's prefix and name, as
+ * libarchive splits it: 0 when it fits the name field whole, the prefix
+ * length when it splits, -1 when it does not fit. */
+static long ustar_split(const char *p, size_t n)
+{
+	if (n <= 100)
+		return 0;
+	const char *s = memchr(p + n - 101, '/', 101);
+	if (s == p)
+		s = memchr(s + 1, '/', n - 1);
+	if (!s || (size_t)(s - p) == n - 1 || s - p > 155)
+		return -1;
+	return s - p;
+}
+
+static void octal(char *f, int digits, uint64_t v)
+{
+	for (int i = digits - 1; i >= 0; i--, v >>= 3)
+		f[i] = (char)('0' + (v & 7));
+}
+
+/* The 512-byte header of m if it needs no pax extension; 0, or -1 (use
+ * libarchive). */
+static int ustar_header(char h[512], const struct ps_member *m, unsigned perm, const char *hardlink)
+{
+	const char *link = hardlink ? hardlink : m->kind == PS_M_LINK ? m->target : NULL;
+	size_t pl = strlen(m->path), ll = link ? strlen(link) : 0;
+	int dir = m->kind != PS_M_FILE && m->kind != PS_M_LINK;
+	int slash = dir && (pl == 0 || m->path[pl - 1] != '/');
+	uint64_t size = m->kind == PS_M_FILE && !hardlink ? (uint64_t)m->len : 0;
+	if (pl == 0 || pl + (size_t)slash > 256 || ll > USTAR_LINK_MAX || !ascii(m->path, pl) ||
+	    !ascii(link, ll) || m->uid >= (1u << 18) || m->gid >= (1u << 18) ||
+	    size >= ((uint64_t)1 << 33) || m->mtime < 0 || m->mtime >= 0x7fffffff)
+		return -1;
+	char path[258];
+	memcpy(path, m->path, pl);
+	if (slash)
+		path[pl++] = '/';
+	long pre = ustar_split(path, pl);
+	if (pre < 0)
+		return -1;
+	memset(h, 0, 512);
+	if (pre) {
+		memcpy(h + 345, path, (size_t)pre);
+		memcpy(h, path + pre + 1, pl - (size_t)pre - 1);
+	} else {
+		memcpy(h, path, pl);
+	}
+	octal(h + 100, 6, perm & 07777);
+	octal(h + 108, 6, m->uid);
+	octal(h + 116, 6, m->gid);
+	octal(h + 124, 11, size);
+	octal(h + 136, 11, (uint64_t)m->mtime);
+	h[106] = h[114] = h[122] = ' ';
+	h[135] = h[147] = ' ';
+	memset(h + 148, ' ', 8);
+	h[156] = hardlink ? '1' : m->kind == PS_M_FILE ? '0' : m->kind == PS_M_LINK ? '2' : '5';
+	if (ll)
+		memcpy(h + 157, link, ll);
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
+	octal(h + 329, 6, 0);
+	octal(h + 337, 6, 0);
+	h[335] = h[343] = ' ';
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += (unsigned char)h[i];
+	octal(h + 148, 6, sum);
+	h[154] = '\0';
+	return 0;
+}
+
+/* The zeros after a member's data, up to the next 512-byte block. */
+static int tar_pad(struct ps_writer *w, uint64_t len)
+{
+	static const char zeros[512];
+	size_t pad = (size_t)(-len & 511);
+	return pad ? tar_emit(w, zeros, pad) : 0;
 }
 
 /* ---- manifest spool ---------------------------------------------------- */
@@ -325,6 +435,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 			w->opts.frame_size = opts->frame_size;
 		w->opts.spill_dirfd = opts->spill_dirfd;
 		w->opts.archive_name = opts->archive_name;
+		w->opts.libarchive_headers = opts->libarchive_headers;
 	}
 	w->man_spill_fd = -1;
 	ps_buf_init(&w->cur);
@@ -403,9 +514,10 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 
 /* The content of a spilled member, from its file to the archive in 1 MiB
  * pieces, hashed as it passes (its tar header is written: the size is
- * known).  A file that gives fewer bytes than announced is an error. */
+ * known); raw: the header was ours (ustar_header), the bytes go straight to
+ * the tar.  A file that gives fewer bytes than announced is an error. */
 static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned char h[16],
-			struct ps_err *err)
+			int raw, struct ps_err *err)
 {
 	XXH3_state_t *x = XXH3_createState();
 	if (!x)
@@ -423,11 +535,16 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 			break;
 		}
 		XXH3_128bits_update(x, w->spill_buf, (size_t)n);
-		la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
-		if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
-			rc = w->w_errno ? worker_error(w, err)
-					: ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-						     archive_error_string(w->a));
+		if (raw) {
+			if (tar_emit(w, w->spill_buf, (size_t)n) < 0)
+				rc = worker_error(w, err);
+		} else {
+			la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
+			if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
+				rc = w->w_errno ? worker_error(w, err)
+						: ps_err_set(err, EIO, "libarchive: %s: %s",
+							     m->path, archive_error_string(w->a));
+		}
 		off += (uint64_t)n;
 	}
 	XXH128_canonical_t c;
@@ -435,6 +552,79 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 	memcpy(h, c.digest, 16);
 	XXH3_freeState(x);
 	return rc;
+}
+
+/* A member whose header ustar_header built: header, data, padding. */
+static int write_raw(struct ps_writer *w, const struct ps_member *m, const char hdr[512],
+		     int hardlink, unsigned char h[16], uint64_t *data_off, struct ps_err *err)
+{
+	if (tar_emit(w, hdr, 512) < 0)
+		return worker_error(w, err);
+	*data_off = w->tar_off;
+	if (m->kind != PS_M_FILE || hardlink)
+		return 0;
+	if (m->spilled) {
+		if (stream_spill(w, m, h, 1, err) < 0)
+			return -1;
+	} else if (m->len && tar_emit(w, m->data, m->len) < 0) {
+		return worker_error(w, err);
+	}
+	if (tar_pad(w, (uint64_t)m->len) < 0)
+		return worker_error(w, err);
+	return 0;
+}
+
+/* The same through libarchive (a member that needs a pax extension). */
+static int write_archive(struct ps_writer *w, const struct ps_member *m, unsigned perm,
+			 const char *hardlink, unsigned char h[16], uint64_t *data_off,
+			 struct ps_err *err)
+{
+	struct archive_entry *e = archive_entry_clear(w->entry);
+	archive_entry_copy_pathname(e, m->path);
+	archive_entry_set_uid(e, m->uid);
+	archive_entry_set_gid(e, m->gid);
+	archive_entry_set_mtime(e, m->mtime, 0);
+	switch (m->kind) {
+	case PS_M_FILE:
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, perm);
+		if (hardlink) {
+			archive_entry_copy_hardlink(e, hardlink);
+			archive_entry_set_size(e, 0);
+		} else {
+			archive_entry_set_size(e, (la_int64_t)m->len);
+		}
+		break;
+	case PS_M_LINK:
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_perm(e, perm);
+		archive_entry_copy_symlink(e, m->target ? m->target : "");
+		break;
+	default:
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, perm);
+		break;
+	}
+	int r = archive_write_header(w->a, e);
+	if (r < ARCHIVE_WARN || w->aerr)
+		goto fail;
+	/* Blocking is off: the header has reached tar_write_cb, so the
+	 * data starts here. */
+	*data_off = w->tar_off;
+	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, m, h, 0, err) < 0)
+		return -1;
+	if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
+		la_ssize_t n = archive_write_data(w->a, m->data, m->len);
+		if (n < 0 || (size_t)n != m->len || w->aerr)
+			goto fail;
+	}
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr)
+		goto fail;
+	return 0;
+fail:
+	if (w->w_errno)
+		return worker_error(w, err);
+	return ps_err_set(err, EIO, "libarchive: %s: %s", m->path, archive_error_string(w->a));
 }
 
 /* Hash, deduplicate, format and spool one member (formatter thread); the
@@ -470,62 +660,22 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 				data_off = dup->data_off;
 			}
 		}
-		struct archive_entry *e = archive_entry_clear(w->entry);
-		archive_entry_copy_pathname(e, m->path);
-		archive_entry_set_uid(e, m->uid);
-		archive_entry_set_gid(e, m->gid);
-		archive_entry_set_mtime(e, m->mtime, 0);
 		unsigned perm = m->mode & 07777;
-		switch (m->kind) {
-		case PS_M_FILE:
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_perm(e, perm);
-			if (hardlink) {
-				archive_entry_copy_hardlink(e, hardlink);
-				archive_entry_set_size(e, 0);
-			} else {
-				archive_entry_set_size(e, (la_int64_t)m->len);
-			}
-			break;
-		case PS_M_LINK:
-			archive_entry_set_filetype(e, AE_IFLNK);
-			archive_entry_set_perm(e, perm ? perm : 0777);
-			archive_entry_copy_symlink(e, m->target ? m->target : "");
-			break;
-		default:
-			archive_entry_set_filetype(e, AE_IFDIR);
-			archive_entry_set_perm(e, perm ? perm : 0555);
-			break;
-		}
-		int r = archive_write_header(w->a, e);
-		if (r < ARCHIVE_WARN || w->aerr) {
-			if (w->w_errno)
-				return worker_error(w, err);
-			return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-					  archive_error_string(w->a));
-		}
-		/* Blocking is off: the header has reached tar_write_cb, so the
-		 * data starts here. */
+		if (m->kind == PS_M_LINK && !perm)
+			perm = 0777;
+		else if (m->kind == PS_M_DIR && !perm)
+			perm = 0555;
+		char hdr[512];
+		uint64_t off = 0;
+		int rc = !w->opts.libarchive_headers && ustar_header(hdr, m, perm, hardlink) == 0
+			     ? write_raw(w, m, hdr, hardlink != NULL, h, &off, err)
+			     : write_archive(w, m, perm, hardlink, h, &off, err);
+		if (rc < 0)
+			return -1;
 		if (m->kind == PS_M_FILE && !hardlink) {
-			data_off = w->tar_off;
+			data_off = off;
 			if (m->len >= DEDUP_MIN && !m->spilled)
 				dedup_add(w, h, m->path, data_off);
-		}
-		if (m->kind == PS_M_FILE && m->spilled && stream_spill(w, m, h, err) < 0)
-			return -1;
-		if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
-			la_ssize_t n = archive_write_data(w->a, m->data, m->len);
-			if (n < 0 || (size_t)n != m->len || w->aerr) {
-				if (w->w_errno)
-					return worker_error(w, err);
-				return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-						  archive_error_string(w->a));
-			}
-		}
-		if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr) {
-			if (w->w_errno)
-				return worker_error(w, err);
-			return ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
 		}
 		w->st.members++;
 		if (hardlink)
