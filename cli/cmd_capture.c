@@ -585,7 +585,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	const char *slash = strrchr(out, '/');
 	if (!no_index)
 		ps_buf_addf(&dbpath, "%s.db", out);
-	struct ps_writer_opts wo = {.level = 3,
+	struct ps_writer_opts wo = {.level = 1,
 				    .frame_size = 1 << 20,
 				    .spill_dirfd = dirfd,
 				    .index_path = no_index ? NULL : dbpath.buf,
