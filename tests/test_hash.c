@@ -9,7 +9,9 @@
  *   - a deleted exe: its body's row and the exe's, with the same hashes,
  *     the file read once;
  *   - device and inode as process_memory_map gives them;
- *   - --hash-max: files over the budget listed, not read; --no-hash: none.
+ *   - --hash-max: files over the budget listed, not read; --no-hash: none;
+ *   - bodies of the same content in two processes (MD5 and SHA-1 taken from
+ *     the first by SHA-256) and of another content: each row right.
  */
 #include "t.h"
 #include "tutil.h"
@@ -202,6 +204,48 @@ static void test_budget(void)
 	CHECK(strstr(out.buf, "\"hash\":false") != NULL);
 }
 
+/* Deleted files held open: two with the same bytes (v1, v2), one other
+ * (v1).  Every body row has the digests of its own bytes. */
+static void test_identical_bodies(void)
+{
+	char t[512], f[3][600], keep[3][600], want[3][3][200], reply[200];
+	const char *tools[3] = {"md5sum", "sha1sum", "sha256sum"};
+	if (!started)
+		T_SKIP_CASE("no victims");
+	const char *d = tu_tmpdir();
+	for (int i = 0; i < 3; i++) {
+		snprintf(f[i], sizeof(f[i]), "%s/body%d", d, i);
+		snprintf(keep[i], sizeof(keep[i]), "%s/keep%d", d, i);
+		CHECK_INT(tu_sh(NULL, "head -c 3000 /dev/urandom > '%s'", keep[i == 1 ? 0 : i]), 0);
+		CHECK_INT(tu_sh(NULL, "cp '%s' '%s'", keep[i == 1 ? 0 : i], f[i]), 0);
+		for (int k = 0; k < 3; k++)
+			digest(tools[k], keep[i == 1 ? 0 : i], want[i][k], sizeof(want[i][k]));
+	}
+	int fd[3];
+	struct tu_victim *who[3] = {&v1, &v2, &v1};
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(tu_victim_cmd(who[i], reply, sizeof(reply), "open %s", f[i]), 0);
+		const char *p = strstr(reply, "fd=");
+		CHECK(p != NULL);
+		fd[i] = atoi(p + 3);
+		CHECK_INT(unlink(f[i]), 0);
+	}
+	CHECK_INT(capture(""), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(
+		    tu_sql(db, t, sizeof(t),
+			   "SELECT md5 || ' ' || sha1 || ' ' || sha256 || ' ' || size FROM hash "
+			   "WHERE member = 'proc/%d/fd/%d.body'",
+			   who[i]->pid, fd[i]),
+		    0);
+		char w2[2000];
+		snprintf(w2, sizeof(w2), "%s %s %s 3000", want[i][0], want[i][1], want[i][2]);
+		CHECK_STR(t, w2);
+	}
+	for (int i = 0; i < 3; i++)
+		tu_victim_cmd(who[i], NULL, 0, "close %d", fd[i]);
+}
+
 static const struct t_case t_cases[] = {
-    T(test_exe_and_libs), T(test_deleted_exe), T(test_budget), {0, 0}};
+    T(test_exe_and_libs), T(test_deleted_exe), T(test_budget), T(test_identical_bodies), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
