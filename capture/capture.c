@@ -284,6 +284,33 @@ void listing_copy(struct listing *dst, const struct listing *src)
 		dst->ent[i] = dst->names.buf + (src->ent[i] - src->names.buf);
 }
 
+/* A template of a task/<tid>/ listing: only the per-thread files, in the
+ * same order (every other name would be ignored by policy() for each of
+ * thousands of threads, a dozen strcmp()s each). */
+static void listing_keep(struct listing *dst, const struct listing *src, const char *const *keep)
+{
+	ps_buf_reset(&dst->names);
+	dst->n = 0;
+	size_t *off = ps_xmalloc((src->n + 1) * sizeof(*off));
+	for (size_t i = 0; i < src->n; i++) {
+		if (!in_list(keep, src->ent[i]))
+			continue;
+		ps_buf_addc(&dst->names, src->ent[i][-1]);
+		off[dst->n++] = dst->names.len;
+		ps_buf_add(&dst->names, src->ent[i], strlen(src->ent[i]) + 1);
+	}
+	if (dst->cap < dst->n) {
+		dst->cap = dst->n;
+		dst->off = ps_xrealloc(dst->off, dst->cap * sizeof(*dst->off));
+		dst->ent = ps_xrealloc(dst->ent, dst->cap * sizeof(*dst->ent));
+	}
+	for (size_t i = 0; i < dst->n; i++) {
+		dst->off[i] = off[i];
+		dst->ent[i] = dst->names.buf + off[i];
+	}
+	free(off);
+}
+
 void listing_release(struct listing *l)
 {
 	ps_buf_release(&l->names);
@@ -925,7 +952,7 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
 	if (tpl) {
 		l = &w->tid_tpl;
 	} else if (child == L_THREAD && w->r->procfs && !e && l->n) {
-		listing_copy(&w->tid_tpl, l);
+		listing_keep(&w->tid_tpl, l, thread_files);
 		w->have_tid_tpl = 1;
 	}
 	emit(w, PS_KIND_DIR, sb, NULL, NULL, 0, e, 0);
