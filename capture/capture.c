@@ -48,6 +48,10 @@
 #define SWEEP_SLACK  256	       /* pids handed out after loadavg was read */
 #define CAND_MAX     512	       /* hidden-sweep candidates resolved per relisting */
 #define PROGRESS_NS  100000000ull      /* 100 ms */
+/* The read buffer, grown past this by one large file (kallsyms, a huge
+ * smaps), is freed after it: content over opts->spill_min goes on into a
+ * spill file, so the buffer reaches about twice that at most. */
+#define BUF_KEEP ((size_t)2 << 20)
 
 /* Where an entry sits; decides which names are read, skipped or ignored. */
 enum level {
@@ -683,7 +687,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	if (e)
 		proc_err(w, e);
 	/* One kallsyms or huge smaps must not pin its size for the whole run. */
-	if (b->cap > ((size_t)4 << 20))
+	if (b->cap > BUF_KEEP)
 		ps_buf_release(b);
 }
 
@@ -771,7 +775,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 				ps_cap_hash_body(w, rel, &sb, truncated);
 			emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
 		}
-		if (b->cap > ((size_t)4 << 20))
+		if (b->cap > BUF_KEEP)
 			ps_buf_release(b);
 	}
 out:

@@ -313,6 +313,21 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 	return 0;
 }
 
+/* Does the process map (dev, ino) executable (its maps text)? */
+static int mapped_exec(const struct walker *w, uint64_t dev, uint64_t ino)
+{
+	struct ps_map m;
+	size_t pos = 0;
+	int rc;
+	if (!w->have_pmaps)
+		return 0;
+	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0)
+		if (rc > 0 && m.perms[2] == 'x' && m.inode == ino &&
+		    ((uint64_t)m.dev_major << 20 | m.dev_minor) == dev)
+			return 1;
+	return 0;
+}
+
 void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated)
 {
 	struct run *r = w->r;
@@ -352,8 +367,11 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	w->st->hash_files++;
 	w->st->hash_bytes += bytes;
 	w->st->hash_ns += ps_mono_ns() - t0;
-	/* a whole body is the file: the exe step then reads nothing again */
+	/* a whole body is the file: the exe step then reads nothing again
+	 * (the exe's, or an fd's that the process maps executable: a data
+	 * file's would only fill the set, one per process on some hosts) */
 	if (f.have_hash && !truncated && sb->st_size >= 0 && bytes == (uint64_t)sb->st_size &&
+	    (strcmp(rel, "exe") == 0 || mapped_exec(w, f.dev, f.ino)) &&
 	    !file_find(r->hashes, f.dev, f.ino, f.mtime_ns))
 		file_add(r->hashes, &f);
 	/* w->path is the member's: proc/<pid>/exe.body */

@@ -33,9 +33,12 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#define BATCH_BYTES   (1u << 20)
+/* Members travel from the walk to the formatter and on to the index builder
+ * in batches of about this size: the builder is the slowest stage, so its
+ * queue and the formatter's stay full and memory is a dozen batches. */
+#define BATCH_BYTES   (256u << 10)
 #define DEDUP_MAX     (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
-#define SPOOL_MEM_MAX (4u << 20)
+#define SPOOL_MEM_MAX (1u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
  * resolve thousands of links to "0\n". */
@@ -58,7 +61,8 @@ struct ps_writer {
 	uint64_t tar_off;	     /* total tar bytes produced */
 	int aerr;		     /* callback saw a worker failure */
 	struct archive_entry *entry; /* reused for every member */
-	struct ps_pool pool;
+	struct ps_pool pool;	     /* tar chunk buffers */
+	struct ps_pool bpool;	     /* batch buffers (the index builder returns them here) */
 	/* caller side */
 	struct ps_buf batch; /* members not yet handed to the formatter */
 	/* formatter thread */
@@ -460,7 +464,8 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_grow(&w->batch, BATCH_BYTES + 64 * 1024);
 	ps_bq_init(&w->fq);
 	ps_bq_init(&w->cq);
-	ps_pool_init(&w->pool, 2 * BATCH_BYTES + 128 * 1024);
+	ps_pool_init(&w->pool, 2 * w->opts.frame_size + 128 * 1024);
+	ps_pool_init(&w->bpool, 2 * BATCH_BYTES + 128 * 1024);
 	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
@@ -485,7 +490,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		return -1;
 	}
 	if (opts && opts->index_path &&
-	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->pool, err) < 0) {
+	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->bpool, err) < 0) {
 		ps_writer_free(w);
 		return -1;
 	}
@@ -799,7 +804,7 @@ static void *formatter_main(void *arg)
 			if (ps_ibuild_submit(w->ib, c, &w->f_err) < 0)
 				w->f_failed = 1;
 		} else {
-			ps_pool_put(&w->pool, c);
+			ps_pool_put(&w->bpool, c);
 		}
 		ps_bq_handled(&w->fq);
 	}
@@ -819,7 +824,7 @@ static void submit_batch(struct ps_writer *w)
 	if (w->batch.len == 0)
 		return;
 	ps_bq_put(&w->fq, ps_chunk_from(&w->batch));
-	ps_pool_get(&w->pool, &w->batch, BATCH_BYTES + 64 * 1024);
+	ps_pool_get(&w->bpool, &w->batch, BATCH_BYTES + 64 * 1024);
 }
 
 /* Wait until the formatter has handled everything added so far. */
@@ -1094,6 +1099,7 @@ void ps_writer_free(struct ps_writer *w)
 	ps_bq_destroy(&w->cq);
 	ps_ibuild_free(w->ib);
 	ps_pool_destroy(&w->pool);
+	ps_pool_destroy(&w->bpool);
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->entry)

@@ -11,7 +11,9 @@
  *   - device and inode as process_memory_map gives them;
  *   - --hash-max: files over the budget listed, not read; --no-hash: none;
  *   - bodies of the same content in two processes (MD5 and SHA-1 taken from
- *     the first by SHA-256) and of another content: each row right.
+ *     the first by SHA-256) and of another content: each row right;
+ *   - a thousand bodies: hashes.tsv outgrows memory into a spill file, and
+ *     comes back whole (every row in the table, verify intact).
  */
 #include "t.h"
 #include "tutil.h"
@@ -246,6 +248,45 @@ static void test_identical_bodies(void)
 		tu_victim_cmd(who[i], NULL, 0, "close %d", fd[i]);
 }
 
-static const struct t_case t_cases[] = {
-    T(test_exe_and_libs), T(test_deleted_exe), T(test_budget), T(test_identical_bodies), {0, 0}};
+/* 520 deleted fds in each of two victims: over 256 KiB of hashes.tsv rows,
+ * which capture spools into a file rather than memory. */
+static void test_many_bodies(void)
+{
+	char f[600], reply[200];
+	if (!started)
+		T_SKIP_CASE("no victims");
+	snprintf(f, sizeof(f), "%s/many-bodies-with-a-long-enough-name", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL, "head -c 100 /dev/urandom > '%s'", f), 0);
+	struct tu_victim *who[2] = {&v1, &v2};
+	int first[2] = {-1, -1}, last[2] = {-1, -1};
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 520; i++) {
+			CHECK_INT(tu_victim_cmd(who[k], reply, sizeof(reply), "open %s", f), 0);
+			const char *p = strstr(reply, "fd=");
+			CHECK(p != NULL);
+			last[k] = atoi(p + 3);
+			if (first[k] < 0)
+				first[k] = last[k];
+		}
+	}
+	CHECK_INT(unlink(f), 0);
+	CHECK_INT(capture(""), 0);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM hash WHERE source = 'body' AND path = '%s' AND "
+			     "length(sha256) = 64 AND pid IN (%d, %d)",
+			     f, v1.pid, v2.pid),
+		  1040);
+	tu_sh(&out, "%s cat %s procsnap/hashes.tsv | wc -lc", tu_procsnap(), snap);
+	long lines = 0, bytes = 0;
+	CHECK_INT(sscanf(out.buf, "%ld %ld", &lines, &bytes), 2);
+	CHECK(lines > 1040 && bytes > (256 << 10));
+	CHECK_INT(tu_sh(NULL, "%s verify %s >/dev/null 2>&1", tu_procsnap(), snap), 0);
+	for (int k = 0; k < 2; k++)
+		for (int fd = first[k]; fd <= last[k]; fd++)
+			tu_victim_cmd(who[k], NULL, 0, "close %d", fd);
+}
+
+static const struct t_case t_cases[] = {T(test_exe_and_libs), T(test_deleted_exe),
+					T(test_budget),	      T(test_identical_bodies),
+					T(test_many_bodies),  {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
