@@ -569,6 +569,58 @@ static void read_hashed(int pidfd, const char *rel, uint64_t dev, uint64_t ino)
 	seen_add(dev_code(sb.st_dev), (uint64_t)sb.st_ino);
 }
 
+/* One line of maps: "lo-hi perms offset major:minor inode   path". */
+struct mline {
+	unsigned long long lo, hi, ino;
+	uint64_t dev;
+	int x;
+	const char *path;
+};
+
+static unsigned long long hexnum(const char **p)
+{
+	unsigned long long v = 0;
+	for (;; (*p)++) {
+		char c = **p;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return v;
+		v = v * 16 + (unsigned)d;
+	}
+}
+
+/* 1 when the line has an inode (a file mapping), filled into ml. */
+static int maps_line(const char *p, struct mline *ml)
+{
+	ml->lo = hexnum(&p);
+	if (*p++ != '-')
+		return 0;
+	ml->hi = hexnum(&p);
+	if (*p++ != ' ' || !p[0] || !p[1] || !p[2])
+		return 0;
+	ml->x = p[2] == 'x';
+	p += 4;
+	if (*p++ != ' ')
+		return 0;
+	hexnum(&p); /* offset */
+	if (*p++ != ' ')
+		return 0;
+	unsigned long long maj = hexnum(&p);
+	if (*p++ != ':')
+		return 0;
+	unsigned long long min = hexnum(&p);
+	if (*p++ != ' ')
+		return 0;
+	ml->dev = (uint64_t)maj << 20 | min;
+	ml->ino = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		ml->ino = ml->ino * 10 + (unsigned)(*p - '0');
+	while (*p == ' ')
+		p++;
+	ml->path = p;
+	return ml->ino != 0;
+}
+
 /* The exe and the executable file mappings of maps (one per device and
  * inode), as capture's hash step reads them. */
 static void read_hashes(int pidfd, const struct keep *maps)
@@ -583,23 +635,18 @@ static void read_hashes(int pidfd, const struct keep *maps)
 			read_hashed(pidfd, "exe", xdev, xino);
 		for (const char *line = m; *line;) {
 			const char *nl = strchr(line, '\n');
-			unsigned long long lo, hi, off, ino;
-			unsigned maj, min;
-			char perms[8];
-			int pathpos = 0;
-			if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off,
-				   &maj, &min, &ino, &pathpos) >= 7 &&
-			    pathpos > 0 && ino) {
-				const char *pth = line + pathpos;
+			struct mline ml;
+			if (maps_line(line, &ml)) {
+				const char *pth = ml.path;
 				size_t pn = nl ? (size_t)(nl - pth) : strlen(pth);
-				uint64_t dev = (uint64_t)maj << 20 | min;
 				if (pass == 0 && exe_len > 0 && pn == (size_t)exe_len &&
 				    memcmp(pth, exe_text, pn) == 0 && !xino) {
-					xdev = dev;
-					xino = ino;
-				} else if (pass == 1 && perms[2] == 'x' && pn && pth[0] == '/') {
-					snprintf(rel, sizeof(rel), "map_files/%llx-%llx", lo, hi);
-					read_hashed(pidfd, rel, dev, ino);
+					xdev = ml.dev;
+					xino = ml.ino;
+				} else if (pass == 1 && ml.x && pn && pth[0] == '/') {
+					snprintf(rel, sizeof(rel), "map_files/%llx-%llx", ml.lo,
+						 ml.hi);
+					read_hashed(pidfd, rel, ml.dev, ml.ino);
 				}
 			}
 			if (!nl)
