@@ -40,10 +40,12 @@
 #include "capture_int.h"
 #include "procfs.h"
 
-#define CHUNK	   ((size_t)1 << 20) /* bytes per read(); the watchdog ticks per chunk */
-#define FILES_MAX  (1u << 16)	     /* files remembered; past it a file may be read again */
-#define ROWS_MAX   (1u << 18)	     /* (file, path) rows remembered; past it rows repeat */
-#define SUMS_MAX   (1u << 14)	     /* contents remembered by SHA-256 (bodies) */
+#define CHUNK	   ((size_t)1 << 20)  /* bytes per read(); the watchdog ticks per chunk */
+#define FILES_MAX  (1u << 16)	      /* files remembered; past it a file may be read again */
+#define ROWS_MAX   (1u << 18)	      /* (file, path) rows remembered; past it rows repeat */
+#define SUMS_MAX   (1u << 14)	      /* contents remembered by SHA-256 (bodies) */
+#define RECENT_N   16		      /* bodies kept to compare byte for byte ... */
+#define RECENT_MAX ((size_t)64 << 10) /* ... when at most this long (1 MiB in all) */
 #define DELETED	   " (deleted)"
 #define DELETED_SZ (sizeof(DELETED) - 1)
 
@@ -73,6 +75,14 @@ struct ps_hashes {
 	struct ps_buf names; /* "path\0" back to back */
 	uint64_t hung[16];   /* devices (maps encoding) a read timed out on */
 	size_t nhung;
+	/* The last few small bodies, bytes kept, for digests_mem. */
+	struct recent {
+		unsigned char xxh[16];
+		size_t len;
+		char *bytes;
+		struct sums sm;
+	} recent[RECENT_N];
+	size_t recent_next;
 };
 
 static int hung(const struct ps_hashes *h, uint64_t dev)
@@ -104,6 +114,8 @@ void ps_hashes_free(struct ps_hashes *h)
 	ps_buf_release(&h->names);
 	free(h->v);
 	free(h->sv);
+	for (size_t i = 0; i < RECENT_N; i++)
+		free(h->recent[i].bytes);
 	free(h);
 }
 
@@ -282,6 +294,25 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 {
 	struct ps_hashes *h = w->r->hashes;
 	unsigned int len;
+	/* A small body equal, byte for byte, to one of the last few (found by
+	 * its XXH3-128, then compared whole): its digests are those. */
+	unsigned char xxh[16];
+	if (n <= RECENT_MAX) {
+		XXH128_hash_t x = XXH3_128bits(p, n);
+		memcpy(xxh, &x.low64, 8);
+		memcpy(xxh + 8, &x.high64, 8);
+		for (size_t i = 0; i < RECENT_N; i++) {
+			const struct recent *c = &h->recent[i];
+			if (c->bytes && c->len == n && memcmp(c->xxh, xxh, 16) == 0 &&
+			    memcmp(c->bytes, p, n) == 0) {
+				memcpy(f->sha256, c->sm.sha256, 32);
+				memcpy(f->md5, c->sm.md5, 16);
+				memcpy(f->sha1, c->sm.sha1, 20);
+				f->have_hash = 1;
+				return 0;
+			}
+		}
+	}
 	if (digests_begin(w) < 0 || !EVP_DigestUpdate(w->hctx[2], p, n) ||
 	    !EVP_DigestFinal_ex(w->hctx[2], f->sha256, &len))
 		return -1;
@@ -289,26 +320,39 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 	memcpy(&key, f->sha256, sizeof(key));
 	key |= 1; /* 0 is the map's empty slot */
 	size_t it = 0;
-	while (ps_hmap_next(&h->sums, key, &it, &v)) {
+	int known = 0;
+	while (!known && ps_hmap_next(&h->sums, key, &it, &v)) {
 		if (memcmp(h->sv[v].sha256, f->sha256, 32) == 0) {
 			memcpy(f->md5, h->sv[v].md5, 16);
 			memcpy(f->sha1, h->sv[v].sha1, 20);
-			f->have_hash = 1;
-			return 0;
+			known = 1;
 		}
 	}
-	EVP_DigestUpdate(w->hctx[0], p, n);
-	EVP_DigestUpdate(w->hctx[1], p, n);
-	EVP_DigestFinal_ex(w->hctx[0], f->md5, &len);
-	EVP_DigestFinal_ex(w->hctx[1], f->sha1, &len);
+	if (!known) {
+		EVP_DigestUpdate(w->hctx[0], p, n);
+		EVP_DigestUpdate(w->hctx[1], p, n);
+		EVP_DigestFinal_ex(w->hctx[0], f->md5, &len);
+		EVP_DigestFinal_ex(w->hctx[1], f->sha1, &len);
+		if (h->nsums < SUMS_MAX && ps_hmap_put(&h->sums, key, h->nsums) == 0) {
+			if (h->nsums % 256 == 0)
+				h->sv = ps_xrealloc(h->sv, (h->nsums + 256) * sizeof(*h->sv));
+			struct sums *sm = &h->sv[h->nsums++];
+			memcpy(sm->sha256, f->sha256, 32);
+			memcpy(sm->md5, f->md5, 16);
+			memcpy(sm->sha1, f->sha1, 20);
+		}
+	}
 	f->have_hash = 1;
-	if (h->nsums < SUMS_MAX && ps_hmap_put(&h->sums, key, h->nsums) == 0) {
-		if (h->nsums % 256 == 0)
-			h->sv = ps_xrealloc(h->sv, (h->nsums + 256) * sizeof(*h->sv));
-		struct sums *sm = &h->sv[h->nsums++];
-		memcpy(sm->sha256, f->sha256, 32);
-		memcpy(sm->md5, f->md5, 16);
-		memcpy(sm->sha1, f->sha1, 20);
+	if (n <= RECENT_MAX) {
+		/* round robin: a content that keeps coming back stays */
+		struct recent *c = &h->recent[h->recent_next++ % RECENT_N];
+		c->bytes = ps_xrealloc(c->bytes, n ? n : 1);
+		memcpy(c->bytes, p, n);
+		c->len = n;
+		memcpy(c->xxh, xxh, 16);
+		memcpy(c->sm.sha256, f->sha256, 32);
+		memcpy(c->sm.md5, f->md5, 16);
+		memcpy(c->sm.sha1, f->sha1, 20);
 	}
 	return 0;
 }
