@@ -387,8 +387,8 @@ static void test_escape(void)
 static void edge_members(struct ps_writer *w, const char *spill_path)
 {
 	struct ps_err err = {0, ""};
-	char p[400], t[200];
-	static char data[1200];
+	char p[400], t[256];
+	static char data[2000];
 	fill(data, sizeof(data), 3);
 	const size_t lens[] = {1, 99, 100, 101, 154, 155, 156, 157, 200, 255, 256, 257, 300};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
