@@ -621,6 +621,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 		ps_buf_reset(&w->pmaps);
 		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
 		w->have_pmaps = 1;
+		ps_cap_hash_forget(w);
 	}
 }
 
@@ -1135,6 +1136,8 @@ static void do_pagemap(struct walker *w)
 	guard_begin(w, 1);
 	if (!w->have_pmaps && ps_read_at(w->p.pidfd, "maps", &w->pmaps, FILE_MAX, NULL) != 0)
 		ps_buf_reset(&w->pmaps); /* maps excluded or unreadable: read it for us */
+	if (!w->have_pmaps)
+		ps_cap_hash_forget(w);
 	int e = ps_pm_read(w->pm, w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->o->pagemap_max,
 			   &w->data, &res);
 	guard_end(w);
@@ -1289,6 +1292,7 @@ static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 	w->p.pidfd = pidfd;
 	w->p.hidden = hidden;
 	w->have_pmaps = 0;
+	ps_cap_hash_forget(w);
 	w->have_pmsec = 0;
 	ps_xv_see(r->xv, pid, PS_XV_OPENED);
 	w->p.on_disk = -1;

@@ -127,6 +127,9 @@ void ps_cap_hash_release(struct walker *w)
 	}
 	free(w->hbuf);
 	w->hbuf = NULL;
+	free(w->hit);
+	w->hit = NULL;
+	w->have_hit = 0;
 	if (w->hash_fd >= 0)
 		close(w->hash_fd);
 	w->hash_fd = -1;
@@ -357,17 +360,97 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 	return 0;
 }
 
-/* Does the process map (dev, ino) executable (its maps text)? */
-static int mapped_exec(const struct walker *w, uint64_t dev, uint64_t ino)
+/* ---- the executables of a process ------------------------------------------------- */
+
+struct item {
+	int exe;	   /* the exe link, else a mapping */
+	char range[48];	   /* "start-end" of maps */
+	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
+	size_t poff, plen; /* pathname in the maps text */
+};
+
+/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
+ * order, after the exe (its device and inode those of the first mapping of
+ * the same name, 0 when none): the same list on every pass over this
+ * process.  One pass over maps, kept for the process (w->hit) until its
+ * maps text changes (ps_cap_hash_forget). */
+static const struct item *items_of(struct walker *w, size_t *np)
 {
+	if (w->have_hit) {
+		*np = w->nhit;
+		return w->hit;
+	}
+	size_t n = 0, cap = 16, pos = 0;
+	struct item *v = w->hit ? w->hit : ps_xmalloc(cap * sizeof(*v));
+	if (w->hit)
+		cap = w->caphit;
 	struct ps_map m;
-	size_t pos = 0;
-	int rc;
+	int rc, exe = w->p.have_exe && w->p.exe.len, exe_found = 0;
+	if (exe) {
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].exe = 1;
+		n++;
+	}
+	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
+		if (rc < 0 || m.inode == 0 || m.inode == PS_U64_UNKNOWN)
+			continue;
+		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
+		if (exe && !exe_found && m.path.len == w->p.exe.len &&
+		    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
+			exe_found = 1;
+			v[0].dev = dev;
+			v[0].ino = m.inode;
+		}
+		if (m.perms[2] != 'x' || m.path.len == 0 || m.path.p[0] != '/')
+			continue;
+		int dup = 0;
+		for (size_t i = exe; i < n && !dup; i++)
+			dup = v[i].dev == dev && v[i].ino == m.inode;
+		if (dup)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			v = ps_xrealloc(v, cap * sizeof(*v));
+		}
+		struct item *it = &v[n++];
+		memset(it, 0, sizeof(*it));
+		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
+			 (unsigned long long)m.end);
+		it->dev = dev;
+		it->ino = m.inode;
+		it->poff = (size_t)(m.path.p - w->pmaps.buf);
+		it->plen = m.path.len;
+	}
+	if (exe && v[0].ino) {
+		/* mappings of the exe's own file come after it as one */
+		size_t k = 1;
+		for (size_t i = 1; i < n; i++)
+			if (!(v[i].dev == v[0].dev && v[i].ino == v[0].ino))
+				v[k++] = v[i];
+		n = k;
+	}
+	w->hit = v;
+	w->caphit = cap;
+	w->nhit = n;
+	w->have_hit = 1;
+	*np = n;
+	return v;
+}
+
+void ps_cap_hash_forget(struct walker *w)
+{
+	w->have_hit = 0;
+}
+
+/* Does the process map (dev, ino) executable (its maps text)? */
+static int mapped_exec(struct walker *w, uint64_t dev, uint64_t ino)
+{
 	if (!w->have_pmaps)
 		return 0;
-	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0)
-		if (rc > 0 && m.perms[2] == 'x' && m.inode == ino &&
-		    ((uint64_t)m.dev_major << 20 | m.dev_minor) == dev)
+	size_t n;
+	const struct item *v = items_of(w, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ino && v[i].dev == dev && v[i].ino == ino)
 			return 1;
 	return 0;
 }
@@ -424,65 +507,6 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	       : truncated ? "truncated"
 			   : NULL);
 	ps_buf_release(&path);
-}
-
-/* ---- the executables of a process ------------------------------------------------- */
-
-struct item {
-	int exe;	   /* the exe link, else a mapping */
-	char range[48];	   /* "start-end" of maps */
-	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
-	size_t poff, plen; /* pathname in the maps text */
-};
-
-/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
- * order, after the exe (its device and inode those of the mapping of the
- * same name, 0 when none): the same list on every pass over this process. */
-static size_t items_of(struct walker *w, struct item **out)
-{
-	size_t n = 0, cap = 16, pos = 0;
-	struct item *v = ps_xmalloc(cap * sizeof(*v));
-	struct ps_map m;
-	int rc;
-	if (w->p.have_exe && w->p.exe.len) {
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].exe = 1;
-		while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0)
-			if (rc > 0 && m.inode && m.inode != PS_U64_UNKNOWN &&
-			    m.path.len == w->p.exe.len &&
-			    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
-				v[n].dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-				v[n].ino = m.inode;
-				break;
-			}
-		n++;
-		pos = 0;
-	}
-	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
-		if (rc < 0 || m.perms[2] != 'x' || m.inode == 0 || m.inode == PS_U64_UNKNOWN ||
-		    m.path.len == 0 || m.path.p[0] != '/')
-			continue;
-		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-		int dup = 0;
-		for (size_t i = 0; i < n && !dup; i++)
-			dup = v[i].ino && v[i].dev == dev && v[i].ino == m.inode;
-		if (dup)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			v = ps_xrealloc(v, cap * sizeof(*v));
-		}
-		struct item *it = &v[n++];
-		memset(it, 0, sizeof(*it));
-		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
-			 (unsigned long long)m.end);
-		it->dev = dev;
-		it->ino = m.inode;
-		it->poff = (size_t)(m.path.p - w->pmaps.buf);
-		it->plen = m.path.len;
-	}
-	*out = v;
-	return n;
 }
 
 /* Open the item's file: exe or map_files/<range>, else root/<path> when it
@@ -612,9 +636,10 @@ void ps_cap_hash_process(struct walker *w)
 			ps_buf_reset(&w->pmaps);
 		guard_end(w);
 		w->have_pmaps = 1;
+		w->have_hit = 0;
 	}
-	struct item *v;
-	size_t n = items_of(w, &v);
+	size_t n;
+	const struct item *v = items_of(w, &n);
 	struct ps_buf path = PS_BUF_INIT;
 	char name[24];
 	for (size_t i = 0; i < n && !halted(w); i++) {
@@ -645,5 +670,4 @@ void ps_cap_hash_process(struct walker *w)
 		}
 	}
 	ps_buf_release(&path);
-	free(v);
 }
