@@ -36,8 +36,10 @@
 /* Members travel from the walk to the formatter and on to the index builder
  * in batches of about this size: the builder is the slowest stage, so its
  * queue and the formatter's stay full and memory is a dozen batches. */
-#define BATCH_BYTES   (256u << 10)
-#define DEDUP_MAX     (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
+#define BATCH_BYTES (256u << 10)
+/* Entries; the table is at most 3/4 full, so it stays at 131,072 slots of
+ * 32 bytes (4 MiB) plus the first copies' paths (about 3 MiB). */
+#define DEDUP_MAX     (3u << 15)
 #define SPOOL_MEM_MAX (1u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
@@ -405,7 +407,7 @@ static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char
 {
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
-	if ((w->dd_count + 1) * 2 > w->dd_cap) {
+	if ((w->dd_count + 1) * 4 > w->dd_cap * 3) {
 		size_t ncap = w->dd_cap ? w->dd_cap * 2 : 4096;
 		struct dedup_ent *nd = ps_xcalloc(ncap, sizeof(*nd));
 		for (size_t j = 0; j < w->dd_cap; j++) {
