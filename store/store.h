@@ -52,9 +52,6 @@ struct ps_writer_opts {
 	const char *index_path;	  /* NULL: no index */
 	int index_force;	  /* an existing index_path may be replaced */
 	const char *archive_name; /* recorded in the index (snapshots.archive_name) */
-	/* Tests: every tar header through libarchive, none built by the
-	 * writer itself (the archive must be the same byte for byte). */
-	int libarchive_headers;
 };
 
 struct ps_writer_stats {

@@ -237,123 +237,6 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 	return (la_ssize_t)n;
 }
 
-/* ---- ustar headers without libarchive ------------------------------------ */
-
-/*
- * libarchive's pax writer clones the entry, converts every string through
- * iconv and allocates its work areas for each header: that was two thirds
- * of the formatter thread.  Almost every member of a capture needs no pax
- * extension (an ASCII path that fits ustar's name and prefix, an ASCII link
- * of at most 100 bytes, small ids, size and mtime), and for those the
- * pax-restricted header is a plain ustar header: built here, byte for byte
- * what libarchive writes (tests/test_store.c compares the two).  Anything
- * else goes through libarchive as before.
- */
-#define USTAR_LINK_MAX 100
-
-static int ascii(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
-/* Where an ASCII path of n bytes splits into ustar's prefix and name, as
- * libarchive splits it: 0 when it fits the name field whole, the prefix
- * length when it splits, -1 when it does not fit. */
-static long ustar_split(const char *p, size_t n)
-{
-	if (n <= 100)
-		return 0;
-	const char *s = memchr(p + n - 101, '/', 101);
-	if (s == p)
-		s = memchr(s + 1, '/', n - 1);
-	if (!s || (size_t)(s - p) == n - 1 || s - p > 155)
-		return -1;
-	return s - p;
-}
-
-static void octal(char *f, int digits, uint64_t v)
-{
-	for (int i = digits - 1; i >= 0; i--, v >>= 3)
-		f[i] = (char)('0' + (v & 7));
-}
-
-/* The 512-byte header of m if it needs no pax extension; 0, or -1 (use
- * libarchive). */
-static int ustar_header(char h[512], const struct ps_member *m, unsigned perm, const char *hardlink)
-{
-	const char *link = hardlink ? hardlink : m->kind == PS_M_LINK ? m->target : NULL;
-	size_t pl = strlen(m->path), ll = link ? strlen(link) : 0;
-	int dir = m->kind != PS_M_FILE && m->kind != PS_M_LINK;
-	int slash = dir && (pl == 0 || m->path[pl - 1] != '/');
-	uint64_t size = m->kind == PS_M_FILE && !hardlink ? (uint64_t)m->len : 0;
-	if (pl == 0 || pl + (size_t)slash > 256 || ll > USTAR_LINK_MAX || !ascii(m->path, pl) ||
-	    !ascii(link, ll) || m->uid >= (1u << 18) || m->gid >= (1u << 18) ||
-	    size >= ((uint64_t)1 << 33) || m->mtime < 0 || m->mtime >= 0x7fffffff)
-		return -1;
-	char path[258];
-	memcpy(path, m->path, pl);
-	if (slash)
-		path[pl++] = '/';
-	long pre = ustar_split(path, pl);
-	if (pre < 0)
-		return -1;
-	memset(h, 0, 512);
-	if (pre) {
-		memcpy(h + 345, path, (size_t)pre);
-		memcpy(h, path + pre + 1, pl - (size_t)pre - 1);
-	} else {
-		memcpy(h, path, pl);
-	}
-	octal(h + 100, 6, perm & 07777);
-	octal(h + 108, 6, m->uid);
-	octal(h + 116, 6, m->gid);
-	octal(h + 124, 11, size);
-	octal(h + 136, 11, (uint64_t)m->mtime);
-	h[106] = h[114] = h[122] = ' ';
-	h[135] = h[147] = ' ';
-	memset(h + 148, ' ', 8);
-	h[156] = hardlink ? '1' : m->kind == PS_M_FILE ? '0' : m->kind == PS_M_LINK ? '2' : '5';
-	if (ll)
-		memcpy(h + 157, link, ll);
-	memcpy(h + 257,
-	       "ustar\0"
-	       "00",
-	       8);
-	octal(h + 329, 6, 0);
-	octal(h + 337, 6, 0);
-	h[335] = h[343] = ' ';
-	/* The checksum over the bytes that can be non-zero: the strings
-	 * copied in, the numeric fields, the type, the magic and the device
-	 * numbers (a loop over all 512 was a fifth of this function). */
-	unsigned sum = 0;
-	for (size_t i = 0; i < pl; i++)
-		sum += (unsigned char)path[i];
-	if (pre)
-		sum -= '/'; /* the separator is not stored */
-	for (size_t i = 0; i < ll; i++)
-		sum += (unsigned char)link[i];
-	for (int i = 100; i < 157; i++)
-		sum += (unsigned char)h[i];
-	for (int i = 257; i < 265; i++)
-		sum += (unsigned char)h[i];
-	for (int i = 329; i < 345; i++)
-		sum += (unsigned char)h[i];
-	octal(h + 148, 6, sum);
-	h[154] = '\0';
-	return 0;
-}
-
-/* The zeros after a member's data, up to the next 512-byte block. */
-static int tar_pad(struct ps_writer *w, uint64_t len)
-{
-	static const char zeros[512];
-	size_t pad = (size_t)(-len & 511);
-	return pad ? tar_emit(w, zeros, pad) : 0;
-}
-
 /* ---- manifest spool ---------------------------------------------------- */
 
 static int spool_flush_out(struct ps_writer *w, ZSTD_outBuffer *ob)
@@ -454,7 +337,6 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 			w->opts.frame_size = opts->frame_size;
 		w->opts.spill_dirfd = opts->spill_dirfd;
 		w->opts.archive_name = opts->archive_name;
-		w->opts.libarchive_headers = opts->libarchive_headers;
 	}
 	w->man_spill_fd = -1;
 	ps_buf_init(&w->cur);
@@ -558,10 +440,9 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 
 /* The content of a spilled member, from its file to the archive in 1 MiB
  * pieces, hashed as it passes (its tar header is written: the size is
- * known); raw: the header was ours (ustar_header), the bytes go straight to
- * the tar.  A file that gives fewer bytes than announced is an error. */
+ * known).  A file that gives fewer bytes than announced is an error. */
 static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned char h[16],
-			int raw, struct ps_err *err)
+			struct ps_err *err)
 {
 	XXH3_state_t *x = XXH3_createState();
 	if (!x)
@@ -579,16 +460,11 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 			break;
 		}
 		XXH3_128bits_update(x, w->spill_buf, (size_t)n);
-		if (raw) {
-			if (tar_emit(w, w->spill_buf, (size_t)n) < 0)
-				rc = worker_error(w, err);
-		} else {
-			la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
-			if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
-				rc = w->w_errno ? worker_error(w, err)
-						: ps_err_set(err, EIO, "libarchive: %s: %s",
-							     m->path, archive_error_string(w->a));
-		}
+		la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
+		if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
+			rc = w->w_errno ? worker_error(w, err)
+					: ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
+						     archive_error_string(w->a));
 		off += (uint64_t)n;
 	}
 	XXH128_canonical_t c;
@@ -598,27 +474,8 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 	return rc;
 }
 
-/* A member whose header ustar_header built: header, data, padding. */
-static int write_raw(struct ps_writer *w, const struct ps_member *m, const char hdr[512],
-		     int hardlink, unsigned char h[16], uint64_t *data_off, struct ps_err *err)
-{
-	if (tar_emit(w, hdr, 512) < 0)
-		return worker_error(w, err);
-	*data_off = w->tar_off;
-	if (m->kind != PS_M_FILE || hardlink)
-		return 0;
-	if (m->spilled) {
-		if (stream_spill(w, m, h, 1, err) < 0)
-			return -1;
-	} else if (m->len && tar_emit(w, m->data, m->len) < 0) {
-		return worker_error(w, err);
-	}
-	if (tar_pad(w, (uint64_t)m->len) < 0)
-		return worker_error(w, err);
-	return 0;
-}
-
-/* The same through libarchive (a member that needs a pax extension). */
+/* One member through libarchive: header, data (from memory or its spill
+ * file), padding; *data_off where its data starts in the tar. */
 static int write_archive(struct ps_writer *w, const struct ps_member *m, unsigned perm,
 			 const char *hardlink, unsigned char h[16], uint64_t *data_off,
 			 struct ps_err *err)
@@ -655,7 +512,7 @@ static int write_archive(struct ps_writer *w, const struct ps_member *m, unsigne
 	/* Blocking is off: the header has reached tar_write_cb, so the
 	 * data starts here. */
 	*data_off = w->tar_off;
-	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, m, h, 0, err) < 0)
+	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, m, h, err) < 0)
 		return -1;
 	if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
 		la_ssize_t n = archive_write_data(w->a, m->data, m->len);
@@ -709,12 +566,8 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 			perm = 0777;
 		else if (m->kind == PS_M_DIR && !perm)
 			perm = 0555;
-		char hdr[512];
 		uint64_t off = 0;
-		int rc = !w->opts.libarchive_headers && ustar_header(hdr, m, perm, hardlink) == 0
-			     ? write_raw(w, m, hdr, hardlink != NULL, h, &off, err)
-			     : write_archive(w, m, perm, hardlink, h, &off, err);
-		if (rc < 0)
+		if (write_archive(w, m, perm, hardlink, h, &off, err) < 0)
 			return -1;
 		if (m->kind == PS_M_FILE && !hardlink) {
 			data_off = off;

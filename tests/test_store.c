@@ -485,20 +485,14 @@ static void edge_members(struct ps_writer *w, const char *spill_path)
 	CHECK_INT(ps_writer_add(w, &ab, &err), 0);
 }
 
-/* Decompress a whole archive file (small) into b. */
-static void slurp_tar(const char *path, struct ps_buf *b)
+/* Members at every edge of the tar format (names at ustar's 100/155 limits
+ * and past them, non-ASCII names, long link targets, hardlinks, large ids,
+ * mtimes out of ustar's range, spilled content): libarchive writes pax
+ * extensions where ustar cannot hold a value and GNU tar lists every
+ * member. */
+static void test_edge_members(void)
 {
-	char cmd[1400];
-	snprintf(cmd, sizeof(cmd), "zstd -dcq %s > %s.tar", path, path);
-	CHECK_INT(run(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "%s.tar", path);
-	ps_buf_reset(b);
-	CHECK_INT(ps_read_at(AT_FDCWD, cmd, b, 0, NULL), 0);
-}
-
-static void test_ustar_same(void)
-{
-	char spill[300], path[2][300];
+	char spill[300], path[300];
 	snprintf(spill, sizeof(spill), "%s/spill", dir);
 	int fd = open(spill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0);
@@ -506,46 +500,32 @@ static void test_ustar_same(void)
 	fill(sdata, sizeof(sdata), 11);
 	CHECK_INT((int)write(fd, sdata, sizeof(sdata)), (int)sizeof(sdata));
 	close(fd);
-	struct ps_buf tar[2] = {PS_BUF_INIT, PS_BUF_INIT};
-	uint64_t links[2];
-	for (int k = 0; k < 2; k++) {
-		snprintf(path[k], sizeof(path[k]), "%s/hdr%d.tar.zst", dir, k);
-		fd = open(path[k], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		CHECK(fd >= 0);
-		struct ps_writer *w = NULL;
-		struct ps_err err = {0, ""};
-		struct ps_writer_opts o = {
-		    .level = 1, .frame_size = 8192, .spill_dirfd = -1, .libarchive_headers = k};
-		CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
-		edge_members(w, spill);
-		struct ps_writer_stats st;
-		CHECK_INT(ps_writer_finish(w, &st, &err), 0);
-		ps_writer_free(w);
-		close(fd);
-		links[k] = st.hardlinks;
-		slurp_tar(path[k], &tar[k]);
-	}
-	CHECK_U64(links[0], links[1]);
-	CHECK(links[0] >= 9); /* the sizes >= 64 twice each, and repeats of data */
-	/* The same tar, byte for byte, but for the manifest's header (its
-	 * mtime is the time of ps_writer_finish). */
-	CHECK_U64(tar[0].len, tar[1].len);
-	const char *m0 = memmem(tar[0].buf, tar[0].len, PS_MANIFEST_PATH, strlen(PS_MANIFEST_PATH));
-	CHECK(m0 != NULL);
-	size_t off = (size_t)(m0 - tar[0].buf);
-	CHECK(off % 512 == 0);
-	CHECK(memcmp(tar[0].buf, tar[1].buf, off) == 0);
-	CHECK(memcmp(tar[0].buf + off + 512, tar[1].buf + off + 512, tar[0].len - off - 512) == 0);
-	/* and GNU tar reads every member of the writer's own headers */
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "tar -tf %s.tar > %s/hdr.list", path[0], dir);
+	snprintf(path, sizeof(path), "%s/edge.tar.zst", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = 1, .frame_size = 8192, .spill_dirfd = -1};
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	edge_members(w, spill);
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	ps_writer_free(w);
+	close(fd);
+	CHECK(st.hardlinks >= 9); /* the sizes >= 64 twice each, and repeats of data */
+	/* GNU tar reads every member */
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd), "zstd -dcq %s | tar -tf - | wc -l > %s/edge.count", path, dir);
 	CHECK_INT(run(cmd), 0);
-	ps_buf_release(&tar[0]);
-	ps_buf_release(&tar[1]);
+	snprintf(cmd, sizeof(cmd), "%s/edge.count", dir);
+	struct ps_buf b = PS_BUF_INIT;
+	CHECK_INT(ps_read_at(AT_FDCWD, cmd, &b, 0, NULL), 0);
+	CHECK_U64(strtoull(b.buf, NULL, 10), st.members + 1); /* + the manifest */
+	ps_buf_release(&b);
 }
 
 static const struct t_case cases[] = {T(test_escape),  T(test_roundtrip),  T(test_seek_and_index),
-				      T(test_corrupt), T(test_ustar_same), {0, 0}};
+				      T(test_corrupt), T(test_edge_members), {0, 0}};
 
 static void cleanup(void)
 {
