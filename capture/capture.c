@@ -642,8 +642,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	guard_begin(w, 1);
 	int fd;
 	if (!sb || w->r->procfs) {
-		fd = ps_sys_openat(dfd, name,
-				   O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 		if (fd >= 0 && !sb) {
 			if (fstat(fd, &fsb) < 0)
 				memset(&fsb, 0, sizeof(fsb));
@@ -662,7 +661,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	else if (!skip && !mounted)
 		e = read_content(w, fd, FILE_MAX, &truncated);
 	if (fd >= 0)
-		ps_sys_close(fd);
+		close(fd);
 	guard_end(w);
 	if (fd < 0 || mounted) {
 		emit(w, PS_KIND_ABSENT, fd < 0 ? sb : xs, NULL, NULL, 0, fd < 0 ? e : EXDEV, 0);

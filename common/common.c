@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,21 +254,6 @@ int ps_read_fd(int fd, struct ps_buf *out, size_t max, int *truncated)
 	return ps_read_fd_flush(fd, out, max, truncated, 0, NULL, NULL, NULL);
 }
 
-long ps_sys_read(int fd, void *buf, size_t n)
-{
-	return syscall(SYS_read, fd, buf, n);
-}
-
-int ps_sys_openat(int dirfd, const char *path, int flags)
-{
-	return (int)syscall(SYS_openat, dirfd, path, flags, 0);
-}
-
-int ps_sys_close(int fd)
-{
-	return (int)syscall(SYS_close, fd);
-}
-
 int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, size_t flush_at,
 		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total)
 {
@@ -307,12 +291,12 @@ int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, siz
 		if (want == 0) {
 			/* At the cap: probe one byte to know whether more exists. */
 			char c;
-			ssize_t n = ps_sys_read(fd, &c, 1);
+			ssize_t n = read(fd, &c, 1);
 			if (n > 0 && truncated)
 				*truncated = 1;
 			break;
 		}
-		ssize_t n = ps_sys_read(fd, out->buf + out->len, want);
+		ssize_t n = read(fd, out->buf + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

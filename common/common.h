@@ -97,14 +97,6 @@ int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, siz
 		     int (*flush)(void *ctx, const void *p, size_t n), void *ctx, uint64_t *total);
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
-/* read(2), openat(2) and close(2) without glibc's cancellation-point
- * bookkeeping: in a process with threads each of those wrappers switches
- * the caller's cancel type on and off (two atomic operations), and the
- * capture walk makes a million of each (3% of its time).  procsnap never
- * cancels a thread.  Same results and errno as the libc calls. */
-long ps_sys_read(int fd, void *buf, size_t n);
-int ps_sys_openat(int dirfd, const char *path, int flags);
-int ps_sys_close(int fd);
 
 /* Clocks in ns. */
 uint64_t ps_mono_ns(void);
