@@ -19,7 +19,16 @@
  *     stack children io cgroup cpuset personality arch_status);
  *   - net/ once per network namespace (keyed by the ns/net inode);
  *   - --pagemap: after maps, pagemap is pread() for each mapped range, at
- *     most --pagemap-max bytes per process (default 256 MiB, as capture).
+ *     most --pagemap-max bytes per process (default 256 MiB, as capture);
+ *   - bodies (capture's --exe-bodies, default deleted): the content behind
+ *     exe and every fd/N whose link text ends in " (deleted)" or starts with
+ *     "/memfd:", read through the link when it is a regular file, at most
+ *     --exe-body-max bytes each (default 64 MiB);
+ *   - what capture hashes (unless --no-hash): the exe and every executable
+ *     file mapping of maps (through map_files/<range>), each distinct file
+ *     (device and inode) read once per run, a body read whole counting as
+ *     its file, at most --hash-max bytes in all (default 512 MiB; a file
+ *     that does not fit is not read, as capture).
  * Not done (they are capture's own work, not reading): the hidden-pid sweep,
  * metadata (fstat/lstat per entry), parsing, hashing, compression, output.
  *
@@ -38,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,14 +55,20 @@
 #define MAX_DEPTH 48
 #define MAX_ENTS  512 /* per template listing; pid dirs have ~60 entries */
 
+enum bodies { BODIES_NONE, BODIES_DELETED, BODIES_ALL };
+
 struct opts {
 	const char *root;
-	int no_threads, pagemap, no_smaps, numa_maps, list;
+	int no_threads, pagemap, no_smaps, numa_maps, list, no_hash;
+	enum bodies bodies;
 	unsigned long long pagemap_max; /* per-process cap on pagemap bytes */
+	unsigned long long body_max;	/* per body */
+	unsigned long long hash_max;	/* per run */
 };
 
 struct counts {
 	uint64_t files, links, dirs, errors, bytes, pagemap_bytes;
+	uint64_t bodies, body_bytes, hashed, hash_bytes;
 };
 
 /* A listing kept for reuse: names and d_types. */
@@ -196,7 +212,8 @@ static void do_file(int dfd, const char *name)
 	read_file(dfd, name, NULL);
 }
 
-static void do_link(int dfd, const char *name)
+/* readlink into buf; the length, or -1. */
+static ssize_t do_link(int dfd, const char *name)
 {
 	size_t mark = enter(name);
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf));
@@ -206,6 +223,7 @@ static void do_link(int dfd, const char *name)
 		ct.links++;
 	note(n < 0 ? 'E' : 'L', n < 0 ? 0 : (uint64_t)n);
 	leave(mark);
+	return n;
 }
 
 /* Open the directory dfd/name (counted, noted); -1 on error. */
@@ -421,6 +439,243 @@ static void read_pagemap(int pidfd, const struct keep *maps)
 	close(pm);
 }
 
+/* ---- bodies and hashed files (capture's --exe-bodies and hash.c) ---------------- */
+
+/* The current pid's exe link text, and its fds whose target is to be kept. */
+static char exe_text[4096];
+static ssize_t exe_len = -1;
+static int *body_fds;
+static size_t nbody_fds, cap_body_fds;
+/* Files read whole so far (device as maps writes it, inode): read once. */
+static uint64_t (*seen)[2];
+static size_t seen_n, seen_cap;
+static unsigned long long hash_left;
+
+static int body_wanted(const char *t, size_t n)
+{
+	static const char del[] = " (deleted)";
+	const size_t dl = sizeof(del) - 1;
+	return (n >= dl && memcmp(t + n - dl, del, dl) == 0) ||
+	       (n >= 7 && memcmp(t, "/memfd:", 7) == 0);
+}
+
+static uint64_t dev_code(dev_t d)
+{
+	return (uint64_t)major(d) << 20 | minor(d);
+}
+
+static int seen_has(uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < seen_n; i++)
+		if (seen[i][0] == dev && seen[i][1] == ino)
+			return 1;
+	return 0;
+}
+
+static void seen_add(uint64_t dev, uint64_t ino)
+{
+	if (seen_has(dev, ino))
+		return;
+	if (seen_n == seen_cap) {
+		seen_cap = seen_cap ? seen_cap * 2 : 64;
+		seen = realloc(seen, seen_cap * sizeof(*seen));
+		if (!seen)
+			abort();
+	}
+	seen[seen_n][0] = dev;
+	seen[seen_n][1] = ino;
+	seen_n++;
+}
+
+/* Read fd to its end (at most max bytes), discarding; the byte count. */
+static uint64_t drain(int fd, unsigned long long max)
+{
+	uint64_t total = 0;
+	while (total < max) {
+		size_t want = max - total < sizeof(buf) ? (size_t)(max - total) : sizeof(buf);
+		ssize_t n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ct.errors++;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+	}
+	return total;
+}
+
+/* The content behind the magic link rel ("exe", "fd/3"), as capture reads
+ * a body: stat through the link, a regular file only, at most body_max. */
+static void read_body(int pidfd, const char *rel)
+{
+	struct stat sb;
+	if (fstatat(pidfd, rel, &sb, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(sb.st_mode))
+		return;
+	int fd = openat(pidfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ct.errors++;
+		return;
+	}
+	uint64_t n = drain(fd, o.body_max);
+	close(fd);
+	ct.bodies++;
+	ct.body_bytes += n;
+	char name[40];
+	snprintf(name, sizeof(name), "%s.body", rel);
+	size_t mark = enter(name);
+	note('F', n);
+	leave(mark);
+	/* a body read whole is its file: hashing reads nothing again */
+	if (!o.no_hash && sb.st_size >= 0 && n == (uint64_t)sb.st_size)
+		seen_add(dev_code(sb.st_dev), (uint64_t)sb.st_ino);
+}
+
+static void read_bodies(int pidfd)
+{
+	if (o.bodies == BODIES_NONE)
+		return;
+	if (exe_len > 0 && (o.bodies == BODIES_ALL || body_wanted(exe_text, (size_t)exe_len)))
+		read_body(pidfd, "exe");
+	char rel[32];
+	for (size_t i = 0; i < nbody_fds; i++) {
+		snprintf(rel, sizeof(rel), "fd/%d", body_fds[i]);
+		read_body(pidfd, rel);
+	}
+}
+
+/* Read one file to hash (capture's hash.c): whole, within the budget. */
+static void read_hashed(int pidfd, const char *rel, uint64_t dev, uint64_t ino)
+{
+	if (ino && seen_has(dev, ino))
+		return;
+	int fd = openat(pidfd, rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    seen_has(dev_code(sb.st_dev), (uint64_t)sb.st_ino) ||
+	    (unsigned long long)sb.st_size > hash_left) {
+		close(fd);
+		return;
+	}
+	uint64_t n = drain(fd, UINT64_MAX);
+	close(fd);
+	hash_left -= n < hash_left ? n : hash_left;
+	ct.hashed++;
+	ct.hash_bytes += n;
+	seen_add(dev_code(sb.st_dev), (uint64_t)sb.st_ino);
+}
+
+/* One line of maps: "lo-hi perms offset major:minor inode   path". */
+struct mline {
+	unsigned long long lo, hi, ino;
+	uint64_t dev;
+	int x;
+	const char *path;
+};
+
+static unsigned long long hexnum(const char **p)
+{
+	unsigned long long v = 0;
+	for (;; (*p)++) {
+		char c = **p;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return v;
+		v = v * 16 + (unsigned)d;
+	}
+}
+
+/* 1 when the line has an inode (a file mapping), filled into ml. */
+static int maps_line(const char *p, struct mline *ml)
+{
+	ml->lo = hexnum(&p);
+	if (*p++ != '-')
+		return 0;
+	ml->hi = hexnum(&p);
+	if (*p++ != ' ' || !p[0] || !p[1] || !p[2])
+		return 0;
+	ml->x = p[2] == 'x';
+	p += 4;
+	if (*p++ != ' ')
+		return 0;
+	hexnum(&p); /* offset */
+	if (*p++ != ' ')
+		return 0;
+	unsigned long long maj = hexnum(&p);
+	if (*p++ != ':')
+		return 0;
+	unsigned long long min = hexnum(&p);
+	if (*p++ != ' ')
+		return 0;
+	ml->dev = (uint64_t)maj << 20 | min;
+	ml->ino = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		ml->ino = ml->ino * 10 + (unsigned)(*p - '0');
+	while (*p == ' ')
+		p++;
+	ml->path = p;
+	return ml->ino != 0;
+}
+
+/* The exe and the executable file mappings of maps (one per device and
+ * inode), as capture's hash step reads them. */
+static void read_hashes(int pidfd, const struct keep *maps)
+{
+	if (o.no_hash)
+		return;
+	const char *m = maps->len ? maps->p : "";
+	uint64_t xdev = 0, xino = 0;
+	char rel[80];
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && exe_len > 0)
+			read_hashed(pidfd, "exe", xdev, xino);
+		for (const char *line = m; *line;) {
+			const char *nl = strchr(line, '\n');
+			struct mline ml;
+			if (maps_line(line, &ml)) {
+				const char *pth = ml.path;
+				size_t pn = nl ? (size_t)(nl - pth) : strlen(pth);
+				if (pass == 0 && exe_len > 0 && pn == (size_t)exe_len &&
+				    memcmp(pth, exe_text, pn) == 0 && !xino) {
+					xdev = ml.dev;
+					xino = ml.ino;
+				} else if (pass == 1 && ml.x && pn && pth[0] == '/') {
+					snprintf(rel, sizeof(rel), "map_files/%llx-%llx", ml.lo,
+						 ml.hi);
+					read_hashed(pidfd, rel, ml.dev, ml.ino);
+				}
+			}
+			if (!nl)
+				break;
+			line = nl + 1;
+		}
+	}
+}
+
+/* fd/<N>: readlink, and note the fds whose content is a body to keep. */
+static void fd_entry(int dfd, const char *name, unsigned char type, void *arg)
+{
+	(void)arg;
+	if (type != DT_LNK) {
+		sub_entry(dfd, name, type, (void *)(intptr_t)4);
+		return;
+	}
+	ssize_t n = do_link(dfd, name);
+	if (n <= 0 || o.bodies == BODIES_NONE || !body_wanted(buf, (size_t)n))
+		return;
+	if (nbody_fds == cap_body_fds) {
+		cap_body_fds = cap_body_fds ? cap_body_fds * 2 : 16;
+		body_fds = realloc(body_fds, cap_body_fds * sizeof(*body_fds));
+		if (!body_fds)
+			abort();
+	}
+	body_fds[nbody_fds++] = atoi(name);
+}
+
 static void walk_pid(int rootfd, const char *pid)
 {
 	size_t pmark = enter(pid);
@@ -433,6 +688,9 @@ static void walk_pid(int rootfd, const char *pid)
 		each_entry(pidfd, tpl_add, &pid_tpl);
 		have_pid_tpl = pid_tpl.n > 0;
 	}
+	exe_len = -1;
+	nbody_fds = 0;
+	maps_copy.len = 0;
 	for (int i = 0; i < pid_tpl.n; i++) {
 		const char *name = pid_tpl.name[i];
 		unsigned char type = pid_tpl.type[i];
@@ -440,14 +698,20 @@ static void walk_pid(int rootfd, const char *pid)
 		    (!o.numa_maps && strcmp(name, "numa_maps") == 0))
 			continue;
 		if (type == DT_REG) {
-			if (o.pagemap && strcmp(name, "maps") == 0) {
+			if ((o.pagemap || !o.no_hash) && strcmp(name, "maps") == 0) {
 				read_file(pidfd, name, &maps_copy);
-				read_pagemap(pidfd, &maps_copy);
+				if (o.pagemap)
+					read_pagemap(pidfd, &maps_copy);
 			} else {
 				do_file(pidfd, name);
 			}
 		} else if (type == DT_LNK) {
-			do_link(pidfd, name);
+			ssize_t n = do_link(pidfd, name);
+			if (strcmp(name, "exe") == 0 && n < (ssize_t)sizeof(exe_text)) {
+				exe_len = n;
+				if (n >= 0)
+					memcpy(exe_text, buf, (size_t)n);
+			}
 		} else if (type == DT_DIR) {
 			if (strcmp(name, "net") == 0 && !first_in_netns(pidfd))
 				continue;
@@ -456,6 +720,8 @@ static void walk_pid(int rootfd, const char *pid)
 			if (fd >= 0) {
 				if (strcmp(name, "task") == 0)
 					each_entry(fd, task_entry, NULL);
+				else if (strcmp(name, "fd") == 0)
+					each_entry(fd, fd_entry, NULL);
 				else
 					each_entry(fd, sub_entry, (void *)(intptr_t)3);
 				close(fd);
@@ -463,6 +729,8 @@ static void walk_pid(int rootfd, const char *pid)
 			leave(mark);
 		}
 	}
+	read_bodies(pidfd);
+	read_hashes(pidfd, &maps_copy);
 	close(pidfd);
 	leave(pmark);
 }
@@ -478,9 +746,11 @@ static void pid_entry(int dfd, const char *name, unsigned char type, void *arg)
 static void usage(FILE *f)
 {
 	fputs("usage: readfloor [--root DIR] [--no-threads] [--pagemap] [--pagemap-max BYTES]\n"
-	      "                 [--no-smaps] [--numa-maps] [--list]\n"
+	      "                 [--no-smaps] [--numa-maps] [--exe-bodies none|deleted|all]\n"
+	      "                 [--exe-body-max BYTES] [--no-hash] [--hash-max BYTES] [--list]\n"
 	      "Read every file procsnap capture reads under DIR (default /proc), discard\n"
-	      "the bytes, print files= links= dirs= errors= bytes= pagemap_bytes= seconds=.\n"
+	      "the bytes, print files= links= dirs= errors= bytes= pagemap_bytes= bodies=\n"
+	      "body_bytes= hashed= hash_bytes= seconds=.\n"
 	      "--list also prints each entry (F file, L link, D dir, E error, path, bytes):\n"
 	      "for checking the selection against 'procsnap ls -l', not for timing.\n",
 	      f);
@@ -495,10 +765,17 @@ int main(int argc, char **argv)
 					   {"numa-maps", no_argument, NULL, 'n'},
 					   {"list", no_argument, NULL, 'l'},
 					   {"pagemap-max", required_argument, NULL, 'm'},
+					   {"exe-bodies", required_argument, NULL, 'b'},
+					   {"exe-body-max", required_argument, NULL, 'B'},
+					   {"no-hash", no_argument, NULL, 'H'},
+					   {"hash-max", required_argument, NULL, 'M'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
 	o.root = "/proc";
 	o.pagemap_max = 256ull << 20;
+	o.bodies = BODIES_DELETED;
+	o.body_max = 64ull << 20;
+	o.hash_max = 512ull << 20;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -520,15 +797,33 @@ int main(int argc, char **argv)
 		case 'l':
 			o.list = 1;
 			break;
-		case 'm': {
+		case 'm':
+		case 'B':
+		case 'M': {
 			char *end;
-			o.pagemap_max = strtoull(optarg, &end, 10);
+			unsigned long long v = strtoull(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
 				usage(stderr);
 				return 2;
 			}
+			*(c == 'm' ? &o.pagemap_max : c == 'B' ? &o.body_max : &o.hash_max) = v;
 			break;
 		}
+		case 'b':
+			if (strcmp(optarg, "none") == 0) {
+				o.bodies = BODIES_NONE;
+			} else if (strcmp(optarg, "deleted") == 0) {
+				o.bodies = BODIES_DELETED;
+			} else if (strcmp(optarg, "all") == 0) {
+				o.bodies = BODIES_ALL;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'H':
+			o.no_hash = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -542,6 +837,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	hash_left = o.hash_max;
+	o.no_hash |= o.hash_max == 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -560,9 +857,11 @@ int main(int argc, char **argv)
 
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("files=%llu links=%llu dirs=%llu errors=%llu bytes=%llu pagemap_bytes=%llu "
-	       "seconds=%.3f\n",
+	       "bodies=%llu body_bytes=%llu hashed=%llu hash_bytes=%llu seconds=%.3f\n",
 	       (unsigned long long)ct.files, (unsigned long long)ct.links,
 	       (unsigned long long)ct.dirs, (unsigned long long)ct.errors,
-	       (unsigned long long)ct.bytes, (unsigned long long)ct.pagemap_bytes, secs);
+	       (unsigned long long)ct.bytes, (unsigned long long)ct.pagemap_bytes,
+	       (unsigned long long)ct.bodies, (unsigned long long)ct.body_bytes,
+	       (unsigned long long)ct.hashed, (unsigned long long)ct.hash_bytes, secs);
 	return 0;
 }

@@ -257,6 +257,7 @@ run_n() {
 	local census
 	census="$(field files "$fl") files + $(field links "$fl") links, $(mib "$(field bytes "$fl")") MiB"
 	[ "$pagemap" = no ] || census="$census + pagemap $(mib "$(field pagemap_bytes "$fl")") MiB"
+	census="$census + $(field bodies "$fl") bodies $(mib "$(field body_bytes "$fl")") MiB + $(field hashed "$fl") files hashed $(mib "$(field hash_bytes "$fl")") MiB"
 
 	local out=$d/section.md
 	{

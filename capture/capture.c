@@ -48,6 +48,10 @@
 #define SWEEP_SLACK  256	       /* pids handed out after loadavg was read */
 #define CAND_MAX     512	       /* hidden-sweep candidates resolved per relisting */
 #define PROGRESS_NS  100000000ull      /* 100 ms */
+/* The read buffer, grown past this by one large file (kallsyms, a huge
+ * smaps), is freed after it: content over opts->spill_min goes on into a
+ * spill file, so the buffer reaches about twice that at most. */
+#define BUF_KEEP ((size_t)2 << 20)
 
 /* Where an entry sits; decides which names are read, skipped or ignored. */
 enum level {
@@ -282,6 +286,33 @@ void listing_copy(struct listing *dst, const struct listing *src)
 	dst->n = src->n;
 	for (size_t i = 0; i < src->n; i++)
 		dst->ent[i] = dst->names.buf + (src->ent[i] - src->names.buf);
+}
+
+/* A template of a task/<tid>/ listing: only the per-thread files, in the
+ * same order (every other name would be ignored by policy() for each of
+ * thousands of threads, a dozen strcmp()s each). */
+static void listing_keep(struct listing *dst, const struct listing *src, const char *const *keep)
+{
+	ps_buf_reset(&dst->names);
+	dst->n = 0;
+	size_t *off = ps_xmalloc((src->n + 1) * sizeof(*off));
+	for (size_t i = 0; i < src->n; i++) {
+		if (!in_list(keep, src->ent[i]))
+			continue;
+		ps_buf_addc(&dst->names, src->ent[i][-1]);
+		off[dst->n++] = dst->names.len;
+		ps_buf_add(&dst->names, src->ent[i], strlen(src->ent[i]) + 1);
+	}
+	if (dst->cap < dst->n) {
+		dst->cap = dst->n;
+		dst->off = ps_xrealloc(dst->off, dst->cap * sizeof(*dst->off));
+		dst->ent = ps_xrealloc(dst->ent, dst->cap * sizeof(*dst->ent));
+	}
+	for (size_t i = 0; i < dst->n; i++) {
+		dst->off[i] = off[i];
+		dst->ent[i] = dst->names.buf + off[i];
+	}
+	free(off);
 }
 
 void listing_release(struct listing *l)
@@ -590,6 +621,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 		ps_buf_reset(&w->pmaps);
 		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
 		w->have_pmaps = 1;
+		ps_cap_hash_forget(w);
 	}
 }
 
@@ -656,7 +688,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	if (e)
 		proc_err(w, e);
 	/* One kallsyms or huge smaps must not pin its size for the whole run. */
-	if (b->cap > ((size_t)4 << 20))
+	if (b->cap > BUF_KEEP)
 		ps_buf_release(b);
 }
 
@@ -744,7 +776,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 				ps_cap_hash_body(w, rel, &sb, truncated);
 			emit(w, PS_KIND_FILE, &sb, NULL, b->buf, b->len, e, truncated);
 		}
-		if (b->cap > ((size_t)4 << 20))
+		if (b->cap > BUF_KEEP)
 			ps_buf_release(b);
 	}
 out:
@@ -925,7 +957,7 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
 	if (tpl) {
 		l = &w->tid_tpl;
 	} else if (child == L_THREAD && w->r->procfs && !e && l->n) {
-		listing_copy(&w->tid_tpl, l);
+		listing_keep(&w->tid_tpl, l, thread_files);
 		w->have_tid_tpl = 1;
 	}
 	emit(w, PS_KIND_DIR, sb, NULL, NULL, 0, e, 0);
@@ -1103,6 +1135,8 @@ static void do_pagemap(struct walker *w)
 	guard_begin(w, 1);
 	if (!w->have_pmaps && ps_read_at(w->p.pidfd, "maps", &w->pmaps, FILE_MAX, NULL) != 0)
 		ps_buf_reset(&w->pmaps); /* maps excluded or unreadable: read it for us */
+	if (!w->have_pmaps)
+		ps_cap_hash_forget(w);
 	int e = ps_pm_read(w->pm, w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->o->pagemap_max,
 			   &w->data, &res);
 	guard_end(w);
@@ -1257,6 +1291,7 @@ static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 	w->p.pidfd = pidfd;
 	w->p.hidden = hidden;
 	w->have_pmaps = 0;
+	ps_cap_hash_forget(w);
 	w->have_pmsec = 0;
 	ps_xv_see(r->xv, pid, PS_XV_OPENED);
 	w->p.on_disk = -1;

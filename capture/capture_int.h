@@ -189,6 +189,9 @@ struct walker {
 	void *hctx[3];
 	char *hbuf;
 	int hash_fd;
+	struct item *hit; /* the executables of the process (hash.c items_of) */
+	size_t nhit, caphit;
+	int have_hit;
 };
 
 /* capture.c */
@@ -279,7 +282,9 @@ void ps_cap_hash_process(struct walker *w);
 /* A body just read by do_body for member `rel` ("exe", "fd/3"): its
  * content is w->data, or the spill file w->spill_fd (w->spill_len bytes). */
 void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated);
-/* Free a walker's hashing state (hctx, hbuf, hash_fd). */
+/* Free a walker's hashing state (hctx, hbuf, hash_fd, hit). */
 void ps_cap_hash_release(struct walker *w);
+/* The process's maps text (w->pmaps) changed: its executables again. */
+void ps_cap_hash_forget(struct walker *w);
 
 #endif

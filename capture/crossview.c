@@ -90,11 +90,14 @@ struct child_note {
 	int parent_view; /* 1: named as named_by's parent (stat field 4) */
 };
 
+/* One socket fd; its protocol name is an index into ps_xv.protos (the
+ * kernel has a few dozen: a name per socket was two thirds of the note). */
 struct sock_note {
 	int pid, fd;
 	uint64_t inode;
-	char proto[PROTO_MAX];
+	uint32_t proto;
 };
+#define PROTOS_MAX 256
 
 struct ps_xv {
 	int rootfd;
@@ -113,6 +116,8 @@ struct ps_xv {
 	size_t nch, capch;
 	struct sock_note *sk;
 	size_t nsk, capsk;
+	char protos[PROTOS_MAX][PROTO_MAX];
+	uint32_t nprotos;
 	int32_t (*a0)[2]; /* pid, argv0 names the exe: 1 / 0 */
 	size_t na0, capa0;
 	int a0_pid;
@@ -613,6 +618,15 @@ void ps_xv_socket(struct ps_xv *xv, int pid, int pidfd, int fd, uint64_t inode)
 	if (n <= 0)
 		return;
 	proto[n] = '\0';
+	uint32_t k = 0;
+	while (k < xv->nprotos && strcmp(xv->protos[k], proto) != 0)
+		k++;
+	if (k == xv->nprotos) {
+		if (k == PROTOS_MAX)
+			return; /* more names than the kernel has: not a real socket */
+		memcpy(xv->protos[k], proto, (size_t)n + 1);
+		xv->nprotos++;
+	}
 	if (xv->nsk == xv->capsk) {
 		xv->capsk = xv->capsk ? xv->capsk * 2 : 64;
 		xv->sk = ps_xrealloc(xv->sk, xv->capsk * sizeof(*xv->sk));
@@ -621,7 +635,7 @@ void ps_xv_socket(struct ps_xv *xv, int pid, int pidfd, int fd, uint64_t inode)
 	s->pid = pid;
 	s->fd = fd;
 	s->inode = inode;
-	memcpy(s->proto, proto, (size_t)n + 1);
+	s->proto = k;
 }
 
 /* ---- the member ----------------------------------------------------------------------- */
@@ -750,7 +764,7 @@ void ps_xv_finish(struct ps_xv *xv, int rootfd, struct ps_buf *out)
 		const struct sock_note *s = &xv->sk[i];
 		ps_buf_addf(out, "%s[%d,%d,%llu,", i ? "," : "", s->pid, s->fd,
 			    (unsigned long long)s->inode);
-		ps_buf_add_json(out, s->proto, strlen(s->proto));
+		ps_buf_add_json(out, xv->protos[s->proto], strlen(xv->protos[s->proto]));
 		ps_buf_addc(out, ']');
 	}
 	ps_buf_adds(out, "]}\n");

@@ -40,9 +40,12 @@
 #include "capture_int.h"
 #include "procfs.h"
 
-#define CHUNK	   ((size_t)1 << 20) /* bytes per read(); the watchdog ticks per chunk */
-#define FILES_MAX  (1u << 16)	     /* files remembered; past it a file may be read again */
-#define ROWS_MAX   (1u << 18)	     /* (file, path) rows remembered; past it rows repeat */
+#define CHUNK	   ((size_t)1 << 20)  /* bytes per read(); the watchdog ticks per chunk */
+#define FILES_MAX  (1u << 16)	      /* files remembered; past it a file may be read again */
+#define ROWS_MAX   (1u << 18)	      /* (file, path) rows remembered; past it rows repeat */
+#define SUMS_MAX   (1u << 14)	      /* contents remembered by SHA-256 (bodies) */
+#define RECENT_N   16		      /* bodies kept to compare byte for byte ... */
+#define RECENT_MAX ((size_t)64 << 10) /* ... when at most this long (1 MiB in all) */
 #define DELETED	   " (deleted)"
 #define DELETED_SZ (sizeof(DELETED) - 1)
 
@@ -55,8 +58,16 @@ struct hfile {
 	unsigned char md5[16], sha1[20], sha256[32];
 };
 
+/* The three digests of one content, found again by its SHA-256. */
+struct sums {
+	unsigned char sha256[32], md5[16], sha1[20];
+};
+
 struct ps_hashes {
-	uint64_t budget;      /* bytes left to read */
+	uint64_t budget;     /* bytes left to read */
+	struct ps_hmap sums; /* SHA-256 prefix -> index in sv */
+	struct sums *sv;
+	size_t nsums;
 	struct ps_hmap files; /* key -> index in v */
 	struct hfile *v;
 	size_t n, cap;
@@ -64,6 +75,14 @@ struct ps_hashes {
 	struct ps_buf names; /* "path\0" back to back */
 	uint64_t hung[16];   /* devices (maps encoding) a read timed out on */
 	size_t nhung;
+	/* The last few small bodies, bytes kept, for digests_mem. */
+	struct recent {
+		unsigned char xxh[16];
+		size_t len;
+		char *bytes;
+		struct sums sm;
+	} recent[RECENT_N];
+	size_t recent_next;
 };
 
 static int hung(const struct ps_hashes *h, uint64_t dev)
@@ -80,6 +99,7 @@ struct ps_hashes *ps_hashes_new(uint64_t budget)
 	h->budget = budget;
 	ps_hmap_init(&h->files, FILES_MAX);
 	ps_hmap_init(&h->rows, ROWS_MAX);
+	ps_hmap_init(&h->sums, SUMS_MAX);
 	ps_buf_init(&h->names);
 	return h;
 }
@@ -90,8 +110,12 @@ void ps_hashes_free(struct ps_hashes *h)
 		return;
 	ps_hmap_release(&h->files);
 	ps_hmap_release(&h->rows);
+	ps_hmap_release(&h->sums);
 	ps_buf_release(&h->names);
 	free(h->v);
+	free(h->sv);
+	for (size_t i = 0; i < RECENT_N; i++)
+		free(h->recent[i].bytes);
 	free(h);
 }
 
@@ -103,6 +127,9 @@ void ps_cap_hash_release(struct walker *w)
 	}
 	free(w->hbuf);
 	w->hbuf = NULL;
+	free(w->hit);
+	w->hit = NULL;
+	w->have_hit = 0;
 	if (w->hash_fd >= 0)
 		close(w->hash_fd);
 	w->hash_fd = -1;
@@ -260,6 +287,174 @@ static void strip_deleted(struct ps_buf *b)
 
 /* ---- bodies ------------------------------------------------------------------- */
 
+/* The digests of a body held in memory.  Identical bodies are common (the
+ * same memfd or deleted file held by every process of a kind): the SHA-256
+ * comes first and, when that content was seen before, its MD5 and SHA-1 are
+ * taken from then instead of computed again (SHA-256 runs at about 1.4 GB/s
+ * with SHA-NI, MD5 at 0.6).  A collision-resistant key: equal SHA-256
+ * means equal bytes.  0, or -1 when a digest context cannot be made. */
+static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *f)
+{
+	struct ps_hashes *h = w->r->hashes;
+	unsigned int len;
+	/* A small body equal, byte for byte, to one of the last few (found by
+	 * its XXH3-128, then compared whole): its digests are those. */
+	unsigned char xxh[16];
+	if (n <= RECENT_MAX) {
+		XXH128_hash_t x = XXH3_128bits(p, n);
+		memcpy(xxh, &x.low64, 8);
+		memcpy(xxh + 8, &x.high64, 8);
+		for (size_t i = 0; i < RECENT_N; i++) {
+			const struct recent *c = &h->recent[i];
+			if (c->bytes && c->len == n && memcmp(c->xxh, xxh, 16) == 0 &&
+			    memcmp(c->bytes, p, n) == 0) {
+				memcpy(f->sha256, c->sm.sha256, 32);
+				memcpy(f->md5, c->sm.md5, 16);
+				memcpy(f->sha1, c->sm.sha1, 20);
+				f->have_hash = 1;
+				return 0;
+			}
+		}
+	}
+	if (digests_begin(w) < 0 || !EVP_DigestUpdate(w->hctx[2], p, n) ||
+	    !EVP_DigestFinal_ex(w->hctx[2], f->sha256, &len))
+		return -1;
+	uint64_t key, v;
+	memcpy(&key, f->sha256, sizeof(key));
+	key |= 1; /* 0 is the map's empty slot */
+	size_t it = 0;
+	int known = 0;
+	while (!known && ps_hmap_next(&h->sums, key, &it, &v)) {
+		if (memcmp(h->sv[v].sha256, f->sha256, 32) == 0) {
+			memcpy(f->md5, h->sv[v].md5, 16);
+			memcpy(f->sha1, h->sv[v].sha1, 20);
+			known = 1;
+		}
+	}
+	if (!known) {
+		EVP_DigestUpdate(w->hctx[0], p, n);
+		EVP_DigestUpdate(w->hctx[1], p, n);
+		EVP_DigestFinal_ex(w->hctx[0], f->md5, &len);
+		EVP_DigestFinal_ex(w->hctx[1], f->sha1, &len);
+		if (h->nsums < SUMS_MAX && ps_hmap_put(&h->sums, key, h->nsums) == 0) {
+			if (h->nsums % 256 == 0)
+				h->sv = ps_xrealloc(h->sv, (h->nsums + 256) * sizeof(*h->sv));
+			struct sums *sm = &h->sv[h->nsums++];
+			memcpy(sm->sha256, f->sha256, 32);
+			memcpy(sm->md5, f->md5, 16);
+			memcpy(sm->sha1, f->sha1, 20);
+		}
+	}
+	f->have_hash = 1;
+	if (n <= RECENT_MAX) {
+		/* round robin: a content that keeps coming back stays */
+		struct recent *c = &h->recent[h->recent_next++ % RECENT_N];
+		c->bytes = ps_xrealloc(c->bytes, n ? n : 1);
+		memcpy(c->bytes, p, n);
+		c->len = n;
+		memcpy(c->xxh, xxh, 16);
+		memcpy(c->sm.sha256, f->sha256, 32);
+		memcpy(c->sm.md5, f->md5, 16);
+		memcpy(c->sm.sha1, f->sha1, 20);
+	}
+	return 0;
+}
+
+/* ---- the executables of a process ------------------------------------------------- */
+
+struct item {
+	int exe;	   /* the exe link, else a mapping */
+	char range[48];	   /* "start-end" of maps */
+	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
+	size_t poff, plen; /* pathname in the maps text */
+};
+
+/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
+ * order, after the exe (its device and inode those of the first mapping of
+ * the same name, 0 when none): the same list on every pass over this
+ * process.  One pass over maps, kept for the process (w->hit) until its
+ * maps text changes (ps_cap_hash_forget). */
+static const struct item *items_of(struct walker *w, size_t *np)
+{
+	if (w->have_hit) {
+		*np = w->nhit;
+		return w->hit;
+	}
+	size_t n = 0, cap = 16, pos = 0;
+	struct item *v = w->hit ? w->hit : ps_xmalloc(cap * sizeof(*v));
+	if (w->hit)
+		cap = w->caphit;
+	struct ps_map m;
+	int rc, exe = w->p.have_exe && w->p.exe.len, exe_found = 0;
+	if (exe) {
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].exe = 1;
+		n++;
+	}
+	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
+		if (rc < 0 || m.inode == 0 || m.inode == PS_U64_UNKNOWN)
+			continue;
+		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
+		if (exe && !exe_found && m.path.len == w->p.exe.len &&
+		    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
+			exe_found = 1;
+			v[0].dev = dev;
+			v[0].ino = m.inode;
+		}
+		if (m.perms[2] != 'x' || m.path.len == 0 || m.path.p[0] != '/')
+			continue;
+		int dup = 0;
+		for (size_t i = exe; i < n && !dup; i++)
+			dup = v[i].dev == dev && v[i].ino == m.inode;
+		if (dup)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			v = ps_xrealloc(v, cap * sizeof(*v));
+		}
+		struct item *it = &v[n++];
+		memset(it, 0, sizeof(*it));
+		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
+			 (unsigned long long)m.end);
+		it->dev = dev;
+		it->ino = m.inode;
+		it->poff = (size_t)(m.path.p - w->pmaps.buf);
+		it->plen = m.path.len;
+	}
+	if (exe && v[0].ino) {
+		/* mappings of the exe's own file come after it as one */
+		size_t k = 1;
+		for (size_t i = 1; i < n; i++)
+			if (!(v[i].dev == v[0].dev && v[i].ino == v[0].ino))
+				v[k++] = v[i];
+		n = k;
+	}
+	w->hit = v;
+	w->caphit = cap;
+	w->nhit = n;
+	w->have_hit = 1;
+	*np = n;
+	return v;
+}
+
+void ps_cap_hash_forget(struct walker *w)
+{
+	w->have_hit = 0;
+}
+
+/* Does the process map (dev, ino) executable (its maps text)? */
+static int mapped_exec(struct walker *w, uint64_t dev, uint64_t ino)
+{
+	if (!w->have_pmaps)
+		return 0;
+	size_t n;
+	const struct item *v = items_of(w, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ino && v[i].dev == dev && v[i].ino == ino)
+			return 1;
+	return 0;
+}
+
 void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated)
 {
 	struct run *r = w->r;
@@ -281,16 +476,15 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 			ps_buf_reset(&path);
 	}
 	strip_deleted(&path);
-	if (digests_begin(w) == 0) {
-		if (w->spill_fd >= 0) {
-			/* our own spill file: local, but under the watchdog too */
-			guard_begin(w, 0);
-			e = hash_fd(w, w->spill_fd, 0, &bytes);
-			guard_end(w);
-		} else {
-			digests_update(w, w->data.buf, w->data.len);
-			bytes = w->data.len;
-		}
+	if (w->spill_fd < 0) {
+		bytes = w->data.len;
+		if (digests_mem(w, w->data.buf, w->data.len, &f) < 0)
+			e = ENOMEM;
+	} else if (digests_begin(w) == 0) {
+		/* our own spill file: local, but under the watchdog too */
+		guard_begin(w, 0);
+		e = hash_fd(w, w->spill_fd, 0, &bytes);
+		guard_end(w);
 		if (!e)
 			digests_end(w, &f);
 	} else {
@@ -300,8 +494,11 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	w->st->hash_files++;
 	w->st->hash_bytes += bytes;
 	w->st->hash_ns += ps_mono_ns() - t0;
-	/* a whole body is the file: the exe step then reads nothing again */
+	/* a whole body is the file: the exe step then reads nothing again
+	 * (the exe's, or an fd's that the process maps executable: a data
+	 * file's would only fill the set, one per process on some hosts) */
 	if (f.have_hash && !truncated && sb->st_size >= 0 && bytes == (uint64_t)sb->st_size &&
+	    (strcmp(rel, "exe") == 0 || mapped_exec(w, f.dev, f.ino)) &&
 	    !file_find(r->hashes, f.dev, f.ino, f.mtime_ns))
 		file_add(r->hashes, &f);
 	/* w->path is the member's: proc/<pid>/exe.body */
@@ -310,65 +507,6 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	       : truncated ? "truncated"
 			   : NULL);
 	ps_buf_release(&path);
-}
-
-/* ---- the executables of a process ------------------------------------------------- */
-
-struct item {
-	int exe;	   /* the exe link, else a mapping */
-	char range[48];	   /* "start-end" of maps */
-	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
-	size_t poff, plen; /* pathname in the maps text */
-};
-
-/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
- * order, after the exe (its device and inode those of the mapping of the
- * same name, 0 when none): the same list on every pass over this process. */
-static size_t items_of(struct walker *w, struct item **out)
-{
-	size_t n = 0, cap = 16, pos = 0;
-	struct item *v = ps_xmalloc(cap * sizeof(*v));
-	struct ps_map m;
-	int rc;
-	if (w->p.have_exe && w->p.exe.len) {
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].exe = 1;
-		while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0)
-			if (rc > 0 && m.inode && m.inode != PS_U64_UNKNOWN &&
-			    m.path.len == w->p.exe.len &&
-			    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
-				v[n].dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-				v[n].ino = m.inode;
-				break;
-			}
-		n++;
-		pos = 0;
-	}
-	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
-		if (rc < 0 || m.perms[2] != 'x' || m.inode == 0 || m.inode == PS_U64_UNKNOWN ||
-		    m.path.len == 0 || m.path.p[0] != '/')
-			continue;
-		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-		int dup = 0;
-		for (size_t i = 0; i < n && !dup; i++)
-			dup = v[i].ino && v[i].dev == dev && v[i].ino == m.inode;
-		if (dup)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			v = ps_xrealloc(v, cap * sizeof(*v));
-		}
-		struct item *it = &v[n++];
-		memset(it, 0, sizeof(*it));
-		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
-			 (unsigned long long)m.end);
-		it->dev = dev;
-		it->ino = m.inode;
-		it->poff = (size_t)(m.path.p - w->pmaps.buf);
-		it->plen = m.path.len;
-	}
-	*out = v;
-	return n;
 }
 
 /* Open the item's file: exe or map_files/<range>, else root/<path> when it
@@ -422,6 +560,24 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 	struct stat sb;
 	struct hfile f;
 	uint64_t t0 = ps_mono_ns();
+	/* A file read before (the same libc in every process) is known from
+	 * a stat through the link alone: no open, fstat and close. */
+	char rel[64];
+	snprintf(rel, sizeof(rel), "%s%s", it->exe ? "exe" : "map_files/",
+		 it->exe ? "" : it->range);
+	guard_begin(w, 0);
+	int pre = fstatat(w->p.pidfd, rel, &sb, AT_NO_AUTOMOUNT) == 0 && S_ISREG(sb.st_mode);
+	guard_end(w);
+	if (pre) {
+		file_from_stat(&f, &sb);
+		struct hfile *known = file_find(h, f.dev, f.ino, f.mtime_ns);
+		if (known) {
+			f = *known;
+			if (!row_seen(h, &f, path))
+				report(w, &f, path, NULL, source, NULL);
+			return;
+		}
+	}
 	guard_begin(w, 0);
 	w->hash_fd = open_item(w, it, path, &sb);
 	int e = w->hash_fd < 0 ? errno : 0;
@@ -480,9 +636,10 @@ void ps_cap_hash_process(struct walker *w)
 			ps_buf_reset(&w->pmaps);
 		guard_end(w);
 		w->have_pmaps = 1;
+		w->have_hit = 0;
 	}
-	struct item *v;
-	size_t n = items_of(w, &v);
+	size_t n;
+	const struct item *v = items_of(w, &n);
 	struct ps_buf path = PS_BUF_INIT;
 	char name[24];
 	for (size_t i = 0; i < n && !halted(w); i++) {
@@ -513,5 +670,4 @@ void ps_cap_hash_process(struct walker *w)
 		}
 	}
 	ps_buf_release(&path);
-	free(v);
 }

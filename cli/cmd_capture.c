@@ -108,9 +108,16 @@ struct sink_ctx {
 	uint64_t ntimedout;
 	struct ps_buf timedout;	 /* JSON list of paths recorded ETIMEDOUT (first 1000) */
 	struct ps_buf ondisk_to; /* JSON list of pids whose on-disk check timed out */
-	struct ps_buf hashes;	 /* hashes.tsv */
+	struct ps_buf hashes;	 /* hashes.tsv (its header first), or its tail */
 	uint64_t nhashes;
+	/* hashes.tsv past HASHES_MEM goes on into an unlinked file in spill_dir
+	 * (one row per body: it grows with the number of processes) */
+	int spill_dir, hashes_fd;
+	uint64_t hashes_spilled;
+	int hashes_err;
 };
+
+#define HASHES_MEM ((size_t)256 << 10)
 
 static int on_record(void *vctx, const struct ps_capture_record *r, struct ps_err *err)
 {
@@ -191,6 +198,18 @@ static int on_hash(void *vctx, const struct ps_capture_hash *h, struct ps_err *e
 	}
 	ps_buf_addf(b, "%s\n", h->status ? h->status : "-");
 	c->nhashes++;
+	if (b->len >= HASHES_MEM && c->spill_dir >= 0 && !c->hashes_err) {
+		if (c->hashes_fd < 0)
+			c->hashes_fd =
+			    openat(c->spill_dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		int e = c->hashes_fd < 0 ? errno : ps_write_all(c->hashes_fd, b->buf, b->len);
+		if (e) {
+			c->hashes_err = e; /* the capture fails at the end, as for the archive */
+		} else {
+			c->hashes_spilled += b->len;
+			ps_buf_reset(b);
+		}
+	}
 	return 0;
 }
 
@@ -519,6 +538,10 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_init(&sc.hidden);
 	ps_buf_init(&sc.trunc);
 	ps_buf_init(&sc.hashes);
+	ps_buf_adds(&sc.hashes, "# path\tmember\tsource\tpid\tdev\tino\tmtime_ns\tsize\tmd5\tsha1\t"
+				"sha256\tstatus\n");
+	sc.spill_dir = -1;
+	sc.hashes_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 
 	uint64_t start_real = ps_real_ns();
@@ -585,15 +608,17 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	const char *slash = strrchr(out, '/');
 	if (!no_index)
 		ps_buf_addf(&dbpath, "%s.db", out);
-	struct ps_writer_opts wo = {.level = 3,
+	struct ps_writer_opts wo = {.level = 1,
 				    .frame_size = 1 << 20,
 				    .spill_dirfd = dirfd,
 				    .index_path = no_index ? NULL : dbpath.buf,
 				    .index_force = force,
 				    .archive_name = slash ? slash + 1 : out};
-	/* Content over 4 MiB (a 60k-mapping smaps, an exe body) is read into an
-	 * unlinked file beside the output, not into memory (issue 9). */
-	o.spill_min = PS_SPILL_MIN;
+	/* Content over 1 MiB (a 60k-mapping smaps, an exe body) is read into an
+	 * unlinked file beside the output, not into memory (issue 9): a member
+	 * in memory is held by the walk, a batch and the index builder, and
+	 * anything larger is rare in /proc. */
+	o.spill_min = (size_t)1 << 20;
 	o.spill_dirfd = dirfd;
 	if (dbpath.len)
 		index_tmp(dbpath.buf, 1); /* the builder's temporary file, from here on */
@@ -664,6 +689,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		goto fail;
 
 	sc.w = w;
+	sc.spill_dir = dirfd;
 	sc.progress = !quiet && isatty(STDERR_FILENO);
 	struct ps_capture_sink sink = {&sc, on_record, on_process, on_progress, on_hash};
 	if (ps_capture_run(&o, &sink, &cst, &err) < 0)
@@ -678,15 +704,28 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_release(&procs_hdr);
 	if (prc < 0)
 		goto fail;
-	if (sc.nhashes) {
-		struct ps_buf hh = PS_BUF_INIT;
-		ps_buf_adds(&hh,
-			    "# path\tmember\tsource\tpid\tdev\tino\tmtime_ns\tsize\tmd5\tsha1\t"
-			    "sha256\tstatus\n");
-		ps_buf_add(&hh, sc.hashes.buf, sc.hashes.len);
-		int hrc = add_json_member(w, PS_HASHES_PATH, &hh, ps_mono_ns() - o.start_ns, &err);
-		ps_buf_release(&hh);
-		if (hrc < 0)
+	if (sc.nhashes && sc.hashes_fd < 0) {
+		if (add_json_member(w, PS_HASHES_PATH, &sc.hashes, ps_mono_ns() - o.start_ns,
+				    &err) < 0)
+			goto fail;
+	} else if (sc.nhashes) {
+		/* the spill file, handed to the writer (which closes it) */
+		int e = sc.hashes_err ? sc.hashes_err
+				      : ps_write_all(sc.hashes_fd, sc.hashes.buf, sc.hashes.len);
+		if (e) {
+			ps_err_set(&err, e, "hashes spool: %s", strerror(e));
+			goto fail;
+		}
+		struct ps_member m = {.path = PS_HASHES_PATH,
+				      .kind = PS_M_FILE,
+				      .mode = 0100444,
+				      .mtime = (int64_t)(ps_real_ns() / 1000000000u),
+				      .len = (size_t)(sc.hashes_spilled + sc.hashes.len),
+				      .read_ns = ps_mono_ns() - o.start_ns,
+				      .spilled = 1,
+				      .spill_fd = sc.hashes_fd};
+		sc.hashes_fd = -1;
+		if (ps_writer_add(w, &m, &err) < 0)
 			goto fail;
 	}
 
@@ -825,6 +864,8 @@ out:
 	ps_buf_release(&sc.timedout);
 	ps_buf_release(&sc.ondisk_to);
 	ps_buf_release(&sc.hashes);
+	if (sc.hashes_fd >= 0)
+		close(sc.hashes_fd);
 	free(pids);
 	free(excl);
 	/* Threads abandoned in the kernel may keep this process from ending. */

@@ -360,20 +360,28 @@ uint64_t ps_real_ns(void)
 void ps_escape(struct ps_buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	/* Runs of plain bytes are copied whole: a byte at a time was a third
+	 * of capture's manifest formatting. */
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] <= 0x7e &&
+		       s[j] != '\\')
+			j++;
+		ps_buf_add(out, s + i, j - i);
+		if (j == len)
+			break;
+		unsigned char c = (unsigned char)s[j];
 		if (c == '\\') {
 			ps_buf_add(out, "\\\\", 2);
 		} else if (c == '\t') {
 			ps_buf_add(out, "\\t", 2);
 		} else if (c == '\n') {
 			ps_buf_add(out, "\\n", 2);
-		} else if (c < 0x20 || c > 0x7e) {
+		} else {
 			char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 			ps_buf_add(out, e, 4);
-		} else {
-			ps_buf_addc(out, (char)c);
 		}
+		i = j + 1;
 	}
 }
 

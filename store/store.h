@@ -43,7 +43,7 @@ int ps_member_kind_parse(const char *s, size_t len); /* -1 if unknown */
 struct ps_writer;
 
 struct ps_writer_opts {
-	int level;	   /* zstd level, default 3 */
+	int level;	   /* zstd level, default 1 */
 	size_t frame_size; /* target tar bytes per frame, default 1 MiB */
 	int spill_dirfd;   /* directory for an O_TMPFILE manifest spool, or -1: memory only */
 	/* Build the SQLite index in the same pipeline, from the same members

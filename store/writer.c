@@ -33,9 +33,14 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#define BATCH_BYTES   (1u << 20)
-#define DEDUP_MAX     (1u << 17) /* entries; bounds memory (about 8 MiB at most) */
-#define SPOOL_MEM_MAX (4u << 20)
+/* Members travel from the walk to the formatter and on to the index builder
+ * in batches of about this size: the builder is the slowest stage, so its
+ * queue and the formatter's stay full and memory is a dozen batches. */
+#define BATCH_BYTES (256u << 10)
+/* Entries; the table is at most 3/4 full, so it stays at 131,072 slots of
+ * 32 bytes (4 MiB) plus the first copies' paths (about 3 MiB). */
+#define DEDUP_MAX     (3u << 15)
+#define SPOOL_MEM_MAX (1u << 20)
 /* Content shorter than this is stored again rather than hardlinked: a tar
  * hardlink header costs as much as the member, and the index would have to
  * resolve thousands of links to "0\n". */
@@ -58,7 +63,8 @@ struct ps_writer {
 	uint64_t tar_off;	     /* total tar bytes produced */
 	int aerr;		     /* callback saw a worker failure */
 	struct archive_entry *entry; /* reused for every member */
-	struct ps_pool pool;
+	struct ps_pool pool;	     /* tar chunk buffers */
+	struct ps_pool bpool;	     /* batch buffers (the index builder returns them here) */
 	/* caller side */
 	struct ps_buf batch; /* members not yet handed to the formatter */
 	/* formatter thread */
@@ -193,27 +199,22 @@ static int submit_chunk(struct ps_writer *w)
 	return w->w_errno ? -1 : 0;
 }
 
-static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+/* Append tar bytes to the current chunk.  A large member (a 60k-mapping
+ * smaps, kallsyms, the manifest) spans frames: a chunk is handed over when
+ * it is full, so chunk buffers keep their pooled size instead of growing
+ * with the member (and leaving a fragmented heap behind).  0, or -1 once
+ * the compressor has failed. */
+static int tar_emit(struct ps_writer *w, const void *buf, size_t n)
 {
-	(void)a;
-	struct ps_writer *w = ctx;
 	const char *p = buf;
 	size_t left = n;
-	if (w->w_errno) {
-		w->aerr = 1;
+	if (w->w_errno)
 		return -1;
-	}
-	/* A large member (a 60k-mapping smaps, kallsyms, the manifest) spans
-	 * frames: a chunk is handed over when it is full, so chunk buffers keep
-	 * their pooled size instead of growing with the member (and leaving a
-	 * fragmented heap behind). */
 	while (left) {
 		size_t room = w->cur.cap > w->cur.len + 1 ? w->cur.cap - w->cur.len - 1 : 0;
 		if (room == 0 && w->cur.len >= w->opts.frame_size) {
-			if (submit_chunk(w) < 0) {
-				w->aerr = 1;
+			if (submit_chunk(w) < 0)
 				return -1;
-			}
 			continue;
 		}
 		size_t take = room && room < left ? room : left;
@@ -222,6 +223,17 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 		left -= take;
 	}
 	w->tar_off += n;
+	return 0;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	(void)a;
+	struct ps_writer *w = ctx;
+	if (tar_emit(w, buf, n) < 0) {
+		w->aerr = 1;
+		return -1;
+	}
 	return (la_ssize_t)n;
 }
 
@@ -278,7 +290,7 @@ static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char
 {
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
-	if ((w->dd_count + 1) * 2 > w->dd_cap) {
+	if ((w->dd_count + 1) * 4 > w->dd_cap * 3) {
 		size_t ncap = w->dd_cap ? w->dd_cap * 2 : 4096;
 		struct dedup_ent *nd = ps_xcalloc(ncap, sizeof(*nd));
 		for (size_t j = 0; j < w->dd_cap; j++) {
@@ -315,7 +327,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 {
 	struct ps_writer *w = ps_xcalloc(1, sizeof(*w));
 	w->out_fd = out_fd;
-	w->opts.level = 3;
+	w->opts.level = 1;
 	w->opts.frame_size = 1 << 20;
 	w->opts.spill_dirfd = -1;
 	if (opts) {
@@ -336,7 +348,8 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_grow(&w->batch, BATCH_BYTES + 64 * 1024);
 	ps_bq_init(&w->fq);
 	ps_bq_init(&w->cq);
-	ps_pool_init(&w->pool, 2 * BATCH_BYTES + 128 * 1024);
+	ps_pool_init(&w->pool, 2 * w->opts.frame_size + 128 * 1024);
+	ps_pool_init(&w->bpool, 2 * BATCH_BYTES + 128 * 1024);
 	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
@@ -361,7 +374,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		return -1;
 	}
 	if (opts && opts->index_path &&
-	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->pool, err) < 0) {
+	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->bpool, err) < 0) {
 		ps_writer_free(w);
 		return -1;
 	}
@@ -384,20 +397,44 @@ static int worker_error(struct ps_writer *w, struct ps_err *err)
 	return ps_err_set(err, w->w_errno, "archive output: %s", w->w_msg);
 }
 
+/* Decimal digits of v appended to l (the manifest's sizes and times: a
+ * printf per field was a sixth of the formatter). */
+static void add_u64(struct ps_buf *l, uint64_t v)
+{
+	char d[20];
+	int n = 0;
+	do {
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ps_buf_add(l, d + sizeof(d) - n, (size_t)n);
+}
+
 static void manifest_line(struct ps_writer *w, const struct ps_member *m, const unsigned char *h)
 {
 	struct ps_buf *l = &w->man_line;
 	ps_buf_reset(l);
 	ps_escape(l, m->path, strlen(m->path));
-	char hex[33] = "-";
-	if (h)
-		ps_hex(hex, h, 16);
+	ps_buf_addc(l, '\t');
+	ps_buf_adds(l, ps_member_kind_name(m->kind));
+	ps_buf_addc(l, '\t');
 	uint64_t size = m->kind == PS_M_FILE		    ? m->len
 			: m->kind == PS_M_LINK && m->target ? strlen(m->target)
 							    : 0;
-	ps_buf_addf(l, "\t%s\t%llu\t%s\t%llu\t%s\n", ps_member_kind_name(m->kind),
-		    (unsigned long long)size, hex, (unsigned long long)m->read_ns,
-		    ps_errno_name(m->err));
+	add_u64(l, size);
+	ps_buf_addc(l, '\t');
+	if (h) {
+		char hex[33];
+		ps_hex(hex, h, 16);
+		ps_buf_add(l, hex, 32);
+	} else {
+		ps_buf_addc(l, '-');
+	}
+	ps_buf_addc(l, '\t');
+	add_u64(l, m->read_ns);
+	ps_buf_addc(l, '\t');
+	ps_buf_adds(l, ps_errno_name(m->err));
+	ps_buf_addc(l, '\n');
 	w->man_len += l->len;
 }
 
@@ -437,6 +474,60 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 	return rc;
 }
 
+/* One member through libarchive: header, data (from memory or its spill
+ * file), padding; *data_off where its data starts in the tar. */
+static int write_archive(struct ps_writer *w, const struct ps_member *m, unsigned perm,
+			 const char *hardlink, unsigned char h[16], uint64_t *data_off,
+			 struct ps_err *err)
+{
+	struct archive_entry *e = archive_entry_clear(w->entry);
+	archive_entry_copy_pathname(e, m->path);
+	archive_entry_set_uid(e, m->uid);
+	archive_entry_set_gid(e, m->gid);
+	archive_entry_set_mtime(e, m->mtime, 0);
+	switch (m->kind) {
+	case PS_M_FILE:
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, perm);
+		if (hardlink) {
+			archive_entry_copy_hardlink(e, hardlink);
+			archive_entry_set_size(e, 0);
+		} else {
+			archive_entry_set_size(e, (la_int64_t)m->len);
+		}
+		break;
+	case PS_M_LINK:
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_perm(e, perm);
+		archive_entry_copy_symlink(e, m->target ? m->target : "");
+		break;
+	default:
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, perm);
+		break;
+	}
+	int r = archive_write_header(w->a, e);
+	if (r < ARCHIVE_WARN || w->aerr)
+		goto fail;
+	/* Blocking is off: the header has reached tar_write_cb, so the
+	 * data starts here. */
+	*data_off = w->tar_off;
+	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, m, h, err) < 0)
+		return -1;
+	if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
+		la_ssize_t n = archive_write_data(w->a, m->data, m->len);
+		if (n < 0 || (size_t)n != m->len || w->aerr)
+			goto fail;
+	}
+	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr)
+		goto fail;
+	return 0;
+fail:
+	if (w->w_errno)
+		return worker_error(w, err);
+	return ps_err_set(err, EIO, "libarchive: %s: %s", m->path, archive_error_string(w->a));
+}
+
 /* Hash, deduplicate, format and spool one member (formatter thread); the
  * record's annotation (hash, data offset) is filled in for the index. */
 static int format_member(struct ps_writer *w, const struct ps_member *m, struct ps_wrec *ann,
@@ -470,62 +561,18 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 				data_off = dup->data_off;
 			}
 		}
-		struct archive_entry *e = archive_entry_clear(w->entry);
-		archive_entry_copy_pathname(e, m->path);
-		archive_entry_set_uid(e, m->uid);
-		archive_entry_set_gid(e, m->gid);
-		archive_entry_set_mtime(e, m->mtime, 0);
 		unsigned perm = m->mode & 07777;
-		switch (m->kind) {
-		case PS_M_FILE:
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_perm(e, perm);
-			if (hardlink) {
-				archive_entry_copy_hardlink(e, hardlink);
-				archive_entry_set_size(e, 0);
-			} else {
-				archive_entry_set_size(e, (la_int64_t)m->len);
-			}
-			break;
-		case PS_M_LINK:
-			archive_entry_set_filetype(e, AE_IFLNK);
-			archive_entry_set_perm(e, perm ? perm : 0777);
-			archive_entry_copy_symlink(e, m->target ? m->target : "");
-			break;
-		default:
-			archive_entry_set_filetype(e, AE_IFDIR);
-			archive_entry_set_perm(e, perm ? perm : 0555);
-			break;
-		}
-		int r = archive_write_header(w->a, e);
-		if (r < ARCHIVE_WARN || w->aerr) {
-			if (w->w_errno)
-				return worker_error(w, err);
-			return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-					  archive_error_string(w->a));
-		}
-		/* Blocking is off: the header has reached tar_write_cb, so the
-		 * data starts here. */
+		if (m->kind == PS_M_LINK && !perm)
+			perm = 0777;
+		else if (m->kind == PS_M_DIR && !perm)
+			perm = 0555;
+		uint64_t off = 0;
+		if (write_archive(w, m, perm, hardlink, h, &off, err) < 0)
+			return -1;
 		if (m->kind == PS_M_FILE && !hardlink) {
-			data_off = w->tar_off;
+			data_off = off;
 			if (m->len >= DEDUP_MIN && !m->spilled)
 				dedup_add(w, h, m->path, data_off);
-		}
-		if (m->kind == PS_M_FILE && m->spilled && stream_spill(w, m, h, err) < 0)
-			return -1;
-		if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
-			la_ssize_t n = archive_write_data(w->a, m->data, m->len);
-			if (n < 0 || (size_t)n != m->len || w->aerr) {
-				if (w->w_errno)
-					return worker_error(w, err);
-				return ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-						  archive_error_string(w->a));
-			}
-		}
-		if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr) {
-			if (w->w_errno)
-				return worker_error(w, err);
-			return ps_err_set(err, EIO, "libarchive: %s", archive_error_string(w->a));
 		}
 		w->st.members++;
 		if (hardlink)
@@ -612,7 +659,7 @@ static void *formatter_main(void *arg)
 			if (ps_ibuild_submit(w->ib, c, &w->f_err) < 0)
 				w->f_failed = 1;
 		} else {
-			ps_pool_put(&w->pool, c);
+			ps_pool_put(&w->bpool, c);
 		}
 		ps_bq_handled(&w->fq);
 	}
@@ -632,7 +679,7 @@ static void submit_batch(struct ps_writer *w)
 	if (w->batch.len == 0)
 		return;
 	ps_bq_put(&w->fq, ps_chunk_from(&w->batch));
-	ps_pool_get(&w->pool, &w->batch, BATCH_BYTES + 64 * 1024);
+	ps_pool_get(&w->bpool, &w->batch, BATCH_BYTES + 64 * 1024);
 }
 
 /* Wait until the formatter has handled everything added so far. */
@@ -907,6 +954,7 @@ void ps_writer_free(struct ps_writer *w)
 	ps_bq_destroy(&w->cq);
 	ps_ibuild_free(w->ib);
 	ps_pool_destroy(&w->pool);
+	ps_pool_destroy(&w->bpool);
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->entry)

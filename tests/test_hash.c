@@ -9,7 +9,11 @@
  *   - a deleted exe: its body's row and the exe's, with the same hashes,
  *     the file read once;
  *   - device and inode as process_memory_map gives them;
- *   - --hash-max: files over the budget listed, not read; --no-hash: none.
+ *   - --hash-max: files over the budget listed, not read; --no-hash: none;
+ *   - bodies of the same content in two processes (MD5 and SHA-1 taken from
+ *     the first by SHA-256) and of another content: each row right;
+ *   - a thousand bodies: hashes.tsv outgrows memory into a spill file, and
+ *     comes back whole (every row in the table, verify intact).
  */
 #include "t.h"
 #include "tutil.h"
@@ -202,6 +206,87 @@ static void test_budget(void)
 	CHECK(strstr(out.buf, "\"hash\":false") != NULL);
 }
 
-static const struct t_case t_cases[] = {
-    T(test_exe_and_libs), T(test_deleted_exe), T(test_budget), {0, 0}};
+/* Deleted files held open: two with the same bytes (v1, v2), one other
+ * (v1).  Every body row has the digests of its own bytes. */
+static void test_identical_bodies(void)
+{
+	char t[512], f[3][600], keep[3][600], want[3][3][200], reply[200];
+	const char *tools[3] = {"md5sum", "sha1sum", "sha256sum"};
+	if (!started)
+		T_SKIP_CASE("no victims");
+	const char *d = tu_tmpdir();
+	for (int i = 0; i < 3; i++) {
+		snprintf(f[i], sizeof(f[i]), "%s/body%d", d, i);
+		snprintf(keep[i], sizeof(keep[i]), "%s/keep%d", d, i);
+		CHECK_INT(tu_sh(NULL, "head -c 3000 /dev/urandom > '%s'", keep[i == 1 ? 0 : i]), 0);
+		CHECK_INT(tu_sh(NULL, "cp '%s' '%s'", keep[i == 1 ? 0 : i], f[i]), 0);
+		for (int k = 0; k < 3; k++)
+			digest(tools[k], keep[i == 1 ? 0 : i], want[i][k], sizeof(want[i][k]));
+	}
+	int fd[3];
+	struct tu_victim *who[3] = {&v1, &v2, &v1};
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(tu_victim_cmd(who[i], reply, sizeof(reply), "open %s", f[i]), 0);
+		const char *p = strstr(reply, "fd=");
+		CHECK(p != NULL);
+		fd[i] = atoi(p + 3);
+		CHECK_INT(unlink(f[i]), 0);
+	}
+	CHECK_INT(capture(""), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(
+		    tu_sql(db, t, sizeof(t),
+			   "SELECT md5 || ' ' || sha1 || ' ' || sha256 || ' ' || size FROM hash "
+			   "WHERE member = 'proc/%d/fd/%d.body'",
+			   who[i]->pid, fd[i]),
+		    0);
+		char w2[2000];
+		snprintf(w2, sizeof(w2), "%s %s %s 3000", want[i][0], want[i][1], want[i][2]);
+		CHECK_STR(t, w2);
+	}
+	for (int i = 0; i < 3; i++)
+		tu_victim_cmd(who[i], NULL, 0, "close %d", fd[i]);
+}
+
+/* 520 deleted fds in each of two victims: over 256 KiB of hashes.tsv rows,
+ * which capture spools into a file rather than memory. */
+static void test_many_bodies(void)
+{
+	char f[600], reply[200];
+	if (!started)
+		T_SKIP_CASE("no victims");
+	snprintf(f, sizeof(f), "%s/many-bodies-with-a-long-enough-name", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL, "head -c 100 /dev/urandom > '%s'", f), 0);
+	struct tu_victim *who[2] = {&v1, &v2};
+	int first[2] = {-1, -1}, last[2] = {-1, -1};
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 520; i++) {
+			CHECK_INT(tu_victim_cmd(who[k], reply, sizeof(reply), "open %s", f), 0);
+			const char *p = strstr(reply, "fd=");
+			CHECK(p != NULL);
+			last[k] = atoi(p + 3);
+			if (first[k] < 0)
+				first[k] = last[k];
+		}
+	}
+	CHECK_INT(unlink(f), 0);
+	CHECK_INT(capture(""), 0);
+	CHECK_INT(tu_sql_int(db,
+			     "SELECT count(*) FROM hash WHERE source = 'body' AND path = '%s' AND "
+			     "length(sha256) = 64 AND pid IN (%d, %d)",
+			     f, v1.pid, v2.pid),
+		  1040);
+	tu_sh(&out, "%s cat %s procsnap/hashes.tsv | wc -lc", tu_procsnap(), snap);
+	long lines = 0, bytes = 0;
+	CHECK_INT(sscanf(out.buf, "%ld %ld", &lines, &bytes), 2);
+	CHECK(lines > 1040 && bytes > (256 << 10));
+	CHECK_INT(tu_sh(NULL, "%s verify %s >/dev/null 2>&1", tu_procsnap(), snap), 0);
+	for (int k = 0; k < 2; k++)
+		for (int fd = first[k]; fd <= last[k]; fd++)
+			tu_victim_cmd(who[k], NULL, 0, "close %d", fd);
+}
+
+static const struct t_case t_cases[] = {T(test_exe_and_libs), T(test_deleted_exe),
+					T(test_budget),	      T(test_identical_bodies),
+					T(test_many_bodies),  {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)

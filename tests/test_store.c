@@ -8,6 +8,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -376,8 +377,155 @@ static void test_escape(void)
 	ps_buf_release(&u);
 }
 
-static const struct t_case cases[] = {
-    T(test_escape), T(test_roundtrip), T(test_seek_and_index), T(test_corrupt), {0, 0}};
+/* ---- tar headers: the writer's own against libarchive's ------------------------ */
+
+/* One member list with every case of the header rules: name lengths at the
+ * ustar limits (name 100, prefix 155), no '/' to split at, non-ASCII and
+ * control bytes, link targets at 100/101 bytes, hardlinks (repeated
+ * content), ids at 2^18, mtimes out of range, sizes around 512, odd modes,
+ * a spilled member.  Written with the writer's headers or libarchive's. */
+static void edge_members(struct ps_writer *w, const char *spill_path)
+{
+	struct ps_err err = {0, ""};
+	char p[400], t[256];
+	static char data[2000];
+	fill(data, sizeof(data), 3);
+	const size_t lens[] = {1, 99, 100, 101, 154, 155, 156, 157, 200, 255, 256, 257, 300};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (int shape = 0; shape < 4; shape++) {
+			/* shape 0: a slash every 10 bytes; 1: one slash after
+			 * byte k (prefix of exactly 155 or 156...); 2: no slash;
+			 * 3: leading slash then none */
+			size_t n = lens[i];
+			memset(p, 'a' + (int)(i % 26), n);
+			p[n] = '\0';
+			if (shape == 0)
+				for (size_t k = 9; k < n; k += 10)
+					p[k] = '/';
+			else if (shape == 1 && n > 1)
+				p[n > 101 ? n - 101 : n / 2] = '/';
+			else if (shape == 3)
+				p[0] = '/';
+			struct ps_member f = {.path = p,
+					      .kind = PS_M_FILE,
+					      .mode = 0100444,
+					      .data = data,
+					      .len = (lens[i] * 7) % 1100,
+					      .mtime = 1700000000};
+			CHECK_INT(ps_writer_add(w, &f, &err), 0);
+			struct ps_member d = {.path = p, .kind = PS_M_DIR, .mode = 040555};
+			CHECK_INT(ps_writer_add(w, &d, &err), 0);
+			if (n > 200)
+				continue;
+			memset(t, 'T', n);
+			t[n] = '\0';
+			struct ps_member l = {
+			    .path = "proc/1/fd/3", .kind = PS_M_LINK, .target = t};
+			CHECK_INT(ps_writer_add(w, &l, &err), 0);
+		}
+	}
+	const char *names[] = {
+	    "proc/1/dir/",    "x",	    "proc/\xc3\xa9t\xc3\xa9", "proc/1/a\tb\nc",
+	    "proc/1/bad\xff", "proc/1/fd/4"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ps_member d = {.path = names[i], .kind = PS_M_DIR};
+		CHECK_INT(ps_writer_add(w, &d, &err), 0);
+		struct ps_member l = {.path = names[i], .kind = PS_M_LINK, .target = names[i]};
+		CHECK_INT(ps_writer_add(w, &l, &err), 0);
+		struct ps_member n = {.path = names[i], .kind = PS_M_LINK};
+		CHECK_INT(ps_writer_add(w, &n, &err), 0);
+	}
+	const uint32_t ids[] = {0, 1000, 262143, 262144, 0xffffffffu};
+	const int64_t mt[] = {-1, 0, 0x7ffffffe, 0x7fffffff, (int64_t)1 << 40};
+	const uint32_t modes[] = {0, 0100644, 0104755, 0107777, 0100000};
+	const size_t sizes[] = {0, 1, 63, 64, 511, 512, 513, 1024, 1100};
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(p, sizeof(p), "proc/1/ids%zu", i);
+		struct ps_member f = {.path = p,
+				      .kind = PS_M_FILE,
+				      .mode = modes[i],
+				      .uid = ids[i],
+				      .gid = ids[4 - i],
+				      .mtime = mt[i],
+				      .data = data + i,
+				      .len = 100};
+		CHECK_INT(ps_writer_add(w, &f, &err), 0);
+		f.kind = PS_M_LINK;
+		f.target = "t";
+		CHECK_INT(ps_writer_add(w, &f, &err), 0);
+		f.kind = PS_M_DIR;
+		CHECK_INT(ps_writer_add(w, &f, &err), 0);
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* twice each: the second a hardlink to the first (>= 64 bytes),
+		 * the link name long enough for a pax header in one case */
+		for (int k = 0; k < 2; k++) {
+			if (i == 8 && k == 0)
+				snprintf(p, sizeof(p), "proc/%0110zu/first", i);
+			else
+				snprintf(p, sizeof(p), "proc/1/size%zu.%d", i, k);
+			struct ps_member f = {.path = p,
+					      .kind = PS_M_FILE,
+					      .mode = 0100444,
+					      .data = data + 500,
+					      .len = sizes[i]};
+			CHECK_INT(ps_writer_add(w, &f, &err), 0);
+		}
+	}
+	int sfd = open(spill_path, O_RDONLY | O_CLOEXEC);
+	CHECK(sfd >= 0);
+	struct ps_member sp = {.path = "proc/1/smaps",
+			       .kind = PS_M_FILE,
+			       .mode = 0100444,
+			       .len = 5000,
+			       .spilled = 1,
+			       .spill_fd = sfd};
+	CHECK_INT(ps_writer_add(w, &sp, &err), 0);
+	struct ps_member ab = {.path = "proc/1/absent", .kind = PS_M_ABSENT, .err = EACCES};
+	CHECK_INT(ps_writer_add(w, &ab, &err), 0);
+}
+
+/* Members at every edge of the tar format (names at ustar's 100/155 limits
+ * and past them, non-ASCII names, long link targets, hardlinks, large ids,
+ * mtimes out of ustar's range, spilled content): libarchive writes pax
+ * extensions where ustar cannot hold a value and GNU tar lists every
+ * member. */
+static void test_edge_members(void)
+{
+	char spill[300], path[300];
+	snprintf(spill, sizeof(spill), "%s/spill", dir);
+	int fd = open(spill, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	static char sdata[5000];
+	fill(sdata, sizeof(sdata), 11);
+	CHECK_INT((int)write(fd, sdata, sizeof(sdata)), (int)sizeof(sdata));
+	close(fd);
+	snprintf(path, sizeof(path), "%s/edge.tar.zst", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = 1, .frame_size = 8192, .spill_dirfd = -1};
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	edge_members(w, spill);
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	ps_writer_free(w);
+	close(fd);
+	CHECK(st.hardlinks >= 9); /* the sizes >= 64 twice each, and repeats of data */
+	/* GNU tar reads every member */
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd), "zstd -dcq %s | tar -tf - | wc -l > %s/edge.count", path, dir);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/edge.count", dir);
+	struct ps_buf b = PS_BUF_INIT;
+	CHECK_INT(ps_read_at(AT_FDCWD, cmd, &b, 0, NULL), 0);
+	CHECK_U64(strtoull(b.buf, NULL, 10), st.members + 1); /* + the manifest */
+	ps_buf_release(&b);
+}
+
+static const struct t_case cases[] = {T(test_escape),  T(test_roundtrip),  T(test_seek_and_index),
+				      T(test_corrupt), T(test_edge_members), {0, 0}};
 
 static void cleanup(void)
 {
