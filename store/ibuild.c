@@ -14,6 +14,7 @@
  * is simply stored again: the index is then bigger, never wrong); the
  * SQLite page cache is bounded; one batch is held while it is consumed.
  */
+#include "bulk_int.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -46,7 +47,8 @@ struct ps_ibuild {
 	_Atomic int failed; /* set after ferr is written */
 	struct ps_err ferr;
 	/* statements */
-	sqlite3_stmt *ins_path, *ins_sys, *ins_str, *ins_content, *ins_stat, *ins_proc;
+	sqlite3_stmt *ins_str, *ins_stat, *ins_proc;
+	struct ps_bulk bk_paths, bk_sys, bk_contents;
 	/* dictionaries: key = hash, value = id; bytes kept for exact compare */
 	struct ps_hmap strs;
 	struct ps_buf str_text; /* NUL-terminated texts, back to back */
@@ -85,6 +87,38 @@ const char *ps_damage_name(unsigned d)
 }
 
 /* ---- paths ------------------------------------------------------------------ */
+
+/* Columns of the rows inserted in bulk (bulk_int.h), numbered from 1. */
+enum {
+	PA_pid = 1,
+	PA_path_id,
+	PA_tid,
+	PA_name_id,
+	PA_kind,
+	PA_stat_id,
+	PA_content_id,
+	PA_errno,
+	PA_read_us,
+	PA_damage
+};
+static const char *const path_cols[] = {"pid",	   "path_id", "tid",	    "name_id",
+					"kind",	   "stat_id", "content_id", "errno",
+					"read_us", "damage",  NULL};
+static const char *const sys_cols[] = {"path_id", "name_id", "kind",   "stat_id", "content_id",
+				       "errno",	  "read_us", "damage", NULL};
+enum {
+	SY_path_id = 1,
+	SY_name_id,
+	SY_kind,
+	SY_stat_id,
+	SY_content_id,
+	SY_errno,
+	SY_read_us,
+	SY_damage
+};
+enum { CO_content_id = 1, CO_xxh3, CO_size, CO_data_off, CO_target_id };
+static const char *const content_cols[] = {"content_id", "xxh3",      "size",
+					   "data_off",	 "target_id", NULL};
 
 /* A canonical decimal id at s (no sign, no leading zero, <= INT32_MAX)
  * ending at '/' or NUL: its value and *end, or -1. */
@@ -220,15 +254,15 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 			return (int64_t)v;
 	}
 	int64_t id = b->next_content++;
-	sqlite3_stmt *st = b->ins_content;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_blob(st, 2, h, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)size);
+	struct ps_bulk *bk = &b->bk_contents;
+	ps_bulk_i64(bk, CO_content_id, id);
+	ps_bulk_blob(bk, CO_xxh3, h, 16);
+	ps_bulk_i64(bk, CO_size, (int64_t)size);
 	if (!link)
-		sqlite3_bind_int64(st, 4, (int64_t)data_off);
+		ps_bulk_i64(bk, CO_data_off, (int64_t)data_off);
 	else
-		sqlite3_bind_int64(st, 5, target_id);
-	if (step(b, st, "contents", err) < 0)
+		ps_bulk_i64(bk, CO_target_id, target_id);
+	if (ps_bulk_row(bk, err) < 0)
 		return -1;
 	if ((size_t)id == b->nckeys && ps_hmap_put(&b->contents, key, (uint64_t)id) == 0) {
 		if (b->nckeys == b->cap_ckeys) {
@@ -460,26 +494,44 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	}
 
 	/* Below a pid directory: `paths`, clustered by pid; else `sys_paths`. */
-	sqlite3_stmt *st = pid >= 0 ? b->ins_path : b->ins_sys;
-	sqlite3_bind_int64(st, 1, b->path_id);
-	if (pid >= 0)
-		sqlite3_bind_int64(st, 2, pid);
-	if (tid >= 0)
-		sqlite3_bind_int64(st, 3, tid);
-	sqlite3_bind_int64(st, 4, name_id);
-	sqlite3_bind_int64(st, 5, (int64_t)r->kind);
-	if (stat_id >= 0)
-		sqlite3_bind_int64(st, 6, stat_id);
-	if (content_id >= 0)
-		sqlite3_bind_int64(st, 7, content_id);
-	if (r->err)
-		sqlite3_bind_text(st, 8, ps_errno_name(r->err), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, (int64_t)(r->read_ns / 1000));
+	const char *en = r->err ? ps_errno_name(r->err) : NULL;
 	const char *dmg = ps_damage_name(r->damage);
-	if (dmg)
-		sqlite3_bind_text(st, 10, dmg, -1, SQLITE_STATIC);
-	if (step(b, st, "paths", err) < 0)
-		return -1;
+	if (pid >= 0) {
+		struct ps_bulk *bk = &b->bk_paths;
+		ps_bulk_i64(bk, PA_pid, pid);
+		ps_bulk_i64(bk, PA_path_id, b->path_id);
+		if (tid >= 0)
+			ps_bulk_i64(bk, PA_tid, tid);
+		ps_bulk_i64(bk, PA_name_id, name_id);
+		ps_bulk_i64(bk, PA_kind, (int64_t)r->kind);
+		if (stat_id >= 0)
+			ps_bulk_i64(bk, PA_stat_id, stat_id);
+		if (content_id >= 0)
+			ps_bulk_i64(bk, PA_content_id, content_id);
+		if (en)
+			ps_bulk_text(bk, PA_errno, en, strlen(en));
+		ps_bulk_i64(bk, PA_read_us, (int64_t)(r->read_ns / 1000));
+		if (dmg)
+			ps_bulk_static(bk, PA_damage, dmg, strlen(dmg));
+		if (ps_bulk_row(bk, err) < 0)
+			return -1;
+	} else {
+		struct ps_bulk *bk = &b->bk_sys;
+		ps_bulk_i64(bk, SY_path_id, b->path_id);
+		ps_bulk_i64(bk, SY_name_id, name_id);
+		ps_bulk_i64(bk, SY_kind, (int64_t)r->kind);
+		if (stat_id >= 0)
+			ps_bulk_i64(bk, SY_stat_id, stat_id);
+		if (content_id >= 0)
+			ps_bulk_i64(bk, SY_content_id, content_id);
+		if (en)
+			ps_bulk_text(bk, SY_errno, en, strlen(en));
+		ps_bulk_i64(bk, SY_read_us, (int64_t)(r->read_ns / 1000));
+		if (dmg)
+			ps_bulk_static(bk, SY_damage, dmg, strlen(dmg));
+		if (ps_bulk_row(bk, err) < 0)
+			return -1;
+	}
 	b->path_id++;
 
 	switch (r->kind) {
@@ -612,19 +664,11 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		 err) < 0 ||
 	    ps_schema_apply(b->db, 0, err) < 0)
 		goto fail;
-	if (prep(b, &b->ins_path,
-		 "INSERT INTO paths(pid, snapshot_id, path_id, tid, name_id, kind, stat_id, "
-		 "content_id, errno, read_us, damage) VALUES (?2, 1, ?1, ?3, ?4, ?5, ?6, ?7, ?8, "
-		 "?9, ?10)",
-		 err) < 0 ||
-	    prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2)", err) < 0 ||
-	    prep(b, &b->ins_content, "INSERT INTO contents VALUES (1, ?1, ?2, ?3, ?4, ?5)", err) <
-		0 ||
+	if (prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2)", err) < 0 ||
 	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5)", err) < 0 ||
-	    prep(b, &b->ins_sys,
-		 "INSERT INTO sys_paths(snapshot_id, path_id, name_id, kind, stat_id, content_id, "
-		 "errno, read_us, damage) VALUES (1, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-		 err) < 0 ||
+	    ps_bulk_open(&b->bk_paths, b->db, "paths", path_cols, err) < 0 ||
+	    ps_bulk_open(&b->bk_sys, b->db, "sys_paths", sys_cols, err) < 0 ||
+	    ps_bulk_open(&b->bk_contents, b->db, "contents", content_cols, err) < 0 ||
 	    prep(b, &b->ins_proc, "INSERT INTO capture_processes VALUES (1, ?, ?, ?, ?, ?, ?)",
 		 err) < 0)
 		goto fail;
@@ -657,12 +701,14 @@ int ps_ibuild_submit(struct ps_ibuild *b, struct ps_chunk batch, struct ps_err *
 
 static void finalize_all(struct ps_ibuild *b)
 {
-	sqlite3_stmt **sts[] = {&b->ins_path,	 &b->ins_sys,  &b->ins_str,
-				&b->ins_content, &b->ins_stat, &b->ins_proc};
+	sqlite3_stmt **sts[] = {&b->ins_str, &b->ins_stat, &b->ins_proc};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
 	}
+	ps_bulk_close(&b->bk_paths);
+	ps_bulk_close(&b->bk_sys);
+	ps_bulk_close(&b->bk_contents);
 }
 
 static void stop_thread(struct ps_ibuild *b)
@@ -707,7 +753,9 @@ int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct 
 		return ps_err_set(err, EINVAL, "not a procsnap archive (no meta.json)");
 	struct ps_tables *t = b->tables;
 	b->tables = NULL;
-	if (ps_tables_end(t, err) < 0 || frames_rows(b, e, err) < 0)
+	if (ps_tables_end(t, err) < 0 || ps_bulk_flush(&b->bk_paths, err) < 0 ||
+	    ps_bulk_flush(&b->bk_sys, err) < 0 || ps_bulk_flush(&b->bk_contents, err) < 0 ||
+	    frames_rows(b, e, err) < 0)
 		return -1;
 	char shahex[65] = "";
 	if (e->sha256)
