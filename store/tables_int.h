@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "bulk_int.h"
 #include "common.h"
 #include "procfs.h"
 #include "store_int.h"
@@ -97,12 +98,25 @@ struct proc_state {
 	struct ps_buf carry; /* the part of the last piece not parsed yet */
 };
 
-/* Contents stored once (env_sets, limit_sets): XXH3-128 -> set id. */
+/* Contents stored once (env_sets, limit_sets, map_info): XXH3-128 -> id.
+ * Bounded: when max digests are held it starts afresh (a repeat is then
+ * stored again: bigger, never wrong). */
 struct set_dict {
-	struct ps_hmap map;
-	unsigned char (*keys)[16];
-	size_t n, cap;
+	struct ps_hmap map; /* first 8 bytes of the digest -> index in keys */
+	struct set_key {
+		unsigned char h[16];
+		int64_t id;
+	} * keys;
+	size_t n, cap, max;
 	int64_t next;
+};
+
+/* The values of one mapping (tables.c: map_info's columns, then
+ * maps_rare's), unset = NULL. */
+#define PS_MAPVALS 38
+struct mapvals {
+	int64_t v[PS_MAPVALS];
+	uint64_t set; /* bit i: v[i] holds a value */
 };
 
 struct ps_tables {
@@ -111,15 +125,17 @@ struct ps_tables {
 	void *intern_ctx;
 	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
 	int pagemap_expected;	 /* the capture wrote pagemap.sections (meta options) */
-	struct set_dict envs, limits;
+	struct set_dict envs, limits, mapd;
+	struct mapvals rare_def; /* the snapshot's usual maps_rare values (map_id -1) */
+	int have_rare_def;
 	int64_t clock_ticks, page_size;
 	int64_t btime; /* proc/stat btime, -1 unknown */
 	struct proc_state p;
 	struct thread_state th;
 	struct ps_buf sbuf; /* scratch */
 	/* prepared inserts */
-	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_rare, *ins_fd, *ins_env, *ins_limit,
-	    *ins_ns;
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_fd, *ins_env, *ins_limit, *ins_ns;
+	struct ps_bulk bk_maps, bk_info, bk_rare;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
 	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
@@ -145,7 +161,10 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
  */
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err);
+/* Run SQL (rows held for bulk inserts are inserted first).  0 or -1. */
 int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
+/* Insert the rows held for bulk inserts (before SQL reads the tables). */
+int tb_flush(struct ps_tables *t, struct ps_err *err);
 /* A text column through the strings dictionary (p NULL: NULL).  0 or -1. */
 int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
 	      struct ps_err *err);
