@@ -51,8 +51,10 @@ struct ps_ibuild {
 	struct ps_bulk bk_paths, bk_sys, bk_contents;
 	/* dictionaries: key = hash, value = id; bytes kept for exact compare */
 	struct ps_hmap strs;
-	struct ps_buf str_text; /* NUL-terminated texts, back to back */
-	uint32_t *str_off;	/* str_id -> offset in str_text (remembered ones) */
+	struct ps_buf str_text; /* the texts, back to back */
+	struct str_ref {
+		uint32_t off, len;
+	} * str_off; /* str_id -> its text in str_text (remembered ones) */
 	size_t nstr_off, cap_str_off;
 	int64_t next_str;
 	struct ps_hmap contents;
@@ -209,8 +211,8 @@ static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, struct p
 	uint64_t h = XXH3_64bits(s, n), v;
 	size_t it = 0;
 	while (ps_hmap_next(&b->strs, h, &it, &v)) {
-		const char *t = b->str_text.buf + b->str_off[v];
-		if (strlen(t) == n && memcmp(t, s, n) == 0)
+		const struct str_ref *t = &b->str_off[v];
+		if (t->len == n && memcmp(b->str_text.buf + t->off, s, n) == 0)
 			return (int64_t)v;
 	}
 	int64_t id = b->next_str++;
@@ -225,9 +227,9 @@ static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, struct p
 			b->cap_str_off = b->cap_str_off ? b->cap_str_off * 2 : 1024;
 			b->str_off = ps_xrealloc(b->str_off, b->cap_str_off * sizeof(*b->str_off));
 		}
-		b->str_off[b->nstr_off++] = (uint32_t)b->str_text.len;
+		b->str_off[b->nstr_off].off = (uint32_t)b->str_text.len;
+		b->str_off[b->nstr_off++].len = (uint32_t)n;
 		ps_buf_add(&b->str_text, s, n);
-		ps_buf_addc(&b->str_text, '\0');
 	}
 	return id;
 }
