@@ -2,8 +2,10 @@
 -- Where osquery has a table of the same meaning, its table and column names
 -- are used for the shared columns, so osquery queries run unchanged; extra
 -- columns are procsnap's.  Every column's /proc source: schema/README.md.
--- No primary keys: a crafted archive may repeat a pid, and that must not
--- stop the index from building.  Secondary indexes: 91_tables_indexes.sql.
+-- A crafted archive may repeat a pid, and that must not stop the index from
+-- building: processes has no primary key; the tables keyed by pid (threads,
+-- maps, fds) keep the first row of a repeated key (INSERT OR IGNORE).
+-- Secondary indexes: 91_tables_indexes.sql.
 
 CREATE TABLE processes (
   snapshot_id   INTEGER NOT NULL,
@@ -62,6 +64,7 @@ CREATE TABLE processes (
                            -- file, NULL unknown
 );
 
+-- Keyed by (pid, tid): a thread repeated by a crafted archive is kept once.
 CREATE TABLE threads (
   snapshot_id INTEGER NOT NULL,
   pid         INTEGER NOT NULL,
@@ -82,8 +85,9 @@ CREATE TABLE threads (
   nonvoluntary_ctxt_switches INTEGER,
   tracer_pid  INTEGER,
   wchan       TEXT,
-  flags       INTEGER    -- task stat field 9
-);
+  flags       INTEGER,   -- task stat field 9
+  PRIMARY KEY (pid, snapshot_id, tid)
+) WITHOUT ROWID;
 
 -- Mappings (maps, smaps fields, pagemap counts), compact: one row per
 -- mapping of a process naming its values, stored once per distinct set of
@@ -94,7 +98,7 @@ CREATE TABLE threads (
 CREATE TABLE maps (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
-  seq         INTEGER NOT NULL, -- row number in the snapshot (order of maps)
+  seq         INTEGER NOT NULL, -- order in the process's maps, from 0
   map_id      INTEGER NOT NULL, -- map_info
   PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
@@ -209,8 +213,7 @@ LEFT JOIN maps_rare d ON d.snapshot_id = m.snapshot_id AND d.map_id = -1;
 CREATE TABLE fds (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
-  seq         INTEGER NOT NULL,
-  fd          INTEGER,
+  fd          INTEGER NOT NULL,
   path_id     INTEGER,          -- strings: the link target
   type_id     INTEGER,          -- strings: file, socket, pipe, anon_inode...
   inode       INTEGER,
@@ -220,7 +223,7 @@ CREATE TABLE fds (
   deleted     INTEGER,
   protocol    TEXT,             -- a socket's protocol (TCP, UDP, UNIX-STREAM, NETLINK...):
                                 -- getxattr system.sockprotoname at capture
-  PRIMARY KEY (pid, snapshot_id, seq)
+  PRIMARY KEY (pid, snapshot_id, fd)
 ) WITHOUT ROWID;
 
 -- Environments and limits are stored once per distinct content (most

@@ -12,7 +12,7 @@ static int prepare(struct ps_bulk *b, sqlite3_stmt **st, const char *table, cons
 		   int rows, struct ps_err *err)
 {
 	struct ps_buf sql = PS_BUF_INIT;
-	ps_buf_addf(&sql, "INSERT INTO %s(snapshot_id", table);
+	ps_buf_addf(&sql, "INSERT%s INTO %s(snapshot_id", b->ignore ? " OR IGNORE" : "", table);
 	for (int c = 0; c < b->ncols; c++)
 		ps_buf_addf(&sql, ", \"%s\"", cols[c]);
 	ps_buf_adds(&sql, ") VALUES ");
@@ -38,10 +38,11 @@ static void clear_row(struct ps_bulk *b)
 }
 
 int ps_bulk_open(struct ps_bulk *b, sqlite3 *db, const char *table, const char *const *cols,
-		 struct ps_err *err)
+		 int ignore, struct ps_err *err)
 {
 	memset(b, 0, sizeof(*b));
 	b->db = db;
+	b->ignore = ignore;
 	b->what = table;
 	ps_buf_init(&b->text);
 	while (cols[b->ncols])

@@ -34,17 +34,19 @@ struct ps_bulk {
 	const char *what; /* the table, for errors */
 	sqlite3_stmt *many, *one;
 	int ncols, per, n;     /* columns, rows per `many`, complete rows held */
+	int ignore;	       /* INSERT OR IGNORE: a row whose key is taken is dropped */
 	struct ps_bulk_val *v; /* per rows of ncols values, the row being made after them */
 	struct ps_buf text;    /* copies of texts and blobs, for the rows held */
 };
 
 /*
  * Prepare the inserts of table for the NULL-terminated column list (values
- * given as columns 1..n, snapshot_id set to 1 before them); 0 or -1 with err.
- * The row being made starts all NULL.
+ * given as columns 1..n, snapshot_id set to 1 before them), OR IGNORE when
+ * ignore (a crafted archive may repeat a key: that row is then dropped);
+ * 0 or -1 with err.  The row being made starts all NULL.
  */
 int ps_bulk_open(struct ps_bulk *b, sqlite3 *db, const char *table, const char *const *cols,
-		 struct ps_err *err);
+		 int ignore, struct ps_err *err);
 /* Column col (1-based) of the row being made. */
 static inline void ps_bulk_i64(struct ps_bulk *b, int col, int64_t v)
 {

@@ -722,9 +722,9 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 	if (prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2, ?3)", err) < 0 ||
 	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)", err) <
 		0 ||
-	    ps_bulk_open(&b->bk_paths, b->db, "paths", path_cols, err) < 0 ||
-	    ps_bulk_open(&b->bk_sys, b->db, "sys_paths", sys_cols, err) < 0 ||
-	    ps_bulk_open(&b->bk_contents, b->db, "contents", content_cols, err) < 0 ||
+	    ps_bulk_open(&b->bk_paths, b->db, "paths", path_cols, 0, err) < 0 ||
+	    ps_bulk_open(&b->bk_sys, b->db, "sys_paths", sys_cols, 0, err) < 0 ||
+	    ps_bulk_open(&b->bk_contents, b->db, "contents", content_cols, 0, err) < 0 ||
 	    prep(b, &b->ins_proc, "INSERT INTO capture_processes VALUES (1, ?, ?, ?, ?, ?, ?)",
 		 err) < 0)
 		goto fail;

@@ -61,7 +61,7 @@
 	X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)
 
 #define FD_COLS(X)                                                                                 \
-	X(pid) X(seq) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
+	X(pid) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
 #define NS_COLS(X)                                                                                 \
 	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
@@ -148,9 +148,15 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err)
 {
+	return tb_prepare_as(t, st, "INSERT", table, cols, err);
+}
+
+int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		  const char *const *cols, struct ps_err *err)
+{
 	struct ps_buf sql = PS_BUF_INIT;
 	int n = 0;
-	ps_buf_addf(&sql, "INSERT INTO %s(snapshot_id", table);
+	ps_buf_addf(&sql, "%s INTO %s(snapshot_id", verb, table);
 	for (; cols[n]; n++)
 		ps_buf_addf(&sql, ", \"%s\"", cols[n]);
 	ps_buf_adds(&sql, ") VALUES (1");
@@ -166,7 +172,7 @@ int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const 
 
 int tb_flush(struct ps_tables *t, struct ps_err *err)
 {
-	struct ps_bulk *bs[] = {&t->bk_maps, &t->bk_info, &t->bk_rare};
+	struct ps_bulk *bs[] = {&t->bk_maps, &t->bk_info, &t->bk_rare, &t->bk_fds};
 	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
 		if (ps_bulk_flush(bs[i], err) < 0)
 			return -1;
@@ -600,6 +606,25 @@ int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, siz
 	return 0;
 }
 
+/* tb_u64 and tb_str_id for a row of a bulk insert. */
+static void bk_u64(struct ps_bulk *b, int col, uint64_t v)
+{
+	if (v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX)
+		ps_bulk_i64(b, col, (int64_t)v);
+}
+
+static int bk_str_id(struct ps_tables *t, struct ps_bulk *b, int col, const char *p, size_t n,
+		     struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	int64_t id = t->intern(t->intern_ctx, p, n, err);
+	if (id < 0)
+		return -1;
+	ps_bulk_i64(b, col, id);
+	return 0;
+}
+
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
 		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
@@ -988,22 +1013,21 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 static int fd_rows(struct ps_tables *t, struct ps_err *err)
 {
 	struct proc_state *p = &t->p;
-	sqlite3_stmt *st = t->ins_fd;
+	struct ps_bulk *b = &t->bk_fds;
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct fd_ent *e = &p->fds[i];
 		struct ps_link l;
-		tb_i64(st, F_pid, p->pid);
-		sqlite3_bind_int64(st, F_seq, t->fd_seq++);
-		tb_i64(st, F_fd, e->fd);
+		ps_bulk_i64(b, F_pid, p->pid);
+		ps_bulk_i64(b, F_fd, e->fd);
 		uint64_t inode = PS_U64_UNKNOWN;
 		if (e->has_target) {
 			const char *tg = p->arena.buf + e->toff;
 			ps_link_parse(tg, e->tlen, &l);
 			const char *type = ps_link_type_name(l.type);
-			if (tb_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
-			    tb_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
+			if (bk_str_id(t, b, F_path_id, tg, e->tlen, err) < 0 ||
+			    bk_str_id(t, b, F_type_id, type, strlen(type), err) < 0)
 				return -1;
-			sqlite3_bind_int(st, F_deleted, l.deleted);
+			ps_bulk_i64(b, F_deleted, l.deleted);
 			inode = l.inode;
 			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
 				sqlite3_stmt *s2 = t->ins_sockfd;
@@ -1017,12 +1041,12 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 		if (e->has_info) {
 			if (inode == PS_U64_UNKNOWN)
 				inode = e->info.ino;
-			tb_u64(st, F_pos, e->info.pos);
-			tb_u64(st, F_flags, e->info.flags);
-			tb_u64(st, F_mnt_id, e->info.mnt_id);
+			bk_u64(b, F_pos, e->info.pos);
+			bk_u64(b, F_flags, e->info.flags);
+			bk_u64(b, F_mnt_id, e->info.mnt_id);
 		}
-		tb_u64(st, F_inode, inode);
-		if (tb_step(t, st, "fds", err) < 0)
+		bk_u64(b, F_inode, inode);
+		if (ps_bulk_row(b, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -1199,11 +1223,12 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc,  t->ins_thread, t->ins_fd,	t->ins_env,
+	sqlite3_stmt *sts[] = {t->ins_proc,  t->ins_thread, t->ins_env,
 			       t->ins_limit, t->ins_ns,	    t->ins_hash};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	ps_bulk_close(&t->bk_maps);
+	ps_bulk_close(&t->bk_fds);
 	ps_bulk_close(&t->bk_info);
 	ps_bulk_close(&t->bk_rare);
 	sys_finalize(t);
@@ -1274,11 +1299,11 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	thread_reset(&t->th);
 	read_meta(t);
 	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_thread, "threads", thread_cols, err) < 0 ||
-	    ps_bulk_open(&t->bk_maps, db, "maps", map_cols, err) < 0 ||
-	    ps_bulk_open(&t->bk_info, db, "map_info", info_cols, err) < 0 ||
-	    ps_bulk_open(&t->bk_rare, db, "maps_rare", rare_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_fd, "fds", fd_cols, err) < 0 ||
+	    tb_prepare_as(t, &t->ins_thread, "INSERT OR IGNORE", "threads", thread_cols, err) < 0 ||
+	    ps_bulk_open(&t->bk_maps, db, "maps", map_cols, 1, err) < 0 ||
+	    ps_bulk_open(&t->bk_info, db, "map_info", info_cols, 0, err) < 0 ||
+	    ps_bulk_open(&t->bk_rare, db, "maps_rare", rare_cols, 0, err) < 0 ||
+	    ps_bulk_open(&t->bk_fds, db, "fds", fd_cols, 1, err) < 0 ||
 	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
@@ -1302,6 +1327,7 @@ static int enter(struct ps_tables *t, const char *path, const char **rel, int64_
 		if (flush_process(t, err) < 0)
 			return -1;
 		t->p.pid = pid;
+		t->map_seq = 0;
 	}
 	if (pid < 0)
 		return 0;

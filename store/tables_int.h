@@ -123,8 +123,8 @@ struct ps_tables {
 	sqlite3 *db;
 	ps_intern_fn intern; /* the builder's strings dictionary */
 	void *intern_ctx;
-	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
-	int pagemap_expected;	 /* the capture wrote pagemap.sections (meta options) */
+	int64_t map_seq;      /* maps.seq: order in the current process's maps */
+	int pagemap_expected; /* the capture wrote pagemap.sections (meta options) */
 	struct set_dict envs, limits, mapd;
 	struct mapvals rare_def; /* the snapshot's usual maps_rare values (map_id -1) */
 	int have_rare_def;
@@ -134,8 +134,8 @@ struct ps_tables {
 	struct thread_state th;
 	struct ps_buf sbuf; /* scratch */
 	/* prepared inserts */
-	sqlite3_stmt *ins_proc, *ins_thread, *ins_fd, *ins_env, *ins_limit, *ins_ns;
-	struct ps_bulk bk_maps, bk_info, bk_rare;
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_env, *ins_limit, *ins_ns;
+	struct ps_bulk bk_maps, bk_info, bk_rare, bk_fds;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
 	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
@@ -161,6 +161,10 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
  */
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err);
+/* The same with another verb ("INSERT OR IGNORE": a key a crafted archive
+ * repeats keeps its first row). */
+int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		  const char *const *cols, struct ps_err *err);
 /* Run SQL (rows held for bulk inserts are inserted first).  0 or -1. */
 int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
 /* Insert the rows held for bulk inserts (before SQL reads the tables). */
