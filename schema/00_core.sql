@@ -99,8 +99,18 @@ CREATE TABLE paths (
   stat_id     INTEGER,          -- stats (NULL: never stat'ed and not damaged)
   content_id  INTEGER,          -- contents (NULL: dir, absent)
   errno       TEXT,             -- EACCES, ESRCH ... or NULL
-  read_us     INTEGER,          -- us since capture start when the read finished
+  read_delta_us INTEGER,        -- when the read finished: us after pid_reads.base_us
   PRIMARY KEY (pid, snapshot_id, path_id)
+) WITHOUT ROWID;
+
+-- When the first path of each pid was read: a process is read in a few ms,
+-- so its paths' times are counted from this one (paths.read_delta_us: two
+-- bytes a row where the time since the capture started takes three or four).
+CREATE TABLE pid_reads (
+  pid         INTEGER NOT NULL,
+  snapshot_id INTEGER NOT NULL,
+  base_us     INTEGER NOT NULL, -- us since capture start
+  PRIMARY KEY (pid, snapshot_id)
 ) WITHOUT ROWID;
 
 -- The same for every other path (system files, procsnap/*): name_id is the
@@ -130,7 +140,7 @@ SELECT p.snapshot_id AS snapshot_id,
        lower(hex(c.xxh3)) AS xxh3,
        t.text AS link_target,
        p.errno AS errno,
-       p.read_us * 1000 AS read_ns,
+       (r.base_us + p.read_delta_us) * 1000 AS read_ns,
        p.pid AS pid,
        p.tid AS tid,
        CASE p.kind WHEN 0 THEN c.data_off END AS data_off,
@@ -142,6 +152,7 @@ JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
 LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id
 LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id
 LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id
+LEFT JOIN pid_reads r ON r.pid = p.pid AND r.snapshot_id = p.snapshot_id
 UNION ALL
 SELECT p.snapshot_id, n.text,
        CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END,

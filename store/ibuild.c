@@ -47,7 +47,8 @@ struct ps_ibuild {
 	_Atomic int failed; /* set after ferr is written */
 	struct ps_err ferr;
 	/* statements */
-	sqlite3_stmt *ins_str, *ins_stat, *ins_proc;
+	sqlite3_stmt *ins_str, *ins_stat, *ins_proc, *ins_base, *get_base;
+	int64_t base_pid, base_us; /* pid_reads of the pid being read (-1: none) */
 	struct ps_bulk bk_paths, bk_sys, bk_contents;
 	/* dictionaries: key = hash, value = id; bytes kept for exact compare */
 	struct ps_hmap strs;
@@ -102,10 +103,10 @@ enum {
 	PA_stat_id,
 	PA_content_id,
 	PA_errno,
-	PA_read_us
+	PA_read_delta_us
 };
-static const char *const path_cols[] = {"pid",	   "path_id",	 "tid",	  "name_id", "kind",
-					"stat_id", "content_id", "errno", "read_us", NULL};
+static const char *const path_cols[] = {"pid",	   "path_id",	 "tid",	  "name_id",	   "kind",
+					"stat_id", "content_id", "errno", "read_delta_us", NULL};
 static const char *const sys_cols[] = {"path_id",    "name_id", "kind",	   "stat_id",
 				       "content_id", "errno",	"read_us", NULL};
 enum { SY_path_id = 1, SY_name_id, SY_kind, SY_stat_id, SY_content_id, SY_errno, SY_read_us };
@@ -496,6 +497,34 @@ static int spilled_member(struct ps_ibuild *b, const struct ps_wrec *r, const ch
 	return rc;
 }
 
+/*
+ * The pid_reads base of pid: the read time of its first path, inserted when
+ * the records move to a new pid; a pid met again (only in a crafted
+ * archive: a process's paths are contiguous) keeps the base it had.
+ */
+static int pid_base(struct ps_ibuild *b, int64_t pid, int64_t read_us, int64_t *base,
+		    struct ps_err *err)
+{
+	if (pid == b->base_pid) {
+		*base = b->base_us;
+		return 0;
+	}
+	sqlite3_bind_int64(b->ins_base, 1, pid);
+	sqlite3_bind_int64(b->ins_base, 2, read_us);
+	if (step(b, b->ins_base, "pid_reads", err) < 0)
+		return -1;
+	b->base_us = read_us;
+	if (sqlite3_changes(b->db) == 0) {
+		sqlite3_bind_int64(b->get_base, 1, pid);
+		if (sqlite3_step(b->get_base) == SQLITE_ROW)
+			b->base_us = sqlite3_column_int64(b->get_base, 0);
+		sqlite3_reset(b->get_base);
+	}
+	b->base_pid = pid;
+	*base = b->base_us;
+	return 0;
+}
+
 static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
 		     const char *target, const char *data, struct ps_err *err)
 {
@@ -539,6 +568,9 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 
 	/* Below a pid directory: `paths`, clustered by pid; else `sys_paths`. */
 	const char *en = r->err ? ps_errno_name(r->err) : NULL;
+	int64_t base = 0;
+	if (pid >= 0 && pid_base(b, pid, (int64_t)(r->read_ns / 1000), &base, err) < 0)
+		return -1;
 	if (pid >= 0) {
 		struct ps_bulk *bk = &b->bk_paths;
 		ps_bulk_i64(bk, PA_pid, pid);
@@ -553,7 +585,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 			ps_bulk_i64(bk, PA_content_id, content_id);
 		if (en)
 			ps_bulk_text(bk, PA_errno, en, strlen(en));
-		ps_bulk_i64(bk, PA_read_us, (int64_t)(r->read_ns / 1000));
+		ps_bulk_i64(bk, PA_read_delta_us, (int64_t)(r->read_ns / 1000) - base);
 		if (ps_bulk_row(bk, err) < 0)
 			return -1;
 	} else {
@@ -719,7 +751,11 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		 err) < 0 ||
 	    ps_schema_apply(b->db, 0, err) < 0)
 		goto fail;
+	b->base_pid = -1;
 	if (prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2, ?3)", err) < 0 ||
+	    prep(b, &b->ins_base, "INSERT OR IGNORE INTO pid_reads VALUES (?1, 1, ?2)", err) < 0 ||
+	    prep(b, &b->get_base,
+		 "SELECT base_us FROM pid_reads WHERE pid = ?1 AND snapshot_id = 1", err) < 0 ||
 	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)", err) <
 		0 ||
 	    ps_bulk_open(&b->bk_paths, b->db, "paths", path_cols, 0, err) < 0 ||
@@ -760,7 +796,8 @@ int ps_ibuild_submit(struct ps_ibuild *b, struct ps_chunk batch, struct ps_err *
 
 static void finalize_all(struct ps_ibuild *b)
 {
-	sqlite3_stmt **sts[] = {&b->ins_str, &b->ins_stat, &b->ins_proc};
+	sqlite3_stmt **sts[] = {&b->ins_str, &b->ins_stat, &b->ins_proc, &b->ins_base,
+				&b->get_base};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
 		sqlite3_finalize(*sts[i]);
 		*sts[i] = NULL;
