@@ -60,8 +60,10 @@ CREATE TABLE processes (
   limits_set    INTEGER,   -- limit_sets.set_id of its limits (process_limits)
   flags         INTEGER,   -- stat field 9: task->flags (PF_*)
   seen_by       INTEGER,   -- pid_census.seen_by
-  argv0_is_exe  INTEGER    -- argv[0] (a path) resolves to the exe: 1 yes, 0 another or no
+  argv0_is_exe  INTEGER,   -- argv[0] (a path) resolves to the exe: 1 yes, 0 another or no
                            -- file, NULL unknown
+  pid_for_children_ns  INTEGER, -- ns/pid_for_children (process_namespaces)
+  time_for_children_ns INTEGER  -- ns/time_for_children
 );
 
 -- Keyed by (pid, tid): a thread repeated by a crafted archive is kept once.
@@ -317,21 +319,25 @@ CREATE TABLE kernel_modules (
   taint       TEXT
 );
 
-CREATE TABLE process_namespaces (
-  snapshot_id         INTEGER NOT NULL,
-  pid                 INTEGER NOT NULL,
-  cgroup_namespace    INTEGER,
-  ipc_namespace       INTEGER,
-  mnt_namespace       INTEGER,
-  net_namespace       INTEGER,
-  pid_namespace       INTEGER,
-  user_namespace      INTEGER,
-  uts_namespace       INTEGER,
-  -- procsnap's own
-  time_namespace               INTEGER,
-  pid_for_children_namespace   INTEGER,
-  time_for_children_namespace  INTEGER
-);
+-- osquery's process_namespaces: the ns/ links of each process whose links
+-- were read (the inodes are columns of processes).
+CREATE VIEW process_namespaces AS
+SELECT snapshot_id,
+       pid,
+       cgroup_ns AS cgroup_namespace,
+       ipc_ns AS ipc_namespace,
+       mnt_ns AS mnt_namespace,
+       net_ns AS net_namespace,
+       pid_ns AS pid_namespace,
+       user_ns AS user_namespace,
+       uts_ns AS uts_namespace,
+       -- procsnap's own
+       time_ns AS time_namespace,
+       pid_for_children_ns AS pid_for_children_namespace,
+       time_for_children_ns AS time_for_children_namespace
+FROM processes
+WHERE coalesce(cgroup_ns, ipc_ns, mnt_ns, net_ns, pid_ns, user_ns, uts_ns, time_ns,
+               pid_for_children_ns, time_for_children_ns) IS NOT NULL;
 
 CREATE TABLE system_kv (
   snapshot_id INTEGER NOT NULL,

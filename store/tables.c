@@ -37,7 +37,8 @@
 	X(oom_score) X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread)       \
 	X(vsize) X(minflt) X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches)      \
 	X(fd_count) X(ns_pid) X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns)         \
-	X(cgroup_ns) X(time_ns) X(env_set) X(limits_set) X(flags)
+	X(cgroup_ns) X(time_ns) X(env_set) X(limits_set) X(flags) X(pid_for_children_ns)         \
+	X(time_for_children_ns)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
@@ -63,18 +64,12 @@
 #define FD_COLS(X)                                                                                 \
 	X(pid) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
-#define NS_COLS(X)                                                                                 \
-	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
-	X(pid_namespace) X(pid_for_children_namespace) X(time_namespace)                           \
-	X(time_for_children_namespace) X(user_namespace) X(uts_namespace)
-
 #define ENUM_P(n) P_##n,
 #define ENUM_T(n) T_##n,
 #define ENUM_M(n) M_##n,
 #define ENUM_I(n) I_##n,
 #define ENUM_R(n) R_##n,
 #define ENUM_F(n) F_##n,
-#define ENUM_N(n) N_##n,
 #define NAME(n) #n,
 enum { P_0, PROC_COLS(ENUM_P) };
 enum { T_0, THREAD_COLS(ENUM_T) };
@@ -82,14 +77,12 @@ enum { M_0, MAP_COLS(ENUM_M) };
 enum { I_0, INFO_COLS(ENUM_I) I_END };
 enum { R_0, RARE_COLS(ENUM_R) R_END };
 enum { F_0, FD_COLS(ENUM_F) };
-enum { N_0, NS_COLS(ENUM_N) };
 static const char *const proc_cols[] = {PROC_COLS(NAME) NULL};
 static const char *const thread_cols[] = {THREAD_COLS(NAME) NULL};
 static const char *const map_cols[] = {MAP_COLS(NAME) NULL};
 static const char *const info_cols[] = {INFO_COLS(NAME) NULL};
 static const char *const rare_cols[] = {RARE_COLS(NAME) NULL};
 static const char *const fd_cols[] = {FD_COLS(NAME) NULL};
-static const char *const ns_cols[] = {NS_COLS(NAME) NULL};
 static const char *const env_cols[] = {"set_id", "seq", "key", "value", NULL};
 static const char *const limit_cols[] = {"set_id", "seq", "name", "soft_limit", "hard_limit", "units", NULL};
 /* clang-format on */
@@ -274,7 +267,7 @@ static void proc_reset(struct proc_state *p)
 	p->pid = -1;
 	p->have_stat = p->have_status = p->have_statm = p->have_io = 0;
 	p->have_cmdline = p->have_exe = p->have_cwd = p->have_root = 0;
-	p->have_cgroup = p->have_comm = p->have_ns = 0;
+	p->have_cgroup = p->have_comm = 0;
 	p->oom_score = p->oom_score_adj = PS_I64_UNKNOWN;
 	for (int i = 0; i < NS_COUNT; i++)
 		p->ns[i] = PS_U64_UNKNOWN;
@@ -900,7 +893,6 @@ static void link_member(struct ps_tables *t, const char *rel, const char *target
 				continue;
 			if (ps_link_parse(target, tl, &l) == 0 && l.inode != PS_U64_UNKNOWN) {
 				p->ns[i] = l.inode;
-				p->have_ns = 1;
 			}
 			break;
 		}
@@ -1052,16 +1044,6 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 	return 0;
 }
 
-static int ns_row(struct ps_tables *t, struct ps_err *err)
-{
-	const struct proc_state *p = &t->p;
-	sqlite3_stmt *st = t->ins_ns;
-	tb_i64(st, N_pid, p->pid);
-	for (int i = 0; i < NS_COUNT; i++)
-		tb_u64(st, N_cgroup_namespace + i, p->ns[i]);
-	return tb_step(t, st, "process_namespaces", err);
-}
-
 static int proc_row(struct ps_tables *t, struct ps_err *err)
 {
 	const struct proc_state *p = &t->p;
@@ -1185,6 +1167,8 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
 	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
 	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	tb_u64(st, P_pid_for_children_ns, p->ns[NS_PID_CHILD]);
+	tb_u64(st, P_time_for_children_ns, p->ns[NS_TIME_CHILD]);
 	tb_i64(st, P_env_set, p->env_set);
 	tb_i64(st, P_limits_set, p->limits_set);
 	return tb_step(t, st, "processes", err);
@@ -1196,8 +1180,6 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 	if (p->pid < 0)
 		return 0;
 	if (flush_thread(t, err) < 0 || proc_row(t, err) < 0)
-		return -1;
-	if (p->have_ns && ns_row(t, err) < 0)
 		return -1;
 	if (fd_rows(t, err) < 0)
 		return -1;
@@ -1223,8 +1205,7 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc,  t->ins_thread, t->ins_env,
-			       t->ins_limit, t->ins_ns,	    t->ins_hash};
+	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_env, t->ins_limit, t->ins_hash};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	ps_bulk_close(&t->bk_maps);
@@ -1306,7 +1287,6 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	    ps_bulk_open(&t->bk_fds, db, "fds", fd_cols, 1, err) < 0 ||
 	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
 	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0 || hash_prepare(t, err) < 0) {
 		tables_free(t);
 		return NULL;

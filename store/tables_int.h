@@ -74,7 +74,6 @@ struct proc_state {
 	struct ps_buf cmdline, exe, cwd, root, cgroup, comm;
 	int64_t oom_score, oom_score_adj;
 	uint64_t ns[NS_COUNT]; /* PS_U64_UNKNOWN when the link was not seen */
-	int have_ns;
 	int64_t fd_count;
 	struct fd_ent *fds;
 	size_t nfds, capfds;
@@ -134,7 +133,7 @@ struct ps_tables {
 	struct thread_state th;
 	struct ps_buf sbuf; /* scratch */
 	/* prepared inserts */
-	sqlite3_stmt *ins_proc, *ins_thread, *ins_env, *ins_limit, *ins_ns;
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_env, *ins_limit;
 	struct ps_bulk bk_maps, bk_info, bk_rare, bk_fds;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
 	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
