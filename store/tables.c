@@ -446,11 +446,8 @@ static void thread_member(struct ps_tables *t, const char *rel, const struct ps_
 
 /* ---- process_memory_map ------------------------------------------------------ */
 
-/*
- * The id of content (data, len) in dict: 1 and *id when it was stored
- * before, 0 and a new *id when the rows must be inserted now.
- */
-static int set_find(struct set_dict *d, const void *data, size_t len, int64_t *id)
+/* Bounded as tables_int.h says: past max digests it starts afresh. */
+int ps_set_find(struct set_dict *d, const void *data, size_t len, int64_t *id)
 {
 	XXH128_canonical_t c;
 	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
@@ -477,14 +474,14 @@ static int set_find(struct set_dict *d, const void *data, size_t len, int64_t *i
 	return 0;
 }
 
-static void set_init(struct set_dict *d, size_t max)
+void ps_set_init(struct set_dict *d, size_t max)
 {
 	memset(d, 0, sizeof(*d));
 	ps_hmap_init(&d->map, 0);
 	d->max = max;
 }
 
-static void set_free(struct set_dict *d)
+void ps_set_free(struct set_dict *d)
 {
 	ps_hmap_release(&d->map);
 	free(d->keys);
@@ -668,7 +665,7 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 	pagemap_vals(&mv, mp, pc);
 
 	int64_t map_id;
-	if (!set_find(&t->mapd, &mv, sizeof(mv), &map_id)) {
+	if (!ps_set_find(&t->mapd, &mv, sizeof(mv), &map_id)) {
 		if (vals_row(&t->bk_info, map_id, &mv, 0, NINFO, err) < 0)
 			return -1;
 		if (sm && rare_unusual(t, &mv) &&
@@ -742,7 +739,7 @@ static int maps_rows(struct ps_tables *t, struct ps_pagemap_cursor *pc, struct p
 
 static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
-	if (set_find(&t->envs, data, len, &t->p.env_set))
+	if (ps_set_find(&t->envs, data, len, &t->p.env_set))
 		return 0;
 	size_t pos = 0;
 	int64_t seq = 0;
@@ -767,7 +764,7 @@ static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps
 
 static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
-	if (set_find(&t->limits, data, len, &t->p.limits_set))
+	if (ps_set_find(&t->limits, data, len, &t->p.limits_set))
 		return 0;
 	size_t pos = 0;
 	int64_t seq = 0;
@@ -1205,7 +1202,8 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_env, t->ins_limit, t->ins_hash};
+	sqlite3_stmt *sts[] = {t->ins_proc,  t->ins_thread, t->ins_env,
+			       t->ins_limit, t->ins_hash,   t->ins_digest};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
 	ps_bulk_close(&t->bk_maps);
@@ -1219,9 +1217,10 @@ static void tables_free(struct ps_tables *t)
 	ps_buf_release(&t->th.wchan);
 	ps_buf_release(&t->sbuf);
 	free(t->mnt_seen);
-	set_free(&t->envs);
-	set_free(&t->limits);
-	set_free(&t->mapd);
+	ps_set_free(&t->envs);
+	ps_set_free(&t->limits);
+	ps_set_free(&t->mapd);
+	ps_set_free(&t->digests);
 	free(t);
 }
 
@@ -1265,9 +1264,10 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	t->db = db;
 	t->intern = intern;
 	t->intern_ctx = ctx;
-	set_init(&t->envs, 1u << 16);
-	set_init(&t->limits, 1u << 16);
-	set_init(&t->mapd, MAPD_MAX);
+	ps_set_init(&t->envs, 1u << 16);
+	ps_set_init(&t->limits, 1u << 16);
+	ps_set_init(&t->mapd, MAPD_MAX);
+	ps_set_init(&t->digests, 1u << 14);
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;

@@ -124,7 +124,7 @@ struct ps_tables {
 	void *intern_ctx;
 	int64_t map_seq;      /* maps.seq: order in the current process's maps */
 	int pagemap_expected; /* the capture wrote pagemap.sections (meta options) */
-	struct set_dict envs, limits, mapd;
+	struct set_dict envs, limits, mapd, digests;
 	struct mapvals rare_def; /* the snapshot's usual maps_rare values (map_id -1) */
 	int have_rare_def;
 	int64_t clock_ticks, page_size;
@@ -136,7 +136,7 @@ struct ps_tables {
 	sqlite3_stmt *ins_proc, *ins_thread, *ins_env, *ins_limit;
 	struct ps_bulk bk_maps, bk_info, bk_rare, bk_fds;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
-	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
+	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash, *ins_digest;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
 	 * hashes when the ns link was unreadable; grows with namespaces only */
 	uint64_t *mnt_seen;
@@ -171,6 +171,12 @@ int tb_flush(struct ps_tables *t, struct ps_err *err);
 /* A text column through the strings dictionary (p NULL: NULL).  0 or -1. */
 int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
 	      struct ps_err *err);
+
+/* The id of content (data, len) in dict: 1 and *id when it was stored
+ * before, 0 and a new *id when its rows must be inserted now. */
+int ps_set_find(struct set_dict *d, const void *data, size_t len, int64_t *id);
+void ps_set_init(struct set_dict *d, size_t max); /* remembering up to max */
+void ps_set_free(struct set_dict *d);
 
 /* ---- tables_hash.c ---- */
 
