@@ -61,8 +61,7 @@ struct ps_ibuild {
 	struct ps_hmap contents;
 	struct content_key {
 		unsigned char h[16];
-		uint64_t size;
-		int link;
+		uint64_t size_link; /* size << 1 | a link's target (24 bytes an entry) */
 	} * ckeys;
 	size_t nckeys, cap_ckeys;
 	int64_t next_content;
@@ -251,7 +250,7 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 	size_t it = 0;
 	while (ps_hmap_next(&b->contents, key, &it, &v)) {
 		const struct content_key *k = &b->ckeys[v];
-		if (k->size == size && k->link == link && memcmp(k->h, h, 16) == 0)
+		if (k->size_link == (size << 1 | (uint64_t)link) && memcmp(k->h, h, 16) == 0)
 			return (int64_t)v;
 	}
 	int64_t id = b->next_content++;
@@ -272,8 +271,7 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 		}
 		struct content_key *k = &b->ckeys[b->nckeys++];
 		memcpy(k->h, h, 16);
-		k->size = size;
-		k->link = link;
+		k->size_link = size << 1 | (uint64_t)link;
 	}
 	return id;
 }
@@ -746,7 +744,7 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		goto fail;
 	}
 	if (exec(b->db,
-		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192; "
+		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096; "
 		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN",
 		 err) < 0 ||
 	    ps_schema_apply(b->db, 0, err) < 0)
@@ -891,7 +889,10 @@ int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct 
 	 * in two, so pages end up ~88% full; a copy (VACUUM INTO, the xfer
 	 * bulk load) packs them full: ~10% smaller for ~0.1 s at N=2000. */
 	sqlite3_stmt *v;
-	if (prep(b, &v, "VACUUM INTO ?1", err) < 0)
+	/* The copy's page cache is the source's size: both small now (the
+	 * source is read in order, from the OS's cache). */
+	if (exec(b->db, "PRAGMA cache_size=-1024", err) < 0 ||
+	    prep(b, &v, "VACUUM INTO ?1", err) < 0)
 		return -1;
 	sqlite3_bind_text(v, 1, b->out.tmp, -1, SQLITE_STATIC);
 	int vr = sqlite3_step(v);
