@@ -268,17 +268,20 @@ static int emit(struct rebuild *rb, const struct ps_wrec *r0, const char *path, 
 		ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
 	}
 	ps_buf_grow(&rb->batch, total);
-	char *p = rb->batch.buf + rb->batch.len;
-	memset(p, 0, total);
+	char *p = rb->batch.buf + rb->batch.len, *end = p + total;
 	memcpy(p, &r, sizeof(r));
 	p += sizeof(r);
 	memcpy(p, path, r.path_len);
-	p += r.path_len + 1;
+	p += r.path_len;
+	*p++ = '\0';
 	if (r.target_len)
 		memcpy(p, target, r.target_len);
-	p += r.target_len + 1;
+	p += r.target_len;
+	*p++ = '\0';
 	if (r.data_len)
 		memcpy(p, data, (size_t)r.data_len);
+	p += r.data_len;
+	memset(p, 0, (size_t)(end - p)); /* the padding: batches hold no stale bytes */
 	rb->batch.len += total;
 	if (r.damage)
 		rb->damaged++;
