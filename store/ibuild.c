@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -278,13 +279,13 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 
 /* stat_id of (mode, uid, gid, mtime) and the damage mark (a path that was
  * never stat'ed has a row only for its damage); -1 on SQLite failure. */
-static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int stated,
+static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int stated, uint32_t mode,
 			   struct ps_err *err)
 {
 	struct stat_key s;
 	memset(&s, 0, sizeof(s)); /* hashed whole: no stray padding bytes */
 	if (stated) {
-		s.mode = r->mode;
+		s.mode = mode;
 		s.uid = r->uid;
 		s.gid = r->gid;
 		s.mtime = r->mtime;
@@ -545,9 +546,16 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	if (name_id < 0)
 		return -1;
 	int64_t stat_id = -1, content_id = -1;
-	int stated = r->kind != PS_M_ABSENT || r->mode;
+	/* What the archive can give back, so that `procsnap index` rebuilds
+	 * this very index: no stat for an absent path (the manifest has none,
+	 * though capture may have stat'ed it), and a mode with its file type
+	 * (a tar header may hold the permission bits only). */
+	int stated = r->kind != PS_M_ABSENT;
+	uint32_t mode = r->mode;
+	if (stated && !(mode & S_IFMT))
+		mode |= r->kind == PS_M_LINK ? S_IFLNK : r->kind == PS_M_DIR ? S_IFDIR : S_IFREG;
 	if (stated || r->damage) {
-		stat_id = intern_stat(b, r, stated, err);
+		stat_id = intern_stat(b, r, stated, mode, err);
 		if (stat_id < 0)
 			return -1;
 	}
