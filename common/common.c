@@ -400,7 +400,11 @@ int ps_unescape(struct ps_buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] != '\\') {
-			ps_buf_addc(out, s[i]);
+			/* the run up to the next backslash, at once */
+			const char *bs = memchr(s + i, '\\', len - i);
+			size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
+			ps_buf_add(out, s + i, run);
+			i += run - 1;
 			continue;
 		}
 		if (++i >= len)
@@ -443,15 +447,24 @@ void ps_hex(char *out, const void *data, size_t n)
 	out[2 * n] = '\0';
 }
 
+/* ps_hexval, inlined (ps_unhex parses a 32-digit hash per manifest line). */
+static inline int hexv(unsigned char c)
+{
+	if ((unsigned)(c - '0') < 10u)
+		return c - '0';
+	c |= 0x20; /* 'A'-'F' -> 'a'-'f' */
+	return (unsigned)(c - 'a') < 6u ? c - 'a' + 10 : -1;
+}
+
 int ps_unhex(void *out, const char *hex, size_t n)
 {
 	unsigned char *p = out;
+	const unsigned char *h = (const unsigned char *)hex;
 	for (size_t i = 0; i < n; i++) {
-		int h = ps_hexval(hex[2 * i]);
-		int l = h < 0 ? -1 : ps_hexval(hex[2 * i + 1]);
-		if (h < 0 || l < 0)
+		int hi = hexv(h[2 * i]), lo = hexv(h[2 * i + 1]);
+		if ((hi | lo) < 0)
 			return -1;
-		p[i] = (unsigned char)(h << 4 | l);
+		p[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
 }

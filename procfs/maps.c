@@ -81,10 +81,11 @@ int ps_maps_next(const char *buf, size_t len, size_t *pos, struct ps_map *out)
  */
 #define S(key, field)                                                                              \
 	{                                                                                          \
-		key, offsetof(struct ps_smaps, field)                                              \
+		key, sizeof(key) - 1, offsetof(struct ps_smaps, field)                             \
 	}
 static const struct {
 	const char *key;
+	size_t len;
 	size_t off;
 } smaps_keys[] = {
     S("Size", size),
@@ -146,19 +147,25 @@ static void smaps_init(struct ps_smaps *sm, const char *buf)
 	sm->vm_flags.p = buf;
 }
 
-static int smaps_field(struct ps_smaps *out, const char *ls, const char *colon, const char *le)
+/* *hint: where the search for the next key starts (the kernel prints them
+ * in the table's order, so it is usually the one after the last found). */
+static int smaps_field(struct ps_smaps *out, const char *ls, const char *colon, const char *le,
+		       size_t *hint)
 {
 	const char *s = skip_blanks(colon + 1, le);
 	const char *e = rtrim(s, le);
 	struct ps_str t;
 	uint64_t v;
+	size_t n = sizeof(smaps_keys) / sizeof(smaps_keys[0]), kl = (size_t)(colon - ls);
 	if (str_eq(ls, colon, "VmFlags")) {
 		out->vm_flags = mkstr(s, e);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(smaps_keys) / sizeof(smaps_keys[0]); i++) {
-		if (!str_eq(ls, colon, smaps_keys[i].key))
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (*hint + k) % n;
+		if (smaps_keys[i].len != kl || memcmp(ls, smaps_keys[i].key, kl) != 0)
 			continue;
+		*hint = i + 1;
 		if (!next_tok(&s, e, &t) || tok_u64(t, &v) < 0)
 			return -1;
 		memcpy((char *)out + smaps_keys[i].off, &v, sizeof(v));
@@ -171,6 +178,7 @@ int ps_smaps_next(const char *buf, size_t len, size_t *pos, struct ps_smaps *out
 {
 	const char *ls, *le, *colon;
 	int bad = 0;
+	size_t hint = 0;
 	smaps_init(out, buf);
 	if (!next_line(buf, len, pos, &ls, &le))
 		return 0;
@@ -178,7 +186,7 @@ int ps_smaps_next(const char *buf, size_t len, size_t *pos, struct ps_smaps *out
 	if (colon) {
 		/* fields without a header: report them as one broken entry */
 		bad = 1;
-		(void)smaps_field(out, ls, colon, le);
+		(void)smaps_field(out, ls, colon, le, &hint);
 	} else if (ps_map_parse(ls, (size_t)(le - ls), &out->map) < 0) {
 		bad = 1;
 	}
@@ -191,7 +199,7 @@ int ps_smaps_next(const char *buf, size_t len, size_t *pos, struct ps_smaps *out
 			*pos = save;
 			break;
 		}
-		if (smaps_field(out, ls, colon, le) < 0)
+		if (smaps_field(out, ls, colon, le, &hint) < 0)
 			bad = 1;
 	}
 	return bad ? -1 : 1;

@@ -24,10 +24,11 @@ enum kind {
 
 #define F(key, kind, field)                                                                        \
 	{                                                                                          \
-		key, kind, offsetof(struct ps_status, field)                                       \
+		key, sizeof(key) - 1, kind, offsetof(struct ps_status, field)                      \
 	}
 static const struct {
 	const char *key;
+	size_t len;
 	enum kind kind;
 	size_t off;
 } keys[] = {
@@ -205,14 +206,20 @@ int ps_status_parse(const char *buf, size_t len, struct ps_status *out)
 	const char *ls, *le;
 	size_t pos = 0;
 	int bad = 0, have_pid = 0;
+	/* The kernel prints the keys in the table's order: the search starts
+	 * after the last one found. */
+	size_t hint = 0, nk = sizeof(keys) / sizeof(keys[0]);
 	status_init(out, buf);
 	while (next_line(buf, len, &pos, &ls, &le)) {
 		const char *colon = memchr(ls, ':', (size_t)(le - ls));
 		if (!colon)
 			continue;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			if (!str_eq(ls, colon, keys[i].key))
+		size_t kl = (size_t)(colon - ls);
+		for (size_t k = 0; k < nk; k++) {
+			size_t i = (hint + k) % nk;
+			if (keys[i].len != kl || memcmp(ls, keys[i].key, kl) != 0)
 				continue;
+			hint = i + 1;
 			char *f = (char *)out + keys[i].off;
 			const char *s = colon + 1;
 			if (keys[i].kind == K_NAME) {

@@ -49,11 +49,14 @@ CREATE TABLE snapshots (
 );
 
 -- Dictionary of texts: file names below proc/<pid>/ ("status", "fd/3"),
--- whole paths of the system files ("proc/meminfo"), symlink targets.
+-- whole paths of the system files ("proc/meminfo"), symlink targets,
+-- mapping paths...  The names of paths are rows of their own (is_name 1),
+-- the only ones indexed by text (strings_text): a path is looked up by them.
 CREATE TABLE strings (
   snapshot_id INTEGER NOT NULL,
   str_id      INTEGER NOT NULL,
   text        TEXT NOT NULL,
+  is_name     INTEGER,          -- 1: paths.name_id / sys_paths.name_id; else NULL
   PRIMARY KEY (snapshot_id, str_id)
 ) WITHOUT ROWID;
 
@@ -68,7 +71,9 @@ CREATE TABLE contents (
   PRIMARY KEY (snapshot_id, content_id)
 ) WITHOUT ROWID;
 
--- One row per distinct (mode, uid, gid, mtime) of the captured paths (lstat).
+-- One row per distinct (mode, uid, gid, mtime) of the captured paths
+-- (lstat) and damage mark: the mark is rare, so it costs a path nothing
+-- here (a path never stat'ed has a row only when it is damaged).
 CREATE TABLE stats (
   snapshot_id INTEGER NOT NULL,
   stat_id     INTEGER NOT NULL,
@@ -76,6 +81,7 @@ CREATE TABLE stats (
   uid         INTEGER,
   gid         INTEGER,
   mtime       INTEGER,        -- st_mtime, seconds
+  damage      TEXT,           -- NULL, or why the path cannot be trusted (files.damage)
   PRIMARY KEY (snapshot_id, stat_id)
 ) WITHOUT ROWID;
 
@@ -90,12 +96,21 @@ CREATE TABLE paths (
   name_id     INTEGER NOT NULL, -- strings: the rest of the path ('' for the pid or
                                 -- tid directory itself)
   kind        INTEGER NOT NULL, -- 0 file, 1 link, 2 dir, 3 absent
-  stat_id     INTEGER,          -- stats (NULL: never stat'ed)
+  stat_id     INTEGER,          -- stats (NULL: never stat'ed and not damaged)
   content_id  INTEGER,          -- contents (NULL: dir, absent)
   errno       TEXT,             -- EACCES, ESRCH ... or NULL
-  read_us     INTEGER,          -- us since capture start when the read finished
-  damage      TEXT,             -- NULL, or why the path cannot be trusted (files.damage)
+  read_delta_us INTEGER,        -- when the read finished: us after pid_reads.base_us
   PRIMARY KEY (pid, snapshot_id, path_id)
+) WITHOUT ROWID;
+
+-- When the first path of each pid was read: a process is read in a few ms,
+-- so its paths' times are counted from this one (paths.read_delta_us: two
+-- bytes a row where the time since the capture started takes three or four).
+CREATE TABLE pid_reads (
+  pid         INTEGER NOT NULL,
+  snapshot_id INTEGER NOT NULL,
+  base_us     INTEGER NOT NULL, -- us since capture start
+  PRIMARY KEY (pid, snapshot_id)
 ) WITHOUT ROWID;
 
 -- The same for every other path (system files, procsnap/*): name_id is the
@@ -109,7 +124,6 @@ CREATE TABLE sys_paths (
   content_id  INTEGER,
   errno       TEXT,
   read_us     INTEGER,
-  damage      TEXT,
   PRIMARY KEY (snapshot_id, path_id)
 ) WITHOUT ROWID;
 
@@ -126,24 +140,25 @@ SELECT p.snapshot_id AS snapshot_id,
        lower(hex(c.xxh3)) AS xxh3,
        t.text AS link_target,
        p.errno AS errno,
-       p.read_us * 1000 AS read_ns,
+       (r.base_us + p.read_delta_us) * 1000 AS read_ns,
        p.pid AS pid,
        p.tid AS tid,
        CASE p.kind WHEN 0 THEN c.data_off END AS data_off,
        s.mtime AS mtime,
-       p.damage AS damage,
+       s.damage AS damage,
        p.path_id AS path_id
 FROM paths p
 JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
 LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id
 LEFT JOIN contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = p.content_id
 LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id
+LEFT JOIN pid_reads r ON r.pid = p.pid AND r.snapshot_id = p.snapshot_id
 UNION ALL
 SELECT p.snapshot_id, n.text,
        CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END,
        s.mode, s.uid, s.gid, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, p.errno,
        p.read_us * 1000, NULL, NULL, CASE p.kind WHEN 0 THEN c.data_off END, s.mtime,
-       p.damage, p.path_id
+       s.damage, p.path_id
 FROM sys_paths p
 JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
 LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id

@@ -2,8 +2,10 @@
 -- Where osquery has a table of the same meaning, its table and column names
 -- are used for the shared columns, so osquery queries run unchanged; extra
 -- columns are procsnap's.  Every column's /proc source: schema/README.md.
--- No primary keys: a crafted archive may repeat a pid, and that must not
--- stop the index from building.  Secondary indexes: 91_tables_indexes.sql.
+-- A crafted archive may repeat a pid, and that must not stop the index from
+-- building: processes has no primary key; the tables keyed by pid (threads,
+-- maps, fds) keep the first row of a repeated key (INSERT OR IGNORE).
+-- Secondary indexes: 91_tables_indexes.sql.
 
 CREATE TABLE processes (
   snapshot_id   INTEGER NOT NULL,
@@ -58,10 +60,13 @@ CREATE TABLE processes (
   limits_set    INTEGER,   -- limit_sets.set_id of its limits (process_limits)
   flags         INTEGER,   -- stat field 9: task->flags (PF_*)
   seen_by       INTEGER,   -- pid_census.seen_by
-  argv0_is_exe  INTEGER    -- argv[0] (a path) resolves to the exe: 1 yes, 0 another or no
+  argv0_is_exe  INTEGER,   -- argv[0] (a path) resolves to the exe: 1 yes, 0 another or no
                            -- file, NULL unknown
+  pid_for_children_ns  INTEGER, -- ns/pid_for_children (process_namespaces)
+  time_for_children_ns INTEGER  -- ns/time_for_children
 );
 
+-- Keyed by (pid, tid): a thread repeated by a crafted archive is kept once.
 CREATE TABLE threads (
   snapshot_id INTEGER NOT NULL,
   pid         INTEGER NOT NULL,
@@ -82,16 +87,27 @@ CREATE TABLE threads (
   nonvoluntary_ctxt_switches INTEGER,
   tracer_pid  INTEGER,
   wchan       TEXT,
-  flags       INTEGER    -- task stat field 9
-);
+  flags       INTEGER,   -- task stat field 9
+  PRIMARY KEY (pid, snapshot_id, tid)
+) WITHOUT ROWID;
 
--- Mappings (maps, smaps fields, pagemap counts), compact: addresses and
--- sizes as integers, texts in the `strings` dictionary.  The view
--- process_memory_map gives them with osquery's columns.
+-- Mappings (maps, smaps fields, pagemap counts), compact: one row per
+-- mapping of a process naming its values, stored once per distinct set of
+-- values (forked workers share nearly all of their mappings, counts
+-- included); addresses and sizes as integers, texts in the `strings`
+-- dictionary.  The view process_memory_map gives them with osquery's
+-- columns.
 CREATE TABLE maps (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
-  seq         INTEGER NOT NULL, -- row number in the snapshot (order of maps)
+  seq         INTEGER NOT NULL, -- order in the process's maps, from 0
+  map_id      INTEGER NOT NULL, -- map_info
+  PRIMARY KEY (pid, snapshot_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE map_info (
+  snapshot_id INTEGER NOT NULL,
+  map_id      INTEGER NOT NULL,
   start_addr  INTEGER,
   len         INTEGER,          -- end - start, bytes
   perms_id    INTEGER,          -- strings: 'r-xp'...
@@ -110,6 +126,8 @@ CREATE TABLE maps (
   referenced_kb     INTEGER,
   anonymous_kb      INTEGER,
   vmflags_id        INTEGER,    -- strings: the VmFlags line
+  thp_eligible      INTEGER,    -- THPeligible: 0/1
+  protection_key    INTEGER,    -- ProtectionKey: (x86 pkeys only; NULL without)
   -- pagemap counts per mapping (from pagemap.sections; NULL when pagemap
   -- was not captured or does not cover the mapping)
   pages          INTEGER,
@@ -119,16 +137,17 @@ CREATE TABLE maps (
   exclusive      INTEGER,
   soft_dirty     INTEGER,       -- NULL unless the kernel tracks it
   pfn_visible    INTEGER,
-  PRIMARY KEY (pid, snapshot_id, seq)
+  PRIMARY KEY (snapshot_id, map_id)
 ) WITHOUT ROWID;
 
--- The smaps fields that are almost always at one value (0; the page sizes
--- 4): a row here only for the mappings where one of them is not (a column
--- of maps each would cost a header byte on every row).
+-- The smaps fields that are almost always at one value: map_id -1 holds
+-- the snapshot's usual values (4 kB pages, zeros; NULL for a field this
+-- kernel does not print), and a mapping has its own row only when one of
+-- its values differs (a column of map_info each would cost a header byte
+-- on every row).
 CREATE TABLE maps_rare (
-  pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
-  seq         INTEGER NOT NULL, -- maps.seq
+  map_id      INTEGER NOT NULL, -- map_info.map_id, or -1
   kernel_page_size_kb INTEGER,
   mmu_page_size_kb INTEGER,
   ksm_kb INTEGER,
@@ -141,54 +160,54 @@ CREATE TABLE maps_rare (
   swap_kb INTEGER,
   swap_pss_kb INTEGER,
   locked_kb INTEGER,
-  thp_eligible INTEGER,
-  protection_key INTEGER,
-  PRIMARY KEY (pid, snapshot_id, seq)
+  PRIMARY KEY (snapshot_id, map_id)
 ) WITHOUT ROWID;
 
 CREATE VIEW process_memory_map AS
 SELECT m.snapshot_id AS snapshot_id,
        m.pid AS pid,
-       printf('0x%08x', m.start_addr) AS start,
-       printf('0x%08x', m.start_addr + m.len) AS "end",
+       printf('0x%08x', i.start_addr) AS start,
+       printf('0x%08x', i.start_addr + i.len) AS "end",
        pe.text AS permissions,
-       m.offset AS offset,
-       printf('%02x:%02x', m.dev >> 20, m.dev & 1048575) AS device,
-       m.inode AS inode,
+       i.offset AS offset,
+       printf('%02x:%02x', i.dev >> 20, i.dev & 1048575) AS device,
+       i.inode AS inode,
        -- osquery's path: the file's name, without the " (deleted)" maps adds
        CASE WHEN length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)'
             THEN substr(pa.text, 1, length(pa.text) - 10) ELSE pa.text END AS path,
-       CAST(coalesce(m.inode = 0 AND length(pa.text) > 0, 0) AS INTEGER) AS pseudo,
+       CAST(coalesce(i.inode = 0 AND length(pa.text) > 0, 0) AS INTEGER) AS pseudo,
        -- procsnap's own
        pa.text AS raw_path,
-       m.start_addr AS start_addr,
-       m.start_addr + m.len AS end_addr,
+       i.start_addr AS start_addr,
+       i.start_addr + i.len AS end_addr,
        coalesce(length(pa.text) > 10 AND substr(pa.text, -10) = ' (deleted)', 0) AS deleted,
-       m.len / 1024 AS size_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 4 ELSE r.kernel_page_size_kb END AS kernel_page_size_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 4 ELSE r.mmu_page_size_kb END AS mmu_page_size_kb,
-       m.rss_kb, m.pss_kb, m.pss_dirty_kb, m.shared_clean_kb, m.shared_dirty_kb,
-       m.private_clean_kb, m.private_dirty_kb, m.referenced_kb, m.anonymous_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.ksm_kb END AS ksm_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.lazy_free_kb END AS lazy_free_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.anon_huge_pages_kb END AS anon_huge_pages_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.shmem_pmd_mapped_kb END AS shmem_pmd_mapped_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.file_pmd_mapped_kb END AS file_pmd_mapped_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.shared_hugetlb_kb END AS shared_hugetlb_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.private_hugetlb_kb END AS private_hugetlb_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.swap_kb END AS swap_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.swap_pss_kb END AS swap_pss_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.locked_kb END AS locked_kb,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.thp_eligible END AS thp_eligible,
-       CASE WHEN m.rss_kb IS NULL THEN NULL WHEN r.seq IS NULL THEN 0 ELSE r.protection_key END AS protection_key,
+       i.len / 1024 AS size_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.kernel_page_size_kb WHEN i.rss_kb IS NOT NULL THEN d.kernel_page_size_kb END AS kernel_page_size_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.mmu_page_size_kb WHEN i.rss_kb IS NOT NULL THEN d.mmu_page_size_kb END AS mmu_page_size_kb,
+       i.rss_kb, i.pss_kb, i.pss_dirty_kb, i.shared_clean_kb, i.shared_dirty_kb,
+       i.private_clean_kb, i.private_dirty_kb, i.referenced_kb, i.anonymous_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.ksm_kb WHEN i.rss_kb IS NOT NULL THEN d.ksm_kb END AS ksm_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.lazy_free_kb WHEN i.rss_kb IS NOT NULL THEN d.lazy_free_kb END AS lazy_free_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.anon_huge_pages_kb WHEN i.rss_kb IS NOT NULL THEN d.anon_huge_pages_kb END AS anon_huge_pages_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.shmem_pmd_mapped_kb WHEN i.rss_kb IS NOT NULL THEN d.shmem_pmd_mapped_kb END AS shmem_pmd_mapped_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.file_pmd_mapped_kb WHEN i.rss_kb IS NOT NULL THEN d.file_pmd_mapped_kb END AS file_pmd_mapped_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.shared_hugetlb_kb WHEN i.rss_kb IS NOT NULL THEN d.shared_hugetlb_kb END AS shared_hugetlb_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.private_hugetlb_kb WHEN i.rss_kb IS NOT NULL THEN d.private_hugetlb_kb END AS private_hugetlb_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.swap_kb WHEN i.rss_kb IS NOT NULL THEN d.swap_kb END AS swap_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.swap_pss_kb WHEN i.rss_kb IS NOT NULL THEN d.swap_pss_kb END AS swap_pss_kb,
+       CASE WHEN r.map_id IS NOT NULL THEN r.locked_kb WHEN i.rss_kb IS NOT NULL THEN d.locked_kb END AS locked_kb,
+       i.thp_eligible AS thp_eligible,
+       i.protection_key AS protection_key,
        vf.text AS vmflags,
-       m.pages, m.present, m.swapped, m.file_or_shared, m.exclusive, m.soft_dirty,
-       m.pfn_visible
+       i.pages, i.present, i.swapped, i.file_or_shared, i.exclusive, i.soft_dirty,
+       i.pfn_visible
 FROM maps m
-LEFT JOIN strings pe ON pe.snapshot_id = m.snapshot_id AND pe.str_id = m.perms_id
-LEFT JOIN strings pa ON pa.snapshot_id = m.snapshot_id AND pa.str_id = m.path_id
-LEFT JOIN strings vf ON vf.snapshot_id = m.snapshot_id AND vf.str_id = m.vmflags_id
-LEFT JOIN maps_rare r ON r.pid = m.pid AND r.snapshot_id = m.snapshot_id AND r.seq = m.seq;
+JOIN map_info i ON i.snapshot_id = m.snapshot_id AND i.map_id = m.map_id
+LEFT JOIN strings pe ON pe.snapshot_id = i.snapshot_id AND pe.str_id = i.perms_id
+LEFT JOIN strings pa ON pa.snapshot_id = i.snapshot_id AND pa.str_id = i.path_id
+LEFT JOIN strings vf ON vf.snapshot_id = i.snapshot_id AND vf.str_id = i.vmflags_id
+LEFT JOIN maps_rare r ON r.snapshot_id = m.snapshot_id AND r.map_id = m.map_id
+LEFT JOIN maps_rare d ON d.snapshot_id = m.snapshot_id AND d.map_id = -1;
 
 -- One row per fd: the fd/N link and fdinfo/N.  Views (50_osquery.sql):
 -- process_fds (every fd), process_open_files (osquery's: paths only),
@@ -196,8 +215,7 @@ LEFT JOIN maps_rare r ON r.pid = m.pid AND r.snapshot_id = m.snapshot_id AND r.s
 CREATE TABLE fds (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
-  seq         INTEGER NOT NULL,
-  fd          INTEGER,
+  fd          INTEGER NOT NULL,
   path_id     INTEGER,          -- strings: the link target
   type_id     INTEGER,          -- strings: file, socket, pipe, anon_inode...
   inode       INTEGER,
@@ -207,7 +225,7 @@ CREATE TABLE fds (
   deleted     INTEGER,
   protocol    TEXT,             -- a socket's protocol (TCP, UDP, UNIX-STREAM, NETLINK...):
                                 -- getxattr system.sockprotoname at capture
-  PRIMARY KEY (pid, snapshot_id, seq)
+  PRIMARY KEY (pid, snapshot_id, fd)
 ) WITHOUT ROWID;
 
 -- Environments and limits are stored once per distinct content (most
@@ -301,21 +319,25 @@ CREATE TABLE kernel_modules (
   taint       TEXT
 );
 
-CREATE TABLE process_namespaces (
-  snapshot_id         INTEGER NOT NULL,
-  pid                 INTEGER NOT NULL,
-  cgroup_namespace    INTEGER,
-  ipc_namespace       INTEGER,
-  mnt_namespace       INTEGER,
-  net_namespace       INTEGER,
-  pid_namespace       INTEGER,
-  user_namespace      INTEGER,
-  uts_namespace       INTEGER,
-  -- procsnap's own
-  time_namespace               INTEGER,
-  pid_for_children_namespace   INTEGER,
-  time_for_children_namespace  INTEGER
-);
+-- osquery's process_namespaces: the ns/ links of each process whose links
+-- were read (the inodes are columns of processes).
+CREATE VIEW process_namespaces AS
+SELECT snapshot_id,
+       pid,
+       cgroup_ns AS cgroup_namespace,
+       ipc_ns AS ipc_namespace,
+       mnt_ns AS mnt_namespace,
+       net_ns AS net_namespace,
+       pid_ns AS pid_namespace,
+       user_ns AS user_namespace,
+       uts_ns AS uts_namespace,
+       -- procsnap's own
+       time_ns AS time_namespace,
+       pid_for_children_ns AS pid_for_children_namespace,
+       time_for_children_ns AS time_for_children_namespace
+FROM processes
+WHERE coalesce(cgroup_ns, ipc_ns, mnt_ns, net_ns, pid_ns, user_ns, uts_ns, time_ns,
+               pid_for_children_ns, time_for_children_ns) IS NOT NULL;
 
 CREATE TABLE system_kv (
   snapshot_id INTEGER NOT NULL,

@@ -6,16 +6,17 @@
 -- kernel thread) or the mapping lies past a --pagemap-max cut; soft_dirty is
 -- NULL unless the kernel tracks it (CONFIG_MEM_SOFT_DIRTY): never "clean".
 CREATE VIEW process_pagemap_totals AS
-SELECT snapshot_id,
-       pid,
-       count(*)            AS mappings,        -- rows of process_memory_map
-       count(pages)        AS mappings_counted, -- of those, with pagemap counts
-       sum(pages)          AS pages,
-       sum(present)        AS present,
-       sum(swapped)        AS swapped,
-       sum(file_or_shared) AS file_or_shared,
-       sum(exclusive)      AS exclusive,
-       sum(soft_dirty)     AS soft_dirty,      -- NULL when not tracked
-       max(pfn_visible)    AS pfn_visible
-FROM maps
-GROUP BY snapshot_id, pid;
+SELECT m.snapshot_id AS snapshot_id,
+       m.pid AS pid,
+       count(*)              AS mappings,        -- rows of process_memory_map
+       count(i.pages)        AS mappings_counted, -- of those, with pagemap counts
+       sum(i.pages)          AS pages,
+       sum(i.present)        AS present,
+       sum(i.swapped)        AS swapped,
+       sum(i.file_or_shared) AS file_or_shared,
+       sum(i.exclusive)      AS exclusive,
+       sum(i.soft_dirty)     AS soft_dirty,      -- NULL when not tracked
+       max(i.pfn_visible)    AS pfn_visible
+FROM maps m
+JOIN map_info i ON i.snapshot_id = m.snapshot_id AND i.map_id = m.map_id
+GROUP BY m.snapshot_id, m.pid;

@@ -198,13 +198,22 @@ CREATE TABLE hashes (
   inode       INTEGER,
   mtime_ns    INTEGER,  -- st_mtim
   size        INTEGER,  -- st_size; a body: the bytes kept
-  md5         BLOB,
-  sha1        BLOB,
-  sha256      BLOB,
+  digest_id   INTEGER,  -- digests (NULL: not hashed)
   status      TEXT      -- NULL hashed whole; budget (over --hash-max, not read), changed (the
                         -- file at that name is not the mapped one), truncated (a body cut at
                         -- --exe-body-max), or an errno name (ETIMEDOUT...)
 );
+
+-- The three digests of a content, once per distinct content (the same
+-- memfd or library in a thousand workers).
+CREATE TABLE digests (
+  snapshot_id INTEGER NOT NULL,
+  digest_id   INTEGER NOT NULL,
+  md5         BLOB,
+  sha1        BLOB,
+  sha256      BLOB,
+  PRIMARY KEY (snapshot_id, digest_id)
+) WITHOUT ROWID;
 
 -- osquery's hash: path, directory and the three digests in lowercase hex,
 -- for what ran at capture (osquery hashes any path asked for, at query
@@ -217,9 +226,9 @@ SELECT h.snapshot_id AS snapshot_id,
             WHEN rtrim(p.text, replace(p.text, '/', '')) = '/' THEN '/'
             ELSE substr(rtrim(p.text, replace(p.text, '/', '')), 1,
                         length(rtrim(p.text, replace(p.text, '/', ''))) - 1) END AS directory,
-       CASE WHEN h.md5 IS NULL THEN NULL ELSE lower(hex(h.md5)) END AS md5,
-       CASE WHEN h.sha1 IS NULL THEN NULL ELSE lower(hex(h.sha1)) END AS sha1,
-       CASE WHEN h.sha256 IS NULL THEN NULL ELSE lower(hex(h.sha256)) END AS sha256,
+       CASE WHEN d.md5 IS NULL THEN NULL ELSE lower(hex(d.md5)) END AS md5,
+       CASE WHEN d.sha1 IS NULL THEN NULL ELSE lower(hex(d.sha1)) END AS sha1,
+       CASE WHEN d.sha256 IS NULL THEN NULL ELSE lower(hex(d.sha256)) END AS sha256,
        -- procsnap's own
        CASE WHEN h.dev IS NULL THEN NULL
             ELSE printf('%02x:%02x', h.dev >> 20, h.dev & 1048575) END AS device,
@@ -233,4 +242,5 @@ SELECT h.snapshot_id AS snapshot_id,
        h.status AS status
 FROM hashes h
 LEFT JOIN strings p ON p.snapshot_id = h.snapshot_id AND p.str_id = h.path_id
-LEFT JOIN strings m ON m.snapshot_id = h.snapshot_id AND m.str_id = h.member_id;
+LEFT JOIN strings m ON m.snapshot_id = h.snapshot_id AND m.str_id = h.member_id
+LEFT JOIN digests d ON d.snapshot_id = h.snapshot_id AND d.digest_id = h.digest_id;

@@ -3,9 +3,6 @@
 -- or without a snapshot_id, also through the UNION ALL views of `query`
 -- over several snapshots.
 CREATE INDEX processes_pid ON processes(pid, snapshot_id);
-CREATE INDEX threads_pid ON threads(pid, snapshot_id);
-CREATE INDEX threads_tid ON threads(tid);
 CREATE INDEX process_open_sockets_pid ON process_open_sockets(pid, snapshot_id);
 CREATE INDEX process_open_sockets_socket ON process_open_sockets(socket);
-CREATE INDEX process_namespaces_pid ON process_namespaces(pid, snapshot_id);
 CREATE INDEX system_kv_key ON system_kv(key, source);

@@ -59,11 +59,17 @@ int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
 }
 
 #define BATCH_BYTES  (1u << 20)
+#define BATCH_CAP    (BATCH_BYTES + 64 * 1024) /* a batch's buffer (the pool keeps these) */
 #define LINE_MAX_LEN (1u << 20) /* a manifest line: an escaped path and five fields */
 #define WINDOW_BYTES (8u << 20) /* manifest lines read ahead to resynchronise */
-#define TARGETS_MAX                                                                                \
-	(1u << 18)	  /* hardlink targets remembered (the writer's dedup                       \
-			     table holds 2^17) */
+/* Hardlink targets remembered: what the writer's dedup table can hold
+ * (store/writer.c DEDUP_MAX, DEDUP_MIN): the first 2^17 regular members of
+ * at least 64 bytes that were not spilled and not themselves hardlinks.
+ * Remembering exactly those (no more: the small ones would crowd out the
+ * later targets of a large capture) resolves every hardlink of a procsnap
+ * archive in 2^17 entries (~8 MiB). */
+#define TARGETS_MAX  (1u << 17)
+#define TARGET_MIN   64
 #define MAN_SCAN_MAX 4096 /* frames examined, from the end, for the manifest */
 
 /* ---- content cache for hardlinked members the tables want ------------------------ */
@@ -254,25 +260,35 @@ static int emit(struct rebuild *rb, const struct ps_wrec *r0, const char *path, 
 	r.target_len = target ? (uint32_t)strlen(target) : 0;
 	r.has_target = target != NULL;
 	size_t total = PS_WREC_SIZE((size_t)r.path_len, (size_t)r.target_len, (size_t)r.data_len);
+	/* A record that does not fit goes into the next batch: batches keep
+	 * their size (one record larger than a batch has one of its own). */
+	if (rb->batch.len && rb->batch.len + total > BATCH_CAP) {
+		if (ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
+			return -1;
+		ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
+	}
 	ps_buf_grow(&rb->batch, total);
-	char *p = rb->batch.buf + rb->batch.len;
-	memset(p, 0, total);
+	char *p = rb->batch.buf + rb->batch.len, *end = p + total;
 	memcpy(p, &r, sizeof(r));
 	p += sizeof(r);
 	memcpy(p, path, r.path_len);
-	p += r.path_len + 1;
+	p += r.path_len;
+	*p++ = '\0';
 	if (r.target_len)
 		memcpy(p, target, r.target_len);
-	p += r.target_len + 1;
+	p += r.target_len;
+	*p++ = '\0';
 	if (r.data_len)
 		memcpy(p, data, (size_t)r.data_len);
+	p += r.data_len;
+	memset(p, 0, (size_t)(end - p)); /* the padding: batches hold no stale bytes */
 	rb->batch.len += total;
 	if (r.damage)
 		rb->damaged++;
 	if (rb->batch.len >= BATCH_BYTES) {
 		if (ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
 			return -1;
-		ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
+		ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
 	}
 	return 0;
 }
@@ -409,7 +425,7 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 		*len = m->len;
 		memcpy(h, m->xxh3, 16);
 		*off = m->data_off;
-		if (m->len >= 1 && rb->ntents < TARGETS_MAX &&
+		if (m->len >= TARGET_MIN && m->len <= PS_SPILL_MIN && rb->ntents < TARGETS_MAX &&
 		    ps_hmap_put(&rb->targets, path_key(m->path), rb->ntents) == 0) {
 			if (rb->ntents == rb->captents) {
 				rb->captents = rb->captents ? rb->captents * 2 : 1024;
@@ -676,9 +692,21 @@ static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struc
 		return -1;
 	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
 		return -1;
-	ps_pool_get(&rb->pool, &rb->batch, BATCH_BYTES + 64 * 1024);
+	ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
 	if (merge(rb, err) < 0)
 		return -1;
+	/* What is left is the builder's: the merge's memory goes back first. */
+	cache_free(rb->cache);
+	rb->cache = NULL;
+	ps_hmap_release(&rb->targets);
+	free(rb->tents);
+	rb->tents = NULL;
+	rb->ntents = rb->captents = 0;
+	free(rb->wl);
+	rb->wl = NULL;
+	rb->wn = rb->wcap = rb->whead = 0;
+	ps_buf_release(&rb->win);
+	ps_buf_release(&rb->linkdata);
 	/* No manifest (cut off, or in a damaged stretch): every member read
 	 * is in the index as unlisted; what failed to be read is not known. */
 	if (!rb->have_man && !rb->stretches++)
@@ -737,7 +765,7 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
 	if (!rb.spill_dir)
 		return ps_err_set(err, ENOMEM, "out of memory");
 	ps_buf_init(&rb.first_damage);
-	ps_pool_init(&rb.pool, 2 * BATCH_BYTES + 128 * 1024);
+	ps_pool_init(&rb.pool, BATCH_CAP);
 	ps_buf_init(&rb.batch);
 	ps_buf_init(&rb.line);
 	ps_buf_init(&rb.pathbuf);

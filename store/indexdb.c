@@ -17,8 +17,9 @@
  *     text (SQLITE_LIMIT_SQL_LENGTH);
  *   - opened by URI with mode=ro&immutable=1: no lock, no hot-journal
  *     rollback and no -wal/-shm file is ever created beside an input.
- * Then the schema is compared with procsnap's own, built in memory from the
- * embedded SQL of schema/: the same objects (type, name, table) with the same
+ * Then the schema is compared with procsnap's own (what SQLite recorded for
+ * the embedded SQL of schema/ at build time, schema_ref_gen.c): the same
+ * objects (type, name, table) with the same
  * SQL text up to comments and white space, and the same user_version.  Any
  * extra trigger, view, table or index, or a changed definition, refuses the
  * file, so no SQL text of an input ever runs.
@@ -232,17 +233,26 @@ static int streq_null(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* procsnap's own schema, from the embedded SQL, in a memory database. */
+/* procsnap's own schema: what SQLite recorded when the build ran the
+ * embedded SQL (schema_ref_gen.c), normalized and sorted as objs_read. */
 static int reference(struct objs *o, struct ps_err *err)
 {
-	sqlite3 *db = NULL;
-	int r = -1;
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		ps_sql_err(err, db, "memory database");
-	else if (ps_schema_apply(db, 0, err) == 0 && ps_schema_apply(db, 1, err) == 0)
-		r = objs_read(db, "main", o, err);
-	sqlite3_close(db);
-	return r;
+	(void)err;
+	size_t n = 0;
+	while (ps_schema_ref[n].type)
+		n++;
+	o->v = ps_xcalloc(n ? n : 1, sizeof(*o->v));
+	o->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct ps_schema_obj *r = &ps_schema_ref[i];
+		struct obj *e = &o->v[i];
+		e->type = ps_xstrdup(r->type);
+		e->name = ps_xstrdup(r->name ? r->name : "");
+		e->tbl = r->tbl ? ps_xstrdup(r->tbl) : NULL;
+		e->sql = r->sql ? normalize_sql(r->sql) : NULL;
+	}
+	qsort(o->v, o->n, sizeof(*o->v), obj_cmp);
+	return 0;
 }
 
 /* One line naming how `schema` of db (the file `label`) differs from

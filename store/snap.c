@@ -112,10 +112,10 @@ char *ps_files_lookup_id_sql(const char *schema, int64_t sid)
 	char *q = sqlite3_mprintf(
 	    "SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".paths p "
 	    "ON p.pid = ?1 AND p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
-	    "AND p.tid IS ?2 WHERE n.text = ?3 AND n.snapshot_id = %lld "
+	    "AND p.tid IS ?2 WHERE n.text = ?3 AND n.snapshot_id = %lld AND n.is_name = 1 "
 	    "UNION ALL SELECT p.path_id FROM \"%w\".strings n JOIN \"%w\".sys_paths p "
 	    "ON p.snapshot_id = n.snapshot_id AND p.name_id = n.str_id "
-	    "WHERE ?1 IS NULL AND n.text = ?3 AND n.snapshot_id = %lld LIMIT 1",
+	    "WHERE ?1 IS NULL AND n.text = ?3 AND n.snapshot_id = %lld AND n.is_name = 1 LIMIT 1",
 	    schema, schema, (long long)sid, schema, schema, (long long)sid);
 	char *r = ps_xstrdup(q ? q : "");
 	sqlite3_free(q);
@@ -220,7 +220,7 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 	    "p.content_id "
 	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
 	    "c.target_id "
-	    "WHERE p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE "
+	    "WHERE p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE is_name = 1 AND "
 	    "instr('/' || text, %Q) > 0) "
 	    /* the other paths: few, their name is the whole path */
 	    "UNION ALL SELECT p.snapshot_id, n.text, "

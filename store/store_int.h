@@ -204,6 +204,13 @@ void ps_tables_abort(struct ps_tables *t);
  * deterministic and innocuous.  0 or -1 with err. */
 int ps_sqlfuncs_register(struct sqlite3 *db, struct ps_err *err);
 
+/* procsnap's schema as sqlite_master holds it once the schema/ files ran,
+ * made at build time (schema_ref_gen.c); ends with a NULL type. */
+struct ps_schema_obj {
+	const char *type, *name, *tbl, *sql;
+};
+extern const struct ps_schema_obj ps_schema_ref[];
+
 /* indexdb.c: make a connection defensive (see ps_index_open); writable keeps
  * triggers on, for procsnap's own output.  0 or -1. */
 int ps_db_harden(struct sqlite3 *db, int writable, struct ps_err *err);

@@ -37,52 +37,52 @@
 	X(oom_score) X(oom_score_adj) X(exe_deleted) X(partial) X(hidden) X(comm) X(kthread)       \
 	X(vsize) X(minflt) X(majflt) X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches)      \
 	X(fd_count) X(ns_pid) X(net_ns) X(mnt_ns) X(pid_ns) X(user_ns) X(uts_ns) X(ipc_ns)         \
-	X(cgroup_ns) X(time_ns) X(env_set) X(limits_set) X(flags)
+	X(cgroup_ns) X(time_ns) X(env_set) X(limits_set) X(flags) X(pid_for_children_ns)         \
+	X(time_for_children_ns)
 
 #define THREAD_COLS(X)                                                                             \
 	X(pid) X(tid) X(name) X(state) X(user_time) X(system_time) X(starttime) X(processor)       \
 	X(nice) X(priority) X(policy) X(rt_priority) X(minflt) X(majflt)                           \
 	X(voluntary_ctxt_switches) X(nonvoluntary_ctxt_switches) X(tracer_pid) X(wchan) X(flags)
 
-#define MAP_COLS(X)                                                                                \
-	X(pid) X(seq) X(start_addr) X(len) X(perms_id) X(offset) X(dev) X(inode) X(path_id)        \
+#define MAP_COLS(X) X(pid) X(seq) X(map_id)
+
+/* map_info, then maps_rare: the values of one distinct mapping, in this
+ * order (INFO_COLS after map_id, then RARE_COLS after map_id). */
+#define INFO_COLS(X)                                                                               \
+	X(map_id) X(start_addr) X(len) X(perms_id) X(offset) X(dev) X(inode) X(path_id)            \
 	X(rss_kb) X(pss_kb) X(pss_dirty_kb) X(shared_clean_kb) X(shared_dirty_kb)                  \
 	X(private_clean_kb) X(private_dirty_kb) X(referenced_kb) X(anonymous_kb) X(vmflags_id)     \
-	X(pages) X(present) X(swapped) X(file_or_shared) X(exclusive) X(soft_dirty) X(pfn_visible)
+	X(thp_eligible) X(protection_key) X(pages) X(present) X(swapped) X(file_or_shared)         \
+	X(exclusive) X(soft_dirty) X(pfn_visible)
 
 #define RARE_COLS(X)                                                                               \
-	X(pid) X(seq) X(kernel_page_size_kb) X(mmu_page_size_kb) X(ksm_kb) X(lazy_free_kb)         \
+	X(map_id) X(kernel_page_size_kb) X(mmu_page_size_kb) X(ksm_kb) X(lazy_free_kb)             \
 	X(anon_huge_pages_kb) X(shmem_pmd_mapped_kb) X(file_pmd_mapped_kb) X(shared_hugetlb_kb)    \
-	X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb) X(thp_eligible)               \
-	X(protection_key)
+	X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)
 
 #define FD_COLS(X)                                                                                 \
-	X(pid) X(seq) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
-
-#define NS_COLS(X)                                                                                 \
-	X(pid) X(cgroup_namespace) X(ipc_namespace) X(mnt_namespace) X(net_namespace)              \
-	X(pid_namespace) X(pid_for_children_namespace) X(time_namespace)                           \
-	X(time_for_children_namespace) X(user_namespace) X(uts_namespace)
+	X(pid) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
 
 #define ENUM_P(n) P_##n,
 #define ENUM_T(n) T_##n,
 #define ENUM_M(n) M_##n,
+#define ENUM_I(n) I_##n,
 #define ENUM_R(n) R_##n,
 #define ENUM_F(n) F_##n,
-#define ENUM_N(n) N_##n,
 #define NAME(n) #n,
 enum { P_0, PROC_COLS(ENUM_P) };
 enum { T_0, THREAD_COLS(ENUM_T) };
 enum { M_0, MAP_COLS(ENUM_M) };
-enum { R_0, RARE_COLS(ENUM_R) };
+enum { I_0, INFO_COLS(ENUM_I) I_END };
+enum { R_0, RARE_COLS(ENUM_R) R_END };
 enum { F_0, FD_COLS(ENUM_F) };
-enum { N_0, NS_COLS(ENUM_N) };
 static const char *const proc_cols[] = {PROC_COLS(NAME) NULL};
 static const char *const thread_cols[] = {THREAD_COLS(NAME) NULL};
 static const char *const map_cols[] = {MAP_COLS(NAME) NULL};
+static const char *const info_cols[] = {INFO_COLS(NAME) NULL};
 static const char *const rare_cols[] = {RARE_COLS(NAME) NULL};
 static const char *const fd_cols[] = {FD_COLS(NAME) NULL};
-static const char *const ns_cols[] = {NS_COLS(NAME) NULL};
 static const char *const env_cols[] = {"set_id", "seq", "key", "value", NULL};
 static const char *const limit_cols[] = {"set_id", "seq", "name", "soft_limit", "hard_limit", "units", NULL};
 /* clang-format on */
@@ -95,6 +95,8 @@ static const char *const ns_names[NS_COUNT] = {
 /* PF_KTHREAD in stat field 9 (flags), include/linux/sched.h. */
 #define PF_KTHREAD     0x00200000u
 #define DELETED_SUFFIX " (deleted)"
+/* Distinct mappings remembered (map_info): 16-byte digests, ~3 MiB. */
+#define MAPD_MAX (1u << 16)
 
 /* ---- shared helpers ------------------------------------------------------- */
 
@@ -139,9 +141,15 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err)
 {
+	return tb_prepare_as(t, st, "INSERT", table, cols, err);
+}
+
+int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		  const char *const *cols, struct ps_err *err)
+{
 	struct ps_buf sql = PS_BUF_INIT;
 	int n = 0;
-	ps_buf_addf(&sql, "INSERT INTO %s(snapshot_id", table);
+	ps_buf_addf(&sql, "%s INTO %s(snapshot_id", verb, table);
 	for (; cols[n]; n++)
 		ps_buf_addf(&sql, ", \"%s\"", cols[n]);
 	ps_buf_adds(&sql, ") VALUES (1");
@@ -155,8 +163,19 @@ int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const 
 	return rc;
 }
 
+int tb_flush(struct ps_tables *t, struct ps_err *err)
+{
+	struct ps_bulk *bs[] = {&t->bk_maps, &t->bk_info, &t->bk_rare, &t->bk_fds};
+	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
+		if (ps_bulk_flush(bs[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err)
 {
+	if (tb_flush(t, err) < 0)
+		return -1;
 	char *msg = NULL;
 	if (sqlite3_exec(t->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		ps_err_set(err, EIO, "sqlite: %.200s: %s", sql, msg ? msg : "?");
@@ -248,7 +267,7 @@ static void proc_reset(struct proc_state *p)
 	p->pid = -1;
 	p->have_stat = p->have_status = p->have_statm = p->have_io = 0;
 	p->have_cmdline = p->have_exe = p->have_cwd = p->have_root = 0;
-	p->have_cgroup = p->have_comm = p->have_ns = 0;
+	p->have_cgroup = p->have_comm = 0;
 	p->oom_score = p->oom_score_adj = PS_I64_UNKNOWN;
 	for (int i = 0; i < NS_COUNT; i++)
 		p->ns[i] = PS_U64_UNKNOWN;
@@ -427,23 +446,142 @@ static void thread_member(struct ps_tables *t, const char *rel, const struct ps_
 
 /* ---- process_memory_map ------------------------------------------------------ */
 
+/* Bounded as tables_int.h says: past max digests it starts afresh. */
+int ps_set_find(struct set_dict *d, const void *data, size_t len, int64_t *id)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+	uint64_t key, v;
+	memcpy(&key, c.digest, sizeof(key));
+	size_t it = 0;
+	while (ps_hmap_next(&d->map, key, &it, &v))
+		if (memcmp(d->keys[v].h, c.digest, 16) == 0) {
+			*id = d->keys[v].id;
+			return 1;
+		}
+	*id = d->next++;
+	if (d->n == d->max) { /* start afresh: recent contents are the likely repeats */
+		ps_hmap_release(&d->map);
+		d->n = 0;
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->keys = ps_xrealloc(d->keys, d->cap * sizeof(*d->keys));
+	}
+	memcpy(d->keys[d->n].h, c.digest, 16);
+	d->keys[d->n].id = *id;
+	ps_hmap_put(&d->map, key, d->n++);
+	return 0;
+}
+
+void ps_set_init(struct set_dict *d, size_t max)
+{
+	memset(d, 0, sizeof(*d));
+	ps_hmap_init(&d->map, 0);
+	d->max = max;
+}
+
+void ps_set_free(struct set_dict *d)
+{
+	ps_hmap_release(&d->map);
+	free(d->keys);
+}
+
+/*
+ * The values of one mapping, map_info's columns then maps_rare's (map_id
+ * left out), unset = NULL: hashed whole, a mapping seen before (forked
+ * workers share nearly all of theirs) gets the map_id it had.
+ */
+#define NINFO (I_END - 2)
+#define NRARE (R_END - 2)
+_Static_assert(NINFO + NRARE == PS_MAPVALS, "struct mapvals holds map_info and maps_rare");
+
+static void mv_i64(struct mapvals *mv, int i, int64_t v)
+{
+	mv->v[i] = v;
+	mv->set |= 1ull << i;
+}
+
+/* As tb_u64: the unknown marker, or a value past INT64_MAX, stays NULL. */
+static void mv_u64(struct mapvals *mv, int i, uint64_t v)
+{
+	if (v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX)
+		mv_i64(mv, i, (int64_t)v);
+}
+
+#define IV(col) ((col)-I_start_addr)
+#define RV(col) (NINFO + (col)-R_kernel_page_size_kb)
+
+/* A text through the strings dictionary (p NULL: NULL).  0 or -1. */
+static int mv_str(struct ps_tables *t, struct mapvals *mv, int i, const char *p, size_t n,
+		  struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	int64_t id = t->intern(t->intern_ctx, p, n, err);
+	if (id < 0)
+		return -1;
+	mv_i64(mv, i, id);
+	return 0;
+}
+
 /* The pagemap counts of one mapping (issue 4, procfs.h ps_pagemap_count):
  * NULL columns when pagemap.sections was not captured, is malformed, or does
  * not cover the whole mapping (--pagemap-max); soft_dirty NULL unless the
  * kernel tracks it (never zeros reported as "clean"). */
-static void bind_pagemap(sqlite3_stmt *st, const struct ps_map *mp, struct ps_pagemap_cursor *pc)
+static void pagemap_vals(struct mapvals *mv, const struct ps_map *mp, struct ps_pagemap_cursor *pc)
 {
 	struct ps_pagemap_counts c;
 	if (!pc || ps_pagemap_count(pc, mp->start, mp->end, &c) < 0 || !c.complete)
 		return;
-	tb_u64(st, M_pages, c.pages);
-	tb_u64(st, M_present, c.present);
-	tb_u64(st, M_swapped, c.swapped);
-	tb_u64(st, M_file_or_shared, c.file_or_shared);
-	tb_u64(st, M_exclusive, c.exclusive);
+	mv_u64(mv, IV(I_pages), c.pages);
+	mv_u64(mv, IV(I_present), c.present);
+	mv_u64(mv, IV(I_swapped), c.swapped);
+	mv_u64(mv, IV(I_file_or_shared), c.file_or_shared);
+	mv_u64(mv, IV(I_exclusive), c.exclusive);
 	if (c.soft_dirty_valid)
-		tb_u64(st, M_soft_dirty, c.soft_dirty);
-	sqlite3_bind_int(st, M_pfn_visible, c.pfn_visible);
+		mv_u64(mv, IV(I_soft_dirty), c.soft_dirty);
+	mv_i64(mv, IV(I_pfn_visible), c.pfn_visible);
+}
+
+/* Rows of bulk b from v[first..first+n) as columns 2.. (column 1: map_id). */
+static int vals_row(struct ps_bulk *b, int64_t map_id, const struct mapvals *mv, int first, int n,
+		    struct ps_err *err)
+{
+	ps_bulk_i64(b, 1, map_id);
+	for (int i = 0; i < n; i++)
+		if (mv->set >> (first + i) & 1)
+			ps_bulk_i64(b, 2 + i, mv->v[first + i]);
+	return ps_bulk_row(b, err);
+}
+
+/* Do the maps_rare values of mv differ from the snapshot's usual ones? */
+static int rare_unusual(const struct ps_tables *t, const struct mapvals *mv)
+{
+	uint64_t mask = ((1ull << NRARE) - 1) << NINFO;
+	if ((mv->set & mask) != (t->rare_def.set & mask))
+		return 1;
+	for (int i = NINFO; i < NINFO + NRARE; i++)
+		if ((mv->set >> i & 1) && mv->v[i] != t->rare_def.v[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * The usual maps_rare values of this snapshot, from its first smaps entry:
+ * 4 kB pages and zeros for the fields this kernel prints, NULL for those
+ * it does not (KSM: came with 6.11).  Stored as the row map_id -1; a
+ * mapping has its own row only when it differs.
+ */
+static int rare_defaults(struct ps_tables *t, const struct mapvals *first, struct ps_err *err)
+{
+	struct mapvals *d = &t->rare_def;
+	memset(d, 0, sizeof(*d));
+	for (int i = NINFO; i < NINFO + NRARE; i++)
+		if (first->set >> i & 1)
+			mv_i64(d, i, i < RV(R_ksm_kb) ? 4 : 0);
+	t->have_rare_def = 1;
+	return vals_row(&t->bk_rare, -1, d, NINFO, NRARE, err);
 }
 
 int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
@@ -458,37 +596,54 @@ int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, siz
 	return 0;
 }
 
+/* tb_u64 and tb_str_id for a row of a bulk insert. */
+static void bk_u64(struct ps_bulk *b, int col, uint64_t v)
+{
+	if (v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX)
+		ps_bulk_i64(b, col, (int64_t)v);
+}
+
+static int bk_str_id(struct ps_tables *t, struct ps_bulk *b, int col, const char *p, size_t n,
+		     struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	int64_t id = t->intern(t->intern_ctx, p, n, err);
+	if (id < 0)
+		return -1;
+	ps_bulk_i64(b, col, id);
+	return 0;
+}
+
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
 		      struct ps_pagemap_cursor *pc, struct ps_err *err)
 {
-	sqlite3_stmt *st = t->ins_map;
-	tb_i64(st, M_pid, t->p.pid);
-	sqlite3_bind_int64(st, M_seq, t->map_seq++);
-	tb_u64(st, M_start_addr, mp->start);
+	struct mapvals mv;
+	memset(&mv, 0, sizeof(mv));
+	mv_u64(&mv, IV(I_start_addr), mp->start);
 	if (mp->end >= mp->start)
-		tb_u64(st, M_len, mp->end - mp->start);
-	if (tb_str_id(t, st, M_perms_id, mp->perms, strlen(mp->perms), err) < 0 ||
-	    tb_str_id(t, st, M_path_id, mp->path.p, mp->path.len, err) < 0)
+		mv_u64(&mv, IV(I_len), mp->end - mp->start);
+	if (mv_str(t, &mv, IV(I_perms_id), mp->perms, strlen(mp->perms), err) < 0 ||
+	    mv_str(t, &mv, IV(I_path_id), mp->path.p, mp->path.len, err) < 0)
 		return -1;
-	tb_u64(st, M_offset, mp->offset);
-	sqlite3_bind_int64(st, M_dev, ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
-	tb_u64(st, M_inode, mp->inode);
+	mv_u64(&mv, IV(I_offset), mp->offset);
+	mv_i64(&mv, IV(I_dev), ((int64_t)mp->dev_major << 20) | (int64_t)mp->dev_minor);
+	mv_u64(&mv, IV(I_inode), mp->inode);
 	if (sm) {
-		tb_u64(st, M_rss_kb, sm->rss);
-		tb_u64(st, M_pss_kb, sm->pss);
-		tb_u64(st, M_pss_dirty_kb, sm->pss_dirty);
-		tb_u64(st, M_shared_clean_kb, sm->shared_clean);
-		tb_u64(st, M_shared_dirty_kb, sm->shared_dirty);
-		tb_u64(st, M_private_clean_kb, sm->private_clean);
-		tb_u64(st, M_private_dirty_kb, sm->private_dirty);
-		tb_u64(st, M_referenced_kb, sm->referenced);
-		tb_u64(st, M_anonymous_kb, sm->anonymous);
-		if (sm->vm_flags.p &&
-		    tb_str_id(t, st, M_vmflags_id, sm->vm_flags.p, sm->vm_flags.len, err) < 0)
+		mv_u64(&mv, IV(I_rss_kb), sm->rss);
+		mv_u64(&mv, IV(I_pss_kb), sm->pss);
+		mv_u64(&mv, IV(I_pss_dirty_kb), sm->pss_dirty);
+		mv_u64(&mv, IV(I_shared_clean_kb), sm->shared_clean);
+		mv_u64(&mv, IV(I_shared_dirty_kb), sm->shared_dirty);
+		mv_u64(&mv, IV(I_private_clean_kb), sm->private_clean);
+		mv_u64(&mv, IV(I_private_dirty_kb), sm->private_dirty);
+		mv_u64(&mv, IV(I_referenced_kb), sm->referenced);
+		mv_u64(&mv, IV(I_anonymous_kb), sm->anonymous);
+		if (mv_str(t, &mv, IV(I_vmflags_id), sm->vm_flags.p, sm->vm_flags.len, err) < 0)
 			return -1;
-		/* The fields that are almost always at their usual value: a
-		 * maps_rare row only when one of them is not. */
-		const uint64_t rare[] = {
+		mv_u64(&mv, IV(I_thp_eligible), sm->thp_eligible);
+		mv_u64(&mv, IV(I_protection_key), sm->protection_key);
+		const uint64_t rare[NRARE] = {
 		    sm->kernel_page_size,
 		    sm->mmu_page_size,
 		    sm->ksm,
@@ -501,24 +656,27 @@ static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct
 		    sm->swap,
 		    sm->swap_pss,
 		    sm->locked,
-		    sm->thp_eligible,
-		    sm->protection_key,
 		};
-		int unusual = 0;
-		for (size_t i = 0; i < sizeof(rare) / sizeof(rare[0]); i++)
-			unusual |= rare[i] != (i < 2 ? 4 : 0);
-		if (unusual) {
-			sqlite3_stmt *rs = t->ins_rare;
-			tb_i64(rs, R_pid, t->p.pid);
-			sqlite3_bind_int64(rs, R_seq, t->map_seq - 1);
-			for (size_t i = 0; i < sizeof(rare) / sizeof(rare[0]); i++)
-				tb_u64(rs, R_kernel_page_size_kb + (int)i, rare[i]);
-			if (tb_step(t, rs, "maps_rare", err) < 0)
-				return -1;
-		}
+		for (int i = 0; i < NRARE; i++)
+			mv_u64(&mv, NINFO + i, rare[i]);
+		if (!t->have_rare_def && rare_defaults(t, &mv, err) < 0)
+			return -1;
 	}
-	bind_pagemap(st, mp, pc);
-	return tb_step(t, st, "maps", err);
+	pagemap_vals(&mv, mp, pc);
+
+	int64_t map_id;
+	if (!ps_set_find(&t->mapd, &mv, sizeof(mv), &map_id)) {
+		if (vals_row(&t->bk_info, map_id, &mv, 0, NINFO, err) < 0)
+			return -1;
+		if (sm && rare_unusual(t, &mv) &&
+		    vals_row(&t->bk_rare, map_id, &mv, NINFO, NRARE, err) < 0)
+			return -1;
+	}
+	struct ps_bulk *b = &t->bk_maps;
+	ps_bulk_i64(b, M_pid, t->p.pid);
+	ps_bulk_i64(b, M_seq, t->map_seq++);
+	ps_bulk_i64(b, M_map_id, map_id);
+	return ps_bulk_row(b, err);
 }
 
 /* The pagemap cursor for a pass over this process's mappings (NULL when
@@ -579,43 +737,9 @@ static int maps_rows(struct ps_tables *t, struct ps_pagemap_cursor *pc, struct p
 
 /* ---- per-process members --------------------------------------------------------- */
 
-/*
- * The set id of content (data, len) in dict: 1 and *id when it was stored
- * before, 0 and a new *id when the rows must be inserted now.  Past the
- * dictionary's bound a repeat is stored again (bigger, never wrong).
- */
-static int set_find(struct set_dict *d, const char *data, size_t len, int64_t *id)
-{
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-	uint64_t key, v;
-	memcpy(&key, c.digest, sizeof(key));
-	size_t it = 0;
-	while (ps_hmap_next(&d->map, key, &it, &v))
-		if (memcmp(d->keys[v], c.digest, 16) == 0) {
-			*id = (int64_t)v;
-			return 1;
-		}
-	*id = d->next++;
-	if ((size_t)*id == d->n && ps_hmap_put(&d->map, key, (uint64_t)*id) == 0) {
-		if (d->n == d->cap) {
-			d->cap = d->cap ? d->cap * 2 : 64;
-			d->keys = ps_xrealloc(d->keys, d->cap * sizeof(*d->keys));
-		}
-		memcpy(d->keys[d->n++], c.digest, 16);
-	}
-	return 0;
-}
-
-static void set_free(struct set_dict *d)
-{
-	ps_hmap_release(&d->map);
-	free(d->keys);
-}
-
 static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
-	if (set_find(&t->envs, data, len, &t->p.env_set))
+	if (ps_set_find(&t->envs, data, len, &t->p.env_set))
 		return 0;
 	size_t pos = 0;
 	int64_t seq = 0;
@@ -640,7 +764,7 @@ static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps
 
 static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
-	if (set_find(&t->limits, data, len, &t->p.limits_set))
+	if (ps_set_find(&t->limits, data, len, &t->p.limits_set))
 		return 0;
 	size_t pos = 0;
 	int64_t seq = 0;
@@ -766,7 +890,6 @@ static void link_member(struct ps_tables *t, const char *rel, const char *target
 				continue;
 			if (ps_link_parse(target, tl, &l) == 0 && l.inode != PS_U64_UNKNOWN) {
 				p->ns[i] = l.inode;
-				p->have_ns = 1;
 			}
 			break;
 		}
@@ -879,22 +1002,21 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 static int fd_rows(struct ps_tables *t, struct ps_err *err)
 {
 	struct proc_state *p = &t->p;
-	sqlite3_stmt *st = t->ins_fd;
+	struct ps_bulk *b = &t->bk_fds;
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct fd_ent *e = &p->fds[i];
 		struct ps_link l;
-		tb_i64(st, F_pid, p->pid);
-		sqlite3_bind_int64(st, F_seq, t->fd_seq++);
-		tb_i64(st, F_fd, e->fd);
+		ps_bulk_i64(b, F_pid, p->pid);
+		ps_bulk_i64(b, F_fd, e->fd);
 		uint64_t inode = PS_U64_UNKNOWN;
 		if (e->has_target) {
 			const char *tg = p->arena.buf + e->toff;
 			ps_link_parse(tg, e->tlen, &l);
 			const char *type = ps_link_type_name(l.type);
-			if (tb_str_id(t, st, F_path_id, tg, e->tlen, err) < 0 ||
-			    tb_str_id(t, st, F_type_id, type, strlen(type), err) < 0)
+			if (bk_str_id(t, b, F_path_id, tg, e->tlen, err) < 0 ||
+			    bk_str_id(t, b, F_type_id, type, strlen(type), err) < 0)
 				return -1;
-			sqlite3_bind_int(st, F_deleted, l.deleted);
+			ps_bulk_i64(b, F_deleted, l.deleted);
 			inode = l.inode;
 			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
 				sqlite3_stmt *s2 = t->ins_sockfd;
@@ -908,25 +1030,15 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 		if (e->has_info) {
 			if (inode == PS_U64_UNKNOWN)
 				inode = e->info.ino;
-			tb_u64(st, F_pos, e->info.pos);
-			tb_u64(st, F_flags, e->info.flags);
-			tb_u64(st, F_mnt_id, e->info.mnt_id);
+			bk_u64(b, F_pos, e->info.pos);
+			bk_u64(b, F_flags, e->info.flags);
+			bk_u64(b, F_mnt_id, e->info.mnt_id);
 		}
-		tb_u64(st, F_inode, inode);
-		if (tb_step(t, st, "fds", err) < 0)
+		bk_u64(b, F_inode, inode);
+		if (ps_bulk_row(b, err) < 0)
 			return -1;
 	}
 	return 0;
-}
-
-static int ns_row(struct ps_tables *t, struct ps_err *err)
-{
-	const struct proc_state *p = &t->p;
-	sqlite3_stmt *st = t->ins_ns;
-	tb_i64(st, N_pid, p->pid);
-	for (int i = 0; i < NS_COUNT; i++)
-		tb_u64(st, N_cgroup_namespace + i, p->ns[i]);
-	return tb_step(t, st, "process_namespaces", err);
 }
 
 static int proc_row(struct ps_tables *t, struct ps_err *err)
@@ -1052,6 +1164,8 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
 	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
 	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	tb_u64(st, P_pid_for_children_ns, p->ns[NS_PID_CHILD]);
+	tb_u64(st, P_time_for_children_ns, p->ns[NS_TIME_CHILD]);
 	tb_i64(st, P_env_set, p->env_set);
 	tb_i64(st, P_limits_set, p->limits_set);
 	return tb_step(t, st, "processes", err);
@@ -1063,8 +1177,6 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 	if (p->pid < 0)
 		return 0;
 	if (flush_thread(t, err) < 0 || proc_row(t, err) < 0)
-		return -1;
-	if (p->have_ns && ns_row(t, err) < 0)
 		return -1;
 	if (fd_rows(t, err) < 0)
 		return -1;
@@ -1090,10 +1202,14 @@ static void tables_free(struct ps_tables *t)
 {
 	if (!t)
 		return;
-	sqlite3_stmt *sts[] = {t->ins_proc, t->ins_thread, t->ins_map, t->ins_rare, t->ins_fd,
-			       t->ins_env,  t->ins_limit,  t->ins_ns,  t->ins_hash};
+	sqlite3_stmt *sts[] = {t->ins_proc,  t->ins_thread, t->ins_env,
+			       t->ins_limit, t->ins_hash,   t->ins_digest};
 	for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(sts[i]);
+	ps_bulk_close(&t->bk_maps);
+	ps_bulk_close(&t->bk_fds);
+	ps_bulk_close(&t->bk_info);
+	ps_bulk_close(&t->bk_rare);
 	sys_finalize(t);
 	ps_ir_finalize(t);
 	proc_release(&t->p);
@@ -1101,8 +1217,10 @@ static void tables_free(struct ps_tables *t)
 	ps_buf_release(&t->th.wchan);
 	ps_buf_release(&t->sbuf);
 	free(t->mnt_seen);
-	set_free(&t->envs);
-	set_free(&t->limits);
+	ps_set_free(&t->envs);
+	ps_set_free(&t->limits);
+	ps_set_free(&t->mapd);
+	ps_set_free(&t->digests);
 	free(t);
 }
 
@@ -1146,8 +1264,10 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	t->db = db;
 	t->intern = intern;
 	t->intern_ctx = ctx;
-	ps_hmap_init(&t->envs.map, 1u << 16);
-	ps_hmap_init(&t->limits.map, 1u << 16);
+	ps_set_init(&t->envs, 1u << 16);
+	ps_set_init(&t->limits, 1u << 16);
+	ps_set_init(&t->mapd, MAPD_MAX);
+	ps_set_init(&t->digests, 1u << 14);
 	t->btime = -1;
 	ps_buf_init(&t->sbuf);
 	struct proc_state *p = &t->p;
@@ -1160,13 +1280,13 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	thread_reset(&t->th);
 	read_meta(t);
 	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_thread, "threads", thread_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_map, "maps", map_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_rare, "maps_rare", rare_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_fd, "fds", fd_cols, err) < 0 ||
+	    tb_prepare_as(t, &t->ins_thread, "INSERT OR IGNORE", "threads", thread_cols, err) < 0 ||
+	    ps_bulk_open(&t->bk_maps, db, "maps", map_cols, 1, err) < 0 ||
+	    ps_bulk_open(&t->bk_info, db, "map_info", info_cols, 0, err) < 0 ||
+	    ps_bulk_open(&t->bk_rare, db, "maps_rare", rare_cols, 0, err) < 0 ||
+	    ps_bulk_open(&t->bk_fds, db, "fds", fd_cols, 1, err) < 0 ||
 	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
 	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_ns, "process_namespaces", ns_cols, err) < 0 ||
 	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0 || hash_prepare(t, err) < 0) {
 		tables_free(t);
 		return NULL;
@@ -1187,6 +1307,7 @@ static int enter(struct ps_tables *t, const char *path, const char **rel, int64_
 		if (flush_process(t, err) < 0)
 			return -1;
 		t->p.pid = pid;
+		t->map_seq = 0;
 	}
 	if (pid < 0)
 		return 0;
@@ -1284,6 +1405,8 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 int ps_tables_end(struct ps_tables *t, struct ps_err *err)
 {
 	int rc = flush_process(t, err);
+	if (rc == 0)
+		rc = tb_flush(t, err);
 	if (rc == 0)
 		rc = ps_ir_end(t, err);
 	if (rc == 0)

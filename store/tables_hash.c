@@ -14,13 +14,17 @@
 
 #define HASH_FIELDS 12
 
-static const char *const hash_cols[] = {"path_id", "member_id", "source", "pid", "dev",
-					"inode",   "mtime_ns",	"size",	  "md5", "sha1",
-					"sha256",  "status",	NULL};
+static const char *const hash_cols[] = {"path_id", "member_id", "source",   "pid",
+					"dev",	   "inode",	"mtime_ns", "size",
+					"status",  "digest_id", NULL};
+static const char *const digest_cols[] = {"digest_id", "md5", "sha1", "sha256", NULL};
 
 int hash_prepare(struct ps_tables *t, struct ps_err *err)
 {
-	return tb_prepare(t, &t->ins_hash, "hashes", hash_cols, err);
+	return tb_prepare(t, &t->ins_hash, "hashes", hash_cols, err) < 0 ||
+		       tb_prepare(t, &t->ins_digest, "digests", digest_cols, err) < 0
+		   ? -1
+		   : 0;
 }
 
 /* A number field: 0 and *v, or -1 ('-' or not a number). */
@@ -29,16 +33,44 @@ static int num(struct ps_str f, int64_t *v)
 	return ps_str_i64(f, v);
 }
 
-/* A digest field of n bytes in hex: bound as a blob, or NULL for '-'; -1
- * when malformed. */
-static int digest(sqlite3_stmt *st, int col, struct ps_str f, size_t n)
+/* The digests of one line: md5, sha1, sha256 back to back, and which are
+ * there (bit 0 md5...). */
+struct digests {
+	unsigned char b[16 + 20 + 32];
+	unsigned have;
+};
+
+/* A digest field of n bytes in hex into out, or none for '-'; -1 when
+ * malformed. */
+static int digest(struct digests *d, unsigned bit, unsigned char *out, struct ps_str f, size_t n)
 {
-	unsigned char b[32];
 	if (f.len == 1 && f.p[0] == '-')
 		return 0;
-	if (f.len != 2 * n || ps_unhex(b, f.p, n) < 0)
+	if (f.len != 2 * n || ps_unhex(out, f.p, n) < 0)
 		return -1;
-	sqlite3_bind_blob(st, col, b, (int)n, SQLITE_TRANSIENT);
+	d->have |= bit;
+	return 0;
+}
+
+/* digest_id of the line's digests (its digests row inserted on first
+ * sight), or none when the line has none.  0 or -1. */
+static int digest_row(struct ps_tables *t, const struct digests *d, struct ps_err *err)
+{
+	int64_t id;
+	if (!d->have)
+		return 0;
+	if (!ps_set_find(&t->digests, d, sizeof(*d), &id)) {
+		sqlite3_stmt *st = t->ins_digest;
+		sqlite3_bind_int64(st, 1, id);
+		static const size_t off[] = {0, 16, 36}, len[] = {16, 20, 32};
+		for (int i = 0; i < 3; i++)
+			if (d->have & (1u << i))
+				sqlite3_bind_blob(st, 2 + i, d->b + off[i], (int)len[i],
+						  SQLITE_TRANSIENT);
+		if (tb_step(t, st, "digests", err) < 0)
+			return -1;
+	}
+	sqlite3_bind_int64(t->ins_hash, 10, id);
 	return 0;
 }
 
@@ -85,9 +117,11 @@ static int hash_line(struct ps_tables *t, const char *p, const char *e, struct p
 	int bad = source < 0;
 	for (int i = 0; i < 5 && !bad; i++)
 		bad = num(f[3 + i], &v[i]) < 0;
+	struct digests d;
+	memset(&d, 0, sizeof(d));
 	if (!bad)
-		bad = digest(st, 9, f[8], 16) < 0 || digest(st, 10, f[9], 20) < 0 ||
-		      digest(st, 11, f[10], 32) < 0;
+		bad = digest(&d, 1, d.b, f[8], 16) < 0 || digest(&d, 2, d.b + 16, f[9], 20) < 0 ||
+		      digest(&d, 4, d.b + 36, f[10], 32) < 0;
 	char prefix[32];
 	snprintf(prefix, sizeof(prefix), "proc/%lld/", bad ? 0LL : (long long)v[0]);
 	int r = bad ? 1 : text_id(t, st, 1, f[0], NULL, err);
@@ -102,7 +136,12 @@ static int hash_line(struct ps_tables *t, const char *p, const char *e, struct p
 	for (int i = 0; i < 5; i++)
 		sqlite3_bind_int64(st, 4 + i, v[i]);
 	if (!(f[11].len == 1 && f[11].p[0] == '-'))
-		tb_slice(st, 12, f[11]);
+		tb_slice(st, 9, f[11]);
+	if (digest_row(t, &d, err) < 0) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
 	return tb_step(t, st, "hashes", err);
 }
 

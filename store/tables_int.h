@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "bulk_int.h"
 #include "common.h"
 #include "procfs.h"
 #include "store_int.h"
@@ -73,7 +74,6 @@ struct proc_state {
 	struct ps_buf cmdline, exe, cwd, root, cgroup, comm;
 	int64_t oom_score, oom_score_adj;
 	uint64_t ns[NS_COUNT]; /* PS_U64_UNKNOWN when the link was not seen */
-	int have_ns;
 	int64_t fd_count;
 	struct fd_ent *fds;
 	size_t nfds, capfds;
@@ -97,31 +97,46 @@ struct proc_state {
 	struct ps_buf carry; /* the part of the last piece not parsed yet */
 };
 
-/* Contents stored once (env_sets, limit_sets): XXH3-128 -> set id. */
+/* Contents stored once (env_sets, limit_sets, map_info): XXH3-128 -> id.
+ * Bounded: when max digests are held it starts afresh (a repeat is then
+ * stored again: bigger, never wrong). */
 struct set_dict {
-	struct ps_hmap map;
-	unsigned char (*keys)[16];
-	size_t n, cap;
+	struct ps_hmap map; /* first 8 bytes of the digest -> index in keys */
+	struct set_key {
+		unsigned char h[16];
+		int64_t id;
+	} * keys;
+	size_t n, cap, max;
 	int64_t next;
+};
+
+/* The values of one mapping (tables.c: map_info's columns, then
+ * maps_rare's), unset = NULL. */
+#define PS_MAPVALS 38
+struct mapvals {
+	int64_t v[PS_MAPVALS];
+	uint64_t set; /* bit i: v[i] holds a value */
 };
 
 struct ps_tables {
 	sqlite3 *db;
 	ps_intern_fn intern; /* the builder's strings dictionary */
 	void *intern_ctx;
-	int64_t map_seq, fd_seq; /* row numbers of maps and fds */
-	int pagemap_expected;	 /* the capture wrote pagemap.sections (meta options) */
-	struct set_dict envs, limits;
+	int64_t map_seq;      /* maps.seq: order in the current process's maps */
+	int pagemap_expected; /* the capture wrote pagemap.sections (meta options) */
+	struct set_dict envs, limits, mapd, digests;
+	struct mapvals rare_def; /* the snapshot's usual maps_rare values (map_id -1) */
+	int have_rare_def;
 	int64_t clock_ticks, page_size;
 	int64_t btime; /* proc/stat btime, -1 unknown */
 	struct proc_state p;
 	struct thread_state th;
 	struct ps_buf sbuf; /* scratch */
 	/* prepared inserts */
-	sqlite3_stmt *ins_proc, *ins_thread, *ins_map, *ins_rare, *ins_fd, *ins_env, *ins_limit,
-	    *ins_ns;
+	sqlite3_stmt *ins_proc, *ins_thread, *ins_env, *ins_limit;
+	struct ps_bulk bk_maps, bk_info, bk_rare, bk_fds;
 	sqlite3_stmt *ins_kv, *ins_module, *ins_mount, *ins_sock, *ins_sockfd, *ins_netsrc;
-	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash;
+	sqlite3_stmt *ins_shm, *ins_sysctl, *ins_hash, *ins_digest;
 	/* namespaces whose mounts were recorded: mnt ns inodes, or content
 	 * hashes when the ns link was unreadable; grows with namespaces only */
 	uint64_t *mnt_seen;
@@ -145,10 +160,23 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
  */
 int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
 	       struct ps_err *err);
+/* The same with another verb ("INSERT OR IGNORE": a key a crafted archive
+ * repeats keeps its first row). */
+int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		  const char *const *cols, struct ps_err *err);
+/* Run SQL (rows held for bulk inserts are inserted first).  0 or -1. */
 int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
+/* Insert the rows held for bulk inserts (before SQL reads the tables). */
+int tb_flush(struct ps_tables *t, struct ps_err *err);
 /* A text column through the strings dictionary (p NULL: NULL).  0 or -1. */
 int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
 	      struct ps_err *err);
+
+/* The id of content (data, len) in dict: 1 and *id when it was stored
+ * before, 0 and a new *id when its rows must be inserted now. */
+int ps_set_find(struct set_dict *d, const void *data, size_t len, int64_t *id);
+void ps_set_init(struct set_dict *d, size_t max); /* remembering up to max */
+void ps_set_free(struct set_dict *d);
 
 /* ---- tables_hash.c ---- */
 

@@ -113,6 +113,8 @@ static int json_exec(struct ps_tables *t, const char *sql, const char *data, siz
 {
 	sqlite3_stmt *st;
 	const char *tail = sql;
+	if (tb_flush(t, err) < 0)
+		return -1;
 	while (tail && *tail) {
 		if (sqlite3_prepare_v2(t->db, tail, -1, &st, &tail) != SQLITE_OK)
 			return ps_sql_err(err, t->db, "crossview");

@@ -10,3 +10,6 @@ ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs)
 target_include_directories(test_fuzz_regress PRIVATE ${PROJECT_SOURCE_DIR}/procfs)
 ps_test(test_index_salvage test_index_salvage.c LIBS ps_tutil)
 add_dependencies(test_index_salvage procsnap)
+# The compact storage of the index (issue 9) gives back what was captured.
+ps_test(test_index_compact test_index_compact.c LIBS ps_tutil)
+add_dependencies(test_index_compact procsnap)

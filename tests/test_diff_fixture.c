@@ -312,11 +312,12 @@ static void test_quiet(void)
 static void test_present_count(void)
 {
 	/* an added mapping carries its resident page count from the index
-	 * (process_memory_map.present, stored in maps) when the index has it */
+	 * (process_memory_map.present, stored in map_info) when the index has it */
 	CHECK_INT(tu_sh(NULL,
 			"cd %s && cp b.tar.zst p2.tar.zst && cp b.tar.zst.db p2.tar.zst.db && "
-			"sqlite3 p2.tar.zst.db \"UPDATE maps SET present = 7 WHERE pid = 4242 AND "
-			"path_id = (SELECT str_id FROM strings WHERE text = '')\"",
+			"sqlite3 p2.tar.zst.db \"UPDATE map_info SET present = 7 WHERE map_id IN "
+			"(SELECT map_id FROM maps WHERE pid = 4242) AND "
+			"path_id IN (SELECT str_id FROM strings WHERE text = '')\"",
 			dir),
 		  0);
 	CHECK_INT(

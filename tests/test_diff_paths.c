@@ -362,7 +362,7 @@ static const char crafted_sql[] =
     "UPDATE contents SET xxh3 = NULL WHERE content_id % 23 = 0;"
     "UPDATE contents SET xxh3 = x'0011' WHERE content_id % 29 = 0;"
     /* link targets: another text, none */
-    "INSERT INTO strings VALUES (1, 4000000, 'socket:[999999]');"
+    "INSERT INTO strings VALUES (1, 4000000, 'socket:[999999]', NULL);"
     "UPDATE contents SET target_id = 4000000 WHERE target_id IS NOT NULL AND content_id % 3 = 0;"
     "UPDATE contents SET target_id = NULL WHERE target_id IS NOT NULL AND content_id % 7 = 0;"
     /* kinds and errnos */
@@ -378,8 +378,8 @@ static const char crafted_sql[] =
     /* rows added: an fd of every pid, a thread directory and its files, a
      * system file, a row of a negative pid (a crafted index's: a system
      * file to the files view) */
-    "INSERT INTO strings VALUES (1, 4000001, 'fd/12345'), (1, 4000002, 'proc/added-file'), "
-    "  (1, 4000003, 'net/added');"
+    "INSERT INTO strings VALUES (1, 4000001, 'fd/12345', 1), (1, 4000002, 'proc/added-file', 1), "
+    "  (1, 4000003, 'net/added', 1);"
     "INSERT INTO paths(pid, snapshot_id, path_id, tid, name_id, kind, content_id) "
     "  SELECT pid, 1, 6000000 + pid, NULL, 4000001, 1, "
     "  (SELECT max(content_id) FROM contents WHERE target_id IS NOT NULL) "

@@ -240,8 +240,9 @@ static void hostile_index(void)
 	char src[700], db[700], sql[512], page[700];
 	snprintf(src, sizeof(src), "%s.db", b);
 	snprintf(sql, sizeof(sql),
-		 "UPDATE maps SET start_addr = 0, len = 9223372036854775807 WHERE seq %% 3 = 0;"
-		 "UPDATE maps SET len = -4096 WHERE seq %% 3 = 1;"
+		 "UPDATE map_info SET start_addr = 0, len = 9223372036854775807 "
+		 "WHERE map_id %% 3 = 0;"
+		 "UPDATE map_info SET len = -4096 WHERE map_id %% 3 = 1;"
 		 "UPDATE processes SET parent = %d WHERE pid = %d;"
 		 "UPDATE processes SET parent = %d WHERE pid = %d;",
 		 (int)v2.pid, (int)v.pid, (int)v.pid, (int)v2.pid);
