@@ -1372,12 +1372,16 @@ int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err 
 	int64_t tid;
 	if (enter(t, path, &rel, &tid, err) < 0)
 		return -1;
-	if (t->p.pid < 0 || !rel || tid >= 0 || strcmp(rel, "smaps") != 0)
-		return 0;
 	struct proc_state *p = &t->p;
-	p->streaming = 1;
+	/* hashes.tsv, a row per executable body (5 MB at N=10,000), is
+	 * parsed a line at a time as smaps is, not held whole */
+	int hashes = p->pid < 0 && strcmp(path, PS_HASHES_PATH) == 0;
+	if (!hashes && (p->pid < 0 || !rel || tid >= 0 || strcmp(rel, "smaps") != 0))
+		return 0;
+	p->streaming = hashes ? 2 : 1;
 	ps_buf_reset(&p->carry);
-	pagemap_cursor(p, 1);
+	if (!hashes)
+		pagemap_cursor(p, 1);
 	return 1;
 }
 
@@ -1388,7 +1392,15 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 	if (!p->streaming)
 		return 0;
 	ps_buf_add(&p->carry, data, len);
-	int64_t used = smaps_rows(t, p->carry.buf, p->carry.len, eof, err);
+	int64_t used;
+	if (p->streaming == 2) { /* hashes.tsv: the complete lines */
+		const char *nl = eof ? NULL : memrchr(p->carry.buf, '\n', p->carry.len);
+		used = eof ? (int64_t)p->carry.len : nl ? nl + 1 - p->carry.buf : 0;
+		if (hash_member(t, p->carry.buf, (size_t)used, err) < 0)
+			return -1;
+	} else {
+		used = smaps_rows(t, p->carry.buf, p->carry.len, eof, err);
+	}
 	if (used < 0)
 		return -1;
 	/* keep the entry that may go on in the next piece */
