@@ -55,14 +55,15 @@ struct ps_ibuild {
 	struct ps_hmap strs;
 	struct ps_buf str_text; /* the texts, back to back */
 	struct str_ref {
-		uint32_t off, len, name;
-	} * str_off; /* str_id -> its text in str_text (remembered ones) */
+		uint32_t off, len, name, id;
+	} * str_off; /* the remembered strings: text in str_text, str_id */
 	size_t nstr_off, cap_str_off;
 	int64_t next_str;
 	struct ps_hmap contents;
 	struct content_key {
 		unsigned char h[16];
-		uint64_t size_link; /* size << 1 | a link's target (24 bytes an entry) */
+		uint64_t size_link; /* size << 1 | a link's target */
+		int64_t target_id;  /* a link's: its target's str_id (32 bytes an entry) */
 	} * ckeys;
 	size_t nckeys, cap_ckeys;
 	int64_t next_content;
@@ -78,6 +79,8 @@ struct ps_ibuild {
 	int64_t path_id; /* manifest line number of the next record */
 	/* special members and the parsed tables */
 	int saw_meta;
+	int saw_proc, dicts_dropped; /* a proc/ record seen; contents dictionary freed */
+	int64_t lt_id; /* the str_id of the current record's link target, or -1 */
 	struct ps_tables *tables;
 	struct ps_rmember rm;
 	struct ps_buf load; /* a spilled member's content, read back */
@@ -197,6 +200,18 @@ static int prep(struct ps_ibuild *b, sqlite3_stmt **st, const char *sql, struct 
 
 /* ---- dictionaries ------------------------------------------------------------- */
 
+/* "type:[digits]": a link to an anonymous kernel object (socket, pipe). */
+static int anon_object(const char *s, size_t n)
+{
+	const char *c = memchr(s, ':', n);
+	if (!c || c == s || (size_t)(c - s) + 3 >= n || c[1] != '[' || s[n - 1] != ']')
+		return 0;
+	for (const char *p = c + 2; p < s + n - 1; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
 /* str_id of text (inserted on first sight); -1 on SQLite failure.  The
  * names of paths (name 1) are entries of their own, marked is_name: only
  * they are indexed by text (strings_text), the texts looked up. */
@@ -209,7 +224,7 @@ static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, int name
 		const struct str_ref *t = &b->str_off[v];
 		if (t->len == n && t->name == (uint32_t)name &&
 		    memcmp(b->str_text.buf + t->off, s, n) == 0)
-			return (int64_t)v;
+			return (int64_t)t->id;
 	}
 	int64_t id = b->next_str++;
 	sqlite3_bind_int64(b->ins_str, 1, id);
@@ -218,16 +233,21 @@ static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, int name
 		sqlite3_bind_int(b->ins_str, 3, 1);
 	if (step(b, b->ins_str, "strings", err) < 0)
 		return -1;
-	/* Remember it while the bounds allow (ids are dense: str_off[id]). */
-	if ((size_t)id == b->nstr_off && b->str_text.len + n + 1 <= STR_BYTES_MAX &&
-	    ps_hmap_put(&b->strs, h, (uint64_t)id) == 0) {
+	/* Remember it while the bounds allow, but for the target of a link to
+	 * an anonymous object (socket:[N], pipe:[N]): one text per object
+	 * (60,000 at N=10,000), whose repeats on_record finds by content. */
+	if ((name || !anon_object(s, n)) && id <= UINT32_MAX &&
+	    b->str_text.len + n + 1 <= STR_BYTES_MAX &&
+	    ps_hmap_put(&b->strs, h, (uint64_t)b->nstr_off) == 0) {
 		if (b->nstr_off == b->cap_str_off) {
 			b->cap_str_off = b->cap_str_off ? b->cap_str_off * 2 : 1024;
 			b->str_off = ps_xrealloc(b->str_off, b->cap_str_off * sizeof(*b->str_off));
 		}
-		b->str_off[b->nstr_off].off = (uint32_t)b->str_text.len;
-		b->str_off[b->nstr_off].len = (uint32_t)n;
-		b->str_off[b->nstr_off++].name = (uint32_t)name;
+		struct str_ref *t = &b->str_off[b->nstr_off++];
+		t->off = (uint32_t)b->str_text.len;
+		t->len = (uint32_t)n;
+		t->name = (uint32_t)name;
+		t->id = (uint32_t)id;
 		ps_buf_add(&b->str_text, s, n);
 	}
 	return id;
@@ -241,12 +261,10 @@ static uint64_t le64(const unsigned char *p)
 	return v;
 }
 
-/* content_id of (hash, size): a file's bytes at data_off, or a link's target
- * (target_id >= 0).  -1 on SQLite failure. */
-static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
-			      uint64_t data_off, int64_t target_id, struct ps_err *err)
+/* content_id of a remembered (hash, size, link or file), or -1. */
+static int64_t content_find(const struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
+			    int link)
 {
-	int link = target_id >= 0;
 	uint64_t key = le64(h) ^ size ^ (uint64_t)link, v;
 	size_t it = 0;
 	while (ps_hmap_next(&b->contents, key, &it, &v)) {
@@ -254,6 +272,19 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 		if (k->size_link == (size << 1 | (uint64_t)link) && memcmp(k->h, h, 16) == 0)
 			return (int64_t)v;
 	}
+	return -1;
+}
+
+/* content_id of (hash, size): a file's bytes at data_off, or a link's target
+ * (target_id >= 0).  -1 on SQLite failure. */
+static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
+			      uint64_t data_off, int64_t target_id, struct ps_err *err)
+{
+	int link = target_id >= 0;
+	uint64_t key = le64(h) ^ size ^ (uint64_t)link;
+	int64_t found = content_find(b, h, size, link);
+	if (found >= 0)
+		return found;
 	int64_t id = b->next_content++;
 	struct ps_bulk *bk = &b->bk_contents;
 	ps_bulk_i64(bk, CO_content_id, id);
@@ -273,6 +304,7 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 		struct content_key *k = &b->ckeys[b->nckeys++];
 		memcpy(k->h, h, 16);
 		k->size_link = size << 1 | (uint64_t)link;
+		k->target_id = target_id;
 	}
 	return id;
 }
@@ -497,6 +529,23 @@ static int spilled_member(struct ps_ibuild *b, const struct ps_wrec *r, const ch
 }
 
 /*
+ * After the processes come procsnap's own last members (crossview.json,
+ * processes.tsv, hashes.tsv: their parsing is the builder's largest
+ * moment, a JSON of 1.4 MB at N=10,000 parsed by SQLite), and nothing much
+ * to deduplicate: the contents dictionary (up to 7 MiB) is freed first.
+ * The strings stay: hashes.tsv names each executable thousands of times.
+ * Ids go on; a content repeated after this point is stored again.
+ */
+static void drop_dicts(struct ps_ibuild *b)
+{
+	b->dicts_dropped = 1;
+	ps_hmap_release(&b->contents);
+	free(b->ckeys);
+	b->ckeys = NULL;
+	b->nckeys = b->cap_ckeys = 0;
+}
+
+/*
  * The pid_reads base of pid: the read time of its first path, inserted when
  * the records move to a new pid; a pid met again (only in a crafted
  * archive: a process's paths are contiguous) keeps the base it had.
@@ -527,6 +576,7 @@ static int pid_base(struct ps_ibuild *b, int64_t pid, int64_t read_us, int64_t *
 static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
 		     const char *target, const char *data, struct ps_err *err)
 {
+	b->lt_id = -1;
 	if (!b->saw_meta) {
 		if (strcmp(path, PS_META_PATH) != 0 || r->kind != PS_M_FILE ||
 		    r->data_len != r->size)
@@ -538,6 +588,12 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		b->tables = ps_tables_begin(b->db, tables_intern, b, err);
 		if (!b->tables)
 			return -1;
+	}
+	if (!b->dicts_dropped) {
+		if (strncmp(path, "proc/", 5) == 0)
+			b->saw_proc = 1;
+		else if (b->saw_proc && strncmp(path, "procsnap/", 9) == 0)
+			drop_dicts(b);
 	}
 	int64_t pid, tid;
 	const char *rest;
@@ -562,10 +618,21 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	if (r->kind == PS_M_FILE && r->has_hash) {
 		content_id = intern_content(b, r->xxh3, r->size, r->data_off, -1, err);
 	} else if (r->kind == PS_M_LINK && r->has_target) {
-		int64_t tid_ = intern_str(b, target, r->target_len, 0, err);
-		if (tid_ < 0)
-			return -1;
-		content_id = intern_content(b, r->xxh3, r->size, 0, tid_, err);
+		/* A target seen before is its content's: its text is not looked
+		 * up (the pipe and socket ends forked workers share: their texts
+		 * are not remembered, intern_str), and the tables' row of this
+		 * link (fds) gets the same str_id (ps_tables_target_id). */
+		int64_t tid_;
+		content_id = content_find(b, r->xxh3, r->size, 1);
+		if (content_id >= 0) {
+			tid_ = b->ckeys[content_id].target_id;
+		} else {
+			tid_ = intern_str(b, target, r->target_len, 0, err);
+			if (tid_ < 0)
+				return -1;
+			content_id = intern_content(b, r->xxh3, r->size, 0, tid_, err);
+		}
+		b->lt_id = tid_;
 	}
 	if ((r->kind == PS_M_FILE && r->has_hash) || (r->kind == PS_M_LINK && r->has_target)) {
 		if (content_id < 0)
@@ -658,6 +725,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		m->kind = PS_M_ABSENT;
 	m->data = data;
 	m->len = (size_t)r->data_len;
+	ps_tables_target_id(b->tables, b->lt_id);
 	return ps_tables_member(b->tables, m, err);
 }
 
@@ -752,7 +820,7 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		goto fail;
 	}
 	if (exec(b->db,
-		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096; "
+		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048; "
 		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN",
 		 err) < 0 ||
 	    ps_schema_apply(b->db, 0, err) < 0)

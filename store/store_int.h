@@ -190,6 +190,9 @@ typedef int64_t (*ps_intern_fn)(void *ctx, const char *s, size_t n, struct ps_er
 struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void *ctx,
 				  struct ps_err *err);
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+/* The str_id the builder gave the target of the link member it passes
+ * next (its fds row uses it rather than looking the text up); -1: none. */
+void ps_tables_target_id(struct ps_tables *t, int64_t str_id);
 /* A member too large to be held whole, in pieces (only smaps is parsed so):
  * begin returns 1 when the tables want it, 0 when not (its data is then not
  * needed); data in order, the last piece with eof. */

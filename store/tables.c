@@ -880,6 +880,7 @@ static void link_member(struct ps_tables *t, const char *rel, const char *target
 		struct fd_ent *e = fd_add(p, fd);
 		e->toff = p->arena.len;
 		e->tlen = tl;
+		e->target_id = t->target_id;
 		e->has_target = 1;
 		ps_buf_add(&p->arena, target, tl);
 		p->fd_count = p->fd_count == PS_I64_UNKNOWN ? 1 : p->fd_count + 1;
@@ -1013,8 +1014,11 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 			const char *tg = p->arena.buf + e->toff;
 			ps_link_parse(tg, e->tlen, &l);
 			const char *type = ps_link_type_name(l.type);
-			if (bk_str_id(t, b, F_path_id, tg, e->tlen, err) < 0 ||
-			    bk_str_id(t, b, F_type_id, type, strlen(type), err) < 0)
+			if (e->target_id >= 0)
+				ps_bulk_i64(b, F_path_id, e->target_id);
+			else if (bk_str_id(t, b, F_path_id, tg, e->tlen, err) < 0)
+				return -1;
+			if (bk_str_id(t, b, F_type_id, type, strlen(type), err) < 0)
 				return -1;
 			ps_bulk_i64(b, F_deleted, l.deleted);
 			inode = l.inode;
@@ -1264,6 +1268,7 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	t->db = db;
 	t->intern = intern;
 	t->intern_ctx = ctx;
+	t->target_id = -1;
 	ps_set_init(&t->envs, 1u << 16);
 	ps_set_init(&t->limits, 1u << 16);
 	ps_set_init(&t->mapd, MAPD_MAX);
@@ -1326,7 +1331,21 @@ static int enter(struct ps_tables *t, const char *path, const char **rel, int64_
 	return 0;
 }
 
+void ps_tables_target_id(struct ps_tables *t, int64_t str_id)
+{
+	t->target_id = str_id;
+}
+
+static int tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err);
+
 int ps_tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
+{
+	int rc = tables_member(t, m, err);
+	t->target_id = -1; /* for one member */
+	return rc;
+}
+
+static int tables_member(struct ps_tables *t, const struct ps_rmember *m, struct ps_err *err)
 {
 	const char *rel;
 	int64_t tid;

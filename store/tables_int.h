@@ -39,6 +39,7 @@ enum ns_kind {
 struct fd_ent {
 	int64_t fd;
 	size_t toff, tlen; /* link target in proc_state.arena */
+	int64_t target_id; /* its str_id, when the builder gave it; else -1 */
 	int has_target;
 	int has_info;
 	struct ps_fdinfo info;
@@ -122,6 +123,7 @@ struct ps_tables {
 	sqlite3 *db;
 	ps_intern_fn intern; /* the builder's strings dictionary */
 	void *intern_ctx;
+	int64_t target_id; /* ps_tables_target_id, for the next link member */
 	int64_t map_seq;      /* maps.seq: order in the current process's maps */
 	int pagemap_expected; /* the capture wrote pagemap.sections (meta options) */
 	struct set_dict envs, limits, mapd, digests;

@@ -88,6 +88,7 @@ struct ps_writer {
 	struct dedup_ent *dd;
 	size_t dd_cap, dd_count;
 	struct ps_buf dd_paths;
+	int saw_proc, dd_off; /* a proc/ member seen; dedup over (dedup_drop) */
 	/* manifest spool: zstd-compressed lines */
 	ZSTD_CStream *man_cs;
 	struct ps_buf man_line;
@@ -287,9 +288,27 @@ static const struct dedup_ent *dedup_find(struct ps_writer *w, const unsigned ch
 	return NULL;
 }
 
+/*
+ * procsnap's own last members (crossview.json, processes.tsv, hashes.tsv)
+ * repeat no earlier content, and the index builder's largest moment comes
+ * with them: the dedup table (up to 7 MiB with its paths) is freed when
+ * the first of them follows the processes, and nothing is deduplicated
+ * from there on (so no hardlink can point before that member).
+ */
+static void dedup_drop(struct ps_writer *w)
+{
+	w->dd_off = 1;
+	free(w->dd);
+	w->dd = NULL;
+	w->dd_cap = w->dd_count = 0;
+	ps_buf_release(&w->dd_paths);
+}
+
 static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path,
 		      uint64_t data_off)
 {
+	if (w->dd_off)
+		return;
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
 	if ((w->dd_count + 1) * 4 > w->dd_cap * 3) {
@@ -550,6 +569,12 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 	} else if (m->kind == PS_M_LINK && m->target) {
 		ps_xxh3_128(m->target, strlen(m->target), h);
 		hp = h;
+	}
+	if (!w->dd_off) {
+		if (strncmp(m->path, "proc/", 5) == 0)
+			w->saw_proc = 1;
+		else if (w->saw_proc && strncmp(m->path, "procsnap/", 9) == 0)
+			dedup_drop(w);
 	}
 	if (m->kind != PS_M_ABSENT) {
 		/* Cut a frame at this member boundary once the chunk is big enough. */
