@@ -219,7 +219,8 @@ run_n() {
 		qrows+=("$(wc -l <"$d/q$k.1.out")")
 	done
 
-	local diff_how="no diff command yet: skipped"
+	local diff_how="no diff command: skipped"
+	[ "$REPS" -ge 2 ] || diff_how="REPS=1 makes one snapshot: nothing to diff (REPS=2 or more)"
 	if has_cmd diff && [ "$REPS" -ge 2 ]; then
 		diff_how="procsnap diff snap1 snap2"
 		for r in $(seq "$REPS"); do
