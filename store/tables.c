@@ -512,17 +512,25 @@ static void mv_u64(struct mapvals *mv, int i, uint64_t v)
 #define IV(col) ((col)-I_start_addr)
 #define RV(col) (NINFO + (col)-R_kernel_page_size_kb)
 
+/* The str_id of a text through the strings dictionary: 1 and *id, 0 for
+ * no text (p NULL: the column stays NULL), -1 on failure. */
+static int str_id(struct ps_tables *t, const char *p, size_t n, int64_t *id, struct ps_err *err)
+{
+	if (!p)
+		return 0;
+	*id = t->intern(t->intern_ctx, p, n, err);
+	return *id < 0 ? -1 : 1;
+}
+
 /* A text through the strings dictionary (p NULL: NULL).  0 or -1. */
 static int mv_str(struct ps_tables *t, struct mapvals *mv, int i, const char *p, size_t n,
 		  struct ps_err *err)
 {
-	if (!p)
-		return 0;
-	int64_t id = t->intern(t->intern_ctx, p, n, err);
-	if (id < 0)
-		return -1;
-	mv_i64(mv, i, id);
-	return 0;
+	int64_t id = 0;
+	int r = str_id(t, p, n, &id, err);
+	if (r > 0)
+		mv_i64(mv, i, id);
+	return r < 0 ? -1 : 0;
 }
 
 /* The pagemap counts of one mapping (issue 4, procfs.h ps_pagemap_count):
@@ -587,13 +595,11 @@ static int rare_defaults(struct ps_tables *t, const struct mapvals *first, struc
 int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
 	      struct ps_err *err)
 {
-	if (!p)
-		return 0;
-	int64_t id = t->intern(t->intern_ctx, p, n, err);
-	if (id < 0)
-		return -1;
-	sqlite3_bind_int64(st, col, id);
-	return 0;
+	int64_t id = 0;
+	int r = str_id(t, p, n, &id, err);
+	if (r > 0)
+		sqlite3_bind_int64(st, col, id);
+	return r < 0 ? -1 : 0;
 }
 
 /* tb_u64 and tb_str_id for a row of a bulk insert. */
@@ -606,13 +612,11 @@ static void bk_u64(struct ps_bulk *b, int col, uint64_t v)
 static int bk_str_id(struct ps_tables *t, struct ps_bulk *b, int col, const char *p, size_t n,
 		     struct ps_err *err)
 {
-	if (!p)
-		return 0;
-	int64_t id = t->intern(t->intern_ctx, p, n, err);
-	if (id < 0)
-		return -1;
-	ps_bulk_i64(b, col, id);
-	return 0;
+	int64_t id = 0;
+	int r = str_id(t, p, n, &id, err);
+	if (r > 0)
+		ps_bulk_i64(b, col, id);
+	return r < 0 ? -1 : 0;
 }
 
 static int insert_map(struct ps_tables *t, const struct ps_map *mp, const struct ps_smaps *sm,
