@@ -816,7 +816,13 @@ static void note_socket(struct walker *w, const char *name)
 	if (fd < 0 || pl < nl + 4 || memcmp(w->path.buf + pl - nl - 4, fdseg, 4) != 0 ||
 	    ps_link_parse(w->link.buf, w->link.len, &l) != 0 || l.inode == PS_U64_UNKNOWN)
 		return;
-	ps_xv_socket(w->r->xv, w->p.pid, w->p.pidfd, fd, l.inode);
+	/* what the link names may have changed since it was read: under the
+	 * read timeout, and only the result handed to crossview.c */
+	char proto[PS_XV_PROTO_MAX];
+	guard_begin(w, 0);
+	size_t n = ps_xv_sockproto(w->p.pidfd, fd, l.inode, proto);
+	guard_end(w);
+	ps_xv_socket(w->r->xv, w->p.pid, fd, l.inode, proto, n);
 }
 
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
@@ -838,10 +844,12 @@ static void do_link(struct walker *w, int dfd, const char *name, const struct st
 	if (lvl == L_SUB && w->p.active && w->o->exe_bodies != PS_EXE_BODIES_NONE &&
 	    body_wanted(w->link.buf, w->link.len))
 		note_body_fd(w, name);
+	emit(w, PS_KIND_LINK, sb, w->link.buf, NULL, 0, 0, 0);
+	/* after the link's record: a worker abandoned in the probe has
+	 * recorded it (the next worker resumes after this entry) */
 	if (lvl == L_SUB && w->p.active && w->r->xv && w->link.len > 8 &&
 	    memcmp(w->link.buf, "socket:[", 8) == 0)
 		note_socket(w, name);
-	emit(w, PS_KIND_LINK, sb, w->link.buf, NULL, 0, 0, 0);
 }
 
 /* First pid seen in its network namespace?  Two keys, both from procfs's

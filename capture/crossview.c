@@ -48,7 +48,7 @@
 #define DENTS_SZ     (64 * 1024)
 #define CENSUS_TRIES 5
 #define ARGV0_MAX    4096
-#define PROTO_MAX    32
+#define PROTO_MAX    PS_XV_PROTO_MAX
 
 /* fsopen/fsconfig/fsmount (5.2+): Debian 12's libc has no wrappers. */
 #ifndef FSOPEN_CLOEXEC
@@ -596,28 +596,34 @@ void ps_xv_argv0_result(struct ps_xv *xv, int pid, int same)
 	xv->na0++;
 }
 
-void ps_xv_socket(struct ps_xv *xv, int pid, int pidfd, int fd, uint64_t inode)
+size_t ps_xv_sockproto(int pidfd, int fd, uint64_t inode, char *proto)
 {
-	if (!xv)
-		return;
-	char rel[32], path[64], proto[PROTO_MAX];
+	char rel[32], path[64];
 	snprintf(rel, sizeof(rel), "fd/%d", fd);
 	/* O_PATH follows the magic link without opening the file (no fs open
 	 * method runs); fstat proves it is still a socket before anything else
-	 * is asked of it, so a racing dup2() to a FUSE file cannot block us. */
+	 * is asked of it (a getxattr of a FUSE file goes to its daemon). */
 	int o = openat(pidfd, rel, O_PATH | O_CLOEXEC);
 	if (o < 0)
-		return;
+		return 0;
 	struct stat sb;
 	ssize_t n = -1;
 	if (fstat(o, &sb) == 0 && S_ISSOCK(sb.st_mode) && (uint64_t)sb.st_ino == inode) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", o);
-		n = getxattr(path, "system.sockprotoname", proto, sizeof(proto) - 1);
+		n = getxattr(path, "system.sockprotoname", proto, PS_XV_PROTO_MAX - 1);
 	}
 	close(o);
 	if (n <= 0)
-		return;
+		return 0;
 	proto[n] = '\0';
+	return (size_t)n;
+}
+
+void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto,
+		  size_t n)
+{
+	if (!xv || n == 0 || n >= PROTO_MAX)
+		return;
 	uint32_t k = 0;
 	while (k < xv->nprotos && strcmp(xv->protos[k], proto) != 0)
 		k++;

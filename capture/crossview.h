@@ -77,9 +77,16 @@ void ps_xv_argv0(struct ps_xv *xv, int pid, const char *cmdline, size_t len);
  * leave procfs: under its read timeout) and reports with ps_xv_argv0_result. */
 int ps_xv_argv0_check(struct ps_xv *xv, int pid, struct ps_buf *rel);
 void ps_xv_argv0_result(struct ps_xv *xv, int pid, int same);
-/* fd/<fd> of pid is "socket:[inode]": record its protocol name
- * (getxattr system.sockprotoname of the socket, opened O_PATH). */
-void ps_xv_socket(struct ps_xv *xv, int pid, int pidfd, int fd, uint64_t inode);
+/* fd/<fd> of the process whose directory is pidfd is "socket:[inode]": its
+ * protocol name (getxattr system.sockprotoname of the socket, opened
+ * O_PATH) into proto (PS_XV_PROTO_MAX bytes); its length, or 0.  Touches
+ * no shared state: the caller runs it under its read timeout (a racing
+ * dup2() can put a file of a hung file system behind the link). */
+#define PS_XV_PROTO_MAX 32
+size_t ps_xv_sockproto(int pidfd, int fd, uint64_t inode, char *proto);
+/* Record that protocol name for fd/<fd> of pid. */
+void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto,
+		  size_t n);
 
 /*
  * ps_xv_finish - re-check the pids named by children/parent views that no
