@@ -619,8 +619,7 @@ size_t ps_xv_sockproto(int pidfd, int fd, uint64_t inode, char *proto)
 	return (size_t)n;
 }
 
-void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto,
-		  size_t n)
+void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto, size_t n)
 {
 	if (!xv || n == 0 || n >= PROTO_MAX)
 		return;

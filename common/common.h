@@ -98,6 +98,11 @@ int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, siz
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
 
+/* n unpredictable bytes (the kernel's getrandom); 0, or an errno when the
+ * kernel gives none (then buf is filled from clocks and the pid: distinct
+ * per run, not secret). */
+int ps_random_bytes(void *buf, size_t n);
+
 /* Clocks in ns. */
 uint64_t ps_mono_ns(void);
 uint64_t ps_real_ns(void);

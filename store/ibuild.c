@@ -63,7 +63,8 @@ struct ps_ibuild {
 	struct content_key {
 		unsigned char h[16];
 		uint64_t size_link; /* size << 1 | a link's target */
-		int64_t target_id;  /* a link's: its target's str_id (32 bytes an entry) */
+		uint64_t disc;	    /* content_disc() */
+		int64_t target_id;  /* a link's: its target's str_id (40 bytes an entry) */
 	} * ckeys;
 	size_t nckeys, cap_ckeys;
 	int64_t next_content;
@@ -79,7 +80,8 @@ struct ps_ibuild {
 	int64_t path_id; /* manifest line number of the next record */
 	/* special members and the parsed tables */
 	int saw_meta;
-	int saw_proc, dicts_dropped; /* a proc/ record seen; contents dictionary freed */
+	int saw_proc, dicts_dropped;	  /* a proc/ record seen; contents dictionary freed */
+	unsigned char key[PS_KEY_SECRET]; /* content_disc's hash key, drawn per build */
 	int64_t lt_id; /* the str_id of the current record's link target, or -1 */
 	struct ps_tables *tables;
 	struct ps_rmember rm;
@@ -261,28 +263,50 @@ static uint64_t le64(const unsigned char *p)
 	return v;
 }
 
-/* content_id of a remembered (hash, size, link or file), or -1. */
-static int64_t content_find(const struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
-			    int link)
+/*
+ * What tells apart contents of one XXH3 and size, the manifest's hash being
+ * no proof of equal bytes (store_int.h, PS_KEY_SECRET): a link's target and a
+ * file shorter than PS_DEDUP_MIN by their bytes, hashed with this build's own
+ * key; any other file by where the archive holds its bytes (the writer made
+ * a hardlink of identical ones, so they share that place).  Both capture and
+ * procsnap index have these bytes (index.c carries the short ones), so both
+ * make the same rows.
+ */
+static uint64_t content_disc(const struct ps_ibuild *b, const struct ps_wrec *r, const char *target,
+			     const char *data)
 {
-	uint64_t key = le64(h) ^ size ^ (uint64_t)link, v;
+	if (r->kind == PS_M_LINK)
+		return XXH3_64bits_withSecret(target, r->target_len, b->key, sizeof(b->key));
+	if (r->size < PS_DEDUP_MIN && r->data_len == r->size)
+		return XXH3_64bits_withSecret(data ? data : "", (size_t)r->size, b->key,
+					      sizeof(b->key));
+	return r->data_off;
+}
+
+/* content_id of a remembered (hash, size, link or file, disc), or -1. */
+static int64_t content_find(const struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
+			    int link, uint64_t disc)
+{
+	uint64_t key = le64(h) ^ size ^ (uint64_t)link ^ disc, v;
 	size_t it = 0;
 	while (ps_hmap_next(&b->contents, key, &it, &v)) {
 		const struct content_key *k = &b->ckeys[v];
-		if (k->size_link == (size << 1 | (uint64_t)link) && memcmp(k->h, h, 16) == 0)
+		if (k->size_link == (size << 1 | (uint64_t)link) && k->disc == disc &&
+		    memcmp(k->h, h, 16) == 0)
 			return (int64_t)v;
 	}
 	return -1;
 }
 
-/* content_id of (hash, size): a file's bytes at data_off, or a link's target
- * (target_id >= 0).  -1 on SQLite failure. */
+/* content_id of (hash, size, disc): a file's bytes at data_off, or a link's
+ * target (target_id >= 0).  -1 on SQLite failure. */
 static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
-			      uint64_t data_off, int64_t target_id, struct ps_err *err)
+			      uint64_t disc, uint64_t data_off, int64_t target_id,
+			      struct ps_err *err)
 {
 	int link = target_id >= 0;
-	uint64_t key = le64(h) ^ size ^ (uint64_t)link;
-	int64_t found = content_find(b, h, size, link);
+	uint64_t key = le64(h) ^ size ^ (uint64_t)link ^ disc;
+	int64_t found = content_find(b, h, size, link, disc);
 	if (found >= 0)
 		return found;
 	int64_t id = b->next_content++;
@@ -304,6 +328,7 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 		struct content_key *k = &b->ckeys[b->nckeys++];
 		memcpy(k->h, h, 16);
 		k->size_link = size << 1 | (uint64_t)link;
+		k->disc = disc;
 		k->target_id = target_id;
 	}
 	return id;
@@ -616,21 +641,23 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 			return -1;
 	}
 	if (r->kind == PS_M_FILE && r->has_hash) {
-		content_id = intern_content(b, r->xxh3, r->size, r->data_off, -1, err);
+		content_id = intern_content(b, r->xxh3, r->size, content_disc(b, r, target, data),
+					    r->data_off, -1, err);
 	} else if (r->kind == PS_M_LINK && r->has_target) {
+		uint64_t disc = content_disc(b, r, target, data);
 		/* A target seen before is its content's: its text is not looked
 		 * up (the pipe and socket ends forked workers share: their texts
 		 * are not remembered, intern_str), and the tables' row of this
 		 * link (fds) gets the same str_id (ps_tables_target_id). */
 		int64_t tid_;
-		content_id = content_find(b, r->xxh3, r->size, 1);
+		content_id = content_find(b, r->xxh3, r->size, 1, disc);
 		if (content_id >= 0) {
 			tid_ = b->ckeys[content_id].target_id;
 		} else {
 			tid_ = intern_str(b, target, r->target_len, 0, err);
 			if (tid_ < 0)
 				return -1;
-			content_id = intern_content(b, r->xxh3, r->size, 0, tid_, err);
+			content_id = intern_content(b, r->xxh3, r->size, disc, 0, tid_, err);
 		}
 		b->lt_id = tid_;
 	}
@@ -778,6 +805,9 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		   struct ps_err *err)
 {
 	struct ps_ibuild *b = ps_xcalloc(1, sizeof(*b));
+	/* without the kernel's randomness, bytes from the clocks: hard to
+	 * guess to the nanosecond, though not secret */
+	(void)ps_random_bytes(b->key, sizeof(b->key));
 	b->pool = pool;
 	ps_buf_init(&b->str_text);
 	ps_buf_init(&b->load);

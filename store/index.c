@@ -69,7 +69,7 @@ int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
  * later targets of a large capture) resolves every hardlink of a procsnap
  * archive in 2^17 entries (~8 MiB). */
 #define TARGETS_MAX  (1u << 17)
-#define TARGET_MIN   64
+#define TARGET_MIN   PS_DEDUP_MIN
 #define MAN_SCAN_MAX 4096 /* frames examined, from the end, for the manifest */
 
 /* ---- content cache for hardlinked members the tables want ------------------------ */
@@ -500,7 +500,9 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		r.has_hash = known;
 		memcpy(r.xxh3, h, 16);
 	}
-	if (want && data)
+	/* short content too: the builder tells such contents apart by their
+	 * bytes (ibuild.c content_disc), as capture's builder does */
+	if ((want || len < PS_DEDUP_MIN) && data)
 		r.data_len = len;
 	if (!l) {
 		r.damage = PS_DAMAGE_UNLISTED;
@@ -525,7 +527,7 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		}
 		/* Do not parse bytes that are not what was read; the snapshot's
 		 * own records are kept (the builder reads them defensively). */
-		if (bad && want && strncmp(m->path, "procsnap/", 9) != 0) {
+		if (bad && r.data_len && strncmp(m->path, "procsnap/", 9) != 0) {
 			data = NULL;
 			r.data_len = 0;
 		}

@@ -11,6 +11,20 @@
 #include "common.h"
 
 /*
+ * Content shorter than this is stored again rather than hardlinked (the
+ * writer: a tar hardlink header costs as much as the member, and the index
+ * would resolve thousands of links to "0\n"); the index builder tells such
+ * contents apart by their bytes, longer ones by where the archive holds them.
+ * Identical content is found by a hash keyed with a secret drawn for each
+ * run (PS_KEY_SECRET bytes): XXH3 with its public default secret is no
+ * defence against contents made to collide (its mixing of a 16-byte block is
+ * zero whenever half the block equals the secret's), so a process could have
+ * its member stored as a hardlink to another's bytes.
+ */
+#define PS_DEDUP_MIN  64
+#define PS_KEY_SECRET 192
+
+/*
  * Limits on what an archive may claim (README "Threat model").  Every size
  * read from an archive is checked against these and against what the file
  * can hold before anything is allocated by it.

@@ -41,16 +41,13 @@
  * 32 bytes (4 MiB) plus the first copies' paths (about 3 MiB). */
 #define DEDUP_MAX     (3u << 15)
 #define SPOOL_MEM_MAX (1u << 20)
-/* Content shorter than this is stored again rather than hardlinked: a tar
- * hardlink header costs as much as the member, and the index would have to
- * resolve thousands of links to "0\n". */
-#define DEDUP_MIN   64
-#define SPILL_CHUNK (1u << 20)
+#define DEDUP_MIN     PS_DEDUP_MIN /* store_int.h */
+#define SPILL_CHUNK   (1u << 20)
 
 struct dedup_ent {
-	unsigned char h[16];
-	uint64_t data_off; /* tar offset of the first copy's data */
-	uint32_t path_off; /* into dedup_paths; 0 = empty slot (offset 0 is a NUL) */
+	unsigned char h[16]; /* XXH3-128 keyed with dd_secret (not the manifest's) */
+	uint64_t data_off;   /* tar offset of the first copy's data */
+	uint32_t path_off;   /* into dedup_paths; 0 = empty slot (offset 0 is a NUL) */
 	uint32_t used;
 };
 
@@ -88,7 +85,8 @@ struct ps_writer {
 	struct dedup_ent *dd;
 	size_t dd_cap, dd_count;
 	struct ps_buf dd_paths;
-	int saw_proc, dd_off; /* a proc/ member seen; dedup over (dedup_drop) */
+	int saw_proc, dd_off;			/* a proc/ member seen; dedup over (dedup_drop) */
+	unsigned char dd_secret[PS_KEY_SECRET]; /* the dedup hash's key (store_int.h) */
 	/* manifest spool: zstd-compressed lines */
 	ZSTD_CStream *man_cs;
 	struct ps_buf man_line;
@@ -348,6 +346,9 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 {
 	struct ps_writer *w = ps_xcalloc(1, sizeof(*w));
 	w->out_fd = out_fd;
+	/* without the kernel's randomness, bytes from the clocks: hard to
+	 * guess to the nanosecond, though not secret */
+	(void)ps_random_bytes(w->dd_secret, sizeof(w->dd_secret));
 	w->opts.level = 1;
 	w->opts.frame_size = 1 << 20;
 	w->opts.spill_dirfd = -1;
@@ -581,8 +582,15 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
 			return worker_error(w, err);
 		const struct dedup_ent *dup = NULL;
-		if (m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled) {
-			dup = dedup_find(w, h);
+		unsigned char dk[16]; /* the keyed hash that finds identical content */
+		int dedup =
+		    m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled && !w->dd_off;
+		if (dedup) {
+			XXH128_canonicalFromHash((XXH128_canonical_t *)dk,
+						 XXH3_128bits_withSecret(m->data, m->len,
+									 w->dd_secret,
+									 sizeof(w->dd_secret)));
+			dup = dedup_find(w, dk);
 			if (dup) {
 				hardlink = w->dd_paths.buf + dup->path_off;
 				data_off = dup->data_off;
@@ -598,8 +606,8 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 			return -1;
 		if (m->kind == PS_M_FILE && !hardlink) {
 			data_off = off;
-			if (m->len >= DEDUP_MIN && !m->spilled)
-				dedup_add(w, h, m->path, data_off);
+			if (dedup)
+				dedup_add(w, dk, m->path, data_off);
 		}
 		w->st.members++;
 		if (hardlink)

@@ -13,3 +13,7 @@ add_dependencies(test_index_salvage procsnap)
 # The compact storage of the index (issue 9) gives back what was captured.
 ps_test(test_index_compact test_index_compact.c LIBS ps_tutil)
 add_dependencies(test_index_compact procsnap)
+# Contents made to collide under XXH3-128 (argv rewritten, file names): the
+# archive and the index keep each one's own bytes.
+ps_test(test_collide test_collide.c LIBS ps_tutil)
+add_dependencies(test_collide procsnap victim)

@@ -71,6 +71,23 @@ static int envset(const char *nv)
 	return -1;
 }
 
+/* "argv HEX": the argument area rewritten with those bytes, of its very
+ * length (what /proc/<pid>/cmdline then reads back). */
+static int set_argv(char **argv, int argc, const char *hex)
+{
+	size_t area = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+	size_t n = strlen(hex) / 2;
+	if (n != area || strlen(hex) % 2)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		argv[0][i] = (char)v;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -119,6 +136,8 @@ int main(int argc, char **argv)
 		if (sscanf(line, "open %3999[^\n]", arg) == 1) {
 			fd = open(arg, O_RDONLY);
 			printf("ok fd=%d\n", fd);
+		} else if (sscanf(line, "argv %3999s", arg) == 1) {
+			printf(set_argv(argv, argc, arg) == 0 ? "ok\n" : "error argv\n");
 		} else if (sscanf(line, "close %d", &fd) == 1) {
 			printf("ok %d\n", close(fd));
 		} else if (sscanf(line, "map %ld %ld", &n, &k) == 2) {
