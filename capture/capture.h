@@ -116,7 +116,7 @@ struct ps_capture_opts {
 	int numa_maps;	      /* also read numa_maps (costly) */
 	uint64_t pagemap_max; /* per-process cap on pagemap entry bytes: the mapped range
 				 examined, 8 bytes per page (0 = no cap) */
-	int no_pagemap_scan;  /* never use PAGEMAP_SCAN (also: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
+	int no_pagemap_scan;  /* never use PAGEMAP_SCAN (cli: env PROCSNAP_NO_PAGEMAP_SCAN=1) */
 	enum ps_exe_bodies exe_bodies;
 	uint64_t exe_body_max;
 	/* --suspicious-pages (issue 11): read the pages the in-memory tampering

@@ -375,10 +375,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	stats->soft_dirty = -1;
 	r->soft_dirty = -1;
 	if (!opts->no_pagemap && r->procfs) {
-		/* Forcing plain reads: for tests (the outputs must be identical)
-		 * and for measuring (bench/). */
-		const char *env = getenv("PROCSNAP_NO_PAGEMAP_SCAN");
-		r->no_scan = opts->no_pagemap_scan || (env && *env && strcmp(env, "0") != 0);
+		r->no_scan = opts->no_pagemap_scan;
 		stats->soft_dirty = r->soft_dirty = ps_capture_soft_dirty();
 	}
 	r->next_progress = ps_mono_ns() + 100000000ull;

@@ -375,6 +375,10 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	o.exe_body_max = 64u << 20;
 	o.read_timeout_ns = 5000000000ull;
 	o.hash_max = PS_HASH_MAX_DEFAULT;
+	/* Plain pagemap reads, never PAGEMAP_SCAN: for tests (the outputs
+	 * must be identical) and for measuring (bench/). */
+	const char *noscan = getenv("PROCSNAP_NO_PAGEMAP_SCAN");
+	o.no_pagemap_scan = noscan && *noscan && strcmp(noscan, "0") != 0;
 
 	int c, rc = 2;
 	optind = 1;
