@@ -70,6 +70,9 @@ int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
  * archive in 2^17 entries (~8 MiB). */
 #define TARGETS_MAX  (1u << 17)
 #define TARGET_MIN   PS_DEDUP_MIN
+/* the largest content a writer deduplicated: capture spilled (and so never
+ * hardlinked) content over 4 MiB until it spilled over 1 MiB */
+#define TARGET_MAX ((size_t)4 << 20)
 #define MAN_SCAN_MAX 4096 /* frames examined, from the end, for the manifest */
 
 /* ---- content cache for hardlinked members the tables want ------------------------ */
@@ -425,7 +428,7 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 		*len = m->len;
 		memcpy(h, m->xxh3, 16);
 		*off = m->data_off;
-		if (m->len >= TARGET_MIN && m->len <= PS_SPILL_MIN && rb->ntents < TARGETS_MAX &&
+		if (m->len >= TARGET_MIN && m->len <= TARGET_MAX && rb->ntents < TARGETS_MAX &&
 		    ps_hmap_put(&rb->targets, path_key(m->path), rb->ntents) == 0) {
 			if (rb->ntents == rb->captents) {
 				rb->captents = rb->captents ? rb->captents * 2 : 1024;
@@ -532,7 +535,10 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 			r.data_len = 0;
 		}
 	}
-	if (r.data_len > PS_SPILL_MIN && strncmp(m->path, "procsnap/", 9) != 0) {
+	/* procsnap's own records are read whole, but hashes.tsv (a row per
+	 * body, 5 MB at N=10,000), parsed in pieces as in capture */
+	if (r.data_len > PS_SPILL_MIN &&
+	    (strncmp(m->path, "procsnap/", 9) != 0 || strcmp(m->path, PS_HASHES_PATH) == 0)) {
 		int fd = spill(rb, m->path, data, (size_t)r.data_len, err);
 		if (fd < 0)
 			return -1;

@@ -31,7 +31,7 @@
 /* Content larger than this is never held in memory by the pipeline: capture
  * reads it into an unlinked temporary file, the index builder parses it in
  * pieces from there (and `index` of an archive does the same). */
-#define PS_SPILL_MIN ((size_t)4 << 20)
+#define PS_SPILL_MIN ((size_t)1 << 20)
 
 /* Member kinds, as in the manifest ("file", "link", "dir", "absent"). */
 enum ps_member_kind { PS_M_FILE = 0, PS_M_LINK = 1, PS_M_DIR = 2, PS_M_ABSENT = 3 };
