@@ -84,13 +84,7 @@ void ps_buf_grow(struct ps_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap * 2;
-	if (b->cap) {
-		b->buf = ps_xrealloc(b->buf, cap);
-	} else {
-		b->buf = ps_xmalloc(cap);
-		b->buf[0] = '\0';
-	}
-	b->cap = cap;
+	ps_buf_reserve(b, cap);
 }
 
 void ps_buf_reserve(struct ps_buf *b, size_t cap)

@@ -80,9 +80,8 @@ struct ps_ibuild {
 	int64_t path_id; /* manifest line number of the next record */
 	/* special members and the parsed tables */
 	int saw_meta;
-	int saw_proc, dicts_dropped;	  /* a proc/ record seen; contents dictionary freed */
+	struct ps_tail tail;		  /* contents dictionary freed once reached */
 	unsigned char key[PS_KEY_SECRET]; /* content_disc's hash key, drawn per build */
-	int64_t lt_id; /* the str_id of the current record's link target, or -1 */
 	struct ps_tables *tables;
 	struct ps_rmember rm;
 	struct ps_buf load; /* a spilled member's content, read back */
@@ -283,13 +282,18 @@ static uint64_t content_disc(const struct ps_ibuild *b, const struct ps_wrec *r,
 	return r->data_off;
 }
 
+static uint64_t content_hkey(const unsigned char h[16], uint64_t size, int link, uint64_t disc)
+{
+	return le64(h) ^ size ^ (uint64_t)link ^ disc;
+}
+
 /* content_id of a remembered (hash, size, link or file, disc), or -1. */
 static int64_t content_find(const struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
 			    int link, uint64_t disc)
 {
-	uint64_t key = le64(h) ^ size ^ (uint64_t)link ^ disc, v;
+	uint64_t v;
 	size_t it = 0;
-	while (ps_hmap_next(&b->contents, key, &it, &v)) {
+	while (ps_hmap_next(&b->contents, content_hkey(h, size, link, disc), &it, &v)) {
 		const struct content_key *k = &b->ckeys[v];
 		if (k->size_link == (size << 1 | (uint64_t)link) && k->disc == disc &&
 		    memcmp(k->h, h, 16) == 0)
@@ -298,17 +302,13 @@ static int64_t content_find(const struct ps_ibuild *b, const unsigned char h[16]
 	return -1;
 }
 
-/* content_id of (hash, size, disc): a file's bytes at data_off, or a link's
- * target (target_id >= 0).  -1 on SQLite failure. */
-static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
-			      uint64_t disc, uint64_t data_off, int64_t target_id,
-			      struct ps_err *err)
+/* A new content row of (hash, size, disc): a file's bytes at data_off, or a
+ * link's target (target_id >= 0), remembered while the bounds allow; its
+ * content_id, or -1 on SQLite failure. */
+static int64_t content_add(struct ps_ibuild *b, const unsigned char h[16], uint64_t size,
+			   uint64_t disc, uint64_t data_off, int64_t target_id, struct ps_err *err)
 {
 	int link = target_id >= 0;
-	uint64_t key = le64(h) ^ size ^ (uint64_t)link ^ disc;
-	int64_t found = content_find(b, h, size, link, disc);
-	if (found >= 0)
-		return found;
 	int64_t id = b->next_content++;
 	struct ps_bulk *bk = &b->bk_contents;
 	ps_bulk_i64(bk, CO_content_id, id);
@@ -320,7 +320,8 @@ static int64_t intern_content(struct ps_ibuild *b, const unsigned char h[16], ui
 		ps_bulk_i64(bk, CO_target_id, target_id);
 	if (ps_bulk_row(bk, err) < 0)
 		return -1;
-	if ((size_t)id == b->nckeys && ps_hmap_put(&b->contents, key, (uint64_t)id) == 0) {
+	if ((size_t)id == b->nckeys &&
+	    ps_hmap_put(&b->contents, content_hkey(h, size, link, disc), (uint64_t)id) == 0) {
 		if (b->nckeys == b->cap_ckeys) {
 			b->cap_ckeys = b->cap_ckeys ? b->cap_ckeys * 2 : 1024;
 			b->ckeys = ps_xrealloc(b->ckeys, b->cap_ckeys * sizeof(*b->ckeys));
@@ -413,52 +414,54 @@ static const char *const common_names[] = {
 
 /* ---- special members ---------------------------------------------------------- */
 
-static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
+/* Run sql once with the member's text (a JSON document) as ?1; a failure
+ * is the member's: "corrupt <what>". */
+static int json_row(struct ps_ibuild *b, const char *sql, const char *data, size_t len,
+		    const char *what, struct ps_err *err)
 {
 	sqlite3_stmt *st;
-	/* json_extract raises "malformed JSON" on a crafted meta.json. */
-	if (prep(b, &st,
-		 "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
-		 "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
-		 "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
-		 "options, snapshot_uuid, local_timezone) SELECT 1, ?1, "
-		 "json_extract(j,'$.format_version'), "
-		 "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
-		 "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
-		 "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
-		 "json_extract(j,'$.start_ns'), json_extract(j,'$.uid'), "
-		 "json_extract(j,'$.cap_eff'), json_extract(j,'$.proc_root'), "
-		 "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
-		 "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
-		 "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
-		 "json(json_extract(j,'$.options')), json_extract(j,'$.snapshot_uuid'), "
-		 "json_extract(j,'$.local_timezone') FROM (SELECT CASE WHEN json_valid(?1) THEN ?1 "
-		 "ELSE '{}' END AS j)",
-		 err) < 0)
+	if (prep(b, &st, sql, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
-		return ps_err_set(err, EINVAL, "corrupt meta.json: %s", sqlite3_errmsg(b->db));
+		return ps_err_set(err, EINVAL, "corrupt %s: %s", what, sqlite3_errmsg(b->db));
 	return 0;
+}
+
+static int meta_row(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
+{
+	/* json_extract raises "malformed JSON" on a crafted meta.json. */
+	return json_row(
+	    b,
+	    "INSERT INTO snapshots(snapshot_id, meta_json, format_version, tool_version, "
+	    "hostname, kernel_release, kernel_version, boot_id, machine_id, start_ns, uid, "
+	    "cap_eff, proc_root, page_size, clock_ticks, case_id, examiner, evidence, note, "
+	    "options, snapshot_uuid, local_timezone) SELECT 1, ?1, "
+	    "json_extract(j,'$.format_version'), "
+	    "json_extract(j,'$.tool_version'), json_extract(j,'$.hostname'), "
+	    "json_extract(j,'$.kernel_release'), json_extract(j,'$.kernel_version'), "
+	    "json_extract(j,'$.boot_id'), json_extract(j,'$.machine_id'), "
+	    "json_extract(j,'$.start_ns'), json_extract(j,'$.uid'), "
+	    "json_extract(j,'$.cap_eff'), json_extract(j,'$.proc_root'), "
+	    "json_extract(j,'$.page_size'), json_extract(j,'$.clock_ticks'), "
+	    "json_extract(j,'$.case_id'), json_extract(j,'$.examiner'), "
+	    "json_extract(j,'$.evidence'), json_extract(j,'$.note'), "
+	    "json(json_extract(j,'$.options')), json_extract(j,'$.snapshot_uuid'), "
+	    "json_extract(j,'$.local_timezone') FROM (SELECT CASE WHEN json_valid(?1) THEN ?1 "
+	    "ELSE '{}' END AS j)",
+	    data, len, "meta.json", err);
 }
 
 static int summary_row(struct ps_ibuild *b, const char *data, size_t len, struct ps_err *err)
 {
-	sqlite3_stmt *st;
-	if (prep(b, &st,
-		 "UPDATE snapshots SET summary_json = ?1, end_ns = json_extract(?1,'$.end_ns'), "
-		 "n_processes = json_extract(?1,'$.processes'), "
-		 "n_threads = json_extract(?1,'$.threads') WHERE snapshot_id = 1",
-		 err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return ps_err_set(err, EINVAL, "corrupt summary.json: %s", sqlite3_errmsg(b->db));
-	return 0;
+	return json_row(
+	    b,
+	    "UPDATE snapshots SET summary_json = ?1, end_ns = json_extract(?1,'$.end_ns'), "
+	    "n_processes = json_extract(?1,'$.processes'), "
+	    "n_threads = json_extract(?1,'$.threads') WHERE snapshot_id = 1",
+	    data, len, "summary.json", err);
 }
 
 /* procsnap/processes.tsv: pid starttime partial hidden nthreads on_disk */
@@ -563,7 +566,6 @@ static int spilled_member(struct ps_ibuild *b, const struct ps_wrec *r, const ch
  */
 static void drop_dicts(struct ps_ibuild *b)
 {
-	b->dicts_dropped = 1;
 	ps_hmap_release(&b->contents);
 	free(b->ckeys);
 	b->ckeys = NULL;
@@ -601,7 +603,7 @@ static int pid_base(struct ps_ibuild *b, int64_t pid, int64_t read_us, int64_t *
 static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *path,
 		     const char *target, const char *data, struct ps_err *err)
 {
-	b->lt_id = -1;
+	int64_t target_id = -1; /* the str_id of a link's target, for its fds row */
 	if (!b->saw_meta) {
 		if (strcmp(path, PS_META_PATH) != 0 || r->kind != PS_M_FILE ||
 		    r->data_len != r->size)
@@ -614,12 +616,8 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		if (!b->tables)
 			return -1;
 	}
-	if (!b->dicts_dropped) {
-		if (strncmp(path, "proc/", 5) == 0)
-			b->saw_proc = 1;
-		else if (b->saw_proc && strncmp(path, "procsnap/", 9) == 0)
-			drop_dicts(b);
-	}
+	if (ps_tail_begins(&b->tail, path))
+		drop_dicts(b);
 	int64_t pid, tid;
 	const char *rest;
 	ps_path_split(path, &pid, &tid, &rest);
@@ -641,25 +639,25 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 			return -1;
 	}
 	if (r->kind == PS_M_FILE && r->has_hash) {
-		content_id = intern_content(b, r->xxh3, r->size, content_disc(b, r, target, data),
-					    r->data_off, -1, err);
+		uint64_t disc = content_disc(b, r, target, data);
+		content_id = content_find(b, r->xxh3, r->size, 0, disc);
+		if (content_id < 0)
+			content_id = content_add(b, r->xxh3, r->size, disc, r->data_off, -1, err);
 	} else if (r->kind == PS_M_LINK && r->has_target) {
 		uint64_t disc = content_disc(b, r, target, data);
 		/* A target seen before is its content's: its text is not looked
 		 * up (the pipe and socket ends forked workers share: their texts
 		 * are not remembered, intern_str), and the tables' row of this
 		 * link (fds) gets the same str_id (ps_tables_target_id). */
-		int64_t tid_;
 		content_id = content_find(b, r->xxh3, r->size, 1, disc);
 		if (content_id >= 0) {
-			tid_ = b->ckeys[content_id].target_id;
+			target_id = b->ckeys[content_id].target_id;
 		} else {
-			tid_ = intern_str(b, target, r->target_len, 0, err);
-			if (tid_ < 0)
+			target_id = intern_str(b, target, r->target_len, 0, err);
+			if (target_id < 0)
 				return -1;
-			content_id = intern_content(b, r->xxh3, r->size, disc, 0, tid_, err);
+			content_id = content_add(b, r->xxh3, r->size, disc, 0, target_id, err);
 		}
-		b->lt_id = tid_;
 	}
 	if ((r->kind == PS_M_FILE && r->has_hash) || (r->kind == PS_M_LINK && r->has_target)) {
 		if (content_id < 0)
@@ -752,7 +750,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		m->kind = PS_M_ABSENT;
 	m->data = data;
 	m->len = (size_t)r->data_len;
-	ps_tables_target_id(b->tables, b->lt_id);
+	ps_tables_target_id(b->tables, target_id);
 	return ps_tables_member(b->tables, m, err);
 }
 

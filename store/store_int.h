@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -23,6 +24,28 @@
  */
 #define PS_DEDUP_MIN  64
 #define PS_KEY_SECRET 192
+
+/*
+ * procsnap's own last members (crossview.json, processes.tsv, hashes.tsv)
+ * come after the processes and repeat nothing earlier: the writer's dedup
+ * table and the index builder's contents dictionary are freed when they
+ * begin.  ps_tail_begins is true once, for the first procsnap/ path that
+ * follows a proc/ one (meta.json, the first member, is not the tail).
+ */
+struct ps_tail {
+	int saw_proc, reached;
+};
+
+static inline int ps_tail_begins(struct ps_tail *t, const char *path)
+{
+	if (t->reached)
+		return 0;
+	if (strncmp(path, "proc/", 5) == 0)
+		t->saw_proc = 1;
+	else if (t->saw_proc && strncmp(path, "procsnap/", 9) == 0)
+		t->reached = 1;
+	return t->reached;
+}
 
 /*
  * Limits on what an archive may claim (README "Threat model").  Every size

@@ -1401,7 +1401,7 @@ int ps_tables_stream_begin(struct ps_tables *t, const char *path, struct ps_err 
 	int hashes = p->pid < 0 && strcmp(path, PS_HASHES_PATH) == 0;
 	if (!hashes && (p->pid < 0 || !rel || tid >= 0 || strcmp(rel, "smaps") != 0))
 		return 0;
-	p->streaming = hashes ? 2 : 1;
+	p->streaming = hashes ? STREAM_HASHES : STREAM_SMAPS;
 	ps_buf_reset(&p->carry);
 	if (!hashes)
 		pagemap_cursor(p, 1);
@@ -1416,7 +1416,7 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 		return 0;
 	ps_buf_add(&p->carry, data, len);
 	int64_t used;
-	if (p->streaming == 2) { /* hashes.tsv: the complete lines */
+	if (p->streaming == STREAM_HASHES) { /* the complete lines */
 		const char *nl = eof ? NULL : memrchr(p->carry.buf, '\n', p->carry.len);
 		used = eof ? (int64_t)p->carry.len : nl ? nl + 1 - p->carry.buf : 0;
 		if (hash_member(t, p->carry.buf, (size_t)used, err) < 0)

@@ -36,6 +36,9 @@ enum ns_kind {
 };
 
 /* One fd of the current process: fd/N link plus fdinfo/N. */
+/* proc_state.streaming: what arrives in pieces (0: nothing) */
+enum { STREAM_SMAPS = 1, STREAM_HASHES = 2 };
+
 struct fd_ent {
 	int64_t fd;
 	size_t toff, tlen; /* link target in proc_state.arena */
@@ -94,7 +97,7 @@ struct proc_state {
 	int pagemap_seen;	     /* pagemap.sections (or its absent record) passed */
 	struct ps_pagemap_cursor pc; /* over `pagemap`, for the smaps rows */
 	int have_pc;
-	int streaming;	     /* smaps arriving in pieces (ps_tables_stream_*) */
+	int streaming;	     /* STREAM_*: a member arriving in pieces (ps_tables_stream_*) */
 	struct ps_buf carry; /* the part of the last piece not parsed yet */
 };
 
@@ -123,7 +126,7 @@ struct ps_tables {
 	sqlite3 *db;
 	ps_intern_fn intern; /* the builder's strings dictionary */
 	void *intern_ctx;
-	int64_t target_id; /* ps_tables_target_id, for the next link member */
+	int64_t target_id;    /* ps_tables_target_id, for the next link member */
 	int64_t map_seq;      /* maps.seq: order in the current process's maps */
 	int pagemap_expected; /* the capture wrote pagemap.sections (meta options) */
 	struct set_dict envs, limits, mapd, digests;

@@ -85,7 +85,7 @@ struct ps_writer {
 	struct dedup_ent *dd;
 	size_t dd_cap, dd_count;
 	struct ps_buf dd_paths;
-	int saw_proc, dd_off;			/* a proc/ member seen; dedup over (dedup_drop) */
+	struct ps_tail tail;			/* dedup over once it is reached (dedup_drop) */
 	unsigned char dd_secret[PS_KEY_SECRET]; /* the dedup hash's key (store_int.h) */
 	/* manifest spool: zstd-compressed lines */
 	ZSTD_CStream *man_cs;
@@ -295,7 +295,6 @@ static const struct dedup_ent *dedup_find(struct ps_writer *w, const unsigned ch
  */
 static void dedup_drop(struct ps_writer *w)
 {
-	w->dd_off = 1;
 	free(w->dd);
 	w->dd = NULL;
 	w->dd_cap = w->dd_count = 0;
@@ -305,7 +304,7 @@ static void dedup_drop(struct ps_writer *w)
 static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path,
 		      uint64_t data_off)
 {
-	if (w->dd_off)
+	if (w->tail.reached)
 		return;
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
@@ -571,12 +570,8 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		ps_xxh3_128(m->target, strlen(m->target), h);
 		hp = h;
 	}
-	if (!w->dd_off) {
-		if (strncmp(m->path, "proc/", 5) == 0)
-			w->saw_proc = 1;
-		else if (w->saw_proc && strncmp(m->path, "procsnap/", 9) == 0)
-			dedup_drop(w);
-	}
+	if (ps_tail_begins(&w->tail, m->path))
+		dedup_drop(w);
 	if (m->kind != PS_M_ABSENT) {
 		/* Cut a frame at this member boundary once the chunk is big enough. */
 		if (w->cur.len >= w->opts.frame_size && submit_chunk(w) < 0)
@@ -584,7 +579,7 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 		const struct dedup_ent *dup = NULL;
 		unsigned char dk[16]; /* the keyed hash that finds identical content */
 		int dedup =
-		    m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled && !w->dd_off;
+		    m->kind == PS_M_FILE && m->len >= DEDUP_MIN && !m->spilled && !w->tail.reached;
 		if (dedup) {
 			XXH128_canonicalFromHash((XXH128_canonical_t *)dk,
 						 XXH3_128bits_withSecret(m->data, m->len,
