@@ -48,7 +48,6 @@
 #define DENTS_SZ     (64 * 1024)
 #define CENSUS_TRIES 5
 #define ARGV0_MAX    4096
-#define PROTO_MAX    PS_XV_PROTO_MAX
 
 /* fsopen/fsconfig/fsmount (5.2+): Debian 12's libc has no wrappers. */
 #ifndef FSOPEN_CLOEXEC
@@ -116,7 +115,7 @@ struct ps_xv {
 	size_t nch, capch;
 	struct sock_note *sk;
 	size_t nsk, capsk;
-	char protos[PROTOS_MAX][PROTO_MAX];
+	char protos[PROTOS_MAX][PS_XV_PROTO_MAX];
 	uint32_t nprotos;
 	int32_t (*a0)[2]; /* pid, argv0 names the exe: 1 / 0 */
 	size_t na0, capa0;
@@ -621,7 +620,7 @@ size_t ps_xv_sockproto(int pidfd, int fd, uint64_t inode, char *proto)
 
 void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto, size_t n)
 {
-	if (!xv || n == 0 || n >= PROTO_MAX)
+	if (!xv || n == 0 || n >= PS_XV_PROTO_MAX)
 		return;
 	uint32_t k = 0;
 	while (k < xv->nprotos && strcmp(xv->protos[k], proto) != 0)

@@ -355,14 +355,17 @@ int ps_random_bytes(void *buf, size_t n)
 	int e = errno ? errno : EIO;
 	/* splitmix64 over the clocks and the pid */
 	uint64_t x = ps_mono_ns() ^ ps_real_ns() ^ ((uint64_t)getpid() << 32);
-	for (size_t i = got; i < n; i++) {
-		x += 0x9e3779b97f4a7c15ull;
-		uint64_t z = x;
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		p[i] = (unsigned char)(z ^ (z >> 31));
-	}
+	for (size_t i = got; i < n; i++, x += 0x9e3779b97f4a7c15ull)
+		p[i] = (unsigned char)ps_mix64(x);
 	return e;
+}
+
+uint64_t ps_mix64(uint64_t x)
+{
+	uint64_t z = x + 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 uint64_t ps_mono_ns(void)

@@ -98,6 +98,10 @@ int ps_read_fd_flush(int fd, struct ps_buf *out, size_t max, int *truncated, siz
 /* Write all bytes; returns 0 or errno. */
 int ps_write_all(int fd, const void *data, size_t len);
 
+/* The splitmix64 step: x plus the golden-ratio increment, then its
+ * finaliser (a weak 64-bit key spread over all bits). */
+uint64_t ps_mix64(uint64_t x);
+
 /* n unpredictable bytes (the kernel's getrandom); 0, or an errno when the
  * kernel gives none (then buf is filled from clocks and the pid: distinct
  * per run, not secret). */

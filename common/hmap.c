@@ -14,11 +14,7 @@
  * spread: mix before taking the low bits (the splitmix64 finaliser). */
 static size_t home(const struct ps_hmap *m, uint64_t key)
 {
-	uint64_t z = key + 0x9e3779b97f4a7c15ull;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return (size_t)z & (m->cap - 1);
+	return (size_t)ps_mix64(key) & (m->cap - 1);
 }
 
 void ps_hmap_init(struct ps_hmap *m, size_t max_entries)
