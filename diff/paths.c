@@ -348,22 +348,25 @@ out:
  */
 static int files_stmt(struct dctx *c, int side, int what, sqlite3_stmt **q)
 {
-	static const char cols[] = "p.kind, p.errno, c.xxh3, c.size, c.data_off, c.target_id";
+	static const char cols[] = "s.kind, s.errno, c.xxh3, c.size, c.data_off, c.target_id";
 	const char *x = side ? "b" : "a";
 	long long sid = side ? c->d->b.sid : c->d->a.sid;
 	struct ps_buf sql = PS_BUF_INIT;
 	if (what == 1)
 		ps_buf_addf(&sql, "SELECT NULL, NULL, p.name_id, %s FROM %s.sys_paths p", cols, x);
 	else
-		ps_buf_addf(&sql, "SELECT p.pid, p.tid, p.name_id, %s FROM %s.paths p", cols, x);
-	ps_buf_addf(&sql,
-		    " LEFT JOIN %s.contents c ON c.snapshot_id = p.snapshot_id AND "
-		    "c.content_id = p.content_id WHERE p.snapshot_id = %lld",
-		    x, sid);
+		ps_buf_addf(&sql, "SELECT p.pid, p.pid + p.tid_off, p.name_id, %s FROM %s.paths p",
+			    cols, x);
+	ps_buf_addf(
+	    &sql,
+	    " LEFT JOIN %s.stats s ON s.snapshot_id = p.snapshot_id AND "
+	    "s.stat_id = p.stat_id LEFT JOIN %s.contents c ON c.snapshot_id = p.snapshot_id "
+	    "AND c.content_id = p.content_id WHERE p.snapshot_id = %lld",
+	    x, x, sid);
 	if (what == 0)
 		/* '+': a filter, never a way in (the scan stays in pid order) */
 		ps_buf_addf(&sql,
-			    " AND p.pid >= 0 AND CASE WHEN p.tid IS NULL THEN +p.name_id IN "
+			    " AND p.pid >= 0 AND CASE WHEN p.tid_off IS NULL THEN +p.name_id IN "
 			    "dx_names_%s ELSE +p.name_id IN dx_tasks_%s END ORDER BY p.pid",
 			    x, x);
 	else if (what == 2)
@@ -373,7 +376,7 @@ static int files_stmt(struct dctx *c, int side, int what, sqlite3_stmt **q)
 	return rc;
 }
 
-/* p.kind as the files view names it: CASE kind WHEN 0 .. 2, else absent. */
+/* s.kind as the files view names it: CASE kind WHEN 0 .. 2, else absent. */
 static int kind_of(sqlite3_stmt *q, int col)
 {
 	if (sqlite3_column_type(q, col) != SQLITE_INTEGER)

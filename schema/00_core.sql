@@ -6,7 +6,7 @@
 -- as integers where it has structure (pid, tid, a dictionary id for the
 -- rest); its content (hash, size, offset) is one row of `contents` shared by
 -- every path with the same bytes; owner and mode are one row of `stats`
--- shared by every path with the same (mode, uid, gid, mtime).  The view
+-- shared by every path with the same kind, errno, (mode, uid, gid, mtime).  The view
 -- `files` gives all of it back as text, one row per path.
 
 CREATE TABLE snapshots (
@@ -71,13 +71,16 @@ CREATE TABLE contents (
   PRIMARY KEY (snapshot_id, content_id)
 ) WITHOUT ROWID;
 
--- One row per distinct (mode, uid, gid, mtime) of the captured paths
--- (lstat) and damage mark: the mark is rare, so it costs a path nothing
--- here (a path never stat'ed has a row only when it is damaged).
+-- One row per distinct (kind, errno, mode, uid, gid, mtime, damage) of the
+-- captured paths: what a path is and how its read ended, its lstat and its
+-- damage mark.  Few distinct rows (a few hundred on a busy host), so a path
+-- points to one with a small integer instead of carrying the columns.
 CREATE TABLE stats (
   snapshot_id INTEGER NOT NULL,
   stat_id     INTEGER NOT NULL,
-  mode        INTEGER,        -- st_mode (type and permission bits)
+  kind        INTEGER NOT NULL, -- 0 file, 1 link, 2 dir, 3 absent
+  errno       TEXT,             -- EACCES, ESRCH ... or NULL
+  mode        INTEGER,        -- st_mode (type and permission bits); NULL: never stat'ed
   uid         INTEGER,
   gid         INTEGER,
   mtime       INTEGER,        -- st_mtime, seconds
@@ -86,43 +89,45 @@ CREATE TABLE stats (
 ) WITHOUT ROWID;
 
 -- One row per captured path (one manifest line) below a pid directory,
--- clustered by pid: `WHERE pid = 42` reads one range.  path_id is the
--- manifest line number (0-based): the capture order.
+-- clustered by pid: `WHERE pid = 42` reads one range.  Its manifest line
+-- number (files.path_id, 0-based: the capture order) is
+-- pid_reads.base_path + seq: a process's paths are contiguous, so seq is
+-- small where the line number takes three bytes.
 CREATE TABLE paths (
   pid         INTEGER NOT NULL, -- proc/<pid>/...
   snapshot_id INTEGER NOT NULL,
-  path_id     INTEGER NOT NULL,
-  tid         INTEGER,          -- proc/<pid>/task/<tid>/...
+  seq         INTEGER NOT NULL, -- manifest line number - pid_reads.base_path
+  tid_off     INTEGER,          -- proc/<pid>/task/<tid>/...: tid - pid (0 for
+                                -- the main thread); NULL: not below task/
   name_id     INTEGER NOT NULL, -- strings: the rest of the path ('' for the pid or
                                 -- tid directory itself)
-  kind        INTEGER NOT NULL, -- 0 file, 1 link, 2 dir, 3 absent
-  stat_id     INTEGER,          -- stats (NULL: never stat'ed and not damaged)
+  stat_id     INTEGER NOT NULL, -- stats: kind, errno, lstat, damage
   content_id  INTEGER,          -- contents (NULL: dir, absent)
-  errno       TEXT,             -- EACCES, ESRCH ... or NULL
   read_delta_us INTEGER,        -- when the read finished: us after pid_reads.base_us
-  PRIMARY KEY (pid, snapshot_id, path_id)
+  PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
 
--- When the first path of each pid was read: a process is read in a few ms,
--- so its paths' times are counted from this one (paths.read_delta_us: two
--- bytes a row where the time since the capture started takes three or four).
+-- Where each pid's paths begin: the read time and manifest line of its
+-- first path.  A process is read in a few ms, so its paths' times are
+-- counted from this one (paths.read_delta_us: two bytes a row where the
+-- time since the capture started takes three or four), and its line
+-- numbers likewise (paths.seq).
 CREATE TABLE pid_reads (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
   base_us     INTEGER NOT NULL, -- us since capture start
+  base_path   INTEGER NOT NULL, -- manifest line number of the pid's first path
   PRIMARY KEY (pid, snapshot_id)
 ) WITHOUT ROWID;
 
 -- The same for every other path (system files, procsnap/*): name_id is the
--- whole path.
+-- whole path, path_id the manifest line number.
 CREATE TABLE sys_paths (
   snapshot_id INTEGER NOT NULL,
   path_id     INTEGER NOT NULL,
   name_id     INTEGER NOT NULL,
-  kind        INTEGER NOT NULL,
-  stat_id     INTEGER,
+  stat_id     INTEGER NOT NULL,
   content_id  INTEGER,
-  errno       TEXT,
   read_us     INTEGER,
   PRIMARY KEY (snapshot_id, path_id)
 ) WITHOUT ROWID;
@@ -132,21 +137,21 @@ CREATE TABLE sys_paths (
 -- and `members`.
 CREATE VIEW files AS
 SELECT p.snapshot_id AS snapshot_id,
-       'proc/' || p.pid || CASE WHEN p.tid IS NULL THEN '' ELSE '/task/' || p.tid END
+       'proc/' || p.pid || CASE WHEN p.tid_off IS NULL THEN '' ELSE '/task/' || (p.pid + p.tid_off) END
          || CASE n.text WHEN '' THEN '' ELSE '/' || n.text END AS path,
-       CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END AS kind,
+       CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END AS kind,
        s.mode AS mode, s.uid AS uid, s.gid AS gid,
        coalesce(c.size, 0) AS size,
        lower(hex(c.xxh3)) AS xxh3,
        t.text AS link_target,
-       p.errno AS errno,
+       s.errno AS errno,
        (r.base_us + p.read_delta_us) * 1000 AS read_ns,
        p.pid AS pid,
-       p.tid AS tid,
-       CASE p.kind WHEN 0 THEN c.data_off END AS data_off,
+       p.pid + p.tid_off AS tid,
+       CASE s.kind WHEN 0 THEN c.data_off END AS data_off,
        s.mtime AS mtime,
        s.damage AS damage,
-       p.path_id AS path_id
+       r.base_path + p.seq AS path_id
 FROM paths p
 JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id
 LEFT JOIN stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id
@@ -155,9 +160,9 @@ LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id
 LEFT JOIN pid_reads r ON r.pid = p.pid AND r.snapshot_id = p.snapshot_id
 UNION ALL
 SELECT p.snapshot_id, n.text,
-       CASE p.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END,
-       s.mode, s.uid, s.gid, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, p.errno,
-       p.read_us * 1000, NULL, NULL, CASE p.kind WHEN 0 THEN c.data_off END, s.mtime,
+       CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END,
+       s.mode, s.uid, s.gid, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, s.errno,
+       p.read_us * 1000, NULL, NULL, CASE s.kind WHEN 0 THEN c.data_off END, s.mtime,
        s.damage, p.path_id
 FROM sys_paths p
 JOIN strings n ON n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id

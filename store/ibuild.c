@@ -49,7 +49,8 @@ struct ps_ibuild {
 	struct ps_err ferr;
 	/* statements */
 	sqlite3_stmt *ins_str, *ins_stat, *ins_proc, *ins_base, *get_base;
-	int64_t base_pid, base_us; /* pid_reads of the pid being read (-1: none) */
+	/* pid_reads of the pid being read (base_pid -1: none) */
+	int64_t base_pid, base_us, base_path;
 	struct ps_bulk bk_paths, bk_sys, bk_contents;
 	/* dictionaries: key = hash, value = id; bytes kept for exact compare */
 	struct ps_hmap strs;
@@ -74,6 +75,7 @@ struct ps_ibuild {
 		uint16_t stated; /* 0: never stat'ed (mode...mtime NULL) */
 		uint16_t damage; /* PS_DAMAGE_* */
 		int64_t mtime;
+		int32_t kind, err; /* enum ps_member_kind, errno (0: none) */
 	} * skeys;
 	size_t nskeys, cap_skeys;
 	int64_t next_stat;
@@ -98,22 +100,12 @@ const char *ps_damage_name(unsigned d)
 /* ---- paths ------------------------------------------------------------------ */
 
 /* Columns of the rows inserted in bulk (bulk_int.h), numbered from 1. */
-enum {
-	PA_pid = 1,
-	PA_path_id,
-	PA_tid,
-	PA_name_id,
-	PA_kind,
-	PA_stat_id,
-	PA_content_id,
-	PA_errno,
-	PA_read_delta_us
-};
-static const char *const path_cols[] = {"pid",	   "path_id",	 "tid",	  "name_id",	   "kind",
-					"stat_id", "content_id", "errno", "read_delta_us", NULL};
-static const char *const sys_cols[] = {"path_id",    "name_id", "kind",	   "stat_id",
-				       "content_id", "errno",	"read_us", NULL};
-enum { SY_path_id = 1, SY_name_id, SY_kind, SY_stat_id, SY_content_id, SY_errno, SY_read_us };
+enum { PA_pid = 1, PA_seq, PA_tid_off, PA_name_id, PA_stat_id, PA_content_id, PA_read_delta_us };
+static const char *const path_cols[] = {"pid",	   "seq",	 "tid_off",	  "name_id",
+					"stat_id", "content_id", "read_delta_us", NULL};
+static const char *const sys_cols[] = {"path_id",    "name_id", "stat_id",
+				       "content_id", "read_us", NULL};
+enum { SY_path_id = 1, SY_name_id, SY_stat_id, SY_content_id, SY_read_us };
 enum { CO_content_id = 1, CO_xxh3, CO_size, CO_data_off, CO_target_id };
 static const char *const content_cols[] = {"content_id", "xxh3",      "size",
 					   "data_off",	 "target_id", NULL};
@@ -335,8 +327,8 @@ static int64_t content_add(struct ps_ibuild *b, const unsigned char h[16], uint6
 	return id;
 }
 
-/* stat_id of (mode, uid, gid, mtime) and the damage mark (a path that was
- * never stat'ed has a row only for its damage); -1 on SQLite failure. */
+/* stat_id of the path's kind and errno, its (mode, uid, gid, mtime) when
+ * stat'ed, and its damage mark; -1 on SQLite failure. */
 static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int stated, uint32_t mode,
 			   struct ps_err *err)
 {
@@ -350,6 +342,8 @@ static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int sta
 		s.stated = 1;
 	}
 	s.damage = (uint16_t)r->damage;
+	s.kind = (int32_t)r->kind;
+	s.err = (int32_t)r->err;
 	uint64_t key = XXH3_64bits(&s, sizeof(s)), v;
 	size_t it = 0;
 	while (ps_hmap_next(&b->stats, key, &it, &v))
@@ -358,15 +352,19 @@ static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int sta
 	int64_t id = b->next_stat++;
 	sqlite3_stmt *st = b->ins_stat;
 	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, s.kind);
+	const char *en = r->err ? ps_errno_name(r->err) : NULL;
+	if (en)
+		sqlite3_bind_text(st, 3, en, -1, SQLITE_TRANSIENT);
 	if (stated) {
-		sqlite3_bind_int64(st, 2, s.mode);
-		sqlite3_bind_int64(st, 3, s.uid);
-		sqlite3_bind_int64(st, 4, s.gid);
-		sqlite3_bind_int64(st, 5, s.mtime);
+		sqlite3_bind_int64(st, 4, s.mode);
+		sqlite3_bind_int64(st, 5, s.uid);
+		sqlite3_bind_int64(st, 6, s.gid);
+		sqlite3_bind_int64(st, 7, s.mtime);
 	}
 	const char *dmg = ps_damage_name(r->damage);
 	if (dmg)
-		sqlite3_bind_text(st, 6, dmg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, dmg, -1, SQLITE_STATIC);
 	if (step(b, st, "stats", err) < 0)
 		return -1;
 	if ((size_t)id == b->nskeys && ps_hmap_put(&b->stats, key, (uint64_t)id) == 0) {
@@ -573,30 +571,31 @@ static void drop_dicts(struct ps_ibuild *b)
 }
 
 /*
- * The pid_reads base of pid: the read time of its first path, inserted when
- * the records move to a new pid; a pid met again (only in a crafted
- * archive: a process's paths are contiguous) keeps the base it had.
+ * The pid_reads base of pid: the read time and manifest line of its first
+ * path, inserted when the records move to a new pid (b->base_us,
+ * b->base_path); a pid met again (only in a crafted archive: a process's
+ * paths are contiguous) keeps the base it had, its later lines a larger seq.
  */
-static int pid_base(struct ps_ibuild *b, int64_t pid, int64_t read_us, int64_t *base,
-		    struct ps_err *err)
+static int pid_base(struct ps_ibuild *b, int64_t pid, int64_t read_us, struct ps_err *err)
 {
-	if (pid == b->base_pid) {
-		*base = b->base_us;
+	if (pid == b->base_pid)
 		return 0;
-	}
 	sqlite3_bind_int64(b->ins_base, 1, pid);
 	sqlite3_bind_int64(b->ins_base, 2, read_us);
+	sqlite3_bind_int64(b->ins_base, 3, b->path_id);
 	if (step(b, b->ins_base, "pid_reads", err) < 0)
 		return -1;
 	b->base_us = read_us;
+	b->base_path = b->path_id;
 	if (sqlite3_changes(b->db) == 0) {
 		sqlite3_bind_int64(b->get_base, 1, pid);
-		if (sqlite3_step(b->get_base) == SQLITE_ROW)
+		if (sqlite3_step(b->get_base) == SQLITE_ROW) {
 			b->base_us = sqlite3_column_int64(b->get_base, 0);
+			b->base_path = sqlite3_column_int64(b->get_base, 1);
+		}
 		sqlite3_reset(b->get_base);
 	}
 	b->base_pid = pid;
-	*base = b->base_us;
 	return 0;
 }
 
@@ -633,11 +632,9 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	uint32_t mode = r->mode;
 	if (stated && !(mode & S_IFMT))
 		mode |= r->kind == PS_M_LINK ? S_IFLNK : r->kind == PS_M_DIR ? S_IFDIR : S_IFREG;
-	if (stated || r->damage) {
-		stat_id = intern_stat(b, r, stated, mode, err);
-		if (stat_id < 0)
-			return -1;
-	}
+	stat_id = intern_stat(b, r, stated, mode, err);
+	if (stat_id < 0)
+		return -1;
 	if (r->kind == PS_M_FILE && r->has_hash) {
 		uint64_t disc = content_disc(b, r, target, data);
 		content_id = content_find(b, r->xxh3, r->size, 0, disc);
@@ -665,38 +662,28 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	}
 
 	/* Below a pid directory: `paths`, clustered by pid; else `sys_paths`. */
-	const char *en = r->err ? ps_errno_name(r->err) : NULL;
-	int64_t base = 0;
-	if (pid >= 0 && pid_base(b, pid, (int64_t)(r->read_ns / 1000), &base, err) < 0)
-		return -1;
 	if (pid >= 0) {
+		if (pid_base(b, pid, (int64_t)(r->read_ns / 1000), err) < 0)
+			return -1;
 		struct ps_bulk *bk = &b->bk_paths;
 		ps_bulk_i64(bk, PA_pid, pid);
-		ps_bulk_i64(bk, PA_path_id, b->path_id);
+		ps_bulk_i64(bk, PA_seq, b->path_id - b->base_path);
 		if (tid >= 0)
-			ps_bulk_i64(bk, PA_tid, tid);
+			ps_bulk_i64(bk, PA_tid_off, tid - pid);
 		ps_bulk_i64(bk, PA_name_id, name_id);
-		ps_bulk_i64(bk, PA_kind, (int64_t)r->kind);
-		if (stat_id >= 0)
-			ps_bulk_i64(bk, PA_stat_id, stat_id);
+		ps_bulk_i64(bk, PA_stat_id, stat_id);
 		if (content_id >= 0)
 			ps_bulk_i64(bk, PA_content_id, content_id);
-		if (en)
-			ps_bulk_text(bk, PA_errno, en, strlen(en));
-		ps_bulk_i64(bk, PA_read_delta_us, (int64_t)(r->read_ns / 1000) - base);
+		ps_bulk_i64(bk, PA_read_delta_us, (int64_t)(r->read_ns / 1000) - b->base_us);
 		if (ps_bulk_row(bk, err) < 0)
 			return -1;
 	} else {
 		struct ps_bulk *bk = &b->bk_sys;
 		ps_bulk_i64(bk, SY_path_id, b->path_id);
 		ps_bulk_i64(bk, SY_name_id, name_id);
-		ps_bulk_i64(bk, SY_kind, (int64_t)r->kind);
-		if (stat_id >= 0)
-			ps_bulk_i64(bk, SY_stat_id, stat_id);
+		ps_bulk_i64(bk, SY_stat_id, stat_id);
 		if (content_id >= 0)
 			ps_bulk_i64(bk, SY_content_id, content_id);
-		if (en)
-			ps_bulk_text(bk, SY_errno, en, strlen(en));
 		ps_bulk_i64(bk, SY_read_us, (int64_t)(r->read_ns / 1000));
 		if (ps_bulk_row(bk, err) < 0)
 			return -1;
@@ -855,11 +842,13 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		goto fail;
 	b->base_pid = -1;
 	if (prep(b, &b->ins_str, "INSERT INTO strings VALUES (1, ?1, ?2, ?3)", err) < 0 ||
-	    prep(b, &b->ins_base, "INSERT OR IGNORE INTO pid_reads VALUES (?1, 1, ?2)", err) < 0 ||
-	    prep(b, &b->get_base,
-		 "SELECT base_us FROM pid_reads WHERE pid = ?1 AND snapshot_id = 1", err) < 0 ||
-	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)", err) <
+	    prep(b, &b->ins_base, "INSERT OR IGNORE INTO pid_reads VALUES (?1, 1, ?2, ?3)", err) <
 		0 ||
+	    prep(b, &b->get_base,
+		 "SELECT base_us, base_path FROM pid_reads WHERE pid = ?1 AND snapshot_id = 1",
+		 err) < 0 ||
+	    prep(b, &b->ins_stat, "INSERT INTO stats VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		 err) < 0 ||
 	    ps_bulk_open(&b->bk_paths, b->db, "paths", path_cols, 0, err) < 0 ||
 	    ps_bulk_open(&b->bk_sys, b->db, "sys_paths", sys_cols, 0, err) < 0 ||
 	    ps_bulk_open(&b->bk_contents, b->db, "contents", content_cols, 0, err) < 0 ||

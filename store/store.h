@@ -233,7 +233,7 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /* ---- index ------------------------------------------------------------- */
 
-#define PS_SCHEMA_VERSION 6
+#define PS_SCHEMA_VERSION 7
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to
@@ -306,20 +306,17 @@ void ps_snap_close(struct ps_snap *s);
 /*
  * One path's row of `files` (schema.files, snapshot sid), fast: through the
  * path's structure and the tables' keys, never by computing every path.
- * Two statements, prepared by the caller from these malloc'ed SQL texts:
- * ps_files_lookup_id_sql finds the path's path_id, ps_files_lookup_sql
- * selects the columns `cols` of its row.  ps_files_lookup_bind(id_q, q,
- * path) runs the first and binds the second (both reset): 1 found, 0 not
- * (q then returns no row), -1 an SQLite error (sqlite3_errmsg).  At most
- * one row.
+ * ps_files_lookup_sql gives the malloc'ed SQL selecting the columns `cols`
+ * (among snapshot_id, path, kind, size, xxh3, link_target, errno, pid,
+ * tid, data_off, path_id) of its row, at most one; the caller prepares it
+ * and ps_files_lookup_bind(q, path) resets it and binds the path.
  */
 struct sqlite3_stmt;
-char *ps_files_lookup_id_sql(const char *schema, int64_t sid);
 char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
-int ps_files_lookup_bind(struct sqlite3_stmt *id_q, struct sqlite3_stmt *q, const char *path);
+void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
 /*
  * SQL selecting `cols` (among snapshot_id, path, kind, size, xxh3,
- * link_target, errno, pid, tid, path_id) of the files whose path matches a
+ * link_target, errno, pid, tid, data_off, path_id) of the files whose path matches a
  * GLOB pattern, bound as ?1; through the keys when the pattern has a
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */

@@ -153,6 +153,48 @@ static void test_maps_rare(void)
 	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM maps_rare WHERE map_id >= 0"), 2 + 1);
 }
 
+/*
+ * A path row is integers counted from its pid's first path (schema 7):
+ * the view gives back the manifest line number (base_path + seq) in capture
+ * order, and the tid of a thread's path (pid + tid_off); kind and errno come
+ * from the few rows of stats.
+ */
+static void test_paths_encoding(void)
+{
+	if (!ok)
+		return;
+	struct ps_buf ls = PS_BUF_INIT, view = PS_BUF_INIT;
+	/* ls lists the captured paths in capture order: path_id 0, 1, 2 ... */
+	CHECK_INT(tu_sh(&ls, "%s ls %s", tu_procsnap(), snap), 0);
+	CHECK_INT(tu_sh(&view, "sqlite3 %s \"SELECT path FROM files ORDER BY path_id\"", db), 0);
+	CHECK(ls.len > 0);
+	CHECK_STR(view.buf, ls.buf);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files"),
+		  tu_sql_int(db, "SELECT max(path_id) + 1 FROM files"));
+	CHECK_INT(tu_sql_int(db, "SELECT count(DISTINCT path_id) FROM files"),
+		  tu_sql_int(db, "SELECT count(*) FROM files"));
+	/* proc/42's paths: seq 0.. from its first line */
+	CHECK_INT(tu_sql_int(db, "SELECT min(seq) FROM paths WHERE pid = 42"), 0);
+	CHECK_INT(tu_sql_int(db, "SELECT base_path FROM pid_reads WHERE pid = 42"),
+		  tu_sql_int(db, "SELECT min(path_id) FROM files WHERE pid = 42"));
+	/* threads: the main ones (tid = pid) and others (the fixture has both) */
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM files WHERE tid IS NOT NULL AND tid <> pid") >
+	      0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE tid IS NOT NULL AND path NOT "
+				 "GLOB 'proc/' || pid || '/task/' || tid || '*'"),
+		  0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE tid IS NULL AND path GLOB "
+				 "'proc/*/task/*'"),
+		  0);
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM paths WHERE tid_off = 0"),
+		  tu_sql_int(db, "SELECT count(*) FROM files WHERE tid = pid"));
+	/* kind and errno: every path has a stats row, few of them */
+	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM files WHERE kind IS NULL"), 0);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM stats") < 40);
+	ps_buf_release(&ls);
+	ps_buf_release(&view);
+}
+
 /* The index rebuilt from the archive is the same file, byte for byte. */
 static void test_rebuild_same_bytes(void)
 {
@@ -197,9 +239,7 @@ static void test_rebuild_unreadable(void)
 	CHECK_INT(tu_sh(NULL, "cmp -s %s %s", cdb, db2), 0);
 }
 
-static const struct t_case t_cases[] = {T(test_maps_shared),
-					T(test_maps_rare),
-					T(test_rebuild_same_bytes),
-					T(test_rebuild_unreadable),
-					{NULL, NULL}};
+static const struct t_case t_cases[] = {T(test_maps_shared),	    T(test_maps_rare),
+					T(test_paths_encoding),	    T(test_rebuild_same_bytes),
+					T(test_rebuild_unreadable), {NULL, NULL}};
 T_MAIN_SETUP(t_cases, setup, teardown)
