@@ -216,6 +216,9 @@ CREATE TABLE fds (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
   fd          INTEGER NOT NULL,
+  open_file   INTEGER,          -- 1: osquery's process_open_files lists it (the target
+                                -- has none of "socket:", "anon_inode:", "pipe:"); 0 or
+                                -- NULL (no target) not
   path_id     INTEGER,          -- strings: the link target
   type_id     INTEGER,          -- strings: file, socket, pipe, anon_inode...
   inode       INTEGER,

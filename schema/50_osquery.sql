@@ -8,13 +8,39 @@
 -- every row in a table of its own (process_fds, process_mounts).
 -- Column sources: schema/README.md.
 
--- Every fd/N: the link, its kind, fdinfo/N.
+-- Every fd/N: the link, its kind, fdinfo/N.  The texts are scalar
+-- subqueries, not joins: SQLite evaluates one only when its column is used,
+-- so a count or a join on pid reads fds alone.
 CREATE VIEW process_fds AS
 SELECT f.snapshot_id AS snapshot_id,
        f.pid AS pid,
        f.fd AS fd,
-       p.text AS path,
-       t.text AS type,
+       (SELECT p.text FROM strings p WHERE p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id)
+         AS path,
+       (SELECT t.text FROM strings t WHERE t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id)
+         AS type,
+       f.inode AS inode,
+       f.pos AS pos,
+       f.flags AS flags,
+       f.mnt_id AS mnt_id,
+       f.deleted AS deleted,
+       f.protocol AS protocol
+FROM fds f;
+
+-- osquery's process_open_files (osquery/tables/system/linux/
+-- process_open_files.cpp): the fds whose link names a path, i.e. every link
+-- that does not hold "socket:", "anon_inode:" or "pipe:" (osquery tests
+-- the substring anywhere: fds.open_file, decided when the index is built).
+-- " (deleted)" stays, as readlink gives it.
+CREATE VIEW process_open_files AS
+SELECT f.snapshot_id AS snapshot_id,
+       f.pid AS pid,
+       f.fd AS fd,
+       (SELECT p.text FROM strings p WHERE p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id)
+         AS path,
+       -- procsnap's own
+       (SELECT t.text FROM strings t WHERE t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id)
+         AS type,
        f.inode AS inode,
        f.pos AS pos,
        f.flags AS flags,
@@ -22,20 +48,7 @@ SELECT f.snapshot_id AS snapshot_id,
        f.deleted AS deleted,
        f.protocol AS protocol
 FROM fds f
-LEFT JOIN strings p ON p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id
-LEFT JOIN strings t ON t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id;
-
--- osquery's process_open_files (osquery/tables/system/linux/
--- process_open_files.cpp): the fds whose link names a path, i.e. every link
--- that does not hold "socket:", "anon_inode:" or "pipe:" (osquery tests
--- the substring anywhere).  " (deleted)" stays, as readlink gives it.
-CREATE VIEW process_open_files AS
-SELECT snapshot_id, pid, fd, path,
-       -- procsnap's own
-       type, inode, pos, flags, mnt_id, deleted, protocol
-FROM process_fds
-WHERE instr(path, 'socket:') = 0 AND instr(path, 'anon_inode:') = 0
-  AND instr(path, 'pipe:') = 0;
+WHERE f.open_file = 1;
 
 -- osquery's process_open_pipes (process_open_pipes.cpp): one row per pipe
 -- end and each end of the other side (a reader and a writer, or an "rw"

@@ -2,7 +2,10 @@
 -- Keyed on pid first so `WHERE pid = 42` is a point query (DESIGN 8) with
 -- or without a snapshot_id, also through the UNION ALL views of `query`
 -- over several snapshots.
-CREATE INDEX processes_pid ON processes(pid, snapshot_id);
+-- processes_pid carries name: a join of processes to another table by pid
+-- that groups by name (processes x open files, issue 9) reads the index
+-- alone, not a table row per joined row.
+CREATE INDEX processes_pid ON processes(pid, snapshot_id, name);
 CREATE INDEX process_open_sockets_pid ON process_open_sockets(pid, snapshot_id);
 CREATE INDEX process_open_sockets_socket ON process_open_sockets(socket);
 CREATE INDEX system_kv_key ON system_kv(key, source);

@@ -62,7 +62,8 @@
 	X(private_hugetlb_kb) X(swap_kb) X(swap_pss_kb) X(locked_kb)
 
 #define FD_COLS(X)                                                                                 \
-	X(pid) X(fd) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id) X(deleted)
+	X(pid) X(fd) X(open_file) X(path_id) X(type_id) X(inode) X(pos) X(flags) X(mnt_id)           \
+	X(deleted)
 
 #define ENUM_P(n) P_##n,
 #define ENUM_T(n) T_##n,
@@ -1004,6 +1005,17 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 
 /* ---- the processes row and the rows built from the process state ------------ */
 
+/* osquery's process_open_files lists an fd whose link names none of these
+ * anywhere in its text (process_open_files.cpp): fds.open_file. */
+static int open_file(const char *tg, size_t n)
+{
+	static const char *const not_files[] = {"socket:", "anon_inode:", "pipe:"};
+	for (size_t i = 0; i < sizeof(not_files) / sizeof(not_files[0]); i++)
+		if (memmem(tg, n, not_files[i], strlen(not_files[i])))
+			return 0;
+	return 1;
+}
+
 static int fd_rows(struct ps_tables *t, struct ps_err *err)
 {
 	struct proc_state *p = &t->p;
@@ -1016,6 +1028,7 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 		uint64_t inode = PS_U64_UNKNOWN;
 		if (e->has_target) {
 			const char *tg = p->arena.buf + e->toff;
+			ps_bulk_i64(b, F_open_file, open_file(tg, e->tlen));
 			ps_link_parse(tg, e->tlen, &l);
 			const char *type = ps_link_type_name(l.type);
 			if (e->target_id >= 0)

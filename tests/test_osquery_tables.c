@@ -30,8 +30,9 @@
 
 static struct tu_victim v, ns_victim;
 static int have_ns_victim;
-static char d_file[256], d_map[256], d_snap[256], d_db[300], d_sock[100];
-static int captured, udp_fd = -1, unix_fd = -1, packet_fd = -1, shm_dest = -1, shm_keep = -1;
+static char d_file[256], d_map[256], d_snap[256], d_db[300], d_sock[100], d_odd[256];
+static int captured, odd_fd = -1, udp_fd = -1, unix_fd = -1, packet_fd = -1, shm_dest = -1,
+		     shm_keep = -1;
 static int udp_port;
 static void *mapped;
 static double up_before, up_after;
@@ -72,6 +73,7 @@ static void setup(void)
 	snprintf(d_file, sizeof(d_file), "%s/known file.txt", d);
 	snprintf(d_map, sizeof(d_map), "%s/mapped.bin", d);
 	snprintf(d_sock, sizeof(d_sock), "%s/osq.sock", d);
+	snprintf(d_odd, sizeof(d_odd), "%s/not a pipe:[1]", d);
 	snprintf(d_snap, sizeof(d_snap), "%s/snap.tar.zst", d);
 	snprintf(d_db, sizeof(d_db), "%s.db", d_snap);
 	if (tu_sh(NULL, "head -c 5000 /dev/zero > '%s' && head -c 8192 /dev/zero > '%s'", d_file,
@@ -94,6 +96,8 @@ static void setup(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(d_map);
+	/* a file whose name holds "pipe:": osquery tests the substring anywhere */
+	odd_fd = open(d_odd, O_RDWR | O_CREAT, 0600);
 	udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a;
 	memset(&a, 0, sizeof(a));
@@ -167,6 +171,17 @@ static void test_open_files(void)
 				     v.pid, fds[i]),
 			  1);
 	}
+	/* a file named "not a pipe:[1]" is left out, as osquery leaves it out */
+	CHECK(odd_fd >= 0);
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT count(*) FROM process_fds WHERE pid = %d AND fd = %d AND "
+			     "type = 'path' AND path = '%s'",
+			     (int)getpid(), odd_fd, d_odd),
+		  1);
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT count(*) FROM process_open_files WHERE pid = %d AND fd = %d",
+			     (int)getpid(), odd_fd),
+		  0);
 	/* nothing osquery would leave out, and everything else kept */
 	CHECK_INT(tu_sql_int(d_db,
 			     "SELECT count(*) FROM process_open_files WHERE path GLOB "
