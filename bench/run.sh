@@ -112,6 +112,16 @@ MACHINE="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo
 REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null | head -n 1)" ]; then REV="$REV+uncommitted"; fi
 
+# Stop the workload and let the machine settle (the kernel tears down N x 4
+# threads after the workload has reaped its children).
+stop_workload() {
+	[ -n "$WPID" ] || return 0
+	kill -TERM "$WPID" 2>/dev/null || true
+	wait "$WPID" 2>/dev/null || true
+	WPID=
+	sleep 5
+}
+
 # ---- one N -----------------------------------------------------------------
 run_n() {
 	local n=$1 d=$WORK/n$1
@@ -183,6 +193,14 @@ run_n() {
 	log "N=$n: one capture --no-index (for reference)"
 	"$BIN/timeit" -o "$d/capni.t" "$PROCSNAP" capture -q --no-index -o "$d/ni.tar.zst" 2>"$d/capni.err" || true
 	rm -f "$d/ni.tar.zst"
+
+	# Everything below reads the snapshots only, never /proc: the workload
+	# is stopped first, so its background cost is not counted against
+	# commands it has nothing to do with (with N=10,000 idle processes the
+	# kernel's DAMON thread kdamond and pid 1 took ~35% of a core on the
+	# 2-core VM: a rebuild took 5.8 s beside them, 4.7 s without).  The
+	# queries' process name is read from the snapshot.
+	stop_workload
 	for r in $(seq "$REPS"); do
 		log "N=$n rep $r/$REPS: index rebuild"
 		"$BIN/timeit" -o "$d/idx.$r.t" "$PROCSNAP" index -o "$d/rebuilt$r.db" "$d/snap$r.tar.zst" 2>"$d/idx.$r.err" ||
@@ -234,10 +252,6 @@ run_n() {
 		done
 	fi
 
-	kill -TERM "$WPID" 2>/dev/null || true
-	wait "$WPID" 2>/dev/null || true
-	WPID=
-
 	# ---- figures --------------------------------------------------------
 	local f c ratio rss rss_mib a_med raw1 size1 isize1 idx irss x_med capbud
 	f=$(median "${fw[@]}")
@@ -265,7 +279,7 @@ run_n() {
 		echo "<!-- bench N=$n -->"
 		echo "### N=$n ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 		echo
-		echo "Machine: $MACHINE. procsnap $REV. On the machine during the run: $nprocs processes / $nthreads threads (workload: $n x 4); workload up in ${up} s."
+		echo "Machine: $MACHINE. procsnap $REV. On the machine during the run: $nprocs processes / $nthreads threads (workload: $n x 4); workload up in ${up} s; stopped before the rebuild, the queries and the diff (they read the snapshots only)."
 		echo "Median of $REPS; floor and capture alternate. Floor reads: $census (pagemap: $pagemap)."
 		echo
 		echo "| figure | value | budget | result | detail |"
