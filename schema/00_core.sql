@@ -103,15 +103,16 @@ CREATE TABLE paths (
                                 -- tid directory itself)
   stat_id     INTEGER NOT NULL, -- stats: kind, errno, lstat, damage
   content_id  INTEGER,          -- contents (NULL: dir, absent)
-  read_delta_us INTEGER,        -- when the read finished: us after pid_reads.base_us
+  read_delta_8us INTEGER,       -- when the read finished: after pid_reads.base_us, in
+                                -- units of 8 us (rounded down)
   PRIMARY KEY (pid, snapshot_id, seq)
 ) WITHOUT ROWID;
 
 -- Where each pid's paths begin: the read time and manifest line of its
 -- first path.  A process is read in a few ms, so its paths' times are
--- counted from this one (paths.read_delta_us: two bytes a row where the
--- time since the capture started takes three or four), and its line
--- numbers likewise (paths.seq).
+-- counted from this one in units of 8 us (paths.read_delta_8us: one byte
+-- a row where the time since the capture started in us takes three or
+-- four), and its line numbers likewise (paths.seq).
 CREATE TABLE pid_reads (
   pid         INTEGER NOT NULL,
   snapshot_id INTEGER NOT NULL,
@@ -145,7 +146,7 @@ SELECT p.snapshot_id AS snapshot_id,
        lower(hex(c.xxh3)) AS xxh3,
        t.text AS link_target,
        s.errno AS errno,
-       (r.base_us + p.read_delta_us) * 1000 AS read_ns,
+       (r.base_us + p.read_delta_8us * 8) * 1000 AS read_ns,
        p.pid AS pid,
        p.pid + p.tid_off AS tid,
        CASE s.kind WHEN 0 THEN c.data_off END AS data_off,
@@ -173,8 +174,8 @@ LEFT JOIN strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = c.target_id;
 -- (file|link|dir|absent), mode/uid/gid/mtime (lstat, as in the tar header),
 -- size (bytes read; a link: its target's length), xxh3 (XXH3-128, 32 hex
 -- digits, canonical order; NULL for dir/absent), link_target (readlink
--- text), errno (EACCES...), read_ns (ns since capture start, at us
--- resolution), pid/tid (from the path), data_off (tar offset of the bytes;
+-- text), errno (EACCES...), read_ns (ns since capture start, at 8 us
+-- resolution below a pid directory, 1 us else), pid/tid (from the path), data_off (tar offset of the bytes;
 -- a hardlink: of the first copy), damage (NULL, or mismatch | lost |
 -- missing | unlisted: see README "verify"), path_id (manifest line number).
 

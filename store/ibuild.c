@@ -100,9 +100,9 @@ const char *ps_damage_name(unsigned d)
 /* ---- paths ------------------------------------------------------------------ */
 
 /* Columns of the rows inserted in bulk (bulk_int.h), numbered from 1. */
-enum { PA_pid = 1, PA_seq, PA_tid_off, PA_name_id, PA_stat_id, PA_content_id, PA_read_delta_us };
-static const char *const path_cols[] = {"pid",	   "seq",	 "tid_off",	  "name_id",
-					"stat_id", "content_id", "read_delta_us", NULL};
+enum { PA_pid = 1, PA_seq, PA_tid_off, PA_name_id, PA_stat_id, PA_content_id, PA_read_delta_8us };
+static const char *const path_cols[] = {"pid",	   "seq",	 "tid_off",	   "name_id",
+					"stat_id", "content_id", "read_delta_8us", NULL};
 static const char *const sys_cols[] = {"path_id",    "name_id", "stat_id",
 				       "content_id", "read_us", NULL};
 enum { SY_path_id = 1, SY_name_id, SY_stat_id, SY_content_id, SY_read_us };
@@ -674,7 +674,8 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		ps_bulk_i64(bk, PA_stat_id, stat_id);
 		if (content_id >= 0)
 			ps_bulk_i64(bk, PA_content_id, content_id);
-		ps_bulk_i64(bk, PA_read_delta_us, (int64_t)(r->read_ns / 1000) - b->base_us);
+		/* 8 us units: a process is read in about a ms, so one byte */
+		ps_bulk_i64(bk, PA_read_delta_8us, ((int64_t)(r->read_ns / 1000) - b->base_us) / 8);
 		if (ps_bulk_row(bk, err) < 0)
 			return -1;
 	} else {
