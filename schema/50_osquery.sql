@@ -24,7 +24,8 @@ SELECT f.snapshot_id AS snapshot_id,
        f.flags AS flags,
        f.mnt_id AS mnt_id,
        f.deleted AS deleted,
-       f.protocol AS protocol
+       f.protocol AS protocol,
+       f.open_file AS open_file
 FROM fds f;
 
 -- osquery's process_open_files (osquery/tables/system/linux/
@@ -33,22 +34,11 @@ FROM fds f;
 -- the substring anywhere: fds.open_file, decided when the index is built).
 -- " (deleted)" stays, as readlink gives it.
 CREATE VIEW process_open_files AS
-SELECT f.snapshot_id AS snapshot_id,
-       f.pid AS pid,
-       f.fd AS fd,
-       (SELECT p.text FROM strings p WHERE p.snapshot_id = f.snapshot_id AND p.str_id = f.path_id)
-         AS path,
+SELECT snapshot_id, pid, fd, path,
        -- procsnap's own
-       (SELECT t.text FROM strings t WHERE t.snapshot_id = f.snapshot_id AND t.str_id = f.type_id)
-         AS type,
-       f.inode AS inode,
-       f.pos AS pos,
-       f.flags AS flags,
-       f.mnt_id AS mnt_id,
-       f.deleted AS deleted,
-       f.protocol AS protocol
-FROM fds f
-WHERE f.open_file = 1;
+       type, inode, pos, flags, mnt_id, deleted, protocol
+FROM process_fds
+WHERE open_file = 1;
 
 -- osquery's process_open_pipes (process_open_pipes.cpp): one row per pipe
 -- end and each end of the other side (a reader and a writer, or an "rw"

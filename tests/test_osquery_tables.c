@@ -182,6 +182,13 @@ static void test_open_files(void)
 			     "SELECT count(*) FROM process_open_files WHERE pid = %d AND fd = %d",
 			     (int)getpid(), odd_fd),
 		  0);
+	/* process_fds says which: open_file 1 for the known file, 0 for the odd one */
+	CHECK_INT(tu_sql_int(d_db, "SELECT open_file FROM process_fds WHERE pid = %d AND fd = %d",
+			     v.pid, v.file_fd),
+		  1);
+	CHECK_INT(tu_sql_int(d_db, "SELECT open_file FROM process_fds WHERE pid = %d AND fd = %d",
+			     (int)getpid(), odd_fd),
+		  0);
 	/* nothing osquery would leave out, and everything else kept */
 	CHECK_INT(tu_sql_int(d_db,
 			     "SELECT count(*) FROM process_open_files WHERE path GLOB "
