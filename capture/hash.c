@@ -636,7 +636,7 @@ void ps_cap_hash_process(struct walker *w)
 			ps_buf_reset(&w->pmaps);
 		guard_end(w);
 		w->have_pmaps = 1;
-		w->have_hit = 0;
+		ps_cap_hash_forget(w);
 	}
 	size_t n;
 	const struct item *v = items_of(w, &n);

@@ -60,14 +60,6 @@ int ps_bulk_open(struct ps_bulk *b, sqlite3 *db, const char *table, const char *
 	return 0;
 }
 
-void ps_bulk_static(struct ps_bulk *b, int col, const char *s, size_t n)
-{
-	struct ps_bulk_val *x = &b->v[(size_t)b->n * (size_t)b->ncols + (size_t)col - 1];
-	x->type = PS_BV_STATIC;
-	x->s = s;
-	x->n = n > INT32_MAX ? INT32_MAX : (uint32_t)n;
-}
-
 void ps_bulk_text(struct ps_bulk *b, int col, const char *s, size_t n)
 {
 	struct ps_bulk_val *x = &b->v[(size_t)b->n * (size_t)b->ncols + (size_t)col - 1];
@@ -91,9 +83,6 @@ static void bind(struct ps_bulk *b, sqlite3_stmt *st, int first, const struct ps
 		switch (x[c].type) {
 		case PS_BV_INT:
 			sqlite3_bind_int64(st, first + c, x[c].i);
-			break;
-		case PS_BV_STATIC:
-			sqlite3_bind_text(st, first + c, x[c].s, (int)x[c].n, SQLITE_STATIC);
 			break;
 		case PS_BV_COPY:
 			sqlite3_bind_text(st, first + c, b->text.buf + x[c].i, (int)x[c].n,

@@ -20,12 +20,11 @@
 
 #define PS_BULK_ROWS 32 /* rows per statement (fewer if SQLite's variable limit says so) */
 
-enum { PS_BV_NULL, PS_BV_INT, PS_BV_STATIC, PS_BV_COPY, PS_BV_BLOB };
+enum { PS_BV_NULL, PS_BV_INT, PS_BV_COPY, PS_BV_BLOB };
 
 struct ps_bulk_val {
-	int64_t i;     /* PS_BV_INT: the value; PS_BV_COPY, PS_BV_BLOB: offset in text */
-	const char *s; /* PS_BV_STATIC */
-	uint32_t n;    /* text or blob bytes */
+	int64_t i;  /* PS_BV_INT: the value; PS_BV_COPY, PS_BV_BLOB: offset in text */
+	uint32_t n; /* text or blob bytes */
 	uint8_t type;
 };
 
@@ -54,12 +53,6 @@ static inline void ps_bulk_i64(struct ps_bulk *b, int col, int64_t v)
 	x->type = PS_BV_INT;
 	x->i = v;
 }
-static inline void ps_bulk_null(struct ps_bulk *b, int col)
-{
-	b->v[(size_t)b->n * (size_t)b->ncols + (size_t)col - 1].type = PS_BV_NULL;
-}
-/* A text that lives until the rows are inserted (a literal, an errno name). */
-void ps_bulk_static(struct ps_bulk *b, int col, const char *s, size_t n);
 /* A text, a blob, copied now. */
 void ps_bulk_text(struct ps_bulk *b, int col, const char *s, size_t n);
 void ps_bulk_blob(struct ps_bulk *b, int col, const void *p, size_t n);

@@ -623,7 +623,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	int64_t name_id = intern_str(b, rest, strlen(rest), 1, err);
 	if (name_id < 0)
 		return -1;
-	int64_t stat_id = -1, content_id = -1;
+	int64_t content_id = -1;
 	/* What the archive can give back, so that `procsnap index` rebuilds
 	 * this very index: no stat for an absent path (the manifest has none,
 	 * though capture may have stat'ed it), and a mode with its file type
@@ -632,7 +632,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 	uint32_t mode = r->mode;
 	if (stated && !(mode & S_IFMT))
 		mode |= r->kind == PS_M_LINK ? S_IFLNK : r->kind == PS_M_DIR ? S_IFDIR : S_IFREG;
-	stat_id = intern_stat(b, r, stated, mode, err);
+	int64_t stat_id = intern_stat(b, r, stated, mode, err);
 	if (stat_id < 0)
 		return -1;
 	if (r->kind == PS_M_FILE && r->has_hash) {
@@ -640,6 +640,8 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		content_id = content_find(b, r->xxh3, r->size, 0, disc);
 		if (content_id < 0)
 			content_id = content_add(b, r->xxh3, r->size, disc, r->data_off, -1, err);
+		if (content_id < 0)
+			return -1;
 	} else if (r->kind == PS_M_LINK && r->has_target) {
 		uint64_t disc = content_disc(b, r, target, data);
 		/* A target seen before is its content's: its text is not looked
@@ -654,11 +656,9 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 			if (target_id < 0)
 				return -1;
 			content_id = content_add(b, r->xxh3, r->size, disc, 0, target_id, err);
+			if (content_id < 0)
+				return -1;
 		}
-	}
-	if ((r->kind == PS_M_FILE && r->has_hash) || (r->kind == PS_M_LINK && r->has_target)) {
-		if (content_id < 0)
-			return -1;
 	}
 
 	/* Below a pid directory: `paths`, clustered by pid; else `sys_paths`. */

@@ -35,10 +35,10 @@ enum ns_kind {
 	NS_COUNT
 };
 
-/* One fd of the current process: fd/N link plus fdinfo/N. */
 /* proc_state.streaming: what arrives in pieces (0: nothing) */
 enum { STREAM_SMAPS = 1, STREAM_HASHES = 2 };
 
+/* One fd of the current process: fd/N link plus fdinfo/N. */
 struct fd_ent {
 	int64_t fd;
 	size_t toff, tlen; /* link target in proc_state.arena */

@@ -37,6 +37,7 @@
  * in batches of about this size: the builder is the slowest stage, so its
  * queue and the formatter's stay full and memory is a dozen batches. */
 #define BATCH_BYTES (256u << 10)
+#define BATCH_CAP   (BATCH_BYTES + 64 * 1024) /* a batch's buffer: one member past the size */
 /* Entries; the table is at most 3/4 full, so it stays at 131,072 slots of
  * 32 bytes (4 MiB) plus the first copies' paths (about 3 MiB). */
 #define DEDUP_MAX     (3u << 15)
@@ -304,8 +305,6 @@ static void dedup_drop(struct ps_writer *w)
 static void dedup_add(struct ps_writer *w, const unsigned char h[16], const char *path,
 		      uint64_t data_off)
 {
-	if (w->tail.reached)
-		return;
 	if (w->dd_count >= DEDUP_MAX || w->dd_paths.len > UINT32_MAX - 4096)
 		return; /* bounded: later repeats are stored again, still correct */
 	if ((w->dd_count + 1) * 4 > w->dd_cap * 3) {
@@ -366,11 +365,11 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_init(&w->man_z);
 	ps_buf_init(&w->batch);
 	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
-	ps_buf_grow(&w->batch, BATCH_BYTES + 64 * 1024);
+	ps_buf_grow(&w->batch, BATCH_CAP);
 	ps_bq_init(&w->fq);
 	ps_bq_init(&w->cq);
 	ps_pool_init(&w->pool, 2 * w->opts.frame_size + 128 * 1024);
-	ps_pool_init(&w->bpool, 2 * BATCH_BYTES + 128 * 1024);
+	ps_pool_init(&w->bpool, 2 * BATCH_CAP);
 	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
@@ -709,7 +708,7 @@ static void submit_batch(struct ps_writer *w)
 	if (w->batch.len == 0)
 		return;
 	ps_bq_put(&w->fq, ps_chunk_from(&w->batch));
-	ps_pool_get(&w->bpool, &w->batch, BATCH_BYTES + 64 * 1024);
+	ps_pool_get(&w->bpool, &w->batch, BATCH_CAP);
 }
 
 /* Wait until the formatter has handled everything added so far. */
