@@ -410,17 +410,6 @@ void ps_escape(struct ps_buf *out, const char *s, size_t len)
 	}
 }
 
-int ps_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ps_unescape(struct ps_buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -472,21 +461,11 @@ void ps_hex(char *out, const void *data, size_t n)
 	out[2 * n] = '\0';
 }
 
-/* ps_hexval, inlined (ps_unhex parses a 32-digit hash per manifest line). */
-static inline int hexv(unsigned char c)
-{
-	if ((unsigned)(c - '0') < 10u)
-		return c - '0';
-	c |= 0x20; /* 'A'-'F' -> 'a'-'f' */
-	return (unsigned)(c - 'a') < 6u ? c - 'a' + 10 : -1;
-}
-
 int ps_unhex(void *out, const char *hex, size_t n)
 {
 	unsigned char *p = out;
-	const unsigned char *h = (const unsigned char *)hex;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexv(h[2 * i]), lo = hexv(h[2 * i + 1]);
+		int hi = ps_hexval(hex[2 * i]), lo = ps_hexval(hex[2 * i + 1]);
 		if ((hi | lo) < 0)
 			return -1;
 		p[i] = (unsigned char)(hi << 4 | lo);

@@ -190,8 +190,16 @@ void ps_json_null(struct ps_json *j);
 /* A value already formatted as JSON (a nested document, a number). */
 void ps_json_raw(struct ps_json *j, const char *text);
 
-/* Value of one hex digit (either case), or -1. */
-int ps_hexval(char c);
+/* Value of one hex digit (either case), or -1.  Inline: ps_unhex parses a
+ * 32-digit hash per manifest line with it. */
+static inline int ps_hexval(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+	if ((unsigned)(c - '0') < 10u)
+		return c - '0';
+	c |= 0x20; /* 'A'-'F' -> 'a'-'f' */
+	return (unsigned)(c - 'a') < 6u ? c - 'a' + 10 : -1;
+}
 
 /* Lowercase hex of n bytes into out (2n+1 bytes incl. NUL). */
 void ps_hex(char *out, const void *data, size_t n);
