@@ -68,11 +68,11 @@ int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
  * Remembering exactly those (no more: the small ones would crowd out the
  * later targets of a large capture) resolves every hardlink of a procsnap
  * archive in 2^17 entries (~8 MiB). */
-#define TARGETS_MAX  (1u << 17)
-#define TARGET_MIN   PS_DEDUP_MIN
+#define TARGETS_MAX (1u << 17)
+#define TARGET_MIN  PS_DEDUP_MIN
 /* the largest content a writer deduplicated: capture spilled (and so never
  * hardlinked) content over 4 MiB until it spilled over 1 MiB */
-#define TARGET_MAX ((size_t)4 << 20)
+#define TARGET_MAX   ((size_t)4 << 20)
 #define MAN_SCAN_MAX 4096 /* frames examined, from the end, for the manifest */
 
 /* ---- content cache for hardlinked members the tables want ------------------------ */
@@ -693,17 +693,10 @@ static int open_manifest(struct rebuild *rb, struct ps_err *err)
 	return 0; /* the member stream will tell what is wrong, if anything */
 }
 
-static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
+/* The merge's memory (content cache, hardlink targets, manifest window),
+ * given back once the merge is over or when the rebuild ends. */
+static void merge_release(struct rebuild *rb)
 {
-	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL, .salvage = 1};
-	if (ps_reader_open_with(&rb->r, rb->archive, &ro, err) < 0 || open_manifest(rb, err) < 0)
-		return -1;
-	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
-		return -1;
-	ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
-	if (merge(rb, err) < 0)
-		return -1;
-	/* What is left is the builder's: the merge's memory goes back first. */
 	cache_free(rb->cache);
 	rb->cache = NULL;
 	ps_hmap_release(&rb->targets);
@@ -715,6 +708,20 @@ static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struc
 	rb->wn = rb->wcap = rb->whead = 0;
 	ps_buf_release(&rb->win);
 	ps_buf_release(&rb->linkdata);
+}
+
+static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
+{
+	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL, .salvage = 1};
+	if (ps_reader_open_with(&rb->r, rb->archive, &ro, err) < 0 || open_manifest(rb, err) < 0)
+		return -1;
+	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)
+		return -1;
+	ps_pool_get(&rb->pool, &rb->batch, BATCH_CAP);
+	if (merge(rb, err) < 0)
+		return -1;
+	/* What is left is the builder's: the merge's memory goes back first. */
+	merge_release(rb);
 	/* No manifest (cut off, or in a damaged stretch): every member read
 	 * is in the index as unlisted; what failed to be read is not known. */
 	if (!rb->have_man && !rb->stretches++)
@@ -796,15 +803,10 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
 	ps_ibuild_free(rb.ib); /* joins its thread; removes the temporary file on failure */
 	ps_reader_close(rb.r);
 	ps_reader_close(rb.mr);
-	cache_free(rb.cache);
-	ps_hmap_release(&rb.targets);
-	free(rb.tents);
-	free(rb.wl);
+	merge_release(&rb);
 	ps_buf_release(&rb.batch);
 	ps_buf_release(&rb.line);
 	ps_buf_release(&rb.pathbuf);
-	ps_buf_release(&rb.win);
-	ps_buf_release(&rb.linkdata);
 	ps_pool_destroy(&rb.pool);
 	free(rb.spill_dir);
 	return rc;
