@@ -28,12 +28,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-struct ps_sql_file {
-	const char *name;
-	const char *sql;
-};
-extern const struct ps_sql_file ps_schema_files[];
-
 int ps_sql_err(struct ps_err *err, sqlite3 *db, const char *what)
 {
 	return ps_err_set(err, EIO, "sqlite: %s: %s", what,
@@ -43,10 +37,7 @@ int ps_sql_err(struct ps_err *err, sqlite3 *db, const char *what)
 int ps_schema_apply(sqlite3 *db, int post_load, struct ps_err *err)
 {
 	for (const struct ps_sql_file *f = ps_schema_files; f->name; f++) {
-		if (strncmp(f->name, "rules/", 6) == 0)
-			continue;
-		int is_post = f->name[0] == '9';
-		if (is_post != post_load)
+		if (!ps_schema_file_runs(f->name, post_load))
 			continue;
 		char *msg = NULL;
 		if (sqlite3_exec(db, f->sql, NULL, NULL, &msg) != SQLITE_OK) {

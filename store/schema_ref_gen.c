@@ -14,18 +14,14 @@
 #include <stdio.h>
 #include <string.h>
 
-struct ps_sql_file {
-	const char *name;
-	const char *sql;
-};
-extern const struct ps_sql_file ps_schema_files[];
+#include "store_int.h"
 
 /* As index.c ps_schema_apply: the table files, then the 9x index files. */
 static int apply(sqlite3 *db)
 {
 	for (int post = 0; post < 2; post++)
 		for (const struct ps_sql_file *f = ps_schema_files; f->name; f++) {
-			if (strncmp(f->name, "rules/", 6) == 0 || (f->name[0] == '9') != post)
+			if (!ps_schema_file_runs(f->name, post))
 				continue;
 			char *msg = NULL;
 			if (sqlite3_exec(db, f->sql, NULL, NULL, &msg) != SQLITE_OK) {

@@ -244,6 +244,20 @@ void ps_tables_abort(struct ps_tables *t);
  * deterministic and innocuous.  0 or -1 with err. */
 int ps_sqlfuncs_register(struct sqlite3 *db, struct ps_err *err);
 
+/* The schema/ files, embedded (cmake/embed.cmake), in file-name order. */
+struct ps_sql_file {
+	const char *name;
+	const char *sql;
+};
+extern const struct ps_sql_file ps_schema_files[];
+
+/* Does schema/name make the index: the table files before the rows are
+ * loaded (post_load 0), the 9x index files after (1); never rules/. */
+static inline int ps_schema_file_runs(const char *name, int post_load)
+{
+	return strncmp(name, "rules/", 6) != 0 && (name[0] == '9') == (post_load != 0);
+}
+
 /* procsnap's schema as sqlite_master holds it once the schema/ files ran,
  * made at build time (schema_ref_gen.c); ends with a NULL type. */
 struct ps_schema_obj {
