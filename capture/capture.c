@@ -233,6 +233,16 @@ static int name_cmp(const void *a, const void *b)
 	return name_order(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Room for n entries in l's off and ent. */
+static void listing_reserve(struct listing *l, size_t n)
+{
+	if (l->cap < n) {
+		l->cap = n;
+		l->off = ps_xrealloc(l->off, l->cap * sizeof(*l->off));
+		l->ent = ps_xrealloc(l->ent, l->cap * sizeof(*l->ent));
+	}
+}
+
 /* List the directory open at fd into l, sorted.  Returns 0 or an errno (the
  * entries read before the error are kept). */
 int list_dir(struct walker *w, int fd, struct listing *l)
@@ -256,11 +266,8 @@ int list_dir(struct walker *w, int fd, struct listing *l)
 			if (d->d_name[0] == '.' &&
 			    (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0')))
 				continue;
-			if (l->n == l->cap) {
-				l->cap = l->cap ? l->cap * 2 : 64;
-				l->off = ps_xrealloc(l->off, l->cap * sizeof(*l->off));
-				l->ent = ps_xrealloc(l->ent, l->cap * sizeof(*l->ent));
-			}
+			if (l->n == l->cap)
+				listing_reserve(l, l->cap ? l->cap * 2 : 64);
 			ps_buf_addc(&l->names, (char)d->d_type);
 			l->off[l->n++] = l->names.len;
 			ps_buf_add(&l->names, d->d_name, strlen(d->d_name) + 1);
@@ -278,11 +285,7 @@ void listing_copy(struct listing *dst, const struct listing *src)
 {
 	ps_buf_reset(&dst->names);
 	ps_buf_add(&dst->names, src->names.buf, src->names.len);
-	if (dst->cap < src->n) {
-		dst->cap = src->n;
-		dst->off = ps_xrealloc(dst->off, dst->cap * sizeof(*dst->off));
-		dst->ent = ps_xrealloc(dst->ent, dst->cap * sizeof(*dst->ent));
-	}
+	listing_reserve(dst, src->n);
 	dst->n = src->n;
 	for (size_t i = 0; i < src->n; i++)
 		dst->ent[i] = dst->names.buf + (src->ent[i] - src->names.buf);
@@ -294,25 +297,18 @@ void listing_copy(struct listing *dst, const struct listing *src)
 static void listing_keep(struct listing *dst, const struct listing *src, const char *const *keep)
 {
 	ps_buf_reset(&dst->names);
+	listing_reserve(dst, src->n);
 	dst->n = 0;
-	size_t *off = ps_xmalloc((src->n + 1) * sizeof(*off));
 	for (size_t i = 0; i < src->n; i++) {
 		if (!in_list(keep, src->ent[i]))
 			continue;
 		ps_buf_addc(&dst->names, src->ent[i][-1]);
-		off[dst->n++] = dst->names.len;
+		dst->off[dst->n++] = dst->names.len;
 		ps_buf_add(&dst->names, src->ent[i], strlen(src->ent[i]) + 1);
 	}
-	if (dst->cap < dst->n) {
-		dst->cap = dst->n;
-		dst->off = ps_xrealloc(dst->off, dst->cap * sizeof(*dst->off));
-		dst->ent = ps_xrealloc(dst->ent, dst->cap * sizeof(*dst->ent));
-	}
-	for (size_t i = 0; i < dst->n; i++) {
-		dst->off[i] = off[i];
-		dst->ent[i] = dst->names.buf + off[i];
-	}
-	free(off);
+	/* the names are all in: their buffer no longer moves */
+	for (size_t i = 0; i < dst->n; i++)
+		dst->ent[i] = dst->names.buf + dst->off[i];
 }
 
 void listing_release(struct listing *l)
