@@ -63,6 +63,22 @@ struct sums {
 	unsigned char sha256[32], md5[16], sha1[20];
 };
 
+static void sums_of(struct sums *s, const struct hfile *f)
+{
+	memcpy(s->sha256, f->sha256, 32);
+	memcpy(s->md5, f->md5, 16);
+	memcpy(s->sha1, f->sha1, 20);
+}
+
+/* f's digests are s's */
+static void sums_to(struct hfile *f, const struct sums *s)
+{
+	memcpy(f->sha256, s->sha256, 32);
+	memcpy(f->md5, s->md5, 16);
+	memcpy(f->sha1, s->sha1, 20);
+	f->have_hash = 1;
+}
+
 struct ps_hashes {
 	uint64_t budget;     /* bytes left to read */
 	struct ps_hmap sums; /* SHA-256 prefix -> index in sv */
@@ -308,10 +324,7 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 			const struct recent *c = &h->recent[i];
 			if (c->bytes && c->len == n && memcmp(c->xxh, xxh, 16) == 0 &&
 			    memcmp(c->bytes, p, n) == 0) {
-				memcpy(f->sha256, c->sm.sha256, 32);
-				memcpy(f->md5, c->sm.md5, 16);
-				memcpy(f->sha1, c->sm.sha1, 20);
-				f->have_hash = 1;
+				sums_to(f, &c->sm);
 				return 0;
 			}
 		}
@@ -326,8 +339,7 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 	int known = 0;
 	while (!known && ps_hmap_next(&h->sums, key, &it, &v)) {
 		if (memcmp(h->sv[v].sha256, f->sha256, 32) == 0) {
-			memcpy(f->md5, h->sv[v].md5, 16);
-			memcpy(f->sha1, h->sv[v].sha1, 20);
+			sums_to(f, &h->sv[v]);
 			known = 1;
 		}
 	}
@@ -339,10 +351,7 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 		if (h->nsums < SUMS_MAX && ps_hmap_put(&h->sums, key, h->nsums) == 0) {
 			if (h->nsums % 256 == 0)
 				h->sv = ps_xrealloc(h->sv, (h->nsums + 256) * sizeof(*h->sv));
-			struct sums *sm = &h->sv[h->nsums++];
-			memcpy(sm->sha256, f->sha256, 32);
-			memcpy(sm->md5, f->md5, 16);
-			memcpy(sm->sha1, f->sha1, 20);
+			sums_of(&h->sv[h->nsums++], f);
 		}
 	}
 	f->have_hash = 1;
@@ -353,9 +362,7 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 		memcpy(c->bytes, p, n);
 		c->len = n;
 		memcpy(c->xxh, xxh, 16);
-		memcpy(c->sm.sha256, f->sha256, 32);
-		memcpy(c->sm.md5, f->md5, 16);
-		memcpy(c->sm.sha1, f->sha1, 20);
+		sums_of(&c->sm, f);
 	}
 	return 0;
 }
