@@ -142,14 +142,9 @@ static char *hash_hex(const struct group *g, const struct row *r)
 	return h;
 }
 
-/* A namespace-scoped row, kept whole (its group is reset per pid). */
-static void frows_add(struct frows *f, const struct group *g, const struct row *r)
+/* x: the row r of group g, whole (its own copies of the texts; rel unset). */
+static void frow_of(struct frow *x, const struct group *g, const struct row *r)
 {
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 256;
-		f->v = ps_xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
-	struct frow *x = &f->v[f->n++];
 	x->path = arena_dup(g, r->path, r->pathlen);
 	x->kind = ps_xstrdup(kind_text[r->kind]);
 	x->hash = hash_hex(g, r);
@@ -159,6 +154,19 @@ static void frows_add(struct frows *f, const struct group *g, const struct row *
 	x->tid = r->tid;
 	x->off = r->off;
 	x->size = r->size;
+	x->rel = NULL;
+}
+
+/* A namespace-scoped row, kept whole (its group is reset per pid). */
+static void frows_add(struct frows *f, const struct group *g, const struct row *r)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 256;
+		f->v = ps_xrealloc(f->v, f->cap * sizeof(*f->v));
+	}
+	struct frow *x = &f->v[f->n++];
+	frow_of(x, g, r);
+	/* a pid's row (row_use): "proc/<pid>/rel" */
 	const char *s = x->path + 5;
 	while (*s >= '0' && *s <= '9')
 		s++;
@@ -485,28 +493,6 @@ static int row_same(const struct group *ga, const struct row *a, const struct gr
 	return opt_eq(a->link, b->link) && opt_eq(row_text(ga, a->err), row_text(gb, b->err));
 }
 
-/* Copy the fields of a row into side s of p. */
-static void take_row(struct dpath *p, int s, const struct group *g, const struct row *r)
-{
-	if (!p->path) {
-		p->path = arena_dup(g, r->path, r->pathlen);
-		p->pid = r->pid;
-		p->tid = r->tid;
-	}
-	p->kind[s] = ps_xstrdup(kind_text[r->kind]);
-	p->hash[s] = hash_hex(g, r);
-	p->link[s] = r->link ? ps_xstrndup(r->link, r->linklen) : NULL;
-	p->err[s] = arena_dup(g, r->err, r->errlen);
-	p->off[s] = r->off;
-	p->size[s] = r->size;
-}
-
-static int row_cmp(const void *x, const void *y, void *arena)
-{
-	const char *base = arena;
-	return strcmp(base + ((const struct row *)x)->path, base + ((const struct row *)y)->path);
-}
-
 /* Move the fields of a namespace-scoped row into side s of p. */
 static void take(struct dpath *p, int s, struct frow *r)
 {
@@ -523,6 +509,21 @@ static void take(struct dpath *p, int s, struct frow *r)
 	p->off[s] = r->off;
 	p->size[s] = r->size;
 	r->kind = r->hash = r->link = r->err = NULL;
+}
+
+/* Copy the fields of a row into side s of p. */
+static void take_row(struct dpath *p, int s, const struct group *g, const struct row *r)
+{
+	struct frow x;
+	frow_of(&x, g, r);
+	take(p, s, &x);
+	frow_free(&x); /* its path, when p had one */
+}
+
+static int row_cmp(const void *x, const void *y, void *arena)
+{
+	const char *base = arena;
+	return strcmp(base + ((const struct row *)x)->path, base + ((const struct row *)y)->path);
 }
 
 static int frow_same(const struct frow *a, const struct frow *b)
