@@ -101,9 +101,16 @@ static const char *const ns_names[NS_COUNT] = {
 
 /* ---- shared helpers ------------------------------------------------------- */
 
+/* A parsed u64 the tables store: not the unknown marker, and one SQLite's
+ * signed integers hold (a value past INT64_MAX stays NULL). */
+static int u64_stored(uint64_t v)
+{
+	return v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX;
+}
+
 void tb_u64(sqlite3_stmt *st, int col, uint64_t v)
 {
-	if (v == PS_U64_UNKNOWN || v > (uint64_t)INT64_MAX)
+	if (!u64_stored(v))
 		sqlite3_bind_null(st, col);
 	else
 		sqlite3_bind_int64(st, col, (int64_t)v);
@@ -506,7 +513,7 @@ static void mv_i64(struct mapvals *mv, int i, int64_t v)
 /* As tb_u64: the unknown marker, or a value past INT64_MAX, stays NULL. */
 static void mv_u64(struct mapvals *mv, int i, uint64_t v)
 {
-	if (v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX)
+	if (u64_stored(v))
 		mv_i64(mv, i, (int64_t)v);
 }
 
@@ -606,7 +613,7 @@ int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, siz
 /* tb_u64 and tb_str_id for a row of a bulk insert. */
 static void bk_u64(struct ps_bulk *b, int col, uint64_t v)
 {
-	if (v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX)
+	if (u64_stored(v))
 		ps_bulk_i64(b, col, (int64_t)v);
 }
 
