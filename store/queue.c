@@ -5,7 +5,8 @@
  * Batches of members and tar chunks pass between threads about once per
  * MiB; freeing and reallocating them made the kernel zero fresh pages for
  * every one (clear_page was a fifth of the capture profile), so buffers of
- * the ordinary size go back to a small pool.
+ * the ordinary size go back to a small pool.  The pool makes them at exactly
+ * the size asked, so that they fit what it keeps.
  */
 #include "store_int.h"
 
@@ -41,7 +42,9 @@ void ps_pool_get(struct ps_pool *p, struct ps_buf *b, size_t cap)
 	}
 	pthread_mutex_unlock(&p->mu);
 	b->len = 0;
-	ps_buf_grow(b, cap - 1);
+	/* exactly cap, not ps_buf_grow's next power of two: a buffer the pool
+	 * made must be one it takes back (keep_max is a multiple of cap) */
+	ps_buf_reserve(b, cap);
 	b->buf[0] = '\0';
 }
 

@@ -17,3 +17,5 @@ add_dependencies(test_index_compact procsnap)
 # archive and the index keep each one's own bytes.
 ps_test(test_collide test_collide.c LIBS ps_tutil)
 add_dependencies(test_collide procsnap victim)
+# The pipeline's buffer pool takes back what it hands out.
+ps_test(test_store_queue test_store_queue.c LIBS ps_store)
