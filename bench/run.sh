@@ -304,7 +304,9 @@ run_n() {
 			echo "| diff | - | ≤ 1 s | SKIP | $diff_how |"
 		fi
 		echo
-		echo "Reproduce: \`cd $REPO && BUILD=$BUILD REPS=$REPS bench/run.sh $n\`"
+		local raise=
+		[ "${BENCH_RAISE_PID_MAX:-0}" != 1 ] || raise="BENCH_RAISE_PID_MAX=1 "
+		echo "Reproduce: \`cd $REPO && BUILD=$BUILD REPS=$REPS ${raise}bench/run.sh $n\`"
 		echo "<!-- /bench N=$n -->"
 	} >"$out"
 	cat "$out"
