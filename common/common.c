@@ -103,7 +103,8 @@ void ps_buf_reserve(struct ps_buf *b, size_t cap)
 void ps_buf_reset(struct ps_buf *b)
 {
 	b->len = 0;
-	b->buf[0] = '\0';
+	if (b->cap) /* the shared "" is never written: threads reset theirs at once */
+		b->buf[0] = '\0';
 }
 
 void ps_buf_add(struct ps_buf *b, const void *data, size_t len)
