@@ -173,6 +173,7 @@ struct ps_capture_stats {
 	uint64_t mem_members, mem_bytes, mem_truncated;
 	/* hashes */
 	uint64_t hash_files; /* files read and hashed (bodies included) */
+	uint64_t hash_ahead; /* of those, procsnap's own, hashed ahead (ahead.c) */
 	uint64_t hash_bytes; /* bytes hashed */
 	uint64_t hash_over;  /* files over the budget, not read */
 	uint64_t hash_ns;    /* time spent reading and hashing */

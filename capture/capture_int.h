@@ -274,8 +274,32 @@ int ps_cap_wants_maps(const struct walker *w);
 
 /* ---- hash.c: hashes of what runs ---- */
 struct ps_hashes;
-struct ps_hashes *ps_hashes_new(uint64_t budget);
+/* budget: bytes to read; ahead: procsnap's own files are hashed ahead
+ * (ahead.c; a capture of every pid of the live /proc, which includes us). */
+struct ps_hashes *ps_hashes_new(uint64_t budget, int ahead);
 void ps_hashes_free(struct ps_hashes *h);
+/* MD5, SHA-1 and SHA-256 at once, in three contexts of the caller's
+ * (created by begin when NULL; begin returns 0 or -1). */
+int ps_digests_begin(void *ctx[3]);
+void ps_digests_update(void *ctx[3], const void *p, size_t n);
+void ps_digests_end(void *ctx[3], unsigned char md5[16], unsigned char sha1[20],
+		    unsigned char sha256[32]);
+void ps_digests_free(void *ctx[3]);
+
+/* ---- ahead.c: procsnap's own files, hashed on a thread of their own ---- */
+struct ps_ahead;
+/* Start the thread (NULL: nothing to do, or it could not start). */
+struct ps_ahead *ps_ahead_start(uint64_t budget);
+/* The digests of the file (dev in the maps encoding, the rest from its
+ * fstat) when read ahead: 1.  Else read it yourself: -1 when it is one of
+ * ours not read yet (from now on left to the caller), 0 when not one of
+ * ours (or not yet opened there) or being read. */
+int ps_ahead_take(struct ps_ahead *a, uint64_t dev, uint64_t ino, int64_t mtime_ns, uint64_t size,
+		  unsigned char md5[16], unsigned char sha1[20], unsigned char sha256[32]);
+/* Has the thread gone through its list?  (For tests: the walk never waits.) */
+int ps_ahead_done(struct ps_ahead *a);
+/* The capture is over: the thread stops at its next chunk; never waits. */
+void ps_ahead_stop(struct ps_ahead *a);
 /* The hash steps of the current process (its exe, its executable file
  * mappings from w->pmaps). */
 void ps_cap_hash_process(struct walker *w);

@@ -80,8 +80,9 @@ static void sums_to(struct hfile *f, const struct sums *s)
 }
 
 struct ps_hashes {
-	uint64_t budget;     /* bytes left to read */
-	struct ps_hmap sums; /* SHA-256 prefix -> index in sv */
+	uint64_t budget;	/* bytes left to read */
+	struct ps_ahead *ahead; /* procsnap's own files (ahead.c), or NULL */
+	struct ps_hmap sums;	/* SHA-256 prefix -> index in sv */
 	struct sums *sv;
 	size_t nsums;
 	struct ps_hmap files; /* key -> index in v */
@@ -109,10 +110,11 @@ static int hung(const struct ps_hashes *h, uint64_t dev)
 	return 0;
 }
 
-struct ps_hashes *ps_hashes_new(uint64_t budget)
+struct ps_hashes *ps_hashes_new(uint64_t budget, int ahead)
 {
 	struct ps_hashes *h = ps_xcalloc(1, sizeof(*h));
 	h->budget = budget;
+	h->ahead = ahead ? ps_ahead_start(budget) : NULL;
 	ps_hmap_init(&h->files, FILES_MAX);
 	ps_hmap_init(&h->rows, ROWS_MAX);
 	ps_hmap_init(&h->sums, SUMS_MAX);
@@ -124,6 +126,7 @@ void ps_hashes_free(struct ps_hashes *h)
 {
 	if (!h)
 		return;
+	ps_ahead_stop(h->ahead);
 	ps_hmap_release(&h->files);
 	ps_hmap_release(&h->rows);
 	ps_hmap_release(&h->sums);
@@ -137,10 +140,7 @@ void ps_hashes_free(struct ps_hashes *h)
 
 void ps_cap_hash_release(struct walker *w)
 {
-	for (int i = 0; i < 3; i++) {
-		EVP_MD_CTX_free(w->hctx[i]);
-		w->hctx[i] = NULL;
-	}
+	ps_digests_free(w->hctx);
 	free(w->hbuf);
 	w->hbuf = NULL;
 	free(w->hit);
@@ -241,32 +241,51 @@ static void report(struct walker *w, const struct hfile *f, const char *path, co
 		r->aborted = 1;
 }
 
-/* ---- digests (private to the worker: an abandoned one frees its own) ---------- */
+/* ---- digests (each thread its own contexts: an abandoned worker frees its own) -- */
 
-static int digests_begin(struct walker *w)
+int ps_digests_begin(void *ctx[3])
 {
 	const EVP_MD *md[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
 	for (int i = 0; i < 3; i++) {
-		if (!w->hctx[i] && !(w->hctx[i] = EVP_MD_CTX_new()))
+		if (!ctx[i] && !(ctx[i] = EVP_MD_CTX_new()))
 			return -1;
-		if (!EVP_DigestInit_ex(w->hctx[i], md[i], NULL))
+		if (!EVP_DigestInit_ex(ctx[i], md[i], NULL))
 			return -1;
 	}
 	return 0;
 }
 
-static void digests_update(struct walker *w, const void *p, size_t n)
+void ps_digests_update(void *ctx[3], const void *p, size_t n)
 {
 	for (int i = 0; i < 3; i++)
-		EVP_DigestUpdate(w->hctx[i], p, n);
+		EVP_DigestUpdate(ctx[i], p, n);
+}
+
+void ps_digests_end(void *ctx[3], unsigned char md5[16], unsigned char sha1[20],
+		    unsigned char sha256[32])
+{
+	unsigned int n;
+	EVP_DigestFinal_ex(ctx[0], md5, &n);
+	EVP_DigestFinal_ex(ctx[1], sha1, &n);
+	EVP_DigestFinal_ex(ctx[2], sha256, &n);
+}
+
+void ps_digests_free(void *ctx[3])
+{
+	for (int i = 0; i < 3; i++) {
+		EVP_MD_CTX_free(ctx[i]);
+		ctx[i] = NULL;
+	}
+}
+
+static int digests_begin(struct walker *w)
+{
+	return ps_digests_begin(w->hctx);
 }
 
 static void digests_end(struct walker *w, struct hfile *f)
 {
-	unsigned int n;
-	EVP_DigestFinal_ex(w->hctx[0], f->md5, &n);
-	EVP_DigestFinal_ex(w->hctx[1], f->sha1, &n);
-	EVP_DigestFinal_ex(w->hctx[2], f->sha256, &n);
+	ps_digests_end(w->hctx, f->md5, f->sha1, f->sha256);
 	f->have_hash = 1;
 }
 
@@ -286,7 +305,7 @@ static int hash_fd(struct walker *w, int fd, uint64_t off, uint64_t *bytes)
 		}
 		if (n == 0)
 			return 0;
-		digests_update(w, w->hbuf, (size_t)n);
+		ps_digests_update(w->hctx, w->hbuf, (size_t)n);
 		off += (uint64_t)n;
 		*bytes += (uint64_t)n;
 		guard_tick(w);
@@ -606,6 +625,16 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 		if (!row_seen(h, &f, path))
 			report(w, &f, path, NULL, source, "budget");
 		goto out;
+	} else if (ps_ahead_take(h->ahead, f.dev, f.ino, f.mtime_ns, f.size, f.md5, f.sha1,
+				 f.sha256) > 0) {
+		/* one of procsnap's own, read whole by ahead.c: counted as read */
+		f.have_hash = 1;
+		h->budget -= f.size;
+		w->st->hash_files++;
+		w->st->hash_ahead++;
+		w->st->hash_bytes += f.size;
+		w->st->hash_ns += ps_mono_ns() - t0;
+		file_add(h, &f);
 	} else {
 		uint64_t bytes = 0;
 		guard_begin(w, 0);

@@ -384,8 +384,15 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	r->xv = r->procfs ? ps_xv_create(rootfd, root) : NULL;
 	r->mem_budget = opts->suspicious_max ? opts->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT;
 	/* hashes of what runs: read through a live procfs only (exe, map_files) */
-	if (!opts->no_hash && r->procfs)
-		r->hashes = ps_hashes_new(opts->hash_max ? opts->hash_max : PS_HASH_MAX_DEFAULT);
+	if (!opts->no_hash && r->procfs) {
+		/* our own files ahead when the walk will come to us: every pid of
+		 * a procfs that shows this process ("self" resolves there) */
+		char self[32];
+		int ahead = !(opts->pids && opts->npids) &&
+			    readlinkat(rootfd, "self", self, sizeof(self)) > 0;
+		r->hashes =
+		    ps_hashes_new(opts->hash_max ? opts->hash_max : PS_HASH_MAX_DEFAULT, ahead);
+	}
 
 	struct walker *w = walker_new(r);
 	int ret = 0;

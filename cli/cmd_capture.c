@@ -759,13 +759,13 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	ps_buf_addf(&summary,
 		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
 		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s],\n"
-		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"bytes\":%llu,\"over_budget\":%llu,"
-		    "\"ns\":%llu}\n}\n",
+		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"ahead\":%llu,\"bytes\":%llu,"
+		    "\"over_budget\":%llu,\"ns\":%llu}\n}\n",
 		    cst.deadline_reached ? "true" : "false", (unsigned long long)cst.not_captured,
 		    (unsigned long long)cst.timeouts, sc.timedout.buf, sc.ondisk_to.buf,
 		    (unsigned long long)sc.nhashes, (unsigned long long)cst.hash_files,
-		    (unsigned long long)cst.hash_bytes, (unsigned long long)cst.hash_over,
-		    (unsigned long long)cst.hash_ns);
+		    (unsigned long long)cst.hash_ahead, (unsigned long long)cst.hash_bytes,
+		    (unsigned long long)cst.hash_over, (unsigned long long)cst.hash_ns);
 	if (add_json_member(w, PS_SUMMARY_PATH, &summary, ps_mono_ns() - o.start_ns, &err) < 0)
 		goto fail;
 
