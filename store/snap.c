@@ -209,8 +209,10 @@ static void longest_literal(const char *pat, struct ps_buf *out)
  * when the pattern allows: a literal pid ("proc/42/...") reads that pid's
  * range; otherwise a literal piece of the pattern that cannot reach into
  * "proc/<pid>/" or "task/<tid>/" selects the names that can match (in the
- * small `strings` table) before `paths` is read, as integers.  Any other
- * pattern reads everything.  The GLOB itself is always checked last.
+ * small `strings` table) before `paths` is read, as integers; when the
+ * pattern ends with such a literal, only the names that end with it (after
+ * a '/').  Any other pattern reads everything.  The GLOB itself is always
+ * checked last.
  * Parameters: ?1 the pattern.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern)
@@ -243,9 +245,21 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1", cols, schema);
 		goto out;
 	}
+	/* A pattern that ends with such a literal: a path ends with it exactly
+	 * when '/' and the name do (what comes before a name ends with a digit
+	 * and '/', which the literal holds none of); fewer names to try. */
+	const char *tail = pattern + strlen(pattern);
+	while (tail > pattern && !strchr("*?[]", tail[-1]))
+		tail--;
+	int suffix = strlen(tail) >= 2 && !strpbrk(tail, "0123456789") && !strstr(tail, "proc") &&
+		     !strstr(tail, "task");
+	char *ends = suffix
+			 ? sqlite3_mprintf(" AND substr('/' || text, -length(%Q)) = %Q", tail, tail)
+			 : NULL;
 	char *in = sqlite3_mprintf("p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE "
-				   "is_name = 1 AND instr('/' || text, %Q) > 0)",
-				   schema, lit.buf);
+				   "is_name = 1 AND instr('/' || text, %Q) > 0%s)",
+				   schema, lit.buf, ends ? ends : "");
+	sqlite3_free(ends);
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
 	files_base_sql(&sql, schema, in ? in : "0", "1");
 	ps_buf_adds(&sql, " WHERE path GLOB ?1");

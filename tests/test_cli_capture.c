@@ -540,12 +540,32 @@ static void test_ls_glob(void)
 	    tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, FIXTURE),
 	    0);
 	static const char *const globs[] = {
-	    "proc/*/exe",    "proc/4242/*",	      "proc/*/fd/*",
-	    "proc/sys/*",    "proc/*/task/*/stat",    "*status",
-	    "procsnap/*",    "proc/*/ns/n*",	      "proc/[0-9]*/exe",
-	    "proc/42",	     "proc/*/net/*",	      "*",
-	    "proc/*/task/*", "proc/4242/task/4243/*", "proc/*/*name*",
+	    "proc/*/exe",
+	    "proc/4242/*",
+	    "proc/*/fd/*",
+	    "proc/sys/*",
+	    "proc/*/task/*/stat",
+	    "*status",
+	    "procsnap/*",
+	    "proc/*/ns/n*",
+	    "proc/[0-9]*/exe",
+	    "proc/42",
+	    "proc/*/net/*",
+	    "*",
+	    "proc/*/task/*",
+	    "proc/4242/task/4243/*",
+	    "proc/*/*name*",
 	    "nothing/*",
+	    /* ending with a literal: the names that end so (snap.c) */
+	    "proc/*/cwd",
+	    "proc/*/attr/exec",
+	    "proc/*e",
+	    "proc/*/ns/mnt",
+	    "*/exe",
+	    "proc/*/task/*/comm",
+	    "proc/*]/exe",
+	    "proc/*/fd/exe",
+	    "proc/*?xe",
 	};
 	struct ps_buf a = PS_BUF_INIT;
 	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++) {
