@@ -266,11 +266,7 @@ struct ps_ahead *ps_ahead_start(uint64_t budget)
 	ps_buf_release(&exe);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->cmu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->ccv, &ca);
-	pthread_condattr_destroy(&ca);
+	ps_cap_cond_init_mono(&a->ccv);
 	atomic_init(&a->refs, 2);
 	atomic_init(&a->done, 0);
 	pthread_t t;

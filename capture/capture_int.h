@@ -272,6 +272,9 @@ int ps_cap_read_link(int dfd, const char *name, struct ps_buf *b);
 /* Keep the maps text of the process for later steps (pagemap, hashes). */
 int ps_cap_wants_maps(const struct walker *w);
 
+/* A condition variable whose timed waits use CLOCK_MONOTONIC (watch.c). */
+void ps_cap_cond_init_mono(pthread_cond_t *c);
+
 /* ---- hash.c: hashes of what runs ---- */
 struct ps_hashes;
 /* budget: bytes to read; ahead: procsnap's own files are hashed ahead

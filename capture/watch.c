@@ -335,6 +335,15 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void ps_cap_cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_sink *sink,
 		   struct ps_capture_stats *stats, struct ps_err *err)
 {
@@ -364,11 +373,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	r->rootdev = rsb.st_dev;
 	atomic_init(&r->stop, 0);
 	pthread_mutex_init(&r->wmu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wcv, &ca);
-	pthread_condattr_destroy(&ca);
+	ps_cap_cond_init_mono(&r->wcv);
 	struct statfs sfs;
 	r->procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 	ps_buf_init(&r->root.names);
