@@ -129,7 +129,7 @@ int ps_capture_open_regular(int dirfd, const char *name, int flags, struct stat 
 
 /* ---- known-id bitmap -------------------------------------------------------- */
 
-void known_set(struct run *r, int64_t id)
+void ps_cap_known_set(struct run *r, int64_t id)
 {
 	if (id <= 0 || id >= PID_LIMIT)
 		return;
@@ -145,14 +145,14 @@ void known_set(struct run *r, int64_t id)
 	r->known[word] |= 1ull << (id % 64);
 }
 
-int known_has(const struct run *r, int64_t id)
+int ps_cap_known_has(const struct run *r, int64_t id)
 {
 	if (id <= 0 || (size_t)id / 64 >= r->known_words)
 		return 0;
 	return (int)((r->known[id / 64] >> (id % 64)) & 1);
 }
 
-void note_id(struct run *r, int64_t id)
+void ps_cap_note_id(struct run *r, int64_t id)
 {
 	if (id > r->max_id && id < PID_LIMIT)
 		r->max_id = id;
@@ -245,7 +245,7 @@ static void listing_reserve(struct listing *l, size_t n)
 
 /* List the directory open at fd into l, sorted.  Returns 0 or an errno (the
  * entries read before the error are kept). */
-int list_dir(struct walker *w, int fd, struct listing *l)
+int ps_cap_list_dir(struct walker *w, int fd, struct listing *l)
 {
 	int e = 0;
 	l->n = 0;
@@ -281,7 +281,7 @@ int list_dir(struct walker *w, int fd, struct listing *l)
 }
 
 /* Keep a copy of a listing (same order) as a template. */
-void listing_copy(struct listing *dst, const struct listing *src)
+void ps_cap_listing_copy(struct listing *dst, const struct listing *src)
 {
 	ps_buf_reset(&dst->names);
 	ps_buf_add(&dst->names, src->names.buf, src->names.len);
@@ -311,7 +311,7 @@ static void listing_keep(struct listing *dst, const struct listing *src, const c
 		dst->ent[i] = dst->names.buf + dst->off[i];
 }
 
-void listing_release(struct listing *l)
+void ps_cap_listing_release(struct listing *l)
 {
 	ps_buf_release(&l->names);
 	free(l->off);
@@ -325,7 +325,7 @@ static unsigned char ent_type(const char *ent)
 
 /* ---- records -------------------------------------------------------------------- */
 
-void progress(struct run *r, uint64_t now, int force)
+void ps_cap_progress(struct run *r, uint64_t now, int force)
 {
 	if (!r->sink->progress)
 		return;
@@ -336,14 +336,15 @@ void progress(struct run *r, uint64_t now, int force)
 			  r->st->files + r->st->links + r->st->dirs + r->st->absent, r->st->bytes);
 }
 
-void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
-	       const char *target, const void *data, size_t len, int e, int truncated)
+void ps_cap_emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+		      const char *target, const void *data, size_t len, int e, int truncated)
 {
-	emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1);
+	ps_cap_emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1);
 }
 
-void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
-	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd)
+void ps_cap_emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+		     const char *target, const void *data, size_t len, int e, int truncated,
+		     int spill_fd)
 {
 	if (r->aborted) {
 		if (spill_fd >= 0)
@@ -394,7 +395,7 @@ void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct s
 		r->aborted = 1;
 		return;
 	}
-	progress(r, now, 0);
+	ps_cap_progress(r, now, 0);
 }
 
 static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, const char *target,
@@ -406,7 +407,7 @@ static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, con
 		len = (size_t)w->spill_len;
 		w->spill_fd = -1;
 	}
-	emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
+	ps_cap_emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
 }
 
 void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
@@ -487,7 +488,7 @@ static int step(struct walker *w, int rank, const char *name, enum cc *cc)
 	enum cc c = cur_check(w, 2, rank, name);
 	if (cc)
 		*cc = c;
-	if (c != CC_GO || halted(w))
+	if (c != CC_GO || ps_cap_halted(w))
 		return 0;
 	at(w, 2, rank, name);
 	return 1;
@@ -604,7 +605,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 		if (PS_STAT_HAS(&s, 22))
 			w->p.starttime = s.starttime;
 		if (PS_STAT_HAS(&s, 4)) {
-			note_id(w->r, s.ppid);
+			ps_cap_note_id(w->r, s.ppid);
 			ps_xv_parent(w->r->xv, w->p.pid, s.ppid);
 		}
 	} else if (strcmp(name, "cmdline") == 0) {
@@ -612,7 +613,7 @@ static void pid_file_hook(struct walker *w, const char *name)
 	} else if (strcmp(name, "status") == 0) {
 		uint64_t v;
 		if (find_u64_line(w->data.buf, w->data.len, "TracerPid:", &v) == 0 && v < PID_LIMIT)
-			note_id(w->r, (int64_t)v);
+			ps_cap_note_id(w->r, (int64_t)v);
 	} else if (strcmp(name, "maps") == 0 && ps_cap_wants_maps(w)) {
 		ps_buf_reset(&w->pmaps);
 		ps_buf_add(&w->pmaps, w->data.buf, w->data.len);
@@ -635,7 +636,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	int e = 0, truncated = 0, skip = 0, mounted = 0;
 	struct ps_buf *b = &w->data;
 	ps_buf_reset(b);
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	int fd;
 	if (!sb || w->r->procfs) {
 		fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -658,7 +659,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 		e = read_content(w, fd, FILE_MAX, &truncated);
 	if (fd >= 0)
 		close(fd);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (fd < 0 || mounted) {
 		emit(w, PS_KIND_ABSENT, fd < 0 ? sb : xs, NULL, NULL, 0, fd < 0 ? e : EXDEV, 0);
 		if (fd < 0)
@@ -743,7 +744,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 	ps_buf_reset(b);
 	int e = 0, fd = -1, truncated = 0, stat_ok;
 	uint64_t max = w->o->exe_body_max ? w->o->exe_body_max : ((uint64_t)64 << 20);
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	stat_ok = fstatat(w->p.pidfd, rel, &sb, AT_NO_AUTOMOUNT) == 0;
 	if (!stat_ok)
 		e = errno;
@@ -754,7 +755,7 @@ static void do_body(struct walker *w, const char *rel, const char *name)
 		e = read_content(w, fd, (size_t)max, &truncated);
 	if (fd >= 0)
 		close(fd);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (!stat_ok) {
 		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
@@ -790,7 +791,7 @@ static void do_bodies(struct walker *w)
 	    step(w, R_EXE_BODY, "exe.body", NULL))
 		do_body(w, "exe", "exe.body");
 	char num[16], rel[32], name[40];
-	for (size_t i = 0; i < w->p.nbody_fds && !halted(w); i++) {
+	for (size_t i = 0; i < w->p.nbody_fds && !ps_cap_halted(w); i++) {
 		snprintf(num, sizeof(num), "%d", w->p.body_fds[i]);
 		if (!step(w, R_FD_BODY, num, NULL))
 			continue;
@@ -815,18 +816,18 @@ static void note_socket(struct walker *w, const char *name)
 	/* what the link names may have changed since it was read: under the
 	 * read timeout, and only the result handed to crossview.c */
 	char proto[PS_XV_PROTO_MAX];
-	guard_begin(w, 0);
+	ps_cap_guard_begin(w, 0);
 	size_t n = ps_xv_sockproto(w->p.pidfd, fd, l.inode, proto);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	ps_xv_socket(w->r->xv, w->p.pid, fd, l.inode, proto, n);
 }
 
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	int e = read_link(dfd, name, &w->link);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (e) {
 		emit(w, PS_KIND_ABSENT, sb, NULL, NULL, 0, e, 0);
 		proc_err(w, e);
@@ -860,10 +861,10 @@ static int first_in_netns(struct walker *w)
 	uint64_t k1 = 0, k2 = 0;
 	struct ps_link l;
 	struct stat sb;
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	int le = read_link(w->p.pidfd, "ns/net", &w->link);
 	int se = fstatat(w->p.pidfd, "net/dev", &sb, AT_SYMLINK_NOFOLLOW);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (le == 0 && ps_link_parse(w->link.buf, w->link.len, &l) == 0 &&
 	    l.inode != PS_U64_UNKNOWN)
 		k1 = l.inode;
@@ -910,7 +911,7 @@ static void walk_dir(struct walker *w, int fd, struct listing *l, int depth, enu
 {
 	w->dfd[depth] = fd;
 	w->lst[depth] = l;
-	for (size_t i = 0; i < l->n && !halted(w); i++)
+	for (size_t i = 0; i < l->n && !ps_cap_halted(w); i++)
 		visit(w, fd, l->ent[i], ent_type(l->ent[i]), depth + 1, child);
 	if (enter)
 		w->cur.active = 0; /* whatever follows comes after the stuck step */
@@ -945,13 +946,13 @@ static void do_dir(struct walker *w, int dfd, const char *name, const struct sta
 		return;
 	}
 	int e = 0, tpl = child == L_THREAD && w->have_tid_tpl;
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		e = errno;
 	else if (!tpl)
-		e = list_dir(w, fd, l);
-	guard_end(w);
+		e = ps_cap_list_dir(w, fd, l);
+	ps_cap_guard_end(w);
 	if (fd < 0) {
 		emit(w, e == ENOENT || e == ESRCH ? PS_KIND_ABSENT : PS_KIND_DIR, sb, NULL, NULL, 0,
 		     e, 0);
@@ -983,8 +984,8 @@ static void do_thread_entry(struct walker *w, int dfd, const char *name, int dep
 		w->p.cur_tid = tid;
 	if (cc == CC_GO) {
 		if (tid > 0) {
-			known_set(w->r, tid);
-			note_id(w->r, tid);
+			ps_cap_known_set(w->r, tid);
+			ps_cap_note_id(w->r, tid);
 			ps_xv_see(w->r->xv, tid, PS_XV_TASK);
 			w->p.nthreads++;
 		}
@@ -1009,13 +1010,13 @@ static void do_task(struct walker *w, int dfd, const char *name, const struct st
 		if (sb->st_dev != w->pdev) {
 			e = EXDEV;
 		} else {
-			guard_begin(w, 1);
+			ps_cap_guard_begin(w, 1);
 			fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				e = errno;
 			else
-				e = list_dir(w, fd, l);
-			guard_end(w);
+				e = ps_cap_list_dir(w, fd, l);
+			ps_cap_guard_end(w);
 		}
 		emit(w, fd < 0 && (e == ENOENT || e == ESRCH) ? PS_KIND_ABSENT : PS_KIND_DIR, sb,
 		     NULL, NULL, 0, e, 0);
@@ -1026,7 +1027,7 @@ static void do_task(struct walker *w, int dfd, const char *name, const struct st
 		return;
 	w->dfd[depth] = fd;
 	w->lst[depth] = l;
-	for (size_t i = 0; i < l->n && !halted(w); i++)
+	for (size_t i = 0; i < l->n && !ps_cap_halted(w); i++)
 		do_thread_entry(w, fd, l->ent[i], depth + 1);
 	if (enter)
 		w->cur.active = 0;
@@ -1039,7 +1040,7 @@ static void do_task(struct walker *w, int dfd, const char *name, const struct st
 static void visit(struct walker *w, int dfd, const char *name, unsigned char dtype, int depth,
 		  enum level lvl)
 {
-	if (halted(w))
+	if (ps_cap_halted(w))
 		return;
 	enum policy pol = policy(w, lvl, depth, name);
 	if (pol == P_IGNORE)
@@ -1073,10 +1074,10 @@ static void visit_at(struct walker *w, int dfd, const char *name, unsigned char 
 			do_file(w, dfd, name, NULL, lvl);
 			goto out;
 		}
-		guard_begin(w, 1);
+		ps_cap_guard_begin(w, 1);
 		int rc = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT);
 		int e = errno;
-		guard_end(w);
+		ps_cap_guard_end(w);
 		if (rc < 0) {
 			emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
 			proc_err(w, e);
@@ -1136,14 +1137,14 @@ static void do_pagemap(struct walker *w)
 		goto out;
 	}
 	struct ps_pm_result res;
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	if (!w->have_pmaps && ps_read_at(w->p.pidfd, "maps", &w->pmaps, FILE_MAX, NULL) != 0)
 		ps_buf_reset(&w->pmaps); /* maps excluded or unreadable: read it for us */
 	if (!w->have_pmaps)
 		ps_cap_hash_forget(w);
 	int e = ps_pm_read(w->pm, w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->o->pagemap_max,
 			   &w->data, &res);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (!res.got_data) {
 		emit(w, PS_KIND_ABSENT, res.opened ? &res.sb : NULL, NULL, NULL, 0, e, 0);
 	} else {
@@ -1193,11 +1194,11 @@ static void do_mempages(struct walker *w)
 	struct ps_mp_result res;
 	/* the exe's own file is in exe.body when bodies are kept */
 	int skip = w->p.have_exe && w->o->exe_bodies != PS_EXE_BODIES_NONE;
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	int e = ps_mp_read(w->p.pidfd, w->pmaps.buf, w->pmaps.len, w->pmsec.buf, w->pmsec.len,
 			   skip ? w->p.exe.buf : NULL, skip ? w->p.exe.len : 0, &w->r->mem_budget,
 			   proc_max, &w->mem, &res);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (!res.flagged)
 		goto out;
 	if (!res.got_data)
@@ -1233,10 +1234,10 @@ static int exe_on_disk(struct walker *w)
 	ps_buf_adds(&w->link, "root");
 	ps_buf_add(&w->link, x->buf, x->len);
 	struct stat sb;
-	guard_begin(w, 0);
+	ps_cap_guard_begin(w, 0);
 	int rc = fstatat(w->p.pidfd, w->link.buf, &sb, AT_NO_AUTOMOUNT);
 	int e = errno;
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (rc == 0)
 		return 1;
 	return e == ENOENT || e == ENOTDIR ? 0 : -1;
@@ -1252,11 +1253,11 @@ static void argv0_check(struct walker *w, int pidfd)
 	if (!ps_xv_argv0_check(r->xv, w->p.pid, &w->link))
 		return;
 	struct stat sx, sa;
-	guard_begin(w, 0);
+	ps_cap_guard_begin(w, 0);
 	int rx = fstatat(pidfd, "exe", &sx, AT_NO_AUTOMOUNT);
 	int ra = rx == 0 ? fstatat(pidfd, w->link.buf, &sa, AT_NO_AUTOMOUNT) : -1;
 	int e = errno;
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (rx != 0)
 		return;
 	if (ra == 0)
@@ -1272,11 +1273,11 @@ static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 {
 	struct run *r = w->r;
 	struct stat sb;
-	guard_begin(w, 1);
+	ps_cap_guard_begin(w, 1);
 	int pidfd = openat(r->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int e = errno;
 	int have_sb = pidfd >= 0 && fstat(pidfd, &sb) == 0;
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (pidfd < 0) {
 		/* Gone since the listing, or never there (--pid). */
 		emit(w, PS_KIND_ABSENT, NULL, NULL, NULL, 0, e, 0);
@@ -1346,13 +1347,13 @@ static struct listing *list_pid(struct walker *w, int pidfd)
 	if (w->have_pid_tpl)
 		return &w->pid_tpl;
 	at(w, 2, R_LIST, "");
-	guard_begin(w, 0);
-	int e = list_dir(w, pidfd, l);
-	guard_end(w);
+	ps_cap_guard_begin(w, 0);
+	int e = ps_cap_list_dir(w, pidfd, l);
+	ps_cap_guard_end(w);
 	if (e) {
 		proc_err(w, e);
 	} else if (w->r->procfs && l->n) {
-		listing_copy(&w->pid_tpl, l);
+		ps_cap_listing_copy(&w->pid_tpl, l);
 		w->have_pid_tpl = 1;
 	}
 	return l;
@@ -1363,8 +1364,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	struct run *r = w->r;
 	char name[16];
 	snprintf(name, sizeof(name), "%d", pid);
-	known_set(r, pid);
-	note_id(r, pid);
+	ps_cap_known_set(r, pid);
+	ps_cap_note_id(r, pid);
 	enum cc cc = cur_check(w, 1, 0, name);
 	size_t mark = path_push(w, name);
 	int pidfd;
@@ -1392,7 +1393,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	w->lst[1] = l;
 	static const char pm_name[] = "pagemap.sections";
 	int pm_done = w->o->no_pagemap;
-	for (size_t i = 0; i < l->n && !halted(w); i++) {
+	for (size_t i = 0; i < l->n && !ps_cap_halted(w); i++) {
 		if (!pm_done && name_order(l->ent[i], pm_name) > 0) {
 			if (step(w, R_ENTRY, pm_name, NULL))
 				do_pagemap(w);
@@ -1401,14 +1402,14 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 		if (strcmp(l->ent[i], "stat") != 0)
 			visit(w, pidfd, l->ent[i], ent_type(l->ent[i]), 2, L_PID);
 	}
-	if (!pm_done && !halted(w) && step(w, R_ENTRY, pm_name, NULL))
+	if (!pm_done && !ps_cap_halted(w) && step(w, R_ENTRY, pm_name, NULL))
 		do_pagemap(w);
 	if (w->have_pmsec && w->o->suspicious_pages && r->procfs && pid != (int)getpid() &&
 	    step(w, R_MEM, "mem.sections", NULL))
 		do_mempages(w);
-	if (!halted(w))
+	if (!ps_cap_halted(w))
 		do_bodies(w);
-	if (!halted(w) && r->hashes)
+	if (!ps_cap_halted(w) && r->hashes)
 		ps_cap_hash_process(w);
 
 	if (!r->aborted) {
@@ -1443,7 +1444,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 out:
 	w->cur.active = 0;
 	r->procs_done++;
-	progress(r, ps_mono_ns(), 0);
+	ps_cap_progress(r, ps_mono_ns(), 0);
 	path_pop(w, mark);
 }
 
@@ -1468,10 +1469,10 @@ static int64_t read_num_at(struct walker *w, const char *name, int loadavg)
 static void relist(struct walker *w)
 {
 	struct listing *l = &w->lv[0];
-	if (lseek(w->r->rootfd, 0, SEEK_SET) < 0 || list_dir(w, w->r->rootfd, l) != 0)
+	if (lseek(w->r->rootfd, 0, SEEK_SET) < 0 || ps_cap_list_dir(w, w->r->rootfd, l) != 0)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
-		known_set(w->r, ps_cap_parse_id(l->ent[i]));
+		ps_cap_known_set(w->r, ps_cap_parse_id(l->ent[i]));
 		ps_xv_see(w->r->xv, ps_cap_parse_id(l->ent[i]), PS_XV_LISTED);
 	}
 }
@@ -1492,9 +1493,9 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 {
 	struct run *r = w->r;
 	relist(w);
-	for (size_t i = 0; i < n && !halted(w); i++) {
+	for (size_t i = 0; i < n && !ps_cap_halted(w); i++) {
 		int id = cand[i];
-		if (known_has(r, id))
+		if (ps_cap_known_has(r, id))
 			continue;
 		int64_t tgid = tgid_of(w, id);
 		char name[16];
@@ -1505,7 +1506,7 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 		if (tgid > 0 && tgid != id) {
 			/* A thread: of a known group (started after we walked its
 			 * task/) it is fine; else its group leader is hidden. */
-			if (known_has(r, tgid))
+			if (ps_cap_known_has(r, tgid))
 				continue;
 			id = (int)tgid;
 		}
@@ -1542,8 +1543,8 @@ static void sweep(struct walker *w)
 	int cand[CAND_MAX];
 	size_t n = 0;
 	char name[16];
-	for (int64_t id = 1; id < limit && !halted(w); id++) {
-		if (known_has(r, id))
+	for (int64_t id = 1; id < limit && !ps_cap_halted(w); id++) {
+		if (ps_cap_known_has(r, id))
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)id);
 		struct stat sb;
@@ -1562,19 +1563,19 @@ static void sweep(struct walker *w)
 
 /* ---- the phases --------------------------------------------------------------------- */
 
-void walk(struct walker *w)
+void ps_cap_walk(struct walker *w)
 {
 	struct run *r = w->r;
 	if (r->phase == PH_SYS) {
 		/* The root itself was recorded by ps_capture_run; system files. */
 		w->dfd[0] = r->rootfd;
-		for (size_t i = 0; i < r->root.n && !halted(w); i++)
+		for (size_t i = 0; i < r->root.n && !ps_cap_halted(w); i++)
 			if (ps_cap_parse_id(r->root.ent[i]) < 0)
 				visit(w, r->rootfd, r->root.ent[i], ent_type(r->root.ent[i]), 1,
 				      L_SYS);
 		w->dfd[0] = -1;
 		w->cur.active = 0;
-		if (halted(w))
+		if (ps_cap_halted(w))
 			return;
 		ps_cap_sysmod(w, r->o->root ? r->o->root : "/proc");
 		r->phase = PH_PIDS;
@@ -1583,14 +1584,14 @@ void walk(struct walker *w)
 	if (r->phase == PH_PIDS) {
 		/* A pid being resumed gets its process record even when the
 		 * deadline has passed (cur.active). */
-		for (; r->idx < r->npids && (w->cur.active || !halted(w)); r->idx++) {
+		for (; r->idx < r->npids && (w->cur.active || !ps_cap_halted(w)); r->idx++) {
 			/* --pid: each once (and not a thread already walked) */
 			int pid = r->pids[r->idx];
-			if (r->o->npids && !w->cur.active && pid > 0 && known_has(r, pid))
+			if (r->o->npids && !w->cur.active && pid > 0 && ps_cap_known_has(r, pid))
 				continue;
 			capture_pid(w, pid, 0);
 		}
-		if (halted(w))
+		if (ps_cap_halted(w))
 			return;
 		r->phase = r->o->npids ? PH_DONE : PH_SWEEP;
 	}
@@ -1601,9 +1602,9 @@ void walk(struct walker *w)
 			capture_pid(w, r->sweep_pid, 1);
 			r->sweep_pid = 0;
 		}
-		if (!halted(w))
+		if (!ps_cap_halted(w))
 			sweep(w);
-		if (!halted(w))
+		if (!ps_cap_halted(w))
 			r->phase = PH_DONE;
 	}
 }

@@ -155,7 +155,7 @@ struct walker {
 	struct ps_capture_stats *st;	 /* = r->st */
 	struct hub *hub;
 	pthread_t thread;
-	int finished;	      /* walk() returned (under r->wmu) */
+	int finished;	      /* ps_cap_walk() returned (under r->wmu) */
 	_Atomic uint64_t seq; /* even: between operations; odd: in one; SEQ_GONE */
 	int op_record;	      /* the operation in flight has no record yet */
 	int depth;	      /* depth of the step in flight */
@@ -195,32 +195,33 @@ struct walker {
 };
 
 /* capture.c */
-void walk(struct walker *w); /* run the phases from r->phase on */
-void emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
-	       const char *target, const void *data, size_t len, int e, int truncated);
+void ps_cap_walk(struct walker *w); /* run the phases from r->phase on */
+void ps_cap_emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+		      const char *target, const void *data, size_t len, int e, int truncated);
 /* The same, the content being in spill_fd (len bytes) when it is >= 0: the
  * sink owns the fd from here (closed here if the run was aborted). */
-void emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
-	      const char *target, const void *data, size_t len, int e, int truncated, int spill_fd);
-void progress(struct run *r, uint64_t now, int force);
-void listing_copy(struct listing *dst, const struct listing *src);
-void listing_release(struct listing *l);
-int list_dir(struct walker *w, int fd, struct listing *l);
-void known_set(struct run *r, int64_t id);
-int known_has(const struct run *r, int64_t id);
-void note_id(struct run *r, int64_t id);
+void ps_cap_emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
+		     const char *target, const void *data, size_t len, int e, int truncated,
+		     int spill_fd);
+void ps_cap_progress(struct run *r, uint64_t now, int force);
+void ps_cap_listing_copy(struct listing *dst, const struct listing *src);
+void ps_cap_listing_release(struct listing *l);
+int ps_cap_list_dir(struct walker *w, int fd, struct listing *l);
+void ps_cap_known_set(struct run *r, int64_t id);
+int ps_cap_known_has(const struct run *r, int64_t id);
+void ps_cap_note_id(struct run *r, int64_t id);
 
 /* watch.c */
-void gone(struct walker *w); /* abandoned: free private state, exit the thread */
+void ps_cap_gone(struct walker *w); /* abandoned: free private state, exit the thread */
 
-static inline int halted(const struct walker *w)
+static inline int ps_cap_halted(const struct walker *w)
 {
 	return w->r->aborted || atomic_load_explicit(&w->r->stop, memory_order_relaxed);
 }
 
 /* Enter a blocking operation: the walk's position (pos, depth, path,
  * op_record) is published with it. */
-static inline void guard_begin(struct walker *w, int record)
+static inline void ps_cap_guard_begin(struct walker *w, int record)
 {
 	w->op_record = record;
 	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
@@ -229,22 +230,22 @@ static inline void guard_begin(struct walker *w, int record)
 
 /* Still inside it, but making progress (a chunk of a long read): the
  * watchdog's clock restarts.  Abandoned meanwhile: never returns. */
-static inline void guard_tick(struct walker *w)
+static inline void ps_cap_guard_tick(struct walker *w)
 {
 	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
 	if (s == SEQ_GONE || !atomic_compare_exchange_strong_explicit(
 				 &w->seq, &s, s + 2, memory_order_acq_rel, memory_order_acquire))
-		gone(w);
+		ps_cap_gone(w);
 }
 
 /* Leave it: unless the watchdog took over meanwhile (then this thread is
  * abandoned and never returns from here). */
-static inline void guard_end(struct walker *w)
+static inline void ps_cap_guard_end(struct walker *w)
 {
 	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
 	if (s == SEQ_GONE || !atomic_compare_exchange_strong_explicit(
 				 &w->seq, &s, s + 1, memory_order_acq_rel, memory_order_acquire))
-		gone(w);
+		ps_cap_gone(w);
 }
 
 /* ---- for the cross-view helpers (crossview.c, sysmod.c, mempages.c) ---- */

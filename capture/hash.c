@@ -308,7 +308,7 @@ static int hash_fd(struct walker *w, int fd, uint64_t off, uint64_t *bytes)
 		ps_digests_update(w->hctx, w->hbuf, (size_t)n);
 		off += (uint64_t)n;
 		*bytes += (uint64_t)n;
-		guard_tick(w);
+		ps_cap_guard_tick(w);
 	}
 }
 
@@ -495,9 +495,9 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	if (strcmp(rel, "exe") == 0) {
 		ps_buf_add(&path, w->p.exe.buf, w->p.exe.len);
 	} else {
-		guard_begin(w, 0);
+		ps_cap_guard_begin(w, 0);
 		e = ps_cap_read_link(w->p.pidfd, rel, &path);
-		guard_end(w);
+		ps_cap_guard_end(w);
 		if (e)
 			ps_buf_reset(&path);
 	}
@@ -508,9 +508,9 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 			e = ENOMEM;
 	} else if (digests_begin(w) == 0) {
 		/* our own spill file: local, but under the watchdog too */
-		guard_begin(w, 0);
+		ps_cap_guard_begin(w, 0);
 		e = hash_fd(w, w->spill_fd, 0, &bytes);
-		guard_end(w);
+		ps_cap_guard_end(w);
 		if (!e)
 			digests_end(w, &f);
 	} else {
@@ -591,9 +591,9 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 	char rel[64];
 	snprintf(rel, sizeof(rel), "%s%s", it->exe ? "exe" : "map_files/",
 		 it->exe ? "" : it->range);
-	guard_begin(w, 0);
+	ps_cap_guard_begin(w, 0);
 	int pre = fstatat(w->p.pidfd, rel, &sb, AT_NO_AUTOMOUNT) == 0 && S_ISREG(sb.st_mode);
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (pre) {
 		file_from_stat(&f, &sb);
 		struct hfile *known = file_find(h, f.dev, f.ino, f.mtime_ns);
@@ -604,10 +604,10 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 			return;
 		}
 	}
-	guard_begin(w, 0);
+	ps_cap_guard_begin(w, 0);
 	w->hash_fd = open_item(w, it, path, &sb);
 	int e = w->hash_fd < 0 ? errno : 0;
-	guard_end(w);
+	ps_cap_guard_end(w);
 	if (w->hash_fd < 0) {
 		memset(&f, 0, sizeof(f));
 		f.dev = it->dev;
@@ -637,11 +637,11 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 		file_add(h, &f);
 	} else {
 		uint64_t bytes = 0;
-		guard_begin(w, 0);
+		ps_cap_guard_begin(w, 0);
 		e = digests_begin(w) < 0 ? ENOMEM : hash_fd(w, w->hash_fd, 0, &bytes);
 		if (!e)
 			digests_end(w, &f);
-		guard_end(w);
+		ps_cap_guard_end(w);
 		h->budget -= bytes < h->budget ? bytes : h->budget;
 		w->st->hash_files++;
 		w->st->hash_bytes += bytes;
@@ -667,10 +667,10 @@ void ps_cap_hash_process(struct walker *w)
 	 * own, before the numbered ones: names sort before numbers) */
 	int stuck = 0;
 	if (!w->have_pmaps && ps_cap_step(w, R_HASH, "maps", &stuck)) {
-		guard_begin(w, 0);
+		ps_cap_guard_begin(w, 0);
 		if (ps_read_at(w->p.pidfd, "maps", &w->pmaps, (size_t)1 << 30, NULL) != 0)
 			ps_buf_reset(&w->pmaps);
-		guard_end(w);
+		ps_cap_guard_end(w);
 		w->have_pmaps = 1;
 		ps_cap_hash_forget(w);
 	}
@@ -678,7 +678,7 @@ void ps_cap_hash_process(struct walker *w)
 	const struct item *v = items_of(w, &n);
 	struct ps_buf path = PS_BUF_INIT;
 	char name[24];
-	for (size_t i = 0; i < n && !halted(w); i++) {
+	for (size_t i = 0; i < n && !ps_cap_halted(w); i++) {
 		const struct item *it = &v[i];
 		ps_buf_reset(&path);
 		if (it->exe)

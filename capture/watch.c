@@ -75,7 +75,7 @@ static void hub_put(struct hub *h)
 
 static void tick(void *ctx)
 {
-	guard_tick(ctx);
+	ps_cap_guard_tick(ctx);
 }
 
 static struct walker *walker_new(struct run *r)
@@ -125,9 +125,9 @@ static void walker_free(struct walker *w)
 			close(w->cur.fd[i]);
 	}
 	for (size_t i = 0; i <= MAX_DEPTH; i++)
-		listing_release(&w->lv[i]);
-	listing_release(&w->pid_tpl);
-	listing_release(&w->tid_tpl);
+		ps_cap_listing_release(&w->lv[i]);
+	ps_cap_listing_release(&w->pid_tpl);
+	ps_cap_listing_release(&w->tid_tpl);
 	ps_buf_release(&w->path);
 	ps_buf_release(&w->data);
 	ps_buf_release(&w->link);
@@ -145,7 +145,7 @@ static void walker_free(struct walker *w)
 	free(w);
 }
 
-void gone(struct walker *w)
+void ps_cap_gone(struct walker *w)
 {
 	struct hub *h = w->hub;
 	/* The watchdog holds the lock while it reads this worker's state. */
@@ -160,7 +160,7 @@ static void *worker_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "ps-walk"); /* for perf and top */
 	struct walker *w = arg;
-	walk(w);
+	ps_cap_walk(w);
 	pthread_mutex_lock(&w->r->wmu);
 	w->finished = 1;
 	pthread_cond_signal(&w->r->wcv);
@@ -191,7 +191,7 @@ static void resume_from(struct walker *nw, const struct walker *w)
 		if (w->dfd[d] >= 0)
 			c->fd[d] = fcntl(w->dfd[d], F_DUPFD_CLOEXEC, 0);
 		if (w->lst[d])
-			listing_copy(&nw->lv[d], w->lst[d]);
+			ps_cap_listing_copy(&nw->lv[d], w->lst[d]);
 	}
 	if (!w->p.active)
 		return;
@@ -238,7 +238,7 @@ static struct walker *take_over(struct run *r, struct walker *w, uint64_t seen)
 	pthread_detach(w->thread);
 	r->st->timeouts++;
 	if (w->op_record)
-		emit_path(r, w->path.buf, PS_KIND_ABSENT, NULL, NULL, NULL, 0, ETIMEDOUT, 0);
+		ps_cap_emit_path(r, w->path.buf, PS_KIND_ABSENT, NULL, NULL, NULL, 0, ETIMEDOUT, 0);
 	struct walker *nw = walker_new(r);
 	resume_from(nw, w);
 	pthread_mutex_unlock(&h->mu);
@@ -318,11 +318,11 @@ static void record_unreached(struct run *r)
 	char path[32];
 	for (size_t i = r->phase == PH_SYS ? 0 : r->idx; i < r->npids && !r->aborted; i++) {
 		int pid = r->pids[i];
-		if (r->o->npids && pid > 0 && known_has(r, pid))
+		if (r->o->npids && pid > 0 && ps_cap_known_has(r, pid))
 			continue; /* a repeat of --pid, or a thread walked already */
-		known_set(r, pid);
+		ps_cap_known_set(r, pid);
 		snprintf(path, sizeof(path), "proc/%d", pid);
-		emit_path(r, path, PS_KIND_ABSENT, NULL, NULL, NULL, 0, ETIMEDOUT, 0);
+		ps_cap_emit_path(r, path, PS_KIND_ABSENT, NULL, NULL, NULL, 0, ETIMEDOUT, 0);
 		r->st->not_captured++;
 	}
 }
@@ -402,7 +402,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	struct walker *w = walker_new(r);
 	int ret = 0;
 	struct listing *l0 = &r->root;
-	int e = list_dir(w, rootfd, l0);
+	int e = ps_cap_list_dir(w, rootfd, l0);
 	if (e) {
 		ret = ps_err_set(err, e, "capture: list %s: %s", root, strerror(e));
 		goto out;
@@ -413,8 +413,8 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 		int id = ps_cap_parse_id(l0->ent[i]);
 		if (id > 0) {
 			r->pids[r->npids++] = id;
-			known_set(r, id);
-			note_id(r, id);
+			ps_cap_known_set(r, id);
+			ps_cap_note_id(r, id);
 			ps_xv_see(r->xv, id, PS_XV_LISTED);
 		}
 	}
@@ -432,7 +432,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	r->procs_total = (int)r->npids;
 
 	/* The root itself, then the walk. */
-	emit_path(r, "proc", PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
+	ps_cap_emit_path(r, "proc", PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
 	r->phase = PH_SYS;
 	e = pthread_create(&w->thread, NULL, worker_main, w);
 	if (e) {
@@ -452,7 +452,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 		ps_cap_emit_at(w, PS_CROSSVIEW_PATH, PS_KIND_FILE, NULL, w->data.buf, w->data.len,
 			       0);
 	}
-	progress(r, ps_mono_ns(), 1);
+	ps_cap_progress(r, ps_mono_ns(), 1);
 	if (r->aborted)
 		ret = ps_err_prefix(err, "capture");
 out:
@@ -463,7 +463,7 @@ out:
 	ps_xv_free(r->xv);
 	ps_hashes_free(r->hashes);
 	free(r->pids);
-	listing_release(&r->root);
+	ps_cap_listing_release(&r->root);
 	free(r->known);
 	free(r->netns);
 	pthread_mutex_destroy(&r->wmu);

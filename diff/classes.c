@@ -143,7 +143,7 @@ enum ps_diff_class ps_diff_class_of(const struct ps_diff_classes *c, const char 
 	return PS_DIFF_CLASS_UNKNOWN;
 }
 
-int dx_has_drops(const struct ps_diff_classes *c, const char *rel)
+int ps_dx_has_drops(const struct ps_diff_classes *c, const char *rel)
 {
 	if (!c || !c->have_drops)
 		return 0;
@@ -153,8 +153,8 @@ int dx_has_drops(const struct ps_diff_classes *c, const char *rel)
 	return 0;
 }
 
-size_t dx_drop_lines(const struct ps_diff_classes *c, const char *rel, const struct ps_buf *in,
-		     struct ps_buf *out)
+size_t ps_dx_drop_lines(const struct ps_diff_classes *c, const char *rel, const struct ps_buf *in,
+			struct ps_buf *out)
 {
 	size_t dropped = 0, pos = 0;
 	ps_buf_reset(out);

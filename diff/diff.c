@@ -36,7 +36,7 @@ const char *const ps_dftype_json[4] = {"file", "kv", "table", "text"};
 
 /* ---- items ---------------------------------------------------------------- */
 
-struct ditem *di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec)
+struct ditem *ps_di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 256;
@@ -51,9 +51,9 @@ struct ditem *di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec)
 	return it;
 }
 
-struct ditem *di_sys(struct ps_diff *d, const char *file, enum dftype t)
+struct ditem *ps_di_sys(struct ps_diff *d, const char *file, enum dftype t)
 {
-	struct ditem *it = di_new(d, G_SYS, -1, 0);
+	struct ditem *it = ps_di_new(d, G_SYS, -1, 0);
 	it->file = ps_xstrdup(file);
 	it->ftype = (int)t;
 	return it;
@@ -69,7 +69,7 @@ static struct dfield *di_add(struct ditem *it, const char *name)
 	return f;
 }
 
-void di_int(struct ditem *it, const char *name, int64_t v)
+void ps_di_int(struct ditem *it, const char *name, int64_t v)
 {
 	struct dfield *f = di_add(it, name);
 	if (f) {
@@ -78,7 +78,7 @@ void di_int(struct ditem *it, const char *name, int64_t v)
 	}
 }
 
-void di_bool(struct ditem *it, const char *name, int v)
+void ps_di_bool(struct ditem *it, const char *name, int v)
 {
 	struct dfield *f = di_add(it, name);
 	if (f) {
@@ -87,12 +87,12 @@ void di_bool(struct ditem *it, const char *name, int v)
 	}
 }
 
-void di_null(struct ditem *it, const char *name)
+void ps_di_null(struct ditem *it, const char *name)
 {
 	di_add(it, name);
 }
 
-void di_str(struct ditem *it, const char *name, const char *s, size_t n)
+void ps_di_str(struct ditem *it, const char *name, const char *s, size_t n)
 {
 	struct dfield *f = di_add(it, name);
 	if (!f)
@@ -108,12 +108,12 @@ void di_str(struct ditem *it, const char *name, const char *s, size_t n)
 	f->v.n = n;
 }
 
-void di_cstr(struct ditem *it, const char *name, const char *s)
+void ps_di_cstr(struct ditem *it, const char *name, const char *s)
 {
-	di_str(it, name, s, s ? strlen(s) : 0);
+	ps_di_str(it, name, s, s ? strlen(s) : 0);
 }
 
-const struct dval *di_get(const struct ditem *it, const char *name)
+const struct dval *ps_di_get(const struct ditem *it, const char *name)
 {
 	for (int i = 0; i < it->nf; i++)
 		if (strcmp(it->f[i].name, name) == 0)
@@ -121,7 +121,7 @@ const struct dval *di_get(const struct ditem *it, const char *name)
 	return NULL;
 }
 
-struct dproc *dp_get(struct ps_diff *d, int64_t pid)
+struct dproc *ps_dp_get(struct ps_diff *d, int64_t pid)
 {
 	/* a few hundred processes at most change between two snapshots; the
 	 * most recent one is the likeliest: search backwards */
@@ -162,7 +162,7 @@ static int dproc_cmp(const void *x, const void *y)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-void di_sort(struct ps_diff *d)
+void ps_di_sort(struct ps_diff *d)
 {
 	if (d->n)
 		qsort(d->items, d->n, sizeof(*d->items), item_cmp);
@@ -218,7 +218,7 @@ void ps_diff_free(struct ps_diff *d)
 
 /* ---- SQL helpers ------------------------------------------------------------ */
 
-int dx_exec(struct dctx *c, const char *sql)
+int ps_dx_exec(struct dctx *c, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -229,14 +229,14 @@ int dx_exec(struct dctx *c, const char *sql)
 	return 0;
 }
 
-int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql)
+int ps_dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql)
 {
 	if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
 		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
 	return 0;
 }
 
-char *dx_col_dup(sqlite3_stmt *q, int col)
+char *ps_dx_col_dup(sqlite3_stmt *q, int col)
 {
 	if (sqlite3_column_type(q, col) == SQLITE_NULL)
 		return NULL;
@@ -244,14 +244,14 @@ char *dx_col_dup(sqlite3_stmt *q, int col)
 	return ps_xstrndup(t ? t : "", (size_t)sqlite3_column_bytes(q, col));
 }
 
-int64_t dx_col_i64(sqlite3_stmt *q, int col)
+int64_t ps_dx_col_i64(sqlite3_stmt *q, int col)
 {
 	return sqlite3_column_type(q, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, col);
 }
 
 /* ---- filters ------------------------------------------------------------------ */
 
-int dx_path_ok(const struct dctx *c, const char *rel)
+int ps_dx_path_ok(const struct dctx *c, const char *rel)
 {
 	if (!c->o->nglobs)
 		return 1;
@@ -269,7 +269,7 @@ int dx_path_ok(const struct dctx *c, const char *rel)
 
 /* ---- content requests and fetching -------------------------------------------- */
 
-int dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash)
+int ps_dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash)
 {
 	if (off < 0 || size < 0)
 		return 0;
@@ -287,23 +287,23 @@ int dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char 
 	return (int)++c->nreq;
 }
 
-void dx_want(struct dctx *c, struct dpath *p, int side)
+void ps_dx_want(struct dctx *c, struct dpath *p, int side)
 {
 	if (p->req[side] || !p->kind[side] || strcmp(p->kind[side], "file") != 0)
 		return;
-	p->req[side] = dx_want_raw(c, side, p->off[side], p->size[side], p->hash[side]);
+	p->req[side] = ps_dx_want_raw(c, side, p->off[side], p->size[side], p->hash[side]);
 }
 
-const struct ps_buf *dx_req_content(const struct dctx *c, int req)
+const struct ps_buf *ps_dx_req_content(const struct dctx *c, int req)
 {
 	if (req <= 0 || (size_t)req > c->nreq)
 		return NULL;
 	return c->reqs[req - 1].data;
 }
 
-const struct ps_buf *dx_content(const struct dctx *c, const struct dpath *p, int side)
+const struct ps_buf *ps_dx_content(const struct dctx *c, const struct dpath *p, int side)
 {
-	return dx_req_content(c, p->req[side]);
+	return ps_dx_req_content(c, p->req[side]);
 }
 
 static int req_cmp(const void *x, const void *y, void *ctx)
@@ -455,17 +455,17 @@ static int snap_info(struct dctx *c, int side, const char *label)
 		return -1;
 	}
 	si->sid = sqlite3_column_int64(q, 0);
-	si->hostname = dx_col_dup(q, 1);
-	si->boot_id = dx_col_dup(q, 2);
-	si->kernel_release = dx_col_dup(q, 3);
+	si->hostname = ps_dx_col_dup(q, 1);
+	si->boot_id = ps_dx_col_dup(q, 2);
+	si->kernel_release = ps_dx_col_dup(q, 3);
 	si->have_start = sqlite3_column_type(q, 4) != SQLITE_NULL;
 	si->start_ns = sqlite3_column_int64(q, 4);
 	si->have_nproc = sqlite3_column_type(q, 5) != SQLITE_NULL;
 	si->n_processes = sqlite3_column_int64(q, 5);
-	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : dx_col_i64(q, 6);
-	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : dx_col_i64(q, 7);
-	si->archive_size = dx_col_i64(q, 8);
-	si->sha256 = dx_col_dup(q, 9);
+	si->page_size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 4096 : ps_dx_col_i64(q, 6);
+	si->clock_ticks = sqlite3_column_type(q, 7) == SQLITE_NULL ? 100 : ps_dx_col_i64(q, 7);
+	si->archive_size = ps_dx_col_i64(q, 8);
+	si->sha256 = ps_dx_col_dup(q, 9);
 	sqlite3_finalize(q);
 	if (si->page_size <= 0 || si->page_size > (1 << 30))
 		si->page_size = 4096;
@@ -552,9 +552,9 @@ static int attach(struct dctx *c)
 		if (ps_index_attach(c->db, si[i]->index, names[i], c->err) < 0)
 			return -1;
 	/* The in-memory work tables; temp data stays in memory. */
-	return dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -4096; "
-			  "PRAGMA b.cache_size = -4096; PRAGMA a.mmap_size = 0; "
-			  "PRAGMA b.mmap_size = 0;");
+	return ps_dx_exec(c, "PRAGMA temp_store = MEMORY; PRAGMA a.cache_size = -4096; "
+			     "PRAGMA b.cache_size = -4096; PRAGMA a.mmap_size = 0; "
+			     "PRAGMA b.mmap_size = 0;");
 }
 
 /* ---- process matching ------------------------------------------------------------ */
@@ -582,7 +582,7 @@ static int match_processes(struct dctx *c)
 			    "INSERT INTO pm SELECT pa.pid, pa.starttime, pa.partial, "
 			    "pb.partial FROM pa JOIN pb USING (pid) WHERE pa.starttime IS NOT "
 			    "NULL AND pa.starttime = pb.starttime;");
-	rc = dx_exec(c, sql.buf);
+	rc = ps_dx_exec(c, sql.buf);
 	ps_buf_release(&sql);
 	return rc;
 }
@@ -591,10 +591,10 @@ static int load_pid_filter(struct dctx *c)
 {
 	if (!c->o->npids)
 		return 0;
-	if (dx_exec(c, "CREATE TABLE pids(pid INTEGER PRIMARY KEY)") < 0)
+	if (ps_dx_exec(c, "CREATE TABLE pids(pid INTEGER PRIMARY KEY)") < 0)
 		return -1;
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q, "INSERT OR IGNORE INTO pids VALUES (?)") < 0)
+	if (ps_dx_prep(c, &q, "INSERT OR IGNORE INTO pids VALUES (?)") < 0)
 		return -1;
 	for (size_t i = 0; i < c->o->npids; i++) {
 		sqlite3_bind_int64(q, 1, c->o->pids[i]);
@@ -636,28 +636,28 @@ int ps_diff_compute(const char *a_path, const char *b_path, const struct ps_diff
 	    c.d->a.boot_id && c.d->b.boot_id && strcmp(c.d->a.boot_id, c.d->b.boot_id) == 0;
 	if (attach(&c) < 0)
 		goto out;
-	if (dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
+	if (ps_dx_exec(&c, "BEGIN") < 0 || load_pid_filter(&c) < 0 || match_processes(&c) < 0)
 		goto out;
-	if (dx_changed_paths(&c) < 0)
+	if (ps_dx_changed_paths(&c) < 0)
 		goto out;
 	for (size_t i = 0; i < c.npaths; i++) {
 		if (c.paths[i].pid >= 0)
-			procs_classify(&c, &c.paths[i]);
+			ps_dx_procs_classify(&c, &c.paths[i]);
 		else
-			sys_classify(&c, &c.paths[i]);
+			ps_dx_sys_classify(&c, &c.paths[i]);
 	}
-	if (c.o->scope != PS_DIFF_SYSTEM && procs_want(&c) < 0)
+	if (c.o->scope != PS_DIFF_SYSTEM && ps_dx_procs_want(&c) < 0)
 		goto out;
 	if (fetch_all(&c) < 0)
 		goto out;
-	if (c.o->scope != PS_DIFF_SYSTEM && procs_report(&c) < 0)
+	if (c.o->scope != PS_DIFF_SYSTEM && ps_dx_procs_report(&c) < 0)
 		goto out;
-	if (c.o->scope != PS_DIFF_PROCESSES && sys_report(&c) < 0)
+	if (c.o->scope != PS_DIFF_PROCESSES && ps_dx_sys_report(&c) < 0)
 		goto out;
-	di_sort(c.d);
+	ps_di_sort(c.d);
 	rc = 0;
 out:
-	procs_free(&c); /* finalizes its statements: before the close */
+	ps_dx_procs_free(&c); /* finalizes its statements: before the close */
 	if (c.db) {
 		sqlite3_exec(c.db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(c.db);
@@ -670,7 +670,7 @@ out:
 	}
 	free(c.reqs);
 	for (size_t i = 0; i < c.npaths; i++)
-		dx_path_free(&c.paths[i]);
+		ps_dx_path_free(&c.paths[i]);
 	free(c.paths);
 	ps_snap_close(c.snap[0]);
 	ps_snap_close(c.snap[1]);

@@ -122,18 +122,18 @@ struct ps_diff {
 
 /* ---- building items --------------------------------------------------- */
 
-struct ditem *di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec);
-struct ditem *di_sys(struct ps_diff *d, const char *file, enum dftype t);
-void di_int(struct ditem *it, const char *name, int64_t v);
-void di_str(struct ditem *it, const char *name, const char *s, size_t n);
-void di_cstr(struct ditem *it, const char *name, const char *s); /* NULL -> null */
-void di_bool(struct ditem *it, const char *name, int v);
-void di_null(struct ditem *it, const char *name);
-const struct dval *di_get(const struct ditem *it, const char *name); /* NULL if absent */
+struct ditem *ps_di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec);
+struct ditem *ps_di_sys(struct ps_diff *d, const char *file, enum dftype t);
+void ps_di_int(struct ditem *it, const char *name, int64_t v);
+void ps_di_str(struct ditem *it, const char *name, const char *s, size_t n);
+void ps_di_cstr(struct ditem *it, const char *name, const char *s); /* NULL -> null */
+void ps_di_bool(struct ditem *it, const char *name, int v);
+void ps_di_null(struct ditem *it, const char *name);
+const struct dval *ps_di_get(const struct ditem *it, const char *name); /* NULL if absent */
 /* Register the header facts of a changed process (once per pid). */
-struct dproc *dp_get(struct ps_diff *d, int64_t pid);
+struct dproc *ps_dp_get(struct ps_diff *d, int64_t pid);
 /* Sort items into output order (group, pid, section, file, seq). */
-void di_sort(struct ps_diff *d);
+void ps_di_sort(struct ps_diff *d);
 
 /* ---- the engine's state ----------------------------------------------- */
 
@@ -176,56 +176,56 @@ struct dctx {
 };
 
 /* Content of a requested member (after fetch), or NULL. */
-const struct ps_buf *dx_content(const struct dctx *c, const struct dpath *p, int side);
+const struct ps_buf *ps_dx_content(const struct dctx *c, const struct dpath *p, int side);
 /* Ask for the content of p's side (no-op if it is not a regular file). */
-void dx_want(struct dctx *c, struct dpath *p, int side);
+void ps_dx_want(struct dctx *c, struct dpath *p, int side);
 /* Ask for content by offset; returns the request index + 1, or 0. */
-int dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash);
-const struct ps_buf *dx_req_content(const struct dctx *c, int req);
+int ps_dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const char *hash);
+const struct ps_buf *ps_dx_req_content(const struct dctx *c, int req);
 /* Is the relative path ("meminfo", "42/maps") selected by --path? */
-int dx_path_ok(const struct dctx *c, const char *rel);
+int ps_dx_path_ok(const struct dctx *c, const char *rel);
 /* Run SQL with no result; -1 with err. */
-int dx_exec(struct dctx *c, const char *sql);
-int dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
+int ps_dx_exec(struct dctx *c, const char *sql);
+int ps_dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql);
 /* Copy a text column (NULL stays NULL). */
-char *dx_col_dup(sqlite3_stmt *q, int col);
+char *ps_dx_col_dup(sqlite3_stmt *q, int col);
 /* An integer column; -1 for NULL. */
-int64_t dx_col_i64(sqlite3_stmt *q, int col);
+int64_t ps_dx_col_i64(sqlite3_stmt *q, int col);
 
 /* paths.c: the paths whose kind, XXH3, link target or errno differ (system
  * files, net/ and mountinfo per namespace, the members of matched processes
  * that procs_relevant keeps) into c->paths, sorted by path.  0 or -1. */
-int dx_changed_paths(struct dctx *c);
-struct dpath *dx_path_new(struct dctx *c);
-void dx_path_free(struct dpath *p);
+int ps_dx_changed_paths(struct dctx *c);
+struct dpath *ps_dx_path_new(struct dctx *c);
+void ps_dx_path_free(struct dpath *p);
 
 /* procs.c: per-process sections */
 /* Can a change of this member (path relative to proc/<pid>/) show in a
  * section?  The others (schedstat, task/N/..., smaps...) are never read. */
-int procs_relevant(const char *rel);
-void procs_classify(struct dctx *c, struct dpath *p);
+int ps_dx_procs_relevant(const char *rel);
+void ps_dx_procs_classify(struct dctx *c, struct dpath *p);
 /* After classification, before the fetch: ask for what the started, exited
  * and changed processes' headers need. */
-int procs_want(struct dctx *c);
-int procs_report(struct dctx *c);
-void procs_free(struct dctx *c);
+int ps_dx_procs_want(struct dctx *c);
+int ps_dx_procs_report(struct dctx *c);
+void ps_dx_procs_free(struct dctx *c);
 
 /* procs.c: the item of a changed process (registers its header) */
-struct ditem *dx_pitem(struct dctx *c, int64_t pid, int sec);
+struct ditem *ps_dx_pitem(struct dctx *c, int64_t pid, int sec);
 
 /* pages.c: page-level changes of pid from its two pagemap.sections members
  * (items of S_PAGES; a note if one is malformed).  0 or -1 (sqlite). */
-int dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const struct ps_buf *b);
+int ps_dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const struct ps_buf *b);
 
 /* classes.c: does a drop rule apply to rel?  Copy in to out without the
  * lines drop rules leave out; returns how many were left out. */
-int dx_has_drops(const struct ps_diff_classes *c, const char *rel);
-size_t dx_drop_lines(const struct ps_diff_classes *c, const char *rel, const struct ps_buf *in,
-		     struct ps_buf *out);
+int ps_dx_has_drops(const struct ps_diff_classes *c, const char *rel);
+size_t ps_dx_drop_lines(const struct ps_diff_classes *c, const char *rel, const struct ps_buf *in,
+			struct ps_buf *out);
 
 /* sysfiles.c: system files */
-void sys_classify(struct dctx *c, struct dpath *p);
-int sys_report(struct dctx *c);
+void ps_dx_sys_classify(struct dctx *c, struct dpath *p);
+int ps_dx_sys_report(struct dctx *c);
 
 /* textdiff.c: unified diff of a and b (lines), context lines; appends the
  * hunks ("@@ -l,n +l,n @@" and " ", "-", "+" lines) to out.  Returns the
@@ -235,6 +235,6 @@ size_t ps_textdiff(const char *a, size_t alen, const char *b, size_t blen, int c
 
 /* cmdline bytes -> argv joined by single spaces, blanks trimmed at both
  * ends (as the processes table's cmdline column); appended to out. */
-void dx_argv_text(struct ps_buf *out, const char *s, size_t n);
+void ps_dx_argv_text(struct ps_buf *out, const char *s, size_t n);
 
 #endif

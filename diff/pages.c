@@ -120,7 +120,7 @@ static void hex_field(struct ditem *it, const char *name, uint64_t v)
 {
 	char b[24];
 	snprintf(b, sizeof(b), "0x%" PRIx64, v);
-	di_cstr(it, name, b);
+	ps_di_cstr(it, name, b);
 }
 
 static void run_flush(struct pctx *x, struct prun *r)
@@ -134,19 +134,19 @@ static void run_flush(struct pctx *x, struct prun *r)
 		return;
 	}
 	const struct pmap *m = &x->maps[r->m];
-	struct ditem *it = dx_pitem(x->c, x->pid, S_PAGES);
+	struct ditem *it = ps_dx_pitem(x->c, x->pid, S_PAGES);
 	hex_field(it, "start", r->start);
 	hex_field(it, "end", r->end);
-	di_int(it, "size", (int64_t)(r->end - r->start));
-	di_cstr(it, "perms", m->perms);
-	di_int(it, "offset", m->offset);
-	di_int(it, "inode", m->inode);
-	di_cstr(it, "path", m->path);
+	ps_di_int(it, "size", (int64_t)(r->end - r->start));
+	ps_di_cstr(it, "perms", m->perms);
+	ps_di_int(it, "offset", m->offset);
+	ps_di_int(it, "inode", m->inode);
+	ps_di_cstr(it, "path", m->path);
 	hex_field(it, "map_start", m->start);
 	hex_field(it, "map_end", m->end);
 	for (int k = 0; k < PC__N; k++)
 		if (k != PC_DIRTIED || x->sd)
-			di_int(it, pc_json[k], (int64_t)r->n[k]);
+			ps_di_int(it, pc_json[k], (int64_t)r->n[k]);
 }
 
 static void maps_free(struct pmap *m, size_t n)
@@ -162,9 +162,10 @@ static void maps_free(struct pmap *m, size_t n)
 static int load_maps(struct dctx *c, int64_t pid, struct pmap *m[2], size_t n[2])
 {
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q,
-		    "SELECT side, start, end, offset, inode, perms, path FROM maps WHERE pid = ? "
-		    "ORDER BY side, start") < 0)
+	if (ps_dx_prep(
+		c, &q,
+		"SELECT side, start, end, offset, inode, perms, path FROM maps WHERE pid = ? "
+		"ORDER BY side, start") < 0)
 		return -1;
 	sqlite3_bind_int64(q, 1, pid);
 	size_t cap[2] = {0, 0};
@@ -181,8 +182,8 @@ static int load_maps(struct dctx *c, int64_t pid, struct pmap *m[2], size_t n[2]
 		p->end = en ? strtoull(en, NULL, 16) : 0;
 		p->offset = sqlite3_column_int64(q, 3);
 		p->inode = sqlite3_column_int64(q, 4);
-		p->perms = dx_col_dup(q, 5);
-		p->path = dx_col_dup(q, 6);
+		p->perms = ps_dx_col_dup(q, 5);
+		p->path = ps_dx_col_dup(q, 6);
 		if (!p->path)
 			p->path = ps_xstrdup("");
 	}
@@ -254,7 +255,7 @@ static struct span *spans(struct pmap *ma, size_t na, struct pmap *mb, size_t nb
 	return v;
 }
 
-int dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const struct ps_buf *b)
+int ps_dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const struct ps_buf *b)
 {
 	struct pit ta, tb;
 	memset(&ta, 0, sizeof(ta));
@@ -326,11 +327,11 @@ int dx_pages_report(struct dctx *c, int64_t pid, const struct ps_buf *a, const s
 		bad = ta.bad ? "A" : "B";
 out:
 	if (bad) {
-		struct ditem *it = dx_pitem(c, pid, S_NOTES);
+		struct ditem *it = ps_dx_pitem(c, pid, S_NOTES);
 		struct ps_buf t = PS_BUF_INIT;
 		ps_buf_addf(&t, "pagemap.sections: malformed in %s; page changes not compared",
 			    bad);
-		di_str(it, "note", t.buf, t.len);
+		ps_di_str(it, "note", t.buf, t.len);
 		ps_buf_release(&t);
 	}
 	maps_free(m[0], nm[0]);

@@ -217,7 +217,7 @@ static int row_use(const struct scan *s, const char *path, int64_t pid, int64_t 
 	int use = U_SKIP;
 	if (scope != PS_DIFF_PROCESSES && tid < 0 && ns_rel(rel))
 		use |= U_NS;
-	if (scope != PS_DIFF_SYSTEM && in_pm(s, pid) && procs_relevant(rel))
+	if (scope != PS_DIFF_SYSTEM && in_pm(s, pid) && ps_dx_procs_relevant(rel))
 		use |= U_FILE;
 	return use;
 }
@@ -257,7 +257,7 @@ enum { N_NAME = 1, N_TASK = 2 };
 static int name_use(const struct scan *s, const char *name)
 {
 	int scope = s->c->o->scope, use = 0;
-	if ((scope != PS_DIFF_SYSTEM && procs_relevant(name)) ||
+	if ((scope != PS_DIFF_SYSTEM && ps_dx_procs_relevant(name)) ||
 	    (scope != PS_DIFF_PROCESSES && ns_rel(name)))
 		use |= N_NAME;
 	if (scope != PS_DIFF_SYSTEM && !*name)
@@ -283,19 +283,19 @@ static int load_strings(struct scan *s, int side)
 		    "CREATE TABLE dx_names_%s(id INTEGER PRIMARY KEY); "
 		    "CREATE TABLE dx_tasks_%s(id INTEGER PRIMARY KEY);",
 		    x, x, x, x);
-	if (dx_exec(c, sql.buf) < 0)
+	if (ps_dx_exec(c, sql.buf) < 0)
 		goto out;
 	ps_buf_reset(&sql);
 	ps_buf_addf(&sql, "INSERT OR IGNORE INTO dx_names_%s VALUES (?)", x);
-	if (dx_prep(c, &ins[0], sql.buf) < 0)
+	if (ps_dx_prep(c, &ins[0], sql.buf) < 0)
 		goto out;
 	ps_buf_reset(&sql);
 	ps_buf_addf(&sql, "INSERT OR IGNORE INTO dx_tasks_%s VALUES (?)", x);
-	if (dx_prep(c, &ins[1], sql.buf) < 0)
+	if (ps_dx_prep(c, &ins[1], sql.buf) < 0)
 		goto out;
 	ps_buf_reset(&sql);
 	ps_buf_addf(&sql, "SELECT str_id, text FROM %s.strings WHERE snapshot_id = %lld", x, sid);
-	if (dx_prep(c, &q, sql.buf) < 0)
+	if (ps_dx_prep(c, &q, sql.buf) < 0)
 		goto out;
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		if (sqlite3_column_type(q, 0) != SQLITE_INTEGER ||
@@ -379,7 +379,7 @@ static int files_stmt(struct dctx *c, int side, int what, sqlite3_stmt **q)
 			    x, x);
 	else if (what == 2)
 		ps_buf_adds(&sql, " AND p.pid < 0");
-	int rc = dx_prep(c, q, sql.buf);
+	int rc = ps_dx_prep(c, q, sql.buf);
 	ps_buf_release(&sql);
 	return rc;
 }
@@ -432,7 +432,7 @@ static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 			ps_buf_add(pb, name, nlen);
 		}
 	}
-	int64_t pid = dx_col_i64(q, 0), tid = dx_col_i64(q, 1);
+	int64_t pid = ps_dx_col_i64(q, 0), tid = ps_dx_col_i64(q, 1);
 	int use = row_use(s, pb->buf, pid, tid);
 	if (!use)
 		return;
@@ -460,7 +460,7 @@ static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 	r->hashlen = (size_t)sqlite3_column_bytes(q, 5);
 	r->hash = arena_add(g, h, r->hashlen);
 	r->size = sqlite3_column_type(q, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 6);
-	r->off = r->kind == 0 ? dx_col_i64(q, 7) : -1;
+	r->off = r->kind == 0 ? ps_dx_col_i64(q, 7) : -1;
 	r->linklen = 0;
 	r->link = str_of(&s->st[side], q, 8, &r->linklen);
 	if (use & U_NS)
@@ -641,7 +641,7 @@ static void ns_compare(struct scan *s)
 		ps_buf_adds(&lab, e->row.rel);
 		if (strcmp(e->ns, init ? init : "pid 1") != 0)
 			ps_buf_addf(&lab, " (%s)", e->ns);
-		struct dpath *p = dx_path_new(s->c);
+		struct dpath *p = ps_dx_path_new(s->c);
 		if (r <= 0)
 			take(p, 0, &a->v[i++].row);
 		if (r >= 0)
@@ -685,7 +685,7 @@ static void merge_groups(struct scan *s)
 			j++;
 			continue;
 		}
-		struct dpath *p = dx_path_new(s->c);
+		struct dpath *p = ps_dx_path_new(s->c);
 		if (r <= 0)
 			take_row(p, 0, a, &a->v[i++]);
 		if (r >= 0)
@@ -761,7 +761,7 @@ out:
 
 /* ---- the whole comparison ------------------------------------------------------ */
 
-struct dpath *dx_path_new(struct dctx *c)
+struct dpath *ps_dx_path_new(struct dctx *c)
 {
 	if (c->npaths == c->cappaths) {
 		c->cappaths = c->cappaths ? c->cappaths * 2 : 1024;
@@ -773,7 +773,7 @@ struct dpath *dx_path_new(struct dctx *c)
 	return p;
 }
 
-void dx_path_free(struct dpath *p)
+void ps_dx_path_free(struct dpath *p)
 {
 	free(p->path);
 	free(p->label);
@@ -790,7 +790,7 @@ static int dpath_cmp(const void *x, const void *y)
 	return strcmp(((const struct dpath *)x)->path, ((const struct dpath *)y)->path);
 }
 
-int dx_changed_paths(struct dctx *c)
+int ps_dx_changed_paths(struct dctx *c)
 {
 	struct scan s;
 	memset(&s, 0, sizeof(s));
@@ -806,7 +806,7 @@ int dx_changed_paths(struct dctx *c)
 	int64_t *pm = NULL;
 	size_t npm = 0, cap = 0, first = c->npaths;
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q, "SELECT pid FROM pm ORDER BY pid") < 0)
+	if (ps_dx_prep(c, &q, "SELECT pid FROM pm ORDER BY pid") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		if (npm == cap) {
@@ -842,8 +842,8 @@ out:
 	}
 	ps_buf_release(&s.path);
 	free(pm);
-	if (rc == 0 && dx_exec(c, "DROP TABLE dx_names_a; DROP TABLE dx_tasks_a; "
-				  "DROP TABLE dx_names_b; DROP TABLE dx_tasks_b;") < 0)
+	if (rc == 0 && ps_dx_exec(c, "DROP TABLE dx_names_a; DROP TABLE dx_tasks_a; "
+				     "DROP TABLE dx_names_b; DROP TABLE dx_tasks_b;") < 0)
 		rc = -1;
 	return rc;
 }

@@ -91,7 +91,7 @@ static struct procs_state *state(struct dctx *c)
 	return c->ps;
 }
 
-void procs_free(struct dctx *c)
+void ps_dx_procs_free(struct dctx *c)
 {
 	struct procs_state *s = c->ps;
 	if (!s)
@@ -155,19 +155,19 @@ static int create_work_tables(struct dctx *c)
 	if (s->have_work)
 		return 0;
 	s->have_work = 1;
-	if (dx_exec(c, "CREATE TABLE src(pid INT, rel TEXT, PRIMARY KEY (pid, rel));"
-		       "CREATE TABLE ident(side INT, pid INT, ord INT, field TEXT, value TEXT, "
-		       "num INT, cls INT);"
-		       "CREATE TABLE fds(side INT, pid INT, fd INT, target TEXT);"
-		       "CREATE TABLE thr(side INT, pid INT, tid INT, name TEXT);"
-		       "CREATE TABLE maps(side INT, pid INT, start TEXT, end TEXT, perms TEXT, "
-		       "offset INT, inode INT, path TEXT, present INT, swapped INT, "
-		       "soft_dirty INT);"
-		       "CREATE TABLE env(side INT, pid INT, name TEXT, value TEXT);"
-		       "CREATE TABLE limits(side INT, pid INT, name TEXT, soft TEXT, hard TEXT, "
-		       "units TEXT);") < 0)
+	if (ps_dx_exec(c, "CREATE TABLE src(pid INT, rel TEXT, PRIMARY KEY (pid, rel));"
+			  "CREATE TABLE ident(side INT, pid INT, ord INT, field TEXT, value TEXT, "
+			  "num INT, cls INT);"
+			  "CREATE TABLE fds(side INT, pid INT, fd INT, target TEXT);"
+			  "CREATE TABLE thr(side INT, pid INT, tid INT, name TEXT);"
+			  "CREATE TABLE maps(side INT, pid INT, start TEXT, end TEXT, perms TEXT, "
+			  "offset INT, inode INT, path TEXT, present INT, swapped INT, "
+			  "soft_dirty INT);"
+			  "CREATE TABLE env(side INT, pid INT, name TEXT, value TEXT);"
+			  "CREATE TABLE limits(side INT, pid INT, name TEXT, soft TEXT, hard TEXT, "
+			  "units TEXT);") < 0)
 		return -1;
-	return dx_prep(c, &s->ins_src, "INSERT OR IGNORE INTO src VALUES (?, ?)");
+	return ps_dx_prep(c, &s->ins_src, "INSERT OR IGNORE INTO src VALUES (?, ?)");
 }
 
 /* Is this role's section served by the parsed tables?  All but the
@@ -189,7 +189,7 @@ static void add_src(struct dctx *c, int64_t pid, const char *rel)
 	sqlite3_reset(s->ins_src);
 }
 
-int procs_relevant(const char *rel)
+int ps_dx_procs_relevant(const char *rel)
 {
 	static const char *const files[] = {
 	    "stat", "status",		"cmdline", "cgroup", "io",   "environ", "limits",
@@ -209,7 +209,7 @@ int procs_relevant(const char *rel)
 	return in_list(files, rel) || in_list(small_files, rel) || in_list(listed_dirs, rel);
 }
 
-void procs_classify(struct dctx *c, struct dpath *p)
+void ps_dx_procs_classify(struct dctx *c, struct dpath *p)
 {
 	struct procs_state *s = state(c);
 	p->role = R_IGNORE;
@@ -227,7 +227,7 @@ void procs_classify(struct dctx *c, struct dpath *p)
 	}
 	struct ps_buf relp = PS_BUF_INIT;
 	ps_buf_addf(&relp, "%lld/%s", (long long)p->pid, rel);
-	int ok = dx_path_ok(c, relp.buf);
+	int ok = ps_dx_path_ok(c, relp.buf);
 	ps_buf_release(&relp);
 	/* A listed directory present on one side only (or unreadable on one):
 	 * its entries would all look opened or closed; say so once instead. */
@@ -296,8 +296,8 @@ void procs_classify(struct dctx *c, struct dpath *p)
 	if (tabled(p->role))
 		add_src(c, p->pid, rel);
 	if (p->role == R_SMALL || p->role == R_PAGES) {
-		dx_want(c, p, 0);
-		dx_want(c, p, 1);
+		ps_dx_want(c, p, 0);
+		ps_dx_want(c, p, 1);
 	}
 }
 
@@ -327,7 +327,7 @@ static int want_se(struct dctx *c, int side)
 		    "WHERE p.pid NOT IN (SELECT pid FROM pm) GROUP BY p.pid ORDER BY p.pid",
 		    my, me, sid);
 	sqlite3_stmt *q;
-	int rc = dx_prep(c, &q, sql.buf);
+	int rc = ps_dx_prep(c, &q, sql.buf);
 	ps_buf_release(&sql);
 	if (rc < 0)
 		return -1;
@@ -336,7 +336,7 @@ static int want_se(struct dctx *c, int side)
 		if (c->o->nglobs) {
 			char pd[32];
 			snprintf(pd, sizeof(pd), "%lld", (long long)pid);
-			if (!dx_path_ok(c, pd))
+			if (!ps_dx_path_ok(c, pd))
 				continue;
 		}
 		if (s->nse == s->capse) {
@@ -352,13 +352,13 @@ static int want_se(struct dctx *c, int side)
 		e->partial = sqlite3_column_int(q, 2);
 		e->hidden = sqlite3_column_int(q, 3);
 		e->ppid = e->uid = -1;
-		e->name = dx_col_dup(q, 4);
+		e->name = ps_dx_col_dup(q, 4);
 		if (sqlite3_column_type(q, 5) != SQLITE_NULL)
 			e->ppid = sqlite3_column_int64(q, 5);
 		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
 			e->uid = sqlite3_column_int64(q, 6);
-		e->exe = dx_col_dup(q, 7);
-		e->cmdline = dx_col_dup(q, 8);
+		e->exe = ps_dx_col_dup(q, 7);
+		e->cmdline = ps_dx_col_dup(q, 8);
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -377,10 +377,10 @@ static int want_headers(struct dctx *c)
 		if (!u || s->chp[u - 1] != s->chp[i])
 			s->chp[u++] = s->chp[i];
 	s->nchp = u;
-	if (dx_exec(c, "CREATE TABLE chp(pid INTEGER PRIMARY KEY)") < 0)
+	if (ps_dx_exec(c, "CREATE TABLE chp(pid INTEGER PRIMARY KEY)") < 0)
 		return -1;
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q, "INSERT OR IGNORE INTO chp VALUES (?)") < 0)
+	if (ps_dx_prep(c, &q, "INSERT OR IGNORE INTO chp VALUES (?)") < 0)
 		return -1;
 	for (size_t i = 0; i < s->nchp; i++) {
 		sqlite3_bind_int64(q, 1, s->chp[i]);
@@ -400,7 +400,7 @@ static int want_headers(struct dctx *c)
 		    "(SELECT " EXE_EXPR " FROM b.processes t WHERE t.snapshot_id = %lld AND "
 		    "t.pid = pm.pid) FROM chp JOIN pm USING (pid) ORDER BY pm.pid",
 		    sb, sa, sa, sb);
-	int rc = dx_prep(c, &q, sql.buf);
+	int rc = ps_dx_prep(c, &q, sql.buf);
 	ps_buf_release(&sql);
 	if (rc < 0)
 		return -1;
@@ -415,15 +415,15 @@ static int want_headers(struct dctx *c)
 		h->starttime = sqlite3_column_int64(q, 1);
 		h->partial[0] = sqlite3_column_int(q, 2);
 		h->partial[1] = sqlite3_column_int(q, 3);
-		h->name = dx_col_dup(q, 4);
-		h->exe[0] = dx_col_dup(q, 5);
-		h->exe[1] = dx_col_dup(q, 6);
+		h->name = ps_dx_col_dup(q, 4);
+		h->exe[0] = ps_dx_col_dup(q, 5);
+		h->exe[1] = ps_dx_col_dup(q, 6);
 	}
 	sqlite3_finalize(q);
 	return 0;
 }
 
-int procs_want(struct dctx *c)
+int ps_dx_procs_want(struct dctx *c)
 {
 	if (create_work_tables(c) < 0 || want_se(c, 0) < 0 || want_se(c, 1) < 0)
 		return -1;
@@ -446,20 +446,20 @@ static const struct phdr *find_hdr(const struct procs_state *s, int64_t pid)
 }
 
 /* The item of a changed process; registers its header. */
-struct ditem *dx_pitem(struct dctx *c, int64_t pid, int sec)
+struct ditem *ps_dx_pitem(struct dctx *c, int64_t pid, int sec)
 {
-	dp_get(c->d, pid);
-	return di_new(c->d, G_PROC, pid, sec);
+	ps_dp_get(c->d, pid);
+	return ps_di_new(c->d, G_PROC, pid, sec);
 }
 
 static struct ditem *pitem(struct dctx *c, int64_t pid, int sec)
 {
-	return dx_pitem(c, pid, sec);
+	return ps_dx_pitem(c, pid, sec);
 }
 
 /* argv joined by single spaces, blanks trimmed at both ends - as the
  * processes table's cmdline column (osquery's). */
-void dx_argv_text(struct ps_buf *out, const char *s, size_t n)
+void ps_dx_argv_text(struct ps_buf *out, const char *s, size_t n)
 {
 	size_t pos = 0, start = out->len;
 	struct ps_str item;
@@ -639,7 +639,7 @@ static int find_pdiff(struct dctx *c)
 		}
 	}
 	ps_buf_adds(&sql, ");");
-	int rc = dx_exec(c, sql.buf);
+	int rc = ps_dx_exec(c, sql.buf);
 	ps_buf_release(&sql);
 	return rc;
 }
@@ -713,7 +713,7 @@ static int fill_from_tables(struct dctx *c)
 			    "t.snapshot_id = %lld AND t.pid = s.pid WHERE s.rel = 'limits' "
 			    "ORDER BY t.rowid;\n",
 			    side, x, sid[side]);
-		rc = dx_exec(c, sql.buf);
+		rc = ps_dx_exec(c, sql.buf);
 	}
 	ps_buf_release(&sql);
 	return rc;
@@ -739,7 +739,7 @@ static void small_text(struct ps_buf *t, const struct ps_buf *b)
 static int fill_small(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q, "INSERT INTO ident VALUES (?, ?, 100, ?, ?, NULL, 0)") < 0)
+	if (ps_dx_prep(c, &q, "INSERT INTO ident VALUES (?, ?, 100, ?, ?, NULL, 0)") < 0)
 		return -1;
 	struct ps_buf t = PS_BUF_INIT;
 	for (size_t i = 0; i < c->npaths; i++) {
@@ -747,7 +747,7 @@ static int fill_small(struct dctx *c)
 		if (p->pid < 0 || p->role != R_SMALL)
 			continue;
 		for (int side = 0; side < 2; side++) {
-			const struct ps_buf *b = dx_content(c, p, side);
+			const struct ps_buf *b = ps_dx_content(c, p, side);
 			if (!b)
 				continue;
 			ps_buf_reset(&t);
@@ -785,8 +785,8 @@ static int mem_worth(int64_t a, int64_t b)
 static int compare_ident(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_exec(c, "CREATE INDEX ident_k ON ident(side, pid, field)") < 0 ||
-	    dx_prep(
+	if (ps_dx_exec(c, "CREATE INDEX ident_k ON ident(side, pid, field)") < 0 ||
+	    ps_dx_prep(
 		c, &q,
 		"SELECT x.pid, x.field, x.value, y.value, x.num, y.num, x.cls "
 		"FROM ident x JOIN ident y ON y.side = 1 AND y.pid = x.pid AND y.field = x.field "
@@ -815,16 +815,16 @@ static int compare_ident(struct dctx *c)
 			it = pitem(c, pid, S_COUNTERS);
 		if (!it)
 			continue;
-		di_cstr(it, "field", field);
+		ps_di_cstr(it, "field", field);
 		if (cls == CLS_ID) {
-			di_str(it, "a", (const char *)sqlite3_column_text(q, 2),
-			       (size_t)sqlite3_column_bytes(q, 2));
-			di_str(it, "b", (const char *)sqlite3_column_text(q, 3),
-			       (size_t)sqlite3_column_bytes(q, 3));
+			ps_di_str(it, "a", (const char *)sqlite3_column_text(q, 2),
+				  (size_t)sqlite3_column_bytes(q, 2));
+			ps_di_str(it, "b", (const char *)sqlite3_column_text(q, 3),
+				  (size_t)sqlite3_column_bytes(q, 3));
 		} else {
-			di_int(it, "a", na);
-			di_int(it, "b", nb);
-			di_int(it, "delta", sat_sub(nb, na));
+			ps_di_int(it, "a", na);
+			ps_di_int(it, "b", nb);
+			ps_di_int(it, "delta", sat_sub(nb, na));
 		}
 	}
 	sqlite3_finalize(q);
@@ -835,22 +835,23 @@ static int compare_ident(struct dctx *c)
 static int compare_fds(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q,
-		    "SELECT x.pid, x.fd, x.target, y.target FROM fds x LEFT JOIN fds y ON "
-		    "y.side = 1 AND y.pid = x.pid AND y.fd = x.fd WHERE x.side = 0 AND "
-		    "(y.fd IS NULL OR x.target IS NOT y.target) "
-		    "UNION ALL SELECT y.pid, y.fd, NULL, y.target FROM fds y WHERE y.side = 1 AND "
-		    "NOT EXISTS (SELECT 1 FROM fds x WHERE x.side = 0 AND x.pid = y.pid AND "
-		    "x.fd = y.fd) ORDER BY 1, 2") < 0)
+	if (ps_dx_prep(
+		c, &q,
+		"SELECT x.pid, x.fd, x.target, y.target FROM fds x LEFT JOIN fds y ON "
+		"y.side = 1 AND y.pid = x.pid AND y.fd = x.fd WHERE x.side = 0 AND "
+		"(y.fd IS NULL OR x.target IS NOT y.target) "
+		"UNION ALL SELECT y.pid, y.fd, NULL, y.target FROM fds y WHERE y.side = 1 AND "
+		"NOT EXISTS (SELECT 1 FROM fds x WHERE x.side = 0 AND x.pid = y.pid AND "
+		"x.fd = y.fd) ORDER BY 1, 2") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int ina = sqlite3_column_type(q, 2) != SQLITE_NULL;
 		int inb = sqlite3_column_type(q, 3) != SQLITE_NULL;
 		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_FDS);
-		di_int(it, "fd", sqlite3_column_int64(q, 1));
-		di_cstr(it, "change", !ina ? "opened" : !inb ? "closed" : "retargeted");
-		di_cstr(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL);
-		di_cstr(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL);
+		ps_di_int(it, "fd", sqlite3_column_int64(q, 1));
+		ps_di_cstr(it, "change", !ina ? "opened" : !inb ? "closed" : "retargeted");
+		ps_di_cstr(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL);
+		ps_di_cstr(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL);
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -860,18 +861,19 @@ static int compare_fds(struct dctx *c)
 static int compare_threads(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_prep(c, &q,
-		    "SELECT x.pid, x.tid, x.name, 0 FROM thr x WHERE x.side = 0 AND NOT EXISTS "
-		    "(SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND y.tid = x.tid) "
-		    "UNION ALL SELECT y.pid, y.tid, y.name, 1 FROM thr y WHERE y.side = 1 AND NOT "
-		    "EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND x.pid = y.pid AND "
-		    "x.tid = y.tid) ORDER BY 1, 2") < 0)
+	if (ps_dx_prep(
+		c, &q,
+		"SELECT x.pid, x.tid, x.name, 0 FROM thr x WHERE x.side = 0 AND NOT EXISTS "
+		"(SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND y.tid = x.tid) "
+		"UNION ALL SELECT y.pid, y.tid, y.name, 1 FROM thr y WHERE y.side = 1 AND NOT "
+		"EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND x.pid = y.pid AND "
+		"x.tid = y.tid) ORDER BY 1, 2") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_THREADS);
-		di_int(it, "tid", sqlite3_column_int64(q, 1));
-		di_cstr(it, "change", sqlite3_column_int(q, 3) ? "started" : "exited");
-		di_cstr(it, "name", (const char *)sqlite3_column_text(q, 2));
+		ps_di_int(it, "tid", sqlite3_column_int64(q, 1));
+		ps_di_cstr(it, "change", sqlite3_column_int(q, 3) ? "started" : "exited");
+		ps_di_cstr(it, "name", (const char *)sqlite3_column_text(q, 2));
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -884,18 +886,18 @@ static void map_fields(struct ditem *it, sqlite3_stmt *q, int base)
 	const char *e = (const char *)sqlite3_column_text(q, base + 1);
 	uint64_t vs = s ? strtoull(s, NULL, 16) : 0, ve = e ? strtoull(e, NULL, 16) : 0;
 	snprintf(b, sizeof(b), "0x%" PRIx64, vs);
-	di_cstr(it, "start", b);
+	ps_di_cstr(it, "start", b);
 	snprintf(b, sizeof(b), "0x%" PRIx64, ve);
-	di_cstr(it, "end", b);
-	di_int(it, "size", ve > vs && ve - vs <= INT64_MAX ? (int64_t)(ve - vs) : 0);
-	di_str(it, "perms", (const char *)sqlite3_column_text(q, base + 2),
-	       (size_t)sqlite3_column_bytes(q, base + 2));
-	di_int(it, "offset", sqlite3_column_int64(q, base + 3));
-	di_int(it, "inode", sqlite3_column_int64(q, base + 4));
-	di_str(it, "path", (const char *)sqlite3_column_text(q, base + 5),
-	       (size_t)sqlite3_column_bytes(q, base + 5));
+	ps_di_cstr(it, "end", b);
+	ps_di_int(it, "size", ve > vs && ve - vs <= INT64_MAX ? (int64_t)(ve - vs) : 0);
+	ps_di_str(it, "perms", (const char *)sqlite3_column_text(q, base + 2),
+		  (size_t)sqlite3_column_bytes(q, base + 2));
+	ps_di_int(it, "offset", sqlite3_column_int64(q, base + 3));
+	ps_di_int(it, "inode", sqlite3_column_int64(q, base + 4));
+	ps_di_str(it, "path", (const char *)sqlite3_column_text(q, base + 5),
+		  (size_t)sqlite3_column_bytes(q, base + 5));
 	if (sqlite3_column_type(q, base + 6) != SQLITE_NULL)
-		di_int(it, "present", sqlite3_column_int64(q, base + 6));
+		ps_di_int(it, "present", sqlite3_column_int64(q, base + 6));
 }
 
 static int col_eq(sqlite3_stmt *q, int x, int y)
@@ -917,10 +919,10 @@ static void map_was(struct ditem *it, sqlite3_stmt *q)
 	for (int k = 0; k < 2; k++) {
 		const char *v = (const char *)sqlite3_column_text(q, 1 + k);
 		snprintf(b, sizeof(b), "0x%" PRIx64, v ? (uint64_t)strtoull(v, NULL, 16) : 0);
-		di_cstr(it, k ? "a_end" : "a_start", b);
+		ps_di_cstr(it, k ? "a_end" : "a_start", b);
 	}
-	di_str(it, "a_perms", (const char *)sqlite3_column_text(q, 3),
-	       (size_t)sqlite3_column_bytes(q, 3));
+	ps_di_str(it, "a_perms", (const char *)sqlite3_column_text(q, 3),
+		  (size_t)sqlite3_column_bytes(q, 3));
 }
 
 /* Columns of each side in the maps comparison: start end perms offset inode
@@ -940,18 +942,18 @@ static void map_was(struct ditem *it, sqlite3_stmt *q)
 static int compare_maps(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_exec(c,
-		    "CREATE INDEX maps_s ON maps(side, pid, start);"
-		    "CREATE INDEX maps_e ON maps(side, pid, end);"
-		    "CREATE TABLE mpair(xr INTEGER PRIMARY KEY, yr INT UNIQUE);"
-		    "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
-		    "ON y.side = 1 AND y.pid = x.pid AND y.start = x.start WHERE x.side = 0;"
-		    "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
-		    "ON y.side = 1 AND y.pid = x.pid AND y.end = x.end AND y.path = x.path AND "
-		    "y.inode IS x.inode AND y.perms = x.perms WHERE x.side = 0 AND x.rowid NOT IN "
-		    "(SELECT xr FROM "
-		    "mpair) AND y.rowid NOT IN (SELECT yr FROM mpair WHERE yr IS NOT NULL);") < 0 ||
-	    dx_prep(
+	if (ps_dx_exec(
+		c, "CREATE INDEX maps_s ON maps(side, pid, start);"
+		   "CREATE INDEX maps_e ON maps(side, pid, end);"
+		   "CREATE TABLE mpair(xr INTEGER PRIMARY KEY, yr INT UNIQUE);"
+		   "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
+		   "ON y.side = 1 AND y.pid = x.pid AND y.start = x.start WHERE x.side = 0;"
+		   "INSERT OR IGNORE INTO mpair SELECT x.rowid, y.rowid FROM maps x JOIN maps y "
+		   "ON y.side = 1 AND y.pid = x.pid AND y.end = x.end AND y.path = x.path AND "
+		   "y.inode IS x.inode AND y.perms = x.perms WHERE x.side = 0 AND x.rowid NOT IN "
+		   "(SELECT xr FROM "
+		   "mpair) AND y.rowid NOT IN (SELECT yr FROM mpair WHERE yr IS NOT NULL);") < 0 ||
+	    ps_dx_prep(
 		c, &q,
 		"SELECT x.pid, x.start, x.end, x.perms, x.offset, x.inode, x.path, x.present, "
 		"x.swapped, x.soft_dirty, y.start, y.end, y.perms, y.offset, y.inode, y.path, "
@@ -980,7 +982,7 @@ static int compare_maps(struct dctx *c)
 		int inb = sqlite3_column_type(q, 1 + MC) != SQLITE_NULL;
 		if (kind != 0) {
 			struct ditem *it = pitem(c, pid, S_MAPS);
-			di_cstr(it, "change", kind == 2 ? "added" : inb ? "merged" : "removed");
+			ps_di_cstr(it, "change", kind == 2 ? "added" : inb ? "merged" : "removed");
 			map_fields(it, q, kind == 2 || inb ? 1 + MC : 1);
 			if (kind == 1 && inb)
 				map_was(it, q);
@@ -994,17 +996,17 @@ static int compare_maps(struct dctx *c)
 			       (!(moved || grown) || col_eq(q, 3, 3 + MC));
 		if (!same_obj) {
 			struct ditem *it = pitem(c, pid, S_MAPS);
-			di_cstr(it, "change", "removed");
+			ps_di_cstr(it, "change", "removed");
 			map_fields(it, q, 1);
 			it = pitem(c, pid, S_MAPS);
-			di_cstr(it, "change", "added");
+			ps_di_cstr(it, "change", "added");
 			map_fields(it, q, 1 + MC);
 			continue;
 		}
 		int resized = moved || grown, reprot = !col_eq(q, 3, 3 + MC);
 		if (resized || reprot) {
 			struct ditem *it = pitem(c, pid, S_MAPS);
-			di_cstr(it, "change", resized ? "resized" : "reprotected");
+			ps_di_cstr(it, "change", resized ? "resized" : "reprotected");
 			map_fields(it, q, 1 + MC);
 			map_was(it, q);
 		}
@@ -1017,28 +1019,28 @@ static int compare_env(struct dctx *c)
 {
 	sqlite3_stmt *q;
 	/* A name set twice in one environ keeps its first value (getenv's view). */
-	if (dx_exec(c, "CREATE TABLE envu AS SELECT side, pid, name, value FROM env WHERE rowid "
-		       "IN (SELECT min(rowid) FROM env GROUP BY side, pid, name);"
-		       "CREATE INDEX envu_k ON envu(side, pid, name)") < 0 ||
-	    dx_prep(c, &q,
-		    "SELECT x.pid, x.name, x.value, y.value, x.name AS k FROM envu x "
-		    "LEFT JOIN envu y ON y.side = 1 AND y.pid = x.pid AND y.name = x.name "
-		    "WHERE x.side = 0 AND x.value IS NOT y.value "
-		    "UNION ALL SELECT y.pid, y.name, NULL, y.value, y.name FROM envu y "
-		    "WHERE y.side = 1 AND NOT EXISTS (SELECT 1 FROM envu x WHERE x.side = 0 AND "
-		    "x.pid = y.pid AND x.name = y.name) ORDER BY 1, 5") < 0)
+	if (ps_dx_exec(c, "CREATE TABLE envu AS SELECT side, pid, name, value FROM env WHERE rowid "
+			  "IN (SELECT min(rowid) FROM env GROUP BY side, pid, name);"
+			  "CREATE INDEX envu_k ON envu(side, pid, name)") < 0 ||
+	    ps_dx_prep(c, &q,
+		       "SELECT x.pid, x.name, x.value, y.value, x.name AS k FROM envu x "
+		       "LEFT JOIN envu y ON y.side = 1 AND y.pid = x.pid AND y.name = x.name "
+		       "WHERE x.side = 0 AND x.value IS NOT y.value "
+		       "UNION ALL SELECT y.pid, y.name, NULL, y.value, y.name FROM envu y "
+		       "WHERE y.side = 1 AND NOT EXISTS (SELECT 1 FROM envu x WHERE x.side = 0 AND "
+		       "x.pid = y.pid AND x.name = y.name) ORDER BY 1, 5") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_ENV);
 		int ina = sqlite3_column_type(q, 2) != SQLITE_NULL;
 		int inb = sqlite3_column_type(q, 3) != SQLITE_NULL;
-		di_str(it, "name", (const char *)sqlite3_column_text(q, 1),
-		       (size_t)sqlite3_column_bytes(q, 1));
-		di_cstr(it, "change", !ina ? "added" : !inb ? "removed" : "changed");
-		di_str(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL,
-		       (size_t)sqlite3_column_bytes(q, 2));
-		di_str(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL,
-		       (size_t)sqlite3_column_bytes(q, 3));
+		ps_di_str(it, "name", (const char *)sqlite3_column_text(q, 1),
+			  (size_t)sqlite3_column_bytes(q, 1));
+		ps_di_cstr(it, "change", !ina ? "added" : !inb ? "removed" : "changed");
+		ps_di_str(it, "a", ina ? (const char *)sqlite3_column_text(q, 2) : NULL,
+			  (size_t)sqlite3_column_bytes(q, 2));
+		ps_di_str(it, "b", inb ? (const char *)sqlite3_column_text(q, 3) : NULL,
+			  (size_t)sqlite3_column_bytes(q, 3));
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -1047,7 +1049,7 @@ static int compare_env(struct dctx *c)
 static int compare_limits(struct dctx *c)
 {
 	sqlite3_stmt *q;
-	if (dx_prep(
+	if (ps_dx_prep(
 		c, &q,
 		"SELECT x.pid, x.name, x.soft, x.hard, y.soft, y.hard, coalesce(nullif(y.units, "
 		"''), x.units) FROM limits x JOIN limits y ON y.side = 1 AND y.pid = x.pid AND "
@@ -1059,8 +1061,8 @@ static int compare_limits(struct dctx *c)
 		static const char *const nm[] = {"name",   "a_soft", "a_hard",
 						 "b_soft", "b_hard", "units"};
 		for (int k = 0; k < 6; k++)
-			di_str(it, nm[k], (const char *)sqlite3_column_text(q, 1 + k),
-			       (size_t)sqlite3_column_bytes(q, 1 + k));
+			ps_di_str(it, nm[k], (const char *)sqlite3_column_text(q, 1 + k),
+				  (size_t)sqlite3_column_bytes(q, 1 + k));
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -1082,7 +1084,7 @@ static void report_notes(struct dctx *c)
 		struct ps_buf t = PS_BUF_INIT;
 		ps_buf_addf(&t, "%s: not readable in %s (%s)", rel_of(p), side_name(bad),
 			    p->err[bad] ? p->err[bad] : "absent");
-		di_str(it, "note", t.buf, t.len);
+		ps_di_str(it, "note", t.buf, t.len);
 		ps_buf_release(&t);
 	}
 }
@@ -1108,25 +1110,25 @@ static void report_se(struct dctx *c)
 			c->d->hid.workers++;
 			continue;
 		}
-		struct ditem *it = di_new(c->d, e->side ? G_STARTED : G_EXITED, e->pid, 0);
-		di_int(it, "pid", e->pid);
+		struct ditem *it = ps_di_new(c->d, e->side ? G_STARTED : G_EXITED, e->pid, 0);
+		ps_di_int(it, "pid", e->pid);
 		if (e->starttime >= 0)
-			di_int(it, "starttime", e->starttime);
+			ps_di_int(it, "starttime", e->starttime);
 		else
-			di_null(it, "starttime");
-		di_cstr(it, "name", e->name);
+			ps_di_null(it, "starttime");
+		ps_di_cstr(it, "name", e->name);
 		if (e->ppid >= 0)
-			di_int(it, "ppid", e->ppid);
+			ps_di_int(it, "ppid", e->ppid);
 		else
-			di_null(it, "ppid");
+			ps_di_null(it, "ppid");
 		if (e->uid >= 0)
-			di_int(it, "uid", e->uid);
+			ps_di_int(it, "uid", e->uid);
 		else
-			di_null(it, "uid");
-		di_cstr(it, "exe", e->exe);
-		di_cstr(it, "cmdline", e->cmdline);
-		di_bool(it, "partial", e->partial);
-		di_bool(it, "hidden", e->hidden);
+			ps_di_null(it, "uid");
+		ps_di_cstr(it, "exe", e->exe);
+		ps_di_cstr(it, "cmdline", e->cmdline);
+		ps_di_bool(it, "partial", e->partial);
+		ps_di_bool(it, "hidden", e->hidden);
 	}
 }
 
@@ -1147,7 +1149,7 @@ static void fill_headers(struct dctx *c)
 	}
 }
 
-int procs_report(struct dctx *c)
+int ps_dx_procs_report(struct dctx *c)
 {
 	if (create_work_tables(c) < 0 || fill_from_tables(c) < 0 || fill_small(c) < 0)
 		return -1;
@@ -1158,8 +1160,8 @@ int procs_report(struct dctx *c)
 	for (size_t i = 0; i < c->npaths; i++) {
 		const struct dpath *p = &c->paths[i];
 		const struct ps_buf *a, *b;
-		if (p->pid >= 0 && p->role == R_PAGES && (a = dx_content(c, p, 0)) &&
-		    (b = dx_content(c, p, 1)) && dx_pages_report(c, p->pid, a, b) < 0)
+		if (p->pid >= 0 && p->role == R_PAGES && (a = ps_dx_content(c, p, 0)) &&
+		    (b = ps_dx_content(c, p, 1)) && ps_dx_pages_report(c, p->pid, a, b) < 0)
 			return -1;
 	}
 	report_notes(c);

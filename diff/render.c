@@ -41,13 +41,13 @@ static void txv(struct ps_buf *b, const struct dval *v)
 
 static const char *sv(const struct ditem *it, const char *name)
 {
-	const struct dval *v = di_get(it, name);
+	const struct dval *v = ps_di_get(it, name);
 	return v && v->t == DV_STR ? v->s : NULL;
 }
 
 static int64_t iv(const struct ditem *it, const char *name, int64_t dflt)
 {
-	const struct dval *v = di_get(it, name);
+	const struct dval *v = ps_di_get(it, name);
 	return v && v->t == DV_INT ? v->i : dflt;
 }
 
@@ -159,11 +159,11 @@ static void text_se(struct ps_buf *b, const struct ditem *it, const struct color
 		    iv(it, "pid", -1), k->off);
 	txs(b, sv(it, "name"));
 	ps_buf_adds(b, "  uid ");
-	txv(b, di_get(it, "uid"));
+	txv(b, ps_di_get(it, "uid"));
 	ps_buf_adds(b, " ppid ");
-	txv(b, di_get(it, "ppid"));
+	txv(b, ps_di_get(it, "ppid"));
 	ps_buf_adds(b, " start ");
-	txv(b, di_get(it, "starttime"));
+	txv(b, ps_di_get(it, "starttime"));
 	if (sv(it, "exe")) {
 		ps_buf_adds(b, "  ");
 		txs(b, sv(it, "exe"));
@@ -171,13 +171,13 @@ static void text_se(struct ps_buf *b, const struct ditem *it, const struct color
 	const char *cl = sv(it, "cmdline");
 	if (cl && *cl) {
 		ps_buf_adds(b, "  [");
-		const struct dval *v = di_get(it, "cmdline");
+		const struct dval *v = ps_di_get(it, "cmdline");
 		tx(b, v->s, v->n > 160 ? 160 : v->n);
 		ps_buf_adds(b, v->n > 160 ? "...]" : "]");
 	}
-	if (di_get(it, "partial") && di_get(it, "partial")->i)
+	if (ps_di_get(it, "partial") && ps_di_get(it, "partial")->i)
 		ps_buf_adds(b, "  (partial)");
-	if (di_get(it, "hidden") && di_get(it, "hidden")->i)
+	if (ps_di_get(it, "hidden") && ps_di_get(it, "hidden")->i)
 		ps_buf_adds(b, "  (HIDDEN)");
 	ps_buf_addc(b, '\n');
 }
@@ -217,9 +217,9 @@ static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struc
 	switch (it->sec) {
 	case S_IDENTITY:
 		ps_buf_addf(b, "    %s~ %s%s: ", k->chg, sv(it, "field"), k->off);
-		txv(b, di_get(it, "a"));
+		txv(b, ps_di_get(it, "a"));
 		ps_buf_adds(b, " -> ");
-		txv(b, di_get(it, "b"));
+		txv(b, ps_di_get(it, "b"));
 		break;
 	case S_MEMORY:
 		ps_buf_addf(b, "    %s~ %s%s: ", k->chg, sv(it, "field"), k->off);
@@ -271,7 +271,7 @@ static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struc
 			txs(b, sv(it, "a_perms"));
 			ps_buf_adds(b, ")");
 		}
-		if (di_get(it, "present"))
+		if (ps_di_get(it, "present"))
 			ps_buf_addf(b, "  %" PRId64 " pages present", iv(it, "present", 0));
 		break;
 	}
@@ -386,16 +386,16 @@ static void text_sys_item(struct ps_buf *b, const struct ditem *it, const struct
 		ps_buf_addf(b, "    %s%c %s", col, tag, k->off);
 		txs(b, sv(it, "key"));
 		ps_buf_adds(b, ": ");
-		txv(b, di_get(it, "a"));
+		txv(b, ps_di_get(it, "a"));
 		ps_buf_adds(b, " -> ");
-		txv(b, di_get(it, "b"));
+		txv(b, ps_di_get(it, "b"));
 		if (sv(it, "unit")) {
 			ps_buf_adds(b, " ");
 			txs(b, sv(it, "unit"));
 		}
-		if (di_get(it, "delta")) {
+		if (ps_di_get(it, "delta")) {
 			ps_buf_adds(b, " (");
-			const struct dval *v = di_get(it, "delta");
+			const struct dval *v = ps_di_get(it, "delta");
 			if (v->t == DV_INT)
 				ps_buf_addf(b, "%+" PRId64, v->i);
 			else
@@ -416,7 +416,7 @@ static void text_sys_item(struct ps_buf *b, const struct ditem *it, const struct
 		}
 		break;
 	case FT_TEXT: {
-		const struct dval *v = di_get(it, "diff");
+		const struct dval *v = ps_di_get(it, "diff");
 		const char *s = v && v->s ? v->s : "";
 		size_t n = v ? v->n : 0, pos = 0;
 		while (pos < n) {
@@ -436,12 +436,12 @@ static void text_sys_item(struct ps_buf *b, const struct ditem *it, const struct
 	default:
 		ps_buf_addf(b, "    %s%c %s%s ", col, tag, ch ? ch : "?", k->off);
 		if (!add) {
-			txv(b, di_get(it, "a"));
+			txv(b, ps_di_get(it, "a"));
 			if (!del)
 				ps_buf_adds(b, " -> ");
 		}
 		if (!del)
-			txv(b, di_get(it, "b"));
+			txv(b, ps_di_get(it, "b"));
 		break;
 	}
 	ps_buf_addc(b, '\n');

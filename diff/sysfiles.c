@@ -86,11 +86,11 @@ static int is_kind(const struct dpath *p, int side, const char *k)
  * what it is: a table, a key/value file (every counters file is one, with
  * a generic "key n n n" reading), or text.
  */
-void sys_classify(struct dctx *c, struct dpath *p)
+void ps_dx_sys_classify(struct dctx *c, struct dpath *p)
 {
 	const char *rel = sys_rel(p);
 	p->role = SR_IGNORE;
-	if (!*rel || strcmp(p->path, "proc") == 0 || !dx_path_ok(c, rel))
+	if (!*rel || strcmp(p->path, "proc") == 0 || !ps_dx_path_ok(c, rel))
 		return;
 	enum ps_diff_class cls = ps_diff_class_of(c->cls, rel);
 	if (cls == PS_DIFF_COUNTERS && !c->o->counters && !c->o->all) {
@@ -109,8 +109,8 @@ void sys_classify(struct dctx *c, struct dpath *p)
 			p->role = SR_KV;
 		else
 			p->role = SR_TEXT;
-		dx_want(c, p, 0);
-		dx_want(c, p, 1);
+		ps_dx_want(c, p, 0);
+		ps_dx_want(c, p, 1);
 	} else {
 		p->role = SR_FILE;
 	}
@@ -568,11 +568,11 @@ static struct kv **kv_index(struct kvs *k)
 static void kv_item_val(struct ditem *it, const char *name, const struct kv *e)
 {
 	if (!e)
-		di_null(it, name);
+		ps_di_null(it, name);
 	else if (e->num == 1)
-		di_int(it, name, e->i);
+		ps_di_int(it, name, e->i);
 	else
-		di_cstr(it, name, e->val);
+		ps_di_cstr(it, name, e->val);
 }
 
 static void kv_report(struct dctx *c, const char *label, struct kvs *ka, struct kvs *kb)
@@ -587,34 +587,34 @@ static void kv_report(struct dctx *c, const char *label, struct kvs *ka, struct 
 		if (x && strcmp(x->val, y->val) == 0 &&
 		    strcmp(x->unit ? x->unit : "", y->unit ? y->unit : "") == 0)
 			continue;
-		struct ditem *it = di_sys(c->d, label, FT_KV);
-		di_cstr(it, "key", y->key);
-		di_cstr(it, "change", x ? "changed" : "added");
+		struct ditem *it = ps_di_sys(c->d, label, FT_KV);
+		ps_di_cstr(it, "key", y->key);
+		ps_di_cstr(it, "change", x ? "changed" : "added");
 		kv_item_val(it, "a", x);
 		kv_item_val(it, "b", y);
 		int64_t d;
 		if (x && x->num == 1 && y->num == 1) {
 			if (!__builtin_sub_overflow(y->i, x->i, &d))
-				di_int(it, "delta", d);
+				ps_di_int(it, "delta", d);
 		} else if (x && x->num && y->num) {
 			char v[64];
 			snprintf(v, sizeof(v), "%+.2f", y->d - x->d);
-			di_cstr(it, "delta", v);
+			ps_di_cstr(it, "delta", v);
 		}
 		if (y->unit)
-			di_cstr(it, "unit", y->unit);
+			ps_di_cstr(it, "unit", y->unit);
 	}
 	for (size_t i = 0; i < ka->n; i++) {
 		struct kv *x = &ka->v[i];
 		if (kv_find(ia, ka->n, x->key) != x || kv_find(ib, kb->n, x->key))
 			continue;
-		struct ditem *it = di_sys(c->d, label, FT_KV);
-		di_cstr(it, "key", x->key);
-		di_cstr(it, "change", "removed");
+		struct ditem *it = ps_di_sys(c->d, label, FT_KV);
+		ps_di_cstr(it, "key", x->key);
+		ps_di_cstr(it, "change", "removed");
 		kv_item_val(it, "a", x);
-		di_null(it, "b");
+		ps_di_null(it, "b");
 		if (x->unit)
-			di_cstr(it, "unit", x->unit);
+			ps_di_cstr(it, "unit", x->unit);
 	}
 	free(ia);
 	free(ib);
@@ -906,12 +906,12 @@ static void table_report(struct dctx *c, const char *label, const char *tkey, st
 			c->d->hid.volatile_rows++;
 			continue;
 		}
-		struct ditem *it = di_sys(c->d, label, FT_TABLE);
+		struct ditem *it = ps_di_sys(c->d, label, FT_TABLE);
 		it->tkey = tkey;
-		di_cstr(it, "change", "removed");
-		di_cstr(it, "key", x->key);
-		di_cstr(it, "a", x->val);
-		di_null(it, "b");
+		ps_di_cstr(it, "change", "removed");
+		ps_di_cstr(it, "key", x->key);
+		ps_di_cstr(it, "a", x->val);
+		ps_di_null(it, "b");
 	}
 	for (size_t i = 0; i < kb->n; i++) {
 		struct kv *y = &kb->v[i];
@@ -922,12 +922,12 @@ static void table_report(struct dctx *c, const char *label, const char *tkey, st
 			c->d->hid.volatile_rows++;
 			continue;
 		}
-		struct ditem *it = di_sys(c->d, label, FT_TABLE);
+		struct ditem *it = ps_di_sys(c->d, label, FT_TABLE);
 		it->tkey = tkey;
-		di_cstr(it, "change", x ? "changed" : "added");
-		di_cstr(it, "key", y->key);
-		di_cstr(it, "a", x ? x->val : NULL);
-		di_cstr(it, "b", y->val);
+		ps_di_cstr(it, "change", x ? "changed" : "added");
+		ps_di_cstr(it, "key", y->key);
+		ps_di_cstr(it, "a", x ? x->val : NULL);
+		ps_di_cstr(it, "b", y->val);
 	}
 	free(ia);
 	free(ib);
@@ -944,20 +944,20 @@ static void text_report(struct dctx *c, const char *label, const struct ps_buf *
 			const struct ps_buf *b, const struct dpath *p)
 {
 	if (binary(a) || binary(b)) {
-		struct ditem *it = di_sys(c->d, label, FT_FILE);
-		di_cstr(it, "change", "content");
-		di_cstr(it, "a", p->hash[0]);
-		di_cstr(it, "b", p->hash[1]);
-		di_int(it, "a_size", (int64_t)a->len);
-		di_int(it, "b_size", (int64_t)b->len);
+		struct ditem *it = ps_di_sys(c->d, label, FT_FILE);
+		ps_di_cstr(it, "change", "content");
+		ps_di_cstr(it, "a", p->hash[0]);
+		ps_di_cstr(it, "b", p->hash[1]);
+		ps_di_int(it, "a_size", (int64_t)a->len);
+		ps_di_int(it, "b_size", (int64_t)b->len);
 		return;
 	}
 	struct ps_buf out = PS_BUF_INIT;
 	size_t n = ps_textdiff(a->buf, a->len, b->buf, b->len, c->d->context, &out);
 	if (n) {
-		struct ditem *it = di_sys(c->d, label, FT_TEXT);
-		di_str(it, "diff", out.buf, out.len);
-		di_int(it, "lines", (int64_t)n);
+		struct ditem *it = ps_di_sys(c->d, label, FT_TEXT);
+		ps_di_str(it, "diff", out.buf, out.len);
+		ps_di_int(it, "lines", (int64_t)n);
 	}
 	ps_buf_release(&out);
 }
@@ -965,7 +965,7 @@ static void text_report(struct dctx *c, const char *label, const struct ps_buf *
 static void side_desc(struct ditem *it, const char *name, const struct dpath *p, int side)
 {
 	if (!p->kind[side]) {
-		di_null(it, name);
+		ps_di_null(it, name);
 		return;
 	}
 	struct ps_buf t = PS_BUF_INIT;
@@ -977,13 +977,13 @@ static void side_desc(struct ditem *it, const char *name, const struct dpath *p,
 		ps_buf_addf(&t, "file, %lld bytes", (long long)p->size[side]);
 	else
 		ps_buf_adds(&t, p->kind[side]);
-	di_str(it, name, t.buf, t.len);
+	ps_di_str(it, name, t.buf, t.len);
 	ps_buf_release(&t);
 }
 
 static void file_report(struct dctx *c, const char *label, const struct dpath *p)
 {
-	struct ditem *it = di_sys(c->d, label, FT_FILE);
+	struct ditem *it = ps_di_sys(c->d, label, FT_FILE);
 	const char *change;
 	if (!p->kind[0])
 		change = "added";
@@ -1001,12 +1001,12 @@ static void file_report(struct dctx *c, const char *label, const struct dpath *p
 		change = "target";
 	else
 		change = "metadata";
-	di_cstr(it, "change", change);
+	ps_di_cstr(it, "change", change);
 	side_desc(it, "a", p, 0);
 	side_desc(it, "b", p, 1);
 }
 
-int sys_report(struct dctx *c)
+int ps_dx_sys_report(struct dctx *c)
 {
 	struct ps_buf gone = PS_BUF_INIT; /* a directory added or removed: skip below it */
 	for (size_t i = 0; i < c->npaths; i++) {
@@ -1017,7 +1017,7 @@ int sys_report(struct dctx *c)
 		if (gone.len && strncmp(label, gone.buf, gone.len) == 0 && !p->ns_scoped)
 			continue;
 		ps_buf_reset(&gone);
-		const struct ps_buf *a = dx_content(c, p, 0), *b = dx_content(c, p, 1);
+		const struct ps_buf *a = ps_dx_content(c, p, 0), *b = ps_dx_content(c, p, 1);
 		if (p->role == SR_FILE) {
 			file_report(c, label, p);
 			if ((!p->kind[0] && is_kind(p, 1, "dir")) ||
@@ -1029,9 +1029,9 @@ int sys_report(struct dctx *c)
 			continue;
 		/* lines that move by themselves inside a state file (drop rules) */
 		struct ps_buf fa = PS_BUF_INIT, fb = PS_BUF_INIT;
-		if (!c->o->all && dx_has_drops(c->cls, rel)) {
-			size_t na = dx_drop_lines(c->cls, rel, a, &fa);
-			size_t nb = dx_drop_lines(c->cls, rel, b, &fb);
+		if (!c->o->all && ps_dx_has_drops(c->cls, rel)) {
+			size_t na = ps_dx_drop_lines(c->cls, rel, a, &fa);
+			size_t nb = ps_dx_drop_lines(c->cls, rel, b, &fb);
 			a = &fa;
 			b = &fb;
 			if ((na || nb) && a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0)

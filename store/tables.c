@@ -108,7 +108,7 @@ static int u64_stored(uint64_t v)
 	return v != PS_U64_UNKNOWN && v <= (uint64_t)INT64_MAX;
 }
 
-void tb_u64(sqlite3_stmt *st, int col, uint64_t v)
+void ps_tb_u64(sqlite3_stmt *st, int col, uint64_t v)
 {
 	if (!u64_stored(v))
 		sqlite3_bind_null(st, col);
@@ -116,7 +116,7 @@ void tb_u64(sqlite3_stmt *st, int col, uint64_t v)
 		sqlite3_bind_int64(st, col, (int64_t)v);
 }
 
-void tb_i64(sqlite3_stmt *st, int col, int64_t v)
+void ps_tb_i64(sqlite3_stmt *st, int col, int64_t v)
 {
 	if (v == PS_I64_UNKNOWN)
 		sqlite3_bind_null(st, col);
@@ -124,19 +124,19 @@ void tb_i64(sqlite3_stmt *st, int col, int64_t v)
 		sqlite3_bind_int64(st, col, v);
 }
 
-void tb_str(sqlite3_stmt *st, int col, const char *p, size_t len)
+void ps_tb_str(sqlite3_stmt *st, int col, const char *p, size_t len)
 {
 	if (len > INT32_MAX)
 		len = INT32_MAX; /* a 2 GiB string cannot come from a member (PS_MEMBER_MAX) */
 	sqlite3_bind_text(st, col, p ? p : "", (int)len, SQLITE_TRANSIENT);
 }
 
-void tb_slice(sqlite3_stmt *st, int col, struct ps_str s)
+void ps_tb_slice(sqlite3_stmt *st, int col, struct ps_str s)
 {
-	tb_str(st, col, s.p, s.len);
+	ps_tb_str(st, col, s.p, s.len);
 }
 
-int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err)
+int ps_tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err)
 {
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -146,14 +146,14 @@ int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_e
 	return 0;
 }
 
-int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
-	       struct ps_err *err)
+int ps_tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table,
+		  const char *const *cols, struct ps_err *err)
 {
-	return tb_prepare_as(t, st, "INSERT", table, cols, err);
+	return ps_tb_prepare_as(t, st, "INSERT", table, cols, err);
 }
 
-int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
-		  const char *const *cols, struct ps_err *err)
+int ps_tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		     const char *const *cols, struct ps_err *err)
 {
 	struct ps_buf sql = PS_BUF_INIT;
 	int n = 0;
@@ -171,7 +171,7 @@ int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, cons
 	return rc;
 }
 
-int tb_flush(struct ps_tables *t, struct ps_err *err)
+int ps_tb_flush(struct ps_tables *t, struct ps_err *err)
 {
 	struct ps_bulk *bs[] = {&t->bk_maps, &t->bk_info, &t->bk_rare, &t->bk_fds};
 	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
@@ -180,9 +180,9 @@ int tb_flush(struct ps_tables *t, struct ps_err *err)
 	return 0;
 }
 
-int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err)
+int ps_tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err)
 {
-	if (tb_flush(t, err) < 0)
+	if (ps_tb_flush(t, err) < 0)
 		return -1;
 	char *msg = NULL;
 	if (sqlite3_exec(t->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -364,9 +364,9 @@ static void bind_cap(sqlite3_stmt *st, int col, uint64_t v)
 /* kB count to bytes, NULL when unknown or absurd. */
 static void bind_kb_bytes(sqlite3_stmt *st, int col, uint64_t kb)
 {
-	tb_u64(st, col,
-	       kb == PS_U64_UNKNOWN || kb > (uint64_t)INT64_MAX / 1024 ? PS_U64_UNKNOWN
-								       : kb * 1024);
+	ps_tb_u64(st, col,
+		  kb == PS_U64_UNKNOWN || kb > (uint64_t)INT64_MAX / 1024 ? PS_U64_UNKNOWN
+									  : kb * 1024);
 }
 
 static void bind_pages_bytes(const struct ps_tables *t, sqlite3_stmt *st, int col, uint64_t pages)
@@ -387,45 +387,45 @@ static int flush_thread(struct ps_tables *t, struct ps_err *err)
 		return 0;
 	sqlite3_stmt *st = t->ins_thread;
 	const struct ps_stat *s = &th->stat;
-	tb_i64(st, T_pid, t->p.pid);
-	tb_i64(st, T_tid, th->tid);
+	ps_tb_i64(st, T_pid, t->p.pid);
+	ps_tb_i64(st, T_tid, th->tid);
 	if (th->have_stat) {
 		if (PS_STAT_HAS(s, 2))
-			tb_str(st, T_name, th->name.buf, th->name.len);
+			ps_tb_str(st, T_name, th->name.buf, th->name.len);
 		if (PS_STAT_HAS(s, 3) && s->state)
-			tb_str(st, T_state, &s->state, 1);
+			ps_tb_str(st, T_state, &s->state, 1);
 		if (PS_STAT_HAS(s, 14))
 			bind_ms(t, st, T_user_time, s->utime);
 		if (PS_STAT_HAS(s, 15))
 			bind_ms(t, st, T_system_time, s->stime);
 		if (PS_STAT_HAS(s, 22))
-			tb_u64(st, T_starttime, s->starttime);
+			ps_tb_u64(st, T_starttime, s->starttime);
 		if (PS_STAT_HAS(s, 39))
-			tb_i64(st, T_processor, s->processor);
+			ps_tb_i64(st, T_processor, s->processor);
 		if (PS_STAT_HAS(s, 19))
-			tb_i64(st, T_nice, s->nice);
+			ps_tb_i64(st, T_nice, s->nice);
 		if (PS_STAT_HAS(s, 18))
-			tb_i64(st, T_priority, s->priority);
+			ps_tb_i64(st, T_priority, s->priority);
 		if (PS_STAT_HAS(s, 41))
-			tb_u64(st, T_policy, s->policy);
+			ps_tb_u64(st, T_policy, s->policy);
 		if (PS_STAT_HAS(s, 40))
-			tb_u64(st, T_rt_priority, s->rt_priority);
+			ps_tb_u64(st, T_rt_priority, s->rt_priority);
 		if (PS_STAT_HAS(s, 10))
-			tb_u64(st, T_minflt, s->minflt);
+			ps_tb_u64(st, T_minflt, s->minflt);
 		if (PS_STAT_HAS(s, 12))
-			tb_u64(st, T_majflt, s->majflt);
+			ps_tb_u64(st, T_majflt, s->majflt);
 		if (PS_STAT_HAS(s, 9))
-			tb_u64(st, T_flags, s->flags);
+			ps_tb_u64(st, T_flags, s->flags);
 	}
 	if (th->have_status) {
-		tb_u64(st, T_voluntary_ctxt_switches, th->vol);
-		tb_u64(st, T_nonvoluntary_ctxt_switches, th->nonvol);
-		tb_i64(st, T_tracer_pid, th->tracer_pid);
+		ps_tb_u64(st, T_voluntary_ctxt_switches, th->vol);
+		ps_tb_u64(st, T_nonvoluntary_ctxt_switches, th->nonvol);
+		ps_tb_i64(st, T_tracer_pid, th->tracer_pid);
 	}
 	if (th->have_wchan)
-		tb_str(st, T_wchan, th->wchan.buf, th->wchan.len);
+		ps_tb_str(st, T_wchan, th->wchan.buf, th->wchan.len);
 	thread_reset(th);
-	return tb_step(t, st, "threads", err);
+	return ps_tb_step(t, st, "threads", err);
 }
 
 static void thread_member(struct ps_tables *t, const char *rel, const struct ps_rmember *m)
@@ -600,8 +600,8 @@ static int rare_defaults(struct ps_tables *t, const struct mapvals *first, struc
 	return vals_row(&t->bk_rare, -1, d, NINFO, NRARE, err);
 }
 
-int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
-	      struct ps_err *err)
+int ps_tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+		 struct ps_err *err)
 {
 	int64_t id = 0;
 	int r = str_id(t, p, n, &id, err);
@@ -763,12 +763,12 @@ static int env_rows(struct ps_tables *t, const char *data, size_t len, struct ps
 		sqlite3_bind_int64(st, 1, t->p.env_set);
 		sqlite3_bind_int64(st, 2, seq++);
 		if (ps_env_split(item, &k, &v) == 0) {
-			tb_slice(st, 3, k);
-			tb_slice(st, 4, v);
+			ps_tb_slice(st, 3, k);
+			ps_tb_slice(st, 4, v);
 		} else {
-			tb_slice(st, 3, item);
+			ps_tb_slice(st, 3, item);
 		}
-		if (tb_step(t, st, "env_sets", err) < 0)
+		if (ps_tb_step(t, st, "env_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -788,12 +788,12 @@ static int limit_rows(struct ps_tables *t, const char *data, size_t len, struct 
 			continue;
 		sqlite3_bind_int64(st, 1, t->p.limits_set);
 		sqlite3_bind_int64(st, 2, seq++);
-		tb_slice(st, 3, l.name);
-		tb_i64(st, 4, l.soft);
-		tb_i64(st, 5, l.hard);
+		ps_tb_slice(st, 3, l.name);
+		ps_tb_i64(st, 4, l.soft);
+		ps_tb_i64(st, 5, l.hard);
 		if (l.units.len)
-			tb_slice(st, 6, l.units);
-		if (tb_step(t, st, "limit_sets", err) < 0)
+			ps_tb_slice(st, 6, l.units);
+		if (ps_tb_step(t, st, "limit_sets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -971,7 +971,7 @@ static int file_member(struct ps_tables *t, const char *rel, const char *data, s
 		if (strncmp(rel, "net/", 4) == 0) {
 			p->had_net = 1;
 			ps_ir_net_member(t, rel + 4, data, len);
-			return net_member(t, rel + 4, data, len, err);
+			return ps_tb_net_member(t, rel + 4, data, len, err);
 		}
 		return 0;
 	case 'p':
@@ -1048,10 +1048,10 @@ static int fd_rows(struct ps_tables *t, struct ps_err *err)
 			inode = l.inode;
 			if (l.type == PS_LINK_SOCKET && l.inode != PS_U64_UNKNOWN) {
 				sqlite3_stmt *s2 = t->ins_sockfd;
-				tb_i64(s2, 1, p->pid);
-				tb_i64(s2, 2, e->fd);
-				tb_u64(s2, 3, l.inode);
-				if (tb_step(t, s2, "socket fds", err) < 0)
+				ps_tb_i64(s2, 1, p->pid);
+				ps_tb_i64(s2, 2, e->fd);
+				ps_tb_u64(s2, 3, l.inode);
+				if (ps_tb_step(t, s2, "socket fds", err) < 0)
 					return -1;
 			}
 		}
@@ -1075,36 +1075,36 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	const struct ps_stat *s = &p->stat;
 	const struct ps_status *ss = &p->status;
 	sqlite3_stmt *st = t->ins_proc;
-	tb_i64(st, P_pid, p->pid);
+	ps_tb_i64(st, P_pid, p->pid);
 	if (p->have_stat) {
 		if (PS_STAT_HAS(s, 2))
-			tb_str(st, P_name, p->stat_comm.buf, p->stat_comm.len);
+			ps_tb_str(st, P_name, p->stat_comm.buf, p->stat_comm.len);
 		if (PS_STAT_HAS(s, 3) && s->state)
-			tb_str(st, P_state, &s->state, 1);
+			ps_tb_str(st, P_state, &s->state, 1);
 		if (PS_STAT_HAS(s, 4)) {
-			tb_i64(st, P_parent, s->ppid);
-			tb_i64(st, P_ppid, s->ppid);
+			ps_tb_i64(st, P_parent, s->ppid);
+			ps_tb_i64(st, P_ppid, s->ppid);
 		}
 		if (PS_STAT_HAS(s, 5))
-			tb_i64(st, P_pgroup, s->pgrp);
+			ps_tb_i64(st, P_pgroup, s->pgrp);
 		if (PS_STAT_HAS(s, 6))
-			tb_i64(st, P_session, s->session);
+			ps_tb_i64(st, P_session, s->session);
 		if (PS_STAT_HAS(s, 7))
-			tb_i64(st, P_tty_nr, s->tty_nr);
+			ps_tb_i64(st, P_tty_nr, s->tty_nr);
 		if (PS_STAT_HAS(s, 10))
-			tb_u64(st, P_minflt, s->minflt);
+			ps_tb_u64(st, P_minflt, s->minflt);
 		if (PS_STAT_HAS(s, 12))
-			tb_u64(st, P_majflt, s->majflt);
+			ps_tb_u64(st, P_majflt, s->majflt);
 		if (PS_STAT_HAS(s, 14))
 			bind_ms(t, st, P_user_time, s->utime);
 		if (PS_STAT_HAS(s, 15))
 			bind_ms(t, st, P_system_time, s->stime);
 		if (PS_STAT_HAS(s, 19))
-			tb_i64(st, P_nice, s->nice);
+			ps_tb_i64(st, P_nice, s->nice);
 		if (PS_STAT_HAS(s, 20))
-			tb_i64(st, P_threads, s->num_threads);
+			ps_tb_i64(st, P_threads, s->num_threads);
 		if (PS_STAT_HAS(s, 22)) {
-			tb_u64(st, P_starttime, s->starttime);
+			ps_tb_u64(st, P_starttime, s->starttime);
 			if (t->btime >= 0 && t->clock_ticks > 0 &&
 			    s->starttime <= (uint64_t)INT64_MAX)
 				sqlite3_bind_int64(
@@ -1112,32 +1112,32 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 				    t->btime + (int64_t)(s->starttime / (uint64_t)t->clock_ticks));
 		}
 		if (PS_STAT_HAS(s, 23))
-			tb_u64(st, P_vsize, s->vsize);
+			ps_tb_u64(st, P_vsize, s->vsize);
 		if (PS_STAT_HAS(s, 9))
-			tb_u64(st, P_flags, s->flags);
+			ps_tb_u64(st, P_flags, s->flags);
 	} else if (p->have_comm) {
-		tb_str(st, P_name, p->comm.buf, p->comm.len);
+		ps_tb_str(st, P_name, p->comm.buf, p->comm.len);
 	}
 	if (p->have_status) {
-		tb_u64(st, P_uid, ss->uid[0]);
-		tb_u64(st, P_euid, ss->uid[1]);
-		tb_u64(st, P_suid, ss->uid[2]);
-		tb_u64(st, P_gid, ss->gid[0]);
-		tb_u64(st, P_egid, ss->gid[1]);
-		tb_u64(st, P_sgid, ss->gid[2]);
-		tb_i64(st, P_tracer_pid, ss->tracer_pid);
-		tb_i64(st, P_seccomp, ss->seccomp);
-		tb_i64(st, P_no_new_privs, ss->no_new_privs);
+		ps_tb_u64(st, P_uid, ss->uid[0]);
+		ps_tb_u64(st, P_euid, ss->uid[1]);
+		ps_tb_u64(st, P_suid, ss->uid[2]);
+		ps_tb_u64(st, P_gid, ss->gid[0]);
+		ps_tb_u64(st, P_egid, ss->gid[1]);
+		ps_tb_u64(st, P_sgid, ss->gid[2]);
+		ps_tb_i64(st, P_tracer_pid, ss->tracer_pid);
+		ps_tb_i64(st, P_seccomp, ss->seccomp);
+		ps_tb_i64(st, P_no_new_privs, ss->no_new_privs);
 		bind_cap(st, P_cap_eff, ss->cap_eff);
 		bind_cap(st, P_cap_prm, ss->cap_prm);
 		bind_cap(st, P_cap_bnd, ss->cap_bnd);
 		bind_cap(st, P_cap_inh, ss->cap_inh);
 		bind_cap(st, P_cap_amb, ss->cap_amb);
-		tb_u64(st, P_voluntary_ctxt_switches, ss->voluntary_ctxt_switches);
-		tb_u64(st, P_nonvoluntary_ctxt_switches, ss->nonvoluntary_ctxt_switches);
-		tb_i64(st, P_ns_pid, ss->nspid_last);
+		ps_tb_u64(st, P_voluntary_ctxt_switches, ss->voluntary_ctxt_switches);
+		ps_tb_u64(st, P_nonvoluntary_ctxt_switches, ss->nonvoluntary_ctxt_switches);
+		ps_tb_i64(st, P_ns_pid, ss->nspid_last);
 		if (!(p->have_stat && PS_STAT_HAS(s, 20)))
-			tb_i64(st, P_threads, ss->threads);
+			ps_tb_i64(st, P_threads, ss->threads);
 		bind_kb_bytes(st, P_resident_size, ss->vm_rss);
 		bind_kb_bytes(st, P_total_size, ss->vm_size);
 	}
@@ -1147,11 +1147,11 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 	if (p->have_statm && (!p->have_status || ss->vm_size == PS_U64_UNKNOWN))
 		bind_pages_bytes(t, st, P_total_size, p->statm.size);
 	if (p->have_status && ss->kthread != PS_I64_UNKNOWN)
-		tb_i64(st, P_kthread, ss->kthread);
+		ps_tb_i64(st, P_kthread, ss->kthread);
 	else if (p->have_stat && PS_STAT_HAS(s, 9))
 		sqlite3_bind_int(st, P_kthread, (s->flags & PF_KTHREAD) != 0);
 	if (p->have_io) {
-		tb_u64(st, P_disk_bytes_read, p->io.read_bytes);
+		ps_tb_u64(st, P_disk_bytes_read, p->io.read_bytes);
 		/* osquery: write_bytes - cancelled_write_bytes */
 		if (p->io.write_bytes <= (uint64_t)INT64_MAX &&
 		    p->io.cancelled_write_bytes <= (uint64_t)INT64_MAX)
@@ -1160,43 +1160,43 @@ static int proc_row(struct ps_tables *t, struct ps_err *err)
 					       (int64_t)p->io.cancelled_write_bytes);
 	}
 	if (p->have_cmdline)
-		tb_str(st, P_cmdline, p->cmdline.buf, p->cmdline.len);
+		ps_tb_str(st, P_cmdline, p->cmdline.buf, p->cmdline.len);
 	if (p->have_cgroup)
-		tb_str(st, P_cgroup_path, p->cgroup.buf, p->cgroup.len);
+		ps_tb_str(st, P_cgroup_path, p->cgroup.buf, p->cgroup.len);
 	if (p->have_comm)
-		tb_str(st, P_comm, p->comm.buf, p->comm.len);
+		ps_tb_str(st, P_comm, p->comm.buf, p->comm.len);
 	if (p->have_exe) {
 		size_t n = p->exe.len, dl = sizeof(DELETED_SUFFIX) - 1;
 		int del = n > dl && memcmp(p->exe.buf + n - dl, DELETED_SUFFIX, dl) == 0;
 		/* osquery drops the suffix from path; exe_deleted keeps the fact */
-		tb_str(st, P_path, p->exe.buf, del ? n - dl : n);
+		ps_tb_str(st, P_path, p->exe.buf, del ? n - dl : n);
 		sqlite3_bind_int(st, P_exe_deleted, del);
 	}
 	if (p->have_cwd)
-		tb_str(st, P_cwd, p->cwd.buf, p->cwd.len);
+		ps_tb_str(st, P_cwd, p->cwd.buf, p->cwd.len);
 	if (p->have_root)
-		tb_str(st, P_root, p->root.buf, p->root.len);
-	tb_i64(st, P_oom_score, p->oom_score);
-	tb_i64(st, P_oom_score_adj, p->oom_score_adj);
-	tb_i64(st, P_fd_count, p->fd_count);
+		ps_tb_str(st, P_root, p->root.buf, p->root.len);
+	ps_tb_i64(st, P_oom_score, p->oom_score);
+	ps_tb_i64(st, P_oom_score_adj, p->oom_score_adj);
+	ps_tb_i64(st, P_fd_count, p->fd_count);
 	/* capture facts (capture_processes) are joined in at the end */
 	sqlite3_bind_int(st, P_on_disk, -1);
 	sqlite3_bind_int(st, P_wired_size, 0); /* osquery on Linux: no such counter */
 	sqlite3_bind_int(st, P_partial, 0);
 	sqlite3_bind_int(st, P_hidden, 0);
-	tb_u64(st, P_net_ns, p->ns[NS_NET]);
-	tb_u64(st, P_mnt_ns, p->ns[NS_MNT]);
-	tb_u64(st, P_pid_ns, p->ns[NS_PID]);
-	tb_u64(st, P_user_ns, p->ns[NS_USER]);
-	tb_u64(st, P_uts_ns, p->ns[NS_UTS]);
-	tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
-	tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
-	tb_u64(st, P_time_ns, p->ns[NS_TIME]);
-	tb_u64(st, P_pid_for_children_ns, p->ns[NS_PID_CHILD]);
-	tb_u64(st, P_time_for_children_ns, p->ns[NS_TIME_CHILD]);
-	tb_i64(st, P_env_set, p->env_set);
-	tb_i64(st, P_limits_set, p->limits_set);
-	return tb_step(t, st, "processes", err);
+	ps_tb_u64(st, P_net_ns, p->ns[NS_NET]);
+	ps_tb_u64(st, P_mnt_ns, p->ns[NS_MNT]);
+	ps_tb_u64(st, P_pid_ns, p->ns[NS_PID]);
+	ps_tb_u64(st, P_user_ns, p->ns[NS_USER]);
+	ps_tb_u64(st, P_uts_ns, p->ns[NS_UTS]);
+	ps_tb_u64(st, P_ipc_ns, p->ns[NS_IPC]);
+	ps_tb_u64(st, P_cgroup_ns, p->ns[NS_CGROUP]);
+	ps_tb_u64(st, P_time_ns, p->ns[NS_TIME]);
+	ps_tb_u64(st, P_pid_for_children_ns, p->ns[NS_PID_CHILD]);
+	ps_tb_u64(st, P_time_for_children_ns, p->ns[NS_TIME_CHILD]);
+	ps_tb_i64(st, P_env_set, p->env_set);
+	ps_tb_i64(st, P_limits_set, p->limits_set);
+	return ps_tb_step(t, st, "processes", err);
 }
 
 static int flush_process(struct ps_tables *t, struct ps_err *err)
@@ -1218,7 +1218,7 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 	}
 	if (p->smaps_rows == 0 && p->have_maps && maps_rows(t, pagemap_cursor(p, 1), err) < 0)
 		return -1;
-	if (sys_proc_flush(t, err) < 0 || ps_ir_proc_flush(t, err) < 0)
+	if (ps_tb_sys_proc_flush(t, err) < 0 || ps_ir_proc_flush(t, err) < 0)
 		return -1;
 	proc_reset(p);
 	return 0;
@@ -1238,7 +1238,7 @@ static void tables_free(struct ps_tables *t)
 	ps_bulk_close(&t->bk_fds);
 	ps_bulk_close(&t->bk_info);
 	ps_bulk_close(&t->bk_rare);
-	sys_finalize(t);
+	ps_tb_sys_finalize(t);
 	ps_ir_finalize(t);
 	proc_release(&t->p);
 	ps_buf_release(&t->th.name);
@@ -1308,15 +1308,17 @@ struct ps_tables *ps_tables_begin(struct sqlite3 *db, ps_intern_fn intern, void 
 	proc_reset(p);
 	thread_reset(&t->th);
 	read_meta(t);
-	if (tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
-	    tb_prepare_as(t, &t->ins_thread, "INSERT OR IGNORE", "threads", thread_cols, err) < 0 ||
+	if (ps_tb_prepare(t, &t->ins_proc, "processes", proc_cols, err) < 0 ||
+	    ps_tb_prepare_as(t, &t->ins_thread, "INSERT OR IGNORE", "threads", thread_cols, err) <
+		0 ||
 	    ps_bulk_open(&t->bk_maps, db, "maps", map_cols, 1, err) < 0 ||
 	    ps_bulk_open(&t->bk_info, db, "map_info", info_cols, 0, err) < 0 ||
 	    ps_bulk_open(&t->bk_rare, db, "maps_rare", rare_cols, 0, err) < 0 ||
 	    ps_bulk_open(&t->bk_fds, db, "fds", fd_cols, 1, err) < 0 ||
-	    tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
-	    sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0 || hash_prepare(t, err) < 0) {
+	    ps_tb_prepare(t, &t->ins_env, "env_sets", env_cols, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_limit, "limit_sets", limit_cols, err) < 0 ||
+	    ps_tb_sys_prepare(t, err) < 0 || ps_ir_prepare(t, err) < 0 ||
+	    ps_tb_hash_prepare(t, err) < 0) {
 		tables_free(t);
 		return NULL;
 	}
@@ -1377,11 +1379,11 @@ static int tables_member(struct ps_tables *t, const struct ps_rmember *m, struct
 		return -1;
 	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
-			return sys_member(t, m->path + 5, m->data, m->len, err);
+			return ps_tb_sys_member(t, m->path + 5, m->data, m->len, err);
 		if (m->kind == PS_M_ABSENT && strncmp(m->path, "proc/sys/", 9) == 0)
-			return sys_unread(t, m->path + 5, err);
+			return ps_tb_sys_unread(t, m->path + 5, err);
 		if (m->kind == PS_M_FILE && strcmp(m->path, PS_HASHES_PATH) == 0)
-			return hash_member(t, m->data, m->len, err);
+			return ps_tb_hash_member(t, m->data, m->len, err);
 		return ps_ir_other_member(t, m, err);
 	}
 	if (!rel)
@@ -1439,7 +1441,7 @@ int ps_tables_stream_data(struct ps_tables *t, const void *data, size_t len, int
 	if (p->streaming == STREAM_HASHES) { /* the complete lines */
 		const char *nl = eof ? NULL : memrchr(p->carry.buf, '\n', p->carry.len);
 		used = eof ? (int64_t)p->carry.len : nl ? nl + 1 - p->carry.buf : 0;
-		if (hash_member(t, p->carry.buf, (size_t)used, err) < 0)
+		if (ps_tb_hash_member(t, p->carry.buf, (size_t)used, err) < 0)
 			return -1;
 	} else {
 		used = smaps_rows(t, p->carry.buf, p->carry.len, eof, err);
@@ -1461,11 +1463,11 @@ int ps_tables_end(struct ps_tables *t, struct ps_err *err)
 {
 	int rc = flush_process(t, err);
 	if (rc == 0)
-		rc = tb_flush(t, err);
+		rc = ps_tb_flush(t, err);
 	if (rc == 0)
 		rc = ps_ir_end(t, err);
 	if (rc == 0)
-		rc = sys_end(t, err);
+		rc = ps_tb_sys_end(t, err);
 	tables_free(t);
 	return rc;
 }

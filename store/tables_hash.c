@@ -19,10 +19,10 @@ static const char *const hash_cols[] = {"path_id", "member_id", "source",   "pid
 					"status",  "digest_id", NULL};
 static const char *const digest_cols[] = {"digest_id", "md5", "sha1", "sha256", NULL};
 
-int hash_prepare(struct ps_tables *t, struct ps_err *err)
+int ps_tb_hash_prepare(struct ps_tables *t, struct ps_err *err)
 {
-	return tb_prepare(t, &t->ins_hash, "hashes", hash_cols, err) < 0 ||
-		       tb_prepare(t, &t->ins_digest, "digests", digest_cols, err) < 0
+	return ps_tb_prepare(t, &t->ins_hash, "hashes", hash_cols, err) < 0 ||
+		       ps_tb_prepare(t, &t->ins_digest, "digests", digest_cols, err) < 0
 		   ? -1
 		   : 0;
 }
@@ -67,7 +67,7 @@ static int digest_row(struct ps_tables *t, const struct digests *d, struct ps_er
 			if (d->have & (1u << i))
 				sqlite3_bind_blob(st, 2 + i, d->b + off[i], (int)len[i],
 						  SQLITE_TRANSIENT);
-		if (tb_step(t, st, "digests", err) < 0)
+		if (ps_tb_step(t, st, "digests", err) < 0)
 			return -1;
 	}
 	sqlite3_bind_int64(t->ins_hash, 10, id);
@@ -88,7 +88,7 @@ static int text_id(struct ps_tables *t, sqlite3_stmt *st, int col, struct ps_str
 	size_t skip = prefix ? strlen(prefix) : 0;
 	if (!skip || t->sbuf.len <= skip || memcmp(t->sbuf.buf, prefix, skip) != 0)
 		skip = 0;
-	return tb_str_id(t, st, col, t->sbuf.buf + skip, t->sbuf.len - skip, err) < 0 ? -1 : 0;
+	return ps_tb_str_id(t, st, col, t->sbuf.buf + skip, t->sbuf.len - skip, err) < 0 ? -1 : 0;
 }
 
 static int hash_line(struct ps_tables *t, const char *p, const char *e, struct ps_err *err)
@@ -136,16 +136,16 @@ static int hash_line(struct ps_tables *t, const char *p, const char *e, struct p
 	for (int i = 0; i < 5; i++)
 		sqlite3_bind_int64(st, 4 + i, v[i]);
 	if (!(f[11].len == 1 && f[11].p[0] == '-'))
-		tb_slice(st, 9, f[11]);
+		ps_tb_slice(st, 9, f[11]);
 	if (digest_row(t, &d, err) < 0) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		return -1;
 	}
-	return tb_step(t, st, "hashes", err);
+	return ps_tb_step(t, st, "hashes", err);
 }
 
-int hash_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
+int ps_tb_hash_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
 	const char *p = data, *end = data + len;
 	while (p < end) {

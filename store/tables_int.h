@@ -153,29 +153,29 @@ struct ps_tables {
 
 /* Bind NULL for the unknown markers, else the value; u64 above INT64_MAX is
  * stored NULL (no such real value in /proc counters we store). */
-void tb_u64(sqlite3_stmt *st, int col, uint64_t v);
-void tb_i64(sqlite3_stmt *st, int col, int64_t v);
-void tb_str(sqlite3_stmt *st, int col, const char *p, size_t len);
-void tb_slice(sqlite3_stmt *st, int col, struct ps_str s);
+void ps_tb_u64(sqlite3_stmt *st, int col, uint64_t v);
+void ps_tb_i64(sqlite3_stmt *st, int col, int64_t v);
+void ps_tb_str(sqlite3_stmt *st, int col, const char *p, size_t len);
+void ps_tb_slice(sqlite3_stmt *st, int col, struct ps_str s);
 /* Step an insert, reset it; 0 or -1 with err. */
-int tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err);
+int ps_tb_step(struct ps_tables *t, sqlite3_stmt *st, const char *what, struct ps_err *err);
 /*
  * Prepare "INSERT INTO table(snapshot_id, c1..cn) VALUES (1, ?1..?n)" for
  * the NULL-terminated column list; 0 or -1 with err.
  */
-int tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table, const char *const *cols,
-	       struct ps_err *err);
+int ps_tb_prepare(struct ps_tables *t, sqlite3_stmt **st, const char *table,
+		  const char *const *cols, struct ps_err *err);
 /* The same with another verb ("INSERT OR IGNORE": a key a crafted archive
  * repeats keeps its first row). */
-int tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
-		  const char *const *cols, struct ps_err *err);
+int ps_tb_prepare_as(struct ps_tables *t, sqlite3_stmt **st, const char *verb, const char *table,
+		     const char *const *cols, struct ps_err *err);
 /* Run SQL (rows held for bulk inserts are inserted first).  0 or -1. */
-int tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
+int ps_tb_exec(struct ps_tables *t, const char *sql, struct ps_err *err);
 /* Insert the rows held for bulk inserts (before SQL reads the tables). */
-int tb_flush(struct ps_tables *t, struct ps_err *err);
+int ps_tb_flush(struct ps_tables *t, struct ps_err *err);
 /* A text column through the strings dictionary (p NULL: NULL).  0 or -1. */
-int tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
-	      struct ps_err *err);
+int ps_tb_str_id(struct ps_tables *t, sqlite3_stmt *st, int col, const char *p, size_t n,
+		 struct ps_err *err);
 
 /* The id of content (data, len) in dict: 1 and *id when it was stored
  * before, 0 and a new *id when its rows must be inserted now. */
@@ -185,28 +185,28 @@ void ps_set_free(struct set_dict *d);
 
 /* ---- tables_hash.c ---- */
 
-int hash_prepare(struct ps_tables *t, struct ps_err *err);
+int ps_tb_hash_prepare(struct ps_tables *t, struct ps_err *err);
 /* procsnap/hashes.tsv */
-int hash_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err);
+int ps_tb_hash_member(struct ps_tables *t, const char *data, size_t len, struct ps_err *err);
 
 /* ---- tables_sys.c ---- */
 
-int sys_prepare(struct ps_tables *t, struct ps_err *err);
+int ps_tb_sys_prepare(struct ps_tables *t, struct ps_err *err);
 /* A proc/<name> member (not a pid); rel is the path after "proc/". */
-int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
-	       struct ps_err *err);
+int ps_tb_sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
+		     struct ps_err *err);
 /* A proc/sys/ file recorded but not read (or its content not carried):
  * its sysctls row, without a value.  rel is the path after "proc/". */
-int sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err);
+int ps_tb_sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err);
 /* proc/<pid>/net/<name> of the current process. */
-int net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
-	       struct ps_err *err);
+int ps_tb_net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
+		     struct ps_err *err);
 /* At the end of a process: its mounts (once per mount namespace), its
  * socket fds and its network namespace for the socket join. */
-int sys_proc_flush(struct ps_tables *t, struct ps_err *err);
+int ps_tb_sys_proc_flush(struct ps_tables *t, struct ps_err *err);
 /* After the last member: sockets, listening ports, capture facts. */
-int sys_end(struct ps_tables *t, struct ps_err *err);
-void sys_finalize(struct ps_tables *t);
+int ps_tb_sys_end(struct ps_tables *t, struct ps_err *err);
+void ps_tb_sys_finalize(struct ps_tables *t);
 
 /* ---- tables_ir.c (issue 11: cross-views, tampering) ---- */
 

@@ -76,11 +76,11 @@ int ps_ir_prepare(struct ps_tables *t, struct ps_err *err)
 	struct ps_ir *ir = ps_xcalloc(1, sizeof(*ir));
 	t->ir = ir;
 	ps_buf_init(&ir->line);
-	if (tb_prepare(t, &ir->ins_bpf, "bpf_objects", bpf_cols, err) < 0 ||
-	    tb_prepare(t, &ir->ins_sock, "socket_inodes", sock_cols, err) < 0 ||
-	    tb_prepare(t, &ir->ins_cow, "process_cow_pages", cow_cols, err) < 0 ||
-	    tb_prepare(t, &ir->ins_mem, "process_mem_sections", mem_cols, err) < 0 ||
-	    tb_prepare(t, &ir->ins_mod, "sys_modules", mod_cols, err) < 0)
+	if (ps_tb_prepare(t, &ir->ins_bpf, "bpf_objects", bpf_cols, err) < 0 ||
+	    ps_tb_prepare(t, &ir->ins_sock, "socket_inodes", sock_cols, err) < 0 ||
+	    ps_tb_prepare(t, &ir->ins_cow, "process_cow_pages", cow_cols, err) < 0 ||
+	    ps_tb_prepare(t, &ir->ins_mem, "process_mem_sections", mem_cols, err) < 0 ||
+	    ps_tb_prepare(t, &ir->ins_mod, "sys_modules", mod_cols, err) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(t->db,
 			       "UPDATE sys_modules SET initstate = coalesce(?2, initstate), "
@@ -113,7 +113,7 @@ static int json_exec(struct ps_tables *t, const char *sql, const char *data, siz
 {
 	sqlite3_stmt *st;
 	const char *tail = sql;
-	if (tb_flush(t, err) < 0)
+	if (ps_tb_flush(t, err) < 0)
 		return -1;
 	while (tail && *tail) {
 		if (sqlite3_prepare_v2(t->db, tail, -1, &st, &tail) != SQLITE_OK)
@@ -222,7 +222,7 @@ static int sysmod_member(struct ps_tables *t, const struct ps_rmember *m, struct
 		if (m->kind != PS_M_DIR)
 			return 0;
 		sqlite3_bind_text(ir->ins_mod, 1, name, -1, SQLITE_TRANSIENT);
-		return tb_step(t, ir->ins_mod, "sys_modules", err);
+		return ps_tb_step(t, ir->ins_mod, "sys_modules", err);
 	}
 	if (m->kind != PS_M_FILE || slash == name || strchr(slash + 1, '/'))
 		return 0;
@@ -236,7 +236,7 @@ static int sysmod_member(struct ps_tables *t, const struct ps_rmember *m, struct
 	sqlite3_stmt *st = ir->upd_mod;
 	sqlite3_bind_text(st, 1, name, (int)(slash - name), SQLITE_TRANSIENT);
 	if (n)
-		tb_str(st, col, d, n);
+		ps_tb_str(st, col, d, n);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -246,8 +246,8 @@ static int sysmod_member(struct ps_tables *t, const struct ps_rmember *m, struct
 		/* a file without its directory member: a row of its own */
 		sqlite3_bind_text(ir->ins_mod, 1, name, (int)(slash - name), SQLITE_TRANSIENT);
 		if (n)
-			tb_str(ir->ins_mod, col, d, n);
-		return tb_step(t, ir->ins_mod, "sys_modules", err);
+			ps_tb_str(ir->ins_mod, col, d, n);
+		return ps_tb_step(t, ir->ins_mod, "sys_modules", err);
 	}
 	return 0;
 }
@@ -266,7 +266,7 @@ int ps_ir_other_member(struct ps_tables *t, const struct ps_rmember *m, struct p
 static void bind_num(sqlite3_stmt *st, int col, const struct ps_kv *kv)
 {
 	if (kv->has_num)
-		tb_u64(st, col, kv->num);
+		ps_tb_u64(st, col, kv->num);
 }
 
 int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tlen, const char *data,
@@ -288,8 +288,8 @@ int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tle
 		return 0;
 	struct ps_ir *ir = t->ir;
 	sqlite3_stmt *st = ir->ins_bpf;
-	tb_i64(st, B_pid, t->p.pid);
-	tb_i64(st, B_fd, fd);
+	ps_tb_i64(st, B_pid, t->p.pid);
+	ps_tb_i64(st, B_fd, fd);
 	sqlite3_bind_text(st, B_kind, kind, -1, SQLITE_STATIC);
 	ps_buf_reset(&ir->line);
 	size_t pos = 0;
@@ -305,7 +305,7 @@ int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tle
 		} else if (ps_str_eq(key, "prog_type")) {
 			bind_num(st, B_prog_type, &kv);
 		} else if (ps_str_eq(key, "prog_tag")) {
-			tb_slice(st, B_prog_tag, kv.value);
+			ps_tb_slice(st, B_prog_tag, kv.value);
 		} else if (ps_str_eq(key, "prog_id")) {
 			bind_num(st, B_prog_id, &kv);
 		} else if (ps_str_eq(key, "prog_jited")) {
@@ -321,7 +321,7 @@ int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tle
 		} else if (ps_str_eq(key, "max_entries")) {
 			bind_num(st, B_max_entries, &kv);
 		} else if (ps_str_eq(key, "link_type")) {
-			tb_slice(st, B_link_type, kv.value);
+			ps_tb_slice(st, B_link_type, kv.value);
 		} else if (ps_str_eq(key, "link_id")) {
 			bind_num(st, B_link_id, &kv);
 		} else if (ps_str_eq(key, "attach_type")) {
@@ -341,8 +341,8 @@ int ps_ir_fdinfo(struct ps_tables *t, int64_t fd, const char *target, size_t tle
 		ps_buf_adds(&ir->line, ": ");
 		ps_buf_add(&ir->line, kv.value.p, kv.value.len);
 	}
-	tb_str(st, B_fdinfo, ir->line.buf, ir->line.len);
-	return tb_step(t, st, "bpf_objects", err);
+	ps_tb_str(st, B_fdinfo, ir->line.buf, ir->line.len);
+	return ps_tb_step(t, st, "bpf_objects", err);
 }
 
 /* ---- socket inodes of the net/ tables --------------------------------------------- */
@@ -438,7 +438,7 @@ int ps_ir_mem_sections(struct ps_tables *t, const char *data, size_t len, struct
 		if (npages == 0 || npages > (len - off - 24) / ps || start > (uint64_t)INT64_MAX)
 			break; /* malformed: the rest is not trusted */
 		snprintf(hex, sizeof(hex), "0x%" PRIx64, start);
-		tb_i64(st, MS_pid, t->p.pid);
+		ps_tb_i64(st, MS_pid, t->p.pid);
 		sqlite3_bind_text(st, MS_start, hex, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, MS_start_int, (int64_t)start);
 		sqlite3_bind_int64(st, MS_pages, (int64_t)npages);
@@ -446,7 +446,7 @@ int ps_ir_mem_sections(struct ps_tables *t, const char *data, size_t len, struct
 		if (reason < sizeof(reasons) / sizeof(reasons[0]) && reasons[reason])
 			sqlite3_bind_text(st, MS_reason, reasons[reason], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, MS_data_off, (int64_t)(off + 24));
-		if (tb_step(t, st, "process_mem_sections", err) < 0)
+		if (ps_tb_step(t, st, "process_mem_sections", err) < 0)
 			return -1;
 		off += 24 + npages * ps;
 	}
@@ -489,9 +489,9 @@ static int cow_pages(struct ps_tables *t, const char *maps, size_t mlen, const c
 				/* as process_memory_map.start: joins on it */
 				snprintf(start, sizeof(start), "0x%08" PRIx64, m.start);
 				snprintf(addr, sizeof(addr), "0x%" PRIx64, a);
-				tb_i64(st, C_pid, t->p.pid);
+				ps_tb_i64(st, C_pid, t->p.pid);
 				sqlite3_bind_text(st, C_map_start, start, -1, SQLITE_TRANSIENT);
-				tb_slice(st, C_path, m.path);
+				ps_tb_slice(st, C_path, m.path);
 				sqlite3_bind_text(st, C_permissions, m.perms, -1, SQLITE_TRANSIENT);
 				sqlite3_bind_text(st, C_addr, addr, -1, SQLITE_TRANSIENT);
 				sqlite3_bind_int64(st, C_addr_int, (int64_t)a);
@@ -499,7 +499,7 @@ static int cow_pages(struct ps_tables *t, const char *maps, size_t mlen, const c
 					sqlite3_bind_int64(st, C_file_offset,
 							   (int64_t)(m.offset + (a - m.start)));
 				sqlite3_bind_int(st, C_swapped, (e & PS_PME_SWAPPED) != 0);
-				if (tb_step(t, st, "process_cow_pages", err) < 0)
+				if (ps_tb_step(t, st, "process_cow_pages", err) < 0)
 					return -1;
 			}
 		}
@@ -517,11 +517,11 @@ int ps_ir_proc_flush(struct ps_tables *t, struct ps_err *err)
 		return -1;
 	for (size_t i = 0; i < ir->npi; i++) {
 		sqlite3_stmt *st = ir->ins_sock;
-		tb_u64(st, 1, ir->pi[i].inode);
+		ps_tb_u64(st, 1, ir->pi[i].inode);
 		sqlite3_bind_text(st, 2, ir->pi[i].source, -1, SQLITE_STATIC);
-		tb_u64(st, 3, p->ns[NS_NET]);
-		tb_i64(st, 4, p->pid);
-		if (tb_step(t, st, "socket_inodes", err) < 0)
+		ps_tb_u64(st, 3, p->ns[NS_NET]);
+		ps_tb_i64(st, 4, p->pid);
+		if (ps_tb_step(t, st, "socket_inodes", err) < 0)
 			return -1;
 	}
 	ir->npi = 0;
@@ -536,7 +536,7 @@ int ps_ir_proc_flush(struct ps_tables *t, struct ps_err *err)
 /* After the last member: names from the reference views. */
 int ps_ir_end(struct ps_tables *t, struct ps_err *err)
 {
-	return tb_exec(
+	return ps_tb_exec(
 	    t,
 	    "UPDATE bpf_objects SET prog_type_name = (SELECT name FROM ref_bpf_prog_types r "
 	    "WHERE r.prog_type = bpf_objects.prog_type) "

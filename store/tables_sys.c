@@ -71,14 +71,14 @@ enum {
 	S_unix_state
 };
 
-int sys_prepare(struct ps_tables *t, struct ps_err *err)
+int ps_tb_sys_prepare(struct ps_tables *t, struct ps_err *err)
 {
-	if (tb_exec(t, staging_sql, err) < 0 ||
-	    tb_prepare(t, &t->ins_kv, "system_kv", kv_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_module, "kernel_modules", module_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_mount, "process_mounts", mount_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_shm, "shared_memory", shm_cols, err) < 0 ||
-	    tb_prepare(t, &t->ins_sysctl, "sysctls", sysctl_cols, err) < 0)
+	if (ps_tb_exec(t, staging_sql, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_kv, "system_kv", kv_cols, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_module, "kernel_modules", module_cols, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_mount, "process_mounts", mount_cols, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_shm, "shared_memory", shm_cols, err) < 0 ||
+	    ps_tb_prepare(t, &t->ins_sysctl, "sysctls", sysctl_cols, err) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(
 		t->db,
@@ -93,7 +93,7 @@ int sys_prepare(struct ps_tables *t, struct ps_err *err)
 	return 0;
 }
 
-void sys_finalize(struct ps_tables *t)
+void ps_tb_sys_finalize(struct ps_tables *t)
 {
 	sqlite3_finalize(t->ins_kv);
 	sqlite3_finalize(t->ins_module);
@@ -123,17 +123,17 @@ static int kv_row(struct ps_tables *t, const struct kv *r, struct ps_err *err)
 {
 	sqlite3_stmt *st = t->ins_kv;
 	sqlite3_bind_text(st, 1, r->source, -1, SQLITE_STATIC);
-	tb_slice(st, 2, r->key);
+	ps_tb_slice(st, 2, r->key);
 	if (r->has_int)
 		sqlite3_bind_int64(st, 3, r->ival);
 	else if (r->has_real && !isnan(r->rval))
 		sqlite3_bind_double(st, 3, r->rval);
 	if (r->text.p)
-		tb_slice(st, 4, r->text);
+		ps_tb_slice(st, 4, r->text);
 	if (r->unit.len)
-		tb_slice(st, 5, r->unit);
+		ps_tb_slice(st, 5, r->unit);
 	sqlite3_bind_text(st, 6, r->path, -1, SQLITE_STATIC);
-	return tb_step(t, st, "system_kv", err);
+	return ps_tb_step(t, st, "system_kv", err);
 }
 
 static struct ps_str cstr(const char *s)
@@ -264,7 +264,7 @@ static int sysctl_row(struct ps_tables *t, const char *rel, const char *data, si
 	for (size_t i = 0; i < t->sbuf.len; i++)
 		if (t->sbuf.buf[i] == '/')
 			t->sbuf.buf[i] = '.';
-	tb_str(st, 1, t->sbuf.buf, t->sbuf.len);
+	ps_tb_str(st, 1, t->sbuf.buf, t->sbuf.len);
 	if (data) {
 		size_t s = 0, e = len;
 		while (s < e && (data[s] == ' ' || (data[s] >= '\t' && data[s] <= '\r')))
@@ -272,12 +272,12 @@ static int sysctl_row(struct ps_tables *t, const char *rel, const char *data, si
 		while (e > s &&
 		       (data[e - 1] == ' ' || (data[e - 1] >= '\t' && data[e - 1] <= '\r')))
 			e--;
-		tb_str(st, 2, data + s, e - s);
+		ps_tb_str(st, 2, data + s, e - s);
 	}
-	return tb_step(t, st, "sysctls", err);
+	return ps_tb_step(t, st, "sysctls", err);
 }
 
-int sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err)
+int ps_tb_sys_unread(struct ps_tables *t, const char *rel, struct ps_err *err)
 {
 	return sysctl_row(t, rel, NULL, 0, err);
 }
@@ -324,19 +324,19 @@ static int modules_file(struct ps_tables *t, const char *data, size_t len, struc
 	while ((r = ps_modules_next(data, len, &pos, &md)) != 0) {
 		if (r < 0 || md.name.len == 0)
 			continue;
-		tb_slice(st, 1, md.name);
-		tb_u64(st, 2, md.size);
-		tb_slice(st, 3, md.used_by);
-		tb_slice(st, 4, md.state);
+		ps_tb_slice(st, 1, md.name);
+		ps_tb_u64(st, 2, md.size);
+		ps_tb_slice(st, 3, md.used_by);
+		ps_tb_slice(st, 4, md.state);
 		if (md.address != PS_U64_UNKNOWN) {
 			/* as /proc/modules prints it (and osquery reports it) */
 			snprintf(addr, sizeof(addr), "0x%016" PRIx64, md.address);
 			sqlite3_bind_text(st, 5, addr, -1, SQLITE_TRANSIENT);
 		}
-		tb_i64(st, 6, md.refcount);
+		ps_tb_i64(st, 6, md.refcount);
 		if (md.taint.len)
-			tb_slice(st, 7, md.taint);
-		if (tb_step(t, st, "kernel_modules", err) < 0)
+			ps_tb_slice(st, 7, md.taint);
+		if (ps_tb_step(t, st, "kernel_modules", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -358,34 +358,34 @@ static int shm_file(struct ps_tables *t, const char *data, size_t len, struct ps
 		if (r < 0)
 			continue;
 		char perms[8];
-		tb_u64(st, 1, m.shmid);
-		tb_u64(st, 2, m.uid);
-		tb_u64(st, 3, m.cuid);
-		tb_u64(st, 4, m.lpid);
-		tb_u64(st, 5, m.cpid);
-		tb_u64(st, 6, m.atime);
-		tb_u64(st, 7, m.dtime);
-		tb_u64(st, 8, m.ctime);
+		ps_tb_u64(st, 1, m.shmid);
+		ps_tb_u64(st, 2, m.uid);
+		ps_tb_u64(st, 3, m.cuid);
+		ps_tb_u64(st, 4, m.lpid);
+		ps_tb_u64(st, 5, m.cpid);
+		ps_tb_u64(st, 6, m.atime);
+		ps_tb_u64(st, 7, m.dtime);
+		ps_tb_u64(st, 8, m.ctime);
 		/* osquery's lsperms: the four low octal digits of the mode */
 		snprintf(perms, sizeof(perms), "%04o", (unsigned)(m.perms & 07777));
 		sqlite3_bind_text(st, 9, perms, -1, SQLITE_TRANSIENT);
-		tb_u64(st, 10, m.size);
-		tb_u64(st, 11, m.nattch);
+		ps_tb_u64(st, 10, m.size);
+		ps_tb_u64(st, 11, m.nattch);
 		sqlite3_bind_text(st, 12, m.perms & SHM_DEST_BIT ? "dest" : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 13, (m.perms & SHM_LOCKED_BIT) != 0);
-		tb_i64(st, 14, m.key);
-		tb_u64(st, 15, m.gid);
-		tb_u64(st, 16, m.cgid);
-		tb_u64(st, 17, m.rss);
-		tb_u64(st, 18, m.swap);
-		if (tb_step(t, st, "shared_memory", err) < 0)
+		ps_tb_i64(st, 14, m.key);
+		ps_tb_u64(st, 15, m.gid);
+		ps_tb_u64(st, 16, m.cgid);
+		ps_tb_u64(st, 17, m.rss);
+		ps_tb_u64(st, 18, m.swap);
+		if (ps_tb_step(t, st, "shared_memory", err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
-	       struct ps_err *err)
+int ps_tb_sys_member(struct ps_tables *t, const char *rel, const char *data, size_t len,
+		     struct ps_err *err)
 {
 	if (strcmp(rel, "sysvipc/shm") == 0)
 		return shm_file(t, data, len, err);
@@ -462,20 +462,20 @@ static int unix_rows(struct ps_tables *t, const char *data, size_t len, struct p
 	while ((r = ps_unix_next(data, len, &pos, &u)) != 0) {
 		if (r < 0)
 			continue;
-		tb_i64(st, S_src_pid, t->p.pid);
+		ps_tb_i64(st, S_src_pid, t->p.pid);
 		sqlite3_bind_text(st, S_source, "unix", -1, SQLITE_STATIC);
-		tb_u64(st, S_inode, u.inode);
+		ps_tb_u64(st, S_inode, u.inode);
 		sqlite3_bind_int(st, S_family, AF_UNIX);
-		tb_u64(st, S_protocol, u.protocol); /* column Protocol, as osquery: 0 */
+		ps_tb_u64(st, S_protocol, u.protocol); /* column Protocol, as osquery: 0 */
 		bind_empty(st, S_local_address);
 		bind_empty(st, S_remote_address);
 		sqlite3_bind_int(st, S_local_port, 0);
 		sqlite3_bind_int(st, S_remote_port, 0);
-		tb_slice(st, S_path, u.path);
+		ps_tb_slice(st, S_path, u.path);
 		bind_empty(st, S_state);
 		sqlite3_bind_text(st, S_unix_state, unix_state(&u), -1, SQLITE_STATIC);
-		tb_u64(st, S_type, u.type);
-		if (tb_step(t, st, "net sockets", err) < 0)
+		ps_tb_u64(st, S_type, u.type);
+		if (ps_tb_step(t, st, "net sockets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -492,27 +492,27 @@ static int packet_rows(struct ps_tables *t, const char *data, size_t len, struct
 	while ((r = ps_packet_next(data, len, &pos, &k)) != 0) {
 		if (r < 0)
 			continue;
-		tb_i64(st, S_src_pid, t->p.pid);
+		ps_tb_i64(st, S_src_pid, t->p.pid);
 		sqlite3_bind_text(st, S_source, "packet", -1, SQLITE_STATIC);
-		tb_u64(st, S_inode, k.inode);
+		ps_tb_u64(st, S_inode, k.inode);
 		sqlite3_bind_int(st, S_family, AF_PACKET);
-		tb_u64(st, S_protocol, k.proto);
+		ps_tb_u64(st, S_protocol, k.proto);
 		bind_empty(st, S_local_address);
 		bind_empty(st, S_remote_address);
 		sqlite3_bind_int(st, S_local_port, 0);
 		sqlite3_bind_int(st, S_remote_port, 0);
 		bind_empty(st, S_path);
 		sqlite3_bind_text(st, S_state, "NONE", -1, SQLITE_STATIC);
-		tb_u64(st, S_uid, k.uid);
-		tb_u64(st, S_type, k.type);
-		if (tb_step(t, st, "net sockets", err) < 0)
+		ps_tb_u64(st, S_uid, k.uid);
+		ps_tb_u64(st, S_type, k.type);
+		if (ps_tb_step(t, st, "net sockets", err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
-	       struct ps_err *err)
+int ps_tb_net_member(struct ps_tables *t, const char *name, const char *data, size_t len,
+		     struct ps_err *err)
 {
 	const struct net_file *nf = net_files;
 	while (nf->name && strcmp(nf->name, name) != 0)
@@ -530,9 +530,9 @@ int net_member(struct ps_tables *t, const char *name, const char *data, size_t l
 	while ((r = ps_inet_next(data, len, &pos, &s)) != 0) {
 		if (r < 0)
 			continue;
-		tb_i64(st, S_src_pid, t->p.pid);
+		ps_tb_i64(st, S_src_pid, t->p.pid);
 		sqlite3_bind_text(st, S_source, nf->name, -1, SQLITE_STATIC);
-		tb_u64(st, S_inode, s.inode);
+		ps_tb_u64(st, S_inode, s.inode);
 		sqlite3_bind_int(st, S_family, s.family);
 		sqlite3_bind_int(st, S_protocol, nf->protocol);
 		sqlite3_bind_text(st, S_local_address, s.local_text, -1, SQLITE_TRANSIENT);
@@ -544,10 +544,10 @@ int net_member(struct ps_tables *t, const char *name, const char *data, size_t l
 		 * osquery leaves it '' */
 		sqlite3_bind_text(st, S_state, nf->protocol == 6 ? osquery_tcp_state(s.state) : "",
 				  -1, SQLITE_STATIC);
-		tb_u64(st, S_uid, s.uid);
-		tb_u64(st, S_tx_queue, s.tx_queue);
-		tb_u64(st, S_rx_queue, s.rx_queue);
-		if (tb_step(t, st, "net sockets", err) < 0)
+		ps_tb_u64(st, S_uid, s.uid);
+		ps_tb_u64(st, S_tx_queue, s.tx_queue);
+		ps_tb_u64(st, S_rx_queue, s.rx_queue);
+		if (ps_tb_step(t, st, "net sockets", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -596,7 +596,7 @@ static void bind_unescaped(struct ps_tables *t, sqlite3_stmt *st, int col, struc
 	ps_buf_reset(&t->sbuf);
 	ps_buf_grow(&t->sbuf, n + 1);
 	ps_unescape_octal(t->sbuf.buf, n + 1, s);
-	tb_str(st, col, t->sbuf.buf, n);
+	ps_tb_str(st, col, t->sbuf.buf, n);
 }
 
 /* osquery's flags are /proc/mounts' options: the per-mount options, then
@@ -619,7 +619,7 @@ static void bind_flags(struct ps_tables *t, sqlite3_stmt *st, int col,
 		}
 		p = c + 1;
 	}
-	tb_str(st, col, t->sbuf.buf, t->sbuf.len);
+	ps_tb_str(st, col, t->sbuf.buf, t->sbuf.len);
 }
 
 static int mount_rows(struct ps_tables *t, struct ps_err *err)
@@ -647,33 +647,33 @@ static int mount_rows(struct ps_tables *t, struct ps_err *err)
 		bind_unescaped(t, st, MT_device, mi.source);
 		bind_unescaped(t, st, MT_path, mi.mount_point);
 		bind_unescaped(t, st, MT_root, mi.root);
-		tb_slice(st, MT_type, mi.fstype);
+		ps_tb_slice(st, MT_type, mi.fstype);
 		bind_flags(t, st, MT_flags, &mi);
-		tb_u64(st, MT_mount_id, mi.mount_id);
-		tb_u64(st, MT_parent_id, mi.parent_id);
+		ps_tb_u64(st, MT_mount_id, mi.mount_id);
+		ps_tb_u64(st, MT_parent_id, mi.parent_id);
 		sqlite3_bind_int64(st, MT_major, mi.major);
 		sqlite3_bind_int64(st, MT_minor, mi.minor);
-		tb_slice(st, MT_options, mi.options);
-		tb_slice(st, MT_super_options, mi.super_options);
-		tb_slice(st, MT_optional_fields, mi.optional);
-		tb_u64(st, MT_mnt_ns, p->ns[NS_MNT]);
-		tb_i64(st, MT_pid, p->pid);
-		if (tb_step(t, st, "mounts", err) < 0)
+		ps_tb_slice(st, MT_options, mi.options);
+		ps_tb_slice(st, MT_super_options, mi.super_options);
+		ps_tb_slice(st, MT_optional_fields, mi.optional);
+		ps_tb_u64(st, MT_mnt_ns, p->ns[NS_MNT]);
+		ps_tb_i64(st, MT_pid, p->pid);
+		if (ps_tb_step(t, st, "mounts", err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int sys_proc_flush(struct ps_tables *t, struct ps_err *err)
+int ps_tb_sys_proc_flush(struct ps_tables *t, struct ps_err *err)
 {
 	struct proc_state *p = &t->p;
 	if (p->have_mountinfo && mount_rows(t, err) < 0)
 		return -1;
 	if (p->had_net) {
 		sqlite3_stmt *st = t->ins_netsrc;
-		tb_i64(st, 1, p->pid);
-		tb_u64(st, 2, p->ns[NS_NET]);
-		if (tb_step(t, st, "net namespaces", err) < 0)
+		ps_tb_i64(st, 1, p->pid);
+		ps_tb_u64(st, 2, p->ns[NS_NET]);
+		if (ps_tb_step(t, st, "net namespaces", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -706,7 +706,7 @@ static const char end_sql[] =
      * their mm files on every capture, so an errno is no sign of exit */
     "DROP TABLE temp.ps_net_sock; DROP TABLE temp.ps_sock_fd; DROP TABLE temp.ps_netns_src;";
 
-int sys_end(struct ps_tables *t, struct ps_err *err)
+int ps_tb_sys_end(struct ps_tables *t, struct ps_err *err)
 {
-	return tb_exec(t, end_sql, err);
+	return ps_tb_exec(t, end_sql, err);
 }

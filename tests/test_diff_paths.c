@@ -56,7 +56,7 @@ static void ref_use(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		    (strncmp(rel, "net/", 4) == 0 || strcmp(rel, "mountinfo") == 0 ||
 		     strcmp(rel, "ns/net") == 0 || strcmp(rel, "ns/mnt") == 0))
 			use |= 2;
-		if (scope != PS_DIFF_SYSTEM && sqlite3_value_int(v[3]) && procs_relevant(rel))
+		if (scope != PS_DIFF_SYSTEM && sqlite3_value_int(v[3]) && ps_dx_procs_relevant(rel))
 			use |= 1;
 	}
 	sqlite3_result_int(ctx, use);
@@ -290,7 +290,7 @@ static size_t compare_pair(const char *a, const char *b, int scope, size_t *labe
 	CHECK_INT(sqlite3_create_function(c.db, "ref_use", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
 					  NULL, ref_use, NULL, NULL),
 		  SQLITE_OK);
-	CHECK_INT(dx_changed_paths(&c), 0);
+	CHECK_INT(ps_dx_changed_paths(&c), 0);
 	ps_buf_reset(&got);
 	ps_buf_reset(&want);
 	for (size_t i = 0; i < c.npaths; i++)
@@ -313,7 +313,7 @@ static size_t compare_pair(const char *a, const char *b, int scope, size_t *labe
 	for (size_t i = 0; i < c.npaths; i++) {
 		if (labelled && c.paths[i].label && strstr(c.paths[i].label, " ("))
 			++*labelled;
-		dx_path_free(&c.paths[i]);
+		ps_dx_path_free(&c.paths[i]);
 	}
 	free(c.paths);
 out:
