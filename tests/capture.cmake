@@ -14,4 +14,4 @@ add_executable(bigproc bigproc.c)
 ps_test(test_capture_big test_capture_big.c LIBS ps_tutil)
 add_dependencies(test_capture_big bigproc procsnap)
 # procsnap's own files hashed ahead on a thread of their own (capture/ahead.c).
-ps_test(test_capture_ahead test_capture_ahead.c LIBS ps_capture)
+ps_test(test_capture_ahead test_capture_ahead.c LIBS ps_capture INSIDE capture)

@@ -6,8 +6,7 @@ add_dependencies(test_verify_salvage procsnap)
 ps_test(test_store_anytar test_store_anytar.c LIBS ps_store PkgConfig::CRYPTO)
 add_dependencies(test_store_anytar procsnap)
 # The fuzzers' findings (tests/fuzz/regress/), replayed without libFuzzer.
-ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs)
-target_include_directories(test_fuzz_regress PRIVATE ${PROJECT_SOURCE_DIR}/procfs)
+ps_test(test_fuzz_regress test_fuzz_regress.c LIBS ps_store ps_procfs INSIDE store procfs)
 ps_test(test_index_salvage test_index_salvage.c LIBS ps_tutil)
 add_dependencies(test_index_salvage procsnap)
 # The compact storage of the index (issue 9) gives back what was captured.
@@ -18,4 +17,4 @@ add_dependencies(test_index_compact procsnap)
 ps_test(test_collide test_collide.c LIBS ps_tutil)
 add_dependencies(test_collide procsnap victim)
 # The pipeline's buffer pool takes back what it hands out.
-ps_test(test_store_queue test_store_queue.c LIBS ps_store)
+ps_test(test_store_queue test_store_queue.c LIBS ps_store INSIDE store)

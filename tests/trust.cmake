@@ -5,7 +5,7 @@
 # escape sequences, C1 and bidi controls and invalid UTF-8 in a snapshot
 # never reach the terminal raw through info, ls, query, triage, diff,
 # pagemap or an error message.
-ps_test(test_index_trust test_index_trust.c LIBS ps_tutil ps_store PkgConfig::SQLITE)
+ps_test(test_index_trust test_index_trust.c LIBS ps_tutil ps_store PkgConfig::SQLITE INSIDE store)
 add_dependencies(test_index_trust procsnap)
 ps_test(test_term_safety test_term_safety.c LIBS ps_tutil PkgConfig::SQLITE)
 add_dependencies(test_term_safety procsnap)
