@@ -15,7 +15,8 @@
  * negative_timeout=0) and every open is direct_io, so every stat, open and
  * read of them reaches the daemon.
  *
- * SIGUSR1 flips the switch on: from then on getattr, open and read of those
+ * SIGUSR1 flips the switch on (CTLDIR/on is created once it is, and removed
+ * once SIGUSR2 flips it off): from then on getattr, open and read of those
  * files block (sleeping in 10 ms steps; CTLDIR/blocked and CTLDIR/blocked.N,
  * N counting from 1 over the daemon's life, are created when one starts to)
  * until SIGUSR2 flips it off.  Interrupt requests from the kernel
@@ -49,9 +50,22 @@ static char data_bytes[4096];
 static const char *ctldir;
 static const char swap_name[] = "/swap (deleted)";
 
+static char on_mark[4096]; /* CTLDIR/on: exists while the switch is on */
+
+/* The switch, acknowledged by CTLDIR/on (open and unlink are
+ * async-signal-safe): the test waits for it, not for a guessed delay. */
 static void on_usr(int sig)
 {
+	int e = errno;
 	blocking = sig == SIGUSR1;
+	if (blocking) {
+		int fd = open(on_mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(on_mark);
+	}
+	errno = e;
 }
 
 /* Sleep while the switch is on. */
@@ -220,6 +234,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ctldir = argv[2];
+	snprintf(on_mark, sizeof(on_mark), "%s/on", ctldir);
 	/* The bytes served as /exe: this program. */
 	FILE *f = fopen("/proc/self/exe", "rb");
 	if (!f) {

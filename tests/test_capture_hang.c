@@ -56,12 +56,21 @@ static void sleep_ms(int ms)
 
 static void block(int on)
 {
-	char mark[700];
+	char mark[700], ack[700];
 	snprintf(mark, sizeof(mark), "%s/blocked", ctl);
+	snprintf(ack, sizeof(ack), "%s/on", ctl);
 	if (on)
 		unlink(mark);
 	kill(daemon_pid, on ? SIGUSR1 : SIGUSR2);
-	sleep_ms(50); /* the signal reaches the daemon before the next request */
+	/* the daemon says when it has switched (CTLDIR/on): a fixed 50 ms was
+	 * not always enough on a loaded machine, and a capture then read the
+	 * exe before it blocked */
+	for (double end = now_s() + 10; (access(ack, F_OK) == 0) != on && now_s() < end;)
+		sleep_ms(2);
+	if ((access(ack, F_OK) == 0) != on) {
+		fprintf(stderr, "hangfs did not switch %s\n", on ? "on" : "off");
+		t_failures++;
+	}
 }
 
 /* Has a request started to block (hangfs creates CTLDIR/blocked)? */
