@@ -159,11 +159,8 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 					sqlite3_column_int64(q, (int)ncols - 2)) /
 				   1e9);
 		sqlite3_stmt *e;
-		if (sqlite3_prepare_v2(
-			db,
-			"SELECT errno, count(*) FROM files WHERE snapshot_id = ? AND "
-			"errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1",
-			-1, &e, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(db, ps_files_errno_counts_sql(), -1, &e, NULL) !=
+		    SQLITE_OK) {
 			r = SQLITE_ERROR;
 			break;
 		}

@@ -181,8 +181,6 @@ static const char q_snapshot[] =
     "raw_bytes, tar_bytes, hash_mismatches, n_damaged, options, meta_json, summary_json, "
     "(SELECT count(*) FROM frames f WHERE f.snapshot_id = s.snapshot_id) AS frames "
     "FROM snapshots s WHERE snapshot_id = ?1";
-static const char q_errors[] = "SELECT errno, count(*) FROM files WHERE snapshot_id = ?1 AND "
-			       "errno IS NOT NULL GROUP BY errno ORDER BY 2 DESC, 1";
 static const char q_damaged[] = "SELECT path, damage FROM files WHERE snapshot_id = ?1 AND "
 				"damage IS NOT NULL ORDER BY path_id LIMIT 100";
 static const char q_procs[] =
@@ -914,7 +912,7 @@ static int put_snapshot(struct rep *r)
 /* "errors": [[errno, paths], ...]. */
 static int put_errors(struct rep *r)
 {
-	sqlite3_stmt *st = prep(r, q_errors);
+	sqlite3_stmt *st = prep(r, ps_files_errno_counts_sql());
 	if (!st)
 		return sql_fail(r, "errors");
 	int rc;
@@ -1229,7 +1227,8 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 
 	rc = write_out(out ? out : defout, force, &r);
 	if (rc == 0 && cli->verbosity >= 2)
-		fprintf(stderr, "procsnap: report: body %zu bytes, %zu strings\n", r.b.len, r.strs.n);
+		fprintf(stderr, "procsnap: report: body %zu bytes, %zu strings\n", r.b.len,
+			r.strs.n);
 out:
 	if (ss.db)
 		cli_snaps_close(&ss);

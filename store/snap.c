@@ -273,6 +273,16 @@ out:
 	return ps_buf_detach(&sql, NULL);
 }
 
+const char *ps_files_errno_counts_sql(void)
+{
+	return "SELECT s.errno, sum(c.n) FROM (SELECT stat_id, count(*) AS n FROM paths WHERE "
+	       "snapshot_id = ?1 AND stat_id IN (SELECT stat_id FROM stats WHERE snapshot_id = ?1 "
+	       "AND errno IS NOT NULL) GROUP BY stat_id UNION ALL SELECT stat_id, count(*) FROM "
+	       "sys_paths WHERE snapshot_id = ?1 AND stat_id IN (SELECT stat_id FROM stats WHERE "
+	       "snapshot_id = ?1 AND errno IS NOT NULL) GROUP BY stat_id) c JOIN stats s ON "
+	       "s.snapshot_id = ?1 AND s.stat_id = c.stat_id GROUP BY s.errno ORDER BY 2 DESC, 1";
+}
+
 void ps_files_lookup_bind(sqlite3_stmt *q, const char *path)
 {
 	int64_t pid, tid;

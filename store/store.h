@@ -321,6 +321,14 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+/*
+ * SQL giving (errno, count) of the paths of snapshot ?1 that have one, most
+ * frequent first (then by name): what `SELECT errno, count(*) FROM files
+ * ... GROUP BY errno` gives, counted through the few `stats` rows that carry
+ * an errno instead of the view's every row (1.1 s -> 0.18 s at N=10,000).
+ * A constant string.
+ */
+const char *ps_files_errno_counts_sql(void);
 
 /* XXH3-128 in canonical byte order (what xxhsum -H2 prints). */
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16]);

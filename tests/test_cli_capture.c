@@ -287,6 +287,22 @@ static void test_unreadable_unprivileged(void)
 			 "SELECT errno || ' ' || kind FROM files WHERE path = 'proc/meminfo'"),
 		  0);
 	CHECK_STR(t, "EACCES absent");
+	/* info's errors by errno (counted through the stats rows with an errno,
+	 * store.h ps_files_errno_counts_sql) are the view's GROUP BY errno:
+	 * the system file's EACCES and the fixture's pid files' errors */
+	struct ps_buf want = PS_BUF_INIT;
+	CHECK_INT(tu_sh(&want,
+			"%s query --format csv %s \"SELECT errno || '=' || count(*) FROM files "
+			"WHERE errno IS NOT NULL GROUP BY errno ORDER BY count(*) DESC, errno\" | "
+			"tail -n +2 | tr -d '\\r' | tr '\\n' ' '",
+			tu_procsnap(), snap2),
+		  0);
+	CHECK(strstr(want.buf, "EACCES=") != NULL);
+	CHECK_INT(tu_sh(&out, "%s info %s | sed -n 's/^errors *//p' | tr '\\n' ' '", tu_procsnap(),
+			snap2),
+		  0);
+	CHECK_STR(out.buf, want.buf);
+	ps_buf_release(&want);
 }
 
 /* Two captures of the fixture: same paths, kinds and hashes. */
