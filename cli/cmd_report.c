@@ -181,8 +181,6 @@ static const char q_snapshot[] =
     "raw_bytes, tar_bytes, hash_mismatches, n_damaged, options, meta_json, summary_json, "
     "(SELECT count(*) FROM frames f WHERE f.snapshot_id = s.snapshot_id) AS frames "
     "FROM snapshots s WHERE snapshot_id = ?1";
-static const char q_damaged[] = "SELECT path, damage FROM files WHERE snapshot_id = ?1 AND "
-				"damage IS NOT NULL ORDER BY path_id LIMIT 100";
 static const char q_procs[] =
     "SELECT pid, parent AS ppid, name AS \"$name\", state AS \"$state\", uid, euid, suid, gid, "
     "egid, sgid, path AS \"$exe\", cmdline AS \"$cmdline\", cwd AS \"$cwd\", root AS \"$root\", "
@@ -243,10 +241,6 @@ static const char q_mounts[] =
 static const char q_kv[] = "SELECT source AS \"$source\", key AS \"$key\", value, unit AS "
 			   "\"$unit\" FROM system_kv WHERE snapshot_id = ?1 AND source IN "
 			   "('meminfo', 'loadavg', 'uptime') ORDER BY rowid";
-static const char q_pagemap[] =
-    "SELECT pid, kind, errno, data_off, size, xxh3 FROM files WHERE snapshot_id = ?1 AND "
-    "tid IS NULL AND pid IS NOT NULL AND path = 'proc/' || pid || '/pagemap.sections' "
-    "ORDER BY pid";
 
 /* ---- rows -------------------------------------------------------------------- */
 
@@ -580,10 +574,14 @@ static int pm_cmp(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-/* Where each process's pagemap.sections is (files view).  0 or 2. */
+/* Where each process's pagemap.sections is (its row of files, found by
+ * name: the view would build every path to compare it).  0 or 2. */
 static int pm_load(struct rep *r)
 {
-	sqlite3_stmt *st = prep(r, q_pagemap);
+	char *q = ps_files_each_pid_sql("main", "pid, kind, errno, data_off, size, xxh3",
+					"pagemap.sections");
+	sqlite3_stmt *st = prep(r, q);
+	free(q);
 	if (!st)
 		return sql_fail(r, "pagemap members");
 	size_t cap = 0;
@@ -868,7 +866,14 @@ static int put_verify(struct rep *r, const char *recorded, int64_t mismatches, i
 	ps_json_int(&r->j, damaged);
 	int rc = 0;
 	if (damaged > 0 || mismatches > 0) {
-		rc = put_table(r, "damaged_paths", q_damaged);
+		/* the first 100, through the stats rows with a damage */
+		struct ps_buf q = PS_BUF_INIT;
+		char *d = ps_files_damaged_sql("main", "path, damage");
+		ps_buf_adds(&q, d);
+		ps_buf_adds(&q, " LIMIT 100");
+		free(d);
+		rc = put_table(r, "damaged_paths", q.buf);
+		ps_buf_release(&q);
 	}
 	ps_json_obj_end(&r->j);
 	return rc;

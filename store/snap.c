@@ -102,7 +102,7 @@ const char *ps_snap_archive(struct ps_snap *s)
 
 /*
  * The view `files` over the base tables of schema, as a subquery with the
- * view's column names (but read_ns, mode, uid, gid, mtime, damage), each
+ * view's column names (but read_ns, mode, uid, gid, mtime), each
  * arm with a WHERE of its own: a term on a computed column of the view
  * (path_id is pid_reads.base_path + seq, tid is pid + tid_off) cannot reach
  * the tables' keys, one on the base columns can.
@@ -118,7 +118,8 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 	    "CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END "
 	    "AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "
 	    "link_target, s.errno AS errno, p.pid AS pid, p.pid + p.tid_off AS tid, "
-	    "CASE s.kind WHEN 0 THEN c.data_off END AS data_off, r.base_path + p.seq AS path_id "
+	    "CASE s.kind WHEN 0 THEN c.data_off END AS data_off, r.base_path + p.seq AS path_id, "
+	    "s.damage AS damage "
 	    "FROM \"%w\".paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
 	    "n.str_id = p.name_id "
 	    "LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "
@@ -132,7 +133,7 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 	    "UNION ALL SELECT p.snapshot_id, n.text, "
 	    "CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' "
 	    "END, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, s.errno, NULL, NULL, "
-	    "CASE s.kind WHEN 0 THEN c.data_off END, p.path_id "
+	    "CASE s.kind WHEN 0 THEN c.data_off END, p.path_id, s.damage "
 	    "FROM \"%w\".sys_paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
 	    "n.str_id = p.name_id "
 	    "LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "
@@ -270,6 +271,33 @@ out:
 	ps_buf_adds(&sql, q ? q : "");
 	sqlite3_free(q);
 	ps_buf_release(&lit);
+	return ps_buf_detach(&sql, NULL);
+}
+
+char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *name)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	char *pw = sqlite3_mprintf("p.snapshot_id = ?1 AND p.tid_off IS NULL AND p.name_id = "
+				   "(SELECT str_id FROM \"%w\".strings WHERE snapshot_id = ?1 AND "
+				   "is_name = 1 AND text = %Q)",
+				   schema, name);
+	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
+	files_base_sql(&sql, schema, pw ? pw : "0", "0");
+	ps_buf_adds(&sql, " ORDER BY pid");
+	sqlite3_free(pw);
+	return ps_buf_detach(&sql, NULL);
+}
+
+char *ps_files_damaged_sql(const char *schema, const char *cols)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	char *in = sqlite3_mprintf("p.snapshot_id = ?1 AND p.stat_id IN (SELECT stat_id FROM "
+				   "\"%w\".stats WHERE snapshot_id = ?1 AND damage IS NOT NULL)",
+				   schema);
+	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
+	files_base_sql(&sql, schema, in ? in : "0", in ? in : "0");
+	ps_buf_adds(&sql, " ORDER BY path_id");
+	sqlite3_free(in);
 	return ps_buf_detach(&sql, NULL);
 }
 

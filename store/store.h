@@ -322,6 +322,15 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
 /*
+ * SQL selecting `cols` (as above, and damage) of snapshot ?1's file `name`
+ * directly below each pid directory (proc/<pid>/<name>, not below task/),
+ * by pid: through the name's id, never computing every path.  malloc'ed.
+ */
+char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *name);
+/* The same for snapshot ?1's paths with a damage (files.damage), in
+ * manifest order, through the few stats rows that have one.  malloc'ed. */
+char *ps_files_damaged_sql(const char *schema, const char *cols);
+/*
  * SQL giving (errno, count) of the paths of snapshot ?1 that have one, most
  * frequent first (then by name): what `SELECT errno, count(*) FROM files
  * ... GROUP BY errno` gives, counted through the few `stats` rows that carry

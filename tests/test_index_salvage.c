@@ -71,6 +71,23 @@ static void test_flipped_byte(void)
 	CHECK(tu_sql_int(db, "SELECT count(*) FROM processes") > 0);
 	/* the snapshot says how many paths cannot be trusted */
 	CHECK_INT(tu_sql_int(db, "SELECT n_damaged FROM snapshots"), lost);
+	/* report lists the first damaged paths, in manifest order (found
+	 * through the stats rows with a damage, store.h ps_files_damaged_sql) */
+	char first[512], last[600];
+	CHECK_INT(
+	    tu_sql(db, first, sizeof(first),
+		   "SELECT path FROM files WHERE damage IS NOT NULL ORDER BY path_id LIMIT 1"),
+	    0);
+	CHECK_INT(
+	    tu_sql(db, last, sizeof(last),
+		   "SELECT path FROM (SELECT path, path_id FROM files WHERE damage IS NOT NULL "
+		   "ORDER BY path_id LIMIT 100) ORDER BY path_id DESC LIMIT 1"),
+	    0);
+	CHECK_INT(tu_sh(&out, "%s report -o - %s 2>/dev/null", tu_procsnap(), db), 0);
+	const char *dp = strstr(out.buf, "\"damaged_paths\"");
+	CHECK(dp != NULL);
+	CHECK(dp && strstr(dp, first) != NULL);
+	CHECK(dp && strstr(dp, last) != NULL);
 	ps_buf_release(&out);
 }
 
@@ -87,8 +104,8 @@ static void test_cut_in_the_middle(void)
 				      "USING (snapshot_id, content_id) WHERE p.pid = 1)");
 	long long nframes = tu_sql_int(db0, "SELECT count(*) FROM frames");
 	CHECK(k >= 0 && k + 1 < nframes);
-	long long cut = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld",
-				   k + 1);
+	long long cut =
+	    tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld", k + 1);
 	CHECK_INT(tu_sh(NULL, "head -c %lld %s > %s/c.tar.zst", cut, snap, dir), 0);
 	CHECK_INT(tu_sh(&out, "%s index -o %s/c.db %s/c.tar.zst 2>&1", tu_procsnap(), dir, dir), 1);
 	CHECK(strstr(out.buf, "written from what survives") != NULL);
