@@ -315,10 +315,10 @@ int ps_ahead_done(struct ps_ahead *a)
 	return a && atomic_load(&a->done);
 }
 
-void ps_ahead_stop(struct ps_ahead *a)
+int ps_ahead_stop(struct ps_ahead *a)
 {
 	if (!a)
-		return;
+		return 0;
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += STOP_WAIT;
@@ -326,8 +326,10 @@ void ps_ahead_stop(struct ps_ahead *a)
 	a->stop = 1;
 	while (!a->exited && pthread_cond_timedwait(&a->ccv, &a->cmu, &until) != ETIMEDOUT)
 		;
-	if (!a->exited)
+	int left = !a->exited;
+	if (left)
 		a->abandoned = 1; /* blocked in a read: it will call OpenSSL no more */
 	pthread_mutex_unlock(&a->cmu);
 	put(a);
+	return left;
 }

@@ -168,7 +168,7 @@ struct ps_capture_stats {
 	uint64_t timeouts;     /* operations abandoned (read timeout or deadline) */
 	int deadline_reached;  /* the walk was ended by opts->deadline_ns */
 	uint64_t not_captured; /* pids recorded ABSENT/ETIMEDOUT at the deadline */
-	uint64_t stuck;	       /* abandoned workers still blocked when the run returned */
+	uint64_t stuck;	       /* threads left blocked at the end (workers, ahead.c) */
 	/* mem.sections (--suspicious-pages) */
 	uint64_t mem_members, mem_bytes, mem_truncated;
 	/* hashes */

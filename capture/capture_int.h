@@ -281,7 +281,8 @@ struct ps_hashes;
 /* budget: bytes to read; ahead: procsnap's own files are hashed ahead
  * (ahead.c; a capture of every pid of the live /proc, which includes us). */
 struct ps_hashes *ps_hashes_new(uint64_t budget, int ahead);
-void ps_hashes_free(struct ps_hashes *h);
+/* Free h; 1 when its ahead.c thread was left blocked in a read, else 0. */
+int ps_hashes_free(struct ps_hashes *h);
 /* MD5, SHA-1 and SHA-256 at once, in three contexts of the caller's
  * (created by begin when NULL; begin returns 0 or -1). */
 int ps_digests_begin(void *ctx[3]);
@@ -302,8 +303,10 @@ int ps_ahead_take(struct ps_ahead *a, uint64_t dev, uint64_t ino, int64_t mtime_
 		  unsigned char md5[16], unsigned char sha1[20], unsigned char sha256[32]);
 /* Has the thread gone through its list?  (For tests: the walk never waits.) */
 int ps_ahead_done(struct ps_ahead *a);
-/* The capture is over: the thread stops at its next chunk; never waits. */
-void ps_ahead_stop(struct ps_ahead *a);
+/* The capture is over: the thread stops at its next chunk; waited for at
+ * most STOP_WAIT.  1 when it is left behind, blocked in a read (a thread the
+ * process cannot end without: counted as stuck), else 0. */
+int ps_ahead_stop(struct ps_ahead *a);
 /* The hash steps of the current process (its exe, its executable file
  * mappings from w->pmaps). */
 void ps_cap_hash_process(struct walker *w);

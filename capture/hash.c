@@ -122,11 +122,11 @@ struct ps_hashes *ps_hashes_new(uint64_t budget, int ahead)
 	return h;
 }
 
-void ps_hashes_free(struct ps_hashes *h)
+int ps_hashes_free(struct ps_hashes *h)
 {
 	if (!h)
-		return;
-	ps_ahead_stop(h->ahead);
+		return 0;
+	int stuck = ps_ahead_stop(h->ahead);
 	ps_hmap_release(&h->files);
 	ps_hmap_release(&h->rows);
 	ps_hmap_release(&h->sums);
@@ -136,6 +136,7 @@ void ps_hashes_free(struct ps_hashes *h)
 	for (size_t i = 0; i < RECENT_N; i++)
 		free(h->recent[i].bytes);
 	free(h);
+	return stuck;
 }
 
 void ps_cap_hash_release(struct walker *w)

@@ -461,7 +461,9 @@ out:
 		hub_put(r->hub);
 	}
 	ps_xv_free(r->xv);
-	ps_hashes_free(r->hashes);
+	/* an ahead.c thread left blocked keeps the process alive like a stuck
+	 * worker (cli/supervise.c then lets the parent exit at once) */
+	int ahead_stuck = ps_hashes_free(r->hashes);
 	free(r->pids);
 	ps_cap_listing_release(&r->root);
 	free(r->known);
@@ -469,7 +471,7 @@ out:
 	pthread_mutex_destroy(&r->wmu);
 	pthread_cond_destroy(&r->wcv);
 	/* What still holds the hub besides us: abandoned, still blocked. */
-	stats->stuck = (uint64_t)(atomic_load(&r->hub->refs) - 1);
+	stats->stuck = (uint64_t)(atomic_load(&r->hub->refs) - 1) + (uint64_t)ahead_stuck;
 	hub_put(r->hub);
 	free(r);
 	close(rootfd);

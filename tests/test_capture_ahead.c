@@ -8,7 +8,8 @@
  *     another file, is not taken;
  *   - a file claimed by the walk before the thread came to it is skipped by
  *     the thread (the walk reads it itself); the budget bounds what is read;
- *   - ps_ahead_stop never waits, and frees all (ASan's leak check).
+ *   - ps_ahead_stop waits for the thread (briefly), says nothing is left
+ *     behind, and frees all (ASan's leak check).
  */
 #include "t.h"
 
@@ -125,7 +126,7 @@ static void own_files_digested(void)
 	wait_done(a);
 	check_taken(a, exe);
 	check_taken(a, libc);
-	ps_ahead_stop(a);
+	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
 }
 
 static void claimed_and_budget(void)
@@ -143,7 +144,7 @@ static void claimed_and_budget(void)
 		return;
 	wait_done(a);
 	CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256), -1);
-	ps_ahead_stop(a);
+	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
 	/* claimed first: the thread leaves it (taken again: still not read) */
 	a = ps_ahead_start(UINT64_MAX);
 	CHECK(a != NULL);
@@ -162,10 +163,10 @@ static void claimed_and_budget(void)
 		CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256), 0);
 	else
 		printf("(the thread read the exe before it could be claimed: rc %d)\n", rc);
-	ps_ahead_stop(a);
+	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
 	/* stopped at once: no wait, nothing left behind */
 	a = ps_ahead_start(UINT64_MAX);
-	ps_ahead_stop(a);
+	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
 }
 
 static const struct t_case t_cases[] = {T(own_files_digested), T(claimed_and_budget), {0, 0}};
