@@ -32,17 +32,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "capture_int.h"
-#include "procfs.h"
 
 #define CHUNK	  ((size_t)1 << 20)
 #define STOP_WAIT 2   /* seconds ps_ahead_stop waits for the thread */
@@ -51,9 +48,8 @@
 enum { A_NEW, A_KEYED, A_RUNNING, A_DONE, A_CLAIMED, A_FAILED };
 
 struct aent {
-	char rel[64];	     /* "exe" or "map_files/<range>", below /proc/self */
-	char *path;	     /* the maps name: opened when map_files is refused */
-	uint64_t mdev, mino; /* from maps (dev in the maps encoding) */
+	struct ps_cap_item it; /* as the walk lists it (hash.c), below /proc/self */
+	char *path;	       /* the maps name: opened when map_files is refused */
 	int fd;
 	/* the file, from fstat once opened (hash.c's identity) */
 	uint64_t dev, ino, size;
@@ -90,28 +86,15 @@ static void put(struct ps_ahead *a)
 	free(a);
 }
 
-static uint64_t dev_code(dev_t d)
-{
-	return (uint64_t)major(d) << 20 | minor(d);
-}
-
-/* Open e's file as hash.c's open_item does (map_files, else the maps name
- * when it is the mapped file) and key it by its fstat. */
+/* Open e's file as the walk does (ps_cap_open_item) and key it by its
+ * fstat. */
 static void open_one(int selffd, struct aent *e)
 {
 	struct stat sb;
-	e->fd = ps_capture_open_regular(selffd, e->rel, 0, &sb);
-	if (e->fd < 0 && e->path && (errno == EPERM || errno == EACCES)) {
-		e->fd = ps_capture_open_regular(AT_FDCWD, e->path, 0, &sb);
-		if (e->fd >= 0 &&
-		    (dev_code(sb.st_dev) != e->mdev || (uint64_t)sb.st_ino != e->mino)) {
-			close(e->fd);
-			e->fd = -1;
-		}
-	}
+	e->fd = ps_cap_open_item(selffd, &e->it, e->path ? e->path : "", &sb);
 	if (e->fd < 0)
 		return;
-	e->dev = dev_code(sb.st_dev);
+	e->dev = ps_cap_dev_code(sb.st_dev);
 	e->ino = (uint64_t)sb.st_ino;
 	e->size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
 	e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
@@ -233,35 +216,25 @@ struct ps_ahead *ps_ahead_start(uint64_t budget)
 		ps_buf_release(&exe);
 		return NULL;
 	}
+	/* the exe, then each executable file mapping once: the walk's list */
+	struct ps_cap_item *items = NULL;
+	size_t cap = 0;
+	size_t n = ps_cap_exec_items(maps.buf, maps.len, exe.buf, exe.len, &items, &cap);
 	struct ps_ahead *a = ps_xcalloc(1, sizeof(*a));
-	a->v = ps_xcalloc(FILES_MAX, sizeof(*a->v));
+	a->n = n < FILES_MAX ? n : FILES_MAX;
+	a->v = ps_xcalloc(a->n ? a->n : 1, sizeof(*a->v));
 	a->budget = budget;
-	/* the exe first, then each executable file mapping once */
-	snprintf(a->v[a->n].rel, sizeof(a->v[0].rel), "exe");
-	a->v[a->n++].fd = -1;
-	struct ps_map m;
-	size_t pos = 0;
-	int rc;
-	while ((rc = ps_maps_next(maps.buf, maps.len, &pos, &m)) != 0 && a->n < FILES_MAX) {
-		if (rc < 0 || m.inode == 0 || m.perms[2] != 'x' || m.path.len == 0 ||
-		    m.path.p[0] != '/')
-			continue;
-		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-		int dup = 0;
-		for (size_t i = 1; i < a->n && !dup; i++)
-			dup = a->v[i].mdev == dev && a->v[i].mino == m.inode;
-		if (dup || (m.path.len == exe.len && memcmp(m.path.p, exe.buf, exe.len) == 0))
-			continue;
-		struct aent *e = &a->v[a->n++];
-		snprintf(e->rel, sizeof(e->rel), "map_files/%llx-%llx", (unsigned long long)m.start,
-			 (unsigned long long)m.end);
-		e->path = ps_xmalloc(m.path.len + 1);
-		memcpy(e->path, m.path.p, m.path.len);
-		e->path[m.path.len] = '\0';
-		e->mdev = dev;
-		e->mino = m.inode;
+	for (size_t i = 0; i < a->n; i++) {
+		struct aent *e = &a->v[i];
+		e->it = items[i];
 		e->fd = -1;
+		if (!e->it.exe) {
+			e->path = ps_xmalloc(e->it.plen + 1);
+			memcpy(e->path, maps.buf + e->it.poff, e->it.plen);
+			e->path[e->it.plen] = '\0';
+		}
 	}
+	free(items);
 	ps_buf_release(&maps);
 	ps_buf_release(&exe);
 	pthread_mutex_init(&a->mu, NULL);

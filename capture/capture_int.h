@@ -189,7 +189,7 @@ struct walker {
 	void *hctx[3];
 	char *hbuf;
 	int hash_fd;
-	struct item *hit; /* the executables of the process (hash.c items_of) */
+	struct ps_cap_item *hit; /* the executables of the process (hash.c items_of) */
 	size_t nhit, caphit;
 	int have_hit;
 };
@@ -283,6 +283,28 @@ struct ps_hashes;
 struct ps_hashes *ps_hashes_new(uint64_t budget, int ahead);
 /* Free h; 1 when its ahead.c thread was left blocked in a read, else 0. */
 int ps_hashes_free(struct ps_hashes *h);
+/* One executable file of a process: its exe, or a file it maps executable. */
+struct ps_cap_item {
+	int exe;	   /* the exe link, else a mapping */
+	char range[48];	   /* "start-end" of maps */
+	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
+	size_t poff, plen; /* pathname in the maps text */
+};
+/* The items of a process from its maps text: the exe first when exe is
+ * given (its link text; device and inode those of the first mapping of the
+ * same name, 0 when none), then one per (device, inode) of the executable
+ * file mappings in maps order, the exe's own file left out.  Into *v (grown,
+ * its size in *cap); the count. */
+size_t ps_cap_exec_items(const char *maps, size_t len, const char *exe, size_t exelen,
+			 struct ps_cap_item **v, size_t *cap);
+/* Open an item's file through its process's directory dirfd: "exe" or
+ * "map_files/<range>", else (map_files refused, CAP_SYS_ADMIN) "root" +
+ * path when that is the mapped file.  Only a regular file, never an
+ * automount.  The fd and its fstat, or -1 with errno (ESTALE: the file at
+ * that path is another one). */
+int ps_cap_open_item(int dirfd, const struct ps_cap_item *it, const char *path, struct stat *sb);
+/* st_dev in the maps encoding: major << 20 | minor. */
+uint64_t ps_cap_dev_code(dev_t d);
 /* MD5, SHA-1 and SHA-256 at once, in three contexts of the caller's
  * (created by begin when NULL; begin returns 0 or -1). */
 int ps_digests_begin(void *ctx[3]);

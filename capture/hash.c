@@ -200,8 +200,7 @@ static int row_seen(struct ps_hashes *h, const struct hfile *f, const char *path
 	return 0;
 }
 
-/* st_dev in the maps encoding: major << 20 | minor. */
-static uint64_t dev_code(dev_t d)
+uint64_t ps_cap_dev_code(dev_t d)
 {
 	return (uint64_t)major(d) << 20 | minor(d);
 }
@@ -209,7 +208,7 @@ static uint64_t dev_code(dev_t d)
 static void file_from_stat(struct hfile *f, const struct stat *sb)
 {
 	memset(f, 0, sizeof(*f));
-	f->dev = dev_code(sb->st_dev);
+	f->dev = ps_cap_dev_code(sb->st_dev);
 	f->ino = (uint64_t)sb->st_ino;
 	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 	f->size = sb->st_size > 0 ? (uint64_t)sb->st_size : 0;
@@ -389,41 +388,28 @@ static int digests_mem(struct walker *w, const void *p, size_t n, struct hfile *
 
 /* ---- the executables of a process ------------------------------------------------- */
 
-struct item {
-	int exe;	   /* the exe link, else a mapping */
-	char range[48];	   /* "start-end" of maps */
-	uint64_t dev, ino; /* maps device (major << 20 | minor) and inode */
-	size_t poff, plen; /* pathname in the maps text */
-};
-
-/* The executable file mappings of w->pmaps, one per (dev, inode) in maps
- * order, after the exe (its device and inode those of the first mapping of
- * the same name, 0 when none): the same list on every pass over this
- * process.  One pass over maps, kept for the process (w->hit) until its
- * maps text changes (ps_cap_hash_forget). */
-static const struct item *items_of(struct walker *w, size_t *np)
+size_t ps_cap_exec_items(const char *maps, size_t len, const char *exe, size_t exelen,
+			 struct ps_cap_item **vp, size_t *capp)
 {
-	if (w->have_hit) {
-		*np = w->nhit;
-		return w->hit;
+	size_t n = 0, cap = *capp, pos = 0;
+	struct ps_cap_item *v = *vp;
+	if (cap < 16) {
+		cap = 16;
+		v = ps_xrealloc(v, cap * sizeof(*v));
 	}
-	size_t n = 0, cap = 16, pos = 0;
-	struct item *v = w->hit ? w->hit : ps_xmalloc(cap * sizeof(*v));
-	if (w->hit)
-		cap = w->caphit;
 	struct ps_map m;
-	int rc, exe = w->p.have_exe && w->p.exe.len, exe_found = 0;
-	if (exe) {
+	int rc, has_exe = exe && exelen, exe_found = 0;
+	if (has_exe) {
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].exe = 1;
 		n++;
 	}
-	while ((rc = ps_maps_next(w->pmaps.buf, w->pmaps.len, &pos, &m)) != 0) {
+	while ((rc = ps_maps_next(maps, len, &pos, &m)) != 0) {
 		if (rc < 0 || m.inode == 0 || m.inode == PS_U64_UNKNOWN)
 			continue;
 		uint64_t dev = (uint64_t)m.dev_major << 20 | m.dev_minor;
-		if (exe && !exe_found && m.path.len == w->p.exe.len &&
-		    memcmp(m.path.p, w->p.exe.buf, m.path.len) == 0) {
+		if (has_exe && !exe_found && m.path.len == exelen &&
+		    memcmp(m.path.p, exe, m.path.len) == 0) {
 			exe_found = 1;
 			v[0].dev = dev;
 			v[0].ino = m.inode;
@@ -431,7 +417,7 @@ static const struct item *items_of(struct walker *w, size_t *np)
 		if (m.perms[2] != 'x' || m.path.len == 0 || m.path.p[0] != '/')
 			continue;
 		int dup = 0;
-		for (size_t i = exe; i < n && !dup; i++)
+		for (size_t i = (size_t)has_exe; i < n && !dup; i++)
 			dup = v[i].dev == dev && v[i].ino == m.inode;
 		if (dup)
 			continue;
@@ -439,16 +425,16 @@ static const struct item *items_of(struct walker *w, size_t *np)
 			cap *= 2;
 			v = ps_xrealloc(v, cap * sizeof(*v));
 		}
-		struct item *it = &v[n++];
+		struct ps_cap_item *it = &v[n++];
 		memset(it, 0, sizeof(*it));
 		snprintf(it->range, sizeof(it->range), "%llx-%llx", (unsigned long long)m.start,
 			 (unsigned long long)m.end);
 		it->dev = dev;
 		it->ino = m.inode;
-		it->poff = (size_t)(m.path.p - w->pmaps.buf);
+		it->poff = (size_t)(m.path.p - maps);
 		it->plen = m.path.len;
 	}
-	if (exe && v[0].ino) {
+	if (has_exe && v[0].ino) {
 		/* mappings of the exe's own file come after it as one */
 		size_t k = 1;
 		for (size_t i = 1; i < n; i++)
@@ -456,12 +442,24 @@ static const struct item *items_of(struct walker *w, size_t *np)
 				v[k++] = v[i];
 		n = k;
 	}
-	w->hit = v;
-	w->caphit = cap;
-	w->nhit = n;
-	w->have_hit = 1;
-	*np = n;
-	return v;
+	*vp = v;
+	*capp = cap;
+	return n;
+}
+
+/* The items of w->pmaps: the same list on every pass over this process, one
+ * pass over maps kept for the process (w->hit) until its maps text changes
+ * (ps_cap_hash_forget). */
+static const struct ps_cap_item *items_of(struct walker *w, size_t *np)
+{
+	if (!w->have_hit) {
+		int exe = w->p.have_exe && w->p.exe.len;
+		w->nhit = ps_cap_exec_items(w->pmaps.buf, w->pmaps.len, exe ? w->p.exe.buf : NULL,
+					    exe ? w->p.exe.len : 0, &w->hit, &w->caphit);
+		w->have_hit = 1;
+	}
+	*np = w->nhit;
+	return w->hit;
 }
 
 void ps_cap_hash_forget(struct walker *w)
@@ -475,7 +473,7 @@ static int mapped_exec(struct walker *w, uint64_t dev, uint64_t ino)
 	if (!w->have_pmaps)
 		return 0;
 	size_t n;
-	const struct item *v = items_of(w, &n);
+	const struct ps_cap_item *v = items_of(w, &n);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].ino && v[i].dev == dev && v[i].ino == ino)
 			return 1;
@@ -536,23 +534,25 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	ps_buf_release(&path);
 }
 
-/* Open the item's file: exe or map_files/<range>, else root/<path> when it
- * is the mapped file.  fd and its fstat, or -1 with errno (ENOENT...,
- * ESTALE: the file at that path is another one). */
-static int open_item(struct walker *w, const struct item *it, const char *path, struct stat *sb)
+/* The item's link below its process's directory: "exe" or "map_files/<range>". */
+static void item_rel(const struct ps_cap_item *it, char rel[64])
+{
+	snprintf(rel, 64, "%s%s", it->exe ? "exe" : "map_files/", it->exe ? "" : it->range);
+}
+
+int ps_cap_open_item(int dirfd, const struct ps_cap_item *it, const char *path, struct stat *sb)
 {
 	char rel[64];
 	struct stat lsb;
-	snprintf(rel, sizeof(rel), "%s%s", it->exe ? "exe" : "map_files/",
-		 it->exe ? "" : it->range);
+	item_rel(it, rel);
 	/* stat through the link first: never trigger an automount, never open
 	 * anything but a regular file */
-	if (fstatat(w->p.pidfd, rel, &lsb, AT_NO_AUTOMOUNT) == 0) {
+	if (fstatat(dirfd, rel, &lsb, AT_NO_AUTOMOUNT) == 0) {
 		if (!S_ISREG(lsb.st_mode)) {
 			errno = ENODEV;
 			return -1;
 		}
-		int fd = ps_capture_open_regular(w->p.pidfd, rel, 0, sb);
+		int fd = ps_capture_open_regular(dirfd, rel, 0, sb);
 		if (fd >= 0 || it->exe || (errno != EPERM && errno != EACCES))
 			return fd;
 	} else if (it->exe || (errno != EPERM && errno != EACCES)) {
@@ -563,14 +563,15 @@ static int open_item(struct walker *w, const struct item *it, const char *path, 
 	ps_buf_adds(&b, "root");
 	ps_buf_adds(&b, path);
 	int fd = -1, e;
-	if (fstatat(w->p.pidfd, b.buf, &lsb, AT_NO_AUTOMOUNT) < 0)
+	if (fstatat(dirfd, b.buf, &lsb, AT_NO_AUTOMOUNT) < 0)
 		e = errno;
 	else if (!S_ISREG(lsb.st_mode))
 		e = ENODEV;
 	else
-		e = (fd = ps_capture_open_regular(w->p.pidfd, b.buf, 0, sb)) < 0 ? errno : 0;
+		e = (fd = ps_capture_open_regular(dirfd, b.buf, 0, sb)) < 0 ? errno : 0;
 	ps_buf_release(&b);
-	if (fd >= 0 && (dev_code(sb->st_dev) != it->dev || (uint64_t)sb->st_ino != it->ino)) {
+	if (fd >= 0 &&
+	    (ps_cap_dev_code(sb->st_dev) != it->dev || (uint64_t)sb->st_ino != it->ino)) {
 		close(fd);
 		fd = -1;
 		e = ESTALE;
@@ -579,7 +580,7 @@ static int open_item(struct walker *w, const struct item *it, const char *path, 
 	return fd;
 }
 
-static void hash_item(struct walker *w, const struct item *it, const char *path)
+static void hash_item(struct walker *w, const struct ps_cap_item *it, const char *path)
 {
 	struct run *r = w->r;
 	struct ps_hashes *h = r->hashes;
@@ -590,8 +591,7 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 	/* A file read before (the same libc in every process) is known from
 	 * a stat through the link alone: no open, fstat and close. */
 	char rel[64];
-	snprintf(rel, sizeof(rel), "%s%s", it->exe ? "exe" : "map_files/",
-		 it->exe ? "" : it->range);
+	item_rel(it, rel);
 	ps_cap_guard_begin(w, 0);
 	int pre = fstatat(w->p.pidfd, rel, &sb, AT_NO_AUTOMOUNT) == 0 && S_ISREG(sb.st_mode);
 	ps_cap_guard_end(w);
@@ -606,7 +606,7 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 		}
 	}
 	ps_cap_guard_begin(w, 0);
-	w->hash_fd = open_item(w, it, path, &sb);
+	w->hash_fd = ps_cap_open_item(w->p.pidfd, it, path, &sb);
 	int e = w->hash_fd < 0 ? errno : 0;
 	ps_cap_guard_end(w);
 	if (w->hash_fd < 0) {
@@ -626,23 +626,21 @@ static void hash_item(struct walker *w, const struct item *it, const char *path)
 		if (!row_seen(h, &f, path))
 			report(w, &f, path, NULL, source, "budget");
 		goto out;
-	} else if (ps_ahead_take(h->ahead, f.dev, f.ino, f.mtime_ns, f.size, f.md5, f.sha1,
-				 f.sha256) > 0) {
-		/* one of procsnap's own, read whole by ahead.c: counted as read */
-		f.have_hash = 1;
-		h->budget -= f.size;
-		w->st->hash_files++;
-		w->st->hash_ahead++;
-		w->st->hash_bytes += f.size;
-		w->st->hash_ns += ps_mono_ns() - t0;
-		file_add(h, &f);
 	} else {
 		uint64_t bytes = 0;
-		ps_cap_guard_begin(w, 0);
-		e = digests_begin(w) < 0 ? ENOMEM : hash_fd(w, w->hash_fd, 0, &bytes);
-		if (!e)
-			digests_end(w, &f);
-		ps_cap_guard_end(w);
+		if (ps_ahead_take(h->ahead, f.dev, f.ino, f.mtime_ns, f.size, f.md5, f.sha1,
+				  f.sha256) > 0) {
+			/* one of procsnap's own, read whole by ahead.c: counted as read */
+			f.have_hash = 1;
+			bytes = f.size;
+			w->st->hash_ahead++;
+		} else {
+			ps_cap_guard_begin(w, 0);
+			e = digests_begin(w) < 0 ? ENOMEM : hash_fd(w, w->hash_fd, 0, &bytes);
+			if (!e)
+				digests_end(w, &f);
+			ps_cap_guard_end(w);
+		}
 		h->budget -= bytes < h->budget ? bytes : h->budget;
 		w->st->hash_files++;
 		w->st->hash_bytes += bytes;
@@ -676,11 +674,11 @@ void ps_cap_hash_process(struct walker *w)
 		ps_cap_hash_forget(w);
 	}
 	size_t n;
-	const struct item *v = items_of(w, &n);
+	const struct ps_cap_item *v = items_of(w, &n);
 	struct ps_buf path = PS_BUF_INIT;
 	char name[24];
 	for (size_t i = 0; i < n && !ps_cap_halted(w); i++) {
-		const struct item *it = &v[i];
+		const struct ps_cap_item *it = &v[i];
 		ps_buf_reset(&path);
 		if (it->exe)
 			ps_buf_add(&path, w->p.exe.buf, w->p.exe.len);
