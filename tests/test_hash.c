@@ -43,6 +43,17 @@ static void digest(const char *tool, const char *file, char *d, size_t n)
 	}
 }
 
+/* `tool path` gives what column col of path's row of hash holds (and: more
+ * of the WHERE). */
+static void check_digest(const char *tool, const char *col, const char *path, const char *and)
+{
+	char want[200], t[200];
+	digest(tool, path, want, sizeof(want));
+	CHECK_INT(
+	    tu_sql(db, t, sizeof(t), "SELECT %s FROM hash WHERE path = '%s'%s", col, path, and), 0);
+	CHECK_STR(t, want);
+}
+
 static void setup(void)
 {
 	const char *d = tu_tmpdir();
@@ -108,12 +119,8 @@ static void test_exe_and_libs(void)
 	char w2[1200];
 	snprintf(w2, sizeof(w2), "%s exe NULL %.*s", want, (int)(strrchr(vexe, '/') - vexe), vexe);
 	CHECK_STR(t, w2);
-	digest("sha1sum", vexe, want, sizeof(want));
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT sha1 FROM hash WHERE path = '%s'", vexe), 0);
-	CHECK_STR(t, want);
-	digest("md5sum", vexe, want, sizeof(want));
-	CHECK_INT(tu_sql(db, t, sizeof(t), "SELECT md5 FROM hash WHERE path = '%s'", vexe), 0);
-	CHECK_STR(t, want);
+	check_digest("sha1sum", "sha1", vexe, "");
+	check_digest("md5sum", "md5", vexe, "");
 	/* the join published queries use */
 	CHECK_INT(tu_sql_int(db,
 			     "SELECT count(*) FROM processes p JOIN hash h ON h.path = p.path "
@@ -304,7 +311,7 @@ static void test_many_bodies(void)
  * (whichever thread read it). */
 static void test_own_files_ahead(void)
 {
-	char self[PATH_MAX], t[512], want[200];
+	char self[PATH_MAX];
 	CHECK(realpath(tu_procsnap(), self) != NULL);
 	unlink(db);
 	unlink(snap);
@@ -314,13 +321,7 @@ static void test_own_files_ahead(void)
 	CHECK(a != NULL);
 	if (a)
 		printf("%.40s\n", a);
-	digest("sha256sum", self, want, sizeof(want));
-	CHECK_INT(tu_sql(db, t, sizeof(t),
-			 "SELECT sha256 FROM hash WHERE path = '%s' AND source = 'exe' AND "
-			 "sha256 IS NOT NULL",
-			 self),
-		  0);
-	CHECK_STR(t, want);
+	check_digest("sha256sum", "sha256", self, " AND source = 'exe' AND sha256 IS NOT NULL");
 	/* each executable file mapped by a procsnap process of the capture is
 	 * hashed right (the same device and inode: a process of another mount
 	 * namespace may map another file under the same name; rows without
