@@ -205,6 +205,15 @@ static void longest_literal(const char *pat, struct ps_buf *out)
 	ps_buf_add(out, best, bestn);
 }
 
+/* Can a literal piece of a pattern come from a file's name (or the '/'
+ * before it) only?  At least 2 bytes, no digit, no "proc" or "task": what
+ * precedes a name ("proc/<pid>/", ".../task/<tid>/") holds those. */
+static int name_literal(const char *s)
+{
+	return strlen(s) >= 2 && !strpbrk(s, "0123456789") && !strstr(s, "proc") &&
+	       !strstr(s, "task");
+}
+
 /*
  * The rows of files whose path matches a GLOB pattern, through the keys
  * when the pattern allows: a literal pid ("proc/42/...") reads that pid's
@@ -239,9 +248,7 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 	 * ".../task/<tid>/"): a literal with no digit and no "proc"/"task" can
 	 * only come from the name, or from the '/' before it. */
 	longest_literal(strncmp(p, "proc/", 5) == 0 ? p + 5 : p, &lit);
-	int usable = lit.len >= 2 && strncmp(p, "proc/", 5) == 0 &&
-		     !strpbrk(lit.buf, "0123456789") && !strstr(lit.buf, "proc") &&
-		     !strstr(lit.buf, "task");
+	int usable = strncmp(p, "proc/", 5) == 0 && name_literal(lit.buf);
 	if (!usable) {
 		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1", cols, schema);
 		goto out;
@@ -252,8 +259,7 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 	const char *tail = pattern + strlen(pattern);
 	while (tail > pattern && !strchr("*?[]", tail[-1]))
 		tail--;
-	int suffix = strlen(tail) >= 2 && !strpbrk(tail, "0123456789") && !strstr(tail, "proc") &&
-		     !strstr(tail, "task");
+	int suffix = name_literal(tail);
 	char *ends = suffix
 			 ? sqlite3_mprintf(" AND substr('/' || text, -length(%Q)) = %Q", tail, tail)
 			 : NULL;
