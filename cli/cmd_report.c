@@ -866,14 +866,9 @@ static int put_verify(struct rep *r, const char *recorded, int64_t mismatches, i
 	ps_json_int(&r->j, damaged);
 	int rc = 0;
 	if (damaged > 0 || mismatches > 0) {
-		/* the first 100, through the stats rows with a damage */
-		struct ps_buf q = PS_BUF_INIT;
-		char *d = ps_files_damaged_sql("main", "path, damage");
-		ps_buf_adds(&q, d);
-		ps_buf_adds(&q, " LIMIT 100");
-		free(d);
-		rc = put_table(r, "damaged_paths", q.buf);
-		ps_buf_release(&q);
+		char *q = ps_files_damaged_sql("main", "path, damage", 100);
+		rc = put_table(r, "damaged_paths", q);
+		free(q);
 	}
 	ps_json_obj_end(&r->j);
 	return rc;

@@ -294,7 +294,7 @@ char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *na
 	return ps_buf_detach(&sql, NULL);
 }
 
-char *ps_files_damaged_sql(const char *schema, const char *cols)
+char *ps_files_damaged_sql(const char *schema, const char *cols, int limit)
 {
 	struct ps_buf sql = PS_BUF_INIT;
 	char *in = sqlite3_mprintf("p.snapshot_id = ?1 AND p.stat_id IN (SELECT stat_id FROM "
@@ -303,6 +303,8 @@ char *ps_files_damaged_sql(const char *schema, const char *cols)
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
 	files_base_sql(&sql, schema, in ? in : "0", in ? in : "0");
 	ps_buf_adds(&sql, " ORDER BY path_id");
+	if (limit > 0)
+		ps_buf_addf(&sql, " LIMIT %d", limit);
 	sqlite3_free(in);
 	return ps_buf_detach(&sql, NULL);
 }

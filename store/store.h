@@ -328,8 +328,9 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
  */
 char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *name);
 /* The same for snapshot ?1's paths with a damage (files.damage), in
- * manifest order, through the few stats rows that have one.  malloc'ed. */
-char *ps_files_damaged_sql(const char *schema, const char *cols);
+ * manifest order (the first `limit`, unless 0), through the few stats rows
+ * that have one.  malloc'ed. */
+char *ps_files_damaged_sql(const char *schema, const char *cols, int limit);
 /*
  * SQL giving (errno, count) of the paths of snapshot ?1 that have one, most
  * frequent first (then by name): what `SELECT errno, count(*) FROM files
