@@ -18,7 +18,8 @@
  * SIGUSR1 flips the switch on (CTLDIR/on is created once it is, and removed
  * once SIGUSR2 flips it off): from then on getattr, open and read of those
  * files block (sleeping in 10 ms steps; CTLDIR/blocked and CTLDIR/blocked.N,
- * N counting from 1 over the daemon's life, are created when one starts to)
+ * N counting from 1 over the daemon's life, holding the requester's pid,
+ * are created when one starts to)
  * until SIGUSR2 flips it off.  Interrupt requests from the kernel
  * are ignored, as a hung daemon's are: a reader stuck here stays stuck (and
  * is not even killable: the kernel waits for the answer once the request was
@@ -75,12 +76,21 @@ static void maybe_block(const char *path)
 			  strcmp(path, swap_name) != 0))
 		return;
 	static int nblocked;
-	char mark[4096];
+	char mark[4096], tmp[4200], who[32];
+	/* blocked.N holds the pid the kernel gives for the request (written
+	 * under another name, then renamed: never seen empty) */
 	snprintf(mark, sizeof(mark), "%s/blocked.%d", ctldir,
 		 __atomic_add_fetch(&nblocked, 1, __ATOMIC_SEQ_CST));
-	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0)
+	snprintf(tmp, sizeof(tmp), "%s.tmp", mark);
+	int n = snprintf(who, sizeof(who), "%d\n", (int)fuse_get_context()->pid);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (write(fd, who, (size_t)n) != n) {
+			/* the count still sees the file, with no pid */
+		}
 		close(fd);
+		rename(tmp, mark);
+	}
 	snprintf(mark, sizeof(mark), "%s/blocked", ctldir);
 	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
