@@ -18,7 +18,7 @@
  * SIGUSR1 flips the switch on (CTLDIR/on is created once it is, and removed
  * once SIGUSR2 flips it off): from then on getattr, open and read of those
  * files block (sleeping in 10 ms steps; CTLDIR/blocked and CTLDIR/blocked.N,
- * N counting from 1 over the daemon's life, holding the requester's pid,
+ * N counting from 1 over the daemon's life, holding the requesting thread,
  * are created when one starts to)
  * until SIGUSR2 flips it off.  Interrupt requests from the kernel
  * are ignored, as a hung daemon's are: a reader stuck here stays stuck (and

@@ -84,10 +84,36 @@ static int wait_blocked(double secs)
 	return 0;
 }
 
-/* Requests that have started to block so far (CTLDIR/blocked.N), but those
- * of process `but`: the victim's own (the kernel may still be reading its
- * executable ahead when the switch goes on), which are not the capture's. */
-static int nblocked(pid_t but)
+/* A field ("Tgid:", "PPid:") of /proc/<pid>/status, or -1. */
+static int status_field(int pid, const char *key)
+{
+	char p[64], line[256];
+	int v = -1;
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	FILE *f = fopen(p, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = atoi(line + strlen(key));
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Is the thread tid one of capture process cap's, or of its child (the
+ * supervised worker, cli/supervise.c)? */
+static int of_capture(int tid, pid_t cap)
+{
+	int tgid = status_field(tid, "Tgid:");
+	return tid == (int)cap || tgid == (int)cap ||
+	       (tgid > 0 && status_field(tgid, "PPid:") == (int)cap);
+}
+
+/* Requests of capture process cap (and its worker) that have started to
+ * block so far (CTLDIR/blocked.N hold the requesting thread): not those of
+ * the victim (the kernel may still be reading its executable ahead when
+ * the switch goes on) nor of another test's capture of every pid, which
+ * also reads the victim's files. */
+static int nblocked(pid_t cap)
 {
 	int n = 0;
 	DIR *d = opendir(ctl);
@@ -95,15 +121,15 @@ static int nblocked(pid_t but)
 		if (strncmp(e->d_name, "blocked.", 8) != 0 || strstr(e->d_name, ".tmp"))
 			continue;
 		char p[1400];
-		int pid = 0;
+		int tid = 0;
 		snprintf(p, sizeof(p), "%s/%s", ctl, e->d_name);
 		FILE *f = fopen(p, "r");
 		if (f) {
-			if (fscanf(f, "%d", &pid) != 1)
-				pid = 0;
+			if (fscanf(f, "%d", &tid) != 1)
+				tid = 0;
 			fclose(f);
 		}
-		n += pid != (int)but;
+		n += tid > 0 && of_capture(tid, cap);
 	}
 	if (d)
 		closedir(d);
@@ -407,16 +433,15 @@ static void hang_release(void)
 {
 	struct scene c;
 	scene_start(&c, "rel", NULL);
-	int before = nblocked(c.v.pid);
 	const char *argv[] = {
 	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", c.snap, "--exe-bodies",
 	    "all",	"--read-timeout", "1",	  "--pid", c.vp, NULL};
 	pid_t p = spawn(c.err, argv);
 	/* exe.body blocks, times out after 1 s; then the on-disk check blocks:
 	 * release both now. */
-	for (double end = now_s() + 30; nblocked(c.v.pid) < before + 2 && now_s() < end;)
+	for (double end = now_s() + 30; nblocked(p) < 2 && now_s() < end;)
 		sleep_ms(10);
-	CHECK_INT(nblocked(c.v.pid), before + 2);
+	CHECK_INT(nblocked(p), 2);
 	block(0);
 	double took;
 	CHECK_INT(wait_for(p, MARGIN_S, &took), 0);
