@@ -11,10 +11,15 @@
  *
  * Three threads: the caller's (reading /proc) only copies each member into
  * a batch; a formatter thread hashes, deduplicates, formats the tar headers
- * (libarchive allocates a lot per entry) and writes the manifest lines; a
+ * and writes the manifest lines; a
  * compressor thread compresses and writes frames.  Both queues hold a few
  * ~1 MiB items, so memory stays bounded.  A failure in either thread is
  * reported by the next ps_writer_add() or by ps_writer_finish().
+ *
+ * Two libarchive writers share the output: the restricted pax writer takes
+ * the members a ustar header cannot hold (and the manifest, and ends the
+ * archive); libarchive's ustar writer takes every other member, writing the
+ * same header the pax writer would, without its clone of every entry.
  */
 #include "store.h"
 #include "store_int.h"
@@ -55,7 +60,10 @@ struct dedup_ent {
 struct ps_writer {
 	int out_fd;
 	struct ps_writer_opts opts;
-	struct archive *a;
+	struct archive *a;   /* pax (restricted): the members ustar cannot hold, the manifest */
+	struct archive *u;   /* ustar: every other member (ustar_fits) */
+	int u_closing;	     /* u's end-of-archive blocks are not ours to keep */
+	struct ps_buf hpath; /* the member's path as the tar header holds it */
 	/* tar side (main thread) */
 	struct ps_buf cur;	     /* tar bytes not yet handed to the worker */
 	uint64_t tar_off;	     /* total tar bytes produced */
@@ -239,6 +247,30 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 	return (la_ssize_t)n;
 }
 
+/* The ustar writer's output: the same stream, except its end-of-archive
+ * blocks (the pax writer ends the archive, after the manifest). */
+static la_ssize_t tar_write_cb_u(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct ps_writer *w = ctx;
+	return w->u_closing ? (la_ssize_t)n : tar_write_cb(a, ctx, buf, n);
+}
+
+static struct archive *tar_writer(struct ps_writer *w, int ustar)
+{
+	struct archive *a = archive_write_new();
+	if (a &&
+	    (ustar ? archive_write_set_format_ustar(a)
+		   : archive_write_set_format_pax_restricted(a)) == ARCHIVE_OK &&
+	    archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK &&
+	    archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
+	    archive_write_open2(a, w, NULL, ustar ? tar_write_cb_u : tar_write_cb, NULL, NULL) ==
+		ARCHIVE_OK)
+		return a;
+	if (a)
+		archive_write_free(a);
+	return NULL;
+}
+
 /* ---- manifest spool ---------------------------------------------------- */
 
 static int spool_flush_out(struct ps_writer *w, ZSTD_outBuffer *ob)
@@ -364,6 +396,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_buf_init(&w->man_line);
 	ps_buf_init(&w->man_z);
 	ps_buf_init(&w->batch);
+	ps_buf_init(&w->hpath);
 	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
 	ps_buf_grow(&w->batch, BATCH_CAP);
 	ps_bq_init(&w->fq);
@@ -383,15 +416,11 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(w->man_cs, ZSTD_c_compressionLevel, 1);
 
-	w->a = archive_write_new();
-	if (!w->a || archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(w->a, w, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK) {
-		ps_err_set(err, EIO, "libarchive: %s",
-			   w->a ? archive_error_string(w->a) : "cannot allocate");
+	w->a = tar_writer(w, 0);
+	w->u = tar_writer(w, 1);
+	if (!w->a || !w->u) {
 		ps_writer_free(w);
-		return -1;
+		return ps_err_set(err, EIO, "libarchive: cannot set up the tar writers");
 	}
 	if (opts && opts->index_path &&
 	    ps_ibuild_open(&w->ib, opts->index_path, opts->index_force, &w->bpool, err) < 0) {
@@ -461,8 +490,8 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 /* The content of a spilled member, from its file to the archive in 1 MiB
  * pieces, hashed as it passes (its tar header is written: the size is
  * known).  A file that gives fewer bytes than announced is an error. */
-static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned char h[16],
-			struct ps_err *err)
+static int stream_spill(struct ps_writer *w, struct archive *a, const struct ps_member *m,
+			unsigned char h[16], struct ps_err *err)
 {
 	XXH3_state_t *x = XXH3_createState();
 	if (!x)
@@ -480,11 +509,11 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 			break;
 		}
 		XXH3_128bits_update(x, w->spill_buf, (size_t)n);
-		la_ssize_t wn = archive_write_data(w->a, w->spill_buf, (size_t)n);
+		la_ssize_t wn = archive_write_data(a, w->spill_buf, (size_t)n);
 		if (wn < 0 || (size_t)wn != (size_t)n || w->aerr)
 			rc = w->w_errno ? worker_error(w, err)
 					: ps_err_set(err, EIO, "libarchive: %s: %s", m->path,
-						     archive_error_string(w->a));
+						     archive_error_string(a));
 		off += (uint64_t)n;
 	}
 	XXH128_canonical_t c;
@@ -494,58 +523,99 @@ static int stream_spill(struct ps_writer *w, const struct ps_member *m, unsigned
 	return rc;
 }
 
+static int all_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/*
+ * Would libarchive's restricted pax writer give this member a bare ustar
+ * header, with no extended header before it?  Then its ustar writer, given
+ * the same entry, writes the same bytes, without the pax writer's clone of
+ * every entry, its conversion of every name to UTF-8 and the frees (a third
+ * of the formatter's time).  The conditions are those of libarchive's
+ * archive_write_set_format_pax.c: an ASCII path of at most 100 bytes, or one
+ * split at a '/' into at most 155 and 100; an ASCII link of at most 100;
+ * uid and gid below 2^18; a size below 2^33; an mtime in [0, 2^31 - 1).
+ * test_store's test_edge_members holds the archive, byte for byte, to the one
+ * the pax writer alone writes.
+ */
+static int ustar_fits(const char *path, size_t plen, const char *link, uint32_t uid, uint32_t gid,
+		      int64_t mtime, uint64_t size)
+{
+	if (!all_ascii(path, plen) || uid >= (1u << 18) || gid >= (1u << 18) || mtime < 0 ||
+	    mtime >= 0x7fffffff || size >= ((uint64_t)1 << 33))
+		return 0;
+	if (link) {
+		size_t ll = strlen(link);
+		if (ll > 100 || !all_ascii(link, ll))
+			return 0;
+	}
+	if (plen <= 100)
+		return 1;
+	const char *s = memchr(path + plen - 101, '/', 101);
+	if (s == path)
+		s = memchr(s + 1, '/', (size_t)(path + plen - s - 1));
+	return s && s + 1 < path + plen && s - path <= 155;
+}
+
 /* One member through libarchive: header, data (from memory or its spill
- * file), padding; *data_off where its data starts in the tar. */
+ * file), padding; *data_off where its data starts in the tar.  The entry is
+ * reused and every field set each time (clearing it freed its strings). */
 static int write_archive(struct ps_writer *w, const struct ps_member *m, unsigned perm,
 			 const char *hardlink, unsigned char h[16], uint64_t *data_off,
 			 struct ps_err *err)
 {
-	struct archive_entry *e = archive_entry_clear(w->entry);
-	archive_entry_copy_pathname(e, m->path);
+	struct archive_entry *e = w->entry;
+	/* a directory's name ends with '/', as both writers would make it */
+	struct ps_buf *hp = &w->hpath;
+	ps_buf_reset(hp);
+	ps_buf_adds(hp, m->path);
+	if (m->kind == PS_M_DIR && hp->len && hp->buf[hp->len - 1] != '/')
+		ps_buf_addc(hp, '/');
+	archive_entry_copy_pathname(e, hp->buf);
 	archive_entry_set_uid(e, m->uid);
 	archive_entry_set_gid(e, m->gid);
 	archive_entry_set_mtime(e, m->mtime, 0);
-	switch (m->kind) {
-	case PS_M_FILE:
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, perm);
-		if (hardlink) {
-			archive_entry_copy_hardlink(e, hardlink);
-			archive_entry_set_size(e, 0);
-		} else {
-			archive_entry_set_size(e, (la_int64_t)m->len);
-		}
-		break;
-	case PS_M_LINK:
-		archive_entry_set_filetype(e, AE_IFLNK);
-		archive_entry_set_perm(e, perm);
-		archive_entry_copy_symlink(e, m->target ? m->target : "");
-		break;
-	default:
-		archive_entry_set_filetype(e, AE_IFDIR);
-		archive_entry_set_perm(e, perm);
-		break;
-	}
-	int r = archive_write_header(w->a, e);
+	archive_entry_set_perm(e, perm);
+	const char *symlink = m->kind == PS_M_LINK ? (m->target ? m->target : "") : NULL;
+	if (m->kind == PS_M_FILE && hardlink)
+		archive_entry_copy_hardlink(e, hardlink);
+	else
+		archive_entry_copy_hardlink(e, NULL);
+	archive_entry_copy_symlink(e, symlink);
+	uint64_t size = m->kind == PS_M_FILE && !hardlink ? m->len : 0;
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_filetype(e, m->kind == PS_M_FILE   ? AE_IFREG
+				      : m->kind == PS_M_LINK ? AE_IFLNK
+							     : AE_IFDIR);
+	struct archive *a = ustar_fits(hp->buf, hp->len, hardlink ? hardlink : symlink, m->uid,
+				       m->gid, m->mtime, size)
+				? w->u
+				: w->a;
+	int r = archive_write_header(a, e);
 	if (r < ARCHIVE_WARN || w->aerr)
 		goto fail;
 	/* Blocking is off: the header has reached tar_write_cb, so the
 	 * data starts here. */
 	*data_off = w->tar_off;
-	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, m, h, err) < 0)
+	if (m->kind == PS_M_FILE && !hardlink && m->spilled && stream_spill(w, a, m, h, err) < 0)
 		return -1;
-	if (m->kind == PS_M_FILE && !hardlink && m->len && !m->spilled) {
-		la_ssize_t n = archive_write_data(w->a, m->data, m->len);
+	if (size && !m->spilled) {
+		la_ssize_t n = archive_write_data(a, m->data, m->len);
 		if (n < 0 || (size_t)n != m->len || w->aerr)
 			goto fail;
 	}
-	if (archive_write_finish_entry(w->a) < ARCHIVE_WARN || w->aerr)
+	if (archive_write_finish_entry(a) < ARCHIVE_WARN || w->aerr)
 		goto fail;
 	return 0;
 fail:
 	if (w->w_errno)
 		return worker_error(w, err);
-	return ps_err_set(err, EIO, "libarchive: %s: %s", m->path, archive_error_string(w->a));
+	return ps_err_set(err, EIO, "libarchive: %s: %s", m->path, archive_error_string(a));
 }
 
 /* Hash, deduplicate, format and spool one member (formatter thread); the
@@ -986,9 +1056,13 @@ void ps_writer_free(struct ps_writer *w)
 	ps_pool_destroy(&w->bpool);
 	if (w->a)
 		archive_write_free(w->a);
+	w->u_closing = 1;
+	if (w->u)
+		archive_write_free(w->u);
 	if (w->entry)
 		archive_entry_free(w->entry);
 	ps_buf_release(&w->batch);
+	ps_buf_release(&w->hpath);
 	ZSTD_freeCCtx(w->cctx);
 	ZSTD_freeCStream(w->man_cs);
 	EVP_MD_CTX_free(w->sha);

@@ -1,4 +1,4 @@
-ps_test(test_store test_store.c LIBS ps_store PkgConfig::SQLITE)
+ps_test(test_store test_store.c LIBS ps_store PkgConfig::SQLITE PkgConfig::ARCHIVE PkgConfig::ZSTD)
 ps_test(test_reader_hostile test_reader_hostile.c LIBS ps_store)
 add_dependencies(test_reader_hostile procsnap)
 ps_test(test_verify_salvage test_verify_salvage.c LIBS ps_store PkgConfig::CRYPTO)
