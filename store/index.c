@@ -223,8 +223,7 @@ struct rebuild {
 /* Content over PS_SPILL_MIN for the builder: in an unlinked temporary file
  * beside the index, as capture hands it (the batch stays small, the
  * builder parses it in pieces).  The fd, or -1 with err. */
-static int spill(struct rebuild *rb, const char *path, const void *data, size_t len,
-		 struct ps_err *err)
+static int spill_open(struct rebuild *rb)
 {
 	int fd = open(rb->spill_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -235,12 +234,61 @@ static int spill(struct rebuild *rb, const char *path, const void *data, size_t 
 			unlink(t.buf);
 		ps_buf_release(&t);
 	}
+	return fd;
+}
+
+static int spill_fail(struct rebuild *rb, int fd, const char *path, int e, struct ps_err *err)
+{
+	if (fd >= 0)
+		close(fd);
+	return ps_err_set(err, e, "%s: cannot spill %s to %s: %s", rb->archive, path, rb->spill_dir,
+			  strerror(e));
+}
+
+static int spill(struct rebuild *rb, const char *path, const void *data, size_t len,
+		 struct ps_err *err)
+{
+	int fd = spill_open(rb);
 	int e = fd < 0 ? errno : ps_write_all(fd, data, len);
-	if (e) {
-		if (fd >= 0)
-			close(fd);
-		return ps_err_set(err, e, "%s: cannot spill %s to %s: %s", rb->archive, path,
-				  rb->spill_dir, strerror(e));
+	return e ? spill_fail(rb, fd, path, e, err) : fd;
+}
+
+/* A member the reader did not hold (larger than a batch) that the tables
+ * parse: its bytes, read again from the archive a piece at a time, go to a
+ * spill file, as capture hands them over (a 60k-mapping smaps is tens of
+ * MB).  They must be the bytes the reader hashed. */
+static int spill_fetch(struct rebuild *rb, const struct ps_rmember *m, struct ps_err *err)
+{
+	int fd = spill_open(rb);
+	if (fd < 0)
+		return spill_fail(rb, fd, m->path, errno, err);
+	XXH3_state_t *x = XXH3_createState();
+	if (!x)
+		return spill_fail(rb, fd, m->path, ENOMEM, err);
+	XXH3_128bits_reset(x);
+	int rc = 0;
+	for (uint64_t done = 0; rc == 0 && done < m->len;) {
+		uint64_t n = m->len - done < BATCH_BYTES ? m->len - done : BATCH_BYTES;
+		if (ps_reader_fetch(rb->r, m->data_off + done, n, &rb->linkdata, err) < 0) {
+			rc = -1;
+			break;
+		}
+		XXH3_128bits_update(x, rb->linkdata.buf, rb->linkdata.len);
+		int e = ps_write_all(fd, rb->linkdata.buf, rb->linkdata.len);
+		if (e)
+			rc = spill_fail(rb, -1, m->path, e, err);
+		done += n;
+	}
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+	XXH3_freeState(x);
+	if (rc == 0 && memcmp(c.digest, m->xxh3, 16) != 0)
+		rc = ps_err_set(err, EIO, "%s: %s changed while it was read", rb->archive, m->path);
+	if (rb->linkdata.cap > 2 * (size_t)BATCH_BYTES)
+		ps_buf_release(&rb->linkdata);
+	if (rc < 0) {
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -431,7 +479,7 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 			t->data_off = m->data_off;
 			t->size = m->len;
 		}
-		if (want)
+		if (want && m->data)
 			cache_put(rb->cache, m->path, m->data, m->len);
 		return 0;
 	}
@@ -465,13 +513,26 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 }
 
 /* A member with its manifest line (l) or without one (unlisted). */
+/* The builder reads meta.json, summary.json and processes.tsv, the tables what
+ * they parse: only that content is carried. */
+static int carried(const char *path)
+{
+	return strncmp(path, "procsnap/", 9) == 0 || ps_tables_wants(path);
+}
+
+/* What the reader holds however large (up to PS_MEMBER_MAX): procsnap's
+ * own records, parsed from memory (crossview.json by SQLite), but
+ * hashes.tsv.  Any other member larger than a batch is hashed as it goes
+ * by, and read again from the archive if the tables parse it. */
+static int held(const char *path)
+{
+	return strncmp(path, "procsnap/", 9) == 0 && strcmp(path, PS_HASHES_PATH) != 0;
+}
+
 static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err *err)
 {
 	const struct ps_rmember *m = &rb->m;
-	/* The builder reads meta.json, summary.json and processes.tsv, the tables what
-	 * they parse: only that content is carried. */
-	int want = m->kind == PS_M_FILE &&
-		   (strncmp(m->path, "procsnap/", 9) == 0 || ps_tables_wants(m->path));
+	int want = m->kind == PS_M_FILE && carried(m->path);
 	const void *data;
 	size_t len;
 	unsigned char h[16];
@@ -527,9 +588,18 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		}
 	}
 	/* procsnap's own records are read whole, but hashes.tsv (a row per
-	 * body, 5 MB at N=10,000), parsed in pieces as in capture */
-	if (r.data_len > PS_SPILL_MIN &&
-	    (strncmp(m->path, "procsnap/", 9) != 0 || strcmp(m->path, PS_HASHES_PATH) == 0)) {
+	 * body, 5 MB at N=10,000), parsed in pieces as in capture; content
+	 * the reader did not hold is read again, into the spill file */
+	if (want && !data && m->unloaded && !m->hardlink && r.damage == PS_DAMAGE_NONE &&
+	    m->data_off != PS_OFF_UNKNOWN) {
+		int fd = spill_fetch(rb, m, err);
+		if (fd < 0)
+			return -1;
+		r.spilled = 1;
+		r.spill_fd = fd;
+		r.data_len = 0;
+	} else if (r.data_len > PS_SPILL_MIN && (strncmp(m->path, "procsnap/", 9) != 0 ||
+						 strcmp(m->path, PS_HASHES_PATH) == 0)) {
 		int fd = spill(rb, m->path, data, (size_t)r.data_len, err);
 		if (fd < 0)
 			return -1;
@@ -703,7 +773,10 @@ static void merge_release(struct rebuild *rb)
 
 static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struct ps_err *err)
 {
-	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL, .salvage = 1};
+	struct ps_reader_opts ro = {.tmpdir = rb->ro ? rb->ro->tmpdir : NULL,
+				    .salvage = 1,
+				    .unload_over = BATCH_BYTES,
+				    .keep = held};
 	if (ps_reader_open_with(&rb->r, rb->archive, &ro, err) < 0 || open_manifest(rb, err) < 0)
 		return -1;
 	if (ps_ibuild_open(&rb->ib, db_path, force, &rb->pool, err) < 0)

@@ -54,6 +54,8 @@ struct ps_reader {
 	char *name; /* for messages */
 	int fd;
 	int salvage;
+	uint64_t unload_over; /* ps_reader_opts */
+	int (*keep)(const char *path);
 	struct ps_src src;	/* the tar stream */
 	struct ps_fetch *fetch; /* ps_reader_fetch */
 	/* a header block found by resynchronising, handed out first */
@@ -491,9 +493,12 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	if (load && strcmp(r->cur_path, PS_META_PATH) == 0 && (uint64_t)size > PS_META_MAX)
 		return hostile(r, err, "%s claims %llu bytes, more than %llu", PS_META_PATH,
 			       (unsigned long long)size, (unsigned long long)PS_META_MAX);
-	/* Larger than a member may be in memory: hashed as it goes by, not
-	 * kept; first, it must fit in what the rest of the archive holds. */
-	int big = load && (uint64_t)size > PS_MEMBER_MAX;
+	/* Larger than a member may be in memory (or than the caller keeps of
+	 * a member it does not want): hashed as it goes by, not kept; first,
+	 * it must fit in what the rest of the archive holds. */
+	int big = load && ((uint64_t)size > PS_MEMBER_MAX ||
+			   (r->unload_over && (uint64_t)size > r->unload_over &&
+			    !(r->keep && r->keep(r->cur_path))));
 	if (big && (uint64_t)size > room(r, hpos))
 		return hostile(r, err,
 			       "member %s claims %llu bytes, more than the rest of the archive "
@@ -801,13 +806,17 @@ fail:
 }
 
 /* A reader on fd (taken), from byte c_off. */
-static int open_fd(struct ps_reader **rp, int fd, const char *name, int salvage, uint64_t c_off,
-		   struct ps_err *err)
+static int open_fd(struct ps_reader **rp, int fd, const char *name, const struct ps_reader_opts *o,
+		   uint64_t c_off, struct ps_err *err)
 {
 	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->name = ps_xstrdup(name);
-	r->salvage = salvage;
+	if (o) {
+		r->salvage = o->salvage;
+		r->unload_over = o->unload_over;
+		r->keep = o->keep;
+	}
 	ps_buf_init(&r->data);
 	ps_buf_init(&r->line);
 	if (ps_src_open(&r->src, fd, name, err) < 0 ||
@@ -853,14 +862,14 @@ int ps_reader_open_with(struct ps_reader **rp, const char *path, const struct ps
 {
 	const char *name;
 	int fd = open_file(path, o ? o->tmpdir : NULL, &name, err);
-	return fd < 0 ? -1 : open_fd(rp, fd, name, o && o->salvage, 0, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, o, 0, err);
 }
 
 int ps_reader_open_at(struct ps_reader **rp, const char *path, uint64_t c_off, struct ps_err *err)
 {
 	const char *name;
 	int fd = open_file(path, NULL, &name, err);
-	return fd < 0 ? -1 : open_fd(rp, fd, name, 0, c_off, err);
+	return fd < 0 ? -1 : open_fd(rp, fd, name, NULL, c_off, err);
 }
 
 int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2, struct ps_err *err)
@@ -868,7 +877,9 @@ int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
 	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return ps_err_set(err, errno, "%s: %s", r->name, strerror(errno));
-	return open_fd(r2, fd, r->name, r->salvage, c_off, err);
+	struct ps_reader_opts o = {
+	    .salvage = r->salvage, .unload_over = r->unload_over, .keep = r->keep};
+	return open_fd(r2, fd, r->name, &o, c_off, err);
 }
 
 int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,

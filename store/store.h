@@ -126,6 +126,12 @@ struct ps_reader;
 struct ps_reader_opts {
 	const char *tmpdir; /* where "-" is spooled (O_TMPFILE); NULL: /tmp */
 	int salvage;	    /* report damage (PS_READER_DAMAGED) and go on */
+	/* A regular member of more than unload_over bytes (0: PS_MEMBER_MAX)
+	 * that keep() does not want comes back unloaded: hashed as it goes
+	 * by, never held (procsnap index: a 40 MiB exe.body it does not
+	 * parse).  keep NULL: none is wanted. */
+	uint64_t unload_over;
+	int (*keep)(const char *path);
 };
 
 #define PS_READER_DAMAGED 2
@@ -146,8 +152,8 @@ struct ps_rmember {
 				 * damage whose length is not known (no seek table) */
 	unsigned char xxh3[16]; /* XXH3-128 of data (a link: of its target) */
 	int unloaded;		/* FILE larger than a member may be in memory
-				 * (256 MiB): data NULL, len its size, xxh3
-				 * computed as it went by */
+				 * (256 MiB, or the reader's unload_over): data
+				 * NULL, len its size, xxh3 computed as it went by */
 	int streaming;		/* data not loaded (the manifest): read it with
 				 * ps_reader_stream or ps_reader_stream_line; len is
 				 * its size, data_off 0 */

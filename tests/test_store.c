@@ -216,6 +216,61 @@ static void test_roundtrip(void)
 	CHECK_INT(run(cmd), 0);
 }
 
+static int keep_sys_1(const char *path)
+{
+	return strcmp(path, "proc/sys/x/1") == 0;
+}
+
+/* unload_over: a member larger than that which keep() does not want comes
+ * back unloaded (no data, its XXH3 computed as it went by); the others as
+ * ever.  The reader goes on reading past it. */
+static void test_unload(void)
+{
+	const char *path = write_archive(1);
+	struct ps_reader_opts o = {.unload_over = 1999, .keep = keep_sys_1};
+	struct ps_reader *r;
+	struct ps_err err = {0, ""};
+	CHECK_INT(ps_reader_open_with(&r, path, &o, &err), 0);
+	struct ps_rmember m;
+	static char big[300000];
+	fill(big, sizeof(big), 7);
+	unsigned char hbig[16], hsys[16];
+	ps_xxh3_128(big, sizeof(big), hbig);
+	int smaps = 0, held = 0, unloaded = 0, small = 0;
+	while (ps_reader_next(r, &m, &err) == 1) {
+		if (strcmp(m.path, "proc/42/smaps") == 0) {
+			CHECK(m.unloaded && m.data == NULL);
+			CHECK_U64(m.len, sizeof(big));
+			CHECK(memcmp(m.xxh3, hbig, 16) == 0);
+			smaps = 1;
+		} else if (strncmp(m.path, "proc/sys/x/", 11) == 0) {
+			/* 2000 bytes each: over 1999, kept for x/1 only */
+			char data[2000];
+			fill(data, sizeof(data), (unsigned)atoi(m.path + 11) + 100);
+			ps_xxh3_128(data, sizeof(data), hsys);
+			CHECK(memcmp(m.xxh3, hsys, 16) == 0);
+			CHECK_U64(m.len, sizeof(data));
+			if (strcmp(m.path, "proc/sys/x/1") == 0) {
+				CHECK(!m.unloaded);
+				CHECK(memcmp(m.data, data, sizeof(data)) == 0);
+				held++;
+			} else {
+				CHECK(m.unloaded && m.data == NULL);
+				unloaded++;
+			}
+		} else if (strcmp(m.path, "proc/42/status") == 0) {
+			CHECK(!m.unloaded);
+			CHECK_MEM(m.data, m.len, STATUS);
+			small = 1;
+		}
+	}
+	CHECK(err.msg[0] == '\0');
+	CHECK(smaps && small);
+	CHECK_INT(held, 1);
+	CHECK_INT(unloaded, 49);
+	ps_reader_close(r);
+}
+
 static void test_seek_and_index(void)
 {
 	const char *path = write_archive(1);
@@ -721,8 +776,9 @@ static void test_edge_members(void)
 	ps_buf_release(&b);
 }
 
-static const struct t_case cases[] = {T(test_escape),  T(test_roundtrip),    T(test_seek_and_index),
-				      T(test_corrupt), T(test_edge_members), {0, 0}};
+static const struct t_case cases[] = {
+    T(test_escape),  T(test_roundtrip),	   T(test_unload), T(test_seek_and_index),
+    T(test_corrupt), T(test_edge_members), {0, 0}};
 
 static void cleanup(void)
 {
