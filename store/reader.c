@@ -439,6 +439,14 @@ static uint64_t room(const struct ps_reader *r, uint64_t t)
  * for ps_reader_stream), offsets and hash.  1 with *m, 0 when damage cut it
  * (reported later), -1 error.
  */
+/* Can a member be read again without decompressing from the start of a
+ * long frame?  A seek table (procsnap's ~1 MiB frames) or no compression:
+ * unload_over applies only then (a tar.zst made by tar is one frame). */
+static int cheap_again(const struct ps_reader *r)
+{
+	return r->src.st.n > 0 || !r->src.zstd;
+}
+
 static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_rmember *m,
 		       struct ps_err *err)
 {
@@ -497,7 +505,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	 * a member it does not want): hashed as it goes by, not kept; first,
 	 * it must fit in what the rest of the archive holds. */
 	int big = load && ((uint64_t)size > PS_MEMBER_MAX ||
-			   (r->unload_over && (uint64_t)size > r->unload_over &&
+			   (r->unload_over && (uint64_t)size > r->unload_over && cheap_again(r) &&
 			    !(r->keep && r->keep(r->cur_path))));
 	if (big && (uint64_t)size > room(r, hpos))
 		return hostile(r, err,

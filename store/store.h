@@ -129,7 +129,9 @@ struct ps_reader_opts {
 	/* A regular member of more than unload_over bytes (0: PS_MEMBER_MAX)
 	 * that keep() does not want comes back unloaded: hashed as it goes
 	 * by, never held (procsnap index: a 40 MiB exe.body it does not
-	 * parse).  keep NULL: none is wanted. */
+	 * parse).  keep NULL: none is wanted.  Only where reading it again
+	 * is cheap (ps_reader_fetch): a seek table, or a plain tar; a zstd
+	 * archive without one (tar --zstd writes one frame) is read as ever. */
 	uint64_t unload_over;
 	int (*keep)(const char *path);
 };
