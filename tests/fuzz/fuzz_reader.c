@@ -10,7 +10,10 @@
  * message; damage is only ever reported when salvaging; a member's XXH3 is
  * that of its data; manifest lines hold no newline and stay within
  * PS_MANIFEST_LINE_MAX; the iteration ends; bytes fetched back by offset
- * are the member's.
+ * are the member's.  The salvaging pass unloads members over 64 bytes but
+ * procsnap's own (as procsnap index does over 1 MiB): an unloaded member
+ * has no data, is over that size, and its bytes fetched back by offset
+ * hash to its XXH3.
  *
  * tests/test_fuzz_regress.c includes this file with PS_FUZZ_DRIVER_ONLY to
  * replay tests/fuzz/regress/reader/ in the normal build.
@@ -37,9 +40,19 @@ struct fzr_seen {
 	unsigned char h[16];
 };
 
+static int fzr_keep(const char *path)
+{
+	return strncmp(path, "procsnap/", 9) == 0;
+}
+
+#define FZR_UNLOAD 64
+
 static void fzr_pass(const char *path, int salvage)
 {
-	struct ps_reader_opts o = {.tmpdir = NULL, .salvage = salvage};
+	struct ps_reader_opts o = {.tmpdir = NULL,
+				   .salvage = salvage,
+				   .unload_over = salvage ? FZR_UNLOAD : 0,
+				   .keep = salvage ? fzr_keep : NULL};
 	struct ps_reader *r = NULL;
 	struct ps_err err = {0, ""};
 	if (ps_reader_open_with(&r, path, &o, &err) < 0) {
@@ -88,8 +101,17 @@ static void fzr_pass(const char *path, int salvage)
 			}
 			continue;
 		}
-		if (m.unloaded && (m.data || m.len <= PS_MEMBER_MAX))
+		if (m.unloaded && (m.data || m.len <= (salvage ? FZR_UNLOAD : PS_MEMBER_MAX)))
 			fzr_fail("unloaded member with data or under the cap", m.path);
+		if (m.unloaded && fzr_keep(m.path) && m.len <= PS_MEMBER_MAX)
+			fzr_fail("a kept member unloaded", m.path);
+		if (m.unloaded && nseen < 8 && m.data_off != PS_OFF_UNKNOWN &&
+		    m.len <= (1u << 20)) {
+			seen[nseen].off = m.data_off;
+			seen[nseen].len = m.len;
+			memcpy(seen[nseen].h, m.xxh3, 16);
+			nseen++;
+		}
 		if (m.kind == PS_M_FILE && !m.hardlink && !m.unloaded) {
 			unsigned char h[16];
 			if (m.len && !m.data)
