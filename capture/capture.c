@@ -784,7 +784,7 @@ static void do_bodies(struct walker *w)
 {
 	/* Not our own: procsnap's fds include its unlinked manifest spool
 	 * (O_TMPFILE), which would be read back into the archive it feeds. */
-	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->r->procfs || w->p.pid == (int)getpid())
+	if (w->o->exe_bodies == PS_EXE_BODIES_NONE || !w->r->procfs || w->p.pid == w->r->self)
 		return;
 	if (w->p.have_exe && w->p.exe.len &&
 	    (w->o->exe_bodies == PS_EXE_BODIES_ALL || body_wanted(w->p.exe.buf, w->p.exe.len)) &&
@@ -1404,7 +1404,7 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	}
 	if (!pm_done && !ps_cap_halted(w) && step(w, R_ENTRY, pm_name, NULL))
 		do_pagemap(w);
-	if (w->have_pmsec && w->o->suspicious_pages && r->procfs && pid != (int)getpid() &&
+	if (w->have_pmsec && w->o->suspicious_pages && r->procfs && pid != r->self &&
 	    step(w, R_MEM, "mem.sections", NULL))
 		do_mempages(w);
 	if (!ps_cap_halted(w))

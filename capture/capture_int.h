@@ -123,6 +123,7 @@ struct run {
 	int rootfd;
 	dev_t rootdev;
 	int procfs;
+	int self;	 /* procsnap's own pid (getpid() is a system call) */
 	int aborted;	 /* the sink failed: stop, report err */
 	atomic_int stop; /* the deadline passed: stop walking, finish */
 	int soft_dirty, no_scan;

@@ -376,6 +376,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	ps_cap_cond_init_mono(&r->wcv);
 	struct statfs sfs;
 	r->procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	r->self = (int)getpid();
 	ps_buf_init(&r->root.names);
 	stats->soft_dirty = -1;
 	r->soft_dirty = -1;
