@@ -514,7 +514,6 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 	return 0;
 }
 
-/* A member with its manifest line (l) or without one (unlisted). */
 /* The builder reads meta.json, summary.json and processes.tsv, the tables what
  * they parse: only that content is carried. */
 static int carried(const char *path)
@@ -531,6 +530,7 @@ static int held(const char *path)
 	return strncmp(path, "procsnap/", 9) == 0 && strcmp(path, PS_HASHES_PATH) != 0;
 }
 
+/* A member with its manifest line (l) or without one (unlisted). */
 static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err *err)
 {
 	const struct ps_rmember *m = &rb->m;
@@ -592,7 +592,8 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 	/* procsnap's own records are read whole, but hashes.tsv (a row per
 	 * body, 5 MB at N=10,000), parsed in pieces as in capture; content
 	 * the reader did not hold is read again, into the spill file */
-	if (want && !data && m->unloaded && !m->hardlink && r.damage == PS_DAMAGE_NONE &&
+	int own = strncmp(m->path, "procsnap/", 9) == 0; /* parsed even when damaged, above */
+	if (want && !data && m->unloaded && !m->hardlink && (r.damage == PS_DAMAGE_NONE || own) &&
 	    m->data_off != PS_OFF_UNKNOWN) {
 		int fd = spill_fetch(rb, m, err);
 		if (fd < 0)
@@ -600,8 +601,7 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		r.spilled = 1;
 		r.spill_fd = fd;
 		r.data_len = 0;
-	} else if (r.data_len > PS_SPILL_MIN && (strncmp(m->path, "procsnap/", 9) != 0 ||
-						 strcmp(m->path, PS_HASHES_PATH) == 0)) {
+	} else if (r.data_len > PS_SPILL_MIN && (!own || strcmp(m->path, PS_HASHES_PATH) == 0)) {
 		int fd = spill(rb, m->path, data, (size_t)r.data_len, err);
 		if (fd < 0)
 			return -1;
