@@ -51,10 +51,8 @@ struct aent {
 	struct ps_cap_item it; /* as the walk lists it (hash.c), below /proc/self */
 	char *path;	       /* the maps name: opened when map_files is refused */
 	int fd;
-	/* the file, from fstat once opened (hash.c's identity) */
-	uint64_t dev, ino, size;
-	int64_t mtime_ns;
-	int state; /* A_*; under mu */
+	struct ps_cap_fid id; /* the file, from fstat once opened (hash.c's identity) */
+	int state;	      /* A_*; under mu */
 	unsigned char md5[16], sha1[20], sha256[32];
 };
 
@@ -92,12 +90,8 @@ static void open_one(int selffd, struct aent *e)
 {
 	struct stat sb;
 	e->fd = ps_cap_open_item(selffd, &e->it, e->path ? e->path : "", &sb);
-	if (e->fd < 0)
-		return;
-	e->dev = ps_cap_dev_code(sb.st_dev);
-	e->ino = (uint64_t)sb.st_ino;
-	e->size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
-	e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	if (e->fd >= 0)
+		ps_cap_fid_of(&sb, &e->id);
 }
 
 static int stopped(struct ps_ahead *a)
@@ -147,7 +141,7 @@ static int digest_one(struct ps_ahead *a, struct aent *e, void *ctx[3], char *bu
 			return -1;
 		off += (uint64_t)n;
 	}
-	if (off != e->size)
+	if (off != e->id.size)
 		return -1;
 	return crypto(a, D_END, ctx, NULL, 0, e);
 }
@@ -155,7 +149,7 @@ static int digest_one(struct ps_ahead *a, struct aent *e, void *ctx[3], char *bu
 static int by_size_desc(const void *x, const void *y)
 {
 	const struct aent *const *a = x, *const *b = y;
-	return (*a)->size < (*b)->size ? 1 : (*a)->size > (*b)->size ? -1 : 0;
+	return (*a)->id.size < (*b)->id.size ? 1 : (*a)->id.size > (*b)->id.size ? -1 : 0;
 }
 
 static void *ahead_main(void *arg)
@@ -182,14 +176,14 @@ static void *ahead_main(void *arg)
 	for (size_t i = 0; i < a->n && !stopped(a); i++) {
 		struct aent *e = order[i];
 		pthread_mutex_lock(&a->mu);
-		int go = e->state == A_KEYED && e->size <= left;
+		int go = e->state == A_KEYED && e->id.size <= left;
 		if (go)
 			e->state = A_RUNNING;
 		pthread_mutex_unlock(&a->mu);
 		if (!go)
 			continue;
 		int rc = digest_one(a, e, ctx, buf);
-		left -= e->size;
+		left -= e->id.size;
 		pthread_mutex_lock(&a->mu);
 		e->state = rc == 0 ? A_DONE : A_FAILED;
 		pthread_mutex_unlock(&a->mu);
@@ -256,8 +250,8 @@ struct ps_ahead *ps_ahead_start(uint64_t budget)
 	return a;
 }
 
-int ps_ahead_take(struct ps_ahead *a, uint64_t dev, uint64_t ino, int64_t mtime_ns, uint64_t size,
-		  unsigned char md5[16], unsigned char sha1[20], unsigned char sha256[32])
+int ps_ahead_take(struct ps_ahead *a, const struct ps_cap_fid *id, unsigned char md5[16],
+		  unsigned char sha1[20], unsigned char sha256[32])
 {
 	if (!a)
 		return 0;
@@ -265,8 +259,8 @@ int ps_ahead_take(struct ps_ahead *a, uint64_t dev, uint64_t ino, int64_t mtime_
 	pthread_mutex_lock(&a->mu);
 	for (size_t i = 0; i < a->n; i++) {
 		struct aent *e = &a->v[i];
-		if (e->state == A_NEW || e->dev != dev || e->ino != ino ||
-		    e->mtime_ns != mtime_ns || e->size != size)
+		if (e->state == A_NEW || e->id.dev != id->dev || e->id.ino != id->ino ||
+		    e->id.mtime_ns != id->mtime_ns || e->id.size != id->size)
 			continue;
 		if (e->state == A_DONE) {
 			memcpy(md5, e->md5, 16);

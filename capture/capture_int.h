@@ -306,6 +306,13 @@ size_t ps_cap_exec_items(const char *maps, size_t len, const char *exe, size_t e
 int ps_cap_open_item(int dirfd, const struct ps_cap_item *it, const char *path, struct stat *sb);
 /* st_dev in the maps encoding: major << 20 | minor. */
 uint64_t ps_cap_dev_code(dev_t d);
+/* A file as the hashes know it (hash.c, ahead.c): device in the maps
+ * encoding, inode, mtime and size, from an fstat of the opened file. */
+struct ps_cap_fid {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+};
+void ps_cap_fid_of(const struct stat *sb, struct ps_cap_fid *id);
 /* MD5, SHA-1 and SHA-256 at once, in three contexts of the caller's
  * (created by begin when NULL; begin returns 0 or -1). */
 int ps_digests_begin(void *ctx[3]);
@@ -318,12 +325,11 @@ void ps_digests_free(void *ctx[3]);
 struct ps_ahead;
 /* Start the thread (NULL: nothing to do, or it could not start). */
 struct ps_ahead *ps_ahead_start(uint64_t budget);
-/* The digests of the file (dev in the maps encoding, the rest from its
- * fstat) when read ahead: 1.  Else read it yourself: -1 when it is one of
- * ours not read yet (from now on left to the caller), 0 when not one of
- * ours (or not yet opened there) or being read. */
-int ps_ahead_take(struct ps_ahead *a, uint64_t dev, uint64_t ino, int64_t mtime_ns, uint64_t size,
-		  unsigned char md5[16], unsigned char sha1[20], unsigned char sha256[32]);
+/* The digests of the file id when read ahead: 1.  Else read it yourself:
+ * -1 when it is one of ours not read yet (from now on left to the caller),
+ * 0 when not one of ours (or not yet opened there) or being read. */
+int ps_ahead_take(struct ps_ahead *a, const struct ps_cap_fid *id, unsigned char md5[16],
+		  unsigned char sha1[20], unsigned char sha256[32]);
 /* Has the thread gone through its list?  (For tests: the walk never waits.) */
 int ps_ahead_done(struct ps_ahead *a);
 /* The capture is over: the thread stops at its next chunk; waited for at

@@ -51,9 +51,7 @@
 
 /* A file read, by (dev, ino, mtime). */
 struct hfile {
-	uint64_t dev, ino;
-	int64_t mtime_ns;
-	uint64_t size;
+	struct ps_cap_fid id;
 	int have_hash;
 	unsigned char md5[16], sha1[20], sha256[32];
 };
@@ -164,7 +162,7 @@ static struct hfile *file_find(struct ps_hashes *h, uint64_t dev, uint64_t ino, 
 	uint64_t v;
 	while (ps_hmap_next(&h->files, file_key(dev, ino, mtime_ns), &it, &v)) {
 		struct hfile *f = &h->v[v];
-		if (f->dev == dev && f->ino == ino && f->mtime_ns == mtime_ns)
+		if (f->id.dev == dev && f->id.ino == ino && f->id.mtime_ns == mtime_ns)
 			return f;
 	}
 	return NULL;
@@ -178,7 +176,7 @@ static struct hfile *file_add(struct ps_hashes *h, const struct hfile *f)
 		h->cap = h->cap ? h->cap * 2 : 256;
 		h->v = ps_xrealloc(h->v, h->cap * sizeof(*h->v));
 	}
-	if (ps_hmap_put(&h->files, file_key(f->dev, f->ino, f->mtime_ns), h->n) < 0)
+	if (ps_hmap_put(&h->files, file_key(f->id.dev, f->id.ino, f->id.mtime_ns), h->n) < 0)
 		return NULL;
 	h->v[h->n] = *f;
 	return &h->v[h->n++];
@@ -187,7 +185,8 @@ static struct hfile *file_add(struct ps_hashes *h, const struct hfile *f)
 /* Has (file, path) been listed?  Marks it listed when not. */
 static int row_seen(struct ps_hashes *h, const struct hfile *f, const char *path)
 {
-	uint64_t k[4] = {f->dev, f->ino, (uint64_t)f->mtime_ns, XXH3_64bits(path, strlen(path))};
+	uint64_t k[4] = {f->id.dev, f->id.ino, (uint64_t)f->id.mtime_ns,
+			 XXH3_64bits(path, strlen(path))};
 	uint64_t key = XXH3_64bits(k, sizeof(k)), off;
 	size_t it = 0;
 	while (ps_hmap_next(&h->rows, key, &it, &off))
@@ -205,13 +204,18 @@ uint64_t ps_cap_dev_code(dev_t d)
 	return (uint64_t)major(d) << 20 | minor(d);
 }
 
+void ps_cap_fid_of(const struct stat *sb, struct ps_cap_fid *id)
+{
+	id->dev = ps_cap_dev_code(sb->st_dev);
+	id->ino = (uint64_t)sb->st_ino;
+	id->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	id->size = sb->st_size > 0 ? (uint64_t)sb->st_size : 0;
+}
+
 static void file_from_stat(struct hfile *f, const struct stat *sb)
 {
 	memset(f, 0, sizeof(*f));
-	f->dev = ps_cap_dev_code(sb->st_dev);
-	f->ino = (uint64_t)sb->st_ino;
-	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-	f->size = sb->st_size > 0 ? (uint64_t)sb->st_size : 0;
+	ps_cap_fid_of(sb, &f->id);
 }
 
 static void report(struct walker *w, const struct hfile *f, const char *path, const char *member,
@@ -227,10 +231,10 @@ static void report(struct walker *w, const struct hfile *f, const char *path, co
 	h.source = source;
 	h.pid = w->p.pid;
 	if (f) {
-		h.dev = f->dev;
-		h.ino = f->ino;
-		h.mtime_ns = f->mtime_ns;
-		h.size = f->size;
+		h.dev = f->id.dev;
+		h.ino = f->id.ino;
+		h.mtime_ns = f->id.mtime_ns;
+		h.size = f->id.size;
 		h.have_hash = f->have_hash;
 		memcpy(h.md5, f->md5, sizeof(h.md5));
 		memcpy(h.sha1, f->sha1, sizeof(h.sha1));
@@ -515,7 +519,7 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	} else {
 		e = ENOMEM;
 	}
-	f.size = bytes;
+	f.id.size = bytes;
 	w->st->hash_files++;
 	w->st->hash_bytes += bytes;
 	w->st->hash_ns += ps_mono_ns() - t0;
@@ -523,8 +527,8 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	 * (the exe's, or an fd's that the process maps executable: a data
 	 * file's would only fill the set, one per process on some hosts) */
 	if (f.have_hash && !truncated && sb->st_size >= 0 && bytes == (uint64_t)sb->st_size &&
-	    (strcmp(rel, "exe") == 0 || mapped_exec(w, f.dev, f.ino)) &&
-	    !file_find(r->hashes, f.dev, f.ino, f.mtime_ns))
+	    (strcmp(rel, "exe") == 0 || mapped_exec(w, f.id.dev, f.id.ino)) &&
+	    !file_find(r->hashes, f.id.dev, f.id.ino, f.id.mtime_ns))
 		file_add(r->hashes, &f);
 	/* w->path is the member's: proc/<pid>/exe.body */
 	report(w, &f, path.buf ? path.buf : "", w->path.buf, "body",
@@ -597,7 +601,7 @@ static void hash_item(struct walker *w, const struct ps_cap_item *it, const char
 	ps_cap_guard_end(w);
 	if (pre) {
 		file_from_stat(&f, &sb);
-		struct hfile *known = file_find(h, f.dev, f.ino, f.mtime_ns);
+		struct hfile *known = file_find(h, f.id.dev, f.id.ino, f.id.mtime_ns);
 		if (known) {
 			f = *known;
 			if (!row_seen(h, &f, path))
@@ -611,28 +615,27 @@ static void hash_item(struct walker *w, const struct ps_cap_item *it, const char
 	ps_cap_guard_end(w);
 	if (w->hash_fd < 0) {
 		memset(&f, 0, sizeof(f));
-		f.dev = it->dev;
-		f.ino = it->ino;
+		f.id.dev = it->dev;
+		f.id.ino = it->ino;
 		report(w, it->exe ? NULL : &f, path, NULL, source,
 		       e == ESTALE ? "changed" : ps_errno_name(e));
 		return;
 	}
 	file_from_stat(&f, &sb);
-	struct hfile *known = file_find(h, f.dev, f.ino, f.mtime_ns);
+	struct hfile *known = file_find(h, f.id.dev, f.id.ino, f.id.mtime_ns);
 	if (known) {
 		f = *known; /* read before: same bytes */
-	} else if (f.size > h->budget) {
+	} else if (f.id.size > h->budget) {
 		w->st->hash_over++;
 		if (!row_seen(h, &f, path))
 			report(w, &f, path, NULL, source, "budget");
 		goto out;
 	} else {
 		uint64_t bytes = 0;
-		if (ps_ahead_take(h->ahead, f.dev, f.ino, f.mtime_ns, f.size, f.md5, f.sha1,
-				  f.sha256) > 0) {
+		if (ps_ahead_take(h->ahead, &f.id, f.md5, f.sha1, f.sha256) > 0) {
 			/* one of procsnap's own, read whole by ahead.c: counted as read */
 			f.have_hash = 1;
-			bytes = f.size;
+			bytes = f.id.size;
 			w->st->hash_ahead++;
 		} else {
 			ps_cap_guard_begin(w, 0);
@@ -698,8 +701,8 @@ void ps_cap_hash_process(struct walker *w)
 				h->hung[h->nhung++] = it->dev;
 			struct hfile f;
 			memset(&f, 0, sizeof(f));
-			f.dev = it->dev;
-			f.ino = it->ino;
+			f.id.dev = it->dev;
+			f.id.ino = it->ino;
 			report(w, it->ino ? &f : NULL, path.buf, NULL, it->exe ? "exe" : "map",
 			       "ETIMEDOUT");
 		}

@@ -25,12 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-struct key {
-	uint64_t dev, ino, size;
-	int64_t mtime_ns;
-};
-
-static int key_of(const char *path, struct key *k)
+/* The file's identity computed here from stat(2), not by ps_cap_fid_of. */
+static int key_of(const char *path, struct ps_cap_fid *k)
 {
 	struct stat sb;
 	if (stat(path, &sb) < 0)
@@ -95,11 +91,11 @@ static int mapped(const char *part, char *out, size_t n)
 
 static void check_taken(struct ps_ahead *a, const char *path)
 {
-	struct key k;
+	struct ps_cap_fid k;
 	unsigned char md5[16], sha1[20], sha256[32];
 	char got[65], want[200];
 	CHECK_INT(key_of(path, &k), 0);
-	CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256), 1);
+	CHECK_INT(ps_ahead_take(a, &k, md5, sha1, sha256), 1);
 	hex(sha256, 32, got);
 	tool_digest("sha256sum", path, want, sizeof(want));
 	CHECK_STR(got, want);
@@ -110,8 +106,11 @@ static void check_taken(struct ps_ahead *a, const char *path)
 	tool_digest("md5sum", path, want, sizeof(want));
 	CHECK_STR(got, want);
 	/* another size, or another inode: not this file */
-	CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size + 1, md5, sha1, sha256), 0);
-	CHECK_INT(ps_ahead_take(a, k.dev, k.ino + 1, k.mtime_ns, k.size, md5, sha1, sha256), 0);
+	struct ps_cap_fid bigger = k, other = k;
+	bigger.size++;
+	other.ino++;
+	CHECK_INT(ps_ahead_take(a, &bigger, md5, sha1, sha256), 0);
+	CHECK_INT(ps_ahead_take(a, &other, md5, sha1, sha256), 0);
 }
 
 static void own_files_digested(void)
@@ -132,7 +131,7 @@ static void own_files_digested(void)
 static void claimed_and_budget(void)
 {
 	char exe[PATH_MAX];
-	struct key k;
+	struct ps_cap_fid k;
 	unsigned char md5[16], sha1[20], sha256[32];
 	CHECK(realpath("/proc/self/exe", exe) != NULL);
 	CHECK_INT(key_of(exe, &k), 0);
@@ -143,7 +142,7 @@ static void claimed_and_budget(void)
 	if (!a)
 		return;
 	wait_done(a);
-	CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256), -1);
+	CHECK_INT(ps_ahead_take(a, &k, md5, sha1, sha256), -1);
 	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
 	/* claimed first: the thread leaves it (taken again: still not read) */
 	a = ps_ahead_start(UINT64_MAX);
@@ -154,13 +153,13 @@ static void claimed_and_budget(void)
 	for (int i = 0; i < 20000 && rc == 0 && !ps_ahead_done(a); i++) {
 		/* 0 until the thread has opened the file (then -1: ours now), or
 		 * 1 when it was quicker and read it already */
-		rc = ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256);
+		rc = ps_ahead_take(a, &k, md5, sha1, sha256);
 		struct timespec ts = {0, 50 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	wait_done(a);
 	if (rc == -1) /* claimed: never read there */
-		CHECK_INT(ps_ahead_take(a, k.dev, k.ino, k.mtime_ns, k.size, md5, sha1, sha256), 0);
+		CHECK_INT(ps_ahead_take(a, &k, md5, sha1, sha256), 0);
 	else
 		printf("(the thread read the exe before it could be claimed: rc %d)\n", rc);
 	CHECK_INT(ps_ahead_stop(a), 0); /* it ended: nothing left behind */
