@@ -53,11 +53,9 @@ void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 struct ps_reader {
 	char *name; /* for messages */
 	int fd;
-	int salvage;
-	uint64_t unload_over; /* ps_reader_opts */
-	int (*keep)(const char *path);
-	struct ps_src src;	/* the tar stream */
-	struct ps_fetch *fetch; /* ps_reader_fetch */
+	struct ps_reader_opts o; /* as opened (tmpdir is used by the opening only) */
+	struct ps_src src;	 /* the tar stream */
+	struct ps_fetch *fetch;	 /* ps_reader_fetch */
 	/* a header block found by resynchronising, handed out first */
 	unsigned char blk[512];
 	size_t blk_len, blk_pos;
@@ -505,8 +503,8 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	 * a member it does not want): hashed as it goes by, not kept; first,
 	 * it must fit in what the rest of the archive holds. */
 	int big = load && ((uint64_t)size > PS_MEMBER_MAX ||
-			   (r->unload_over && (uint64_t)size > r->unload_over && cheap_again(r) &&
-			    !(r->keep && r->keep(r->cur_path))));
+			   (r->o.unload_over && (uint64_t)size > r->o.unload_over &&
+			    cheap_again(r) && !(r->o.keep && r->o.keep(r->cur_path))));
 	if (big && (uint64_t)size > room(r, hpos))
 		return hostile(r, err,
 			       "member %s claims %llu bytes, more than the rest of the archive "
@@ -610,7 +608,7 @@ int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err
 	for (;;) {
 		if (r->dmg_ready) {
 			r->dmg_ready = 0;
-			if (!r->salvage)
+			if (!r->o.salvage)
 				return dmg_error(r, err);
 			return PS_READER_DAMAGED;
 		}
@@ -691,7 +689,7 @@ int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_e
 			r->stream_cut = 1;
 			if (ctx_failed(r, r->cur_hoff, r->cur_path, err) < 0)
 				return -1;
-			if (!r->salvage && r->dmg_ready) {
+			if (!r->o.salvage && r->dmg_ready) {
 				r->dmg_ready = 0;
 				return dmg_error(r, err);
 			}
@@ -820,11 +818,9 @@ static int open_fd(struct ps_reader **rp, int fd, const char *name, const struct
 	struct ps_reader *r = ps_xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->name = ps_xstrdup(name);
-	if (o) {
-		r->salvage = o->salvage;
-		r->unload_over = o->unload_over;
-		r->keep = o->keep;
-	}
+	if (o)
+		r->o = *o;
+	r->o.tmpdir = NULL;
 	ps_buf_init(&r->data);
 	ps_buf_init(&r->line);
 	if (ps_src_open(&r->src, fd, name, err) < 0 ||
@@ -885,9 +881,7 @@ int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
 	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return ps_err_set(err, errno, "%s: %s", r->name, strerror(errno));
-	struct ps_reader_opts o = {
-	    .salvage = r->salvage, .unload_over = r->unload_over, .keep = r->keep};
-	return open_fd(r2, fd, r->name, &o, c_off, err);
+	return open_fd(r2, fd, r->name, &r->o, c_off, err);
 }
 
 int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,
