@@ -514,11 +514,10 @@ static int member_content(struct rebuild *rb, const struct ps_rmember *m, int wa
 	return 0;
 }
 
-/* The builder reads meta.json, summary.json and processes.tsv, the tables what
- * they parse: only that content is carried. */
-static int carried(const char *path)
+/* procsnap's own records: carried whole to the builder, damaged or not */
+static int own_record(const char *path)
 {
-	return strncmp(path, "procsnap/", 9) == 0 || ps_tables_wants(path);
+	return strncmp(path, "procsnap/", 9) == 0;
 }
 
 /* What the reader holds however large (up to PS_MEMBER_MAX): procsnap's
@@ -527,14 +526,17 @@ static int carried(const char *path)
  * by, and read again from the archive if the tables parse it. */
 static int held(const char *path)
 {
-	return strncmp(path, "procsnap/", 9) == 0 && strcmp(path, PS_HASHES_PATH) != 0;
+	return own_record(path) && strcmp(path, PS_HASHES_PATH) != 0;
 }
 
 /* A member with its manifest line (l) or without one (unlisted). */
 static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err *err)
 {
 	const struct ps_rmember *m = &rb->m;
-	int want = m->kind == PS_M_FILE && carried(m->path);
+	/* The builder reads meta.json, summary.json and processes.tsv, the
+	 * tables what they parse: only that content is carried. */
+	int own = own_record(m->path);
+	int want = m->kind == PS_M_FILE && (own || ps_tables_wants(m->path));
 	const void *data;
 	size_t len;
 	unsigned char h[16];
@@ -584,15 +586,15 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		}
 		/* Do not parse bytes that are not what was read; the snapshot's
 		 * own records are kept (the builder reads them defensively). */
-		if (bad && r.data_len && strncmp(m->path, "procsnap/", 9) != 0) {
+		if (bad && r.data_len && !own) {
 			data = NULL;
 			r.data_len = 0;
 		}
 	}
 	/* procsnap's own records are read whole, but hashes.tsv (a row per
 	 * body, 5 MB at N=10,000), parsed in pieces as in capture; content
-	 * the reader did not hold is read again, into the spill file */
-	int own = strncmp(m->path, "procsnap/", 9) == 0; /* parsed even when damaged, above */
+	 * the reader did not hold is read again, into the spill file (one of
+	 * procsnap's own even when damaged, as above) */
 	if (want && !data && m->unloaded && !m->hardlink && (r.damage == PS_DAMAGE_NONE || own) &&
 	    m->data_off != PS_OFF_UNKNOWN) {
 		int fd = spill_fetch(rb, m, err);
