@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const char help[] =
     "usage: procsnap verify [--sha256 HEX] SNAP|-\n"
@@ -44,7 +45,20 @@ struct vstate {
 	struct ps_buf path, esc;
 	uint64_t members, lines, bad_lines, damages;
 	int saw_manifest;
+	uint64_t *hit; /* bit per member (seq): matched by a manifest line */
+	uint64_t nhit;
 };
+
+/* A path's key in the temporary tables: its XXH3-64 as a signed integer.
+ * Lookups go through an index of these and then compare the path itself,
+ * so equal keys of different paths only cost a comparison. */
+static int64_t path_key(const void *p, size_t n)
+{
+	uint64_t h = XXH3_64bits(p, n);
+	int64_t k;
+	memcpy(&k, &h, sizeof(k));
+	return k;
+}
 
 static int vexec(sqlite3 *db, const char *sql)
 {
@@ -99,6 +113,7 @@ static int load_manifest(struct vstate *v, struct ps_reader *r, struct ps_err *e
 		}
 		sqlite3_stmt *s = v->ins_mf;
 		sqlite3_bind_blob(s, 1, v->path.buf, (int)v->path.len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, path_key(v->path.buf, v->path.len));
 		sqlite3_bind_int(s, 2, (int)ml.kind);
 		sqlite3_bind_int64(s, 3, (int64_t)ml.size);
 		if (ml.has_hash)
@@ -114,13 +129,17 @@ static int add_member(struct vstate *v, const struct ps_rmember *m)
 	sqlite3_stmt *s = v->ins_m;
 	size_t size = m->kind == PS_M_LINK && m->target ? strlen(m->target) : m->len;
 	v->members++;
+	size_t pn = strlen(m->path);
 	sqlite3_bind_int64(s, 1, (int64_t)v->members);
-	sqlite3_bind_blob(s, 2, m->path, (int)strlen(m->path), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, m->path, (int)pn, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, path_key(m->path, pn));
 	sqlite3_bind_int(s, 3, (int)m->kind);
 	sqlite3_bind_int64(s, 4, (int64_t)size);
-	if (m->hardlink)
-		sqlite3_bind_blob(s, 6, m->hardlink, (int)strlen(m->hardlink), SQLITE_STATIC);
-	else if (m->kind != PS_M_DIR)
+	if (m->hardlink) {
+		size_t ln = strlen(m->hardlink);
+		sqlite3_bind_blob(s, 6, m->hardlink, (int)ln, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, path_key(m->hardlink, ln));
+	} else if (m->kind != PS_M_DIR)
 		sqlite3_bind_blob(s, 5, m->xxh3, 16, SQLITE_STATIC);
 	return vstep(v->db, s);
 }
@@ -158,32 +177,105 @@ struct counts {
 	uint64_t checked, damaged, mismatch, missing, unlisted;
 };
 
-/* Walk the manifest in order against the members. */
+/* A member as compare() sees it. */
+struct vmem {
+	int found;
+	int64_t seq;
+	int kind;
+	int64_t size;
+	const void *hash; /* 16 bytes or NULL */
+	int hashn;
+	int is_link;	   /* a hardlink: then thash/tsize are its target's */
+	const void *thash; /* NULL: the target was not read */
+	int thashn;
+	int64_t tsize;
+};
+
+/* The first member with path p (key k) into x (columns valid until q is
+ * stepped or reset again); x->found 0 when none.  q: the by-key lookup. */
+static int lookup(sqlite3_stmt *q, const void *p, size_t pn, int64_t k, struct vmem *x)
+{
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, k);
+	sqlite3_bind_blob(q, 2, p, (int)pn, SQLITE_STATIC);
+	int r = sqlite3_step(q);
+	x->found = r == SQLITE_ROW;
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -1;
+}
+
+/* Columns of a member row (seq, kind, size, hash, link, lkey) at col. */
+static void vmem_of(sqlite3_stmt *q, struct vmem *x)
+{
+	x->found = 1;
+	x->seq = sqlite3_column_int64(q, 0);
+	x->kind = sqlite3_column_int(q, 1);
+	x->size = sqlite3_column_int64(q, 2);
+	x->hash = sqlite3_column_blob(q, 3);
+	x->hashn = sqlite3_column_bytes(q, 3);
+	x->is_link = sqlite3_column_type(q, 4) != SQLITE_NULL;
+	x->thash = NULL;
+	x->thashn = 0;
+	x->tsize = 0;
+}
+
+/*
+ * Walk the manifest in order against the members.  The writer puts them in
+ * the same order, so when no path has two members the walk is a merge: the
+ * next member is the manifest line's, and only a line whose member is
+ * elsewhere (or nowhere) and a hardlink's target are looked up, through an
+ * index of path keys.  With repeated paths every line is looked up (the
+ * first member of the path counts).  Random lookups for every line cost
+ * 5 s at N=10,000, the merge a fraction of that.
+ */
 static int compare(struct vstate *v, struct counts *c)
 {
-	sqlite3_stmt *q = NULL, *hit = NULL, *dmg_after = NULL, *cut = NULL, *unl = NULL;
+	sqlite3_stmt *qf = NULL, *qm = NULL, *byk = NULL, *tgt = NULL, *dmg_after = NULL,
+		     *cut = NULL, *unl = NULL, *dup = NULL;
 	int rc = 2;
-	if (vexec(v->db, "CREATE INDEX m_path ON m(path); CREATE INDEX d_after ON d(after);"
+	if (vexec(v->db, "CREATE INDEX m_key ON m(pkey); CREATE INDEX d_after ON d(after);"
 			 "CREATE INDEX d_path ON d(path)") ||
+	    vprep(v->db, "SELECT path, kind, size, hash, pkey FROM mf ORDER BY line", &qf) ||
+	    vprep(v->db, "SELECT seq, kind, size, hash, link, lkey, path FROM m ORDER BY seq",
+		  &qm) ||
 	    vprep(v->db,
-		  "SELECT mf.path, mf.kind, mf.size, mf.hash, x.seq, x.kind, x.size, x.hash, "
-		  "x.link, (SELECT t.hash FROM m t WHERE t.path = x.link ORDER BY t.seq LIMIT 1), "
-		  "(SELECT t.size FROM m t WHERE t.path = x.link ORDER BY t.seq LIMIT 1) "
-		  "FROM mf LEFT JOIN m x ON x.seq = "
-		  "(SELECT seq FROM m WHERE m.path = mf.path ORDER BY seq LIMIT 1) "
-		  "ORDER BY mf.line",
-		  &q) ||
-	    vprep(v->db, "INSERT OR IGNORE INTO hit VALUES (?)", &hit) ||
+		  "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND "
+		  "path = ?2 ORDER BY seq LIMIT 1",
+		  &byk) ||
+	    vprep(v->db,
+		  "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND "
+		  "path = ?2 ORDER BY seq LIMIT 1",
+		  &tgt) ||
+	    vprep(v->db, "SELECT 1 FROM m GROUP BY pkey HAVING count(*) > 1 LIMIT 1", &dup) ||
 	    vprep(v->db, "SELECT 1 FROM d WHERE after = ?", &dmg_after) ||
 	    vprep(v->db, "SELECT 1 FROM d WHERE path = ?", &cut))
 		goto out;
+	int r = sqlite3_step(dup);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		goto fail;
+	int merge = r == SQLITE_DONE;			 /* no two members share a path key */
+	int mr = merge ? sqlite3_step(qm) : SQLITE_DONE; /* the next member, in order */
 	int64_t last = 0; /* seq of the last member matched, in manifest order */
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		const void *p = sqlite3_column_blob(q, 0);
-		size_t pn = (size_t)sqlite3_column_bytes(q, 0);
-		int kind = sqlite3_column_int(q, 1);
-		if (sqlite3_column_type(q, 4) == SQLITE_NULL) {
+	while ((r = sqlite3_step(qf)) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(qf, 0);
+		size_t pn = (size_t)sqlite3_column_bytes(qf, 0);
+		int kind = sqlite3_column_int(qf, 1);
+		struct vmem x;
+		sqlite3_stmt *src; /* the statement x's columns are in */
+		if (mr == SQLITE_ROW && (size_t)sqlite3_column_bytes(qm, 6) == pn &&
+		    memcmp(sqlite3_column_blob(qm, 6), p, pn) == 0) {
+			vmem_of(qm, &x);
+			src = qm;
+		} else {
+			if (lookup(byk, p, pn, sqlite3_column_int64(qf, 4), &x) < 0)
+				goto fail;
+			if (x.found)
+				vmem_of(byk, &x);
+			src = byk;
+			/* a member further on: the merge goes on after it */
+			while (x.found && mr == SQLITE_ROW && sqlite3_column_int64(qm, 0) < x.seq)
+				mr = sqlite3_step(qm);
+		}
+		if (!x.found) {
 			if (kind == PS_M_ABSENT) {
 				c->checked++;
 				continue;
@@ -201,23 +293,35 @@ static int compare(struct vstate *v, struct counts *c)
 				c->missing++;
 			continue;
 		}
-		int64_t seq = sqlite3_column_int64(q, 4);
-		last = seq;
-		sqlite3_bind_int64(hit, 1, seq);
-		if (vstep(v->db, hit))
-			goto out;
-		int mkind = sqlite3_column_int(q, 5);
-		int is_link = sqlite3_column_type(q, 8) != SQLITE_NULL;
-		int hcol = is_link ? 9 : 7, scol = is_link ? 10 : 6;
-		const void *mh = sqlite3_column_blob(q, 3), *h = sqlite3_column_blob(q, hcol);
-		int ok = kind == mkind;
+		if (x.is_link) {
+			struct vmem t;
+			if (lookup(tgt, sqlite3_column_blob(src, 4),
+				   (size_t)sqlite3_column_bytes(src, 4),
+				   sqlite3_column_int64(src, 5), &t) < 0)
+				goto fail;
+			if (t.found) {
+				x.thash = sqlite3_column_blob(tgt, 3);
+				x.thashn = sqlite3_column_bytes(tgt, 3);
+				x.tsize = sqlite3_column_int64(tgt, 2);
+			}
+		}
+		last = x.seq;
+		if (x.seq >= 1 && (uint64_t)x.seq <= v->members &&
+		    !(v->hit[(uint64_t)x.seq / 64] >> ((uint64_t)x.seq % 64) & 1)) {
+			v->hit[(uint64_t)x.seq / 64] |= (uint64_t)1 << ((uint64_t)x.seq % 64);
+			v->nhit++;
+		}
+		const void *mh = sqlite3_column_blob(qf, 3);
+		const void *h = x.is_link ? x.thash : x.hash;
+		int hn = x.is_link ? x.thashn : x.hashn;
+		int64_t size = x.is_link ? x.tsize : x.size;
+		int ok = kind == x.kind;
 		if (ok && kind != PS_M_DIR)
-			ok = mh && h && sqlite3_column_bytes(q, hcol) == 16 &&
-			     memcmp(mh, h, 16) == 0 &&
-			     sqlite3_column_int64(q, 2) == sqlite3_column_int64(q, scol);
+			ok = mh && h && hn == 16 && memcmp(mh, h, 16) == 0 &&
+			     sqlite3_column_int64(qf, 2) == size;
 		if (ok) {
 			c->checked++;
-		} else if (is_link && !h && v->damages) {
+		} else if (x.is_link && !h && v->damages) {
 			/* a hardlink whose data was lost with its target */
 			print_path(v, "DAMAGED", p, pn);
 			c->damaged++;
@@ -225,11 +329,11 @@ static int compare(struct vstate *v, struct counts *c)
 			print_path(v, "MISMATCH", p, pn);
 			c->mismatch++;
 		}
+		if (src == qm)
+			mr = sqlite3_step(qm);
 	}
-	if (r != SQLITE_DONE) {
-		cli_fail("verify", "sqlite: %s", sqlite3_errmsg(v->db));
-		goto out;
-	}
+	if (r != SQLITE_DONE || (mr != SQLITE_ROW && mr != SQLITE_DONE))
+		goto fail;
 	/* Members cut by damage that the manifest does not list (the manifest
 	 * itself, say), then members the manifest does not list. */
 	if (vprep(v->db,
@@ -243,18 +347,30 @@ static int compare(struct vstate *v, struct counts *c)
 		c->damaged++;
 	}
 	sqlite3_finalize(unl);
-	if (vprep(v->db, "SELECT path FROM m WHERE seq NOT IN (SELECT seq FROM hit) ORDER BY seq",
-		  &unl))
-		goto out;
-	while (sqlite3_step(unl) == SQLITE_ROW) {
-		print_path(v, "UNLISTED", sqlite3_column_blob(unl, 0),
-			   (size_t)sqlite3_column_bytes(unl, 0));
-		c->unlisted++;
+	unl = NULL;
+	/* members no manifest line matched (none, usually: then not read) */
+	if (v->nhit < v->members) {
+		if (vprep(v->db, "SELECT seq, path FROM m ORDER BY seq", &unl))
+			goto out;
+		while (sqlite3_step(unl) == SQLITE_ROW) {
+			uint64_t seq = (uint64_t)sqlite3_column_int64(unl, 0);
+			if (seq <= v->members && v->hit[seq / 64] >> (seq % 64) & 1)
+				continue;
+			print_path(v, "UNLISTED", sqlite3_column_blob(unl, 1),
+				   (size_t)sqlite3_column_bytes(unl, 1));
+			c->unlisted++;
+		}
 	}
 	rc = 0;
+	goto out;
+fail:
+	cli_fail("verify", "sqlite: %s", sqlite3_errmsg(v->db));
 out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(hit);
+	sqlite3_finalize(qf);
+	sqlite3_finalize(qm);
+	sqlite3_finalize(byk);
+	sqlite3_finalize(tgt);
+	sqlite3_finalize(dup);
 	sqlite3_finalize(dmg_after);
 	sqlite3_finalize(cut);
 	sqlite3_finalize(unl);
@@ -388,18 +504,19 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 			"PRAGMA cache_size=-8192; PRAGMA temp_store=FILE; PRAGMA mmap_size=0; "
 			"PRAGMA locking_mode=EXCLUSIVE;"
 			"CREATE TABLE m(seq INTEGER PRIMARY KEY, path BLOB NOT NULL, kind INT, "
-			"size INT, hash BLOB, link BLOB);"
+			"size INT, hash BLOB, link BLOB, pkey INT, lkey INT);"
 			"CREATE TABLE mf(line INTEGER PRIMARY KEY, path BLOB NOT NULL, kind INT, "
-			"size INT, hash BLOB);"
-			"CREATE TABLE d(id INTEGER PRIMARY KEY, after INT, path BLOB);"
-			"CREATE TABLE hit(seq INTEGER PRIMARY KEY)") ||
-	    vprep(v.db, "INSERT INTO m VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &v.ins_m) ||
-	    vprep(v.db, "INSERT INTO mf(path, kind, size, hash) VALUES (?1, ?2, ?3, ?4)",
+			"size INT, hash BLOB, pkey INT);"
+			"CREATE TABLE d(id INTEGER PRIMARY KEY, after INT, path BLOB)") ||
+	    vprep(v.db, "INSERT INTO m VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &v.ins_m) ||
+	    vprep(v.db, "INSERT INTO mf(path, kind, size, hash, pkey) VALUES (?1, ?2, ?3, ?4, ?5)",
 		  &v.ins_mf) ||
 	    vprep(v.db, "INSERT INTO d(after, path) VALUES (?1, ?2)", &v.ins_d))
 		goto out;
 	if (read_archive(&v, archive.buf, tmp, sha))
 		goto out;
+	/* a bit per member (a million members: 128 KiB) */
+	v.hit = ps_xcalloc(v.members / 64 + 1, sizeof(*v.hit));
 	ps_hex(shahex, sha, 32);
 	rc = 0;
 	if (!v.saw_manifest) {
@@ -461,5 +578,6 @@ out:
 	ps_buf_release(&v.path);
 	ps_buf_release(&v.esc);
 	ps_buf_release(&archive);
+	free(v.hit);
 	return rc;
 }

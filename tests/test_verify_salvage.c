@@ -420,6 +420,86 @@ static void test_manifest_disagrees(void)
 	ps_buf_release(&man);
 }
 
+/* verify's comparison is a merge of the manifest with the members when no
+ * path repeats, with lookups for what is out of order (and a hardlink's
+ * target); with a repeated path every line is looked up.  Both give the
+ * same answers: lines out of order, a hardlink, and (second archive) a
+ * path stored twice, whose first member counts and whose second is
+ * UNLISTED. */
+static void test_order_and_repeats(void)
+{
+	char d1[300], d2[700], d3[100];
+	tc_fill(d1, sizeof(d1), 4);
+	tc_fill(d2, sizeof(d2), 5);
+	tc_fill(d3, sizeof(d3), 6);
+	for (int repeat = 0; repeat < 2; repeat++) {
+		char a[400], sha[65];
+		snprintf(a, sizeof(a), "%s/order%d.tar.zst", dir, repeat);
+		struct ps_buf t = PS_BUF_INIT, man = PS_BUF_INIT;
+		tc_file(&t, PS_META_PATH, TC_META, strlen(TC_META));
+		tc_file(&t, "proc/sys/a", d1, sizeof(d1));
+		tc_file(&t, "proc/sys/b", d2, sizeof(d2));
+		tc_header(&t, "proc/sys/h", 0, '1', "proc/sys/a"); /* hardlink to a */
+		tc_file(&t, "proc/sys/c", d3, sizeof(d3));
+		if (repeat)
+			tc_file(&t, "proc/sys/a", d2, sizeof(d2)); /* a again, other bytes */
+		tc_line(&man, PS_META_PATH, "file", TC_META, strlen(TC_META));
+		tc_line(&man, "proc/sys/c", "file", d3, sizeof(d3)); /* ahead of its place */
+		tc_line(&man, "proc/sys/b", "file", d2, sizeof(d2));
+		tc_line(&man, "proc/sys/a", "file", d1, sizeof(d1));
+		tc_line(&man, "proc/sys/h", "file", d1, sizeof(d1));
+		tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
+		tc_end(&t);
+		CHECK_INT(tc_write_zstd(a, t.buf, t.len, 0, 0), 0);
+		tc_sha256_file(a, sha);
+		struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
+		const char *argv[] = {"procsnap", "verify", "--sha256", sha, a, NULL};
+		CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+		CHECK_INT(run.status, repeat ? 1 : 0);
+		CHECK_INT(count_prefix(run.out.buf, "MISMATCH "), 0);
+		CHECK_INT(count_prefix(run.out.buf, "MISSING "), 0);
+		CHECK_INT(count_prefix(run.out.buf, "UNLISTED "), repeat);
+		if (repeat)
+			CHECK(has_line(run.out.buf, "UNLISTED proc/sys/a"));
+		CHECK(strstr(run.out.buf,
+			     repeat ? "5 manifest entries checked and intact" : "OK ") != NULL);
+		ps_buf_release(&run.out);
+		ps_buf_release(&run.err);
+		ps_buf_release(&t);
+		ps_buf_release(&man);
+	}
+	/* A merge would reach the second copy of a (after c, listed twice) and
+	 * take it; the first member of a path is the one that counts. */
+	char a[400];
+	snprintf(a, sizeof(a), "%s/order2.tar.zst", dir);
+	struct ps_buf t = PS_BUF_INIT, man = PS_BUF_INIT;
+	tc_file(&t, PS_META_PATH, TC_META, strlen(TC_META));
+	tc_file(&t, "proc/sys/a", d2, sizeof(d2));
+	tc_file(&t, "proc/sys/b", d2, sizeof(d2));
+	tc_file(&t, "proc/sys/c", d3, sizeof(d3));
+	tc_file(&t, "proc/sys/a", d1, sizeof(d1));
+	tc_line(&man, PS_META_PATH, "file", TC_META, strlen(TC_META));
+	tc_line(&man, "proc/sys/b", "file", d2, sizeof(d2));
+	tc_line(&man, "proc/sys/c", "file", d3, sizeof(d3));
+	tc_line(&man, "proc/sys/c", "file", d3, sizeof(d3));
+	tc_line(&man, "proc/sys/a", "file", d1, sizeof(d1));
+	tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
+	tc_end(&t);
+	CHECK_INT(tc_write_zstd(a, t.buf, t.len, 0, 0), 0);
+	struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
+	const char *argv[] = {"procsnap", "verify", a, NULL};
+	CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+	CHECK_INT(run.status, 1);
+	CHECK(has_line(run.out.buf, "MISMATCH proc/sys/a"));
+	CHECK_INT(count_prefix(run.out.buf, "MISMATCH "), 1);
+	CHECK(has_line(run.out.buf, "UNLISTED proc/sys/a"));
+	CHECK_INT(count_prefix(run.out.buf, "UNLISTED "), 1);
+	ps_buf_release(&run.out);
+	ps_buf_release(&run.err);
+	ps_buf_release(&t);
+	ps_buf_release(&man);
+}
+
 /* ASan's quarantine keeps what SQLite frees: no RSS figure means anything
  * there. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -470,8 +550,12 @@ static void test_many_members(void)
 	ps_buf_release(&run.err);
 }
 
-static const struct t_case cases[] = {T(test_flip_middle_frame), T(test_plain_tar),
-				      T(test_truncated),	 T(test_manifest_disagrees),
-				      T(test_many_members),	 {0, 0}};
+static const struct t_case cases[] = {T(test_flip_middle_frame),
+				      T(test_plain_tar),
+				      T(test_truncated),
+				      T(test_manifest_disagrees),
+				      T(test_order_and_repeats),
+				      T(test_many_members),
+				      {0, 0}};
 
 T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)
