@@ -12,6 +12,17 @@ void ps_buf_add_json(struct ps_buf *b, const char *s, size_t len)
 	ps_buf_grow(b, len + 2);
 	ps_buf_addc(b, '"');
 	for (size_t i = 0; i < len;) {
+		/* A run of printable ASCII but '"' and '\\' goes as it is, in one
+		 * copy (export writes a GB of this at N=10,000). */
+		size_t j = i;
+		while (j < len && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7f &&
+		       s[j] != '"' && s[j] != '\\')
+			j++;
+		if (j > i) {
+			ps_buf_add(b, s + i, j - i);
+			i = j;
+			continue;
+		}
 		unsigned char c = (unsigned char)s[i];
 		uint32_t cp = 0;
 		size_t k = ps_utf8_len(s + i, len - i, &cp);
@@ -143,7 +154,17 @@ void ps_json_strz(struct ps_json *j, const char *s)
 void ps_json_int(struct ps_json *j, int64_t v)
 {
 	sep(j);
-	ps_buf_addf(j->b, "%lld", (long long)v);
+	/* digits backwards, without printf's machinery */
+	char t[24];
+	size_t n = sizeof(t);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--n] = '-';
+	ps_buf_add(j->b, t + n, sizeof(t) - n);
 }
 
 void ps_json_double(struct ps_json *j, double v)

@@ -230,6 +230,22 @@ static void json_writer(void)
 	ps_json_obj_end(&j);
 	ps_json_arr_end(&j);
 	CHECK_STR(b.buf, "[\n1,\n{\"x\":[]}\n]");
+	/* integers at the edges (written without printf) */
+	ps_buf_reset(&b);
+	ps_json_init(&j, &b);
+	ps_json_arr(&j);
+	ps_json_int(&j, 0);
+	ps_json_int(&j, 7);
+	ps_json_int(&j, -1);
+	ps_json_int(&j, 1000000007);
+	ps_json_int(&j, INT64_MAX);
+	ps_json_int(&j, INT64_MIN);
+	ps_json_arr_end(&j);
+	CHECK_STR(b.buf, "[0,7,-1,1000000007,9223372036854775807,-9223372036854775808]");
+	/* plain runs between escapes keep their bytes and order */
+	ps_buf_reset(&b);
+	ps_buf_add_json(&b, "proc/1/exe\"x\"~ \x1b]end", 20);
+	CHECK_STR(b.buf, "\"proc/1/exe\\\"x\\\"~ \\u001b]end\"");
 	ps_buf_release(&b);
 }
 
