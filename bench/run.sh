@@ -15,6 +15,7 @@
 #                or sqlite3 on SNAP.db as a stand-in while there is no query command
 #   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots; wall, peak RSS),
 #                skipped if absent
+#   verify       procsnap verify SNAP1 (one run; wall, peak RSS)
 # The floor and capture repetitions alternate, so background noise hits both.
 # Prints a markdown table and replaces the section for N in bench/RESULTS.md.
 #
@@ -252,6 +253,11 @@ run_n() {
 		done
 	fi
 
+	# verify: every member re-hashed against the manifest (a reader: the
+	# 64 MiB ceiling holds for it too); one run
+	log "N=$n: verify snap1"
+	"$BIN/timeit" -o "$d/verify.t" "$PROCSNAP" verify "$d/snap1.tar.zst" >"$d/verify.out" || true
+
 	# ---- figures --------------------------------------------------------
 	local f c ratio rss rss_mib a_med raw1 size1 isize1 idx irss x_med capbud
 	f=$(median "${fw[@]}")
@@ -303,6 +309,10 @@ run_n() {
 		else
 			echo "| diff | - | ≤ 1 s | SKIP | $diff_how |"
 		fi
+		local vrss
+		vrss=$(calc "%.1f" "$(field maxrss_kib "$d/verify.t") / 1024")
+		echo "| verify | $(calc "%.2f" "$(field wall "$d/verify.t")") s | - | - | procsnap verify snap1, exit $(field status "$d/verify.t"), cpu $(calc "%.2f" "$(field user "$d/verify.t") + $(field sys "$d/verify.t")") s: $(tail -1 "$d/verify.out" | cut -d' ' -f1,3-8) |"
+		echo "| verify peak RSS | $vrss MiB | ≤ 64 MiB | $(verdict "$vrss" 64) | wait4 ru_maxrss |"
 		echo
 		local raise=
 		[ "${BENCH_RAISE_PID_MAX:-0}" != 1 ] || raise="BENCH_RAISE_PID_MAX=1 "
