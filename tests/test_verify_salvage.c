@@ -347,6 +347,21 @@ static void test_truncated(void)
 	ps_buf_release(&run.err);
 }
 
+/* End the tar t with manifest man, write it to path a as tar.zst and run
+ * verify on it (with --sha256 of the file when sha). */
+static void verify_crafted(struct tc_run *run, const char *a, struct ps_buf *t,
+			   const struct ps_buf *man, int sha)
+{
+	tc_file(t, PS_MANIFEST_PATH, man->buf, man->len);
+	tc_end(t);
+	CHECK_INT(tc_write_zstd(a, t->buf, t->len, 0, 0), 0);
+	char hex[65];
+	tc_sha256_file(a, hex);
+	const char *with[] = {"procsnap", "verify", "--sha256", hex, a, NULL};
+	const char *without[] = {"procsnap", "verify", a, NULL};
+	CHECK_INT(tc_run(run, dir, NULL, sha ? with : without), 0);
+}
+
 /* Manifest and members disagree: a member missing from the manifest is
  * UNLISTED, a manifest line with no member MISSING, other content a
  * MISMATCH; with no recorded SHA-256, verify says so and fails. */
@@ -369,12 +384,8 @@ static void test_manifest_disagrees(void)
 	tc_file(&t, "proc/sys/changed", d2, sizeof(d2));
 	tc_line(&man, "proc/sys/changed", "file", d3, sizeof(d3)); /* other bytes */
 	ps_buf_addf(&man, "proc/sys/gone\tabsent\t0\t-\t0\tEACCES\n");
-	tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
-	tc_end(&t);
-	CHECK_INT(tc_write_zstd(a, t.buf, t.len, 0, 0), 0);
 	struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
-	const char *argv[] = {"procsnap", "verify", a, NULL};
-	CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+	verify_crafted(&run, a, &t, &man, 0);
 	CHECK_INT(run.status, 1);
 	CHECK(has_line(run.out.buf, "UNLISTED proc/sys/unlisted"));
 	CHECK(has_line(run.out.buf, "MISSING proc/sys/missing"));
@@ -433,7 +444,7 @@ static void test_order_and_repeats(void)
 	tc_fill(d2, sizeof(d2), 5);
 	tc_fill(d3, sizeof(d3), 6);
 	for (int repeat = 0; repeat < 2; repeat++) {
-		char a[400], sha[65];
+		char a[400];
 		snprintf(a, sizeof(a), "%s/order%d.tar.zst", dir, repeat);
 		struct ps_buf t = PS_BUF_INIT, man = PS_BUF_INIT;
 		tc_file(&t, PS_META_PATH, TC_META, strlen(TC_META));
@@ -448,13 +459,8 @@ static void test_order_and_repeats(void)
 		tc_line(&man, "proc/sys/b", "file", d2, sizeof(d2));
 		tc_line(&man, "proc/sys/a", "file", d1, sizeof(d1));
 		tc_line(&man, "proc/sys/h", "file", d1, sizeof(d1));
-		tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
-		tc_end(&t);
-		CHECK_INT(tc_write_zstd(a, t.buf, t.len, 0, 0), 0);
-		tc_sha256_file(a, sha);
 		struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
-		const char *argv[] = {"procsnap", "verify", "--sha256", sha, a, NULL};
-		CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+		verify_crafted(&run, a, &t, &man, 1);
 		CHECK_INT(run.status, repeat ? 1 : 0);
 		CHECK_INT(count_prefix(run.out.buf, "MISMATCH "), 0);
 		CHECK_INT(count_prefix(run.out.buf, "MISSING "), 0);
@@ -483,12 +489,8 @@ static void test_order_and_repeats(void)
 	tc_line(&man, "proc/sys/c", "file", d3, sizeof(d3));
 	tc_line(&man, "proc/sys/c", "file", d3, sizeof(d3));
 	tc_line(&man, "proc/sys/a", "file", d1, sizeof(d1));
-	tc_file(&t, PS_MANIFEST_PATH, man.buf, man.len);
-	tc_end(&t);
-	CHECK_INT(tc_write_zstd(a, t.buf, t.len, 0, 0), 0);
 	struct tc_run run = {0, 0, 0, PS_BUF_INIT, PS_BUF_INIT};
-	const char *argv[] = {"procsnap", "verify", a, NULL};
-	CHECK_INT(tc_run(&run, dir, NULL, argv), 0);
+	verify_crafted(&run, a, &t, &man, 0);
 	CHECK_INT(run.status, 1);
 	CHECK(has_line(run.out.buf, "MISMATCH proc/sys/a"));
 	CHECK_INT(count_prefix(run.out.buf, "MISMATCH "), 1);
