@@ -392,7 +392,10 @@ static void sql1(sqlite3 *db, const char *sql, char *out, size_t n)
 static int read_archive(struct vstate *v, const char *archive, const char *tmpdir,
 			unsigned char sha[32])
 {
-	struct ps_reader_opts o = {.tmpdir = tmpdir, .salvage = 1};
+	/* Members are hashed as they go by, none held over 1 MiB: a 64 MiB
+	 * exe.body or a 40 MiB smaps would take verify past DESIGN's 64 MiB. */
+	struct ps_reader_opts o = {
+	    .tmpdir = tmpdir, .salvage = 1, .unload_over = (uint64_t)1 << 20, .hash_only = 1};
 	struct ps_reader *r = NULL;
 	struct ps_err err = {0, ""};
 	struct ps_rmember m;

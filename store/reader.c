@@ -502,9 +502,10 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	/* Larger than a member may be in memory (or than the caller keeps of
 	 * a member it does not want): hashed as it goes by, not kept; first,
 	 * it must fit in what the rest of the archive holds. */
-	int big = load && ((uint64_t)size > PS_MEMBER_MAX ||
-			   (r->o.unload_over && (uint64_t)size > r->o.unload_over &&
-			    cheap_again(r) && !(r->o.keep && r->o.keep(r->cur_path))));
+	int big = load &&
+		  ((uint64_t)size > PS_MEMBER_MAX ||
+		   (r->o.unload_over && (uint64_t)size > r->o.unload_over &&
+		    (r->o.hash_only || cheap_again(r)) && !(r->o.keep && r->o.keep(r->cur_path))));
 	if (big && (uint64_t)size > room(r, hpos))
 		return hostile(r, err,
 			       "member %s claims %llu bytes, more than the rest of the archive "

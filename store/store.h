@@ -134,6 +134,9 @@ struct ps_reader_opts {
 	 * archive without one (tar --zstd writes one frame) is read as ever. */
 	uint64_t unload_over;
 	int (*keep)(const char *path);
+	/* The caller never reads an unloaded member again (verify needs its
+	 * hash only): unload_over applies to any archive. */
+	int hash_only;
 };
 
 #define PS_READER_DAMAGED 2
