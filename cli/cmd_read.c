@@ -7,6 +7,7 @@
 #include "common.h"
 #include "store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -279,7 +280,14 @@ out:
 static const char cat_help[] =
     "usage: procsnap cat SNAP PATH\n"
     "Print the exact bytes captured for PATH (e.g. proc/1/cmdline); a symlink\n"
-    "prints its target and a newline.  Content is checked against its XXH3.\n";
+    "prints its target and a newline.  Content is checked against its XXH3\n"
+    "before it is printed (a member over 1 MiB: read twice, in pieces).\n";
+
+static int put_stdout(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	return fwrite(p, 1, n, stdout) == n ? 0 : errno ? errno : EIO;
+}
 
 int cmd_cat(const struct ps_cli *cli, int argc, char **argv)
 {
@@ -291,20 +299,17 @@ int cmd_cat(const struct ps_cli *cli, int argc, char **argv)
 	struct ps_snap *s;
 	if (open_snap("cat", argv[1], &s))
 		return 2;
-	struct ps_buf out = PS_BUF_INIT;
 	struct ps_err err = {0, ""};
 	int kind = -1, rc = 0;
 	const char *path = argv[2];
 	while (path[0] == '/')
 		path++; /* accept /proc/1/stat as well */
-	if (ps_snap_read(s, path, &out, &kind, &err) < 0) {
+	if (ps_snap_cat(s, path, put_stdout, NULL, &kind, &err) < 0)
 		rc = cli_fail("cat", "%s", err.msg);
-	} else {
-		fwrite(out.buf, 1, out.len, stdout);
-		if (kind == PS_M_LINK)
-			putchar('\n');
-	}
-	ps_buf_release(&out);
+	else if (kind == PS_M_LINK)
+		putchar('\n');
+	if (fflush(stdout) != 0 && !rc)
+		rc = cli_fail("cat", "write: %s", strerror(errno));
 	ps_snap_close(s);
 	return rc;
 }

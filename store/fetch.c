@@ -51,6 +51,7 @@ struct ps_fetch {
 	uint64_t ck_step;
 	char *sout;
 	size_t soutcap;
+	size_t sout_len; /* sout[0, sout_len) is tar [seq_t - sout_len, seq_t) */
 };
 
 static int detect_zstd(int fd, uint64_t fsize, int *is_zstd)
@@ -250,6 +251,7 @@ static void seq_seek(struct ps_fetch *f, uint64_t off)
 	f->seq_t = t;
 	f->seq_at_frame = 1;
 	f->seq_ok = 1;
+	f->sout_len = 0;
 }
 
 static int read_seq(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_buf *out,
@@ -265,7 +267,18 @@ static int read_seq(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_bu
 		f->soutcap = ZSTD_DStreamOutSize();
 		f->sout = ps_xmalloc(f->soutcap);
 	}
-	seq_seek(f, off);
+	/* A request that starts in the last block decoded (the next piece of
+	 * a member read in pieces) takes it from there: decoding again from
+	 * the frame's start made reading a member of one long frame in
+	 * pieces quadratic (900 MiB: 55 s). */
+	if (f->seq_ok && f->sout_len && off < f->seq_t && off >= f->seq_t - f->sout_len) {
+		uint64_t from = off - (f->seq_t - f->sout_len), take = f->seq_t - off;
+		if (take > len)
+			take = len;
+		ps_buf_add(out, f->sout + from, (size_t)take);
+	}
+	if (out->len < len)
+		seq_seek(f, off + out->len);
 	while (out->len < len) {
 		if (f->seq_at_frame)
 			ps_fetch_checkpoint(f, f->seq_c, f->seq_t);
@@ -298,6 +311,8 @@ static int read_seq(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_bu
 			}
 			progress |= ob.pos != 0 || ib.pos != 0;
 			f->seq_t += ob.pos;
+			if (ob.pos)
+				f->sout_len = ob.pos;
 			f->seq_at_frame = z == 0;
 			if (z == 0) {
 				f->frames_decompressed++;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 struct ps_snap {
 	sqlite3 *db;
@@ -333,11 +334,39 @@ void ps_files_lookup_bind(sqlite3_stmt *q, const char *path)
 	sqlite3_bind_text(q, 3, rest, -1, SQLITE_TRANSIENT);
 }
 
-int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
-		 struct ps_err *err)
+/* Content at most this big is read whole and checked before a byte of it is
+ * written; a larger member is read twice in pieces of this size (ps_snap_cat). */
+#define CAT_PIECE ((uint64_t)1 << 20)
+
+/* Does the hex XXH3-128 hx (the index's) equal digest h?  hx NULL: nothing
+ * to compare, yes. */
+static int hash_is(const char *hx, const unsigned char h[16])
+{
+	char hex[33];
+	ps_hex(hex, h, 16);
+	return !hx || strcmp(hex, hx) == 0;
+}
+
+static int not_matching(struct ps_err *err, const char *path)
+{
+	return ps_err_set(err, EIO,
+			  "%s: content does not match its XXH3 in the manifest (archive corrupt?)",
+			  path);
+}
+
+/*
+ * The member at path: its bytes into out when it holds at most `whole`
+ * bytes (a link: its target); a larger FILE is left to the caller with its
+ * tar offset, size and hex XXH3 (*big set, hx malloc'ed).  0 or -1.
+ */
+static int snap_lookup(struct ps_snap *s, const char *path, uint64_t whole, struct ps_buf *out,
+		       int *kind_out, int *big, uint64_t *off, uint64_t *size, char **hx,
+		       struct ps_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
+	*big = 0;
+	*hx = NULL;
 	/* the first snapshot of the index that has the path */
 	char *sql =
 	    ps_files_lookup_sql("main", 1, "kind, size, link_target, data_off, errno, xxh3");
@@ -365,28 +394,28 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 		const char *e = (const char *)sqlite3_column_text(q, 4);
 		ps_err_set(err, ENOENT, "%s: was not captured (%s)", path, e ? e : "?");
 	} else if (k == PS_M_FILE) {
-		int64_t size = sqlite3_column_int64(q, 1);
-		if (size == 0) {
+		int64_t sz = sqlite3_column_int64(q, 1);
+		const char *h = (const char *)sqlite3_column_text(q, 5);
+		if (sz == 0) {
 			rc = 0;
 		} else if (!s->archive) {
 			ps_err_set(err, ENOENT, "%s: the archive is not beside the index", path);
-		} else if (sqlite3_column_type(q, 3) == SQLITE_NULL || size < 0) {
+		} else if (sqlite3_column_type(q, 3) == SQLITE_NULL || sz < 0) {
 			ps_err_set(err, EINVAL, "%s: its bytes are not in the archive", path);
+		} else if ((uint64_t)sz > whole) {
+			*big = 1;
+			*off = (uint64_t)sqlite3_column_int64(q, 3);
+			*size = (uint64_t)sz;
+			*hx = h ? ps_xstrdup(h) : NULL;
+			rc = 0;
 		} else {
 			rc = ps_archive_read_at(s->archive, (uint64_t)sqlite3_column_int64(q, 3),
-						(uint64_t)size, out, err);
-			const char *hx = (const char *)sqlite3_column_text(q, 5);
-			unsigned char h[16];
-			char hex[33];
-			if (rc == 0 && hx) {
-				ps_xxh3_128(out->buf, out->len, h);
-				ps_hex(hex, h, 16);
-				if (strcmp(hex, hx) != 0)
-					rc =
-					    ps_err_set(err, EIO,
-						       "%s: content does not match its XXH3 in the "
-						       "manifest (archive corrupt?)",
-						       path);
+						(uint64_t)sz, out, err);
+			unsigned char d[16];
+			if (rc == 0 && h) {
+				ps_xxh3_128(out->buf, out->len, d);
+				if (!hash_is(h, d))
+					rc = not_matching(err, path);
 			}
 		}
 	} else {
@@ -394,6 +423,82 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 	}
 out:
 	sqlite3_finalize(q);
+	return rc;
+}
+
+int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
+		 struct ps_err *err)
+{
+	int big;
+	uint64_t off, size;
+	char *hx;
+	/* whole: what one member may be in memory (ps_fetch_read refuses more) */
+	int rc = snap_lookup(s, path, UINT64_MAX, out, kind_out, &big, &off, &size, &hx, err);
+	free(hx);
+	return rc;
+}
+
+/* One pass over the member's pieces: hashed, and written when put is set.
+ * 0, -1 with err (read, or put's errno). */
+static int cat_pass(struct ps_fetch *f, uint64_t off, uint64_t size, struct ps_buf *piece,
+		    XXH3_state_t *x, int (*put)(void *ctx, const void *p, size_t n), void *ctx,
+		    struct ps_err *err)
+{
+	XXH3_128bits_reset(x);
+	for (uint64_t at = 0; at < size; at += CAT_PIECE) {
+		uint64_t n = size - at < CAT_PIECE ? size - at : CAT_PIECE;
+		if (ps_fetch_read(f, off + at, n, piece, err) < 0)
+			return -1;
+		XXH3_128bits_update(x, piece->buf, piece->len);
+		int e = put ? put(ctx, piece->buf, piece->len) : 0;
+		if (e)
+			return ps_err_set(err, e, "write: %s", strerror(e));
+	}
+	return 0;
+}
+
+static void digest(XXH3_state_t *x, unsigned char d[16])
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+	memcpy(d, c.digest, 16);
+}
+
+int ps_snap_cat(struct ps_snap *s, const char *path, int (*put)(void *ctx, const void *p, size_t n),
+		void *ctx, int *kind_out, struct ps_err *err)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	int big, e;
+	uint64_t off = 0, size = 0;
+	char *hx = NULL;
+	int rc = snap_lookup(s, path, CAT_PIECE, &b, kind_out, &big, &off, &size, &hx, err);
+	if (rc == 0 && !big) {
+		if (b.len && (e = put(ctx, b.buf, b.len)) != 0)
+			rc = ps_err_set(err, e, "write: %s", strerror(e));
+	} else if (rc == 0) {
+		/* Checked whole first, then written while checked again: no
+		 * byte goes out before the member is known to be intact, and
+		 * memory stays at one piece whatever its size. */
+		struct ps_fetch *f = NULL;
+		XXH3_state_t *x = XXH3_createState();
+		unsigned char d[16];
+		if (!x)
+			rc = ps_err_set(err, ENOMEM, "out of memory");
+		else if (ps_fetch_open(s->archive, &f, err) < 0 ||
+			 cat_pass(f, off, size, &b, x, NULL, NULL, err) < 0)
+			rc = -1;
+		else if (digest(x, d), !hash_is(hx, d))
+			rc = not_matching(err, path);
+		else if (cat_pass(f, off, size, &b, x, put, ctx, err) < 0)
+			rc = -1;
+		else if (digest(x, d), !hash_is(hx, d))
+			rc = ps_err_set(
+			    err, EIO, "%s: changed while it was written (archive modified?)", path);
+		ps_fetch_close(f);
+		XXH3_freeState(x);
+	}
+	free(hx);
+	ps_buf_release(&b);
 	return rc;
 }
 

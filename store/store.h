@@ -312,6 +312,11 @@ const char *ps_snap_archive(struct ps_snap *s); /* may be NULL */
  * points to).  kind_out gets the member kind.  0, or -1 (not found, I/O). */
 int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *kind_out,
 		 struct ps_err *err);
+/* The same bytes handed to put (0 or an errno) in pieces, whatever the
+ * member's size: one over 1 MiB is read twice, checked against its XXH3
+ * before the first byte is put and again as it is put.  0, or -1. */
+int ps_snap_cat(struct ps_snap *s, const char *path, int (*put)(void *ctx, const void *p, size_t n),
+		void *ctx, int *kind_out, struct ps_err *err);
 void ps_snap_close(struct ps_snap *s);
 
 /*
