@@ -1,5 +1,5 @@
 ps_test(test_store test_store.c LIBS ps_store PkgConfig::SQLITE PkgConfig::ARCHIVE PkgConfig::ZSTD)
-ps_test(test_reader_hostile test_reader_hostile.c LIBS ps_store)
+ps_test(test_reader_hostile test_reader_hostile.c LIBS ps_store ps_tutil)
 add_dependencies(test_reader_hostile procsnap)
 ps_test(test_verify_salvage test_verify_salvage.c LIBS ps_store PkgConfig::CRYPTO)
 add_dependencies(test_verify_salvage procsnap)

@@ -35,25 +35,6 @@
 static pid_t big = -1;
 static int big_in = -1;
 
-/* Run argv, wait; its peak RSS (KiB) into *kib; the exit status. */
-static int run_rss(char *const argv[], long *kib)
-{
-	pid_t p = fork();
-	if (p == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	struct rusage ru;
-	if (p < 0 || wait4(p, &st, 0, &ru) != p)
-		return -1;
-	*kib = ru.ru_maxrss;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_big_process(void)
 {
 	const char *d = tu_tmpdir();
@@ -101,7 +82,7 @@ static void test_big_process(void)
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)big);
 	char *cap[] = {(char *)tu_procsnap(), "capture", "-q", "--pid", pidarg, "-o", snap, NULL};
 	long kib = 0;
-	CHECK_INT(run_rss(cap, &kib), 0);
+	CHECK_INT(tu_run_rss(cap, &kib, NULL), 0);
 	printf("capture of %d mappings, 1 MiB cmdline, 40 MiB deleted exe: peak RSS %ld KiB\n",
 	       NMAPS, kib);
 	CHECK(RSS_OK(kib));
@@ -119,12 +100,12 @@ static void test_big_process(void)
 	/* the body's bytes are the executable's: verify re-hashes them, and
 	 * holds neither it nor the smaps whole */
 	char *vf[] = {(char *)tu_procsnap(), "-q", "verify", snap, NULL};
-	CHECK_INT(run_rss(vf, &kib), 0);
+	CHECK_INT(tu_run_rss(vf, &kib, NULL), 0);
 	printf("verify of it: peak RSS %ld KiB\n", kib);
 	CHECK(RSS_OK(kib));
 	CHECK(!RSS_CHECKED || (long long)kib * 1024 < (long long)sb.st_size); /* not the body */
 	char *ver[] = {(char *)tu_procsnap(), "-q", "index", "--force", snap, NULL};
-	CHECK_INT(run_rss(ver, &kib), 0);
+	CHECK_INT(tu_run_rss(ver, &kib, NULL), 0);
 	printf("index of it: peak RSS %ld KiB\n", kib);
 	/* DESIGN's 64 MiB: neither the 40 MiB body (not parsed) nor the 41 MiB
 	 * smaps (read again from the archive into a spill file, parsed in
@@ -149,7 +130,7 @@ static void test_big_process(void)
 	snprintf(cmd, sizeof(cmd), "TMPDIR=%s exec %s capture -q --pid %s -o - > %s", d,
 		 tu_procsnap(), pidarg, piped);
 	char *sh[] = {"/bin/sh", "-c", cmd, NULL};
-	CHECK_INT(run_rss(sh, &kib), 0);
+	CHECK_INT(tu_run_rss(sh, &kib, NULL), 0);
 	printf("capture -o - of it: peak RSS %ld KiB\n", kib);
 	CHECK(RSS_OK(kib));
 	CHECK_INT(tu_sh(NULL, "%s -q index %s", tu_procsnap(), piped), 0);

@@ -11,6 +11,7 @@
 #include "t.h"
 
 #include "tarcraft.h"
+#include "tutil.h"
 
 #include <sys/stat.h>
 #include <xxhash.h>
@@ -36,30 +37,6 @@ static const char *path_in(const char *name)
 
 /* Run one command; it must fail with exit 2, one stderr line holding
  * `needle`, quickly and within the budget. */
-/* Run $PROCSNAP with argv, its output to /dev/null; its peak RSS (KiB) into
- * *kib.  The exit status, or -1. */
-static int run_quiet(const char *const *argv, long *kib)
-{
-	const char *bin = getenv("PROCSNAP");
-	if (!bin)
-		return -1;
-	pid_t p = fork();
-	if (p == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	struct rusage ru;
-	if (p < 0 || wait4(p, &st, 0, &ru) != p)
-		return -1;
-	*kib = ru.ru_maxrss;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* A member over cat's 1 MiB piece whose bytes differ from its manifest
  * line: cat says so and writes nothing (the whole member is checked before
  * the first byte goes out); one under it likewise. */
@@ -224,13 +201,10 @@ static void test_zero_bomb(void)
 	       r.maxrss_kib, r.secs);
 	/* cat streams it (checked whole, then written while checked again),
 	 * never holding it */
-	const char *cat[] = {"procsnap", "cat", path, "proc/sys/t/zero", NULL};
+	char *cat[] = {(char *)tu_procsnap(), "cat", path, "proc/sys/t/zero", NULL};
 	long kib = 0;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_INT(run_quiet(cat, &kib), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double secs = 0;
+	CHECK_INT(tu_run_rss(cat, &kib, &secs), 0);
 	CHECK(kib < RSS_BUDGET_KIB);
 	CHECK(secs < 30); /* twice through 900 MiB in pieces: 110 s when quadratic */
 	printf("  %-40s peak RSS %ld KiB, %.2f s\n", "cat bomb.tar.zst (900 MiB out)", kib, secs);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <grp.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,30 @@ const char *tu_procsnap(void)
 {
 	const char *p = getenv("PROCSNAP");
 	return p ? p : PS_BINARY_DIR "/cli/procsnap";
+}
+
+int tu_run_rss(char *const argv[], long *kib, double *secs)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t p = fork();
+	if (p == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	struct rusage ru;
+	if (p < 0 || wait4(p, &st, 0, &ru) != p)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*kib = ru.ru_maxrss;
+	if (secs)
+		*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static char tmpdir[256];

@@ -15,6 +15,10 @@
 int tu_sh(struct ps_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The procsnap binary under test ($PROCSNAP). */
 const char *tu_procsnap(void);
+/* Run argv (argv[0] the binary), stdin, stdout and stderr on /dev/null, and
+ * wait: its peak RSS (KiB) into *kib, its run time (s) into *secs if not
+ * NULL.  The exit status, or -1. */
+int tu_run_rss(char *const argv[], long *kib, double *secs);
 /* A fresh scratch directory, removed by tu_cleanup() unless PS_TEST_KEEP is set. */
 const char *tu_tmpdir(void);
 void tu_cleanup(void);
