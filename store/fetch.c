@@ -371,6 +371,30 @@ int ps_fetch_read(struct ps_fetch *f, uint64_t off, uint64_t len, struct ps_buf 
 	return 0;
 }
 
+int ps_fetch_pieces(struct ps_fetch *f, uint64_t off, uint64_t len, uint64_t piece,
+		    struct ps_buf *buf, int (*put)(void *ctx, const void *p, size_t n), void *ctx,
+		    unsigned char h[16], struct ps_err *err)
+{
+	XXH3_state_t *x = XXH3_createState();
+	if (!x)
+		return ps_err_set(err, ENOMEM, "%s: out of memory", f->path);
+	XXH3_128bits_reset(x);
+	int rc = 0;
+	for (uint64_t at = 0; rc == 0 && at < len; at += piece) {
+		uint64_t n = len - at < piece ? len - at : piece;
+		if (ps_fetch_read(f, off + at, n, buf, err) < 0) {
+			rc = -1;
+			break;
+		}
+		XXH3_128bits_update(x, buf->buf, buf->len);
+		if (put)
+			rc = put(ctx, buf->buf, buf->len);
+	}
+	ps_xxh3_128_digest(x, h);
+	XXH3_freeState(x);
+	return rc;
+}
+
 uint64_t ps_fetch_frames_decompressed(const struct ps_fetch *f)
 {
 	return f ? f->frames_decompressed : 0;

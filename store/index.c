@@ -259,32 +259,23 @@ static int spill(struct rebuild *rb, const char *path, const void *data, size_t 
  * parse: its bytes, read again from the archive a piece at a time, go to a
  * spill file, as capture hands them over (a 60k-mapping smaps is tens of
  * MB).  They must be the bytes the reader hashed. */
+static int put_fd(void *ctx, const void *p, size_t n)
+{
+	return ps_write_all(*(const int *)ctx, p, n);
+}
+
 static int spill_fetch(struct rebuild *rb, const struct ps_rmember *m, struct ps_err *err)
 {
 	int fd = spill_open(rb);
 	if (fd < 0)
 		return spill_fail(rb, fd, m->path, errno, err);
-	XXH3_state_t *x = XXH3_createState();
-	if (!x)
-		return spill_fail(rb, fd, m->path, ENOMEM, err);
-	XXH3_128bits_reset(x);
-	int rc = 0;
-	for (uint64_t done = 0; rc == 0 && done < m->len;) {
-		uint64_t n = m->len - done < BATCH_BYTES ? m->len - done : BATCH_BYTES;
-		if (ps_reader_fetch(rb->r, m->data_off + done, n, &rb->linkdata, err) < 0) {
-			rc = -1;
-			break;
-		}
-		XXH3_128bits_update(x, rb->linkdata.buf, rb->linkdata.len);
-		int e = ps_write_all(fd, rb->linkdata.buf, rb->linkdata.len);
-		if (e)
-			rc = spill_fail(rb, -1, m->path, e, err);
-		done += n;
-	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
-	XXH3_freeState(x);
-	if (rc == 0 && memcmp(c.digest, m->xxh3, 16) != 0)
+	unsigned char h[16];
+	int e = ps_fetch_pieces(ps_reader_fetcher(rb->r), m->data_off, m->len, BATCH_BYTES,
+				&rb->linkdata, put_fd, &fd, h, err);
+	int rc = e < 0 ? -1 : 0;
+	if (e > 0)
+		rc = spill_fail(rb, -1, m->path, e, err);
+	else if (e == 0 && memcmp(h, m->xxh3, 16) != 0)
 		rc = ps_err_set(err, EIO, "%s: %s changed while it was read", rb->archive, m->path);
 	if (rb->linkdata.cap > 2 * (size_t)BATCH_BYTES)
 		ps_buf_release(&rb->linkdata);

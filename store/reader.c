@@ -50,6 +50,13 @@ void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 	memcpy(out, c.digest, 16);
 }
 
+void ps_xxh3_128_digest(XXH3_state_t *x, unsigned char out[16])
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+	memcpy(out, c.digest, 16);
+}
+
 struct ps_reader {
 	char *name; /* for messages */
 	int fd;
@@ -568,9 +575,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	m->data = load ? r->data.buf : "";
 	m->len = load ? r->data.len : 0;
 	if (big) {
-		XXH128_canonical_t c;
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(r->x3));
-		memcpy(m->xxh3, c.digest, 16);
+		ps_xxh3_128_digest(r->x3, m->xxh3);
 		m->data = NULL;
 		m->len = (size_t)size;
 		m->unloaded = 1;
@@ -883,6 +888,11 @@ int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
 	if (fd < 0)
 		return ps_err_set(err, errno, "%s: %s", r->name, strerror(errno));
 	return open_fd(r2, fd, r->name, &r->o, c_off, err);
+}
+
+struct ps_fetch *ps_reader_fetcher(struct ps_reader *r)
+{
+	return r->fetch;
 }
 
 int ps_reader_fetch(struct ps_reader *r, uint64_t off, uint64_t len, struct ps_buf *out,

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 struct ps_snap {
 	sqlite3 *db;
@@ -438,32 +437,6 @@ int ps_snap_read(struct ps_snap *s, const char *path, struct ps_buf *out, int *k
 	return rc;
 }
 
-/* One pass over the member's pieces: hashed, and written when put is set.
- * 0, -1 with err (read, or put's errno). */
-static int cat_pass(struct ps_fetch *f, uint64_t off, uint64_t size, struct ps_buf *piece,
-		    XXH3_state_t *x, int (*put)(void *ctx, const void *p, size_t n), void *ctx,
-		    struct ps_err *err)
-{
-	XXH3_128bits_reset(x);
-	for (uint64_t at = 0; at < size; at += CAT_PIECE) {
-		uint64_t n = size - at < CAT_PIECE ? size - at : CAT_PIECE;
-		if (ps_fetch_read(f, off + at, n, piece, err) < 0)
-			return -1;
-		XXH3_128bits_update(x, piece->buf, piece->len);
-		int e = put ? put(ctx, piece->buf, piece->len) : 0;
-		if (e)
-			return ps_err_set(err, e, "write: %s", strerror(e));
-	}
-	return 0;
-}
-
-static void digest(XXH3_state_t *x, unsigned char d[16])
-{
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
-	memcpy(d, c.digest, 16);
-}
-
 int ps_snap_cat(struct ps_snap *s, const char *path, int (*put)(void *ctx, const void *p, size_t n),
 		void *ctx, int *kind_out, struct ps_err *err)
 {
@@ -480,22 +453,18 @@ int ps_snap_cat(struct ps_snap *s, const char *path, int (*put)(void *ctx, const
 		 * byte goes out before the member is known to be intact, and
 		 * memory stays at one piece whatever its size. */
 		struct ps_fetch *f = NULL;
-		XXH3_state_t *x = XXH3_createState();
 		unsigned char d[16];
-		if (!x)
-			rc = ps_err_set(err, ENOMEM, "out of memory");
-		else if (ps_fetch_open(s->archive, &f, err) < 0 ||
-			 cat_pass(f, off, size, &b, x, NULL, NULL, err) < 0)
+		if (ps_fetch_open(s->archive, &f, err) < 0 ||
+		    ps_fetch_pieces(f, off, size, CAT_PIECE, &b, NULL, NULL, d, err) < 0)
 			rc = -1;
-		else if (digest(x, d), !hash_is(hx, d))
+		else if (!hash_is(hx, d))
 			rc = not_matching(err, path);
-		else if (cat_pass(f, off, size, &b, x, put, ctx, err) < 0)
-			rc = -1;
-		else if (digest(x, d), !hash_is(hx, d))
+		else if ((e = ps_fetch_pieces(f, off, size, CAT_PIECE, &b, put, ctx, d, err)) != 0)
+			rc = e < 0 ? -1 : ps_err_set(err, e, "write: %s", strerror(e));
+		else if (!hash_is(hx, d))
 			rc = ps_err_set(
 			    err, EIO, "%s: changed while it was written (archive modified?)", path);
 		ps_fetch_close(f);
-		XXH3_freeState(x);
 	}
 	free(hx);
 	ps_buf_release(&b);

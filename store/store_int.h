@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "common.h"
 
 /*
@@ -200,6 +202,18 @@ int ps_fetch_open_fd(int fd, const char *name, const struct ps_seektable *st, in
 /* A zstd frame starts at file offset c_off and tar offset t_off (learnt by
  * the streaming reader): later sequential reads may start there. */
 void ps_fetch_checkpoint(struct ps_fetch *f, uint64_t c_off, uint64_t t_off);
+/* The len bytes at tar offset off, read in pieces of at most `piece` bytes
+ * into buf, each handed to put unless it is NULL; their XXH3-128 into h.
+ * Memory stays at one piece whatever len.  0; -1 with err (reading); or
+ * put's errno (err untouched). */
+int ps_fetch_pieces(struct ps_fetch *f, uint64_t off, uint64_t len, uint64_t piece,
+		    struct ps_buf *buf, int (*put)(void *ctx, const void *p, size_t n), void *ctx,
+		    unsigned char h[16], struct ps_err *err);
+/* reader.c: the reader's own random-access reader (ps_reader_fetch's). */
+struct ps_reader;
+struct ps_fetch *ps_reader_fetcher(struct ps_reader *r);
+/* reader.c: the canonical XXH3-128 of what went through x. */
+void ps_xxh3_128_digest(XXH3_state_t *x, unsigned char out[16]);
 
 /* Is this 512-byte block a tar header (ustar magic, valid checksum)? */
 int ps_tar_header_ok(const unsigned char *blk);

@@ -516,9 +516,7 @@ static int stream_spill(struct ps_writer *w, struct archive *a, const struct ps_
 						     archive_error_string(a));
 		off += (uint64_t)n;
 	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
-	memcpy(h, c.digest, 16);
+	ps_xxh3_128_digest(x, h);
 	XXH3_freeState(x);
 	return rc;
 }
