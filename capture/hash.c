@@ -150,19 +150,21 @@ void ps_cap_hash_release(struct walker *w)
 	w->hash_fd = -1;
 }
 
-static uint64_t file_key(uint64_t dev, uint64_t ino, int64_t mtime_ns)
+/* The hashes' identity of a file: (dev, ino, mtime); the size is not part
+ * of it (a body's is what was read). */
+static uint64_t file_key(const struct ps_cap_fid *id)
 {
-	uint64_t k[3] = {dev, ino, (uint64_t)mtime_ns};
+	uint64_t k[3] = {id->dev, id->ino, (uint64_t)id->mtime_ns};
 	return XXH3_64bits(k, sizeof(k));
 }
 
-static struct hfile *file_find(struct ps_hashes *h, uint64_t dev, uint64_t ino, int64_t mtime_ns)
+static struct hfile *file_find(struct ps_hashes *h, const struct ps_cap_fid *id)
 {
 	size_t it = 0;
 	uint64_t v;
-	while (ps_hmap_next(&h->files, file_key(dev, ino, mtime_ns), &it, &v)) {
+	while (ps_hmap_next(&h->files, file_key(id), &it, &v)) {
 		struct hfile *f = &h->v[v];
-		if (f->id.dev == dev && f->id.ino == ino && f->id.mtime_ns == mtime_ns)
+		if (f->id.dev == id->dev && f->id.ino == id->ino && f->id.mtime_ns == id->mtime_ns)
 			return f;
 	}
 	return NULL;
@@ -176,7 +178,7 @@ static struct hfile *file_add(struct ps_hashes *h, const struct hfile *f)
 		h->cap = h->cap ? h->cap * 2 : 256;
 		h->v = ps_xrealloc(h->v, h->cap * sizeof(*h->v));
 	}
-	if (ps_hmap_put(&h->files, file_key(f->id.dev, f->id.ino, f->id.mtime_ns), h->n) < 0)
+	if (ps_hmap_put(&h->files, file_key(&f->id), h->n) < 0)
 		return NULL;
 	h->v[h->n] = *f;
 	return &h->v[h->n++];
@@ -528,7 +530,7 @@ void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, 
 	 * file's would only fill the set, one per process on some hosts) */
 	if (f.have_hash && !truncated && sb->st_size >= 0 && bytes == (uint64_t)sb->st_size &&
 	    (strcmp(rel, "exe") == 0 || mapped_exec(w, f.id.dev, f.id.ino)) &&
-	    !file_find(r->hashes, f.id.dev, f.id.ino, f.id.mtime_ns))
+	    !file_find(r->hashes, &f.id))
 		file_add(r->hashes, &f);
 	/* w->path is the member's: proc/<pid>/exe.body */
 	report(w, &f, path.buf ? path.buf : "", w->path.buf, "body",
@@ -601,7 +603,7 @@ static void hash_item(struct walker *w, const struct ps_cap_item *it, const char
 	ps_cap_guard_end(w);
 	if (pre) {
 		file_from_stat(&f, &sb);
-		struct hfile *known = file_find(h, f.id.dev, f.id.ino, f.id.mtime_ns);
+		struct hfile *known = file_find(h, &f.id);
 		if (known) {
 			f = *known;
 			if (!row_seen(h, &f, path))
@@ -622,7 +624,7 @@ static void hash_item(struct walker *w, const struct ps_cap_item *it, const char
 		return;
 	}
 	file_from_stat(&f, &sb);
-	struct hfile *known = file_find(h, f.id.dev, f.id.ino, f.id.mtime_ns);
+	struct hfile *known = file_find(h, &f.id);
 	if (known) {
 		f = *known; /* read before: same bytes */
 	} else if (f.id.size > h->budget) {
