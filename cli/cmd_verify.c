@@ -229,6 +229,11 @@ static void vmem_of(sqlite3_stmt *q, struct vmem *x)
  */
 static int compare(struct vstate *v, struct counts *c)
 {
+	/* Two statements of it: a line's member (byk) and that member's
+	 * hardlink target (tgt), whose columns are read side by side. */
+	static const char first_member[] =
+	    "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND path = ?2 "
+	    "ORDER BY seq LIMIT 1";
 	sqlite3_stmt *qf = NULL, *qm = NULL, *byk = NULL, *tgt = NULL, *dmg_after = NULL,
 		     *cut = NULL, *unl = NULL, *dup = NULL;
 	int rc = 2;
@@ -237,14 +242,7 @@ static int compare(struct vstate *v, struct counts *c)
 	    vprep(v->db, "SELECT path, kind, size, hash, pkey FROM mf ORDER BY line", &qf) ||
 	    vprep(v->db, "SELECT seq, kind, size, hash, link, lkey, path FROM m ORDER BY seq",
 		  &qm) ||
-	    vprep(v->db,
-		  "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND "
-		  "path = ?2 ORDER BY seq LIMIT 1",
-		  &byk) ||
-	    vprep(v->db,
-		  "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND "
-		  "path = ?2 ORDER BY seq LIMIT 1",
-		  &tgt) ||
+	    vprep(v->db, first_member, &byk) || vprep(v->db, first_member, &tgt) ||
 	    vprep(v->db, "SELECT 1 FROM m GROUP BY pkey HAVING count(*) > 1 LIMIT 1", &dup) ||
 	    vprep(v->db, "SELECT 1 FROM d WHERE after = ?", &dmg_after) ||
 	    vprep(v->db, "SELECT 1 FROM d WHERE path = ?", &cut))
