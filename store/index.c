@@ -255,14 +255,15 @@ static int spill(struct rebuild *rb, const char *path, const void *data, size_t 
 	return e ? spill_fail(rb, fd, path, e, err) : fd;
 }
 
-/* A member the reader did not hold (larger than a batch) that the tables
- * parse: its bytes, read again from the archive a piece at a time, go to a
- * spill file, as capture hands them over (a 60k-mapping smaps is tens of
- * MB).  They must be the bytes the reader hashed. */
 static int put_fd(void *ctx, const void *p, size_t n)
 {
 	return ps_write_all(*(const int *)ctx, p, n);
 }
+
+/* A member the reader did not hold (larger than a batch) that the tables
+ * parse: its bytes, read again from the archive a piece at a time, go to a
+ * spill file, as capture hands them over (a 60k-mapping smaps is tens of
+ * MB).  They must be the bytes the reader hashed. */
 
 static int spill_fetch(struct rebuild *rb, const struct ps_rmember *m, struct ps_err *err)
 {
@@ -594,7 +595,7 @@ static int emit_member(struct rebuild *rb, const struct mline *l, struct ps_err 
 		r.spilled = 1;
 		r.spill_fd = fd;
 		r.data_len = 0;
-	} else if (r.data_len > PS_SPILL_MIN && (!own || strcmp(m->path, PS_HASHES_PATH) == 0)) {
+	} else if (r.data_len > PS_SPILL_MIN && !held(m->path)) {
 		int fd = spill(rb, m->path, data, (size_t)r.data_len, err);
 		if (fd < 0)
 			return -1;
