@@ -198,6 +198,28 @@ static void test_open_files(void)
 				   "'*socket:*' AND path NOT GLOB '*pipe:*' AND path NOT GLOB "
 				   "'*anon_inode:*') = (SELECT count(*) FROM process_open_files)"),
 		  1);
+	/* fds_open (the partial index of the open files) holds exactly the
+	 * rows open_file = 1 marks, per pid too, and the join of processes to
+	 * process_open_files the bench times reads it, not the table */
+	CHECK(tu_sql_int(d_db, "SELECT count(*) FROM fds NOT INDEXED WHERE open_file = 1") > 0);
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT (SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = "
+			     "1) = (SELECT count(*) FROM fds NOT INDEXED WHERE open_file = 1)"),
+		  1);
+	CHECK_INT(tu_sql_int(d_db,
+			     "SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = 1 AND "
+			     "pid = %d",
+			     v.pid),
+		  tu_sql_int(d_db, "SELECT count(*) FROM process_open_files WHERE pid = %d", v.pid));
+	struct ps_buf plan = PS_BUF_INIT;
+	CHECK_INT(tu_sh(&plan,
+			"sqlite3 %s 'EXPLAIN QUERY PLAN SELECT p.name, count(*) FROM processes p "
+			"JOIN process_open_files f ON f.snapshot_id = p.snapshot_id AND f.pid = "
+			"p.pid GROUP BY p.name'",
+			d_db),
+		  0);
+	CHECK(plan.buf && strstr(plan.buf, "COVERING INDEX fds_open") != NULL);
+	ps_buf_release(&plan);
 }
 
 static void test_memory_map_path(void)
