@@ -202,15 +202,17 @@ static void test_open_files(void)
 	 * rows open_file = 1 marks, per pid too, and the join of processes to
 	 * process_open_files the bench times reads it, not the table */
 	CHECK(tu_sql_int(d_db, "SELECT count(*) FROM fds NOT INDEXED WHERE open_file = 1") > 0);
-	CHECK_INT(tu_sql_int(d_db,
-			     "SELECT (SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = "
-			     "1) = (SELECT count(*) FROM fds NOT INDEXED WHERE open_file = 1)"),
-		  1);
-	CHECK_INT(tu_sql_int(d_db,
-			     "SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = 1 AND "
-			     "pid = %d",
-			     v.pid),
-		  tu_sql_int(d_db, "SELECT count(*) FROM process_open_files WHERE pid = %d", v.pid));
+	CHECK_INT(
+	    tu_sql_int(d_db,
+		       "SELECT (SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = "
+		       "1) = (SELECT count(*) FROM fds NOT INDEXED WHERE open_file = 1)"),
+	    1);
+	CHECK_INT(
+	    tu_sql_int(d_db,
+		       "SELECT count(*) FROM fds INDEXED BY fds_open WHERE open_file = 1 AND "
+		       "pid = %d",
+		       v.pid),
+	    tu_sql_int(d_db, "SELECT count(*) FROM process_open_files WHERE pid = %d", v.pid));
 	struct ps_buf plan = PS_BUF_INIT;
 	CHECK_INT(tu_sh(&plan,
 			"sqlite3 %s 'EXPLAIN QUERY PLAN SELECT p.name, count(*) FROM processes p "
