@@ -63,7 +63,7 @@ void ps_pool_put(struct ps_pool *p, struct ps_chunk c)
 
 struct ps_chunk ps_chunk_from(struct ps_buf *b)
 {
-	struct ps_chunk c = {b->buf, b->len, b->cap};
+	struct ps_chunk c = {b->buf, b->len, b->cap, 0};
 	if (!b->cap)
 		c.data = NULL; /* the shared empty buffer is not ours */
 	ps_buf_init(b);

@@ -295,6 +295,8 @@ int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_er
 struct ps_chunk {
 	char *data;
 	size_t len, cap;
+	size_t plain; /* writer: 0, tar bytes to compress; else a zstd frame made
+		       * ahead (the manifest's) of this many tar bytes */
 };
 /* Take b's buffer as a chunk (b is left empty). */
 struct ps_chunk ps_chunk_from(struct ps_buf *b);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <zstd.h>
 #include <sys/stat.h>
@@ -806,9 +807,152 @@ static void test_edge_members(void)
 	ps_buf_release(&b);
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Is a fd of this process an O_TMPFILE in dir (the writer's spill)? */
+static int spill_open_in(const char *d)
+{
+	char want[300], l[PATH_MAX], p[64];
+	snprintf(want, sizeof(want), "%s/#", d);
+	int found = 0;
+	for (int fd = 0; fd < 1024 && !found; fd++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(p, l, sizeof(l) - 1);
+		if (n > 0) {
+			l[n] = '\0';
+			found = strncmp(l, want, strlen(want)) == 0 && strstr(l, "(deleted)");
+		}
+	}
+	return found;
+}
+
+/* The manifest's data is the spool's frames, copied into the archive as
+ * they are (not compressed again at the end): a frame starts where the
+ * data starts and one where it ends, each of frame_size tar bytes but the
+ * last; the archive stays one zstd stream and one tar, whose manifest is
+ * a line per member.  With a spill directory and a spool over 1 MiB, the
+ * frames come back from the spill file. */
+static void manifest_frames(int spill)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/man%d.tar.zst", dir, spill);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	int dfd = spill ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+	struct ps_writer *w = NULL;
+	struct ps_err err = {0, ""};
+	struct ps_writer_opts o = {.level = 1, .frame_size = 4096, .spill_dirfd = dfd};
+	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	const char *meta = "{\"format_version\":1,\"hostname\":\"h\",\"start_ns\":5}";
+	struct ps_member m = {.path = PS_META_PATH,
+			      .kind = PS_M_FILE,
+			      .mode = 0100444,
+			      .data = meta,
+			      .len = strlen(meta)};
+	CHECK_INT(ps_writer_add(w, &m, &err), 0);
+	/* names that compress poorly: 25,000 of them spool more than 1 MiB */
+	int n = spill ? 25000 : 500;
+	for (int i = 0; i < n; i++) {
+		char rnd[40], p[128];
+		fill(rnd, sizeof(rnd), (unsigned)i * 7919u + 1);
+		int k = snprintf(p, sizeof(p), "proc/sys/r/");
+		for (size_t j = 0; j < sizeof(rnd); j++)
+			k += snprintf(p + k, sizeof(p) - (size_t)k, "%02x", (unsigned char)rnd[j]);
+		struct ps_member a = {.path = p,
+				      .kind = PS_M_ABSENT,
+				      .err = EACCES,
+				      .read_ns =
+					  (uint64_t)(unsigned char)rnd[0] << 24 | (unsigned)i};
+		CHECK_INT(ps_writer_add(w, &a, &err), 0);
+	}
+	if (spill)
+		CHECK(spill_open_in(dir));
+	struct ps_writer_stats st;
+	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "err: %s\n", err.msg);
+	ps_writer_free(w);
+	close(fd);
+	if (dfd >= 0)
+		close(dfd);
+
+	/* the manifest, as GNU tar extracts it */
+	char cmd[800], mpath[320];
+	snprintf(mpath, sizeof(mpath), "%s/man%d.tsv", dir, spill);
+	snprintf(cmd, sizeof(cmd), "zstd -dcq %s | tar -xOf - %s > %s", path, PS_MANIFEST_PATH,
+		 mpath);
+	CHECK_INT(run(cmd), 0);
+	struct ps_buf man = PS_BUF_INIT, tar = PS_BUF_INIT, z = PS_BUF_INIT;
+	CHECK_INT(ps_read_at(AT_FDCWD, mpath, &man, 0, NULL), 0);
+	size_t lines = 0;
+	for (size_t i = 0; i < man.len; i++)
+		lines += man.buf[i] == '\n';
+	CHECK_U64(lines, (uint64_t)n + 1);
+	CHECK(man.len > (spill ? 2000000u : 20000u));
+	/* where its data is in the tar stream: its first line names meta.json */
+	tar_of(path, &tar);
+	const char *first =
+	    memmem(tar.buf, tar.len, PS_META_PATH "\tfile\t", strlen(PS_META_PATH) + 6);
+	CHECK(first != NULL);
+	uint64_t x = first ? (uint64_t)(first - tar.buf) : 0;
+	CHECK(x + man.len <= tar.len && memcmp(tar.buf + x, man.buf, man.len) == 0);
+	/* the seek table: (csize, dsize) per frame, frame count, descriptor, magic */
+	CHECK_INT(ps_read_at(AT_FDCWD, path, &z, 0, NULL), 0);
+	CHECK(z.len > 17);
+	const unsigned char *e = (const unsigned char *)z.buf + z.len;
+	uint32_t nf = le32(e - 9);
+	CHECK_U64(le32(e - 4), 0x8F92EAB1u);
+	CHECK_U64(nf, st.frames);
+	CHECK(z.len >= 17 + (size_t)nf * 8);
+	const unsigned char *t = e - 9 - (size_t)nf * 8;
+	uint64_t toff = 0, coff = 0;
+	int at_start = 0, at_end = 0;
+	size_t in_data = 0, short_ones = 0;
+	for (uint32_t i = 0; i < nf && z.len >= 17 + (size_t)nf * 8; i++) {
+		uint32_t c = le32(t + i * 8), d = le32(t + i * 8 + 4);
+		/* every frame is a zstd frame of that many bytes */
+		CHECK_U64(ZSTD_findFrameCompressedSize(z.buf + coff, c), c);
+		at_start |= toff == x;
+		at_end |= toff == x + man.len;
+		if (toff >= x && toff < x + man.len) {
+			in_data++;
+			short_ones += d != 4096;
+			CHECK(toff + d <= x + man.len);
+		}
+		toff += d;
+		coff += c;
+	}
+	CHECK_U64(toff, tar.len);
+	CHECK(at_start && at_end);
+	CHECK_U64(in_data, (man.len + 4095) / 4096);
+	CHECK(short_ones <= 1);
+	/* and verify reads it back: every line matches its member, the file its hash */
+	const char *procsnap = getenv("PROCSNAP");
+	snprintf(cmd, sizeof(cmd), "%s -q verify --sha256 \"$(sha256sum < %s | cut -c1-64)\" %s",
+		 procsnap ? procsnap : PS_BINARY_DIR "/cli/procsnap", path, path);
+	CHECK_INT(run(cmd), 0);
+	ps_buf_release(&man);
+	ps_buf_release(&tar);
+	ps_buf_release(&z);
+}
+
+static void test_manifest_frames(void)
+{
+	manifest_frames(0);
+}
+
+static void test_manifest_frames_spilled(void)
+{
+	manifest_frames(1);
+}
+
 static const struct t_case cases[] = {
-    T(test_escape),  T(test_roundtrip),	   T(test_unload), T(test_seek_and_index),
-    T(test_corrupt), T(test_edge_members), {0, 0}};
+    T(test_escape),  T(test_roundtrip),	   T(test_unload),	    T(test_seek_and_index),
+    T(test_corrupt), T(test_edge_members), T(test_manifest_frames), T(test_manifest_frames_spilled),
+    {0, 0}};
 
 static void cleanup(void)
 {
