@@ -915,7 +915,10 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 	for (size_t i = 0; i < w->man_fr.n; i++) {
 		size_t c = w->man_fr.c[i];
 		struct ps_buf f = PS_BUF_INIT;
-		ps_pool_get(&w->pool, &f, c + 1);
+		/* an ordinary chunk buffer (compressBound(frame_size) fits it),
+		 * from and back to the pool */
+		size_t ord = w->opts.frame_size + 64 * 1024;
+		ps_pool_get(&w->pool, &f, c < ord ? ord : c + 1);
 		if (spill_left) {
 			size_t got = 0;
 			while (c <= spill_left && got < c) {
