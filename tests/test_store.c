@@ -835,26 +835,26 @@ static int spill_open_in(const char *d)
  * last; the archive stays one zstd stream and one tar, whose manifest is
  * a line per member.  With a spill directory and a spool over 1 MiB, the
  * frames come back from the spill file. */
-static void manifest_frames(int spill)
+/* Write meta.json and n absent members with poorly compressible names (the
+ * manifest is most of the archive; 25,000 of them spool more than 1 MiB)
+ * to path, spilling into spill_dir if not NULL; ps_writer_finish's result,
+ * its message in err. */
+static int write_absents(const char *path, const char *spill_dir, int n, struct ps_writer_stats *st,
+			 struct ps_err *err)
 {
-	char path[300];
-	snprintf(path, sizeof(path), "%s/man%d.tar.zst", dir, spill);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0);
-	int dfd = spill ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+	int dfd = spill_dir ? open(spill_dir, O_RDONLY | O_DIRECTORY) : -1;
 	struct ps_writer *w = NULL;
-	struct ps_err err = {0, ""};
 	struct ps_writer_opts o = {.level = 1, .frame_size = 4096, .spill_dirfd = dfd};
-	CHECK_INT(ps_writer_open(&w, fd, &o, &err), 0);
+	CHECK_INT(ps_writer_open(&w, fd, &o, err), 0);
 	const char *meta = "{\"format_version\":1,\"hostname\":\"h\",\"start_ns\":5}";
 	struct ps_member m = {.path = PS_META_PATH,
 			      .kind = PS_M_FILE,
 			      .mode = 0100444,
 			      .data = meta,
 			      .len = strlen(meta)};
-	CHECK_INT(ps_writer_add(w, &m, &err), 0);
-	/* names that compress poorly: 25,000 of them spool more than 1 MiB */
-	int n = spill ? 25000 : 500;
+	CHECK_INT(ps_writer_add(w, &m, err), 0);
 	for (int i = 0; i < n; i++) {
 		char rnd[40], p[128];
 		fill(rnd, sizeof(rnd), (unsigned)i * 7919u + 1);
@@ -866,18 +866,47 @@ static void manifest_frames(int spill)
 				      .err = EACCES,
 				      .read_ns =
 					  (uint64_t)(unsigned char)rnd[0] << 24 | (unsigned)i};
-		CHECK_INT(ps_writer_add(w, &a, &err), 0);
+		CHECK_INT(ps_writer_add(w, &a, err), 0);
 	}
-	if (spill)
-		CHECK(spill_open_in(dir));
-	struct ps_writer_stats st;
-	CHECK_INT(ps_writer_finish(w, &st, &err), 0);
-	if (err.msg[0])
-		fprintf(stderr, "err: %s\n", err.msg);
+	if (spill_dir)
+		CHECK(spill_open_in(spill_dir));
+	int r = ps_writer_finish(w, st, err);
 	ps_writer_free(w);
 	close(fd);
 	if (dfd >= 0)
 		close(dfd);
+	return r;
+}
+
+/* The seek table of the archive in z: (csize, dsize) per frame, frame
+ * count, descriptor, magic.  The number of frames, their table in *t. */
+static uint32_t seek_table(const struct ps_buf *z, const unsigned char **t)
+{
+	CHECK(z->len > 17);
+	const unsigned char *e = (const unsigned char *)z->buf + z->len;
+	uint32_t nf = le32(e - 9);
+	CHECK_U64(le32(e - 4), 0x8F92EAB1u);
+	CHECK(z->len >= 17 + (size_t)nf * 8);
+	*t = e - 9 - (size_t)nf * 8;
+	return z->len >= 17 + (size_t)nf * 8 ? nf : 0;
+}
+
+/* The manifest's data is the spool's frames, copied into the archive as
+ * they are (not compressed again at the end): a frame starts where the
+ * data starts and one where it ends, each of frame_size tar bytes but the
+ * last; the archive stays one zstd stream and one tar, whose manifest is
+ * a line per member.  With a spill directory and a spool over 1 MiB, the
+ * frames come back from the spill file. */
+static void manifest_frames(int spill)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/man%d.tar.zst", dir, spill);
+	struct ps_err err = {0, ""};
+	struct ps_writer_stats st;
+	int n = spill ? 25000 : 500;
+	CHECK_INT(write_absents(path, spill ? dir : NULL, n, &st, &err), 0);
+	if (err.msg[0])
+		fprintf(stderr, "err: %s\n", err.msg);
 
 	/* the manifest, as GNU tar extracts it */
 	char cmd[800], mpath[320];
@@ -899,19 +928,14 @@ static void manifest_frames(int spill)
 	CHECK(first != NULL);
 	uint64_t x = first ? (uint64_t)(first - tar.buf) : 0;
 	CHECK(x + man.len <= tar.len && memcmp(tar.buf + x, man.buf, man.len) == 0);
-	/* the seek table: (csize, dsize) per frame, frame count, descriptor, magic */
 	CHECK_INT(ps_read_at(AT_FDCWD, path, &z, 0, NULL), 0);
-	CHECK(z.len > 17);
-	const unsigned char *e = (const unsigned char *)z.buf + z.len;
-	uint32_t nf = le32(e - 9);
-	CHECK_U64(le32(e - 4), 0x8F92EAB1u);
+	const unsigned char *t;
+	uint32_t nf = seek_table(&z, &t);
 	CHECK_U64(nf, st.frames);
-	CHECK(z.len >= 17 + (size_t)nf * 8);
-	const unsigned char *t = e - 9 - (size_t)nf * 8;
 	uint64_t toff = 0, coff = 0;
 	int at_start = 0, at_end = 0;
 	size_t in_data = 0, short_ones = 0;
-	for (uint32_t i = 0; i < nf && z.len >= 17 + (size_t)nf * 8; i++) {
+	for (uint32_t i = 0; i < nf; i++) {
 		uint32_t c = le32(t + i * 8), d = le32(t + i * 8 + 4);
 		/* every frame is a zstd frame of that many bytes */
 		CHECK_U64(ZSTD_findFrameCompressedSize(z.buf + coff, c), c);
@@ -949,10 +973,72 @@ static void test_manifest_frames_spilled(void)
 	manifest_frames(1);
 }
 
-static const struct t_case cases[] = {
-    T(test_escape),  T(test_roundtrip),	   T(test_unload),	    T(test_seek_and_index),
-    T(test_corrupt), T(test_edge_members), T(test_manifest_frames), T(test_manifest_frames_spilled),
-    {0, 0}};
+/* A file system that fills while the manifest's frames are copied in (the
+ * members and the spill fit, the copy does not): ps_writer_finish fails
+ * with ENOSPC's message, and the spill file's space comes back. */
+static void test_manifest_full_disk(void)
+{
+	if (geteuid() != 0)
+		T_SKIP_CASE("needs root to mount a small tmpfs");
+	/* the sizes, from the same archive written where there is room */
+	char path[400], full[300], cmd[800];
+	snprintf(path, sizeof(path), "%s/ref.tar.zst", dir);
+	struct ps_err err = {0, ""};
+	struct ps_writer_stats st;
+	CHECK_INT(write_absents(path, dir, 25000, &st, &err), 0);
+	struct ps_buf z = PS_BUF_INIT, tar = PS_BUF_INIT;
+	CHECK_INT(ps_read_at(AT_FDCWD, path, &z, 0, NULL), 0);
+	tar_of(path, &tar);
+	const char *first =
+	    memmem(tar.buf, tar.len, PS_META_PATH "\tfile\t", strlen(PS_META_PATH) + 6);
+	CHECK(first != NULL);
+	uint64_t x = first ? (uint64_t)(first - tar.buf) : 0, before = 0, man = 0, toff = 0;
+	const unsigned char *t;
+	uint32_t nf = seek_table(&z, &t);
+	for (uint32_t i = 0; i < nf; i++) {
+		if (toff < x)
+			before += le32(t + i * 8);
+		else
+			man += le32(t + i * 8);
+		toff += le32(t + i * 8 + 4);
+	}
+	ps_buf_release(&z);
+	ps_buf_release(&tar);
+	CHECK(man > (1u << 20)); /* the spool went to its spill file */
+	unsigned long long kib = (before + man + man / 2) / 1024 + 1;
+	snprintf(full, sizeof(full), "%s/full", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && mount -t tmpfs -o size=%lluk tmpfs %s", full,
+		 kib, full);
+	if (run(cmd) != 0)
+		T_SKIP_CASE("cannot mount a tmpfs here");
+	snprintf(path, sizeof(path), "%s/x.tar.zst", full);
+	memset(&err, 0, sizeof(err));
+	CHECK_INT(write_absents(path, full, 25000, &st, &err), -1);
+	CHECK(strstr(err.msg, "No space left on device") != NULL);
+	if (!strstr(err.msg, "No space left on device"))
+		fprintf(stderr, "err: %s\n", err.msg);
+	/* the output holds what fitted; with it gone the file system is empty */
+	struct stat sb;
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK((uint64_t)sb.st_size > before);
+	CHECK_INT(unlink(path), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "test \"$(df --output=used -B1 %s | tail -1 | tr -d ' ')\" -eq 0", full);
+	CHECK_INT(run(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "umount %s && rmdir %s", full, full);
+	CHECK_INT(run(cmd), 0);
+}
+
+static const struct t_case cases[] = {T(test_escape),
+				      T(test_roundtrip),
+				      T(test_unload),
+				      T(test_seek_and_index),
+				      T(test_corrupt),
+				      T(test_edge_members),
+				      T(test_manifest_frames),
+				      T(test_manifest_frames_spilled),
+				      T(test_manifest_full_disk),
+				      {0, 0}};
 
 static void cleanup(void)
 {
