@@ -344,6 +344,9 @@ void ps_cap_hash_process(struct walker *w);
 void ps_cap_hash_body(struct walker *w, const char *rel, const struct stat *sb, int truncated);
 /* Free a walker's hashing state (hctx, hbuf, hash_fd, hit). */
 void ps_cap_hash_release(struct walker *w);
+/* A worker given up on: its digest contexts are kept, not freed (no
+ * OpenSSL call from it; hash.c). */
+void ps_cap_hash_orphan(struct walker *w);
 /* The process's maps text (w->pmaps) changed: its executables again. */
 void ps_cap_hash_forget(struct walker *w);
 

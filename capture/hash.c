@@ -25,6 +25,7 @@
  * guarded operations, as the rest of the walk does (capture_int.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,7 +248,7 @@ static void report(struct walker *w, const struct hfile *f, const char *path, co
 		r->aborted = 1;
 }
 
-/* ---- digests (each thread its own contexts: an abandoned worker frees its own) -- */
+/* ---- digests (each thread its own contexts; an abandoned worker's are kept) ---- */
 
 int ps_digests_begin(void *ctx[3])
 {
@@ -279,9 +280,36 @@ void ps_digests_end(void *ctx[3], unsigned char md5[16], unsigned char sha1[20],
 void ps_digests_free(void *ctx[3])
 {
 	for (int i = 0; i < 3; i++) {
-		EVP_MD_CTX_free(ctx[i]);
+		if (ctx[i])
+			EVP_MD_CTX_free(ctx[i]);
 		ctx[i] = NULL;
 	}
+}
+
+/* A worker given up on makes no OpenSSL call when it wakes (ps_cap_gone):
+ * the process may be exiting by then, with OpenSSL's atexit cleanup
+ * freeing what EVP_MD_CTX_free would touch.  Its contexts are kept here,
+ * reachable: a few hundred bytes per timeout, each listed in the archive. */
+struct orphan {
+	void *ctx[3];
+	struct orphan *next;
+};
+static struct orphan *orphans;
+static pthread_mutex_t orphans_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void ps_cap_hash_orphan(struct walker *w)
+{
+	if (!w->hctx[0] && !w->hctx[1] && !w->hctx[2])
+		return;
+	struct orphan *o = malloc(sizeof(*o));
+	if (o) {
+		memcpy(o->ctx, w->hctx, sizeof(o->ctx));
+		pthread_mutex_lock(&orphans_mu);
+		o->next = orphans;
+		orphans = o;
+		pthread_mutex_unlock(&orphans_mu);
+	}
+	memset(w->hctx, 0, sizeof(w->hctx));
 }
 
 static int digests_begin(struct walker *w)
@@ -304,17 +332,17 @@ static int hash_fd(struct walker *w, int fd, uint64_t off, uint64_t *bytes)
 	*bytes = 0;
 	for (;;) {
 		ssize_t n = pread(fd, w->hbuf, CHUNK, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (n == 0)
-			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		int e = n < 0 ? errno : 0;
+		/* The watchdog first: a worker given up on while in pread
+		 * leaves here (ps_cap_gone) before another OpenSSL call. */
+		ps_cap_guard_tick(w);
+		if (n <= 0)
+			return e;
 		ps_digests_update(w->hctx, w->hbuf, (size_t)n);
 		off += (uint64_t)n;
 		*bytes += (uint64_t)n;
-		ps_cap_guard_tick(w);
 	}
 }
 

@@ -24,7 +24,10 @@
  * are killable or end when the file system answers).  If it ever returns,
  * guard_end sees SEQ_GONE, waits for the hub lock (the watchdog is done with
  * its state), closes its directory fds, frees its buffers and exits,
- * touching nothing shared.  An abandoned worker keeps at most its directory
+ * touching nothing shared, and calling no OpenSSL function (the process
+ * may be in exit(), OpenSSL's atexit cleanup under way: its digest
+ * contexts are kept, not freed, ps_cap_hash_orphan; a hash read checks
+ * the watchdog before it updates them).  An abandoned worker keeps at most its directory
  * fds (one per depth, a handful), the fd of the stuck file and its buffers
  * until its operation returns: the leak is bounded by the number of
  * timeouts, each listed in the archive.
@@ -151,6 +154,7 @@ void ps_cap_gone(struct walker *w)
 	/* The watchdog holds the lock while it reads this worker's state. */
 	pthread_mutex_lock(&h->mu);
 	pthread_mutex_unlock(&h->mu);
+	ps_cap_hash_orphan(w);
 	walker_free(w);
 	hub_put(h);
 	pthread_exit(NULL);
