@@ -43,9 +43,10 @@ static const char help[] =
     "Exit 0, 2 on error.\n";
 
 /* Storage tables a view presents (schema/ files): not written, their view is. */
-static const char *const storage[] = {
-    "strings", "contents", "stats",	 "paths",  "sys_paths", "maps",	   "map_info",	"maps_rare",
-    "fds",     "env_sets", "limit_sets", "hashes", "digests",	"sysctls", "pid_reads", NULL};
+static const char *const storage[] = {"strings",    "contents", "stats",     "paths",	"sys_paths",
+				      "maps",	    "map_info", "maps_rare", "fds",	"env_sets",
+				      "limit_sets", "hashes",	"digests",   "sysctls", "pid_reads",
+				      "name_stats", NULL};
 
 struct out {
 	FILE *f;

@@ -223,6 +223,28 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	int rc = 0;
+	if (!longfmt && argc - optind == 2) {
+		/* the names a glob can end with, looked for where they usually are
+		 * in each pid's range (store.h ps_files_glob_probe) */
+		struct ps_buf paths = PS_BUF_INIT, line = PS_BUF_INIT;
+		struct ps_err err = {0, ""};
+		size_t n = 0;
+		int pr = ps_files_glob_probe(db, argv[optind + 1], &paths, &n, &err);
+		if (pr < 0)
+			rc = cli_fail("ls", "%s", err.msg);
+		for (size_t i = 0, off = 0; pr > 0 && i < n; i++) {
+			size_t len = strlen(paths.buf + off);
+			ps_buf_reset(&line);
+			ps_buf_add_term(&line, paths.buf + off, len);
+			ps_buf_addc(&line, '\n');
+			fwrite(line.buf, 1, line.len, stdout);
+			off += len + 1;
+		}
+		ps_buf_release(&paths);
+		ps_buf_release(&line);
+		if (pr != 0)
+			goto out;
+	}
 	/* A glob goes through the keys where it can (store.h ps_files_glob_sql). */
 	static const char cols[] = "path, kind, size, errno, link_target";
 	char *sql = argc - optind == 2

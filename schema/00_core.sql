@@ -121,6 +121,21 @@ CREATE TABLE pid_reads (
   PRIMARY KEY (pid, snapshot_id)
 ) WITHOUT ROWID;
 
+-- Per name of the paths below a pid directory (`paths.name_id`): how many
+-- rows carry it, and the seq most of them have (a majority vote while the
+-- index is built: right when a majority has one, else some seq).  `ls`
+-- reads a name's rows by looking at that seq in each pid's range, and
+-- knows from `uses` whether it found them all (else it reads `paths`
+-- whole).  A name with no row here (an id past the dictionary's 2^18) is
+-- always read the whole way.
+CREATE TABLE name_stats (
+  snapshot_id INTEGER NOT NULL,
+  name_id     INTEGER NOT NULL, -- strings.str_id
+  uses        INTEGER,          -- paths rows with this name_id (NULL: too many to count)
+  usual_seq   INTEGER,          -- paths.seq of most of them (NULL with uses)
+  PRIMARY KEY (snapshot_id, name_id)
+) WITHOUT ROWID;
+
 -- The same for every other path (system files, procsnap/*): name_id is the
 -- whole path, path_id the manifest line number.
 CREATE TABLE sys_paths (

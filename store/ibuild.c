@@ -80,6 +80,13 @@ struct ps_ibuild {
 	size_t nskeys, cap_skeys;
 	int64_t next_stat;
 	int64_t path_id; /* manifest line number of the next record */
+	/* name_stats: per name_id below NAME_STATS_MAX, its `paths` rows and
+	 * the seq most of them have (a majority vote); uses UINT32_MAX: a row
+	 * could not be counted (a row of NULLs then) */
+	struct name_stat {
+		uint32_t uses, cand, votes;
+	} * nst;
+	size_t nst_cap;
 	/* special members and the parsed tables */
 	int saw_meta;
 	struct ps_tail tail;		  /* contents dictionary freed once reached */
@@ -98,6 +105,41 @@ const char *ps_damage_name(unsigned d)
 }
 
 /* ---- paths ------------------------------------------------------------------ */
+
+/* Names with stats (name_stats): ids below PS_NAME_STATS_MAX (store.h), the
+ * ids a full dictionary hands out; 3 MiB of counters at most. */
+#define NAME_STATS_MAX PS_NAME_STATS_MAX
+
+/* Count a `paths` row of name_id at seq (Boyer-Moore majority vote of its
+ * seqs: the candidate is the majority when there is one). */
+static void name_stat_add(struct ps_ibuild *b, int64_t name_id, int64_t seq)
+{
+	if (name_id < 0 || name_id >= (int64_t)NAME_STATS_MAX)
+		return;
+	size_t i = (size_t)name_id;
+	if (i >= b->nst_cap) {
+		size_t cap = b->nst_cap ? b->nst_cap : 1024;
+		while (cap <= i)
+			cap *= 2;
+		b->nst = ps_xrealloc(b->nst, cap * sizeof(*b->nst));
+		memset(b->nst + b->nst_cap, 0, (cap - b->nst_cap) * sizeof(*b->nst));
+		b->nst_cap = cap;
+	}
+	struct name_stat *n = &b->nst[i];
+	if (n->uses == UINT32_MAX)
+		return;
+	if (seq < 0 || seq >= UINT32_MAX || n->uses == UINT32_MAX - 1) {
+		n->uses = UINT32_MAX;
+		return;
+	}
+	n->uses++;
+	if (n->votes == 0) {
+		n->cand = (uint32_t)seq;
+		n->votes = 1;
+	} else {
+		n->votes += n->cand == (uint32_t)seq ? 1 : (uint32_t)-1;
+	}
+}
 
 /* Columns of the rows inserted in bulk (bulk_int.h), numbered from 1. */
 enum { PA_pid = 1, PA_seq, PA_tid_off, PA_name_id, PA_stat_id, PA_content_id, PA_read_delta_8us };
@@ -668,6 +710,7 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 		struct ps_bulk *bk = &b->bk_paths;
 		ps_bulk_i64(bk, PA_pid, pid);
 		ps_bulk_i64(bk, PA_seq, b->path_id - b->base_path);
+		name_stat_add(b, name_id, b->path_id - b->base_path);
 		if (tid >= 0)
 			ps_bulk_i64(bk, PA_tid_off, tid - pid);
 		ps_bulk_i64(bk, PA_name_id, name_id);
@@ -929,6 +972,31 @@ static int frames_rows(struct ps_ibuild *b, const struct ps_ibuild_end *e, struc
 	return rc;
 }
 
+/* The name_stats rows (name_stat_add). */
+static int name_stats_rows(struct ps_ibuild *b, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	if (prep(b, &st, "INSERT INTO name_stats VALUES (1, ?, ?, ?)", err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->nst_cap; i++) {
+		const struct name_stat *n = &b->nst[i];
+		if (n->uses == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, (int64_t)i);
+		if (n->uses == UINT32_MAX) { /* counted no more: known, not usable */
+			sqlite3_bind_null(st, 2);
+			sqlite3_bind_null(st, 3);
+		} else {
+			sqlite3_bind_int64(st, 2, n->uses);
+			sqlite3_bind_int64(st, 3, n->cand);
+		}
+		rc = step(b, st, "name_stats", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct ps_err *err)
 {
 	stop_thread(b);
@@ -943,7 +1011,7 @@ int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct 
 	b->tables = NULL;
 	if (ps_tables_end(t, err) < 0 || ps_bulk_flush(&b->bk_paths, err) < 0 ||
 	    ps_bulk_flush(&b->bk_sys, err) < 0 || ps_bulk_flush(&b->bk_contents, err) < 0 ||
-	    frames_rows(b, e, err) < 0)
+	    frames_rows(b, e, err) < 0 || name_stats_rows(b, err) < 0)
 		return -1;
 	char shahex[65] = "";
 	if (e->sha256)
@@ -1036,5 +1104,6 @@ void ps_ibuild_free(struct ps_ibuild *b)
 	free(b->str_off);
 	free(b->ckeys);
 	free(b->skeys);
+	free(b->nst);
 	free(b);
 }

@@ -214,21 +214,47 @@ static int name_literal(const char *s)
 	       !strstr(s, "task");
 }
 
+/* The condition on a `strings` row (its `text`) that it is a name a path
+ * matching pattern can end with: through the longest literal of the
+ * pattern after "proc/", when it holds no digit and no "proc"/"task" (it
+ * can then only come from the name, or from the '/' before it), and when
+ * the pattern ends with such a literal, only the names that end with it
+ * (after a '/': what comes before a name ends with a digit and '/').  NULL
+ * when the pattern allows none of it (sqlite3_free the result). */
+static char *glob_name_cond(const char *pattern)
+{
+	if (strncmp(pattern, "proc/", 5) != 0)
+		return NULL;
+	struct ps_buf lit = PS_BUF_INIT;
+	longest_literal(pattern + 5, &lit);
+	char *cond = NULL;
+	if (name_literal(lit.buf)) {
+		const char *tail = pattern + strlen(pattern);
+		while (tail > pattern && !strchr("*?[]", tail[-1]))
+			tail--;
+		char *ends =
+		    name_literal(tail)
+			? sqlite3_mprintf(" AND substr('/' || text, -length(%Q)) = %Q", tail, tail)
+			: NULL;
+		cond = sqlite3_mprintf("instr('/' || text, %Q) > 0%s", lit.buf, ends ? ends : "");
+		sqlite3_free(ends);
+	}
+	ps_buf_release(&lit);
+	return cond;
+}
+
 /*
  * The rows of files whose path matches a GLOB pattern, through the keys
  * when the pattern allows: a literal pid ("proc/42/...") reads that pid's
- * range; otherwise a literal piece of the pattern that cannot reach into
- * "proc/<pid>/" or "task/<tid>/" selects the names that can match (in the
- * small `strings` table) before `paths` is read, as integers; when the
- * pattern ends with such a literal, only the names that end with it (after
- * a '/').  Any other pattern reads everything.  The GLOB itself is always
- * checked last.
+ * range; otherwise the names the pattern can end with (glob_name_cond, in
+ * the small `strings` table) are selected before `paths` is read, as
+ * integers.  Any other pattern reads everything.  The GLOB itself is
+ * always checked last.
  * Parameters: ?1 the pattern.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern)
 {
-	struct ps_buf lit = PS_BUF_INIT, sql = PS_BUF_INIT;
-	char *q;
+	struct ps_buf sql = PS_BUF_INIT;
 	const char *p = pattern;
 	int64_t pid = -1;
 	if (strncmp(p, "proc/", 5) == 0 && p[5] >= '1' && p[5] <= '9') {
@@ -239,45 +265,281 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 		if ((*e == '/' || *e == '\0') && v <= INT32_MAX)
 			pid = v;
 	}
-	if (pid >= 0) {
-		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE pid = %lld AND path GLOB ?1",
-				    cols, schema, (long long)pid);
-		goto out;
+	char *cond = pid >= 0 ? NULL : glob_name_cond(pattern);
+	if (pid >= 0 || !cond) {
+		char *q = pid >= 0
+			      ? sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE pid = %lld "
+						"AND path GLOB ?1",
+						cols, schema, (long long)pid)
+			      : sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1",
+						cols, schema);
+		ps_buf_adds(&sql, q ? q : "");
+		sqlite3_free(q);
+		return ps_buf_detach(&sql, NULL);
 	}
-	/* The part after "proc/" (pid rows' names follow "proc/<pid>/" or
-	 * ".../task/<tid>/"): a literal with no digit and no "proc"/"task" can
-	 * only come from the name, or from the '/' before it. */
-	longest_literal(strncmp(p, "proc/", 5) == 0 ? p + 5 : p, &lit);
-	int usable = strncmp(p, "proc/", 5) == 0 && name_literal(lit.buf);
-	if (!usable) {
-		q = sqlite3_mprintf("SELECT %s FROM \"%w\".files WHERE path GLOB ?1", cols, schema);
-		goto out;
-	}
-	/* A pattern that ends with such a literal: a path ends with it exactly
-	 * when '/' and the name do (what comes before a name ends with a digit
-	 * and '/', which the literal holds none of); fewer names to try. */
-	const char *tail = pattern + strlen(pattern);
-	while (tail > pattern && !strchr("*?[]", tail[-1]))
-		tail--;
-	int suffix = name_literal(tail);
-	char *ends = suffix
-			 ? sqlite3_mprintf(" AND substr('/' || text, -length(%Q)) = %Q", tail, tail)
-			 : NULL;
 	char *in = sqlite3_mprintf("p.name_id IN (SELECT str_id FROM \"%w\".strings WHERE "
-				   "is_name = 1 AND instr('/' || text, %Q) > 0%s)",
-				   schema, lit.buf, ends ? ends : "");
-	sqlite3_free(ends);
+				   "is_name = 1 AND %s)",
+				   schema, cond);
+	sqlite3_free(cond);
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
 	files_base_sql(&sql, schema, in ? in : "0", "1");
 	ps_buf_adds(&sql, " WHERE path GLOB ?1");
 	sqlite3_free(in);
-	ps_buf_release(&lit);
 	return ps_buf_detach(&sql, NULL);
+}
+
+/* A path of the probe's result: its manifest line and where its text is. */
+struct probe_row {
+	int64_t path_id;
+	size_t off;
+};
+
+struct probe {
+	const char *pattern;
+	struct ps_buf text; /* the paths kept, NUL-terminated */
+	struct probe_row *v;
+	size_t n, cap;
+};
+
+/* Keep the path if it matches (GLOB's own matching: sqlite3_strglob). */
+static void probe_keep(struct probe *pr, int64_t path_id, const char *path)
+{
+	if (sqlite3_strglob(pr->pattern, path) != 0)
+		return;
+	if (pr->n == pr->cap) {
+		pr->cap = pr->cap ? pr->cap * 2 : 1024;
+		pr->v = ps_xrealloc(pr->v, pr->cap * sizeof(*pr->v));
+	}
+	pr->v[pr->n++] = (struct probe_row){path_id, pr->text.len};
+	ps_buf_add(&pr->text, path, strlen(path) + 1);
+}
+
+static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_stmt *q, int tcol,
+		       const char *name, int64_t path_id)
+{
+	ps_buf_reset(b);
+	ps_buf_addf(b, "proc/%lld", (long long)pid);
+	if (sqlite3_column_type(q, tcol) != SQLITE_NULL)
+		ps_buf_addf(b, "/task/%lld", (long long)(pid + sqlite3_column_int64(q, tcol)));
+	if (*name)
+		ps_buf_addf(b, "/%s", name);
+	probe_keep(pr, path_id, b->buf);
+}
+
+static int probe_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct probe_row *)a)->path_id,
+		y = ((const struct probe_row *)b)->path_id;
+	return (x > y) - (x < y);
+}
+
+int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *out, size_t *nout,
+			struct ps_err *err)
+{
+	*nout = 0;
+	ps_buf_reset(out);
+	char *cond = glob_name_cond(pattern);
+	if (!cond)
+		return 0;
+	struct probe pr = {.pattern = pattern, .text = PS_BUF_INIT};
+	struct ps_buf path = PS_BUF_INIT, names = PS_BUF_INIT;
+	sqlite3_stmt *q = NULL, *probe = NULL, *miss = NULL;
+	char *sql = NULL;
+	int rc = -1, cache_set = 0;
+	int64_t cache = 0;
+	/* one snapshot (merged: the snapshots' order is the scan's business),
+	 * its paths and pids */
+	int64_t sid = 0;
+	double total = 0, npids = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*), min(snapshot_id), (SELECT total(uses) FROM "
+			       "name_stats), (SELECT count(*) FROM pid_reads) FROM snapshots",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_free(cond);
+		ps_sql_err(err, db, "ls");
+		goto out;
+	}
+	int one = sqlite3_column_int64(q, 0) == 1;
+	sid = sqlite3_column_int64(q, 1);
+	total = sqlite3_column_double(q, 2);
+	npids = (double)sqlite3_column_int64(q, 3);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (!one) {
+		sqlite3_free(cond);
+		rc = 0;
+		goto out;
+	}
+	/* Each pid's range is a page or so, read once: a small page cache
+	 * spares faulting in a large one (16 MiB, indexdb.c); the caller's is
+	 * put back at the end. */
+	if (sqlite3_prepare_v2(db, "PRAGMA main.cache_size", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_free(cond);
+		ps_sql_err(err, db, "ls");
+		goto out;
+	}
+	cache = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ps_db_exec(db, "PRAGMA main.cache_size = -1024", err) < 0) {
+		sqlite3_free(cond);
+		goto out;
+	}
+	cache_set = 1;
+	/* the names, with their stats */
+	sql = sqlite3_mprintf("SELECT s.str_id, s.text, n.name_id IS NOT NULL, n.uses, "
+			      "n.usual_seq FROM strings s LEFT JOIN name_stats n ON "
+			      "n.snapshot_id = s.snapshot_id AND n.name_id = s.str_id WHERE "
+			      "s.snapshot_id = %lld AND s.is_name = 1 AND %s",
+			      (long long)sid, cond);
+	sqlite3_free(cond);
+	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT r.pid, r.base_path, p.seq, p.tid_off FROM pid_reads r LEFT "
+		"JOIN paths p ON p.pid = r.pid AND p.snapshot_id = r.snapshot_id AND "
+		"p.seq = ?2 AND p.name_id = ?3 WHERE r.snapshot_id = ?1",
+		-1, &probe, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT seq, tid_off FROM paths WHERE pid = ?1 AND snapshot_id = ?2 "
+			       "AND name_id = ?3",
+			       -1, &miss, NULL) != SQLITE_OK) {
+		ps_sql_err(err, db, "ls");
+		goto out;
+	}
+	/* The names first (the statements below reuse nothing of q's). */
+	struct cand {
+		int64_t id, uses, seq;
+		size_t off;
+	} *cv = NULL;
+	size_t nc = 0, cc = 0;
+	int r, ok = 1;
+	while (ok && (r = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		if (!sqlite3_column_int(q, 2)) {
+			/* no stats: a system file's name, or an id past the counted ones */
+			if (id >= (int64_t)PS_NAME_STATS_MAX)
+				ok = 0;
+			continue;
+		}
+		if (sqlite3_column_type(q, 3) == SQLITE_NULL ||
+		    sqlite3_column_type(q, 4) == SQLITE_NULL ||
+		    (double)sqlite3_column_int64(q, 3) > npids) {
+			ok = 0; /* not counted, or more rows than pids (below task/ too) */
+			break;
+		}
+		if (nc == cc) {
+			cc = cc ? cc * 2 : 16;
+			cv = ps_xrealloc(cv, cc * sizeof(*cv));
+		}
+		cv[nc++] = (struct cand){id, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+					 names.len};
+		const char *t = (const char *)sqlite3_column_text(q, 1);
+		ps_buf_add(&names, t ? t : "", strlen(t ? t : "") + 1);
+	}
+	if (ok && r != SQLITE_ROW && r != SQLITE_DONE) {
+		ps_sql_err(err, db, "ls");
+		free(cv);
+		goto out;
+	}
+	/* a probe per pid and name: worth it while that is well under a scan */
+	if (!ok || (double)nc * npids * 4 > total) {
+		free(cv);
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; ok && i < nc; i++) {
+		const char *name = names.buf + cv[i].off;
+		int64_t found = 0;
+		sqlite3_reset(probe);
+		sqlite3_bind_int64(probe, 1, sid);
+		sqlite3_bind_int64(probe, 2, cv[i].seq);
+		sqlite3_bind_int64(probe, 3, cv[i].id);
+		while ((r = sqlite3_step(probe)) == SQLITE_ROW) {
+			int64_t pid = sqlite3_column_int64(probe, 0),
+				base = sqlite3_column_int64(probe, 1);
+			if (sqlite3_column_type(probe, 2) != SQLITE_NULL) {
+				probe_path(&pr, &path, pid, probe, 3, name,
+					   base + sqlite3_column_int64(probe, 2));
+				found++;
+				continue;
+			}
+			/* not at the usual seq: this pid's range, for the name */
+			sqlite3_reset(miss);
+			sqlite3_bind_int64(miss, 1, pid);
+			sqlite3_bind_int64(miss, 2, sid);
+			sqlite3_bind_int64(miss, 3, cv[i].id);
+			while ((r = sqlite3_step(miss)) == SQLITE_ROW) {
+				probe_path(&pr, &path, pid, miss, 1, name,
+					   base + sqlite3_column_int64(miss, 0));
+				found++;
+			}
+			if (r != SQLITE_DONE)
+				break;
+		}
+		if (r != SQLITE_DONE) {
+			ps_sql_err(err, db, "ls");
+			free(cv);
+			goto out;
+		}
+		/* rows elsewhere in a pid where one was at the usual seq (a name
+		 * below task/ too): the scan's business */
+		ok = found == cv[i].uses;
+	}
+	free(cv);
+	if (!ok) {
+		rc = 0;
+		goto out;
+	}
+	/* the other paths (system files, procsnap's): few, their name is the path */
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT p.path_id, n.text FROM sys_paths p JOIN strings n ON "
+			       "n.snapshot_id = p.snapshot_id AND n.str_id = p.name_id WHERE "
+			       "p.snapshot_id = ?1 AND n.text GLOB ?2",
+			       -1, &q, NULL) != SQLITE_OK) {
+		q = NULL;
+		ps_sql_err(err, db, "ls");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, sid);
+	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW)
+		probe_keep(&pr, sqlite3_column_int64(q, 0),
+			   (const char *)sqlite3_column_text(q, 1));
+	if (r != SQLITE_DONE) {
+		ps_sql_err(err, db, "ls");
+		goto out;
+	}
+	if (pr.n)
+		qsort(pr.v, pr.n, sizeof(*pr.v), probe_cmp);
+	for (size_t i = 0; i < pr.n; i++) {
+		const char *t = pr.text.buf + pr.v[i].off;
+		ps_buf_add(out, t, strlen(t) + 1);
+	}
+	*nout = pr.n;
+	rc = 1;
 out:
-	ps_buf_adds(&sql, q ? q : "");
-	sqlite3_free(q);
-	ps_buf_release(&lit);
-	return ps_buf_detach(&sql, NULL);
+	sqlite3_free(sql);
+	sqlite3_finalize(q);
+	sqlite3_finalize(probe);
+	sqlite3_finalize(miss);
+	if (cache_set) {
+		char *back = sqlite3_mprintf("PRAGMA main.cache_size = %lld", (long long)cache);
+		struct ps_err e2 = {0, ""};
+		if (ps_db_exec(db, back ? back : "SELECT 1", &e2) < 0 && rc >= 0) {
+			*err = e2;
+			rc = -1;
+		}
+		sqlite3_free(back);
+	}
+	ps_buf_release(&path);
+	ps_buf_release(&names);
+	ps_buf_release(&pr.text);
+	free(pr.v);
+	return rc;
 }
 
 char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *name)

@@ -244,7 +244,7 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /* ---- index ------------------------------------------------------------- */
 
-#define PS_SCHEMA_VERSION 8
+#define PS_SCHEMA_VERSION 9
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to
@@ -337,6 +337,21 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+/*
+ * The paths of a one-snapshot index that match a GLOB pattern, in capture
+ * order, without reading every `paths` row: the names the pattern can end
+ * with (as ps_files_glob_sql) are looked for in each pid's range at the
+ * seq most of their rows have (name_stats.usual_seq), a pid where one is
+ * not there is read for it, and the rows found must be as many as
+ * name_stats.uses.  1 with the paths in *out (each NUL-terminated, *n of
+ * them); 0 when the pattern or the index does not allow it (a name below
+ * task/ too, many names, several snapshots: the caller runs
+ * ps_files_glob_sql); -1 with err.
+ */
+int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *out, size_t *n,
+			struct ps_err *err);
+/* name_stats is kept for the names with an id below this (store/ibuild.c). */
+#define PS_NAME_STATS_MAX (1u << 18)
 /*
  * SQL selecting `cols` (as above, and damage) of snapshot ?1's file `name`
  * directly below each pid directory (proc/<pid>/<name>, not below task/),

@@ -7,3 +7,7 @@ target_link_libraries(ps_tutil PUBLIC ps_common PkgConfig::SQLITE)
 
 ps_test(test_cli_capture test_cli_capture.c LIBS ps_tutil ps_store)
 add_dependencies(test_cli_capture victim procsnap)
+# `ls SNAP GLOB` through name_stats, each pid looked up where a name
+# usually is (issue 9, the path-glob shape).
+ps_test(test_ls_probe test_ls_probe.c LIBS ps_tutil ps_store PkgConfig::SQLITE)
+add_dependencies(test_ls_probe procsnap)
