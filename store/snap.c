@@ -424,10 +424,13 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 				ok = 0;
 			continue;
 		}
+		/* Not counted; more rows than pids (below task/ too); or in few
+		 * pids, where each pid without it would be read whole. */
+		double uses = (double)sqlite3_column_int64(q, 3);
 		if (sqlite3_column_type(q, 3) == SQLITE_NULL ||
-		    sqlite3_column_type(q, 4) == SQLITE_NULL ||
-		    (double)sqlite3_column_int64(q, 3) > npids) {
-			ok = 0; /* not counted, or more rows than pids (below task/ too) */
+		    sqlite3_column_type(q, 4) == SQLITE_NULL || uses > npids ||
+		    uses < 0.9 * npids) {
+			ok = 0;
 			break;
 		}
 		if (nc == cc) {

@@ -345,8 +345,8 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
  * not there is read for it, and the rows found must be as many as
  * name_stats.uses.  1 with the paths in *out (each NUL-terminated, *n of
  * them); 0 when the pattern or the index does not allow it (a name below
- * task/ too, many names, several snapshots: the caller runs
- * ps_files_glob_sql); -1 with err.
+ * task/ too, or in under 90% of the pids, many names, several snapshots:
+ * the caller runs ps_files_glob_sql); -1 with err.
  */
 int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *out, size_t *n,
 			struct ps_err *err);
