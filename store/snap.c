@@ -509,9 +509,11 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 	}
 	sqlite3_bind_int64(q, 1, sid);
 	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(q)) == SQLITE_ROW)
-		probe_keep(&pr, sqlite3_column_int64(q, 0),
-			   (const char *)sqlite3_column_text(q, 1));
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 1);
+		if (t) /* NOT NULL in procsnap's schema; a crafted index aside */
+			probe_keep(&pr, sqlite3_column_int64(q, 0), t);
+	}
 	if (r != SQLITE_DONE) {
 		ps_sql_err(err, db, "ls");
 		goto out;
