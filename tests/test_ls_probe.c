@@ -231,6 +231,35 @@ static void test_probe_counts(void)
 	ps_buf_release(&want);
 }
 
-static const struct t_case t_cases[] = {
-    T(test_name_stats), T(test_probe_taken), T(test_probe_refused), T(test_probe_counts), {0, 0}};
+/* name_stats that lie (a crafted index): a usual seq no row has makes every
+ * pid a miss, read for the name, and the paths are still the view's; a
+ * count of NULL, or negative, is not tried; nothing crashes. */
+static void test_probe_crafted(void)
+{
+	if (!ok)
+		T_SKIP_CASE("no snapshot");
+	char copy[700];
+	snprintf(copy, sizeof(copy), "%s/x.db", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL, "cp %s %s", db, copy), 0);
+	const char *by_name = "name_id = (SELECT str_id FROM strings WHERE is_name = 1 AND text";
+	CHECK_INT(
+	    tu_sh(NULL,
+		  "sqlite3 %s \"UPDATE name_stats SET usual_seq = -5 WHERE %s = 'exe'); "
+		  "UPDATE name_stats SET uses = NULL WHERE %s = 'cmdline'); UPDATE name_stats "
+		  "SET uses = -1 WHERE %s = 'environ');\"",
+		  copy, by_name, by_name, by_name),
+	    0);
+	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
+	CHECK_INT(probe(copy, "proc/*/exe", &got, &want), 1);
+	CHECK(want.len > 0 && got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0);
+	CHECK_INT(probe(copy, "proc/*/cmdline", &got, &want), 0);
+	CHECK_INT(probe(copy, "proc/*/environ", &got, &want), 0);
+	CHECK_INT((int)got.len, 0);
+	ps_buf_release(&got);
+	ps_buf_release(&want);
+}
+
+static const struct t_case t_cases[] = {T(test_name_stats),    T(test_probe_taken),
+					T(test_probe_refused), T(test_probe_counts),
+					T(test_probe_crafted), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
