@@ -290,6 +290,42 @@ int ps_db_exec(struct sqlite3 *db, const char *sql, struct ps_err *err);
  * malloc'ed, or NULL).  0 or -1 with err. */
 int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err);
 
+/* ---- spool.c: the writer's manifest, in frames made ahead ------------------ */
+
+/* zstd frames: compressed and tar sizes (a seek table's entries). */
+struct ps_frametab {
+	uint32_t *c, *d;
+	size_t n, cap;
+};
+void ps_frametab_push(struct ps_frametab *t, size_t c, size_t d);
+void ps_frametab_release(struct ps_frametab *t);
+
+struct ps_spool {
+	struct ZSTD_CCtx_s *cctx;
+	size_t frame_size;
+	int spill_dirfd;       /* -1: the frames stay in memory */
+	struct ps_buf plain;   /* lines not yet in a frame (< frame_size bytes) */
+	struct ps_buf z;       /* frames in memory */
+	int spill_fd;	       /* O_TMPFILE once z is large, else -1 */
+	uint64_t spilled;      /* frame bytes in the spill file */
+	uint64_t len;	       /* the lines' bytes */
+	struct ps_frametab fr; /* the frames */
+	uint64_t spill_left;   /* reading back: frame bytes left in the spill file */
+	size_t mem_pos, next;  /* reading back: in z, in fr */
+};
+/* Frames of frame_size bytes compressed at level, with checksums (as the
+ * writer's compressor makes them); spilled into an O_TMPFILE of
+ * spill_dirfd (borrowed; -1: none) past 1 MiB.  0 or ENOMEM. */
+int ps_spool_init(struct ps_spool *s, int level, size_t frame_size, int spill_dirfd);
+/* Append bytes; 0 or an errno. */
+int ps_spool_add(struct ps_spool *s, const char *p, size_t n);
+/* The last frame, and back to the first for ps_spool_next; 0 or an errno. */
+int ps_spool_end(struct ps_spool *s);
+/* The next frame's bytes into f, its tar bytes into *plain: 1, 0 after the
+ * last, -EIO if the spool does not hold what its table says. */
+int ps_spool_next(struct ps_spool *s, struct ps_buf *f, size_t *plain);
+void ps_spool_release(struct ps_spool *s);
+
 /* ---- queue.c: hand-over between the pipeline's threads --------------------- */
 
 struct ps_chunk {

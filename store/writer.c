@@ -1,7 +1,8 @@
 /*
  * writer.c - the archive writer: pax tar (libarchive, format only) cut into
  * independent zstd frames by a compressor thread, a seekable-format trailer,
- * XXH3-128 per member, hardlinks for repeated content, the manifest last.
+ * XXH3-128 per member, hardlinks for repeated content, the manifest last
+ * (its lines compressed ahead into frames by spool.c, copied in as they are).
  *
  * Why libzstd directly: libarchive 3.6.2 (Debian 12) writes its zstd filter
  * as one frame, so nothing could seek.  We give libarchive a write callback
@@ -45,22 +46,15 @@
 #define BATCH_CAP   (BATCH_BYTES + 64 * 1024) /* a batch's buffer: one member past the size */
 /* Entries; the table is at most 3/4 full, so it stays at 131,072 slots of
  * 32 bytes (4 MiB) plus the first copies' paths (about 3 MiB). */
-#define DEDUP_MAX     (3u << 15)
-#define SPOOL_MEM_MAX (1u << 20)
-#define DEDUP_MIN     PS_DEDUP_MIN /* store_int.h */
-#define SPILL_CHUNK   (1u << 20)
+#define DEDUP_MAX   (3u << 15)
+#define DEDUP_MIN   PS_DEDUP_MIN /* store_int.h */
+#define SPILL_CHUNK (1u << 20)
 
 struct dedup_ent {
 	unsigned char h[16]; /* XXH3-128 keyed with dd_secret (not the manifest's) */
 	uint64_t data_off;   /* tar offset of the first copy's data */
 	uint32_t path_off;   /* into dedup_paths; 0 = empty slot (offset 0 is a NUL) */
 	uint32_t used;
-};
-
-/* zstd frames: compressed and tar sizes (the seek table's entries). */
-struct frametab {
-	uint32_t *c, *d;
-	size_t n, cap;
 };
 
 struct ps_writer {
@@ -93,7 +87,7 @@ struct ps_writer {
 	char w_msg[256];
 	ZSTD_CCtx *cctx;
 	EVP_MD_CTX *sha;
-	struct frametab fr; /* the archive's frames (worker-owned until join) */
+	struct ps_frametab fr; /* the archive's frames (worker-owned until join) */
 	uint64_t out_bytes;
 	/* dedup */
 	struct dedup_ent *dd;
@@ -101,19 +95,10 @@ struct ps_writer {
 	struct ps_buf dd_paths;
 	struct ps_tail tail;			/* dedup over once it is reached (dedup_drop) */
 	unsigned char dd_secret[PS_KEY_SECRET]; /* the dedup hash's key (store_int.h) */
-	/* manifest spool: the lines, compressed as they come in frames of
-	 * frame_size bytes made as the compressor makes the archive's, so that
-	 * at the end they are copied into the archive, not compressed again
-	 * (at N=2,000 the manifest is 29 MB, 0.1 s of zstd after the walk) */
-	ZSTD_CCtx *man_cctx;
+	/* the manifest: its lines (formatter), in frames made ahead (spool.c) */
 	struct ps_buf man_line;
-	struct ps_buf man_plain; /* lines not yet in a frame (< frame_size bytes) */
-	struct ps_buf man_z;	 /* frames in memory */
-	int man_spill_fd;	 /* O_TMPFILE once man_z is large, else -1 */
-	uint64_t man_spilled;	 /* frame bytes in the spill file */
-	uint64_t man_len;	 /* uncompressed manifest length */
-	struct frametab man_fr;	 /* the spool's frames */
-	uint64_t skip_left;	 /* tar bytes the callback drops: the manifest's, in man_fr */
+	struct ps_spool man;
+	uint64_t skip_left; /* tar bytes the callback drops: the manifest's, in man */
 	struct ps_writer_stats st;
 	int finished;
 	struct ps_ibuild *ib; /* the index built alongside (opts.index_path) */
@@ -156,18 +141,6 @@ static int worker_write(struct ps_writer *w, const void *p, size_t n)
 	return 0;
 }
 
-static void frame_push(struct frametab *t, size_t c, size_t d)
-{
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->c = ps_xrealloc(t->c, t->cap * sizeof(*t->c));
-		t->d = ps_xrealloc(t->d, t->cap * sizeof(*t->d));
-	}
-	t->c[t->n] = (uint32_t)c;
-	t->d[t->n] = (uint32_t)d;
-	t->n++;
-}
-
 static void *worker_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "ps-zstd"); /* for perf and top */
@@ -183,7 +156,7 @@ static void *worker_main(void *arg)
 				snprintf(w->w_msg, sizeof(w->w_msg), "write: %s", strerror(e));
 				w->w_errno = e;
 			} else {
-				frame_push(&w->fr, c.len, c.plain);
+				ps_frametab_push(&w->fr, c.len, c.plain);
 			}
 		} else if (!w->w_errno) {
 			size_t bound = ZSTD_compressBound(c.len);
@@ -204,7 +177,7 @@ static void *worker_main(void *arg)
 			} else if ((e = worker_write(w, dst, n)) != 0) {
 				snprintf(w->w_msg, sizeof(w->w_msg), "write: %s", strerror(e));
 			} else {
-				frame_push(&w->fr, n, c.len);
+				ps_frametab_push(&w->fr, n, c.len);
 			}
 			if (e)
 				w->w_errno = e;
@@ -298,46 +271,6 @@ static struct archive *tar_writer(struct ps_writer *w, int ustar)
 	return NULL;
 }
 
-/* ---- manifest spool ---------------------------------------------------- */
-
-/* Compress the first n bytes of man_plain into a frame of the spool, made
- * as the compressor makes the archive's (worker_main: same level, checksum,
- * one call), and move the spool to its spill file once it is large. */
-static int spool_frame(struct ps_writer *w, size_t n)
-{
-	size_t bound = ZSTD_compressBound(n);
-	ps_buf_grow(&w->man_z, bound + 1);
-	size_t c =
-	    ZSTD_compress2(w->man_cctx, w->man_z.buf + w->man_z.len, bound, w->man_plain.buf, n);
-	if (ZSTD_isError(c) || c > UINT32_MAX)
-		return EIO;
-	frame_push(&w->man_fr, c, n);
-	w->man_z.len += c;
-	w->man_z.buf[w->man_z.len] = '\0';
-	memmove(w->man_plain.buf, w->man_plain.buf + n, w->man_plain.len - n);
-	w->man_plain.len -= n;
-	if (w->man_z.len >= SPOOL_MEM_MAX && w->man_spill_fd >= 0) {
-		int e = ps_write_all(w->man_spill_fd, w->man_z.buf, w->man_z.len);
-		if (e)
-			return e;
-		w->man_spilled += w->man_z.len;
-		ps_buf_reset(&w->man_z);
-	}
-	return 0;
-}
-
-/* A manifest line into the spool: a frame each frame_size bytes. */
-static int spool_add(struct ps_writer *w, const char *p, size_t n)
-{
-	ps_buf_add(&w->man_plain, p, n);
-	while (w->man_plain.len >= w->opts.frame_size) {
-		int e = spool_frame(w, w->opts.frame_size);
-		if (e)
-			return e;
-	}
-	return 0;
-}
-
 /* ---- dedup ------------------------------------------------------------- */
 
 static const struct dedup_ent *dedup_find(struct ps_writer *w, const unsigned char h[16])
@@ -408,6 +341,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		   struct ps_err *err)
 {
 	struct ps_writer *w = ps_xcalloc(1, sizeof(*w));
+	w->man.spill_fd = -1; /* ps_writer_free before ps_spool_init: nothing to close */
 	w->out_fd = out_fd;
 	/* without the kernel's randomness, bytes from the clocks: hard to
 	 * guess to the nanosecond, though not secret */
@@ -423,12 +357,9 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 		w->opts.spill_dirfd = opts->spill_dirfd;
 		w->opts.archive_name = opts->archive_name;
 	}
-	w->man_spill_fd = -1;
 	ps_buf_init(&w->cur);
 	ps_buf_init(&w->dd_paths);
 	ps_buf_init(&w->man_line);
-	ps_buf_init(&w->man_z);
-	ps_buf_init(&w->man_plain);
 	ps_buf_init(&w->batch);
 	ps_buf_init(&w->hpath);
 	ps_buf_grow(&w->cur, w->opts.frame_size + 64 * 1024);
@@ -440,17 +371,14 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	w->entry = archive_entry_new();
 
 	w->cctx = ZSTD_createCCtx();
-	w->man_cctx = ZSTD_createCCtx();
 	w->sha = EVP_MD_CTX_new();
-	if (!w->cctx || !w->man_cctx || !w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL)) {
+	if (!w->cctx || !w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) ||
+	    ps_spool_init(&w->man, w->opts.level, w->opts.frame_size, w->opts.spill_dirfd) != 0) {
 		ps_writer_free(w);
 		return ps_err_set(err, ENOMEM, "cannot set up zstd/sha256 contexts");
 	}
-	ZSTD_CCtx *cc[] = {w->cctx, w->man_cctx};
-	for (size_t i = 0; i < 2; i++) {
-		ZSTD_CCtx_setParameter(cc[i], ZSTD_c_compressionLevel, w->opts.level);
-		ZSTD_CCtx_setParameter(cc[i], ZSTD_c_checksumFlag, 1);
-	}
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->opts.level);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 
 	w->a = tar_writer(w, 0);
 	w->u = tar_writer(w, 1);
@@ -520,7 +448,6 @@ static void manifest_line(struct ps_writer *w, const struct ps_member *m, const 
 	ps_buf_addc(l, '\t');
 	ps_buf_adds(l, ps_errno_name(m->err));
 	ps_buf_addc(l, '\n');
-	w->man_len += l->len;
 }
 
 /* The content of a spilled member, from its file to the archive in 1 MiB
@@ -735,15 +662,7 @@ static int format_member(struct ps_writer *w, const struct ps_member *m, struct 
 			memcpy(ann->xxh3, hp, 16);
 		ann->data_off = data_off;
 	}
-	int e = spool_add(w, w->man_line.buf, w->man_line.len);
-	if (e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0)
-		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
-	if (!e && w->man_spill_fd < 0 && w->opts.spill_dirfd >= 0 &&
-	    w->man_z.len >= SPOOL_MEM_MAX) {
-		/* Large capture: move the spool out of memory, next to the output. */
-		w->man_spill_fd =
-		    openat(w->opts.spill_dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	}
+	int e = ps_spool_add(&w->man, w->man_line.buf, w->man_line.len);
 	if (e)
 		return ps_err_set(err, e, "manifest spool: %s", strerror(e));
 	return 0;
@@ -889,8 +808,9 @@ const struct ps_writer_stats *ps_writer_peek(struct ps_writer *w)
  * padding stay libarchive's. */
 static int write_manifest(struct ps_writer *w, struct ps_err *err)
 {
-	if (w->man_plain.len && spool_frame(w, w->man_plain.len))
-		return ps_err_set(err, EIO, "manifest spool: cannot finish");
+	int se = ps_spool_end(&w->man);
+	if (se)
+		return ps_err_set(err, se, "manifest spool: %s", strerror(se));
 	/* The manifest starts a frame of its own: `procsnap index` finds it
 	 * there through the seek table and reads it beside the members. */
 	if (w->cur.len && submit_chunk(w) < 0)
@@ -900,7 +820,7 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0444);
 	archive_entry_set_mtime(e, (time_t)(ps_real_ns() / 1000000000u), 0);
-	archive_entry_set_size(e, (la_int64_t)w->man_len);
+	archive_entry_set_size(e, (la_int64_t)w->man.len);
 	int r = archive_write_header(w->a, e);
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN || w->aerr)
@@ -908,54 +828,33 @@ static int write_manifest(struct ps_writer *w, struct ps_err *err)
 	if (submit_chunk(w) < 0)
 		return worker_error(w, err);
 
-	if (w->man_spill_fd >= 0 && lseek(w->man_spill_fd, 0, SEEK_SET) < 0)
-		return ps_err_set(err, errno, "manifest spool: %s", strerror(errno));
-	uint64_t spill_left = w->man_spilled, plain = 0;
-	size_t mem_pos = 0;
-	for (size_t i = 0; i < w->man_fr.n; i++) {
-		size_t c = w->man_fr.c[i];
+	/* the data: the spool's frames, each through an ordinary chunk buffer
+	 * (compressBound(frame_size) fits it), from and back to the pool */
+	uint64_t plain = 0;
+	for (;;) {
 		struct ps_buf f = PS_BUF_INIT;
-		/* an ordinary chunk buffer (compressBound(frame_size) fits it),
-		 * from and back to the pool */
-		size_t ord = w->opts.frame_size + 64 * 1024;
-		ps_pool_get(&w->pool, &f, c < ord ? ord : c + 1);
-		if (spill_left) {
-			size_t got = 0;
-			while (c <= spill_left && got < c) {
-				ssize_t n = read(w->man_spill_fd, f.buf + got, c - got);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0)
-					break;
-				got += (size_t)n;
-			}
-			if (got != c) {
-				ps_buf_release(&f);
-				return ps_err_set(err, EIO, "manifest spool: short read");
-			}
-			spill_left -= c;
-		} else {
-			if (c > w->man_z.len - mem_pos) {
-				ps_buf_release(&f);
-				return ps_err_set(err, EIO, "manifest spool: frames past its end");
-			}
-			memcpy(f.buf, w->man_z.buf + mem_pos, c);
-			mem_pos += c;
+		ps_pool_get(&w->pool, &f, w->opts.frame_size + 64 * 1024);
+		size_t d = 0;
+		int nr = ps_spool_next(&w->man, &f, &d);
+		if (nr <= 0) {
+			ps_buf_release(&f);
+			if (nr < 0)
+				return ps_err_set(err, -nr, "manifest spool: %s", strerror(-nr));
+			break;
 		}
-		f.len = c;
 		struct ps_chunk ch = ps_chunk_from(&f);
-		ch.plain = w->man_fr.d[i];
-		plain += ch.plain;
+		ch.plain = d;
+		plain += d;
 		ps_bq_put(&w->cq, ch);
 		if (w->w_errno)
 			return worker_error(w, err);
 	}
-	if (plain != w->man_len || spill_left || mem_pos != w->man_z.len)
+	if (plain != w->man.len)
 		return ps_err_set(err, EIO, "manifest spool: %llu of %llu bytes",
-				  (unsigned long long)plain, (unsigned long long)w->man_len);
+				  (unsigned long long)plain, (unsigned long long)w->man.len);
 	static const char zeros[64 * 1024];
-	w->skip_left = w->man_len;
-	for (uint64_t left = w->man_len; left && !w->aerr;) {
+	w->skip_left = w->man.len;
+	for (uint64_t left = w->man.len; left && !w->aerr;) {
 		size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
 		la_ssize_t k = archive_write_data(w->a, zeros, n);
 		if (k <= 0 || (size_t)k > n)
@@ -1106,20 +1005,13 @@ void ps_writer_free(struct ps_writer *w)
 	ps_buf_release(&w->batch);
 	ps_buf_release(&w->hpath);
 	ZSTD_freeCCtx(w->cctx);
-	ZSTD_freeCCtx(w->man_cctx);
 	EVP_MD_CTX_free(w->sha);
-	if (w->man_spill_fd >= 0)
-		close(w->man_spill_fd);
+	ps_spool_release(&w->man);
 	ps_buf_release(&w->cur);
 	ps_buf_release(&w->dd_paths);
 	ps_buf_release(&w->man_line);
-	ps_buf_release(&w->man_z);
-	ps_buf_release(&w->man_plain);
 	free(w->dd);
-	free(w->fr.c);
-	free(w->fr.d);
-	free(w->man_fr.c);
-	free(w->man_fr.d);
+	ps_frametab_release(&w->fr);
 	free(w->spill_buf);
 	free(w);
 }
