@@ -199,6 +199,69 @@ static const char ls_help[] =
     "link target.  Control characters, bidi controls and invalid UTF-8 are\n"
     "printed escaped (\\n, \\t, \\\\, \\xHH).\n";
 
+/* One line of ls: the path, and with -l (q: kind, size, errno, link_target
+ * from column c) before it the kind, size and errno, after it the target.
+ * Every column comes from the snapshot: escaped for the terminal. */
+static void ls_line(struct ps_buf *line, const char *path, size_t plen, sqlite3_stmt *q, int c)
+{
+	ps_buf_reset(line);
+	if (q) {
+		const char *e = (const char *)sqlite3_column_text(q, c + 2);
+		size_t w = ps_buf_add_terms(line, (const char *)sqlite3_column_text(q, c));
+		ps_buf_addf(line, "%*s %10lld ", w < 6 ? (int)(6 - w) : 0, "",
+			    (long long)sqlite3_column_int64(q, c + 1));
+		w = ps_buf_add_terms(line, e ? e : "-");
+		ps_buf_addf(line, "%*s ", w < 7 ? (int)(7 - w) : 0, "");
+	}
+	ps_buf_add_term(line, path, plen);
+	if (q && sqlite3_column_type(q, c + 3) != SQLITE_NULL) {
+		ps_buf_adds(line, " -> ");
+		ps_buf_add_term(line, (const char *)sqlite3_column_text(q, c + 3),
+				(size_t)sqlite3_column_bytes(q, c + 3));
+	}
+	ps_buf_addc(line, '\n');
+	fwrite(line->buf, 1, line->len, stdout);
+}
+
+/* The rows the probe found; with -l, each looked up by its key.  0 or 2. */
+static int ls_rows(sqlite3 *db, const struct ps_glob_rows *g, int longfmt)
+{
+	sqlite3_stmt *k = NULL;
+	struct ps_buf line = PS_BUF_INIT;
+	int rc = 0;
+	if (longfmt) {
+		char *sql = ps_files_key_sql("main", "kind, size, errno, link_target");
+		if (!sql || sqlite3_prepare_v2(db, sql, -1, &k, NULL) != SQLITE_OK)
+			rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
+		free(sql);
+	}
+	for (size_t i = 0, off = 0; rc == 0 && i < g->n; i++) {
+		const char *path = g->paths.buf + off;
+		size_t len = strlen(path);
+		off += len + 1;
+		if (!k) {
+			ls_line(&line, path, len, NULL, 0);
+			continue;
+		}
+		sqlite3_reset(k);
+		if (g->pid[i] >= 0)
+			sqlite3_bind_int64(k, 1, g->pid[i]);
+		else
+			sqlite3_bind_null(k, 1);
+		sqlite3_bind_int64(k, 2, g->snapshot_id);
+		sqlite3_bind_int64(k, 3, g->key[i]);
+		int r = sqlite3_step(k);
+		if (r == SQLITE_ROW)
+			ls_line(&line, path, len, k, 0);
+		else
+			rc = cli_fail("ls", "%s: %s", path,
+				      r == SQLITE_DONE ? "not found again" : sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(k);
+	ps_buf_release(&line);
+	return rc;
+}
+
 int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 {
 	(void)cli;
@@ -223,25 +286,18 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	int rc = 0;
-	if (!longfmt && argc - optind == 2) {
+	if (argc - optind == 2) {
 		/* the names a glob can end with, looked for where they usually are
-		 * in each pid's range (store.h ps_files_glob_probe) */
-		struct ps_buf paths = PS_BUF_INIT, line = PS_BUF_INIT;
+		 * in each pid's range (store.h ps_files_glob_probe); -l looks each
+		 * row up by its key */
+		struct ps_glob_rows g = PS_GLOB_ROWS_INIT;
 		struct ps_err err = {0, ""};
-		size_t n = 0;
-		int pr = ps_files_glob_probe(db, argv[optind + 1], &paths, &n, &err);
+		int pr = ps_files_glob_probe(db, argv[optind + 1], &g, &err);
 		if (pr < 0)
 			rc = cli_fail("ls", "%s", err.msg);
-		for (size_t i = 0, off = 0; pr > 0 && i < n; i++) {
-			size_t len = strlen(paths.buf + off);
-			ps_buf_reset(&line);
-			ps_buf_add_term(&line, paths.buf + off, len);
-			ps_buf_addc(&line, '\n');
-			fwrite(line.buf, 1, line.len, stdout);
-			off += len + 1;
-		}
-		ps_buf_release(&paths);
-		ps_buf_release(&line);
+		else if (pr > 0)
+			rc = ls_rows(db, &g, longfmt);
+		ps_glob_rows_release(&g);
 		if (pr != 0)
 			goto out;
 	}
@@ -269,27 +325,9 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 		sqlite3_bind_text(q, 1, argv[optind + 1], -1, SQLITE_STATIC);
 	struct ps_buf line = PS_BUF_INIT;
 	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		/* Every column comes from the snapshot: escaped for the terminal. */
-		ps_buf_reset(&line);
-		if (longfmt) {
-			const char *e = (const char *)sqlite3_column_text(q, 3);
-			size_t w = ps_buf_add_terms(&line, (const char *)sqlite3_column_text(q, 1));
-			ps_buf_addf(&line, "%*s %10lld ", w < 6 ? (int)(6 - w) : 0, "",
-				    (long long)sqlite3_column_int64(q, 2));
-			w = ps_buf_add_terms(&line, e ? e : "-");
-			ps_buf_addf(&line, "%*s ", w < 7 ? (int)(7 - w) : 0, "");
-		}
-		ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 0),
-				(size_t)sqlite3_column_bytes(q, 0));
-		if (longfmt && sqlite3_column_type(q, 4) != SQLITE_NULL) {
-			ps_buf_adds(&line, " -> ");
-			ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 4),
-					(size_t)sqlite3_column_bytes(q, 4));
-		}
-		ps_buf_addc(&line, '\n');
-		fwrite(line.buf, 1, line.len, stdout);
-	}
+	while ((r = sqlite3_step(q)) == SQLITE_ROW)
+		ls_line(&line, (const char *)sqlite3_column_text(q, 0),
+			(size_t)sqlite3_column_bytes(q, 0), longfmt ? q : NULL, 1);
 	if (r != SQLITE_DONE)
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 	ps_buf_release(&line);

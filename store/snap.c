@@ -173,6 +173,15 @@ char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
 	return ps_buf_detach(&sql, NULL);
 }
 
+char *ps_files_key_sql(const char *schema, const char *cols)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
+	files_base_sql(&sql, schema, "p.pid = ?1 AND p.snapshot_id = ?2 AND p.seq = ?3",
+		       "?1 IS NULL AND p.snapshot_id = ?2 AND p.path_id = ?3");
+	return ps_buf_detach(&sql, NULL);
+}
+
 /* The longest part of a GLOB pattern with no wildcard in it. */
 static void longest_literal(const char *pat, struct ps_buf *out)
 {
@@ -290,7 +299,7 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 
 /* A path of the probe's result: its manifest line and where its text is. */
 struct probe_row {
-	int64_t path_id;
+	int64_t path_id, pid, key; /* pid -1: a system path (key: path_id; else seq) */
 	size_t off;
 };
 
@@ -302,7 +311,8 @@ struct probe {
 };
 
 /* Keep the path if it matches (GLOB's own matching: sqlite3_strglob). */
-static void probe_keep(struct probe *pr, int64_t path_id, const char *path)
+static void probe_keep(struct probe *pr, int64_t path_id, int64_t pid, int64_t key,
+		       const char *path)
 {
 	if (sqlite3_strglob(pr->pattern, path) != 0)
 		return;
@@ -310,12 +320,12 @@ static void probe_keep(struct probe *pr, int64_t path_id, const char *path)
 		pr->cap = pr->cap ? pr->cap * 2 : 1024;
 		pr->v = ps_xrealloc(pr->v, pr->cap * sizeof(*pr->v));
 	}
-	pr->v[pr->n++] = (struct probe_row){path_id, pr->text.len};
+	pr->v[pr->n++] = (struct probe_row){path_id, pid, key, pr->text.len};
 	ps_buf_add(&pr->text, path, strlen(path) + 1);
 }
 
 static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_stmt *q, int tcol,
-		       const char *name, int64_t path_id)
+		       const char *name, int64_t base, int64_t seq)
 {
 	ps_buf_reset(b);
 	ps_buf_addf(b, "proc/%lld", (long long)pid);
@@ -323,7 +333,7 @@ static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_
 		ps_buf_addf(b, "/task/%lld", (long long)(pid + sqlite3_column_int64(q, tcol)));
 	if (*name)
 		ps_buf_addf(b, "/%s", name);
-	probe_keep(pr, path_id, b->buf);
+	probe_keep(pr, base + seq, pid, seq, b->buf);
 }
 
 static int probe_cmp(const void *a, const void *b)
@@ -333,11 +343,19 @@ static int probe_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *out, size_t *nout,
+void ps_glob_rows_release(struct ps_glob_rows *g)
+{
+	ps_buf_release(&g->paths);
+	free(g->pid);
+	free(g->key);
+	g->pid = g->key = NULL;
+	g->n = 0;
+}
+
+int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_rows *out,
 			struct ps_err *err)
 {
-	*nout = 0;
-	ps_buf_reset(out);
+	ps_glob_rows_release(out);
 	char *cond = glob_name_cond(pattern);
 	if (!cond)
 		return 0;
@@ -390,9 +408,10 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 	cache_set = 1;
 	/* the names, with their stats */
 	sql = sqlite3_mprintf("SELECT s.str_id, s.text, n.name_id IS NOT NULL, n.uses, "
-			      "n.usual_seq FROM strings s LEFT JOIN name_stats n ON "
-			      "n.snapshot_id = s.snapshot_id AND n.name_id = s.str_id WHERE "
-			      "s.snapshot_id = %lld AND s.is_name = 1 AND %s",
+			      "n.usual_seq, EXISTS (SELECT 1 FROM sys_paths y WHERE y.snapshot_id "
+			      "= s.snapshot_id AND y.name_id = s.str_id) FROM strings s LEFT JOIN "
+			      "name_stats n ON n.snapshot_id = s.snapshot_id AND n.name_id = "
+			      "s.str_id WHERE s.snapshot_id = %lld AND s.is_name = 1 AND %s",
 			      (long long)sid, cond);
 	sqlite3_free(cond);
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK ||
@@ -419,8 +438,10 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 	while (ok && (r = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(q, 0);
 		if (!sqlite3_column_int(q, 2)) {
-			/* no stats: a system file's name, or an id past the counted ones */
-			if (id >= (int64_t)PS_NAME_STATS_MAX)
+			/* no stats: a system file's name (the scan of sys_paths below
+			 * has it), else a name not counted (an id past the counted
+			 * ones, or stats missing): the usual way */
+			if (!sqlite3_column_int(q, 5) || id >= (int64_t)PS_NAME_STATS_MAX)
 				ok = 0;
 			continue;
 		}
@@ -464,8 +485,8 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 			int64_t pid = sqlite3_column_int64(probe, 0),
 				base = sqlite3_column_int64(probe, 1);
 			if (sqlite3_column_type(probe, 2) != SQLITE_NULL) {
-				probe_path(&pr, &path, pid, probe, 3, name,
-					   base + sqlite3_column_int64(probe, 2));
+				probe_path(&pr, &path, pid, probe, 3, name, base,
+					   sqlite3_column_int64(probe, 2));
 				found++;
 				continue;
 			}
@@ -475,8 +496,8 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 			sqlite3_bind_int64(miss, 2, sid);
 			sqlite3_bind_int64(miss, 3, cv[i].id);
 			while ((r = sqlite3_step(miss)) == SQLITE_ROW) {
-				probe_path(&pr, &path, pid, miss, 1, name,
-					   base + sqlite3_column_int64(miss, 0));
+				probe_path(&pr, &path, pid, miss, 1, name, base,
+					   sqlite3_column_int64(miss, 0));
 				found++;
 			}
 			if (r != SQLITE_DONE)
@@ -512,7 +533,8 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
 		if (t) /* NOT NULL in procsnap's schema; a crafted index aside */
-			probe_keep(&pr, sqlite3_column_int64(q, 0), t);
+			probe_keep(&pr, sqlite3_column_int64(q, 0), -1, sqlite3_column_int64(q, 0),
+				   t);
 	}
 	if (r != SQLITE_DONE) {
 		ps_sql_err(err, db, "ls");
@@ -520,11 +542,16 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *
 	}
 	if (pr.n)
 		qsort(pr.v, pr.n, sizeof(*pr.v), probe_cmp);
+	out->pid = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->pid));
+	out->key = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->key));
 	for (size_t i = 0; i < pr.n; i++) {
 		const char *t = pr.text.buf + pr.v[i].off;
-		ps_buf_add(out, t, strlen(t) + 1);
+		ps_buf_add(&out->paths, t, strlen(t) + 1);
+		out->pid[i] = pr.v[i].pid;
+		out->key[i] = pr.v[i].key;
 	}
-	*nout = pr.n;
+	out->n = pr.n;
+	out->snapshot_id = sid;
 	rc = 1;
 out:
 	sqlite3_free(sql);

@@ -337,19 +337,40 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+/* The rows ps_files_glob_probe found: their paths (each NUL-terminated, in
+ * capture order) and keys, for ps_files_key_sql. */
+struct ps_glob_rows {
+	struct ps_buf paths;
+	int64_t *pid; /* per row: its pid, -1 for a path not below a pid directory */
+	int64_t *key; /* per row: paths.seq, or sys_paths.path_id when pid is -1 */
+	size_t n;
+	int64_t snapshot_id;
+};
+#define PS_GLOB_ROWS_INIT                                                                          \
+	{                                                                                          \
+		PS_BUF_INIT, NULL, NULL, 0, 0                                                      \
+	}
+void ps_glob_rows_release(struct ps_glob_rows *g);
 /*
  * The paths of a one-snapshot index that match a GLOB pattern, in capture
  * order, without reading every `paths` row: the names the pattern can end
  * with (as ps_files_glob_sql) are looked for in each pid's range at the
  * seq most of their rows have (name_stats.usual_seq), a pid where one is
  * not there is read for it, and the rows found must be as many as
- * name_stats.uses.  1 with the paths in *out (each NUL-terminated, *n of
- * them); 0 when the pattern or the index does not allow it (a name below
- * task/ too, or in under 90% of the pids, many names, several snapshots:
- * the caller runs ps_files_glob_sql); -1 with err.
+ * name_stats.uses.  1 with the rows in *out (released first); 0 when the
+ * pattern or the index does not allow it (a name below task/ too, or in
+ * under 90% of the pids, many names, several snapshots: the caller runs
+ * ps_files_glob_sql); -1 with err.
  */
-int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_buf *out, size_t *n,
+int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_rows *out,
 			struct ps_err *err);
+/*
+ * SQL selecting `cols` of `files` for one row by its key (ps_glob_rows):
+ * ?1 its pid (NULL: a system path), ?2 its snapshot_id, ?3 its seq (or
+ * path_id).  A key lookup in `paths` or `sys_paths`, through the view's
+ * own joins.  Free with free().
+ */
+char *ps_files_key_sql(const char *schema, const char *cols);
 /* name_stats is kept for the names with an id below this (store/ibuild.c). */
 #define PS_NAME_STATS_MAX (1u << 18)
 /*

@@ -3,9 +3,9 @@
  * (issue 9, the path-glob shape): name_stats counts each name's rows and
  * the seq most of them have; ps_files_glob_probe looks each pid up at that
  * seq, reads a pid where the name is not there, and gives up (0) when the
- * rows found are not all of them.  Checked on a capture of this machine's
- * /proc, this process holding 40 more descriptors than usual so that its
- * names after fd/ sit elsewhere: name_stats against `paths`, the probe
+ * rows found are not all of them.  Checked on a capture of eight children
+ * of one shape and this process, which holds 40 more descriptors so that
+ * its names after fd/ sit elsewhere: name_stats against `paths`, the probe
  * taken or refused where it should be, and its paths (and `ls`'s) exactly
  * those of the `files` view, in capture order; a merged index (two
  * snapshots) goes the usual way with the same result.
@@ -16,6 +16,9 @@
 #include "store.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +27,34 @@
 static char snap[512], db[600], merged[600];
 static int ok;
 static int extra_fds[40];
+/* Children of one shape (the extra descriptors closed), captured with this
+ * process alone: other tests' processes come and go while this one runs. */
+static pid_t kids[8];
 
 static void setup(void)
 {
 	for (size_t i = 0; i < sizeof(extra_fds) / sizeof(extra_fds[0]); i++)
 		extra_fds[i] = open("/dev/null", O_RDONLY);
+	struct ps_buf pids = PS_BUF_INIT;
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			for (size_t j = 0; j < sizeof(extra_fds) / sizeof(extra_fds[0]); j++)
+				close(extra_fds[j]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		if (kids[i] > 0)
+			ps_buf_addf(&pids, " --pid %d", (int)kids[i]);
+	}
 	snprintf(snap, sizeof(snap), "%s/a.tar.zst", tu_tmpdir());
 	snprintf(db, sizeof(db), "%s.db", snap);
 	snprintf(merged, sizeof(merged), "%s/m.db", tu_tmpdir());
-	ok = tu_sh(NULL, "%s capture -q -o %s", tu_procsnap(), snap) == 0;
+	usleep(100 * 1000); /* the children at pause() */
+	ok = tu_sh(NULL, "%s capture -q -o %s%s --pid %d", tu_procsnap(), snap, pids.buf,
+		   (int)getpid()) == 0;
+	ps_buf_release(&pids);
 	if (!ok) {
 		fprintf(stderr, "capture failed\n");
 		t_failures++;
@@ -41,6 +63,11 @@ static void setup(void)
 
 static void teardown(void)
 {
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
 	for (size_t i = 0; i < sizeof(extra_fds) / sizeof(extra_fds[0]); i++)
 		if (extra_fds[i] >= 0)
 			close(extra_fds[i]);
@@ -72,17 +99,20 @@ static int probe(const char *path, const char *pattern, struct ps_buf *out, stru
 	sqlite3 *d = NULL;
 	CHECK_INT(sqlite3_open_v2(path, &d, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	struct ps_err err = {0, ""};
-	size_t n = 0;
-	int r = ps_files_glob_probe(d, pattern, out, &n, &err);
+	struct ps_glob_rows g = PS_GLOB_ROWS_INIT;
+	int r = ps_files_glob_probe(d, pattern, &g, &err);
 	if (r < 0)
 		fprintf(stderr, "probe %s: %s\n", pattern, err.msg);
 	if (want)
 		view_paths(d, pattern, want);
 	sqlite3_close(d);
+	ps_buf_reset(out);
+	ps_buf_add(out, g.paths.buf, g.paths.len);
 	size_t lines = 0;
 	for (size_t i = 0; i < out->len; i++)
 		lines += out->buf[i] == '\0';
-	CHECK_U64(lines, n);
+	CHECK_U64(lines, g.n);
+	ps_glob_rows_release(&g);
 	return r;
 }
 
@@ -259,7 +289,45 @@ static void test_probe_crafted(void)
 	ps_buf_release(&want);
 }
 
-static const struct t_case t_cases[] = {T(test_name_stats),    T(test_probe_taken),
-					T(test_probe_refused), T(test_probe_counts),
-					T(test_probe_crafted), {0, 0}};
+/* ls -l through the probe (each row looked up by its key) prints what it
+ * prints the usual way: the same index without name_stats gives the same
+ * lines, links with their targets, absent paths with their errno, and a
+ * system file among them (proc/cmdline for proc/ *cmdline). */
+static void test_ls_long(void)
+{
+	if (!ok)
+		T_SKIP_CASE("no snapshot");
+	char plain[700];
+	snprintf(plain, sizeof(plain), "%s/nostats.db", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL, "cp %s %s && sqlite3 %s 'DELETE FROM name_stats'", db, plain, plain),
+		  0);
+	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
+	CHECK_INT(probe(db, "proc/*cmdline", &got, &want), 1);
+	CHECK(memmem(got.buf, got.len, "\0proc/cmdline\0", 14) != NULL ||
+	      strncmp(got.buf, "proc/cmdline", 13) == 0);
+	CHECK_INT(probe(plain, "proc/*/exe", &got, NULL), 0);
+	const char *pats[] = {"proc/*/exe", "proc/*cmdline", "proc/*/maps"};
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		CHECK_INT(tu_sh(&got, "%s ls -l %s '%s'", tu_procsnap(), db, pats[i]), 0);
+		CHECK_INT(tu_sh(&want, "%s ls -l %s '%s'", tu_procsnap(), plain, pats[i]), 0);
+		CHECK(want.len > 0 && got.len == want.len &&
+		      memcmp(got.buf, want.buf, got.len) == 0);
+		if (got.len != want.len)
+			fprintf(stderr, "ls -l %s: %zu bytes, the usual way %zu\n", pats[i],
+				got.len, want.len);
+	}
+	/* exe is a link: its target shown; some are absent with an errno */
+	CHECK_INT(tu_sh(&got, "%s ls -l %s 'proc/*/exe'", tu_procsnap(), db), 0);
+	CHECK(strstr(got.buf, "link ") != NULL && strstr(got.buf, " -> /") != NULL);
+	ps_buf_release(&got);
+	ps_buf_release(&want);
+}
+
+static const struct t_case t_cases[] = {T(test_name_stats),
+					T(test_probe_taken),
+					T(test_probe_refused),
+					T(test_probe_counts),
+					T(test_probe_crafted),
+					T(test_ls_long),
+					{0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
