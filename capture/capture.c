@@ -134,14 +134,7 @@ void ps_cap_known_set(struct run *r, int64_t id)
 	if (id <= 0 || id >= PID_LIMIT)
 		return;
 	size_t word = (size_t)id / 64;
-	if (word >= r->known_words) {
-		size_t n = r->known_words ? r->known_words : 512;
-		while (n <= word)
-			n *= 2;
-		r->known = ps_xrealloc(r->known, n * sizeof(*r->known));
-		memset(r->known + r->known_words, 0, (n - r->known_words) * sizeof(*r->known));
-		r->known_words = n;
-	}
+	r->known = ps_xgrow_zeroed(r->known, &r->known_words, word, sizeof(*r->known), 512);
 	r->known[word] |= 1ull << (id % 64);
 }
 

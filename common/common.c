@@ -44,6 +44,19 @@ void *ps_xrealloc(void *p, size_t n)
 	return q;
 }
 
+void *ps_xgrow_zeroed(void *p, size_t *cap, size_t i, size_t size, size_t first)
+{
+	if (i < *cap)
+		return p;
+	size_t n = *cap ? *cap : first;
+	while (n <= i)
+		n *= 2;
+	p = ps_xrealloc(p, n * size);
+	memset((char *)p + *cap * size, 0, (n - *cap) * size);
+	*cap = n;
+	return p;
+}
+
 char *ps_xstrdup(const char *s)
 {
 	return ps_xstrndup(s, strlen(s));

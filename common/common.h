@@ -53,6 +53,10 @@ void *ps_xmalloc(size_t n);
 void *ps_xcalloc(size_t n, size_t size);
 void *ps_xrealloc(void *p, size_t n);
 char *ps_xstrdup(const char *s);
+/* Grow the array p of *cap elements of `size` bytes (zeroed) so that index i
+ * is in it: doubling from `first`, the new elements zeroed.  Returns p as
+ * it is now (*cap updated). */
+void *ps_xgrow_zeroed(void *p, size_t *cap, size_t i, size_t size, size_t first);
 char *ps_xstrndup(const char *s, size_t n);
 
 /*

@@ -117,14 +117,7 @@ static void name_stat_add(struct ps_ibuild *b, int64_t name_id, int64_t seq)
 	if (name_id < 0 || name_id >= (int64_t)NAME_STATS_MAX)
 		return;
 	size_t i = (size_t)name_id;
-	if (i >= b->nst_cap) {
-		size_t cap = b->nst_cap ? b->nst_cap : 1024;
-		while (cap <= i)
-			cap *= 2;
-		b->nst = ps_xrealloc(b->nst, cap * sizeof(*b->nst));
-		memset(b->nst + b->nst_cap, 0, (cap - b->nst_cap) * sizeof(*b->nst));
-		b->nst_cap = cap;
-	}
+	b->nst = ps_xgrow_zeroed(b->nst, &b->nst_cap, i, sizeof(*b->nst), 1024);
 	struct name_stat *n = &b->nst[i];
 	if (n->uses == UINT32_MAX)
 		return;

@@ -274,7 +274,28 @@ static void errno_names(void)
 		}
 }
 
-static const struct t_case t_cases[] = {T(utf8_valid),	 T(utf8_invalid),    T(unsafe_set),
-					T(term_escapes), T(term_exhaustive), T(json_strings),
-					T(json_writer),	 T(errno_names),     {0, 0}};
+/* ps_xgrow_zeroed: doubling from `first` until the index fits, what was
+ * there kept, the new elements zero. */
+static void grow_zeroed(void)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0;
+	v = ps_xgrow_zeroed(v, &cap, 5, sizeof(*v), 4);
+	CHECK_U64(cap, 8);
+	for (size_t i = 0; i < cap; i++)
+		CHECK_U64(v[i], 0);
+	v[5] = 7;
+	v = ps_xgrow_zeroed(v, &cap, 7, sizeof(*v), 4); /* fits: as it is */
+	CHECK_U64(cap, 8);
+	v = ps_xgrow_zeroed(v, &cap, 20, sizeof(*v), 4);
+	CHECK_U64(cap, 32);
+	CHECK_U64(v[5], 7);
+	for (size_t i = 8; i < cap; i++)
+		CHECK_U64(v[i], 0);
+	free(v);
+}
+
+static const struct t_case t_cases[] = {
+    T(utf8_valid),   T(utf8_invalid), T(unsafe_set),  T(term_escapes), T(term_exhaustive),
+    T(json_strings), T(json_writer),  T(errno_names), T(grow_zeroed),  {0, 0}};
 T_MAIN(t_cases)
