@@ -80,7 +80,7 @@ struct ps_ibuild {
 	size_t nskeys, cap_skeys;
 	int64_t next_stat;
 	int64_t path_id; /* manifest line number of the next record */
-	/* name_stats: per name_id below NAME_STATS_MAX, its `paths` rows and
+	/* name_stats: per name_id below PS_NAME_STATS_MAX, its `paths` rows and
 	 * the seq most of them have (a majority vote); uses UINT32_MAX: a row
 	 * could not be counted (a row of NULLs then) */
 	struct name_stat {
@@ -106,15 +106,11 @@ const char *ps_damage_name(unsigned d)
 
 /* ---- paths ------------------------------------------------------------------ */
 
-/* Names with stats (name_stats): ids below PS_NAME_STATS_MAX (store.h), the
- * ids a full dictionary hands out; 3 MiB of counters at most. */
-#define NAME_STATS_MAX PS_NAME_STATS_MAX
-
 /* Count a `paths` row of name_id at seq (Boyer-Moore majority vote of its
  * seqs: the candidate is the majority when there is one). */
 static void name_stat_add(struct ps_ibuild *b, int64_t name_id, int64_t seq)
 {
-	if (name_id < 0 || name_id >= (int64_t)NAME_STATS_MAX)
+	if (name_id < 0 || name_id >= (int64_t)PS_NAME_STATS_MAX)
 		return;
 	size_t i = (size_t)name_id;
 	b->nst = ps_xgrow_zeroed(b->nst, &b->nst_cap, i, sizeof(*b->nst), 1024);
@@ -702,8 +698,9 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 			return -1;
 		struct ps_bulk *bk = &b->bk_paths;
 		ps_bulk_i64(bk, PA_pid, pid);
-		ps_bulk_i64(bk, PA_seq, b->path_id - b->base_path);
-		name_stat_add(b, name_id, b->path_id - b->base_path);
+		int64_t seq = b->path_id - b->base_path;
+		ps_bulk_i64(bk, PA_seq, seq);
+		name_stat_add(b, name_id, seq);
 		if (tid >= 0)
 			ps_bulk_i64(bk, PA_tid_off, tid - pid);
 		ps_bulk_i64(bk, PA_name_id, name_id);

@@ -371,8 +371,6 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
  * own joins.  Free with free().
  */
 char *ps_files_key_sql(const char *schema, const char *cols);
-/* name_stats is kept for the names with an id below this (store/ibuild.c). */
-#define PS_NAME_STATS_MAX (1u << 18)
 /*
  * SQL selecting `cols` (as above, and damage) of snapshot ?1's file `name`
  * directly below each pid directory (proc/<pid>/<name>, not below task/),

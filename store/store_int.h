@@ -290,6 +290,11 @@ int ps_db_exec(struct sqlite3 *db, const char *sql, struct ps_err *err);
  * malloc'ed, or NULL).  0 or -1 with err. */
 int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_err *err);
 
+/* name_stats is kept for the names with an id below this (ibuild.c; snap.c's
+ * probe reads a name past it the usual way): the ids a full dictionary hands
+ * out, 3 MiB of counters at most. */
+#define PS_NAME_STATS_MAX (1u << 18)
+
 /* ---- spool.c: the writer's manifest, in frames made ahead ------------------ */
 
 /* zstd frames: compressed and tar sizes (a seek table's entries). */
