@@ -41,6 +41,16 @@ void ps_frametab_release(struct ps_frametab *t)
 	memset(t, 0, sizeof(*t));
 }
 
+ZSTD_CCtx *ps_frame_cctx(int level)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	if (c) {
+		ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+		ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	}
+	return c;
+}
+
 int ps_spool_init(struct ps_spool *s, int level, size_t frame_size, int spill_dirfd)
 {
 	memset(s, 0, sizeof(*s));
@@ -49,12 +59,8 @@ int ps_spool_init(struct ps_spool *s, int level, size_t frame_size, int spill_di
 	s->spill_fd = -1;
 	ps_buf_init(&s->plain);
 	ps_buf_init(&s->z);
-	s->cctx = ZSTD_createCCtx();
-	if (!s->cctx)
-		return ENOMEM;
-	ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 1);
-	return 0;
+	s->cctx = ps_frame_cctx(level);
+	return s->cctx ? 0 : ENOMEM;
 }
 
 /* The first n bytes of plain into a frame, and the frames to the spill file

@@ -303,6 +303,9 @@ struct ps_frametab {
 	size_t n, cap;
 };
 void ps_frametab_push(struct ps_frametab *t, size_t c, size_t d);
+/* The compression context of the archive's frames (level, checksums): the
+ * writer's compressor and the spool make theirs alike.  NULL: no memory. */
+struct ZSTD_CCtx_s *ps_frame_cctx(int level);
 void ps_frametab_release(struct ps_frametab *t);
 
 struct ps_spool {

@@ -370,15 +370,13 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_pool_init(&w->bpool, 2 * BATCH_CAP);
 	w->entry = archive_entry_new();
 
-	w->cctx = ZSTD_createCCtx();
+	w->cctx = ps_frame_cctx(w->opts.level);
 	w->sha = EVP_MD_CTX_new();
 	if (!w->cctx || !w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) ||
 	    ps_spool_init(&w->man, w->opts.level, w->opts.frame_size, w->opts.spill_dirfd) != 0) {
 		ps_writer_free(w);
 		return ps_err_set(err, ENOMEM, "cannot set up zstd/sha256 contexts");
 	}
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->opts.level);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 
 	w->a = tar_writer(w, 0);
 	w->u = tar_writer(w, 1);
