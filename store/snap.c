@@ -360,6 +360,10 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	if (!cond)
 		return 0;
 	struct probe pr = {.pattern = pattern, .text = PS_BUF_INIT};
+	struct cand {
+		int64_t id, uses, seq;
+		size_t off;
+	} *cv = NULL; /* the names with their stats */
 	struct ps_buf path = PS_BUF_INIT, names = PS_BUF_INIT;
 	sqlite3_stmt *q = NULL, *probe = NULL, *miss = NULL;
 	char *sql = NULL;
@@ -374,7 +378,6 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			       "name_stats), (SELECT count(*) FROM pid_reads) FROM snapshots",
 			       -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
-		sqlite3_free(cond);
 		ps_sql_err(err, db, "ls");
 		goto out;
 	}
@@ -385,7 +388,6 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	sqlite3_finalize(q);
 	q = NULL;
 	if (!one) {
-		sqlite3_free(cond);
 		rc = 0;
 		goto out;
 	}
@@ -394,17 +396,14 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	 * put back at the end. */
 	if (sqlite3_prepare_v2(db, "PRAGMA main.cache_size", -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
-		sqlite3_free(cond);
 		ps_sql_err(err, db, "ls");
 		goto out;
 	}
 	cache = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	q = NULL;
-	if (ps_db_exec(db, "PRAGMA main.cache_size = -1024", err) < 0) {
-		sqlite3_free(cond);
+	if (ps_db_exec(db, "PRAGMA main.cache_size = -1024", err) < 0)
 		goto out;
-	}
 	cache_set = 1;
 	/* the names, with their stats */
 	sql = sqlite3_mprintf("SELECT s.str_id, s.text, n.name_id IS NOT NULL, n.uses, "
@@ -413,7 +412,6 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			      "name_stats n ON n.snapshot_id = s.snapshot_id AND n.name_id = "
 			      "s.str_id WHERE s.snapshot_id = %lld AND s.is_name = 1 AND %s",
 			      (long long)sid, cond);
-	sqlite3_free(cond);
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(
 		db,
@@ -429,10 +427,6 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 		goto out;
 	}
 	/* The names first (the statements below reuse nothing of q's). */
-	struct cand {
-		int64_t id, uses, seq;
-		size_t off;
-	} *cv = NULL;
 	size_t nc = 0, cc = 0;
 	int r, ok = 1;
 	while (ok && (r = sqlite3_step(q)) == SQLITE_ROW) {
@@ -465,12 +459,10 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	}
 	if (ok && r != SQLITE_ROW && r != SQLITE_DONE) {
 		ps_sql_err(err, db, "ls");
-		free(cv);
 		goto out;
 	}
 	/* a probe per pid and name: worth it while that is well under a scan */
 	if (!ok || (double)nc * npids * 4 > total) {
-		free(cv);
 		rc = 0;
 		goto out;
 	}
@@ -505,14 +497,12 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 		}
 		if (r != SQLITE_DONE) {
 			ps_sql_err(err, db, "ls");
-			free(cv);
 			goto out;
 		}
 		/* rows elsewhere in a pid where one was at the usual seq (a name
 		 * below task/ too): the scan's business */
 		ok = found == cv[i].uses;
 	}
-	free(cv);
 	if (!ok) {
 		rc = 0;
 		goto out;
@@ -554,6 +544,8 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	out->snapshot_id = sid;
 	rc = 1;
 out:
+	sqlite3_free(cond);
+	free(cv);
 	sqlite3_free(sql);
 	sqlite3_finalize(q);
 	sqlite3_finalize(probe);
