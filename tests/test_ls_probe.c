@@ -214,6 +214,14 @@ static void test_probe_refused(void)
 	ps_buf_release(&want);
 }
 
+/* A copy of the index, named name in the scratch directory, changed by sql
+ * (sqlite3, in double quotes): its path into copy. */
+static void edited_copy(char *copy, size_t n, const char *name, const char *sql)
+{
+	snprintf(copy, n, "%s/%s", tu_tmpdir(), name);
+	CHECK_INT(tu_sh(NULL, "cp %s %s && sqlite3 %s \"%s\"", db, copy, copy, sql), 0);
+}
+
 /* Rows the probe cannot see: a pid with a second `exe` row elsewhere in its
  * range, another with none (so there are still as many as pids): the rows
  * found fall short of name_stats.uses, and the probe gives up.  A name in
@@ -223,19 +231,14 @@ static void test_probe_counts(void)
 	if (!ok)
 		T_SKIP_CASE("no snapshot");
 	char copy[700];
-	snprintf(copy, sizeof(copy), "%s/c.db", tu_tmpdir());
-	CHECK_INT(tu_sh(NULL, "cp %s %s", db, copy), 0);
-	CHECK_INT(
-	    tu_sh(NULL,
-		  "sqlite3 %s \"CREATE TEMP TABLE x AS SELECT p.pid, p.name_id FROM paths p "
-		  "JOIN strings s ON s.str_id = p.name_id WHERE s.text = 'exe' ORDER BY p.pid "
-		  "LIMIT 2; "
-		  "DELETE FROM paths WHERE pid = (SELECT max(pid) FROM x) AND name_id = "
-		  "(SELECT name_id FROM x); "
-		  "INSERT INTO paths (pid, snapshot_id, seq, name_id, stat_id) SELECT "
-		  "min(pid), 1, 99999, name_id, 0 FROM x;\"",
-		  copy),
-	    0);
+	edited_copy(
+	    copy, sizeof(copy), "c.db",
+	    "CREATE TEMP TABLE x AS SELECT p.pid, p.name_id FROM paths p JOIN strings s ON "
+	    "s.str_id = p.name_id WHERE s.text = 'exe' ORDER BY p.pid LIMIT 2; "
+	    "DELETE FROM paths WHERE pid = (SELECT max(pid) FROM x) AND name_id = (SELECT "
+	    "name_id FROM x); "
+	    "INSERT INTO paths (pid, snapshot_id, seq, name_id, stat_id) SELECT min(pid), 1, "
+	    "99999, name_id, 0 FROM x;");
 	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
 	CHECK_INT(probe(copy, "proc/*/exe", &got, &want), 0);
 	CHECK_INT((int)got.len, 0);
@@ -268,17 +271,14 @@ static void test_probe_crafted(void)
 {
 	if (!ok)
 		T_SKIP_CASE("no snapshot");
-	char copy[700];
-	snprintf(copy, sizeof(copy), "%s/x.db", tu_tmpdir());
-	CHECK_INT(tu_sh(NULL, "cp %s %s", db, copy), 0);
+	char copy[700], sql[600];
 	const char *by_name = "name_id = (SELECT str_id FROM strings WHERE is_name = 1 AND text";
-	CHECK_INT(
-	    tu_sh(NULL,
-		  "sqlite3 %s \"UPDATE name_stats SET usual_seq = -5 WHERE %s = 'exe'); "
-		  "UPDATE name_stats SET uses = NULL WHERE %s = 'cmdline'); UPDATE name_stats "
-		  "SET uses = -1 WHERE %s = 'environ');\"",
-		  copy, by_name, by_name, by_name),
-	    0);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE name_stats SET usual_seq = -5 WHERE %s = 'exe'); UPDATE name_stats SET "
+		 "uses = NULL WHERE %s = 'cmdline'); UPDATE name_stats SET uses = -1 WHERE %s = "
+		 "'environ');",
+		 by_name, by_name, by_name);
+	edited_copy(copy, sizeof(copy), "x.db", sql);
 	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
 	CHECK_INT(probe(copy, "proc/*/exe", &got, &want), 1);
 	CHECK(want.len > 0 && got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0);
@@ -298,9 +298,7 @@ static void test_ls_long(void)
 	if (!ok)
 		T_SKIP_CASE("no snapshot");
 	char plain[700];
-	snprintf(plain, sizeof(plain), "%s/nostats.db", tu_tmpdir());
-	CHECK_INT(tu_sh(NULL, "cp %s %s && sqlite3 %s 'DELETE FROM name_stats'", db, plain, plain),
-		  0);
+	edited_copy(plain, sizeof(plain), "nostats.db", "DELETE FROM name_stats");
 	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
 	CHECK_INT(probe(db, "proc/*cmdline", &got, &want), 1);
 	CHECK(memmem(got.buf, got.len, "\0proc/cmdline\0", 14) != NULL ||
