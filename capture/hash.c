@@ -280,7 +280,7 @@ void ps_digests_end(void *ctx[3], unsigned char md5[16], unsigned char sha1[20],
 void ps_digests_free(void *ctx[3])
 {
 	for (int i = 0; i < 3; i++) {
-		if (ctx[i])
+		if (ctx[i]) /* none at all into OpenSSL for an orphan's (below) */
 			EVP_MD_CTX_free(ctx[i]);
 		ctx[i] = NULL;
 	}

@@ -27,10 +27,10 @@
  * touching nothing shared, and calling no OpenSSL function (the process
  * may be in exit(), OpenSSL's atexit cleanup under way: its digest
  * contexts are kept, not freed, ps_cap_hash_orphan; a hash read checks
- * the watchdog before it updates them).  An abandoned worker keeps at most its directory
- * fds (one per depth, a handful), the fd of the stuck file and its buffers
- * until its operation returns: the leak is bounded by the number of
- * timeouts, each listed in the archive.
+ * the watchdog before it updates them).  An abandoned worker keeps at most
+ * its directory fds (one per depth, a handful), the fd of the stuck file
+ * and its buffers until its operation returns: the leak is bounded by the
+ * number of timeouts, each listed in the archive.
  *
  * The whole-capture deadline (opts->deadline_ns) sets `stop`: the worker
  * stops before its next step, a worker inside an operation is taken over
