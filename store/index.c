@@ -264,7 +264,6 @@ static int put_fd(void *ctx, const void *p, size_t n)
  * parse: its bytes, read again from the archive a piece at a time, go to a
  * spill file, as capture hands them over (a 60k-mapping smaps is tens of
  * MB).  They must be the bytes the reader hashed. */
-
 static int spill_fetch(struct rebuild *rb, const struct ps_rmember *m, struct ps_err *err)
 {
 	int fd = spill_open(rb);
