@@ -226,12 +226,12 @@ static void ls_line(struct ps_buf *line, const char *path, size_t plen, sqlite3_
 /* The rows the probe found; with -l, each looked up by its key.  0 or 2. */
 static int ls_rows(sqlite3 *db, const struct ps_glob_rows *g, int longfmt)
 {
-	sqlite3_stmt *k = NULL;
+	sqlite3_stmt *kv[2] = {NULL, NULL}; /* a system path's, a pid's */
 	struct ps_buf line = PS_BUF_INIT;
 	int rc = 0;
-	if (longfmt) {
-		char *sql = ps_files_key_sql("main", "kind, size, errno, link_target");
-		if (!sql || sqlite3_prepare_v2(db, sql, -1, &k, NULL) != SQLITE_OK)
+	for (int b = 0; longfmt && rc == 0 && b < 2; b++) {
+		char *sql = ps_files_key_sql("main", "kind, size, errno, link_target", b);
+		if (!sql || sqlite3_prepare_v2(db, sql, -1, &kv[b], NULL) != SQLITE_OK)
 			rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 		free(sql);
 	}
@@ -239,10 +239,11 @@ static int ls_rows(sqlite3 *db, const struct ps_glob_rows *g, int longfmt)
 		const char *path = g->paths.buf + off;
 		size_t len = strlen(path);
 		off += len + 1;
-		if (!k) {
+		if (!longfmt) {
 			ls_line(&line, path, len, NULL, 0);
 			continue;
 		}
+		sqlite3_stmt *k = kv[g->pid[i] >= 0];
 		sqlite3_reset(k);
 		if (g->pid[i] >= 0)
 			sqlite3_bind_int64(k, 1, g->pid[i]);
@@ -257,7 +258,8 @@ static int ls_rows(sqlite3 *db, const struct ps_glob_rows *g, int longfmt)
 			rc = cli_fail("ls", "%s: %s", path,
 				      r == SQLITE_DONE ? "not found again" : sqlite3_errmsg(db));
 	}
-	sqlite3_finalize(k);
+	sqlite3_finalize(kv[0]);
+	sqlite3_finalize(kv[1]);
 	ps_buf_release(&line);
 	return rc;
 }

@@ -329,7 +329,8 @@ int ps_index_open_memory(sqlite3 **dbp, struct ps_err *err)
 		sqlite3_close(db);
 		return -1;
 	}
-	if (ps_db_harden(db, 0, err) < 0 || ps_sqlfuncs_register(db, err) < 0) {
+	if (ps_db_harden(db, 0, err) < 0 || ps_sqlfuncs_register(db, err) < 0 ||
+	    ps_globvt_register(db, err) < 0) {
 		sqlite3_close(db);
 		return -1;
 	}
@@ -349,7 +350,7 @@ int ps_index_open(const char *path, sqlite3 **dbp, struct ps_err *err)
 	}
 	if (ps_db_harden(db, 0, err) < 0 || schema_settings(db, "main", err) < 0 ||
 	    check_schema(db, "main", path, err) < 0 || ps_sqlfuncs_register(db, err) < 0 ||
-	    ps_db_exec(db, "PRAGMA query_only = 1", err) < 0)
+	    ps_globvt_register(db, err) < 0 || ps_db_exec(db, "PRAGMA query_only = 1", err) < 0)
 		goto out;
 	*dbp = db;
 	db = NULL;

@@ -102,10 +102,11 @@ const char *ps_snap_archive(struct ps_snap *s)
 
 /*
  * The view `files` over the base tables of schema, as a subquery with the
- * view's column names (but read_ns, mode, uid, gid, mtime), each
+ * view's column names, each
  * arm with a WHERE of its own: a term on a computed column of the view
  * (path_id is pid_reads.base_path + seq, tid is pid + tid_off) cannot reach
- * the tables' keys, one on the base columns can.
+ * the tables' keys, one on the base columns can.  sys_where NULL: the
+ * paths below pid directories alone.
  */
 static void files_base_sql(struct ps_buf *sql, const char *schema, const char *pid_where,
 			   const char *sys_where)
@@ -119,7 +120,8 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 	    "AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "
 	    "link_target, s.errno AS errno, p.pid AS pid, p.pid + p.tid_off AS tid, "
 	    "CASE s.kind WHEN 0 THEN c.data_off END AS data_off, r.base_path + p.seq AS path_id, "
-	    "s.damage AS damage "
+	    "s.damage AS damage, s.mode AS mode, s.uid AS uid, s.gid AS gid, s.mtime AS mtime, "
+	    "(r.base_us + p.read_delta_8us * 8) * 1000 AS read_ns "
 	    "FROM \"%w\".paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
 	    "n.str_id = p.name_id "
 	    "LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "
@@ -128,12 +130,21 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
 	    "c.target_id "
 	    "LEFT JOIN \"%w\".pid_reads r ON r.pid = p.pid AND r.snapshot_id = p.snapshot_id "
-	    "WHERE %s "
+	    "WHERE %s",
+	    schema, schema, schema, schema, schema, schema, pid_where);
+	ps_buf_adds(sql, q ? q : "");
+	sqlite3_free(q);
+	if (!sys_where) {
+		ps_buf_addc(sql, ')');
+		return;
+	}
+	q = sqlite3_mprintf(
 	    /* the other paths: few, their name is the whole path */
-	    "UNION ALL SELECT p.snapshot_id, n.text, "
+	    " UNION ALL SELECT p.snapshot_id, n.text, "
 	    "CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' "
 	    "END, coalesce(c.size, 0), lower(hex(c.xxh3)), t.text, s.errno, NULL, NULL, "
-	    "CASE s.kind WHEN 0 THEN c.data_off END, p.path_id, s.damage "
+	    "CASE s.kind WHEN 0 THEN c.data_off END, p.path_id, s.damage, s.mode, s.uid, s.gid, "
+	    "s.mtime, p.read_us * 1000 "
 	    "FROM \"%w\".sys_paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
 	    "n.str_id = p.name_id "
 	    "LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "
@@ -141,8 +152,7 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 	    "p.content_id "
 	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
 	    "c.target_id WHERE %s)",
-	    schema, schema, schema, schema, schema, schema, pid_where, schema, schema, schema,
-	    schema, schema, sys_where);
+	    schema, schema, schema, schema, schema, sys_where);
 	ps_buf_adds(sql, q ? q : "");
 	sqlite3_free(q);
 }
@@ -173,12 +183,16 @@ char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
 	return ps_buf_detach(&sql, NULL);
 }
 
-char *ps_files_key_sql(const char *schema, const char *cols)
+char *ps_files_key_sql(const char *schema, const char *cols, int below_pid)
 {
 	struct ps_buf sql = PS_BUF_INIT;
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
-	files_base_sql(&sql, schema, "p.pid = ?1 AND p.snapshot_id = ?2 AND p.seq = ?3",
-		       "?1 IS NULL AND p.snapshot_id = ?2 AND p.path_id = ?3");
+	if (below_pid)
+		files_base_sql(&sql, schema, "p.pid = ?1 AND p.snapshot_id = ?2 AND p.seq = ?3",
+			       NULL);
+	else
+		files_base_sql(&sql, schema, "0",
+			       "?1 IS NULL AND p.snapshot_id = ?2 AND p.path_id = ?3");
 	return ps_buf_detach(&sql, NULL);
 }
 
@@ -348,7 +362,8 @@ void ps_glob_rows_release(struct ps_glob_rows *g)
 	ps_buf_release(&g->paths);
 	free(g->pid);
 	free(g->key);
-	g->pid = g->key = NULL;
+	free(g->path_id);
+	g->pid = g->key = g->path_id = NULL;
 	g->n = 0;
 }
 
@@ -534,11 +549,13 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 		qsort(pr.v, pr.n, sizeof(*pr.v), probe_cmp);
 	out->pid = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->pid));
 	out->key = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->key));
+	out->path_id = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->path_id));
 	for (size_t i = 0; i < pr.n; i++) {
 		const char *t = pr.text.buf + pr.v[i].off;
 		ps_buf_add(&out->paths, t, strlen(t) + 1);
 		out->pid[i] = pr.v[i].pid;
 		out->key[i] = pr.v[i].key;
+		out->path_id[i] = pr.v[i].path_id;
 	}
 	out->n = pr.n;
 	out->snapshot_id = sid;

@@ -331,8 +331,7 @@ struct sqlite3_stmt;
 char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols);
 void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
 /*
- * SQL selecting `cols` (among snapshot_id, path, kind, size, xxh3,
- * link_target, errno, pid, tid, data_off, path_id) of the files whose path matches a
+ * SQL selecting `cols` (any of the view's columns) of the files whose path matches a
  * GLOB pattern, bound as ?1; through the keys when the pattern has a
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
@@ -341,14 +340,15 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
  * capture order) and keys, for ps_files_key_sql. */
 struct ps_glob_rows {
 	struct ps_buf paths;
-	int64_t *pid; /* per row: its pid, -1 for a path not below a pid directory */
-	int64_t *key; /* per row: paths.seq, or sys_paths.path_id when pid is -1 */
+	int64_t *pid;	  /* per row: its pid, -1 for a path not below a pid directory */
+	int64_t *key;	  /* per row: paths.seq, or sys_paths.path_id when pid is -1 */
+	int64_t *path_id; /* per row: files.path_id (its manifest line) */
 	size_t n;
 	int64_t snapshot_id;
 };
 #define PS_GLOB_ROWS_INIT                                                                          \
 	{                                                                                          \
-		PS_BUF_INIT, NULL, NULL, 0, 0                                                      \
+		PS_BUF_INIT, NULL, NULL, NULL, 0, 0                                                \
 	}
 void ps_glob_rows_release(struct ps_glob_rows *g);
 /*
@@ -366,11 +366,11 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			struct ps_err *err);
 /*
  * SQL selecting `cols` of `files` for one row by its key (ps_glob_rows):
- * ?1 its pid (NULL: a system path), ?2 its snapshot_id, ?3 its seq (or
- * path_id).  A key lookup in `paths` or `sys_paths`, through the view's
- * own joins.  Free with free().
+ * ?2 its snapshot_id, ?3 its seq (or path_id); below_pid: a row below a pid
+ * directory, ?1 its pid (a key lookup in `paths`), else a system path, ?1
+ * NULL (in `sys_paths`).  Through the view's own joins.  Free with free().
  */
-char *ps_files_key_sql(const char *schema, const char *cols);
+char *ps_files_key_sql(const char *schema, const char *cols, int below_pid);
 /*
  * SQL selecting `cols` (as above, and damage) of snapshot ?1's file `name`
  * directly below each pid directory (proc/<pid>/<name>, not below task/),

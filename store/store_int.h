@@ -257,6 +257,9 @@ void ps_tables_abort(struct ps_tables *t);
  * community_id_v1, in_cidr_block, the math ones...) on db, every one
  * deterministic and innocuous.  0 or -1 with err. */
 int ps_sqlfuncs_register(struct sqlite3 *db, struct ps_err *err);
+/* globvt.c: the table-valued function files_glob(PATTERN) on db (the rows
+ * of `files` whose path matches, found as `ls` finds them).  0 or -1. */
+int ps_globvt_register(struct sqlite3 *db, struct ps_err *err);
 
 /* The schema/ files, embedded (cmake/embed.cmake), in file-name order. */
 struct ps_sql_file {

@@ -321,11 +321,126 @@ static void test_ls_long(void)
 	ps_buf_release(&want);
 }
 
-static const struct t_case t_cases[] = {T(test_name_stats),
-					T(test_probe_taken),
-					T(test_probe_refused),
-					T(test_probe_counts),
-					T(test_probe_crafted),
-					T(test_ls_long),
-					{0, 0}};
+/* Every row of a statement as text (columns separated by '|', NULL as
+ * "~"), one a line; pattern bound as ?1. */
+static void rows_text(sqlite3 *d, const char *sql, const char *pattern, struct ps_buf *out)
+{
+	ps_buf_reset(out);
+	sqlite3_stmt *q = NULL;
+	int r = sqlite3_prepare_v2(d, sql, -1, &q, NULL);
+	CHECK_INT(r, SQLITE_OK);
+	if (r != SQLITE_OK) {
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(d));
+		return;
+	}
+	if (pattern)
+		sqlite3_bind_text(q, 1, pattern, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(q); c++) {
+			const char *t = (const char *)sqlite3_column_text(q, c);
+			ps_buf_addf(out, "%s%s", c ? "|" : "", t ? t : "~");
+		}
+		ps_buf_addc(out, '\n');
+	}
+	CHECK_INT(r, SQLITE_DONE);
+	if (r != SQLITE_DONE)
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(d));
+	sqlite3_finalize(q);
+}
+
+#define ALL_COLS                                                                                   \
+	"snapshot_id, path, kind, mode, uid, gid, size, xxh3, link_target, errno, read_ns, pid, "  \
+	"tid, data_off, mtime, damage, path_id"
+#define KEY_COLS "snapshot_id, path, pid, tid, path_id"
+
+/* files_glob(P) gives the rows of `files` whose path GLOBs P, in capture
+ * order, every column alike: all of them (each row looked up by its key
+ * when probed) and only those the probe gives; through the probe, the
+ * usual way, and on a merged index. */
+static void check_files_glob(const char *index, const char *const *pats, size_t n)
+{
+	struct ps_snap *s = NULL;
+	struct ps_err err = {0, ""};
+	CHECK_INT(ps_snap_open(index, &s, &err), 0);
+	if (!s) {
+		fprintf(stderr, "%s: %s\n", index, err.msg);
+		return;
+	}
+	sqlite3 *d = ps_snap_db(s);
+	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
+	static const char *const cols[] = {ALL_COLS, KEY_COLS, "count(*), sum(size)"};
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+			char a[400], b[400];
+			snprintf(a, sizeof(a), "SELECT %s FROM files_glob(?1)", cols[k]);
+			snprintf(b, sizeof(b),
+				 "SELECT %s FROM files WHERE path GLOB ?1 ORDER BY snapshot_id, "
+				 "path_id",
+				 cols[k]);
+			rows_text(d, a, pats[i], &got);
+			rows_text(d, b, pats[i], &want);
+			CHECK(want.len > 0 && got.len == want.len &&
+			      memcmp(got.buf, want.buf, got.len) == 0);
+			if (!want.len || got.len != want.len ||
+			    memcmp(got.buf, want.buf, got.len) != 0)
+				fprintf(stderr, "files_glob('%s') [%s]: %zu bytes, the view %zu\n",
+					pats[i], cols[k], got.len, want.len);
+		}
+	ps_buf_release(&got);
+	ps_buf_release(&want);
+	ps_snap_close(s);
+}
+
+static void test_files_glob(void)
+{
+	if (!ok)
+		T_SKIP_CASE("no snapshot");
+	static const char *const probed[] = {"proc/*/exe", "proc/*/maps", "proc/*cmdline",
+					     "proc/[0-9]*/environ", "proc/*/ns/net"};
+	char one[64]; /* a literal pid: its range */
+	snprintf(one, sizeof(one), "proc/%d/*", (int)kids[0]);
+	const char *const usual[] = {"proc/*/task/*/comm", one, "procsnap/*", "*/exe",
+				     "proc/*/status"};
+	check_files_glob(db, probed, sizeof(probed) / sizeof(probed[0]));
+	check_files_glob(db, usual, sizeof(usual) / sizeof(usual[0]));
+	/* the merged index holds two snapshots (test_probe_refused made it) */
+	if (access(merged, F_OK) != 0)
+		CHECK_INT(tu_sh(NULL, "%s -q merge %s %s %s", tu_procsnap(), merged, db, db), 0);
+	CHECK_INT(tu_sql_int(merged, "SELECT count(*) FROM snapshots"), 2);
+	check_files_glob(merged, probed, 2);
+
+	struct ps_buf out = PS_BUF_INIT;
+	/* joined, as a table-valued function: one exe a process */
+	CHECK_INT(tu_sh(&out,
+			"%s query --format csv %s \"SELECT count(*) = (SELECT count(*) FROM "
+			"processes) FROM processes p JOIN files_glob('proc/*/exe') f ON f.pid = "
+			"p.pid\"",
+			tu_procsnap(), db),
+		  0);
+	CHECK(strstr(out.buf, "\n1\r\n") != NULL);
+	/* several snapshots at once (the union of attached indexes) */
+	CHECK_INT(
+	    tu_sh(&out,
+		  "%s query --format csv %s %s \"SELECT (SELECT count(*) FROM "
+		  "files_glob('proc/*/exe')) || ' ' || (SELECT count(*) FROM files WHERE path "
+		  "GLOB 'proc/*/exe')\"",
+		  tu_procsnap(), db, db),
+	    0);
+	long a = 0, b = 0;
+	const char *nl = strchr(out.buf, '\n');
+	CHECK(nl && sscanf(nl + 1, "%ld %ld", &a, &b) == 2 && a == b && a >= 18);
+	/* no pattern: an error that says so, exit 2; NULL: no rows */
+	CHECK_INT(tu_sh(&out, "%s query %s 'SELECT * FROM files_glob()' 2>&1", tu_procsnap(), db),
+		  2);
+	CHECK(strstr(out.buf, "files_glob: takes a GLOB pattern") != NULL);
+	CHECK_INT(tu_sh(&out, "%s query --format csv %s 'SELECT count(*) FROM files_glob(NULL)'",
+			tu_procsnap(), db),
+		  0);
+	CHECK(strstr(out.buf, "\n0\r\n") != NULL);
+	ps_buf_release(&out);
+}
+
+static const struct t_case t_cases[] = {
+    T(test_name_stats),	   T(test_probe_taken), T(test_probe_refused), T(test_probe_counts),
+    T(test_probe_crafted), T(test_ls_long),	T(test_files_glob),    {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
