@@ -214,13 +214,16 @@ run_n() {
 	# The query shapes (DESIGN 8, issue 9), each the whole procsnap command.
 	local qpname
 	qpname=$("$PROCSNAP" query --format csv "$d/snap1.tar.zst" "SELECT name FROM processes WHERE pid = $qpid" | sed -n 2p)
-	local -a qname=("point query" "files of one pid" "path glob (ls)" "path glob (SQL)"
+	local -a qname=("point query" "files of one pid" "path glob (ls)" "path glob (SQL, files_glob)"
+		"path glob (SQL, every column)" "path glob (SQL over the view)"
 		"processes x open files" "maps of one pid" "listening ports")
-	local -a qbud=(10 50 50 50 50 50 50)
+	local -a qbud=(10 50 50 50 50 50 50 50 50)
 	local -a qcmd=(
 		"query|SELECT name, cmdline, resident_size FROM processes WHERE pid = $qpid"
 		"query|SELECT path, kind, size, xxh3 FROM files WHERE pid = $qpid"
 		"ls|proc/*/exe"
+		"query|SELECT count(*) FROM files_glob('proc/*/exe')"
+		"query|SELECT * FROM files_glob('proc/*/exe')"
 		"query|SELECT count(*) FROM files WHERE path GLOB 'proc/*/exe'"
 		"query|SELECT p.name, count(*) FROM processes p JOIN process_open_files f ON f.snapshot_id = p.snapshot_id AND f.pid = p.pid GROUP BY p.name"
 		"query|SELECT start, \"end\", permissions, path, rss_kb, present FROM process_memory_map WHERE pid = $qpid"
