@@ -199,71 +199,6 @@ static const char ls_help[] =
     "link target.  Control characters, bidi controls and invalid UTF-8 are\n"
     "printed escaped (\\n, \\t, \\\\, \\xHH).\n";
 
-/* One line of ls: the path, and with -l (q: kind, size, errno, link_target
- * from column c) before it the kind, size and errno, after it the target.
- * Every column comes from the snapshot: escaped for the terminal. */
-static void ls_line(struct ps_buf *line, const char *path, size_t plen, sqlite3_stmt *q, int c)
-{
-	ps_buf_reset(line);
-	if (q) {
-		const char *e = (const char *)sqlite3_column_text(q, c + 2);
-		size_t w = ps_buf_add_terms(line, (const char *)sqlite3_column_text(q, c));
-		ps_buf_addf(line, "%*s %10lld ", w < 6 ? (int)(6 - w) : 0, "",
-			    (long long)sqlite3_column_int64(q, c + 1));
-		w = ps_buf_add_terms(line, e ? e : "-");
-		ps_buf_addf(line, "%*s ", w < 7 ? (int)(7 - w) : 0, "");
-	}
-	ps_buf_add_term(line, path, plen);
-	if (q && sqlite3_column_type(q, c + 3) != SQLITE_NULL) {
-		ps_buf_adds(line, " -> ");
-		ps_buf_add_term(line, (const char *)sqlite3_column_text(q, c + 3),
-				(size_t)sqlite3_column_bytes(q, c + 3));
-	}
-	ps_buf_addc(line, '\n');
-	fwrite(line->buf, 1, line->len, stdout);
-}
-
-/* The rows the probe found; with -l, each looked up by its key.  0 or 2. */
-static int ls_rows(sqlite3 *db, const struct ps_glob_rows *g, int longfmt)
-{
-	sqlite3_stmt *kv[2] = {NULL, NULL}; /* a system path's, a pid's */
-	struct ps_buf line = PS_BUF_INIT;
-	int rc = 0;
-	for (int b = 0; longfmt && rc == 0 && b < 2; b++) {
-		char *sql = ps_files_key_sql("main", "kind, size, errno, link_target", b);
-		if (!sql || sqlite3_prepare_v2(db, sql, -1, &kv[b], NULL) != SQLITE_OK)
-			rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
-		free(sql);
-	}
-	for (size_t i = 0, off = 0; rc == 0 && i < g->n; i++) {
-		const char *path = g->paths.buf + off;
-		size_t len = strlen(path);
-		off += len + 1;
-		if (!longfmt) {
-			ls_line(&line, path, len, NULL, 0);
-			continue;
-		}
-		sqlite3_stmt *k = kv[g->pid[i] >= 0];
-		sqlite3_reset(k);
-		if (g->pid[i] >= 0)
-			sqlite3_bind_int64(k, 1, g->pid[i]);
-		else
-			sqlite3_bind_null(k, 1);
-		sqlite3_bind_int64(k, 2, g->snapshot_id);
-		sqlite3_bind_int64(k, 3, g->key[i]);
-		int r = sqlite3_step(k);
-		if (r == SQLITE_ROW)
-			ls_line(&line, path, len, k, 0);
-		else
-			rc = cli_fail("ls", "%s: %s", path,
-				      r == SQLITE_DONE ? "not found again" : sqlite3_errmsg(db));
-	}
-	sqlite3_finalize(kv[0]);
-	sqlite3_finalize(kv[1]);
-	ps_buf_release(&line);
-	return rc;
-}
-
 int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 {
 	(void)cli;
@@ -288,35 +223,14 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 	sqlite3 *db = ps_snap_db(s);
 	sqlite3_stmt *q;
 	int rc = 0;
-	if (argc - optind == 2) {
-		/* the names a glob can end with, looked for where they usually are
-		 * in each pid's range (store.h ps_files_glob_probe); -l looks each
-		 * row up by its key */
-		struct ps_glob_rows g = PS_GLOB_ROWS_INIT;
-		struct ps_err err = {0, ""};
-		int pr = ps_files_glob_probe(db, argv[optind + 1], &g, &err);
-		if (pr < 0)
-			rc = cli_fail("ls", "%s", err.msg);
-		else if (pr > 0)
-			rc = ls_rows(db, &g, longfmt);
-		ps_glob_rows_release(&g);
-		if (pr != 0)
-			goto out;
-	}
-	/* A glob goes through the keys where it can (store.h ps_files_glob_sql). */
-	static const char cols[] = "path, kind, size, errno, link_target";
-	char *sql = argc - optind == 2
-			? ps_files_glob_sql("main",
-					    "path, kind, size, errno, link_target, snapshot_id, "
-					    "path_id",
-					    argv[optind + 1])
-			: NULL;
+	/* A glob through files_glob() (store/globvt.c): each pid's range looked
+	 * up for the names the pattern can end with, or the keys where the
+	 * pattern has a literal pid or name; in capture order.  Without -l only
+	 * the path is asked for, which the lookup gives without the joins. */
 	struct ps_buf full = PS_BUF_INIT;
-	if (sql)
-		ps_buf_addf(&full, "SELECT %s FROM (%s) ORDER BY snapshot_id, path_id", cols, sql);
-	else
-		ps_buf_addf(&full, "SELECT %s FROM files ORDER BY snapshot_id, path_id", cols);
-	free(sql);
+	ps_buf_addf(&full, "SELECT %s FROM %s",
+		    longfmt ? "path, kind, size, errno, link_target" : "path",
+		    argc - optind == 2 ? "files_glob(?1)" : "files ORDER BY snapshot_id, path_id");
 	int prc = sqlite3_prepare_v2(db, full.buf, -1, &q, NULL);
 	ps_buf_release(&full);
 	if (prc != SQLITE_OK) {
@@ -327,9 +241,27 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 		sqlite3_bind_text(q, 1, argv[optind + 1], -1, SQLITE_STATIC);
 	struct ps_buf line = PS_BUF_INIT;
 	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW)
-		ls_line(&line, (const char *)sqlite3_column_text(q, 0),
-			(size_t)sqlite3_column_bytes(q, 0), longfmt ? q : NULL, 1);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		/* Every column comes from the snapshot: escaped for the terminal. */
+		ps_buf_reset(&line);
+		if (longfmt) {
+			const char *e = (const char *)sqlite3_column_text(q, 3);
+			size_t w = ps_buf_add_terms(&line, (const char *)sqlite3_column_text(q, 1));
+			ps_buf_addf(&line, "%*s %10lld ", w < 6 ? (int)(6 - w) : 0, "",
+				    (long long)sqlite3_column_int64(q, 2));
+			w = ps_buf_add_terms(&line, e ? e : "-");
+			ps_buf_addf(&line, "%*s ", w < 7 ? (int)(7 - w) : 0, "");
+		}
+		ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 0),
+				(size_t)sqlite3_column_bytes(q, 0));
+		if (longfmt && sqlite3_column_type(q, 4) != SQLITE_NULL) {
+			ps_buf_adds(&line, " -> ");
+			ps_buf_add_term(&line, (const char *)sqlite3_column_text(q, 4),
+					(size_t)sqlite3_column_bytes(q, 4));
+		}
+		ps_buf_addc(&line, '\n');
+		fwrite(line.buf, 1, line.len, stdout);
+	}
 	if (r != SQLITE_DONE)
 		rc = cli_fail("ls", "%s", sqlite3_errmsg(db));
 	ps_buf_release(&line);
