@@ -6,14 +6,15 @@
  *   SELECT path, size FROM files_glob(:pattern);
  *
  * gives what `SELECT path, size FROM files WHERE path GLOB :pattern` gives,
- * in capture order (snapshot_id, path_id).  A one-snapshot index
- * goes through ps_files_glob_probe (as `ls`): each pid's range is looked up
- * for the names the pattern can end with; the columns other than path,
- * pid, tid, snapshot_id and path_id, when the statement uses any, are
+ * in capture order (snapshot_id, path_id); `ls SNAP GLOB` is this.  A
+ * one-snapshot index goes through ps_files_glob_probe: each pid's range is
+ * looked up for the names the pattern can end with; the columns other than
+ * path, pid, tid, snapshot_id and path_id, when the statement uses any, are
  * looked up by each row's key.  Otherwise (a merged index, the union of
  * several snapshots, a pattern the probe does not take) the rows come from
  * ps_files_glob_sql: through the keys where the pattern has a literal pid
- * or name, else a scan of the view.
+ * or name, else a scan of the view.  Either way only the columns the
+ * statement uses (xBestIndex's colUsed) are computed.
  *
  * An eponymous-only virtual table: nothing is created in the index, and it
  * reads nothing but the connection's own tables.
@@ -34,8 +35,11 @@ enum { C_SID = 0, C_PATH = 1, C_PID = 11, C_TID = 12, C_PATH_ID = 16, C_PATTERN 
 #define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
 
 /* idxNum bits */
-#define WANT_ROW   1 /* a column the probe does not give is used */
-#define NO_PATTERN 2 /* called without one: an error, said by gvt_filter */
+#define NO_PATTERN 1 /* called without one: an error, said by gvt_filter */
+#define USED_SHIFT 1 /* then a bit per column the statement uses */
+#define ALL_USED   ((1u << NCOLS) - 1)
+/* the columns the probe gives itself (ps_glob_rows) */
+#define PROBED (1u << C_SID | 1u << C_PATH | 1u << C_PID | 1u << C_TID | 1u << C_PATH_ID)
 
 struct gvt {
 	sqlite3_vtab base;
@@ -53,11 +57,13 @@ struct gcur {
 	int eof;
 };
 
-static char *col_list(void)
+/* The columns, NULL in place of those not in used (a bit per column): what
+ * the statement does not read is not computed, nor its join made. */
+static char *col_list(unsigned used)
 {
 	struct ps_buf b = PS_BUF_INIT;
 	for (int i = 0; i < NCOLS; i++)
-		ps_buf_addf(&b, "%s%s", i ? ", " : "", cols[i]);
+		ps_buf_addf(&b, "%s%s", i ? ", " : "", used >> i & 1 ? cols[i] : "NULL");
 	return ps_buf_detach(&b, NULL);
 }
 
@@ -68,13 +74,11 @@ static int gvt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
 	(void)argc;
 	(void)argv;
 	(void)errp;
-	struct ps_buf decl = PS_BUF_INIT;
-	ps_buf_adds(&decl, "CREATE TABLE x(");
-	for (int i = 0; i < NCOLS; i++)
-		ps_buf_addf(&decl, "%s, ", cols[i]);
-	ps_buf_adds(&decl, "pattern HIDDEN)");
-	int rc = sqlite3_declare_vtab(db, decl.buf);
-	ps_buf_release(&decl);
+	char *names = col_list(ALL_USED);
+	char *decl = sqlite3_mprintf("CREATE TABLE x(%s, pattern HIDDEN)", names);
+	free(names);
+	int rc = decl ? sqlite3_declare_vtab(db, decl) : SQLITE_NOMEM;
+	sqlite3_free(decl);
 	if (rc != SQLITE_OK)
 		return rc;
 	struct gvt *t = sqlite3_malloc(sizeof(*t));
@@ -115,9 +119,9 @@ static int gvt_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 	}
 	info->aConstraintUsage[at].argvIndex = 1;
 	info->aConstraintUsage[at].omit = 1;
-	sqlite3_uint64 light = (1ull << C_SID) | (1ull << C_PATH) | (1ull << C_PID) |
-			       (1ull << C_TID) | (1ull << C_PATH_ID) | (1ull << C_PATTERN);
-	info->idxNum = (info->colUsed & ~light) ? WANT_ROW : 0;
+	/* snapshot_id and path_id always: the scan's order and rowid */
+	unsigned used = (unsigned)(info->colUsed & ALL_USED) | 1u << C_SID | 1u << C_PATH_ID;
+	info->idxNum = (int)(used << USED_SHIFT);
 	info->estimatedCost = 1000;
 	info->estimatedRows = 1000;
 	return SQLITE_OK;
@@ -208,10 +212,12 @@ static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int
 	    sqlite3_step(m) != SQLITE_ROW)
 		schema = "temp";
 	sqlite3_finalize(m);
-	char *names = col_list();
 	c->probed = pr > 0;
+	/* probed: the key lookups give only what the probe does not */
+	unsigned used = (unsigned)idx >> USED_SHIFT;
+	char *names = col_list(c->probed ? used & ~PROBED : used);
 	int rc = SQLITE_OK;
-	for (int b = 0; c->probed && (idx & WANT_ROW) && rc == SQLITE_OK && b < 2; b++) {
+	for (int b = 0; c->probed && (used & ~PROBED) && rc == SQLITE_OK && b < 2; b++) {
 		char *sql = ps_files_key_sql(schema, names, b);
 		if (!sql || sqlite3_prepare_v2(t->db, sql, -1, &c->kq[b], NULL) != SQLITE_OK)
 			rc = fail(c, sqlite3_errmsg(t->db));
@@ -284,8 +290,11 @@ static int gvt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 		sqlite3_result_null(ctx);
 		return SQLITE_OK;
 	}
-	if (c->row) {
-		sqlite3_result_value(ctx, sqlite3_column_value(c->row, col));
+	if (!c->probed || !(PROBED >> col & 1)) {
+		if (c->row)
+			sqlite3_result_value(ctx, sqlite3_column_value(c->row, col));
+		else /* not used by the statement (gvt_best_index) */
+			sqlite3_result_null(ctx);
 		return SQLITE_OK;
 	}
 	const char *path = c->g.paths.buf + c->off;
@@ -312,8 +321,6 @@ static int gvt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 	case C_PATH_ID:
 		sqlite3_result_int64(ctx, c->g.path_id[c->i]);
 		break;
-	default: /* not used by the statement (gvt_best_index) */
-		sqlite3_result_null(ctx);
 	}
 	return SQLITE_OK;
 }
