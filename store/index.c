@@ -690,10 +690,32 @@ static int is_manifest_header(const unsigned char *blk)
 	return strcmp(name, PS_MANIFEST_PATH) == 0;
 }
 
+/* Does frame i (of the reader's seek table) start with the manifest's
+ * header?  A pax extended header may come first (up to two blocks). */
+static int frame_has_manifest(struct rebuild *rb, size_t i, struct ps_buf *out, int *failed)
+{
+	struct ps_frame f;
+	struct ps_err e2;
+	ps_buf_reset(out);
+	if (!ps_reader_frame(rb->r, i, &f) ||
+	    ps_reader_fetch(rb->r, f.t_off, f.t_size < 1536 ? f.t_size : 1536, out, &e2) < 0) {
+		*failed = 1;
+		return 0;
+	}
+	for (size_t b = 0; b + 512 <= out->len; b += 512)
+		if (is_manifest_header((const unsigned char *)out->buf + b))
+			return 1;
+	return 0;
+}
+
 /* The compressed offset of the zstd frame where the manifest member starts
  * (the writer starts a frame there), found from the end through the seek
  * table (the reader's: none for a tar.zst without one, or a plain tar);
- * -1 if there is none. */
+ * -1 if there is none.  The writer makes the manifest's header a frame of
+ * its own, after which come its data's ~1 MiB frames (29 at N=2,000, 145
+ * at N=10,000): the frames of at most 1,536 bytes are looked at first, so
+ * that those are not decompressed for nothing (27 ms at N=2,000); then, for
+ * an archive written otherwise, every frame from the end. */
 static int64_t find_manifest_frame(struct rebuild *rb)
 {
 	struct ps_frame f;
@@ -701,20 +723,20 @@ static int64_t find_manifest_frame(struct rebuild *rb)
 	while (ps_reader_frame(rb->r, n, &f))
 		n++;
 	struct ps_buf out = PS_BUF_INIT;
-	struct ps_err e2;
 	int64_t found = -1;
-	for (size_t k = 0; k < n && k < MAN_SCAN_MAX && found < 0; k++) {
-		/* A pax extended header may come first (up to two blocks). */
-		if (!ps_reader_frame(rb->r, n - 1 - k, &f) ||
-		    ps_reader_fetch(rb->r, f.t_off, f.t_size < 1536 ? f.t_size : 1536, &out, &e2) <
-			0)
-			break;
-		for (size_t b = 0; b + 512 <= out.len; b += 512)
-			if (is_manifest_header((const unsigned char *)out.buf + b)) {
-				found = (int64_t)f.c_off;
-				break;
-			}
+	int failed = 0;
+	for (size_t k = 0, seen = 0; k < n && seen < MAN_SCAN_MAX && found < 0 && !failed; k++) {
+		if (!ps_reader_frame(rb->r, n - 1 - k, &f) || f.t_size > 1536)
+			continue;
+		seen++;
+		if (frame_has_manifest(rb, n - 1 - k, &out, &failed))
+			found = (int64_t)f.c_off;
 	}
+	failed = 0;
+	for (size_t k = 0; k < n && k < MAN_SCAN_MAX && found < 0 && !failed; k++)
+		if (frame_has_manifest(rb, n - 1 - k, &out, &failed) &&
+		    ps_reader_frame(rb->r, n - 1 - k, &f))
+			found = (int64_t)f.c_off;
 	ps_buf_release(&out);
 	return found;
 }
