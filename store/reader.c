@@ -94,7 +94,10 @@ struct ps_reader {
 	uint64_t cur_hoff;
 	struct ps_buf data;
 	XXH3_state_t *x3; /* hashing a member too large to hold */
-	char *cur_path, *cur_target, *cur_hardlink;
+	/* the member being read: its path, link target and hardlink target (kept
+	 * from member to member, so that no member costs an allocation) */
+	struct ps_buf cur_path, cur_target, cur_hardlink;
+	int has_target, has_hardlink;
 	/* ps_reader_stream_line */
 	struct ps_buf line;
 	const char *lchunk;
@@ -459,41 +462,43 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 	if (!name || !*name)
 		return hostile(r, err, "malformed archive: a member without a name");
 	uint64_t hpos = ctx_t(r, archive_read_header_position(r->a));
-	free(r->cur_path);
-	free(r->cur_target);
-	free(r->cur_hardlink);
-	r->cur_path = ps_xstrdup(name);
 	/* tar stores directories as "dir/": report the path as captured */
-	size_t pl = strlen(r->cur_path);
-	while (pl > 1 && r->cur_path[pl - 1] == '/')
-		r->cur_path[--pl] = '\0';
+	size_t pl = strlen(name);
+	while (pl > 1 && name[pl - 1] == '/')
+		pl--;
+	ps_buf_reset(&r->cur_path);
+	ps_buf_add(&r->cur_path, name, pl);
 	const char *t = archive_entry_symlink(e);
-	r->cur_target = t ? ps_xstrdup(t) : NULL;
+	ps_buf_reset(&r->cur_target);
+	if ((r->has_target = t != NULL))
+		ps_buf_adds(&r->cur_target, t);
 	const char *h = archive_entry_hardlink(e);
-	r->cur_hardlink = h ? ps_xstrdup(h) : NULL;
+	ps_buf_reset(&r->cur_hardlink);
+	if ((r->has_hardlink = h != NULL))
+		ps_buf_adds(&r->cur_hardlink, h);
 	unsigned ft = archive_entry_filetype(e);
 	if (h)
 		ft = AE_IFREG; /* a pax hardlink header may carry no file type */
 	la_int64_t size = archive_entry_size(e);
 	if (size < 0)
 		return hostile(r, err, "malformed archive: member %s has a negative size",
-			       r->cur_path);
+			       r->cur_path.buf);
 	if (ft != AE_IFREG && ft != AE_IFLNK && ft != AE_IFDIR)
 		return hostile(r, err, "not a procsnap archive: unexpected type of member %s",
-			       r->cur_path);
+			       r->cur_path.buf);
 	memset(m, 0, sizeof(*m));
-	m->path = r->cur_path;
+	m->path = r->cur_path.buf;
 	m->kind = ft == AE_IFLNK ? PS_M_LINK : ft == AE_IFDIR ? PS_M_DIR : PS_M_FILE;
 	m->mode = archive_entry_mode(e);
 	m->uid = (uint32_t)archive_entry_uid(e);
 	m->gid = (uint32_t)archive_entry_gid(e);
 	m->mtime = archive_entry_mtime(e);
-	m->target = r->cur_target;
-	m->hardlink = r->cur_hardlink;
+	m->target = r->has_target ? r->cur_target.buf : NULL;
+	m->hardlink = r->has_hardlink ? r->cur_hardlink.buf : NULL;
 	m->header_off = hpos;
 	r->cur_hoff = hpos;
 	int load = ft == AE_IFREG && !h;
-	if (load && strcmp(r->cur_path, PS_MANIFEST_PATH) == 0) {
+	if (load && strcmp(r->cur_path.buf, PS_MANIFEST_PATH) == 0) {
 		/* The manifest can be hundreds of MiB: it is streamed. */
 		r->streaming = 1;
 		r->stream_cut = 0;
@@ -503,21 +508,21 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		m->len = (size_t)size;
 		return 1;
 	}
-	if (load && strcmp(r->cur_path, PS_META_PATH) == 0 && (uint64_t)size > PS_META_MAX)
+	if (load && strcmp(r->cur_path.buf, PS_META_PATH) == 0 && (uint64_t)size > PS_META_MAX)
 		return hostile(r, err, "%s claims %llu bytes, more than %llu", PS_META_PATH,
 			       (unsigned long long)size, (unsigned long long)PS_META_MAX);
 	/* Larger than a member may be in memory (or than the caller keeps of
 	 * a member it does not want): hashed as it goes by, not kept; first,
 	 * it must fit in what the rest of the archive holds. */
-	int big = load &&
-		  ((uint64_t)size > PS_MEMBER_MAX ||
-		   (r->o.unload_over && (uint64_t)size > r->o.unload_over &&
-		    (r->o.hash_only || cheap_again(r)) && !(r->o.keep && r->o.keep(r->cur_path))));
+	int big = load && ((uint64_t)size > PS_MEMBER_MAX ||
+			   (r->o.unload_over && (uint64_t)size > r->o.unload_over &&
+			    (r->o.hash_only || cheap_again(r)) &&
+			    !(r->o.keep && r->o.keep(r->cur_path.buf))));
 	if (big && (uint64_t)size > room(r, hpos))
 		return hostile(r, err,
 			       "member %s claims %llu bytes, more than the rest of the archive "
 			       "can hold",
-			       r->cur_path, (unsigned long long)size);
+			       r->cur_path.buf, (unsigned long long)size);
 	if (big && !r->x3 && !(r->x3 = XXH3_createState()))
 		return hostile(r, err, "out of memory");
 	if (big)
@@ -542,14 +547,14 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 			break;
 		}
 		if (rr < ARCHIVE_WARN)
-			return ctx_failed(r, hpos, r->cur_path, err) < 0 ? -1 : 0;
+			return ctx_failed(r, hpos, r->cur_path.buf, err) < 0 ? -1 : 0;
 		if (!load || !n)
 			continue;
 		if (first < 0) /* libarchive consumes a block on the next call */
 			first = archive_filter_bytes(r->a, -1) - off;
 		if (off < 0 || (uint64_t)off != got || got + n > (uint64_t)size)
 			return hostile(r, err, "malformed archive: sparse or oversized data in %s",
-				       r->cur_path);
+				       r->cur_path.buf);
 		if (big) {
 			XXH3_128bits_update(r->x3, b, n);
 		} else {
@@ -568,7 +573,7 @@ static int take_member(struct ps_reader *r, struct archive_entry *e, struct ps_r
 		got += n;
 	}
 	if (load && got != (uint64_t)size)
-		return hostile(r, err, "malformed archive: short data in %s", r->cur_path);
+		return hostile(r, err, "malformed archive: short data in %s", r->cur_path.buf);
 	int64_t end = archive_filter_bytes(r->a, -1);
 	r->last_end = end > 0 ? (uint64_t)end : 0;
 	m->data_off = ctx_t(r, first >= 0 ? first : end);
@@ -693,7 +698,7 @@ int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_e
 		if (rr < ARCHIVE_WARN) {
 			r->streaming = 0;
 			r->stream_cut = 1;
-			if (ctx_failed(r, r->cur_hoff, r->cur_path, err) < 0)
+			if (ctx_failed(r, r->cur_hoff, r->cur_path.buf, err) < 0)
 				return -1;
 			if (!r->o.salvage && r->dmg_ready) {
 				r->dmg_ready = 0;
@@ -731,7 +736,8 @@ int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, s
 				       ps_err_set(err, EINVAL,
 						  "%s: malformed archive: a line of %s is longer "
 						  "than %zu bytes",
-						  r->name, r->cur_path ? r->cur_path : "a member",
+						  r->name,
+						  r->cur_path.len ? r->cur_path.buf : "a member",
 						  PS_MANIFEST_LINE_MAX);
 			r->lpos += k + (nl != NULL);
 			if (!nl) {
@@ -767,7 +773,7 @@ int ps_reader_stream_line(struct ps_reader *r, const char **line, size_t *len, s
 			stream_bad(r);
 			return ps_err_set(err, EINVAL,
 					  "%s: malformed archive: %s ends without a newline",
-					  r->name, r->cur_path ? r->cur_path : "a member");
+					  r->name, r->cur_path.len ? r->cur_path.buf : "a member");
 		}
 		ps_buf_reset(&r->line);
 		return 0;
@@ -829,6 +835,9 @@ static int open_fd(struct ps_reader **rp, int fd, const char *name, const struct
 	r->o.tmpdir = NULL;
 	ps_buf_init(&r->data);
 	ps_buf_init(&r->line);
+	ps_buf_init(&r->cur_path);
+	ps_buf_init(&r->cur_target);
+	ps_buf_init(&r->cur_hardlink);
 	if (ps_src_open(&r->src, fd, name, err) < 0 ||
 	    (c_off && ps_src_start(&r->src, c_off, err) < 0) ||
 	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
@@ -936,9 +945,9 @@ void ps_reader_close(struct ps_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->name);
-	free(r->cur_path);
-	free(r->cur_target);
-	free(r->cur_hardlink);
+	ps_buf_release(&r->cur_path);
+	ps_buf_release(&r->cur_target);
+	ps_buf_release(&r->cur_hardlink);
 	free(r->dmg_path);
 	XXH3_freeState(r->x3);
 	ps_buf_release(&r->data);
@@ -953,19 +962,15 @@ int ps_manifest_parse_line(const char *line, size_t len, struct ps_buf *pathbuf,
 {
 	const char *f[6];
 	size_t fl[6];
-	size_t nf = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || line[i] == '\t') {
-			if (nf == 6)
-				return -1;
-			f[nf] = line + start;
-			fl[nf] = i - start;
-			nf++;
-			start = i + 1;
-		}
+	const char *p = line, *end = line + len;
+	for (size_t nf = 0; nf < 6; nf++) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
+		if ((tab != NULL) != (nf < 5)) /* five tabs, six fields */
+			return -1;
+		f[nf] = p;
+		fl[nf] = (size_t)((tab ? tab : end) - p);
+		p = tab ? tab + 1 : end;
 	}
-	if (nf != 6)
-		return -1;
 	ps_buf_reset(pathbuf);
 	if (fl[0] == 0 || ps_unescape(pathbuf, f[0], fl[0]) < 0)
 		return -1;
