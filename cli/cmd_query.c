@@ -634,7 +634,12 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 	rc = 2;
 	if (cli_snaps_open("query", nsnap, ops, &ss) != 0)
 		goto out;
-	rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
+	/* one index: `files` is the virtual table that takes a path GLOB */
+	struct ps_err err = {0, ""};
+	if (nsnap == 1 && ps_index_files_vtab(ss.db, &err) < 0)
+		cli_fail("query", "%s", err.msg);
+	else
+		rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
 	cli_snaps_close(&ss);
 out:
 	ps_buf_release(&sqlbuf);

@@ -18,6 +18,15 @@
  *
  * An eponymous-only virtual table: nothing is created in the index, and it
  * reads nothing but the connection's own tables.
+ *
+ * The same module, declared without the hidden argument, is `files` itself
+ * on the connection of `procsnap query` over one index (ps_index_files_vtab:
+ * temp.files, in front of the view main.files): a `path GLOB` constraint is
+ * taken as files_glob's pattern, a `path =` as the pattern of that one path;
+ * any other statement is the view's, with the comparisons SQLite hands over
+ * (=, <, <=, >, >=, IS on any column) in its WHERE, so that `pid = ?` keeps
+ * the view's keyed plan.  Every constraint is checked again by SQLite
+ * (omit = 0): the rows given are never more than a superset.
  */
 #include "store.h"
 #include "store_int.h"
@@ -38,12 +47,16 @@ enum { C_SID = 0, C_PATH = 1, C_PID = 11, C_TID = 12, C_PATH_ID = 16, C_PATTERN 
 #define NO_PATTERN 1 /* called without one: an error, said by gvt_filter */
 #define USED_SHIFT 1 /* then a bit per column the statement uses */
 #define ALL_USED   ((1u << NCOLS) - 1)
+/* `files` (the module's aux): how the rows are found */
+#define PLAN_EQ_PATH (1 << 24) /* argv[0] is a path, not a pattern */
+#define PLAN_SQL     (1 << 25) /* the view, idxStr its statement */
 /* the columns the probe gives itself (ps_glob_rows) */
 #define PROBED (1u << C_SID | 1u << C_PATH | 1u << C_PID | 1u << C_TID | 1u << C_PATH_ID)
 
 struct gvt {
 	sqlite3_vtab base;
 	sqlite3 *db;
+	int files; /* temp.files, not files_glob() */
 };
 
 struct gcur {
@@ -55,6 +68,10 @@ struct gcur {
 	sqlite3_stmt *kq[2]; /* probed: a system path, a pid's row by key */
 	sqlite3_stmt *row;   /* the statement whose columns are the row's */
 	int eof;
+	/* `files` through the view (PLAN_SQL): kept from one filter to the
+	 * next (a join asks for each outer row's), with its text */
+	sqlite3_stmt *dq;
+	char *dsql;
 };
 
 /* The columns, NULL in place of those not in used (a bit per column): what
@@ -70,12 +87,12 @@ static char *col_list(unsigned used)
 static int gvt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
 		       sqlite3_vtab **out, char **errp)
 {
-	(void)aux;
 	(void)argc;
 	(void)argv;
 	(void)errp;
 	char *names = col_list(ALL_USED);
-	char *decl = sqlite3_mprintf("CREATE TABLE x(%s, pattern HIDDEN)", names);
+	char *decl = sqlite3_mprintf(
+	    aux ? "CREATE TABLE x(%s)" : "CREATE TABLE x(%s, pattern HIDDEN)", names);
 	free(names);
 	int rc = decl ? sqlite3_declare_vtab(db, decl) : SQLITE_NOMEM;
 	sqlite3_free(decl);
@@ -86,6 +103,7 @@ static int gvt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
 		return SQLITE_NOMEM;
 	memset(t, 0, sizeof(*t));
 	t->db = db;
+	t->files = aux != NULL;
 	*out = &t->base;
 	return SQLITE_OK;
 }
@@ -96,12 +114,93 @@ static int gvt_disconnect(sqlite3_vtab *v)
 	return SQLITE_OK;
 }
 
+/* A comparison the view can be given as SQL: its operator, else NULL. */
+static const char *sql_op(sqlite3_index_info *info, int i)
+{
+	const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+	const char *coll = sqlite3_vtab_collation(info, i);
+	if (!c->usable || c->iColumn < 0 || c->iColumn >= NCOLS ||
+	    (coll && sqlite3_stricmp(coll, "BINARY") != 0))
+		return NULL;
+	switch (c->op) {
+	case SQLITE_INDEX_CONSTRAINT_EQ:
+		return "=";
+	case SQLITE_INDEX_CONSTRAINT_GT:
+		return ">";
+	case SQLITE_INDEX_CONSTRAINT_LE:
+		return "<=";
+	case SQLITE_INDEX_CONSTRAINT_LT:
+		return "<";
+	case SQLITE_INDEX_CONSTRAINT_GE:
+		return ">=";
+	case SQLITE_INDEX_CONSTRAINT_IS:
+		return "IS";
+	default:
+		return NULL;
+	}
+}
+
+/* `files`: a pattern on path (GLOB, or = one path) through files_glob's
+ * rows, unless a pid is given; else the view with the comparisons it can
+ * take.  The costs say a pid's rows are fewer than a pattern's, and those
+ * fewer than the whole view. */
+static int files_best_index(sqlite3_index_info *info)
+{
+	int glob = -1, eq_path = -1, eq_pid = -1;
+	for (int i = 0; i < info->nConstraint; i++) {
+		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+		if (!c->usable)
+			continue;
+		if (c->iColumn == C_PATH && c->op == SQLITE_INDEX_CONSTRAINT_GLOB)
+			glob = i;
+		else if (c->iColumn == C_PATH && c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+			 sql_op(info, i))
+			eq_path = i;
+		else if (c->iColumn == C_PID && c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+			 sql_op(info, i))
+			eq_pid = i;
+	}
+	/* snapshot_id and path_id always: the scan's order and rowid */
+	unsigned used = (unsigned)(info->colUsed & ALL_USED) | 1u << C_SID | 1u << C_PATH_ID;
+	int at = eq_pid >= 0 ? -1 : eq_path >= 0 ? eq_path : glob;
+	if (at >= 0) {
+		info->aConstraintUsage[at].argvIndex = 1;
+		info->idxNum = (int)(used << USED_SHIFT) | (at == eq_path ? PLAN_EQ_PATH : 0);
+		info->estimatedCost = at == eq_path ? 10 : 1000;
+		info->estimatedRows = at == eq_path ? 1 : 1000;
+		return SQLITE_OK;
+	}
+	char *names = col_list(used);
+	struct ps_buf b = PS_BUF_INIT;
+	ps_buf_addf(&b, "SELECT %s FROM main.files WHERE 1", names);
+	free(names);
+	int n = 0;
+	for (int i = 0; i < info->nConstraint; i++) {
+		const char *op = sql_op(info, i);
+		if (!op)
+			continue;
+		info->aConstraintUsage[i].argvIndex = ++n;
+		ps_buf_addf(&b, " AND %s %s ?%d", cols[info->aConstraint[i].iColumn], op, n);
+	}
+	char *sql = sqlite3_mprintf("%s", b.buf);
+	ps_buf_release(&b);
+	if (!sql)
+		return SQLITE_NOMEM;
+	info->idxNum = (int)(used << USED_SHIFT) | PLAN_SQL;
+	info->idxStr = sql;
+	info->needToFreeIdxStr = 1;
+	info->estimatedCost = eq_pid >= 0 ? 100 : 2e6;
+	info->estimatedRows = eq_pid >= 0 ? 100 : 2000000;
+	return SQLITE_OK;
+}
+
 /* The pattern is required (an equality on the hidden column): one that is
  * not usable yet (a join's other side first) makes SQLite try another
  * order; none at all gets a plan whose filter says what is missing. */
 static int gvt_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 {
-	(void)v;
+	if (((struct gvt *)v)->files)
+		return files_best_index(info);
 	int at = -1;
 	for (int i = 0; i < info->nConstraint; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -142,7 +241,8 @@ static int gvt_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 static void cur_reset(struct gcur *c)
 {
 	ps_glob_rows_release(&c->g);
-	sqlite3_finalize(c->q);
+	if (c->q != c->dq)
+		sqlite3_finalize(c->q);
 	sqlite3_finalize(c->kq[0]);
 	sqlite3_finalize(c->kq[1]);
 	c->q = c->kq[0] = c->kq[1] = c->row = NULL;
@@ -155,6 +255,8 @@ static int gvt_close(sqlite3_vtab_cursor *cur)
 {
 	struct gcur *c = (struct gcur *)cur;
 	cur_reset(c);
+	sqlite3_finalize(c->dq);
+	free(c->dsql);
 	sqlite3_free(c);
 	return SQLITE_OK;
 }
@@ -163,7 +265,8 @@ static int fail(struct gcur *c, const char *msg)
 {
 	sqlite3_vtab *v = c->base.pVtab;
 	sqlite3_free(v->zErrMsg);
-	v->zErrMsg = sqlite3_mprintf("files_glob: %s", msg);
+	v->zErrMsg =
+	    sqlite3_mprintf("%s: %s", ((struct gvt *)v)->files ? "files" : "files_glob", msg);
 	return SQLITE_ERROR;
 }
 
@@ -188,22 +291,69 @@ static int fetch_row(struct gcur *c)
 					: sqlite3_errmsg(t->db));
 }
 
+/* A GLOB pattern that matches exactly the text s: each of * ? [ in
+ * brackets. */
+static char *glob_literal(const char *s)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	for (; *s; s++) {
+		if (*s == '*' || *s == '?' || *s == '[')
+			ps_buf_addf(&b, "[%c]", *s);
+		else
+			ps_buf_addc(&b, *s);
+	}
+	return ps_buf_detach(&b, NULL);
+}
+
+/* `files` through the view: the statement best_index wrote, its
+ * parameters the constraints' values. */
+static int view_filter(struct gcur *c, const char *sql, int argc, sqlite3_value **argv)
+{
+	struct gvt *t = (struct gvt *)c->base.pVtab;
+	if (c->dq && strcmp(c->dsql, sql) == 0) {
+		sqlite3_reset(c->dq);
+	} else {
+		sqlite3_finalize(c->dq);
+		free(c->dsql);
+		c->dsql = NULL;
+		if (sqlite3_prepare_v2(t->db, sql, -1, &c->dq, NULL) != SQLITE_OK) {
+			c->dq = NULL;
+			return fail(c, sqlite3_errmsg(t->db));
+		}
+		c->dsql = ps_xstrdup(sql);
+	}
+	for (int i = 0; i < argc; i++)
+		sqlite3_bind_value(c->dq, i + 1, argv[i]);
+	c->q = c->row = c->dq;
+	int r = sqlite3_step(c->q);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return fail(c, sqlite3_errmsg(t->db));
+	c->eof = r == SQLITE_DONE;
+	return SQLITE_OK;
+}
+
 static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
 		      sqlite3_value **argv)
 {
-	(void)idxstr;
 	struct gcur *c = (struct gcur *)cur;
 	struct gvt *t = (struct gvt *)cur->pVtab;
 	cur_reset(c);
 	if (idx & NO_PATTERN)
 		return fail(c, "takes a GLOB pattern: files_glob('proc/*/exe')");
+	if (idx & PLAN_SQL)
+		return view_filter(c, idxstr, argc, argv);
 	const char *pattern = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : NULL;
 	if (!pattern)
 		return SQLITE_OK; /* GLOB with NULL matches nothing */
+	char *lit = NULL;
+	if (idx & PLAN_EQ_PATH)
+		pattern = lit = glob_literal(pattern);
 	struct ps_err err = {0, ""};
 	int pr = ps_files_glob_probe(t->db, pattern, &c->g, &err);
-	if (pr < 0)
+	if (pr < 0) {
+		free(lit);
 		return fail(c, err.msg);
+	}
 	/* an index's own tables, or the union views of several (in temp) */
 	const char *schema = "main";
 	sqlite3_stmt *m = NULL;
@@ -234,10 +384,12 @@ static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int
 		ps_buf_release(&b);
 	}
 	free(names);
+	if (rc == SQLITE_OK && !c->probed)
+		sqlite3_bind_text(c->q, 1, pattern, -1, SQLITE_TRANSIENT);
+	free(lit);
 	if (rc != SQLITE_OK)
 		return rc;
 	if (!c->probed) {
-		sqlite3_bind_text(c->q, 1, pattern, -1, SQLITE_TRANSIENT);
 		int r = sqlite3_step(c->q);
 		if (r != SQLITE_ROW && r != SQLITE_DONE)
 			return fail(c, sqlite3_errmsg(t->db));
@@ -327,14 +479,33 @@ static int gvt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 
 static int gvt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 {
+	/* the row's identity across filters: snapshot and path number */
 	struct gcur *c = (struct gcur *)cur;
-	*rowid = c->probed ? (sqlite3_int64)c->i : sqlite3_column_int64(c->q, C_PATH_ID);
+	int64_t sid = c->probed ? c->g.snapshot_id : sqlite3_column_int64(c->q, C_SID);
+	int64_t pid = c->probed ? c->g.path_id[c->i] : sqlite3_column_int64(c->q, C_PATH_ID);
+	*rowid = (sqlite3_int64)((uint64_t)sid << 40 | (uint64_t)pid);
 	return SQLITE_OK;
 }
 
+/* files_glob: eponymous only; `files`: created in temp (aux non-NULL). */
 static const sqlite3_module files_glob_module = {
     .iVersion = 0,
-    .xCreate = NULL, /* eponymous only */
+    .xCreate = NULL,
+    .xConnect = gvt_connect,
+    .xBestIndex = gvt_best_index,
+    .xDisconnect = gvt_disconnect,
+    .xDestroy = gvt_disconnect,
+    .xOpen = gvt_open,
+    .xClose = gvt_close,
+    .xFilter = gvt_filter,
+    .xNext = gvt_next,
+    .xEof = gvt_eof,
+    .xColumn = gvt_column,
+    .xRowid = gvt_rowid,
+};
+static const sqlite3_module files_module = {
+    .iVersion = 0,
+    .xCreate = gvt_connect,
     .xConnect = gvt_connect,
     .xBestIndex = gvt_best_index,
     .xDisconnect = gvt_disconnect,
@@ -350,7 +521,36 @@ static const sqlite3_module files_glob_module = {
 
 int ps_globvt_register(struct sqlite3 *db, struct ps_err *err)
 {
-	if (sqlite3_create_module(db, "files_glob", &files_glob_module, NULL) != SQLITE_OK)
+	static const int files_aux = 1;
+	if (sqlite3_create_module(db, "files_glob", &files_glob_module, NULL) != SQLITE_OK ||
+	    sqlite3_create_module(db, "ps_files", &files_module, (void *)&files_aux) != SQLITE_OK)
 		return ps_sql_err(err, db, "files_glob");
 	return 0;
+}
+
+int ps_index_files_vtab(struct sqlite3 *db, struct ps_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int wanted = 0, ro = 0;
+	/* a procsnap index in main (its paths), and no union view in temp */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = "
+			       "'paths') AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE "
+			       "name = 'files'), (SELECT query_only FROM pragma_query_only)",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		wanted = sqlite3_column_int(q, 0);
+		ro = sqlite3_column_int(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (!wanted)
+		return 0;
+	/* temp is written: query_only is lifted for that statement alone */
+	int rc = (!ro || ps_db_exec(db, "PRAGMA query_only = 0", err) == 0) &&
+			 ps_db_exec(db, "CREATE VIRTUAL TABLE temp.files USING ps_files", err) == 0
+		     ? 0
+		     : -1;
+	if (ro && ps_db_exec(db, "PRAGMA query_only = 1", rc < 0 ? NULL : err) < 0)
+		rc = -1;
+	return rc;
 }

@@ -364,6 +364,17 @@ void ps_glob_rows_release(struct ps_glob_rows *g);
  */
 int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_rows *out,
 			struct ps_err *err);
+
+/*
+ * `files` as a virtual table on this connection (temp.files, in front of
+ * the view main.files; globvt.c): a `path GLOB` or `path =` constraint goes
+ * through files_glob's rows, any other statement through the view.  Only
+ * where main is a procsnap index and temp has no `files` (the union of
+ * several snapshots); otherwise nothing is done.  Lifts a PRAGMA
+ * query_only for the statement that creates it and sets it again.
+ * 0, or -1 with err.
+ */
+int ps_index_files_vtab(struct sqlite3 *db, struct ps_err *err);
 /*
  * SQL selecting `cols` of `files` for one row by its key (ps_glob_rows):
  * ?2 its snapshot_id, ?3 its seq (or path_id); below_pid: a row below a pid

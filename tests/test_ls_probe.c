@@ -440,7 +440,151 @@ static void test_files_glob(void)
 	ps_buf_release(&out);
 }
 
+/* The same statement over temp.files (the virtual table) and main.files
+ * (the view): the same rows, as text, in capture order. */
+static void same_as_view(sqlite3 *d, const char *cols, const char *where, const char *pattern)
+{
+	char a[700], b[700];
+	snprintf(a, sizeof(a), "SELECT %s FROM files WHERE %s ORDER BY snapshot_id, path_id", cols,
+		 where);
+	snprintf(b, sizeof(b), "SELECT %s FROM main.files WHERE %s ORDER BY snapshot_id, path_id",
+		 cols, where);
+	struct ps_buf got = PS_BUF_INIT, want = PS_BUF_INIT;
+	rows_text(d, a, pattern, &got);
+	rows_text(d, b, pattern, &want);
+	CHECK(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0);
+	if (got.len != want.len || memcmp(got.buf, want.buf, got.len) != 0)
+		fprintf(stderr, "files WHERE %s [%s] (?1 %s): %zu bytes, the view %zu\n", where,
+			cols, pattern ? pattern : "-", got.len, want.len);
+	ps_buf_release(&got);
+	ps_buf_release(&want);
+}
+
+/* One integer from sql on connection d, ?1 bound to arg; -1 on none. */
+static long long db_int(sqlite3 *d, const char *sql, const char *arg)
+{
+	sqlite3_stmt *q = NULL;
+	long long v = -1;
+	if (sqlite3_prepare_v2(d, sql, -1, &q, NULL) == SQLITE_OK) {
+		if (arg)
+			sqlite3_bind_text(q, 1, arg, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* The plan SQLite chose for sql, its details joined. */
+static void plan_of(sqlite3 *d, const char *sql, struct ps_buf *out)
+{
+	char q[700];
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	ps_buf_reset(out);
+	struct ps_buf rows = PS_BUF_INIT;
+	rows_text(d, q, NULL, &rows);
+	ps_buf_adds(out, rows.buf);
+	ps_buf_release(&rows);
+}
+
+/* `files` as the virtual table of `procsnap query` over one index: what the
+ * view gives, for GLOBs the probe takes and others, `path =`, a pid, ranges,
+ * NOCASE and LIKE (left to SQLite), joins; the plans that make it fast; a
+ * merged index; query_only kept; not made over a union. */
+static void check_files_vtab(const char *index, int nprobed, const char *const *probed)
+{
+	struct ps_snap *s = NULL;
+	struct ps_err err = {0, ""};
+	CHECK_INT(ps_snap_open(index, &s, &err), 0);
+	if (!s)
+		return;
+	sqlite3 *d = ps_snap_db(s);
+	CHECK_INT(ps_index_files_vtab(d, &err), 0);
+	CHECK_INT(ps_index_files_vtab(d, &err), 0); /* made once */
+	CHECK_INT(db_int(d, "SELECT count(*) FROM temp.sqlite_schema WHERE name = 'files'", NULL),
+		  1);
+	/* still read-only */
+	CHECK(sqlite3_exec(d, "CREATE TEMP TABLE x(y)", NULL, NULL, NULL) != SQLITE_OK);
+	static const char *const colsets[] = {ALL_COLS, KEY_COLS, "count(*), sum(size)"};
+	for (int i = 0; i < nprobed; i++)
+		for (size_t k = 0; k < sizeof(colsets) / sizeof(colsets[0]); k++)
+			same_as_view(d, colsets[k], "path GLOB ?1", probed[i]);
+	char w[200];
+	const char *const eq[] = {"status", "exe", "fd/0"};
+	for (size_t i = 0; i < sizeof(eq) / sizeof(eq[0]); i++) {
+		char path[100];
+		snprintf(path, sizeof(path), "proc/%d/%s", (int)kids[1], eq[i]);
+		same_as_view(d, ALL_COLS, "path = ?1", path);
+		/* one a snapshot */
+		CHECK_INT(db_int(d, "SELECT count(*) FROM files WHERE path = ?1", path),
+			  db_int(d, "SELECT count(*) FROM snapshots", NULL));
+	}
+	same_as_view(d, ALL_COLS, "path = ?1", "proc/meminfo");
+	same_as_view(d, ALL_COLS, "path = ?1", "proc/*/exe"); /* a path, not a pattern */
+	same_as_view(d, ALL_COLS, "path = ?1", NULL);
+	same_as_view(d, "count(*)", "path = upper(?1) COLLATE NOCASE", "proc/meminfo");
+	same_as_view(d, "count(*)", "path LIKE 'PROC/%/EXE'", NULL);
+	snprintf(w, sizeof(w), "pid = %d", (int)kids[2]);
+	same_as_view(d, ALL_COLS, w, NULL);
+	snprintf(w, sizeof(w), "pid = %d AND kind = 'link' AND path GLOB '*/fd/*'", (int)kids[2]);
+	same_as_view(d, ALL_COLS, w, NULL);
+	snprintf(w, sizeof(w), "pid IN (%d, %d) AND size > 0", (int)kids[0], (int)kids[3]);
+	same_as_view(d, KEY_COLS, w, NULL);
+	same_as_view(d, KEY_COLS, "path_id BETWEEN 40 AND 60", NULL);
+	same_as_view(d, "count(*), sum(size)", "errno IS NOT NULL OR kind IS 'dir'", NULL);
+	same_as_view(d, "count(*), sum(size)", "1", NULL);
+	/* joins: a pid from processes, a pattern with it */
+	struct ps_buf a = PS_BUF_INIT, b = PS_BUF_INIT;
+	rows_text(d,
+		  "SELECT p.pid, f.path, f.link_target FROM processes p JOIN files f ON f.pid = "
+		  "p.pid AND f.path GLOB 'proc/*/fd/*' ORDER BY 1, 2",
+		  NULL, &a);
+	rows_text(d,
+		  "SELECT p.pid, f.path, f.link_target FROM processes p JOIN main.files f ON "
+		  "f.pid = p.pid AND f.path GLOB 'proc/*/fd/*' ORDER BY 1, 2",
+		  NULL, &b);
+	CHECK(a.len > 0 && a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0);
+	/* the plans: a GLOB through the probe, a pid through the view's key */
+	plan_of(d, "SELECT * FROM files WHERE path GLOB 'proc/*/exe'", &a);
+	CHECK(strstr(a.buf, "VIRTUAL TABLE INDEX") != NULL && strstr(a.buf, "main.files") == NULL);
+	plan_of(d, "SELECT * FROM processes p JOIN files f ON f.pid = p.pid", &a);
+	CHECK(strstr(a.buf, "main.files WHERE 1 AND pid = ?1") != NULL);
+	ps_buf_release(&a);
+	ps_buf_release(&b);
+	ps_snap_close(s);
+}
+
+static void test_files_vtab(void)
+{
+	if (!ok)
+		T_SKIP_CASE("no snapshot");
+	static const char *const pats[] = {
+	    "proc/*/exe",	  "proc/*/maps", "proc/*cmdline", "proc/[0-9]*/environ",
+	    "proc/*/task/*/comm", "procsnap/*",	 "*/exe",	  "proc/*/status"};
+	check_files_vtab(db, (int)(sizeof(pats) / sizeof(pats[0])), pats);
+	if (access(merged, F_OK) != 0)
+		CHECK_INT(tu_sh(NULL, "%s -q merge %s %s %s", tu_procsnap(), merged, db, db), 0);
+	check_files_vtab(merged, 3, pats);
+	/* through procsnap query; not over the union of several */
+	struct ps_buf out = PS_BUF_INIT;
+	CHECK_INT(tu_sh(&out,
+			"%s query --format csv %s \"SELECT (SELECT count(*) FROM files WHERE path "
+			"GLOB 'proc/*/exe') = (SELECT count(*) FROM processes), (SELECT count(*) "
+			"FROM temp.sqlite_schema WHERE name = 'files' AND type = 'table')\"",
+			tu_procsnap(), db),
+		  0);
+	CHECK(strstr(out.buf, "\n1,1\r\n") != NULL);
+	CHECK_INT(tu_sh(&out,
+			"%s query --format csv %s %s \"SELECT type FROM temp.sqlite_schema WHERE "
+			"name = 'files'\"",
+			tu_procsnap(), db, db),
+		  0);
+	CHECK(strstr(out.buf, "\nview\r\n") != NULL);
+	ps_buf_release(&out);
+}
+
 static const struct t_case t_cases[] = {
-    T(test_name_stats),	   T(test_probe_taken), T(test_probe_refused), T(test_probe_counts),
-    T(test_probe_crafted), T(test_ls_long),	T(test_files_glob),    {0, 0}};
+    T(test_name_stats),	  T(test_probe_taken),	 T(test_probe_refused),
+    T(test_probe_counts), T(test_probe_crafted), T(test_ls_long),
+    T(test_files_glob),	  T(test_files_vtab),	 {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
