@@ -215,9 +215,9 @@ run_n() {
 	local qpname
 	qpname=$("$PROCSNAP" query --format csv "$d/snap1.tar.zst" "SELECT name FROM processes WHERE pid = $qpid" | sed -n 2p)
 	local -a qname=("point query" "files of one pid" "path glob (ls)" "path glob (SQL, files_glob)"
-		"path glob (SQL, every column)" "path glob (SQL over the view)"
+		"path glob (SQL, every column)" "path glob (SQL, query's files)" "path glob (SQL over the view main.files)"
 		"processes x open files" "maps of one pid" "listening ports")
-	local -a qbud=(10 50 50 50 50 50 50 50 50)
+	local -a qbud=(10 50 50 50 50 50 50 50 50 50)
 	local -a qcmd=(
 		"query|SELECT name, cmdline, resident_size FROM processes WHERE pid = $qpid"
 		"query|SELECT path, kind, size, xxh3 FROM files WHERE pid = $qpid"
@@ -225,6 +225,7 @@ run_n() {
 		"query|SELECT count(*) FROM files_glob('proc/*/exe')"
 		"query|SELECT * FROM files_glob('proc/*/exe')"
 		"query|SELECT count(*) FROM files WHERE path GLOB 'proc/*/exe'"
+		"query|SELECT count(*) FROM main.files WHERE path GLOB 'proc/*/exe'"
 		"query|SELECT p.name, count(*) FROM processes p JOIN process_open_files f ON f.snapshot_id = p.snapshot_id AND f.pid = p.pid GROUP BY p.name"
 		"query|SELECT start, \"end\", permissions, path, rss_kb, present FROM process_memory_map WHERE pid = $qpid"
 		"query|SELECT p.pid, p.name, l.protocol, l.address, l.port FROM listening_ports l JOIN processes p ON p.snapshot_id = l.snapshot_id AND p.pid = l.pid"
