@@ -487,22 +487,9 @@ static int gvt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 	return SQLITE_OK;
 }
 
-/* files_glob: eponymous only; `files`: created in temp (aux non-NULL). */
-static const sqlite3_module files_glob_module = {
-    .iVersion = 0,
-    .xCreate = NULL,
-    .xConnect = gvt_connect,
-    .xBestIndex = gvt_best_index,
-    .xDisconnect = gvt_disconnect,
-    .xDestroy = gvt_disconnect,
-    .xOpen = gvt_open,
-    .xClose = gvt_close,
-    .xFilter = gvt_filter,
-    .xNext = gvt_next,
-    .xEof = gvt_eof,
-    .xColumn = gvt_column,
-    .xRowid = gvt_rowid,
-};
+/* One module under two names: files_glob(), eponymous (aux NULL), and
+ * ps_files, created as temp.files (aux non-NULL).  Both can be created
+ * (xCreate): every connection that has them is read-only by then. */
 static const sqlite3_module files_module = {
     .iVersion = 0,
     .xCreate = gvt_connect,
@@ -522,7 +509,7 @@ static const sqlite3_module files_module = {
 int ps_globvt_register(struct sqlite3 *db, struct ps_err *err)
 {
 	static const int files_aux = 1;
-	if (sqlite3_create_module(db, "files_glob", &files_glob_module, NULL) != SQLITE_OK ||
+	if (sqlite3_create_module(db, "files_glob", &files_module, NULL) != SQLITE_OK ||
 	    sqlite3_create_module(db, "ps_files", &files_module, (void *)&files_aux) != SQLITE_OK)
 		return ps_sql_err(err, db, "files_glob");
 	return 0;
