@@ -431,10 +431,7 @@ int ps_xv_masked(struct ps_xv *xv, int pid, int pidfd, dev_t rootdev)
 		ps_buf_release(&mnt);
 		return 0;
 	}
-	if (xv->nmk == xv->capmk) {
-		xv->capmk = xv->capmk ? xv->capmk * 2 : 4;
-		xv->mk = ps_xrealloc(xv->mk, xv->capmk * sizeof(*xv->mk));
-	}
+	PS_XGROW(xv->mk, xv->nmk, xv->capmk, 4);
 	struct masked *m = &xv->mk[xv->nmk++];
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
@@ -508,10 +505,7 @@ static void note(struct ps_xv *xv, unsigned had, int pid, int named_by, int tid,
 {
 	if (had & (PS_XV_LISTED | PS_XV_OPENED | PS_XV_CENSUS))
 		return;
-	if (xv->nch == xv->capch) {
-		xv->capch = xv->capch ? xv->capch * 2 : 16;
-		xv->ch = ps_xrealloc(xv->ch, xv->capch * sizeof(*xv->ch));
-	}
+	PS_XGROW(xv->ch, xv->nch, xv->capch, 16);
 	struct child_note *c = &xv->ch[xv->nch++];
 	c->pid = pid;
 	c->named_by = named_by;
@@ -586,10 +580,7 @@ void ps_xv_argv0_result(struct ps_xv *xv, int pid, int same)
 {
 	if (!xv)
 		return;
-	if (xv->na0 == xv->capa0) {
-		xv->capa0 = xv->capa0 ? xv->capa0 * 2 : 64;
-		xv->a0 = ps_xrealloc(xv->a0, xv->capa0 * sizeof(*xv->a0));
-	}
+	PS_XGROW(xv->a0, xv->na0, xv->capa0, 64);
 	xv->a0[xv->na0][0] = pid;
 	xv->a0[xv->na0][1] = same;
 	xv->na0++;
@@ -631,10 +622,7 @@ void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char 
 		memcpy(xv->protos[k], proto, (size_t)n + 1);
 		xv->nprotos++;
 	}
-	if (xv->nsk == xv->capsk) {
-		xv->capsk = xv->capsk ? xv->capsk * 2 : 64;
-		xv->sk = ps_xrealloc(xv->sk, xv->capsk * sizeof(*xv->sk));
-	}
+	PS_XGROW(xv->sk, xv->nsk, xv->capsk, 64);
 	struct sock_note *s = &xv->sk[xv->nsk++];
 	s->pid = pid;
 	s->fd = fd;

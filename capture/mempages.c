@@ -57,10 +57,7 @@ static void run_add(struct runs *r, uint64_t addr, uint64_t ps, uint32_t reason)
 		r->v[r->n - 1].npages++;
 		return;
 	}
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->v = ps_xrealloc(r->v, r->cap * sizeof(*r->v));
-	}
+	PS_XGROW(r->v, r->n, r->cap, 16);
 	r->brk = 0;
 	r->v[r->n].start = addr;
 	r->v[r->n].npages = 1;
@@ -181,10 +178,7 @@ int ps_mp_read(int pidfd, const char *maps, size_t maps_len, const void *pm, siz
 	/* COW pages first: they are the evidence; then the others */
 	for (int k = 0; k < 3; k++) {
 		for (size_t i = 0; i < by[k].n; i++) {
-			if (r.n == r.cap) {
-				r.cap = r.cap ? r.cap * 2 : 16;
-				r.v = ps_xrealloc(r.v, r.cap * sizeof(*r.v));
-			}
+			PS_XGROW(r.v, r.n, r.cap, 16);
 			r.v[r.n++] = by[k].v[i];
 		}
 		free(by[k].v);

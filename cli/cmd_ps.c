@@ -435,10 +435,7 @@ static int rows_load(const struct ps_ctx *x, const struct want *w, size_t nw, st
 	if (x->memtotal > 0)
 		sqlite3_bind_double(st, 4, x->memtotal);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = ps_xrealloc(v, cap * sizeof(*v));
-		}
+		PS_XGROW(v, n, cap, 256);
 		struct row *row = &v[n++];
 		row->pid = sqlite3_column_int64(st, 0);
 		row->has_ppid = sqlite3_column_type(st, 1) != SQLITE_NULL;

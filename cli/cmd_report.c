@@ -420,10 +420,7 @@ static void run_add(struct res_ctx *c, int cls, uint64_t n)
 		run_add(c, cls, n);
 		return;
 	}
-	if (c->nruns == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->runs = ps_xrealloc(c->runs, c->cap * sizeof(*c->runs));
-	}
+	PS_XGROW(c->runs, c->nruns, c->cap, 64);
 	c->runs[c->nruns].cls = cls;
 	c->runs[c->nruns++].n = n;
 }
@@ -587,10 +584,7 @@ static int pm_load(struct rep *r)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->npm == cap) {
-			cap = cap ? cap * 2 : 256;
-			r->pm = ps_xrealloc(r->pm, cap * sizeof(*r->pm));
-		}
+		PS_XGROW(r->pm, r->npm, cap, 256);
 		struct pm_member *m = &r->pm[r->npm++];
 		memset(m, 0, sizeof(*m));
 		m->pid = sqlite3_column_int64(st, 0);

@@ -337,10 +337,7 @@ static int rule_run(sqlite3 *db, const struct rule *r, struct finding **out, siz
 	struct ps_buf jb = PS_BUF_INIT;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = ps_xrealloc(v, cap * sizeof(*v));
-		}
+		PS_XGROW(v, n, cap, 16);
 		struct finding *f = &v[n++];
 		f->snapshot_id = sqlite3_column_int64(st, c_snap);
 		f->has_pid = sqlite3_column_type(st, c_pid) != SQLITE_NULL;

@@ -14,46 +14,61 @@
 
 char ps_buf_empty[1];
 
+static _Noreturn void out_of_memory(void)
+{
+	fputs("procsnap: out of memory\n", stderr);
+	abort();
+}
+
 void *ps_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fputs("procsnap: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
 void *ps_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p) {
-		fputs("procsnap: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
 void *ps_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
-	if (!q) {
-		fputs("procsnap: out of memory\n", stderr);
-		abort();
-	}
+	if (!q)
+		out_of_memory();
 	return q;
+}
+
+void *ps_xgrow(void *p, size_t *cap, size_t i, size_t size, size_t first)
+{
+	if (i < *cap)
+		return p;
+	/* doubled from `first` (or from cap) until i fits; past SIZE_MAX the
+	 * out-of-memory exit, never a short array */
+	size_t n = *cap ? *cap : first ? first : 1;
+	while (n <= i) {
+		if (n > SIZE_MAX / 2)
+			out_of_memory();
+		n *= 2;
+	}
+	if (size && n > SIZE_MAX / size)
+		out_of_memory();
+	p = ps_xrealloc(p, n * size);
+	*cap = n;
+	return p;
 }
 
 void *ps_xgrow_zeroed(void *p, size_t *cap, size_t i, size_t size, size_t first)
 {
-	if (i < *cap)
-		return p;
-	size_t n = *cap ? *cap : first;
-	while (n <= i)
-		n *= 2;
-	p = ps_xrealloc(p, n * size);
-	memset((char *)p + *cap * size, 0, (n - *cap) * size);
-	*cap = n;
+	size_t old = *cap;
+	p = ps_xgrow(p, cap, i, size, first);
+	if (*cap > old)
+		memset((char *)p + old * size, 0, (*cap - old) * size);
 	return p;
 }
 

@@ -57,6 +57,10 @@ char *ps_xstrdup(const char *s);
  * is in it: doubling from `first`, the new elements zeroed.  Returns p as
  * it is now (*cap updated). */
 void *ps_xgrow_zeroed(void *p, size_t *cap, size_t i, size_t size, size_t first);
+/* The same, the new elements left as they are.  PS_XGROW(v, n, cap, first)
+ * makes room for v[n] (cap a size_t lvalue): the array idiom of the tree. */
+void *ps_xgrow(void *p, size_t *cap, size_t i, size_t size, size_t first);
+#define PS_XGROW(p, n, cap, first) ((p) = ps_xgrow((p), &(cap), (n), sizeof(*(p)), (first)))
 char *ps_xstrndup(const char *s, size_t n);
 
 /*

@@ -97,10 +97,7 @@ int ps_diff_classes_open(const char *text, size_t len, struct ps_diff_classes **
 					  "GLOB' or 'drop GLOB PREFIX'",
 					  lineno);
 		}
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 256;
-			c->r = ps_xrealloc(c->r, c->cap * sizeof(*c->r));
-		}
+		PS_XGROW(c->r, c->n, c->cap, 256);
 		struct crule *r = &c->r[c->n++];
 		memset(r, 0, sizeof(*r));
 		r->cls = cls;

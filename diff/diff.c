@@ -38,10 +38,7 @@ const char *const ps_dftype_json[4] = {"file", "kv", "table", "text"};
 
 struct ditem *ps_di_new(struct ps_diff *d, enum dgroup g, int64_t pid, int sec)
 {
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 256;
-		d->items = ps_xrealloc(d->items, d->cap * sizeof(*d->items));
-	}
+	PS_XGROW(d->items, d->n, d->cap, 256);
 	struct ditem *it = &d->items[d->n];
 	memset(it, 0, sizeof(*it));
 	it->group = g;
@@ -128,10 +125,7 @@ struct dproc *ps_dp_get(struct ps_diff *d, int64_t pid)
 	for (size_t i = d->np; i > 0; i--)
 		if (d->procs[i - 1].pid == pid)
 			return &d->procs[i - 1];
-	if (d->np == d->capp) {
-		d->capp = d->capp ? d->capp * 2 : 64;
-		d->procs = ps_xrealloc(d->procs, d->capp * sizeof(*d->procs));
-	}
+	PS_XGROW(d->procs, d->np, d->capp, 64);
 	struct dproc *p = &d->procs[d->np++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
@@ -273,10 +267,7 @@ int ps_dx_want_raw(struct dctx *c, int side, int64_t off, int64_t size, const ch
 {
 	if (off < 0 || size < 0)
 		return 0;
-	if (c->nreq == c->capreq) {
-		c->capreq = c->capreq ? c->capreq * 2 : 256;
-		c->reqs = ps_xrealloc(c->reqs, c->capreq * sizeof(*c->reqs));
-	}
+	PS_XGROW(c->reqs, c->nreq, c->capreq, 256);
 	struct dreq *r = &c->reqs[c->nreq];
 	memset(r, 0, sizeof(*r));
 	r->side = side;

@@ -171,10 +171,7 @@ static int load_maps(struct dctx *c, int64_t pid, struct pmap *m[2], size_t n[2]
 	size_t cap[2] = {0, 0};
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int s = sqlite3_column_int(q, 0) ? 1 : 0;
-		if (n[s] == cap[s]) {
-			cap[s] = cap[s] ? cap[s] * 2 : 64;
-			m[s] = ps_xrealloc(m[s], cap[s] * sizeof(*m[s]));
-		}
+		PS_XGROW(m[s], n[s], cap[s], 64);
 		struct pmap *p = &m[s][n[s]++];
 		const char *st = (const char *)sqlite3_column_text(q, 1);
 		const char *en = (const char *)sqlite3_column_text(q, 2);
@@ -230,19 +227,13 @@ static struct span *spans(struct pmap *ma, size_t na, struct pmap *mb, size_t nb
 				if (skip[q][1] <= at)
 					continue;
 				if (skip[q][0] > at) {
-					if (n == cap) {
-						cap = cap ? cap * 2 : 64;
-						v = ps_xrealloc(v, cap * sizeof(*v));
-					}
+					PS_XGROW(v, n, cap, 64);
 					v[n++] = (struct span){at, skip[q][0], j};
 				}
 				at = skip[q][1];
 			}
 			if (at < hi) {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 64;
-					v = ps_xrealloc(v, cap * sizeof(*v));
-				}
+				PS_XGROW(v, n, cap, 64);
 				v[n++] = (struct span){at, hi, j};
 			}
 		}

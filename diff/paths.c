@@ -160,10 +160,7 @@ static void frow_of(struct frow *x, const struct group *g, const struct row *r)
 /* A namespace-scoped row, kept whole (its group is reset per pid). */
 static void frows_add(struct frows *f, const struct group *g, const struct row *r)
 {
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 256;
-		f->v = ps_xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
+	PS_XGROW(f->v, f->n, f->cap, 256);
 	struct frow *x = &f->v[f->n++];
 	frow_of(x, g, r);
 	/* a pid's row (row_use): "proc/<pid>/rel" */
@@ -306,10 +303,7 @@ static int load_strings(struct scan *s, int side)
 		size_t len = (size_t)sqlite3_column_bytes(q, 1);
 		if (!text)
 			continue;
-		if (t->n == t->cap) {
-			t->cap = t->cap ? t->cap * 2 : 4096;
-			t->v = ps_xrealloc(t->v, t->cap * sizeof(*t->v));
-		}
+		PS_XGROW(t->v, t->n, t->cap, 4096);
 		if (t->n && t->v[t->n - 1].id >= id)
 			sorted = 0;
 		t->v[t->n++] = (struct str){id, t->text.len, len};
@@ -436,10 +430,7 @@ static void add_row(struct scan *s, int side, sqlite3_stmt *q, struct group *g)
 	int use = row_use(s, pb->buf, pid, tid);
 	if (!use)
 		return;
-	if (g->n == g->cap) {
-		g->cap = g->cap ? g->cap * 2 : 256;
-		g->v = ps_xrealloc(g->v, g->cap * sizeof(*g->v));
-	}
+	PS_XGROW(g->v, g->n, g->cap, 256);
 	struct row *r = &g->v[g->n];
 	size_t mark = g->arena.len;
 	r->pid = pid;
@@ -598,10 +589,7 @@ static void ns_collect(struct scan *s, int side)
 			      strcmp(x->v[idx].ns, key.buf + nsoff) == 0;
 		if (dup)
 			continue;
-		if (x->n == x->cap) {
-			x->cap = x->cap ? x->cap * 2 : 64;
-			x->v = ps_xrealloc(x->v, x->cap * sizeof(*x->v));
-		}
+		PS_XGROW(x->v, x->n, x->cap, 64);
 		x->v[x->n] = (struct nsent){ps_xstrdup(key.buf + nsoff), *r};
 		memset(r, 0, sizeof(*r)); /* moved */
 		ps_hmap_put(&x->seen, h, x->n++);
@@ -763,10 +751,7 @@ out:
 
 struct dpath *ps_dx_path_new(struct dctx *c)
 {
-	if (c->npaths == c->cappaths) {
-		c->cappaths = c->cappaths ? c->cappaths * 2 : 1024;
-		c->paths = ps_xrealloc(c->paths, c->cappaths * sizeof(*c->paths));
-	}
+	PS_XGROW(c->paths, c->npaths, c->cappaths, 1024);
 	struct dpath *p = &c->paths[c->npaths++];
 	memset(p, 0, sizeof(*p));
 	p->pid = p->tid = -1;
@@ -809,10 +794,7 @@ int ps_dx_changed_paths(struct dctx *c)
 	if (ps_dx_prep(c, &q, "SELECT pid FROM pm ORDER BY pid") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		if (npm == cap) {
-			cap = cap ? cap * 2 : 1024;
-			pm = ps_xrealloc(pm, cap * sizeof(*pm));
-		}
+		PS_XGROW(pm, npm, cap, 1024);
 		pm[npm++] = sqlite3_column_int64(q, 0);
 	}
 	sqlite3_finalize(q);

@@ -141,10 +141,7 @@ static void note_pid(struct procs_state *s, int64_t pid)
 {
 	if (s->nchp && s->chp[s->nchp - 1] == pid)
 		return;
-	if (s->nchp == s->capchp) {
-		s->capchp = s->capchp ? s->capchp * 2 : 256;
-		s->chp = ps_xrealloc(s->chp, s->capchp * sizeof(*s->chp));
-	}
+	PS_XGROW(s->chp, s->nchp, s->capchp, 256);
 	s->chp[s->nchp++] = pid;
 }
 
@@ -339,10 +336,7 @@ static int want_se(struct dctx *c, int side)
 			if (!ps_dx_path_ok(c, pd))
 				continue;
 		}
-		if (s->nse == s->capse) {
-			s->capse = s->capse ? s->capse * 2 : 64;
-			s->se = ps_xrealloc(s->se, s->capse * sizeof(*s->se));
-		}
+		PS_XGROW(s->se, s->nse, s->capse, 64);
 		struct pse *e = &s->se[s->nse++];
 		memset(e, 0, sizeof(*e));
 		e->side = side;
@@ -405,10 +399,7 @@ static int want_headers(struct dctx *c)
 	if (rc < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		if (s->nh == s->caph) {
-			s->caph = s->caph ? s->caph * 2 : 64;
-			s->h = ps_xrealloc(s->h, s->caph * sizeof(*s->h));
-		}
+		PS_XGROW(s->h, s->nh, s->caph, 64);
 		struct phdr *h = &s->h[s->nh++];
 		memset(h, 0, sizeof(*h));
 		h->pid = sqlite3_column_int64(q, 0);

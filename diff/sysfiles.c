@@ -171,10 +171,7 @@ static void kv_num(struct kv *e)
 static void kv_add(struct kvs *k, const char *key, size_t klen, const char *val, size_t vlen,
 		   const char *unit, size_t ulen)
 {
-	if (k->n == k->cap) {
-		k->cap = k->cap ? k->cap * 2 : 64;
-		k->v = ps_xrealloc(k->v, k->cap * sizeof(*k->v));
-	}
+	PS_XGROW(k->v, k->n, k->cap, 64);
 	struct kv *e = &k->v[k->n];
 	memset(e, 0, sizeof(*e));
 	e->key = ps_xstrndup(key, klen);

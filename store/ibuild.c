@@ -263,10 +263,7 @@ static int64_t intern_str(struct ps_ibuild *b, const char *s, size_t n, int name
 	if ((name || !anon_object(s, n)) && id <= UINT32_MAX &&
 	    b->str_text.len + n + 1 <= STR_BYTES_MAX &&
 	    ps_hmap_put(&b->strs, h, (uint64_t)b->nstr_off) == 0) {
-		if (b->nstr_off == b->cap_str_off) {
-			b->cap_str_off = b->cap_str_off ? b->cap_str_off * 2 : 1024;
-			b->str_off = ps_xrealloc(b->str_off, b->cap_str_off * sizeof(*b->str_off));
-		}
+		PS_XGROW(b->str_off, b->nstr_off, b->cap_str_off, 1024);
 		struct str_ref *t = &b->str_off[b->nstr_off++];
 		t->off = (uint32_t)b->str_text.len;
 		t->len = (uint32_t)n;
@@ -345,10 +342,7 @@ static int64_t content_add(struct ps_ibuild *b, const unsigned char h[16], uint6
 		return -1;
 	if ((size_t)id == b->nckeys &&
 	    ps_hmap_put(&b->contents, content_hkey(h, size, link, disc), (uint64_t)id) == 0) {
-		if (b->nckeys == b->cap_ckeys) {
-			b->cap_ckeys = b->cap_ckeys ? b->cap_ckeys * 2 : 1024;
-			b->ckeys = ps_xrealloc(b->ckeys, b->cap_ckeys * sizeof(*b->ckeys));
-		}
+		PS_XGROW(b->ckeys, b->nckeys, b->cap_ckeys, 1024);
 		struct content_key *k = &b->ckeys[b->nckeys++];
 		memcpy(k->h, h, 16);
 		k->size_link = size << 1 | (uint64_t)link;
@@ -399,10 +393,7 @@ static int64_t intern_stat(struct ps_ibuild *b, const struct ps_wrec *r, int sta
 	if (step(b, st, "stats", err) < 0)
 		return -1;
 	if ((size_t)id == b->nskeys && ps_hmap_put(&b->stats, key, (uint64_t)id) == 0) {
-		if (b->nskeys == b->cap_skeys) {
-			b->cap_skeys = b->cap_skeys ? b->cap_skeys * 2 : 256;
-			b->skeys = ps_xrealloc(b->skeys, b->cap_skeys * sizeof(*b->skeys));
-		}
+		PS_XGROW(b->skeys, b->nskeys, b->cap_skeys, 256);
 		b->skeys[b->nskeys++] = s;
 	}
 	return id;

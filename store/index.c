@@ -406,10 +406,7 @@ static int window_fill(struct rebuild *rb, struct ps_err *err)
 		rb->whead = rb->wn = 0;
 		ps_buf_reset(&rb->win);
 	}
-	if (rb->wn == rb->wcap) {
-		rb->wcap = rb->wcap ? rb->wcap * 2 : 64;
-		rb->wl = ps_xrealloc(rb->wl, rb->wcap * sizeof(*rb->wl));
-	}
+	PS_XGROW(rb->wl, rb->wn, rb->wcap, 64);
 	struct mline *l = &rb->wl[rb->wn];
 	if (ps_manifest_parse_line(rb->line.buf, rb->line.len, &rb->pathbuf, &l->ml) < 0)
 		return ps_err_set(err, EINVAL, "%s: corrupt manifest line: %.80s", rb->archive,

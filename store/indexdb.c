@@ -198,10 +198,7 @@ static int objs_read(sqlite3 *db, const char *schema, struct objs *o, struct ps_
 	}
 	int st;
 	while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-		if (o->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			o->v = ps_xrealloc(o->v, cap * sizeof(*o->v));
-		}
+		PS_XGROW(o->v, o->n, cap, 64);
 		struct obj *e = &o->v[o->n++];
 		char *raw = col_dup(q, 3);
 		e->type = col_dup(q, 0);

@@ -330,10 +330,7 @@ static void probe_keep(struct probe *pr, int64_t path_id, int64_t pid, int64_t k
 {
 	if (sqlite3_strglob(pr->pattern, path) != 0)
 		return;
-	if (pr->n == pr->cap) {
-		pr->cap = pr->cap ? pr->cap * 2 : 1024;
-		pr->v = ps_xrealloc(pr->v, pr->cap * sizeof(*pr->v));
-	}
+	PS_XGROW(pr->v, pr->n, pr->cap, 1024);
 	pr->v[pr->n++] = (struct probe_row){path_id, pid, key, pr->text.len};
 	ps_buf_add(&pr->text, path, strlen(path) + 1);
 }
@@ -463,10 +460,7 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			ok = 0;
 			break;
 		}
-		if (nc == cc) {
-			cc = cc ? cc * 2 : 16;
-			cv = ps_xrealloc(cv, cc * sizeof(*cv));
-		}
+		PS_XGROW(cv, nc, cc, 16);
 		cv[nc++] = (struct cand){id, sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
 					 names.len};
 		const char *t = (const char *)sqlite3_column_text(q, 1);

@@ -472,10 +472,7 @@ int ps_set_find(struct set_dict *d, const void *data, size_t len, int64_t *id)
 		ps_hmap_release(&d->map);
 		d->n = 0;
 	}
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 64;
-		d->keys = ps_xrealloc(d->keys, d->cap * sizeof(*d->keys));
-	}
+	PS_XGROW(d->keys, d->n, d->cap, 64);
 	memcpy(d->keys[d->n].h, c.digest, 16);
 	d->keys[d->n].id = *id;
 	ps_hmap_put(&d->map, key, d->n++);
@@ -832,10 +829,7 @@ static int64_t parse_i64_file(const char *data, size_t len)
 
 static struct fd_ent *fd_add(struct proc_state *p, int64_t fd)
 {
-	if (p->nfds == p->capfds) {
-		p->capfds = p->capfds ? p->capfds * 2 : 64;
-		p->fds = ps_xrealloc(p->fds, p->capfds * sizeof(*p->fds));
-	}
+	PS_XGROW(p->fds, p->nfds, p->capfds, 64);
 	struct fd_ent *e = &p->fds[p->nfds++];
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;

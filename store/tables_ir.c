@@ -352,10 +352,7 @@ static void pending(struct ps_ir *ir, uint64_t inode, const char *source)
 {
 	if (inode == PS_U64_UNKNOWN || inode == 0)
 		return;
-	if (ir->npi == ir->cappi) {
-		ir->cappi = ir->cappi ? ir->cappi * 2 : 256;
-		ir->pi = ps_xrealloc(ir->pi, ir->cappi * sizeof(*ir->pi));
-	}
+	PS_XGROW(ir->pi, ir->npi, ir->cappi, 256);
 	ir->pi[ir->npi].inode = inode;
 	ir->pi[ir->npi].source = source;
 	ir->npi++;

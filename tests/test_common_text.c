@@ -9,6 +9,11 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static size_t ulen(const char *s, size_t n)
 {
@@ -295,7 +300,38 @@ static void grow_zeroed(void)
 	free(v);
 }
 
+/* PS_XGROW: room for v[n], doubling from `first`, what was there kept; a
+ * size past SIZE_MAX is the out-of-memory exit (abort), never a short array. */
+static void grow(void)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
+	for (; n < 100; n++) {
+		PS_XGROW(v, n, cap, 16);
+		v[n] = n * 3;
+	}
+	CHECK_U64(cap, 128);
+	for (size_t i = 0; i < n; i++)
+		CHECK_U64(v[i], i * 3);
+	PS_XGROW(v, 5, cap, 16); /* fits: as it is */
+	CHECK_U64(cap, 128);
+	free(v);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, STDERR_FILENO);
+		size_t c = 4;
+		ps_xgrow(NULL, &c, SIZE_MAX / 16, 64, 4);
+		_exit(0);
+	}
+	int st = 0;
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+}
+
 static const struct t_case t_cases[] = {
-    T(utf8_valid),   T(utf8_invalid), T(unsafe_set),  T(term_escapes), T(term_exhaustive),
-    T(json_strings), T(json_writer),  T(errno_names), T(grow_zeroed),  {0, 0}};
+    T(utf8_valid),	T(utf8_invalid), T(unsafe_set),	 T(term_escapes),
+    T(term_exhaustive), T(json_strings), T(json_writer), T(errno_names),
+    T(grow_zeroed),	T(grow),	 {0, 0}};
 T_MAIN(t_cases)
