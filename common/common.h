@@ -58,9 +58,11 @@ char *ps_xstrdup(const char *s);
  * it is now (*cap updated). */
 void *ps_xgrow_zeroed(void *p, size_t *cap, size_t i, size_t size, size_t first);
 /* The same, the new elements left as they are.  PS_XGROW(v, n, cap, first)
- * makes room for v[n] (cap a size_t lvalue): the array idiom of the tree. */
+ * makes room for v[n] (cap a size_t lvalue): the array idiom of the tree;
+ * the test that it fits is inline, as it was at each place. */
 void *ps_xgrow(void *p, size_t *cap, size_t i, size_t size, size_t first);
-#define PS_XGROW(p, n, cap, first) ((p) = ps_xgrow((p), &(cap), (n), sizeof(*(p)), (first)))
+#define PS_XGROW(p, n, cap, first)                                                                 \
+	((void)((n) < (cap) || ((p) = ps_xgrow((p), &(cap), (n), sizeof(*(p)), (first)))))
 char *ps_xstrndup(const char *s, size_t n);
 
 /*
