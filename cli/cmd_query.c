@@ -299,7 +299,7 @@ static int run_stmt(sqlite3 *db, sqlite3_stmt *st, enum fmt fmt, int *first_set)
 }
 
 /* Run every statement of sql.  0 or -1. */
-static int run_sql(sqlite3 *db, const char *sql, enum fmt fmt)
+static int run_sql(sqlite3 *db, const char *sql, enum fmt fmt, int files_vtab)
 {
 	const char *tail = sql;
 	int first_set = 1;
@@ -312,6 +312,18 @@ static int run_sql(sqlite3 *db, const char *sql, enum fmt fmt)
 		}
 		if (!st)
 			continue; /* blank or comment */
+		if (files_vtab && !ps_files_vtab_plan_ok(db, sqlite3_sql(st))) {
+			/* the view serves this statement better: back to it */
+			struct ps_err err = {0, ""};
+			sqlite3_finalize(st);
+			files_vtab = 0;
+			if (ps_index_files_vtab_drop(db, &err) < 0) {
+				cli_fail("query", "%s", err.msg);
+				return -1;
+			}
+			tail = start;
+			continue;
+		}
 		if (!sqlite3_stmt_readonly(st)) {
 			size_t n = (size_t)(tail - start);
 			while (n && (start[0] == ' ' || start[0] == '\n' || start[0] == '\t')) {
@@ -639,7 +651,7 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 	if (nsnap == 1 && ps_index_files_vtab(ss.db, &err) < 0)
 		cli_fail("query", "%s", err.msg);
 	else
-		rc = run_sql(ss.db, sql, fmt) == 0 ? 0 : 2;
+		rc = run_sql(ss.db, sql, fmt, nsnap == 1) == 0 ? 0 : 2;
 	cli_snaps_close(&ss);
 out:
 	ps_buf_release(&sqlbuf);

@@ -50,6 +50,7 @@ enum { C_SID = 0, C_PATH = 1, C_PID = 11, C_TID = 12, C_PATH_ID = 16, C_PATTERN 
 /* `files` (the module's aux): how the rows are found */
 #define PLAN_EQ_PATH (1 << 24) /* argv[0] is a path, not a pattern */
 #define PLAN_SQL     (1 << 25) /* the view, idxStr its statement */
+#define PLAN_FILES   (1 << 26) /* a plan of `files` (not files_glob) */
 /* the columns the probe gives itself (ps_glob_rows) */
 #define PROBED (1u << C_SID | 1u << C_PATH | 1u << C_PID | 1u << C_TID | 1u << C_PATH_ID)
 
@@ -165,7 +166,8 @@ static int files_best_index(sqlite3_index_info *info)
 	int at = eq_pid >= 0 ? -1 : eq_path >= 0 ? eq_path : glob;
 	if (at >= 0) {
 		info->aConstraintUsage[at].argvIndex = 1;
-		info->idxNum = (int)(used << USED_SHIFT) | (at == eq_path ? PLAN_EQ_PATH : 0);
+		info->idxNum =
+		    (int)(used << USED_SHIFT) | PLAN_FILES | (at == eq_path ? PLAN_EQ_PATH : 0);
 		info->estimatedCost = at == eq_path ? 10 : 1000;
 		info->estimatedRows = at == eq_path ? 1 : 1000;
 		return SQLITE_OK;
@@ -186,7 +188,7 @@ static int files_best_index(sqlite3_index_info *info)
 	ps_buf_release(&b);
 	if (!sql)
 		return SQLITE_NOMEM;
-	info->idxNum = (int)(used << USED_SHIFT) | PLAN_SQL;
+	info->idxNum = (int)(used << USED_SHIFT) | PLAN_FILES | PLAN_SQL;
 	info->idxStr = sql;
 	info->needToFreeIdxStr = 1;
 	info->estimatedCost = eq_pid >= 0 ? 100 : 2e6;
@@ -515,29 +517,72 @@ int ps_globvt_register(struct sqlite3 *db, struct ps_err *err)
 	return 0;
 }
 
-int ps_index_files_vtab(struct sqlite3 *db, struct ps_err *err)
+/* Lift query_only (when set) for one statement that writes temp, and set it
+ * again. */
+static int exec_in_temp(struct sqlite3 *db, const char *sql, struct ps_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int wanted = 0, ro = 0;
-	/* a procsnap index in main (its paths), and no union view in temp */
-	if (sqlite3_prepare_v2(db,
-			       "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = "
-			       "'paths') AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE "
-			       "name = 'files'), (SELECT query_only FROM pragma_query_only)",
-			       -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW) {
-		wanted = sqlite3_column_int(q, 0);
-		ro = sqlite3_column_int(q, 1);
-	}
+	int ro = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		ro = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	if (!wanted)
-		return 0;
-	/* temp is written: query_only is lifted for that statement alone */
 	int rc = (!ro || ps_db_exec(db, "PRAGMA query_only = 0", err) == 0) &&
-			 ps_db_exec(db, "CREATE VIRTUAL TABLE temp.files USING ps_files", err) == 0
+			 ps_db_exec(db, sql, err) == 0
 		     ? 0
 		     : -1;
 	if (ro && ps_db_exec(db, "PRAGMA query_only = 1", rc < 0 ? NULL : err) < 0)
 		rc = -1;
 	return rc;
+}
+
+int ps_index_files_vtab(struct sqlite3 *db, struct ps_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int wanted = 0;
+	/* a procsnap index in main (its paths), and no union view in temp */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE name = "
+			       "'paths') AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE "
+			       "name = 'files')",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		wanted = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (!wanted)
+		return 0;
+	return exec_in_temp(db, "CREATE VIRTUAL TABLE temp.files USING ps_files", err);
+}
+
+int ps_index_files_vtab_drop(struct sqlite3 *db, struct ps_err *err)
+{
+	return exec_in_temp(db, "DROP TABLE IF EXISTS temp.files", err);
+}
+
+int ps_files_vtab_plan_ok(struct sqlite3 *db, const char *sql)
+{
+	char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *q = NULL;
+	int loops = 0, by_path = 0, unkeyed = 0;
+	if (eqp && sqlite3_prepare_v2(db, eqp, -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			/* "SCAN f VIRTUAL TABLE INDEX <idxNum>:<idxStr>" */
+			const char *d = (const char *)sqlite3_column_text(q, 3);
+			const char *at = d ? strstr(d, "VIRTUAL TABLE INDEX ") : NULL;
+			if (!at)
+				continue;
+			char *end;
+			long idx = strtol(at + 20, &end, 10);
+			if (!(idx & PLAN_FILES))
+				continue; /* files_glob() */
+			loops++;
+			if (!(idx & PLAN_SQL))
+				by_path = 1;
+			else if (!strstr(end, " AND pid = ?"))
+				unkeyed = 1;
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_free(eqp);
+	return loops == 0 || (by_path && !unkeyed);
 }

@@ -375,6 +375,18 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
  * 0, or -1 with err.
  */
 int ps_index_files_vtab(struct sqlite3 *db, struct ps_err *err);
+/* Drop it again (temp.files; query_only as for its creation).  0 or -1. */
+int ps_index_files_vtab_drop(struct sqlite3 *db, struct ps_err *err);
+/*
+ * Is the virtual table the better way for statement sql (one statement)?
+ * 1 when its plan does not use `files`, or when some loop over `files`
+ * takes a path constraint (files_glob's rows) and every loop that goes to
+ * the view has a pid for its key; 0 otherwise: a loop over the view without
+ * a key, run once per row of another loop, would scan the view each time
+ * (SQLite indexes a view's rows for such a join, never a virtual table's),
+ * and with no path constraint the view gives the same for less.
+ */
+int ps_files_vtab_plan_ok(struct sqlite3 *db, const char *sql);
 /*
  * SQL selecting `cols` of `files` for one row by its key (ps_glob_rows):
  * ?2 its snapshot_id, ?3 its seq (or path_id); below_pid: a row below a pid
