@@ -331,7 +331,30 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
+/* What `capture` was asked (parse_args). */
+struct cap_args {
+	struct ps_capture_opts o;
+	const char *out, *case_id, *examiner, *evidence, *note;
+	int force, quiet, no_index;
+	int *pids;
+	size_t npids;
+	const char **excl;
+	size_t nexcl;
+};
+
+/* parse_args ends without going on: its arrays freed, status rc. */
+static int args_done(struct cap_args *a, int rc)
+{
+	free(a->pids);
+	free(a->excl);
+	a->pids = NULL;
+	a->excl = NULL;
+	return rc;
+}
+
+/* The options of capture (argv) into *a: -1 to go on, else the exit
+ * status (usage printed, or --help); a's arrays are then freed. */
+static int parse_args(const struct ps_cli *cli, int argc, char **argv, struct cap_args *a)
 {
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -361,162 +384,285 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *out = NULL, *case_id = NULL, *examiner = NULL, *evidence = NULL, *note = NULL;
-	int force = 0, quiet = cli->verbosity == 0, no_index = 0;
-	int *pids = NULL;
-	size_t npids = 0;
-	const char **excl = NULL;
-	size_t nexcl = 0;
-	struct ps_capture_opts o;
-	memset(&o, 0, sizeof(o));
-	o.root = "/proc";
-	o.pagemap_max = 256u << 20;
-	o.exe_bodies = PS_EXE_BODIES_DELETED;
-	o.exe_body_max = 64u << 20;
-	o.read_timeout_ns = 5000000000ull;
-	o.hash_max = PS_HASH_MAX_DEFAULT;
+	memset(a, 0, sizeof(*a));
+	a->quiet = cli->verbosity == 0;
+	struct ps_capture_opts *o = &a->o;
+	o->root = "/proc";
+	o->pagemap_max = 256u << 20;
+	o->exe_bodies = PS_EXE_BODIES_DELETED;
+	o->exe_body_max = 64u << 20;
+	o->read_timeout_ns = 5000000000ull;
+	o->hash_max = PS_HASH_MAX_DEFAULT;
 	/* Plain pagemap reads, never PAGEMAP_SCAN: for tests (the outputs
 	 * must be identical) and for measuring (bench/). */
 	const char *noscan = getenv("PROCSNAP_NO_PAGEMAP_SCAN");
-	o.no_pagemap_scan = noscan && *noscan && strcmp(noscan, "0") != 0;
+	o->no_pagemap_scan = noscan && *noscan && strcmp(noscan, "0") != 0;
 
-	int c, rc = 2;
+	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:fp:x:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		case 'f':
-			force = 1;
+			a->force = 1;
 			break;
 		case 'p': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || v <= 0 || v > INT_MAX) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad pid '%s'", optarg);
-			}
-			pids = ps_xrealloc(pids, (npids + 1) * sizeof(*pids));
-			pids[npids++] = (int)v;
+			if (*end || v <= 0 || v > INT_MAX)
+				return args_done(a, cli_usage("capture", "bad pid '%s'", optarg));
+			a->pids = ps_xrealloc(a->pids, (a->npids + 1) * sizeof(*a->pids));
+			a->pids[a->npids++] = (int)v;
 			break;
 		}
 		case 'x':
-			excl = ps_xrealloc(excl, (nexcl + 1) * sizeof(*excl));
-			excl[nexcl++] = optarg;
+			a->excl = ps_xrealloc(a->excl, (a->nexcl + 1) * sizeof(*a->excl));
+			a->excl[a->nexcl++] = optarg;
 			break;
 		case 'q':
-			quiet = 1;
+			a->quiet = 1;
 			break;
 		case OPT_NO_THREADS:
-			o.no_threads = 1;
+			o->no_threads = 1;
 			break;
 		case OPT_NO_SMAPS:
-			o.no_smaps = 1;
+			o->no_smaps = 1;
 			break;
 		case OPT_NO_PAGEMAP:
-			o.no_pagemap = 1;
+			o->no_pagemap = 1;
 			break;
 		case OPT_NUMA:
-			o.numa_maps = 1;
+			o->numa_maps = 1;
 			break;
 		case OPT_PAGEMAP_MAX:
-			if (parse_size(optarg, &o.pagemap_max) < 0) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad size '%s'", optarg);
-			}
+			if (parse_size(optarg, &o->pagemap_max) < 0)
+				return args_done(a, cli_usage("capture", "bad size '%s'", optarg));
 			break;
 		case OPT_ROOT:
-			o.root = optarg;
+			o->root = optarg;
 			break;
 		case OPT_NO_INDEX:
-			no_index = 1;
+			a->no_index = 1;
 			break;
 		case OPT_CASE:
-			case_id = optarg;
+			a->case_id = optarg;
 			break;
 		case OPT_EXAMINER:
-			examiner = optarg;
+			a->examiner = optarg;
 			break;
 		case OPT_EVIDENCE:
-			evidence = optarg;
+			a->evidence = optarg;
 			break;
 		case OPT_NOTE:
-			note = optarg;
+			a->note = optarg;
 			break;
 		case OPT_EXE_BODIES:
 			if (strcmp(optarg, "none") == 0)
-				o.exe_bodies = PS_EXE_BODIES_NONE;
+				o->exe_bodies = PS_EXE_BODIES_NONE;
 			else if (strcmp(optarg, "deleted") == 0)
-				o.exe_bodies = PS_EXE_BODIES_DELETED;
+				o->exe_bodies = PS_EXE_BODIES_DELETED;
 			else if (strcmp(optarg, "all") == 0)
-				o.exe_bodies = PS_EXE_BODIES_ALL;
-			else {
-				free(pids);
-				free(excl);
-				return cli_usage("capture",
-						 "--exe-bodies takes none, deleted or all");
-			}
+				o->exe_bodies = PS_EXE_BODIES_ALL;
+			else
+				return args_done(
+				    a, cli_usage("capture",
+						 "--exe-bodies takes none, deleted or all"));
 			break;
 		case OPT_EXE_BODY_MAX:
-			if (parse_size(optarg, &o.exe_body_max) < 0) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad size '%s'", optarg);
-			}
+			if (parse_size(optarg, &o->exe_body_max) < 0)
+				return args_done(a, cli_usage("capture", "bad size '%s'", optarg));
 			break;
 		case OPT_READ_TIMEOUT:
 		case OPT_DEADLINE:
-			if (parse_seconds(optarg, c == OPT_DEADLINE ? &o.deadline_ns
-								    : &o.read_timeout_ns) < 0) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad number of seconds '%s'", optarg);
-			}
+			if (parse_seconds(optarg, c == OPT_DEADLINE ? &o->deadline_ns
+								    : &o->read_timeout_ns) < 0)
+				return args_done(
+				    a, cli_usage("capture", "bad number of seconds '%s'", optarg));
 			break;
 		case OPT_SUSPICIOUS:
-			o.suspicious_pages = 1;
+			o->suspicious_pages = 1;
 			break;
 		case OPT_SUSPICIOUS_MAX:
-			if (parse_size(optarg, &o.suspicious_max) < 0 || o.suspicious_max == 0) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad size '%s'", optarg);
-			}
+			if (parse_size(optarg, &o->suspicious_max) < 0 || o->suspicious_max == 0)
+				return args_done(a, cli_usage("capture", "bad size '%s'", optarg));
 			break;
 		case OPT_HASH_MAX:
-			if (parse_size(optarg, &o.hash_max) < 0) {
-				free(pids);
-				free(excl);
-				return cli_usage("capture", "bad size '%s'", optarg);
-			}
-			o.no_hash = o.hash_max == 0;
+			if (parse_size(optarg, &o->hash_max) < 0)
+				return args_done(a, cli_usage("capture", "bad size '%s'", optarg));
+			o->no_hash = o->hash_max == 0;
 			break;
 		case OPT_NO_HASH:
-			o.no_hash = 1;
+			o->no_hash = 1;
 			break;
 		case 'h':
 			fputs(help, stdout);
-			free(pids);
-			free(excl);
-			return 0;
+			return args_done(a, 0);
 		default:
-			free(pids);
-			free(excl);
-			return cli_usage("capture", "bad option");
+			return args_done(a, cli_usage("capture", "bad option"));
 		}
 	}
-	if (optind < argc) {
-		free(pids);
-		free(excl);
-		return cli_usage("capture", "unexpected argument '%s'", argv[optind]);
+	if (optind < argc)
+		return args_done(a, cli_usage("capture", "unexpected argument '%s'", argv[optind]));
+	a->o.pids = a->pids;
+	a->o.npids = a->npids;
+	a->o.excludes = a->excl;
+	a->o.nexcludes = a->nexcl;
+	return -1;
+}
+
+/* procsnap/meta.json: the capture's identity, host, case and options. */
+static void meta_json(struct ps_buf *meta, const struct cap_args *a,
+		      const struct ps_capture_opts *o, uint64_t start_real)
+{
+	ps_buf_addf(meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
+	json_kv_str(meta, "tool_version", PROCSNAP_VERSION);
+	char uuid[37];
+	json_kv_str(meta, "snapshot_uuid", mint_uuid(uuid) == 0 ? uuid : NULL);
+	ps_buf_addf(meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
+	{
+		/* the capturer's zone, for osquery's time.local_timezone */
+		time_t now = (time_t)(start_real / 1000000000u);
+		struct tm lt;
+		char tz[64] = "";
+		if (localtime_r(&now, &lt))
+			strftime(tz, sizeof(tz), "%Z", &lt);
+		json_kv_str(meta, "local_timezone", tz[0] ? tz : NULL);
 	}
-	o.pids = pids;
-	o.npids = npids;
-	o.excludes = excl;
-	o.nexcludes = nexcl;
+	/* procsnap's own process and its parent (diff sets them apart); only
+	 * for the live /proc, where these pids are the captured ones */
+	if (strcmp(o->root, "/proc") == 0)
+		ps_buf_addf(meta, "\"capture_pid\":%d,\n\"capture_ppid\":%d,\n", (int)getpid(),
+			    (int)getppid());
+	ps_capture_host_facts(o->root, meta);
+	json_kv_str(meta, "case_id", a->case_id);
+	json_kv_str(meta, "examiner", a->examiner);
+	json_kv_str(meta, "evidence", a->evidence);
+	json_kv_str(meta, "note", a->note);
+	ps_buf_addf(meta,
+		    "\"never_read\":[\"kcore\",\"kmsg\",\"vmcore\",\"sysrq-trigger\","
+		    "\"kpageflags\",\"kpagecount\",\"kpagecgroup\",\"<pid>/mem%s\","
+		    "\"<pid>/clear_refs\",\"write-only files\"],\n",
+		    o->suspicious_pages ? " (but the pages --suspicious-pages flags)" : "");
+	ps_buf_adds(meta, "\"options\":{\"pids\":[");
+	for (size_t i = 0; i < a->npids; i++)
+		ps_buf_addf(meta, "%s%d", i ? "," : "", a->pids[i]);
+	ps_buf_adds(meta, "],\"exclude\":[");
+	for (size_t i = 0; i < a->nexcl; i++) {
+		if (i)
+			ps_buf_addc(meta, ',');
+		ps_buf_add_json(meta, a->excl[i], strlen(a->excl[i]));
+	}
+	static const char *const bodies[] = {"none", "deleted", "all"};
+	ps_buf_addf(
+	    meta,
+	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
+	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
+	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,"
+	    "\"hash\":%s,\"hash_max\":%llu,\"read_timeout_ms\":%llu,\"deadline_ms\":",
+	    o->no_threads ? "false" : "true", o->no_smaps ? "false" : "true",
+	    o->no_pagemap ? "false" : "true", o->numa_maps ? "true" : "false",
+	    (unsigned long long)o->pagemap_max, bodies[o->exe_bodies],
+	    (unsigned long long)o->exe_body_max, o->suspicious_pages ? "true" : "false",
+	    (unsigned long long)(o->suspicious_max ? o->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT),
+	    o->no_hash ? "false" : "true", (unsigned long long)o->hash_max,
+	    (unsigned long long)(o->read_timeout_ns / 1000000u));
+	if (o->deadline_ns)
+		ps_buf_addf(meta, "%llu", (unsigned long long)(o->deadline_ns / 1000000u));
+	else
+		ps_buf_adds(meta, "null");
+	ps_buf_adds(meta, ",\"root\":");
+	ps_buf_add_json(meta, o->root, strlen(o->root));
+	ps_buf_adds(meta, "}\n}\n");
+}
+
+/* procsnap/summary.json: counts, errors by errno, what was not captured. */
+static void summary_json(struct ps_buf *summary, const struct sink_ctx *sc,
+			 const struct ps_writer_stats *ws, const struct ps_capture_stats *cst,
+			 uint64_t start_real)
+{
+	uint64_t end_real = ps_real_ns();
+	ps_buf_addf(summary,
+		    "{\n\"end_ns\":%llu,\n\"duration_ns\":%llu,\n\"processes\":%llu,\n"
+		    "\"threads\":%llu,\n\"partial_processes\":%llu,\n\"hidden_pids\":[%s],\n"
+		    "\"files\":%llu,\n\"links\":%llu,\n\"dirs\":%llu,\n\"absent\":%llu,\n"
+		    "\"raw_bytes\":%llu,\n\"truncated_count\":%llu,\n\"truncated\":[%s],\n"
+		    "\"errors\":{",
+		    (unsigned long long)end_real, (unsigned long long)(end_real - start_real),
+		    (unsigned long long)sc->nprocs, (unsigned long long)sc->nthreads,
+		    (unsigned long long)sc->npartial, sc->hidden.buf, (unsigned long long)ws->files,
+		    (unsigned long long)ws->links, (unsigned long long)ws->dirs,
+		    (unsigned long long)ws->absent, (unsigned long long)ws->raw_bytes,
+		    (unsigned long long)sc->ntrunc, sc->trunc.buf);
+	int first = 1;
+	for (int e = 1; e < 160; e++) {
+		if (!ws->errors[e])
+			continue;
+		ps_buf_addf(summary, "%s\"%s\":%llu", first ? "" : ",",
+			    e == 159 ? "other" : ps_errno_name(e),
+			    (unsigned long long)ws->errors[e]);
+		first = 0;
+	}
+	ps_buf_addf(summary,
+		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
+		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s],\n"
+		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"ahead\":%llu,\"bytes\":%llu,"
+		    "\"over_budget\":%llu,\"ns\":%llu}\n}\n",
+		    cst->deadline_reached ? "true" : "false", (unsigned long long)cst->not_captured,
+		    (unsigned long long)cst->timeouts, sc->timedout.buf, sc->ondisk_to.buf,
+		    (unsigned long long)sc->nhashes, (unsigned long long)cst->hash_files,
+		    (unsigned long long)cst->hash_ahead, (unsigned long long)cst->hash_bytes,
+		    (unsigned long long)cst->hash_over, (unsigned long long)cst->hash_ns);
+}
+
+/* The one-line summary on stderr (not with -q). */
+static void summary_line(const struct sink_ctx *sc, const struct ps_writer_stats *fin,
+			 const struct ps_capture_stats *cst, double secs)
+{
+	char raw[32], comp[32];
+	ps_human_bytes(raw, sizeof(raw), fin->raw_bytes);
+	ps_human_bytes(comp, sizeof(comp), fin->out_bytes);
+	struct ps_buf line = PS_BUF_INIT;
+	ps_buf_addf(&line,
+		    "procsnap: captured %llu processes (%llu partial, %llu hidden), %llu "
+		    "threads, %llu files, %llu links, %llu dirs, %llu unreadable; errors:",
+		    (unsigned long long)sc->nprocs, (unsigned long long)sc->npartial,
+		    (unsigned long long)sc->nhidden, (unsigned long long)sc->nthreads,
+		    (unsigned long long)fin->files, (unsigned long long)fin->links,
+		    (unsigned long long)fin->dirs, (unsigned long long)fin->absent);
+	int any = 0;
+	for (int e = 1; e < 160; e++)
+		if (fin->errors[e]) {
+			ps_buf_addf(&line, " %s %llu", e == 159 ? "other" : ps_errno_name(e),
+				    (unsigned long long)fin->errors[e]);
+			any = 1;
+		}
+	if (!any)
+		ps_buf_adds(&line, " none");
+	ps_buf_addf(&line, "; %s raw -> %s (%llu hardlinks, %llu frames) in %.2f s", raw, comp,
+		    (unsigned long long)fin->hardlinks, (unsigned long long)fin->frames, secs);
+	if (cst->timeouts)
+		ps_buf_addf(&line, "; %llu timed out", (unsigned long long)cst->timeouts);
+	if (cst->deadline_reached)
+		ps_buf_addf(&line, "; deadline reached, %llu processes not captured",
+			    (unsigned long long)cst->not_captured);
+	ps_buf_addc(&line, '\n');
+	fputs(line.buf, stderr);
+	ps_buf_release(&line);
+}
+
+int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
+{
+	struct cap_args args;
+	int arc = parse_args(cli, argc, argv, &args);
+	if (arc >= 0)
+		return arc;
+	struct ps_capture_opts o = args.o;
+	const char *out = args.out;
+	int force = args.force, quiet = args.quiet, no_index = args.no_index, rc = 2;
+	int *pids = args.pids;
+	const char **excl = args.excl;
 
 	/* From here on the work runs in a child process; this one waits for
 	 * it or for a signal (supervise.c). */
@@ -630,65 +776,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		goto fail;
 
 	/* procsnap/meta.json: first member. */
-	ps_buf_addf(&meta, "{\n\"format_version\":%d,\n", PS_FORMAT_VERSION);
-	json_kv_str(&meta, "tool_version", PROCSNAP_VERSION);
-	char uuid[37];
-	json_kv_str(&meta, "snapshot_uuid", mint_uuid(uuid) == 0 ? uuid : NULL);
-	ps_buf_addf(&meta, "\"start_ns\":%llu,\n", (unsigned long long)start_real);
-	{
-		/* the capturer's zone, for osquery's time.local_timezone */
-		time_t now = (time_t)(start_real / 1000000000u);
-		struct tm lt;
-		char tz[64] = "";
-		if (localtime_r(&now, &lt))
-			strftime(tz, sizeof(tz), "%Z", &lt);
-		json_kv_str(&meta, "local_timezone", tz[0] ? tz : NULL);
-	}
-	/* procsnap's own process and its parent (diff sets them apart); only
-	 * for the live /proc, where these pids are the captured ones */
-	if (strcmp(o.root, "/proc") == 0)
-		ps_buf_addf(&meta, "\"capture_pid\":%d,\n\"capture_ppid\":%d,\n", (int)getpid(),
-			    (int)getppid());
-	ps_capture_host_facts(o.root, &meta);
-	json_kv_str(&meta, "case_id", case_id);
-	json_kv_str(&meta, "examiner", examiner);
-	json_kv_str(&meta, "evidence", evidence);
-	json_kv_str(&meta, "note", note);
-	ps_buf_addf(&meta,
-		    "\"never_read\":[\"kcore\",\"kmsg\",\"vmcore\",\"sysrq-trigger\","
-		    "\"kpageflags\",\"kpagecount\",\"kpagecgroup\",\"<pid>/mem%s\","
-		    "\"<pid>/clear_refs\",\"write-only files\"],\n",
-		    o.suspicious_pages ? " (but the pages --suspicious-pages flags)" : "");
-	ps_buf_adds(&meta, "\"options\":{\"pids\":[");
-	for (size_t i = 0; i < npids; i++)
-		ps_buf_addf(&meta, "%s%d", i ? "," : "", pids[i]);
-	ps_buf_adds(&meta, "],\"exclude\":[");
-	for (size_t i = 0; i < nexcl; i++) {
-		if (i)
-			ps_buf_addc(&meta, ',');
-		ps_buf_add_json(&meta, excl[i], strlen(excl[i]));
-	}
-	static const char *const bodies[] = {"none", "deleted", "all"};
-	ps_buf_addf(
-	    &meta,
-	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
-	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
-	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,"
-	    "\"hash\":%s,\"hash_max\":%llu,\"read_timeout_ms\":%llu,\"deadline_ms\":",
-	    o.no_threads ? "false" : "true", o.no_smaps ? "false" : "true",
-	    o.no_pagemap ? "false" : "true", o.numa_maps ? "true" : "false",
-	    (unsigned long long)o.pagemap_max, bodies[o.exe_bodies],
-	    (unsigned long long)o.exe_body_max, o.suspicious_pages ? "true" : "false",
-	    (unsigned long long)(o.suspicious_max ? o.suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT),
-	    o.no_hash ? "false" : "true", (unsigned long long)o.hash_max,
-	    (unsigned long long)(o.read_timeout_ns / 1000000u));
-	if (o.deadline_ns)
-		ps_buf_addf(&meta, "%llu", (unsigned long long)(o.deadline_ns / 1000000u));
-	else
-		ps_buf_adds(&meta, "null");
-	ps_buf_adds(&meta, ",\"root\":");
-	ps_buf_add_json(&meta, o.root, strlen(o.root));
-	ps_buf_adds(&meta, "}\n}\n");
+	meta_json(&meta, &args, &o, start_real);
 	if (add_json_member(w, PS_META_PATH, &meta, ps_mono_ns() - o.start_ns, &err) < 0)
 		goto fail;
 
@@ -733,39 +821,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			goto fail;
 	}
 
-	const struct ps_writer_stats *ws = ps_writer_peek(w);
-	uint64_t end_real = ps_real_ns();
-	ps_buf_addf(&summary,
-		    "{\n\"end_ns\":%llu,\n\"duration_ns\":%llu,\n\"processes\":%llu,\n"
-		    "\"threads\":%llu,\n\"partial_processes\":%llu,\n\"hidden_pids\":[%s],\n"
-		    "\"files\":%llu,\n\"links\":%llu,\n\"dirs\":%llu,\n\"absent\":%llu,\n"
-		    "\"raw_bytes\":%llu,\n\"truncated_count\":%llu,\n\"truncated\":[%s],\n"
-		    "\"errors\":{",
-		    (unsigned long long)end_real, (unsigned long long)(end_real - start_real),
-		    (unsigned long long)sc.nprocs, (unsigned long long)sc.nthreads,
-		    (unsigned long long)sc.npartial, sc.hidden.buf, (unsigned long long)ws->files,
-		    (unsigned long long)ws->links, (unsigned long long)ws->dirs,
-		    (unsigned long long)ws->absent, (unsigned long long)ws->raw_bytes,
-		    (unsigned long long)sc.ntrunc, sc.trunc.buf);
-	int first = 1;
-	for (int e = 1; e < 160; e++) {
-		if (!ws->errors[e])
-			continue;
-		ps_buf_addf(&summary, "%s\"%s\":%llu", first ? "" : ",",
-			    e == 159 ? "other" : ps_errno_name(e),
-			    (unsigned long long)ws->errors[e]);
-		first = 0;
-	}
-	ps_buf_addf(&summary,
-		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
-		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s],\n"
-		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"ahead\":%llu,\"bytes\":%llu,"
-		    "\"over_budget\":%llu,\"ns\":%llu}\n}\n",
-		    cst.deadline_reached ? "true" : "false", (unsigned long long)cst.not_captured,
-		    (unsigned long long)cst.timeouts, sc.timedout.buf, sc.ondisk_to.buf,
-		    (unsigned long long)sc.nhashes, (unsigned long long)cst.hash_files,
-		    (unsigned long long)cst.hash_ahead, (unsigned long long)cst.hash_bytes,
-		    (unsigned long long)cst.hash_over, (unsigned long long)cst.hash_ns);
+	summary_json(&summary, &sc, ps_writer_peek(w), &cst, start_real);
 	if (add_json_member(w, PS_SUMMARY_PATH, &summary, ps_mono_ns() - o.start_ns, &err) < 0)
 		goto fail;
 
@@ -795,40 +851,8 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	char shahex[65];
 	ps_hex(shahex, fin.sha256, 32);
 	double secs = (double)(ps_mono_ns() - o.start_ns) / 1e9;
-	if (!quiet) {
-		char raw[32], comp[32];
-		ps_human_bytes(raw, sizeof(raw), fin.raw_bytes);
-		ps_human_bytes(comp, sizeof(comp), fin.out_bytes);
-		struct ps_buf line = PS_BUF_INIT;
-		ps_buf_addf(&line,
-			    "procsnap: captured %llu processes (%llu partial, %llu hidden), %llu "
-			    "threads, %llu files, %llu links, %llu dirs, %llu unreadable; errors:",
-			    (unsigned long long)sc.nprocs, (unsigned long long)sc.npartial,
-			    (unsigned long long)sc.nhidden, (unsigned long long)sc.nthreads,
-			    (unsigned long long)fin.files, (unsigned long long)fin.links,
-			    (unsigned long long)fin.dirs, (unsigned long long)fin.absent);
-		int any = 0;
-		for (int e = 1; e < 160; e++)
-			if (fin.errors[e]) {
-				ps_buf_addf(&line, " %s %llu",
-					    e == 159 ? "other" : ps_errno_name(e),
-					    (unsigned long long)fin.errors[e]);
-				any = 1;
-			}
-		if (!any)
-			ps_buf_adds(&line, " none");
-		ps_buf_addf(&line, "; %s raw -> %s (%llu hardlinks, %llu frames) in %.2f s", raw,
-			    comp, (unsigned long long)fin.hardlinks, (unsigned long long)fin.frames,
-			    secs);
-		if (cst.timeouts)
-			ps_buf_addf(&line, "; %llu timed out", (unsigned long long)cst.timeouts);
-		if (cst.deadline_reached)
-			ps_buf_addf(&line, "; deadline reached, %llu processes not captured",
-				    (unsigned long long)cst.not_captured);
-		ps_buf_addc(&line, '\n');
-		fputs(line.buf, stderr);
-		ps_buf_release(&line);
-	}
+	if (!quiet)
+		summary_line(&sc, &fin, &cst, secs);
 	fprintf(stderr, "sha256 %s  %s\n", shahex, to_stdout ? "-" : out);
 
 	rc = 0;
