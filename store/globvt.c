@@ -366,7 +366,7 @@ static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int
 	sqlite3_finalize(m);
 	c->probed = pr > 0;
 	/* probed: the key lookups give only what the probe does not */
-	unsigned used = (unsigned)idx >> USED_SHIFT;
+	unsigned used = (unsigned)idx >> USED_SHIFT & ALL_USED; /* not the PLAN_ bits */
 	char *names = col_list(c->probed ? used & ~PROBED : used);
 	int rc = SQLITE_OK;
 	for (int b = 0; c->probed && (used & ~PROBED) && rc == SQLITE_OK && b < 2; b++) {
