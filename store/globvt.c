@@ -115,6 +115,13 @@ static int gvt_disconnect(sqlite3_vtab *v)
 	return SQLITE_OK;
 }
 
+/* The columns the statement uses (a bit each), and snapshot_id and path_id
+ * always: the scan's order and rowid. */
+static unsigned used_cols(const sqlite3_index_info *info)
+{
+	return (unsigned)(info->colUsed & ALL_USED) | 1u << C_SID | 1u << C_PATH_ID;
+}
+
 /* A comparison the view can be given as SQL: its operator, else NULL. */
 static const char *sql_op(sqlite3_index_info *info, int i)
 {
@@ -161,8 +168,7 @@ static int files_best_index(sqlite3_index_info *info)
 			 sql_op(info, i))
 			eq_pid = i;
 	}
-	/* snapshot_id and path_id always: the scan's order and rowid */
-	unsigned used = (unsigned)(info->colUsed & ALL_USED) | 1u << C_SID | 1u << C_PATH_ID;
+	unsigned used = used_cols(info);
 	int at = eq_pid >= 0 ? -1 : eq_path >= 0 ? eq_path : glob;
 	if (at >= 0) {
 		info->aConstraintUsage[at].argvIndex = 1;
@@ -220,8 +226,7 @@ static int gvt_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
 	}
 	info->aConstraintUsage[at].argvIndex = 1;
 	info->aConstraintUsage[at].omit = 1;
-	/* snapshot_id and path_id always: the scan's order and rowid */
-	unsigned used = (unsigned)(info->colUsed & ALL_USED) | 1u << C_SID | 1u << C_PATH_ID;
+	unsigned used = used_cols(info);
 	info->idxNum = (int)(used << USED_SHIFT);
 	info->estimatedCost = 1000;
 	info->estimatedRows = 1000;
@@ -293,6 +298,16 @@ static int fetch_row(struct gcur *c)
 					: sqlite3_errmsg(t->db));
 }
 
+/* The scan's next row (c->q): SQLITE_OK (eof set at its end) or the error. */
+static int scan_step(struct gcur *c)
+{
+	int r = sqlite3_step(c->q);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return fail(c, sqlite3_errmsg(((struct gvt *)c->base.pVtab)->db));
+	c->eof = r == SQLITE_DONE;
+	return SQLITE_OK;
+}
+
 /* A GLOB pattern that matches exactly the text s: each of * ? [ in
  * brackets. */
 static char *glob_literal(const char *s)
@@ -327,11 +342,7 @@ static int view_filter(struct gcur *c, const char *sql, int argc, sqlite3_value 
 	for (int i = 0; i < argc; i++)
 		sqlite3_bind_value(c->dq, i + 1, argv[i]);
 	c->q = c->row = c->dq;
-	int r = sqlite3_step(c->q);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return fail(c, sqlite3_errmsg(t->db));
-	c->eof = r == SQLITE_DONE;
-	return SQLITE_OK;
+	return scan_step(c);
 }
 
 static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
@@ -391,13 +402,8 @@ static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int
 	free(lit);
 	if (rc != SQLITE_OK)
 		return rc;
-	if (!c->probed) {
-		int r = sqlite3_step(c->q);
-		if (r != SQLITE_ROW && r != SQLITE_DONE)
-			return fail(c, sqlite3_errmsg(t->db));
-		c->eof = r == SQLITE_DONE;
-		return SQLITE_OK;
-	}
+	if (!c->probed)
+		return scan_step(c);
 	c->eof = c->g.n == 0;
 	return c->eof ? SQLITE_OK : fetch_row(c);
 }
@@ -405,14 +411,8 @@ static int gvt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int
 static int gvt_next(sqlite3_vtab_cursor *cur)
 {
 	struct gcur *c = (struct gcur *)cur;
-	struct gvt *t = (struct gvt *)cur->pVtab;
-	if (!c->probed) {
-		int r = sqlite3_step(c->q);
-		if (r != SQLITE_ROW && r != SQLITE_DONE)
-			return fail(c, sqlite3_errmsg(t->db));
-		c->eof = r == SQLITE_DONE;
-		return SQLITE_OK;
-	}
+	if (!c->probed)
+		return scan_step(c);
 	c->off += strlen(c->g.paths.buf + c->off) + 1;
 	if (++c->i >= c->g.n) {
 		c->eof = 1;
@@ -453,6 +453,10 @@ static int gvt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 	}
 	const char *path = c->g.paths.buf + c->off;
 	int64_t pid = c->g.pid[c->i];
+	if ((col == C_PID || col == C_TID) && pid < 0) { /* a system path */
+		sqlite3_result_null(ctx);
+		return SQLITE_OK;
+	}
 	switch (col) {
 	case C_SID:
 		sqlite3_result_int64(ctx, c->g.snapshot_id);
@@ -461,16 +465,10 @@ static int gvt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 		sqlite3_result_text(ctx, path, -1, SQLITE_TRANSIENT);
 		break;
 	case C_PID:
-		if (pid >= 0)
-			sqlite3_result_int64(ctx, pid);
-		else
-			sqlite3_result_null(ctx);
+		sqlite3_result_int64(ctx, pid);
 		break;
 	case C_TID:
-		if (pid >= 0)
-			result_tid(ctx, path);
-		else
-			sqlite3_result_null(ctx);
+		result_tid(ctx, path);
 		break;
 	case C_PATH_ID:
 		sqlite3_result_int64(ctx, c->g.path_id[c->i]);
@@ -567,12 +565,13 @@ int ps_files_vtab_plan_ok(struct sqlite3 *db, const char *sql)
 	if (eqp && sqlite3_prepare_v2(db, eqp, -1, &q, NULL) == SQLITE_OK) {
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			/* "SCAN f VIRTUAL TABLE INDEX <idxNum>:<idxStr>" */
+			static const char vt[] = "VIRTUAL TABLE INDEX ";
 			const char *d = (const char *)sqlite3_column_text(q, 3);
-			const char *at = d ? strstr(d, "VIRTUAL TABLE INDEX ") : NULL;
+			const char *at = d ? strstr(d, vt) : NULL;
 			if (!at)
 				continue;
 			char *end;
-			long idx = strtol(at + 20, &end, 10);
+			long idx = strtol(at + sizeof(vt) - 1, &end, 10);
 			if (!(idx & PLAN_FILES))
 				continue; /* files_glob() */
 			loops++;
