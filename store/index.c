@@ -687,22 +687,22 @@ static int is_manifest_header(const unsigned char *blk)
 	return strcmp(name, PS_MANIFEST_PATH) == 0;
 }
 
-/* Does frame i (of the reader's seek table) start with the manifest's
- * header?  A pax extended header may come first (up to two blocks). */
-static int frame_has_manifest(struct rebuild *rb, size_t i, struct ps_buf *out, int *failed)
+/* Does frame f start with the manifest's header?  A pax extended header
+ * may come first (up to two blocks).  Its compressed offset, else -1
+ * (*failed set when it could not be read). */
+static int64_t manifest_at(struct rebuild *rb, const struct ps_frame *f, struct ps_buf *out,
+			   int *failed)
 {
-	struct ps_frame f;
 	struct ps_err e2;
 	ps_buf_reset(out);
-	if (!ps_reader_frame(rb->r, i, &f) ||
-	    ps_reader_fetch(rb->r, f.t_off, f.t_size < 1536 ? f.t_size : 1536, out, &e2) < 0) {
+	if (ps_reader_fetch(rb->r, f->t_off, f->t_size < 1536 ? f->t_size : 1536, out, &e2) < 0) {
 		*failed = 1;
-		return 0;
+		return -1;
 	}
 	for (size_t b = 0; b + 512 <= out->len; b += 512)
 		if (is_manifest_header((const unsigned char *)out->buf + b))
-			return 1;
-	return 0;
+			return (int64_t)f->c_off;
+	return -1;
 }
 
 /* The compressed offset of the zstd frame where the manifest member starts
@@ -721,19 +721,16 @@ static int64_t find_manifest_frame(struct rebuild *rb)
 		n++;
 	struct ps_buf out = PS_BUF_INIT;
 	int64_t found = -1;
-	int failed = 0;
-	for (size_t k = 0, seen = 0; k < n && seen < MAN_SCAN_MAX && found < 0 && !failed; k++) {
-		if (!ps_reader_frame(rb->r, n - 1 - k, &f) || f.t_size > 1536)
-			continue;
-		seen++;
-		if (frame_has_manifest(rb, n - 1 - k, &out, &failed))
-			found = (int64_t)f.c_off;
+	for (int small = 1; small >= 0 && found < 0; small--) {
+		int failed = 0;
+		for (size_t k = 0, seen = 0; k < n && seen < MAN_SCAN_MAX && found < 0 && !failed;
+		     k++) {
+			if (!ps_reader_frame(rb->r, n - 1 - k, &f) || (small && f.t_size > 1536))
+				continue;
+			seen++;
+			found = manifest_at(rb, &f, &out, &failed);
+		}
 	}
-	failed = 0;
-	for (size_t k = 0; k < n && k < MAN_SCAN_MAX && found < 0 && !failed; k++)
-		if (frame_has_manifest(rb, n - 1 - k, &out, &failed) &&
-		    ps_reader_frame(rb->r, n - 1 - k, &f))
-			found = (int64_t)f.c_off;
 	ps_buf_release(&out);
 	return found;
 }
