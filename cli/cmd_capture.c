@@ -342,7 +342,7 @@ struct cap_args {
 	size_t nexcl;
 };
 
-/* parse_args ends without going on: its arrays freed, status rc. */
+/* Done with a: its arrays freed; rc passed through. */
 static int args_done(struct cap_args *a, int rc)
 {
 	free(a->pids);
@@ -661,17 +661,12 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	struct ps_capture_opts o = args.o;
 	const char *out = args.out;
 	int force = args.force, quiet = args.quiet, no_index = args.no_index, rc = 2;
-	int *pids = args.pids;
-	const char **excl = args.excl;
 
 	/* From here on the work runs in a child process; this one waits for
 	 * it or for a signal (supervise.c). */
 	int src = cli_supervise("capture");
-	if (src >= 0) {
-		free(pids);
-		free(excl);
-		return src;
-	}
+	if (src >= 0)
+		return args_done(&args, src);
 
 	struct ps_buf defname = PS_BUF_INIT, tmp = PS_BUF_INIT, meta = PS_BUF_INIT,
 		      summary = PS_BUF_INIT, dbpath = PS_BUF_INIT;
@@ -894,8 +889,6 @@ out:
 	ps_buf_release(&sc.hashes);
 	if (sc.hashes_fd >= 0)
 		close(sc.hashes_fd);
-	free(pids);
-	free(excl);
 	/* Threads abandoned in the kernel may keep this process from ending. */
-	return cli_supervise_done(rc, cst.stuck > 0);
+	return cli_supervise_done(args_done(&args, rc), cst.stuck > 0);
 }
