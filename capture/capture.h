@@ -177,6 +177,10 @@ struct ps_capture_stats {
 	uint64_t hash_bytes; /* bytes hashed */
 	uint64_t hash_over;  /* files over the budget, not read */
 	uint64_t hash_ns;    /* time spent reading and hashing */
+	/* the hidden-pid sweep */
+	int sweep_sched;	 /* ids were first asked of the scheduler (census agreed) */
+	uint64_t sweep_answered; /* unknown ids that answered (threads and processes
+				    started during the walk, hidden ones) */
 };
 
 /*

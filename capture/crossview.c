@@ -68,8 +68,8 @@ struct census {
 	int64_t nlink, nlink_base, tg_nlink, tg_listed;
 	int64_t threads_loadavg, threads_task;
 	int64_t sweep_to;
-	uint64_t sweep_ns, sweep_found;
-	int sweep_full, swept;
+	uint64_t sweep_ns, sweep_found, sweep_answered;
+	int sweep_full, swept, sweep_sched;
 	struct ps_buf root_options; /* the root's mount options (hidepid=...) */
 };
 
@@ -355,11 +355,19 @@ int ps_xv_full_sweep(const struct ps_xv *xv)
 	return xv->c.tg_nlink != xv->c.tg_listed || xv->c.threads_loadavg != xv->c.threads_task;
 }
 
-void ps_xv_sweep_done(struct ps_xv *xv, int64_t limit, uint64_t ns, uint64_t found)
+int ps_xv_census_agrees(const struct ps_xv *xv)
+{
+	return xv && xv->c.taken && xv->c.comparable && !ps_xv_full_sweep(xv);
+}
+
+void ps_xv_sweep_done(struct ps_xv *xv, int64_t limit, uint64_t ns, uint64_t found, int sched,
+		      uint64_t answered)
 {
 	if (!xv)
 		return;
 	xv->c.swept = 1;
+	xv->c.sweep_sched = sched;
+	xv->c.sweep_answered = answered;
 	xv->c.sweep_full = ps_xv_full_sweep(xv);
 	xv->c.sweep_to = limit;
 	xv->c.sweep_ns = ns;
@@ -706,8 +714,11 @@ void ps_xv_finish(struct ps_xv *xv, int rootfd, struct ps_buf *out)
 	ps_buf_addf(out, ",\"sweep\":%s,\"sweep_full\":%s,", c->swept ? "true" : "false",
 		    c->sweep_full ? "true" : "false");
 	add_num(out, "sweep_to", c->sweep_to);
-	ps_buf_addf(out, ",\"sweep_ns\":%llu,\"sweep_found\":%llu},\n\"processes\":[",
-		    (unsigned long long)c->sweep_ns, (unsigned long long)c->sweep_found);
+	ps_buf_addf(out,
+		    ",\"sweep_ns\":%llu,\"sweep_found\":%llu,\"sweep_probe\":\"%s\","
+		    "\"sweep_answered\":%llu},\n\"processes\":[",
+		    (unsigned long long)c->sweep_ns, (unsigned long long)c->sweep_found,
+		    c->sweep_sched ? "sched" : "stat", (unsigned long long)c->sweep_answered);
 
 	/* every id some view saw, but the threads only a task/ listing saw */
 	uint32_t *v = ps_xmalloc((xv->n ? xv->n : 1) * sizeof(*v));

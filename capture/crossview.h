@@ -47,8 +47,13 @@ void ps_xv_see(struct ps_xv *xv, int64_t id, unsigned view);
 /* Do the counts of the census disagree with its listing (or were they never
  * stable)?  Then the hidden-pid sweep goes on up to pid_max. */
 int ps_xv_full_sweep(const struct ps_xv *xv);
-/* What the sweep did: highest id probed, time taken, pids it found. */
-void ps_xv_sweep_done(struct ps_xv *xv, int64_t limit, uint64_t ns, uint64_t found);
+/* Did the census vouch for the listing: counts taken in the initial pid
+ * namespace that agree with it?  Then the sweep asks the scheduler first. */
+int ps_xv_census_agrees(const struct ps_xv *xv);
+/* What the sweep did: highest id probed, time taken, pids it found, whether
+ * it asked the scheduler first, unknown ids that answered. */
+void ps_xv_sweep_done(struct ps_xv *xv, int64_t limit, uint64_t ns, uint64_t found, int sched,
+		      uint64_t answered);
 
 /*
  * ps_xv_masked - is /proc/<pid> masked?  A mount at or below it in our own
@@ -85,8 +90,7 @@ void ps_xv_argv0_result(struct ps_xv *xv, int pid, int same);
 #define PS_XV_PROTO_MAX 32
 size_t ps_xv_sockproto(int pidfd, int fd, uint64_t inode, char *proto);
 /* Record that protocol name for fd/<fd> of pid. */
-void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto,
-		  size_t n);
+void ps_xv_socket(struct ps_xv *xv, int pid, int fd, uint64_t inode, const char *proto, size_t n);
 
 /*
  * ps_xv_finish - re-check the pids named by children/parent views that no

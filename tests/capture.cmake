@@ -2,7 +2,7 @@
 # The fixture tests walk samples/proc-fixture through --root; the live tests
 # fork processes with known argv/env/fds/threads and capture them from /proc.
 ps_test(test_capture_fixture test_capture_fixture.c LIBS ps_capture)
-ps_test(test_capture_live test_capture_live.c LIBS ps_capture Threads::Threads)
+ps_test(test_capture_live test_capture_live.c LIBS ps_capture Threads::Threads INSIDE capture)
 # Capture never hangs (issue 8.1): a FUSE file system that blocks on command
 # (tests/hangfs.c, libfuse3-dev) under a victim's executable or open file.
 pkg_check_modules(FUSE3 REQUIRED IMPORTED_TARGET fuse3)

@@ -8,6 +8,7 @@
  * extra threads, then reports its port on fd 9 and waits to be killed.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture_int.h"
 #include "procfs.h"
 #include "test_capture_rec.h"
 
@@ -451,6 +453,12 @@ static void live_full(void)
 			nnet++;
 	}
 	CHECK(nnet >= 1);
+	/* The sweep met the late child and the late thread (unknown to the
+	 * walk, alive), whichever probe it used: the scheduler when the census
+	 * agreed (the usual case), an fstatat of every id when it did not. */
+	printf("sweep: probe %s, %llu unknown ids answered\n", st.sweep_sched ? "sched" : "stat",
+	       (unsigned long long)st.sweep_answered);
+	CHECK(st.sweep_answered >= 2);
 	CHECK(rc.progress_calls >= 1);
 	CHECK_INT(rc.last_done, rc.last_total);
 	rec_free(&rc);
@@ -463,6 +471,74 @@ static void live_full(void)
 		waitpid(late_child, NULL, 0);
 	}
 	stop_child(&c);
+}
+
+/* The sweep's cheap probe against what procfs says of the same ids. */
+static int lookup_knows(int id)
+{
+	char name[32];
+	struct stat sb;
+	snprintf(name, sizeof(name), "/proc/%d", id);
+	return lstat(name, &sb) == 0;
+}
+
+static void *idle_fn(void *arg)
+{
+	int *fd = arg;
+	char c;
+	while (read(*fd, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void live_sched_knows(void)
+{
+	CHECK_INT(ps_cap_sched_knows(getpid()), 1);
+	CHECK_INT(ps_cap_sched_knows(1), 1);
+	CHECK_INT(ps_cap_sched_knows(0), 0);
+	CHECK_INT(ps_cap_sched_knows(-1), 0);
+	/* a thread's id (procfs answers /proc/<tid> too) */
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, idle_fn, &pfd[0]) == 0);
+	int tid = 0; /* the task of ours that is not the main thread */
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		char *e;
+		long v = strtol(de->d_name, &e, 10);
+		if (*e == '\0' && v > 0 && v != getpid())
+			tid = (int)v;
+	}
+	if (d)
+		closedir(d);
+	CHECK(tid > 0);
+	CHECK_INT(ps_cap_sched_knows(tid), 1);
+	CHECK_INT(lookup_knows(tid), 1);
+	close(pfd[1]);
+	pthread_join(t, NULL);
+	close(pfd[0]);
+	/* a zombie is known to both; once reaped, to neither */
+	pid_t z = fork();
+	if (z == 0)
+		_exit(0);
+	CHECK(z > 0);
+	siginfo_t si;
+	CHECK(waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) == 0);
+	CHECK_INT(ps_cap_sched_knows(z), 1);
+	CHECK_INT(lookup_knows(z), 1);
+	CHECK(waitpid(z, NULL, 0) == z);
+	CHECK_INT(ps_cap_sched_knows(z), 0);
+	CHECK_INT(lookup_knows(z), 0);
+	/* no id at or past pid_max is ever given out */
+	struct ps_buf f = PS_BUF_INIT;
+	uint64_t pid_max = 0;
+	CHECK(ps_read_at(AT_FDCWD, "/proc/sys/kernel/pid_max", &f, 0, NULL) == 0 &&
+	      ps_u64_file_parse(f.buf, f.len, &pid_max) == 0);
+	CHECK_INT(ps_cap_sched_knows((int)pid_max), 0);
+	CHECK_INT(ps_cap_sched_knows((int)pid_max + 1000), 0);
+	ps_buf_release(&f);
 }
 
 static void live_host_facts(void)
@@ -481,6 +557,7 @@ static void live_host_facts(void)
 	ps_buf_release(&f);
 }
 
-static const struct t_case t_cases[] = {T(live_child), T(live_exited_pid), T(live_partial),
-					T(live_full),  T(live_host_facts), {0, 0}};
+static const struct t_case t_cases[] = {T(live_child), T(live_exited_pid),  T(live_partial),
+					T(live_full),  T(live_sched_knows), T(live_host_facts),
+					{0, 0}};
 T_MAIN(t_cases)
