@@ -236,10 +236,11 @@ static void test_link_targets(void)
 			  0);
 		CHECK(out.len == LEN + 1 && memcmp(out.buf, want, LEN) == 0);
 	}
-	/* procsnap index of the archive makes the same file */
-	CHECK_INT(tu_sh(NULL, "%s index -o %s/r.db %s 2>/dev/null && cmp %s %s/r.db", tu_procsnap(),
-			d, snap, db, d),
-		  0);
+	/* procsnap index of the archive makes the same rows */
+	char rdb[600];
+	snprintf(rdb, sizeof(rdb), "%s/r.db", d);
+	CHECK_INT(tu_sh(NULL, "%s index -o %s %s 2>/dev/null", tu_procsnap(), rdb, snap), 0);
+	CHECK_INT(tu_index_same(db, rdb), 0);
 	tu_victim_stop(&v);
 }
 

@@ -257,6 +257,26 @@ long long tu_sql_int(const char *db, const char *fmt, ...)
 	return v;
 }
 
+int tu_index_same(const char *captured, const char *rebuilt)
+{
+	static int n;
+	char d[600];
+	snprintf(d, sizeof(d), "%s/same.%d", tu_tmpdir(), n++);
+	if (tu_sql_int(captured, "SELECT count(*) FROM snapshots WHERE archive_sha256 IS NULL") !=
+		0 ||
+	    tu_sql_int(rebuilt,
+		       "SELECT count(*) FROM snapshots WHERE archive_sha256 IS NOT NULL") != 0)
+		return -1;
+	return tu_sh(
+		   NULL,
+		   "mkdir %s && cp %s %s/c.db && sqlite3 %s/c.db 'UPDATE snapshots SET "
+		   "archive_sha256 = NULL' && sqlite3 %s/c.db .dump > %s/c.sql && sqlite3 %s .dump "
+		   "> %s/r.sql && test -s %s/r.sql && cmp -s %s/c.sql %s/r.sql && rm -r %s",
+		   d, captured, d, d, d, d, rebuilt, d, d, d, d, d) == 0
+		   ? 0
+		   : -1;
+}
+
 int tu_slurp(const char *path, struct ps_buf *b)
 {
 	ps_buf_reset(b);

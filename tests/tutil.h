@@ -69,6 +69,11 @@ long long tu_sql_int(const char *db, const char *fmt, ...) __attribute__((format
 /* Read a whole file into b; 0 or -1. */
 int tu_slurp(const char *path, struct ps_buf *b);
 
+/* The index a capture wrote and one rebuilt from its archive by `procsnap
+ * index`: the capture's records the archive's SHA-256, the rebuilt one none,
+ * and in every other row they are equal (`sqlite3 .dump`).  0 when so. */
+int tu_index_same(const char *captured, const char *rebuilt);
+
 /* Sort the lines of b (no trailing newline), in place. */
 void tu_sort_lines(struct ps_buf *b);
 /* The findings of a `triage -f csv` output (rule,severity,snapshot_id,pid,
