@@ -41,6 +41,10 @@ struct cli_snaps {
 };
 /* 0, or 2 with one line printed (prefixed by cmd); release with cli_snaps_close. */
 int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out);
+/* The same with ps_snap_open_with's flags (report: PS_SNAP_ANY_ARCHIVE, as it
+ * compares the archive beside the index itself). */
+int cli_snaps_open_with(const char *cmd, unsigned flags, int n, char **paths,
+			struct cli_snaps *out);
 void cli_snaps_close(struct cli_snaps *s);
 /* `query`'s output helpers: an aligned-table cell (escaped for the terminal
  * by ps_buf_add_term, *width its display columns; malloc'ed), an RFC 4180

@@ -669,7 +669,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		return args_done(&args, src);
 
 	struct ps_buf defname = PS_BUF_INIT, tmp = PS_BUF_INIT, meta = PS_BUF_INIT,
-		      summary = PS_BUF_INIT, dbpath = PS_BUF_INIT;
+		      summary = PS_BUF_INIT, dbpath = PS_BUF_INIT, stale = PS_BUF_INIT;
 	struct sink_ctx sc;
 	struct ps_err err = {0, ""};
 	struct ps_writer *w = NULL;
@@ -726,6 +726,18 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		if (!force && access(out, F_OK) == 0) {
 			rc = cli_fail("capture", "%s exists (use --force to replace it)", out);
 			goto out;
+		}
+		/* With --no-index an index already beside the output would
+		 * describe another archive: refused, or removed with --force. */
+		if (no_index) {
+			ps_buf_addf(&stale, "%s.db", out);
+			if (!force && access(stale.buf, F_OK) == 0) {
+				rc = cli_fail("capture",
+					      "%s exists, an index of another archive (use --force "
+					      "to remove it)",
+					      stale.buf);
+				goto out;
+			}
 		}
 		char *dcopy = ps_xstrdup(out), *bcopy = ps_xstrdup(out);
 		const char *dir = dirname(dcopy), *base = basename(bcopy);
@@ -838,6 +850,13 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 			ps_err_set(&err, errno, "cannot rename to %s: %s", out, strerror(errno));
 			goto fail;
 		}
+		if (stale.len && unlink(stale.buf) < 0 && errno != ENOENT) {
+			ps_err_set(&err, errno,
+				   "archive %s written, but %s (another archive's index) "
+				   "could not be removed: %s",
+				   out, stale.buf, strerror(errno));
+			goto fail;
+		}
 		fsync(dirfd);
 		cli_tmp_del(tmp.buf);
 		ps_buf_reset(&tmp);
@@ -878,6 +897,7 @@ out:
 		close(dirfd);
 	ps_buf_release(&defname);
 	ps_buf_release(&tmp);
+	ps_buf_release(&stale);
 	ps_buf_release(&meta);
 	ps_buf_release(&summary);
 	ps_buf_release(&dbpath);

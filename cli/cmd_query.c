@@ -525,12 +525,17 @@ fail:
 
 int cli_snaps_open(const char *cmd, int n, char **paths, struct cli_snaps *out)
 {
+	return cli_snaps_open_with(cmd, 0, n, paths, out);
+}
+
+int cli_snaps_open_with(const char *cmd, unsigned flags, int n, char **paths, struct cli_snaps *out)
+{
 	struct ps_err err = {0, ""};
 	out->n = n;
 	out->snaps = ps_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*out->snaps));
 	out->db = NULL;
 	for (int i = 0; i < n; i++) {
-		if (ps_snap_open(paths[i], &out->snaps[i], &err) < 0) {
+		if (ps_snap_open_with(paths[i], flags, &out->snaps[i], &err) < 0) {
 			cli_fail(cmd, "%s", err.msg);
 			goto fail;
 		}

@@ -457,19 +457,22 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 
 	/* The archive, and the SHA-256 recorded in the index beside it. */
 	char recorded[80] = "";
-	struct ps_buf archive = PS_BUF_INIT;
+	struct ps_buf archive = PS_BUF_INIT, unusable = PS_BUF_INIT;
 	if (strcmp(arg, "-") == 0) {
 		ps_buf_adds(&archive, "-");
 	} else {
 		struct ps_snap *s = NULL;
 		struct ps_err err = {0, ""};
-		if (ps_snap_open(arg, &s, &err) == 0) {
+		if (ps_snap_open_with(arg, PS_SNAP_ANY_ARCHIVE, &s, &err) == 0) {
 			sql1(ps_snap_db(s),
 			     "SELECT archive_sha256 FROM snapshots ORDER BY snapshot_id", recorded,
 			     sizeof(recorded));
 			if (ps_snap_archive(s))
 				ps_buf_adds(&archive, ps_snap_archive(s));
 			ps_snap_close(s);
+		} else if (err.code != ENOENT) {
+			/* an index is there but cannot be used: say why, not "none" */
+			ps_buf_adds(&unusable, err.msg);
 		}
 		if (!archive.len) {
 			size_t l = strlen(arg);
@@ -549,8 +552,18 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 		}
 	}
 	if (!sha_checked) {
-		printf("SHA-256 not checked: no recorded hash (pass --sha256 HEX); file is %s\n",
-		       shahex);
+		if (unusable.len) {
+			ps_buf_reset(&v.esc);
+			ps_escape(&v.esc, unusable.buf, unusable.len);
+			printf(
+			    "SHA-256 not checked: the index is unusable (%s); pass --sha256 HEX; "
+			    "file is %s\n",
+			    v.esc.buf, shahex);
+		} else {
+			printf("SHA-256 not checked: no recorded hash (pass --sha256 HEX); file is "
+			       "%s\n",
+			       shahex);
+		}
 		rc = 1;
 	}
 	ps_buf_reset(&v.esc);
@@ -579,6 +592,7 @@ out:
 	ps_buf_release(&v.path);
 	ps_buf_release(&v.esc);
 	ps_buf_release(&archive);
+	ps_buf_release(&unusable);
 	free(v.hit);
 	return rc;
 }

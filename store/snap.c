@@ -63,7 +63,38 @@ int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_er
 	return 0;
 }
 
+/* Is the archive beside an index of one snapshot the size it records? */
+static int archive_matches(struct ps_snap *s, struct ps_err *err)
+{
+	struct stat st;
+	sqlite3_stmt *q;
+	int64_t want = -1;
+	int n = 0;
+	if (!s->archive || stat(s->archive, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    sqlite3_prepare_v2(s->db, "SELECT archive_size FROM snapshots LIMIT 2", -1, &q, NULL) !=
+		SQLITE_OK)
+		return 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		n++;
+		if (sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+			want = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (n != 1 || want < 0 || want == (int64_t)st.st_size)
+		return 0;
+	return ps_err_set(err, EINVAL,
+			  "%s is %lld bytes but its index %s describes %lld: truncated or "
+			  "replaced, or another archive's index (procsnap verify checks it; "
+			  "procsnap index --force indexes it as it is)",
+			  s->archive, (long long)st.st_size, s->index, (long long)want);
+}
+
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
+{
+	return ps_snap_open_with(path, 0, sp, err);
+}
+
+int ps_snap_open_with(const char *path, unsigned flags, struct ps_snap **sp, struct ps_err *err)
 {
 	struct ps_snap *s = ps_xcalloc(1, sizeof(*s));
 	sqlite3_stmt *q;
@@ -83,6 +114,8 @@ int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err)
 		free(s->archive);
 		s->archive = NULL;
 	}
+	if (!(flags & PS_SNAP_ANY_ARCHIVE) && archive_matches(s, err) < 0)
+		goto fail;
 	*sp = s;
 	return 0;
 fail:

@@ -306,6 +306,12 @@ struct ps_snap;
  * recorded in it).  The index is opened with ps_index_open.  0 or -1 with a
  * one-line err. */
 int ps_snap_open(const char *path, struct ps_snap **sp, struct ps_err *err);
+/* The same; the archive beside an index of one snapshot must have the size
+ * the index records (else it is another archive's index, or the archive was
+ * cut or changed since: an error naming both), unless flags has
+ * PS_SNAP_ANY_ARCHIVE (verify, which checks the archive itself). */
+#define PS_SNAP_ANY_ARCHIVE 1u
+int ps_snap_open_with(const char *path, unsigned flags, struct ps_snap **sp, struct ps_err *err);
 struct sqlite3 *ps_snap_db(struct ps_snap *s);
 const char *ps_snap_archive(struct ps_snap *s); /* may be NULL */
 /* Exact bytes of a member (a symlink: its target; a hardlink: the data it

@@ -421,6 +421,68 @@ static void test_output_safety(void)
 }
 
 /* A full file system: one line, status 2, nothing left behind. */
+/* An index beside an archive it does not describe (another capture's, or
+ * one left by an earlier capture to the same name): refused by what reads
+ * through it, named by verify, never created by capture --no-index. */
+static void test_wrong_index(void)
+{
+	const char *d = tu_tmpdir();
+	const char *p = tu_procsnap();
+	CHECK_INT(
+	    tu_sh(NULL,
+		  "cd %s && %s capture -q -o a.tar.zst --root %s 2>/dev/null && %s capture -q "
+		  "--no-index -o b.tar.zst --root %s/../diff-b 2>/dev/null && cp a.tar.zst.db "
+		  "b.tar.zst.db",
+		  d, p, FIXTURE, p, FIXTURE),
+	    0);
+	const char *cmds[] = {"info b.tar.zst",
+			      "ls b.tar.zst",
+			      "cat b.tar.zst proc/meminfo",
+			      "query b.tar.zst 'SELECT 1'",
+			      "triage b.tar.zst",
+			      "ps b.tar.zst",
+			      "query b.tar.zst.db 'SELECT 1'"};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		CHECK_INT(tu_sh(&out, "cd %s && %s %s 2>&1 >/dev/null", d, p, cmds[i]), 2);
+		if (!strstr(out.buf, "but its index b.tar.zst.db describes") ||
+		    memchr(out.buf, '\n', out.len) != out.buf + out.len - 1)
+			fprintf(stderr, "%s: %s", cmds[i], out.buf);
+		CHECK(strstr(out.buf, "b.tar.zst is ") != NULL);
+		CHECK(strstr(out.buf, "but its index b.tar.zst.db describes") != NULL);
+	}
+	/* verify reads the archive itself: the recorded SHA-256 is not its own */
+	CHECK_INT(tu_sh(&out, "cd %s && %s verify b.tar.zst", d, p), 1);
+	CHECK(strstr(out.buf, "SHA-256 MISMATCH: index records ") != NULL);
+	/* a capture to that name with --no-index: refused, or the index removed */
+	CHECK_INT(tu_sh(&out,
+			"cd %s && rm b.tar.zst && %s capture -q --no-index -o b.tar.zst "
+			"--root %s 2>&1",
+			d, p, FIXTURE),
+		  2);
+	CHECK(strstr(out.buf, "b.tar.zst.db exists, an index of another archive") != NULL);
+	char b[600], bdb[610];
+	snprintf(b, sizeof(b), "%s/b.tar.zst", d);
+	snprintf(bdb, sizeof(bdb), "%s.db", b);
+	CHECK(access(b, F_OK) != 0);
+	CHECK_INT(tu_sh(NULL,
+			"cd %s && %s capture -q --force --no-index -o b.tar.zst --root %s "
+			">/dev/null 2>&1",
+			d, p, FIXTURE),
+		  0);
+	CHECK(access(b, F_OK) == 0);
+	CHECK(access(bdb, F_OK) != 0);
+	/* an index of another schema: verify says it is unusable, not absent */
+	CHECK_INT(
+	    tu_sh(NULL,
+		  "cd %s && cp a.tar.zst c.tar.zst && cp a.tar.zst.db c.tar.zst.db && sqlite3 "
+		  "c.tar.zst.db 'PRAGMA user_version = 4'",
+		  d),
+	    0);
+	CHECK_INT(tu_sh(&out, "cd %s && %s verify c.tar.zst", d, p), 1);
+	CHECK(strstr(out.buf, "SHA-256 not checked: the index is unusable (") != NULL);
+	CHECK(strstr(out.buf, "no recorded hash") == NULL);
+}
+
 static void test_full_disk(void)
 {
 	const char *d = tu_tmpdir();
@@ -622,6 +684,7 @@ static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_fixture_deterministic),
 				      T(test_index_identical),
 				      T(test_output_safety),
+				      T(test_wrong_index),
 				      T(test_full_disk),
 				      T(test_verify),
 				      T(test_exe_bodies),
