@@ -94,8 +94,16 @@ void cli_tmp_del(const char *path);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Usage error: message plus "try 'procsnap help CMD'"; returns 2. */
+/* Usage error: the message and "(try 'procsnap help CMD')", one line; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long returned '?' (opterr is 0): name the option and what is wrong
+ * with it (unknown, argument missing or not taken) as a usage error; 2. */
+struct option;
+int cli_bad_option(const char *cmd, const char *optstring, const struct option *longopts,
+		   char **argv);
+/* For commands without options: a usage error naming the first argument
+ * that looks like one (before "--"), or 0. */
+int cli_no_options(const char *cmd, int argc, char **argv);
 /* Does argv ask for --help/-h?  Prints `help` to stdout if so. */
 int cli_want_help(int argc, char **argv, const char *help);
 

@@ -500,7 +500,7 @@ static int parse_args(const struct ps_cli *cli, int argc, char **argv, struct ca
 			fputs(help, stdout);
 			return args_done(a, 0);
 		default:
-			return args_done(a, cli_usage("capture", "bad option"));
+			return args_done(a, cli_bad_option("capture", "o:fp:x:qh", longopts, argv));
 		}
 	}
 	if (optind < argc)

@@ -131,7 +131,7 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
-			rc = cli_usage("diff", "bad option");
+			rc = cli_bad_option("diff", "h", longopts, argv);
 			goto out;
 		}
 	}

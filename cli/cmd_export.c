@@ -327,7 +327,7 @@ int cmd_export(const struct ps_cli *cli, int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		default:
-			return cli_usage("export", "bad option");
+			return cli_bad_option("export", "F:z:o:fqh", longopts, argv);
 		}
 	}
 	if (!o.dir)

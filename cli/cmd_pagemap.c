@@ -348,7 +348,7 @@ int cmd_pagemap(const struct ps_cli *cli, int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		} else
-			return cli_usage("pagemap", "bad option");
+			return cli_bad_option("pagemap", "m:f:h", longopts, argv);
 	}
 	if (argc - optind != 2)
 		return cli_usage("pagemap", "expects SNAP PID");

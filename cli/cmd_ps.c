@@ -892,7 +892,7 @@ int cmd_ps(const struct ps_cli *cli, int argc, char **argv)
 			fputs(ps_help, stdout);
 			return 0;
 		} else {
-			return cli_usage("ps", "bad option");
+			return cli_bad_option("ps", "tLo:s:f:h", longopts, argv);
 		}
 	}
 	if (argc - optind != 1)

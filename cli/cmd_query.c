@@ -613,7 +613,7 @@ int cmd_query(const struct ps_cli *cli, int argc, char **argv)
 			fputs(query_help, stdout);
 			return 0;
 		} else {
-			return cli_usage("query", "bad option");
+			return cli_bad_option("query", "+F:f:h", longopts, argv);
 		}
 	}
 	int nops = argc - optind;
@@ -680,7 +680,7 @@ int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
 			fputs(merge_help, stdout);
 			return 0;
 		} else
-			return cli_usage("merge", "bad option");
+			return cli_bad_option("merge", "fh", longopts, argv);
 	}
 	if (argc - optind < 2)
 		return cli_usage("merge", "expects OUT.db and at least one SNAP");

@@ -39,7 +39,7 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 			fputs(index_help, stdout);
 			return 0;
 		} else
-			return cli_usage("index", "bad option");
+			return cli_bad_option("index", "o:fh", longopts, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage("index", "expects one ARCHIVE");
@@ -108,6 +108,8 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 	(void)cli;
 	if (cli_want_help(argc, argv, info_help))
 		return 0;
+	if (cli_no_options("info", argc, argv))
+		return 2;
 	if (argc != 2)
 		return cli_usage("info", "expects one SNAP");
 	struct ps_snap *s;
@@ -213,7 +215,7 @@ int cmd_ls(const struct ps_cli *cli, int argc, char **argv)
 			fputs(ls_help, stdout);
 			return 0;
 		} else
-			return cli_usage("ls", "bad option");
+			return cli_bad_option("ls", "lh", longopts, argv);
 	}
 	if (argc - optind < 1 || argc - optind > 2)
 		return cli_usage("ls", "expects SNAP [GLOB]");
@@ -288,6 +290,8 @@ int cmd_cat(const struct ps_cli *cli, int argc, char **argv)
 	(void)cli;
 	if (cli_want_help(argc, argv, cat_help))
 		return 0;
+	if (cli_no_options("cat", argc, argv))
+		return 2;
 	if (argc != 3)
 		return cli_usage("cat", "expects SNAP PATH");
 	struct ps_snap *s;

@@ -1154,7 +1154,7 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 			fputs(report_help, stdout);
 			return 0;
 		} else {
-			return cli_usage("report", "bad option");
+			return cli_bad_option("report", "o:h", longopts, argv);
 		}
 	}
 	int nsnap = argc - optind;

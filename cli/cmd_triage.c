@@ -734,7 +734,7 @@ int cmd_triage(const struct ps_cli *cli, int argc, char **argv)
 			return 0;
 		} else {
 			free(want);
-			return cli_usage("triage", "bad option");
+			return cli_bad_option("triage", "f:r:s:lh", longopts, argv);
 		}
 	}
 	int nsnap = argc - optind;

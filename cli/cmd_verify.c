@@ -447,7 +447,7 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		} else
-			return cli_usage("verify", "bad option");
+			return cli_bad_option("verify", "h", longopts, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage("verify", "expects one SNAP");

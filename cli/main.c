@@ -7,6 +7,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -49,12 +50,14 @@ static void usage(FILE *f)
 
 /* "procsnap: cmd: message" on one line: a message may name a path or a
  * value from a snapshot, so it is escaped for the terminal as a whole. */
-static void vmessage(const char *cmd, const char *fmt, va_list ap)
+static void vmessage(const char *cmd, int try_help, const char *fmt, va_list ap)
 {
 	struct ps_buf m = PS_BUF_INIT, out = PS_BUF_INIT;
 	ps_buf_vaddf(&m, fmt, ap);
 	ps_buf_addf(&out, "procsnap: %s: ", cmd);
 	ps_buf_add_term(&out, m.buf, m.len);
+	if (try_help)
+		ps_buf_addf(&out, " (try 'procsnap help %s')", cmd);
 	ps_buf_addc(&out, '\n');
 	fwrite(out.buf, 1, out.len, stderr);
 	ps_buf_release(&m);
@@ -65,7 +68,7 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(cmd, fmt, ap);
+	vmessage(cmd, 0, fmt, ap);
 	va_end(ap);
 	return 2;
 }
@@ -74,10 +77,44 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmessage(cmd, fmt, ap);
+	vmessage(cmd, 1, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "(try 'procsnap help %s')\n", cmd);
 	return 2;
+}
+
+int cli_bad_option(const char *cmd, const char *optstring, const struct option *longopts,
+		   char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	if (arg && strncmp(arg, "--", 2) == 0) {
+		/* a long option getopt_long knows failed only by its argument */
+		size_t n = strcspn(arg + 2, "=");
+		for (const struct option *o = longopts; o && o->name; o++)
+			if (strlen(o->name) == n && strncmp(o->name, arg + 2, n) == 0)
+				return o->has_arg == no_argument
+					   ? cli_usage(cmd, "option '--%s' takes no argument",
+						       o->name)
+					   : cli_usage(cmd, "option '--%s' needs an argument",
+						       o->name);
+		return cli_usage(cmd, "unknown option '%.*s'", (int)(n + 2), arg);
+	}
+	const char *o = optopt > 0 && optopt < 128 ? strchr(optstring, optopt) : NULL;
+	if (o && o[1] == ':')
+		return cli_usage(cmd, "option '-%c' needs an argument", optopt);
+	if (optopt > 32 && optopt < 127)
+		return cli_usage(cmd, "unknown option '-%c'", optopt);
+	return cli_usage(cmd, "unknown option '%s'", arg ? arg : "?");
+}
+
+int cli_no_options(const char *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage(cmd, "unknown option '%s'", argv[i]);
+	}
+	return 0;
 }
 
 int cli_want_help(int argc, char **argv, const char *help)
@@ -91,6 +128,17 @@ int cli_want_help(int argc, char **argv, const char *help)
 		}
 	}
 	return 0;
+}
+
+/* "procsnap: <what> '<arg>' (try 'procsnap help')": before any command, one
+ * line, the argument escaped for the terminal. */
+static int top_fail(const char *what, const char *arg)
+{
+	struct ps_buf m = PS_BUF_INIT;
+	ps_buf_add_term(&m, arg, strlen(arg));
+	fprintf(stderr, "procsnap: %s '%s' (try 'procsnap help')\n", what, m.buf);
+	ps_buf_release(&m);
+	return 2;
 }
 
 static const struct cmd *find(const char *name)
@@ -127,14 +175,15 @@ int main(int argc, char **argv)
 			printf("procsnap %s\n", PROCSNAP_VERSION);
 			return 0;
 		} else {
-			usage(stderr);
-			return 2;
+			return top_fail("unknown option", argv[i]);
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
 		return 2;
 	}
+	/* Commands name a bad option themselves (cli_bad_option), in one line. */
+	opterr = 0;
 	const struct cmd *c;
 	int rc;
 	if (strcmp(argv[i], "help") == 0) {
@@ -149,11 +198,8 @@ int main(int argc, char **argv)
 		rc = c->fn(&cli, 2, hv);
 	} else {
 		c = find(argv[i]);
-		if (!c) {
-			fprintf(stderr, "procsnap: '%s' is not a command\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
+		if (!c)
+			return top_fail("no command", argv[i]);
 		rc = c->fn(&cli, argc - i, argv + i);
 	}
 	/* A full disk or closed pipe on stdout must not look like success. */

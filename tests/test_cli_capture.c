@@ -483,6 +483,43 @@ static void test_wrong_index(void)
 	CHECK(strstr(out.buf, "no recorded hash") == NULL);
 }
 
+/* Usage errors: one line each, naming the option and what is wrong with it. */
+static void test_usage_errors(void)
+{
+	static const char *const cmds[] = {"capture", "index",	"info",	  "ls",	    "cat",
+					   "query",   "merge",	"export", "verify", "diff",
+					   "pagemap", "triage", "ps",	  "report"};
+	char want[200];
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		CHECK_INT(tu_sh(&out, "%s %s --bogus x 2>&1 >/dev/null", tu_procsnap(), cmds[i]),
+			  2);
+		snprintf(want, sizeof(want),
+			 "procsnap: %s: unknown option '--bogus' (try 'procsnap help %s')\n",
+			 cmds[i], cmds[i]);
+		if (strcmp(out.buf, want) != 0)
+			fprintf(stderr, "%s: got '%s'\n", cmds[i], out.buf);
+		CHECK_STR(out.buf, want);
+	}
+	static const char *const cases[][2] = {
+	    {"--bogus", "procsnap: unknown option '--bogus' (try 'procsnap help')\n"},
+	    {"frob x", "procsnap: no command 'frob' (try 'procsnap help')\n"},
+	    {"export -o",
+	     "procsnap: export: option '-o' needs an argument (try 'procsnap help export')\n"},
+	    {"verify --sha256",
+	     "procsnap: verify: option '--sha256' needs an argument (try 'procsnap help "
+	     "verify')\n"},
+	    {"capture --force=1 -o x",
+	     "procsnap: capture: option '--force' takes no argument (try 'procsnap help "
+	     "capture')\n"},
+	    {"index -x a", "procsnap: index: unknown option '-x' (try 'procsnap help index')\n"},
+	    {"index", "procsnap: index: expects one ARCHIVE (try 'procsnap help index')\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK_INT(tu_sh(&out, "%s %s 2>&1 >/dev/null", tu_procsnap(), cases[i][0]), 2);
+		CHECK_STR(out.buf, cases[i][1]);
+	}
+}
+
 static void test_full_disk(void)
 {
 	const char *d = tu_tmpdir();
@@ -685,6 +722,7 @@ static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_index_identical),
 				      T(test_output_safety),
 				      T(test_wrong_index),
+				      T(test_usage_errors),
 				      T(test_full_disk),
 				      T(test_verify),
 				      T(test_exe_bodies),
