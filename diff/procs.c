@@ -156,7 +156,7 @@ static int create_work_tables(struct dctx *c)
 			  "CREATE TABLE ident(side INT, pid INT, ord INT, field TEXT, value TEXT, "
 			  "num INT, cls INT);"
 			  "CREATE TABLE fds(side INT, pid INT, fd INT, target TEXT);"
-			  "CREATE TABLE thr(side INT, pid INT, tid INT, name TEXT);"
+			  "CREATE TABLE thr(side INT, pid INT, tid INT, starttime INT, name TEXT);"
 			  "CREATE TABLE maps(side INT, pid INT, start TEXT, end TEXT, perms TEXT, "
 			  "offset INT, inode INT, path TEXT, present INT, swapped INT, "
 			  "soft_dirty INT);"
@@ -673,9 +673,9 @@ static int fill_from_tables(struct dctx *c)
 			    "s.pid AND s.rel = 'fd/' || t.fd WHERE s.rel GLOB 'fd/*';\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
-			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s CROSS JOIN "
-			    "%s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid AND "
-			    "s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
+			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.starttime, t.name FROM src "
+			    "s CROSS JOIN %s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid "
+			    "AND s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
 			    side, x, sid[side]);
 		/* start/end as 16 hex digits, so text order is address order */
 		ps_buf_addf(
@@ -854,15 +854,19 @@ static int compare_threads(struct dctx *c)
 	sqlite3_stmt *q;
 	if (ps_dx_prep(
 		c, &q,
-		"SELECT x.pid, x.tid, x.name, 0 FROM thr x WHERE x.side = 0 AND NOT EXISTS "
-		"(SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND y.tid = x.tid) "
-		"UNION ALL SELECT y.pid, y.tid, y.name, 1 FROM thr y WHERE y.side = 1 AND NOT "
-		"EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND x.pid = y.pid AND "
-		"x.tid = y.tid) ORDER BY 1, 2") < 0)
+		"SELECT x.pid, x.tid, x.name, 0, x.starttime FROM thr x WHERE x.side = 0 AND "
+		"NOT EXISTS (SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND "
+		"y.tid = x.tid) UNION ALL SELECT y.pid, y.tid, y.name, 1, y.starttime FROM "
+		"thr y WHERE y.side = 1 AND NOT EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 "
+		"AND x.pid = y.pid AND x.tid = y.tid) ORDER BY 1, 2") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_THREADS);
 		ps_di_int(it, "tid", sqlite3_column_int64(q, 1));
+		if (sqlite3_column_type(q, 4) == SQLITE_NULL)
+			ps_di_null(it, "starttime");
+		else
+			ps_di_int(it, "starttime", sqlite3_column_int64(q, 4));
 		ps_di_cstr(it, "change", sqlite3_column_int(q, 3) ? "started" : "exited");
 		ps_di_cstr(it, "name", (const char *)sqlite3_column_text(q, 2));
 	}
