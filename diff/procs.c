@@ -6,9 +6,11 @@
  * Every structured comparison is one SQL join keyed by (pid, key) between
  * the A rows (side 0) and the B rows (side 1) of a work table in the
  * in-memory database: ident(pid, field), fds(pid, fd), maps(pid, start),
- * thr(pid, tid), env(pid, name), limits(pid, name).  Which processes and
- * keys are compared is decided by the files comparison: only members whose
- * XXH3, kind or link target changed (and that pass --path) count.  The rows
+ * thr(pid, tid, starttime), env(pid, name), limits(pid, name).  Which
+ * processes and keys are compared is decided by the files comparison: only
+ * members whose XXH3, kind or link target changed (and that pass --path)
+ * count - and the threads whose start time changed (a reused tid changes no
+ * member the files comparison reads: want_reused_threads).  The rows
  * come from the parsed index tables (processes, process_namespaces,
  * process_fds, process_memory_map, threads, process_envs,
  * process_limits) - INSERT ... SELECT from a.<table> and b.<table> joined
@@ -156,7 +158,7 @@ static int create_work_tables(struct dctx *c)
 			  "CREATE TABLE ident(side INT, pid INT, ord INT, field TEXT, value TEXT, "
 			  "num INT, cls INT);"
 			  "CREATE TABLE fds(side INT, pid INT, fd INT, target TEXT);"
-			  "CREATE TABLE thr(side INT, pid INT, tid INT, name TEXT);"
+			  "CREATE TABLE thr(side INT, pid INT, tid INT, starttime INT, name TEXT);"
 			  "CREATE TABLE maps(side INT, pid INT, start TEXT, end TEXT, perms TEXT, "
 			  "offset INT, inode INT, path TEXT, present INT, swapped INT, "
 			  "soft_dirty INT);"
@@ -414,9 +416,50 @@ static int want_headers(struct dctx *c)
 	return 0;
 }
 
+/*
+ * Threads are matched as processes are, by (pid, tid, starttime) (task stat
+ * field 22): a tid that a new thread of the same process took between the
+ * captures is one thread exited and one started.  Its task/<tid> directory
+ * is in both snapshots and its per-thread files are never compared by path,
+ * so the files comparison cannot see it: one join of the two threads tables
+ * over the matched processes (their primary key, (pid, snapshot_id, tid))
+ * finds the tids whose start time is known on both sides and differs, and
+ * adds them to src as a task/<tid> directory present on one side would be.
+ * An unknown start time (NULL) on either side keeps the (pid, tid) match.
+ */
+static int want_reused_threads(struct dctx *c)
+{
+	struct procs_state *s = state(c);
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql,
+		    "SELECT x.pid, x.tid FROM pm CROSS JOIN a.threads x ON x.pid = pm.pid AND "
+		    "x.snapshot_id = %lld CROSS JOIN b.threads y ON y.pid = x.pid AND "
+		    "y.snapshot_id = %lld AND y.tid = x.tid WHERE x.starttime IS NOT NULL AND "
+		    "y.starttime IS NOT NULL AND x.starttime <> y.starttime",
+		    (long long)c->d->a.sid, (long long)c->d->b.sid);
+	sqlite3_stmt *q;
+	int rc = ps_dx_prep(c, &q, sql.buf);
+	ps_buf_release(&sql);
+	if (rc < 0)
+		return -1;
+	char rel[48], relp[72];
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t pid = sqlite3_column_int64(q, 0), tid = sqlite3_column_int64(q, 1);
+		snprintf(rel, sizeof(rel), "task/%lld", (long long)tid);
+		snprintf(relp, sizeof(relp), "%lld/%s", (long long)pid, rel);
+		if (!ps_dx_path_ok(c, relp))
+			continue;
+		note_pid(s, pid);
+		add_src(c, pid, rel);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
 int ps_dx_procs_want(struct dctx *c)
 {
-	if (create_work_tables(c) < 0 || want_se(c, 0) < 0 || want_se(c, 1) < 0)
+	if (create_work_tables(c) < 0 || want_reused_threads(c) < 0 || want_se(c, 0) < 0 ||
+	    want_se(c, 1) < 0)
 		return -1;
 	return want_headers(c);
 }
@@ -673,9 +716,9 @@ static int fill_from_tables(struct dctx *c)
 			    "s.pid AND s.rel = 'fd/' || t.fd WHERE s.rel GLOB 'fd/*';\n",
 			    side, x, sid[side]);
 		ps_buf_addf(&sql,
-			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.name FROM src s CROSS JOIN "
-			    "%s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid AND "
-			    "s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
+			    "INSERT INTO thr SELECT %d, t.pid, t.tid, t.starttime, t.name FROM src "
+			    "s CROSS JOIN %s.threads t ON t.snapshot_id = %lld AND t.pid = s.pid "
+			    "AND s.rel = 'task/' || t.tid WHERE s.rel GLOB 'task/*';\n",
 			    side, x, sid[side]);
 		/* start/end as 16 hex digits, so text order is address order */
 		ps_buf_addf(
@@ -848,21 +891,32 @@ static int compare_fds(struct dctx *c)
 	return 0;
 }
 
-/* threads started and exited: keyed by (pid, tid). */
+/* The same thread on both sides: (pid, tid, starttime), a start time
+ * unknown on either side matching any (want_reused_threads). */
+#define THR_SAME                                                                                   \
+	"x.pid = y.pid AND x.tid = y.tid AND (x.starttime IS NULL OR y.starttime IS NULL OR "      \
+	"x.starttime = y.starttime)"
+
+/* threads started and exited: keyed by (pid, tid, starttime); a reused
+ * tid's old thread comes first. */
 static int compare_threads(struct dctx *c)
 {
 	sqlite3_stmt *q;
 	if (ps_dx_prep(
 		c, &q,
-		"SELECT x.pid, x.tid, x.name, 0 FROM thr x WHERE x.side = 0 AND NOT EXISTS "
-		"(SELECT 1 FROM thr y WHERE y.side = 1 AND y.pid = x.pid AND y.tid = x.tid) "
-		"UNION ALL SELECT y.pid, y.tid, y.name, 1 FROM thr y WHERE y.side = 1 AND NOT "
-		"EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND x.pid = y.pid AND "
-		"x.tid = y.tid) ORDER BY 1, 2") < 0)
+		"SELECT x.pid, x.tid, x.name, 0, x.starttime FROM thr x WHERE x.side = 0 "
+		"AND NOT EXISTS (SELECT 1 FROM thr y WHERE y.side = 1 AND " THR_SAME ") "
+		"UNION ALL SELECT y.pid, y.tid, y.name, 1, y.starttime FROM thr y WHERE "
+		"y.side = 1 AND NOT EXISTS (SELECT 1 FROM thr x WHERE x.side = 0 AND " THR_SAME
+		") ORDER BY 1, 2, 4") < 0)
 		return -1;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct ditem *it = pitem(c, sqlite3_column_int64(q, 0), S_THREADS);
 		ps_di_int(it, "tid", sqlite3_column_int64(q, 1));
+		if (sqlite3_column_type(q, 4) == SQLITE_NULL)
+			ps_di_null(it, "starttime");
+		else
+			ps_di_int(it, "starttime", sqlite3_column_int64(q, 4));
 		ps_di_cstr(it, "change", sqlite3_column_int(q, 3) ? "started" : "exited");
 		ps_di_cstr(it, "name", (const char *)sqlite3_column_text(q, 2));
 	}

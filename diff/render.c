@@ -306,6 +306,8 @@ static void text_proc_item(struct ps_buf *b, const struct ditem *it, const struc
 		ps_buf_addf(b, "    %s%c thread %" PRId64 "%s ", add ? k->add : k->del,
 			    add ? '+' : '-', iv(it, "tid", -1), k->off);
 		txs(b, sv(it, "name"));
+		ps_buf_adds(b, "  start ");
+		txv(b, ps_di_get(it, "starttime"));
 		break;
 	}
 	case S_ENV: {

@@ -2,7 +2,8 @@
  * test_diff_fixture.c - `procsnap diff` on two hand-made proc trees
  * (samples/diff-a, samples/diff-b; what differs is listed in
  * samples/diff-golden/README.md): the output equals the golden files; a reused pid is an
- * exit and a start; a snapshot against itself is no difference; the filters;
+ * exit and a start, and so is a reused tid (copies of samples/proc-fixture whose
+ * task/4250/stat start time differs); a snapshot against itself is no difference; the filters;
  * and broken inputs (truncated archive, other schema version, no index,
  * corrupt frame) give one line and status 2.
  *
@@ -512,6 +513,179 @@ static void test_archives_alone(void)
 	CHECK(strstr(out.buf, "\n2\n") != NULL);
 }
 
+/*
+ * Set stat field `field` (proc(5) numbering, >= 3: after the comm's last
+ * ')') of the file at path to value; the old value goes to old.  0 or -1.
+ */
+static int set_stat_field(const char *path, int field, const char *value, char *old, size_t n)
+{
+	struct ps_buf b = PS_BUF_INIT, r = PS_BUF_INIT;
+	int rc = -1;
+	if (tu_slurp(path, &b) < 0)
+		goto out;
+	const char *p = b.buf ? memrchr(b.buf, ')', b.len) : NULL;
+	if (!p)
+		goto out;
+	p++;
+	ps_buf_add(&r, b.buf, (size_t)(p - b.buf));
+	for (int f = 3; p < b.buf + b.len; f++) {
+		size_t sp = strspn(p, " ");
+		ps_buf_add(&r, p, sp);
+		p += sp;
+		size_t tok = strcspn(p, " \n");
+		if (!tok)
+			break;
+		if (f == field) {
+			snprintf(old, n, "%.*s", (int)tok, p);
+			ps_buf_adds(&r, value);
+			rc = 0;
+		} else {
+			ps_buf_add(&r, p, tok);
+		}
+		p += tok;
+	}
+	ps_buf_add(&r, p, (size_t)(b.buf + b.len - p));
+	FILE *f = rc == 0 ? fopen(path, "w") : NULL;
+	if (!f || fwrite(r.buf, 1, r.len, f) != r.len)
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+out:
+	ps_buf_release(&b);
+	ps_buf_release(&r);
+	return rc;
+}
+
+/* A copy of samples/proc-fixture in the scratch directory (samples/ is
+ * never written). */
+static void thread_copy(const char *name)
+{
+	CHECK_INT(
+	    tu_sh(NULL, "cd %s && cp -a %s/samples/proc-fixture %s", dir, PS_SOURCE_DIR, name), 0);
+}
+
+/* Field `field` of the copy's 4242/task/4250/stat set to value; it was `was`. */
+static void thread_edit(const char *name, int field, const char *value, const char *was)
+{
+	char path[512], old[32] = "";
+	snprintf(path, sizeof(path), "%s/%s/4242/task/4250/stat", dir, name);
+	CHECK_INT(set_stat_field(path, field, value, old, sizeof(old)), 0);
+	CHECK_STR(old, was);
+}
+
+/* The copy captured as NAME.tar.zst (and its index NAME.tar.zst.db). */
+static void thread_capture(const char *name)
+{
+	CHECK_INT(tu_sh(NULL, "cd %s && %s capture -q --root %s -o %s.tar.zst >/dev/null 2>&1", dir,
+			tu_procsnap(), name, name),
+		  0);
+}
+
+/* `procsnap diff ARGS` without its two header lines; returns its status. */
+static int diff_body(const char *args)
+{
+	return tu_sh(&out, "cd %s && %s diff %s >o.txt 2>err.txt; rc=$?; sed 1,2d o.txt; exit $rc",
+		     dir, tu_procsnap(), args);
+}
+
+static void test_thread_reuse(void)
+{
+	/* Threads are matched by (pid, tid, starttime): tid 4250 of 4242 with
+	 * start time 12350 in A and 99999 in B is a new thread that took the
+	 * tid - one exited, one started, as a reused pid is. */
+	thread_copy("tr-a");
+	thread_capture("tr-a");
+	thread_copy("tr-b");
+	thread_edit("tr-b", 22, "99999", "12350");
+	thread_capture("tr-b");
+	static const char reuse[] = "\nProcess 4242 my server  /usr/bin/python3.11  (start 12345)\n"
+				    "    - thread 4250 worker 1  start 12350\n"
+				    "    + thread 4250 worker 1  start 99999\n";
+	CHECK_INT(diff_body("tr-a.tar.zst tr-b.tar.zst"), 1);
+	CHECK_STR(out.buf, reuse);
+	CHECK_INT(diff_body("--all tr-a.tar.zst tr-b.tar.zst"), 1);
+	CHECK_STR(out.buf, reuse);
+	CHECK_INT(diff_body("--path '4242/task/*' tr-a.tar.zst tr-b.tar.zst"), 1);
+	CHECK_STR(out.buf, reuse);
+	CHECK_INT(diff_body("--processes-only --pid 4242 tr-a.tar.zst tr-b.tar.zst"), 1);
+	CHECK_STR(out.buf, reuse);
+	/* B to A: the thread of start 99999 exited, 12350 started */
+	CHECK_INT(diff_body("tr-b.tar.zst tr-a.tar.zst"), 1);
+	CHECK_STR(out.buf, "\nProcess 4242 my server  /usr/bin/python3.11  (start 12345)\n"
+			   "    - thread 4250 worker 1  start 99999\n"
+			   "    + thread 4250 worker 1  start 12350\n");
+	/* the filters that leave it out: nothing, status 0 */
+	CHECK_INT(diff_body("--path '4242/fd/*' tr-a.tar.zst tr-b.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	CHECK_INT(diff_body("--pid 42 tr-a.tar.zst tr-b.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	CHECK_INT(diff_body("--system-only tr-a.tar.zst tr-b.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	/* JSON: the two entries of the threads section, nothing else */
+	CHECK_INT(tu_sh(NULL, "cd %s && %s diff --json tr-a.tar.zst tr-b.tar.zst > tr.json", dir,
+			tu_procsnap()),
+		  1);
+	CHECK_INT(
+	    tu_sh(&out,
+		  "cd %s && /usr/bin/python3 -c '"
+		  "import json\n"
+		  "d=json.load(open(\"tr.json\"))\n"
+		  "p=d[\"processes\"]\n"
+		  "assert d[\"differences\"]==2 and d[\"system\"]==[], d\n"
+		  "assert p[\"started\"]==[] and p[\"exited\"]==[], p\n"
+		  "assert [c[\"pid\"] for c in p[\"changed\"]]==[4242], p\n"
+		  "c=p[\"changed\"][0]\n"
+		  "assert c[\"starttime\"]==12345\n"
+		  "assert c[\"threads\"]==[{\"tid\":4250,\"starttime\":12350,"
+		  "\"change\":\"exited\",\"name\":\"worker 1\"},{\"tid\":4250,"
+		  "\"starttime\":99999,\"change\":\"started\",\"name\":\"worker 1\"}], c\n"
+		  "assert all(c[k]==[] for k in c if isinstance(c[k],list) and k!=\"threads\")\n"
+		  "print(\"OK\")'",
+		  dir),
+	    0);
+	CHECK_STR(out.buf, "OK\n");
+	if (tu_sh(NULL, "/usr/bin/python3 -c \"import jsonschema\" 2>/dev/null") == 0)
+		validate("tr-a.tar.zst tr-b.tar.zst");
+
+	/* The same start time, other fields changed (utime 120 -> 130, minflt
+	 * 2311 -> 2400): the same thread, no difference, --all included. */
+	thread_copy("tr-c");
+	thread_edit("tr-c", 14, "130", "120");
+	thread_edit("tr-c", 10, "2400", "2311");
+	thread_capture("tr-c");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tr-c.tar.zst.db", dir);
+	CHECK_INT(
+	    tu_sql_int(path, "SELECT starttime * 1000000 + minflt FROM threads WHERE tid = 4250"),
+	    12350002400LL);
+	CHECK_INT(diff_body("tr-a.tar.zst tr-c.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	CHECK_INT(diff_body("--all tr-a.tar.zst tr-c.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	CHECK_INT(tu_sh(&out, "cd %s && %s diff --json --all tr-a.tar.zst tr-c.tar.zst", dir,
+			tu_procsnap()),
+		  0);
+	CHECK(strstr(out.buf, "\"differences\": 0,") != NULL);
+
+	/* A start time unknown on one side (a stat cut after field 21: the
+	 * threads row has a NULL starttime) keeps the (pid, tid) match. */
+	thread_copy("tr-n");
+	CHECK_INT(tu_sh(NULL,
+			"cd %s && printf '4250 (worker 1) S 1 4250 4250 0 -1 4194560 2311 0 3 0 "
+			"120 45 0 0 20 0 2 0\\n' > tr-n/4242/task/4250/stat",
+			dir),
+		  0);
+	thread_capture("tr-n");
+	snprintf(path, sizeof(path), "%s/tr-n.tar.zst.db", dir);
+	CHECK_INT(tu_sql_int(path, "SELECT count(*) FROM threads WHERE pid = 4242 AND tid = 4250 "
+				   "AND starttime IS NULL"),
+		  1);
+	CHECK_INT(diff_body("--all tr-a.tar.zst tr-n.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+	CHECK_INT(diff_body("--all tr-n.tar.zst tr-b.tar.zst"), 0);
+	CHECK_STR(out.buf, "\nNo differences.\n");
+}
+
 static void teardown(void)
 {
 	ps_buf_release(&out);
@@ -520,9 +694,8 @@ static void teardown(void)
 }
 
 static const struct t_case t_cases[] = {
-    T(test_golden_text), T(test_golden_json),	 T(test_golden_counters),
-    T(test_schema),	 T(test_pid_reuse),	 T(test_system_rows),
-    T(test_filters),	 T(test_quiet),		 T(test_present_count),
-    T(test_same),	 T(test_other_boot),	 T(test_color),
-    T(test_trouble),	 T(test_archives_alone), {0, 0}};
+    T(test_golden_text),   T(test_golden_json),	   T(test_golden_counters), T(test_schema),
+    T(test_pid_reuse),	   T(test_system_rows),	   T(test_filters),	    T(test_quiet),
+    T(test_present_count), T(test_same),	   T(test_other_boot),	    T(test_color),
+    T(test_trouble),	   T(test_archives_alone), T(test_thread_reuse),    {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
