@@ -748,7 +748,7 @@
     part('pages', c.pages, [['start', 'start', 'mono'], ['size', function (x) { return bytes(x.size); }, 'n'],
       ['path', 'path', 'mono'], ['resident', 'resident', 'n'], ['evicted', 'evicted', 'n'],
       ['swapped out', 'swapped_out', 'n'], ['swapped in', 'swapped_in', 'n']]);
-    part('threads', c.threads, [['tid', 'tid', 'n'], ['change', 'change'], ['name', 'name']]);
+    part('threads', c.threads, [['tid', 'tid', 'n'], ['change', 'change'], ['name', 'name'], ['start (ticks)', 'starttime', 'n']]);
     part('environment', c.environment, [['name', 'name', 'mono'], ['change', 'change'], ['before', 'a', 'mono'], ['after', 'b', 'mono']]);
     part('limits', c.limits, [['limit', 'name'], ['soft before', 'a_soft', 'n'], ['hard before', 'a_hard', 'n'],
       ['soft after', 'b_soft', 'n'], ['hard after', 'b_hard', 'n']]);
