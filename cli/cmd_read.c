@@ -125,7 +125,8 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 	    "n_threads",    "n_files",	    "n_links",	      "n_dirs",
 	    "n_absent",	    "n_errors",	    "raw_bytes",      "tar_bytes",
 	    "archive_name", "archive_size", "archive_sha256", "hash_mismatches",
-	    "page_size",    "clock_ticks",  "start_ns",	      "end_ns",
+	    "n_damaged",    "page_size",    "clock_ticks",    "start_ns",
+	    "end_ns",
 	};
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	struct ps_buf sql = PS_BUF_INIT;
@@ -156,7 +157,8 @@ int cmd_info(const struct ps_cli *cli, int argc, char **argv)
 		printf("%-16s %lld\n", "frames", (long long)sqlite3_column_int64(q, (int)ncols));
 		print_time("start", q, (int)ncols - 2);
 		print_time("end", q, (int)ncols - 1);
-		if (sqlite3_column_type(q, (int)ncols - 1) != SQLITE_NULL)
+		if (sqlite3_column_type(q, (int)ncols - 1) != SQLITE_NULL &&
+		    sqlite3_column_type(q, (int)ncols - 2) != SQLITE_NULL)
 			printf("%-16s %.3f s\n", "duration",
 			       (double)(sqlite3_column_int64(q, (int)ncols - 1) -
 					sqlite3_column_int64(q, (int)ncols - 2)) /

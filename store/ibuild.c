@@ -626,11 +626,18 @@ static int on_record(struct ps_ibuild *b, const struct ps_wrec *r, const char *p
 {
 	int64_t target_id = -1; /* the str_id of a link's target, for its fds row */
 	if (!b->saw_meta) {
-		if (strcmp(path, PS_META_PATH) != 0 || r->kind != PS_M_FILE ||
-		    r->data_len != r->size)
+		/* meta.json lost in a damaged stretch (the manifest names it):
+		 * the snapshot's facts are unknown, everything else is indexed */
+		int is_meta = strcmp(path, PS_META_PATH) == 0;
+		int lost = is_meta && r->damage != PS_DAMAGE_NONE;
+		if (!is_meta)
 			return ps_err_set(err, EINVAL,
-					  "not a procsnap archive (first member is %s)", path);
-		if (meta_row(b, data, (size_t)r->data_len, err) < 0)
+					  "not a procsnap archive (its first member is %s, not %s)",
+					  path, PS_META_PATH);
+		if (!lost && (r->kind != PS_M_FILE || r->data_len != r->size))
+			return ps_err_set(err, EINVAL, "not a procsnap archive (%s is not a file)",
+					  PS_META_PATH);
+		if (meta_row(b, lost ? "{}" : data, lost ? 2 : (size_t)r->data_len, err) < 0)
 			return -1;
 		b->saw_meta = 1;
 		b->tables = ps_tables_begin(b->db, tables_intern, b, err);

@@ -119,5 +119,55 @@ static void test_cut_in_the_middle(void)
 	ps_buf_release(&out);
 }
 
-static const struct t_case t_cases[] = {T(test_flipped_byte), T(test_cut_in_the_middle), {0, 0}};
+/* A byte flipped in the first frame, which holds meta.json: the snapshot's
+ * facts are unknown (NULL), everything after the frame is indexed as usual. */
+static void test_first_frame(void)
+{
+	struct ps_buf out = PS_BUF_INIT;
+	char db0[600], db[600];
+	snprintf(db0, sizeof(db0), "%s.db", snap);
+	snprintf(db, sizeof(db), "%s/f.db", dir);
+	CHECK(tu_sql_int(db0, "SELECT count(*) FROM frames") >= 3);
+	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = 0");
+	CHECK_INT(tu_sh(NULL,
+			"cp %s %s/f.tar.zst && printf '\\377' | dd of=%s/f.tar.zst bs=1 seek=%lld "
+			"conv=notrunc 2>/dev/null",
+			snap, dir, dir, off),
+		  0);
+	CHECK_INT(tu_sh(&out, "%s index -o %s %s/f.tar.zst 2>&1", tu_procsnap(), db, dir), 1);
+	CHECK(strstr(out.buf, "written from what survives") != NULL);
+	CHECK(strstr(out.buf, "zstd frame 0") != NULL);
+	CHECK_INT(tu_sql_int(db, "SELECT damage = 'lost' FROM files WHERE path = "
+				 "'procsnap/meta.json'"),
+		  1);
+	CHECK_INT(tu_sql_int(db, "SELECT hostname IS NULL AND boot_id IS NULL AND page_size IS "
+				 "NULL FROM snapshots"),
+		  1);
+	long long lost = tu_sql_int(db, "SELECT count(*) FROM files WHERE damage = 'lost'");
+	CHECK(lost > 0);
+	CHECK_INT(tu_sql_int(db, "SELECT n_damaged FROM snapshots"), lost);
+	/* the rest as in the intact index, the parsed tables there */
+	CHECK_INT(
+	    tu_sh(&out,
+		  "sqlite3 %s \"ATTACH '%s' AS o; SELECT count(*), sum(f.path IS NOT g.path OR "
+		  "f.xxh3 IS NOT g.xxh3 OR f.kind IS NOT g.kind) FROM files f JOIN o.files g "
+		  "ON g.path_id = f.path_id WHERE f.damage IS NULL\"",
+		  db, db0),
+	    0);
+	long long intact = tu_sql_int(db0, "SELECT count(*) FROM files") - lost;
+	char want[64];
+	snprintf(want, sizeof(want), "%lld|0\n", intact);
+	CHECK_STR(out.buf, want);
+	CHECK(tu_sql_int(db, "SELECT count(*) FROM processes") > 0);
+	/* info says what it does not know, and how much was lost */
+	CHECK_INT(tu_sh(&out, "%s info %s", tu_procsnap(), db), 0);
+	CHECK(strstr(out.buf, "\nhostname         -\n") != NULL);
+	snprintf(want, sizeof(want), "\nn_damaged        %lld\n", lost);
+	CHECK(strstr(out.buf, want) != NULL);
+	CHECK(strstr(out.buf, "\nduration") == NULL);
+	ps_buf_release(&out);
+}
+
+static const struct t_case t_cases[] = {
+    T(test_flipped_byte), T(test_cut_in_the_middle), T(test_first_frame), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
