@@ -22,6 +22,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -458,8 +459,13 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	/* The archive, and the SHA-256 recorded in the index beside it. */
 	char recorded[80] = "";
 	struct ps_buf archive = PS_BUF_INIT, unusable = PS_BUF_INIT;
+	struct stat ast;
 	if (strcmp(arg, "-") == 0) {
 		ps_buf_adds(&archive, "-");
+	} else if (stat(arg, &ast) == 0 && !S_ISREG(ast.st_mode)) {
+		/* a pipe (<(...), /dev/stdin): read as standard input is, no
+		 * index beside it (looking for one would eat its first bytes) */
+		ps_buf_adds(&archive, arg);
 	} else {
 		struct ps_snap *s = NULL;
 		struct ps_err err = {0, ""};

@@ -45,6 +45,13 @@ int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_er
 	*index = *archive = NULL;
 	if (stat(path, &st) < 0)
 		return ps_err_set(err, errno, "%s: %s", path, strerror(errno));
+	/* A pipe would lose the bytes read to tell an index from an archive,
+	 * and an index is a file: a snapshot is named by a file. */
+	if (!S_ISREG(st.st_mode))
+		return ps_err_set(err, EINVAL,
+				  "%s: not a regular file (name a snapshot's file; an archive on "
+				  "a pipe is read by verify - and index -o DB -)",
+				  path);
 	if (is_sqlite(path)) {
 		*index = ps_xstrdup(path);
 		if (ends_with(path, ".db"))

@@ -278,6 +278,21 @@ static void test_every_shape(void)
 	const char *sv[] = {"procsnap", "verify", "--sha256", sha, "-", NULL};
 	run_ok(&r, a, sv);
 	CHECK(strncmp(r.out.buf, "OK -: ", 6) == 0);
+	/* a pipe named as a file (/dev/stdin, <(...), a FIFO): verify reads it
+	 * as standard input (looking for an index beside it would eat its
+	 * first bytes); a command that needs an index names the mistake */
+	snprintf(
+	    q, sizeof(q),
+	    "cat %s | \"$PROCSNAP\" verify --sha256 %s /dev/stdin | grep -q '^OK /dev/stdin: '", a,
+	    sha);
+	CHECK_INT(sh("%s", q), 0);
+	snprintf(
+	    q, sizeof(q),
+	    "cat %s | \"$PROCSNAP\" info /dev/stdin 2>&1 >/dev/null | grep -qx 'procsnap: info: "
+	    "/dev/stdin: not a regular file (name a snapshot.s file; an archive on a pipe is "
+	    "read by verify - and index -o DB -)'",
+	    db);
+	CHECK_INT(sh("%s", q), 0);
 	ps_buf_release(&r.out);
 	ps_buf_release(&r.err);
 }
