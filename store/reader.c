@@ -38,10 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #define SPOOL_CHUNK ((size_t)1 << 20)
+/* Spooling stops before the file system it writes to is this full: a
+ * pipe that never ends (/dev/zero) must not fill the responder's /tmp. */
+#define SPOOL_KEEP_PCT 5
+#define SPOOL_CHECK    ((uint64_t)4 << 20) /* bytes between two looks */
 
 void ps_xxh3_128(const void *data, size_t len, unsigned char out[16])
 {
@@ -799,7 +804,22 @@ static int spool(int in, const char *tmpdir, const char *name, struct ps_err *er
 					  strerror(errno));
 	}
 	char *buf = ps_xmalloc(SPOOL_CHUNK);
+	uint64_t since = SPOOL_CHECK, total = 0;
 	for (;;) {
+		struct statvfs vs;
+		if (since >= SPOOL_CHECK && fstatvfs(fd, &vs) == 0 && vs.f_blocks) {
+			since = 0;
+			if (vs.f_bavail < vs.f_blocks / 100 * SPOOL_KEEP_PCT +
+					      (SPOOL_CHECK + SPOOL_CHUNK) / vs.f_frsize) {
+				ps_err_set(
+				    err, ENOSPC,
+				    "%s: cannot spool to %s: %llu MiB copied and it would "
+				    "leave less than %d%% of its file system free (set TMPDIR "
+				    "to a larger one)",
+				    name, dir, (unsigned long long)(total >> 20), SPOOL_KEEP_PCT);
+				goto fail;
+			}
+		}
 		ssize_t n = read(in, buf, SPOOL_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -814,6 +834,8 @@ static int spool(int in, const char *tmpdir, const char *name, struct ps_err *er
 			ps_err_set(err, e, "%s: cannot spool to %s: %s", name, dir, strerror(e));
 			goto fail;
 		}
+		since += (uint64_t)n;
+		total += (uint64_t)n;
 	}
 	free(buf);
 	return fd;

@@ -405,10 +405,57 @@ static void test_not_an_archive(void)
 	refuse_both(path_in("junk.zst"), "not a tar or tar.zst archive");
 }
 
-static const struct t_case cases[] = {T(test_huge_header),    T(test_zero_bomb),
-				      T(test_cat_mismatch),   T(test_manifest_no_newline),
-				      T(test_seektable),      T(test_pax),
-				      T(test_pax_utf8_name),  T(test_window),
-				      T(test_not_an_archive), {0, 0}};
+/* A pipe that never ends, spooled to $TMPDIR: stopped while 5% of the file
+ * system is still free, in one line, exit 2 (a 48 MiB tmpfs in a mount
+ * namespace of its own). */
+static void test_endless_pipe(void)
+{
+	if (geteuid() != 0 || tu_sh(NULL, "command -v unshare >/dev/null") != 0)
+		T_SKIP_CASE("needs root and unshare for a small tmpfs");
+	char d[600];
+	snprintf(d, sizeof(d), "%s/small", dir);
+	CHECK_INT(mkdir(d, 0700), 0);
+	struct ps_buf out = PS_BUF_INIT;
+	int rc = tu_sh(&out,
+		       "unshare -m sh -c 'mount -t tmpfs -o size=48m none %s || exit 77; "
+		       "head -c 200M /dev/zero | TMPDIR=%s \"$PROCSNAP\" verify - 2>&1 >/dev/null; "
+		       "echo \"rc=$?\"; df -k --output=avail %s | tail -1'",
+		       d, d, d);
+	if (rc == 77) {
+		rmdir(d);
+		ps_buf_release(&out);
+		T_SKIP_CASE("cannot mount a tmpfs here");
+	}
+	CHECK_INT(rc, 0);
+	char msg[400];
+	long long avail = -1; /* KiB free once verify is gone */
+	CHECK(sscanf(out.buf, "%399[^\n]\nrc=2\n%lld", msg, &avail) == 2);
+	char want[700];
+	snprintf(want, sizeof(want), "procsnap: verify: standard input: cannot spool to %s: ", d);
+	CHECK(strncmp(msg, want, strlen(want)) == 0);
+	CHECK(strstr(msg, "MiB copied and it would leave less than 5% of its file system free "
+			  "(set TMPDIR to a larger one)") != NULL);
+	CHECK(avail == 48 * 1024); /* nothing left behind */
+	/* stopped with at least 5% of the 48 MiB free, not much earlier */
+	const char *c = strstr(msg, ": cannot spool to ");
+	c = c ? strchr(c + 18, ':') : NULL;
+	unsigned long long mib = 0;
+	CHECK(c && sscanf(c, ": %llu MiB copied", &mib) == 1);
+	CHECK(mib >= 36 && mib <= 45);
+	rmdir(d);
+	ps_buf_release(&out);
+}
+
+static const struct t_case cases[] = {T(test_huge_header),
+				      T(test_zero_bomb),
+				      T(test_endless_pipe),
+				      T(test_cat_mismatch),
+				      T(test_manifest_no_newline),
+				      T(test_seektable),
+				      T(test_pax),
+				      T(test_pax_utf8_name),
+				      T(test_window),
+				      T(test_not_an_archive),
+				      {0, 0}};
 
 T_MAIN_SETUP(cases, tc_scratch, tc_rmscratch)
