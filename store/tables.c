@@ -273,6 +273,7 @@ static void shrink(struct ps_buf *b)
 static void proc_reset(struct proc_state *p)
 {
 	p->pid = -1;
+	p->present = 0;
 	p->have_stat = p->have_status = p->have_statm = p->have_io = 0;
 	p->have_cmdline = p->have_exe = p->have_cwd = p->have_root = 0;
 	p->have_cgroup = p->have_comm = 0;
@@ -1198,6 +1199,10 @@ static int flush_process(struct ps_tables *t, struct ps_err *err)
 	struct proc_state *p = &t->p;
 	if (p->pid < 0)
 		return 0;
+	if (!p->present) {
+		proc_reset(p);
+		return 0;
+	}
 	if (flush_thread(t, err) < 0 || proc_row(t, err) < 0)
 		return -1;
 	if (fd_rows(t, err) < 0)
@@ -1371,6 +1376,10 @@ static int tables_member(struct ps_tables *t, const struct ps_rmember *m, struct
 	int64_t tid;
 	if (enter(t, m->path, &rel, &tid, err) < 0)
 		return -1;
+	/* A pid whose directory could not be opened (--pid of a pid that does
+	 * not exist, EACCES) is its absent record alone: no process. */
+	if (t->p.pid >= 0 && (m->kind != PS_M_ABSENT || (rel && *rel)))
+		t->p.present = 1;
 	if (t->p.pid < 0) {
 		if (m->kind == PS_M_FILE && strncmp(m->path, "proc/", 5) == 0)
 			return ps_tb_sys_member(t, m->path + 5, m->data, m->len, err);

@@ -65,6 +65,7 @@ struct thread_state {
  * the pid changes.  Only this one process is ever held. */
 struct proc_state {
 	int64_t pid; /* -1: none */
+	int present; /* a member below it, or its directory read: else no processes row */
 	int have_stat;
 	struct ps_stat stat;
 	struct ps_buf stat_comm;

@@ -193,7 +193,25 @@ static void test_rebuild_identical(void)
 	ps_buf_release(&b);
 }
 
-static const struct t_case t_cases[] = {T(test_processes),	   T(test_threads),
-					T(test_files_sockets),	   T(test_system),
-					T(test_rebuild_identical), {NULL, NULL}};
+/* --pid of a pid that is not there: its absent record, no process row */
+static void test_absent_pid(void)
+{
+	char s2[600], d2[610], t[64];
+	snprintf(s2, sizeof(s2), "%s/absent.tar.zst", tu_tmpdir());
+	snprintf(d2, sizeof(d2), "%s.db", s2);
+	CHECK_INT(tu_sh(NULL, "%s capture -q --root %s --pid 42 --pid 7777 -o %s 2>/dev/null",
+			tu_procsnap(), FIXTURE, s2),
+		  0);
+	CHECK_INT(tu_sql(d2, t, sizeof(t), "SELECT group_concat(pid) FROM processes"), 0);
+	CHECK_STR(t, "42");
+	CHECK_INT(tu_sql(d2, t, sizeof(t),
+			 "SELECT kind || ' ' || errno FROM files WHERE path = 'proc/7777'"),
+		  0);
+	CHECK_STR(t, "absent ENOENT");
+	CHECK_INT(tu_sql_int(d2, "SELECT count(*) FROM files WHERE pid = 7777"), 1);
+}
+
+static const struct t_case t_cases[] = {
+    T(test_processes), T(test_threads),		  T(test_absent_pid), T(test_files_sockets),
+    T(test_system),    T(test_rebuild_identical), {NULL, NULL}};
 T_MAIN_SETUP(t_cases, setup, teardown)
