@@ -362,8 +362,11 @@ static int read_line(struct rebuild *rb, struct ps_err *err)
 	ps_buf_reset(&rb->line);
 	for (;;) {
 		if (rb->chunk_pos == rb->chunk_len) {
+			/* a line cut by a damaged stretch is dropped (its members
+			 * are unlisted); one cut by the member's own end is not a
+			 * manifest procsnap writes */
 			if (rb->man_eof)
-				return rb->line.len
+				return rb->line.len && !ps_reader_stream_cut(rb->mr)
 					   ? ps_err_set(err, EINVAL, "%s: truncated manifest",
 							rb->archive)
 					   : 0;
@@ -801,6 +804,11 @@ static int rebuild_run(struct rebuild *rb, const char *db_path, int force, struc
 	 * is in the index as unlisted; what failed to be read is not known. */
 	if (!rb->have_man && !rb->stretches++)
 		ps_buf_adds(&rb->first_damage, "no manifest (the archive is cut or damaged)");
+	/* The manifest itself cut by damage (read by its own reader, which the
+	 * member stream never reaches): its later lines are unknown, so the
+	 * members they listed are unlisted.  A stretch of its own. */
+	if (rb->have_man && rb->mr && ps_reader_stream_cut(rb->mr) && !rb->stretches++)
+		ps_buf_adds(&rb->first_damage, "the manifest is cut by a damaged stretch");
 	if (rb->batch.len && ps_ibuild_submit(rb->ib, ps_chunk_from(&rb->batch), err) < 0)
 		return -1;
 

@@ -687,6 +687,11 @@ const struct ps_rdamage *ps_reader_damage(const struct ps_reader *r)
 	return &r->dmg;
 }
 
+int ps_reader_stream_cut(const struct ps_reader *r)
+{
+	return r->stream_cut;
+}
+
 int ps_reader_stream(struct ps_reader *r, const void **p, size_t *n, struct ps_err *err)
 {
 	if (!r->streaming)

@@ -197,6 +197,9 @@ int ps_reader_reopen(struct ps_reader *r, uint64_t c_off, struct ps_reader **r2,
 int ps_reader_next(struct ps_reader *r, struct ps_rmember *m, struct ps_err *err);
 /* The damage just reported; valid until the next ps_reader_next. */
 const struct ps_rdamage *ps_reader_damage(const struct ps_reader *r);
+/* Did a streamed member's data end early, cut by a stretch that could not be
+ * read (salvage)?  1 or 0. */
+int ps_reader_stream_cut(const struct ps_reader *r);
 /* Chunks of a streaming member's data: 1 and (*p, *n) valid until the next
  * call, 0 at its end (salvage: also when damage cut it; the damage is the
  * next ps_reader_next), -1 with err. */

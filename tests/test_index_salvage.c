@@ -168,6 +168,43 @@ static void test_first_frame(void)
 	ps_buf_release(&out);
 }
 
-static const struct t_case t_cases[] = {
-    T(test_flipped_byte), T(test_cut_in_the_middle), T(test_first_frame), {0, 0}};
+/* A byte flipped in the manifest's last data frame (the member stream never
+ * reads it; the manifest's own reader does): the lines it held are unknown,
+ * their members unlisted, and the warning names the stretch. */
+static void test_manifest_frame(void)
+{
+	struct ps_buf out = PS_BUF_INIT;
+	char db0[600], db[600];
+	snprintf(db0, sizeof(db0), "%s.db", snap);
+	snprintf(db, sizeof(db), "%s/m.db", dir);
+	long long nframes = tu_sql_int(db0, "SELECT count(*) FROM frames");
+	CHECK(nframes >= 3);
+	/* the frame holding the manifest's last bytes: the one before the
+	 * frame of the tar's end (two zero blocks) */
+	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld",
+				   nframes - 2);
+	CHECK_INT(tu_sh(NULL,
+			"cp %s %s/m.tar.zst && printf '\\377' | dd of=%s/m.tar.zst bs=1 seek=%lld "
+			"conv=notrunc 2>/dev/null",
+			snap, dir, dir, off),
+		  0);
+	CHECK_INT(tu_sh(&out, "%s index -o %s %s/m.tar.zst 2>&1", tu_procsnap(), db, dir), 1);
+	CHECK(strstr(out.buf, "1 damaged stretch, the first: the manifest is cut by a damaged "
+			      "stretch") != NULL);
+	long long unlisted = tu_sql_int(db, "SELECT count(*) FROM files WHERE damage = 'unlisted'");
+	CHECK(unlisted > 0);
+	CHECK_INT(tu_sql_int(db, "SELECT n_damaged FROM snapshots"), unlisted);
+	/* verify names the manifest damaged too */
+	CHECK_INT(tu_sh(&out, "%s verify %s/m.tar.zst | grep -c '^DAMAGED procsnap/manifest.tsv$'",
+			tu_procsnap(), dir),
+		  0);
+	CHECK_STR(out.buf, "1\n");
+	ps_buf_release(&out);
+}
+
+static const struct t_case t_cases[] = {T(test_flipped_byte),
+					T(test_cut_in_the_middle),
+					T(test_first_frame),
+					T(test_manifest_frame),
+					{0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
