@@ -305,9 +305,12 @@ static int run_sql(sqlite3 *db, const char *sql, enum fmt fmt, int files_vtab)
 	int first_set = 1;
 	while (tail && *tail) {
 		sqlite3_stmt *st = NULL;
-		const char *start = tail;
-		if (sqlite3_prepare_v2(db, start, -1, &st, &tail) != SQLITE_OK) {
-			cli_fail("query", "%s", sqlite3_errmsg(db));
+		const char *start = tail, *why = NULL;
+		ps_db_guard(db, 1, &why);
+		int prc = sqlite3_prepare_v2(db, start, -1, &st, &tail);
+		ps_db_guard(db, 0, NULL);
+		if (prc != SQLITE_OK) {
+			cli_fail("query", "%s", why ? why : sqlite3_errmsg(db));
 			return -1;
 		}
 		if (!st)

@@ -18,6 +18,7 @@
 #include "cli.h"
 
 #include "common.h"
+#include "store.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -299,14 +300,23 @@ static int rule_run(sqlite3 *db, const struct rule *r, struct finding **out, siz
 	const char *tail = NULL;
 	*out = NULL;
 	*nout = 0;
-	if (sqlite3_prepare_v2(db, r->sql, -1, &st, &tail) != SQLITE_OK || !st) {
-		cli_fail("triage", "rule %s: %s", r->id, st ? sqlite3_errmsg(db) : "no statement");
+	const char *why = NULL;
+	ps_db_guard(db, 1, &why);
+	int prc = sqlite3_prepare_v2(db, r->sql, -1, &st, &tail);
+	if (prc != SQLITE_OK || !st) {
+		ps_db_guard(db, 0, NULL);
+		cli_fail("triage", "rule %s: %s", r->id,
+			 why		    ? why
+			 : st		    ? sqlite3_errmsg(db)
+			 : prc != SQLITE_OK ? sqlite3_errmsg(db)
+					    : "no statement");
 		sqlite3_finalize(st);
 		return -1;
 	}
 	/* exactly one statement, and one that cannot write */
 	int more =
 	    tail && *tail && sqlite3_prepare_v2(db, tail, -1, &extra, NULL) == SQLITE_OK && extra;
+	ps_db_guard(db, 0, NULL);
 	sqlite3_finalize(extra);
 	if (more || !sqlite3_stmt_readonly(st)) {
 		cli_fail("triage", "rule %s: must be one read-only SELECT", r->id);

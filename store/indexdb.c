@@ -85,6 +85,42 @@ int ps_db_harden(sqlite3 *db, int writable, struct ps_err *err)
 	return ps_db_exec(db, "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON", err);
 }
 
+/* PRAGMAs whose argument names what to describe, not a new setting. */
+static const char *const describe_pragmas[] = {"table_info",  "table_xinfo", "index_info",
+					       "index_xinfo", "index_list",  "foreign_key_list",
+					       NULL};
+
+static int guard_auth(void *ctx, int action, const char *a1, const char *a2, const char *db,
+		      const char *trigger)
+{
+	const char **why = ctx;
+	const char *no = NULL;
+	(void)db;
+	(void)trigger;
+	if (action == SQLITE_ATTACH || action == SQLITE_DETACH) {
+		no = "refused: snapshots are opened read-only and checked; ATTACH and DETACH are "
+		     "not (name each snapshot on the command line)";
+	} else if (action == SQLITE_PRAGMA && a2) {
+		for (const char *const *d = describe_pragmas; *d; d++)
+			if (a1 && sqlite3_stricmp(a1, *d) == 0)
+				return SQLITE_OK;
+		no = "refused: snapshots are opened read-only, with protections a PRAGMA given a "
+		     "value would change";
+	}
+	if (!no)
+		return SQLITE_OK;
+	if (why)
+		*why = no;
+	return SQLITE_DENY;
+}
+
+void ps_db_guard(sqlite3 *db, int on, const char **why)
+{
+	if (why)
+		*why = NULL;
+	sqlite3_set_authorizer(db, on ? guard_auth : NULL, on ? (void *)why : NULL);
+}
+
 /* file:PATH?mode=ro&immutable=1, PATH percent-encoded (RFC 3986). */
 static char *ro_uri(const char *path)
 {

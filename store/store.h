@@ -294,6 +294,14 @@ struct sqlite3;
  */
 /* Open the index at path.  0 (*dbp owned by the caller: sqlite3_close) or -1. */
 int ps_index_open(const char *path, struct sqlite3 **dbp, struct ps_err *err);
+/* SQL that is not procsnap's own (query's statements, pack files, triage
+ * rules from files): while on, preparing it refuses ATTACH and DETACH (an
+ * attached file would skip the schema check) and a PRAGMA that would change
+ * a protection above (trusted_schema, writable_schema, cell_size_check,
+ * mmap_size, query_only, cache_size...: any PRAGMA given a value, but the
+ * ones that only read a table's description).  *why, when not NULL, gets a
+ * static one-line reason after a refusal. */
+void ps_db_guard(struct sqlite3 *db, int on, const char **why);
 /* An empty in-memory database with the same protections, to attach indexes to. */
 int ps_index_open_memory(struct sqlite3 **dbp, struct ps_err *err);
 /* ATTACH the index at path to db as `schema` and check it; detached again on

@@ -161,6 +161,31 @@ static void test_writes_refused(void)
 		CHECK(strstr(e.buf, "read-only") != NULL || strstr(e.buf, "readonly") != NULL);
 		CHECK(memchr(e.buf, '\n', e.len) == e.buf + e.len - 1); /* one line */
 	}
+	/* nor can SQL undo the connection's protections, or attach a file
+	 * that skipped the schema check */
+	const char *guards[] = {"PRAGMA trusted_schema = 1",
+				"PRAGMA writable_schema = 1",
+				"PRAGMA cell_size_check = 0",
+				"PRAGMA mmap_size = 1000000000",
+				"PRAGMA query_only = 0",
+				"SELECT 1; PRAGMA main.cache_size = 100000",
+				"ATTACH '/etc/passwd' AS x",
+				"DETACH main",
+				NULL};
+	for (int i = 0; guards[i]; i++) {
+		snprintf(args, sizeof(args), "%s \"%s\"", a, guards[i]);
+		CHECK_INT(q(args), 2);
+		err_text(&e);
+		if (!strstr(e.buf, "procsnap: query: refused: snapshots are opened read-only"))
+			fprintf(stderr, "%s: %s", guards[i], e.buf);
+		CHECK(strstr(e.buf, "procsnap: query: refused: snapshots are opened read-only") ==
+		      e.buf);
+		CHECK(memchr(e.buf, '\n', e.len) == e.buf + e.len - 1);
+	}
+	/* what only reads a description or a setting still runs */
+	snprintf(args, sizeof(args), "%s \"PRAGMA table_info(processes); PRAGMA trusted_schema\"",
+		 a);
+	CHECK_INT(q(args), 0);
 	char db[600];
 	snprintf(db, sizeof(db), "%s.db", a);
 	CHECK_INT(tu_sql_int(db, "SELECT count(*) FROM processes"), 4);
