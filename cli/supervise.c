@@ -181,9 +181,11 @@ int cli_tmp_dir(const char *cmd, struct ps_buf *dir)
 			return 0;
 		int e = errno;
 		cli_tmp_del(dir->buf);
+		ps_buf_reset(dir); /* not ours */
 		if (e != EEXIST)
 			return cli_fail(cmd, "cannot create a directory in %s: %s", t, strerror(e));
 	}
+	ps_buf_reset(dir);
 	return cli_fail(cmd, "cannot create a directory in %s", t);
 }
 
