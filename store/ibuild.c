@@ -833,8 +833,8 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 	ps_hmap_init(&b->stats, STAT_MAX);
 	ps_bq_init(&b->q);
 
-	/* DB.tmp.PID: a name the caller can know before it exists (cmd_capture
-	 * registers it for its signal handler). */
+	/* DB.tmp.PID: a name the caller can know before it exists (cli
+	 * registers it, cli_tmp_index, so that a signal removes it). */
 	struct ps_buf tmp = PS_BUF_INIT;
 	ps_buf_addf(&tmp, "%s.tmp.%d", db_path, (int)getpid());
 	int rc = ps_out_create_as(&b->out, db_path, tmp.buf, force, err);
