@@ -91,7 +91,8 @@ int cli_snapshot_arg(const char *cmd, const char *arg, long long *want);
  * cli_tmp_remove removes the path now (a directory with its content) and
  * forgets it.
  * cli_tmp_index registers (add 1) or forgets (add 0) the files store's
- * index writers create beside DB (DB.tmp.PID and SQLite's journals).
+ * index writers create beside DB (DB.tmp.PID, its SQLite journals, the
+ * builder's DB.tmp.PID.work).
  * cli_tmp_dir creates a private directory, $TMPDIR/procsnap-CMD-RANDOM mode
  * 0700 (TMPDIR unset or empty: /tmp), registered; its path into dir; 0, or
  * 2 with one line printed.  Remove it with cli_tmp_remove.

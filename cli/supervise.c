@@ -149,7 +149,7 @@ static void remove_all(void)
 
 void cli_tmp_index(const char *db, int add)
 {
-	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+	static const char *const sfx[] = {"", "-journal", "-wal", "-shm", ".work"};
 	struct ps_buf b = PS_BUF_INIT;
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		ps_buf_reset(&b);
