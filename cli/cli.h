@@ -93,9 +93,11 @@ int cli_snapshot_arg(const char *cmd, const char *arg, long long *want);
  * cli_tmp_index registers (add 1) or forgets (add 0) the files store's
  * index writers create beside DB (DB.tmp.PID, its SQLite journals, the
  * builder's DB.tmp.PID.work).
- * cli_tmp_dir creates a private directory, $TMPDIR/procsnap-CMD-RANDOM mode
- * 0700 (TMPDIR unset or empty: /tmp), registered; its path into dir; 0, or
- * 2 with one line printed.  Remove it with cli_tmp_remove.
+ * cli_tmp_dir makes a private directory, $TMPDIR/procsnap-CMD-RANDOM mode
+ * 0700 (TMPDIR unset or empty: /tmp), registered, its path into dir, and
+ * returns it: the tmpdir to hand a library; remove it with cli_tmp_remove.
+ * When it cannot, dir is left empty and $TMPDIR is returned (the library
+ * then fails there, with its own message, if it needs the room).
  */
 int cli_supervise(const char *cmd);
 int cli_supervise_done(int rc, int stuck);
@@ -103,7 +105,7 @@ int cli_tmp_add(const char *path);
 void cli_tmp_del(const char *path);
 void cli_tmp_remove(const char *path);
 void cli_tmp_index(const char *db, int add);
-int cli_tmp_dir(const char *cmd, struct ps_buf *dir);
+const char *cli_tmp_dir(const char *cmd, struct ps_buf *dir);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

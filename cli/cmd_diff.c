@@ -150,10 +150,7 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 	rc = cli_supervise("diff");
 	if (rc >= 0)
 		goto out;
-	rc = cli_tmp_dir("diff", &tmpdir);
-	if (rc)
-		goto out;
-	o.tmpdir = tmpdir.buf;
+	o.tmpdir = cli_tmp_dir("diff", &tmpdir);
 	rc = 2;
 	if (color < 0) {
 		const char *nc = getenv("NO_COLOR");

@@ -947,13 +947,12 @@ static int put_diff(struct rep *r, const char *a, const char *b)
 	o.context = 3;
 	/* a temporary index, if any, below a directory a signal removes */
 	struct ps_buf tmp = PS_BUF_INIT;
-	if (cli_tmp_dir("report", &tmp))
-		return 2;
-	o.tmpdir = tmp.buf;
+	o.tmpdir = cli_tmp_dir("report", &tmp);
 	struct ps_diff *d = NULL;
 	struct ps_err err = {0, ""};
 	int dr = ps_diff_compute(a, b, &o, &d, &err);
-	cli_tmp_remove(tmp.buf);
+	if (tmp.len)
+		cli_tmp_remove(tmp.buf);
 	ps_buf_release(&tmp);
 	if (dr < 0)
 		return cli_fail("report", "diff: %s", err.msg);

@@ -162,7 +162,7 @@ void cli_tmp_index(const char *db, int add)
 	ps_buf_release(&b);
 }
 
-int cli_tmp_dir(const char *cmd, struct ps_buf *dir)
+const char *cli_tmp_dir(const char *cmd, struct ps_buf *dir)
 {
 	const char *t = getenv("TMPDIR");
 	if (!t || !*t)
@@ -178,15 +178,14 @@ int cli_tmp_dir(const char *cmd, struct ps_buf *dir)
 		if (cli_tmp_add(dir->buf) < 0)
 			break;
 		if (mkdir(dir->buf, 0700) == 0)
-			return 0;
+			return dir->buf;
 		int e = errno;
 		cli_tmp_del(dir->buf);
-		ps_buf_reset(dir); /* not ours */
 		if (e != EEXIST)
-			return cli_fail(cmd, "cannot create a directory in %s: %s", t, strerror(e));
+			break;
 	}
-	ps_buf_reset(dir);
-	return cli_fail(cmd, "cannot create a directory in %s", t);
+	ps_buf_reset(dir); /* not ours */
+	return t;
 }
 
 /* Reap the child if it is gone within ms milliseconds; 1 if reaped. */
