@@ -51,7 +51,7 @@
 
 #define TMP_SLOTS 8
 
-/* Shared between parent and child (MAP_SHARED): paths to unlink. */
+/* Shared between parent and child (MAP_SHARED): paths to remove. */
 struct tmp_reg {
 	atomic_int used[TMP_SLOTS];
 	char path[TMP_SLOTS][PATH_MAX];
