@@ -75,22 +75,37 @@ int cli_snapshot_pick(const char *cmd, struct sqlite3 *db, long long want, long 
 int cli_snapshot_arg(const char *cmd, const char *arg, long long *want);
 
 /*
- * Supervision (supervise.c): a command whose work may block in the kernel
- * (capture) runs it in a child process, so that SIGINT/SIGTERM/SIGHUP end
- * the command within a second whatever the child is stuck in.
+ * Supervision (supervise.c): every command that writes a file runs its work
+ * in a child process, so that SIGINT/SIGTERM/SIGHUP end the command at once
+ * whatever the child is stuck in, and remove what it was writing.
  * cli_supervise blocks those signals (call it before any thread exists) and
  * forks: it returns -1 in the child, which does the work and ends with
- * `return cli_supervise_done(rc, stuck)`; in the parent it returns the exit
- * status to return: the child's, or 2 after a signal (one line on stderr,
- * the child killed, every registered temporary file unlinked).
- * cli_tmp_add registers a temporary file to unlink if a signal ends the
- * command: call it BEFORE creating the file (0, or -1 when the table of 8
- * is full); cli_tmp_del once it is renamed or removed.
+ * `return cli_supervise_done(rc, stuck)` (or returns rc when no thread can
+ * be stuck); in the parent it returns the exit status to return: the
+ * child's, or 2 after a signal (one line on stderr, "interrupted by
+ * SIGTERM", the child killed, every registered path removed).
+ * cli_tmp_add registers a path to remove if a signal ends the command (a
+ * file, or a directory with everything in it): call it BEFORE creating the
+ * file (0, or -1 when the table of 8 is full), and cli_tmp_del once it is
+ * renamed into place (or if creating it failed: it is not ours).
+ * cli_tmp_remove removes the path now (a directory with its content) and
+ * forgets it.
+ * cli_tmp_index registers (add 1) or forgets (add 0) the files store's
+ * index writers create beside DB (DB.tmp.PID, its SQLite journals, the
+ * builder's DB.tmp.PID.work).
+ * cli_tmp_dir makes a private directory, $TMPDIR/procsnap-CMD-RANDOM mode
+ * 0700 (TMPDIR unset or empty: /tmp), registered, its path into dir, and
+ * returns it: the tmpdir to hand a library; remove it with cli_tmp_remove.
+ * When it cannot, dir is left empty and $TMPDIR is returned (the library
+ * then fails there, with its own message, if it needs the room).
  */
 int cli_supervise(const char *cmd);
 int cli_supervise_done(int rc, int stuck);
 int cli_tmp_add(const char *path);
 void cli_tmp_del(const char *path);
+void cli_tmp_remove(const char *path);
+void cli_tmp_index(const char *db, int add);
+const char *cli_tmp_dir(const char *cmd, struct ps_buf *dir);
 
 /* "procsnap: <cmd>: <msg>\n" on stderr; returns 2. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -282,23 +282,6 @@ static int parse_seconds(const char *s, uint64_t *ns)
 	return *ns ? 0 : -1;
 }
 
-/* The files the index builder writes beside its output (store/ibuild.c):
- * DB.tmp.PID and SQLite's journals; registered so a signal removes them. */
-static void index_tmp(const char *db, int add)
-{
-	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
-	struct ps_buf b = PS_BUF_INIT;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		ps_buf_reset(&b);
-		ps_buf_addf(&b, "%s.tmp.%d%s", db, (int)getpid(), sfx[i]);
-		if (add)
-			cli_tmp_add(b.buf);
-		else
-			cli_tmp_del(b.buf);
-	}
-	ps_buf_release(&b);
-}
-
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -778,7 +761,7 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 	o.spill_min = (size_t)1 << 20;
 	o.spill_dirfd = dirfd;
 	if (dbpath.len)
-		index_tmp(dbpath.buf, 1); /* the builder's temporary file, from here on */
+		cli_tmp_index(dbpath.buf, 1); /* the builder's temporary file, from here on */
 	if (ps_writer_open(&w, fd, &wo, &err) < 0)
 		goto fail;
 
@@ -886,7 +869,7 @@ fail:
 out:
 	ps_writer_free(w); /* removes the index's temporary file unless published */
 	if (dbpath.len)
-		index_tmp(dbpath.buf, 0);
+		cli_tmp_index(dbpath.buf, 0);
 	if (fd >= 0 && !to_stdout)
 		close(fd);
 	if (tmp.len) {

@@ -73,6 +73,7 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 	int64_t *pids = ps_xmalloc((size_t)argc * sizeof(*pids));
 	const char **globs = ps_xmalloc((size_t)argc * sizeof(*globs));
 	size_t npids = 0, nglobs = 0;
+	struct ps_buf tmpdir = PS_BUF_INIT;
 	uint64_t v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -143,8 +144,14 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 	o.npids = npids;
 	o.globs = globs;
 	o.nglobs = nglobs;
-	const char *tmp = getenv("TMPDIR");
-	o.tmpdir = tmp && *tmp ? tmp : "/tmp";
+	/* The work runs in a child (supervise.c).  An archive without its index
+	 * is indexed below a private directory, registered so that a signal
+	 * removes it with the temporary index. */
+	rc = cli_supervise("diff");
+	if (rc >= 0)
+		goto out;
+	o.tmpdir = cli_tmp_dir("diff", &tmpdir);
+	rc = 2;
 	if (color < 0) {
 		const char *nc = getenv("NO_COLOR");
 		color = !json && isatty(STDOUT_FILENO) && !(nc && *nc);
@@ -174,6 +181,9 @@ int cmd_diff(const struct ps_cli *cli, int argc, char **argv)
 both:
 	rc = cli_usage("diff", "--processes-only and --system-only exclude each other");
 out:
+	if (tmpdir.len)
+		cli_tmp_remove(tmpdir.buf);
+	ps_buf_release(&tmpdir);
 	free(pids);
 	free(globs);
 	return rc;

@@ -10,7 +10,8 @@
  * `process_fds` and the others carry their rows.  In every row snapshot_id
  * becomes the snapshot's UUID (minted at capture, snapshots.snapshot_uuid),
  * so rows of many hosts and captures never share an id, and `hostname` is
- * added.  Files are written under a temporary name and renamed.
+ * added.  Files are written under a temporary name and renamed; the
+ * temporary one is removed if a signal ends the export (cli_supervise).
  */
 #include "cli.h"
 
@@ -179,7 +180,8 @@ struct opts {
 static int export_table(sqlite3 *db, const char *schema, const char *name, const struct opts *o,
 			int dirfd, uint64_t *rows)
 {
-	struct ps_buf sql = PS_BUF_INIT, path = PS_BUF_INIT, tmp = PS_BUF_INIT, line = PS_BUF_INIT;
+	struct ps_buf sql = PS_BUF_INIT, path = PS_BUF_INIT, tmp = PS_BUF_INIT, line = PS_BUF_INIT,
+		      reg = PS_BUF_INIT;
 	struct out out = {NULL, NULL, PS_BUF_INIT, 0};
 	sqlite3_stmt *st = NULL;
 	int rc = 2, fd = -1;
@@ -194,9 +196,17 @@ static int export_table(sqlite3 *db, const char *schema, const char *name, const
 		cli_fail("export", "%s: %s", name, sqlite3_errmsg(db));
 		goto out;
 	}
+	/* DIR/.NAME.PID.tmp, registered before it exists: a signal removes it */
+	ps_buf_addf(&reg, "%s/%s", o->dir, tmp.buf);
+	cli_tmp_add(reg.buf);
 	fd = openat(dirfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || !(out.f = fdopen(fd, "w"))) {
 		cli_fail("export", "%s/%s: %s", o->dir, tmp.buf, strerror(errno));
+		if (fd < 0) {
+			/* not ours (EEXIST), or not there: nothing to remove */
+			cli_tmp_del(reg.buf);
+			ps_buf_reset(&tmp);
+		}
 		goto out;
 	}
 	fd = -1;
@@ -254,6 +264,7 @@ static int export_table(sqlite3 *db, const char *schema, const char *name, const
 	out.f = NULL;
 	if (renameat(dirfd, tmp.buf, dirfd, path.buf) < 0)
 		goto werr;
+	cli_tmp_del(reg.buf);
 	ps_buf_reset(&tmp);
 	*rows = out.rows;
 	rc = 0;
@@ -265,8 +276,10 @@ out:
 		fclose(out.f);
 	if (fd >= 0)
 		close(fd);
-	if (tmp.len)
+	if (tmp.len) {
 		unlinkat(dirfd, tmp.buf, 0);
+		cli_tmp_del(reg.buf);
+	}
 	ZSTD_freeCCtx(out.z);
 	ps_buf_release(&out.zbuf);
 	sqlite3_finalize(st);
@@ -274,6 +287,7 @@ out:
 	ps_buf_release(&path);
 	ps_buf_release(&tmp);
 	ps_buf_release(&line);
+	ps_buf_release(&reg);
 	return rc;
 }
 
@@ -334,6 +348,11 @@ int cmd_export(const struct ps_cli *cli, int argc, char **argv)
 		return cli_usage("export", "expects -o DIR");
 	if (argc - optind < 1)
 		return cli_usage("export", "expects SNAP...");
+	/* The work runs in a child; a signal removes the file being written
+	 * (supervise.c).  Tables already renamed into place stay. */
+	int src = cli_supervise("export");
+	if (src >= 0)
+		return src;
 	if (mkdir(o.dir, 0700) < 0 && errno != EEXIST)
 		return cli_fail("export", "cannot create %s: %s", o.dir, strerror(errno));
 	int dirfd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

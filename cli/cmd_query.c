@@ -689,8 +689,15 @@ int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
 		return cli_usage("merge", "expects OUT.db and at least one SNAP");
 	const char *out = argv[optind];
 	int nsrc = argc - optind - 1;
+	/* The work runs in a child; a signal removes OUT.tmp.PID (supervise.c). */
+	int src = cli_supervise("merge");
+	if (src >= 0)
+		return src;
 	struct ps_err err = {0, ""};
-	if (ps_index_merge(out, (const char *const *)(argv + optind + 1), nsrc, force, &err) < 0)
+	cli_tmp_index(out, 1);
+	int mr = ps_index_merge(out, (const char *const *)(argv + optind + 1), nsrc, force, &err);
+	cli_tmp_index(out, 0);
+	if (mr < 0)
 		return cli_fail("merge", "%s", err.msg);
 	if (cli->verbosity)
 		fprintf(stderr, "procsnap: merge: %s written from %d snapshot files\n", out, nsrc);

@@ -51,11 +51,19 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 		ps_buf_addf(&def, "%s.db", archive);
 		db = def.buf;
 	}
+	/* The work runs in a child; a signal removes DB.tmp.PID (supervise.c). */
+	int rc = cli_supervise("index");
+	if (rc >= 0) {
+		ps_buf_release(&def);
+		return rc;
+	}
 	struct ps_err err = {0, ""};
 	uint64_t t0 = ps_mono_ns();
 	const char *tmpdir = getenv("TMPDIR");
 	struct ps_reader_opts ro = {.tmpdir = tmpdir && *tmpdir ? tmpdir : NULL, .salvage = 1};
-	int rc = ps_index_build_with(archive, db, force, &ro, &err);
+	cli_tmp_index(db, 1);
+	rc = ps_index_build_with(archive, db, force, &ro, &err);
+	cli_tmp_index(db, 0);
 	if (rc < 0) {
 		rc = cli_fail("index", "%s", err.msg);
 	} else if (rc == 1) {

@@ -945,11 +945,16 @@ static int put_diff(struct rep *r, const char *a, const char *b)
 	struct ps_diff_opts o;
 	memset(&o, 0, sizeof(o));
 	o.context = 3;
-	const char *tmp = getenv("TMPDIR");
-	o.tmpdir = tmp && *tmp ? tmp : "/tmp";
+	/* a temporary index, if any, below a directory a signal removes */
+	struct ps_buf tmp = PS_BUF_INIT;
+	o.tmpdir = cli_tmp_dir("report", &tmp);
 	struct ps_diff *d = NULL;
 	struct ps_err err = {0, ""};
-	if (ps_diff_compute(a, b, &o, &d, &err) < 0)
+	int dr = ps_diff_compute(a, b, &o, &d, &err);
+	if (tmp.len)
+		cli_tmp_remove(tmp.buf);
+	ps_buf_release(&tmp);
+	if (dr < 0)
 		return cli_fail("report", "diff: %s", err.msg);
 	char *text = NULL;
 	size_t len = 0;
@@ -1114,19 +1119,30 @@ static int write_out(const char *path, int force, const struct rep *r)
 	}
 	struct ps_outfile o;
 	struct ps_err err = {0, ""};
-	if (ps_out_create(&o, path, force, &err) < 0)
-		return cli_fail("report", "%s", err.msg);
+	/* PATH.tmp.PID, as the index's: registered before it exists, so that a
+	 * signal removes it (supervise.c) */
+	struct ps_buf tmp = PS_BUF_INIT;
+	ps_buf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+	cli_tmp_add(tmp.buf);
+	int rc = 0;
+	if (ps_out_create_as(&o, path, tmp.buf, force, &err) < 0) {
+		rc = cli_fail("report", "%s", err.msg);
+		goto out;
+	}
 	int fd = open(o.tmp, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
 	int e = fd < 0 ? errno : page_write(fd, r);
 	if (fd >= 0 && close(fd) < 0 && !e)
 		e = errno;
 	if (e) {
 		ps_out_abort(&o);
-		return e == 2 ? 2 : cli_fail("report", "%s: %s", path, strerror(e));
+		rc = e == 2 ? 2 : cli_fail("report", "%s: %s", path, strerror(e));
+	} else if (ps_out_commit(&o, &err) < 0) {
+		rc = cli_fail("report", "%s", err.msg);
 	}
-	if (ps_out_commit(&o, &err) < 0)
-		return cli_fail("report", "%s", err.msg);
-	return 0;
+out:
+	cli_tmp_del(tmp.buf);
+	ps_buf_release(&tmp);
+	return rc;
 }
 
 int cmd_report(const struct ps_cli *cli, int argc, char **argv)
@@ -1161,6 +1177,11 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 	if (nsnap < 1 || nsnap > 2)
 		return cli_usage("report", "expects SNAP [SNAP2]");
 	char *desc = argv[argc - 1];
+	/* The work runs in a child; a signal removes the page's temporary file
+	 * and a temporary index of the diff (supervise.c). */
+	int src = cli_supervise("report");
+	if (src >= 0)
+		return src;
 	char *defout = out ? NULL : default_output(desc);
 
 	struct rep r;

@@ -1,7 +1,8 @@
 /*
  * supervise.c - keep a command answerable to SIGINT/SIGTERM/SIGHUP while
- * its work may be stuck in the kernel (DESIGN 3: "SIGINT/SIGTERM end a
- * capture within 1 s with no temporary file left").
+ * it writes files, and leave none of its temporary files behind when one
+ * of them ends it (DESIGN 3: "SIGINT/SIGTERM end a capture within 1 s with
+ * no temporary file left"; the same for every command that writes).
  *
  * A thread blocked in a FUSE request that the daemon has already read
  * cannot be killed: fs/fuse/dev.c request_wait_answer() waits for the answer
@@ -14,16 +15,23 @@
  *   - the child does the work with SIGINT/SIGTERM/SIGHUP blocked (its
  *     threads inherit the mask), registers its temporary files in a page
  *     shared with the parent (cli_tmp_add), and reports its exit status.
- * On a signal the parent kills the child (SIGKILL), unlinks the registered
- * files, waits up to 100 ms for the child to be reaped (a thread inside an
- * open(O_CREAT) finishes that call first), unlinks them again, prints one
- * line and exits 2.  When the child finishes with threads still stuck, it
- * closes its standard streams, writes its exit status into a pipe and
- * _exit()s; the parent exits with that status at once, and the child is
- * reaped by init whenever the file system answers.
+ * On a signal the parent kills the child (SIGKILL), removes the registered
+ * paths, waits up to 100 ms for the child to be reaped (a thread inside an
+ * open(O_CREAT) finishes that call first), removes them again, prints one
+ * line and exits 2.  No signal handler runs: the parent reads the signal
+ * from a signalfd, and what it removes was registered before it existed
+ * (removal uses system calls only, no allocation).  When the child finishes
+ * with threads still stuck, it closes its standard streams, writes its exit
+ * status into a pipe and _exit()s; the parent exits with that status at
+ * once, and the child is reaped by init whenever the file system answers.
+ * A child killed by SIGPIPE (its reader went away) ends the parent the same
+ * way, silently, as a command that was never forked would end.
  */
 #include "cli.h"
 
+#include "common.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,13 +44,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define TMP_SLOTS 8
 
-/* Shared between parent and child (MAP_SHARED): paths to unlink. */
+/* Shared between parent and child (MAP_SHARED): paths to remove. */
 struct tmp_reg {
 	atomic_int used[TMP_SLOTS];
 	char path[TMP_SLOTS][PATH_MAX];
@@ -88,13 +97,95 @@ void cli_tmp_del(const char *path)
 			atomic_store(&reg->used[i], 0);
 }
 
-static void unlink_all(void)
+/* Remove name (relative to dirfd): a file or a symbolic link, or a
+ * directory with everything in it, never following a link and at most
+ * TREE_DEPTH levels down (what procsnap creates in its private directories
+ * is two).  System calls only: the parent runs it right after killing the
+ * child, and the listing buffer is on the stack. */
+#define TREE_DEPTH 4
+static void remove_at(int dirfd, const char *name, int depth)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno != EISDIR || depth >= TREE_DEPTH)
+		return;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* entries removed while listing may shift the rest: list again until
+	 * a pass finds nothing to remove */
+	for (int pass = 0, removed = 1; removed && pass < 8; pass++) {
+		char buf[4096] __attribute__((aligned(8)));
+		ssize_t n;
+		removed = 0;
+		lseek(fd, 0, SEEK_SET);
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+				off += d->d_reclen;
+				if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+					continue;
+				remove_at(fd, d->d_name, depth + 1);
+				removed = 1;
+			}
+		}
+	}
+	close(fd);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void cli_tmp_remove(const char *path)
+{
+	remove_at(AT_FDCWD, path, 0);
+	cli_tmp_del(path);
+}
+
+static void remove_all(void)
 {
 	if (!reg)
 		return;
 	for (int i = 0; i < TMP_SLOTS; i++)
 		if (atomic_load(&reg->used[i]))
-			unlink(reg->path[i]);
+			remove_at(AT_FDCWD, reg->path[i], 0);
+}
+
+void cli_tmp_index(const char *db, int add)
+{
+	static const char *const sfx[] = {"", "-journal", "-wal", "-shm", ".work"};
+	struct ps_buf b = PS_BUF_INIT;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		ps_buf_reset(&b);
+		ps_buf_addf(&b, "%s.tmp.%d%s", db, (int)getpid(), sfx[i]);
+		if (add)
+			cli_tmp_add(b.buf);
+		else
+			cli_tmp_del(b.buf);
+	}
+	ps_buf_release(&b);
+}
+
+const char *cli_tmp_dir(const char *cmd, struct ps_buf *dir)
+{
+	const char *t = getenv("TMPDIR");
+	if (!t || !*t)
+		t = "/tmp";
+	/* mkdtemp's name, drawn here: it must be registered before it exists */
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		char hex[13];
+		ps_random_bytes(r, sizeof(r));
+		ps_hex(hex, r, sizeof(r));
+		ps_buf_reset(dir);
+		ps_buf_addf(dir, "%s/procsnap-%s-%s", t, cmd, hex);
+		if (cli_tmp_add(dir->buf) < 0)
+			break;
+		if (mkdir(dir->buf, 0700) == 0)
+			return dir->buf;
+		int e = errno;
+		cli_tmp_del(dir->buf);
+		if (e != EEXIST)
+			break;
+	}
+	ps_buf_reset(dir); /* not ours */
+	return t;
 }
 
 /* Reap the child if it is gone within ms milliseconds; 1 if reaped. */
@@ -128,9 +219,9 @@ static int parent(const char *cmd, pid_t pid, int sfd, int rfd)
 			if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 				continue;
 			kill(pid, SIGKILL);
-			unlink_all();
+			remove_all();
 			reap(pid, &status, 100);
-			unlink_all();
+			remove_all();
 			const char *name = sigabbrev_np((int)si.ssi_signo);
 			return cli_fail(cmd, "interrupted by SIG%s", name ? name : "?");
 		}
@@ -148,7 +239,16 @@ static int parent(const char *cmd, pid_t pid, int sfd, int rfd)
 		;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
-	unlink_all();
+	remove_all();
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) {
+		/* the reader of stdout went away: end as the worker did */
+		sigset_t pipe_set;
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &pipe_set, NULL);
+		raise(SIGPIPE);
+	}
 	return cli_fail(cmd, "worker process killed by signal %d",
 			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }

@@ -833,8 +833,8 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 	ps_hmap_init(&b->stats, STAT_MAX);
 	ps_bq_init(&b->q);
 
-	/* DB.tmp.PID: a name the caller can know before it exists (cmd_capture
-	 * registers it for its signal handler). */
+	/* DB.tmp.PID: a name the caller can know before it exists (cli
+	 * registers it, cli_tmp_index, so that a signal removes it). */
 	struct ps_buf tmp = PS_BUF_INIT;
 	ps_buf_addf(&tmp, "%s.tmp.%d", db_path, (int)getpid());
 	int rc = ps_out_create_as(&b->out, db_path, tmp.buf, force, err);
@@ -846,10 +846,11 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 	 * holds it open (nothing to clean up after a crash or a signal); at the
 	 * end it is copied, packed, into DB.tmp.PID (finish).  One thread uses
 	 * the connection at a time (the builder's, then the caller's in
-	 * finish): no SQLite mutexes. */
+	 * finish): no SQLite mutexes.  Its name, DB.tmp.PID.work, is known in
+	 * advance too: a signal may end the process before the unlink. */
 	struct ps_buf work = PS_BUF_INIT;
-	ps_buf_addf(&work, "%s.XXXXXX", b->out.tmp);
-	int wfd = mkostemp(work.buf, O_CLOEXEC);
+	ps_buf_addf(&work, "%s.work", b->out.tmp);
+	int wfd = open(work.buf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (wfd < 0) {
 		ps_err_set(err, errno, "cannot create a work file beside %s: %s", b->out.tmp,
 			   strerror(errno));

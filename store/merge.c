@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Page cache of the output while rows are copied, KiB. */
 #define MERGE_CACHE_KIB 16384
@@ -190,7 +191,13 @@ int ps_index_merge(const char *out_path, const char *const *inputs, int n, int f
 		if (r < 0)
 			goto out;
 	}
-	if (ps_out_create(&of, out_path, force, err) < 0)
+	/* OUT.tmp.PID, as the index builder names its file: a name the caller
+	 * can know before it exists (cli registers it for a signal). */
+	struct ps_buf tmp = PS_BUF_INIT;
+	ps_buf_addf(&tmp, "%s.tmp.%d", out_path, (int)getpid());
+	int cr0 = ps_out_create_as(&of, out_path, tmp.buf, force, err);
+	ps_buf_release(&tmp);
+	if (cr0 < 0)
 		goto out;
 	of_open = 1;
 	if (sqlite3_open_v2(of.tmp, &db,

@@ -251,8 +251,8 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to
- * db_path (temporary name, then rename; an existing db_path is refused
- * unless force).  The records are the ones a capture's own index is built
+ * db_path (temporary name db_path.tmp.PID, then rename; an existing db_path
+ * is refused unless force).  The records are the ones a capture's own index is built
  * from (the same builder): the index is the same.  Returns 0; 1 when the
  * index was written but parts of the archive cannot be trusted (paths marked
  * in files.damage: mismatch, missing, unlisted); or -1 with err (not a
@@ -271,7 +271,8 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
  * the n inputs (archives or indexes, each opened as ps_index_attach does),
  * each under a new snapshot_id, in order.  The output is made from
  * procsnap's own schema and the rows of its tables are copied; no SQL text
- * of an input is ever run.  Created as ps_index_build creates its output.
+ * of an input is ever run.  Created as ps_index_build creates its output
+ * (out_path.tmp.PID, renamed).
  * 0, or -1 with a one-line err (an input that is not a procsnap index of
  * this schema names itself and the object that differs).
  */

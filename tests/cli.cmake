@@ -11,3 +11,7 @@ add_dependencies(test_cli_capture victim procsnap)
 # usually is (issue 9, the path-glob shape).
 ps_test(test_ls_probe test_ls_probe.c LIBS ps_tutil ps_store PkgConfig::SQLITE)
 add_dependencies(test_ls_probe procsnap)
+# SIGTERM/SIGINT/SIGHUP end index, export, diff, merge and report with
+# status 2 and no temporary file left (cli/supervise.c).
+ps_test(test_cli_signals test_cli_signals.c LIBS ps_tutil)
+add_dependencies(test_cli_signals procsnap)

@@ -41,17 +41,6 @@ static char dir[512], mnt[600], ctl[600];
 static pid_t daemon_pid;
 static struct ps_buf out = PS_BUF_INIT;
 
-static double now_s(void)
-{
-	return (double)ps_mono_ns() / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* ---- the file system ------------------------------------------------------------ */
 
 static void block(int on)
@@ -65,8 +54,8 @@ static void block(int on)
 	/* the daemon says when it has switched (CTLDIR/on): a fixed 50 ms was
 	 * not always enough on a loaded machine, and a capture then read the
 	 * exe before it blocked */
-	for (double end = now_s() + 10; (access(ack, F_OK) == 0) != on && now_s() < end;)
-		sleep_ms(2);
+	for (double end = tu_now_s() + 10; (access(ack, F_OK) == 0) != on && tu_now_s() < end;)
+		tu_sleep_ms(2);
 	if ((access(ack, F_OK) == 0) != on) {
 		fprintf(stderr, "hangfs did not switch %s\n", on ? "on" : "off");
 		t_failures++;
@@ -78,7 +67,7 @@ static int wait_blocked(double secs)
 {
 	char mark[700];
 	snprintf(mark, sizeof(mark), "%s/blocked", ctl);
-	for (double end = now_s() + secs; now_s() < end; sleep_ms(20))
+	for (double end = tu_now_s() + secs; tu_now_s() < end; tu_sleep_ms(20))
 		if (access(mark, F_OK) == 0)
 			return 1;
 	return 0;
@@ -139,7 +128,7 @@ static int nblocked(pid_t cap)
 /* Reap capture processes orphaned while stuck (we are their subreaper). */
 static void reap_orphans(void)
 {
-	for (double end = now_s() + 5; now_s() < end; sleep_ms(20)) {
+	for (double end = tu_now_s() + 5; tu_now_s() < end; tu_sleep_ms(20)) {
 		pid_t p = waitpid(-1, NULL, WNOHANG);
 		if (p < 0)
 			return; /* no child left */
@@ -171,7 +160,7 @@ static void setup(void)
 		execl(HANGFS, HANGFS, mnt, ctl, (char *)NULL);
 		_exit(127);
 	}
-	for (double end = now_s() + 10; now_s() < end; sleep_ms(20)) {
+	for (double end = tu_now_s() + 10; tu_now_s() < end; tu_sleep_ms(20)) {
 		struct stat sb;
 		if (stat(mnt, &sb) == 0 && sb.st_dev != before.st_dev)
 			return;
@@ -184,7 +173,7 @@ static void teardown(void)
 {
 	if (daemon_pid > 0) {
 		kill(daemon_pid, SIGUSR2); /* release whatever is stuck */
-		sleep_ms(100);
+		tu_sleep_ms(100);
 		tu_sh(NULL, "fusermount3 -uz %s 2>/dev/null", mnt);
 		kill(daemon_pid, SIGTERM);
 		waitpid(daemon_pid, NULL, 0);
@@ -242,44 +231,16 @@ static void victim_stop(struct victim *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Start procsnap with argv (NULL-terminated), stderr into errfile. */
-static pid_t spawn(const char *errfile, const char *const *argv)
+/* A stuck thread dies only once the file system answers. */
+static void release_daemon(void)
 {
-	pid_t p = fork();
-	if (p == 0) {
-		int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(e, 2);
-		execv(tu_procsnap(), (char *const *)argv);
-		_exit(127);
-	}
-	return p;
+	kill(daemon_pid, SIGUSR2);
 }
 
 /* Wait for pid at most secs; its exit status, or -1 (then it is killed). */
 static int wait_for(pid_t pid, double secs, double *took)
 {
-	double start = now_s();
-	int st;
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (now_s() - start > secs) {
-			fprintf(stderr, "pid %d still running after %.1f s: killed\n", (int)pid,
-				secs);
-			kill(pid, SIGKILL);
-			kill(daemon_pid, SIGUSR2); /* a stuck thread dies only then */
-			waitpid(pid, NULL, 0);
-			*took = now_s() - start;
-			return -1;
-		}
-		sleep_ms(5);
-	}
-	*took = now_s() - start;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tu_wait_for(pid, secs, release_daemon, took);
 }
 
 /* Temporary files (".NAME.PID.tmp", "NAME.db.tmp.PID...") left in dir. */
@@ -354,7 +315,7 @@ static void hang_timeout(void)
 	    "procsnap",	 "capture",	   NO_SYS, "-q",    "-o", c.snap,  "--exe-bodies", "all",
 	    "--no-hash", "--read-timeout", "1",	   "--pid", c.vp, "--pid", c.self,	   NULL};
 	double took;
-	int rc = wait_for(spawn(c.err, argv), 3 * 1.0 + MARGIN_S, &took);
+	int rc = wait_for(tu_spawn(NULL, c.err, argv), 3 * 1.0 + MARGIN_S, &took);
 	CHECK_INT(rc, 0);
 	CHECK(took >= 2.9);
 	fprintf(stderr, "capture with three 1 s timeouts took %.2f s\n", took);
@@ -400,7 +361,7 @@ static void hang_hash(void)
 			      c.snap,	  "--read-timeout", "1",    "--pid", c.vp,
 			      "--pid",	  c.self,	    NULL};
 	double took;
-	int rc = wait_for(spawn(c.err, argv), 3 * 1.0 + MARGIN_S, &took);
+	int rc = wait_for(tu_spawn(NULL, c.err, argv), 3 * 1.0 + MARGIN_S, &took);
 	CHECK_INT(rc, 0);
 	fprintf(stderr, "capture with a hung exe to hash took %.2f s\n", took);
 	char exe[700], t[800];
@@ -436,11 +397,11 @@ static void hang_release(void)
 	const char *argv[] = {
 	    "procsnap", "capture",	  NO_SYS, "-q",	   "-o", c.snap, "--exe-bodies",
 	    "all",	"--read-timeout", "1",	  "--pid", c.vp, NULL};
-	pid_t p = spawn(c.err, argv);
+	pid_t p = tu_spawn(NULL, c.err, argv);
 	/* exe.body blocks, times out after 1 s; then the on-disk check blocks:
 	 * release both now. */
-	for (double end = now_s() + 30; nblocked(p) < 2 && now_s() < end;)
-		sleep_ms(10);
+	for (double end = tu_now_s() + 30; nblocked(p) < 2 && tu_now_s() < end;)
+		tu_sleep_ms(10);
 	CHECK_INT(nblocked(p), 2);
 	block(0);
 	double took;
@@ -470,9 +431,9 @@ static void hang_signal_one(int sig, const char *name)
 	/* The default read timeout (5 s) is far away. */
 	const char *argv[] = {"procsnap",     "capture", NO_SYS,  "-o", c.snap,
 			      "--exe-bodies", "all",	 "--pid", c.vp, NULL};
-	pid_t p = spawn(c.err, argv);
+	pid_t p = tu_spawn(NULL, c.err, argv);
 	CHECK(wait_blocked(30));
-	sleep_ms(200);
+	tu_sleep_ms(200);
 	/* Something to clean up: the archive's temporary file. */
 	tu_sh(&out, "ls -a %s | grep -c '^\\.sig\\.tar\\.zst\\..*\\.tmp$'", dir);
 	CHECK_STR(out.buf, "1\n");
@@ -508,7 +469,7 @@ static void hang_deadline(void)
 	    "--exe-bodies", "all",     "--read-timeout", "30",	 "--deadline", "3",
 	    "--pid",	    c.vp,      "--pid",		 c.self, NULL};
 	double took;
-	int rc = wait_for(spawn(c.err, argv), 3.0 + MARGIN_S, &took);
+	int rc = wait_for(tu_spawn(NULL, c.err, argv), 3.0 + MARGIN_S, &took);
 	fprintf(stderr, "capture with --deadline 3 took %.2f s\n", took);
 	CHECK_INT(rc, 0);
 	CHECK(took >= 2.9);
@@ -548,7 +509,7 @@ static void swap_stat_open(void)
 	scene_start(&c, "sw", file);
 	const char *argv[] = {"procsnap",	"capture", NO_SYS,  "-q", "-o", c.snap,
 			      "--read-timeout", "30",	   "--pid", c.vp, NULL};
-	pid_t p = spawn(c.err, argv);
+	pid_t p = tu_spawn(NULL, c.err, argv);
 	CHECK(wait_blocked(30));
 	fprintf(c.v.in, "swap %s\n", fifo);
 	fflush(c.v.in);
@@ -580,11 +541,11 @@ static void open_regular(void)
 	CHECK_INT(mkfifo(fifo, 0600), 0);
 	CHECK_INT(tu_sh(NULL, "printf abc > %s", reg), 0);
 	struct stat sb;
-	double t0 = now_s();
+	double t0 = tu_now_s();
 	errno = 0;
 	CHECK_INT(ps_capture_open_regular(AT_FDCWD, fifo, 0, &sb), -1);
 	CHECK_INT(errno, ENODEV);
-	CHECK(now_s() - t0 < 1.0); /* never blocks on the FIFO */
+	CHECK(tu_now_s() - t0 < 1.0); /* never blocks on the FIFO */
 	errno = 0;
 	CHECK_INT(ps_capture_open_regular(AT_FDCWD, "/dev/null", 0, &sb), -1);
 	CHECK_INT(errno, ENODEV);

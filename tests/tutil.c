@@ -68,6 +68,62 @@ int tu_run_rss(char *const argv[], long *kib, double *secs)
 
 static char tmpdir[256];
 
+pid_t tu_spawn(const char *tmp_dir, const char *errfile, const char *const *argv)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (e < 0 || nul < 0)
+			_exit(127);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(e, 2);
+		if (tmp_dir)
+			setenv("TMPDIR", tmp_dir, 1);
+		execv(tu_procsnap(), (char *const *)argv);
+		_exit(127);
+	}
+	return p;
+}
+
+int tu_wait_for(pid_t pid, double secs, void (*release)(void), double *took)
+{
+	double start = tu_now_s();
+	int st, rc = -1;
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		if ((r < 0 && errno != EINTR) || tu_now_s() - start > secs) {
+			fprintf(stderr, "pid %d still running after %.1f s: killed\n", (int)pid,
+				secs);
+			kill(pid, SIGKILL);
+			if (release)
+				release();
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		tu_sleep_ms(5);
+	}
+	if (took)
+		*took = tu_now_s() - start;
+	return rc;
+}
+
+double tu_now_s(void)
+{
+	return (double)ps_mono_ns() / 1e9;
+}
+
+void tu_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
 const char *tu_tmpdir(void)
 {
 	if (!tmpdir[0]) {

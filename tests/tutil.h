@@ -15,6 +15,18 @@
 int tu_sh(struct ps_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The procsnap binary under test ($PROCSNAP). */
 const char *tu_procsnap(void);
+/* Start procsnap ($PROCSNAP) with argv (argv[0] "procsnap"), stdin and
+ * stdout on /dev/null, stderr into errfile, TMPDIR=tmpdir unless NULL; its
+ * pid (wait for it yourself). */
+pid_t tu_spawn(const char *tmp_dir, const char *errfile, const char *const *argv);
+/* Wait for pid at most secs: its exit status (128 + the signal that
+ * killed it), or -1 when it is still running (then it is killed with
+ * SIGKILL, after release() if not NULL, and reaped).  Time waited into
+ * *took if not NULL. */
+int tu_wait_for(pid_t pid, double secs, void (*release)(void), double *took);
+/* CLOCK_MONOTONIC in seconds; sleep ms milliseconds. */
+double tu_now_s(void);
+void tu_sleep_ms(int ms);
 /* Run argv (argv[0] the binary), stdin, stdout and stderr on /dev/null, and
  * wait: its peak RSS (KiB) into *kib, its run time (s) into *secs if not
  * NULL.  The exit status, or -1. */
