@@ -26,6 +26,22 @@ static void teardown(void)
 	tu_cleanup();
 }
 
+/* A copy of the capture as dir/name with the byte at off flipped to 0xff,
+ * in the middle of frame `frame` of the intact index's seek table. */
+static void damaged_copy(const char *name, long long frame)
+{
+	char db0[600];
+	snprintf(db0, sizeof(db0), "%s.db", snap);
+	long long off =
+	    tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld", frame);
+	CHECK(off > 0);
+	CHECK_INT(tu_sh(NULL,
+			"cp %s %s/%s && printf '\\377' | dd of=%s/%s bs=1 seek=%lld conv=notrunc "
+			"2>/dev/null",
+			snap, dir, name, dir, name, off),
+		  0);
+}
+
 static void test_flipped_byte(void)
 {
 	struct ps_buf out = PS_BUF_INIT;
@@ -34,13 +50,7 @@ static void test_flipped_byte(void)
 	snprintf(db0, sizeof(db0), "%s.db", snap);
 	long long nframes = tu_sql_int(db0, "SELECT count(*) FROM frames");
 	CHECK(nframes >= 3);
-	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld",
-				   nframes / 2);
-	CHECK_INT(tu_sh(NULL,
-			"cp %s %s/b.tar.zst && printf '\\377' | dd of=%s/b.tar.zst bs=1 seek=%lld "
-			"conv=notrunc 2>/dev/null",
-			snap, dir, dir, off),
-		  0);
+	damaged_copy("b.tar.zst", nframes / 2);
 	/* index: exit 1, one warning line naming the damage, an index written */
 	CHECK_INT(tu_sh(&out, "%s index -o %s/b.db %s/b.tar.zst 2>&1", tu_procsnap(), dir, dir), 1);
 	CHECK(strstr(out.buf, "written from what survives") != NULL);
@@ -128,12 +138,7 @@ static void test_first_frame(void)
 	snprintf(db0, sizeof(db0), "%s.db", snap);
 	snprintf(db, sizeof(db), "%s/f.db", dir);
 	CHECK(tu_sql_int(db0, "SELECT count(*) FROM frames") >= 3);
-	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = 0");
-	CHECK_INT(tu_sh(NULL,
-			"cp %s %s/f.tar.zst && printf '\\377' | dd of=%s/f.tar.zst bs=1 seek=%lld "
-			"conv=notrunc 2>/dev/null",
-			snap, dir, dir, off),
-		  0);
+	damaged_copy("f.tar.zst", 0);
 	CHECK_INT(tu_sh(&out, "%s index -o %s %s/f.tar.zst 2>&1", tu_procsnap(), db, dir), 1);
 	CHECK(strstr(out.buf, "written from what survives") != NULL);
 	CHECK(strstr(out.buf, "zstd frame 0") != NULL);
@@ -181,13 +186,7 @@ static void test_manifest_frame(void)
 	CHECK(nframes >= 3);
 	/* the frame holding the manifest's last bytes: the one before the
 	 * frame of the tar's end (two zero blocks) */
-	long long off = tu_sql_int(db0, "SELECT c_off + c_size / 2 FROM frames WHERE frame = %lld",
-				   nframes - 2);
-	CHECK_INT(tu_sh(NULL,
-			"cp %s %s/m.tar.zst && printf '\\377' | dd of=%s/m.tar.zst bs=1 seek=%lld "
-			"conv=notrunc 2>/dev/null",
-			snap, dir, dir, off),
-		  0);
+	damaged_copy("m.tar.zst", nframes - 2);
 	CHECK_INT(tu_sh(&out, "%s index -o %s %s/m.tar.zst 2>&1", tu_procsnap(), db, dir), 1);
 	CHECK(strstr(out.buf, "1 damaged stretch, the first: the manifest is cut by a damaged "
 			      "stretch") != NULL);
