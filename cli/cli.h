@@ -116,6 +116,10 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 struct option;
 int cli_bad_option(const char *cmd, const char *optstring, const struct option *longopts,
 		   char **argv);
+/* Would writing out (with --force) replace one of the n inputs: a snapshot
+ * as named, the index beside an archive or the archive beside an index?
+ * Then one line and 2 (evidence is never the output), else 0. */
+int cli_refuse_input(const char *cmd, const char *out, char *const *inputs, int n);
 /* For commands without options: a usage error naming the first argument
  * that looks like one (before "--"), or 0. */
 int cli_no_options(const char *cmd, int argc, char **argv);

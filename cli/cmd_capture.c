@@ -738,6 +738,9 @@ int cmd_capture(const struct ps_cli *cli, int argc, char **argv)
 		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			rc = cli_fail("capture", "cannot create %s: %s", tmp.buf, strerror(errno));
+			/* not ours (EEXIST): never removed */
+			cli_tmp_del(tmp.buf);
+			ps_buf_reset(&tmp);
 			goto out;
 		}
 		/* Evidence holds environments and command lines: owner only. */

@@ -689,6 +689,8 @@ int cmd_merge(const struct ps_cli *cli, int argc, char **argv)
 		return cli_usage("merge", "expects OUT.db and at least one SNAP");
 	const char *out = argv[optind];
 	int nsrc = argc - optind - 1;
+	if (cli_refuse_input("merge", out, argv + optind + 1, nsrc))
+		return 2;
 	/* The work runs in a child; a signal removes OUT.tmp.PID (supervise.c). */
 	int src = cli_supervise("merge");
 	if (src >= 0)

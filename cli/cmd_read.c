@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char index_help[] =
@@ -50,6 +51,14 @@ int cmd_index(const struct ps_cli *cli, int argc, char **argv)
 	if (!db) {
 		ps_buf_addf(&def, "%s.db", archive);
 		db = def.buf;
+	}
+	/* the archive itself, never its index's place */
+	struct stat ast, dst;
+	if (stat(archive, &ast) == 0 && stat(db, &dst) == 0 && ast.st_dev == dst.st_dev &&
+	    ast.st_ino == dst.st_ino) {
+		ps_buf_release(&def);
+		return cli_fail("index", "%s is the archive it would index: refusing to replace it",
+				db);
 	}
 	/* The work runs in a child; a signal removes DB.tmp.PID (supervise.c). */
 	int rc = cli_supervise("index");

@@ -1177,6 +1177,8 @@ int cmd_report(const struct ps_cli *cli, int argc, char **argv)
 	if (nsnap < 1 || nsnap > 2)
 		return cli_usage("report", "expects SNAP [SNAP2]");
 	char *desc = argv[argc - 1];
+	if (cli_refuse_input("report", out, argv + optind, nsnap))
+		return 2;
 	/* The work runs in a child; a signal removes the page's temporary file
 	 * and a temporary index of the diff (supervise.c). */
 	int src = cli_supervise("report");

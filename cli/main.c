@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct cmd {
@@ -104,6 +105,41 @@ int cli_bad_option(const char *cmd, const char *optstring, const struct option *
 	if (optopt > 32 && optopt < 127)
 		return cli_usage(cmd, "unknown option '-%c'", optopt);
 	return cli_usage(cmd, "unknown option '%s'", arg ? arg : "?");
+}
+
+int cli_refuse_input(const char *cmd, const char *out, char *const *inputs, int n)
+{
+	struct stat o, st;
+	if (!out || strcmp(out, "-") == 0 || stat(out, &o) != 0)
+		return 0;
+	struct ps_buf b = PS_BUF_INIT;
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		size_t l = strlen(inputs[i]);
+		for (int k = 0; k < 3 && !rc; k++) {
+			ps_buf_reset(&b);
+			if (k == 0)
+				ps_buf_adds(&b, inputs[i]);
+			else if (k == 1)
+				ps_buf_addf(&b, "%s.db", inputs[i]);
+			else if (l > 3 && strcmp(inputs[i] + l - 3, ".db") == 0)
+				ps_buf_add(&b, inputs[i], l - 3);
+			else
+				continue;
+			if (stat(b.buf, &st) != 0 || st.st_dev != o.st_dev || st.st_ino != o.st_ino)
+				continue;
+			rc = strcmp(out, b.buf) == 0
+				 ? cli_fail(cmd,
+					    "%s is read by this command: refusing to replace it",
+					    out)
+				 : cli_fail(cmd,
+					    "%s is %s, which this command reads: refusing to "
+					    "replace it",
+					    out, b.buf);
+		}
+	}
+	ps_buf_release(&b);
+	return rc;
 }
 
 int cli_no_options(const char *cmd, int argc, char **argv)

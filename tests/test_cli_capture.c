@@ -483,6 +483,43 @@ static void test_wrong_index(void)
 	CHECK(strstr(out.buf, "no recorded hash") == NULL);
 }
 
+/* Evidence is never the output, even with --force: index, merge and report
+ * refuse to replace what they read (the archive, or the index beside it). */
+static void test_output_not_input(void)
+{
+	const char *d = tu_tmpdir();
+	const char *p = tu_procsnap();
+	CHECK_INT(tu_sh(NULL, "cd %s && %s capture -q -o in.tar.zst --root %s 2>/dev/null", d, p,
+			FIXTURE),
+		  0);
+	struct ps_buf before = PS_BUF_INIT, after = PS_BUF_INIT;
+	CHECK_INT(tu_sh(&before, "cd %s && md5sum in.tar.zst in.tar.zst.db", d), 0);
+	static const char *const cases[][2] = {
+	    {"index --force -o in.tar.zst in.tar.zst",
+	     "procsnap: index: in.tar.zst is the archive it would index: refusing to replace "
+	     "it\n"},
+	    {"merge --force in.tar.zst.db in.tar.zst",
+	     "procsnap: merge: in.tar.zst.db is read by this command: refusing to replace it\n"},
+	    {"merge --force in.tar.zst in.tar.zst.db",
+	     "procsnap: merge: in.tar.zst is read by this command: refusing to replace it\n"},
+	    {"report --force -o in.tar.zst in.tar.zst.db",
+	     "procsnap: report: in.tar.zst is read by this command: refusing to replace it\n"},
+	    {"report --force -o ./in.tar.zst.db in.tar.zst",
+	     "procsnap: report: ./in.tar.zst.db is in.tar.zst.db, which this command reads: "
+	     "refusing to replace it\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK_INT(tu_sh(&out, "cd %s && %s %s 2>&1 >/dev/null", d, p, cases[i][0]), 2);
+		CHECK_STR(out.buf, cases[i][1]);
+	}
+	CHECK_INT(tu_sh(&after, "cd %s && md5sum in.tar.zst in.tar.zst.db", d), 0);
+	CHECK_STR(after.buf, before.buf);
+	/* the index's own place is still replaced with --force */
+	CHECK_INT(tu_sh(NULL, "cd %s && %s -q index --force in.tar.zst", d, p), 0);
+	ps_buf_release(&before);
+	ps_buf_release(&after);
+}
+
 /* Usage errors: one line each, naming the option and what is wrong with it. */
 static void test_usage_errors(void)
 {
@@ -723,6 +760,7 @@ static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_output_safety),
 				      T(test_wrong_index),
 				      T(test_usage_errors),
+				      T(test_output_not_input),
 				      T(test_full_disk),
 				      T(test_verify),
 				      T(test_exe_bodies),
