@@ -325,6 +325,9 @@ int cmd_cat(const struct ps_cli *cli, int argc, char **argv)
 		rc = cli_fail("cat", "%s", err.msg);
 	else if (kind == PS_M_LINK)
 		putchar('\n');
+	else if (kind == PS_M_DIR)
+		rc = cli_fail("cat", "%s is a directory (procsnap ls SNAP '%s/*' lists it)", path,
+			      path);
 	if (fflush(stdout) != 0 && !rc)
 		rc = cli_fail("cat", "write: %s", strerror(errno));
 	ps_snap_close(s);

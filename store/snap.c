@@ -58,6 +58,11 @@ int ps_snap_resolve(const char *path, char **index, char **archive, struct ps_er
 			*archive = ps_xstrndup(path, strlen(path) - 3);
 		return 0;
 	}
+	if (ends_with(path, ".db"))
+		return ps_err_set(err, EINVAL,
+				  "%s: not an SQLite database (a damaged index? procsnap index "
+				  "--force rebuilds it from its archive)",
+				  path);
 	struct ps_buf b = PS_BUF_INIT;
 	ps_buf_addf(&b, "%s.db", path);
 	if (access(b.buf, F_OK) != 0) {

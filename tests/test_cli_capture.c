@@ -520,6 +520,31 @@ static void test_output_not_input(void)
 	ps_buf_release(&after);
 }
 
+/* What cannot be printed or opened says why, in one line, exit 2. */
+static void test_read_errors(void)
+{
+	const char *d = tu_tmpdir();
+	const char *p = tu_procsnap();
+	CHECK_INT(tu_sh(NULL,
+			"cd %s && %s capture -q -o r.tar.zst --root %s 2>/dev/null && cp "
+			"r.tar.zst.db bad.db && printf 'X' | dd of=bad.db bs=1 seek=0 conv=notrunc "
+			"2>/dev/null",
+			d, p, FIXTURE),
+		  0);
+	static const char *const cases[][2] = {
+	    {"cat r.tar.zst proc", "procsnap: cat: proc is a directory (procsnap ls SNAP 'proc/*' "
+				   "lists it)\n"},
+	    {"cat r.tar.zst proc/1/pagemap.sections",
+	     "procsnap: cat: proc/1/pagemap.sections: was not captured (EOPNOTSUPP)\n"},
+	    {"info bad.db", "procsnap: info: bad.db: not an SQLite database (a damaged index? "
+			    "procsnap index --force rebuilds it from its archive)\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK_INT(tu_sh(&out, "cd %s && %s %s 2>&1 >/dev/null", d, p, cases[i][0]), 2);
+		CHECK_STR(out.buf, cases[i][1]);
+	}
+}
+
 /* Usage errors: one line each, naming the option and what is wrong with it. */
 static void test_usage_errors(void)
 {
@@ -761,6 +786,7 @@ static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_wrong_index),
 				      T(test_usage_errors),
 				      T(test_output_not_input),
+				      T(test_read_errors),
 				      T(test_full_disk),
 				      T(test_verify),
 				      T(test_exe_bodies),
