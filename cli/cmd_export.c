@@ -177,6 +177,35 @@ struct opts {
 
 /* One table into DIR/name.ndjson[.zst] (or .csv).  Rows written into *rows.
  * 0, or 2 with one line printed. */
+/* mkdir -p with mode 0700 (evidence: owner only).  1 if the last component
+ * was made here, 0 if it was there, -1 with errno. */
+static int make_dirs(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0)
+		return 1;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	char *parent = ps_xstrdup(dir);
+	char *slash = strrchr(parent, '/');
+	while (slash && slash > parent && slash[1] == '\0') { /* trailing slashes */
+		*slash = '\0';
+		slash = strrchr(parent, '/');
+	}
+	int r = -1;
+	if (slash && slash > parent) {
+		*slash = '\0';
+		r = make_dirs(parent);
+	}
+	free(parent);
+	if (r < 0)
+		return -1;
+	if (mkdir(dir, 0700) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -1;
+}
+
 static int export_table(sqlite3 *db, const char *schema, const char *name, const struct opts *o,
 			int dirfd, uint64_t *rows)
 {
@@ -262,7 +291,8 @@ static int export_table(sqlite3 *db, const char *schema, const char *name, const
 		goto werr;
 	}
 	out.f = NULL;
-	if (renameat(dirfd, tmp.buf, dirfd, path.buf) < 0)
+	/* the check above is a courtesy; this is the guarantee */
+	if (renameat2(dirfd, tmp.buf, dirfd, path.buf, o->force ? 0 : RENAME_NOREPLACE) < 0)
 		goto werr;
 	cli_tmp_del(reg.buf);
 	ps_buf_reset(&tmp);
@@ -353,15 +383,19 @@ int cmd_export(const struct ps_cli *cli, int argc, char **argv)
 	int src = cli_supervise("export");
 	if (src >= 0)
 		return src;
-	if (mkdir(o.dir, 0700) < 0 && errno != EEXIST)
-		return cli_fail("export", "cannot create %s: %s", o.dir, strerror(errno));
-	int dirfd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return cli_fail("export", "%s: %s", o.dir, strerror(errno));
+	/* The snapshots first: a bad one leaves no directory behind. */
 	struct cli_snaps ss;
-	if (cli_snaps_open("export", argc - optind, argv + optind, &ss) != 0) {
-		close(dirfd);
+	if (cli_snaps_open("export", argc - optind, argv + optind, &ss) != 0)
 		return 2;
+	int made = make_dirs(o.dir);
+	if (made < 0) {
+		cli_snaps_close(&ss);
+		return cli_fail("export", "cannot create %s: %s", o.dir, strerror(errno));
+	}
+	int dirfd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_snaps_close(&ss);
+		return cli_fail("export", "%s: %s", o.dir, strerror(errno));
 	}
 	/* one snapshot: its index is main; several: the TEMP union views */
 	const char *schema = ss.n > 1 ? "temp" : "main";
@@ -403,5 +437,8 @@ out:
 	free(names);
 	cli_snaps_close(&ss);
 	close(dirfd);
+	/* a directory this run made holds nothing but its partial output */
+	if (rc && made)
+		cli_tmp_remove(o.dir);
 	return rc;
 }

@@ -244,6 +244,37 @@ static void test_duckdb(void)
 	CHECK(strstr(out.buf, want) != NULL);
 }
 
-static const struct t_case t_cases[] = {T(test_uuid),	   T(test_ndjson), T(test_csv_zstd),
-					T(test_legacy_id), T(test_duckdb), {0, 0}};
+/* The output directory: made with its parents (0700); never left behind by
+ * a failed export that made it. */
+static void test_output_dir(void)
+{
+	if (!ok)
+		T_SKIP_CASE("setup failed");
+	const char *d = tu_tmpdir();
+	/* a snapshot that is not there: nothing made */
+	CHECK_INT(tu_sh(&out, "%s export -q -o %s/x1 %s/nosuch.tar.zst 2>&1", tu_procsnap(), d, d),
+		  2);
+	CHECK_INT(tu_sh(NULL, "test -e %s/x1", d), 1);
+	/* parents made, owner only */
+	CHECK_INT(tu_sh(NULL, "%s export -q -o %s/p/q/r %s", tu_procsnap(), d, a), 0);
+	CHECK_INT(
+	    tu_sh(&out, "stat -c %%a %s/p %s/p/q %s/p/q/r && ls %s/p/q/r | wc -l", d, d, d, d), 0);
+	CHECK(strncmp(out.buf, "700\n700\n700\n", 12) == 0);
+	CHECK(atoi(out.buf + 12) > 10);
+	/* an index that fails midway (a damaged page: two tables are written,
+	 * then `files` cannot be read): the directory it made goes, with them */
+	CHECK_INT(tu_sh(NULL,
+			"cp %s.db %s/bad.db && python3 -c \"import sys; p = sys.argv[1]; d = "
+			"bytearray(open(p, 'rb').read()); d[8192:8256] = bytes(x ^ 0x5a for x in "
+			"d[8192:8256]); open(p, 'wb').write(d)\" %s/bad.db",
+			a, d, d),
+		  0);
+	CHECK_INT(tu_sh(&out, "%s export -q -o %s/x2 %s/bad.db 2>&1", tu_procsnap(), d, d), 2);
+	CHECK(strncmp(out.buf, "procsnap: export: ", 18) == 0 && strstr(out.buf, "malformed"));
+	CHECK_INT(tu_sh(NULL, "test -e %s/x2", d), 1);
+}
+
+static const struct t_case t_cases[] = {
+    T(test_uuid),   T(test_ndjson), T(test_csv_zstd), T(test_legacy_id), T(test_output_dir),
+    T(test_duckdb), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
