@@ -358,12 +358,12 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	const char *root = opts->root ? opts->root : "/proc";
 	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return ps_err_set(err, errno, "capture: open %s: %s", root, strerror(errno));
+		return ps_err_set(err, errno, "open %s: %s", root, strerror(errno));
 	struct stat rsb;
 	if (fstat(rootfd, &rsb) < 0) {
 		int e = errno;
 		close(rootfd);
-		return ps_err_set(err, e, "capture: stat %s: %s", root, strerror(e));
+		return ps_err_set(err, e, "stat %s: %s", root, strerror(e));
 	}
 
 	struct run *r = ps_xcalloc(1, sizeof(*r));
@@ -409,7 +409,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	struct listing *l0 = &r->root;
 	int e = ps_cap_list_dir(w, rootfd, l0);
 	if (e) {
-		ret = ps_err_set(err, e, "capture: list %s: %s", root, strerror(e));
+		ret = ps_err_set(err, e, "list %s: %s", root, strerror(e));
 		goto out;
 	}
 	/* The pid numbers of the listing: the one per-process list we keep. */
@@ -441,7 +441,7 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	r->phase = PH_SYS;
 	e = pthread_create(&w->thread, NULL, worker_main, w);
 	if (e) {
-		ret = ps_err_set(err, e, "capture: cannot start a worker thread: %s", strerror(e));
+		ret = ps_err_set(err, e, "cannot start a worker thread: %s", strerror(e));
 		goto out;
 	}
 	w = watch(r, w);

@@ -216,7 +216,7 @@ int ps_dx_exec(struct dctx *c, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ps_err_set(c->err, EIO, "diff: sqlite: %s", msg ? msg : "?");
+		ps_err_set(c->err, EIO, "sqlite: %s", msg ? msg : "?");
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -226,7 +226,7 @@ int ps_dx_exec(struct dctx *c, const char *sql)
 int ps_dx_prep(struct dctx *c, sqlite3_stmt **st, const char *sql)
 {
 	if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
-		return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+		return ps_err_set(c->err, EIO, "sqlite: %s", sqlite3_errmsg(c->db));
 	return 0;
 }
 

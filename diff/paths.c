@@ -322,7 +322,7 @@ static int load_strings(struct scan *s, int side)
 			break;
 	}
 	if (r != SQLITE_DONE) {
-		ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+		ps_err_set(c->err, EIO, "sqlite: %s", sqlite3_errmsg(c->db));
 		goto out;
 	}
 	/* the key's order, unless the index was crafted */
@@ -693,7 +693,7 @@ static int step(struct dctx *c, sqlite3_stmt *q, int *more)
 	*more = r == SQLITE_ROW;
 	if (r == SQLITE_ROW || r == SQLITE_DONE)
 		return 0;
-	return ps_err_set(c->err, EIO, "diff: sqlite: %s", sqlite3_errmsg(c->db));
+	return ps_err_set(c->err, EIO, "sqlite: %s", sqlite3_errmsg(c->db));
 }
 
 /* The system files of both sides: one group each. */
