@@ -350,7 +350,7 @@ void ps_cap_hash_orphan(struct walker *w);
 /* The process's maps text (w->pmaps) changed: its executables again. */
 void ps_cap_hash_forget(struct walker *w);
 
-/* capture.c: does kill(id, 0) or sched_getscheduler(id) find id in
+/* capture.c: does sched_getscheduler(id) find id in
  * procsnap's pid namespace (the hidden-pid sweep's cheap probe)? */
 int ps_cap_sched_knows(int id);
 
