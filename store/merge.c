@@ -158,6 +158,27 @@ static int quick_check(sqlite3 *db, const char *label, struct ps_err *err)
 }
 
 /* Largest snapshot_id of the attached `src` (0 if none), or -1. */
+/* A snapshot (by its UUID) that an earlier input already brought: refused,
+ * or a fleet's merge would count it twice.  0 or -1. */
+static int dup_check(sqlite3 *db, const char *path, struct ps_err *err)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(
+		db,
+		"SELECT s.snapshot_uuid FROM src.snapshots s WHERE s.snapshot_uuid IN "
+		"(SELECT snapshot_uuid FROM main.snapshots) LIMIT 1",
+		-1, &q, NULL) != SQLITE_OK)
+		return ps_sql_err(err, db, path);
+	int rc = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		rc = ps_err_set(
+		    err, EINVAL,
+		    "%s: snapshot %s is already in the merge (each snapshot goes in once)", path,
+		    (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int64_t max_snapshot(sqlite3 *db, const char *label, struct ps_err *err)
 {
 	sqlite3_stmt *q = NULL;
@@ -221,7 +242,9 @@ int ps_index_merge(const char *out_path, const char *const *inputs, int n, int f
 	for (int i = 0; i < n; i++) {
 		if (ps_index_attach(db, idx[i], "src", err) < 0)
 			goto out;
-		int64_t mx = quick_check(db, idx[i], err) < 0 ? -1 : max_snapshot(db, idx[i], err);
+		int64_t mx = quick_check(db, idx[i], err) < 0 || dup_check(db, idx[i], err) < 0
+				 ? -1
+				 : max_snapshot(db, idx[i], err);
 		int r = mx < 0 ? -1 : copy_rows(db, t, nt, next, idx[i], err);
 		if (ps_db_exec(db, "DETACH src", r < 0 ? NULL : err) < 0)
 			r = -1;

@@ -226,9 +226,16 @@ static void test_merge(void)
 	/* no overwrite without --force */
 	CHECK_INT(tu_sh(NULL, "%s -q merge %s %s 2>/dev/null", tu_procsnap(), m, a), 2);
 	CHECK_INT(tu_sql_int(m, "SELECT count(*) FROM snapshots"), 2);
-	char m2[600];
+	char m2[600], c[600];
 	snprintf(m2, sizeof(m2), "%s/merged2.db", tu_tmpdir());
-	CHECK_INT(tu_sh(NULL, "%s -q merge %s %s %s", tu_procsnap(), m2, m, a), 0);
+	/* a snapshot already in it (by its UUID) is refused: counted twice */
+	CHECK_INT(tu_sh(&e, "%s -q merge %s %s %s 2>&1", tu_procsnap(), m2, m, a), 2);
+	CHECK(strstr(e.buf, "is already in the merge (each snapshot goes in once)") != NULL);
+	CHECK_INT(tu_sh(NULL, "test -e %s", m2), 1);
+	/* a merged index and a third snapshot (the fixture captured again) */
+	snprintf(c, sizeof(c), "%s/c.tar.zst", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL, "%s capture -q --root %s -o %s", tu_procsnap(), FIXTURE, c), 0);
+	CHECK_INT(tu_sh(NULL, "%s -q merge %s %s %s", tu_procsnap(), m2, m, c), 0);
 	CHECK_INT(tu_sql_int(m2, "SELECT count(*) FROM snapshots"), 3);
 	char t[256];
 	CHECK_INT(
