@@ -1089,9 +1089,11 @@ static void visit_at(struct walker *w, int dfd, const char *name, unsigned char 
 			goto out;
 		}
 		if (!S_ISDIR(sb.st_mode)) {
-			/* FIFO, socket or device in a --root tree: opening could
-			 * block or have side effects. */
-			w->st->skipped++;
+			/* FIFO, socket or device in a --root tree: never opened
+			 * (opening could block or have side effects), but
+			 * listed: ABSENT with ENODEV, like one swapped in after
+			 * the lstat (do_file). */
+			emit(w, PS_KIND_ABSENT, &sb, NULL, NULL, 0, ENODEV, 0);
 			goto out;
 		}
 	}
