@@ -219,6 +219,8 @@ static void vmem_of(sqlite3_stmt *q, struct vmem *x)
 	x->tsize = 0;
 }
 
+static int unmatched(struct vstate *v, struct counts *c);
+
 /*
  * Walk the manifest in order against the members.  The writer puts them in
  * the same order, so when no path has two members the walk is a merge: the
@@ -236,7 +238,7 @@ static int compare(struct vstate *v, struct counts *c)
 	    "SELECT seq, kind, size, hash, link, lkey FROM m WHERE pkey = ?1 AND path = ?2 "
 	    "ORDER BY seq LIMIT 1";
 	sqlite3_stmt *qf = NULL, *qm = NULL, *byk = NULL, *tgt = NULL, *dmg_after = NULL,
-		     *cut = NULL, *unl = NULL, *dup = NULL;
+		     *cut = NULL, *dup = NULL;
 	int rc = 2;
 	if (vexec(v->db, "CREATE INDEX m_key ON m(pkey); CREATE INDEX d_after ON d(after);"
 			 "CREATE INDEX d_path ON d(path)") ||
@@ -333,8 +335,28 @@ static int compare(struct vstate *v, struct counts *c)
 	}
 	if (r != SQLITE_DONE || (mr != SQLITE_ROW && mr != SQLITE_DONE))
 		goto fail;
-	/* Members cut by damage that the manifest does not list (the manifest
-	 * itself, say), then members the manifest does not list. */
+	rc = unmatched(v, c);
+	goto out;
+fail:
+	cli_fail("verify", "sqlite: %s", sqlite3_errmsg(v->db));
+out:
+	sqlite3_finalize(qf);
+	sqlite3_finalize(qm);
+	sqlite3_finalize(byk);
+	sqlite3_finalize(tgt);
+	sqlite3_finalize(dup);
+	sqlite3_finalize(dmg_after);
+	sqlite3_finalize(cut);
+	return rc;
+}
+
+/* After the manifest's lines (or without a manifest): members cut by damage
+ * that no line names (the manifest itself, say), then members no line
+ * matched.  0, or 2 (printed). */
+static int unmatched(struct vstate *v, struct counts *c)
+{
+	sqlite3_stmt *unl = NULL;
+	int rc = 2;
 	if (vprep(v->db,
 		  "SELECT DISTINCT path FROM d WHERE path IS NOT NULL AND path NOT IN "
 		  "(SELECT path FROM mf)",
@@ -361,19 +383,24 @@ static int compare(struct vstate *v, struct counts *c)
 		}
 	}
 	rc = 0;
-	goto out;
-fail:
-	cli_fail("verify", "sqlite: %s", sqlite3_errmsg(v->db));
 out:
-	sqlite3_finalize(qf);
-	sqlite3_finalize(qm);
-	sqlite3_finalize(byk);
-	sqlite3_finalize(tgt);
-	sqlite3_finalize(dup);
-	sqlite3_finalize(dmg_after);
-	sqlite3_finalize(cut);
 	sqlite3_finalize(unl);
 	return rc;
+}
+
+/* Is the manifest among the paths cut by damage (unmatched() names it)? */
+static int manifest_cut(struct vstate *v)
+{
+	sqlite3_stmt *q;
+	int r = 0;
+	if (sqlite3_prepare_v2(v->db, "SELECT 1 FROM d WHERE path = ?1", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_blob(q, 1, PS_MANIFEST_PATH, (int)strlen(PS_MANIFEST_PATH),
+				  SQLITE_STATIC);
+		r = sqlite3_step(q) == SQLITE_ROW;
+	}
+	sqlite3_finalize(q);
+	return r;
 }
 
 /* First column of the first row, as text, into out; "" if none. */
@@ -530,9 +557,21 @@ int cmd_verify(const struct ps_cli *cli, int argc, char **argv)
 	ps_hex(shahex, sha, 32);
 	rc = 0;
 	if (!v.saw_manifest) {
-		print_path(&v, v.damages ? "DAMAGED" : "MISSING", PS_MANIFEST_PATH,
-			   strlen(PS_MANIFEST_PATH));
-		rc = 1;
+		/* Nothing to check the members against: each one read is
+		 * UNLISTED (as when the manifest is cut short), so the counts
+		 * account for every member, as the index's files.damage does. */
+		if (!manifest_cut(&v)) {
+			print_path(&v, v.damages ? "DAMAGED" : "MISSING", PS_MANIFEST_PATH,
+				   strlen(PS_MANIFEST_PATH));
+			if (v.damages)
+				cnt.damaged++;
+			else
+				cnt.missing++;
+		}
+		if (unmatched(&v, &cnt)) {
+			rc = 2;
+			goto out;
+		}
 	} else if (compare(&v, &cnt)) {
 		rc = 2;
 		goto out;

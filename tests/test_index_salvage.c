@@ -201,9 +201,34 @@ static void test_manifest_frame(void)
 	ps_buf_release(&out);
 }
 
-static const struct t_case t_cases[] = {T(test_flipped_byte),
-					T(test_cut_in_the_middle),
-					T(test_first_frame),
-					T(test_manifest_frame),
-					{0, 0}};
+/* The frame of the manifest's tar header (a frame of its own, right after
+ * the last member's data): no manifest is read at all.  Both index and
+ * verify account for every member: the index marks them 'unlisted', verify
+ * prints each UNLISTED (the same number) and the manifest DAMAGED. */
+static void test_manifest_header_frame(void)
+{
+	struct ps_buf out = PS_BUF_INIT;
+	char db0[600], db[600];
+	snprintf(db0, sizeof(db0), "%s.db", snap);
+	snprintf(db, sizeof(db), "%s/h.db", dir);
+	long long f = tu_sql_int(db0, "SELECT frame FROM frames WHERE t_off = (SELECT "
+				      "(max(data_off + size) + 511) / 512 * 512 FROM files WHERE "
+				      "data_off IS NOT NULL)");
+	CHECK(f > 0);
+	damaged_copy("h.tar.zst", f);
+	CHECK_INT(tu_sh(&out, "%s index -o %s %s/h.tar.zst 2>&1", tu_procsnap(), db, dir), 1);
+	long long unlisted = tu_sql_int(db, "SELECT count(*) FROM files WHERE damage = 'unlisted'");
+	CHECK(unlisted > 100);
+	CHECK_INT(tu_sh(&out, "%s verify %s/h.tar.zst", tu_procsnap(), dir), 1);
+	CHECK(strstr(out.buf, "\nDAMAGED procsnap/manifest.tsv\n") != NULL);
+	char want[160];
+	snprintf(want, sizeof(want), ": 1 damaged, 0 mismatched, 0 missing, %lld unlisted, ",
+		 unlisted);
+	CHECK(strstr(out.buf, want) != NULL);
+	ps_buf_release(&out);
+}
+
+static const struct t_case t_cases[] = {T(test_flipped_byte),	       T(test_cut_in_the_middle),
+					T(test_first_frame),	       T(test_manifest_frame),
+					T(test_manifest_header_frame), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
