@@ -443,6 +443,35 @@ static const char *snap_index_path(struct ps_snap *s)
 	return f && *f ? f : NULL;
 }
 
+/* A snapshot of the attached s<i+1> (by its UUID) that an earlier input
+ * brought already: its path and UUID are named (one line) and -1, or
+ * every count over the union would take it twice.  0 when none. */
+static int dup_input(sqlite3 *db, const char *cmd, int i, const char *path)
+{
+	struct ps_buf sql = PS_BUF_INIT;
+	ps_buf_addf(&sql, "SELECT snapshot_uuid FROM s%d.snapshots WHERE snapshot_uuid IN (",
+		    i + 1);
+	for (int k = 0; k < i; k++)
+		ps_buf_addf(&sql, "%sSELECT snapshot_uuid FROM s%d.snapshots",
+			    k ? " UNION ALL " : "", k + 1);
+	ps_buf_adds(&sql, ") LIMIT 1");
+	sqlite3_stmt *q;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db, sql.buf, -1, &q, NULL) != SQLITE_OK) {
+		rc = -1;
+		cli_fail(cmd, "%s: %s", path, sqlite3_errmsg(db));
+	} else if (sqlite3_step(q) == SQLITE_ROW) {
+		rc = -1;
+		cli_fail(cmd,
+			 "%s: snapshot %s is already among the inputs (each snapshot is taken "
+			 "once)",
+			 path, (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+	ps_buf_release(&sql);
+	return rc;
+}
+
 /* An in-memory main with every snapshot attached and the union views. */
 static sqlite3 *open_union(const char *cmd, struct ps_snap **snaps, int n)
 {
@@ -473,6 +502,8 @@ static sqlite3 *open_union(const char *cmd, struct ps_snap **snaps, int n)
 			cli_fail(cmd, "%s", err.msg);
 			goto fail;
 		}
+		if (i && dup_input(db, cmd, i, path) < 0)
+			goto fail;
 		int64_t mx = max_snapshot(db, name);
 		if (mx < 0) {
 			cli_fail(cmd, "%s: no snapshots table", path);

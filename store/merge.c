@@ -157,7 +157,6 @@ static int quick_check(sqlite3 *db, const char *label, struct ps_err *err)
 	return r;
 }
 
-/* Largest snapshot_id of the attached `src` (0 if none), or -1. */
 /* A snapshot (by its UUID) that an earlier input already brought: refused,
  * or a fleet's merge would count it twice.  0 or -1. */
 static int dup_check(sqlite3 *db, const char *path, struct ps_err *err)
@@ -179,6 +178,7 @@ static int dup_check(sqlite3 *db, const char *path, struct ps_err *err)
 	return rc;
 }
 
+/* Largest snapshot_id of the attached `src` (0 if none), or -1. */
 static int64_t max_snapshot(sqlite3 *db, const char *label, struct ps_err *err)
 {
 	sqlite3_stmt *q = NULL;

@@ -242,8 +242,9 @@ static void wal_header(void)
 	snprintf(sub, sizeof(sub), "%s/wal", dir);
 	snprintf(p, sizeof(p), "%s/wal/w.db", dir);
 	CHECK_INT(tu_sh(NULL,
-			"mkdir -p %s && cp %s %s && sqlite3 %s 'PRAGMA journal_mode = WAL' "
-			">/dev/null",
+			"mkdir -p %s && cp %s %s && sqlite3 %s \"UPDATE snapshots SET "
+			"snapshot_uuid = '00000000-0000-4000-8000-000000000004'; PRAGMA "
+			"journal_mode = WAL\" >/dev/null",
 			sub, adb, p, p),
 		  0);
 	CHECK_INT(tu_sh(&out, "od -An -tu1 -j18 -N2 %s", p), 0);
@@ -252,13 +253,17 @@ static void wal_header(void)
 	CHECK_STR(out.buf, "count(*)\r\n4\r\n");
 	CHECK_INT(tu_sh(&out, "ls -A %s", sub), 0);
 	CHECK_STR(out.buf, "w.db\n");
-	/* also through ATTACH (several snapshots) */
+	/* also through ATTACH (several snapshots: the copy has another UUID) */
 	char args[1400];
 	snprintf(args, sizeof(args), "%s %s", adb, p);
 	CHECK_INT(run("query --format csv %s \"SELECT count(*) FROM processes\"%s", args, ""), 0);
 	CHECK_STR(out.buf, "count(*)\r\n8\r\n");
 	CHECK_INT(tu_sh(&out, "ls -A %s", sub), 0);
 	CHECK_STR(out.buf, "w.db\n");
+	/* the same snapshot twice would count it twice: refused, one line */
+	CHECK_INT(run("query %s %s \"SELECT count(*) FROM processes\"", adb, adb), 2);
+	CHECK(one_line());
+	CHECK(strstr(out.buf, "is already among the inputs (each snapshot is taken once)") != NULL);
 }
 
 /* A value past the 32 MiB limit is an error, not an allocation. */
@@ -278,8 +283,9 @@ static void huge_value(void)
 	/* its length is known without reading it; the other columns stay readable */
 	CHECK_INT(run("query --format csv %s \"SELECT length(note) FROM snapshots\"%s", p, ""), 0);
 	CHECK_STR(out.buf, "length(note)\r\n41943040\r\n");
-	CHECK_INT(run("query --format csv %s \"SELECT hostname IS NOT NULL FROM snapshots\"%s", p, ""),
-		  0);
+	CHECK_INT(
+	    run("query --format csv %s \"SELECT hostname IS NOT NULL FROM snapshots\"%s", p, ""),
+	    0);
 	CHECK_STR(out.buf, "hostname IS NOT NULL\r\n1\r\n");
 }
 

@@ -510,14 +510,26 @@ static void test_multi(void)
 	snprintf(args, sizeof(args), "-f csv -s info %s", merged);
 	CHECK_INT(triage(args), 1);
 	CHECK_STR(out.buf, u.buf);
-	/* the fixture twice: every finding twice, one per snapshot */
-	snprintf(args, sizeof(args), "-f csv %s %s.db", d_fx, d_fx);
+	/* the same snapshot twice is refused in one line (each is taken once) */
+	CHECK_INT(tu_sh(&out, "%s triage -f csv %s %s.db 2>&1", tu_procsnap(), d_fx, d_fx), 2);
+	CHECK(strstr(out.buf, "is already among the inputs") != NULL);
+	CHECK(strchr(out.buf, '\n') == out.buf + out.len - 1);
+	/* the fixture and its twin (a copy of its index under another UUID):
+	 * every finding twice, one per snapshot */
+	char twin[600];
+	snprintf(twin, sizeof(twin), "%s/twin.db", tu_tmpdir());
+	CHECK_INT(tu_sh(NULL,
+			"cp %s.db %s && sqlite3 %s \"UPDATE snapshots SET snapshot_uuid = "
+			"'00000000-0000-4000-8000-000000000003'\"",
+			d_fx, twin, twin),
+		  0);
+	snprintf(args, sizeof(args), "-f csv %s %s", d_fx, twin);
 	CHECK_INT(triage(args), 1);
 	tu_triage_rows(out.buf, 2, 0, &got);
 	CHECK_STR(got.buf, fixture_rows);
 	tu_triage_rows(out.buf, 0, 42, &got);
 	CHECK_INT(strlen(got.buf) > 0, 1);
-	snprintf(args, sizeof(args), "%s %s", d_fx, merged);
+	snprintf(args, sizeof(args), "%s %s", twin, merged);
 	CHECK_INT(triage(args), 1);
 	CHECK(strstr(out.buf, "snapshot 1: fx.tar.zst (host ") == out.buf);
 	CHECK(strstr(out.buf, "\nsnapshot 3: vic.tar.zst (host ") != NULL);
