@@ -244,12 +244,15 @@ static void test_merge(void)
 		   "processes GROUP BY snapshot_id ORDER BY snapshot_id)"),
 	    0);
 	CHECK_STR(t, "1:4,2:1,3:4");
-	/* query accepts the merged index, alone or with others */
+	/* query accepts the merged index, alone or with others; not with a
+	 * snapshot it holds already (b) */
 	snprintf(args, sizeof(args),
 		 "-F csv %s %s \"SELECT snapshot_id, file_snapshot_id FROM snapshots ORDER BY 1\"",
-		 m, b);
+		 m, c);
 	CHECK_INT(q(args), 0);
 	CHECK_STR(out.buf, "snapshot_id,file_snapshot_id\r\n1,1\r\n2,2\r\n3,1\r\n");
+	snprintf(args, sizeof(args), "%s %s \"SELECT 1\"", m, b);
+	CHECK_INT(q(args), 2);
 	/* --force replaces */
 	CHECK_INT(tu_sh(NULL, "%s -q merge --force %s %s", tu_procsnap(), m, b), 0);
 	CHECK_INT(tu_sql_int(m, "SELECT count(*) FROM snapshots"), 1);
