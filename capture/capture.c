@@ -630,6 +630,20 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	int e = 0, truncated = 0, skip = 0, mounted = 0;
 	struct ps_buf *b = &w->data;
 	ps_buf_reset(b);
+	size_t plen;
+	const void *pre = !sb && w->pfb && (lvl == L_PID || lvl == L_THREAD)
+			      ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &plen, &fsb)
+			      : NULL;
+	if (pre) {
+		/* read ahead (prefetch.c): as the code below reads it, from the
+		 * same pid directory; a regular file with a read bit, not
+		 * mounted over */
+		ps_buf_add(b, pre, plen);
+		w->spill_fd = -1;
+		w->st->read_ahead++;
+		sb = &fsb;
+		goto have;
+	}
 	ps_cap_guard_begin(w, 1);
 	int fd;
 	if (!sb || w->r->procfs) {
@@ -666,6 +680,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	}
 	if (!sb)
 		sb = &fsb;
+have:
 	if (lvl == L_PID && !e && w->spill_fd < 0)
 		pid_file_hook(w, name);
 	else if (lvl == L_THREAD && !e && w->spill_fd < 0 && strcmp(name, "children") == 0)
@@ -1315,6 +1330,7 @@ static int open_pid(struct walker *w, const char *name, int pid, int hidden)
 		memset(&sb, 0, sizeof(sb));
 	if (have_sb && r->xv && !masked)
 		w->pdev = sb.st_dev;
+	w->p.dir_ino = have_sb ? sb.st_ino : 0;
 	if (masked || (have_sb && sb.st_dev != w->pdev)) {
 		/* Something is mounted over /proc/<pid> (a way to hide a
 		 * process) and no other route reaches it: record that, do not
@@ -1355,6 +1371,42 @@ static struct listing *list_pid(struct walker *w, int pidfd)
 	return l;
 }
 
+/* The walk is at pid `name` (opened, r->idx): take what prefetch.c read of
+ * it, if it read the same directory. */
+static void claim(struct walker *w, const char *name)
+{
+	struct run *r = w->r;
+	w->pfb = ps_pf_claim(r->pf, r->idx, w->p.pid);
+	if (w->pfb && (w->pdev != r->rootdev || !ps_pf_same_dir(w->pfb, w->pdev, w->p.dir_ino))) {
+		ps_pf_release(w->pfb);
+		w->pfb = NULL;
+	}
+	/* keys are paths below proc/<pid>/ */
+	w->pf_off = strlen("proc/") + strlen(name) + 1;
+}
+
+/* Tell prefetch.c what the walk reads in a pid directory (its regular
+ * files by policy, stat aside: the walk reads it first, itself) and in
+ * task/<tid>/. */
+static void publish_names(struct walker *w)
+{
+	const struct listing *t = &w->pid_tpl;
+	const char **pn = ps_xmalloc((t->n ? t->n : 1) * sizeof(*pn));
+	size_t n = 0, nt = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (ent_type(t->ent[i]) == DT_REG && strcmp(t->ent[i], "stat") != 0 &&
+		    policy(w, L_PID, 2, t->ent[i]) == P_VISIT)
+			pn[n++] = t->ent[i];
+	if (!w->o->no_threads)
+		while (thread_files[nt])
+			nt++;
+	/* from the pid after this one */
+	struct run *r = w->r;
+	ps_pf_names(r->pf, r->phase == PH_PIDS ? r->idx + 1 : r->npids, pn, n, thread_files, nt);
+	free(pn);
+	r->pf_named = 1;
+}
+
 static void capture_pid(struct walker *w, int pid, int hidden)
 {
 	struct run *r = w->r;
@@ -1381,12 +1433,16 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 		}
 		if ((pidfd = open_pid(w, name, pid, hidden)) < 0)
 			goto out;
+		if (r->pf && !hidden && r->phase == PH_PIDS && r->pf_named)
+			claim(w, name);
 	}
 	w->dfd[1] = pidfd;
 	/* stat first: (pid, starttime) names the process the rest belongs to. */
 	visit(w, pidfd, "stat", DT_REG, 2, L_PID);
 	struct listing *l = list_pid(w, pidfd);
 	w->lst[1] = l;
+	if (r->pf && !r->pf_named && w->have_pid_tpl)
+		publish_names(w);
 	static const char pm_name[] = "pagemap.sections";
 	int pm_done = w->o->no_pagemap;
 	for (size_t i = 0; i < l->n && !ps_cap_halted(w); i++) {
@@ -1438,6 +1494,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	w->lst[1] = NULL;
 	close(pidfd);
 out:
+	ps_pf_release(w->pfb);
+	w->pfb = NULL;
 	w->cur.active = 0;
 	r->procs_done++;
 	ps_cap_progress(r, ps_mono_ns(), 0);

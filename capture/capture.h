@@ -147,6 +147,9 @@ struct ps_capture_opts {
 	 * memory (record.spilled); spill_min 0: never. */
 	size_t spill_min;
 	int spill_dirfd;
+	/* Read the next pids' files ahead on a thread of their own
+	 * (capture/prefetch.c); off with excludes, and with this. */
+	int no_read_ahead;
 };
 
 /* Totals of one run (the sink may keep its own). */
@@ -168,7 +171,7 @@ struct ps_capture_stats {
 	uint64_t timeouts;     /* operations abandoned (read timeout or deadline) */
 	int deadline_reached;  /* the walk was ended by opts->deadline_ns */
 	uint64_t not_captured; /* pids recorded ABSENT/ETIMEDOUT at the deadline */
-	uint64_t stuck;	       /* threads left blocked at the end (workers, ahead.c) */
+	uint64_t stuck;	       /* threads left blocked at the end (workers, ahead.c, prefetch.c) */
 	/* mem.sections (--suspicious-pages) */
 	uint64_t mem_members, mem_bytes, mem_truncated;
 	/* hashes */
@@ -177,6 +180,9 @@ struct ps_capture_stats {
 	uint64_t hash_bytes; /* bytes hashed */
 	uint64_t hash_over;  /* files over the budget, not read */
 	uint64_t hash_ns;    /* time spent reading and hashing */
+	/* prefetch.c: files of pid and task/<tid>/ directories the walk took
+	 * from the read-ahead instead of reading them itself */
+	uint64_t read_ahead;
 	/* the hidden-pid sweep */
 	int sweep_sched;	 /* ids were first asked of the scheduler (census agreed) */
 	uint64_t sweep_answered; /* unknown ids that answered (threads and processes

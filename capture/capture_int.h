@@ -58,6 +58,7 @@ struct proc {
 	int nthreads;
 	int have_exe;
 	int cur_tid;	   /* task/<tid>/ being walked */
+	ino_t dir_ino;	   /* the pid directory opened (prefetch.c's identity) */
 	int on_disk_err;   /* the on-disk check timed out (ETIMEDOUT) */
 	int on_disk;	   /* its result (1, 0, -1 unknown) */
 	struct ps_buf exe; /* readlink of exe, for on_disk */
@@ -144,8 +145,10 @@ struct run {
 	struct ps_hashes *hashes; /* hash.c: files hashed so far, budget; NULL: off */
 	uint64_t mem_budget;	  /* --suspicious-pages: page bytes left to read */
 	uint64_t swept_found;	  /* hidden pids the sweep captured */
-	pthread_mutex_t wmu;	  /* guards walker.finished */
-	pthread_cond_t wcv;	  /* signalled when a worker finishes */
+	struct ps_pf *pf;	  /* prefetch.c, or NULL; its names published (pf_named) */
+	int pf_named;
+	pthread_mutex_t wmu; /* guards walker.finished */
+	pthread_cond_t wcv;  /* signalled when a worker finishes */
 };
 
 /* A worker: everything here is private to its thread (the watchdog reads
@@ -176,8 +179,10 @@ struct walker {
 	struct listing pid_tpl, tid_tpl;
 	int have_pid_tpl, have_tid_tpl;
 	struct proc p;
-	struct ps_pm *pm;    /* pagemap.sections builder; NULL: not procfs or no_pagemap */
-	struct ps_buf pmaps; /* the process's maps text, kept for pagemap.sections */
+	struct ps_pf_batch *pfb; /* the pid's files read ahead (prefetch.c), or NULL */
+	size_t pf_off;		 /* w->path.buf + pf_off: the path below proc/<pid>/ */
+	struct ps_pm *pm;	 /* pagemap.sections builder; NULL: not procfs or no_pagemap */
+	struct ps_buf pmaps;	 /* the process's maps text, kept for pagemap.sections */
 	int have_pmaps;
 	dev_t pdev;	     /* device of the pid directory being walked (a private procfs
 				instance for a masked pid), rootdev otherwise */
@@ -320,6 +325,31 @@ void ps_digests_update(void *ctx[3], const void *p, size_t n);
 void ps_digests_end(void *ctx[3], unsigned char md5[16], unsigned char sha1[20],
 		    unsigned char sha256[32]);
 void ps_digests_free(void *ctx[3]);
+
+/* ---- prefetch.c: the next pids' files, read ahead on a thread of their own ---- */
+struct ps_pf;
+struct ps_pf_batch;
+/* Start reading ahead the pids of the walk (rootfd is duplicated); NULL if
+ * no thread could start. */
+struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npids);
+/* The names to read ahead: regular files of a pid directory and of a
+ * task/<tid>/ directory, as the walk reads them; nothing is read before,
+ * and then from pids[from] on. */
+void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
+		 const char *const *tid_names, size_t ntid);
+int ps_pf_named(struct ps_pf *pf);
+/* The walk is at pids[idx]: its batch (as far as it got; the caller owns
+ * it: ps_pf_release), or NULL.  Every earlier one is dropped. */
+struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid);
+/* Was b read from the pid directory with this device and inode? */
+int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino);
+/* The content of key ("status", "task/<tid>/stat") in b, its length and
+ * fstat; NULL if b does not hold it. */
+const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb);
+void ps_pf_release(struct ps_pf_batch *b);
+/* Stop reading ahead: 1 when the thread was left blocked in a read (it
+ * frees what is left when it returns), else 0. */
+int ps_pf_stop(struct ps_pf *pf);
 
 /* ---- ahead.c: procsnap's own files, hashed on a thread of their own ---- */
 struct ps_ahead;

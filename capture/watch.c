@@ -145,6 +145,7 @@ static void walker_free(struct walker *w)
 	ps_buf_release(&w->pmsec);
 	ps_buf_release(&w->mem);
 	ps_cap_hash_release(w);
+	ps_pf_release(w->pfb);
 	free(w);
 }
 
@@ -435,6 +436,10 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 			memset(r->known, 0, r->known_words * sizeof(*r->known));
 	}
 	r->procs_total = (int)r->npids;
+	/* the next pids' files read ahead (prefetch.c): a live procfs, every
+	 * path wanted (an --exclude glob is the walk's to apply) */
+	if (r->procfs && !opts->no_read_ahead && !opts->nexcludes && r->npids > 1)
+		r->pf = ps_pf_start(rootfd, r->rootdev, r->pids, r->npids);
 
 	/* The root itself, then the walk. */
 	ps_cap_emit_path(r, "proc", PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
@@ -465,6 +470,7 @@ out:
 		walker_free(w);
 		hub_put(r->hub);
 	}
+	int pf_stuck = ps_pf_stop(r->pf);
 	ps_xv_free(r->xv);
 	/* an ahead.c thread left blocked keeps the process alive like a stuck
 	 * worker (cli/supervise.c then lets the parent exit at once) */
@@ -476,7 +482,8 @@ out:
 	pthread_mutex_destroy(&r->wmu);
 	pthread_cond_destroy(&r->wcv);
 	/* What still holds the hub besides us: abandoned, still blocked. */
-	stats->stuck = (uint64_t)(atomic_load(&r->hub->refs) - 1) + (uint64_t)ahead_stuck;
+	stats->stuck =
+	    (uint64_t)(atomic_load(&r->hub->refs) - 1) + (uint64_t)ahead_stuck + (uint64_t)pf_stuck;
 	hub_put(r->hub);
 	free(r);
 	close(rootfd);

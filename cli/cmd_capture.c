@@ -60,6 +60,8 @@ static const char help[] =
     "      --no-hash         hash nothing\n"
     "      --root DIR        capture a proc tree mounted at DIR (default /proc)\n"
     "      --no-index        do not build the SQLite index (procsnap index later)\n"
+    "      --no-read-ahead   read every file on the walk's thread (no thread reading\n"
+    "                        the next processes' files ahead)\n"
     "      --read-timeout S  give up an open/read/readlink/stat that has not returned\n"
     "                        after S seconds (default 5; fractions allowed): the path\n"
     "                        is recorded absent with ETIMEDOUT and the capture goes on\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_SUSPICIOUS_MAX,
 	OPT_HASH_MAX,
 	OPT_NO_HASH,
+	OPT_NO_READ_AHEAD,
 };
 
 struct sink_ctx {
@@ -364,6 +367,7 @@ static int parse_args(const struct ps_cli *cli, int argc, char **argv, struct ca
 	    {"suspicious-pages-max", required_argument, NULL, OPT_SUSPICIOUS_MAX},
 	    {"hash-max", required_argument, NULL, OPT_HASH_MAX},
 	    {"no-hash", no_argument, NULL, OPT_NO_HASH},
+	    {"no-read-ahead", no_argument, NULL, OPT_NO_READ_AHEAD},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -479,6 +483,9 @@ static int parse_args(const struct ps_cli *cli, int argc, char **argv, struct ca
 		case OPT_NO_HASH:
 			o->no_hash = 1;
 			break;
+		case OPT_NO_READ_AHEAD:
+			o->no_read_ahead = 1;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return args_done(a, 0);
@@ -543,13 +550,15 @@ static void meta_json(struct ps_buf *meta, const struct cap_args *a,
 	    "],\"threads\":%s,\"smaps\":%s,\"pagemap\":%s,\"numa_maps\":%s,"
 	    "\"pagemap_max\":%llu,\"exe_bodies\":\"%s\",\"exe_body_max\":%llu,"
 	    "\"suspicious_pages\":%s,\"suspicious_pages_max\":%llu,"
-	    "\"hash\":%s,\"hash_max\":%llu,\"read_timeout_ms\":%llu,\"deadline_ms\":",
+	    "\"hash\":%s,\"hash_max\":%llu,\"read_ahead\":%s,\"read_timeout_ms\":%llu,"
+	    "\"deadline_ms\":",
 	    o->no_threads ? "false" : "true", o->no_smaps ? "false" : "true",
 	    o->no_pagemap ? "false" : "true", o->numa_maps ? "true" : "false",
 	    (unsigned long long)o->pagemap_max, bodies[o->exe_bodies],
 	    (unsigned long long)o->exe_body_max, o->suspicious_pages ? "true" : "false",
 	    (unsigned long long)(o->suspicious_max ? o->suspicious_max : PS_SUSPICIOUS_MAX_DEFAULT),
 	    o->no_hash ? "false" : "true", (unsigned long long)o->hash_max,
+	    o->no_read_ahead ? "false" : "true",
 	    (unsigned long long)(o->read_timeout_ns / 1000000u));
 	if (o->deadline_ns)
 		ps_buf_addf(meta, "%llu", (unsigned long long)(o->deadline_ns / 1000000u));
@@ -591,12 +600,13 @@ static void summary_json(struct ps_buf *summary, const struct sink_ctx *sc,
 		    "},\n\"deadline_reached\":%s,\n\"not_captured\":%llu,\n\"timeouts\":%llu,\n"
 		    "\"timed_out\":[%s],\n\"on_disk_timed_out\":[%s],\n"
 		    "\"hash\":{\"rows\":%llu,\"files\":%llu,\"ahead\":%llu,\"bytes\":%llu,"
-		    "\"over_budget\":%llu,\"ns\":%llu}\n}\n",
+		    "\"over_budget\":%llu,\"ns\":%llu},\n\"read_ahead\":{\"files\":%llu}\n}\n",
 		    cst->deadline_reached ? "true" : "false", (unsigned long long)cst->not_captured,
 		    (unsigned long long)cst->timeouts, sc->timedout.buf, sc->ondisk_to.buf,
 		    (unsigned long long)sc->nhashes, (unsigned long long)cst->hash_files,
 		    (unsigned long long)cst->hash_ahead, (unsigned long long)cst->hash_bytes,
-		    (unsigned long long)cst->hash_over, (unsigned long long)cst->hash_ns);
+		    (unsigned long long)cst->hash_over, (unsigned long long)cst->hash_ns,
+		    (unsigned long long)cst->read_ahead);
 }
 
 /* The one-line summary on stderr (not with -q). */

@@ -541,6 +541,229 @@ static void live_sched_knows(void)
 	ps_buf_release(&f);
 }
 
+/* ---- the read-ahead (capture/prefetch.c) ------------------------------------------ */
+
+/* Is a thread of this process named ps-prefetch? */
+static int prefetch_running(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int found = 0;
+	char path[300], comm[32];
+	while (d && !found && (de = readdir(d))) {
+		if (!is_digits(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && strcmp(comm, "ps-prefetch\n") == 0)
+			found = 1;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Wait (at most 10 s) until no ps-prefetch thread runs: it has read every
+ * pid of its list and ended. */
+static void prefetch_wait(void)
+{
+	for (int i = 0; i < 1000 && prefetch_running(); i++)
+		usleep(10000);
+}
+
+static pid_t ra_first;
+/* Once the walk is past the first pid's listing (its status comes after
+ * it), let the read-ahead finish the other pids before the walk goes on. */
+static void ra_hook(struct recorder *rc, const struct rec *r)
+{
+	(void)rc;
+	char path[64];
+	snprintf(path, sizeof(path), "proc/%d/status", (int)ra_first);
+	if (ra_first > 0 && strcmp(r->path, path) == 0) {
+		prefetch_wait();
+		ra_first = 0;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The live content of path (a comm: stable) equals p[0..len)? */
+static int live_equals(const char *path, const void *p, size_t len)
+{
+	struct ps_buf f = PS_BUF_INIT;
+	int eq = p && ps_read_at(AT_FDCWD, path, &f, 0, NULL) == 0 && f.len == len &&
+		 memcmp(f.buf, p, len) == 0;
+	ps_buf_release(&f);
+	return eq;
+}
+
+/* The records below proc/<pid>/ of rc as "path kind mode uid err" lines,
+ * sorted (the content aside: counters move between two runs). */
+static void rec_shape(const struct recorder *rc, pid_t pid, struct ps_buf *out)
+{
+	char pfx[32];
+	int pl = snprintf(pfx, sizeof(pfx), "proc/%d/", (int)pid);
+	char **v = calloc(rc->n + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; v && i < rc->n; i++) {
+		const struct rec *r = &rc->r[i];
+		if (strncmp(r->path, pfx, (size_t)pl) != 0)
+			continue;
+		struct ps_buf l = PS_BUF_INIT;
+		ps_buf_addf(&l, "%s %d %o %u %d", r->path + pl, (int)r->kind, r->mode, r->uid,
+			    r->err);
+		v[n++] = ps_buf_detach(&l, NULL);
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	ps_buf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		ps_buf_addf(out, "%s\n", v[i]);
+		free(v[i]);
+	}
+	free(v);
+}
+
+/* Three children captured by pid: the second and third are read ahead
+ * whole while the walk waits in the first (a hook).  Their records are the
+ * ones a capture without the read-ahead makes (same paths, kinds, modes,
+ * owners, errors), with the exact cmdline and environ; the read-ahead
+ * served at least their pid files and every thread's; off, none. */
+static void live_read_ahead(void)
+{
+	struct child c[3];
+	int ok = 1;
+	for (int i = 0; i < 3; i++)
+		ok &= start_child(&c[i]) == 0;
+	if (!ok) {
+		CHECK(!"start children");
+		for (int i = 0; i < 3; i++)
+			stop_child(&c[i]);
+		return;
+	}
+	int pids[] = {c[0].pid, c[1].pid, c[2].pid};
+	struct ps_capture_opts o;
+	struct ps_capture_stats st, st0;
+	struct recorder ra = {.keep_data = 1, .hook = ra_hook}, plain = {.keep_data = 1};
+	opts_live(&o, pids, 3);
+	ra_first = c[0].pid;
+	CHECK_INT(rec_run(&ra, &o, &st), 0);
+	CHECK_INT(ra_first, 0); /* the hook ran */
+	opts_live(&o, pids, 3);
+	o.no_read_ahead = 1;
+	CHECK_INT(rec_run(&plain, &o, &st0), 0);
+	CHECK_U64(st0.read_ahead, 0);
+	/* per child: its pid files but stat (~40) and 4 threads x ~12 */
+	CHECK(st.read_ahead >= 2 * 60);
+	CHECK(st.read_ahead <= st.files);
+	struct ps_buf a = PS_BUF_INIT, b = PS_BUF_INIT;
+	for (int i = 1; i < 3; i++) {
+		rec_shape(&ra, c[i].pid, &a);
+		rec_shape(&plain, c[i].pid, &b);
+		CHECK(a.len > 1000);
+		CHECK_STR(a.buf, b.buf);
+		char path[96];
+		snprintf(path, sizeof(path), "proc/%d/cmdline", (int)c[i].pid);
+		const struct rec *r = rec_find(&ra, path);
+		CHECK(r && r->len == sizeof(child_cmdline) &&
+		      memcmp(r->data, child_cmdline, r->len) == 0);
+		snprintf(path, sizeof(path), "proc/%d/environ", (int)c[i].pid);
+		r = rec_find(&ra, path);
+		CHECK(r && r->len == sizeof(child_environ) &&
+		      memcmp(r->data, child_environ, r->len) == 0);
+		snprintf(path, sizeof(path), "proc/%d/task/%d/comm", (int)c[i].pid, (int)c[i].pid);
+		r = rec_find(&ra, path);
+		char live[100];
+		snprintf(live, sizeof(live), "/%s", path);
+		CHECK(r && live_equals(live, r->data, r->len));
+		snprintf(path, sizeof(path), "proc/%d/maps", (int)c[i].pid);
+		r = rec_find(&ra, path);
+		CHECK(r && r->data && strstr(r->data, c[i].file) != NULL);
+	}
+	ps_buf_release(&a);
+	ps_buf_release(&b);
+	rec_free(&ra);
+	rec_free(&plain);
+	for (int i = 0; i < 3; i++)
+		stop_child(&c[i]);
+}
+
+/* prefetch.c alone: a batch is the pid's own, found by key, from the pid
+ * directory read (device and inode); another pid's claim gets nothing. */
+static void live_prefetch_batch(void)
+{
+	struct child c;
+	if (start_child(&c) != 0) {
+		CHECK(!"start child");
+		stop_child(&c);
+		return;
+	}
+	int root = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat rsb, dsb;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)c.pid);
+	CHECK(root >= 0 && fstat(root, &rsb) == 0 && stat(dir, &dsb) == 0);
+	static const char *const pn[] = {"cmdline", "environ", "no-such-file", "clear_refs"};
+	static const char *const tn[] = {"comm"};
+	int pids[] = {c.pid};
+	for (int round = 0; round < 2; round++) {
+		struct ps_pf *pf = ps_pf_start(root, rsb.st_dev, pids, 1);
+		CHECK(pf != NULL);
+		if (!pf)
+			break;
+		ps_pf_names(pf, 0, pn, 4, tn, 1);
+		CHECK_INT(ps_pf_named(pf), 1);
+		prefetch_wait();
+		/* round 0: claimed as another pid: dropped */
+		struct ps_pf_batch *bt = ps_pf_claim(pf, 0, round ? c.pid : c.pid + 1);
+		if (round == 0) {
+			CHECK(bt == NULL);
+		} else {
+			CHECK(bt != NULL);
+			CHECK_INT(ps_pf_same_dir(bt, dsb.st_dev, dsb.st_ino), 1);
+			CHECK_INT(ps_pf_same_dir(bt, dsb.st_dev, dsb.st_ino + 1), 0);
+			size_t len = 0;
+			struct stat sb;
+			const char *p = ps_pf_find(bt, "cmdline", &len, &sb);
+			CHECK(p && len == sizeof(child_cmdline) &&
+			      memcmp(p, child_cmdline, len) == 0);
+			CHECK(S_ISREG(sb.st_mode) && sb.st_dev == rsb.st_dev);
+			CHECK(ps_pf_find(bt, "environ", &len, &sb) != NULL);
+			CHECK_INT(sb.st_mode & 0777, 0400);
+			/* absent, and write-only (never read): not held */
+			CHECK(ps_pf_find(bt, "no-such-file", &len, &sb) == NULL);
+			CHECK(ps_pf_find(bt, "clear_refs", &len, &sb) == NULL);
+			CHECK(ps_pf_find(bt, "stat", &len, &sb) == NULL);
+			char key[300], live[340];
+			int nt = 0;
+			snprintf(dir, sizeof(dir), "/proc/%d/task", (int)c.pid);
+			DIR *d = opendir(dir);
+			struct dirent *de;
+			while (d && (de = readdir(d))) {
+				if (!is_digits(de->d_name))
+					continue;
+				snprintf(key, sizeof(key), "task/%s/comm", de->d_name);
+				snprintf(live, sizeof(live), "/proc/%d/%s", (int)c.pid, key);
+				p = ps_pf_find(bt, key, &len, &sb);
+				CHECK(p && len > 1 && live_equals(live, p, len));
+				nt++;
+			}
+			if (d)
+				closedir(d);
+			CHECK(nt >= 4); /* 4 threads (and ThreadSanitizer's own, under it) */
+			ps_pf_release(bt);
+		}
+		CHECK_INT(ps_pf_stop(pf), 0);
+	}
+	if (root >= 0)
+		close(root);
+	stop_child(&c);
+}
+
 static void live_host_facts(void)
 {
 	struct ps_buf b = PS_BUF_INIT, f = PS_BUF_INIT;
@@ -557,7 +780,8 @@ static void live_host_facts(void)
 	ps_buf_release(&f);
 }
 
-static const struct t_case t_cases[] = {T(live_child), T(live_exited_pid),  T(live_partial),
-					T(live_full),  T(live_sched_knows), T(live_host_facts),
-					{0, 0}};
+static const struct t_case t_cases[] = {
+    T(live_child),	    T(live_exited_pid),	 T(live_partial),
+    T(live_full),	    T(live_sched_knows), T(live_read_ahead),
+    T(live_prefetch_batch), T(live_host_facts),	 {0, 0}};
 T_MAIN(t_cases)

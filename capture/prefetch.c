@@ -1,0 +1,444 @@
+/*
+ * prefetch.c - the files of the next processes, read ahead on a thread of
+ * their own (issue 9).
+ *
+ * The walk is one thread and its time is the kernel's: generating status,
+ * smaps, sched, stack... for every process and thread, a read at a time.  On
+ * two cores the other core had the index builder, the formatter and zstd,
+ * and time to spare.  This thread reads, for the pids after the one the walk
+ * is in, the regular files of proc/<pid>/ the walk will read (the names it
+ * publishes once it has listed its first pid: ps_pf_names) and those of
+ * every task/<tid>/, into a batch per pid.  When the walk comes to a pid it
+ * claims that pid's batch (ps_pf_claim), as far as it got, and takes a
+ * file's content and stat from it instead of opening the file; whatever the
+ * batch does not hold (not reached yet, an error, a file over ITEM_MAX, a
+ * name that is not a regular file of this procfs) the walk reads itself, as
+ * it always did.  So the walk never waits for this thread, and a file read
+ * here is recorded exactly as the walk would have recorded it: the same
+ * open flags, fstat, read loop (ps_read_fd) and checks (a regular file with
+ * a read bit, on the pid directory's device: a file mounted over is left to
+ * the walk, which records it EXDEV).
+ *
+ * Identity: a batch is used only for the pid directory the walk opened
+ * itself, the same device and inode (a procfs pid directory's inode is
+ * that process's: a pid reused by another process is a new inode).
+ *
+ * Bounds: at most AHEAD batches wait, each at most BATCH_MAX bytes.  When
+ * the walk claims a pid it passes every earlier batch (freed) and the one
+ * being filled, if it is that pid's, stops where it is.
+ *
+ * Never hang: this thread's reads are not watched.  One that blocks (a
+ * process stuck in the kernel) stops the read-ahead there and nothing else:
+ * the walk claims what the batch holds and reads the rest itself under its
+ * own timeout.  ps_pf_stop waits for the thread at most STOP_WAIT (it looks
+ * between files) and says whether it was left blocked; the state is freed
+ * by whichever of the two lets go last (as ahead.c does), and a claimed
+ * batch belongs to the walker that claimed it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture_int.h"
+
+#define AHEAD	  3		      /* batches ready or being filled */
+#define ITEM_MAX  ((size_t)256 << 10) /* a larger file is left to the walk */
+#define BATCH_MAX ((size_t)4 << 20)   /* content bytes of one batch */
+#define TIDS_MAX  4096		      /* threads of one process read ahead */
+#define STOP_WAIT 2 /* seconds ps_pf_stop waits for the thread (it looks between files) */
+
+struct pf_item {
+	size_t key;  /* offset in arena: "status", "task/123/stat" */
+	size_t data; /* offset in arena */
+	size_t len;
+	struct stat sb;
+};
+
+struct ps_pf_batch {
+	struct ps_pf_batch *next;
+	size_t idx; /* in the walk's pid list */
+	int pid;
+	dev_t dev; /* the pid directory read: its device and inode */
+	ino_t ino;
+	struct ps_buf arena;
+	struct pf_item *it;
+	size_t n, cap;
+	uint32_t *slot; /* key hash -> item index + 1 (made at claim) */
+	size_t nslot;
+};
+
+struct ps_pf {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_int refs;
+	int stop, exited;
+	int rootfd;
+	dev_t rootdev;
+	int *pids;
+	size_t npids;
+	size_t claimed;		   /* the walk is at pids[claimed - 1]: start after it */
+	struct ps_pf_batch *ready; /* filled, in idx order */
+	size_t nready;
+	struct ps_pf_batch *filling; /* the batch this thread appends to; NULL once claimed */
+	int named;		     /* the walk published the names */
+	struct ps_buf names;	     /* pid names, "\0", then tid names, NUL-separated */
+	size_t npid, ntid;
+};
+
+static void batch_free(struct ps_pf_batch *b)
+{
+	if (!b)
+		return;
+	ps_buf_release(&b->arena);
+	free(b->it);
+	free(b->slot);
+	free(b);
+}
+
+static void put(struct ps_pf *pf)
+{
+	if (atomic_fetch_sub(&pf->refs, 1) != 1)
+		return;
+	for (struct ps_pf_batch *b = pf->ready, *nx; b; b = nx) {
+		nx = b->next;
+		batch_free(b);
+	}
+	batch_free(pf->filling);
+	ps_buf_release(&pf->names);
+	free(pf->pids);
+	close(pf->rootfd);
+	pthread_mutex_destroy(&pf->mu);
+	pthread_cond_destroy(&pf->cv);
+	free(pf);
+}
+
+/* Read dfd/name whole into buf, as the walk reads it (do_file); 0 with *sb,
+ * or -1 when the walk should read it itself. */
+static int read_one(int dfd, const char *name, dev_t dev, struct ps_buf *buf, struct stat *sb)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	int truncated = 0, ok = fstat(fd, sb) == 0 && S_ISREG(sb->st_mode) &&
+				(sb->st_mode & 0444) != 0 && sb->st_dev == dev;
+	if (ok)
+		ok = ps_read_fd(fd, buf, ITEM_MAX, &truncated) == 0 && !truncated;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Add dfd/name (key: prefix + name) to b.  0: go on; -1: b was claimed or
+ * the thread is told to stop (leave b alone). */
+static int add(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, const char *prefix,
+	       const char *name, struct ps_buf *buf)
+{
+	struct stat sb;
+	int got = read_one(dfd, name, dev, buf, &sb) == 0;
+	pthread_mutex_lock(&pf->mu);
+	if (pf->stop || pf->filling != b) {
+		pthread_mutex_unlock(&pf->mu);
+		return -1;
+	}
+	if (got && b->arena.len + buf->len <= BATCH_MAX) {
+		PS_XGROW(b->it, b->n, b->cap, 64);
+		struct pf_item *it = &b->it[b->n++];
+		it->key = b->arena.len;
+		ps_buf_adds(&b->arena, prefix);
+		ps_buf_adds(&b->arena, name);
+		ps_buf_add(&b->arena, "", 1);
+		it->data = b->arena.len;
+		ps_buf_add(&b->arena, buf->buf, buf->len);
+		it->len = buf->len;
+		it->sb = sb;
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return 0;
+}
+
+/* The numeric entries of directory fd, into tids (at most max). */
+static size_t list_tids(int fd, int *tids, size_t max)
+{
+	DIR *d = fdopendir(fd);
+	size_t n = 0;
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while (n < max && (de = readdir(d)) != NULL) {
+		int id = ps_cap_parse_id(de->d_name);
+		if (id > 0)
+			tids[n++] = id;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Fill b (pid `pid`) with the published names.  b is touched only under
+ * the lock, while it is still pf->filling (a claim may free it). */
+static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf *buf, int *tids)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "%d", pid);
+	int dfd = openat(pf->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (dfd < 0)
+		return;
+	if (fstat(dfd, &sb) != 0 || sb.st_dev != pf->rootdev) {
+		close(dfd);
+		return;
+	}
+	pthread_mutex_lock(&pf->mu);
+	int mine = pf->filling == b;
+	if (mine) {
+		b->dev = sb.st_dev;
+		b->ino = sb.st_ino;
+	}
+	pthread_mutex_unlock(&pf->mu);
+	/* names is written once, before named is set, and never again */
+	const char *p = pf->names.buf;
+	for (size_t i = 0; mine && i < pf->npid; i++, p += strlen(p) + 1)
+		mine = add(pf, b, sb.st_dev, dfd, "", p, buf) == 0;
+	const char *tnames = p;
+	size_t nt = 0;
+	if (mine && pf->ntid) {
+		int tfd = openat(dfd, "task", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd >= 0)
+			nt = list_tids(tfd, tids, TIDS_MAX);
+	}
+	for (size_t t = 0; mine && t < nt; t++) {
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "task/%d/", tids[t]);
+		int tdfd = openat(dfd, prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tdfd < 0)
+			continue;
+		p = tnames;
+		for (size_t i = 0; mine && i < pf->ntid; i++, p += strlen(p) + 1)
+			mine = add(pf, b, sb.st_dev, tdfd, prefix, p, buf) == 0;
+		close(tdfd);
+	}
+	close(dfd);
+}
+
+static void *pf_main(void *arg)
+{
+	struct ps_pf *pf = arg;
+	struct ps_buf buf = PS_BUF_INIT;
+	int *tids = ps_xmalloc(TIDS_MAX * sizeof(*tids));
+	size_t idx = 0;
+	pthread_mutex_lock(&pf->mu);
+	for (;;) {
+		while (!pf->stop && (!pf->named || pf->nready >= AHEAD))
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (idx < pf->claimed)
+			idx = pf->claimed;
+		if (pf->stop || idx >= pf->npids)
+			break;
+		struct ps_pf_batch *b = ps_xcalloc(1, sizeof(*b));
+		int pid = pf->pids[idx];
+		b->idx = idx;
+		b->pid = pid;
+		ps_buf_init(&b->arena);
+		pf->filling = b;
+		pthread_mutex_unlock(&pf->mu);
+		fill(pf, b, pid, &buf, tids);
+		pthread_mutex_lock(&pf->mu);
+		if (pf->filling == b) {
+			/* not claimed meanwhile: it waits, in idx order */
+			pf->filling = NULL;
+			struct ps_pf_batch **pp = &pf->ready;
+			while (*pp)
+				pp = &(*pp)->next;
+			*pp = b;
+			pf->nready++;
+		}
+		idx++;
+	}
+	pf->exited = 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	ps_buf_release(&buf);
+	free(tids);
+	put(pf);
+	return NULL;
+}
+
+struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npids)
+{
+	struct ps_pf *pf = ps_xcalloc(1, sizeof(*pf));
+	pf->rootfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (pf->rootfd < 0 || !npids) {
+		if (pf->rootfd >= 0)
+			close(pf->rootfd);
+		free(pf);
+		return NULL;
+	}
+	pthread_mutex_init(&pf->mu, NULL);
+	ps_cap_cond_init_mono(&pf->cv);
+	atomic_init(&pf->refs, 2);
+	pf->rootdev = rootdev;
+	pf->pids = ps_xmalloc(npids * sizeof(*pids));
+	memcpy(pf->pids, pids, npids * sizeof(*pids));
+	pf->npids = npids;
+	ps_buf_init(&pf->names);
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&th, &at, pf_main, pf);
+	pthread_attr_destroy(&at);
+	if (e) {
+		atomic_store(&pf->refs, 1);
+		put(pf);
+		return NULL;
+	}
+	pthread_setname_np(th, "ps-prefetch");
+	return pf;
+}
+
+void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
+		 const char *const *tid_names, size_t ntid)
+{
+	struct ps_buf b = PS_BUF_INIT;
+	for (size_t i = 0; i < npid; i++)
+		ps_buf_add(&b, pid_names[i], strlen(pid_names[i]) + 1);
+	for (size_t i = 0; i < ntid; i++)
+		ps_buf_add(&b, tid_names[i], strlen(tid_names[i]) + 1);
+	pthread_mutex_lock(&pf->mu);
+	if (!pf->named) {
+		if (pf->claimed < from)
+			pf->claimed = from;
+		pf->names = b;
+		pf->npid = npid;
+		pf->ntid = ntid;
+		pf->named = 1;
+		pthread_cond_broadcast(&pf->cv);
+	} else {
+		ps_buf_release(&b);
+	}
+	pthread_mutex_unlock(&pf->mu);
+}
+
+int ps_pf_named(struct ps_pf *pf)
+{
+	pthread_mutex_lock(&pf->mu);
+	int n = pf->named;
+	pthread_mutex_unlock(&pf->mu);
+	return n;
+}
+
+static uint32_t key_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
+{
+	struct ps_pf_batch *take = NULL, *drop = NULL;
+	pthread_mutex_lock(&pf->mu);
+	if (pf->claimed < idx + 1)
+		pf->claimed = idx + 1;
+	while (pf->ready && pf->ready->idx <= idx) {
+		struct ps_pf_batch *b = pf->ready;
+		pf->ready = b->next;
+		pf->nready--;
+		if (b->idx == idx && !take) {
+			take = b;
+		} else {
+			b->next = drop;
+			drop = b;
+		}
+	}
+	if (pf->filling && pf->filling->idx <= idx) {
+		/* the thread leaves it alone from here (add, pf_main) */
+		struct ps_pf_batch *b = pf->filling;
+		pf->filling = NULL;
+		if (b->idx == idx && !take) {
+			take = b;
+		} else {
+			b->next = drop;
+			drop = b;
+		}
+	}
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	while (drop) {
+		struct ps_pf_batch *nx = drop->next;
+		batch_free(drop);
+		drop = nx;
+	}
+	if (take && (take->pid != pid || !take->n)) {
+		batch_free(take);
+		take = NULL;
+	}
+	if (!take)
+		return NULL;
+	/* an open-addressing table of the keys, at most half full */
+	take->nslot = 16;
+	while (take->nslot < take->n * 2)
+		take->nslot *= 2;
+	take->slot = ps_xcalloc(take->nslot, sizeof(*take->slot));
+	for (size_t i = 0; i < take->n; i++) {
+		size_t s = key_hash(take->arena.buf + take->it[i].key) & (take->nslot - 1);
+		while (take->slot[s])
+			s = (s + 1) & (take->nslot - 1);
+		take->slot[s] = (uint32_t)i + 1;
+	}
+	return take;
+}
+
+int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino)
+{
+	return b->dev == dev && b->ino == ino;
+}
+
+const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb)
+{
+	if (!b || !b->nslot)
+		return NULL;
+	size_t s = key_hash(key) & (b->nslot - 1);
+	for (; b->slot[s]; s = (s + 1) & (b->nslot - 1)) {
+		const struct pf_item *it = &b->it[b->slot[s] - 1];
+		if (strcmp(b->arena.buf + it->key, key) == 0) {
+			*len = it->len;
+			*sb = it->sb;
+			return b->arena.buf + it->data;
+		}
+	}
+	return NULL;
+}
+
+void ps_pf_release(struct ps_pf_batch *b)
+{
+	batch_free(b);
+}
+
+int ps_pf_stop(struct ps_pf *pf)
+{
+	if (!pf)
+		return 0;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += STOP_WAIT;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cv);
+	int r = 0;
+	while (!pf->exited && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
+	int stuck = !pf->exited;
+	pthread_mutex_unlock(&pf->mu);
+	put(pf);
+	return stuck;
+}
