@@ -1388,7 +1388,7 @@ static void claim(struct walker *w, const char *name)
 /* Tell prefetch.c what the walk reads in a pid directory (its regular
  * files by policy, stat aside: the walk reads it first, itself) and in
  * task/<tid>/. */
-static void publish_names(struct walker *w)
+static void publish_names(struct walker *w, size_t from)
 {
 	const struct listing *t = &w->pid_tpl;
 	const char **pn = ps_xmalloc((t->n ? t->n : 1) * sizeof(*pn));
@@ -1400,11 +1400,28 @@ static void publish_names(struct walker *w)
 	if (!w->o->no_threads)
 		while (thread_files[nt])
 			nt++;
-	/* from the pid after this one */
 	struct run *r = w->r;
-	ps_pf_names(r->pf, r->phase == PH_PIDS ? r->idx + 1 : r->npids, pn, n, thread_files, nt);
+	ps_pf_names(r->pf, from, pn, n, thread_files, nt);
 	free(pn);
 	r->pf_named = 1;
+}
+
+void ps_cap_pf_prime(struct walker *w)
+{
+	struct run *r = w->r;
+	if (!r->pf || r->pf_named || w->have_pid_tpl)
+		return;
+	/* procfs names the same files in every pid directory: ours will do */
+	int fd = openat(r->rootfd, "self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct listing *l = &w->lv[1];
+	if (ps_cap_list_dir(w, fd, l) == 0 && l->n) {
+		ps_cap_listing_copy(&w->pid_tpl, l);
+		w->have_pid_tpl = 1;
+		publish_names(w, 0);
+	}
+	close(fd);
 }
 
 static void capture_pid(struct walker *w, int pid, int hidden)
@@ -1441,8 +1458,8 @@ static void capture_pid(struct walker *w, int pid, int hidden)
 	visit(w, pidfd, "stat", DT_REG, 2, L_PID);
 	struct listing *l = list_pid(w, pidfd);
 	w->lst[1] = l;
-	if (r->pf && !r->pf_named && w->have_pid_tpl)
-		publish_names(w);
+	if (r->pf && !r->pf_named && w->have_pid_tpl) /* from the pid after this one */
+		publish_names(w, r->phase == PH_PIDS ? r->idx + 1 : r->npids);
 	static const char pm_name[] = "pagemap.sections";
 	int pm_done = w->o->no_pagemap;
 	for (size_t i = 0; i < l->n && !ps_cap_halted(w); i++) {

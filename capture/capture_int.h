@@ -202,6 +202,10 @@ struct walker {
 
 /* capture.c */
 void ps_cap_walk(struct walker *w); /* run the phases from r->phase on */
+/* Before the walk: the pid directories' names (listed in "self") to
+ * prefetch.c, which can then read the first pids while the walk reads the
+ * system files. */
+void ps_cap_pf_prime(struct walker *w);
 void ps_cap_emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 		      const char *target, const void *data, size_t len, int e, int truncated);
 /* The same, the content being in spill_fd (len bytes) when it is >= 0: the

@@ -23,7 +23,9 @@
  * itself, the same device and inode (a procfs pid directory's inode is
  * that process's: a pid reused by another process is a new inode).
  *
- * Bounds: at most AHEAD batches wait, each at most BATCH_MAX bytes.  When
+ * Bounds: at most AHEAD batches wait, HOLD_MAX bytes of content in all,
+ * each at most BATCH_MAX bytes (the thread starts while the walk reads the
+ * system files, so it can be well ahead when the walk comes to the pids).  When
  * the walk claims a pid it passes every earlier batch (freed) and the one
  * being filled, if it is that pid's, stops where it is.
  *
@@ -49,7 +51,8 @@
 
 #include "capture_int.h"
 
-#define AHEAD	  3		      /* batches ready or being filled */
+#define AHEAD	  64		      /* batches ready at most */
+#define HOLD_MAX  ((size_t)8 << 20)   /* content bytes of the ready batches */
 #define ITEM_MAX  ((size_t)256 << 10) /* a larger file is left to the walk */
 #define BATCH_MAX ((size_t)4 << 20)   /* content bytes of one batch */
 #define TIDS_MAX  4096		      /* threads of one process read ahead */
@@ -84,9 +87,9 @@ struct ps_pf {
 	dev_t rootdev;
 	int *pids;
 	size_t npids;
-	size_t claimed;		   /* the walk is at pids[claimed - 1]: start after it */
-	struct ps_pf_batch *ready; /* filled, in idx order */
-	size_t nready;
+	size_t claimed;		     /* the walk is at pids[claimed - 1]: start after it */
+	struct ps_pf_batch *ready;   /* filled, in idx order */
+	size_t nready, held;	     /* ready batches, their content bytes */
 	struct ps_pf_batch *filling; /* the batch this thread appends to; NULL once claimed */
 	int named;		     /* the walk published the names */
 	struct ps_buf names;	     /* pid names, "\0", then tid names, NUL-separated */
@@ -236,7 +239,8 @@ static void *pf_main(void *arg)
 	size_t idx = 0;
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
-		while (!pf->stop && (!pf->named || pf->nready >= AHEAD))
+		while (!pf->stop &&
+		       (!pf->named || pf->nready >= AHEAD || pf->held + BATCH_MAX > HOLD_MAX))
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		if (idx < pf->claimed)
 			idx = pf->claimed;
@@ -259,6 +263,7 @@ static void *pf_main(void *arg)
 				pp = &(*pp)->next;
 			*pp = b;
 			pf->nready++;
+			pf->held += b->arena.len;
 		}
 		idx++;
 	}
@@ -353,6 +358,7 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
 		struct ps_pf_batch *b = pf->ready;
 		pf->ready = b->next;
 		pf->nready--;
+		pf->held -= b->arena.len;
 		if (b->idx == idx && !take) {
 			take = b;
 		} else {

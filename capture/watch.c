@@ -438,8 +438,10 @@ int ps_capture_run(const struct ps_capture_opts *opts, const struct ps_capture_s
 	r->procs_total = (int)r->npids;
 	/* the next pids' files read ahead (prefetch.c): a live procfs, every
 	 * path wanted (an --exclude glob is the walk's to apply) */
-	if (r->procfs && !opts->no_read_ahead && !opts->nexcludes && r->npids > 1)
+	if (r->procfs && !opts->no_read_ahead && !opts->nexcludes && r->npids > 1) {
 		r->pf = ps_pf_start(rootfd, r->rootdev, r->pids, r->npids);
+		ps_cap_pf_prime(w);
+	}
 
 	/* The root itself, then the walk. */
 	ps_cap_emit_path(r, "proc", PS_KIND_DIR, &rsb, NULL, NULL, 0, 0, 0);
