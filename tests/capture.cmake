@@ -8,7 +8,7 @@ ps_test(test_capture_live test_capture_live.c LIBS ps_capture Threads::Threads I
 pkg_check_modules(FUSE3 REQUIRED IMPORTED_TARGET fuse3)
 add_executable(hangfs hangfs.c)
 target_link_libraries(hangfs PRIVATE PkgConfig::FUSE3)
-ps_test(test_capture_hang test_capture_hang.c LIBS ps_capture ps_tutil)
+ps_test(test_capture_hang test_capture_hang.c LIBS ps_capture ps_tutil INSIDE capture)
 add_dependencies(test_capture_hang hangfs procsnap)
 add_executable(bigproc bigproc.c)
 ps_test(test_capture_big test_capture_big.c LIBS ps_tutil)

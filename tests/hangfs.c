@@ -11,6 +11,8 @@
  *   /data            4096 bytes 'h'
  *   /swap (deleted)  5 bytes "swap\n"; its name makes the fd/N link text of
  *                    a process holding it look deleted (a body is wanted)
+ * and, not listed, /7/data (as /data): a "pid directory" for the
+ * read-ahead's test (capture/prefetch.c reads <root>/<pid>/<name>).
  * Attribute and entry caching are off (attr_timeout=0, entry_timeout=0,
  * negative_timeout=0) and every open is direct_io, so every stat, open and
  * read of them reaches the daemon.
@@ -50,6 +52,7 @@ static size_t self_len;
 static char data_bytes[4096];
 static const char *ctldir;
 static const char swap_name[] = "/swap (deleted)";
+static const char pid_data[] = "/7/data";
 
 static char on_mark[4096]; /* CTLDIR/on: exists while the switch is on */
 
@@ -73,7 +76,7 @@ static void on_usr(int sig)
 static void maybe_block(const char *path)
 {
 	if (!blocking || (strcmp(path, "/exe") != 0 && strcmp(path, "/data") != 0 &&
-			  strcmp(path, swap_name) != 0))
+			  strcmp(path, swap_name) != 0 && strcmp(path, pid_data) != 0))
 		return;
 	static int nblocked;
 	char mark[4096], tmp[4200], who[32];
@@ -118,7 +121,7 @@ static int hf_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	st->st_nlink = 1;
 	st->st_uid = 0;
 	st->st_gid = 0;
-	if (strcmp(path, "/") == 0) {
+	if (strcmp(path, "/") == 0 || strcmp(path, "/7") == 0) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 		return 0;
@@ -127,7 +130,7 @@ static int hf_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	if (strcmp(path, "/exe") == 0) {
 		st->st_mode = S_IFREG | 0755;
 		st->st_size = (off_t)self_len;
-	} else if (strcmp(path, "/data") == 0) {
+	} else if (strcmp(path, "/data") == 0 || strcmp(path, pid_data) == 0) {
 		st->st_mode = S_IFREG | 0644;
 		st->st_size = sizeof(data_bytes);
 	} else if (strcmp(path, swap_name) == 0) {
@@ -158,7 +161,8 @@ static int hf_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 static int hf_open(const char *path, struct fuse_file_info *fi)
 {
 	maybe_block(path);
-	if (strcmp(path, "/exe") != 0 && strcmp(path, "/data") != 0 && strcmp(path, swap_name) != 0)
+	if (strcmp(path, "/exe") != 0 && strcmp(path, "/data") != 0 &&
+	    strcmp(path, swap_name) != 0 && strcmp(path, pid_data) != 0)
 		return -ENOENT;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
@@ -175,7 +179,7 @@ static int hf_read(const char *path, char *buf, size_t size, off_t off, struct f
 	if (strcmp(path, "/exe") == 0) {
 		src = self_bytes;
 		len = self_len;
-	} else if (strcmp(path, "/data") == 0) {
+	} else if (strcmp(path, "/data") == 0 || strcmp(path, pid_data) == 0) {
 		src = data_bytes;
 		len = sizeof(data_bytes);
 	} else if (strcmp(path, swap_name) == 0) {

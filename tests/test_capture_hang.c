@@ -19,6 +19,7 @@
 #include "tutil.h"
 
 #include "capture.h"
+#include "capture_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -559,7 +560,56 @@ static void open_regular(void)
 	unlink(reg);
 }
 
-static const struct t_case t_cases[] = {T(open_regular),   T(hang_timeout), T(hang_hash),
-					T(hang_release),   T(hang_signal),  T(hang_deadline),
-					T(swap_stat_open), {0, 0}};
+/* Is a thread of this process named ps-prefetch? */
+static int prefetch_running(void)
+{
+	struct ps_buf l = PS_BUF_INIT;
+	int r = tu_sh(&l, "cat /proc/%d/task/*/comm | grep -cx ps-prefetch", (int)getpid()) == 0;
+	ps_buf_release(&l);
+	return r;
+}
+
+/* The read-ahead (capture/prefetch.c) with a read that does not return:
+ * its thread blocks in 7/data, a file of a "pid directory" on the file
+ * system.  The walk's claims come back at once (nothing read for that pid,
+ * nothing for the next), ps_pf_stop reports the thread stuck after its
+ * wait instead of waiting for it, and once the file system answers the
+ * thread ends and frees what is left (ASan's leak check). */
+static void hang_prefetch(void)
+{
+	int root = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat rsb;
+	CHECK(root >= 0 && fstat(root, &rsb) == 0);
+	if (root < 0)
+		return;
+	int pids[] = {7, 8};
+	struct ps_pf *pf = ps_pf_start(root, rsb.st_dev, pids, 2);
+	CHECK(pf != NULL);
+	if (!pf) {
+		close(root);
+		return;
+	}
+	block(1);
+	static const char *const names[] = {"data"};
+	ps_pf_names(pf, 0, names, 1, NULL, 0);
+	CHECK(wait_blocked(10));
+	double t0 = tu_now_s();
+	CHECK(ps_pf_claim(pf, 0, 7) == NULL);
+	CHECK(ps_pf_claim(pf, 1, 8) == NULL);
+	CHECK(tu_now_s() - t0 < 0.5);
+	CHECK(prefetch_running());
+	t0 = tu_now_s();
+	CHECK_INT(ps_pf_stop(pf), 1);
+	double waited = tu_now_s() - t0;
+	CHECK(waited > 1.5 && waited < 5);
+	block(0);
+	for (double end = tu_now_s() + 10; prefetch_running() && tu_now_s() < end;)
+		tu_sleep_ms(10);
+	CHECK(!prefetch_running());
+	close(root);
+}
+
+static const struct t_case t_cases[] = {T(open_regular),   T(hang_timeout),  T(hang_hash),
+					T(hang_release),   T(hang_signal),   T(hang_deadline),
+					T(swap_stat_open), T(hang_prefetch), {0, 0}};
 T_MAIN_SETUP(t_cases, setup, teardown)
