@@ -631,7 +631,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	struct ps_buf *b = &w->data;
 	ps_buf_reset(b);
 	size_t plen;
-	const void *pre = !sb && w->pfb && (lvl == L_PID || lvl == L_THREAD)
+	const void *pre = !sb && w->pfb && (lvl == L_PID || lvl == L_THREAD || lvl == L_SUB)
 			      ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &plen, &fsb)
 			      : NULL;
 	if (pre) {
@@ -1393,15 +1393,20 @@ static void publish_names(struct walker *w, size_t from)
 	const struct listing *t = &w->pid_tpl;
 	const char **pn = ps_xmalloc((t->n ? t->n : 1) * sizeof(*pn));
 	size_t n = 0, nt = 0;
-	for (size_t i = 0; i < t->n; i++)
-		if (ent_type(t->ent[i]) == DT_REG && strcmp(t->ent[i], "stat") != 0 &&
-		    policy(w, L_PID, 2, t->ent[i]) == P_VISIT)
+	int fdinfo = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (policy(w, L_PID, 2, t->ent[i]) != P_VISIT)
+			continue;
+		if (ent_type(t->ent[i]) == DT_REG && strcmp(t->ent[i], "stat") != 0)
 			pn[n++] = t->ent[i];
+		else if (ent_type(t->ent[i]) == DT_DIR && strcmp(t->ent[i], "fdinfo") == 0)
+			fdinfo = 1;
+	}
 	if (!w->o->no_threads)
 		while (thread_files[nt])
 			nt++;
 	struct run *r = w->r;
-	ps_pf_names(r->pf, from, pn, n, thread_files, nt);
+	ps_pf_names(r->pf, from, pn, n, thread_files, nt, fdinfo);
 	free(pn);
 	r->pf_named = 1;
 }

@@ -337,10 +337,10 @@ struct ps_pf_batch;
  * no thread could start. */
 struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npids);
 /* The names to read ahead: regular files of a pid directory and of a
- * task/<tid>/ directory, as the walk reads them; nothing is read before,
- * and then from pids[from] on. */
+ * task/<tid>/ directory, as the walk reads them, and (fdinfo) every file of
+ * fdinfo/; nothing is read before, and then from pids[from] on. */
 void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
-		 const char *const *tid_names, size_t ntid);
+		 const char *const *tid_names, size_t ntid, int fdinfo);
 int ps_pf_named(struct ps_pf *pf);
 /* The walk is at pids[idx]: its batch (as far as it got; the caller owns
  * it: ps_pf_release), or NULL.  Every earlier one is dropped. */

@@ -6,8 +6,8 @@
  * smaps, sched, stack... for every process and thread, a read at a time.  On
  * two cores the other core had the index builder, the formatter and zstd,
  * and time to spare.  This thread reads, for the pids after the one the walk
- * is in, the regular files of proc/<pid>/ the walk will read (the names it
- * publishes once it has listed its first pid: ps_pf_names) and those of
+ * is in, the regular files of proc/<pid>/ the walk will read (the names
+ * published before the walk: ps_pf_names), those of fdinfo/ and those of
  * every task/<tid>/, into a batch per pid.  When the walk comes to a pid it
  * claims that pid's batch (ps_pf_claim), as far as it got, and takes a
  * file's content and stat from it instead of opening the file; whatever the
@@ -94,6 +94,7 @@ struct ps_pf {
 	int named;		     /* the walk published the names */
 	struct ps_buf names;	     /* pid names, "\0", then tid names, NUL-separated */
 	size_t npid, ntid;
+	int fdinfo; /* read fdinfo/<fd> too */
 };
 
 static void batch_free(struct ps_pf_batch *b)
@@ -166,7 +167,8 @@ static int add(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, cons
 	return 0;
 }
 
-/* The numeric entries of directory fd, into tids (at most max). */
+/* The numeric entries of directory fd (0 too), into tids (at most max);
+ * fd is closed. */
 static size_t list_tids(int fd, int *tids, size_t max)
 {
 	DIR *d = fdopendir(fd);
@@ -177,8 +179,8 @@ static size_t list_tids(int fd, int *tids, size_t max)
 	}
 	struct dirent *de;
 	while (n < max && (de = readdir(d)) != NULL) {
-		int id = ps_cap_parse_id(de->d_name);
-		if (id > 0)
+		int id = strcmp(de->d_name, "0") == 0 ? 0 : ps_cap_parse_id(de->d_name);
+		if (id >= 0)
 			tids[n++] = id;
 	}
 	closedir(d);
@@ -211,6 +213,19 @@ static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf
 	for (size_t i = 0; mine && i < pf->npid; i++, p += strlen(p) + 1)
 		mine = add(pf, b, sb.st_dev, dfd, "", p, buf) == 0;
 	const char *tnames = p;
+	if (mine && pf->fdinfo) {
+		/* fdinfo/<fd>: listed here (the walk lists it too) */
+		int fdd = openat(dfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int lfd = fdd >= 0 ? openat(fdd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		size_t nf = lfd >= 0 ? list_tids(lfd, tids, TIDS_MAX) : 0;
+		for (size_t i = 0; mine && i < nf; i++) {
+			char fdn[16];
+			snprintf(fdn, sizeof(fdn), "%d", tids[i]);
+			mine = add(pf, b, sb.st_dev, fdd, "fdinfo/", fdn, buf) == 0;
+		}
+		if (fdd >= 0)
+			close(fdd);
+	}
 	size_t nt = 0;
 	if (mine && pf->ntid) {
 		int tfd = openat(dfd, "task", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -310,7 +325,7 @@ struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npi
 }
 
 void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
-		 const char *const *tid_names, size_t ntid)
+		 const char *const *tid_names, size_t ntid, int fdinfo)
 {
 	struct ps_buf b = PS_BUF_INIT;
 	for (size_t i = 0; i < npid; i++)
@@ -324,6 +339,7 @@ void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, si
 		pf->names = b;
 		pf->npid = npid;
 		pf->ntid = ntid;
+		pf->fdinfo = fdinfo;
 		pf->named = 1;
 		pthread_cond_broadcast(&pf->cv);
 	} else {

@@ -715,7 +715,7 @@ static void live_prefetch_batch(void)
 		CHECK(pf != NULL);
 		if (!pf)
 			break;
-		ps_pf_names(pf, 0, pn, 4, tn, 1);
+		ps_pf_names(pf, 0, pn, 4, tn, 1, 1);
 		CHECK_INT(ps_pf_named(pf), 1);
 		prefetch_wait();
 		/* round 0: claimed as another pid: dropped */
@@ -738,6 +738,13 @@ static void live_prefetch_batch(void)
 			CHECK(ps_pf_find(bt, "no-such-file", &len, &sb) == NULL);
 			CHECK(ps_pf_find(bt, "clear_refs", &len, &sb) == NULL);
 			CHECK(ps_pf_find(bt, "stat", &len, &sb) == NULL);
+			/* fdinfo/<fd>, fd 0 included: the child's file at 5 */
+			p = ps_pf_find(bt, "fdinfo/5", &len, &sb);
+			CHECK(p && len > 5 && memcmp(p, "pos:", 4) == 0);
+			char fd0[64];
+			snprintf(fd0, sizeof(fd0), "/proc/%d/fdinfo/0", (int)c.pid);
+			if (access(fd0, F_OK) == 0)
+				CHECK(ps_pf_find(bt, "fdinfo/0", &len, &sb) != NULL);
 			char key[300], live[340];
 			int nt = 0;
 			snprintf(dir, sizeof(dir), "/proc/%d/task", (int)c.pid);
