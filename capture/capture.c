@@ -634,7 +634,7 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	const void *pre = !sb && w->pfb && (lvl == L_PID || lvl == L_THREAD || lvl == L_SUB)
 			      ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &plen, &fsb)
 			      : NULL;
-	if (pre) {
+	if (pre && S_ISREG(fsb.st_mode)) {
 		/* read ahead (prefetch.c): as the code below reads it, from the
 		 * same pid directory; a regular file with a read bit, not
 		 * mounted over */
@@ -831,6 +831,8 @@ static void note_socket(struct walker *w, const char *name)
 	ps_xv_socket(w->r->xv, w->p.pid, fd, l.inode, proto, n);
 }
 
+static void link_read(struct walker *w, const char *name, const struct stat *sb, enum level lvl);
+
 static void do_link(struct walker *w, int dfd, const char *name, const struct stat *sb,
 		    enum level lvl)
 {
@@ -842,6 +844,12 @@ static void do_link(struct walker *w, int dfd, const char *name, const struct st
 		proc_err(w, e);
 		return;
 	}
+	link_read(w, name, sb, lvl);
+}
+
+/* The link's target is in w->link (read here or ahead): record it. */
+static void link_read(struct walker *w, const char *name, const struct stat *sb, enum level lvl)
+{
 	if (lvl == L_PID && strcmp(name, "exe") == 0) {
 		ps_buf_reset(&w->p.exe);
 		ps_buf_add(&w->p.exe, w->link.buf, w->link.len);
@@ -1081,6 +1089,18 @@ static void visit_at(struct walker *w, int dfd, const char *name, unsigned char 
 		}
 		if (dtype == DT_REG && w->r->procfs && lvl != L_SYS) {
 			do_file(w, dfd, name, NULL, lvl);
+			goto out;
+		}
+		size_t tl;
+		const void *t = dtype == DT_LNK && w->pfb && (lvl == L_PID || lvl == L_SUB)
+				    ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &tl, &sb)
+				    : NULL;
+		if (t && S_ISLNK(sb.st_mode)) {
+			/* read ahead (prefetch.c): its lstat and target */
+			ps_buf_reset(&w->link);
+			ps_buf_add(&w->link, t, tl);
+			w->st->read_ahead++;
+			link_read(w, name, &sb, lvl);
 			goto out;
 		}
 		ps_cap_guard_begin(w, 1);
@@ -1391,23 +1411,29 @@ static void claim(struct walker *w, const char *name)
 static void publish_names(struct walker *w, size_t from)
 {
 	const struct listing *t = &w->pid_tpl;
-	const char **pn = ps_xmalloc((t->n ? t->n : 1) * sizeof(*pn));
-	size_t n = 0, nt = 0;
-	int fdinfo = 0;
+	const char **v = ps_xmalloc((t->n ? t->n : 1) * 3 * sizeof(*v));
+	const char **pn = v, **ln = v + t->n, **dn = v + 2 * t->n;
+	struct ps_pf_names nm = {.pid = pn, .tid = thread_files, .link = ln, .ldir = dn};
 	for (size_t i = 0; i < t->n; i++) {
-		if (policy(w, L_PID, 2, t->ent[i]) != P_VISIT)
+		const char *e = t->ent[i];
+		if (policy(w, L_PID, 2, e) != P_VISIT)
 			continue;
-		if (ent_type(t->ent[i]) == DT_REG && strcmp(t->ent[i], "stat") != 0)
-			pn[n++] = t->ent[i];
-		else if (ent_type(t->ent[i]) == DT_DIR && strcmp(t->ent[i], "fdinfo") == 0)
-			fdinfo = 1;
+		if (ent_type(e) == DT_REG && strcmp(e, "stat") != 0)
+			pn[nm.npid++] = e;
+		else if (ent_type(e) == DT_LNK)
+			ln[nm.nlink++] = e;
+		else if (ent_type(e) == DT_DIR && strcmp(e, "fdinfo") == 0)
+			nm.fdinfo = 1;
+		else if (ent_type(e) == DT_DIR && (strcmp(e, "fd") == 0 || strcmp(e, "ns") == 0 ||
+						   strcmp(e, "map_files") == 0))
+			dn[nm.nldir++] = e;
 	}
 	if (!w->o->no_threads)
-		while (thread_files[nt])
-			nt++;
+		while (thread_files[nm.ntid])
+			nm.ntid++;
 	struct run *r = w->r;
-	ps_pf_names(r->pf, from, pn, n, thread_files, nt, fdinfo);
-	free(pn);
+	ps_pf_names(r->pf, from, &nm);
+	free(v);
 	r->pf_named = 1;
 }
 

@@ -336,11 +336,17 @@ struct ps_pf_batch;
 /* Start reading ahead the pids of the walk (rootfd is duplicated); NULL if
  * no thread could start. */
 struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npids);
-/* The names to read ahead: regular files of a pid directory and of a
- * task/<tid>/ directory, as the walk reads them, and (fdinfo) every file of
- * fdinfo/; nothing is read before, and then from pids[from] on. */
-void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
-		 const char *const *tid_names, size_t ntid, int fdinfo);
+/* What to read ahead, as the walk reads it: the regular files of a pid
+ * directory (pid) and of a task/<tid>/ directory (tid), the links of a pid
+ * directory (link: exe, cwd...) and every link of some of its directories
+ * (ldir: fd, ns, map_files), and (fdinfo) every file of fdinfo/. */
+struct ps_pf_names {
+	const char *const *pid, *const *tid, *const *link, *const *ldir;
+	size_t npid, ntid, nlink, nldir;
+	int fdinfo;
+};
+/* Publish the names: nothing is read before, and then from pids[from] on. */
+void ps_pf_names(struct ps_pf *pf, size_t from, const struct ps_pf_names *nm);
 int ps_pf_named(struct ps_pf *pf);
 /* The walk is at pids[idx]: its batch (as far as it got; the caller owns
  * it: ps_pf_release), or NULL.  Every earlier one is dropped. */
@@ -348,7 +354,8 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid);
 /* Was b read from the pid directory with this device and inode? */
 int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino);
 /* The content of key ("status", "task/<tid>/stat") in b, its length and
- * fstat; NULL if b does not hold it. */
+ * fstat; for a link ("fd/3", "exe"), its target and lstat (S_ISLNK); NULL
+ * if b does not hold it. */
 const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb);
 void ps_pf_release(struct ps_pf_batch *b);
 /* Stop reading ahead: 1 when the thread was left blocked in a read (it

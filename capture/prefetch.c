@@ -55,6 +55,8 @@
 #define HOLD_MAX  ((size_t)8 << 20)   /* content bytes of the ready batches */
 #define ITEM_MAX  ((size_t)256 << 10) /* a larger file is left to the walk */
 #define BATCH_MAX ((size_t)4 << 20)   /* content bytes of one batch */
+#define LINK_BUF  4096		      /* a link target this long or longer is left to the walk */
+#define NAMES_MAX 65536		      /* entries of one fd/, ns/ or map_files/ read ahead */
 #define TIDS_MAX  4096		      /* threads of one process read ahead */
 #define STOP_WAIT 2 /* seconds ps_pf_stop waits for the thread (it looks between files) */
 
@@ -93,7 +95,7 @@ struct ps_pf {
 	struct ps_pf_batch *filling; /* the batch this thread appends to; NULL once claimed */
 	int named;		     /* the walk published the names */
 	struct ps_buf names;	     /* pid names, "\0", then tid names, NUL-separated */
-	size_t npid, ntid;
+	size_t npid, ntid, nlink, nldir;
 	int fdinfo; /* read fdinfo/<fd> too */
 };
 
@@ -124,6 +126,22 @@ static void put(struct ps_pf *pf)
 	free(pf);
 }
 
+/* Append an item to b (under pf->mu, b still pf->filling). */
+static void put_item(struct ps_pf_batch *b, const char *prefix, const char *name,
+		     const struct ps_buf *buf, const struct stat *sb)
+{
+	PS_XGROW(b->it, b->n, b->cap, 64);
+	struct pf_item *it = &b->it[b->n++];
+	it->key = b->arena.len;
+	ps_buf_adds(&b->arena, prefix);
+	ps_buf_adds(&b->arena, name);
+	ps_buf_add(&b->arena, "", 1);
+	it->data = b->arena.len;
+	ps_buf_add(&b->arena, buf->buf, buf->len);
+	it->len = buf->len;
+	it->sb = *sb;
+}
+
 /* Read dfd/name whole into buf, as the walk reads it (do_file); 0 with *sb,
  * or -1 when the walk should read it itself. */
 static int read_one(int dfd, const char *name, dev_t dev, struct ps_buf *buf, struct stat *sb)
@@ -151,20 +169,60 @@ static int add(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, cons
 		pthread_mutex_unlock(&pf->mu);
 		return -1;
 	}
-	if (got && b->arena.len + buf->len <= BATCH_MAX) {
-		PS_XGROW(b->it, b->n, b->cap, 64);
-		struct pf_item *it = &b->it[b->n++];
-		it->key = b->arena.len;
-		ps_buf_adds(&b->arena, prefix);
-		ps_buf_adds(&b->arena, name);
-		ps_buf_add(&b->arena, "", 1);
-		it->data = b->arena.len;
-		ps_buf_add(&b->arena, buf->buf, buf->len);
-		it->len = buf->len;
-		it->sb = sb;
-	}
+	if (got && b->arena.len + buf->len <= BATCH_MAX)
+		put_item(b, prefix, name, buf, &sb);
 	pthread_mutex_unlock(&pf->mu);
 	return 0;
+}
+
+/* Add the link dfd/name (key: prefix + name): its lstat and target, as
+ * the walk reads them (visit_at, do_link).  As add(). */
+static int add_link(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, const char *prefix,
+		    const char *name, struct ps_buf *buf)
+{
+	struct stat sb;
+	ps_buf_reset(buf);
+	ps_buf_grow(buf, LINK_BUF);
+	ssize_t n = -1;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) == 0 &&
+	    S_ISLNK(sb.st_mode) && sb.st_dev == dev)
+		n = readlinkat(dfd, name, buf->buf, LINK_BUF);
+	/* a target of LINK_BUF bytes may be longer: the walk's */
+	if (n < 0 || n >= (ssize_t)LINK_BUF)
+		n = -1;
+	else
+		buf->len = (size_t)n;
+	pthread_mutex_lock(&pf->mu);
+	if (pf->stop || pf->filling != b) {
+		pthread_mutex_unlock(&pf->mu);
+		return -1;
+	}
+	if (n >= 0 && b->arena.len + buf->len <= BATCH_MAX)
+		put_item(b, prefix, name, buf, &sb);
+	pthread_mutex_unlock(&pf->mu);
+	return 0;
+}
+
+/* The entries of directory fd but . and .., NUL-separated into out; fd
+ * is closed. */
+static size_t list_names(int fd, struct ps_buf *out)
+{
+	DIR *d = fdopendir(fd);
+	size_t n = 0;
+	ps_buf_reset(out);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	struct dirent *de;
+	while (n < NAMES_MAX && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ps_buf_add(out, de->d_name, strlen(de->d_name) + 1);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* The numeric entries of directory fd (0 too), into tids (at most max);
@@ -189,7 +247,8 @@ static size_t list_tids(int fd, int *tids, size_t max)
 
 /* Fill b (pid `pid`) with the published names.  b is touched only under
  * the lock, while it is still pf->filling (a claim may free it). */
-static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf *buf, int *tids)
+static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf *buf,
+		 struct ps_buf *lnbuf, int *tids)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "%d", pid);
@@ -213,6 +272,25 @@ static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf
 	for (size_t i = 0; mine && i < pf->npid; i++, p += strlen(p) + 1)
 		mine = add(pf, b, sb.st_dev, dfd, "", p, buf) == 0;
 	const char *tnames = p;
+	const char *lnames = tnames;
+	for (size_t i = 0; i < pf->ntid; i++)
+		lnames += strlen(lnames) + 1;
+	p = lnames;
+	for (size_t i = 0; mine && i < pf->nlink; i++, p += strlen(p) + 1)
+		mine = add_link(pf, b, sb.st_dev, dfd, "", p, buf) == 0;
+	/* fd/, ns/, map_files/: their links, listed here (the walk lists them too) */
+	for (size_t i = 0; mine && i < pf->nldir; i++, p += strlen(p) + 1) {
+		int ld = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int lfd = ld >= 0 ? openat(ld, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		size_t nn = lfd >= 0 ? list_names(lfd, lnbuf) : 0;
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "%s/", p);
+		const char *q = lnbuf->buf;
+		for (size_t k = 0; mine && k < nn; k++, q += strlen(q) + 1)
+			mine = add_link(pf, b, sb.st_dev, ld, prefix, q, buf) == 0;
+		if (ld >= 0)
+			close(ld);
+	}
 	if (mine && pf->fdinfo) {
 		/* fdinfo/<fd>: listed here (the walk lists it too) */
 		int fdd = openat(dfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -249,7 +327,7 @@ static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf
 static void *pf_main(void *arg)
 {
 	struct ps_pf *pf = arg;
-	struct ps_buf buf = PS_BUF_INIT;
+	struct ps_buf buf = PS_BUF_INIT, lnbuf = PS_BUF_INIT;
 	int *tids = ps_xmalloc(TIDS_MAX * sizeof(*tids));
 	size_t idx = 0;
 	pthread_mutex_lock(&pf->mu);
@@ -268,7 +346,7 @@ static void *pf_main(void *arg)
 		ps_buf_init(&b->arena);
 		pf->filling = b;
 		pthread_mutex_unlock(&pf->mu);
-		fill(pf, b, pid, &buf, tids);
+		fill(pf, b, pid, &buf, &lnbuf, tids);
 		pthread_mutex_lock(&pf->mu);
 		if (pf->filling == b) {
 			/* not claimed meanwhile: it waits, in idx order */
@@ -286,6 +364,7 @@ static void *pf_main(void *arg)
 	pthread_cond_broadcast(&pf->cv);
 	pthread_mutex_unlock(&pf->mu);
 	ps_buf_release(&buf);
+	ps_buf_release(&lnbuf);
 	free(tids);
 	put(pf);
 	return NULL;
@@ -324,22 +403,27 @@ struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npi
 	return pf;
 }
 
-void ps_pf_names(struct ps_pf *pf, size_t from, const char *const *pid_names, size_t npid,
-		 const char *const *tid_names, size_t ntid, int fdinfo)
+void ps_pf_names(struct ps_pf *pf, size_t from, const struct ps_pf_names *nm)
 {
 	struct ps_buf b = PS_BUF_INIT;
-	for (size_t i = 0; i < npid; i++)
-		ps_buf_add(&b, pid_names[i], strlen(pid_names[i]) + 1);
-	for (size_t i = 0; i < ntid; i++)
-		ps_buf_add(&b, tid_names[i], strlen(tid_names[i]) + 1);
+	for (size_t i = 0; i < nm->npid; i++)
+		ps_buf_add(&b, nm->pid[i], strlen(nm->pid[i]) + 1);
+	for (size_t i = 0; i < nm->ntid; i++)
+		ps_buf_add(&b, nm->tid[i], strlen(nm->tid[i]) + 1);
+	for (size_t i = 0; i < nm->nlink; i++)
+		ps_buf_add(&b, nm->link[i], strlen(nm->link[i]) + 1);
+	for (size_t i = 0; i < nm->nldir; i++)
+		ps_buf_add(&b, nm->ldir[i], strlen(nm->ldir[i]) + 1);
 	pthread_mutex_lock(&pf->mu);
 	if (!pf->named) {
 		if (pf->claimed < from)
 			pf->claimed = from;
 		pf->names = b;
-		pf->npid = npid;
-		pf->ntid = ntid;
-		pf->fdinfo = fdinfo;
+		pf->npid = nm->npid;
+		pf->ntid = nm->ntid;
+		pf->nlink = nm->nlink;
+		pf->nldir = nm->nldir;
+		pf->fdinfo = nm->fdinfo;
 		pf->named = 1;
 		pthread_cond_broadcast(&pf->cv);
 	} else {

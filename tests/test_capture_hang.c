@@ -591,7 +591,8 @@ static void hang_prefetch(void)
 	}
 	block(1);
 	static const char *const names[] = {"data"};
-	ps_pf_names(pf, 0, names, 1, NULL, 0, 0);
+	struct ps_pf_names nm = {.pid = names, .npid = 1};
+	ps_pf_names(pf, 0, &nm);
 	CHECK(wait_blocked(10));
 	double t0 = tu_now_s();
 	CHECK(ps_pf_claim(pf, 0, 7) == NULL);

@@ -602,7 +602,7 @@ static int live_equals(const char *path, const void *p, size_t len)
 	return eq;
 }
 
-/* The records below proc/<pid>/ of rc as "path kind mode uid err" lines,
+/* The records below proc/<pid>/ of rc as "path kind mode uid err target" lines,
  * sorted (the content aside: counters move between two runs). */
 static void rec_shape(const struct recorder *rc, pid_t pid, struct ps_buf *out)
 {
@@ -615,8 +615,8 @@ static void rec_shape(const struct recorder *rc, pid_t pid, struct ps_buf *out)
 		if (strncmp(r->path, pfx, (size_t)pl) != 0)
 			continue;
 		struct ps_buf l = PS_BUF_INIT;
-		ps_buf_addf(&l, "%s %d %o %u %d", r->path + pl, (int)r->kind, r->mode, r->uid,
-			    r->err);
+		ps_buf_addf(&l, "%s %d %o %u %d %s", r->path + pl, (int)r->kind, r->mode, r->uid,
+			    r->err, r->target ? r->target : "-");
 		v[n++] = ps_buf_detach(&l, NULL);
 	}
 	qsort(v, n, sizeof(*v), cmp_str);
@@ -708,14 +708,21 @@ static void live_prefetch_batch(void)
 	snprintf(dir, sizeof(dir), "/proc/%d", (int)c.pid);
 	CHECK(root >= 0 && fstat(root, &rsb) == 0 && stat(dir, &dsb) == 0);
 	static const char *const pn[] = {"cmdline", "environ", "no-such-file", "clear_refs"};
-	static const char *const tn[] = {"comm"};
+	static const char *const tn[] = {"comm"}, *const ln[] = {"fd"};
 	int pids[] = {c.pid};
 	for (int round = 0; round < 2; round++) {
 		struct ps_pf *pf = ps_pf_start(root, rsb.st_dev, pids, 1);
 		CHECK(pf != NULL);
 		if (!pf)
 			break;
-		ps_pf_names(pf, 0, pn, 4, tn, 1, 1);
+		struct ps_pf_names nm = {.pid = pn,
+					 .npid = 4,
+					 .tid = tn,
+					 .ntid = 1,
+					 .ldir = ln,
+					 .nldir = 1,
+					 .fdinfo = 1};
+		ps_pf_names(pf, 0, &nm);
 		CHECK_INT(ps_pf_named(pf), 1);
 		prefetch_wait();
 		/* round 0: claimed as another pid: dropped */
@@ -738,6 +745,10 @@ static void live_prefetch_batch(void)
 			CHECK(ps_pf_find(bt, "no-such-file", &len, &sb) == NULL);
 			CHECK(ps_pf_find(bt, "clear_refs", &len, &sb) == NULL);
 			CHECK(ps_pf_find(bt, "stat", &len, &sb) == NULL);
+			/* fd/5: the link, its lstat and target */
+			p = ps_pf_find(bt, "fd/5", &len, &sb);
+			CHECK(p && S_ISLNK(sb.st_mode) && len == strlen(c.file) &&
+			      memcmp(p, c.file, len) == 0);
 			/* fdinfo/<fd>, fd 0 included: the child's file at 5 */
 			p = ps_pf_find(bt, "fdinfo/5", &len, &sb);
 			CHECK(p && len > 5 && memcmp(p, "pos:", 4) == 0);
