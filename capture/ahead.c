@@ -236,13 +236,7 @@ struct ps_ahead *ps_ahead_start(uint64_t budget)
 	ps_cap_cond_init_mono(&a->ccv);
 	atomic_init(&a->refs, 2);
 	atomic_init(&a->done, 0);
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(&t, &at, ahead_main, a);
-	pthread_attr_destroy(&at);
-	if (e) {
+	if (ps_cap_spawn_detached(ahead_main, a, NULL) != 0) {
 		atomic_store(&a->refs, 1);
 		put(a);
 		return NULL;

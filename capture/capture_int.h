@@ -285,6 +285,8 @@ int ps_cap_wants_maps(const struct walker *w);
 
 /* A condition variable whose timed waits use CLOCK_MONOTONIC (watch.c). */
 void ps_cap_cond_init_mono(pthread_cond_t *c);
+/* Run fn(arg) on a detached thread, named name unless NULL: 0 or an errno. */
+int ps_cap_spawn_detached(void *(*fn)(void *), void *arg, const char *name);
 
 /* ---- hash.c: hashes of what runs ---- */
 struct ps_hashes;

@@ -388,18 +388,11 @@ struct ps_pf *ps_pf_start(int rootfd, dev_t rootdev, const int *pids, size_t npi
 	memcpy(pf->pids, pids, npids * sizeof(*pids));
 	pf->npids = npids;
 	ps_buf_init(&pf->names);
-	pthread_t th;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(&th, &at, pf_main, pf);
-	pthread_attr_destroy(&at);
-	if (e) {
+	if (ps_cap_spawn_detached(pf_main, pf, "ps-prefetch") != 0) {
 		atomic_store(&pf->refs, 1);
 		put(pf);
 		return NULL;
 	}
-	pthread_setname_np(th, "ps-prefetch");
 	return pf;
 }
 

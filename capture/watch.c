@@ -340,6 +340,19 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int ps_cap_spawn_detached(void *(*fn)(void *), void *arg, const char *name)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&t, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	if (!e && name)
+		pthread_setname_np(t, name);
+	return e;
+}
+
 void ps_cap_cond_init_mono(pthread_cond_t *c)
 {
 	pthread_condattr_t ca;
