@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "capture_int.h"
 
@@ -76,8 +77,7 @@ struct ps_pf_batch {
 	struct ps_buf arena;
 	struct pf_item *it;
 	size_t n, cap;
-	uint32_t *slot; /* key hash -> item index + 1 (made at claim) */
-	size_t nslot;
+	struct ps_hmap keys; /* XXH3 of a key -> item index (made at claim) */
 };
 
 struct ps_pf {
@@ -105,7 +105,7 @@ static void batch_free(struct ps_pf_batch *b)
 		return;
 	ps_buf_release(&b->arena);
 	free(b->it);
-	free(b->slot);
+	ps_hmap_release(&b->keys);
 	free(b);
 }
 
@@ -344,6 +344,7 @@ static void *pf_main(void *arg)
 		b->idx = idx;
 		b->pid = pid;
 		ps_buf_init(&b->arena);
+		ps_hmap_init(&b->keys, 0);
 		pf->filling = b;
 		pthread_mutex_unlock(&pf->mu);
 		fill(pf, b, pid, &buf, &lnbuf, tids);
@@ -433,14 +434,6 @@ int ps_pf_named(struct ps_pf *pf)
 	return n;
 }
 
-static uint32_t key_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
 {
 	struct ps_pf_batch *take = NULL, *drop = NULL;
@@ -483,16 +476,9 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
 	}
 	if (!take)
 		return NULL;
-	/* an open-addressing table of the keys, at most half full */
-	take->nslot = 16;
-	while (take->nslot < take->n * 2)
-		take->nslot *= 2;
-	take->slot = ps_xcalloc(take->nslot, sizeof(*take->slot));
 	for (size_t i = 0; i < take->n; i++) {
-		size_t s = key_hash(take->arena.buf + take->it[i].key) & (take->nslot - 1);
-		while (take->slot[s])
-			s = (s + 1) & (take->nslot - 1);
-		take->slot[s] = (uint32_t)i + 1;
+		const char *k = take->arena.buf + take->it[i].key;
+		ps_hmap_put(&take->keys, XXH3_64bits(k, strlen(k)), i);
 	}
 	return take;
 }
@@ -504,11 +490,12 @@ int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino)
 
 const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb)
 {
-	if (!b || !b->nslot)
+	if (!b)
 		return NULL;
-	size_t s = key_hash(key) & (b->nslot - 1);
-	for (; b->slot[s]; s = (s + 1) & (b->nslot - 1)) {
-		const struct pf_item *it = &b->it[b->slot[s] - 1];
+	size_t at = 0;
+	uint64_t i;
+	while (ps_hmap_next(&b->keys, XXH3_64bits(key, strlen(key)), &at, &i)) {
+		const struct pf_item *it = &b->it[i];
 		if (strcmp(b->arena.buf + it->key, key) == 0) {
 			*len = it->len;
 			*sb = it->sb;
