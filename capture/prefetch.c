@@ -58,7 +58,7 @@
 #define BATCH_MAX ((size_t)4 << 20)   /* content bytes of one batch */
 #define LINK_BUF  4096		      /* a link target this long or longer is left to the walk */
 #define NAMES_MAX 65536		      /* entries of one fd/, ns/ or map_files/ read ahead */
-#define TIDS_MAX  4096		      /* threads of one process read ahead */
+#define TIDS_MAX  4096		      /* entries of one fdinfo/ or task/ read ahead */
 #define STOP_WAIT 2 /* seconds ps_pf_stop waits for the thread (it looks between files) */
 
 struct pf_item {
@@ -126,20 +126,28 @@ static void put(struct ps_pf *pf)
 	free(pf);
 }
 
-/* Append an item to b (under pf->mu, b still pf->filling). */
-static void put_item(struct ps_pf_batch *b, const char *prefix, const char *name,
-		     const struct ps_buf *buf, const struct stat *sb)
+/* Keep what was read of prefix + name (got: 1; its bytes or target in buf,
+ * its stat in sb) in b.  0: go on; -1: b was claimed or the thread is told
+ * to stop (then b is left alone: a claim may have freed it). */
+static int keep(struct ps_pf *pf, struct ps_pf_batch *b, int got, const char *prefix,
+		const char *name, const struct ps_buf *buf, const struct stat *sb)
 {
-	PS_XGROW(b->it, b->n, b->cap, 64);
-	struct pf_item *it = &b->it[b->n++];
-	it->key = b->arena.len;
-	ps_buf_adds(&b->arena, prefix);
-	ps_buf_adds(&b->arena, name);
-	ps_buf_add(&b->arena, "", 1);
-	it->data = b->arena.len;
-	ps_buf_add(&b->arena, buf->buf, buf->len);
-	it->len = buf->len;
-	it->sb = *sb;
+	pthread_mutex_lock(&pf->mu);
+	int mine = !pf->stop && pf->filling == b;
+	if (mine && got && b->arena.len + buf->len <= BATCH_MAX) {
+		PS_XGROW(b->it, b->n, b->cap, 64);
+		struct pf_item *it = &b->it[b->n++];
+		it->key = b->arena.len;
+		ps_buf_adds(&b->arena, prefix);
+		ps_buf_adds(&b->arena, name);
+		ps_buf_add(&b->arena, "", 1);
+		it->data = b->arena.len;
+		ps_buf_add(&b->arena, buf->buf, buf->len);
+		it->len = buf->len;
+		it->sb = *sb;
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return mine ? 0 : -1;
 }
 
 /* Read dfd/name whole into buf, as the walk reads it (do_file); 0 with *sb,
@@ -157,26 +165,17 @@ static int read_one(int dfd, const char *name, dev_t dev, struct ps_buf *buf, st
 	return ok ? 0 : -1;
 }
 
-/* Add dfd/name (key: prefix + name) to b.  0: go on; -1: b was claimed or
- * the thread is told to stop (leave b alone). */
+/* Read the file dfd/name (key: prefix + name) into b.  As keep(). */
 static int add(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, const char *prefix,
 	       const char *name, struct ps_buf *buf)
 {
 	struct stat sb;
 	int got = read_one(dfd, name, dev, buf, &sb) == 0;
-	pthread_mutex_lock(&pf->mu);
-	if (pf->stop || pf->filling != b) {
-		pthread_mutex_unlock(&pf->mu);
-		return -1;
-	}
-	if (got && b->arena.len + buf->len <= BATCH_MAX)
-		put_item(b, prefix, name, buf, &sb);
-	pthread_mutex_unlock(&pf->mu);
-	return 0;
+	return keep(pf, b, got, prefix, name, buf, &sb);
 }
 
-/* Add the link dfd/name (key: prefix + name): its lstat and target, as
- * the walk reads them (visit_at, do_link).  As add(). */
+/* Read the link dfd/name (key: prefix + name) into b: its lstat and target,
+ * as the walk reads them (visit_at, do_link).  As keep(). */
 static int add_link(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, const char *prefix,
 		    const char *name, struct ps_buf *buf)
 {
@@ -188,34 +187,26 @@ static int add_link(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd,
 	    S_ISLNK(sb.st_mode) && sb.st_dev == dev)
 		n = readlinkat(dfd, name, buf->buf, LINK_BUF);
 	/* a target of LINK_BUF bytes may be longer: the walk's */
-	if (n < 0 || n >= (ssize_t)LINK_BUF)
-		n = -1;
-	else
-		buf->len = (size_t)n;
-	pthread_mutex_lock(&pf->mu);
-	if (pf->stop || pf->filling != b) {
-		pthread_mutex_unlock(&pf->mu);
-		return -1;
-	}
-	if (n >= 0 && b->arena.len + buf->len <= BATCH_MAX)
-		put_item(b, prefix, name, buf, &sb);
-	pthread_mutex_unlock(&pf->mu);
-	return 0;
+	int got = n >= 0 && n < (ssize_t)LINK_BUF;
+	buf->len = got ? (size_t)n : 0;
+	return keep(pf, b, got, prefix, name, buf, &sb);
 }
 
-/* The entries of directory fd but . and .., NUL-separated into out; fd
- * is closed. */
-static size_t list_names(int fd, struct ps_buf *out)
+/* The entries of directory dfd/name but . and .. (at most max),
+ * NUL-separated into out. */
+static size_t list_names(int dfd, const char *name, struct ps_buf *out, size_t max)
 {
-	DIR *d = fdopendir(fd);
-	size_t n = 0;
 	ps_buf_reset(out);
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
+	size_t n = 0;
 	struct dirent *de;
-	while (n < NAMES_MAX && (de = readdir(d)) != NULL) {
+	while (n < max && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		ps_buf_add(out, de->d_name, strlen(de->d_name) + 1);
@@ -225,30 +216,29 @@ static size_t list_names(int fd, struct ps_buf *out)
 	return n;
 }
 
-/* The numeric entries of directory fd (0 too), into tids (at most max);
- * fd is closed. */
-static size_t list_tids(int fd, int *tids, size_t max)
+/* Every entry of dfd/dir (at most max) into b, as a file or (link) as a
+ * link.  As keep(). */
+static int add_dir(struct ps_pf *pf, struct ps_pf_batch *b, dev_t dev, int dfd, const char *dir,
+		   size_t max, int link, struct ps_buf *buf, struct ps_buf *names)
 {
-	DIR *d = fdopendir(fd);
-	size_t n = 0;
-	if (!d) {
+	size_t n = list_names(dfd, dir, names, max);
+	int fd = n ? openat(dfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	char prefix[300];
+	snprintf(prefix, sizeof(prefix), "%s/", dir);
+	const char *q = names->buf;
+	int r = 0;
+	for (size_t k = 0; r == 0 && fd >= 0 && k < n; k++, q += strlen(q) + 1)
+		r = link ? add_link(pf, b, dev, fd, prefix, q, buf)
+			 : add(pf, b, dev, fd, prefix, q, buf);
+	if (fd >= 0)
 		close(fd);
-		return 0;
-	}
-	struct dirent *de;
-	while (n < max && (de = readdir(d)) != NULL) {
-		int id = strcmp(de->d_name, "0") == 0 ? 0 : ps_cap_parse_id(de->d_name);
-		if (id >= 0)
-			tids[n++] = id;
-	}
-	closedir(d);
-	return n;
+	return r;
 }
 
 /* Fill b (pid `pid`) with the published names.  b is touched only under
  * the lock, while it is still pf->filling (a claim may free it). */
 static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf *buf,
-		 struct ps_buf *lnbuf, int *tids)
+		 struct ps_buf *lnbuf)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "%d", pid);
@@ -278,41 +268,17 @@ static void fill(struct ps_pf *pf, struct ps_pf_batch *b, int pid, struct ps_buf
 	p = lnames;
 	for (size_t i = 0; mine && i < pf->nlink; i++, p += strlen(p) + 1)
 		mine = add_link(pf, b, sb.st_dev, dfd, "", p, buf) == 0;
-	/* fd/, ns/, map_files/: their links, listed here (the walk lists them too) */
-	for (size_t i = 0; mine && i < pf->nldir; i++, p += strlen(p) + 1) {
-		int ld = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int lfd = ld >= 0 ? openat(ld, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		size_t nn = lfd >= 0 ? list_names(lfd, lnbuf) : 0;
-		char prefix[64];
-		snprintf(prefix, sizeof(prefix), "%s/", p);
-		const char *q = lnbuf->buf;
-		for (size_t k = 0; mine && k < nn; k++, q += strlen(q) + 1)
-			mine = add_link(pf, b, sb.st_dev, ld, prefix, q, buf) == 0;
-		if (ld >= 0)
-			close(ld);
-	}
-	if (mine && pf->fdinfo) {
-		/* fdinfo/<fd>: listed here (the walk lists it too) */
-		int fdd = openat(dfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int lfd = fdd >= 0 ? openat(fdd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		size_t nf = lfd >= 0 ? list_tids(lfd, tids, TIDS_MAX) : 0;
-		for (size_t i = 0; mine && i < nf; i++) {
-			char fdn[16];
-			snprintf(fdn, sizeof(fdn), "%d", tids[i]);
-			mine = add(pf, b, sb.st_dev, fdd, "fdinfo/", fdn, buf) == 0;
-		}
-		if (fdd >= 0)
-			close(fdd);
-	}
-	size_t nt = 0;
-	if (mine && pf->ntid) {
-		int tfd = openat(dfd, "task", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (tfd >= 0)
-			nt = list_tids(tfd, tids, TIDS_MAX);
-	}
-	for (size_t t = 0; mine && t < nt; t++) {
-		char prefix[48];
-		snprintf(prefix, sizeof(prefix), "task/%d/", tids[t]);
+	/* fd/, ns/, map_files/ (their links) and fdinfo/, task/: listed here
+	 * too (the walk lists them itself) */
+	for (size_t i = 0; mine && i < pf->nldir; i++, p += strlen(p) + 1)
+		mine = add_dir(pf, b, sb.st_dev, dfd, p, NAMES_MAX, 1, buf, lnbuf) == 0;
+	if (mine && pf->fdinfo)
+		mine = add_dir(pf, b, sb.st_dev, dfd, "fdinfo", TIDS_MAX, 0, buf, lnbuf) == 0;
+	size_t nt = mine && pf->ntid ? list_names(dfd, "task", lnbuf, TIDS_MAX) : 0;
+	const char *q = lnbuf->buf;
+	for (size_t t = 0; mine && t < nt; t++, q += strlen(q) + 1) {
+		char prefix[300];
+		snprintf(prefix, sizeof(prefix), "task/%s/", q);
 		int tdfd = openat(dfd, prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (tdfd < 0)
 			continue;
@@ -328,7 +294,6 @@ static void *pf_main(void *arg)
 {
 	struct ps_pf *pf = arg;
 	struct ps_buf buf = PS_BUF_INIT, lnbuf = PS_BUF_INIT;
-	int *tids = ps_xmalloc(TIDS_MAX * sizeof(*tids));
 	size_t idx = 0;
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
@@ -347,7 +312,7 @@ static void *pf_main(void *arg)
 		ps_hmap_init(&b->keys, 0);
 		pf->filling = b;
 		pthread_mutex_unlock(&pf->mu);
-		fill(pf, b, pid, &buf, &lnbuf, tids);
+		fill(pf, b, pid, &buf, &lnbuf);
 		pthread_mutex_lock(&pf->mu);
 		if (pf->filling == b) {
 			/* not claimed meanwhile: it waits, in idx order */
@@ -366,7 +331,6 @@ static void *pf_main(void *arg)
 	pthread_mutex_unlock(&pf->mu);
 	ps_buf_release(&buf);
 	ps_buf_release(&lnbuf);
-	free(tids);
 	put(pf);
 	return NULL;
 }
