@@ -1392,15 +1392,12 @@ static struct listing *list_pid(struct walker *w, int pidfd)
 }
 
 /* The walk is at pid `name` (opened, r->idx): take what prefetch.c read of
- * it, if it read the same directory. */
+ * it, if it read the same directory (a pid rerouted through another procfs
+ * instance, w->pdev, never matches: prefetch.c reads the root's). */
 static void claim(struct walker *w, const char *name)
 {
 	struct run *r = w->r;
-	w->pfb = ps_pf_claim(r->pf, r->idx, w->p.pid);
-	if (w->pfb && (w->pdev != r->rootdev || !ps_pf_same_dir(w->pfb, w->pdev, w->p.dir_ino))) {
-		ps_pf_release(w->pfb);
-		w->pfb = NULL;
-	}
+	w->pfb = ps_pf_claim(r->pf, r->idx, w->p.pid, w->pdev, w->p.dir_ino);
 	/* keys are paths below proc/<pid>/ */
 	w->pf_off = strlen("proc/") + strlen(name) + 1;
 }

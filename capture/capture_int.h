@@ -350,11 +350,11 @@ struct ps_pf_names {
 /* Publish the names: nothing is read before, and then from pids[from] on. */
 void ps_pf_names(struct ps_pf *pf, size_t from, const struct ps_pf_names *nm);
 int ps_pf_named(struct ps_pf *pf);
-/* The walk is at pids[idx]: its batch (as far as it got; the caller owns
- * it: ps_pf_release), or NULL.  Every earlier one is dropped. */
-struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid);
-/* Was b read from the pid directory with this device and inode? */
-int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino);
+/* The walk is at pids[idx], whose directory it opened has this device and
+ * inode: its batch if it was read from that directory (as far as it got;
+ * the caller owns it: ps_pf_release), or NULL.  Every earlier one is
+ * dropped. */
+struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid, dev_t dev, ino_t ino);
 /* The content of key ("status", "task/<tid>/stat") in b, its length and
  * fstat; for a link ("fd/3", "exe"), its target and lstat (S_ISLNK); NULL
  * if b does not hold it. */

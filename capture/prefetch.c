@@ -398,7 +398,7 @@ int ps_pf_named(struct ps_pf *pf)
 	return n;
 }
 
-struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
+struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid, dev_t dev, ino_t ino)
 {
 	struct ps_pf_batch *take = NULL, *drop = NULL;
 	pthread_mutex_lock(&pf->mu);
@@ -434,7 +434,8 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
 		batch_free(drop);
 		drop = nx;
 	}
-	if (take && (take->pid != pid || !take->n)) {
+	/* another pid, another directory (a pid reused: another inode), or empty */
+	if (take && (take->pid != pid || take->dev != dev || take->ino != ino || !take->n)) {
 		batch_free(take);
 		take = NULL;
 	}
@@ -445,11 +446,6 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid)
 		ps_hmap_put(&take->keys, XXH3_64bits(k, strlen(k)), i);
 	}
 	return take;
-}
-
-int ps_pf_same_dir(const struct ps_pf_batch *b, dev_t dev, ino_t ino)
-{
-	return b->dev == dev && b->ino == ino;
 }
 
 const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb)

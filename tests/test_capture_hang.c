@@ -578,8 +578,8 @@ static int prefetch_running(void)
 static void hang_prefetch(void)
 {
 	int root = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct stat rsb;
-	CHECK(root >= 0 && fstat(root, &rsb) == 0);
+	struct stat rsb, sb7;
+	CHECK(root >= 0 && fstat(root, &rsb) == 0 && fstatat(root, "7", &sb7, 0) == 0);
 	if (root < 0)
 		return;
 	int pids[] = {7, 8};
@@ -595,8 +595,8 @@ static void hang_prefetch(void)
 	ps_pf_names(pf, 0, &nm);
 	CHECK(wait_blocked(10));
 	double t0 = tu_now_s();
-	CHECK(ps_pf_claim(pf, 0, 7) == NULL);
-	CHECK(ps_pf_claim(pf, 1, 8) == NULL);
+	CHECK(ps_pf_claim(pf, 0, 7, sb7.st_dev, sb7.st_ino) == NULL);
+	CHECK(ps_pf_claim(pf, 1, 8, sb7.st_dev, 0) == NULL);
 	CHECK(tu_now_s() - t0 < 0.5);
 	CHECK(prefetch_running());
 	t0 = tu_now_s();
