@@ -219,7 +219,43 @@ static void vmem_of(sqlite3_stmt *q, struct vmem *x)
 	x->tsize = 0;
 }
 
-static int unmatched(struct vstate *v, struct counts *c);
+/* After the manifest's lines (or without a manifest): members cut by damage
+ * that no line names (the manifest itself, say), then members no line
+ * matched.  0, or 2 (printed). */
+static int unmatched(struct vstate *v, struct counts *c)
+{
+	sqlite3_stmt *unl = NULL;
+	int rc = 2;
+	if (vprep(v->db,
+		  "SELECT DISTINCT path FROM d WHERE path IS NOT NULL AND path NOT IN "
+		  "(SELECT path FROM mf)",
+		  &unl))
+		goto out;
+	while (sqlite3_step(unl) == SQLITE_ROW) {
+		print_path(v, "DAMAGED", sqlite3_column_blob(unl, 0),
+			   (size_t)sqlite3_column_bytes(unl, 0));
+		c->damaged++;
+	}
+	sqlite3_finalize(unl);
+	unl = NULL;
+	/* members no manifest line matched (none, usually: then not read) */
+	if (v->nhit < v->members) {
+		if (vprep(v->db, "SELECT seq, path FROM m ORDER BY seq", &unl))
+			goto out;
+		while (sqlite3_step(unl) == SQLITE_ROW) {
+			uint64_t seq = (uint64_t)sqlite3_column_int64(unl, 0);
+			if (seq <= v->members && v->hit[seq / 64] >> (seq % 64) & 1)
+				continue;
+			print_path(v, "UNLISTED", sqlite3_column_blob(unl, 1),
+				   (size_t)sqlite3_column_bytes(unl, 1));
+			c->unlisted++;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(unl);
+	return rc;
+}
 
 /*
  * Walk the manifest in order against the members.  The writer puts them in
@@ -347,44 +383,6 @@ out:
 	sqlite3_finalize(dup);
 	sqlite3_finalize(dmg_after);
 	sqlite3_finalize(cut);
-	return rc;
-}
-
-/* After the manifest's lines (or without a manifest): members cut by damage
- * that no line names (the manifest itself, say), then members no line
- * matched.  0, or 2 (printed). */
-static int unmatched(struct vstate *v, struct counts *c)
-{
-	sqlite3_stmt *unl = NULL;
-	int rc = 2;
-	if (vprep(v->db,
-		  "SELECT DISTINCT path FROM d WHERE path IS NOT NULL AND path NOT IN "
-		  "(SELECT path FROM mf)",
-		  &unl))
-		goto out;
-	while (sqlite3_step(unl) == SQLITE_ROW) {
-		print_path(v, "DAMAGED", sqlite3_column_blob(unl, 0),
-			   (size_t)sqlite3_column_bytes(unl, 0));
-		c->damaged++;
-	}
-	sqlite3_finalize(unl);
-	unl = NULL;
-	/* members no manifest line matched (none, usually: then not read) */
-	if (v->nhit < v->members) {
-		if (vprep(v->db, "SELECT seq, path FROM m ORDER BY seq", &unl))
-			goto out;
-		while (sqlite3_step(unl) == SQLITE_ROW) {
-			uint64_t seq = (uint64_t)sqlite3_column_int64(unl, 0);
-			if (seq <= v->members && v->hit[seq / 64] >> (seq % 64) & 1)
-				continue;
-			print_path(v, "UNLISTED", sqlite3_column_blob(unl, 1),
-				   (size_t)sqlite3_column_bytes(unl, 1));
-			c->unlisted++;
-		}
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(unl);
 	return rc;
 }
 
