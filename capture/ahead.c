@@ -280,14 +280,9 @@ int ps_ahead_stop(struct ps_ahead *a)
 {
 	if (!a)
 		return 0;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += STOP_WAIT;
 	pthread_mutex_lock(&a->cmu);
 	a->stop = 1;
-	while (!a->exited && pthread_cond_timedwait(&a->ccv, &a->cmu, &until) != ETIMEDOUT)
-		;
-	int left = !a->exited;
+	int left = !ps_cap_wait_set(&a->ccv, &a->cmu, &a->exited, STOP_WAIT);
 	if (left)
 		a->abandoned = 1; /* blocked in a read: it will call OpenSSL no more */
 	pthread_mutex_unlock(&a->cmu);

@@ -285,6 +285,9 @@ int ps_cap_wants_maps(const struct walker *w);
 
 /* A condition variable whose timed waits use CLOCK_MONOTONIC (watch.c). */
 void ps_cap_cond_init_mono(pthread_cond_t *c);
+/* Holding mu, wait on cv (made by ps_cap_cond_init_mono) until *flag is
+ * set, at most secs seconds: 1 if it is set. */
+int ps_cap_wait_set(pthread_cond_t *cv, pthread_mutex_t *mu, const int *flag, int secs);
 /* Run fn(arg) on a detached thread, named name unless NULL: 0 or an errno. */
 int ps_cap_spawn_detached(void *(*fn)(void *), void *arg, const char *name);
 

@@ -38,7 +38,6 @@
  * batch belongs to the walker that claimed it.
  */
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -474,16 +472,10 @@ int ps_pf_stop(struct ps_pf *pf)
 {
 	if (!pf)
 		return 0;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += STOP_WAIT;
 	pthread_mutex_lock(&pf->mu);
 	pf->stop = 1;
 	pthread_cond_broadcast(&pf->cv);
-	int r = 0;
-	while (!pf->exited && r != ETIMEDOUT)
-		r = pthread_cond_timedwait(&pf->cv, &pf->mu, &until);
-	int stuck = !pf->exited;
+	int stuck = !ps_cap_wait_set(&pf->cv, &pf->mu, &pf->exited, STOP_WAIT);
 	pthread_mutex_unlock(&pf->mu);
 	put(pf);
 	return stuck;

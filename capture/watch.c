@@ -353,6 +353,16 @@ int ps_cap_spawn_detached(void *(*fn)(void *), void *arg, const char *name)
 	return e;
 }
 
+int ps_cap_wait_set(pthread_cond_t *cv, pthread_mutex_t *mu, const int *flag, int secs)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += secs;
+	while (!*flag && pthread_cond_timedwait(cv, mu, &until) != ETIMEDOUT)
+		;
+	return *flag != 0;
+}
+
 void ps_cap_cond_init_mono(pthread_cond_t *c)
 {
 	pthread_condattr_t ca;
