@@ -333,12 +333,12 @@ void ps_cap_progress(struct run *r, uint64_t now, int force)
 void ps_cap_emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 		      const char *target, const void *data, size_t len, int e, int truncated)
 {
-	ps_cap_emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1);
+	ps_cap_emit_rec(r, path, kind, sb, target, data, len, e, truncated, -1, 0);
 }
 
 void ps_cap_emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 		     const char *target, const void *data, size_t len, int e, int truncated,
-		     int spill_fd)
+		     int spill_fd, uint64_t read_at)
 {
 	if (r->aborted) {
 		if (spill_fd >= 0)
@@ -363,7 +363,7 @@ void ps_cap_emit_rec(struct run *r, const char *path, enum ps_kind kind, const s
 	rec.spilled = spill_fd >= 0;
 	rec.spill_fd = spill_fd;
 	uint64_t now = ps_mono_ns();
-	rec.read_ns = now - r->start_ns;
+	rec.read_ns = (read_at > r->start_ns ? read_at : now) - r->start_ns;
 
 	struct ps_capture_stats *st = r->st;
 	switch (kind) {
@@ -401,7 +401,10 @@ static void emit(struct walker *w, enum ps_kind kind, const struct stat *sb, con
 		len = (size_t)w->spill_len;
 		w->spill_fd = -1;
 	}
-	ps_cap_emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd);
+	/* a read-ahead path was read when prefetch.c read it */
+	uint64_t at = w->read_at;
+	w->read_at = 0;
+	ps_cap_emit_rec(w->r, w->path.buf, kind, sb, target, data, len, e, truncated, fd, at);
 }
 
 void ps_cap_emit_at(struct walker *w, const char *path, enum ps_kind kind, const struct stat *sb,
@@ -631,10 +634,12 @@ static void do_file(struct walker *w, int dfd, const char *name, const struct st
 	struct ps_buf *b = &w->data;
 	ps_buf_reset(b);
 	size_t plen;
+	uint64_t at;
 	const void *pre = !sb && w->pfb && (lvl == L_PID || lvl == L_THREAD || lvl == L_SUB)
-			      ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &plen, &fsb)
+			      ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &plen, &fsb, &at)
 			      : NULL;
 	if (pre && S_ISREG(fsb.st_mode)) {
+		w->read_at = at; /* its record says when it was read */
 		/* read ahead (prefetch.c): as the code below reads it, from the
 		 * same pid directory; a regular file with a read bit, not
 		 * mounted over */
@@ -1092,10 +1097,12 @@ static void visit_at(struct walker *w, int dfd, const char *name, unsigned char 
 			goto out;
 		}
 		size_t tl;
+		uint64_t at;
 		const void *t = dtype == DT_LNK && w->pfb && (lvl == L_PID || lvl == L_SUB)
-				    ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &tl, &sb)
+				    ? ps_pf_find(w->pfb, w->path.buf + w->pf_off, &tl, &sb, &at)
 				    : NULL;
 		if (t && S_ISLNK(sb.st_mode)) {
+			w->read_at = at; /* its record says when it was read */
 			/* read ahead (prefetch.c): its lstat and target */
 			ps_buf_reset(&w->link);
 			ps_buf_add(&w->link, t, tl);

@@ -180,6 +180,7 @@ struct walker {
 	int have_pid_tpl, have_tid_tpl;
 	struct proc p;
 	struct ps_pf_batch *pfb; /* the pid's files read ahead (prefetch.c), or NULL */
+	uint64_t read_at;	 /* the next record's read time (ps_mono_ns), if read ahead */
 	size_t pf_off;		 /* w->path.buf + pf_off: the path below proc/<pid>/ */
 	struct ps_pm *pm;	 /* pagemap.sections builder; NULL: not procfs or no_pagemap */
 	struct ps_buf pmaps;	 /* the process's maps text, kept for pagemap.sections */
@@ -209,10 +210,11 @@ void ps_cap_pf_prime(struct walker *w);
 void ps_cap_emit_path(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 		      const char *target, const void *data, size_t len, int e, int truncated);
 /* The same, the content being in spill_fd (len bytes) when it is >= 0: the
- * sink owns the fd from here (closed here if the run was aborted). */
+ * sink owns the fd from here (closed here if the run was aborted); read at
+ * ps_mono_ns() time read_at (0: now, as it is emitted). */
 void ps_cap_emit_rec(struct run *r, const char *path, enum ps_kind kind, const struct stat *sb,
 		     const char *target, const void *data, size_t len, int e, int truncated,
-		     int spill_fd);
+		     int spill_fd, uint64_t read_at);
 void ps_cap_progress(struct run *r, uint64_t now, int force);
 void ps_cap_listing_copy(struct listing *dst, const struct listing *src);
 void ps_cap_listing_release(struct listing *l);
@@ -359,9 +361,10 @@ int ps_pf_named(struct ps_pf *pf);
  * dropped. */
 struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid, dev_t dev, ino_t ino);
 /* The content of key ("status", "task/<tid>/stat") in b, its length and
- * fstat; for a link ("fd/3", "exe"), its target and lstat (S_ISLNK); NULL
- * if b does not hold it. */
-const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb);
+ * fstat; for a link ("fd/3", "exe"), its target and lstat (S_ISLNK); and
+ * when it was read (ps_mono_ns); NULL if b does not hold it. */
+const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb,
+		       uint64_t *read_at);
 void ps_pf_release(struct ps_pf_batch *b);
 /* Stop reading ahead: 1 when the thread was left blocked in a read (it
  * frees what is left when it returns), else 0. */

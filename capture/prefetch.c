@@ -64,6 +64,7 @@ struct pf_item {
 	size_t data; /* offset in arena */
 	size_t len;
 	struct stat sb;
+	uint64_t read_at; /* ps_mono_ns() when the read ended */
 };
 
 struct ps_pf_batch {
@@ -130,6 +131,7 @@ static void put(struct ps_pf *pf)
 static int keep(struct ps_pf *pf, struct ps_pf_batch *b, int got, const char *prefix,
 		const char *name, const struct ps_buf *buf, const struct stat *sb)
 {
+	uint64_t at = ps_mono_ns();
 	pthread_mutex_lock(&pf->mu);
 	int mine = !pf->stop && pf->filling == b;
 	if (mine && got && b->arena.len + buf->len <= BATCH_MAX) {
@@ -143,6 +145,7 @@ static int keep(struct ps_pf *pf, struct ps_pf_batch *b, int got, const char *pr
 		ps_buf_add(&b->arena, buf->buf, buf->len);
 		it->len = buf->len;
 		it->sb = *sb;
+		it->read_at = at;
 	}
 	pthread_mutex_unlock(&pf->mu);
 	return mine ? 0 : -1;
@@ -446,7 +449,8 @@ struct ps_pf_batch *ps_pf_claim(struct ps_pf *pf, size_t idx, int pid, dev_t dev
 	return take;
 }
 
-const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb)
+const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len, struct stat *sb,
+		       uint64_t *read_at)
 {
 	if (!b)
 		return NULL;
@@ -457,6 +461,7 @@ const void *ps_pf_find(const struct ps_pf_batch *b, const char *key, size_t *len
 		if (strcmp(b->arena.buf + it->key, key) == 0) {
 			*len = it->len;
 			*sb = it->sb;
+			*read_at = it->read_at;
 			return b->arena.buf + it->data;
 		}
 	}

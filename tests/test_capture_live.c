@@ -671,6 +671,12 @@ static void live_read_ahead(void)
 		const struct rec *r = rec_find(&ra, path);
 		CHECK(r && r->len == sizeof(child_cmdline) &&
 		      memcmp(r->data, child_cmdline, r->len) == 0);
+		/* its read time is the read-ahead's: before the walk read the
+		 * pid's stat itself (the hook held the walk until then) */
+		char sp[64];
+		snprintf(sp, sizeof(sp), "proc/%d/stat", (int)c[i].pid);
+		const struct rec *st1 = rec_find(&ra, sp);
+		CHECK(r && st1 && r->read_ns < st1->read_ns);
 		snprintf(path, sizeof(path), "proc/%d/environ", (int)c[i].pid);
 		r = rec_find(&ra, path);
 		CHECK(r && r->len == sizeof(child_environ) &&
@@ -711,6 +717,7 @@ static void live_prefetch_batch(void)
 	static const char *const tn[] = {"comm"}, *const ln[] = {"fd"};
 	int pids[] = {c.pid};
 	for (int round = 0; round < 3; round++) {
+		uint64_t t0 = ps_mono_ns();
 		struct ps_pf *pf = ps_pf_start(root, rsb.st_dev, pids, 1);
 		CHECK(pf != NULL);
 		if (!pf)
@@ -734,28 +741,31 @@ static void live_prefetch_batch(void)
 		} else {
 			CHECK(bt != NULL);
 			size_t len = 0;
+			uint64_t at = 0;
 			struct stat sb;
-			const char *p = ps_pf_find(bt, "cmdline", &len, &sb);
+			const char *p = ps_pf_find(bt, "cmdline", &len, &sb, &at);
 			CHECK(p && len == sizeof(child_cmdline) &&
 			      memcmp(p, child_cmdline, len) == 0);
 			CHECK(S_ISREG(sb.st_mode) && sb.st_dev == rsb.st_dev);
-			CHECK(ps_pf_find(bt, "environ", &len, &sb) != NULL);
+			/* read by the thread, after it started, before the claim */
+			CHECK(at > t0 && at < ps_mono_ns());
+			CHECK(ps_pf_find(bt, "environ", &len, &sb, &at) != NULL);
 			CHECK_INT(sb.st_mode & 0777, 0400);
 			/* absent, and write-only (never read): not held */
-			CHECK(ps_pf_find(bt, "no-such-file", &len, &sb) == NULL);
-			CHECK(ps_pf_find(bt, "clear_refs", &len, &sb) == NULL);
-			CHECK(ps_pf_find(bt, "stat", &len, &sb) == NULL);
+			CHECK(ps_pf_find(bt, "no-such-file", &len, &sb, &at) == NULL);
+			CHECK(ps_pf_find(bt, "clear_refs", &len, &sb, &at) == NULL);
+			CHECK(ps_pf_find(bt, "stat", &len, &sb, &at) == NULL);
 			/* fd/5: the link, its lstat and target */
-			p = ps_pf_find(bt, "fd/5", &len, &sb);
+			p = ps_pf_find(bt, "fd/5", &len, &sb, &at);
 			CHECK(p && S_ISLNK(sb.st_mode) && len == strlen(c.file) &&
 			      memcmp(p, c.file, len) == 0);
 			/* fdinfo/<fd>, fd 0 included: the child's file at 5 */
-			p = ps_pf_find(bt, "fdinfo/5", &len, &sb);
+			p = ps_pf_find(bt, "fdinfo/5", &len, &sb, &at);
 			CHECK(p && len > 5 && memcmp(p, "pos:", 4) == 0);
 			char fd0[64];
 			snprintf(fd0, sizeof(fd0), "/proc/%d/fdinfo/0", (int)c.pid);
 			if (access(fd0, F_OK) == 0)
-				CHECK(ps_pf_find(bt, "fdinfo/0", &len, &sb) != NULL);
+				CHECK(ps_pf_find(bt, "fdinfo/0", &len, &sb, &at) != NULL);
 			char key[300], live[340];
 			int nt = 0;
 			snprintf(dir, sizeof(dir), "/proc/%d/task", (int)c.pid);
@@ -766,7 +776,7 @@ static void live_prefetch_batch(void)
 					continue;
 				snprintf(key, sizeof(key), "task/%s/comm", de->d_name);
 				snprintf(live, sizeof(live), "/proc/%d/%s", (int)c.pid, key);
-				p = ps_pf_find(bt, key, &len, &sb);
+				p = ps_pf_find(bt, key, &len, &sb, &at);
 				CHECK(p && len > 1 && live_equals(live, p, len));
 				nt++;
 			}
