@@ -326,6 +326,57 @@ static void test_fixture_deterministic(void)
 	ps_buf_release(&a);
 }
 
+/* A hardlink to content the tables parse that is larger than what the
+ * rebuild caches as it goes by (index.c CACHE_EAGER_MAX, 16 KiB): the
+ * first is read back from the archive, the next from the cache; every
+ * process still gets its rows, as in the capture's index. */
+static void test_index_large_hardlinks(void)
+{
+	const char *d = tu_tmpdir();
+	char root[512], snap[600], cdb[700], rdb[700], t[64];
+	snprintf(root, sizeof(root), "%s/bigenv-root", d);
+	CHECK_INT(tu_sh(NULL, "cp -a %s %s", FIXTURE, root), 0);
+	/* 400 variables, 24,400 bytes, the same in three processes */
+	struct ps_buf env = PS_BUF_INIT;
+	for (int i = 0; i < 400; i++) {
+		ps_buf_addf(&env, "V%03d=%050d", i, i);
+		ps_buf_add(&env, "", 1);
+	}
+	CHECK(env.len > 16384);
+	static const char *const pids[] = {"1", "42", "4242"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[600];
+		snprintf(p, sizeof(p), "%s/%s/environ", root, pids[i]);
+		FILE *f = fopen(p, "w");
+		CHECK(f != NULL);
+		if (!f)
+			return;
+		CHECK(fwrite(env.buf, 1, env.len, f) == env.len);
+		fclose(f);
+	}
+	ps_buf_release(&env);
+	snprintf(snap, sizeof(snap), "%s/bigenv.tar.zst", d);
+	CHECK_INT(tu_sh(NULL, "%s capture -q -o %s --root %s 2>/dev/null", tu_procsnap(), snap, root),
+		  0);
+	/* the second and third are hardlinks in the archive */
+	CHECK_INT(tu_sh(&out, "zstd -dcq %s | tar tvf - | grep -c ' link to proc/1/environ$'", snap),
+		  0);
+	CHECK_STR(out.buf, "2\n");
+	snprintf(cdb, sizeof(cdb), "%s.db", snap);
+	snprintf(rdb, sizeof(rdb), "%s/bigenv-rebuilt.db", d);
+	CHECK_INT(tu_sh(NULL, "%s -q index -o %s %s", tu_procsnap(), rdb, snap), 0);
+	CHECK_INT(tu_index_same(cdb, rdb), 0);
+	CHECK_INT(tu_sql(rdb, t, sizeof(t),
+			 "SELECT group_concat(pid || ':' || n, ' ') FROM (SELECT pid, count(*) n "
+			 "FROM process_envs WHERE pid IN (1, 42, 4242) GROUP BY pid ORDER BY pid)"),
+		  0);
+	CHECK_STR(t, "1:400 42:400 4242:400");
+	CHECK_INT(tu_sql(rdb, t, sizeof(t),
+			 "SELECT value FROM process_envs WHERE pid = 4242 AND key = 'V399'"),
+		  0);
+	CHECK_STR(t, "00000000000000000000000000000000000000000000000399");
+}
+
 /* The index a capture writes equals the one rebuilt from the archive. */
 static void test_index_identical(void)
 {
@@ -782,6 +833,7 @@ static const struct t_case cases[] = {T(test_live_victim),
 				      T(test_unreadable_unprivileged),
 				      T(test_fixture_deterministic),
 				      T(test_index_identical),
+				      T(test_index_large_hardlinks),
 				      T(test_output_safety),
 				      T(test_wrong_index),
 				      T(test_usage_errors),
