@@ -862,8 +862,14 @@ static int write_absents(const char *path, const char *spill_dir, int n, struct 
 					  (uint64_t)(unsigned char)rnd[0] << 24 | (unsigned)i};
 		CHECK_INT(ps_writer_add(w, &a, err), 0);
 	}
-	if (spill_dir)
-		CHECK(spill_open_in(spill_dir));
+	/* the formatter thread spools what ps_writer_add handed it: the spill
+	 * file opens when it gets there (it had not, once in CI) */
+	if (spill_dir) {
+		int open_in = 0;
+		for (int i = 0; i < 500 && !(open_in = spill_open_in(spill_dir)); i++)
+			usleep(10000);
+		CHECK(open_in);
+	}
 	int r = ps_writer_finish(w, st, err);
 	ps_writer_free(w);
 	close(fd);
