@@ -865,7 +865,7 @@ static int open_fd(struct ps_reader **rp, int fd, const char *name, const struct
 	ps_buf_init(&r->cur_path);
 	ps_buf_init(&r->cur_target);
 	ps_buf_init(&r->cur_hardlink);
-	if (ps_src_open(&r->src, fd, name, err) < 0 ||
+	if (ps_src_open(&r->src, fd, name, r->o.no_sha256, err) < 0 ||
 	    (c_off && ps_src_start(&r->src, c_off, err) < 0) ||
 	    ps_fetch_open_fd(fd, name, &r->src.st, r->src.zstd, &r->fetch, err) < 0) {
 		ps_reader_close(r);

@@ -144,6 +144,7 @@ struct ps_src {
 	/* input: a window [in_off, in_off + in_len) of the file */
 	void *sha;	  /* EVP_MD_CTX */
 	uint64_t sha_pos; /* bytes [0, sha_pos) hashed */
+	int no_sha;	  /* hash nothing (ps_reader_opts.no_sha256) */
 	unsigned char *in;
 	size_t incap, in_len;
 	uint64_t in_off;
@@ -179,7 +180,7 @@ enum { PS_SRC_ERROR = -1, PS_SRC_END = 0, PS_SRC_CHUNK = 1, PS_SRC_GAP = 2 };
 /* Set up on fd (the caller keeps it): tell zstd from tar (or neither: an
  * error), read the seek table.  name is for messages.  0 or -1 with err;
  * ps_src_close in both cases. */
-int ps_src_open(struct ps_src *s, int fd, const char *name, struct ps_err *err);
+int ps_src_open(struct ps_src *s, int fd, const char *name, int no_sha, struct ps_err *err);
 /* Start at byte c_off instead (a frame, or a block of a plain tar), before
  * the first ps_src_next; the SHA-256 then covers the file from there.  0 or
  * -1 with err. */
