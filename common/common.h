@@ -200,6 +200,56 @@ void ps_json_null(struct ps_json *j);
 /* A value already formatted as JSON (a nested document, a number). */
 void ps_json_raw(struct ps_json *j, const char *text);
 
+/*
+ * struct ps_jr - a reader of one JSON text (RFC 8259), for a member a
+ * capture wrote and a forged archive may hold anything in.  ps_jr_open
+ * checks the whole text first (nesting at most PS_JR_MAXDEPTH), so a walk
+ * never meets a syntax error; the walk then goes value by value, building
+ * nothing.  The reader borrows the text; it owns nothing.
+ */
+#define PS_JR_MAXDEPTH 64
+enum ps_jtype {
+	PS_JT_END, /* no value here: the end of a container or of the text */
+	PS_JT_NULL,
+	PS_JT_FALSE,
+	PS_JT_TRUE,
+	PS_JT_INT, /* no fraction or exponent, and fits in 64 bits */
+	PS_JT_REAL,
+	PS_JT_STR,
+	PS_JT_ARR,
+	PS_JT_OBJ,
+};
+struct ps_jr {
+	const char *p, *end;
+};
+struct ps_jval {
+	enum ps_jtype type;
+	int64_t i;	     /* INT */
+	double d;	     /* REAL (an INT too large for 64 bits is one) */
+	const char *s;	     /* STR, decoded (in the buffer ps_jr_value was given) */
+	size_t n;
+	const char *raw;     /* the value's text as it stands (an array, an object) */
+	size_t raw_len;
+};
+/* 0 and the cursor at the text's value, or -1: not JSON. */
+int ps_jr_open(struct ps_jr *r, const char *s, size_t n);
+/* The type of the value at the cursor (END at a container's end). */
+enum ps_jtype ps_jr_peek(const struct ps_jr *r);
+/* Into the array or object at the cursor: 1, or 0 if it is neither. */
+int ps_jr_enter(struct ps_jr *r);
+/* In an array: 1 and the cursor at the next element, or 0 and the cursor
+ * past the array. */
+int ps_jr_elem(struct ps_jr *r);
+/* In an object: 1, the next key decoded into key and the cursor at its
+ * value, or 0 and the cursor past the object. */
+int ps_jr_key(struct ps_jr *r, struct ps_buf *key);
+/* Past the value at the cursor. */
+void ps_jr_skip(struct ps_jr *r);
+/* The value at the cursor (a string decoded into buf, which v->s then
+ * borrows), the cursor past it.  An array or object is skipped whole:
+ * v->raw holds its text. */
+void ps_jr_value(struct ps_jr *r, struct ps_jval *v, struct ps_buf *buf);
+
 /* Value of one hex digit (either case), or -1.  Inline: ps_unhex parses a
  * 32-digit hash per manifest line with it. */
 static inline int ps_hexval(char ch)

@@ -330,8 +330,108 @@ static void grow(void)
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 }
 
+/* The JSON reader: what it accepts and refuses, and a walk's values. */
+static int jr_ok(const char *s)
+{
+	struct ps_jr r;
+	return ps_jr_open(&r, s, strlen(s)) == 0;
+}
+
+static void json_reader_syntax(void)
+{
+	static const char *const good[] = {
+	    "{}", "[]", " [ ] ", "0", "-0", "1e5", "-1.5E-3", "\"\"", "true", "false", "null",
+	    "{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\\n\"}", "[\"\\ud83d\\ude00\", \"\\/\"]",
+	    "\"\xc3\xa9\""};
+	static const char *const bad[] = {
+	    "", " ", "{", "[1,]", "[,1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{1:2}", "01",
+	    "1.", ".5", "-", "1e", "+1", "tru", "nul", "[1 2]", "\"a", "\"\\x\"", "\"\\u12g4\"",
+	    "\"a\nb\"", "[1]]", "[1] 2", "{\"a\":1}}", "'a'", "NaN"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (!jr_ok(good[i]))
+			fprintf(stderr, "refused: %s\n", good[i]);
+		CHECK(jr_ok(good[i]));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (jr_ok(bad[i]))
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK(!jr_ok(bad[i]));
+	}
+	/* nesting: PS_JR_MAXDEPTH levels, not one more */
+	char deep[2 * PS_JR_MAXDEPTH + 3];
+	memset(deep, '[', PS_JR_MAXDEPTH);
+	memset(deep + PS_JR_MAXDEPTH, ']', PS_JR_MAXDEPTH);
+	deep[2 * PS_JR_MAXDEPTH] = '\0';
+	CHECK(jr_ok(deep));
+	memset(deep, '[', PS_JR_MAXDEPTH + 1);
+	memset(deep + PS_JR_MAXDEPTH + 1, ']', PS_JR_MAXDEPTH + 1);
+	deep[2 * PS_JR_MAXDEPTH + 2] = '\0';
+	CHECK(!jr_ok(deep));
+	/* the text ends where its length says: no NUL needed, none read */
+	struct ps_jr r;
+	CHECK_INT(ps_jr_open(&r, "[1]xyz", 3), 0);
+	CHECK_INT(ps_jr_open(&r, "[1]xyz", 4), -1);
+}
+
+static void json_reader_walk(void)
+{
+	const char *s = "{\"n\": [1, -9223372036854775808, 9223372036854775808, 2.5, true, false, "
+			"null, \"a\\tb\\u00e9\\ud83d\\ude00\\ud800x\"], \"o\": {\"k\": [1, 2]}, "
+			"\"n\": 7}";
+	struct ps_jr r;
+	struct ps_buf key = PS_BUF_INIT, str = PS_BUF_INIT;
+	CHECK_INT(ps_jr_open(&r, s, strlen(s)), 0);
+	CHECK_INT(ps_jr_peek(&r), PS_JT_OBJ);
+	CHECK_INT(ps_jr_enter(&r), 1);
+	CHECK_INT(ps_jr_key(&r, &key), 1);
+	CHECK_STR(key.buf, "n");
+	CHECK_INT(ps_jr_peek(&r), PS_JT_ARR);
+	CHECK_INT(ps_jr_enter(&r), 1);
+	struct ps_jval v;
+	CHECK_INT(ps_jr_elem(&r), 1);
+	ps_jr_value(&r, &v, &str);
+	CHECK_INT(v.type, PS_JT_INT);
+	CHECK(v.i == 1);
+	CHECK_INT(ps_jr_elem(&r), 1);
+	ps_jr_value(&r, &v, &str);
+	CHECK_INT(v.type, PS_JT_INT);
+	CHECK(v.i == INT64_MIN);
+	CHECK_INT(ps_jr_elem(&r), 1);
+	ps_jr_value(&r, &v, &str); /* 2^63: too large for 64 bits, a real (as SQLite) */
+	CHECK_INT(v.type, PS_JT_REAL);
+	CHECK(v.d == 9223372036854775808.0);
+	CHECK_INT(ps_jr_elem(&r), 1);
+	ps_jr_value(&r, &v, &str);
+	CHECK_INT(v.type, PS_JT_REAL);
+	CHECK(v.d == 2.5);
+	static const enum ps_jtype lits[] = {PS_JT_TRUE, PS_JT_FALSE, PS_JT_NULL};
+	for (size_t i = 0; i < 3; i++) {
+		CHECK_INT(ps_jr_elem(&r), 1);
+		ps_jr_value(&r, &v, &str);
+		CHECK_INT(v.type, lits[i]);
+	}
+	CHECK_INT(ps_jr_elem(&r), 1);
+	ps_jr_value(&r, &v, &str);
+	CHECK_INT(v.type, PS_JT_STR);
+	/* escapes decoded; a surrogate pair is one code point, a lone one U+FFFD */
+	CHECK(v.n == 13 && memcmp(v.s, "a\tb\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx", 13) == 0);
+	CHECK_INT(ps_jr_elem(&r), 0); /* past the array */
+	CHECK_INT(ps_jr_key(&r, &key), 1);
+	CHECK_STR(key.buf, "o");
+	ps_jr_value(&r, &v, &str); /* an object: skipped whole, its text kept */
+	CHECK_INT(v.type, PS_JT_OBJ);
+	CHECK(v.raw_len == strlen("{\"k\": [1, 2]}") && memcmp(v.raw, "{\"k\": [1, 2]}", v.raw_len) == 0);
+	CHECK_INT(ps_jr_key(&r, &key), 1); /* a repeated key comes again: the caller picks */
+	CHECK_STR(key.buf, "n");
+	ps_jr_skip(&r);
+	CHECK_INT(ps_jr_key(&r, &key), 0);
+	CHECK(r.p == r.end);
+	ps_buf_release(&key);
+	ps_buf_release(&str);
+}
+
 static const struct t_case t_cases[] = {
     T(utf8_valid),	T(utf8_invalid), T(unsafe_set),	 T(term_escapes),
     T(term_exhaustive), T(json_strings), T(json_writer), T(errno_names),
-    T(grow_zeroed),	T(grow),	 {0, 0}};
+    T(grow_zeroed),	T(grow),	 T(json_reader_syntax), T(json_reader_walk), {0, 0}};
 T_MAIN(t_cases)

@@ -6,6 +6,11 @@
  * known kind, a 32-digit hash or none, an errno whose name parses back;
  * its path, escaped again, parses back to the same bytes.
  *
+ * The same input goes to the JSON reader (common/json.c ps_jr, which reads
+ * crossview.json): a text ps_jr_open accepts is walked to its end value by
+ * value, the cursor always within the text and moving on, every value's
+ * text inside the input, a decoded string no longer than its literal.
+ *
  * tests/test_fuzz_regress.c includes this file with PS_FUZZ_DRIVER_ONLY.
  */
 #include <stdint.h>
@@ -63,10 +68,64 @@ static int fz_manifest_one(const uint8_t *data, size_t size)
 	return 0;
 }
 
+static void fzj_walk(struct ps_jr *r, const char *start, const char *end, struct ps_buf *tmp)
+{
+	enum ps_jtype t = ps_jr_peek(r);
+	if (t == PS_JT_ARR || t == PS_JT_OBJ) {
+		if (!ps_jr_enter(r))
+			fzm_fail("json: a container not entered");
+		for (;;) {
+			const char *before = r->p;
+			if (t == PS_JT_ARR ? !ps_jr_elem(r) : !ps_jr_key(r, tmp))
+				break;
+			if (ps_jr_peek(r) == PS_JT_END)
+				fzm_fail("json: a member without a value");
+			fzj_walk(r, start, end, tmp);
+			if (r->p <= before)
+				fzm_fail("json: the walk does not move on");
+		}
+	} else {
+		struct ps_jval v;
+		ps_jr_value(r, &v, tmp);
+		if (v.type == PS_JT_END)
+			fzm_fail("json: no value where one was checked");
+		if (!v.raw || v.raw < start || v.raw + v.raw_len > end)
+			fzm_fail("json: a value outside the text");
+		if (v.type == PS_JT_STR && (!v.s || v.n > v.raw_len))
+			fzm_fail("json: a decoded string longer than its literal");
+	}
+	if (r->p < start || r->p > end)
+		fzm_fail("json: the cursor left the text");
+}
+
+static void fz_json_one(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size ? size : 1); /* exact size, for ASan */
+	if (!text)
+		abort();
+	memcpy(text, data, size);
+	struct ps_jr r;
+	struct ps_buf tmp = PS_BUF_INIT;
+	if (ps_jr_open(&r, text, size) == 0) {
+		fzj_walk(&r, text, text + size, &tmp);
+		if (r.p != r.end)
+			fzm_fail("json: a checked text not walked to its end");
+	}
+	ps_buf_release(&tmp);
+	free(text);
+}
+
+/* Both readers over one input. */
+static int fz_manifest_json_one(const uint8_t *data, size_t size)
+{
+	fz_json_one(data, size);
+	return fz_manifest_one(data, size);
+}
+
 #ifndef PS_FUZZ_DRIVER_ONLY
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	return fz_manifest_one(data, size);
+	return fz_manifest_json_one(data, size);
 }
 #endif
