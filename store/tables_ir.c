@@ -107,117 +107,422 @@ void ps_ir_finalize(struct ps_tables *t)
 
 /* ---- procsnap/crossview.json -------------------------------------------------- */
 
-/* Run sql with ?1 = the member; 0 or -1 with err. */
-static int json_exec(struct ps_tables *t, const char *sql, const char *data, size_t len,
-		     struct ps_err *err)
+/*
+ * The member is read by ps_jr (common/json.c), once: a JSON text that does
+ * not parse gives no rows.  Only typed values are taken (a pid must be a
+ * JSON integer that fits in 64 bits), so a forged member with strings
+ * where numbers belong gives no rows or NULLs, never an error; of a key
+ * repeated in an object, and of a pid (a socket) listed twice, the first
+ * counts.  (Through SQLite's json_each it parsed the 266 KB of N=2,000
+ * seven times: ~60 ms at the end of every capture and rebuild.)
+ */
+
+/* A scalar as json_extract gives it to SQL: true 1, false 0, a container
+ * its JSON text; text in cv->text at off. */
+struct cv_val {
+	uint32_t off, len; /* text: a member is at most 2 GiB (crossview() checks) */
+	union {
+		int64_t i;
+		double d;
+	};
+	unsigned char type; /* enum ps_jtype */
+};
+
+struct cv_row {
+	int64_t pid, b;	    /* processes: seen_by; argv0: same; sockets: fd */
+	uint32_t seq;	    /* order in the member: the first of a pid counts */
+	struct cv_val v[3]; /* unreachable: named_by, tid, view; masked: how, route,
+			     * mount; sockets: proto; census: key, value */
+};
+
+enum { CV_CENSUS, CV_UNREACH, CV_MASKED, CV_ARGV0, CV_SOCK, CV_KV, CV_N };
+
+struct cv {
+	struct ps_buf text, key, str;
+	size_t first_cap; /* rows a list starts with */
+	struct cv_row *rows[CV_N];
+	size_t n[CV_N], cap[CV_N];
+};
+
+static void cv_text(struct cv *c, struct cv_val *out, enum ps_jtype type, const char *t, size_t n)
 {
-	sqlite3_stmt *st;
-	const char *tail = sql;
-	if (ps_tb_flush(t, err) < 0)
-		return -1;
-	while (tail && *tail) {
-		if (sqlite3_prepare_v2(t->db, tail, -1, &st, &tail) != SQLITE_OK)
-			return ps_sql_err(err, t->db, "crossview");
-		if (!st)
+	memset(out, 0, sizeof(*out));
+	out->type = (unsigned char)type;
+	out->off = (uint32_t)c->text.len;
+	out->len = (uint32_t)n;
+	ps_buf_add(&c->text, t, n);
+}
+
+/* The value at the cursor, the cursor past it. */
+static void cv_take(struct cv *c, struct ps_jr *r, struct cv_val *out)
+{
+	struct ps_jval v;
+	ps_jr_value(r, &v, &c->str);
+	if (v.type == PS_JT_STR) {
+		cv_text(c, out, v.type, v.s, v.n);
+	} else if (v.type == PS_JT_ARR || v.type == PS_JT_OBJ) {
+		cv_text(c, out, v.type, v.raw, v.raw_len);
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->type = (unsigned char)v.type;
+		if (v.type == PS_JT_REAL)
+			out->d = v.d;
+		else
+			out->i = v.type == PS_JT_TRUE ? 1 : v.i;
+	}
+}
+
+static void cv_bind(sqlite3_stmt *st, int col, const struct cv *c, const struct cv_val *v)
+{
+	switch (v->type) {
+	case PS_JT_INT:
+	case PS_JT_TRUE:
+	case PS_JT_FALSE:
+		sqlite3_bind_int64(st, col, v->i);
+		break;
+	case PS_JT_REAL:
+		sqlite3_bind_double(st, col, v->d);
+		break;
+	case PS_JT_STR:
+	case PS_JT_ARR:
+	case PS_JT_OBJ:
+		sqlite3_bind_text(st, col, c->text.buf + v->off, (int)v->len, SQLITE_STATIC);
+		break;
+	default:
+		sqlite3_bind_null(st, col);
+		break;
+	}
+}
+
+static struct cv_row *cv_add(struct cv *c, int list)
+{
+	if (c->n[list] == c->cap[list]) {
+		c->cap[list] = c->cap[list] ? c->cap[list] * 2 : c->first_cap;
+		c->rows[list] = ps_xrealloc(c->rows[list], c->cap[list] * sizeof(struct cv_row));
+	}
+	struct cv_row *w = &c->rows[list][c->n[list]];
+	memset(w, 0, sizeof(*w));
+	w->seq = (uint32_t)c->n[list]++;
+	return w;
+}
+
+/* The element at the cursor, an array [a, b, ...] whose a and b are
+ * integers: them, and the element at index want3 (-1: none) into *v3.
+ * 0 if it is not such; the cursor past it either way. */
+static int cv_tuple(struct cv *c, struct ps_jr *r, int64_t ints[2], int want3, struct cv_val *v3)
+{
+	if (ps_jr_peek(r) != PS_JT_ARR) {
+		ps_jr_skip(r);
+		return 0;
+	}
+	int nint = 0;
+	ps_jr_enter(r);
+	for (int k = 0; ps_jr_elem(r); k++) {
+		if (k < 2) {
+			struct ps_jval v;
+			ps_jr_value(r, &v, &c->str);
+			nint += v.type == PS_JT_INT;
+			ints[k] = v.i;
+		} else if (k == want3) {
+			cv_take(c, r, v3);
+		} else {
+			ps_jr_skip(r);
+		}
+	}
+	return nint == 2;
+}
+
+/* The element at the cursor, an object {"pid": integer, names[i]: ...}:
+ * pid and the values of the names (NULL if absent).  0 if its pid is not
+ * an integer; the cursor past it either way. */
+static int cv_object(struct cv *c, struct ps_jr *r, const char *const names[3], int64_t *pid,
+		     struct cv_val v[3])
+{
+	if (ps_jr_peek(r) != PS_JT_OBJ) {
+		ps_jr_skip(r);
+		return 0;
+	}
+	int have_pid = 0, pid_int = 0, seen[3] = {0, 0, 0};
+	ps_jr_enter(r);
+	while (ps_jr_key(r, &c->key)) {
+		int k = -1;
+		for (int i = 0; i < 3; i++)
+			if (strcmp(c->key.buf, names[i]) == 0)
+				k = i;
+		if (!have_pid && strcmp(c->key.buf, "pid") == 0) {
+			struct ps_jval pv;
+			ps_jr_value(r, &pv, &c->str);
+			have_pid = 1;
+			pid_int = pv.type == PS_JT_INT;
+			*pid = pv.i;
+		} else if (k >= 0 && !seen[k]) {
+			seen[k] = 1;
+			cv_take(c, r, &v[k]);
+		} else {
+			ps_jr_skip(r);
+		}
+	}
+	return pid_int;
+}
+
+static int cv_cmp(const void *pa, const void *pb)
+{
+	const struct cv_row *a = pa, *b = pb;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cv_cmp_fd(const void *pa, const void *pb)
+{
+	const struct cv_row *a = pa, *b = pb;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->b != b->b)
+		return a->b < b->b ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Sort a list by pid (and fd) and keep the first row of each. */
+static void cv_unique(struct cv *c, int list, int by_fd)
+{
+	struct cv_row *w = c->rows[list];
+	size_t n = c->n[list], k = 0;
+	if (!n)
+		return;
+	qsort(w, n, sizeof(*w), by_fd ? cv_cmp_fd : cv_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (w[i].pid != w[k].pid || (by_fd && w[i].b != w[k].b))
+			w[++k] = w[i];
+	c->n[list] = k + 1;
+}
+
+/* The elements (an array's, or an object's values) of the section at the
+ * cursor into its list; the cursor past it. */
+static void cv_section(struct cv *c, struct ps_jr *r, int s)
+{
+	static const char *const unr[3] = {"named_by", "tid", "view"};
+	static const char *const msk[3] = {"how", "route", "mount"};
+	int is_obj = ps_jr_peek(r) == PS_JT_OBJ;
+	ps_jr_enter(r);
+	while (is_obj ? ps_jr_key(r, &c->key) : ps_jr_elem(r)) {
+		int64_t ints[2] = {0, 0}, pid = 0;
+		struct cv_val v[3];
+		memset(v, 0, sizeof(v));
+		struct cv_row *w;
+		switch (s) {
+		case CV_CENSUS:
+		case CV_ARGV0:
+		case CV_SOCK:
+			if (!cv_tuple(c, r, ints, s == CV_SOCK ? 3 : -1, &v[0]) ||
+			    (s == CV_SOCK && v[0].type != PS_JT_STR))
+				break;
+			w = cv_add(c, s);
+			w->pid = ints[0];
+			w->b = ints[1];
+			w->v[0] = v[0];
 			break;
-		sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
-		int r = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (r != SQLITE_DONE && r != SQLITE_ROW)
-			return ps_sql_err(err, t->db, "crossview");
+		case CV_UNREACH:
+		case CV_MASKED:
+			if (!cv_object(c, r, s == CV_UNREACH ? unr : msk, &pid, v))
+				break;
+			w = cv_add(c, s);
+			w->pid = pid;
+			memcpy(w->v, v, sizeof(v));
+			break;
+		default: /* census: the scalars, by key */
+			if (!is_obj || ps_jr_peek(r) == PS_JT_ARR || ps_jr_peek(r) == PS_JT_OBJ) {
+				ps_jr_skip(r);
+				break;
+			}
+			w = cv_add(c, CV_KV);
+			cv_text(c, &w->v[0], PS_JT_STR, c->key.buf ? c->key.buf : "", c->key.len);
+			cv_take(c, r, &w->v[1]);
+			break;
+		}
+	}
+}
+
+/* Read the member into c: 0, or -1 if it is not a JSON object. */
+static int cv_read(struct cv *c, const char *data, size_t len)
+{
+	static const char *const secs[CV_N] = {"processes", "unreachable", "masked",
+					       "argv0",	    "sockets",	   "census"};
+	struct ps_jr r;
+	if (ps_jr_open(&r, data, len) < 0 || ps_jr_peek(&r) != PS_JT_OBJ)
+		return -1;
+	int done[CV_N] = {0};
+	ps_jr_enter(&r);
+	while (ps_jr_key(&r, &c->key)) {
+		int s = -1;
+		for (int i = 0; i < CV_N; i++)
+			if (strcmp(c->key.buf, secs[i]) == 0)
+				s = i;
+		enum ps_jtype t = ps_jr_peek(&r);
+		/* of a name repeated, the first array or object is the section */
+		if (s < 0 || done[s] || (t != PS_JT_ARR && t != PS_JT_OBJ)) {
+			ps_jr_skip(&r);
+			continue;
+		}
+		done[s] = 1;
+		cv_section(c, &r, s == 5 ? CV_KV : s);
 	}
 	return 0;
 }
 
-/* Only typed values are taken (typeof checks: a JSON integer too large for
- * 64 bits comes out real), so a crafted member with strings where numbers
- * belong gives NULLs or no rows, never an error.  The member (266 KB at
- * N=2,000, most of it `sockets`) is parsed once into its sections, each
- * section then once: a json_each(?1, '$.section') per statement parsed the
- * whole of it seven times (~45 ms of the builder's tail at N=2,000). */
-static const char crossview_sql[] =
-    "CREATE TEMP TABLE ir_j(key TEXT PRIMARY KEY, value);"
-    /* the first of a repeated key, as json_extract(?1, '$.key') finds */
-    "INSERT OR IGNORE INTO temp.ir_j SELECT key, value FROM json_each(?1) "
-    "  WHERE type IN ('array', 'object');"
-    "CREATE TEMP TABLE ir_census(pid INTEGER PRIMARY KEY, seen_by INTEGER);"
-    "INSERT OR IGNORE INTO temp.ir_census "
-    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'processes')) "
-    "  WHERE typeof(json_extract(value, '$[0]')) = 'integer' AND typeof(json_extract(value, "
-    "'$[1]')) = 'integer';"
-    "INSERT INTO pid_census(snapshot_id, pid, seen_by, views, unreachable) "
-    "  SELECT 1, pid, seen_by, "
-    "    rtrim(CASE WHEN seen_by & 1 THEN 'listed,' ELSE '' END || "
-    "      CASE WHEN seen_by & 2 THEN 'opened,' ELSE '' END || "
-    "      CASE WHEN seen_by & 4 THEN 'task,' ELSE '' END || "
-    "      CASE WHEN seen_by & 8 THEN 'swept,' ELSE '' END || "
-    "      CASE WHEN seen_by & 16 THEN 'census,' ELSE '' END || "
-    "      CASE WHEN seen_by & 32 THEN 'children,' ELSE '' END || "
-    "      CASE WHEN seen_by & 64 THEN 'parent,' ELSE '' END || "
-    "      CASE WHEN seen_by & 128 THEN 'private,' ELSE '' END, ','), 0 "
-    "  FROM temp.ir_census ORDER BY pid;"
-    "CREATE TEMP TABLE ir_unr(pid INTEGER PRIMARY KEY, named_by, tid, view);"
-    "INSERT OR IGNORE INTO temp.ir_unr "
-    "  SELECT json_extract(value, '$.pid'), json_extract(value, '$.named_by'), "
-    "    json_extract(value, '$.tid'), json_extract(value, '$.view') "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'unreachable')) "
-    "  WHERE typeof(json_extract(value, '$.pid')) = 'integer';"
-    "UPDATE pid_census SET unreachable = 1, named_by = u.named_by, named_by_tid = u.tid, "
-    "  named_view = u.view FROM temp.ir_unr u "
-    "  WHERE pid_census.snapshot_id = 1 AND pid_census.pid = u.pid;"
-    "INSERT INTO masked_pids(snapshot_id, pid, how, route, mount) "
-    "  SELECT 1, json_extract(value, '$.pid'), json_extract(value, '$.how'), "
-    "    json_extract(value, '$.route'), json_extract(value, '$.mount') "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'masked')) "
-    "  WHERE typeof(json_extract(value, '$.pid')) = 'integer';"
-    "CREATE TEMP TABLE ir_a0(pid INTEGER PRIMARY KEY, same INTEGER);"
-    "INSERT OR IGNORE INTO temp.ir_a0 "
-    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'argv0')) "
-    "  WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
-    "    AND typeof(json_extract(value, '$[1]')) = 'integer';"
-    /* one pass over processes for both columns */
-    "UPDATE processes SET seen_by = (SELECT seen_by FROM temp.ir_census c "
-    "  WHERE c.pid = processes.pid), argv0_is_exe = (SELECT same FROM temp.ir_a0 a "
-    "  WHERE a.pid = processes.pid) WHERE snapshot_id = 1;"
-    "CREATE TEMP TABLE ir_sock(pid INTEGER, fd INTEGER, proto TEXT, PRIMARY KEY(pid, fd));"
-    "INSERT OR IGNORE INTO temp.ir_sock "
-    "  SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "    json_extract(value, '$[3]') "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'sockets')) "
-    "  WHERE typeof(json_extract(value, '$[0]')) = 'integer' "
-    "    AND typeof(json_extract(value, '$[1]')) = 'integer' AND json_type(value, '$[3]') = 'text';"
-    /* fds.protocol is NULL until here: only the sockets listed are looked up
-     * (by fds' key), not every fd */
-    "UPDATE fds SET protocol = s.proto FROM temp.ir_sock s "
-    "  WHERE fds.pid = s.pid AND fds.snapshot_id = 1 AND fds.fd = s.fd "
-    "    AND fds.type_id IN (SELECT str_id FROM strings "
-    "    WHERE snapshot_id = 1 AND text = 'socket');"
-    "INSERT INTO system_kv(snapshot_id, source, key, value, text, path) "
-    "  SELECT 1, 'census', key, "
-    "    CASE type WHEN 'integer' THEN value WHEN 'real' THEN value WHEN 'true' THEN 1 "
-    "      WHEN 'false' THEN 0 END, "
-    "    CASE type WHEN 'text' THEN value WHEN 'null' THEN NULL ELSE CAST(value AS TEXT) END, "
-    "    '" CROSSVIEW_PATH "' "
-    "  FROM json_each((SELECT value FROM temp.ir_j WHERE key = 'census')) "
-    "  WHERE type != 'object' AND type != 'array';"
-    "DROP TABLE temp.ir_j; DROP TABLE temp.ir_census; DROP TABLE temp.ir_unr; "
-    "DROP TABLE temp.ir_a0; DROP TABLE temp.ir_sock;";
+static const char *const cv_views[] = {"listed", "opened", "task",     "swept",
+				       "census", "children", "parent", "private"};
+
+/* A statement run once per row of a list: bind(i) then step. */
+static int cv_rows(struct ps_tables *t, const char *sql, struct cv *c, int list,
+		   void (*bind)(sqlite3_stmt *, const struct cv *, const struct cv_row *, void *),
+		   void *ctx, struct ps_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ps_sql_err(err, t->db, "crossview");
+	int rc = 0;
+	for (size_t i = 0; i < c->n[list] && rc == 0; i++) {
+		bind(st, c, &c->rows[list][i], ctx);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = ps_sql_err(err, t->db, "crossview");
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* pid_census: a census row, with what unreachable says of its pid */
+static void bind_census(sqlite3_stmt *st, const struct cv *c, const struct cv_row *w, void *ctx)
+{
+	size_t *u = ctx; /* the next unreachable row (both lists sorted by pid) */
+	char views[80] = "";
+	size_t n = 0;
+	for (int bit = 0; bit < 8; bit++)
+		if (w->b & ((int64_t)1 << bit))
+			n += (size_t)snprintf(views + n, sizeof(views) - n, "%s%s", n ? "," : "",
+					      cv_views[bit]);
+	sqlite3_bind_int64(st, 1, w->pid);
+	sqlite3_bind_int64(st, 2, w->b);
+	sqlite3_bind_text(st, 3, views, (int)n, SQLITE_TRANSIENT);
+	while (*u < c->n[CV_UNREACH] && c->rows[CV_UNREACH][*u].pid < w->pid)
+		(*u)++;
+	const struct cv_row *x = *u < c->n[CV_UNREACH] ? &c->rows[CV_UNREACH][*u] : NULL;
+	int unreachable = x && x->pid == w->pid;
+	sqlite3_bind_int(st, 4, unreachable);
+	for (int k = 0; k < 3 && unreachable; k++)
+		cv_bind(st, 5 + k, c, &x->v[k]);
+}
+
+static void bind_masked(sqlite3_stmt *st, const struct cv *c, const struct cv_row *w, void *ctx)
+{
+	(void)ctx;
+	sqlite3_bind_int64(st, 1, w->pid);
+	for (int k = 0; k < 3; k++)
+		cv_bind(st, 2 + k, c, &w->v[k]);
+}
+
+static void bind_pair(sqlite3_stmt *st, const struct cv *c, const struct cv_row *w, void *ctx)
+{
+	(void)ctx;
+	sqlite3_bind_int64(st, 1, w->pid);
+	sqlite3_bind_int64(st, 2, w->b);
+	cv_bind(st, 3, c, &w->v[0]);
+}
+
+static void bind_kv(sqlite3_stmt *st, const struct cv *c, const struct cv_row *w, void *ctx)
+{
+	(void)ctx;
+	cv_bind(st, 1, c, &w->v[0]);
+	if (w->v[1].type == PS_JT_STR)
+		cv_bind(st, 3, c, &w->v[1]); /* text; value NULL */
+	else
+		cv_bind(st, 2, c, &w->v[1]); /* text: CAST(value AS TEXT), as json_each */
+}
+
+static void cv_free(struct cv *c)
+{
+	ps_buf_release(&c->text);
+	ps_buf_release(&c->key);
+	ps_buf_release(&c->str);
+	for (int i = 0; i < CV_N; i++)
+		free(c->rows[i]);
+}
 
 static int crossview(struct ps_tables *t, const char *data, size_t len, struct ps_err *err)
 {
-	sqlite3_stmt *st;
-	if (len > INT32_MAX ||
-	    sqlite3_prepare_v2(t->db, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st,
-			       NULL) != SQLITE_OK)
-		return len > INT32_MAX ? 0 : ps_sql_err(err, t->db, "crossview");
-	sqlite3_bind_text(st, 1, data, (int)len, SQLITE_STATIC);
-	int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-	sqlite3_finalize(st);
-	if (!ok)
+	if (len > INT32_MAX)
+		return 0; /* not one a capture writes: no rows */
+	struct cv c;
+	memset(&c, 0, sizeof(c));
+	/* a list starts large enough for most of the member (an element takes
+	 * 20 bytes or more): growing it by doubling faulted in fresh pages
+	 * each time, which costs on a VM */
+	c.first_cap = len / 32 + 64 < (1u << 18) ? len / 32 + 64 : (1u << 18);
+	ps_buf_init(&c.text);
+	ps_buf_init(&c.key);
+	ps_buf_init(&c.str);
+	if (cv_read(&c, data, len) < 0) {
+		cv_free(&c);
 		return 0; /* malformed: no rows */
-	return json_exec(t, crossview_sql, data, len, err);
+	}
+	cv_unique(&c, CV_CENSUS, 0);
+	cv_unique(&c, CV_UNREACH, 0);
+	cv_unique(&c, CV_ARGV0, 0);
+	cv_unique(&c, CV_SOCK, 1);
+	size_t u = 0;
+	int rc = ps_tb_flush(t, err);
+	if (rc == 0)
+		rc = cv_rows(t,
+			     "INSERT INTO pid_census(snapshot_id, pid, seen_by, views, unreachable, "
+			     "named_by, named_by_tid, named_view) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, "
+			     "?7)",
+			     &c, CV_CENSUS, bind_census, &u, err);
+	if (rc == 0)
+		rc = cv_rows(t,
+			     "INSERT INTO masked_pids(snapshot_id, pid, how, route, mount) "
+			     "VALUES (1, ?1, ?2, ?3, ?4)",
+			     &c, CV_MASKED, bind_masked, NULL, err);
+	/* processes.seen_by and argv0_is_exe, in one pass over processes */
+	if (rc == 0)
+		rc = ps_tb_exec(t,
+				"CREATE TEMP TABLE ir_census(pid INTEGER PRIMARY KEY, seen_by INTEGER);"
+				"CREATE TEMP TABLE ir_a0(pid INTEGER PRIMARY KEY, same INTEGER);"
+				"CREATE TEMP TABLE ir_sock(pid INTEGER, fd INTEGER, proto TEXT, "
+				"  PRIMARY KEY(pid, fd));",
+				err);
+	if (rc == 0)
+		rc = cv_rows(t, "INSERT INTO temp.ir_census VALUES (?1, ?2)", &c, CV_CENSUS,
+			     bind_pair, NULL, err);
+	if (rc == 0)
+		rc = cv_rows(t, "INSERT INTO temp.ir_a0 VALUES (?1, ?2)", &c, CV_ARGV0, bind_pair,
+			     NULL, err);
+	if (rc == 0)
+		rc = cv_rows(t, "INSERT INTO temp.ir_sock VALUES (?1, ?2, ?3)", &c, CV_SOCK,
+			     bind_pair, NULL, err);
+	if (rc == 0)
+		rc = cv_rows(t,
+			     "INSERT INTO system_kv(snapshot_id, source, key, value, text, path) "
+			     "VALUES (1, 'census', ?1, ?2, coalesce(?3, CAST(?2 AS TEXT)), "
+			     "'" CROSSVIEW_PATH "')",
+			     &c, CV_KV, bind_kv, NULL, err);
+	cv_free(&c);
+	if (rc == 0)
+		rc = ps_tb_exec(
+		    t,
+		    "UPDATE processes SET seen_by = (SELECT seen_by FROM temp.ir_census c "
+		    "  WHERE c.pid = processes.pid), argv0_is_exe = (SELECT same FROM temp.ir_a0 a "
+		    "  WHERE a.pid = processes.pid) WHERE snapshot_id = 1;"
+		    /* fds.protocol is NULL until here: the sockets listed are looked
+		     * up by fds' key */
+		    "UPDATE fds SET protocol = s.proto FROM temp.ir_sock s "
+		    "  WHERE fds.pid = s.pid AND fds.snapshot_id = 1 AND fds.fd = s.fd "
+		    "    AND fds.type_id IN (SELECT str_id FROM strings "
+		    "    WHERE snapshot_id = 1 AND text = 'socket');"
+		    "DROP TABLE temp.ir_census; DROP TABLE temp.ir_a0; DROP TABLE temp.ir_sock;",
+		    err);
+	return rc;
 }
 
 /* ---- sys/module ----------------------------------------------------------------- */
