@@ -431,26 +431,10 @@ static void jr_unescape(const char *p, const char *q, struct ps_buf *out)
 			break;
 		p++; /* the backslash; the literal was checked whole */
 		char c = *p++;
-		switch (c) {
-		case 'b':
-			ps_buf_addc(out, '\b');
-			continue;
-		case 'f':
-			ps_buf_addc(out, '\f');
-			continue;
-		case 'n':
-			ps_buf_addc(out, '\n');
-			continue;
-		case 'r':
-			ps_buf_addc(out, '\r');
-			continue;
-		case 't':
-			ps_buf_addc(out, '\t');
-			continue;
-		case 'u':
-			break;
-		default: /* " \ / */
-			ps_buf_addc(out, c);
+		static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+		const char *k = c ? strchr(from, c) : NULL;
+		if (c != 'u') { /* " \ / stand for themselves */
+			ps_buf_addc(out, k ? to[k - from] : c);
 			continue;
 		}
 		uint32_t cp = 0;

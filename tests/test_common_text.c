@@ -426,6 +426,11 @@ static void json_reader_walk(void)
 	ps_jr_skip(&r);
 	CHECK_INT(ps_jr_key(&r, &key), 0);
 	CHECK(r.p == r.end);
+	/* the one-character escapes */
+	const char *e = "\"\\b\\f\\n\\r\\t\\\"\\\\\\/\"";
+	CHECK_INT(ps_jr_open(&r, e, strlen(e)), 0);
+	ps_jr_value(&r, &v, &str);
+	CHECK(v.type == PS_JT_STR && v.n == 8 && memcmp(v.s, "\b\f\n\r\t\"\\/", 8) == 0);
 	ps_buf_release(&key);
 	ps_buf_release(&str);
 }
