@@ -992,6 +992,9 @@ static int name_stats_rows(struct ps_ibuild *b, struct ps_err *err)
 int ps_ibuild_finish(struct ps_ibuild *b, const struct ps_ibuild_end *e, struct ps_err *err)
 {
 	stop_thread(b);
+	/* no batch comes any more: the spare ones go before the finish's peak */
+	if (b->pool)
+		ps_pool_trim(b->pool);
 	if (b->failed) {
 		if (err)
 			*err = b->ferr;

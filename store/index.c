@@ -883,6 +883,7 @@ int ps_index_build_with(const char *archive_path, const char *db_path, int force
 		return ps_err_set(err, ENOMEM, "out of memory");
 	ps_buf_init(&rb.first_damage);
 	ps_pool_init(&rb.pool, BATCH_CAP);
+	ps_pool_keep(&rb.pool, PS_BQ_SLOTS + 2);
 	rb.batch_limit = BATCH_FIRST;
 	ps_buf_init(&rb.batch);
 	ps_buf_init(&rb.line);

@@ -18,13 +18,28 @@ void ps_pool_init(struct ps_pool *p, size_t keep_max)
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	p->keep_max = keep_max;
+	p->max_n = 2;
+}
+
+void ps_pool_keep(struct ps_pool *p, size_t n)
+{
+	pthread_mutex_lock(&p->mu);
+	p->max_n = n < PS_POOL_MAX ? n : PS_POOL_MAX;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void ps_pool_trim(struct ps_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->n; i++)
+		free(p->free[i].data);
+	p->n = 0;
+	pthread_mutex_unlock(&p->mu);
 }
 
 void ps_pool_destroy(struct ps_pool *p)
 {
-	for (size_t i = 0; i < p->n; i++)
-		free(p->free[i].data);
-	p->n = 0;
+	ps_pool_trim(p);
 	pthread_mutex_destroy(&p->mu);
 }
 
@@ -53,7 +68,7 @@ void ps_pool_put(struct ps_pool *p, struct ps_chunk c)
 	pthread_mutex_lock(&p->mu);
 	/* Keep ordinary buffers only: one grown by a large member goes back to
 	 * the allocator, or the pool would hold the peak for the whole run. */
-	if (p->n < PS_POOL_MAX && c.cap && c.cap <= p->keep_max) {
+	if (p->n < p->max_n && c.cap && c.cap <= p->keep_max) {
 		p->free[p->n++] = c;
 		c.data = NULL;
 	}

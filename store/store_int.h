@@ -349,17 +349,23 @@ struct ps_chunk {
 /* Take b's buffer as a chunk (b is left empty). */
 struct ps_chunk ps_chunk_from(struct ps_buf *b);
 
-/* Recycled buffers of the ordinary size (at most keep_max bytes each).  Two
- * spare ones are enough: the consumer hands one back while the producer
- * fills the next; more would only stay resident (a rebuild at N=10,000
- * kept six, +4.7 MiB at its peak, no faster). */
-#define PS_POOL_MAX 2
+/* Recycled buffers of the ordinary size (at most keep_max bytes each), two
+ * spare ones by default: the consumer hands one back while the producer
+ * fills the next.  ps_pool_keep raises that to PS_POOL_MAX for the index
+ * builder's batches, whose queue holds four (PS_BQ_SLOTS): with two kept, a
+ * rebuild at N=2,000 allocated ~18 fresh 1 MiB batches, whose pages the
+ * kernel zeroed and mapped again each time (~2,000 page faults of its
+ * 13,000, each 5-30 us on this VM).  ps_pool_trim frees what is kept, once
+ * no more buffers will be asked for (the index's finish, its peak). */
+#define PS_POOL_MAX 6
 struct ps_pool {
 	pthread_mutex_t mu;
 	struct ps_chunk free[PS_POOL_MAX];
-	size_t n, keep_max;
+	size_t n, keep_max, max_n;
 };
 void ps_pool_init(struct ps_pool *p, size_t keep_max);
+void ps_pool_keep(struct ps_pool *p, size_t n); /* keep up to n (<= PS_POOL_MAX) */
+void ps_pool_trim(struct ps_pool *p);
 void ps_pool_destroy(struct ps_pool *p);
 /* Make b an empty buffer of at least cap bytes, from the pool if it can. */
 void ps_pool_get(struct ps_pool *p, struct ps_buf *b, size_t cap);

@@ -368,6 +368,7 @@ int ps_writer_open(struct ps_writer **wp, int out_fd, const struct ps_writer_opt
 	ps_bq_init(&w->cq);
 	ps_pool_init(&w->pool, 2 * w->opts.frame_size + 128 * 1024);
 	ps_pool_init(&w->bpool, 2 * BATCH_CAP);
+	ps_pool_keep(&w->bpool, PS_BQ_SLOTS + 2);
 	w->entry = archive_entry_new();
 
 	w->cctx = ps_frame_cctx(w->opts.level);

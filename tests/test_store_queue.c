@@ -45,15 +45,27 @@ static void pool_lets_a_grown_buffer_go(void)
 	CHECK(b.cap > CAP);
 	ps_pool_put(&p, ps_chunk_from(&b));
 	CHECK_U64(p.n, 0); /* not kept: the pool would hold the peak */
-	/* at most PS_POOL_MAX are kept */
+	/* two are kept by default, up to ps_pool_keep's number (at most
+	 * PS_POOL_MAX), and none after ps_pool_trim */
 	struct ps_buf many[PS_POOL_MAX + 2];
-	for (size_t i = 0; i < PS_POOL_MAX + 2; i++) {
-		ps_buf_init(&many[i]);
-		ps_pool_get(&p, &many[i], CAP);
+	size_t keep[] = {0, 4, PS_POOL_MAX + 5}, want[] = {2, 4, PS_POOL_MAX};
+	for (size_t k = 0; k < 3; k++) {
+		if (keep[k])
+			ps_pool_keep(&p, keep[k]);
+		for (size_t i = 0; i < PS_POOL_MAX + 2; i++) {
+			ps_buf_init(&many[i]);
+			ps_pool_get(&p, &many[i], CAP);
+		}
+		CHECK_U64(p.n, 0);
+		for (size_t i = 0; i < PS_POOL_MAX + 2; i++)
+			ps_pool_put(&p, ps_chunk_from(&many[i]));
+		CHECK_U64(p.n, want[k]);
 	}
-	for (size_t i = 0; i < PS_POOL_MAX + 2; i++)
-		ps_pool_put(&p, ps_chunk_from(&many[i]));
-	CHECK_U64(p.n, PS_POOL_MAX);
+	ps_pool_trim(&p);
+	CHECK_U64(p.n, 0);
+	ps_pool_get(&p, &b, CAP); /* still a pool after a trim */
+	ps_pool_put(&p, ps_chunk_from(&b));
+	CHECK_U64(p.n, 1);
 	ps_pool_destroy(&p);
 }
 
