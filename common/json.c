@@ -295,6 +295,15 @@ static const char *jr_scalar_end(const char *p, const char *e)
 	}
 }
 
+/* Past an object member's key and its ':' (and the blanks after), or NULL. */
+static const char *jr_member_key(const char *p, const char *e)
+{
+	if (p >= e || *p != '"' || !(p = jr_str_end(p, e)))
+		return NULL;
+	p = jr_ws(p, e);
+	return p < e && *p == ':' ? jr_ws(p + 1, e) : NULL;
+}
+
 int ps_jr_open(struct ps_jr *r, const char *s, size_t n)
 {
 	const char *p = s, *e = s + n;
@@ -316,14 +325,8 @@ int ps_jr_open(struct ps_jr *r, const char *s, size_t n)
 				d--;
 				p++;
 			} else {
-				if (close == '}') { /* a key first */
-					if (p >= e || *p != '"' || !(p = jr_str_end(p, e)))
-						return -1;
-					p = jr_ws(p, e);
-					if (p >= e || *p != ':')
-						return -1;
-					p = jr_ws(p + 1, e);
-				}
+				if (close == '}' && !(p = jr_member_key(p, e))) /* a key first */
+					return -1;
 				continue;
 			}
 		} else if (!(p = jr_scalar_end(p, e))) {
@@ -349,14 +352,8 @@ int ps_jr_open(struct ps_jr *r, const char *s, size_t n)
 		if (*p != ',')
 			return -1;
 		p = jr_ws(p + 1, e);
-		if (stack[d - 1] == '}') {
-			if (p >= e || *p != '"' || !(p = jr_str_end(p, e)))
-				return -1;
-			p = jr_ws(p, e);
-			if (p >= e || *p != ':')
-				return -1;
-			p = jr_ws(p + 1, e);
-		}
+		if (stack[d - 1] == '}' && !(p = jr_member_key(p, e)))
+			return -1;
 	}
 }
 
