@@ -213,7 +213,7 @@ run_n() {
 
 	# The query shapes (DESIGN 8, issue 9), each the whole procsnap command.
 	local qpname
-	qpname=$("$PROCSNAP" query --format csv "$d/snap1.tar.zst" "SELECT name FROM processes WHERE pid = $qpid" | sed -n 2p)
+	qpname=$("$PROCSNAP" query --format csv "$d/snap1.tar.zst" "SELECT name FROM processes WHERE pid = $qpid" | sed -n 2p | tr -d '\r')
 	local -a qname=("point query" "files of one pid" "path glob (ls)" "path glob (SQL, files_glob)"
 		"path glob (SQL, every column)" "path glob (SQL, query's files)" "path glob (SQL over the view main.files)"
 		"processes x open files" "maps of one pid" "listening ports")
