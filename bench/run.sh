@@ -22,6 +22,9 @@
 # Environment:
 #   BUILD=DIR       build tree holding cli/procsnap (default: <repo>/build)
 #   PROCSNAP=FILE   the procsnap binary (default: $BUILD/cli/procsnap)
+#   KIT=FILE        a second procsnap, the static kit binary (README "Static build"):
+#                   the query shapes are timed with it too, alternating, and its
+#                   median given beside (the verdict stays PROCSNAP's)
 #   REPS=3          repetitions per measurement
 #   RESULTS=FILE    results file to update (default bench/RESULTS.md; '-' = do not write)
 #   BENCH_TMPDIR    where archives go (default: ${TMPDIR:-/tmp}); removed at the end
@@ -56,6 +59,7 @@ done
 	echo "run.sh: no procsnap at $PROCSNAP (build first, or set BUILD= / PROCSNAP=)" >&2
 	exit 2
 }
+[ -z "${KIT:-}" ] || [ -x "$KIT" ] || { echo "run.sh: KIT=$KIT is not an executable" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || echo "run.sh: warning: not root; the floor and capture will miss other users' files" >&2
 
 WORK=$(mktemp -d "$TMPBASE/procsnap-bench.XXXXXX")
@@ -230,16 +234,25 @@ run_n() {
 		"query|SELECT start, \"end\", permissions, path, rss_kb, present FROM process_memory_map WHERE pid = $qpid"
 		"query|SELECT p.pid, p.name, l.protocol, l.address, l.port FROM listening_ports l JOIN processes p ON p.snapshot_id = l.snapshot_id AND p.pid = l.pid"
 	)
-	local -a qmed=() qrows=()
+	local -a qmed=() qrows=() qkit=()
 	local k
 	for k in "${!qcmd[@]}"; do
-		local how=${qcmd[$k]%%|*} arg=${qcmd[$k]#*|} qw=()
+		local how=${qcmd[$k]%%|*} arg=${qcmd[$k]#*|} qw=() kw=()
 		for r in $(seq "$REPS"); do
 			"$BIN/timeit" -o "$d/q$k.$r.t" "$PROCSNAP" "$how" "$d/snap1.tar.zst" "$arg" >"$d/q$k.$r.out"
 			qw+=("$(field wall "$d/q$k.$r.t")")
+			[ -n "${KIT:-}" ] || continue
+			"$BIN/timeit" -o "$d/k$k.$r.t" "$KIT" "$how" "$d/snap1.tar.zst" "$arg" >"$d/k$k.$r.out"
+			cmp -s "$d/q$k.$r.out" "$d/k$k.$r.out" || log "query $k: the kit binary's output differs"
+			kw+=("$(field wall "$d/k$k.$r.t")")
 		done
 		qmed+=("$(calc "%.1f" "$(median "${qw[@]}") * 1000")")
 		qrows+=("$(wc -l <"$d/q$k.1.out")")
+		if [ -n "${KIT:-}" ]; then
+			qkit+=("; static kit binary: $(calc "%.1f" "$(median "${kw[@]}") * 1000") ms")
+		else
+			qkit+=("")
+		fi
 	done
 
 	local diff_how="no diff command: skipped"
@@ -300,7 +313,7 @@ run_n() {
 		echo "| index / archive | $x_med | ≤ 1.5 | $(verdict "$x_med" 1.5) | rep 1: $(mib "$isize1") MiB index |"
 		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ $ibud s | $(verdict "$idx" "$ibud") | procsnap index, $(minmax %.2f "${iw[@]}") s; peak RSS $irss MiB |"
 		for k in "${!qcmd[@]}"; do
-			echo "| ${qname[$k]} | ${qmed[$k]} ms | ≤ ${qbud[$k]} ms | $(verdict "${qmed[$k]}" "${qbud[$k]}") | \`procsnap ${qcmd[$k]%%|*} SNAP \"${qcmd[$k]#*|}\"\` (whole command; ${qrows[$k]} lines out; pid $qpid = $qpname) |"
+			echo "| ${qname[$k]} | ${qmed[$k]} ms | ≤ ${qbud[$k]} ms | $(verdict "${qmed[$k]}" "${qbud[$k]}") | \`procsnap ${qcmd[$k]%%|*} SNAP \"${qcmd[$k]#*|}\"\` (whole command; ${qrows[$k]} lines out; pid $qpid = $qpname${qkit[$k]}) |"
 		done
 		if [ ${#dw[@]} -gt 0 ]; then
 			local dm dbud drss
@@ -320,7 +333,7 @@ run_n() {
 		echo
 		local raise=
 		[ "${BENCH_RAISE_PID_MAX:-0}" != 1 ] || raise="BENCH_RAISE_PID_MAX=1 "
-		echo "Reproduce: \`cd $REPO && BUILD=$BUILD REPS=$REPS ${raise}bench/run.sh $n\`"
+		echo "Reproduce: \`cd $REPO && BUILD=$BUILD REPS=$REPS ${KIT:+KIT=$KIT }${raise}bench/run.sh $n\`"
 		echo "<!-- /bench N=$n -->"
 	} >"$out"
 	cat "$out"
