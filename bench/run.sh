@@ -23,8 +23,9 @@
 #   BUILD=DIR       build tree holding cli/procsnap (default: <repo>/build)
 #   PROCSNAP=FILE   the procsnap binary (default: $BUILD/cli/procsnap)
 #   KIT=FILE        a second procsnap, the static kit binary (README "Static build"):
-#                   the query shapes are timed with it too, alternating, and its
-#                   median given beside (the verdict stays PROCSNAP's)
+#                   after one untimed command, the query shapes are timed with it too,
+#                   alternating, outputs compared, its median given beside (the
+#                   verdict stays PROCSNAP's)
 #   REPS=3          repetitions per measurement
 #   RESULTS=FILE    results file to update (default bench/RESULTS.md; '-' = do not write)
 #   BENCH_TMPDIR    where archives go (default: ${TMPDIR:-/tmp}); removed at the end
