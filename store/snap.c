@@ -462,12 +462,14 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	if (ps_db_exec(db, "PRAGMA main.cache_size = -1024", err) < 0)
 		goto out;
 	cache_set = 1;
-	/* the names, with their stats */
+	/* the names, with their stats: through the partial index of names
+	 * (strings_text, a few pages), not a scan of every string (`+` keeps
+	 * the planner off the primary key: 9 ms of `ls` at N=10,000) */
 	sql = sqlite3_mprintf("SELECT s.str_id, s.text, n.name_id IS NOT NULL, n.uses, "
 			      "n.usual_seq, EXISTS (SELECT 1 FROM sys_paths y WHERE y.snapshot_id "
 			      "= s.snapshot_id AND y.name_id = s.str_id) FROM strings s LEFT JOIN "
 			      "name_stats n ON n.snapshot_id = s.snapshot_id AND n.name_id = "
-			      "s.str_id WHERE s.snapshot_id = %lld AND s.is_name = 1 AND %s",
+			      "s.str_id WHERE +s.snapshot_id = %lld AND s.is_name = 1 AND %s",
 			      (long long)sid, cond);
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(
