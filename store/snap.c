@@ -211,8 +211,11 @@ static void files_base_sql(struct ps_buf *sql, const char *schema, const char *p
 char *ps_files_lookup_sql(const char *schema, int64_t sid, const char *cols)
 {
 	struct ps_buf sql = PS_BUF_INIT;
+	/* `+`: through strings_text (the partial index of names), not a scan
+	 * of the snapshot's strings by primary key, which the planner picks
+	 * without it (12 ms at N=10,000, against 0.1) */
 	char *name = sqlite3_mprintf("(SELECT str_id FROM \"%w\".strings WHERE text = ?3 AND "
-				     "snapshot_id = %lld AND is_name = 1)",
+				     "+snapshot_id = %lld AND is_name = 1)",
 				     schema, (long long)sid);
 	char *pw = sqlite3_mprintf("p.pid = ?1 AND p.snapshot_id = %lld AND p.tid_off IS ?2 - ?1 "
 				   "AND p.name_id = %s",
@@ -628,7 +631,7 @@ char *ps_files_each_pid_sql(const char *schema, const char *cols, const char *na
 {
 	struct ps_buf sql = PS_BUF_INIT;
 	char *pw = sqlite3_mprintf("p.snapshot_id = ?1 AND p.tid_off IS NULL AND p.name_id = "
-				   "(SELECT str_id FROM \"%w\".strings WHERE snapshot_id = ?1 AND "
+				   "(SELECT str_id FROM \"%w\".strings WHERE +snapshot_id = ?1 AND "
 				   "is_name = 1 AND text = %Q)",
 				   schema, name);
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
