@@ -10,10 +10,11 @@
  * one-snapshot index goes through ps_files_glob_probe: each pid's range is
  * looked up for the names the pattern can end with; the columns other than
  * path, pid, tid, snapshot_id and path_id, when the statement uses any, are
- * looked up by each row's key.  Otherwise (a merged index, the union of
- * several snapshots, a pattern the probe does not take) the rows come from
- * ps_files_glob_sql: through the keys where the pattern has a literal pid
- * or name, else a scan of the view.  Either way only the columns the
+ * looked up through the ids the probe read with each row (its stat,
+ * content, read time: `paths` is not read twice).  Otherwise (a merged
+ * index, the union of several snapshots, a pattern the probe does not
+ * take) the rows come from ps_files_glob_sql: through the keys where the
+ * pattern has a literal pid or name, else a scan of the view.  Either way only the columns the
  * statement uses (xBestIndex's colUsed) are computed.
  *
  * An eponymous-only virtual table: nothing is created in the index, and it
@@ -277,20 +278,30 @@ static int fail(struct gcur *c, const char *msg)
 	return SQLITE_ERROR;
 }
 
-/* The current probe row by its key, when its other columns are wanted. */
+/* The current probe row's other columns, when the statement wants any: a
+ * system path by its key, a pid's path by the ids the probe read. */
 static int fetch_row(struct gcur *c)
 {
 	if (!c->kq[0])
 		return SQLITE_OK;
 	struct gvt *t = (struct gvt *)c->base.pVtab;
-	sqlite3_stmt *k = c->row = c->kq[c->g.pid[c->i] >= 0];
+	int below = c->g.pid[c->i] >= 0;
+	sqlite3_stmt *k = c->row = c->kq[below];
 	sqlite3_reset(k);
-	if (c->g.pid[c->i] >= 0)
-		sqlite3_bind_int64(k, 1, c->g.pid[c->i]);
-	else
-		sqlite3_bind_null(k, 1);
 	sqlite3_bind_int64(k, 2, c->g.snapshot_id);
-	sqlite3_bind_int64(k, 3, c->g.key[c->i]);
+	if (below) {
+		const struct ps_glob_ids *d = &c->g.ids[c->i];
+		const int64_t v[] = {d->stat_id, d->content_id, d->read_delta_8us, d->base_us};
+		sqlite3_bind_int64(k, 1, c->g.pid[c->i]);
+		for (int j = 0; j < 4; j++)
+			if (v[j] == PS_GLOB_NULL)
+				sqlite3_bind_null(k, 3 + j);
+			else
+				sqlite3_bind_int64(k, 3 + j, v[j]);
+	} else {
+		sqlite3_bind_null(k, 1);
+		sqlite3_bind_int64(k, 3, c->g.key[c->i]);
+	}
 	int r = sqlite3_step(k);
 	if (r == SQLITE_ROW)
 		return SQLITE_OK;

@@ -153,27 +153,37 @@ const char *ps_snap_archive(struct ps_snap *s)
  * the tables' keys, one on the base columns can.  sys_where NULL: the
  * paths below pid directories alone.
  */
+/* The view's columns of a path below a pid directory, from p (its `paths`
+ * row), N.text (its name), s, c, t (its stat, content, link target) and
+ * R.base_path, R.base_us (its pid's pid_reads).  N and R: "n." and "r.", or
+ * "p." where p has those columns too (one table of bound values: a join of
+ * several is materialized each time). */
+#define FILES_PID_COLS(N, R)                                                                       \
+	"p.snapshot_id AS snapshot_id, "                                                           \
+	"'proc/' || p.pid || CASE WHEN p.tid_off IS NULL THEN '' ELSE '/task/' || "                \
+	"(p.pid + p.tid_off) END || CASE " N "text WHEN '' THEN '' ELSE '/' || " N "text END AS "  \
+	"path, "                                                                                   \
+	"CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END "   \
+	"AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "             \
+	"link_target, s.errno AS errno, p.pid AS pid, p.pid + p.tid_off AS tid, "                  \
+	"CASE s.kind WHEN 0 THEN c.data_off END AS data_off, " R "base_path + p.seq AS path_id, "  \
+	"s.damage AS damage, s.mode AS mode, s.uid AS uid, s.gid AS gid, s.mtime AS mtime, "       \
+	"(" R "base_us + p.read_delta_8us * 8) * 1000 AS read_ns "
+/* ... and the joins from p to s, c and t */
+#define FILES_PID_JOINS                                                                            \
+	"LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "     \
+	"LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "         \
+	"p.content_id "                                                                            \
+	"LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "              \
+	"c.target_id "
+
 static void files_base_sql(struct ps_buf *sql, const char *schema, const char *pid_where,
 			   const char *sys_where)
 {
 	char *q = sqlite3_mprintf(
-	    "(SELECT p.snapshot_id AS snapshot_id, "
-	    "'proc/' || p.pid || CASE WHEN p.tid_off IS NULL THEN '' ELSE '/task/' || "
-	    "(p.pid + p.tid_off) END || CASE n.text WHEN '' THEN '' ELSE '/' || n.text END AS "
-	    "path, "
-	    "CASE s.kind WHEN 0 THEN 'file' WHEN 1 THEN 'link' WHEN 2 THEN 'dir' ELSE 'absent' END "
-	    "AS kind, coalesce(c.size, 0) AS size, lower(hex(c.xxh3)) AS xxh3, t.text AS "
-	    "link_target, s.errno AS errno, p.pid AS pid, p.pid + p.tid_off AS tid, "
-	    "CASE s.kind WHEN 0 THEN c.data_off END AS data_off, r.base_path + p.seq AS path_id, "
-	    "s.damage AS damage, s.mode AS mode, s.uid AS uid, s.gid AS gid, s.mtime AS mtime, "
-	    "(r.base_us + p.read_delta_8us * 8) * 1000 AS read_ns "
+	    "(SELECT " FILES_PID_COLS("n.", "r.")
 	    "FROM \"%w\".paths p JOIN \"%w\".strings n ON n.snapshot_id = p.snapshot_id AND "
-	    "n.str_id = p.name_id "
-	    "LEFT JOIN \"%w\".stats s ON s.snapshot_id = p.snapshot_id AND s.stat_id = p.stat_id "
-	    "LEFT JOIN \"%w\".contents c ON c.snapshot_id = p.snapshot_id AND c.content_id = "
-	    "p.content_id "
-	    "LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "
-	    "c.target_id "
+	    "n.str_id = p.name_id " FILES_PID_JOINS
 	    "LEFT JOIN \"%w\".pid_reads r ON r.pid = p.pid AND r.snapshot_id = p.snapshot_id "
 	    "WHERE %s",
 	    schema, schema, schema, schema, schema, schema, pid_where);
@@ -235,12 +245,21 @@ char *ps_files_key_sql(const char *schema, const char *cols, int below_pid)
 {
 	struct ps_buf sql = PS_BUF_INIT;
 	ps_buf_addf(&sql, "SELECT %s FROM ", cols);
-	if (below_pid)
-		files_base_sql(&sql, schema, "p.pid = ?1 AND p.snapshot_id = ?2 AND p.seq = ?3",
-			       NULL);
-	else
+	if (below_pid) {
+		/* the row's `paths` columns are the probe's: bound, not read
+		 * again (its name and tid are the probe's too: not asked) */
+		char *q = sqlite3_mprintf(
+		    "(SELECT " FILES_PID_COLS("p.", "p.")
+		    "FROM (SELECT ?2 AS snapshot_id, ?1 AS pid, NULL AS tid_off, NULL AS seq, "
+		    "?3 AS stat_id, ?4 AS content_id, ?5 AS read_delta_8us, NULL AS text, "
+		    "NULL AS base_path, ?6 AS base_us) p " FILES_PID_JOINS ")",
+		    schema, schema, schema);
+		ps_buf_adds(&sql, q ? q : "");
+		sqlite3_free(q);
+	} else {
 		files_base_sql(&sql, schema, "0",
 			       "?1 IS NULL AND p.snapshot_id = ?2 AND p.path_id = ?3");
+	}
 	return ps_buf_detach(&sql, NULL);
 }
 
@@ -362,6 +381,7 @@ char *ps_files_glob_sql(const char *schema, const char *cols, const char *patter
 /* A path of the probe's result: its manifest line and where its text is. */
 struct probe_row {
 	int64_t path_id, pid, key; /* pid -1: a system path (key: path_id; else seq) */
+	struct ps_glob_ids ids;	   /* pid >= 0 */
 	size_t off;
 };
 
@@ -374,17 +394,25 @@ struct probe {
 
 /* Keep the path if it matches (GLOB's own matching: sqlite3_strglob). */
 static void probe_keep(struct probe *pr, int64_t path_id, int64_t pid, int64_t key,
-		       const char *path)
+		       const struct ps_glob_ids *ids, const char *path)
 {
 	if (sqlite3_strglob(pr->pattern, path) != 0)
 		return;
 	PS_XGROW(pr->v, pr->n, pr->cap, 1024);
-	pr->v[pr->n++] = (struct probe_row){path_id, pid, key, pr->text.len};
+	pr->v[pr->n++] = (struct probe_row){path_id, pid, key, *ids, pr->text.len};
 	ps_buf_add(&pr->text, path, strlen(path) + 1);
 }
 
+static int64_t col_or_null(sqlite3_stmt *q, int col)
+{
+	return sqlite3_column_type(q, col) == SQLITE_NULL ? PS_GLOB_NULL
+							  : sqlite3_column_int64(q, col);
+}
+
+/* A row of q: its tid_off in column tcol, then stat_id, content_id and
+ * read_delta_8us; base_us its pid's. */
 static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_stmt *q, int tcol,
-		       const char *name, int64_t base, int64_t seq)
+		       const char *name, int64_t base, int64_t seq, int64_t base_us)
 {
 	ps_buf_reset(b);
 	ps_buf_addf(b, "proc/%lld", (long long)pid);
@@ -392,7 +420,9 @@ static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_
 		ps_buf_addf(b, "/task/%lld", (long long)(pid + sqlite3_column_int64(q, tcol)));
 	if (*name)
 		ps_buf_addf(b, "/%s", name);
-	probe_keep(pr, base + seq, pid, seq, b->buf);
+	struct ps_glob_ids ids = {col_or_null(q, tcol + 1), col_or_null(q, tcol + 2),
+				  col_or_null(q, tcol + 3), base_us};
+	probe_keep(pr, base + seq, pid, seq, &ids, b->buf);
 }
 
 static int probe_cmp(const void *a, const void *b)
@@ -408,7 +438,9 @@ void ps_glob_rows_release(struct ps_glob_rows *g)
 	free(g->pid);
 	free(g->key);
 	free(g->path_id);
+	free(g->ids);
 	g->pid = g->key = g->path_id = NULL;
+	g->ids = NULL;
 	g->n = 0;
 }
 
@@ -477,13 +509,14 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(
 		db,
-		"SELECT r.pid, r.base_path, p.seq, p.tid_off FROM pid_reads r LEFT "
-		"JOIN paths p ON p.pid = r.pid AND p.snapshot_id = r.snapshot_id AND "
-		"p.seq = ?2 AND p.name_id = ?3 WHERE r.snapshot_id = ?1",
+		"SELECT r.pid, r.base_path, p.seq, p.tid_off, p.stat_id, p.content_id, "
+		"p.read_delta_8us, r.base_us FROM pid_reads r LEFT JOIN paths p ON p.pid = "
+		"r.pid AND p.snapshot_id = r.snapshot_id AND p.seq = ?2 AND p.name_id = ?3 "
+		"WHERE r.snapshot_id = ?1",
 		-1, &probe, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-			       "SELECT seq, tid_off FROM paths WHERE pid = ?1 AND snapshot_id = ?2 "
-			       "AND name_id = ?3",
+			       "SELECT seq, tid_off, stat_id, content_id, read_delta_8us FROM paths "
+			       "WHERE pid = ?1 AND snapshot_id = ?2 AND name_id = ?3",
 			       -1, &miss, NULL) != SQLITE_OK) {
 		ps_sql_err(err, db, "ls");
 		goto out;
@@ -534,10 +567,11 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 		sqlite3_bind_int64(probe, 3, cv[i].id);
 		while ((r = sqlite3_step(probe)) == SQLITE_ROW) {
 			int64_t pid = sqlite3_column_int64(probe, 0),
-				base = sqlite3_column_int64(probe, 1);
+				base = sqlite3_column_int64(probe, 1),
+				base_us = col_or_null(probe, 7);
 			if (sqlite3_column_type(probe, 2) != SQLITE_NULL) {
 				probe_path(&pr, &path, pid, probe, 3, name, base,
-					   sqlite3_column_int64(probe, 2));
+					   sqlite3_column_int64(probe, 2), base_us);
 				found++;
 				continue;
 			}
@@ -548,7 +582,7 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			sqlite3_bind_int64(miss, 3, cv[i].id);
 			while ((r = sqlite3_step(miss)) == SQLITE_ROW) {
 				probe_path(&pr, &path, pid, miss, 1, name, base,
-					   sqlite3_column_int64(miss, 0));
+					   sqlite3_column_int64(miss, 0), base_us);
 				found++;
 			}
 			if (r != SQLITE_DONE)
@@ -581,9 +615,11 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
+		static const struct ps_glob_ids none = {PS_GLOB_NULL, PS_GLOB_NULL, PS_GLOB_NULL,
+							PS_GLOB_NULL};
 		if (t) /* NOT NULL in procsnap's schema; a crafted index aside */
 			probe_keep(&pr, sqlite3_column_int64(q, 0), -1, sqlite3_column_int64(q, 0),
-				   t);
+				   &none, t);
 	}
 	if (r != SQLITE_DONE) {
 		ps_sql_err(err, db, "ls");
@@ -594,12 +630,14 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	out->pid = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->pid));
 	out->key = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->key));
 	out->path_id = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->path_id));
+	out->ids = ps_xmalloc((pr.n ? pr.n : 1) * sizeof(*out->ids));
 	for (size_t i = 0; i < pr.n; i++) {
 		const char *t = pr.text.buf + pr.v[i].off;
 		ps_buf_add(&out->paths, t, strlen(t) + 1);
 		out->pid[i] = pr.v[i].pid;
 		out->key[i] = pr.v[i].key;
 		out->path_id[i] = pr.v[i].path_id;
+		out->ids[i] = pr.v[i].ids;
 	}
 	out->n = pr.n;
 	out->snapshot_id = sid;

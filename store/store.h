@@ -357,19 +357,26 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
+/* A probed row's own columns of `paths` (PS_GLOB_NULL: NULL), and its
+ * pid's pid_reads.base_us. */
+#define PS_GLOB_NULL INT64_MIN
+struct ps_glob_ids {
+	int64_t stat_id, content_id, read_delta_8us, base_us;
+};
 /* The rows ps_files_glob_probe found: their paths (each NUL-terminated, in
  * capture order) and keys, for ps_files_key_sql. */
 struct ps_glob_rows {
 	struct ps_buf paths;
-	int64_t *pid;	  /* per row: its pid, -1 for a path not below a pid directory */
-	int64_t *key;	  /* per row: paths.seq, or sys_paths.path_id when pid is -1 */
-	int64_t *path_id; /* per row: files.path_id (its manifest line) */
+	int64_t *pid;		 /* per row: its pid, -1 for a path not below a pid directory */
+	int64_t *key;		 /* per row: paths.seq, or sys_paths.path_id when pid is -1 */
+	int64_t *path_id;	 /* per row: files.path_id (its manifest line) */
+	struct ps_glob_ids *ids; /* per row: its ids, when pid is not -1 */
 	size_t n;
 	int64_t snapshot_id;
 };
 #define PS_GLOB_ROWS_INIT                                                                          \
 	{                                                                                          \
-		PS_BUF_INIT, NULL, NULL, NULL, 0, 0                                                \
+		PS_BUF_INIT, NULL, NULL, NULL, NULL, 0, 0                                          \
 	}
 void ps_glob_rows_release(struct ps_glob_rows *g);
 /*
@@ -409,10 +416,12 @@ int ps_index_files_vtab_drop(struct sqlite3 *db, struct ps_err *err);
  */
 int ps_files_vtab_plan_ok(struct sqlite3 *db, const char *sql);
 /*
- * SQL selecting `cols` of `files` for one row by its key (ps_glob_rows):
- * ?2 its snapshot_id, ?3 its seq (or path_id); below_pid: a row below a pid
- * directory, ?1 its pid (a key lookup in `paths`), else a system path, ?1
- * NULL (in `sys_paths`).  Through the view's own joins.  Free with free().
+ * SQL selecting `cols` of `files` for one row the probe found (ps_glob_rows),
+ * through the view's own joins; ?2 its snapshot_id.  below_pid: a row below
+ * a pid directory, ?1 its pid, ?3-?6 its ps_glob_ids (stat_id, content_id,
+ * read_delta_8us, base_us; `paths` is not read again), and not its path,
+ * tid or path_id (the probe has them); else a system path, ?1 NULL, ?3 its
+ * path_id (a key lookup in `sys_paths`).  Free with free().
  */
 char *ps_files_key_sql(const char *schema, const char *cols, int below_pid);
 /*

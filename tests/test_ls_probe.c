@@ -374,6 +374,18 @@ static void rows_text(sqlite3 *d, const char *sql, const char *pattern, struct p
 	"tid, data_off, mtime, damage, path_id"
 #define KEY_COLS "snapshot_id, path, pid, tid, path_id"
 
+static void plan_of(sqlite3 *d, const char *sql, struct ps_buf *out)
+{
+	struct ps_buf q = PS_BUF_INIT;
+	ps_buf_addf(&q, "EXPLAIN QUERY PLAN %s", sql);
+	ps_buf_reset(out);
+	struct ps_buf rows = PS_BUF_INIT;
+	rows_text(d, q.buf, NULL, &rows);
+	ps_buf_adds(out, rows.buf);
+	ps_buf_release(&rows);
+	ps_buf_release(&q);
+}
+
 /* files_glob(P) gives the rows of `files` whose path GLOBs P, in capture
  * order, every column alike: all of them (each row looked up by its key
  * when probed) and only those the probe gives; through the probe, the
@@ -407,6 +419,20 @@ static void check_files_glob(const char *index, const char *const *pats, size_t 
 				fprintf(stderr, "files_glob('%s') [%s]: %zu bytes, the view %zu\n",
 					pats[i], cols[k], got.len, want.len);
 		}
+	/* a probed row's other columns come from its ids, bound: `paths` is
+	 * not read again, and no table of the bound values is made per row */
+	char *ks = ps_files_key_sql("main",
+				    "kind, size, xxh3, link_target, errno, data_off, damage, mode, "
+				    "uid, gid, mtime, read_ns",
+				    1);
+	plan_of(d, ks, &got);
+	int bound = strstr(got.buf, "SEARCH p ") == NULL && strstr(got.buf, "SEARCH n ") == NULL &&
+		    strstr(got.buf, "MATERIALIZE") == NULL;
+	CHECK(bound && strstr(got.buf, "SEARCH s USING PRIMARY KEY") != NULL &&
+	      strstr(got.buf, "SEARCH c USING PRIMARY KEY") != NULL);
+	if (!bound)
+		fprintf(stderr, "a probed row's columns: %s\n", got.buf);
+	free(ks);
 	ps_buf_release(&got);
 	ps_buf_release(&want);
 	ps_snap_close(s);
@@ -497,16 +523,6 @@ static long long db_int(sqlite3 *d, const char *sql, const char *arg)
 }
 
 /* The plan SQLite chose for sql, its details joined. */
-static void plan_of(sqlite3 *d, const char *sql, struct ps_buf *out)
-{
-	char q[700];
-	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
-	ps_buf_reset(out);
-	struct ps_buf rows = PS_BUF_INIT;
-	rows_text(d, q, NULL, &rows);
-	ps_buf_adds(out, rows.buf);
-	ps_buf_release(&rows);
-}
 
 /* `files` as the virtual table of `procsnap query` over one index: what the
  * view gives, for GLOBs the probe takes and others, `path =`, a pid, ranges,
