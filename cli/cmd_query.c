@@ -95,6 +95,13 @@ static void table_grow(struct table_out *t)
 	t->cellw = ps_xrealloc(t->cellw, t->cap * (size_t)t->ncol * sizeof(*t->cellw));
 }
 
+static void spaces(size_t n)
+{
+	static const char sp[64] = "                                                               ";
+	for (; n > 0; n -= n < 63 ? n : 63)
+		fwrite(sp, 1, n < 63 ? n : 63, stdout);
+}
+
 static void table_print(const struct table_out *t)
 {
 	for (size_t r = 0; r <= t->nrows; r++) {
@@ -105,10 +112,10 @@ static void table_print(const struct table_out *t)
 			if (c)
 				fputs("  ", stdout);
 			if (right)
-				printf("%*s", (int)pad, "");
+				spaces(pad);
 			fputs(t->text.buf + t->cell[idx], stdout);
 			if (!right && c + 1 < t->ncol)
-				printf("%*s", (int)pad, "");
+				spaces(pad);
 		}
 		fputc('\n', stdout);
 		if (r == 0) {

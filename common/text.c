@@ -92,6 +92,17 @@ size_t ps_buf_add_term(struct ps_buf *b, const char *s, size_t len)
 	size_t cols = 0;
 	ps_buf_grow(b, len);
 	for (size_t i = 0; i < len;) {
+		/* a run of printable ASCII other than '\\': as it is, at once */
+		size_t r = i;
+		while (r < len && (unsigned char)s[r] >= 0x20 && (unsigned char)s[r] < 0x7f &&
+		       s[r] != '\\')
+			r++;
+		if (r > i) {
+			ps_buf_add(b, s + i, r - i);
+			cols += r - i;
+			i = r;
+			continue;
+		}
 		unsigned char c = (unsigned char)s[i];
 		uint32_t cp = 0;
 		size_t k = ps_utf8_len(s + i, len - i, &cp);
