@@ -291,13 +291,12 @@ static int fetch_row(struct gcur *c)
 	sqlite3_bind_int64(k, 2, c->g.snapshot_id);
 	if (below) {
 		const struct ps_glob_ids *d = &c->g.ids[c->i];
-		const int64_t v[] = {d->stat_id, d->content_id, d->read_delta_8us, d->base_us};
 		sqlite3_bind_int64(k, 1, c->g.pid[c->i]);
 		for (int j = 0; j < 4; j++)
-			if (v[j] == PS_GLOB_NULL)
+			if (d->nulls >> j & 1)
 				sqlite3_bind_null(k, 3 + j);
 			else
-				sqlite3_bind_int64(k, 3 + j, v[j]);
+				sqlite3_bind_int64(k, 3 + j, d->v[j]);
 	} else {
 		sqlite3_bind_null(k, 1);
 		sqlite3_bind_int64(k, 3, c->g.key[c->i]);

@@ -145,14 +145,6 @@ const char *ps_snap_archive(struct ps_snap *s)
 	return s->archive;
 }
 
-/*
- * The view `files` over the base tables of schema, as a subquery with the
- * view's column names, each
- * arm with a WHERE of its own: a term on a computed column of the view
- * (path_id is pid_reads.base_path + seq, tid is pid + tid_off) cannot reach
- * the tables' keys, one on the base columns can.  sys_where NULL: the
- * paths below pid directories alone.
- */
 /* The view's columns of a path below a pid directory, from p (its `paths`
  * row), N.text (its name), s, c, t (its stat, content, link target) and
  * R.base_path, R.base_us (its pid's pid_reads).  N and R: "n." and "r.", or
@@ -177,6 +169,14 @@ const char *ps_snap_archive(struct ps_snap *s)
 	"LEFT JOIN \"%w\".strings t ON t.snapshot_id = c.snapshot_id AND t.str_id = "              \
 	"c.target_id "
 
+/*
+ * The view `files` over the base tables of schema, as a subquery with the
+ * view's column names, each
+ * arm with a WHERE of its own: a term on a computed column of the view
+ * (path_id is pid_reads.base_path + seq, tid is pid + tid_off) cannot reach
+ * the tables' keys, one on the base columns can.  sys_where NULL: the
+ * paths below pid directories alone.
+ */
 static void files_base_sql(struct ps_buf *sql, const char *schema, const char *pid_where,
 			   const char *sys_where)
 {
@@ -403,16 +403,18 @@ static void probe_keep(struct probe *pr, int64_t path_id, int64_t pid, int64_t k
 	ps_buf_add(&pr->text, path, strlen(path) + 1);
 }
 
-static int64_t col_or_null(sqlite3_stmt *q, int col)
+/* Id i of ids from column col of q. */
+static void take_id(struct ps_glob_ids *ids, int i, sqlite3_stmt *q, int col)
 {
-	return sqlite3_column_type(q, col) == SQLITE_NULL ? PS_GLOB_NULL
-							  : sqlite3_column_int64(q, col);
+	ids->v[i] = sqlite3_column_int64(q, col);
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
+		ids->nulls |= 1u << i;
 }
 
 /* A row of q: its tid_off in column tcol, then stat_id, content_id and
- * read_delta_8us; base_us its pid's. */
+ * read_delta_8us; its pid's base_us in column 7 of pq (the probe). */
 static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_stmt *q, int tcol,
-		       const char *name, int64_t base, int64_t seq, int64_t base_us)
+		       const char *name, int64_t base, int64_t seq, sqlite3_stmt *pq)
 {
 	ps_buf_reset(b);
 	ps_buf_addf(b, "proc/%lld", (long long)pid);
@@ -420,8 +422,10 @@ static void probe_path(struct probe *pr, struct ps_buf *b, int64_t pid, sqlite3_
 		ps_buf_addf(b, "/task/%lld", (long long)(pid + sqlite3_column_int64(q, tcol)));
 	if (*name)
 		ps_buf_addf(b, "/%s", name);
-	struct ps_glob_ids ids = {col_or_null(q, tcol + 1), col_or_null(q, tcol + 2),
-				  col_or_null(q, tcol + 3), base_us};
+	struct ps_glob_ids ids = {{0, 0, 0, 0}, 0};
+	for (int i = 0; i < 3; i++)
+		take_id(&ids, i, q, tcol + 1 + i);
+	take_id(&ids, 3, pq, 7);
 	probe_keep(pr, base + seq, pid, seq, &ids, b->buf);
 }
 
@@ -567,11 +571,10 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 		sqlite3_bind_int64(probe, 3, cv[i].id);
 		while ((r = sqlite3_step(probe)) == SQLITE_ROW) {
 			int64_t pid = sqlite3_column_int64(probe, 0),
-				base = sqlite3_column_int64(probe, 1),
-				base_us = col_or_null(probe, 7);
+				base = sqlite3_column_int64(probe, 1);
 			if (sqlite3_column_type(probe, 2) != SQLITE_NULL) {
 				probe_path(&pr, &path, pid, probe, 3, name, base,
-					   sqlite3_column_int64(probe, 2), base_us);
+					   sqlite3_column_int64(probe, 2), probe);
 				found++;
 				continue;
 			}
@@ -582,7 +585,7 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 			sqlite3_bind_int64(miss, 3, cv[i].id);
 			while ((r = sqlite3_step(miss)) == SQLITE_ROW) {
 				probe_path(&pr, &path, pid, miss, 1, name, base,
-					   sqlite3_column_int64(miss, 0), base_us);
+					   sqlite3_column_int64(miss, 0), probe);
 				found++;
 			}
 			if (r != SQLITE_DONE)
@@ -615,8 +618,7 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
-		static const struct ps_glob_ids none = {PS_GLOB_NULL, PS_GLOB_NULL, PS_GLOB_NULL,
-							PS_GLOB_NULL};
+		static const struct ps_glob_ids none = {{0, 0, 0, 0}, 15};
 		if (t) /* NOT NULL in procsnap's schema; a crafted index aside */
 			probe_keep(&pr, sqlite3_column_int64(q, 0), -1, sqlite3_column_int64(q, 0),
 				   &none, t);

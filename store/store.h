@@ -357,11 +357,12 @@ void ps_files_lookup_bind(struct sqlite3_stmt *q, const char *path);
  * literal pid or a literal piece of file name, else a scan.  malloc'ed.
  */
 char *ps_files_glob_sql(const char *schema, const char *cols, const char *pattern);
-/* A probed row's own columns of `paths` (PS_GLOB_NULL: NULL), and its
- * pid's pid_reads.base_us. */
-#define PS_GLOB_NULL INT64_MIN
+/* A probed row's own columns of `paths` and its pid's pid_reads.base_us:
+ * v[] = stat_id, content_id, read_delta_8us, base_us; bit i of nulls set
+ * when v[i] is NULL. */
 struct ps_glob_ids {
-	int64_t stat_id, content_id, read_delta_8us, base_us;
+	int64_t v[4];
+	unsigned nulls;
 };
 /* The rows ps_files_glob_probe found: their paths (each NUL-terminated, in
  * capture order) and keys, for ps_files_key_sql. */
