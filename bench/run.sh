@@ -238,11 +238,15 @@ run_n() {
 	# the kit binary has not run yet: one untimed command pages it in, as
 	# the captures and rebuilds did for PROCSNAP
 	[ -z "${KIT:-}" ] || "$KIT" query "$d/snap1.tar.zst" "SELECT count(*) FROM processes" >/dev/null
-	local -a qmed=() qrows=() qkit=()
+	# QREPS runs of each shape (REPS, at least 5: a run takes milliseconds,
+	# and a median of two is the mean of a cold first run and a warm one);
+	# the range is given beside the median
+	local qreps=$((REPS > 5 ? REPS : 5))
+	local -a qmed=() qrows=() qkit=() qrange=()
 	local k
 	for k in "${!qcmd[@]}"; do
 		local how=${qcmd[$k]%%|*} arg=${qcmd[$k]#*|} qw=() kw=()
-		for r in $(seq "$REPS"); do
+		for r in $(seq "$qreps"); do
 			"$BIN/timeit" -o "$d/q$k.$r.t" "$PROCSNAP" "$how" "$d/snap1.tar.zst" "$arg" >"$d/q$k.$r.out"
 			qw+=("$(field wall "$d/q$k.$r.t")")
 			[ -n "${KIT:-}" ] || continue
@@ -251,6 +255,9 @@ run_n() {
 			kw+=("$(field wall "$d/k$k.$r.t")")
 		done
 		qmed+=("$(calc "%.1f" "$(median "${qw[@]}") * 1000")")
+		local -a qms=()
+		for r in "${qw[@]}"; do qms+=("$(calc "%.1f" "$r * 1000")"); done
+		qrange+=("$(minmax %.1f "${qms[@]}")")
 		qrows+=("$(wc -l <"$d/q$k.1.out")")
 		if [ -n "${KIT:-}" ]; then
 			qkit+=("; static kit binary: $(calc "%.1f" "$(median "${kw[@]}") * 1000") ms")
@@ -307,7 +314,7 @@ run_n() {
 		echo "### N=$n ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 		echo
 		echo "Machine: $MACHINE. procsnap $REV. On the machine during the run: $nprocs processes / $nthreads threads (workload: $n x 4); workload up in ${up} s; stopped before the rebuild, the queries and the diff (they read the snapshots only)."
-		echo "Median of $REPS; floor and capture alternate. Floor reads: $census (pagemap: $pagemap)."
+		echo "Median of $REPS (the query shapes: of $qreps); floor and capture alternate. Floor reads: $census (pagemap: $pagemap)."
 		echo
 		echo "| figure | value | budget | result | detail |"
 		echo "|---|---:|---|---|---|"
@@ -317,7 +324,7 @@ run_n() {
 		echo "| index / archive | $x_med | ≤ 1.5 | $(verdict "$x_med" 1.5) | rep 1: $(mib "$isize1") MiB index |"
 		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ $ibud s | $(verdict "$idx" "$ibud") | procsnap index, $(minmax %.2f "${iw[@]}") s; peak RSS $irss MiB |"
 		for k in "${!qcmd[@]}"; do
-			echo "| ${qname[$k]} | ${qmed[$k]} ms | ≤ ${qbud[$k]} ms | $(verdict "${qmed[$k]}" "${qbud[$k]}") | \`procsnap ${qcmd[$k]%%|*} SNAP \"${qcmd[$k]#*|}\"\` (whole command; ${qrows[$k]} lines out; pid $qpid = $qpname${qkit[$k]}) |"
+			echo "| ${qname[$k]} | ${qmed[$k]} ms | ≤ ${qbud[$k]} ms | $(verdict "${qmed[$k]}" "${qbud[$k]}") | \`procsnap ${qcmd[$k]%%|*} SNAP \"${qcmd[$k]#*|}\"\` (whole command, median of $qreps, ${qrange[$k]} ms; ${qrows[$k]} lines out; pid $qpid = $qpname${qkit[$k]}) |"
 		done
 		if [ ${#dw[@]} -gt 0 ]; then
 			local dm dbud drss
