@@ -14,8 +14,8 @@
  * content, read time: `paths` is not read twice).  Otherwise (a merged
  * index, the union of several snapshots, a pattern the probe does not
  * take) the rows come from ps_files_glob_sql: through the keys where the
- * pattern has a literal pid or name, else a scan of the view.  Either way only the columns the
- * statement uses (xBestIndex's colUsed) are computed.
+ * pattern has a literal pid or name, else a scan of the view.  Either way
+ * only the columns the statement uses (xBestIndex's colUsed) are computed.
  *
  * An eponymous-only virtual table: nothing is created in the index, and it
  * reads nothing but the connection's own tables.
