@@ -389,8 +389,7 @@ static void plan_of(sqlite3 *d, const char *sql, struct ps_buf *out)
 /* files_glob(P) gives the rows of `files` whose path GLOBs P, in capture
  * order, every column alike: all of them (when probed, each row's other
  * columns through the ids the probe read) and only those the probe gives;
- * through the probe, the
- * usual way, and on a merged index. */
+ * through the probe, the usual way, and on a merged index. */
 static void check_files_glob(const char *index, const char *const *pats, size_t n)
 {
 	struct ps_snap *s = NULL;
