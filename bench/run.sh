@@ -238,21 +238,28 @@ run_n() {
 	# the kit binary has not run yet: one untimed command pages it in, as
 	# the captures and rebuilds did for PROCSNAP
 	[ -z "${KIT:-}" ] || "$KIT" query "$d/snap1.tar.zst" "SELECT count(*) FROM processes" >/dev/null
-	# QREPS runs of each shape (REPS, at least 5: a run takes milliseconds,
-	# and a median of two is the mean of a cold first run and a warm one);
+	# qreps runs of each shape (REPS, at least 5: a run takes milliseconds,
+	# and a median of two is the mean of a cold first run and a warm one),
+	# round by round through the shapes, so that a few slow seconds of the
+	# machine fall on one run of several shapes, not on every run of one;
 	# the range is given beside the median
 	local qreps=$((REPS > 5 ? REPS : 5))
 	local -a qmed=() qrows=() qkit=() qrange=()
 	local k
-	for k in "${!qcmd[@]}"; do
-		local how=${qcmd[$k]%%|*} arg=${qcmd[$k]#*|} qw=() kw=()
-		for r in $(seq "$qreps"); do
+	for r in $(seq "$qreps"); do
+		for k in "${!qcmd[@]}"; do
+			local how=${qcmd[$k]%%|*} arg=${qcmd[$k]#*|}
 			"$BIN/timeit" -o "$d/q$k.$r.t" "$PROCSNAP" "$how" "$d/snap1.tar.zst" "$arg" >"$d/q$k.$r.out"
-			qw+=("$(field wall "$d/q$k.$r.t")")
 			[ -n "${KIT:-}" ] || continue
 			"$BIN/timeit" -o "$d/k$k.$r.t" "$KIT" "$how" "$d/snap1.tar.zst" "$arg" >"$d/k$k.$r.out"
 			cmp -s "$d/q$k.$r.out" "$d/k$k.$r.out" || log "query $k: the kit binary's output differs"
-			kw+=("$(field wall "$d/k$k.$r.t")")
+		done
+	done
+	for k in "${!qcmd[@]}"; do
+		local qw=() kw=()
+		for r in $(seq "$qreps"); do
+			qw+=("$(field wall "$d/q$k.$r.t")")
+			[ -z "${KIT:-}" ] || kw+=("$(field wall "$d/k$k.$r.t")")
 		done
 		qmed+=("$(calc "%.1f" "$(median "${qw[@]}") * 1000")")
 		local -a qms=()
