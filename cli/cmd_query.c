@@ -53,16 +53,6 @@ static const char merge_help[] =
 
 /* ---- output ---------------------------------------------------------------- */
 
-/* A cell for the aligned table, escaped for a terminal (ps_buf_add_term)
- * so a value can neither break the layout nor reach the terminal raw;
- * *width = its display columns. */
-static char *table_cell(const unsigned char *s, size_t n, size_t *width)
-{
-	struct ps_buf b = PS_BUF_INIT;
-	*width = ps_buf_add_term(&b, (const char *)s, n);
-	return ps_buf_detach(&b, NULL);
-}
-
 struct table_out {
 	int ncol;
 	struct ps_buf text; /* the escaped cells, each NUL-terminated, back to back */
@@ -73,8 +63,9 @@ struct table_out {
 	size_t *cellw;
 };
 
-/* One buffer for every cell (not an allocation each: 170,000 cells for
- * 10,000 rows of `files`). */
+/* A cell escaped for a terminal (ps_buf_add_term), so a value can neither
+ * break the layout nor reach the terminal raw; one buffer for every cell
+ * (not an allocation each: 170,000 cells for 10,000 rows of `files`). */
 static void table_add(struct table_out *t, size_t row, int col, const unsigned char *s, size_t n)
 {
 	size_t idx = row * (size_t)t->ncol + (size_t)col;
@@ -139,9 +130,14 @@ static void table_free(struct table_out *t)
 	free(t->numeric);
 }
 
+/* A cell for an aligned table (`ps`'s), escaped for a terminal
+ * (ps_buf_add_term) so a value can neither break the layout nor reach the
+ * terminal raw; *width = its display columns. */
 char *cli_table_cell(const unsigned char *s, size_t n, size_t *width)
 {
-	return table_cell(s, n, width);
+	struct ps_buf b = PS_BUF_INIT;
+	*width = ps_buf_add_term(&b, (const char *)s, n);
+	return ps_buf_detach(&b, NULL);
 }
 
 /* RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
