@@ -618,7 +618,8 @@ int ps_files_glob_probe(struct sqlite3 *db, const char *pattern, struct ps_glob_
 	sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(q, 1);
-		static const struct ps_glob_ids none = {{0, 0, 0, 0}, 15};
+		/* a system path has no ids (fetch_row looks it up by key) */
+		static const struct ps_glob_ids none = {{0, 0, 0, 0}, 0xf};
 		if (t) /* NOT NULL in procsnap's schema; a crafted index aside */
 			probe_keep(&pr, sqlite3_column_int64(q, 0), -1, sqlite3_column_int64(q, 0),
 				   &none, t);
