@@ -16,6 +16,9 @@
 #   diff         procsnap diff SNAP1 SNAP2 (two consecutive snapshots; wall, peak RSS),
 #                skipped if absent
 #   verify       procsnap verify SNAP1 (one run; wall, peak RSS)
+#   VM costs     bench/vmcost (a page's first touch, a system call, a process
+#                spawn, a CPU loop) before the workload and before the rebuilds:
+#                runs on different VMs, or moments of one, can be compared
 # The floor and capture repetitions alternate, so background noise hits both.
 # Prints a markdown table and replaces the section for N in bench/RESULTS.md.
 #
@@ -89,7 +92,7 @@ trap 'exit 130' INT TERM
 # ---- tools: the build tree's if up to date, else compiled here --------------
 BIN=$WORK/bin
 mkdir -p "$BIN"
-for t in workload readfloor timeit; do
+for t in workload readfloor timeit vmcost; do
 	if [ -x "$BUILD/bench/$t" ] && [ "$BUILD/bench/$t" -nt "$HERE/$t.c" ]; then
 		ln -s "$BUILD/bench/$t" "$BIN/$t"
 	else
@@ -113,6 +116,12 @@ verdict() { awk -v v="$1" -v b="$2" 'BEGIN {print (v + 0 <= b + 0) ? "PASS" : "F
 info_field() { "$PROCSNAP" info "$2" | awk -v k="$1" '$1 == k {print $2}'; }
 has_cmd() { "$PROCSNAP" help "$1" >/dev/null 2>&1; }
 mib() { calc "%.1f" "$1 / 1048576"; }
+# vmcost_line: the VM's costs as a phrase (bench/vmcost.c)
+vmcost_line() {
+	"$BIN/vmcost" | awk '{for (i = 2; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+		printf "a first touch of a page %s µs, a system call %s µs, fork+exec of /bin/true %s ms, a fixed CPU loop %s ns a step",
+			v["touch_us"], v["syscall_us"], v["spawn_ms"], v["loop_ns"]}'
+}
 
 MACHINE="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
 REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -147,6 +156,10 @@ run_n() {
 		fi
 	fi
 
+	# What the VM charges for a page, a system call, a process (vmcost.c),
+	# before the workload and again before the rebuilds.
+	local vm0 vm1
+	vm0=$(vmcost_line)
 	log "N=$n: starting the workload"
 	local t0=$SECONDS
 	"$BIN/workload" -n "$n" -p "$d/pids" -d "$d" &
@@ -175,7 +188,7 @@ run_n() {
 	fi
 	rm -f "$d/warm.tar.zst" "$d/warm.tar.zst.db"
 
-	local r fw=() cw=() cr=() cu=() cs=() fu=() fs=() iw=() ir=() ar=() xr=() dw=() dr=() dc=()
+	local r fw=() cw=() cr=() cu=() cs=() fu=() fs=() iw=() ic=() ir=() ar=() xr=() dw=() dr=() dc=()
 	for r in $(seq "$REPS"); do
 		log "N=$n rep $r/$REPS: floor, capture (default: the index is built in the pipeline)"
 		"$BIN/timeit" -o "$d/floor.$r.t" "$BIN/readfloor" "${floor_args[@]}" >"$d/floor.$r.out"
@@ -207,11 +220,13 @@ run_n() {
 	# 2-core VM: a rebuild took 5.8 s beside them, 4.7 s without).  The
 	# queries' process name is read from the snapshot.
 	stop_workload
+	vm1=$(vmcost_line)
 	for r in $(seq "$REPS"); do
 		log "N=$n rep $r/$REPS: index rebuild"
 		"$BIN/timeit" -o "$d/idx.$r.t" "$PROCSNAP" index -o "$d/rebuilt$r.db" "$d/snap$r.tar.zst" 2>"$d/idx.$r.err" ||
 			{ log "index failed: $(cat "$d/idx.$r.err")"; return 2; }
 		iw+=("$(field wall "$d/idx.$r.t")")
+		ic+=("$(calc "%.2f" "$(field user "$d/idx.$r.t") + $(field sys "$d/idx.$r.t")")")
 		ir+=("$(field maxrss_kib "$d/idx.$r.t")")
 		rm -f "$d/rebuilt$r.db"
 	done
@@ -321,6 +336,9 @@ run_n() {
 		echo "### N=$n ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 		echo
 		echo "Machine: $MACHINE. procsnap $REV. On the machine during the run: $nprocs processes / $nthreads threads (workload: $n x 4); workload up in ${up} s; stopped before the rebuild, the queries and the diff (they read the snapshots only)."
+		echo
+		echo "VM costs (bench/vmcost.c), before the workload: $vm0; before the rebuilds: $vm1."
+		echo
 		echo "Median of $REPS (the query shapes: of $qreps); floor and capture alternate. Floor reads: $census (pagemap: $pagemap)."
 		echo
 		echo "| figure | value | budget | result | detail |"
@@ -329,7 +347,7 @@ run_n() {
 		echo "| capture peak RSS | $rss_mib MiB | ≤ 64 MiB | $(verdict "$rss_mib" 64) | wait4 ru_maxrss, $(minmax %d "${cr[@]}") KiB |"
 		echo "| archive / raw bytes | $(calc "%.3f" "$a_med") (1/$(calc "%.1f" "1 / $a_med")) | ≤ 1/6 (0.167) | $(verdict "$a_med" 0.16667) | rep 1: $(mib "$size1") MiB archive / $(mib "$raw1") MiB raw |"
 		echo "| index / archive | $x_med | ≤ 1.5 | $(verdict "$x_med" 1.5) | rep 1: $(mib "$isize1") MiB index |"
-		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ $ibud s | $(verdict "$idx" "$ibud") | procsnap index, $(minmax %.2f "${iw[@]}") s; peak RSS $irss MiB |"
+		echo "| index rebuild | $(calc "%.2f" "$idx") s | ≤ $ibud s | $(verdict "$idx" "$ibud") | procsnap index, $(minmax %.2f "${iw[@]}") s, cpu (user + sys) $(median "${ic[@]}") s; peak RSS $irss MiB |"
 		for k in "${!qcmd[@]}"; do
 			echo "| ${qname[$k]} | ${qmed[$k]} ms | ≤ ${qbud[$k]} ms | $(verdict "${qmed[$k]}" "${qbud[$k]}") | \`procsnap ${qcmd[$k]%%|*} SNAP \"${qcmd[$k]#*|}\"\` (whole command, median of $qreps, ${qrange[$k]} ms; ${qrows[$k]} lines out; pid $qpid = $qpname${qkit[$k]}) |"
 		done
