@@ -250,7 +250,7 @@ int ps_archive_read_at(const char *archive_path, uint64_t off, uint64_t len, str
 
 /* ---- index ------------------------------------------------------------- */
 
-#define PS_SCHEMA_VERSION 9
+#define PS_SCHEMA_VERSION 10
 
 /*
  * ps_index_build - read archive_path and write a fresh SQLite index to

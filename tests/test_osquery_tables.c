@@ -221,7 +221,22 @@ static void test_open_files(void)
 			d_db),
 		  0);
 	CHECK(plan.buf && strstr(plan.buf, "COVERING INDEX fds_open") != NULL);
+	/* ... and processes in name order (processes_name), so the GROUP BY
+	 * needs no sort of the joined rows; the counts are the ones a scan of
+	 * the table gives */
+	CHECK(plan.buf && strstr(plan.buf, "COVERING INDEX processes_name") != NULL);
+	CHECK(plan.buf && strstr(plan.buf, "TEMP B-TREE") == NULL);
 	ps_buf_release(&plan);
+	char by_index[4096], by_table[4096];
+#define GROUPED                                                                                    \
+	"SELECT group_concat(n || '=' || c, ',') FROM (SELECT p.name AS n, count(*) AS c FROM "     \
+	"processes p %s JOIN process_open_files f ON f.snapshot_id = p.snapshot_id AND f.pid = "     \
+	"p.pid GROUP BY p.name ORDER BY 1)"
+	CHECK_INT(tu_sql(d_db, by_index, sizeof(by_index), GROUPED, ""), 0);
+	CHECK_INT(tu_sql(d_db, by_table, sizeof(by_table), GROUPED, "NOT INDEXED"), 0);
+#undef GROUPED
+	CHECK_STR(by_index, by_table);
+	CHECK(strstr(by_index, "=") != NULL);
 }
 
 static void test_memory_map_path(void)
