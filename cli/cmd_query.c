@@ -55,12 +55,13 @@ static const char merge_help[] =
 
 struct table_out {
 	int ncol;
-	struct ps_buf text; /* the escaped cells, each NUL-terminated, back to back */
-	size_t *cell;	    /* (nrows + 1) * ncol offsets in text, row 0 = header */
+	/* the escaped cells (no NUL in one), each NUL-terminated, back to back
+	 * in row order, row 0 the header: printing walks them in turn */
+	struct ps_buf text;
+	uint32_t *cellw; /* (nrows + 1) * ncol display widths (a cell is < 32 MiB) */
 	size_t *widths;
 	size_t nrows, cap;
 	int *numeric; /* column holds only numbers (right-aligned) */
-	size_t *cellw;
 };
 
 /* A cell escaped for a terminal (ps_buf_add_term), so a value can neither
@@ -69,10 +70,9 @@ struct table_out {
 static void table_add(struct table_out *t, size_t row, int col, const unsigned char *s, size_t n)
 {
 	size_t idx = row * (size_t)t->ncol + (size_t)col;
-	t->cell[idx] = t->text.len;
 	size_t w = ps_buf_add_term(&t->text, (const char *)s, n);
 	ps_buf_addc(&t->text, '\0');
-	t->cellw[idx] = w;
+	t->cellw[idx] = (uint32_t)w;
 	if (w > t->widths[col])
 		t->widths[col] = w;
 }
@@ -82,7 +82,6 @@ static void table_grow(struct table_out *t)
 	if (t->nrows + 1 < t->cap)
 		return;
 	t->cap = t->cap ? t->cap * 2 : 64;
-	t->cell = ps_xrealloc(t->cell, t->cap * (size_t)t->ncol * sizeof(*t->cell));
 	t->cellw = ps_xrealloc(t->cellw, t->cap * (size_t)t->ncol * sizeof(*t->cellw));
 }
 
@@ -95,6 +94,7 @@ static void spaces(size_t n)
 
 static void table_print(const struct table_out *t)
 {
+	const char *cell = t->text.buf;
 	for (size_t r = 0; r <= t->nrows; r++) {
 		for (int c = 0; c < t->ncol; c++) {
 			size_t idx = r * (size_t)t->ncol + (size_t)c;
@@ -104,7 +104,8 @@ static void table_print(const struct table_out *t)
 				fputs("  ", stdout);
 			if (right)
 				spaces(pad);
-			fputs(t->text.buf + t->cell[idx], stdout);
+			fputs(cell, stdout);
+			cell += strlen(cell) + 1;
 			if (!right && c + 1 < t->ncol)
 				spaces(pad);
 		}
@@ -124,7 +125,6 @@ static void table_print(const struct table_out *t)
 static void table_free(struct table_out *t)
 {
 	ps_buf_release(&t->text);
-	free(t->cell);
 	free(t->cellw);
 	free(t->widths);
 	free(t->numeric);
