@@ -58,7 +58,7 @@ struct table_out {
 	/* the escaped cells (no NUL in one), each NUL-terminated, back to back
 	 * in row order, row 0 the header: printing walks them in turn */
 	struct ps_buf text;
-	uint32_t *cellw; /* (nrows + 1) * ncol display widths (a cell is < 32 MiB) */
+	uint32_t *cellw; /* (nrows + 1) * ncol display widths */
 	size_t *widths;
 	size_t nrows, cap;
 	int *numeric; /* column holds only numbers (right-aligned) */
@@ -72,9 +72,12 @@ static void table_add(struct table_out *t, size_t row, int col, const unsigned c
 	size_t idx = row * (size_t)t->ncol + (size_t)col;
 	size_t w = ps_buf_add_term(&t->text, (const char *)s, n);
 	ps_buf_addc(&t->text, '\0');
-	t->cellw[idx] = (uint32_t)w;
-	if (w > t->widths[col])
-		t->widths[col] = w;
+	/* clamped, and the column's width taken from what is kept, so that
+	 * widths - cellw never wraps (SQLITE_LIMIT_LENGTH keeps a cell far
+	 * below 4 Gi columns on an index connection) */
+	t->cellw[idx] = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+	if (t->cellw[idx] > t->widths[col])
+		t->widths[col] = t->cellw[idx];
 }
 
 static void table_grow(struct table_out *t)
