@@ -159,7 +159,7 @@ run_n() {
 	# What the VM charges for a page, a system call, a process (vmcost.c),
 	# before the workload and again before the rebuilds.
 	local vm0 vm1
-	vm0=$(vmcost_line)
+	vm0=$(vmcost_line) || { log "vmcost failed"; return 2; }
 	log "N=$n: starting the workload"
 	local t0=$SECONDS
 	"$BIN/workload" -n "$n" -p "$d/pids" -d "$d" &
@@ -220,7 +220,7 @@ run_n() {
 	# 2-core VM: a rebuild took 5.8 s beside them, 4.7 s without).  The
 	# queries' process name is read from the snapshot.
 	stop_workload
-	vm1=$(vmcost_line)
+	vm1=$(vmcost_line) || { log "vmcost failed"; return 2; }
 	for r in $(seq "$REPS"); do
 		log "N=$n rep $r/$REPS: index rebuild"
 		"$BIN/timeit" -o "$d/idx.$r.t" "$PROCSNAP" index -o "$d/rebuilt$r.db" "$d/snap$r.tar.zst" 2>"$d/idx.$r.err" ||
